@@ -260,6 +260,15 @@ int spawn_run(const struct spawn_req *req0, const void *input, size_t input_len,
 	int r = spawn_start(&req, &c);
 	if (r < 0)
 		return r;
+	return spawn_communicate(&c, input, input_len, out, err, exit_code);
+}
+
+int spawn_communicate(struct child *cp, const void *input, size_t input_len,
+		      struct strbuf *out, struct strbuf *err, int *exit_code)
+{
+	struct child c = *cp;
+	int r = 0;
+	*cp = (struct child)CHILD_INIT;
 
 	/* A child that stops reading must not kill us. */
 	struct sigaction ign = { .sa_handler = SIG_IGN }, old;

@@ -80,4 +80,13 @@ void spawn_describe_status(struct strbuf *sb, int wstatus);
 int spawn_run(const struct spawn_req *req, const void *input, size_t input_len,
 	      struct strbuf *out, struct strbuf *err, int *exit_code);
 
+/*
+ * The second half of spawn_run() for a child started elsewhere (a runner):
+ * c must have been started with stdin a pipe when input is non-NULL, stdout
+ * a pipe when out is non-NULL, stderr a pipe when err is non-NULL. Always
+ * reaps the child; *c is reset.
+ */
+int spawn_communicate(struct child *c, const void *input, size_t input_len,
+		      struct strbuf *out, struct strbuf *err, int *exit_code);
+
 #endif

@@ -32,7 +32,7 @@ struct zfs {
 };
 
 void zfs_init(struct zfs *z, struct runner *run);
-void zfs_release(struct zfs *z);
+void zfs_done(struct zfs *z);
 static inline const char *zfs_error(const struct zfs *z) { return z->err.buf; }
 
 /* ---- version and features ---------------------------------------------- */

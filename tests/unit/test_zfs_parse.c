@@ -1,0 +1,212 @@
+#include "unit.h"
+#include "zfs.h"
+
+static void test_list_tree_snapshots_bookmarks(void **state)
+{
+	/* Real shape: zfs list -Hp -o name,type,guid,createtxg,creation,used -t all -r */
+	const char out[] =
+		"tank\tfilesystem\t111\t1\t1700000000\t1000\n"
+		"tank@b\tsnapshot\t13\t30\t1700000300\t0\n"
+		"tank@a\tsnapshot\t12\t20\t1700000200\t0\n"
+		"tank#a\tbookmark\t12\t20\t1700000200\t-\n"
+		"tank/my data\tfilesystem\t222\t5\t1700000100\t-\n"
+		"tank/my data@x y\tsnapshot\t21\t25\t1700000250\t4096\n"
+		"tank/vol\tvolume\t333\t6\t1700000101\t1\n";
+	struct zfs_tree t = ZFS_TREE_INIT;
+	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
+	strvec_push(&t.props, "used");
+	assert_int_equal(zfs_parse_list(out, sizeof(out) - 1, &t, &err), 0);
+	assert_int_equal(t.nds, 3);
+	assert_string_equal(t.ds[0].name, "tank");
+	assert_int_equal(t.ds[0].guid, 111);
+	assert_string_equal(t.ds[0].props[0], "1000");
+	/* Ordered by createtxg, the snapshot before the bookmark of the same txg. */
+	assert_int_equal(t.ds[0].nsnaps, 3);
+	assert_string_equal(t.ds[0].snaps[0].name, "tank@a");
+	assert_int_equal(t.ds[0].snaps[0].type, ZFS_TYPE_SNAPSHOT);
+	assert_string_equal(t.ds[0].snaps[1].name, "tank#a");
+	assert_string_equal(t.ds[0].snaps[1].short_name, "a");
+	assert_null(t.ds[0].snaps[1].props[0]);
+	assert_string_equal(t.ds[0].snaps[2].short_name, "b");
+	struct zfs_dataset *d = zfs_tree_find(&t, "tank/my data");
+	assert_non_null(d);
+	assert_null(d->props[0]);
+	assert_non_null(zfs_dataset_find_snap(d, "x y"));
+	assert_null(zfs_dataset_find_snap(d, "x"));
+	assert_int_equal(zfs_tree_find(&t, "tank/vol")->type, ZFS_TYPE_VOLUME);
+	assert_int_equal(zfs_tree_prop_index(&t, "used"), 0);
+	assert_int_equal(zfs_tree_prop_index(&t, "compression"), -1);
+	zfs_tree_free(&t);
+	assert_int_equal(t.nds, 0);
+}
+
+static void test_list_rejects_garbage(void **state)
+{
+	const char *bad[] = {
+		"tank\tfilesystem\t1\t1\n",                  /* missing a column */
+		"tank\tbanana\t1\t1\t1\n",                   /* unknown type */
+		"tank\tfilesystem\tx\t1\t1\n",               /* not a number */
+		"tank@a\tsnapshot\t1\t1\t1\n",               /* snapshot before dataset */
+		"\tfilesystem\t1\t1\t1\n",                   /* empty name */
+		"tank\tfilesystem\t1\t1\t99999999999999999999\n",
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		struct zfs_tree t = ZFS_TREE_INIT;
+		_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
+		assert_int_not_equal(zfs_parse_list(bad[i], strlen(bad[i]), &t, &err), 0);
+		assert_true(err.len > 0);
+		zfs_tree_free(&t);
+	}
+}
+
+static void test_get_sources(void **state)
+{
+	const char out[] = "tank/a\tcompression\tlz4\tlocal\n"
+			   "tank/a\tatime\toff\tinherited from tank\n"
+			   "tank/a\tused\t12345\t-\n"
+			   "tank/a\tcom.sun:auto-snapshot\ttrue\treceived\n"
+			   "tank/a\tuser:note\ta\tb\tlocal\n";
+	struct zfs_props p = { 0 };
+	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
+	assert_int_equal(zfs_parse_get(out, sizeof(out) - 1, &p, &err), 0);
+	assert_int_equal(p.n, 5);
+	assert_int_equal(p.p[0].source, ZFS_SRC_LOCAL);
+	assert_int_equal(p.p[1].source, ZFS_SRC_INHERITED);
+	assert_string_equal(p.p[1].inherited_from, "tank");
+	assert_int_equal(p.p[2].source, ZFS_SRC_NONE);
+	assert_int_equal(p.p[3].source, ZFS_SRC_RECEIVED);
+	assert_string_equal(p.p[4].value, "a\tb");
+	zfs_props_free(&p);
+	const char bad[] = "tank/a\tcompression\tlz4\tsomewhere\n";
+	assert_int_equal(zfs_parse_get(bad, sizeof(bad) - 1, &p, &err), -EINVAL);
+	zfs_props_free(&p);
+}
+
+static void test_holds_estimate_version_pools(void **state)
+{
+	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
+	struct zfs_holds h = { 0 };
+	const char holds[] = "tank@a\tsyncoid_host\t1700000000\ntank@a\tkeep\t1700000001\n";
+	assert_int_equal(zfs_parse_holds(holds, sizeof(holds) - 1, &h, &err), 0);
+	assert_int_equal(h.n, 2);
+	assert_string_equal(h.h[1].tag, "keep");
+	assert_int_equal(h.h[0].timestamp, 1700000000);
+	zfs_holds_free(&h);
+
+	uint64_t bytes = 0;
+	const char est[] = "incremental\t@a\ttank@b\t4096\nsize\t4096\n";
+	assert_int_equal(zfs_parse_send_estimate(est, sizeof(est) - 1, &bytes), 0);
+	assert_int_equal(bytes, 4096);
+	assert_int_equal(zfs_parse_send_estimate("full\ttank@a\t1\n", 14, &bytes), -ENODATA);
+
+	struct zfs_version v;
+	assert_int_equal(zfs_parse_version("zfs-2.3.2-2~bpo12+2\nzfs-kmod-2.3.2-2~bpo12+2\n", &v), 0);
+	assert_int_equal(v.major, 2);
+	assert_int_equal(v.minor, 3);
+	assert_int_equal(v.patch, 2);
+	assert_int_equal(v.kmod_minor, 3);
+	assert_true(zfs_version_at_least(&v, 2, 2));
+	assert_false(zfs_version_at_least(&v, 2, 4));
+	assert_int_equal(zfs_parse_version("zfs-kmod-2.1.11-1\n", &v), -EINVAL);
+	assert_int_equal(zfs_parse_version("zfs-2.1.11-1\nzfs-kmod-2.1.11-1\n", &v), 0);
+	assert_int_equal(v.minor, 1);
+	assert_int_equal(v.patch, 11);
+
+	struct zpool_infos pools = { 0 };
+	const char pl[] = "tank\tONLINE\t987\t1000\t250\t750\t25\nsick\tUNAVAIL\t5\t-\t-\t-\t-\n";
+	assert_int_equal(zpool_parse_list(pl, sizeof(pl) - 1, &pools, &err), 0);
+	assert_int_equal(pools.n, 2);
+	assert_int_equal(pools.p[0].capacity, 25);
+	assert_string_equal(pools.p[1].health, "UNAVAIL");
+	zpool_infos_free(&pools);
+}
+
+static void test_errno_mapping(void **state)
+{
+	assert_int_equal(zfs_errno_from_message("cannot open 'x/y': dataset does not exist"), -ENOENT);
+	assert_int_equal(zfs_errno_from_message("cannot create 'a': dataset already exists"), -EEXIST);
+	assert_int_equal(zfs_errno_from_message("cannot destroy 'a': permission denied"), -EPERM);
+	assert_int_equal(zfs_errno_from_message("cannot receive: pool or dataset is busy"), -EBUSY);
+	assert_int_equal(zfs_errno_from_message("something odd"), -EIO);
+}
+
+static void test_names(void **state)
+{
+	assert_true(zfs_name_valid("tank", false));
+	assert_true(zfs_name_valid("tank/my data/x.y:z-1_2", false));
+	assert_true(zfs_name_valid("tank/a@snap 1", true));
+	assert_true(zfs_name_valid("tank/a#mark", true));
+	assert_false(zfs_name_valid("tank/a@snap", false));
+	assert_false(zfs_name_valid("", false));
+	assert_false(zfs_name_valid("tank//a", false));
+	assert_false(zfs_name_valid("tank/a/", false));
+	assert_false(zfs_name_valid("tank/../etc", false));
+	assert_false(zfs_name_valid("tank/a;$(touch x)", false));
+	assert_false(zfs_name_valid("1tank", false));
+	assert_false(zfs_name_valid("tank/a@", true));
+	char *pool = zfs_pool_of("tank/a/b@c");
+	assert_string_equal(pool, "tank");
+	free(pool);
+}
+
+static char *joined(struct strvec *sv)
+{
+	char *s = strvec_join(sv, " ");
+	strvec_clear(sv);
+	return s;
+}
+
+static void test_send_recv_argv(void **state)
+{
+	struct strvec argv = STRVEC_INIT;
+	char *s;
+	struct zfs_send_args full = { .snapshot = "tank/a@s1", .raw = true };
+	zfs_send_argv(&full, false, &argv);
+	s = joined(&argv);
+	assert_string_equal(s, "zfs send -w tank/a@s1");
+	free(s);
+
+	struct zfs_send_args inc = { .snapshot = "tank/a@s3", .from = "tank/a@s1", .intermediates = true,
+				     .extra_flags = "Lcw", .raw = true };
+	zfs_send_argv(&inc, true, &argv);
+	s = joined(&argv);
+	assert_string_equal(s, "zfs send -nvPwLc -I tank/a@s1 tank/a@s3");
+	free(s);
+
+	struct zfs_send_args bm = { .snapshot = "tank/a@s3", .from = "tank/a#s1" };
+	zfs_send_argv(&bm, false, &argv);
+	s = joined(&argv);
+	assert_string_equal(s, "zfs send -i tank/a#s1 tank/a@s3");
+	free(s);
+
+	struct zfs_send_args res = { .resume_token = "1-abc", .snapshot = "ignored" };
+	zfs_send_argv(&res, false, &argv);
+	s = joined(&argv);
+	assert_string_equal(s, "zfs send -t 1-abc");
+	free(s);
+
+	const char *const set[] = { "compression=lz4", NULL };
+	const char *const ex[] = { "mountpoint", NULL };
+	struct zfs_recv_args rcv = { .target = "backup/my data", .resumable = true, .force = true,
+				     .no_mount = true, .set_props = set, .exclude_props = ex };
+	zfs_recv_argv(&rcv, &argv);
+	assert_int_equal(argv.n, 8);
+	assert_string_equal(argv.v[7], "backup/my data");
+	s = joined(&argv);
+	assert_string_equal(s, "zfs receive -sFu -o compression=lz4 -x mountpoint backup/my data");
+	free(s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_list_tree_snapshots_bookmarks),
+		cmocka_unit_test(test_list_rejects_garbage),
+		cmocka_unit_test(test_get_sources),
+		cmocka_unit_test(test_holds_estimate_version_pools),
+		cmocka_unit_test(test_errno_mapping),
+		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_send_recv_argv),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
