@@ -1,0 +1,29 @@
+/* Fuzz target: `zfs get -Hp`, `zfs holds -Hp` and `zpool list -Hp` output. */
+#include "zkeep.h"
+#include "zfs.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct strbuf err = STRBUF_INIT;
+	struct zfs_props p = { 0 };
+	struct zfs_holds h = { 0 };
+	struct zpool_infos z = { 0 };
+	struct zfs_version v;
+	uint64_t bytes;
+	zfs_parse_get((const char *)data, size, &p, &err);
+	zfs_parse_holds((const char *)data, size, &h, &err);
+	zpool_parse_list((const char *)data, size, &z, &err);
+	zfs_parse_send_estimate((const char *)data, size, &bytes);
+	char *s = xstrndup((const char *)data, size);
+	zfs_parse_version(s, &v);
+	zfs_errno_from_message(s);
+	zfs_name_valid(s, true);
+	free(s);
+	zfs_props_free(&p);
+	zfs_holds_free(&h);
+	zpool_infos_free(&z);
+	strbuf_release(&err);
+	return 0;
+}
