@@ -1,0 +1,180 @@
+/* delegation.c - see delegation.h. */
+#include "zkeep.h"
+#include "delegation.h"
+
+bool deleg_dataset_name_ok(const char *name)
+{
+	size_t len = strlen(name);
+	if (len == 0 || len >= 256 || name[0] == '/' || name[len - 1] == '/')
+		return false;
+	if (strpbrk(name, "@#%\t\n"))
+		return false;
+	for (const char *c = name; *c; c++) {
+		bool ok = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+			  (*c >= '0' && *c <= '9') || strchr("_-.: /", *c);
+		if (!ok)
+			return false;
+		if (*c == '/' && c[1] == '/')
+			return false;
+	}
+	/* No "." or ".." component. */
+	const char *p = name;
+	while (p) {
+		const char *slash = strchr(p, '/');
+		size_t n = slash ? (size_t)(slash - p) : strlen(p);
+		if ((n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
+			return false;
+		p = slash ? slash + 1 : NULL;
+	}
+	return true;
+}
+
+const char *deleg_prop_perm(const char *prop)
+{
+	return strchr(prop, ':') ? "userprop" : prop;
+}
+
+static struct deleg_grant *grant_for(struct deleg_set *s, const char *host, const char *dataset)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (streq(s->g[i].host, host) && streq(s->g[i].dataset, dataset))
+			return &s->g[i];
+	s->g = xreallocarray(s->g, s->n + 1, sizeof(*s->g));
+	struct deleg_grant *g = &s->g[s->n++];
+	g->host = host ? xstrdup(host) : NULL;
+	g->dataset = xstrdup(dataset);
+	g->local_only = true;
+	strvec_init(&g->perms);
+	return g;
+}
+
+static void add_perm(struct deleg_grant *g, const char *perm)
+{
+	if (strvec_find(&g->perms, perm) < 0)
+		strvec_push(&g->perms, perm);
+}
+
+static int cmp_grant(const void *a, const void *b)
+{
+	const struct deleg_grant *x = a, *y = b;
+	const char *hx = x->host ? x->host : "", *hy = y->host ? y->host : "";
+	int c = strcmp(hx, hy);
+	return c ? c : strcmp(x->dataset, y->dataset);
+}
+
+/* The permissions one need asks for on the dataset itself. */
+static void perms_of(const struct deleg_need *nd, unsigned major, unsigned minor,
+		     struct deleg_grant *g)
+{
+	bool v24 = major > 2 || (major == 2 && minor >= 4);
+	unsigned ops = nd->ops;
+
+	if (ops & DELEG_SNAPSHOT)
+		add_perm(g, "snapshot");
+	if (ops & (DELEG_DESTROY_SNAPS | DELEG_RECV_ABORT)) {
+		add_perm(g, "destroy");
+		add_perm(g, "mount");
+	}
+	if (ops & (DELEG_SEND | DELEG_SEND_RAW))
+		add_perm(g, v24 && (ops & DELEG_SEND_RAW) && !(ops & DELEG_SEND) ? "send:raw" : "send");
+	if (ops & DELEG_HOLD) {
+		add_perm(g, "hold");
+		add_perm(g, "release");
+	}
+	if (ops & DELEG_BOOKMARK)
+		add_perm(g, "bookmark");
+	if (ops & DELEG_RECEIVE) {
+		add_perm(g, v24 && !(ops & DELEG_RECV_FORCE) ? "receive:append" : "receive");
+		add_perm(g, "create");
+		add_perm(g, "mount");
+	}
+	if (ops & DELEG_RECV_FORCE)
+		add_perm(g, "rollback");
+	if (ops & DELEG_RECV_RAW_ENC) {
+		add_perm(g, "change-key");
+		add_perm(g, "keylocation");
+	}
+	for (size_t i = 0; nd->recv_props && nd->recv_props[i]; i++)
+		add_perm(g, deleg_prop_perm(nd->recv_props[i]));
+}
+
+int deleg_compute(const struct deleg_need *needs, size_t n, unsigned major, unsigned minor,
+		  struct deleg_set *out, struct strbuf *err)
+{
+	struct deleg_set s = DELEG_SET_INIT;
+
+	if (n > DELEG_MAX_NEEDS) {
+		strbuf_addf(err, "a job touches more than %d datasets", DELEG_MAX_NEEDS);
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct deleg_need *nd = &needs[i];
+		size_t nprops = 0;
+
+		if (!nd->dataset || !deleg_dataset_name_ok(nd->dataset)) {
+			strbuf_addf(err, "'%s' is not a dataset name a job can be granted on",
+				    nd->dataset ? nd->dataset : "(none)");
+			goto fail;
+		}
+		if (!nd->ops || (nd->ops & ~DELEG_ALL_OPS)) {
+			strbuf_addf(err, "no valid operation given for dataset '%s'", nd->dataset);
+			goto fail;
+		}
+		while (nd->recv_props && nd->recv_props[nprops])
+			if (++nprops > DELEG_MAX_PROPS) {
+				strbuf_addf(err, "more than %d received properties for '%s'",
+					    DELEG_MAX_PROPS, nd->dataset);
+				goto fail;
+			}
+		const char *where = nd->dataset;
+		_cleanup_free_ char *parent = NULL;
+		bool local_only = !nd->recursive;
+		if (!nd->exists) {
+			const char *slash = strrchr(nd->dataset, '/');
+			if (!slash) {
+				strbuf_addf(err, "'%s' does not exist and has no parent to grant on "
+					    "(create the pool first)", nd->dataset);
+				goto fail;
+			}
+			parent = xstrndup(nd->dataset, (size_t)(slash - nd->dataset));
+			where = parent;
+			local_only = false; /* the new dataset inherits descendent grants */
+		}
+		struct deleg_grant *g = grant_for(&s, nd->host, where);
+		if (!local_only)
+			g->local_only = false;
+		perms_of(nd, major, minor, g);
+		if (!nd->exists) {
+			add_perm(g, "create");
+			add_perm(g, "mount");
+		}
+	}
+	for (size_t i = 0; i < s.n; i++)
+		strvec_sort(&s.g[i].perms);
+	if (s.n > 1)
+		qsort(s.g, s.n, sizeof(*s.g), cmp_grant);
+	*out = s;
+	return 0;
+fail:
+	deleg_set_free(&s);
+	return -EINVAL;
+}
+
+void deleg_set_free(struct deleg_set *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->n; i++) {
+		free(s->g[i].host);
+		free(s->g[i].dataset);
+		strvec_clear(&s->g[i].perms);
+	}
+	free(s->g);
+	s->g = NULL;
+	s->n = 0;
+}
+
+char *deleg_perms_join(const struct deleg_grant *g)
+{
+	return strvec_join(&g->perms, ",");
+}

@@ -1,0 +1,135 @@
+#include "unit.h"
+#include "delegation.h"
+
+static char *perms(const struct deleg_set *s, size_t i)
+{
+	return deleg_perms_join(&s->g[i]);
+}
+
+static void assert_perms(const struct deleg_set *s, size_t i, const char *want)
+{
+	_cleanup_free_ char *got = perms(s, i);
+	assert_string_equal(got, want);
+}
+
+static void test_source_side_21_vs_24(void **state)
+{
+	struct deleg_need n = { .dataset = "tank/data", .recursive = true, .exists = true,
+		.ops = DELEG_SEND_RAW | DELEG_SNAPSHOT | DELEG_HOLD | DELEG_BOOKMARK |
+		       DELEG_DESTROY_SNAPS };
+	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
+	_cleanup_deleg_set_ struct deleg_set a = DELEG_SET_INIT, b = DELEG_SET_INIT;
+
+	assert_int_equal(deleg_compute(&n, 1, 2, 3, &a, &err), 0);
+	assert_int_equal(a.n, 1);
+	assert_string_equal(a.g[0].dataset, "tank/data");
+	assert_false(a.g[0].local_only);
+	/* hold comes with release: NixOS's set lacks it and leaks holds. */
+	assert_perms(&a, 0, "bookmark,destroy,hold,mount,release,send,snapshot");
+
+	assert_int_equal(deleg_compute(&n, 1, 2, 4, &b, &err), 0);
+	assert_perms(&b, 0, "bookmark,destroy,hold,mount,release,send:raw,snapshot");
+}
+
+static void test_non_raw_send_is_plain_send_on_24(void **state)
+{
+	struct deleg_need n = { .dataset = "tank", .exists = true, .ops = DELEG_SEND };
+	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
+	_cleanup_deleg_set_ struct deleg_set s = DELEG_SET_INIT;
+	assert_int_equal(deleg_compute(&n, 1, 2, 4, &s, &err), 0);
+	assert_perms(&s, 0, "send");
+	assert_true(s.g[0].local_only);
+}
+
+static void test_target_side(void **state)
+{
+	const char *const props[] = { "compression", "org.example:tag", "com.sun:auto-snapshot", NULL };
+	struct deleg_need n = { .dataset = "backup/data", .exists = true,
+		.ops = DELEG_RECEIVE | DELEG_RECV_FORCE | DELEG_RECV_ABORT, .recv_props = props };
+	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
+	_cleanup_deleg_set_ struct deleg_set a = DELEG_SET_INIT, b = DELEG_SET_INIT,
+		c = DELEG_SET_INIT;
+
+	assert_int_equal(deleg_compute(&n, 1, 2, 2, &a, &err), 0);
+	assert_perms(&a, 0, "compression,create,destroy,mount,receive,rollback,userprop");
+	/* Forcing: 2.4 still needs full receive. */
+	assert_int_equal(deleg_compute(&n, 1, 2, 4, &b, &err), 0);
+	assert_perms(&b, 0, "compression,create,destroy,mount,receive,rollback,userprop");
+	/* Never forcing: receive:append on 2.4+, no rollback. */
+	n.ops = DELEG_RECEIVE;
+	n.recv_props = NULL;
+	assert_int_equal(deleg_compute(&n, 1, 3, 0, &c, &err), 0);
+	assert_perms(&c, 0, "create,mount,receive:append");
+}
+
+static void test_new_target_goes_to_parent(void **state)
+{
+	struct deleg_need n = { .dataset = "backup/host/data", .exists = false,
+		.ops = DELEG_RECEIVE | DELEG_RECV_RAW_ENC, .recursive = true };
+	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
+	_cleanup_deleg_set_ struct deleg_set s = DELEG_SET_INIT;
+	assert_int_equal(deleg_compute(&n, 1, 2, 3, &s, &err), 0);
+	assert_int_equal(s.n, 1);
+	assert_string_equal(s.g[0].dataset, "backup/host");
+	assert_false(s.g[0].local_only);
+	assert_perms(&s, 0, "change-key,create,keylocation,mount,receive");
+
+	/* A pool cannot be a new target: nothing to grant on. */
+	struct deleg_need p = { .dataset = "newpool", .exists = false, .ops = DELEG_RECEIVE };
+	_cleanup_deleg_set_ struct deleg_set t = DELEG_SET_INIT;
+	assert_int_equal(deleg_compute(&p, 1, 2, 3, &t, &err), -EINVAL);
+	assert_non_null(strstr(err.buf, "newpool"));
+	assert_int_equal(t.n, 0);
+}
+
+static void test_merge_hosts_and_order(void **state)
+{
+	struct deleg_need n[] = {
+		{ .host = "backup@nas", .dataset = "b/x", .exists = true, .ops = DELEG_RECEIVE },
+		{ .dataset = "tank/b", .exists = true, .ops = DELEG_SNAPSHOT },
+		{ .dataset = "tank/a", .exists = true, .ops = DELEG_SEND },
+		{ .dataset = "tank/b", .exists = true, .recursive = true, .ops = DELEG_DESTROY_SNAPS },
+	};
+	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
+	_cleanup_deleg_set_ struct deleg_set s = DELEG_SET_INIT;
+	assert_int_equal(deleg_compute(n, ARRAY_SIZE(n), 2, 3, &s, &err), 0);
+	assert_int_equal(s.n, 3);
+	/* Local host (NULL) sorts first. */
+	assert_null(s.g[0].host);
+	assert_string_equal(s.g[0].dataset, "tank/a");
+	assert_string_equal(s.g[1].dataset, "tank/b");
+	assert_false(s.g[1].local_only); /* one recursive need widens the scope */
+	assert_perms(&s, 1, "destroy,mount,snapshot");
+	assert_string_equal(s.g[2].host, "backup@nas");
+}
+
+static void test_rejects_bad_input(void **state)
+{
+	const char *bad[] = { "tank/a@snap", "tank/a#mark", "", "/tank", "tank//a", "tank/../x",
+			      "tank/a;rm", "tank/a/" };
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		struct deleg_need n = { .dataset = bad[i], .exists = true, .ops = DELEG_SEND };
+		_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
+		_cleanup_deleg_set_ struct deleg_set s = DELEG_SET_INIT;
+		assert_int_equal(deleg_compute(&n, 1, 2, 3, &s, &err), -EINVAL);
+		assert_true(err.len > 0);
+	}
+	struct deleg_need none = { .dataset = "tank", .exists = true, .ops = 0 };
+	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
+	_cleanup_deleg_set_ struct deleg_set s = DELEG_SET_INIT;
+	assert_int_equal(deleg_compute(&none, 1, 2, 3, &s, &err), -EINVAL);
+	assert_true(deleg_dataset_name_ok("pool/with space/x:y.z_1-2"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_source_side_21_vs_24),
+		cmocka_unit_test(test_non_raw_send_is_plain_send_on_24),
+		cmocka_unit_test(test_target_side),
+		cmocka_unit_test(test_new_target_goes_to_parent),
+		cmocka_unit_test(test_merge_hosts_and_order),
+		cmocka_unit_test(test_rejects_bad_input),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
