@@ -1,0 +1,457 @@
+#include "unit.h"
+#include "replan.h"
+
+/* Build a tree from lines "name|type|guid|txg|creation|props..." */
+static void mktree(struct zfs_tree *t, const char *const *props, const char *text)
+{
+	_cleanup_free_ char *buf = xstrdup(text);
+	for (char *p = buf; *p; p++)
+		if (*p == '|')
+			*p = '\t';
+	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
+	*t = (struct zfs_tree)ZFS_TREE_INIT;
+	strvec_pushv(&t->props, props);
+	int r = zfs_parse_list(buf, strlen(buf), t, &err);
+	if (r)
+		fail_msg("%s", err.buf);
+}
+
+static void defaults(struct replan_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->source_root = "src/fs";
+	o->target_root = "dst/fs";
+	o->resume = true;
+	o->allow_rollback = true;
+	o->clone_handling = true;
+	o->hostname = "h1";
+	o->sync_snap = "syncoid_h1_2026-11-22_12:00:00-GMT00:00";
+	o->sync_prefix = "syncoid_h1";
+}
+
+#define SRC_ROOT "src/fs|filesystem|1|10|1000|-|-|131072|-\n"
+
+static void plan(const char *src_text, const char *tgt_text, const struct replan_opts *o,
+		 struct replan *p)
+{
+	struct zfs_tree s, t;
+	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
+	mktree(&s, replan_source_props, src_text);
+	mktree(&t, replan_target_props, tgt_text);
+	*p = (struct replan)REPLAN_INIT;
+	assert_int_equal(replan_build(&s, &t, NULL, o, p, &err), 0);
+	zfs_tree_free(&s);
+	zfs_tree_free(&t);
+}
+
+static void assert_step(const struct replan_step *s, enum replan_step_kind k, const char *from,
+			const char *to, bool inter)
+{
+	assert_int_equal(s->kind, k);
+	if (from)
+		assert_string_equal(s->from, from);
+	else
+		assert_null(s->from);
+	assert_string_equal(s->to, to);
+	assert_int_equal(s->intermediates, inter);
+}
+
+static const char src_abc[] = SRC_ROOT
+	"src/fs@a|snapshot|101|11|1001|-|-|-|-\n"
+	"src/fs@b|snapshot|102|12|1002|-|-|-|-\n"
+	"src/fs@syncoid_h1_2026-11-21_12:00:00-GMT00:00|snapshot|103|13|1003|-|-|-|-\n"
+	"src/fs@syncoid_h2_2026-11-21_12:00:00-GMT00:00|snapshot|104|14|1004|-|-|-|-\n";
+
+static void test_full_when_target_missing(void **state)
+{
+	struct replan_opts o;
+	struct replan p;
+	defaults(&o);
+	plan(src_abc, "", &o, &p);
+	assert_int_equal(p.n, 1);
+	struct replan_ds *d = &p.ds[0];
+	assert_int_equal(d->status, REPLAN_SYNC);
+	assert_string_equal(d->target, "dst/fs");
+	assert_false(d->target_exists);
+	assert_int_equal(d->nsteps, 2);
+	assert_step(&d->steps[0], REPLAN_STEP_FULL, NULL, "src/fs@a", false);
+	assert_step(&d->steps[1], REPLAN_STEP_INCR, "src/fs@a",
+		    "src/fs@syncoid_h1_2026-11-22_12:00:00-GMT00:00", true);
+	assert_string_equal(d->final_snap, o.sync_snap);
+	/* only this host's older sync snapshot is pruned */
+	assert_int_equal(d->prune_source.n, 1);
+	assert_string_equal(d->prune_source.v[0], "syncoid_h1_2026-11-21_12:00:00-GMT00:00");
+	replan_free(&p);
+
+	o.no_stream = true;
+	plan(src_abc, "", &o, &p);
+	assert_int_equal(p.ds[0].nsteps, 1);
+	assert_step(&p.ds[0].steps[0], REPLAN_STEP_FULL, NULL,
+		    "src/fs@syncoid_h1_2026-11-22_12:00:00-GMT00:00", false);
+	replan_free(&p);
+
+	/* no sync snap and no snapshots: fails */
+	o.sync_snap = NULL;
+	plan(SRC_ROOT, "", &o, &p);
+	assert_int_equal(p.ds[0].status, REPLAN_FAIL);
+	assert_non_null(strstr(p.ds[0].message, "no snapshots"));
+	replan_free(&p);
+}
+
+static void test_incremental_newest_common_by_guid(void **state)
+{
+	struct replan_opts o;
+	struct replan p;
+	defaults(&o);
+	o.sync_snap = NULL;
+	/* target has a and b; b on the target is renamed but has b's guid */
+	plan(src_abc,
+	     "dst/fs|filesystem|9|5|900|-|-\n"
+	     "dst/fs@a|snapshot|101|6|901|-|-\n"
+	     "dst/fs@renamed|snapshot|102|7|902|-|-\n",
+	     &o, &p);
+	struct replan_ds *d = &p.ds[0];
+	assert_int_equal(d->status, REPLAN_SYNC);
+	assert_string_equal(d->common, "src/fs@b");
+	assert_string_equal(d->common_target, "dst/fs@renamed");
+	assert_null(d->rollback_to);
+	assert_int_equal(d->nsteps, 1);
+	assert_step(&d->steps[0], REPLAN_STEP_INCR, "src/fs@b",
+		    "src/fs@syncoid_h2_2026-11-21_12:00:00-GMT00:00", true);
+	assert_true(d->recv_force);
+	replan_free(&p);
+
+	o.no_stream = true;
+	o.allow_rollback = false;
+	plan(src_abc, "dst/fs|filesystem|9|5|900|-|-\ndst/fs@b|snapshot|102|7|902|-|-\n", &o, &p);
+	assert_step(&p.ds[0].steps[0], REPLAN_STEP_INCR, "src/fs@b",
+		    "src/fs@syncoid_h2_2026-11-21_12:00:00-GMT00:00", false);
+	assert_false(p.ds[0].recv_force);
+	replan_free(&p);
+
+	/* up to date */
+	plan(src_abc,
+	     "dst/fs|filesystem|9|5|900|-|-\n"
+	     "dst/fs@syncoid_h2_2026-11-21_12:00:00-GMT00:00|snapshot|104|7|902|-|-\n",
+	     &o, &p);
+	assert_int_equal(p.ds[0].status, REPLAN_UPTODATE);
+	assert_int_equal(p.ds[0].nsteps, 0);
+	replan_free(&p);
+}
+
+static void test_createtxg_orders_not_creation(void **state)
+{
+	struct replan_opts o;
+	struct replan p;
+	defaults(&o);
+	o.sync_snap = NULL;
+	/* creation times go backwards (clock change); createtxg decides */
+	plan(SRC_ROOT "src/fs@x|snapshot|201|20|5000|-|-|-|-\n"
+		      "src/fs@y|snapshot|202|21|4000|-|-|-|-\n"
+		      "src/fs@z|snapshot|203|22|3000|-|-|-|-\n",
+	     "dst/fs|filesystem|9|5|900|-|-\n"
+	     "dst/fs@x|snapshot|201|6|901|-|-\n"
+	     "dst/fs@y|snapshot|202|7|902|-|-\n",
+	     &o, &p);
+	assert_string_equal(p.ds[0].common, "src/fs@y");
+	assert_step(&p.ds[0].steps[0], REPLAN_STEP_INCR, "src/fs@y", "src/fs@z", true);
+	replan_free(&p);
+}
+
+static void test_bookmark_fallback(void **state)
+{
+	struct replan_opts o;
+	struct replan p;
+	defaults(&o);
+	o.sync_snap = NULL;
+	const char *src = SRC_ROOT "src/fs#b|bookmark|102|12|1002|-|-|-|-\n"
+				   "src/fs@c|snapshot|105|15|1005|-|-|-|-\n"
+				   "src/fs@d|snapshot|106|16|1006|-|-|-|-\n"
+				   "src/fs@e|snapshot|107|17|1007|-|-|-|-\n";
+	const char *tgt = "dst/fs|filesystem|9|5|900|-|-\n"
+			  "dst/fs@a|snapshot|101|6|901|-|-\n"
+			  "dst/fs@b|snapshot|102|7|902|-|-\n";
+	plan(src, tgt, &o, &p);
+	struct replan_ds *d = &p.ds[0];
+	assert_int_equal(d->status, REPLAN_SYNC);
+	assert_string_equal(d->common, "src/fs#b");
+	assert_int_equal(d->nsteps, 2);
+	assert_step(&d->steps[0], REPLAN_STEP_INCR, "src/fs#b", "src/fs@c", false);
+	assert_true(d->steps[0].from_bookmark);
+	assert_step(&d->steps[1], REPLAN_STEP_INCR, "src/fs@c", "src/fs@e", true);
+	replan_free(&p);
+
+	o.no_stream = true;
+	plan(src, tgt, &o, &p);
+	assert_int_equal(p.ds[0].nsteps, 1);
+	assert_step(&p.ds[0].steps[0], REPLAN_STEP_INCR, "src/fs#b", "src/fs@e", false);
+	replan_free(&p);
+}
+
+static void test_target_newer(void **state)
+{
+	struct replan_opts o;
+	struct replan p;
+	defaults(&o);
+	o.sync_snap = NULL;
+	const char *tgt = "dst/fs|filesystem|9|5|900|-|-\n"
+			  "dst/fs@a|snapshot|101|6|901|-|-\n"
+			  "dst/fs@local|snapshot|555|7|902|-|-\n";
+	o.allow_rollback = false;
+	plan(src_abc, tgt, &o, &p);
+	assert_int_equal(p.ds[0].status, REPLAN_FAIL);
+	assert_non_null(strstr(p.ds[0].message, "newer"));
+	assert_non_null(strstr(p.ds[0].message, "local"));
+	assert_int_equal(p.ds[0].nsteps, 0);
+	replan_free(&p);
+
+	o.allow_rollback = true;
+	o.delete_target_snapshots = true;
+	plan(src_abc, tgt, &o, &p);
+	assert_int_equal(p.ds[0].status, REPLAN_SYNC);
+	assert_string_equal(p.ds[0].rollback_to, "dst/fs@a");
+	assert_step(&p.ds[0].steps[0], REPLAN_STEP_INCR, "src/fs@a",
+		    "src/fs@syncoid_h2_2026-11-21_12:00:00-GMT00:00", true);
+	/* gone with the rollback: not destroyed again */
+	assert_int_equal(p.ds[0].delete_target.n, 0);
+	replan_free(&p);
+}
+
+static void test_no_common(void **state)
+{
+	struct replan_opts o;
+	struct replan p;
+	defaults(&o);
+	const char *tgt = "dst/fs|filesystem|9|5|900|-|-\n"
+			  "dst/fs@other|snapshot|999|6|901|-|-\n";
+	plan(src_abc, tgt, &o, &p);
+	assert_int_equal(p.ds[0].status, REPLAN_FAIL);
+	assert_non_null(strstr(p.ds[0].message, "--force-delete"));
+	replan_free(&p);
+
+	o.force_delete = true;
+	plan(src_abc, tgt, &o, &p);
+	assert_int_equal(p.ds[0].status, REPLAN_SYNC);
+	assert_true(p.ds[0].destroy_target);
+	assert_step(&p.ds[0].steps[0], REPLAN_STEP_FULL, NULL, "src/fs@a", false);
+	replan_free(&p);
+
+	/* never a pool root */
+	o.target_root = "dst";
+	plan(src_abc, "dst|filesystem|9|5|900|-|-\ndst@other|snapshot|999|6|901|-|-\n", &o, &p);
+	assert_int_equal(p.ds[0].status, REPLAN_FAIL);
+	assert_false(p.ds[0].destroy_target);
+	assert_non_null(strstr(p.ds[0].message, "pool"));
+	replan_free(&p);
+}
+
+static void test_resume(void **state)
+{
+	struct replan_opts o;
+	struct replan p;
+	defaults(&o);
+	const char *tgt = "dst/fs|filesystem|9|5|900|1-abc-def|-\n"
+			  "dst/fs@a|snapshot|101|6|901|-|-\n";
+	plan(src_abc, tgt, &o, &p);
+	assert_int_equal(p.ds[0].nsteps, 1);
+	assert_int_equal(p.ds[0].steps[0].kind, REPLAN_STEP_RESUME);
+	assert_string_equal(p.ds[0].steps[0].token, "1-abc-def");
+	assert_true(p.ds[0].resume_then_replan);
+	replan_free(&p);
+
+	o.resume = false;
+	plan(src_abc, tgt, &o, &p);
+	assert_true(p.ds[0].abort_partial);
+	assert_int_equal(p.ds[0].steps[0].kind, REPLAN_STEP_INCR);
+	replan_free(&p);
+}
+
+static void test_sync_property_and_recursion(void **state)
+{
+	struct replan_opts o;
+	struct replan p;
+	regex_t ex;
+	defaults(&o);
+	o.recursive = true;
+	assert_int_equal(regcomp(&ex, "junk$", REG_EXTENDED | REG_NOSUB), 0);
+	o.exclude_datasets = &ex;
+	o.n_exclude_datasets = 1;
+	const char *src = SRC_ROOT "src/fs/a|filesystem|2|10|1000|false|-|-|-\n"
+				   "src/fs/b|filesystem|3|10|1000|h2,h1|-|-|-\n"
+				   "src/fs/c|filesystem|4|10|1000|h2,h3|-|-|-\n"
+				   "src/fs/junk|filesystem|5|10|1000|-|-|-|-\n"
+				   "src/fs/junk/deeper|filesystem|6|10|1000|-|-|-|-\n"
+				   "src/fsx|filesystem|7|10|1000|-|-|-|-\n"
+				   "src/fs/my data|volume|8|10|1000|true|-|-|-\n";
+	plan(src, "", &o, &p);
+	assert_int_equal(p.n, 7);
+	const char *expect[][3] = {
+		{ "src/fs", "dst/fs", "s" },
+		{ "src/fs/a", "dst/fs/a", "k" },
+		{ "src/fs/b", "dst/fs/b", "s" },
+		{ "src/fs/c", "dst/fs/c", "k" },
+		{ "src/fs/junk", "dst/fs/junk", "k" },
+		{ "src/fs/junk/deeper", "dst/fs/junk/deeper", "s" }, /* regex anchored at the end */
+		{ "src/fs/my data", "dst/fs/my data", "s" },
+	};
+	for (size_t i = 0; i < p.n; i++) {
+		assert_string_equal(p.ds[i].source, expect[i][0]);
+		assert_string_equal(p.ds[i].target, expect[i][1]);
+		assert_int_equal(p.ds[i].status, expect[i][2][0] == 's' ? REPLAN_SYNC : REPLAN_SKIP);
+	}
+	replan_free(&p);
+
+	o.skip_parent = true;
+	plan(src, "", &o, &p);
+	assert_int_equal(p.ds[0].status, REPLAN_SKIP);
+	replan_free(&p);
+
+	o.recursive = false;
+	plan(src, "", &o, &p);
+	assert_int_equal(p.n, 1);
+	assert_int_equal(p.ds[0].status, REPLAN_SYNC);
+	replan_free(&p);
+	regfree(&ex);
+}
+
+static void test_snapshot_filters(void **state)
+{
+	struct replan_opts o;
+	struct replan p;
+	regex_t inc;
+	defaults(&o);
+	o.sync_snap = NULL;
+	assert_int_equal(regcomp(&inc, "^keep", REG_EXTENDED | REG_NOSUB), 0);
+	o.include_snaps = &inc;
+	o.n_include_snaps = 1;
+	const char *src = SRC_ROOT "src/fs@keep1|snapshot|1|11|1|-|-|-|-\n"
+				   "src/fs@drop1|snapshot|2|12|2|-|-|-|-\n"
+				   "src/fs@keep2|snapshot|3|13|3|-|-|-|-\n"
+				   "src/fs@keep3|snapshot|4|14|4|-|-|-|-\n";
+	plan(src, "", &o, &p);
+	struct replan_ds *d = &p.ds[0];
+	assert_int_equal(d->nsteps, 3);
+	assert_step(&d->steps[0], REPLAN_STEP_FULL, NULL, "src/fs@keep1", false);
+	assert_step(&d->steps[1], REPLAN_STEP_INCR, "src/fs@keep1", "src/fs@keep2", false);
+	assert_step(&d->steps[2], REPLAN_STEP_INCR, "src/fs@keep2", "src/fs@keep3", false);
+	replan_free(&p);
+	regfree(&inc);
+}
+
+static void test_delete_target_snapshots(void **state)
+{
+	struct replan_opts o;
+	struct replan p;
+	defaults(&o);
+	o.sync_snap = NULL;
+	o.delete_target_snapshots = true;
+	/* the source pruned old1 and old2; target still has them */
+	plan(src_abc,
+	     "dst/fs|filesystem|9|5|900|-|-\n"
+	     "dst/fs@old1|snapshot|91|3|801|-|-\n"
+	     "dst/fs@old2|snapshot|92|4|802|-|-\n"
+	     "dst/fs@a|snapshot|101|6|901|-|-\n",
+	     &o, &p);
+	assert_int_equal(p.ds[0].delete_target.n, 2);
+	assert_string_equal(p.ds[0].delete_target.v[0], "old1");
+	assert_string_equal(p.ds[0].delete_target.v[1], "old2");
+	replan_free(&p);
+}
+
+static void test_clone_after_origin(void **state)
+{
+	struct replan_opts o;
+	struct replan p;
+	defaults(&o);
+	o.recursive = true;
+	o.sync_snap = NULL;
+	const char *src = SRC_ROOT "src/fs/clone|filesystem|2|30|1000|-|src/fs/z@base|-|-\n"
+				   "src/fs/clone@c1|snapshot|21|31|1|-|-|-|-\n"
+				   "src/fs/z|filesystem|3|20|1000|-|-|-|-\n"
+				   "src/fs/z@base|snapshot|31|21|1|-|-|-|-\n"
+				   "src/fs@r|snapshot|41|11|1|-|-|-|-\n";
+	plan(src, "", &o, &p);
+	assert_int_equal(p.n, 3);
+	assert_string_equal(p.ds[0].source, "src/fs");
+	assert_string_equal(p.ds[1].source, "src/fs/z");
+	assert_string_equal(p.ds[2].source, "src/fs/clone");
+	assert_true(p.ds[2].steps[0].clone);
+	assert_step(&p.ds[2].steps[0], REPLAN_STEP_FULL, "src/fs/z@base", "src/fs/clone@c1", false);
+	assert_int_equal(p.ds[2].origin_index, 1);
+	replan_free(&p);
+
+	o.clone_handling = false;
+	plan(src, "", &o, &p);
+	for (size_t i = 0; i < p.n; i++)
+		if (streq(p.ds[i].source, "src/fs/clone"))
+			assert_false(p.ds[i].steps[0].clone);
+	replan_free(&p);
+}
+
+static void test_preserve_properties(void **state)
+{
+	struct replan_opts o;
+	struct zfs_tree s, t = ZFS_TREE_INIT;
+	struct replan p = REPLAN_INIT;
+	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
+	defaults(&o);
+	o.preserve_properties = true;
+	o.preserve_recordsize = true;
+	const char local[] = "src/fs\tcompression\tzstd\tlocal\n"
+			     "src/fs\tencryption\taes-256-gcm\tlocal\n"
+			     "src/fs\tkeylocation\tfile:///k\tlocal\n"
+			     "src/fs\tatime\toff\tinherited from src\n"
+			     "src/fs\tuser:note\tx y\tlocal\n"
+			     "src/other\tcompression\tgzip\tlocal\n";
+	struct zfs_props lp = { 0 };
+	assert_int_equal(zfs_parse_get(local, sizeof(local) - 1, &lp, &err), 0);
+	mktree(&s, replan_source_props, src_abc);
+	assert_int_equal(replan_build(&s, &t, &lp, &o, &p, &err), 0);
+	struct strvec *v = &p.ds[0].recv_set_props;
+	assert_int_equal(v->n, 3);
+	assert_string_equal(v->v[0], "compression=zstd");
+	assert_string_equal(v->v[1], "user:note=x y");
+	assert_string_equal(v->v[2], "recordsize=131072");
+	replan_free(&p);
+	zfs_props_free(&lp);
+	zfs_tree_free(&s);
+	assert_false(replan_prop_preservable("encryptionroot"));
+	assert_false(replan_prop_preservable("keyformat"));
+	assert_true(replan_prop_preservable("mountpoint"));
+}
+
+static void test_describe(void **state)
+{
+	struct replan_opts o;
+	struct replan p;
+	defaults(&o);
+	plan(src_abc, "", &o, &p);
+	_cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
+	uint64_t est[] = { 2048, UINT64_MAX };
+	replan_describe(&p.ds[0], est, &sb);
+	assert_non_null(strstr(sb.buf, "send src/fs@a in full (~ 2.0 KiB)"));
+	assert_non_null(strstr(sb.buf, "-I src/fs@a ... src/fs@syncoid_h1_"));
+	assert_non_null(strstr(sb.buf, "size unknown"));
+	assert_non_null(strstr(sb.buf, "destroy old sync snapshots src/fs@syncoid_h1_2026-11-21"));
+	replan_free(&p);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_full_when_target_missing),
+		cmocka_unit_test(test_incremental_newest_common_by_guid),
+		cmocka_unit_test(test_createtxg_orders_not_creation),
+		cmocka_unit_test(test_bookmark_fallback),
+		cmocka_unit_test(test_target_newer),
+		cmocka_unit_test(test_no_common),
+		cmocka_unit_test(test_resume),
+		cmocka_unit_test(test_sync_property_and_recursion),
+		cmocka_unit_test(test_snapshot_filters),
+		cmocka_unit_test(test_delete_target_snapshots),
+		cmocka_unit_test(test_clone_after_origin),
+		cmocka_unit_test(test_preserve_properties),
+		cmocka_unit_test(test_describe),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
