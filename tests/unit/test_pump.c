@@ -1,0 +1,450 @@
+#include "unit.h"
+#include "pump.h"
+#include "spawn.h"
+
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <time.h>
+
+/* ---- helpers: a feeder and a collector on the far ends of two pipes ---- */
+
+struct feeder {
+	int fd;
+	const uint8_t *data;
+	size_t len;
+};
+
+static void *feed(void *arg)
+{
+	struct feeder *f = arg;
+	size_t off = 0;
+	/* the pump may stop reading (bad input): then our write fails, quietly */
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	while (off < f->len) {
+		size_t n = f->len - off < 100000 ? f->len - off : 100000; /* odd sizes */
+		ssize_t w = write(f->fd, f->data + off, n);
+		if (w <= 0)
+			break;
+		off += (size_t)w;
+	}
+	close(f->fd);
+	return NULL;
+}
+
+struct collector {
+	int fd;
+	struct strbuf out;
+};
+
+static void *collect(void *arg)
+{
+	struct collector *c = arg;
+	strbuf_init(&c->out, 1u << 30);
+	(void)strbuf_read_fd(&c->out, c->fd);
+	close(c->fd);
+	return NULL;
+}
+
+/* Random-ish but compressible: runs of repeated bytes mixed with noise. */
+static uint8_t *make_data(size_t len, unsigned seed, bool compressible)
+{
+	uint8_t *d = xmalloc(len);
+	uint32_t x = seed * 2654435761u + 1;
+	for (size_t i = 0; i < len; i++) {
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		d[i] = compressible ? (uint8_t)((i / 64) % 7 == 0 ? x : 'a' + (i / 4096) % 26) : (uint8_t)x;
+	}
+	return d;
+}
+
+/*
+ * Run data through pump_run with opts (in the calling thread), return what
+ * came out in *out and the return value.
+ */
+static int through_pump(const uint8_t *data, size_t len, const struct pump_opts *o,
+			struct strbuf *out, struct pump_stats *st, struct strbuf *err)
+{
+	int in[2], outp[2];
+	assert_int_equal(pipe2(in, O_CLOEXEC), 0);
+	assert_int_equal(pipe2(outp, O_CLOEXEC), 0);
+	struct feeder f = { in[1], data, len };
+	struct collector c = { outp[0], STRBUF_INIT };
+	pthread_t ft, ct;
+	pthread_create(&ft, NULL, feed, &f);
+	pthread_create(&ct, NULL, collect, &c);
+	int r = pump_run(in[0], outp[1], o, st, err);
+	close(in[0]);
+	close(outp[1]);
+	pthread_join(ft, NULL);
+	pthread_join(ct, NULL);
+	*out = c.out;
+	return r;
+}
+
+/* Whether this process may make a pipe this large (F_SETPIPE_SZ). */
+static bool pipe_can_hold(size_t size)
+{
+	int p[2];
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	int got = fcntl(p[1], F_SETPIPE_SZ, (int)size);
+	close(p[0]);
+	close(p[1]);
+	return got >= (int)size;
+}
+
+static void check_identity(bool no_splice, size_t len)
+{
+	_cleanup_free_ uint8_t *data = make_data(len, 7, false);
+	_cleanup_strbuf_ struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
+	struct pump_opts o = { .no_splice = no_splice };
+	struct pump_stats st;
+	assert_int_equal(through_pump(data, len, &o, &out, &st, &err), 0);
+	assert_int_equal(out.len, len);
+	assert_memory_equal(out.buf, data, len);
+	assert_int_equal(st.stream_bytes, len);
+	assert_int_equal(st.wire_in, len);
+	assert_int_equal(st.wire_out, len);
+	if (no_splice)
+		assert_false(st.spliced);
+	else if (pipe_can_hold(PUMP_DEFAULT_BUFFER))
+		assert_true(st.spliced); /* with CAP_SYS_RESOURCE the pipe can be 16 MiB */
+}
+
+static void test_copy_ring_moves_data_intact(void **state)
+{
+	check_identity(true, 40u << 20);
+	check_identity(true, 0);
+	check_identity(true, 1);
+}
+
+static void test_splice_moves_data_intact(void **state)
+{
+	check_identity(false, 40u << 20);
+	check_identity(false, 0);
+	/* 1 MiB fits any unprivileged pipe (pipe-max-size): splice always */
+	size_t len = 9u << 20;
+	_cleanup_free_ uint8_t *data = make_data(len, 8, false);
+	_cleanup_strbuf_ struct strbuf out = STRBUF_INIT;
+	struct pump_opts o = { .buffer_size = 1u << 20 };
+	struct pump_stats st;
+	assert_int_equal(through_pump(data, len, &o, &out, &st, NULL), 0);
+	assert_true(pipe_can_hold(1u << 20));
+	assert_true(st.spliced);
+	assert_int_equal(out.len, len);
+	assert_memory_equal(out.buf, data, len);
+	assert_int_equal(st.stream_bytes, len);
+}
+
+static void test_small_buffer_wraps_around(void **state)
+{
+	/* 64 KiB ring, 5 MiB of data: the ring wraps ~80 times */
+	size_t len = 5u << 20;
+	_cleanup_free_ uint8_t *data = make_data(len, 3, false);
+	_cleanup_strbuf_ struct strbuf out = STRBUF_INIT;
+	struct pump_opts o = { .buffer_size = PUMP_MIN_BUFFER, .no_splice = true };
+	assert_int_equal(through_pump(data, len, &o, &out, NULL, NULL), 0);
+	assert_int_equal(out.len, len);
+	assert_memory_equal(out.buf, data, len);
+}
+
+static void test_bad_buffer_size(void **state)
+{
+	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
+	struct pump_opts o = { .buffer_size = 100 };
+	assert_int_equal(pump_run(0, 1, &o, NULL, &err), -EINVAL);
+	assert_non_null(strstr(err.buf, "buffer size"));
+}
+
+struct chain {
+	int in_fd, out_fd;
+	struct pump_opts o;
+	int r;
+	struct pump_stats st;
+};
+
+static void *chain_pump(void *arg)
+{
+	struct chain *c = arg;
+	c->r = pump_run(c->in_fd, c->out_fd, &c->o, &c->st, NULL);
+	close(c->out_fd);
+	return NULL;
+}
+
+/* data -> compress(codec) -> decompress(codec) -> out */
+static void round_trip(const struct pump_codec *codec, const uint8_t *data, size_t len)
+{
+	int mid[2];
+	assert_int_equal(pipe2(mid, O_CLOEXEC), 0);
+	int in[2], outp[2];
+	assert_int_equal(pipe2(in, O_CLOEXEC), 0);
+	assert_int_equal(pipe2(outp, O_CLOEXEC), 0);
+	struct feeder f = { in[1], data, len };
+	struct collector c = { outp[0], STRBUF_INIT };
+	struct chain comp = { .in_fd = in[0], .out_fd = mid[1], .o = { .compress = *codec } };
+	pthread_t ft, ct, pt;
+	pthread_create(&ft, NULL, feed, &f);
+	pthread_create(&ct, NULL, collect, &c);
+	pthread_create(&pt, NULL, chain_pump, &comp);
+	struct pump_opts dopt = { .decompress = *codec };
+	struct pump_stats dst;
+	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
+	int r = pump_run(mid[0], outp[1], &dopt, &dst, &err);
+	close(mid[0]);
+	close(outp[1]);
+	pthread_join(pt, NULL);
+	pthread_join(ft, NULL);
+	pthread_join(ct, NULL);
+	close(in[0]);
+	if (r)
+		print_error("decompress: %s\n", err.buf);
+	assert_int_equal(comp.r, 0);
+	assert_int_equal(r, 0);
+	assert_int_equal(c.out.len, len);
+	assert_memory_equal(c.out.buf, data, len);
+	assert_int_equal(comp.st.stream_bytes, len);
+	assert_int_equal(dst.stream_bytes, len);
+	assert_int_equal(dst.wire_in, comp.st.wire_out);
+	if (codec->kind != PUMP_CODEC_NONE && len > 1000000)
+		assert_true(comp.st.wire_out < len / 2); /* it did compress */
+	strbuf_release(&c.out);
+}
+
+static void test_compression_round_trip(void **state)
+{
+	static const char *names[] = { "none", "zstd-fast", "zstdmt-fast", "zstd-slow", "lz4", "lzo",
+				       "gzip", "pigz-slow" };
+	size_t len = 6u << 20;
+	_cleanup_free_ uint8_t *data = make_data(len, 11, true);
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+		struct pump_codec c;
+		assert_int_equal(pump_codec_from_syncoid(names[i], &c, NULL), 0);
+		round_trip(&c, data, len);
+		round_trip(&c, data, 0); /* an empty stream is one empty frame */
+		round_trip(&c, data, 1);
+	}
+}
+
+/* Compress with pump, decompress with the command-line tool of pump_codec_argv. */
+static void test_wire_format_matches_cli_tools(void **state)
+{
+	static const char *names[] = { "zstd-fast", "zstdmt-fast", "lz4" };
+	size_t len = 3u << 20;
+	_cleanup_free_ uint8_t *data = make_data(len, 5, true);
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+		struct pump_codec c;
+		assert_int_equal(pump_codec_from_syncoid(names[i], &c, NULL), 0);
+		_cleanup_strbuf_ struct strbuf comp = STRBUF_INIT, plain = STRBUF_INIT;
+		struct pump_opts o = { .compress = c };
+		assert_int_equal(through_pump(data, len, &o, &comp, NULL, NULL), 0);
+		_cleanup_strvec_ struct strvec argv = STRVEC_INIT;
+		pump_codec_argv(&c, true, &argv);
+		struct spawn_req req = { .argv = (const char *const *)argv.v };
+		int code;
+		assert_int_equal(spawn_run(&req, comp.buf, comp.len, &plain, NULL, &code), 0);
+		assert_int_equal(code, 0);
+		assert_int_equal(plain.len, len);
+		assert_memory_equal(plain.buf, data, len);
+
+		/* and the other way: the tool compresses, pump decompresses */
+		_cleanup_strvec_ struct strvec cargv = STRVEC_INIT;
+		pump_codec_argv(&c, false, &cargv);
+		req.argv = (const char *const *)cargv.v;
+		strbuf_reset(&comp);
+		assert_int_equal(spawn_run(&req, data, len, &comp, NULL, &code), 0);
+		assert_int_equal(code, 0);
+		struct strbuf back = STRBUF_INIT;
+		struct pump_opts d = { .decompress = c };
+		_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
+		int r = through_pump((uint8_t *)comp.buf, comp.len, &d, &back, NULL, &err);
+		if (r)
+			print_error("%s: %s\n", names[i], err.buf);
+		assert_int_equal(r, 0);
+		assert_int_equal(back.len, len);
+		assert_memory_equal(back.buf, data, len);
+		strbuf_release(&back);
+	}
+}
+
+static void expect_bad_input(const struct pump_codec *c, const uint8_t *in, size_t len)
+{
+	_cleanup_strbuf_ struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
+	struct pump_opts o = { .decompress = *c };
+	int r = through_pump(in, len, &o, &out, NULL, &err);
+	assert_int_equal(r, -EBADMSG);
+	assert_true(err.len > 0);
+}
+
+static void test_decompressor_rejects_garbage(void **state)
+{
+	struct pump_codec codecs[2];
+	assert_int_equal(pump_codec_from_syncoid("zstd-fast", &codecs[0], NULL), 0);
+	assert_int_equal(pump_codec_from_syncoid("lz4", &codecs[1], NULL), 0);
+	size_t len = 1u << 20;
+	_cleanup_free_ uint8_t *data = make_data(len, 9, true);
+
+	for (size_t k = 0; k < 2; k++) {
+		/* empty input is not a stream */
+		expect_bad_input(&codecs[k], data, 0);
+		/* random garbage, many seeds and lengths */
+		for (unsigned seed = 1; seed <= 40; seed++) {
+			_cleanup_free_ uint8_t *g = make_data(seed * 997, seed, false);
+			expect_bad_input(&codecs[k], g, seed * 997);
+		}
+		/* a valid stream, truncated at many points, or with a byte flipped */
+		_cleanup_strbuf_ struct strbuf comp = STRBUF_INIT;
+		struct pump_opts o = { .compress = codecs[k] };
+		assert_int_equal(through_pump(data, len, &o, &comp, NULL, NULL), 0);
+		for (size_t cut = 1; cut < comp.len; cut += comp.len / 17 + 1)
+			expect_bad_input(&codecs[k], (uint8_t *)comp.buf, cut);
+		for (size_t at = 0; at < comp.len; at += comp.len / 13 + 1) {
+			_cleanup_free_ uint8_t *flip = xmalloc(comp.len);
+			memcpy(flip, comp.buf, comp.len);
+			flip[at] ^= 0x5a;
+			expect_bad_input(&codecs[k], flip, comp.len);
+		}
+	}
+}
+
+static double now_s(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static void test_bwlimit_caps_the_rate(void **state)
+{
+	size_t len = 3u << 20;
+	uint64_t limit = 4u << 20; /* 4 MiB/s: 0.75 s */
+	_cleanup_free_ uint8_t *data = make_data(len, 2, false);
+	_cleanup_strbuf_ struct strbuf out = STRBUF_INIT;
+	struct pump_opts o = { .bwlimit = limit };
+	struct pump_stats st;
+	double t0 = now_s();
+	assert_int_equal(through_pump(data, len, &o, &out, &st, NULL), 0);
+	double el = now_s() - t0;
+	assert_int_equal(out.len, len);
+	assert_memory_equal(out.buf, data, len);
+	assert_false(st.spliced);
+	double rate = (double)len / el;
+	print_message("# bwlimit %.0f B/s, measured %.0f B/s over %.2f s\n", (double)limit, rate, el);
+	/* never faster than the limit (the pump sleeps until each byte is due) */
+	assert_true(rate <= (double)limit * 1.02);
+	/* and not absurdly slower: a generous bound that a loaded machine meets */
+	assert_true(rate >= (double)limit / 10);
+}
+
+static void test_receiver_gone_is_epipe(void **state)
+{
+	size_t len = 1u << 20;
+	_cleanup_free_ uint8_t *data = make_data(len, 1, false);
+	for (int mode = 0; mode < 3; mode++) {
+		int in[2], outp[2];
+		assert_int_equal(pipe2(in, O_CLOEXEC), 0);
+		assert_int_equal(pipe2(outp, O_CLOEXEC), 0);
+		close(outp[0]); /* nobody reads */
+		struct feeder f = { in[1], data, len };
+		pthread_t ft;
+		pthread_create(&ft, NULL, feed, &f);
+		_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
+		/* copy ring, splice (1 MiB pipe), compressing */
+		struct pump_opts o = { .no_splice = mode == 0, .buffer_size = mode == 1 ? 1u << 20 : 0 };
+		if (mode == 2)
+			o.compress.kind = PUMP_CODEC_ZSTD;
+		/* SIGPIPE would kill the test if pump let it through */
+		assert_int_equal(pump_run(in[0], outp[1], &o, NULL, &err), -EPIPE);
+		assert_non_null(strstr(err.buf, "receiving side"));
+		close(in[0]); /* the feeder's write fails and it ends */
+		pthread_join(ft, NULL);
+		close(outp[1]);
+	}
+	sigset_t pend;
+	sigpending(&pend);
+	assert_false(sigismember(&pend, SIGPIPE));
+}
+
+struct prog {
+	unsigned calls, finals;
+	uint64_t last_bytes, expected;
+	bool monotonic;
+};
+
+static void on_progress(const struct pump_progress *p, void *data)
+{
+	struct prog *g = data;
+	g->calls++;
+	if (p->stream_bytes < g->last_bytes)
+		g->monotonic = false;
+	g->last_bytes = p->stream_bytes;
+	g->expected = p->expected_bytes;
+	if (p->done) {
+		g->finals++;
+		assert_true(p->eta == 0);
+	}
+}
+
+static void test_progress_is_reported(void **state)
+{
+	size_t len = 2u << 20;
+	_cleanup_free_ uint8_t *data = make_data(len, 4, false);
+	_cleanup_strbuf_ struct strbuf out = STRBUF_INIT;
+	struct prog g = { .monotonic = true };
+	/* slow it down so that some periodic reports happen: 2 MiB at 8 MiB/s */
+	struct pump_opts o = { .bwlimit = 8u << 20, .expected_bytes = len, .progress = on_progress,
+			       .progress_data = &g, .progress_interval_ms = 20 };
+	assert_int_equal(through_pump(data, len, &o, &out, NULL, NULL), 0);
+	assert_int_equal(g.finals, 1);
+	assert_true(g.calls >= 2); /* >= 0.25 s at 20 ms intervals: at least one periodic */
+	assert_true(g.monotonic);
+	assert_int_equal(g.last_bytes, len);
+	assert_int_equal(g.expected, len);
+}
+
+static void test_codec_names(void **state)
+{
+	struct pump_codec c;
+	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT, d = STRBUF_INIT;
+	assert_int_equal(pump_codec_from_syncoid("zstd-slow", &c, NULL), 0);
+	assert_int_equal(c.kind, PUMP_CODEC_ZSTD);
+	assert_int_equal(c.level, 19);
+	assert_int_equal(c.threads, 0);
+	assert_int_equal(pump_codec_from_syncoid("zstdmt-fast", &c, NULL), 0);
+	assert_true(c.threads >= 1);
+	assert_int_equal(pump_codec_from_syncoid("lzo", &c, NULL), 0);
+	assert_int_equal(c.kind, PUMP_CODEC_LZ4);
+	assert_int_equal(pump_codec_from_syncoid("none", &c, NULL), 0);
+	assert_int_equal(c.kind, PUMP_CODEC_NONE);
+	pump_codec_describe(&c, &d);
+	assert_string_equal(d.buf, "none");
+	assert_int_equal(pump_codec_from_syncoid("bzip2", &c, &err), -EINVAL);
+	assert_non_null(strstr(err.buf, "'bzip2'"));
+	assert_non_null(strstr(err.buf, "zstdmt-slow"));
+	_cleanup_strvec_ struct strvec argv = STRVEC_INIT;
+	assert_int_equal(pump_codec_from_syncoid("none", &c, NULL), 0);
+	pump_codec_argv(&c, false, &argv);
+	assert_int_equal(argv.n, 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_copy_ring_moves_data_intact),
+		cmocka_unit_test(test_splice_moves_data_intact),
+		cmocka_unit_test(test_small_buffer_wraps_around),
+		cmocka_unit_test(test_bad_buffer_size),
+		cmocka_unit_test(test_compression_round_trip),
+		cmocka_unit_test(test_wire_format_matches_cli_tools),
+		cmocka_unit_test(test_decompressor_rejects_garbage),
+		cmocka_unit_test(test_bwlimit_caps_the_rate),
+		cmocka_unit_test(test_receiver_gone_is_epipe),
+		cmocka_unit_test(test_progress_is_reported),
+		cmocka_unit_test(test_codec_names),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
