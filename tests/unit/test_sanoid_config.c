@@ -1,0 +1,240 @@
+#include "unit.h"
+#include "sanoid_config.h"
+
+static int parse(struct sanoid_config *cfg, const char *text, struct strbuf *err)
+{
+	return sanoid_config_parse(cfg, text, strlen(text), "sanoid.conf", sanoid_defaults_conf,
+				   strlen(sanoid_defaults_conf), "defaults", err);
+}
+
+static void expect_error(const char *text, const char *needle)
+{
+	struct sanoid_config cfg;
+	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
+	assert_int_equal(parse(&cfg, text, &err), -EINVAL);
+	if (!strstr(err.buf, needle))
+		fail_msg("error '%s' does not contain '%s'", err.buf, needle);
+}
+
+static int resolve(const char *text, const char *const *ds, struct sanoid_policies *out,
+		   struct strbuf *err)
+{
+	struct sanoid_config cfg;
+	size_t n = 0;
+	int rc = parse(&cfg, text, err);
+	if (rc < 0)
+		return rc;
+	while (ds[n])
+		n++;
+	rc = sanoid_config_resolve(&cfg, ds, n, out, NULL, err);
+	sanoid_config_release(&cfg);
+	return rc;
+}
+
+static void test_defaults_embedded(void **state)
+{
+	/* The shipped defaults, as compat.md lists them. */
+	static const char *const ds[] = { "tank", NULL };
+	struct sanoid_policies pol;
+	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
+	assert_int_equal(resolve("[tank]\n", ds, &pol, &err), 0);
+	assert_int_equal(pol.n, 1);
+	const struct sanoid_policy *p = &pol.p[0];
+	assert_string_equal(p->path, "tank");
+	assert_true(p->autosnap && p->autoprune && p->monitor);
+	assert_false(p->monitor_dont_warn || p->monitor_dont_crit || p->process_children_only);
+	assert_int_equal(p->count[SNAP_FREQUENTLY], 0);
+	assert_int_equal(p->count[SNAP_HOURLY], 48);
+	assert_int_equal(p->count[SNAP_DAILY], 90);
+	assert_int_equal(p->count[SNAP_WEEKLY], 0);
+	assert_int_equal(p->count[SNAP_MONTHLY], 6);
+	assert_int_equal(p->count[SNAP_YEARLY], 0);
+	assert_int_equal(p->frequent_period, 15);
+	assert_int_equal(p->script_timeout, 5);
+	assert_int_equal(p->daily_hour, 23);
+	assert_int_equal(p->daily_min, 59);
+	assert_int_equal(p->weekly_wday, 1);
+	assert_int_equal(p->weekly_hour, 23);
+	assert_int_equal(p->weekly_min, 30);
+	assert_int_equal(p->monthly_mday, 1);
+	assert_int_equal(p->yearly_mon, 1);
+	assert_int_equal(p->warn[SNAP_HOURLY], 90 * 60);
+	assert_int_equal(p->crit[SNAP_HOURLY], 360 * 60);
+	assert_int_equal(p->warn[SNAP_DAILY], 28 * 3600);
+	assert_int_equal(p->crit[SNAP_DAILY], 32 * 3600);
+	assert_int_equal(p->warn[SNAP_MONTHLY], 32 * 86400);
+	assert_int_equal(p->crit[SNAP_MONTHLY], 40 * 86400);
+	assert_int_equal(p->crit[SNAP_YEARLY], 0);
+	assert_int_equal(p->capacity_warn, 80);
+	assert_int_equal(p->capacity_crit, 95);
+	assert_int_equal(p->prune_defer, 0);
+	assert_null(p->pre_snapshot_script);
+	sanoid_policies_release(&pol);
+}
+
+static void test_templates_in_order(void **state)
+{
+	static const char *const ds[] = { "tank", "tank/a-very-long-dataset-name-that-inih-would-truncate-at-fifty-bytes", NULL };
+	static const char conf[] =
+		"# comment\n"
+		"[template_default]\n"
+		"\thourly = 10\n"
+		"\tdaily = 11\n"
+		"[template_a]\n"
+		"\thourly = 20\n"
+		"\tmonthly = 21\n"
+		"\trecursive = yes\n" /* ignored in a template */
+		"[template_b]\n"
+		"    hourly = 30\n"
+		"    monitor = OFF\n"
+		"[tank/a-very-long-dataset-name-that-inih-would-truncate-at-fifty-bytes]\n"
+		"\tuse_template = a, b\n"
+		"\tyearly = 2\n"
+		"\tpre_snapshot_script = /usr/local/bin/a-hook-with-a-very-long-path/and/arguments --one --two --three --four --five --six --seven --eight --nine --ten --eleven --twelve --thirteen\n"
+		"[tank]\n"
+		"\tuse_template = b,a\n";
+	struct sanoid_policies pol;
+	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
+	assert_int_equal(resolve(conf, ds, &pol, &err), 0);
+	const struct sanoid_policy *t = sanoid_policies_find(&pol, "tank");
+	const struct sanoid_policy *c = sanoid_policies_find(&pol, ds[1]);
+	assert_non_null(t);
+	assert_non_null(c);
+	/* a then b: b wins; own key wins over both; template_default under both */
+	assert_int_equal(c->count[SNAP_HOURLY], 30);
+	assert_int_equal(c->count[SNAP_MONTHLY], 21);
+	assert_int_equal(c->count[SNAP_DAILY], 11);
+	assert_int_equal(c->count[SNAP_YEARLY], 2);
+	assert_false(c->monitor);
+	assert_int_equal(c->recursive, RECURSIVE_NO);
+	assert_true(strstr(c->pre_snapshot_script, "--thirteen") != NULL);
+	/* b then a: a wins */
+	assert_int_equal(t->count[SNAP_HOURLY], 20);
+	assert_int_equal(t->count[SNAP_DAILY], 11);
+	sanoid_policies_release(&pol);
+}
+
+static void test_recursive_yes_child_overrides(void **state)
+{
+	static const char *const ds[] = { "tank", "tank/a", "tank/a/x", "tank/b", "other", NULL };
+	/* The child section comes first: it still wins over its parent. */
+	static const char conf[] =
+		"[tank/a]\nhourly = 5\n"
+		"[tank]\nrecursive = yes\nhourly = 7\ndaily = 3\nprocess_children_only = yes\n";
+	struct sanoid_policies pol;
+	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
+	assert_int_equal(resolve(conf, ds, &pol, &err), 0);
+	assert_int_equal(pol.n, 4);
+	const struct sanoid_policy *t = sanoid_policies_find(&pol, "tank");
+	const struct sanoid_policy *a = sanoid_policies_find(&pol, "tank/a");
+	const struct sanoid_policy *x = sanoid_policies_find(&pol, "tank/a/x");
+	const struct sanoid_policy *b = sanoid_policies_find(&pol, "tank/b");
+	assert_true(t->process_children_only);
+	assert_int_equal(t->recursive, RECURSIVE_YES);
+	assert_false(a->process_children_only); /* not inherited */
+	assert_int_equal(a->count[SNAP_HOURLY], 5);
+	assert_int_equal(a->count[SNAP_DAILY], 3); /* the rest from the parent */
+	assert_true(a->own_section);
+	assert_int_equal(x->count[SNAP_HOURLY], 7);
+	assert_int_equal(b->count[SNAP_HOURLY], 7);
+	assert_true(b->autosnap);
+	assert_false(b->own_section);
+	assert_null(sanoid_policies_find(&pol, "other"));
+	sanoid_policies_release(&pol);
+}
+
+static void test_recursive_zfs_and_skip(void **state)
+{
+	static const char *const ds[] = { "tank", "tank/a", "tank/a/x", "pool", "pool/c", NULL };
+	static const char conf[] =
+		"[tank]\nrecursive = zfs\nhourly = 7\n"
+		"[tank/a]\ndaily = 4\nautosnap = yes\n"
+		"[pool]\nskip_children = yes\n";
+	struct sanoid_policies pol;
+	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
+	assert_int_equal(resolve(conf, ds, &pol, &err), 0);
+	const struct sanoid_policy *t = sanoid_policies_find(&pol, "tank");
+	const struct sanoid_policy *a = sanoid_policies_find(&pol, "tank/a");
+	const struct sanoid_policy *x = sanoid_policies_find(&pol, "tank/a/x");
+	assert_true(t->autosnap && t->zfs_recursion);
+	assert_int_equal(t->recursive, RECURSIVE_ZFS);
+	/* children are covered by the parent's snapshot -r: never taken alone */
+	assert_false(a->autosnap);
+	assert_false(x->autosnap);
+	assert_true(a->zfs_recursion && x->zfs_recursion);
+	assert_int_equal(a->count[SNAP_DAILY], 4);
+	assert_int_equal(a->count[SNAP_HOURLY], 7);
+	assert_int_equal(x->count[SNAP_DAILY], 90);
+	assert_true(x->autoprune);
+	assert_non_null(sanoid_policies_find(&pol, "pool"));
+	assert_null(sanoid_policies_find(&pol, "pool/c"));
+	sanoid_policies_release(&pol);
+}
+
+static void test_path_key_and_roots(void **state)
+{
+	static const char *const ds[] = { "tank/home", NULL };
+	struct sanoid_config cfg;
+	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
+	_cleanup_strvec_ struct strvec roots = STRVEC_INIT;
+	assert_int_equal(parse(&cfg, "[home]\npath = tank/home\n[template_x]\n[tank/home]\n", &err), 0);
+	sanoid_config_roots(&cfg, &roots);
+	assert_int_equal(roots.n, 1);
+	assert_string_equal(roots.v[0], "tank/home");
+	struct sanoid_policies pol;
+	assert_int_equal(sanoid_config_resolve(&cfg, ds, 1, &pol, NULL, &err), 0);
+	assert_int_equal(pol.n, 1);
+	sanoid_policies_release(&pol);
+	sanoid_config_release(&cfg);
+}
+
+static void test_errors(void **state)
+{
+	expect_error("[tank]\nhourly = 1\nhoutly = 3\n", "sanoid.conf:3: [tank] houtly: unknown setting");
+	expect_error("[tank]\nhourly = many\n", "sanoid.conf:2: [tank] hourly: 'many' is not a whole number");
+	expect_error("[tank]\nhourly = -1\n", "[tank] hourly:");
+	expect_error("[tank]\nautosnap = maybe\n", "sanoid.conf:2: [tank] autosnap: 'maybe' is not a boolean");
+	expect_error("[tank]\nrecursive = deep\n", "[tank] recursive: 'deep' is not one of no, yes, zfs");
+	expect_error("[tank]\n\nhourly_warn = 90x\n", "sanoid.conf:3: [tank] hourly_warn:");
+	expect_error("[tank]\ndaily_hour = 24\n", "[tank] daily_hour: '24' is not a whole number from 0 to 23");
+	expect_error("[template_a]\nhourly = 3\n[tank]\nuse_template = a,b\n",
+		     "sanoid.conf:4: [tank] use_template: no section [template_b]");
+	expect_error("hourly = 3\n", "sanoid.conf:1: 'hourly' is outside any [section]");
+	expect_error("[tank]\njust words\n", "sanoid.conf:2: expected");
+	expect_error("[tank\n", "sanoid.conf:1: section header without ']'");
+
+	/* missing dataset: resolution names file, line and section */
+	static const char *const ds[] = { "tank", NULL };
+	struct sanoid_policies pol;
+	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
+	assert_int_equal(resolve("[tank]\n\n[tank/gone]\nhourly = 1\n", ds, &pol, &err), -EINVAL);
+	assert_non_null(strstr(err.buf, "sanoid.conf:3: [tank/gone]: dataset 'tank/gone' does not exist"));
+}
+
+static void test_defaults_file_rules(void **state)
+{
+	struct sanoid_config cfg;
+	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
+	static const char old[] = "[template_default]\nhourly = 1\n";
+	assert_int_equal(sanoid_config_parse(&cfg, "", 0, "c", old, strlen(old), "d", &err), -EINVAL);
+	assert_non_null(strstr(err.buf, "version 1"));
+	/* A key the defaults file does not list is unknown to sanoid. */
+	static const char small[] = "[version]\nversion = 2\n[template_default]\nhourly = 1\n";
+	strbuf_reset(&err);
+	assert_int_equal(sanoid_config_parse(&cfg, "[t]\ndaily = 3\n", 11, "c", small, strlen(small), "d", &err), -EINVAL);
+	assert_non_null(strstr(err.buf, "c:2: [t] daily: unknown setting"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults_embedded),
+		cmocka_unit_test(test_templates_in_order),
+		cmocka_unit_test(test_recursive_yes_child_overrides),
+		cmocka_unit_test(test_recursive_zfs_and_skip),
+		cmocka_unit_test(test_path_key_and_roots),
+		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_defaults_file_rules),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
