@@ -37,5 +37,7 @@ void command_print_help(const struct command *cmd);
 
 DECLARE_COMMAND(help);
 DECLARE_COMMAND(version);
+DECLARE_COMMAND(replicate);
+DECLARE_COMMAND(syncoid);
 
 #endif

@@ -1,0 +1,585 @@
+/* cmd/replicate.c - `zkeep replicate`, and the driver shared with `syncoid`. */
+#include "zkeep.h"
+#include "cmd/commands.h"
+#include "cmd/replicate_cli.h"
+#include "config.h"
+#include "log.h"
+#include "parse.h"
+#include "syncsnap.h"
+#include "timeutil.h"
+
+#include <getopt.h>
+#include <jansson.h>
+#include <regex.h>
+#include <signal.h>
+
+void repl_cli_init(struct repl_cli *c)
+{
+	memset(c, 0, sizeof(*c));
+	strvec_init(&c->exclude_datasets);
+	strvec_init(&c->include_snaps);
+	strvec_init(&c->exclude_snaps);
+	strvec_init(&c->ssh_options);
+}
+
+void repl_cli_release(struct repl_cli *c)
+{
+	strvec_clear(&c->exclude_datasets);
+	strvec_clear(&c->include_snaps);
+	strvec_clear(&c->exclude_snaps);
+	strvec_clear(&c->ssh_options);
+}
+
+/* ---- events ---------------------------------------------------------------- */
+
+struct out_state {
+	struct repl_cli *cli;
+	double last_progress;
+};
+
+static void human(char *buf, size_t n, double b)
+{
+	static const char *const u[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	size_t i = 0;
+	while (b >= 1024 && i + 1 < ARRAY_SIZE(u)) {
+		b /= 1024;
+		i++;
+	}
+	snprintf(buf, n, i ? "%.1f %s" : "%.0f %s", b, u[i]);
+}
+
+static const char *const ev_names[] = {
+	[REPL_EV_INFO] = "info",	 [REPL_EV_WARNING] = "warning",
+	[REPL_EV_ERROR] = "error",	 [REPL_EV_PLAN] = "plan",
+	[REPL_EV_SEND_START] = "send",	 [REPL_EV_PROGRESS] = "progress",
+	[REPL_EV_SEND_DONE] = "sent",	 [REPL_EV_DEBUG] = "debug",
+};
+
+static void json_event(const struct replicate_event *ev)
+{
+	if (ev->kind == REPL_EV_DEBUG && !log_enabled(LOG_LVL_DEBUG))
+		return;
+	json_t *o = json_object();
+	json_object_set_new(o, "event", json_string(ev_names[ev->kind]));
+	if (ev->source)
+		json_object_set_new(o, "source", json_string(ev->source));
+	if (ev->target)
+		json_object_set_new(o, "target", json_string(ev->target));
+	if (ev->kind == REPL_EV_SEND_START || ev->kind == REPL_EV_PROGRESS ||
+	    ev->kind == REPL_EV_SEND_DONE) {
+		json_object_set_new(o, "from", ev->from ? json_string(ev->from) : json_null());
+		json_object_set_new(o, "to", ev->to ? json_string(ev->to) : json_null());
+		json_object_set_new(o, "bytes", json_integer((json_int_t)ev->bytes));
+		json_object_set_new(o, "expected_bytes", json_integer((json_int_t)ev->expected_bytes));
+	}
+	if (ev->kind == REPL_EV_PROGRESS || ev->kind == REPL_EV_SEND_DONE) {
+		json_object_set_new(o, "rate", json_real(ev->rate));
+		json_object_set_new(o, "seconds", json_real(ev->seconds));
+		if (ev->eta >= 0 && ev->kind == REPL_EV_PROGRESS)
+			json_object_set_new(o, "eta", json_real(ev->eta));
+	}
+	if (ev->message)
+		json_object_set_new(o, "message", json_string(ev->message));
+	char *s = json_dumps(o, JSON_COMPACT);
+	if (s) {
+		puts(s);
+		fflush(stdout);
+	}
+	free(s);
+	json_decref(o);
+}
+
+static void on_event(const struct replicate_event *ev, void *data)
+{
+	struct out_state *st = data;
+	char a[32], b[32];
+	if (st->cli->json) {
+		json_event(ev);
+		return;
+	}
+	switch (ev->kind) {
+	case REPL_EV_INFO:
+		log_notice("%s", ev->message);
+		break;
+	case REPL_EV_WARNING:
+		log_warning("%s", ev->message);
+		break;
+	case REPL_EV_ERROR:
+		log_error("%s", ev->message);
+		break;
+	case REPL_EV_DEBUG:
+		log_debug("%s", ev->message);
+		break;
+	case REPL_EV_PLAN:
+		fputs(ev->message, stdout);
+		fflush(stdout);
+		break;
+	case REPL_EV_SEND_START:
+		if (ev->expected_bytes) {
+			human(a, sizeof(a), (double)ev->expected_bytes);
+			log_info("  (~ %s)", a);
+		}
+		st->last_progress = 0;
+		break;
+	case REPL_EV_PROGRESS:
+		/* a line every 10 s (pv's job in syncoid) */
+		if (ev->seconds - st->last_progress >= 10 && log_enabled(LOG_LVL_INFO)) {
+			st->last_progress = ev->seconds;
+			human(a, sizeof(a), (double)ev->bytes);
+			human(b, sizeof(b), ev->rate);
+			if (ev->eta >= 0)
+				log_info("  %s sent, %s/s, about %.0f s left", a, b, ev->eta);
+			else
+				log_info("  %s sent, %s/s", a, b);
+		}
+		break;
+	case REPL_EV_SEND_DONE:
+		human(a, sizeof(a), (double)ev->bytes);
+		human(b, sizeof(b), ev->rate);
+		log_info("  %s in %.1f s (%s/s)", a, ev->seconds, b);
+		break;
+	}
+}
+
+/* ---- driver ----------------------------------------------------------------- */
+
+static int compile_all(const struct strvec *src, regex_t **out, size_t *n, const char *opt)
+{
+	*out = xcalloc(src->n + 1, sizeof(regex_t));
+	*n = 0;
+	if (src->n > REPLAN_MAX_REGEX) {
+		log_error("%s: at most %d patterns", opt, REPLAN_MAX_REGEX);
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < src->n; i++) {
+		int r = regcomp(&(*out)[i], src->v[i], REG_EXTENDED | REG_NOSUB);
+		if (r) {
+			char msg[256];
+			regerror(r, &(*out)[i], msg, sizeof(msg));
+			log_error("%s='%s': not a valid extended regular expression: %s", opt, src->v[i],
+				  msg);
+			return -EINVAL;
+		}
+		(*n)++;
+	}
+	return 0;
+}
+
+static void free_all(regex_t *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		regfree(&v[i]);
+	free(v);
+}
+
+/*
+ * Whether arg names a remote dataset, syncoid's rule: "user@host:ds", or
+ * "host:ds" when no local pool is called like the part before the first '/'.
+ */
+static int endpoint_remote(struct zfs *z, const char *arg, bool *remote)
+{
+	*remote = false;
+	const char *colon = strchr(arg, ':');
+	const char *slash = strchr(arg, '/');
+	if (!colon || (slash && slash < colon))
+		return 0;
+	const char *at = strchr(arg, '@');
+	if (at && at < colon) {
+		*remote = true;
+		return 0;
+	}
+	_cleanup_free_ char *first = xstrndup(arg, slash ? (size_t)(slash - arg) : strlen(arg));
+	struct zpool_infos pools = { 0 };
+	if (zpool_list(z, NULL, &pools) == 0) {
+		*remote = true;
+		for (size_t i = 0; i < pools.n; i++)
+			if (streq(pools.p[i].name, first))
+				*remote = false;
+		zpool_infos_free(&pools);
+	} else {
+		*remote = true;
+	}
+	return 0;
+}
+
+static const char *const compress_names[] = {
+	"gzip", "pigz-fast", "pigz-slow", "zstd-fast", "zstdmt-fast", "zstd-slow", "zstdmt-slow",
+	"lz4",	"xz",	     "lzo",	  "none",      "default",     NULL,
+};
+
+int repl_cli_execute(struct repl_cli *c)
+{
+	struct replicate_opts ro;
+	struct sendopts so = SENDOPTS_INIT, rcv = SENDOPTS_INIT;
+	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
+	regex_t *exd = NULL, *inc = NULL, *exs = NULL;
+	size_t nexd = 0, ninc = 0, nexs = 0;
+	struct runner *run = NULL;
+	struct zfs zsrc, ztgt;
+	int ret = EXIT_FATAL;
+	char host[256];
+	time_t now;
+	_cleanup_free_ char *prefix = NULL, *tag = NULL;
+
+	memset(&ro, 0, sizeof(ro));
+	if (c->identifier && !syncsnap_identifier_valid(c->identifier)) {
+		log_error("--identifier='%s': only letters, digits and - _ : . are allowed",
+			  c->identifier);
+		return EXIT_FATAL;
+	}
+	if (c->compress) {
+		bool ok = false;
+		for (size_t i = 0; compress_names[i]; i++)
+			ok |= streq(c->compress, compress_names[i]);
+		if (!ok) {
+			log_error("--compress=%s: unknown; use one of gzip, pigz-fast, pigz-slow, "
+				  "zstd-fast, zstdmt-fast, zstd-slow, zstdmt-slow, lz4, xz, lzo, none",
+				  c->compress);
+			return EXIT_FATAL;
+		}
+	}
+	if (sendopts_parse(c->sendoptions, false, &so, &err) < 0 ||
+	    sendopts_parse(c->recvoptions, true, &rcv, &err) < 0) {
+		log_error("%s", err.buf);
+		goto out;
+	}
+	if (c->recursive && sendopts_has(&so, 'R')) {
+		log_error("--sendoptions=R cannot be combined with --recursive: the recursion is "
+			  "done per dataset");
+		goto out;
+	}
+	uint64_t v = 0;
+	if (c->mbuffer_size && (parse_size(c->mbuffer_size, &v) < 0 || v == 0)) {
+		log_error("--mbuffer-size=%s: not a size (e.g. 16M)", c->mbuffer_size);
+		goto out;
+	}
+	ro.buffer_size = (size_t)v;
+	const char *bw[] = { c->source_bwlimit, c->target_bwlimit };
+	for (size_t i = 0; i < 2; i++) {
+		if (!bw[i])
+			continue;
+		if (parse_size(bw[i], &v) < 0) {
+			log_error("--%s-bwlimit=%s: not a rate in bytes per second (e.g. 10M)",
+				  i ? "target" : "source", bw[i]);
+			goto out;
+		}
+		if (v && (!ro.bwlimit || v < ro.bwlimit))
+			ro.bwlimit = v;
+	}
+	if (compile_all(&c->exclude_datasets, &exd, &nexd, "--exclude-datasets") < 0 ||
+	    compile_all(&c->include_snaps, &inc, &ninc, "--include-snaps") < 0 ||
+	    compile_all(&c->exclude_snaps, &exs, &nexs, "--exclude-snaps") < 0)
+		goto out;
+	if (zkeep_now(&now) < 0) {
+		log_error("ZKEEP_NOW is not a number of seconds");
+		goto out;
+	}
+	if (gethostname(host, sizeof(host)) < 0) {
+		log_error("cannot read the host name: %s", strerror(errno));
+		goto out;
+	}
+	host[sizeof(host) - 1] = '\0';
+
+	run = runner_local_new();
+	zfs_init(&zsrc, run);
+	zfs_init(&ztgt, run);
+	bool rs = false, rt = false;
+	endpoint_remote(&zsrc, c->source_arg, &rs);
+	endpoint_remote(&zsrc, c->target_arg, &rt);
+	if (rs || rt) {
+		log_error("%s: remote datasets ([user@]host:dataset) are not supported by this build "
+			  "yet; replicate locally or run zkeep on the remote host",
+			  rs ? c->source_arg : c->target_arg);
+		goto out_zfs;
+	}
+	const char *names[] = { c->source_arg, c->target_arg };
+	for (size_t i = 0; i < 2; i++)
+		if (!zfs_name_valid(names[i], false)) {
+			log_error("'%s' is not a valid dataset name", names[i]);
+			goto out_zfs;
+		}
+
+	prefix = syncsnap_prefix(c->identifier, host);
+	tag = c->syncoid ? xstrdup(prefix)
+			 : (c->identifier ? xasprintf("zkeep_%s_%s", c->identifier, host)
+					  : xasprintf("zkeep_%s", host));
+	ro.plan.source_root = c->source_arg;
+	ro.plan.target_root = c->target_arg;
+	ro.plan.recursive = c->recursive;
+	ro.plan.skip_parent = c->skip_parent;
+	ro.plan.exclude_datasets = exd;
+	ro.plan.n_exclude_datasets = nexd;
+	ro.plan.include_snaps = inc;
+	ro.plan.n_include_snaps = ninc;
+	ro.plan.exclude_snaps = exs;
+	ro.plan.n_exclude_snaps = nexs;
+	ro.plan.no_stream = c->no_stream;
+	ro.plan.resume = !c->no_resume;
+	ro.plan.allow_rollback = c->syncoid ? !c->no_rollback : c->rollback;
+	ro.plan.force_delete = c->force_delete;
+	ro.plan.delete_target_snapshots = c->delete_target_snapshots;
+	ro.plan.clone_handling = !c->no_clone_handling;
+	ro.plan.preserve_properties = c->preserve_properties;
+	ro.plan.preserve_recordsize = c->preserve_recordsize;
+	ro.plan.hostname = host;
+	ro.take_sync_snap = !c->no_sync_snap;
+	ro.keep_sync_snap = c->keep_sync_snap;
+	ro.create_bookmark = c->create_bookmark;
+	ro.use_hold = c->use_hold;
+	ro.hold_tag = tag;
+	ro.sync_prefix = prefix;
+	ro.now = now;
+	ro.send = &so;
+	ro.recv = &rcv;
+	ro.dry_run = c->dry_run;
+	struct out_state os = { .cli = c };
+	ro.event = on_event;
+	ro.event_data = &os;
+
+	struct replicate_result res;
+	/* a receiver that dies must show up as an error, not kill us */
+	signal(SIGPIPE, SIG_IGN);
+	int r = replicate_run(&zsrc, &ztgt, &ro, &res, &err);
+	if (r < 0) {
+		log_error("%s", err.buf);
+		ret = EXIT_FATAL;
+	} else {
+		ret = res.failed ? EXIT_PARTIAL : EXIT_OK;
+		if (c->json) {
+			json_t *o = json_pack("{s:s, s:i, s:i, s:i, s:i, s:I, s:b}", "event", "done",
+					      "synced", (int)res.synced, "uptodate", (int)res.uptodate,
+					      "skipped", (int)res.skipped, "failed", (int)res.failed,
+					      "bytes", (json_int_t)res.bytes, "dry_run", c->dry_run);
+			char *s = json_dumps(o, JSON_COMPACT);
+			if (s)
+				puts(s);
+			free(s);
+			json_decref(o);
+		} else if (!c->syncoid || log_enabled(LOG_LVL_INFO)) {
+			log_info("%u synced, %u up to date, %u skipped, %u failed", res.synced,
+				 res.uptodate, res.skipped, res.failed);
+		}
+	}
+out_zfs:
+	zfs_done(&zsrc);
+	zfs_done(&ztgt);
+	runner_free(run);
+out:
+	free_all(exd, nexd);
+	free_all(inc, ninc);
+	free_all(exs, nexs);
+	sendopts_free(&so);
+	sendopts_free(&rcv);
+	return ret;
+}
+
+/* ---- options shared by syncoid and zkeep replicate -------------------------- */
+
+enum {
+	OPT_SKIP_PARENT = 256, OPT_EXCLUDE_DATASETS, OPT_IDENTIFIER, OPT_NO_SYNC_SNAP,
+	OPT_KEEP_SYNC_SNAP, OPT_CREATE_BOOKMARK, OPT_USE_HOLD, OPT_NO_HOLD, OPT_NO_STREAM,
+	OPT_NO_RESUME, OPT_NO_ROLLBACK, OPT_ROLLBACK, OPT_NO_CLONE_ROLLBACK, OPT_FORCE_DELETE,
+	OPT_DELETE_TARGET_SNAPSHOTS, OPT_INCLUDE_SNAPS, OPT_EXCLUDE_SNAPS, OPT_NO_CLONE_HANDLING,
+	OPT_SENDOPTIONS, OPT_RECVOPTIONS, OPT_PRESERVE_PROPERTIES, OPT_PRESERVE_RECORDSIZE,
+	OPT_COMPRESS, OPT_MBUFFER_SIZE, OPT_PV_OPTIONS, OPT_SOURCE_BWLIMIT, OPT_TARGET_BWLIMIT,
+	OPT_BWLIMIT, OPT_SSHKEY, OPT_SSHPORT, OPT_SSHCONFIG, OPT_INSECURE_DIRECT,
+	OPT_NO_PRIV_ELEVATION, OPT_NO_COMMAND_CHECKS, OPT_MONITOR_VERSION, OPT_DUMPSNAPS, OPT_DEBUG,
+	OPT_QUIET, OPT_VERBOSE, OPT_HELP, OPT_VERSION, OPT_DRY_RUN, OPT_JSON,
+};
+
+#define COMMON_OPTIONS \
+	{ "recursive", no_argument, NULL, 'r' }, \
+	{ "skip-parent", no_argument, NULL, OPT_SKIP_PARENT }, \
+	{ "exclude-datasets", required_argument, NULL, OPT_EXCLUDE_DATASETS }, \
+	{ "identifier", required_argument, NULL, OPT_IDENTIFIER }, \
+	{ "no-sync-snap", no_argument, NULL, OPT_NO_SYNC_SNAP }, \
+	{ "keep-sync-snap", no_argument, NULL, OPT_KEEP_SYNC_SNAP }, \
+	{ "create-bookmark", no_argument, NULL, OPT_CREATE_BOOKMARK }, \
+	{ "no-stream", no_argument, NULL, OPT_NO_STREAM }, \
+	{ "no-resume", no_argument, NULL, OPT_NO_RESUME }, \
+	{ "force-delete", no_argument, NULL, OPT_FORCE_DELETE }, \
+	{ "delete-target-snapshots", no_argument, NULL, OPT_DELETE_TARGET_SNAPSHOTS }, \
+	{ "include-snaps", required_argument, NULL, OPT_INCLUDE_SNAPS }, \
+	{ "exclude-snaps", required_argument, NULL, OPT_EXCLUDE_SNAPS }, \
+	{ "no-clone-handling", no_argument, NULL, OPT_NO_CLONE_HANDLING }, \
+	{ "sendoptions", required_argument, NULL, OPT_SENDOPTIONS }, \
+	{ "recvoptions", required_argument, NULL, OPT_RECVOPTIONS }, \
+	{ "preserve-properties", no_argument, NULL, OPT_PRESERVE_PROPERTIES }, \
+	{ "preserve-recordsize", no_argument, NULL, OPT_PRESERVE_RECORDSIZE }, \
+	{ "compress", required_argument, NULL, OPT_COMPRESS }, \
+	{ "sshkey", required_argument, NULL, OPT_SSHKEY }, \
+	{ "sshport", required_argument, NULL, OPT_SSHPORT }, \
+	{ "sshcipher", required_argument, NULL, 'c' }, \
+	{ "sshoption", required_argument, NULL, 'o' }, \
+	{ "sshconfig", required_argument, NULL, OPT_SSHCONFIG }, \
+	{ "debug", no_argument, NULL, OPT_DEBUG }, \
+	{ "quiet", no_argument, NULL, OPT_QUIET }, \
+	{ "help", no_argument, NULL, OPT_HELP }, \
+	{ "dry-run", no_argument, NULL, OPT_DRY_RUN }
+
+static const struct option syncoid_options[] = {
+	COMMON_OPTIONS,
+	{ "exclude", required_argument, NULL, OPT_EXCLUDE_DATASETS },
+	{ "use-hold", no_argument, NULL, OPT_USE_HOLD },
+	{ "no-rollback", no_argument, NULL, OPT_NO_ROLLBACK },
+	{ "no-clone-rollback", no_argument, NULL, OPT_NO_CLONE_ROLLBACK },
+	{ "mbuffer-size", required_argument, NULL, OPT_MBUFFER_SIZE },
+	{ "pv-options", required_argument, NULL, OPT_PV_OPTIONS },
+	{ "source-bwlimit", required_argument, NULL, OPT_SOURCE_BWLIMIT },
+	{ "target-bwlimit", required_argument, NULL, OPT_TARGET_BWLIMIT },
+	{ "insecure-direct-connection", required_argument, NULL, OPT_INSECURE_DIRECT },
+	{ "no-privilege-elevation", no_argument, NULL, OPT_NO_PRIV_ELEVATION },
+	{ "no-command-checks", no_argument, NULL, OPT_NO_COMMAND_CHECKS },
+	{ "monitor-version", no_argument, NULL, OPT_MONITOR_VERSION },
+	{ "dumpsnaps", no_argument, NULL, OPT_DUMPSNAPS },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 },
+};
+
+static const struct option replicate_options[] = {
+	COMMON_OPTIONS,
+	{ "no-hold", no_argument, NULL, OPT_NO_HOLD },
+	{ "rollback", no_argument, NULL, OPT_ROLLBACK },
+	{ "buffer-size", required_argument, NULL, OPT_MBUFFER_SIZE },
+	{ "bwlimit", required_argument, NULL, OPT_BWLIMIT },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "verbose", no_argument, NULL, OPT_VERBOSE },
+	{ NULL, 0, NULL, 0 },
+};
+
+/*
+ * Parse argv into c. Returns 0 to run, 1 when done (help/version printed),
+ * -1 on a usage error (already reported).
+ */
+int repl_cli_parse(struct repl_cli *c, int argc, char **argv, const char *help)
+{
+	const struct option *opts = c->syncoid ? syncoid_options : replicate_options;
+	int ch;
+	optind = 1;
+	opterr = 1;
+	if (!c->syncoid)
+		c->use_hold = true;
+	while ((ch = c->syncoid ? getopt_long_only(argc, argv, "+rc:o:", opts, NULL)
+				: getopt_long(argc, argv, "+rc:o:nv", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'r': c->recursive = true; break;
+		case OPT_SKIP_PARENT: c->skip_parent = true; break;
+		case OPT_EXCLUDE_DATASETS: strvec_push(&c->exclude_datasets, optarg); break;
+		case OPT_IDENTIFIER: c->identifier = optarg; break;
+		case OPT_NO_SYNC_SNAP: c->no_sync_snap = true; break;
+		case OPT_KEEP_SYNC_SNAP: c->keep_sync_snap = true; break;
+		case OPT_CREATE_BOOKMARK: c->create_bookmark = true; break;
+		case OPT_USE_HOLD: c->use_hold = true; break;
+		case OPT_NO_HOLD: c->use_hold = false; break;
+		case OPT_NO_STREAM: c->no_stream = true; break;
+		case OPT_NO_RESUME: c->no_resume = true; break;
+		case OPT_NO_ROLLBACK: c->no_rollback = true; break;
+		case OPT_ROLLBACK: c->rollback = true; break;
+		case OPT_NO_CLONE_ROLLBACK: break; /* zkeep rolls back with -r: clones are never destroyed */
+		case OPT_FORCE_DELETE: c->force_delete = true; break;
+		case OPT_DELETE_TARGET_SNAPSHOTS: c->delete_target_snapshots = true; break;
+		case OPT_INCLUDE_SNAPS: strvec_push(&c->include_snaps, optarg); break;
+		case OPT_EXCLUDE_SNAPS: strvec_push(&c->exclude_snaps, optarg); break;
+		case OPT_NO_CLONE_HANDLING: c->no_clone_handling = true; break;
+		case OPT_SENDOPTIONS: c->sendoptions = optarg; break;
+		case OPT_RECVOPTIONS: c->recvoptions = optarg; break;
+		case OPT_PRESERVE_PROPERTIES: c->preserve_properties = true; break;
+		case OPT_PRESERVE_RECORDSIZE: c->preserve_recordsize = true; break;
+		case OPT_COMPRESS: c->compress = optarg; break;
+		case OPT_MBUFFER_SIZE: c->mbuffer_size = optarg; break;
+		case OPT_PV_OPTIONS: break; /* progress is built in; pv's options do not apply */
+		case OPT_SOURCE_BWLIMIT: c->source_bwlimit = optarg; break;
+		case OPT_TARGET_BWLIMIT: c->target_bwlimit = optarg; break;
+		case OPT_BWLIMIT: c->source_bwlimit = optarg; break;
+		case OPT_SSHKEY: c->sshkey = optarg; break;
+		case OPT_SSHPORT: c->sshport = optarg; break;
+		case 'c': c->sshcipher = optarg; break;
+		case 'o': strvec_push(&c->ssh_options, optarg); break;
+		case OPT_SSHCONFIG: c->sshconfig = optarg; break;
+		case OPT_INSECURE_DIRECT:
+			log_warning("--insecure-direct-connection is ignored: zkeep always sends "
+				    "through ssh");
+			break;
+		case OPT_NO_PRIV_ELEVATION: c->no_privilege_elevation = true; break;
+		case OPT_NO_COMMAND_CHECKS: break; /* zkeep needs no helper commands */
+		case OPT_MONITOR_VERSION: break;   /* does nothing in syncoid either */
+		case OPT_DUMPSNAPS: c->dumpsnaps = true; break;
+		case OPT_DEBUG: log_set_level(LOG_LVL_DEBUG); break;
+		case OPT_QUIET: log_set_level(LOG_LVL_ERROR); break;
+		case 'v':
+		case OPT_VERBOSE: log_set_level(LOG_LVL_INFO); break;
+		case 'n':
+		case OPT_DRY_RUN: c->dry_run = true; break;
+		case OPT_JSON: c->json = true; break;
+		case OPT_HELP: fputs(help, stdout); return 1;
+		case OPT_VERSION: printf("syncoid version 2.3.0 (zkeep %s)\n", ZKEEP_VERSION); return 1;
+		default:
+			fprintf(stderr, "see '%s --help'\n", c->syncoid ? "syncoid" : "zkeep replicate");
+			return -1;
+		}
+	}
+	if (argc - optind != 2) {
+		log_error("need exactly a SOURCE and a TARGET dataset (got %d argument%s); see --help",
+			  argc - optind, argc - optind == 1 ? "" : "s");
+		return -1;
+	}
+	c->source_arg = argv[optind];
+	c->target_arg = argv[optind + 1];
+	return 0;
+}
+
+const char cmd_replicate_help[] =
+	"usage: zkeep replicate [options] SOURCE TARGET\n"
+	"\n"
+	"Replicate the ZFS dataset SOURCE (and with -r its children) to TARGET, with\n"
+	"syncoid's semantics (see docs/replicate.md), safer defaults and --json events.\n"
+	"SOURCE and TARGET are [[user@]host:]dataset.\n"
+	"\n"
+	"Differences from `syncoid`:\n"
+	"  - the newest common snapshot is held on both sides (tag zkeep_[ID_]HOST) so no\n"
+	"    pruner can force a full resend; --no-hold turns that off;\n"
+	"  - a target with snapshots newer than the common one is never rolled back and\n"
+	"    receives never use -F unless --rollback is given;\n"
+	"  - short options are single letters; long options need two dashes.\n"
+	"\n"
+	"Options:\n"
+	"  -r, --recursive               also replicate every child dataset\n"
+	"      --skip-parent             with -r: not the SOURCE dataset itself\n"
+	"      --exclude-datasets=RE     with -r: skip datasets matching RE (repeatable)\n"
+	"      --include-snaps=RE        send only snapshots matching RE (repeatable)\n"
+	"      --exclude-snaps=RE        do not send snapshots matching RE (repeatable)\n"
+	"      --identifier=ID           syncoid_ID_HOST sync snapshots (several targets)\n"
+	"      --no-sync-snap            take no sync snapshot; send the newest existing one\n"
+	"      --keep-sync-snap          keep older sync snapshots\n"
+	"      --create-bookmark         with --no-sync-snap: bookmark the newest sent snapshot\n"
+	"      --no-hold                 do not hold the newest common snapshot\n"
+	"      --no-stream               send only the newest snapshot (-i), not all (-I)\n"
+	"      --no-resume               do not resume interrupted receives (discard them)\n"
+	"      --rollback                allow rolling the target back and receive -F\n"
+	"      --force-delete            destroy a target that shares no snapshot (never a pool)\n"
+	"      --delete-target-snapshots destroy target snapshots the source no longer has\n"
+	"      --no-clone-handling       send clones in full\n"
+	"      --sendoptions=OPTS        extra zfs send flags, e.g. \"w\" or \"Lce\"\n"
+	"      --recvoptions=OPTS        extra zfs receive flags, e.g. \"u o canmount=off\"\n"
+	"      --preserve-properties     receive with -o for each locally set source property\n"
+	"      --preserve-recordsize     receive with -o recordsize=SOURCE'S\n"
+	"      --compress=NAME           stream compression over ssh (syncoid's names)\n"
+	"      --buffer-size=SIZE        transfer buffer (default 16M)\n"
+	"      --bwlimit=RATE            bytes per second, e.g. 20M\n"
+	"      --sshkey=FILE --sshport=N --sshcipher=C --sshoption=OPT --sshconfig=FILE\n"
+	"  -n, --dry-run                 print the plan with estimated sizes; change nothing\n"
+	"      --json                    one JSON event per line on stdout\n"
+	"  -v, --verbose, --debug, --quiet\n"
+	"\n"
+	"Exit status: 0 all datasets replicated or up to date, 1 some failed, 2 nothing\n"
+	"could be done (usage, source missing, listing failed).\n";
+
+int cmd_replicate(int argc, char **argv)
+{
+	struct repl_cli c;
+	repl_cli_init(&c);
+	int r = repl_cli_parse(&c, argc, argv, cmd_replicate_help);
+	int ret = r < 0 ? EXIT_FATAL : r > 0 ? EXIT_OK : repl_cli_execute(&c);
+	repl_cli_release(&c);
+	return ret;
+}

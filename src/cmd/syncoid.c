@@ -1,0 +1,61 @@
+/* cmd/syncoid.c - zkeep run as `syncoid`: syncoid 2.3's command line. */
+#include "zkeep.h"
+#include "cmd/commands.h"
+#include "cmd/replicate_cli.h"
+
+const char cmd_syncoid_help[] =
+	"usage: syncoid [options]... SOURCE TARGET\n"
+	"   or: syncoid [options]... SOURCE [[USER]@]HOST:TARGET\n"
+	"   or: syncoid [options]... [[USER]@]HOST:SOURCE TARGET\n"
+	"   or: syncoid [options]... [[USER]@]HOST:SOURCE [[USER]@]HOST:TARGET\n"
+	"\n"
+	"zkeep's drop-in for syncoid 2.3 (see docs/replicate.md). Long options take one or\n"
+	"two dashes and may be abbreviated.\n"
+	"\n"
+	"  --compress=FORMAT     gzip, pigz-fast, pigz-slow, zstd-fast, zstdmt-fast, zstd-slow,\n"
+	"                        zstdmt-slow, lz4, xz, lzo (default) or none; only over ssh\n"
+	"  --identifier=EXTRA    included in sync snapshot names: syncoid_EXTRA_HOST_...\n"
+	"  --recursive|r         also transfer child datasets\n"
+	"  --skip-parent         with --recursive: skip the parent dataset\n"
+	"  --exclude-datasets=RE skip datasets matching RE (repeatable; --exclude is the old name)\n"
+	"  --include-snaps=RE    transfer only snapshots matching RE (repeatable)\n"
+	"  --exclude-snaps=RE    do not transfer snapshots matching RE (repeatable)\n"
+	"  --source-bwlimit=RATE, --target-bwlimit=RATE  bytes/s limit (k, m, g, t suffixes)\n"
+	"  --mbuffer-size=SIZE   transfer buffer size (default 16M)\n"
+	"  --pv-options=OPTS     accepted and ignored: progress is built in\n"
+	"  --no-stream           send only the newest snapshot (-i) instead of all (-I)\n"
+	"  --no-sync-snap        take no sync snapshot, transfer existing ones\n"
+	"  --keep-sync-snap      do not destroy older sync snapshots\n"
+	"  --create-bookmark     with --no-sync-snap: bookmark the newest source snapshot\n"
+	"  --use-hold            hold the newest sync snapshot on both sides (tag syncoid_[ID_]HOST)\n"
+	"  --preserve-recordsize receive with the source's recordsize\n"
+	"  --preserve-properties receive with the source's locally set properties\n"
+	"  --no-clone-rollback   accepted; rollbacks never destroy clones in zkeep\n"
+	"  --no-rollback         never roll the target back (no receive -F)\n"
+	"  --delete-target-snapshots  destroy target snapshots the source no longer has\n"
+	"  --sendoptions=OPTS    e.g. \"Lc e\" -> zfs send -L -c -e; \"X pool/a\" excludes\n"
+	"  --recvoptions=OPTS    e.g. \"ux recordsize o compression=lz4\"\n"
+	"  --sshkey=FILE  --sshport=PORT  --sshcipher|c=CIPHER  --sshoption|o=OPTION (repeatable)\n"
+	"  --sshconfig=FILE      ssh settings\n"
+	"  --insecure-direct-connection=IP:PORT[,...]  accepted and ignored (always ssh)\n"
+	"  --no-privilege-elevation  do not use sudo on remote hosts\n"
+	"  --force-delete        destroy a target that shares no snapshot (never a pool root)\n"
+	"  --no-clone-handling   do not recreate clones on the target\n"
+	"  --no-resume           do not resume interrupted transfers\n"
+	"  --no-command-checks, --monitor-version  accepted, nothing to do\n"
+	"  --dumpsnaps           accepted\n"
+	"  --dry-run             zkeep only: print the plan and estimated sizes, change nothing\n"
+	"  --debug, --quiet, --help, --version\n"
+	"\n"
+	"Exit status: 0 all good, 1 some dataset failed, 2 fatal error.\n";
+
+int cmd_syncoid(int argc, char **argv)
+{
+	struct repl_cli c;
+	repl_cli_init(&c);
+	c.syncoid = true;
+	int r = repl_cli_parse(&c, argc, argv, cmd_syncoid_help);
+	int ret = r < 0 ? EXIT_FATAL : r > 0 ? EXIT_OK : repl_cli_execute(&c);
+	repl_cli_release(&c);
+	return ret;
+}
