@@ -1,0 +1,261 @@
+/*
+ * grants: journal before every zfs allow, revoke after, recover after a
+ * crash. A fake runner records each argv and answers like zfs would (a
+ * script run through spawn), and checks at each `zfs allow` that the grant
+ * is already in the journal on disk.
+ */
+#include "unit.h"
+#include "grants.h"
+#include "spawn.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+struct fake {
+	struct runner base;
+	struct strvec calls;      /* each argv joined by spaces */
+	const char *delegation;   /* what zpool get answers */
+	bool fail_unallow;
+	const char *journal_dir;  /* to check write-before-grant */
+	int allow_not_journalled; /* allows seen before their journal line */
+};
+
+static bool journal_has(const char *dir, const char *dataset)
+{
+	_cleanup_strvec_ struct strvec files = STRVEC_INIT;
+	for (unsigned u = 60000; u < 60100; u++) {
+		_cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
+		_cleanup_free_ char *p = xasprintf("%s/grants/%u.journal", dir, u);
+		if (strbuf_read_file(&sb, p) == 0) {
+			_cleanup_free_ char *needle = xasprintf("\t%s\t", dataset);
+			if (strstr(sb.buf, needle))
+				return true;
+		}
+	}
+	return false;
+}
+
+static int fake_start(struct runner *r, const char *const *argv, int in, int out, int err,
+		      struct child *c)
+{
+	struct fake *f = (struct fake *)r;
+	struct strvec sv = STRVEC_INIT;
+	strvec_pushv(&sv, argv);
+	strvec_push_nodup(&f->calls, strvec_join(&sv, " "));
+	const char *script = "exit 0";
+	_cleanup_free_ char *owned = NULL;
+	if (streq(argv[0], "zpool")) {
+		owned = xasprintf("echo %s", f->delegation);
+		script = owned;
+	} else if (streq(argv[1], "allow")) {
+		if (!journal_has(f->journal_dir, argv[sv.n - 1]))
+			f->allow_not_journalled++;
+	} else if (streq(argv[1], "unallow") && f->fail_unallow) {
+		script = "echo \"cannot unallow: pool I/O is currently suspended\" >&2; exit 1";
+	} else if (streq(argv[1], "unallow") && strstr(argv[sv.n - 1], "gone")) {
+		script = "echo \"cannot open 'tank/gone': dataset does not exist\" >&2; exit 1";
+	}
+	strvec_clear(&sv);
+	const char *const sh[] = { "/bin/sh", "-c", script, NULL };
+	struct spawn_req req = { .argv = sh, .in = in, .out = out, .err = err };
+	return spawn_start(&req, c);
+}
+
+static void fake_free(struct runner *r)
+{
+	strvec_clear(&((struct fake *)r)->calls);
+}
+
+static const struct runner_ops fake_ops = { .start = fake_start, .free = fake_free };
+
+static void fake_init(struct fake *f, const char *dir)
+{
+	*f = (struct fake){ .base = { .ops = &fake_ops, .label = (char *)"fake" },
+			    .calls = STRVEC_INIT, .delegation = "on", .journal_dir = dir };
+}
+
+static char *state_dir(void)
+{
+	char tmpl[] = "/tmp/zkeep-grants-XXXXXX";
+	assert_non_null(mkdtemp(tmpl));
+	return xstrdup(tmpl);
+}
+
+static void rm_state(const char *dir)
+{
+	const char *const argv[] = { "rm", "-rf", dir, NULL };
+	struct spawn_req req = { .argv = argv };
+	int code;
+	assert_int_equal(spawn_run(&req, NULL, 0, NULL, NULL, &code), 0);
+}
+
+static void make_set(struct deleg_set *set)
+{
+	struct deleg_need n[] = {
+		{ .dataset = "tank/data", .exists = true, .ops = DELEG_SEND | DELEG_HOLD },
+		{ .dataset = "backup/data", .exists = true, .recursive = true,
+		  .ops = DELEG_RECEIVE | DELEG_RECV_FORCE },
+	};
+	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
+	assert_int_equal(deleg_compute(n, 2, 2, 3, set, &err), 0);
+}
+
+static void test_apply_and_end(void **state)
+{
+	_cleanup_free_ char *dir = state_dir();
+	struct fake f;
+	fake_init(&f, dir);
+	_cleanup_deleg_set_ struct deleg_set set = DELEG_SET_INIT;
+	make_set(&set);
+	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
+	struct grants g = GRANTS_INIT;
+
+	assert_int_equal(grants_begin(&g, dir, 60000, 60009, &err), 0);
+	assert_int_equal(g.uid, 60000);
+	/* A second run gets another uid. */
+	struct grants g2 = GRANTS_INIT;
+	assert_int_equal(grants_begin(&g2, dir, 60000, 60009, &err), 0);
+	assert_int_equal(g2.uid, 60001);
+	assert_int_equal(grants_end(&g2, grants_same_runner, &f, &err), 0);
+
+	assert_int_equal(grants_apply(&g, &set, grants_same_runner, &f, &err), 0);
+	assert_int_equal(f.allow_not_journalled, 0);
+	assert_true(strvec_find(&f.calls, "zpool get -Hp -o value delegation backup") >= 0);
+	assert_true(strvec_find(&f.calls, "zpool get -Hp -o value delegation tank") >= 0);
+	assert_true(strvec_find(&f.calls,
+		"zfs allow -u 60000 create,mount,receive,rollback backup/data") >= 0);
+	assert_true(strvec_find(&f.calls, "zfs allow -l -u 60000 hold,release,send tank/data") >= 0);
+	_cleanup_free_ char *journal = xstrdup(g.journal);
+	assert_int_equal(grants_end(&g, grants_same_runner, &f, &err), 0);
+	assert_true(strvec_find(&f.calls, "zfs unallow -u 60000 tank/data") >= 0);
+	assert_true(strvec_find(&f.calls, "zfs unallow -u 60000 backup/data") >= 0);
+	assert_int_equal(access(journal, F_OK), -1);
+	assert_int_equal(g.fd, -1);
+	fake_free(&f.base);
+	rm_state(dir);
+}
+
+static void test_delegation_off_is_a_plain_error(void **state)
+{
+	_cleanup_free_ char *dir = state_dir();
+	struct fake f;
+	fake_init(&f, dir);
+	f.delegation = "off";
+	_cleanup_deleg_set_ struct deleg_set set = DELEG_SET_INIT;
+	make_set(&set);
+	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
+	struct grants g = GRANTS_INIT;
+	assert_int_equal(grants_begin(&g, dir, 60000, 60009, &err), 0);
+	assert_int_equal(grants_apply(&g, &set, grants_same_runner, &f, &err), -EPERM);
+	assert_non_null(strstr(err.buf, "delegation=off"));
+	assert_non_null(strstr(err.buf, "zpool set delegation=on backup"));
+	for (size_t i = 0; i < f.calls.n; i++)
+		assert_null(strstr(f.calls.v[i], "zfs allow"));
+	assert_int_equal(grants_end(&g, grants_same_runner, &f, &err), 0);
+	fake_free(&f.base);
+	rm_state(dir);
+}
+
+static void test_crash_is_recovered(void **state)
+{
+	_cleanup_free_ char *dir = state_dir();
+	struct fake f;
+	fake_init(&f, dir);
+	_cleanup_deleg_set_ struct deleg_set set = DELEG_SET_INIT;
+	make_set(&set);
+	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
+
+	/* A run that dies after granting (its process exits without grants_end). */
+	pid_t pid = fork();
+	if (pid == 0) {
+		struct grants g = GRANTS_INIT;
+		if (grants_begin(&g, dir, 60000, 60009, &err) < 0 ||
+		    grants_apply(&g, &set, grants_same_runner, &f, &err) < 0)
+			_exit(1);
+		_exit(0);
+	}
+	int st;
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_int_equal(WEXITSTATUS(st), 0);
+	_cleanup_free_ char *journal = xasprintf("%s/grants/60000.journal", dir);
+	assert_int_equal(access(journal, F_OK), 0);
+
+	/* Its uid is not handed out again while the grants may exist. */
+	struct grants live = GRANTS_INIT;
+	assert_int_equal(grants_begin(&live, dir, 60000, 60009, &err), 0);
+	assert_int_equal(live.uid, 60001);
+
+	/* Recovery: the live run's journal is locked and left alone. */
+	_cleanup_strvec_ struct strvec done = STRVEC_INIT;
+	assert_int_equal(grants_recover(dir, grants_same_runner, &f, &done, &err), 0);
+	assert_int_equal(done.n, 2);
+	assert_true(strvec_find(&f.calls, "zfs unallow -u 60000 tank/data") >= 0);
+	assert_true(strvec_find(&f.calls, "zfs unallow -u 60000 backup/data") >= 0);
+	for (size_t i = 0; i < f.calls.n; i++)
+		assert_null(strstr(f.calls.v[i], "unallow -u 60001"));
+	assert_int_equal(access(journal, F_OK), -1);
+	assert_int_equal(access(live.journal, F_OK), 0);
+	assert_int_equal(grants_end(&live, grants_same_runner, &f, &err), 0);
+	fake_free(&f.base);
+	rm_state(dir);
+}
+
+static void test_failed_revoke_keeps_journal_and_uid(void **state)
+{
+	_cleanup_free_ char *dir = state_dir();
+	struct fake f;
+	fake_init(&f, dir);
+	_cleanup_deleg_set_ struct deleg_set set = DELEG_SET_INIT;
+	make_set(&set);
+	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
+	struct grants g = GRANTS_INIT;
+	assert_int_equal(grants_begin(&g, dir, 60000, 60000, &err), 0);
+	assert_int_equal(grants_apply(&g, &set, grants_same_runner, &f, &err), 0);
+	f.fail_unallow = true;
+	assert_true(grants_end(&g, grants_same_runner, &f, &err) < 0);
+	assert_non_null(strstr(err.buf, "suspended"));
+	_cleanup_free_ char *journal = xasprintf("%s/grants/60000.journal", dir);
+	assert_int_equal(access(journal, F_OK), 0);
+	/* The only uid of the range still may hold grants: none to hand out. */
+	strbuf_reset(&err);
+	assert_int_equal(grants_begin(&g, dir, 60000, 60000, &err), -EAGAIN);
+	assert_int_equal(grants_recover(dir, grants_same_runner, &f, NULL, &err), -EIO);
+	assert_int_equal(access(journal, F_OK), 0);
+	/* Once ZFS works again, recovery clears it. */
+	f.fail_unallow = false;
+	strbuf_reset(&err);
+	assert_int_equal(grants_recover(dir, grants_same_runner, &f, NULL, &err), 0);
+	assert_int_equal(access(journal, F_OK), -1);
+	fake_free(&f.base);
+	rm_state(dir);
+}
+
+static void test_vanished_dataset_counts_as_revoked(void **state)
+{
+	_cleanup_free_ char *dir = state_dir();
+	struct fake f;
+	fake_init(&f, dir);
+	struct deleg_need n = { .dataset = "tank/gone", .exists = true, .ops = DELEG_SNAPSHOT };
+	_cleanup_deleg_set_ struct deleg_set set = DELEG_SET_INIT;
+	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
+	assert_int_equal(deleg_compute(&n, 1, 2, 3, &set, &err), 0);
+	struct grants g = GRANTS_INIT;
+	assert_int_equal(grants_begin(&g, dir, 60000, 60009, &err), 0);
+	assert_int_equal(grants_apply(&g, &set, grants_same_runner, &f, &err), 0);
+	assert_int_equal(grants_end(&g, grants_same_runner, &f, &err), 0);
+	fake_free(&f.base);
+	rm_state(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_apply_and_end),
+		cmocka_unit_test(test_delegation_off_is_a_plain_error),
+		cmocka_unit_test(test_crash_is_recovered),
+		cmocka_unit_test(test_failed_revoke_keeps_journal_and_uid),
+		cmocka_unit_test(test_vanished_dataset_counts_as_revoked),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
