@@ -178,3 +178,77 @@ char *deleg_perms_join(const struct deleg_grant *g)
 {
 	return strvec_join(&g->perms, ",");
 }
+
+static const struct {
+	const char *name;
+	unsigned op;
+} op_names[] = {
+	{ "snapshot", DELEG_SNAPSHOT }, { "destroy", DELEG_DESTROY_SNAPS },
+	{ "send", DELEG_SEND },		{ "send-raw", DELEG_SEND_RAW },
+	{ "hold", DELEG_HOLD },		{ "bookmark", DELEG_BOOKMARK },
+	{ "receive", DELEG_RECEIVE },	{ "force", DELEG_RECV_FORCE },
+	{ "abort", DELEG_RECV_ABORT },	{ "raw-encrypted", DELEG_RECV_RAW_ENC },
+};
+
+int deleg_parse_need(const char *spec, struct deleg_need *need, struct strvec *store,
+		     struct strvec *props_store, struct strbuf *err)
+{
+	const char *eq = strchr(spec, '=');
+	*need = (struct deleg_need){ .exists = true };
+	if (!eq || eq == spec || !eq[1]) {
+		strbuf_addf(err, "'%s' is not DATASET=OPERATION,... (e.g. tank/data=send,hold)", spec);
+		return -EINVAL;
+	}
+	_cleanup_free_ char *ds = xstrndup(spec, (size_t)(eq - spec));
+	if (!deleg_dataset_name_ok(ds)) {
+		strbuf_addf(err, "'%s' is not a dataset name", ds);
+		return -EINVAL;
+	}
+	_cleanup_strvec_ struct strvec ops = STRVEC_INIT;
+	strvec_split(&ops, eq + 1, ",");
+	size_t props_start = props_store->n;
+	for (size_t i = 0; i < ops.n; i++) {
+		const char *o = ops.v[i], *prop;
+		bool found = false;
+		for (size_t j = 0; j < ARRAY_SIZE(op_names) && !found; j++)
+			if (streq(o, op_names[j].name)) {
+				need->ops |= op_names[j].op;
+				found = true;
+			}
+		if (found)
+			continue;
+		if (streq(o, "recursive")) {
+			need->recursive = true;
+		} else if (streq(o, "new")) {
+			need->exists = false;
+		} else if ((prop = skip_prefix(o, "prop:")) && *prop && !strpbrk(prop, "=, \t")) {
+			if (props_store->n - props_start >= DELEG_MAX_PROPS) {
+				strbuf_addf(err, "more than %d properties for '%s'", DELEG_MAX_PROPS, ds);
+				return -EINVAL;
+			}
+			strvec_push(props_store, prop);
+		} else {
+			strbuf_addf(err, "unknown operation '%s' for '%s' (known: snapshot, destroy, "
+				    "send, send-raw, hold, bookmark, receive, force, abort, "
+				    "raw-encrypted, recursive, new, prop:NAME)", o, ds);
+			return -EINVAL;
+		}
+	}
+	if (!need->ops) {
+		strbuf_addf(err, "no operation given for '%s'", ds);
+		return -EINVAL;
+	}
+	/* Props are a NULL-separated run in props_store: copy them into one array. */
+	if (props_store->n > props_start) {
+		size_t n = props_store->n - props_start;
+		const char **v = xcalloc(n + 1, sizeof(*v));
+		for (size_t i = 0; i < n; i++)
+			v[i] = props_store->v[props_start + i];
+		need->recv_props = v;
+		/* The array itself is owned by store (freed with it as a string-sized block). */
+		strvec_push_nodup(store, (char *)v);
+	}
+	strvec_push(store, ds);
+	need->dataset = store->v[store->n - 1];
+	return 0;
+}

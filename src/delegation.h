@@ -109,4 +109,16 @@ const char *deleg_prop_perm(const char *prop);
 /* True when a need's dataset name is acceptable (no '@', '#', empty component). */
 bool deleg_dataset_name_ok(const char *name);
 
+/*
+ * Parse one "DATASET=OP,OP,..." job description (zkeep allow/confine
+ * --grant, and the job config) into *need. OPs: snapshot, destroy, send,
+ * send-raw, hold, bookmark, receive, force, abort, raw-encrypted; the flags
+ * recursive and new (a receive target that does not exist yet); prop:NAME
+ * for each property a receive sets. Strings are copied into store (which
+ * must outlive need); need->recv_props points into props_store.
+ * 0 or -EINVAL with the reason in err.
+ */
+int deleg_parse_need(const char *spec, struct deleg_need *need, struct strvec *store,
+		     struct strvec *props_store, struct strbuf *err);
+
 #endif

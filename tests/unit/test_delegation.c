@@ -121,6 +121,33 @@ static void test_rejects_bad_input(void **state)
 	assert_true(deleg_dataset_name_ok("pool/with space/x:y.z_1-2"));
 }
 
+static void test_parse_need(void **state)
+{
+	_cleanup_strvec_ struct strvec store = STRVEC_INIT, props = STRVEC_INIT;
+	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
+	struct deleg_need n, m;
+	assert_int_equal(deleg_parse_need("tank/a b=send-raw,hold,recursive", &n, &store, &props,
+					  &err), 0);
+	assert_string_equal(n.dataset, "tank/a b");
+	assert_int_equal(n.ops, DELEG_SEND_RAW | DELEG_HOLD);
+	assert_true(n.recursive && n.exists);
+	assert_null(n.recv_props);
+	assert_int_equal(deleg_parse_need("bk/x=receive,new,prop:compression,prop:a:b", &m, &store,
+					  &props, &err), 0);
+	assert_false(m.exists);
+	assert_string_equal(m.recv_props[0], "compression");
+	assert_string_equal(m.recv_props[1], "a:b");
+	assert_null(m.recv_props[2]);
+	assert_string_equal(n.dataset, "tank/a b"); /* still valid */
+	const char *bad[] = { "tank", "=send", "tank=", "tank=fly", "tank@s=send", "tank=recursive",
+			      "tank=prop:" };
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		strbuf_reset(&err);
+		assert_int_equal(deleg_parse_need(bad[i], &n, &store, &props, &err), -EINVAL);
+		assert_true(err.len > 0);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -130,6 +157,7 @@ int main(void)
 		cmocka_unit_test(test_new_target_goes_to_parent),
 		cmocka_unit_test(test_merge_hosts_and_order),
 		cmocka_unit_test(test_rejects_bad_input),
+		cmocka_unit_test(test_parse_need),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
