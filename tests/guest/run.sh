@@ -1,0 +1,168 @@
+#!/usr/bin/env bash
+# Run a script as root inside a throw-away QEMU guest that has the real OpenZFS module.
+#
+#   tests/guest/run.sh [--timeout SECONDS] [--mem MB] [--keep-log FILE] [--out DIR]
+#                      SCRIPT [ARGS...]
+#
+# The guest boots Debian's own kernel (the newest /boot/vmlinuz-*-amd64) under TCG
+# (nested KVM hangs on these machines), sees the host's / read-only through 9p with a
+# tmpfs overlay on top, loads zfs.ko (the host's dkms build for that kernel) and runs
+# SCRIPT with ARGS in the directory run.sh was started from (the same path in the
+# guest). Everything the guest writes vanishes with it, except:
+#   - SCRIPT's stdout and stderr, which appear live on run.sh's stdout, after one line
+#     "# guest: kernel ..., zfs ..., zfsutils ...";
+#   - its exit status, which becomes run.sh's;
+#   - files written under $ZKEEP_GUEST_OUT in the guest, which land in --out DIR
+#     (default: a temp dir that is removed).
+# The guest gets a clean root environment (PATH, HOME=/root, no TZ) plus the host's
+# ZKEEP_* variables (e.g. ZKEEP_BUILD), ZKEEP_GUEST=1 and ZKEEP_GUEST_OUT.
+# --keep-log FILE keeps the guest's console log (kernel messages, stage 1 errors).
+# --timeout (default 1800 s) is a watchdog: a hung guest is killed and run.sh fails.
+#
+# Exit status: SCRIPT's; 124 if the watchdog fired; 125 if the guest died or could not
+# be set up before reporting a status; 2 for usage errors.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+hint="run tests/guest/install-deps.sh (as root) first"
+die() { echo "run.sh: $*" >&2; exit 125; }
+usage() { sed -n '4,5p' "${BASH_SOURCE[0]}" | sed 's/^# //' >&2; exit 2; }
+
+timeout=1800
+mem=2048
+keep_log=
+out_dir=
+while [ $# -gt 0 ]; do
+    case $1 in
+        --timeout) [ $# -ge 2 ] || usage; timeout=$2; shift 2 ;;
+        --mem) [ $# -ge 2 ] || usage; mem=$2; shift 2 ;;
+        --keep-log) [ $# -ge 2 ] || usage; keep_log=$2; shift 2 ;;
+        --out) [ $# -ge 2 ] || usage; out_dir=$2; shift 2 ;;
+        -h | --help) usage ;;
+        --) shift; break ;;
+        -*) echo "run.sh: unknown option $1" >&2; usage ;;
+        *) break ;;
+    esac
+done
+[ $# -ge 1 ] || usage
+[[ $timeout =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: --timeout wants whole seconds" >&2; exit 2; }
+[[ $mem =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: --mem wants megabytes" >&2; exit 2; }
+
+script=$1
+shift
+# SCRIPT runs in the guest from the same cwd, so check it here where errors are cheap.
+if [[ $script == */* ]]; then
+    [ -f "$script" ] && [ -x "$script" ] || die "$script is not an executable file"
+    script_real=$(realpath "$script")
+else
+    script_real=$(command -v "$script") || die "$script: command not found"
+fi
+
+# --- what the guest needs from the host --------------------------------------------
+[ "$(id -u)" = 0 ] || die "must run as root (qemu exports / with the host's permissions)"
+command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 not found: $hint"
+kernel=$(find /boot -maxdepth 1 -name 'vmlinuz-*-amd64' | sort -V | tail -n1)
+[ -n "$kernel" ] || die "no Debian kernel /boot/vmlinuz-*-amd64: $hint"
+kver=${kernel#/boot/vmlinuz-}
+[ -d "/lib/modules/$kver" ] || die "no /lib/modules/$kver for $kernel: $hint"
+modinfo -k "$kver" -F filename zfs >/dev/null 2>&1 \
+    || die "no zfs.ko for kernel $kver (zfs-dkms not built for it?): $hint"
+command -v zfs >/dev/null && command -v zpool >/dev/null || die "zfs/zpool not found (zfsutils-linux): $hint"
+initrd=$("$here/build-initramfs.sh" "$kver") || die "could not build the initramfs"
+
+# --- exchange share: job description in, exit status out --------------------------
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/zkeep-guest.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+mkdir "$tmp/xchg"
+cp "$here/stage2.sh" "$tmp/xchg/stage2.sh"
+if [ -n "$out_dir" ]; then
+    mkdir -p "$out_dir"
+    out_dir=$(realpath "$out_dir")
+else
+    out_dir=$tmp/out
+    mkdir "$out_dir"
+fi
+
+# The guest mounts its own /proc, /sys, /dev and /run over the host's, and a fresh
+# tmpfs on /tmp: the parts of /tmp holding the cwd, the script or an existing path
+# given as an argument are kept visible (top-level entries of /tmp, bind-mounted).
+cwd=$PWD
+fresh_tmp=1
+keep_tmp=()
+paths=("$(pwd -P)" "$script_real")
+for a in "$@"; do
+    [[ $a == /tmp/* && -e $a ]] && paths+=("$(realpath "$a")")
+done
+for p in "${paths[@]}"; do
+    case $p in
+        /proc | /proc/* | /sys | /sys/* | /dev | /dev/* | /run | /run/*)
+            [ "$p" = "${paths[0]}" ] || [ "$p" = "$script_real" ] || continue
+            die "$p is hidden in the guest (it has its own /proc, /sys, /dev, /run): run from elsewhere" ;;
+        /tmp) fresh_tmp=0 ;;
+        /tmp/*)
+            top=${p#/tmp/}
+            top=/tmp/${top%%/*}
+            [[ " ${keep_tmp[*]} " == *" $top "* ]] || keep_tmp+=("$top") ;;
+    esac
+done
+# The guest starts from a clean environment; ZKEEP_* settings (ZKEEP_BUILD, ...) pass.
+env_pass=()
+while IFS= read -r -d '' kv; do
+    case ${kv%%=*} in
+        ZKEEP_GUEST*) ;; # set by the guest itself
+        ZKEEP_*) env_pass+=("$kv") ;;
+    esac
+done < <(env -0)
+{
+    printf 'cwd=%q\n' "$cwd"
+    printf 'script=%q\n' "$script"
+    printf 'args=('; [ $# -eq 0 ] || printf ' %q' "$@"; printf ' )\n'
+    printf 'keep_tmp=('; [ ${#keep_tmp[@]} -eq 0 ] || printf ' %q' "${keep_tmp[@]}"; printf ' )\n'
+    printf 'fresh_tmp=%q\n' "$fresh_tmp"
+    printf 'env_pass=('; [ ${#env_pass[@]} -eq 0 ] || printf ' %q' "${env_pass[@]}"; printf ' )\n'
+} >"$tmp/xchg/job"
+
+# --- boot ---------------------------------------------------------------------------
+# -virtfs takes comma-separated options: a comma in a path is written twice.
+q() { printf '%s' "${1//,/,,}"; }
+# Kernel console (ttyS0) goes to a file; SCRIPT's output comes through a virtio console
+# on stdio, so no kernel message can land in the middle of it. -nodefaults: no NIC,
+# VGA or disks to probe. stdin is /dev/null: the guest never reads the terminal.
+qemu=(qemu-system-x86_64 -accel tcg -m "$mem" -smp 2 -nographic -no-reboot -nodefaults
+    -kernel "$kernel" -initrd "$initrd"
+    -append "console=ttyS0 quiet panic=-1 rdinit=/init"
+    -monitor none -serial "file:$tmp/console.log"
+    -device virtio-serial-pci -chardev stdio,id=out,signal=off -device virtconsole,chardev=out
+    -virtfs "local,path=/,mount_tag=hostroot,security_model=passthrough,readonly=on,multidevs=remap"
+    -virtfs "local,path=$(q "$tmp/xchg"),mount_tag=xchg,security_model=none"
+    -virtfs "local,path=$(q "$out_dir"),mount_tag=out,security_model=none")
+
+# In the background so that a signal to run.sh (Ctrl-C, a CI runner's TERM) is handled
+# at once: the trap stops qemu instead of waiting for the watchdog. timeout forwards
+# the TERM to qemu and kills it outright 10 s later.
+timeout -k 10 "$timeout" "${qemu[@]}" </dev/null &
+qpid=$!
+trap 'kill -TERM "$qpid" 2>/dev/null; wait "$qpid"; echo "run.sh: interrupted, guest stopped" >&2; exit 130' INT TERM
+qrc=0
+wait "$qpid" || qrc=$?
+trap - INT TERM
+
+if [ -n "$keep_log" ]; then
+    cp "$tmp/console.log" "$keep_log" || echo "run.sh: could not write $keep_log" >&2
+fi
+show_console() {
+    echo "run.sh: last lines of the guest console (all of it: --keep-log FILE):" >&2
+    tail -n 40 "$tmp/console.log" | sed 's/^/  | /' >&2
+}
+if [ "$qrc" = 124 ]; then
+    echo "run.sh: watchdog: the guest did not finish within $timeout s; killed it" >&2
+    show_console
+    exit 124
+fi
+if [ -s "$tmp/xchg/rc" ]; then
+    rc=$(cat "$tmp/xchg/rc")
+    [[ $rc =~ ^[0-9]+$ ]] && exit "$rc"
+fi
+echo "run.sh: the guest ended (qemu exit $qrc) without reporting SCRIPT's exit status" >&2
+show_console
+exit 125
