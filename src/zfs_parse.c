@@ -400,6 +400,7 @@ int zfs_errno_from_message(const char *msg)
 		{ "must be run as root", -EPERM },
 		{ "delegated administration is disabled", -EPERM },
 		{ "is busy", -EBUSY },
+		{ "it's being held", -EBUSY },
 		{ "out of space", -ENOSPC },
 		{ "no space left", -ENOSPC },
 	};

@@ -10,6 +10,7 @@
 #define ZKEEP_ZKEEP_H
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>

@@ -127,6 +127,8 @@ static void test_errno_mapping(void **state)
 	assert_int_equal(zfs_errno_from_message("cannot create 'a': dataset already exists"), -EEXIST);
 	assert_int_equal(zfs_errno_from_message("cannot destroy 'a': permission denied"), -EPERM);
 	assert_int_equal(zfs_errno_from_message("cannot receive: pool or dataset is busy"), -EBUSY);
+	assert_int_equal(zfs_errno_from_message("cannot destroy snapshot tank/a@keep: it's being held. "
+						"Run 'zfs holds -r tank/a@keep' to see holders."), -EBUSY);
 	assert_int_equal(zfs_errno_from_message("something odd"), -EIO);
 }
 
