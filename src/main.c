@@ -14,6 +14,7 @@
 const struct command commands[] = {
 	{ "help", cmd_help, "Show help for zkeep or one of its commands", cmd_help_help, false },
 	{ "version", cmd_version, "Print zkeep's version", cmd_version_help, false },
+	{ "serve", cmd_serve, "Answer replication requests over ssh (a forced command)", cmd_serve_help, false },
 	{ "replicate", cmd_replicate, "Replicate datasets to another pool or host (syncoid's engine)", cmd_replicate_help, false },
 	{ "syncoid", cmd_syncoid, "syncoid 2.3's command line (run as `syncoid`)", cmd_syncoid_help, true },
 	{ NULL, NULL, NULL, NULL, false },

@@ -97,9 +97,15 @@ struct serve_policy {
 #define SERVE_POLICY_INIT { STRVEC_INIT, STRVEC_INIT }
 void serve_policy_release(struct serve_policy *p);
 
+/* serve_policy_check(): allowed if the resume token's toname is in a send root. */
+#define SERVE_CHECK_TOKEN 1
+
 /*
  * Check a requested argv against the policy. 0 when allowed (and then argv
- * is exactly what will run), else -EPERM with the reason in err. Allowed:
+ * is exactly what will run), SERVE_CHECK_TOKEN for `zfs send -t TOKEN`
+ * (allowed only if what the token sends is in a send root: the server asks
+ * `zfs send -nv -t TOKEN` and checks with serve_token_toname()), else
+ * -EPERM with the reason in err. Allowed:
  *
  *   read-only, on any dataset in any root:
  *     zfs list  [-H -p -r -d N -t TYPES -o PROPS -s P -S P] DATASET...
@@ -110,9 +116,12 @@ void serve_policy_release(struct serve_policy *p);
  *     zfs send [flags] [-i|-I FROM] SNAPSHOT     (flags: L P V R X b c e h p s v w n)
  *     zfs send [-P -V -e -v -n] -t TOKEN         (token contents checked by the server)
  *     zfs snapshot, zfs bookmark, zfs hold/release (sync snapshots)
- *     zfs destroy of snapshots and bookmarks (dataset@a,b / dataset#mark)
+ *     zfs destroy of bookmarks and of sync snapshots (syncoid_*) only:
+ *       a stolen send key cannot delete the source's history
  *   in a receive root:
- *     zfs receive [-s -F -u -v -e -d -h] [-o P=V] [-x P] TARGET (not -o mountpoint)
+ *     zfs receive [-s -F -u -v -n -e -d -h] [-o P=V]... [-x P]... TARGET
+ *       (not -o mountpoint/sharenfs/sharesmb/zoned; canmount only off or
+ *       noauto; the server itself adds -x mountpoint, see cmd/serve.c)
  *     zfs receive -A TARGET
  *     zfs destroy [-r -d] of snapshots, bookmarks, and datasets strictly
  *       below the root (never the root itself)
@@ -120,6 +129,13 @@ void serve_policy_release(struct serve_policy *p);
  */
 int serve_policy_check(const struct serve_policy *p, const char *const *argv,
 		       struct strbuf *err);
+
+/*
+ * The "toname = pool/fs@snap" of `zfs send -nv -t TOKEN` output (the
+ * dump of the token's contents). 0 with *toname (caller frees), or
+ * -ENODATA when absent.
+ */
+int serve_token_toname(const char *out, char **toname);
 
 /* True when name (dataset, snapshot or bookmark) is root or below it. */
 bool serve_name_in_root(const char *name, const char *root);

@@ -37,6 +37,7 @@ void command_print_help(const struct command *cmd);
 
 DECLARE_COMMAND(help);
 DECLARE_COMMAND(version);
+DECLARE_COMMAND(serve);
 DECLARE_COMMAND(replicate);
 DECLARE_COMMAND(syncoid);
 
