@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Runs INSIDE the guest: the integration tests once per build named in
+# ZKEEP_TEST_BUILDS (default "build"), so one guest boot serves them all.
+# Each pass is a separate TAP stream, announced by a "# suite:" line.
+set -uo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+
+# Sanitizer runtime settings for the asan build (harmless for the others).
+# Leaks are not errors here: a command that exits on a fatal error does not
+# free what it held; the unit tests check leaks.
+export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+export ASAN_OPTIONS=detect_leaks=0:abort_on_error=0
+
+args=()
+[ -n "${ZKEEP_TEST_FILTER:-}" ] && args+=(--filter "$ZKEEP_TEST_FILTER")
+status=0
+for b in ${ZKEEP_TEST_BUILDS:-build}; do
+    echo "# suite: integration tests against $b/"
+    ZKEEP_BUILD=$b tests/guest/run-integration.sh "${args[@]}" tests/integration/ || status=1
+done
+exit $status
