@@ -197,13 +197,35 @@ static int ensure_dir(const char *state_dir, char **dir, struct strbuf *err)
 	return 0;
 }
 
-int grants_recover(const char *state_dir, grants_runner_fn runner_for, void *ctx,
-		   struct strvec *done, struct strbuf *err)
+/* Uid of a journal file name: "UID.journal" or "job-NAME.UID.journal". */
+static bool journal_uid(const char *name, const char *job, uint64_t *uid)
 {
-	_cleanup_free_ char *dir = NULL;
-	int first = ensure_dir(state_dir, &dir, err);
-	if (first < 0)
-		return first;
+	if (!ends_with(name, ".journal"))
+		return false;
+	_cleanup_free_ char *base = xstrndup(name, strlen(name) - 8);
+	const char *num = base;
+	const char *rest = skip_prefix(base, "job-");
+	if (rest) {
+		char *dot = strrchr(base, '.');
+		if (!dot || (job && (strlen(job) != (size_t)(dot - rest) ||
+				     memcmp(rest, job, strlen(job)) != 0)))
+			return false;
+		num = dot + 1;
+	} else if (job) {
+		return false;
+	}
+	return parse_u64(num, uid) == 0 && *uid > 0 && *uid < UINT32_MAX;
+}
+
+/*
+ * Revoke and remove the journals in dir that match: job == NULL: the
+ * per-uid ones (and the job ones too when include_jobs); else those of job.
+ */
+static int revoke_journals(const char *dir, const char *job, bool include_jobs,
+			   grants_runner_fn runner_for, void *ctx, struct strvec *done,
+			   struct strbuf *err)
+{
+	int first = 0;
 	DIR *d = opendir(dir);
 	if (!d) {
 		int e = errno;
@@ -212,11 +234,11 @@ int grants_recover(const char *state_dir, grants_runner_fn runner_for, void *ctx
 	}
 	struct dirent *de;
 	while ((de = readdir(d))) {
-		if (!ends_with(de->d_name, ".journal"))
-			continue;
-		_cleanup_free_ char *num = xstrndup(de->d_name, strlen(de->d_name) - 8);
 		uint64_t uid;
-		if (parse_u64(num, &uid) < 0 || uid == 0 || uid > UINT32_MAX - 1)
+		bool is_job = skip_prefix(de->d_name, "job-") != NULL;
+		if (!journal_uid(de->d_name, job, &uid))
+			continue;
+		if (!job && is_job && !include_jobs)
 			continue;
 		_cleanup_free_ char *path = xasprintf("%s/%s", dir, de->d_name);
 		_cleanup_fd_ int fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
@@ -232,12 +254,93 @@ int grants_recover(const char *state_dir, grants_runner_fn runner_for, void *ctx
 			unlink(path);
 		} else if (first == 0) {
 			first = r;
-			strbuf_addf(err, "leftover grants of uid %s stay (journal %s): %s", num, path,
-				    msg.buf);
+			strbuf_addf(err, "leftover grants of uid %u stay (journal %s): %s",
+				    (unsigned)uid, path, msg.buf);
 		}
 	}
 	closedir(d);
 	return first;
+}
+
+int grants_recover(const char *state_dir, bool include_jobs, grants_runner_fn runner_for,
+		   void *ctx, struct strvec *done, struct strbuf *err)
+{
+	_cleanup_free_ char *dir = NULL;
+	int r = ensure_dir(state_dir, &dir, err);
+	return r < 0 ? r : revoke_journals(dir, NULL, include_jobs, runner_for, ctx, done, err);
+}
+
+int grants_revoke_job(const char *state_dir, const char *job, grants_runner_fn runner_for,
+		      void *ctx, struct strvec *done, struct strbuf *err)
+{
+	_cleanup_free_ char *dir = NULL;
+	int r = ensure_dir(state_dir, &dir, err);
+	return r < 0 ? r : revoke_journals(dir, job, false, runner_for, ctx, done, err);
+}
+
+/* Create, lock and initialise a journal. */
+static int journal_create(const char *dir, const char *path, int *fd_out, struct strbuf *err)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		int e = errno;
+		if (e != EEXIST)
+			strbuf_addf(err, "cannot create %s: %s", path, strerror(e));
+		return -e;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		/* A recovery that opened the file first. */
+		close(fd);
+		return -EEXIST;
+	}
+	if (write(fd, HEADER, strlen(HEADER)) != (ssize_t)strlen(HEADER) || fsync(fd) < 0) {
+		int e = errno ? errno : EIO;
+		strbuf_addf(err, "cannot write %s: %s", path, strerror(e));
+		unlink(path);
+		close(fd);
+		return -e;
+	}
+	/* The new name must be durable before any grant relies on it. */
+	_cleanup_fd_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0)
+		fsync(dfd);
+	*fd_out = fd;
+	return 0;
+}
+
+int grants_begin_job(struct grants *g, const char *state_dir, const char *job, uid_t uid,
+		     grants_runner_fn runner_for, void *ctx, struct strbuf *err)
+{
+	if (!*job || strchr(job, '/') || uid == 0) {
+		strbuf_addf(err, "invalid job '%s' or uid %u", job, (unsigned)uid);
+		return -EINVAL;
+	}
+	int r = grants_revoke_job(state_dir, job, runner_for, ctx, NULL, err);
+	if (r < 0)
+		return r;
+	_cleanup_free_ char *dir = xasprintf("%s/grants", state_dir);
+	_cleanup_free_ char *path = xasprintf("%s/job-%s.%u.journal", dir, job, (unsigned)uid);
+	int fd;
+	if ((r = journal_create(dir, path, &fd, err)) < 0) {
+		if (r == -EEXIST)
+			strbuf_addf(err, "%s is in use by another run of job %s", path, job);
+		return r;
+	}
+	g->dir = steal_pointer(&dir);
+	g->journal = steal_pointer(&path);
+	g->uid = uid;
+	g->fd = fd;
+	g->applied = 0;
+	return 0;
+}
+
+void grants_detach(struct grants *g)
+{
+	if (g->fd >= 0)
+		close(g->fd);
+	free(g->dir);
+	free(g->journal);
+	*g = (struct grants)GRANTS_INIT;
 }
 
 int grants_begin(struct grants *g, const char *state_dir, uid_t uid_min, uid_t uid_max,
@@ -256,30 +359,11 @@ int grants_begin(struct grants *g, const char *state_dir, uid_t uid_min, uid_t u
 		if (getpwuid((uid_t)u))
 			continue; /* a real account: never lend it grants */
 		_cleanup_free_ char *path = xasprintf("%s/%u.journal", dir, (unsigned)u);
-		int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-		if (fd < 0) {
-			if (errno == EEXIST)
-				continue;
-			int e = errno;
-			strbuf_addf(err, "cannot create %s: %s", path, strerror(e));
-			return -e;
-		}
-		if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-			/* A recovery that opened the file first: leave this uid. */
-			close(fd);
+		int fd;
+		if ((r = journal_create(dir, path, &fd, err)) == -EEXIST)
 			continue;
-		}
-		if (write(fd, HEADER, strlen(HEADER)) != (ssize_t)strlen(HEADER) || fsync(fd) < 0) {
-			int e = errno ? errno : EIO;
-			strbuf_addf(err, "cannot write %s: %s", path, strerror(e));
-			unlink(path);
-			close(fd);
-			return -e;
-		}
-		/* The new name must be durable before any grant relies on it. */
-		_cleanup_fd_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (dfd >= 0)
-			fsync(dfd);
+		if (r < 0)
+			return r;
 		g->dir = steal_pointer(&dir);
 		g->journal = steal_pointer(&path);
 		g->uid = (uid_t)u;

@@ -12,6 +12,14 @@
  * uid with a journal on disk is never handed out again: a uid is not reused
  * while a grant for it may exist.
  *
+ * Under systemd (units.c), systemd is the supervisor: the unit's
+ * ExecStartPre=+ grants to the unit's DynamicUser uid and its ExecStopPost=+
+ * revokes, each a short `zkeep allow` process, so no process holds a lock
+ * for the run. Those journals are named after the job instead
+ * (STATE/grants/job-NAME.UID.journal): grants_recover() leaves them to the
+ * job's own next start and to `zkeep allow --recover` (run at boot, when no
+ * job can be running).
+ *
  * Layout: STATE/grants/UID.journal, text:
  *     zkeep-grants 1
  *     allow<TAB>HOST<TAB>DATASET<TAB>PERMS      ("-" for this host)
@@ -54,8 +62,22 @@ struct grants {
  * `done` (may be NULL). Returns 0, or the first error (the others are still
  * tried).
  */
-int grants_recover(const char *state_dir, grants_runner_fn runner_for, void *ctx,
-		   struct strvec *done, struct strbuf *err);
+int grants_recover(const char *state_dir, bool include_jobs, grants_runner_fn runner_for,
+		   void *ctx, struct strvec *done, struct strbuf *err);
+
+/*
+ * The systemd shape: revoke what journals of job `job` list (a run that
+ * ended without its ExecStopPost), then create and lock the journal
+ * job-JOB.UID.journal for uid. grants_apply() as usual; then
+ * grants_detach() closes the journal and keeps it (and the grants) for
+ * grants_revoke_job() at the end of the run.
+ */
+int grants_begin_job(struct grants *g, const char *state_dir, const char *job, uid_t uid,
+		     grants_runner_fn runner_for, void *ctx, struct strbuf *err);
+void grants_detach(struct grants *g);
+/* Revoke and remove every journal of job `job`. */
+int grants_revoke_job(const char *state_dir, const char *job, grants_runner_fn runner_for,
+		      void *ctx, struct strvec *done, struct strbuf *err);
 
 /*
  * Take a free run uid in [uid_min, uid_max]: one with no journal and no

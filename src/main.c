@@ -14,6 +14,9 @@
 const struct command commands[] = {
 	{ "help", cmd_help, "Show help for zkeep or one of its commands", cmd_help_help, false },
 	{ "version", cmd_version, "Print zkeep's version", cmd_version_help, false },
+	{ "allow", cmd_allow, "Show, grant or revoke a job's zfs allow permissions", cmd_allow_help, false },
+	{ "confine", cmd_confine, "Show a job's sandbox, or run a program in it", cmd_confine_help, false },
+	{ "units", cmd_units, "Write hardened systemd units for the configured jobs", cmd_units_help, false },
 	{ "serve", cmd_serve, "Answer replication requests over ssh (a forced command)", cmd_serve_help, false },
 	{ "replicate", cmd_replicate, "Replicate datasets to another pool or host (syncoid's engine)", cmd_replicate_help, false },
 	{ "syncoid", cmd_syncoid, "syncoid 2.3's command line (run as `syncoid`)", cmd_syncoid_help, true },

@@ -109,6 +109,17 @@ int sandbox_plan_build(const struct sandbox_config *cfg, struct sandbox_plan *pl
 		for (size_t j = before; j < p.files.n; j++)
 			add_rule(&p, p.files.v[j], SBX_FS_EXECUTE | SBX_FS_READ_FILE, false);
 	}
+	/* glibc's own dlopen (pthread_cancel, backtraces): libgcc_s, when libc is in. */
+	bool has_libc = false;
+	for (size_t i = 0; i < p.files.n && !has_libc; i++)
+		has_libc = ends_with(p.files.v[i], "/libc.so.6");
+	if (has_libc) {
+		size_t before = p.files.n;
+		if ((r = sandbox_closure_add_library(&p, "libgcc_s.so.1", err)) < 0)
+			goto fail;
+		for (size_t j = before; j < p.files.n; j++)
+			add_rule(&p, p.files.v[j], SBX_FS_EXECUTE | SBX_FS_READ_FILE, false);
+	}
 	/* ld.so's cache: libraries are found in the sandbox where the host finds them. */
 	if (access("/etc/ld.so.cache", R_OK) == 0 && (r = add_ro_path(&p, "/etc/ld.so.cache", err)) < 0)
 		goto fail;

@@ -126,6 +126,8 @@ int sandbox_enter(const struct sandbox_plan *plan, struct strbuf *err);
 
 /* ELF/script closure of one program into files/links (sandbox_elf.c). */
 int sandbox_closure_add(struct sandbox_plan *plan, const char *path, struct strbuf *err);
+/* A library by soname, found like a DT_NEEDED of zkeep's own machine. */
+int sandbox_closure_add_library(struct sandbox_plan *plan, const char *name, struct strbuf *err);
 /* Record path and every symlink on its way; *real gets the final real path if non-NULL. */
 int sandbox_closure_add_path(struct sandbox_plan *plan, const char *path, char **real,
 			     struct strbuf *err);

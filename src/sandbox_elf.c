@@ -11,8 +11,11 @@
  * new root: binding through a symlink would lose it (Debian's /lib64 ->
  * usr/lib64 is where PT_INTERP points).
  *
- * Libraries loaded with dlopen() are not seen; zfs and ssh need none with
- * the synthetic nsswitch.conf ("files" is built into glibc >= 2.34).
+ * Libraries loaded with dlopen() are not seen. glibc dlopens libgcc_s.so.1
+ * for pthread_cancel and unwinding (zfs send/receive need it: "libgcc_s.so.1
+ * must be installed for pthread_cancel to work"); sandbox.c adds it with
+ * sandbox_closure_add_library(). NSS needs no module with the synthetic
+ * nsswitch.conf ("files" is built into glibc >= 2.34).
  */
 #include "zkeep.h"
 #include "sandbox.h"
@@ -439,6 +442,22 @@ static int closure_add_depth(struct sandbox_plan *plan, const char *path, int de
 	}
 	munmap(m, size);
 	return r;
+}
+
+int sandbox_closure_add_library(struct sandbox_plan *plan, const char *name, struct strbuf *err)
+{
+	/* Of the machine zkeep itself was built for. */
+	struct elf_info self = { .cls = ELFCLASS64, .machine = 0 };
+	_cleanup_fd_ int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	Elf64_Ehdr eh;
+	if (fd >= 0 && read(fd, &eh, sizeof(eh)) == (ssize_t)sizeof(eh))
+		self.machine = eh.e_machine;
+	_cleanup_free_ char *lib = NULL;
+	if (resolve_needed("/", &self, name, &lib) < 0) {
+		strbuf_addf(err, "cannot find library %s", name);
+		return -ENOENT;
+	}
+	return closure_add_depth(plan, lib, 0, err);
 }
 
 int sandbox_closure_add(struct sandbox_plan *plan, const char *path, struct strbuf *err)

@@ -1,6 +1,7 @@
 /* serve_proto.c - see serve_proto.h. */
 #include "zkeep.h"
 #include "serve_proto.h"
+#include "parse.h"
 #include "syncsnap.h"
 #include "zfs.h"
 
@@ -84,6 +85,62 @@ int serve_decode_request(const void *payload, size_t len, struct strvec *argv,
 	if (argv->n == 0 || !*argv->v[0]) {
 		strbuf_addstr(err, "empty request");
 		strvec_clear(argv);
+		return -EBADMSG;
+	}
+	return 0;
+}
+
+void serve_codec_spec(const struct pump_codec *c, struct strbuf *sb)
+{
+	if (c->kind == PUMP_CODEC_ZSTD)
+		strbuf_addf(sb, "zstd-%d", c->level > 0 ? c->level : 3);
+	else if (c->kind == PUMP_CODEC_LZ4)
+		strbuf_addstr(sb, "lz4");
+}
+
+static int parse_codec_spec(const char *spec, struct pump_codec *c)
+{
+	*c = (struct pump_codec){ PUMP_CODEC_NONE, 0, 0 };
+	if (streq(spec, "lz4")) {
+		c->kind = PUMP_CODEC_LZ4;
+		return 0;
+	}
+	const char *lv = skip_prefix(spec, "zstd-");
+	unsigned level;
+	if (lv && parse_uint_range(lv, 1, 19, &level) == 0) {
+		c->kind = PUMP_CODEC_ZSTD;
+		c->level = (int)level;
+		return 0;
+	}
+	return -EBADMSG;
+}
+
+int serve_take_options(struct strvec *argv, struct pump_codec *in, struct pump_codec *out,
+		       struct strbuf *err)
+{
+	*in = *out = (struct pump_codec){ PUMP_CODEC_NONE, 0, 0 };
+	bool seen_in = false, seen_out = false;
+	size_t k = 0;
+	for (; k < argv->n; k++) {
+		const char *w = argv->v[k], *v;
+		bool is_in = (v = skip_prefix(w, "codec-in=")) != NULL;
+		if (!is_in && !(v = skip_prefix(w, "codec-out=")))
+			break;
+		if ((is_in ? seen_in : seen_out) || parse_codec_spec(v, is_in ? in : out) < 0) {
+			strbuf_addf(err, "bad or repeated stream option '%.60s'", w);
+			return -EBADMSG;
+		}
+		*(is_in ? &seen_in : &seen_out) = true;
+	}
+	if (k == 0)
+		return 0;
+	struct strvec rest = STRVEC_INIT;
+	for (size_t i = k; i < argv->n; i++)
+		strvec_push(&rest, argv->v[i]);
+	strvec_clear(argv);
+	*argv = rest;
+	if (argv->n == 0) {
+		strbuf_addstr(err, "empty request");
 		return -EBADMSG;
 	}
 	return 0;

@@ -19,9 +19,13 @@
  *
  *   client -> server
  *     'Q' request, first and once: words, each terminated by a NUL byte.
- *         Word 0 is the protocol version "zkeep-serve-1", then the argv
- *         ("zfs", "receive", "-s", "backup/host1/data"), at most
- *         SERVE_MAX_WORDS words, none empty except as values.
+ *         Word 0 is the protocol version "zkeep-serve-1", then optional
+ *         stream options "codec-in=SPEC" (the server decompresses the
+ *         stdin data with SPEC before the command reads it) and
+ *         "codec-out=SPEC" (it compresses the command's stdout), SPEC
+ *         being "zstd-N" (N = 1..19) or "lz4"; then the argv ("zfs",
+ *         "receive", "-s", "backup/host1/data"); at most SERVE_MAX_WORDS
+ *         words in all.
  *     'I' bytes for the command's stdin; a zero-length 'I' is EOF.
  *   server -> client
  *     'O' bytes of the command's stdout.
@@ -39,6 +43,7 @@
 #ifndef ZKEEP_SERVE_PROTO_H
 #define ZKEEP_SERVE_PROTO_H
 
+#include "pump.h"
 #include "strbuf.h"
 #include "strvec.h"
 
@@ -80,6 +85,16 @@ int serve_encode_request(struct strbuf *sb, const char *const *argv);
  */
 int serve_decode_request(const void *payload, size_t len, struct strvec *argv,
 			 struct strbuf *err);
+
+/*
+ * Remove the leading "codec-in=" / "codec-out=" words from a decoded
+ * request into *in / *out (PUMP_CODEC_NONE when absent). 0, or -EBADMSG
+ * for an unknown SPEC or a repeated option, with a message.
+ */
+int serve_take_options(struct strvec *argv, struct pump_codec *in, struct pump_codec *out,
+		       struct strbuf *err);
+/* Append a codec's SPEC ("zstd-3", "lz4") to sb; nothing for NONE. */
+void serve_codec_spec(const struct pump_codec *c, struct strbuf *sb);
 
 /* ---- policy (pure) ---------------------------------------------------------- */
 

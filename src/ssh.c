@@ -1,6 +1,7 @@
 /* ssh.c - see ssh.h. */
 #include "zkeep.h"
 #include "ssh.h"
+#include "serve_proto.h"
 
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -357,6 +358,32 @@ int ssh_runner_start_pipeline(struct runner *r, const char *const *const *argvs,
 	if (rc == 0)
 		r->spawned++;
 	return rc;
+}
+
+int ssh_runner_start_coded(struct runner *r, const char *const *argv,
+			   const struct pump_codec *codec, bool on_stdout, int in, int out,
+			   int err, struct child *c)
+{
+	struct ssh_runner *s = to_ssh(r);
+	int rc;
+	if (!codec || codec->kind == PUMP_CODEC_NONE) {
+		rc = runner_start(r, argv, in, out, err, c);
+		return rc;
+	}
+	if (s->mode == SSH_REMOTE_SERVE) {
+		_cleanup_strvec_ struct strvec v = STRVEC_INIT;
+		_cleanup_strbuf_ struct strbuf spec = STRBUF_INIT;
+		serve_codec_spec(codec, &spec);
+		strvec_pushf(&v, "codec-%s=%s", on_stdout ? "out" : "in", spec.buf);
+		strvec_pushv(&v, argv);
+		return runner_start(r, (const char *const *)v.v, in, out, err, c);
+	}
+	_cleanup_strvec_ struct strvec tool = STRVEC_INIT;
+	pump_codec_argv(codec, !on_stdout, &tool);
+	const char *const *pl[2];
+	pl[on_stdout ? 0 : 1] = argv;
+	pl[on_stdout ? 1 : 0] = (const char *const *)tool.v;
+	return ssh_runner_start_pipeline(r, pl, 2, in, out, err, c);
 }
 
 static void ssh_free(struct runner *r)

@@ -36,6 +36,7 @@
 #ifndef ZKEEP_SSH_H
 #define ZKEEP_SSH_H
 
+#include "pump.h"
 #include "runner.h"
 
 /* ---- endpoints (pure) ---------------------------------------------------- */
@@ -132,6 +133,21 @@ int ssh_runner_argv(struct runner *r, const char *const *argv, struct strvec *ou
  */
 int ssh_runner_start_pipeline(struct runner *r, const char *const *const *argvs, size_t n,
 			      int in, int out, int err, struct child *c);
+
+/*
+ * Start argv remotely with its stream compressed on the wire by codec:
+ * with on_stdout the remote side compresses the command's stdout (a remote
+ * `zfs send`: the caller's pump decompresses, pump_opts.decompress =
+ * *codec), else it decompresses its stdin before the command reads it (a
+ * remote `zfs receive`: pump_opts.compress = *codec). Shell mode: a remote
+ * pipeline with the zstd/lz4 tool (pump_codec_argv()), which must be
+ * installed there; serve mode: `zkeep serve` runs the codec in-process
+ * ("codec-in="/"codec-out=", serve_proto.h). A NONE codec is runner_start().
+ * Counts in r->spawned.
+ */
+int ssh_runner_start_coded(struct runner *r, const char *const *argv,
+			   const struct pump_codec *codec, bool on_stdout, int in, int out,
+			   int err, struct child *c);
 
 /*
  * Explain a failed remote command: with exit_code 255 (ssh's own failure)

@@ -37,6 +37,9 @@ void command_print_help(const struct command *cmd);
 
 DECLARE_COMMAND(help);
 DECLARE_COMMAND(version);
+DECLARE_COMMAND(allow);
+DECLARE_COMMAND(confine);
+DECLARE_COMMAND(units);
 DECLARE_COMMAND(serve);
 DECLARE_COMMAND(replicate);
 DECLARE_COMMAND(syncoid);

@@ -8,10 +8,12 @@
 #include "cmd/commands.h"
 #include "log.h"
 #include "parse.h"
+#include "pump.h"
 #include "serve_proto.h"
 #include "spawn.h"
 #include "zfs.h"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -202,6 +204,57 @@ static int check_token(const struct serve_policy *pol, const char *const *argv, 
 			   "send from", toname), -EPERM;
 }
 
+/* A pump between two fds in its own thread (the codec of a request). */
+struct xpump {
+	int in_fd, out_fd;
+	struct pump_opts opts;
+	pthread_t t;
+	pthread_mutex_t mu;
+	bool done;
+	int r;
+	struct strbuf msg;
+};
+
+static void *xpump_main(void *arg)
+{
+	struct xpump *x = arg;
+	_cleanup_strbuf_ struct strbuf msg = STRBUF_INIT;
+	int r = pump_run(x->in_fd, x->out_fd, &x->opts, NULL, &msg);
+	close(x->in_fd);
+	close(x->out_fd);
+	pthread_mutex_lock(&x->mu);
+	x->done = true;
+	x->r = r;
+	strbuf_addstr(&x->msg, msg.buf);
+	pthread_mutex_unlock(&x->mu);
+	return NULL;
+}
+
+static int xpump_start(struct xpump *x, int in_fd, int out_fd)
+{
+	x->in_fd = in_fd;
+	x->out_fd = out_fd;
+	pthread_mutex_init(&x->mu, NULL);
+	strbuf_init(&x->msg, 4096);
+	return -pthread_create(&x->t, NULL, xpump_main, x);
+}
+
+/* The codec's error, if it finished with one (as an 'E' frame for the client). */
+static void xpump_report(struct xpump *x, const char *what)
+{
+	pthread_mutex_lock(&x->mu);
+	if (x->done && x->r < 0) {
+		_cleanup_free_ char *m = xasprintf("zkeep serve: %s: %s\n", what, x->msg.buf);
+		(void)send_frame(1, SERVE_STDERR, m, (uint32_t)strlen(m));
+	}
+	pthread_mutex_unlock(&x->mu);
+}
+
+static bool is_send(const char *const *argv)
+{
+	return streq(argv[0], "zfs") && streq(argv[1], "send");
+}
+
 static bool is_receive(const char *const *argv)
 {
 	return streq(argv[0], "zfs") && (streq(argv[1], "receive") || streq(argv[1], "recv"));
@@ -245,7 +298,9 @@ static int serve_stdio(const struct serve_policy *pol)
 
 	_cleanup_strvec_ struct strvec argv = STRVEC_INIT;
 	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
-	if (serve_decode_request(payload, len, &argv, &err) < 0)
+	struct pump_codec cin, cout;
+	if (serve_decode_request(payload, len, &argv, &err) < 0 ||
+	    serve_take_options(&argv, &cin, &cout, &err) < 0)
 		return refuse(err.buf);
 	r = serve_policy_check(pol, (const char *const *)argv.v, &err);
 	if (r == SERVE_CHECK_TOKEN)
@@ -253,6 +308,10 @@ static int serve_stdio(const struct serve_policy *pol)
 	if (r < 0)
 		return refuse(err.buf);
 	bool recv = is_receive((const char *const *)argv.v);
+	if (cin.kind && !recv)
+		return refuse("codec-in goes only with zfs receive");
+	if (cout.kind && !is_send((const char *const *)argv.v))
+		return refuse("codec-out goes only with zfs send");
 	if (recv)
 		harden_receive(&argv);
 
@@ -266,7 +325,36 @@ static int serve_stdio(const struct serve_policy *pol)
 		return refuse(m);
 	}
 	struct feed f = { .child_in = c.in };
-	c.in = -1; /* the feeder owns it */
+	c.in = -1; /* the feeder (or the decompressing pump) owns it */
+	static struct xpump xin, xout;
+	int p[2];
+	bool pin = false, pout = false;
+	if (cin.kind && f.child_in >= 0 && pipe2(p, O_CLOEXEC) == 0) {
+		/* frames -> pipe -> decompress -> zfs receive */
+		xin.opts.decompress = cin;
+		if (xpump_start(&xin, p[0], f.child_in) == 0) {
+			f.child_in = p[1];
+			pin = true;
+		} else {
+			close(p[0]);
+			close(p[1]);
+		}
+	}
+	if (cout.kind && pipe2(p, O_CLOEXEC) == 0) {
+		/* zfs send -> compress -> pipe -> frames */
+		xout.opts.compress = cout;
+		if (xpump_start(&xout, c.out, p[1]) == 0) {
+			c.out = p[0];
+			pout = true;
+		} else {
+			close(p[0]);
+			close(p[1]);
+		}
+	}
+	if ((cin.kind && !pin) || (cout.kind && !pout)) {
+		kill(c.pid, SIGTERM);
+		return refuse("cannot set up the stream codec");
+	}
 	pthread_t ft;
 	bool feeding = pthread_create(&ft, NULL, server_feed, &f) == 0;
 	if (!feeding && f.child_in >= 0) {
@@ -306,6 +394,14 @@ static int serve_stdio(const struct serve_policy *pol)
 	int ws = 0;
 	spawn_wait(&c, &ws);
 	uint32_t code = (uint32_t)spawn_exit_code(ws);
+	if (!client_gone && pout) {
+		pthread_join(xout.t, NULL); /* done: its output reached EOF */
+		xpump_report(&xout, "compressing the stream");
+		if (xout.r < 0 && code == 0)
+			code = 1;
+	}
+	if (!client_gone && pin)
+		xpump_report(&xin, "decompressing the stream");
 	uint8_t x[4] = { (uint8_t)(code >> 24), (uint8_t)(code >> 16), (uint8_t)(code >> 8), (uint8_t)code };
 	if (!client_gone)
 		(void)send_frame(1, SERVE_EXIT, x, 4);

@@ -14,8 +14,9 @@
  *                  SRC-ENDPOINT@SNAP DST-ENDPOINT
  *       `zfs send` on the source's runner -> pump -> `zfs receive -s -F` on the
  *       target's; endpoints are syncoid's [[user@]host:]dataset. With a remote
- *       shell side and --compress, that side runs the zstd/lz4 tool in a
- *       pipeline and zkeep (de)compresses in-process. Prints one line
+ *       side and --compress, that side compresses (the zstd/lz4 tool in a
+ *       pipeline, or zkeep serve in-process) and the local pump the other
+ *       end (ssh_runner_start_coded()). Prints one line
  *       "bytes=N wire=N seconds=S spliced=0|1 spawned=N".
  *
  * SSH-OPTS: --sshport N --sshkey FILE --sshoption OPT (repeatable)
@@ -151,7 +152,6 @@ static char **local_pools(void)
 struct side {
 	struct endpoint ep;
 	struct runner *r;
-	bool remote_shell;
 };
 
 static void side_init(struct side *s, const char *arg, char **pools)
@@ -163,7 +163,6 @@ static void side_init(struct side *s, const char *arg, char **pools)
 	}
 	if (s->ep.host) {
 		s->r = ssh_for(s->ep.user, s->ep.host);
-		s->remote_shell = sso.mode == SSH_REMOTE_SHELL;
 	} else {
 		s->r = runner_local_new();
 	}
@@ -185,41 +184,31 @@ static int cmd_send_recv(int argc, char **argv, bool raw, const char *from, bool
 				    .raw = raw, .props = send_props };
 	struct zfs_recv_args ra = { .target = dst.ep.dataset, .resumable = true, .force = true };
 	_cleanup_strvec_ struct strvec sargv = STRVEC_INIT, rargv = STRVEC_INIT;
-	_cleanup_strvec_ struct strvec cz = STRVEC_INIT, dz = STRVEC_INIT;
 	zfs_send_argv(&sa, false, &sargv);
 	zfs_recv_argv(&ra, &rargv);
 
-	/* compression only where a shell side can run the tool; never both ends in-process */
-	bool zsrc = codec.kind && src.remote_shell, zdst = codec.kind && dst.remote_shell;
+	/* compression only across ssh; remote to remote the bytes just pass */
+	bool zsrc = codec.kind && src.ep.host, zdst = codec.kind && dst.ep.host;
 	if (zsrc && zdst)
 		zsrc = zdst = false; /* remote to remote: the bytes just pass */
-	pump_codec_argv(&codec, false, &cz);
-	pump_codec_argv(&codec, true, &dz);
 	if (zsrc)
 		po.decompress = codec;
 	if (zdst)
 		po.compress = codec;
 
 	struct child cs = CHILD_INIT, cd = CHILD_INIT;
-	int rc;
-	if (zsrc) {
-		const char *const *pl[] = { (const char *const *)sargv.v, (const char *const *)cz.v };
-		rc = ssh_runner_start_pipeline(src.r, pl, 2, SPAWN_NULL, SPAWN_PIPE, SPAWN_INHERIT, &cs);
-	} else {
-		rc = runner_start(src.r, (const char *const *)sargv.v, SPAWN_NULL, SPAWN_PIPE,
-				  SPAWN_INHERIT, &cs);
-	}
+	int rc = zsrc ? ssh_runner_start_coded(src.r, (const char *const *)sargv.v, &codec, true,
+					       SPAWN_NULL, SPAWN_PIPE, SPAWN_INHERIT, &cs)
+		      : runner_start(src.r, (const char *const *)sargv.v, SPAWN_NULL, SPAWN_PIPE,
+				     SPAWN_INHERIT, &cs);
 	if (rc < 0) {
 		fprintf(stderr, "error: cannot start zfs send: %s\n", strerror(-rc));
 		return 1;
 	}
-	if (zdst) {
-		const char *const *pl[] = { (const char *const *)dz.v, (const char *const *)rargv.v };
-		rc = ssh_runner_start_pipeline(dst.r, pl, 2, SPAWN_PIPE, SPAWN_NULL, SPAWN_INHERIT, &cd);
-	} else {
-		rc = runner_start(dst.r, (const char *const *)rargv.v, SPAWN_PIPE, SPAWN_NULL,
-				  SPAWN_INHERIT, &cd);
-	}
+	rc = zdst ? ssh_runner_start_coded(dst.r, (const char *const *)rargv.v, &codec, false,
+					   SPAWN_PIPE, SPAWN_NULL, SPAWN_INHERIT, &cd)
+		  : runner_start(dst.r, (const char *const *)rargv.v, SPAWN_PIPE, SPAWN_NULL,
+				 SPAWN_INHERIT, &cd);
 	if (rc < 0) {
 		fprintf(stderr, "error: cannot start zfs receive: %s\n", strerror(-rc));
 		return 1;

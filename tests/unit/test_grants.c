@@ -8,6 +8,7 @@
 #include "grants.h"
 #include "spawn.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -23,17 +24,20 @@ struct fake {
 
 static bool journal_has(const char *dir, const char *dataset)
 {
-	_cleanup_strvec_ struct strvec files = STRVEC_INIT;
-	for (unsigned u = 60000; u < 60100; u++) {
+	_cleanup_free_ char *gdir = xasprintf("%s/grants", dir);
+	_cleanup_free_ char *needle = xasprintf("\t%s\t", dataset);
+	DIR *d = opendir(gdir);
+	struct dirent *de;
+	bool found = false;
+	while (d && !found && (de = readdir(d))) {
 		_cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
-		_cleanup_free_ char *p = xasprintf("%s/grants/%u.journal", dir, u);
-		if (strbuf_read_file(&sb, p) == 0) {
-			_cleanup_free_ char *needle = xasprintf("\t%s\t", dataset);
-			if (strstr(sb.buf, needle))
-				return true;
-		}
+		_cleanup_free_ char *p = xasprintf("%s/%s", gdir, de->d_name);
+		found = ends_with(p, ".journal") && strbuf_read_file(&sb, p) == 0 &&
+			strstr(sb.buf, needle);
 	}
-	return false;
+	if (d)
+		closedir(d);
+	return found;
 }
 
 static int fake_start(struct runner *r, const char *const *argv, int in, int out, int err,
@@ -188,7 +192,7 @@ static void test_crash_is_recovered(void **state)
 
 	/* Recovery: the live run's journal is locked and left alone. */
 	_cleanup_strvec_ struct strvec done = STRVEC_INIT;
-	assert_int_equal(grants_recover(dir, grants_same_runner, &f, &done, &err), 0);
+	assert_int_equal(grants_recover(dir, false, grants_same_runner, &f, &done, &err), 0);
 	assert_int_equal(done.n, 2);
 	assert_true(strvec_find(&f.calls, "zfs unallow -u 60000 tank/data") >= 0);
 	assert_true(strvec_find(&f.calls, "zfs unallow -u 60000 backup/data") >= 0);
@@ -220,12 +224,12 @@ static void test_failed_revoke_keeps_journal_and_uid(void **state)
 	/* The only uid of the range still may hold grants: none to hand out. */
 	strbuf_reset(&err);
 	assert_int_equal(grants_begin(&g, dir, 60000, 60000, &err), -EAGAIN);
-	assert_int_equal(grants_recover(dir, grants_same_runner, &f, NULL, &err), -EIO);
+	assert_int_equal(grants_recover(dir, false, grants_same_runner, &f, NULL, &err), -EIO);
 	assert_int_equal(access(journal, F_OK), 0);
 	/* Once ZFS works again, recovery clears it. */
 	f.fail_unallow = false;
 	strbuf_reset(&err);
-	assert_int_equal(grants_recover(dir, grants_same_runner, &f, NULL, &err), 0);
+	assert_int_equal(grants_recover(dir, false, grants_same_runner, &f, NULL, &err), 0);
 	assert_int_equal(access(journal, F_OK), -1);
 	fake_free(&f.base);
 	rm_state(dir);
@@ -248,6 +252,49 @@ static void test_vanished_dataset_counts_as_revoked(void **state)
 	rm_state(dir);
 }
 
+static void test_systemd_job_journals(void **state)
+{
+	_cleanup_free_ char *dir = state_dir();
+	struct fake f;
+	fake_init(&f, dir);
+	_cleanup_deleg_set_ struct deleg_set set = DELEG_SET_INIT;
+	make_set(&set);
+	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
+	struct grants g = GRANTS_INIT;
+	/* ExecStartPre: grant to the unit's uid, keep the journal. */
+	assert_int_equal(grants_begin_job(&g, dir, "offsite", 60050, grants_same_runner, &f, &err), 0);
+	assert_int_equal(grants_apply(&g, &set, grants_same_runner, &f, &err), 0);
+	assert_int_equal(f.allow_not_journalled, 0);
+	grants_detach(&g);
+	_cleanup_free_ char *journal = xasprintf("%s/grants/job-offsite.60050.journal", dir);
+	assert_int_equal(access(journal, F_OK), 0);
+	/* Another run's recovery leaves a running job's grants alone. */
+	assert_int_equal(grants_recover(dir, false, grants_same_runner, &f, NULL, &err), 0);
+	assert_int_equal(access(journal, F_OK), 0);
+	for (size_t i = 0; i < f.calls.n; i++)
+		assert_null(strstr(f.calls.v[i], "unallow"));
+	/* The next start of the job (its ExecStopPost never ran) revokes first. */
+	assert_int_equal(grants_begin_job(&g, dir, "offsite", 60051, grants_same_runner, &f, &err), 0);
+	assert_true(strvec_find(&f.calls, "zfs unallow -u 60050 tank/data") >= 0);
+	assert_int_equal(access(journal, F_OK), -1);
+	grants_detach(&g);
+	/* ExecStopPost. A job whose name is a prefix of another is not touched. */
+	struct grants o = GRANTS_INIT;
+	assert_int_equal(grants_begin_job(&o, dir, "offsite2", 60052, grants_same_runner, &f, &err), 0);
+	grants_detach(&o);
+	_cleanup_strvec_ struct strvec done = STRVEC_INIT;
+	assert_int_equal(grants_revoke_job(dir, "offsite", grants_same_runner, &f, &done, &err), 0);
+	_cleanup_free_ char *j1 = xasprintf("%s/grants/job-offsite.60051.journal", dir);
+	_cleanup_free_ char *j2 = xasprintf("%s/grants/job-offsite2.60052.journal", dir);
+	assert_int_equal(access(j1, F_OK), -1);
+	assert_int_equal(access(j2, F_OK), 0);
+	/* At boot, --recover takes the job journals too. */
+	assert_int_equal(grants_recover(dir, true, grants_same_runner, &f, NULL, &err), 0);
+	assert_int_equal(access(j2, F_OK), -1);
+	fake_free(&f.base);
+	rm_state(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -256,6 +303,7 @@ int main(void)
 		cmocka_unit_test(test_crash_is_recovered),
 		cmocka_unit_test(test_failed_revoke_keeps_journal_and_uid),
 		cmocka_unit_test(test_vanished_dataset_counts_as_revoked),
+		cmocka_unit_test(test_systemd_job_journals),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

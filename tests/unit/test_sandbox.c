@@ -50,6 +50,8 @@ static void test_closure_of_zfs_and_ssh(void **state)
 		    has_suffix(&p.files, "/libkeyutils.so.1.9") ||
 		    has_suffix(&p.files, "/libkeyutils.so.1")); /* indirect: via krb5 */
 	assert_true(has(&p.files, "/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2"));
+	/* glibc's dlopen for pthread_cancel. */
+	assert_true(has_suffix(&p.files, "/libgcc_s.so.1"));
 	/* PT_INTERP's way: /lib64 -> usr/lib64, and the loader link in it. */
 	ssize_t i = strvec_find(&p.link_paths, "/lib64");
 	assert_true(i >= 0);

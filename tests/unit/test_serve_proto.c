@@ -68,6 +68,46 @@ static void test_request_malformed(void **state)
 	assert_int_equal(sb.len, 0);
 }
 
+static void test_stream_options(void **state)
+{
+	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
+	struct pump_codec in, out;
+	_cleanup_strvec_ struct strvec v = STRVEC_INIT;
+	strvec_pushv(&v, (const char *const[]){ "codec-in=zstd-19", "zfs", "receive", "b/x", NULL });
+	assert_int_equal(serve_take_options(&v, &in, &out, &err), 0);
+	assert_int_equal(in.kind, PUMP_CODEC_ZSTD);
+	assert_int_equal(in.level, 19);
+	assert_int_equal(out.kind, PUMP_CODEC_NONE);
+	assert_int_equal(v.n, 3);
+	assert_string_equal(v.v[0], "zfs");
+	strvec_clear(&v);
+	strvec_pushv(&v, (const char *const[]){ "codec-out=lz4", "zfs", "send", "t/d@s", NULL });
+	assert_int_equal(serve_take_options(&v, &in, &out, &err), 0);
+	assert_int_equal(out.kind, PUMP_CODEC_LZ4);
+	assert_int_equal(in.kind, PUMP_CODEC_NONE);
+	assert_string_equal(v.v[0], "zfs");
+	/* no options: untouched */
+	assert_int_equal(serve_take_options(&v, &in, &out, &err), 0);
+	assert_int_equal(v.n, 3);
+	static const char *const bad[][3] = {
+		{ "codec-in=zstd-20", "zfs", NULL }, { "codec-in=gzip", "zfs", NULL },
+		{ "codec-in=zstd-3", "codec-in=lz4", NULL }, { "codec-out=zstd-", "zfs", NULL },
+		{ "codec-out=lz4", NULL, NULL },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		strvec_clear(&v);
+		strvec_pushv(&v, bad[i]);
+		strbuf_reset(&err);
+		assert_int_equal(serve_take_options(&v, &in, &out, &err), -EBADMSG);
+		assert_true(err.len > 0);
+	}
+	/* the spec round-trips */
+	struct pump_codec c = { PUMP_CODEC_ZSTD, 7, 2 };
+	_cleanup_strbuf_ struct strbuf spec = STRBUF_INIT;
+	serve_codec_spec(&c, &spec);
+	assert_string_equal(spec.buf, "zstd-7");
+}
+
 static void test_name_in_root(void **state)
 {
 	assert_true(serve_name_in_root("backup/host1", "backup/host1"));
@@ -245,6 +285,7 @@ int main(void)
 		cmocka_unit_test(test_header_round_trip_and_limits),
 		cmocka_unit_test(test_request_round_trip),
 		cmocka_unit_test(test_request_malformed),
+		cmocka_unit_test(test_stream_options),
 		cmocka_unit_test(test_name_in_root),
 		cmocka_unit_test_setup_teardown(test_policy_allows_replication, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_policy_refuses_everything_else, setup, teardown),

@@ -234,8 +234,19 @@ static void test_runner_runs_argv_remotely_quoted_once(void **state)
 	assert_int_equal(spawn_wait(&c, &ws), 0);
 	assert_string_equal(out.buf, "A B;C");
 
-	/* one master (connect) + 3 commands; the master used the private dir */
-	assert_int_equal(r->spawned, 3); /* connect + runner_run + pipeline */
+	/* a coded start: the remote side compresses zfs send's output with the tool */
+	struct pump_codec zc = { PUMP_CODEC_ZSTD, 3, 0 };
+	const char *const cat[] = { "printf", "hello", NULL };
+	c = (struct child)CHILD_INIT;
+	assert_int_equal(ssh_runner_start_coded(r, cat, &zc, true, SPAWN_NULL, SPAWN_PIPE, SPAWN_NULL, &c), 0);
+	strbuf_reset(&out);
+	assert_int_equal(strbuf_read_fd(&out, c.out), 0);
+	assert_int_equal(spawn_wait(&c, &ws), 0);
+	assert_int_equal(spawn_exit_code(ws), 0);
+	assert_true(out.len > 4 && memcmp(out.buf, "\x28\xb5\x2f\xfd", 4) == 0); /* a zstd frame */
+
+	/* one master (connect) + 4 commands; the master used the private dir */
+	assert_int_equal(r->spawned, 4); /* connect + runner_run + pipeline + coded */
 	_cleanup_strbuf_ struct strbuf log = STRBUF_INIT;
 	assert_int_equal(strbuf_read_file(&log, f.log), 0);
 	assert_non_null(strstr(log.buf, "-oControlMaster=yes\n-oControlPersist=60\n"));
@@ -253,6 +264,7 @@ static void test_runner_runs_argv_remotely_quoted_once(void **state)
 	strbuf_reset(&log);
 	assert_int_equal(strbuf_read_file(&log, f.log), 0);
 	assert_non_null(strstr(log.buf, "-Oexit\n--\nbackuphost\n--\n"));
+	assert_non_null(strstr(log.buf, "'printf' 'hello' | 'zstd' '-q' '-c' '-3'\n"));
 	assert_int_equal(stat(cdir, &st), -1);
 	fake_teardown(&f);
 }

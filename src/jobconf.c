@@ -1,0 +1,239 @@
+/* jobconf.c - see jobconf.h. */
+#include "zkeep.h"
+#include "jobconf.h"
+#include "grants.h"
+#include "parse.h"
+
+#include <ini.h>
+
+struct pstate {
+	struct jobconf *c;
+	struct strbuf *err;
+	const char *origin;
+	int failed;
+};
+
+static bool name_ok(const char *s)
+{
+	if (!*s || strlen(s) > 64 || streq(s, ".") || streq(s, ".."))
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || strchr("_.-", *s)))
+			return false;
+	return true;
+}
+
+/* OnCalendar values go into a unit file: one line, no specifiers or quotes. */
+static bool calendar_ok(const char *s)
+{
+	if (!*s || strlen(s) > 128)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || strchr(" *:/,.~-+", *s)))
+			return false;
+	return true;
+}
+
+static bool host_ok(const char *s)
+{
+	if (!*s || *s == '-' || strlen(s) > 255)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || strchr("_.-@[]:", *s)))
+			return false;
+	return true;
+}
+
+#define FAIL(...) do { strbuf_addf(st->err, "%s: [%s] %s: ", st->origin, section, name); \
+	strbuf_addf(st->err, __VA_ARGS__); st->failed = 1; return 0; } while (0)
+
+static int set_dataset(struct pstate *st, const char *section, const char *name,
+		       const char *value, char **out)
+{
+	if (!deleg_dataset_name_ok(value)) {
+		strbuf_addf(st->err, "%s: [%s] %s: '%s' is not a dataset name", st->origin, section,
+			    name, value);
+		st->failed = 1;
+		return -1;
+	}
+	free(*out);
+	*out = xstrdup(value);
+	return 0;
+}
+
+static int handler(void *user, const char *section, const char *name, const char *value)
+{
+	struct pstate *st = user;
+	struct jobconf *c = st->c;
+	if (st->failed)
+		return 0;
+	if (!name) /* a new section (INI_CALL_HANDLER_ON_NEW_SECTION) */
+		return 1;
+	if (streq(section, "zkeep")) {
+		if (streq(name, "state_dir")) {
+			if (value[0] != '/' || strstr(value, "/../") || strpbrk(value, " \t\n"))
+				FAIL("'%s' is not an absolute path", value);
+			free(c->state_dir);
+			c->state_dir = xstrdup(value);
+		} else if (streq(name, "run_uids")) {
+			const char *dash = strchr(value, '-');
+			_cleanup_free_ char *a = dash ? xstrndup(value, (size_t)(dash - value)) : NULL;
+			unsigned lo, hi;
+			if (!dash || parse_uint_range(a, 1000, 0x7ffffffe, &lo) < 0 ||
+			    parse_uint_range(dash + 1, lo, 0x7ffffffe, &hi) < 0)
+				FAIL("'%s' is not a uid range FIRST-LAST (at least 1000)", value);
+			c->uid_min = lo;
+			c->uid_max = hi;
+		} else if (streq(name, "snapshot_schedule")) {
+			if (!calendar_ok(value))
+				FAIL("'%s' is not a systemd calendar expression", value);
+			free(c->snapshot_schedule);
+			c->snapshot_schedule = xstrdup(value);
+		} else {
+			FAIL("unknown setting (known: state_dir, run_uids, snapshot_schedule)");
+		}
+		return 1;
+	}
+	const char *jname = skip_prefix(section, "job ");
+	if (!jname || !name_ok(jname))
+		FAIL("unknown section (sections: [zkeep], [job NAME] with NAME of letters, digits, "
+		     "'_', '.', '-')");
+	struct job *j = NULL;
+	for (size_t i = 0; i < c->njobs; i++)
+		if (streq(c->jobs[i].name, jname))
+			j = &c->jobs[i];
+	if (!j) {
+		if (c->njobs >= JOBCONF_MAX_JOBS)
+			FAIL("more than %d jobs", JOBCONF_MAX_JOBS);
+		c->jobs = xreallocarray(c->jobs, c->njobs + 1, sizeof(*c->jobs));
+		j = &c->jobs[c->njobs++];
+		*j = (struct job){ .name = xstrdup(jname), .randomized_delay = 300, .ssh_port = 22 };
+	}
+	bool b;
+	uint64_t secs;
+	if (streq(name, "source")) {
+		set_dataset(st, section, name, value, &j->source);
+	} else if (streq(name, "target")) {
+		const char *colon = strchr(value, ':');
+		const char *ds = value;
+		free(j->target_host);
+		j->target_host = NULL;
+		if (colon && strchr(value, '/') > colon) {
+			_cleanup_free_ char *host = xstrndup(value, (size_t)(colon - value));
+			if (!host_ok(host))
+				FAIL("'%s' is not [user@]host", host);
+			j->target_host = steal_pointer(&host);
+			ds = colon + 1;
+		}
+		set_dataset(st, section, name, ds, &j->target);
+	} else if (streq(name, "recursive") || streq(name, "raw") || streq(name, "force")) {
+		if (parse_bool(value, &b) < 0)
+			FAIL("'%s' is not yes or no", value);
+		*(streq(name, "recursive") ? &j->recursive : streq(name, "raw") ? &j->raw
+										 : &j->force) = b;
+	} else if (streq(name, "schedule")) {
+		if (!calendar_ok(value))
+			FAIL("'%s' is not a systemd calendar expression", value);
+		free(j->schedule);
+		j->schedule = xstrdup(value);
+	} else if (streq(name, "randomized_delay")) {
+		if (parse_duration(value, 1, &secs) < 0 || secs > 7 * 86400)
+			FAIL("'%s' is not a duration up to 7d (e.g. 10m)", value);
+		j->randomized_delay = secs;
+	} else if (streq(name, "ip_allow")) {
+		if (!*value || strlen(value) > 1024 ||
+		    strspn(value, "0123456789abcdefABCDEF.:/ ") != strlen(value))
+			FAIL("'%s' is not a list of IP addresses or prefixes", value);
+		free(j->ip_allow);
+		j->ip_allow = xstrdup(value);
+	} else if (streq(name, "ssh_port")) {
+		if (parse_uint_range(value, 1, 65535, &j->ssh_port) < 0)
+			FAIL("'%s' is not a TCP port", value);
+	} else {
+		FAIL("unknown setting (known: source, target, recursive, raw, force, schedule, "
+		     "randomized_delay, ssh_port, ip_allow)");
+	}
+	return 1;
+}
+
+int jobconf_parse(const char *text, const char *origin, struct jobconf *out, struct strbuf *err)
+{
+	struct jobconf c = JOBCONF_INIT;
+	struct pstate st = { .c = &c, .err = err, .origin = origin };
+	int line = ini_parse_string(text, handler, &st);
+	if (line > 0 && !st.failed) {
+		strbuf_addf(err, "%s:%d: syntax error", origin, line);
+		st.failed = 1;
+	}
+	for (size_t i = 0; !st.failed && i < c.njobs; i++) {
+		struct job *j = &c.jobs[i];
+		if (!j->source || !j->target) {
+			strbuf_addf(err, "%s: [job %s] needs both source and target", origin, j->name);
+			st.failed = 1;
+		}
+		if (!j->schedule)
+			j->schedule = xstrdup("hourly");
+	}
+	if (st.failed) {
+		jobconf_free(&c);
+		return -EINVAL;
+	}
+	if (!c.state_dir)
+		c.state_dir = xstrdup("/var/lib/zkeep");
+	if (!c.snapshot_schedule)
+		c.snapshot_schedule = xstrdup("*:0/15");
+	if (!c.uid_min) {
+		c.uid_min = GRANTS_UID_MIN_DEFAULT;
+		c.uid_max = GRANTS_UID_MAX_DEFAULT;
+	}
+	*out = c;
+	return 0;
+}
+
+void jobconf_free(struct jobconf *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->njobs; i++) {
+		struct job *j = &c->jobs[i];
+		free(j->name);
+		free(j->source);
+		free(j->target);
+		free(j->target_host);
+		free(j->schedule);
+		free(j->ip_allow);
+	}
+	free(c->jobs);
+	free(c->state_dir);
+	free(c->snapshot_schedule);
+	*c = (struct jobconf)JOBCONF_INIT;
+}
+
+const struct job *jobconf_find(const struct jobconf *c, const char *name)
+{
+	for (size_t i = 0; i < c->njobs; i++)
+		if (streq(c->jobs[i].name, name))
+			return &c->jobs[i];
+	return NULL;
+}
+
+size_t jobconf_needs(const struct job *j, bool target_exists, struct deleg_need needs[2])
+{
+	size_t n = 0;
+	needs[n++] = (struct deleg_need){
+		.dataset = j->source, .recursive = j->recursive, .exists = true,
+		.ops = (j->raw ? DELEG_SEND_RAW : DELEG_SEND) | DELEG_SNAPSHOT | DELEG_HOLD |
+		       DELEG_BOOKMARK | DELEG_DESTROY_SNAPS,
+	};
+	if (!j->target_host)
+		needs[n++] = (struct deleg_need){
+			.dataset = j->target, .recursive = j->recursive, .exists = target_exists,
+			.ops = DELEG_RECEIVE | DELEG_RECV_ABORT | DELEG_DESTROY_SNAPS |
+			       (j->force ? DELEG_RECV_FORCE : 0) |
+			       (j->raw && j->recursive ? DELEG_RECV_RAW_ENC : 0),
+		};
+	return n;
+}

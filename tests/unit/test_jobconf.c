@@ -1,0 +1,86 @@
+#include "unit.h"
+#include "jobconf.h"
+
+static const char conf_text[] =
+	"[zkeep]\n"
+	"state_dir = /var/lib/zk\n"
+	"run_uids = 61000-61009\n"
+	"\n"
+	"[job offsite]\n"
+	"source = tank/data\n"
+	"target = backup@nas:pool/tank-data\n"
+	"recursive = yes\n"
+	"raw = yes\n"
+	"schedule = *-*-* 02:00:00\n"
+	"randomized_delay = 30m\n"
+	"ssh_port = 2222\n"
+	"\n"
+	"[job local]\n"
+	"source = tank/data\n"
+	"target = backup/data\n"
+	"force = yes\n";
+
+static void test_parse(void **state)
+{
+	struct jobconf c;
+	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
+	assert_int_equal(jobconf_parse(conf_text, "zkeep.conf", &c, &err), 0);
+	assert_string_equal(c.state_dir, "/var/lib/zk");
+	assert_int_equal(c.uid_min, 61000);
+	assert_int_equal(c.uid_max, 61009);
+	assert_string_equal(c.snapshot_schedule, "*:0/15");
+	assert_int_equal(c.njobs, 2);
+	const struct job *o = jobconf_find(&c, "offsite");
+	assert_non_null(o);
+	assert_string_equal(o->target_host, "backup@nas");
+	assert_string_equal(o->target, "pool/tank-data");
+	assert_true(o->recursive && o->raw && !o->force);
+	assert_int_equal(o->randomized_delay, 1800);
+	assert_int_equal(o->ssh_port, 2222);
+	assert_string_equal(o->schedule, "*-*-* 02:00:00");
+	const struct job *l = jobconf_find(&c, "local");
+	assert_null(l->target_host);
+	assert_string_equal(l->schedule, "hourly");
+	assert_int_equal(l->randomized_delay, 300);
+
+	struct deleg_need n[2];
+	/* A remote target: only the source side is granted here. */
+	assert_int_equal(jobconf_needs(o, true, n), 1);
+	assert_int_equal(n[0].ops & DELEG_SEND_RAW, DELEG_SEND_RAW);
+	assert_int_equal(jobconf_needs(l, false, n), 2);
+	assert_false(n[1].exists);
+	assert_true(n[1].ops & DELEG_RECV_FORCE);
+	jobconf_free(&c);
+}
+
+static void test_errors(void **state)
+{
+	const char *bad[] = {
+		"[job a]\nsource = tank\n",                           /* no target */
+		"[job a]\nsource = tank\ntarget = b\nfrobnicate = 1\n", /* unknown key */
+		"[job a/b]\nsource = tank\ntarget = b\n",             /* bad name */
+		"[job a]\nsource = tank@x\ntarget = b\n",             /* snapshot as source */
+		"[job a]\nsource = t\ntarget = b\nschedule = daily\nExecStart=/bin/sh\n",
+		"[job a]\nsource = t\ntarget = b\nschedule = daily\\nExecStart=x\n",
+		"[job a]\nsource = t\ntarget = b\nssh_port = 70000\n",
+		"[zkeep]\nrun_uids = 0-10\n",
+		"[other]\nx = y\n",
+		"[job a]\nsource = t\ntarget = -oProxyCommand=x:pool/b\n",
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		struct jobconf c;
+		_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
+		if (jobconf_parse(bad[i], "zkeep.conf", &c, &err) != -EINVAL)
+			fail_msg("accepted: %s", bad[i]);
+		assert_non_null(strstr(err.buf, "zkeep.conf"));
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse),
+		cmocka_unit_test(test_errors),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

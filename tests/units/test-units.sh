@@ -1,0 +1,87 @@
+#!/bin/bash
+# The systemd units `zkeep units` writes: each scores below 1.4 with
+# `systemd-analyze security --offline=true` (the NixOS syncoid unit's 1.4), and
+# `systemd-analyze verify` accepts them. TAP; the scores are printed.
+#   tests/units/test-units.sh ZKEEP
+set -uo pipefail
+zkeep=${1:?usage: test-units.sh ZKEEP}
+limit=1.4
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+if ! systemd-analyze security --help 2>/dev/null | grep -q -- --offline; then
+    echo "1..0 # SKIP systemd-analyze has no --offline"
+    exit 0
+fi
+mkdir -p "$tmp/sanoid"
+echo '[tank/data]' >"$tmp/sanoid/sanoid.conf"
+cat >"$tmp/zkeep.conf" <<'CONF'
+[zkeep]
+state_dir = /var/lib/zkeep
+
+[job local]
+source = tank/data
+target = backup/data
+recursive = yes
+schedule = *-*-* 01:00:00
+randomized_delay = 15m
+
+[job offsite]
+source = tank/data
+target = backup@nas.example:pool/tank-data
+raw = yes
+schedule = daily
+randomized_delay = 1h
+ssh_port = 2222
+ip_allow = 192.0.2.10
+CONF
+"$zkeep" units --output "$tmp/units" --config "$tmp/zkeep.conf" --configdir "$tmp/sanoid" \
+    --zkeep "$(realpath "$zkeep")" >/dev/null || { echo "1..1"; echo "not ok 1 zkeep units failed"; exit 1; }
+
+mapfile -t services < <(ls "$tmp/units"/*.service)
+n=$(( ${#services[@]} * 1 + 3 ))
+echo "1..$n"
+i=0 rc=0
+for f in "${services[@]}"; do
+    i=$((i + 1))
+    out=$(cd "$tmp/units" && systemd-analyze security --offline=true "./$(basename "$f")" 2>&1)
+    score=$(sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p' <<<"$out")
+    if [ -n "$score" ] && awk -v s="$score" -v l="$limit" 'BEGIN { exit !(s < l) }'; then
+        echo "ok $i $(basename "$f") scores $score (< $limit)"
+    else
+        echo "not ok $i $(basename "$f") scores '${score:-?}' (must be < $limit)"
+        sed 's/^/# /' <<<"$out" | grep -v '✓' | head -30
+        rc=1
+    fi
+done
+# Timers: each replication job on its own OnCalendar with RandomizedDelaySec.
+i=$((i + 1))
+if grep -q '^OnCalendar=\*-\*-\* 01:00:00$' "$tmp/units/zkeep-job-local.timer" &&
+   grep -q '^RandomizedDelaySec=900$' "$tmp/units/zkeep-job-local.timer" &&
+   grep -q '^RandomizedDelaySec=3600$' "$tmp/units/zkeep-job-offsite.timer" &&
+   grep -q '^OnCalendar=\*:0/15$' "$tmp/units/zkeep-snapshots.timer"; then
+    echo "ok $i timers: own OnCalendar and RandomizedDelaySec per job"
+else
+    echo "not ok $i timers"; rc=1
+fi
+# Grants around every job run; delegated receives with -u.
+i=$((i + 1))
+svc=$tmp/units/zkeep-job-local.service
+if grep -q '^ExecStartPre=+.* allow --apply --user zkeep-job-local --job local ' "$svc" &&
+   grep -q '^ExecStopPost=+.* allow --revoke --job local ' "$svc" &&
+   grep -q '^ExecStart=.* replicate --recvoptions=u --recursive tank/data backup/data$' "$svc" &&
+   grep -q '^PrivateNetwork=yes$' "$svc" &&
+   grep -q '^RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6$' "$tmp/units/zkeep-job-offsite.service"; then
+    echo "ok $i job services grant before and revoke after the run"
+else
+    echo "not ok $i job service lines"; sed 's/^/# /' "$svc"; rc=1
+fi
+i=$((i + 1))
+out=$(systemd-analyze verify --man=no "$tmp"/units/*.service "$tmp"/units/*.timer 2>&1 |
+      grep -v -e 'zfs.target' -e 'Unit .* not found' || true)
+if [ -z "$out" ]; then
+    echo "ok $i systemd-analyze verify"
+else
+    echo "not ok $i systemd-analyze verify"; sed 's/^/# /' <<<"$out"; rc=1
+fi
+exit $rc
