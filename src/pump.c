@@ -3,6 +3,7 @@
 #include "pump.h"
 
 #include <fcntl.h>
+#include <inttypes.h>
 #include <lz4frame.h>
 #include <poll.h>
 #include <pthread.h>
@@ -107,6 +108,117 @@ void pump_codec_argv(const struct pump_codec *c, bool decompress, struct strvec 
 		strvec_push(argv, "-c");
 		return;
 	}
+}
+
+/* ---- progress formatting (pure) ---- */
+
+static void human_bytes(struct strbuf *sb, double b)
+{
+	static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB" };
+	size_t u = 0;
+	while (b >= 1024 && u + 1 < ARRAY_SIZE(unit)) {
+		b /= 1024;
+		u++;
+	}
+	if (u == 0)
+		strbuf_addf(sb, "%.0f B", b);
+	else
+		strbuf_addf(sb, "%.2f %s", b, unit[u]);
+}
+
+static void clock_hms(struct strbuf *sb, double s)
+{
+	uint64_t t = s < 0 ? 0 : (uint64_t)(s + 0.5);
+	strbuf_addf(sb, "%" PRIu64 ":%02u:%02u", t / 3600, (unsigned)(t / 60 % 60), (unsigned)(t % 60));
+}
+
+static void short_duration(struct strbuf *sb, double s)
+{
+	uint64_t t = s < 0 ? 0 : (uint64_t)(s + 0.5);
+	if (t >= 3600)
+		strbuf_addf(sb, "%" PRIu64 "h%02um", t / 3600, (unsigned)(t / 60 % 60));
+	else if (t >= 60)
+		strbuf_addf(sb, "%um%02us", (unsigned)(t / 60), (unsigned)(t % 60));
+	else
+		strbuf_addf(sb, "%us", (unsigned)t);
+}
+
+void pump_progress_format(const struct pump_progress *p, enum pump_show how, unsigned width,
+			  struct strbuf *sb)
+{
+	bool known = p->expected_bytes > 0;
+	unsigned pct = 0;
+	if (known)
+		pct = p->stream_bytes >= p->expected_bytes
+			      ? 100
+			      : (unsigned)((double)p->stream_bytes * 100.0 / (double)p->expected_bytes);
+	if (how == PUMP_SHOW_JSON) {
+		strbuf_addf(sb, "{\"event\":\"progress\",\"bytes\":%" PRIu64 ",\"expected\":%" PRIu64
+			    ",\"wire_in\":%" PRIu64 ",\"wire_out\":%" PRIu64 ",\"elapsed\":%.3f,"
+			    "\"rate\":%.0f,\"eta\":", p->stream_bytes, p->expected_bytes, p->wire_in,
+			    p->wire_out, p->elapsed, p->rate);
+		if (p->eta >= 0)
+			strbuf_addf(sb, "%.1f", p->eta);
+		else
+			strbuf_addstr(sb, "null");
+		strbuf_addf(sb, ",\"done\":%s}", p->done ? "true" : "false");
+		return;
+	}
+	if (how == PUMP_SHOW_LINE) {
+		if (p->done)
+			strbuf_addstr(sb, "done: ");
+		human_bytes(sb, (double)p->stream_bytes);
+		if (known) {
+			strbuf_addstr(sb, " of ");
+			human_bytes(sb, (double)p->expected_bytes);
+			strbuf_addf(sb, " (%u%%)", pct);
+		}
+		if (p->done) {
+			strbuf_addf(sb, " in %.1f s, ", p->elapsed);
+			human_bytes(sb, p->elapsed > 0 ? (double)p->stream_bytes / p->elapsed : 0);
+			strbuf_addstr(sb, "/s");
+			return;
+		}
+		strbuf_addstr(sb, ", ");
+		human_bytes(sb, p->rate);
+		strbuf_addstr(sb, "/s");
+		if (p->eta >= 0) {
+			strbuf_addstr(sb, ", ETA ");
+			short_duration(sb, p->eta);
+		}
+		return;
+	}
+	/* the bar: fixed parts first, the bar gets what is left of width */
+	struct strbuf head = STRBUF_INIT, tail = STRBUF_INIT;
+	human_bytes(&head, (double)p->stream_bytes);
+	strbuf_addstr(&head, "  ");
+	human_bytes(&head, p->done && p->elapsed > 0 ? (double)p->stream_bytes / p->elapsed : p->rate);
+	strbuf_addstr(&head, "/s");
+	if (known) {
+		strbuf_addf(&tail, " %3u%%", pct);
+		if (p->done) {
+			strbuf_addstr(&tail, "  in ");
+			clock_hms(&tail, p->elapsed);
+		} else if (p->eta >= 0) {
+			strbuf_addstr(&tail, "  ETA ");
+			clock_hms(&tail, p->eta);
+		}
+	}
+	strbuf_addstr(sb, head.buf);
+	size_t fixed = head.len + tail.len + 3; /* " [" and "]" */
+	if (known && width > fixed + 10) {
+		size_t w = width - fixed;
+		if (w > 60)
+			w = 60;
+		size_t fill = (size_t)pct * w / 100;
+		strbuf_addstr(sb, " [");
+		for (size_t i = 0; i < w; i++)
+			strbuf_addch(sb, i < fill ? '=' : i == fill ? '>' : ' ');
+		strbuf_addch(sb, ']');
+	}
+	strbuf_addstr(sb, tail.buf);
+	strbuf_release(&head);
+	strbuf_release(&tail);
 }
 
 /* ---- the shared state ------------------------------------------------------------ */

@@ -98,6 +98,23 @@ struct pump_progress {
 	bool done;               /* the final report */
 };
 
+/*
+ * Formatting for the command layer (pure; pump itself prints nothing):
+ *   PUMP_SHOW_BAR    one line for a terminal, redrawn with '\r':
+ *                    "1.20 GiB  45.6 MiB/s [=====>     ]  52%  ETA 0:01:23"
+ *                    (no bar and no ETA when the size is unknown), at most
+ *                    width columns;
+ *   PUMP_SHOW_LINE   a log line: "1.20 GiB of 2.30 GiB (52%), 45.6 MiB/s,
+ *                    ETA 1m23s" ("done: ... in 12.3 s" at the end);
+ *   PUMP_SHOW_JSON   one JSON object: {"event":"progress","bytes":N,
+ *                    "expected":N,"wire_in":N,"wire_out":N,"elapsed":S,
+ *                    "rate":R,"eta":S|null,"done":B}.
+ * Appends to sb, without a newline.
+ */
+enum pump_show { PUMP_SHOW_BAR, PUMP_SHOW_LINE, PUMP_SHOW_JSON };
+void pump_progress_format(const struct pump_progress *p, enum pump_show how, unsigned width,
+			  struct strbuf *sb);
+
 struct pump_opts {
 	size_t buffer_size;      /* ring size; 0 = PUMP_DEFAULT_BUFFER */
 	uint64_t bwlimit;        /* bytes/s written to out_fd; 0 = unlimited */

@@ -406,6 +406,42 @@ static void test_progress_is_reported(void **state)
 	assert_int_equal(g.expected, len);
 }
 
+static void test_progress_format(void **state)
+{
+	_cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
+	struct pump_progress p = { .stream_bytes = 1288490189, .expected_bytes = 2469606195u,
+				   .wire_in = 10, .wire_out = 20, .elapsed = 30, .rate = 47815065,
+				   .eta = 83, .done = false };
+	pump_progress_format(&p, PUMP_SHOW_LINE, 0, &sb);
+	assert_string_equal(sb.buf, "1.20 GiB of 2.30 GiB (52%), 45.60 MiB/s, ETA 1m23s");
+	strbuf_reset(&sb);
+	pump_progress_format(&p, PUMP_SHOW_BAR, 80, &sb);
+	assert_true(sb.len <= 80);
+	assert_non_null(strstr(sb.buf, "1.20 GiB  45.60 MiB/s ["));
+	assert_non_null(strstr(sb.buf, "]  52%  ETA 0:01:23"));
+	strbuf_reset(&sb);
+	pump_progress_format(&p, PUMP_SHOW_BAR, 20, &sb); /* too narrow: no bar */
+	assert_null(strchr(sb.buf, '['));
+	strbuf_reset(&sb);
+	pump_progress_format(&p, PUMP_SHOW_JSON, 0, &sb);
+	assert_string_equal(sb.buf, "{\"event\":\"progress\",\"bytes\":1288490189,\"expected\":2469606195,"
+			    "\"wire_in\":10,\"wire_out\":20,\"elapsed\":30.000,\"rate\":47815065,"
+			    "\"eta\":83.0,\"done\":false}");
+	/* unknown size, then done */
+	p.expected_bytes = 0;
+	p.eta = -1;
+	strbuf_reset(&sb);
+	pump_progress_format(&p, PUMP_SHOW_LINE, 0, &sb);
+	assert_string_equal(sb.buf, "1.20 GiB, 45.60 MiB/s");
+	strbuf_reset(&sb);
+	pump_progress_format(&p, PUMP_SHOW_JSON, 0, &sb);
+	assert_non_null(strstr(sb.buf, "\"eta\":null"));
+	p.done = true;
+	strbuf_reset(&sb);
+	pump_progress_format(&p, PUMP_SHOW_LINE, 0, &sb);
+	assert_string_equal(sb.buf, "done: 1.20 GiB in 30.0 s, 40.96 MiB/s");
+}
+
 static void test_codec_names(void **state)
 {
 	struct pump_codec c;
@@ -444,6 +480,7 @@ int main(void)
 		cmocka_unit_test(test_bwlimit_caps_the_rate),
 		cmocka_unit_test(test_receiver_gone_is_epipe),
 		cmocka_unit_test(test_progress_is_reported),
+		cmocka_unit_test(test_progress_format),
 		cmocka_unit_test(test_codec_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
