@@ -8,6 +8,29 @@
 /* Hard limits against hostile or broken output. */
 #define MAX_DATASETS (1u << 20)
 #define MAX_SNAPS_PER_DATASET (1u << 22)
+#define MAX_ROWS (1u << 24) /* lines of zfs get / zfs holds / zpool list */
+
+/*
+ * Make room for one more element in an array of n elements with capacity
+ * *alloc (doubling). -E2BIG past MAX_ROWS elements.
+ */
+static int grow_rows(void **arr, size_t n, size_t *alloc, size_t elem)
+{
+	if (n < *alloc)
+		return 0;
+	if (n >= MAX_ROWS)
+		return -E2BIG;
+	*alloc = *alloc ? *alloc * 2 : 16;
+	*arr = xreallocarray(*arr, *alloc, elem);
+	return 0;
+}
+
+/* The error of a line with more fields than ZFIELDS_MAX. */
+static int too_many_fields(struct strbuf *err, const struct zcursor *c, const char *what)
+{
+	strbuf_addf(err, "line %u of %s output has too many fields", c->line, what);
+	return -EINVAL;
+}
 
 const char *zfs_type_name(enum zfs_type t)
 {
@@ -160,20 +183,15 @@ int zfs_parse_list(const char *buf, size_t len, struct zfs_tree *out, struct str
 				free_props(props, np);
 				return -E2BIG;
 			}
-			if (out->nds == alloc) {
-				alloc = alloc ? alloc * 2 : 16;
-				out->ds = xreallocarray(out->ds, alloc, sizeof(*out->ds));
-			}
+			grow_rows((void **)&out->ds, out->nds, &alloc, sizeof(*out->ds));
 			out->ds[out->nds++] = (struct zfs_dataset){
 				.name = span_dup(f.f[0]), .type = type, .guid = guid, .createtxg = txg,
 				.creation = (int64_t)creation, .props = props,
 			};
 		}
 	}
-	if (r < 0) {
-		strbuf_addf(err, "line %u of zfs list output has too many fields", c.line);
-		return -EINVAL;
-	}
+	if (r < 0)
+		return too_many_fields(err, &c, "zfs list");
 	for (size_t i = 0; i < out->nds; i++)
 		if (out->ds[i].nsnaps > 1)
 			qsort(out->ds[i].snaps, out->ds[i].nsnaps, sizeof(struct zfs_snap), cmp_snap);
@@ -231,9 +249,10 @@ int zfs_parse_get(const char *buf, size_t len, struct zfs_props *out, struct str
 			strbuf_addf(err, "unexpected line %u of zfs get output", c.line);
 			return -EINVAL;
 		}
-		if (out->n == alloc) {
-			alloc = alloc ? alloc * 2 : 32;
-			out->p = xreallocarray(out->p, alloc, sizeof(*out->p));
+		if (grow_rows((void **)&out->p, out->n, &alloc, sizeof(*out->p)) < 0) {
+			free(from);
+			strbuf_addstr(err, "zfs get printed too many lines");
+			return -E2BIG;
 		}
 		struct span v = { f.f[2].s, (size_t)(f.f[f.n - 2].s + f.f[f.n - 2].len - f.f[2].s) };
 		out->p[out->n++] = (struct zfs_prop){
@@ -241,10 +260,8 @@ int zfs_parse_get(const char *buf, size_t len, struct zfs_props *out, struct str
 			.source = src, .inherited_from = from,
 		};
 	}
-	if (r < 0) {
-		strbuf_addf(err, "line %u of zfs get output has too many fields", c.line);
-		return -EINVAL;
-	}
+	if (r < 0)
+		return too_many_fields(err, &c, "zfs get");
 	return 0;
 }
 
@@ -275,18 +292,16 @@ int zfs_parse_holds(const char *buf, size_t len, struct zfs_holds *out, struct s
 		/* -p prints seconds; older releases print a date: keep 0 then. */
 		if (zfield_u64(&f, 2, &ts) < 0 || ts > INT64_MAX)
 			ts = 0;
-		if (out->n == alloc) {
-			alloc = alloc ? alloc * 2 : 16;
-			out->h = xreallocarray(out->h, alloc, sizeof(*out->h));
+		if (grow_rows((void **)&out->h, out->n, &alloc, sizeof(*out->h)) < 0) {
+			strbuf_addstr(err, "zfs holds printed too many lines");
+			return -E2BIG;
 		}
 		out->h[out->n++] = (struct zfs_hold){
 			.snapshot = span_dup(f.f[0]), .tag = span_dup(f.f[1]), .timestamp = (int64_t)ts,
 		};
 	}
-	if (r < 0) {
-		strbuf_addf(err, "line %u of zfs holds output has too many fields", c.line);
-		return -EINVAL;
-	}
+	if (r < 0)
+		return too_many_fields(err, &c, "zfs holds");
 	return 0;
 }
 
@@ -372,18 +387,16 @@ int zpool_parse_list(const char *buf, size_t len, struct zpool_infos *out, struc
 		zfield_u64(&f, 5, &p.free);
 		if (zfield_u64(&f, 6, &cap) == 0 && cap <= 100)
 			p.capacity = (unsigned)cap;
-		if (out->n == alloc) {
-			alloc = alloc ? alloc * 2 : 8;
-			out->p = xreallocarray(out->p, alloc, sizeof(*out->p));
+		if (grow_rows((void **)&out->p, out->n, &alloc, sizeof(*out->p)) < 0) {
+			strbuf_addstr(err, "zpool list printed too many lines");
+			return -E2BIG;
 		}
 		p.name = span_dup(f.f[0]);
 		p.health = span_dup(f.f[1]);
 		out->p[out->n++] = p;
 	}
-	if (r < 0) {
-		strbuf_addf(err, "line %u of zpool list output has too many fields", c.line);
-		return -EINVAL;
-	}
+	if (r < 0)
+		return too_many_fields(err, &c, "zpool list");
 	return 0;
 }
 
