@@ -1,0 +1,146 @@
+/* Unit tests for driveconf: [drive NAME] sections of zkeep.conf. */
+#include "unit.h"
+#include "driveconf.h"
+
+static int parse(const char *text, struct driveconf *c, struct strbuf *err)
+{
+	strbuf_reset(err);
+	return driveconf_parse(text, "zkeep.conf", c, err);
+}
+
+static void test_defaults(void **state)
+{
+	(void)state;
+	struct driveconf c = DRIVECONF_INIT;
+	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
+	assert_int_equal(parse("[zkeep]\nstate_dir = /x\n"
+			       "[job a]\nsource = tank/a\n"
+			       "[drive usb1]\npool = usbpool\ndatasets = tank/data tank/home\n",
+			       &c, &err),
+			 0);
+	assert_int_equal(c.n, 1);
+	const struct drive *d = driveconf_find(&c, "usb1");
+	assert_non_null(d);
+	assert_null(driveconf_find(&c, "usb2"));
+	assert_string_equal(d->pool, "usbpool");
+	assert_int_equal(d->datasets.n, 2);
+	assert_string_equal(d->datasets.v[1], "tank/home");
+	/* the guide's semantics */
+	assert_true(d->raw);
+	assert_false(d->sync_snap);
+	assert_true(d->delete_target_snapshots);
+	assert_false(d->rollback);
+	assert_true(d->readonly);
+	assert_true(d->recursive);
+	assert_true(d->hold);
+	assert_false(d->scrub);
+	assert_false(d->mount);
+	assert_false(d->detach_loop);
+	assert_int_equal(d->power_off, DRIVE_POWER_AUTO);
+	assert_null(d->snapdir);
+	assert_null(d->mountpoint);
+	assert_null(d->canmount);
+	_cleanup_free_ char *imp = drive_import_name(d);
+	assert_string_equal(imp, "usbpool");
+	_cleanup_free_ char *t = drive_target_of(d, d->pool, "tank/data");
+	assert_string_equal(t, "usbpool/tank/data");
+	driveconf_free(&c);
+}
+
+static void test_all_keys(void **state)
+{
+	(void)state;
+	struct driveconf c = DRIVECONF_INIT;
+	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
+	int r = parse("[drive a]\n"
+		      "guid = 1234567890123\n"
+		      "datasets = tank/x,tank/y\n"
+		      "target = bk/here\n"
+		      "recursive = no\nraw = off\nsync_snap = yes\ndelete_target_snapshots = no\n"
+		      "rollback = yes\nhold = no\nreadonly = no\nscrub = yes\nmount = yes\n"
+		      "detach_loop = yes\nsnapdir = visible\nmountpoint = /mnt/bk\ncanmount = noauto\n"
+		      "search_dirs = /dev/disk/by-id /tmp/d\npower_off = no\n",
+		      &c, &err);
+	assert_int_equal(r, 0);
+	const struct drive *d = &c.drives[0];
+	assert_null(d->pool);
+	assert_true(d->guid == 1234567890123ULL);
+	assert_false(d->recursive || d->raw || d->delete_target_snapshots || d->hold || d->readonly);
+	assert_true(d->sync_snap && d->rollback && d->scrub && d->mount && d->detach_loop);
+	assert_string_equal(d->snapdir, "visible");
+	assert_string_equal(d->mountpoint, "/mnt/bk");
+	assert_string_equal(d->canmount, "noauto");
+	assert_int_equal(d->search_dirs.n, 2);
+	assert_string_equal(d->search_dirs.v[1], "/tmp/d");
+	assert_int_equal(d->power_off, DRIVE_POWER_NO);
+	_cleanup_free_ char *imp = drive_import_name(d);
+	assert_string_equal(imp, "1234567890123");
+	_cleanup_free_ char *t = drive_target_of(d, "bk", "tank/x");
+	assert_string_equal(t, "bk/here/tank/x");
+	driveconf_free(&c);
+}
+
+static void expect_error(const char *text, const char *what)
+{
+	struct driveconf c = DRIVECONF_INIT;
+	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
+	assert_int_equal(parse(text, &c, &err), -EINVAL);
+	if (!strstr(err.buf, what))
+		fail_msg("error '%s' does not mention '%s'", err.buf, what);
+	assert_int_equal(c.n, 0);
+}
+
+static void test_errors(void **state)
+{
+	(void)state;
+	expect_error("[drive a]\ndatasets = tank/a\n", "needs pool = NAME or guid");
+	expect_error("[drive a]\npool = p\n", "needs datasets");
+	expect_error("[drive a]\npool = p\ndatasets = tank/a\nfoo = 1\n", "unknown setting");
+	expect_error("[drive a]\npool = 9p\ndatasets = tank/a\n", "not a pool name");
+	expect_error("[drive a]\nguid = x1\ndatasets = tank/a\n", "not a pool guid");
+	expect_error("[drive a]\nguid = 0\ndatasets = tank/a\n", "not a pool guid");
+	expect_error("[drive a]\npool = p\ndatasets = tank/a tank//b\n", "'tank//b' is not a dataset");
+	expect_error("[drive a]\npool = p\ndatasets = tank/a tank/a\n", "listed twice");
+	expect_error("[drive a]\npool = p\ndatasets = p/a\n", "on the drive's own pool");
+	expect_error("[drive a]\npool = p\ndatasets = t/a\ntarget = q/x\n", "not in pool p");
+	expect_error("[drive a]\npool = p\ndatasets = t/a\nraw = maybe\n", "not yes or no");
+	expect_error("[drive a]\npool = p\ndatasets = t/a\nsnapdir = on\n", "visible or hidden");
+	expect_error("[drive a]\npool = p\ndatasets = t/a\ncanmount = yes\n", "on, off or noauto");
+	expect_error("[drive a]\npool = p\ndatasets = t/a\nmountpoint = rel\n", "absolute path");
+	expect_error("[drive a]\npool = p\ndatasets = t/a\nmountpoint = /a b\n", "absolute path");
+	expect_error("[drive a]\npool = p\ndatasets = t/a\nsearch_dirs = /ok ../x\n", "absolute path");
+	expect_error("[drive a]\npool = p\ndatasets = t/a\npower_off = later\n", "auto, yes or no");
+	expect_error("[drive a/b]\npool = p\n", "not a drive name");
+	expect_error("[drive a]\npool = p\ndatasets = t/a\nnot a line\n", "syntax error");
+}
+
+static void test_several(void **state)
+{
+	(void)state;
+	struct driveconf c = DRIVECONF_INIT;
+	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
+	assert_int_equal(parse("[drive a]\npool = pa\ndatasets = t/a\n"
+			       "[drive b]\npool = pb\ndatasets = t/b\n"
+			       "[drive a]\ndatasets = t/c\n",
+			       &c, &err),
+			 0);
+	assert_int_equal(c.n, 2);
+	/* a later value replaces the earlier one */
+	assert_string_equal(driveconf_find(&c, "a")->datasets.v[0], "t/c");
+	assert_string_equal(driveconf_find(&c, "b")->pool, "pb");
+	driveconf_free(&c);
+	driveconf_free(&c); /* idempotent */
+	assert_int_equal(parse("", &c, &err), 0);
+	assert_int_equal(c.n, 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_all_keys),
+		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_several),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
