@@ -2,10 +2,13 @@
 #include "zkeep.h"
 #include "replicate.h"
 #include "parse.h"
+#include "pump.h"
+#include "ssh.h"
 #include "syncsnap.h"
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/mman.h>
 #include <time.h>
 
 #define MAX_REPLANS 3 /* resume, then a normal sync, then one more after a reset */
@@ -87,63 +90,57 @@ static double mono_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/*
- * Copy in to out until EOF, with progress once a second and an optional
- * bandwidth limit. (The transport's pump replaces this once it lands.)
- */
-static int copy_stream(int in, int out, uint64_t bwlimit, struct progress_state *ps,
-		       uint64_t *total, struct strbuf *err)
+static void on_pump_progress(const struct pump_progress *p, void *data)
 {
-	const size_t bufsize = 1 << 20;
-	_cleanup_free_ char *buf = xmalloc(bufsize);
-	double start = mono_now(), last = start;
-	uint64_t done = 0, last_bytes = 0;
-	for (;;) {
-		size_t want = bufsize;
-		if (bwlimit) {
-			/* sleep until the average rate is under the limit */
-			double elapsed = mono_now() - start;
-			double allowed = (double)bwlimit * elapsed;
-			if ((double)done > allowed) {
-				double wait = ((double)done - allowed) / (double)bwlimit;
-				struct timespec ts = { (time_t)wait, (long)((wait - (double)(time_t)wait) * 1e9) };
-				nanosleep(&ts, NULL);
-			}
-			if (want > bwlimit / 4 + 4096)
-				want = bwlimit / 4 + 4096;
-		}
-		ssize_t n = read(in, buf, want);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			strbuf_addf(err, "reading the send stream: %s", strerror(errno));
-			*total = done;
-			return -errno;
-		}
-		if (n == 0)
-			break;
-		for (ssize_t off = 0; off < n;) {
-			ssize_t w = write(out, buf + off, (size_t)(n - off));
-			if (w < 0) {
-				if (errno == EINTR)
-					continue;
-				int e = errno;
-				strbuf_addf(err, "writing to zfs receive: %s", strerror(e));
-				*total = done;
-				return -e;
-			}
-			off += w;
-		}
-		done += (uint64_t)n;
-		double now = mono_now();
-		if (now - last >= 1.0) {
-			report_progress(ps, done, now - start, (double)(done - last_bytes) / (now - last));
-			last = now;
-			last_bytes = done;
-		}
+	report_progress(data, p->stream_bytes, p->elapsed, p->rate);
+}
+
+/*
+ * Start a send (on_stdout) or receive through the side's runner, with the
+ * stream compressed on the wire when that side is remote and a codec is set.
+ * Fills p like zfs_send_start()/zfs_recv_start(), so zfs_proc_finish() works.
+ */
+static int start_coded(struct zfs *z, struct strvec *argv, const struct pump_codec *codec,
+		       bool on_stdout, struct zfs_proc *p)
+{
+	*p = (struct zfs_proc)ZFS_PROC_INIT;
+	strbuf_reset(&z->err);
+	p->errfd = memfd_create("zkeep-zfs-stderr", MFD_CLOEXEC);
+	if (p->errfd < 0) {
+		strbuf_addf(&z->err, "memfd_create: %s", strerror(errno));
+		return -errno;
 	}
-	*total = done;
-	return 0;
+	_cleanup_free_ char *words = strvec_join(argv, " ");
+	p->what = xasprintf("%s (on %s)", words, z->run->label);
+	int r = ssh_runner_start_coded(z->run, (const char *const *)argv->v, codec, on_stdout,
+				       on_stdout ? SPAWN_NULL : SPAWN_PIPE,
+				       on_stdout ? SPAWN_PIPE : SPAWN_NULL, p->errfd, &p->c);
+	if (r < 0) {
+		strbuf_addf(&z->err, "%s: cannot start: %s", p->what, strerror(-r));
+		close(p->errfd);
+		p->errfd = -1;
+		free(p->what);
+		p->what = NULL;
+	}
+	return r;
+}
+
+static int start_send(struct ctx *c, const struct zfs_send_args *sa, struct zfs_proc *p)
+{
+	if (c->o->src_codec.kind == PUMP_CODEC_NONE)
+		return zfs_send_start(c->src, sa, SPAWN_PIPE, p);
+	_cleanup_strvec_ struct strvec argv = STRVEC_INIT;
+	zfs_send_argv(sa, false, &argv);
+	return start_coded(c->src, &argv, &c->o->src_codec, true, p);
+}
+
+static int start_recv(struct ctx *c, const struct zfs_recv_args *ra, struct zfs_proc *p)
+{
+	if (c->o->tgt_codec.kind == PUMP_CODEC_NONE)
+		return zfs_recv_start(c->tgt, ra, SPAWN_PIPE, p);
+	_cleanup_strvec_ struct strvec argv = STRVEC_INIT;
+	zfs_recv_argv(ra, &argv);
+	return start_coded(c->tgt, &argv, &c->o->tgt_codec, false, p);
 }
 
 static bool resume_source_gone(const char *msg)
@@ -208,12 +205,12 @@ static enum xfer_result transfer(struct ctx *c, const struct replan_ds *d,
 	}
 
 	struct zfs_proc sp = ZFS_PROC_INIT, rp = ZFS_PROC_INIT;
-	int r = zfs_send_start(c->src, &sa, SPAWN_PIPE, &sp);
+	int r = start_send(c, &sa, &sp);
 	if (r < 0) {
 		emit(c, REPL_EV_ERROR, d, "%s", zfs_error(c->src));
 		return XFER_FAILED;
 	}
-	r = zfs_recv_start(c->tgt, &ra, SPAWN_PIPE, &rp);
+	r = start_recv(c, &ra, &rp);
 	if (r < 0) {
 		emit(c, REPL_EV_ERROR, d, "%s", zfs_error(c->tgt));
 		zfs_proc_kill(&sp);
@@ -222,7 +219,18 @@ static enum xfer_result transfer(struct ctx *c, const struct replan_ds *d,
 	struct progress_state ps = { c, d, st, expected };
 	uint64_t bytes = 0;
 	double t0 = mono_now();
-	int pr = copy_stream(sp.c.out, rp.c.in, c->o->bwlimit, &ps, &bytes, &err);
+	struct pump_opts po = {
+		.buffer_size = c->o->buffer_size,
+		.bwlimit = c->o->bwlimit,
+		.decompress = c->o->src_codec,
+		.compress = c->o->tgt_codec,
+		.expected_bytes = expected,
+		.progress = on_pump_progress,
+		.progress_data = &ps,
+	};
+	struct pump_stats stats = { 0 };
+	int pr = pump_run(sp.c.out, rp.c.in, &po, &stats, &err);
+	bytes = stats.stream_bytes;
 	/* closing our ends lets a blocked sender or a waiting receiver finish */
 	close(sp.c.out);
 	sp.c.out = -1;
@@ -235,7 +243,6 @@ static enum xfer_result transfer(struct ctx *c, const struct replan_ds *d,
 	_cleanup_strbuf_ struct strbuf rerr = STRBUF_INIT;
 	strbuf_addstr(&rerr, zfs_error(c->tgt));
 	double secs = mono_now() - t0;
-	report_progress(&ps, bytes, secs, secs > 0 ? (double)bytes / secs : 0);
 
 	if (rs == 0 && rr == 0 && pr == 0) {
 		c->res->bytes += bytes;

@@ -33,6 +33,7 @@
 
 #include "zkeep.h"
 #include "replan.h"
+#include "pump.h"
 #include "sendopts.h"
 #include "zfs.h"
 
@@ -69,6 +70,10 @@ struct replicate_opts {
 	bool dry_run;                 /* plan, estimate, print; change nothing */
 	size_t buffer_size;           /* pump ring, 0 = default */
 	uint64_t bwlimit;             /* bytes/s, 0 = none */
+	/* Stream compression on the wire: src_codec when the source is remote
+	 * (it compresses, we decompress), tgt_codec when the target is remote.
+	 * NONE for a local side. */
+	struct pump_codec src_codec, tgt_codec;
 	void (*event)(const struct replicate_event *ev, void *data);
 	void *event_data;
 };

@@ -5,6 +5,8 @@
 #include "config.h"
 #include "log.h"
 #include "parse.h"
+#include "pump.h"
+#include "ssh.h"
 #include "syncsnap.h"
 #include "timeutil.h"
 
@@ -172,40 +174,56 @@ static void free_all(regex_t *v, size_t n)
 	free(v);
 }
 
-/*
- * Whether arg names a remote dataset, syncoid's rule: "user@host:ds", or
- * "host:ds" when no local pool is called like the part before the first '/'.
- */
-static int endpoint_remote(struct zfs *z, const char *arg, bool *remote)
+/* The names of this host's pools (for syncoid's "host:" rule). */
+static void local_pools(struct zfs *z, struct strvec *out)
 {
-	*remote = false;
-	const char *colon = strchr(arg, ':');
-	const char *slash = strchr(arg, '/');
-	if (!colon || (slash && slash < colon))
-		return 0;
-	const char *at = strchr(arg, '@');
-	if (at && at < colon) {
-		*remote = true;
-		return 0;
-	}
-	_cleanup_free_ char *first = xstrndup(arg, slash ? (size_t)(slash - arg) : strlen(arg));
 	struct zpool_infos pools = { 0 };
-	if (zpool_list(z, NULL, &pools) == 0) {
-		*remote = true;
-		for (size_t i = 0; i < pools.n; i++)
-			if (streq(pools.p[i].name, first))
-				*remote = false;
-		zpool_infos_free(&pools);
-	} else {
-		*remote = true;
-	}
-	return 0;
+	if (zpool_list(z, NULL, &pools) < 0)
+		return;
+	for (size_t i = 0; i < pools.n; i++)
+		strvec_push(out, pools.p[i].name);
+	zpool_infos_free(&pools);
 }
 
-static const char *const compress_names[] = {
-	"gzip", "pigz-fast", "pigz-slow", "zstd-fast", "zstdmt-fast", "zstd-slow", "zstdmt-slow",
-	"lz4",	"xz",	     "lzo",	  "none",      "default",     NULL,
-};
+static struct runner *remote_runner(struct repl_cli *c, const struct endpoint *e)
+{
+	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
+	struct ssh_opts so = {
+		.user = e->user,
+		.host = e->host,
+		.port = c->sshport,
+		.key = c->sshkey,
+		.cipher = c->sshcipher,
+		.config = c->sshconfig,
+		.options = (const char *const *)c->ssh_options.v,
+		.mode = SSH_REMOTE_SHELL,
+		/* syncoid runs remote commands with sudo unless the user is root */
+		.elevate = e->user && !streq(e->user, "root") && !c->no_privilege_elevation,
+	};
+	struct runner *r = ssh_runner_new(&so, &err);
+	if (!r) {
+		log_error("%s", err.buf);
+		return NULL;
+	}
+	if (ssh_runner_connect(r, &err) < 0) {
+		log_error("%s", err.buf);
+		runner_free(r);
+		return NULL;
+	}
+	return r;
+}
+
+/* Whether the remote side has the codec's command-line tool (syncoid checks too). */
+static bool remote_has_codec(struct runner *r, const struct pump_codec *codec)
+{
+	_cleanup_strvec_ struct strvec argv = STRVEC_INIT;
+	int code = -1;
+	pump_codec_argv(codec, true, &argv);
+	if (!argv.n)
+		return true;
+	const char *const probe[] = { argv.v[0], "--version", NULL };
+	return runner_run(r, probe, NULL, 0, NULL, NULL, &code) == 0 && code == 0;
+}
 
 int repl_cli_execute(struct repl_cli *c)
 {
@@ -214,8 +232,10 @@ int repl_cli_execute(struct repl_cli *c)
 	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
 	regex_t *exd = NULL, *inc = NULL, *exs = NULL;
 	size_t nexd = 0, ninc = 0, nexs = 0;
-	struct runner *run = NULL;
-	struct zfs zsrc, ztgt;
+	struct runner *run = NULL, *rsrc = NULL, *rtgt = NULL;
+	struct zfs zsrc, ztgt, zlocal;
+	struct endpoint esrc = ENDPOINT_INIT, etgt = ENDPOINT_INIT;
+	bool zinit = false;
 	int ret = EXIT_FATAL;
 	char host[256];
 	time_t now;
@@ -227,14 +247,10 @@ int repl_cli_execute(struct repl_cli *c)
 			  c->identifier);
 		return EXIT_FATAL;
 	}
-	if (c->compress) {
-		bool ok = false;
-		for (size_t i = 0; compress_names[i]; i++)
-			ok |= streq(c->compress, compress_names[i]);
-		if (!ok) {
-			log_error("--compress=%s: unknown; use one of gzip, pigz-fast, pigz-slow, "
-				  "zstd-fast, zstdmt-fast, zstd-slow, zstdmt-slow, lz4, xz, lzo, none",
-				  c->compress);
+	if (c->compress && !streq(c->compress, "default")) {
+		struct pump_codec codec;
+		if (pump_codec_from_syncoid(c->compress, &codec, &err) < 0) {
+			log_error("--compress: %s", err.buf);
 			return EXIT_FATAL;
 		}
 	}
@@ -281,17 +297,55 @@ int repl_cli_execute(struct repl_cli *c)
 	host[sizeof(host) - 1] = '\0';
 
 	run = runner_local_new();
-	zfs_init(&zsrc, run);
-	zfs_init(&ztgt, run);
-	bool rs = false, rt = false;
-	endpoint_remote(&zsrc, c->source_arg, &rs);
-	endpoint_remote(&zsrc, c->target_arg, &rt);
-	if (rs || rt) {
-		log_error("%s: remote datasets ([user@]host:dataset) are not supported by this build "
-			  "yet; replicate locally or run zkeep on the remote host",
-			  rs ? c->source_arg : c->target_arg);
+	zfs_init(&zlocal, run);
+	_cleanup_strvec_ struct strvec pools = STRVEC_INIT;
+	if (strchr(c->source_arg, ':') || strchr(c->target_arg, ':'))
+		local_pools(&zlocal, &pools);
+	if (endpoint_parse(c->source_arg, (const char *const *)pools.v, &esrc, &err) < 0 ||
+	    endpoint_parse(c->target_arg, (const char *const *)pools.v, &etgt, &err) < 0) {
+		log_error("%s", err.buf);
 		goto out_zfs;
 	}
+	if (esrc.host) {
+		rsrc = remote_runner(c, &esrc);
+		if (!rsrc)
+			goto out_zfs;
+	}
+	if (etgt.host) {
+		bool same = esrc.host && streq(esrc.host, etgt.host) && streq(esrc.user, etgt.user);
+		rtgt = same ? rsrc : remote_runner(c, &etgt);
+		if (!rtgt)
+			goto out_zfs;
+	}
+	zfs_init(&zsrc, rsrc ? rsrc : run);
+	zfs_init(&ztgt, rtgt ? rtgt : run);
+	zinit = true;
+	/* compression only across ssh; none by default for raw sends (incompressible) */
+	if (esrc.host || etgt.host) {
+		const char *cname = c->compress ? c->compress
+				    : sendopts_has(&so, 'w') ? "none" : "lzo";
+		struct pump_codec codec = { 0 };
+		if (streq(cname, "default"))
+			cname = "lzo";
+		if (pump_codec_from_syncoid(cname, &codec, &err) < 0) {
+			log_error("%s", err.buf);
+			goto out_zfs;
+		}
+		if (rsrc && codec.kind != PUMP_CODEC_NONE) {
+			if (remote_has_codec(rsrc, &codec))
+				ro.src_codec = codec;
+			else
+				log_info("%s has no %s tool: sending uncompressed", rsrc->label, cname);
+		}
+		if (rtgt && codec.kind != PUMP_CODEC_NONE) {
+			if (remote_has_codec(rtgt, &codec))
+				ro.tgt_codec = codec;
+			else
+				log_info("%s has no %s tool: sending uncompressed", rtgt->label, cname);
+		}
+	}
+	c->source_arg = esrc.dataset;
+	c->target_arg = etgt.dataset;
 	const char *names[] = { c->source_arg, c->target_arg };
 	for (size_t i = 0; i < 2; i++)
 		if (!zfs_name_valid(names[i], false)) {
@@ -361,9 +415,17 @@ int repl_cli_execute(struct repl_cli *c)
 		}
 	}
 out_zfs:
-	zfs_done(&zsrc);
-	zfs_done(&ztgt);
+	if (zinit) {
+		zfs_done(&zsrc);
+		zfs_done(&ztgt);
+	}
+	zfs_done(&zlocal);
+	if (rtgt != rsrc)
+		runner_free(rtgt);
+	runner_free(rsrc);
 	runner_free(run);
+	endpoint_free(&esrc);
+	endpoint_free(&etgt);
 out:
 	free_all(exd, nexd);
 	free_all(inc, ninc);
