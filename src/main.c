@@ -20,6 +20,12 @@ const struct command commands[] = {
 	{ "serve", cmd_serve, "Answer replication requests over ssh (a forced command)", cmd_serve_help, false },
 	{ "replicate", cmd_replicate, "Replicate datasets to another pool or host (syncoid's engine)", cmd_replicate_help, false },
 	{ "syncoid", cmd_syncoid, "syncoid 2.3's command line (run as `syncoid`)", cmd_syncoid_help, true },
+	{ "snapshot", cmd_snapshot, "Take the snapshots sanoid.conf says are due", cmd_snapshot_help, false },
+	{ "prune", cmd_prune, "Destroy snapshots expired by sanoid.conf's retention", cmd_prune_help, false },
+	{ "status", cmd_status, "Show snapshots per dataset: newest, counts, due, prunable", cmd_status_help, false },
+	{ "metrics", cmd_metrics, "Print snapshot policy metrics in Prometheus text format", cmd_metrics_help, false },
+	{ "config", cmd_config, "Check sanoid.conf and print the effective policy (config check)", cmd_config_help, false },
+	{ "sanoid", cmd_sanoid, "sanoid 2.3's command line (run as `sanoid`)", cmd_sanoid_help, true },
 	{ NULL, NULL, NULL, NULL, false },
 };
 

@@ -37,6 +37,12 @@ void command_print_help(const struct command *cmd);
 
 DECLARE_COMMAND(help);
 DECLARE_COMMAND(version);
+DECLARE_COMMAND(sanoid);
+DECLARE_COMMAND(snapshot);
+DECLARE_COMMAND(prune);
+DECLARE_COMMAND(status);
+DECLARE_COMMAND(metrics);
+DECLARE_COMMAND(config);
 DECLARE_COMMAND(allow);
 DECLARE_COMMAND(confine);
 DECLARE_COMMAND(units);

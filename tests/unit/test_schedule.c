@@ -8,6 +8,7 @@
 #include "schedule.h"
 #include "retention.h"
 #include "autosnap.h"
+#include "snapshot_engine.h"
 
 static void set_tz(const char *tz)
 {
@@ -223,6 +224,19 @@ static void test_preferred_times(void **state)
 	assert_int_equal(s.due, 0);
 }
 
+static void test_displaytime_matches_perl(void **state)
+{
+	/* perl: sanoid's displaytime() on 6000, 5400, 7, 172805, -1, 0, 3600, 2764800 */
+	static const int64_t in[] = { 6000, 5400, 7, 172805, -1, 0, 3600, 2764800 };
+	static const char *const want[] = { "1h 40m 0s", "1h 30m 0s", "7s", "2d 0h 0m 5s",
+					    "-1s", "0s", "1h 0m 0s", "32d 0h 0m 0s" };
+	for (size_t i = 0; i < ARRAY_SIZE(in); i++) {
+		_cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
+		sanoid_displaytime(&sb, in[i]);
+		assert_string_equal(sb.buf, want[i]);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -230,6 +244,7 @@ int main(void)
 		cmocka_unit_test(test_dst_end_vienna),
 		cmocka_unit_test(test_dst_start_vienna),
 		cmocka_unit_test(test_preferred_times),
+		cmocka_unit_test(test_displaytime_matches_perl),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

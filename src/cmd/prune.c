@@ -1,0 +1,55 @@
+/*
+ * prune.c - `zkeep prune`: destroy the snapshots sanoid's retention rule
+ * expires (sanoid --prune-snapshots), never one that is held.
+ */
+#include "zkeep.h"
+#include "cmd/commands.h"
+#include "cmd/policy_cli.h"
+#include "log.h"
+
+const char cmd_prune_help[] =
+	"usage: zkeep prune [options]\n"
+	"\n"
+	"Destroy expired snapshots by the policy in sanoid.conf (the same rule as\n"
+	"`sanoid --prune-snapshots`): a snapshot of a type goes when it is older\n"
+	"than COUNT periods of the type and more than COUNT of the type exist.\n"
+	"Only names sanoid takes (autosnap_..._TYPE) are ever destroyed, with one\n"
+	"batched `zfs destroy fs@a,b,c` per dataset. A snapshot with a user hold\n"
+	"(for example a replication's) is kept and reported. prune_defer,\n"
+	"pre_pruning_script and pruning_script apply as in sanoid.\n"
+	"\n"
+	POLICY_CLI_OPTIONS_HELP
+	"  --force-prune      prune even while zfs send/receive runs on the dataset\n"
+	"\n"
+	"Prints the snapshots destroyed. Exit status 0, 1 when a dataset or a hook\n"
+	"failed, 2 for a config or ZFS error before anything was done.\n";
+
+enum { PR_FORCE = 400 };
+static const struct option prune_opts[] = {
+	{ "force-prune", no_argument, NULL, PR_FORCE },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int prune_opt(struct policy_cli *c, int opt, const char *arg)
+{
+	if (opt != PR_FORCE)
+		return -EINVAL;
+	c->force_prune = true;
+	return 0;
+}
+
+int cmd_prune(int argc, char **argv)
+{
+	struct policy_cli c;
+	struct engine e;
+	unsigned failures;
+	if (policy_cli_parse(&c, argc, argv, prune_opts, prune_opt) < 0)
+		return EXIT_FATAL;
+	if (policy_cli_open(&c, &e, false, true) != EXIT_OK)
+		return EXIT_FATAL;
+	failures = engine_prune(&e);
+	for (size_t i = 0; i < e.pruned.n; i++)
+		printf("%s\n", e.pruned.v[i]);
+	engine_close(&e);
+	return failures ? EXIT_PARTIAL : EXIT_OK;
+}

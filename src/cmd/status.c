@@ -1,0 +1,270 @@
+/*
+ * status.c - `zkeep status` and `zkeep metrics`: per configured dataset, the
+ * newest snapshot of each type, counts against the policy, what is due and
+ * what would be pruned; as text, JSON (jansson) or Prometheus text format.
+ */
+#include "zkeep.h"
+#include "cmd/commands.h"
+#include "cmd/policy_cli.h"
+#include "log.h"
+#include "schedule.h"
+#include "timeutil.h"
+
+#include <fcntl.h>
+#include <jansson.h>
+
+const char cmd_status_help[] =
+	"usage: zkeep status [options] [--json] [--prometheus FILE]\n"
+	"\n"
+	"Show, for every dataset of sanoid.conf: its snapshots of each type (count\n"
+	"and policy), the newest of each type and its age, the types due now, and\n"
+	"how many snapshots a prune would destroy. Changes nothing.\n"
+	"\n"
+	POLICY_CLI_OPTIONS_HELP
+	"  --json             print one JSON document instead of text\n"
+	"  --prometheus FILE  also write the metrics (see `zkeep help metrics`) to\n"
+	"                     FILE atomically, for node_exporter's textfile collector\n";
+
+const char cmd_metrics_help[] =
+	"usage: zkeep metrics [options]\n"
+	"\n"
+	"Print Prometheus text-format metrics of the snapshot policy:\n"
+	"  zkeep_snapshots{dataset,type}                 managed snapshots now\n"
+	"  zkeep_snapshots_wanted{dataset,type}          the policy's count\n"
+	"  zkeep_snapshot_newest_timestamp_seconds{dataset,type}\n"
+	"  zkeep_snapshot_due{dataset,type}              1 when a run now would take one\n"
+	"  zkeep_snapshots_prunable{dataset}             what a prune now would destroy\n"
+	"  zkeep_snapshots_held{dataset}                 expired but held (kept)\n"
+	"  zkeep_metrics_timestamp_seconds               when these were computed\n"
+	"\n"
+	POLICY_CLI_OPTIONS_HELP;
+
+enum { ST_JSON = 500, ST_PROM };
+static const struct option status_opts[] = {
+	{ "json", no_argument, NULL, ST_JSON },
+	{ "prometheus", required_argument, NULL, ST_PROM },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int status_opt(struct policy_cli *c, int opt, const char *arg)
+{
+	if (opt == ST_JSON)
+		c->json = true;
+	else if (opt == ST_PROM)
+		c->prometheus = arg;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+/* Prometheus label values: escape backslash, quote and newline. */
+static void label(struct strbuf *sb, const char *v)
+{
+	for (; *v; v++) {
+		if (*v == '\\' || *v == '"')
+			strbuf_addch(sb, '\\');
+		if (*v == '\n')
+			strbuf_addstr(sb, "\\n");
+		else
+			strbuf_addch(sb, *v);
+	}
+}
+
+static void metrics(const struct engine *e, struct strbuf *sb)
+{
+	static const struct { const char *name, *help; } m[] = {
+		{ "zkeep_snapshots", "Managed (autosnap) snapshots of the dataset and type." },
+		{ "zkeep_snapshots_wanted", "The policy's count for the type." },
+		{ "zkeep_snapshot_newest_timestamp_seconds", "Creation time of the newest snapshot of the type." },
+		{ "zkeep_snapshot_due", "1 when a run now would take a snapshot of the type." },
+	};
+	for (size_t k = 0; k < ARRAY_SIZE(m); k++) {
+		strbuf_addf(sb, "# HELP %s %s\n# TYPE %s gauge\n", m[k].name, m[k].help, m[k].name);
+		for (size_t i = 0; i < e->pol.n; i++) {
+			const struct sanoid_policy *p = &e->pol.p[i];
+			struct engine_summary s;
+			_cleanup_strvec_ struct strvec prune = STRVEC_INIT;
+			unsigned due;
+			size_t held;
+			engine_summarize(e, p, &s);
+			engine_plan(e, p, &due, &prune, &held);
+			for (int t = 0; t < SNAP_NTYPES; t++) {
+				long long v;
+				if (k == 2 && s.newest[t] == SCHEDULE_NONE)
+					continue;
+				if (k != 2 && !p->count[t] && !s.count[t])
+					continue;
+				v = k == 0 ? (long long)s.count[t] : k == 1 ? (long long)p->count[t]
+					: k == 2 ? (long long)s.newest[t] : (long long)!!(due & (1u << t));
+				strbuf_addf(sb, "%s{dataset=\"", m[k].name);
+				label(sb, p->path);
+				strbuf_addf(sb, "\",type=\"%s\"} %lld\n", snap_type_names[t], v);
+			}
+		}
+	}
+	strbuf_addstr(sb, "# HELP zkeep_snapshots_prunable Snapshots a prune now would destroy.\n"
+			  "# TYPE zkeep_snapshots_prunable gauge\n");
+	for (size_t i = 0; i < e->pol.n; i++) {
+		_cleanup_strvec_ struct strvec prune = STRVEC_INIT;
+		unsigned due;
+		size_t held;
+		engine_plan(e, &e->pol.p[i], &due, &prune, &held);
+		strbuf_addstr(sb, "zkeep_snapshots_prunable{dataset=\"");
+		label(sb, e->pol.p[i].path);
+		strbuf_addf(sb, "\"} %zu\n", prune.n);
+		strbuf_addstr(sb, "zkeep_snapshots_held{dataset=\"");
+		label(sb, e->pol.p[i].path);
+		strbuf_addf(sb, "\"} %zu\n", held);
+	}
+	strbuf_addf(sb, "# HELP zkeep_metrics_timestamp_seconds When these metrics were computed.\n"
+			"# TYPE zkeep_metrics_timestamp_seconds gauge\nzkeep_metrics_timestamp_seconds %lld\n",
+		    (long long)e->o.now);
+}
+
+static int write_atomic(const char *path, const struct strbuf *sb)
+{
+	_cleanup_free_ char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
+	_cleanup_fd_ int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, sb->buf, sb->len) != (ssize_t)sb->len || fsync(fd) < 0) {
+		int r = -errno;
+		unlink(tmp);
+		return r ? r : -EIO;
+	}
+	if (rename(tmp, path) < 0) {
+		int r = -errno;
+		unlink(tmp);
+		return r;
+	}
+	return 0;
+}
+
+static void print_text(const struct engine *e)
+{
+	for (size_t i = 0; i < e->pol.n; i++) {
+		const struct sanoid_policy *p = &e->pol.p[i];
+		struct engine_summary s;
+		_cleanup_strvec_ struct strvec prune = STRVEC_INIT;
+		unsigned due;
+		size_t held;
+		engine_summarize(e, p, &s);
+		engine_plan(e, p, &due, &prune, &held);
+		printf("%s%s\n", p->path, p->process_children_only ? " (children only)" : "");
+		for (int t = SNAP_NTYPES - 1; t >= 0; t--) {
+			_cleanup_strbuf_ struct strbuf when = STRBUF_INIT;
+			if (!p->count[t] && !s.count[t])
+				continue;
+			if (s.newest[t] != SCHEDULE_NONE) {
+				strbuf_addf(&when, "newest %s (", s.newest_name[t]);
+				sanoid_displaytime(&when, (int64_t)e->o.now - s.newest[t]);
+				strbuf_addstr(&when, " ago)");
+			} else {
+				strbuf_addstr(&when, "none yet");
+			}
+			printf("  %-10s %4zu of %-4u %s%s\n", snap_type_names[t], s.count[t], p->count[t],
+			       when.buf, due & (1u << t) ? ", due now" : "");
+		}
+		printf("  would prune %zu%s\n", prune.n, held ? "" : "");
+		if (held)
+			printf("  expired but held: %zu\n", held);
+	}
+}
+
+static void print_json(const struct engine *e)
+{
+	json_t *root = json_object(), *arr = json_array();
+	_cleanup_strbuf_ struct strbuf iso = STRBUF_INIT;
+	time_format_iso(&iso, e->o.now);
+	json_object_set_new(root, "now", json_integer((json_int_t)e->o.now));
+	json_object_set_new(root, "now_iso", json_string(iso.buf));
+	for (size_t i = 0; i < e->pol.n; i++) {
+		const struct sanoid_policy *p = &e->pol.p[i];
+		struct engine_summary s;
+		_cleanup_strvec_ struct strvec prune = STRVEC_INIT;
+		unsigned due;
+		size_t held;
+		json_t *d = json_object(), *types = json_object(), *pr = json_array();
+		engine_summarize(e, p, &s);
+		engine_plan(e, p, &due, &prune, &held);
+		json_object_set_new(d, "dataset", json_string(p->path));
+		json_object_set_new(d, "section", json_string(p->section));
+		json_object_set_new(d, "autosnap", json_boolean(p->autosnap));
+		json_object_set_new(d, "autoprune", json_boolean(p->autoprune));
+		json_object_set_new(d, "process_children_only", json_boolean(p->process_children_only));
+		json_object_set_new(d, "snapshots_total", json_integer((json_int_t)s.total));
+		for (int t = 0; t < SNAP_NTYPES; t++) {
+			json_t *ty = json_object();
+			json_object_set_new(ty, "count", json_integer((json_int_t)s.count[t]));
+			json_object_set_new(ty, "wanted", json_integer(p->count[t]));
+			json_object_set_new(ty, "due", json_boolean(due & (1u << t)));
+			if (s.newest[t] != SCHEDULE_NONE) {
+				json_object_set_new(ty, "newest", json_string(s.newest_name[t]));
+				json_object_set_new(ty, "newest_time", json_integer((json_int_t)s.newest[t]));
+				json_object_set_new(ty, "newest_age_seconds",
+						    json_integer((json_int_t)((int64_t)e->o.now - s.newest[t])));
+			} else {
+				json_object_set_new(ty, "newest", json_null());
+			}
+			json_object_set_new(types, snap_type_names[t], ty);
+		}
+		json_object_set_new(d, "types", types);
+		for (size_t j = 0; j < prune.n; j++)
+			json_array_append_new(pr, json_string(prune.v[j]));
+		json_object_set_new(d, "would_prune", pr);
+		json_object_set_new(d, "held_expired", json_integer((json_int_t)held));
+		json_array_append_new(arr, d);
+	}
+	json_object_set_new(root, "datasets", arr);
+	char *text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	if (text)
+		printf("%s\n", text);
+	free(text);
+	json_decref(root);
+}
+
+int cmd_status(int argc, char **argv)
+{
+	struct policy_cli c;
+	struct engine e;
+	int rc = EXIT_OK;
+	if (policy_cli_parse(&c, argc, argv, status_opts, status_opt) < 0)
+		return EXIT_FATAL;
+	c.dry_run = true; /* status changes nothing (the cache is only read) */
+	c.results_only = true;
+	if (policy_cli_open(&c, &e, false, false) != EXIT_OK)
+		return EXIT_FATAL;
+	if (c.json)
+		print_json(&e);
+	else
+		print_text(&e);
+	if (c.prometheus) {
+		_cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
+		int r;
+		metrics(&e, &sb);
+		r = write_atomic(c.prometheus, &sb);
+		if (r < 0) {
+			log_error("cannot write %s: %s", c.prometheus, strerror(-r));
+			rc = EXIT_PARTIAL;
+		}
+	}
+	engine_close(&e);
+	return rc;
+}
+
+int cmd_metrics(int argc, char **argv)
+{
+	struct policy_cli c;
+	struct engine e;
+	_cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
+	if (policy_cli_parse(&c, argc, argv, NULL, NULL) < 0)
+		return EXIT_FATAL;
+	c.dry_run = true;
+	c.results_only = true;
+	if (policy_cli_open(&c, &e, false, false) != EXIT_OK)
+		return EXIT_FATAL;
+	metrics(&e, &sb);
+	fputs(sb.buf, stdout);
+	engine_close(&e);
+	return EXIT_OK;
+}
