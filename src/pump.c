@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <zstd.h>
@@ -771,6 +772,15 @@ static void *writer_splice(void *arg)
 			pthread_mutex_unlock(&p->mu);
 			continue;
 		}
+		/*
+		 * splice checks for readers of out_fd before it sees EOF on the
+		 * middle pipe: a receiver that exited after the end of the
+		 * stream gives EPIPE with nothing left to move. Only an EPIPE
+		 * with bytes still in the pipe means the receiver quit early.
+		 */
+		int pending = 0;
+		if (n == -EPIPE && ioctl(p->mid[0], FIONREAD, &pending) == 0 && pending == 0)
+			n = 0;
 		if (n < 0)
 			write_failed(p, (int)n);
 		break;

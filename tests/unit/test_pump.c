@@ -369,6 +369,73 @@ static void test_receiver_gone_is_epipe(void **state)
 	assert_false(sigismember(&pend, SIGPIPE));
 }
 
+/* The feeder keeps its end open a while after the data (like ssh after a remote send). */
+static void *feed_then_linger(void *arg)
+{
+	struct feeder *f = arg;
+	size_t off = 0;
+	while (off < f->len) {
+		ssize_t w = write(f->fd, f->data + off, f->len - off);
+		if (w <= 0)
+			break;
+		off += (size_t)w;
+	}
+	usleep(300000);
+	close(f->fd);
+	return NULL;
+}
+
+struct exact_reader {
+	int fd;
+	size_t want, got;
+};
+
+/* Reads exactly `want` bytes and exits (like zfs receive after the END record). */
+static void *read_exact_and_quit(void *arg)
+{
+	struct exact_reader *x = arg;
+	char buf[65536];
+	while (x->got < x->want) {
+		size_t n = x->want - x->got < sizeof(buf) ? x->want - x->got : sizeof(buf);
+		ssize_t r = read(x->fd, buf, n);
+		if (r <= 0)
+			break;
+		x->got += (size_t)r;
+	}
+	close(x->fd);
+	return NULL;
+}
+
+static void test_receiver_done_before_eof_is_success(void **state)
+{
+	size_t len = 3u << 20;
+	_cleanup_free_ uint8_t *data = make_data(len, 6, false);
+	for (int mode = 0; mode < 2; mode++) {
+		int in[2], outp[2];
+		assert_int_equal(pipe2(in, O_CLOEXEC), 0);
+		assert_int_equal(pipe2(outp, O_CLOEXEC), 0);
+		struct feeder f = { in[1], data, len };
+		struct exact_reader x = { outp[0], len, 0 };
+		pthread_t ft, xt;
+		pthread_create(&ft, NULL, feed_then_linger, &f);
+		pthread_create(&xt, NULL, read_exact_and_quit, &x);
+		_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
+		struct pump_opts o = { .no_splice = mode == 0, .buffer_size = 1u << 20 };
+		struct pump_stats st;
+		int r = pump_run(in[0], outp[1], &o, &st, &err);
+		if (r)
+			print_error("mode %d: %s\n", mode, err.buf);
+		assert_int_equal(r, 0);
+		assert_int_equal(st.stream_bytes, len);
+		assert_int_equal(st.spliced, mode == 1);
+		pthread_join(ft, NULL);
+		pthread_join(xt, NULL);
+		assert_int_equal(x.got, len);
+		close(in[0]);
+		close(outp[1]);
+	}
+}
+
 struct prog {
 	unsigned calls, finals;
 	uint64_t last_bytes, expected;
@@ -479,6 +546,7 @@ int main(void)
 		cmocka_unit_test(test_decompressor_rejects_garbage),
 		cmocka_unit_test(test_bwlimit_caps_the_rate),
 		cmocka_unit_test(test_receiver_gone_is_epipe),
+		cmocka_unit_test(test_receiver_done_before_eof_is_success),
 		cmocka_unit_test(test_progress_is_reported),
 		cmocka_unit_test(test_progress_format),
 		cmocka_unit_test(test_codec_names),
