@@ -34,16 +34,18 @@ const char *deleg_prop_perm(const char *prop)
 	return strchr(prop, ':') ? "userprop" : prop;
 }
 
-static struct deleg_grant *grant_for(struct deleg_set *s, const char *host, const char *dataset)
+static struct deleg_grant *grant_for(struct deleg_set *s, const char *host, const char *dataset,
+				     char scope)
 {
 	for (size_t i = 0; i < s->n; i++)
-		if (streq(s->g[i].host, host) && streq(s->g[i].dataset, dataset))
+		if (streq(s->g[i].host, host) && streq(s->g[i].dataset, dataset) &&
+		    s->g[i].scope == scope)
 			return &s->g[i];
 	s->g = xreallocarray(s->g, s->n + 1, sizeof(*s->g));
 	struct deleg_grant *g = &s->g[s->n++];
 	g->host = host ? xstrdup(host) : NULL;
 	g->dataset = xstrdup(dataset);
-	g->local_only = true;
+	g->scope = scope;
 	strvec_init(&g->perms);
 	return g;
 }
@@ -59,43 +61,54 @@ static int cmp_grant(const void *a, const void *b)
 	const struct deleg_grant *x = a, *y = b;
 	const char *hx = x->host ? x->host : "", *hy = y->host ? y->host : "";
 	int c = strcmp(hx, hy);
-	return c ? c : strcmp(x->dataset, y->dataset);
+	if (!c)
+		c = strcmp(x->dataset, y->dataset);
+	return c ? c : x->scope - y->scope;
 }
 
-/* The permissions one need asks for on the dataset itself. */
+/*
+ * The permissions one need asks for: fs receives what ZFS checks on the
+ * filesystem, snap what it checks on snapshots (may be the same grant).
+ */
 static void perms_of(const struct deleg_need *nd, unsigned major, unsigned minor,
-		     struct deleg_grant *g)
+		     struct deleg_grant *fs, struct deleg_grant *snap)
 {
 	bool v24 = major > 2 || (major == 2 && minor >= 4);
 	unsigned ops = nd->ops;
 
 	if (ops & DELEG_SNAPSHOT)
-		add_perm(g, "snapshot");
-	if (ops & (DELEG_DESTROY_SNAPS | DELEG_RECV_ABORT)) {
-		add_perm(g, "destroy");
-		add_perm(g, "mount");
+		add_perm(fs, "snapshot");
+	if (ops & DELEG_DESTROY_SNAPS) {
+		add_perm(snap, "destroy");
+		add_perm(snap, "mount");
+	}
+	if (ops & DELEG_RECV_ABORT) {
+		/* receive -A destroys the partial %recv child: a descendant. */
+		add_perm(snap, "destroy");
+		add_perm(snap, "mount");
 	}
 	if (ops & (DELEG_SEND | DELEG_SEND_RAW))
-		add_perm(g, v24 && (ops & DELEG_SEND_RAW) && !(ops & DELEG_SEND) ? "send:raw" : "send");
+		add_perm(snap, v24 && (ops & DELEG_SEND_RAW) && !(ops & DELEG_SEND) ? "send:raw"
+										 : "send");
 	if (ops & DELEG_HOLD) {
-		add_perm(g, "hold");
-		add_perm(g, "release");
+		add_perm(fs, "hold");
+		add_perm(fs, "release");
 	}
 	if (ops & DELEG_BOOKMARK)
-		add_perm(g, "bookmark");
+		add_perm(fs, "bookmark");
 	if (ops & DELEG_RECEIVE) {
-		add_perm(g, v24 && !(ops & DELEG_RECV_FORCE) ? "receive:append" : "receive");
-		add_perm(g, "create");
-		add_perm(g, "mount");
+		add_perm(fs, v24 && !(ops & DELEG_RECV_FORCE) ? "receive:append" : "receive");
+		add_perm(fs, "create");
+		add_perm(fs, "mount");
 	}
 	if (ops & DELEG_RECV_FORCE)
-		add_perm(g, "rollback");
+		add_perm(fs, "rollback");
 	if (ops & DELEG_RECV_RAW_ENC) {
-		add_perm(g, "change-key");
-		add_perm(g, "keylocation");
+		add_perm(fs, "change-key");
+		add_perm(fs, "keylocation");
 	}
 	for (size_t i = 0; nd->recv_props && nd->recv_props[i]; i++)
-		add_perm(g, deleg_prop_perm(nd->recv_props[i]));
+		add_perm(fs, deleg_prop_perm(nd->recv_props[i]));
 }
 
 int deleg_compute(const struct deleg_need *needs, size_t n, unsigned major, unsigned minor,
@@ -128,7 +141,7 @@ int deleg_compute(const struct deleg_need *needs, size_t n, unsigned major, unsi
 			}
 		const char *where = nd->dataset;
 		_cleanup_free_ char *parent = NULL;
-		bool local_only = !nd->recursive;
+		bool split = !nd->recursive;
 		if (!nd->exists) {
 			const char *slash = strrchr(nd->dataset, '/');
 			if (!slash) {
@@ -138,19 +151,30 @@ int deleg_compute(const struct deleg_need *needs, size_t n, unsigned major, unsi
 			}
 			parent = xstrndup(nd->dataset, (size_t)(slash - nd->dataset));
 			where = parent;
-			local_only = false; /* the new dataset inherits descendent grants */
+			split = false; /* the new dataset inherits descendent grants */
 		}
-		struct deleg_grant *g = grant_for(&s, nd->host, where);
-		if (!local_only)
-			g->local_only = false;
-		perms_of(nd, major, minor, g);
+		/* Create both first: grant_for() may move the array. */
+		grant_for(&s, nd->host, where, split ? 'l' : 0);
+		struct deleg_grant *gs = grant_for(&s, nd->host, where, split ? 'd' : 0);
+		struct deleg_grant *g = grant_for(&s, nd->host, where, split ? 'l' : 0);
+		perms_of(nd, major, minor, g, gs);
 		if (!nd->exists) {
 			add_perm(g, "create");
 			add_perm(g, "mount");
 		}
 	}
-	for (size_t i = 0; i < s.n; i++)
+	size_t kept = 0;
+	for (size_t i = 0; i < s.n; i++) {
+		if (s.g[i].perms.n == 0) {
+			free(s.g[i].host);
+			free(s.g[i].dataset);
+			strvec_clear(&s.g[i].perms);
+			continue;
+		}
 		strvec_sort(&s.g[i].perms);
+		s.g[kept++] = s.g[i];
+	}
+	s.n = kept;
 	if (s.n > 1)
 		qsort(s.g, s.n, sizeof(*s.g), cmp_grant);
 	*out = s;

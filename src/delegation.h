@@ -32,8 +32,14 @@
  * new dataset, which inherits the parent's descendent permissions).
  *
  * Scope: a recursive need is granted "local+descendent" (zfs allow's
- * default); a non-recursive one on an existing dataset is granted "local"
- * (zfs allow -l), so nothing below it is touched.
+ * default). A non-recursive one on an existing dataset is split: what ZFS
+ * checks on the filesystem (snapshot, hold, release, bookmark, receive,
+ * create, rollback, properties...) is granted "local" (zfs allow -l); what
+ * it checks on a snapshot - send and destroy,mount - "descendent" (-d),
+ * because ZFS applies only descendent permissions to snapshots
+ * (dsl_deleg_access_impl; verified on 2.3: destroy of ds@snap with a -l
+ * grant is "permission denied"). Child filesystems get those -d rights too:
+ * ZFS has no finer scope.
  *
  * Ownership: deleg_compute() fills a deleg_set that owns every string;
  * deleg_set_free() releases it (NULL-safe, and safe on DELEG_SET_INIT).
@@ -68,11 +74,11 @@ struct deleg_need {
 	const char *const *recv_props; /* properties a receive sets; NULL-terminated or NULL */
 };
 
-/* One `zfs allow` to make: perms on dataset at host. */
+/* One `zfs allow` to make: perms on dataset at host, in a scope. */
 struct deleg_grant {
 	char *host;             /* NULL: this host */
 	char *dataset;
-	bool local_only;        /* zfs allow -l (not the descendants) */
+	char scope;             /* 0: local+descendent, 'l': zfs allow -l, 'd': zfs allow -d */
 	struct strvec perms;    /* sorted, unique, e.g. {"hold", "release", "send"} */
 };
 

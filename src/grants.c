@@ -21,8 +21,10 @@ void grants_allow_argv(const struct deleg_grant *gr, uid_t uid, struct strvec *a
 {
 	strvec_push(argv, "zfs");
 	strvec_push(argv, "allow");
-	if (gr->local_only)
+	if (gr->scope == 'l')
 		strvec_push(argv, "-l");
+	else if (gr->scope == 'd')
+		strvec_push(argv, "-d");
 	strvec_push(argv, "-u");
 	strvec_pushf(argv, "%u", (unsigned)uid);
 	strvec_push_nodup(argv, deleg_perms_join(gr));

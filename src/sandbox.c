@@ -123,6 +123,11 @@ int sandbox_plan_build(const struct sandbox_config *cfg, struct sandbox_plan *pl
 	/* ld.so's cache: libraries are found in the sandbox where the host finds them. */
 	if (access("/etc/ld.so.cache", R_OK) == 0 && (r = add_ro_path(&p, "/etc/ld.so.cache", err)) < 0)
 		goto fail;
+	/* Local time: sanoid and sync snapshot names use it (glibc falls back to UTC). */
+	if (access("/etc/localtime", R_OK) == 0 && (r = add_ro_path(&p, "/etc/localtime", err)) < 0)
+		goto fail;
+	if (is_dir("/usr/share/zoneinfo") && (r = add_ro_path(&p, "/usr/share/zoneinfo", err)) < 0)
+		goto fail;
 	/* libzfs checks /sys/module/zfs to know the module is loaded. */
 	if (is_dir("/sys/module/zfs") && (r = add_ro_path(&p, "/sys/module/zfs", err)) < 0)
 		goto fail;

@@ -187,6 +187,7 @@ void jobspec_print_grants(const struct deleg_set *set, const char *who)
 		const struct deleg_grant *g = &set->g[i];
 		_cleanup_free_ char *perms = deleg_perms_join(g);
 		printf("%s%szfs allow%s -u %s %s %s\n", g->host ? g->host : "",
-		       g->host ? ": " : "", g->local_only ? " -l" : "", who, perms, g->dataset);
+		       g->host ? ": " : "", g->scope == 'l' ? " -l" : g->scope == 'd' ? " -d" : "",
+		       who, perms, g->dataset);
 	}
 }

@@ -23,7 +23,7 @@ static void test_source_side_21_vs_24(void **state)
 	assert_int_equal(deleg_compute(&n, 1, 2, 3, &a, &err), 0);
 	assert_int_equal(a.n, 1);
 	assert_string_equal(a.g[0].dataset, "tank/data");
-	assert_false(a.g[0].local_only);
+	assert_int_equal(a.g[0].scope, 0);
 	/* hold comes with release: NixOS's set lacks it and leaks holds. */
 	assert_perms(&a, 0, "bookmark,destroy,hold,mount,release,send,snapshot");
 
@@ -37,8 +37,10 @@ static void test_non_raw_send_is_plain_send_on_24(void **state)
 	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
 	_cleanup_deleg_set_ struct deleg_set s = DELEG_SET_INIT;
 	assert_int_equal(deleg_compute(&n, 1, 2, 4, &s, &err), 0);
+	/* Non-recursive: send is checked on the snapshot, a descendant (-d). */
+	assert_int_equal(s.n, 1);
 	assert_perms(&s, 0, "send");
-	assert_true(s.g[0].local_only);
+	assert_int_equal(s.g[0].scope, 'd');
 }
 
 static void test_target_side(void **state)
@@ -51,10 +53,15 @@ static void test_target_side(void **state)
 		c = DELEG_SET_INIT;
 
 	assert_int_equal(deleg_compute(&n, 1, 2, 2, &a, &err), 0);
-	assert_perms(&a, 0, "compression,create,destroy,mount,receive,rollback,userprop");
+	/* Non-recursive: split into what ZFS checks on snapshots (-d) and on the fs (-l). */
+	assert_int_equal(a.n, 2);
+	assert_int_equal(a.g[0].scope, 'd');
+	assert_perms(&a, 0, "destroy,mount");
+	assert_int_equal(a.g[1].scope, 'l');
+	assert_perms(&a, 1, "compression,create,mount,receive,rollback,userprop");
 	/* Forcing: 2.4 still needs full receive. */
 	assert_int_equal(deleg_compute(&n, 1, 2, 4, &b, &err), 0);
-	assert_perms(&b, 0, "compression,create,destroy,mount,receive,rollback,userprop");
+	assert_perms(&b, 1, "compression,create,mount,receive,rollback,userprop");
 	/* Never forcing: receive:append on 2.4+, no rollback. */
 	n.ops = DELEG_RECEIVE;
 	n.recv_props = NULL;
@@ -71,7 +78,7 @@ static void test_new_target_goes_to_parent(void **state)
 	assert_int_equal(deleg_compute(&n, 1, 2, 3, &s, &err), 0);
 	assert_int_equal(s.n, 1);
 	assert_string_equal(s.g[0].dataset, "backup/host");
-	assert_false(s.g[0].local_only);
+	assert_int_equal(s.g[0].scope, 0);
 	assert_perms(&s, 0, "change-key,create,keylocation,mount,receive");
 
 	/* A pool cannot be a new target: nothing to grant on. */
@@ -93,14 +100,17 @@ static void test_merge_hosts_and_order(void **state)
 	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
 	_cleanup_deleg_set_ struct deleg_set s = DELEG_SET_INIT;
 	assert_int_equal(deleg_compute(n, ARRAY_SIZE(n), 2, 3, &s, &err), 0);
-	assert_int_equal(s.n, 3);
+	assert_int_equal(s.n, 4);
 	/* Local host (NULL) sorts first. */
 	assert_null(s.g[0].host);
 	assert_string_equal(s.g[0].dataset, "tank/a");
+	assert_int_equal(s.g[0].scope, 'd');
 	assert_string_equal(s.g[1].dataset, "tank/b");
-	assert_false(s.g[1].local_only); /* one recursive need widens the scope */
-	assert_perms(&s, 1, "destroy,mount,snapshot");
-	assert_string_equal(s.g[2].host, "backup@nas");
+	assert_int_equal(s.g[1].scope, 0); /* the recursive need */
+	assert_perms(&s, 1, "destroy,mount");
+	assert_int_equal(s.g[2].scope, 'l');
+	assert_perms(&s, 2, "snapshot");
+	assert_string_equal(s.g[3].host, "backup@nas");
 }
 
 static void test_rejects_bad_input(void **state)

@@ -129,7 +129,8 @@ static void test_apply_and_end(void **state)
 	assert_true(strvec_find(&f.calls, "zpool get -Hp -o value delegation tank") >= 0);
 	assert_true(strvec_find(&f.calls,
 		"zfs allow -u 60000 create,mount,receive,rollback backup/data") >= 0);
-	assert_true(strvec_find(&f.calls, "zfs allow -l -u 60000 hold,release,send tank/data") >= 0);
+	assert_true(strvec_find(&f.calls, "zfs allow -l -u 60000 hold,release tank/data") >= 0);
+	assert_true(strvec_find(&f.calls, "zfs allow -d -u 60000 send tank/data") >= 0);
 	_cleanup_free_ char *journal = xstrdup(g.journal);
 	assert_int_equal(grants_end(&g, grants_same_runner, &f, &err), 0);
 	assert_true(strvec_find(&f.calls, "zfs unallow -u 60000 tank/data") >= 0);

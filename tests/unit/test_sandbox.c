@@ -103,6 +103,7 @@ struct probe {
 	const char *state_dir;
 	const char *outside;    /* a writable directory outside the state dir */
 	bool privileged;
+	bool host_localtime;    /* the host has /etc/localtime */
 };
 
 #define CHECK(n, cond) do { if (!(cond)) { \
@@ -184,6 +185,8 @@ static int probe_fn(void *data)
 			  strstr(pw.buf, "zkeep-test:x:61234:61234:") && !strstr(pw.buf, "daemon"));
 		CHECK(16, access("/home", F_OK) < 0 && access("/usr/bin/id", F_OK) < 0);
 		CHECK(17, access("/dev/null", W_OK) == 0 && access("/dev/sda", F_OK) < 0);
+		/* 18: local time as on the host (snapshot names use it). */
+		CHECK(18, !pr->host_localtime || access("/etc/localtime", R_OK) == 0);
 	}
 	return 0;
 }
@@ -215,7 +218,8 @@ static void run_probe(bool privileged)
 	if (p.landlock_abi <= 0 && !privileged)
 		skip(); /* nothing to test on a kernel without Landlock */
 
-	struct probe pr = { .state_dir = state_dir, .outside = outside, .privileged = privileged };
+	struct probe pr = { .state_dir = state_dir, .outside = outside, .privileged = privileged,
+			    .host_localtime = access("/etc/localtime", R_OK) == 0 };
 	pid_t pid;
 	if (sandbox_worker_start(&p, probe_fn, &pr, NULL, 0, &pid, &err) < 0)
 		fail_msg("worker: %s", err.buf);
