@@ -332,12 +332,33 @@ void replan_dataset(const struct zfs_tree *src, const struct zfs_dataset *s,
 						 nn - first);
 			}
 			/* after success: older sync snapshots on the target */
-			if (o->sync_prefix && o->sync_snap)
+			if (o->sync_prefix && o->sync_snap) {
 				for (size_t j = 0; j < nts; j++)
 					if ((!d->rollback_to || snap_cmp(&ts[j], &tcommon) <= 0) &&
 					    !streq(ts[j]->short_name, o->sync_snap) &&
 					    syncsnap_matches(ts[j]->short_name, o->sync_prefix))
 						strvec_push(&d->prune_target, ts[j]->short_name);
+				/* and those this run brings over (an interrupted run's sync
+				 * snapshot arrives as an intermediate of -I, or as a step) */
+				for (size_t i = 0; i < nss; i++) {
+					const char *n = ss[i]->short_name;
+					if (ss[i]->createtxg <= common->createtxg || streq(n, o->sync_snap) ||
+					    !syncsnap_matches(n, o->sync_prefix) ||
+					    strvec_find(&d->prune_target, n) >= 0)
+						continue;
+					bool arrives = false;
+					for (size_t k = 0; k < d->nsteps; k++) {
+						const struct replan_step *st = &d->steps[k];
+						const char *to = strchr(st->to, '@') + 1;
+						if (streq(to, n))
+							arrives = true;
+						else if (st->intermediates)
+							arrives = true; /* -I carries everything in between */
+					}
+					if (arrives)
+						strvec_push(&d->prune_target, n);
+				}
+			}
 			if (o->delete_target_snapshots)
 				for (size_t j = 0; j < nts; j++) {
 					if (d->rollback_to && snap_cmp(&ts[j], &tcommon) > 0)

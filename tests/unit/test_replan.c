@@ -139,6 +139,27 @@ static void test_incremental_newest_common_by_guid(void **state)
 	replan_free(&p);
 }
 
+static void test_interrupted_sync_snapshot_pruned_on_arrival(void **state)
+{
+	struct replan_opts o;
+	struct replan p;
+	defaults(&o);
+	/* the target has a and the h1 sync snapshot of an interrupted run is only on the
+	 * source: it arrives with -I and must be pruned afterwards on both sides */
+	plan(src_abc, "dst/fs|filesystem|9|5|900|-|-\ndst/fs@a|snapshot|101|6|901|-|-\n", &o, &p);
+	struct replan_ds *d = &p.ds[0];
+	assert_true(d->steps[0].intermediates);
+	assert_int_equal(d->prune_target.n, 1);
+	assert_string_equal(d->prune_target.v[0], "syncoid_h1_2026-11-21_12:00:00-GMT00:00");
+	replan_free(&p);
+	/* with --no-stream it never arrives: not destroyed there */
+	o.no_stream = true;
+	plan(src_abc, "dst/fs|filesystem|9|5|900|-|-\ndst/fs@a|snapshot|101|6|901|-|-\n", &o, &p);
+	assert_int_equal(p.ds[0].prune_target.n, 0);
+	assert_int_equal(p.ds[0].prune_source.n, 1);
+	replan_free(&p);
+}
+
 static void test_createtxg_orders_not_creation(void **state)
 {
 	struct replan_opts o;
@@ -442,6 +463,7 @@ int main(void)
 		cmocka_unit_test(test_full_when_target_missing),
 		cmocka_unit_test(test_incremental_newest_common_by_guid),
 		cmocka_unit_test(test_createtxg_orders_not_creation),
+		cmocka_unit_test(test_interrupted_sync_snapshot_pruned_on_arrival),
 		cmocka_unit_test(test_bookmark_fallback),
 		cmocka_unit_test(test_target_newer),
 		cmocka_unit_test(test_no_common),

@@ -1,0 +1,103 @@
+#!/usr/bin/env bats
+# Interrupted transfers: kill -9 of the sender or the receiver mid-stream, resumed by the
+# next run without resending what arrived; a resume whose snapshot is gone is reset.
+# The transfer is slowed with a bandwidth limit so that it can be interrupted.
+
+load lib
+load replicate
+
+setup() {
+    setup_replicate
+    make_pool srcp 512M
+    make_pool dstp 512M
+}
+
+teardown() {
+    destroy_pools
+}
+
+# Start CMD in the background, wait until `zfs receive` into the target runs and some
+# data has arrived, then kill -9 the process matching PATTERN (pgrep -f).
+interrupt() { # PATTERN CMD...
+    local pattern=$1 i pid
+    shift
+    "$@" >"$BATS_TEST_TMPDIR/bg.out" 2>&1 &
+    bg=$!
+    for ((i = 0; i < 100; i++)); do
+        pgrep -f '^zfs receive' >/dev/null && break
+        sleep 0.2
+    done
+    sleep 3
+    pid=$(pgrep -f "$pattern" | head -n1)
+    [ -n "$pid" ] || { fail "no process matches '$pattern' (transfer already over?)"; return 1; }
+    kill -9 "$pid"
+    wait "$bg" || true
+}
+
+# Sum of the "bytes" of the "sent" JSON events of zkeep replicate's output.
+sent_bytes() {
+    grep '"event":"sent"' | sed 's/.*"bytes":\([0-9]*\).*/\1/' | awk '{s += $1} END {print s + 0}'
+}
+
+@test "resume: kill -9 of the sender mid-transfer; the next run resumes and the data is identical" {
+    zfs create srcp/big
+    fill /srcp/big 8
+    zfs snapshot srcp/big@s1
+    interrupt '^zfs send' "$ZKEEP" replicate --no-sync-snap --bwlimit=1M --buffer-size=64K srcp/big dstp/big
+    token=$(zfs get -H -o value receive_resume_token dstp/big)
+    [ -n "$token" ] && [ "$token" != - ] || fail "no resume token on the target after the kill"
+    run "$ZKEEP" replicate --json --no-sync-snap srcp/big dstp/big
+    assert_success
+    sent=$(sent_bytes <<<"$output")
+    full=$(zfs send -nvP srcp/big@s1 | awk '$1 == "size" {print $2}')
+    [ "$sent" -gt 0 ] && [ "$sent" -lt "$((full - 1048576))" ] \
+        || fail "the resumed run sent $sent bytes of $full: not resumed"
+    assert_equal "$(zfs get -H -o value receive_resume_token dstp/big)" - "token after the resume"
+    assert_equal "$(zfs get -Hp -o value guid dstp/big@s1)" "$(zfs get -Hp -o value guid srcp/big@s1)" "guid"
+    assert_same_tree /srcp/big/.zfs/snapshot/s1 /dstp/big/.zfs/snapshot/s1
+}
+
+@test "resume: kill -9 of the receiver during an incremental; syncoid resumes it" {
+    zfs create srcp/inc
+    echo base >/srcp/inc/base
+    zfs snapshot srcp/inc@s1
+    run "$SYNCOID" srcp/inc dstp/inc
+    assert_success
+    fill /srcp/inc 8
+    zfs snapshot srcp/inc@s2
+    sleep 1
+    interrupt '^zfs receive' "$SYNCOID" --source-bwlimit=1M --mbuffer-size=64K srcp/inc dstp/inc
+    token=$(zfs get -H -o value receive_resume_token dstp/inc)
+    [ -n "$token" ] && [ "$token" != - ] || fail "no resume token after killing the receiver"
+    sleep 1
+    run "$SYNCOID" srcp/inc dstp/inc
+    assert_success
+    assert_equal "$(zfs get -H -o value receive_resume_token dstp/inc)" - "token after the resume"
+    assert_equal "$(plain_snaps_of dstp/inc)" "s1 s2" "plain snapshots"
+    last=$(sync_snaps_of srcp/inc | tail -n1)
+    assert_equal "$(sync_snaps_of dstp/inc)" "$last" "only the newest sync snapshot is left on the target"
+    assert_equal "$(sync_snaps_of srcp/inc)" "$last" "only the newest sync snapshot is left on the source"
+    assert_same_tree "/srcp/inc/.zfs/snapshot/$last" "/dstp/inc/.zfs/snapshot/$last"
+}
+
+@test "resume: the interrupted send's snapshot is gone; the partial state is reset and a normal sync follows" {
+    zfs create srcp/og
+    echo base >/srcp/og/base
+    zfs snapshot srcp/og@s1
+    run "$SYNCOID" --no-sync-snap srcp/og dstp/og
+    assert_success
+    fill /srcp/og 8
+    zfs snapshot srcp/og@s2
+    interrupt '^zfs send' "$SYNCOID" --no-sync-snap --source-bwlimit=1M --mbuffer-size=64K srcp/og dstp/og
+    token=$(zfs get -H -o value receive_resume_token dstp/og)
+    [ -n "$token" ] && [ "$token" != - ] || fail "no resume token after the kill"
+    zfs destroy srcp/og@s2
+    echo new >/srcp/og/new
+    zfs snapshot srcp/og@s3
+    run "$SYNCOID" --no-sync-snap srcp/og dstp/og
+    assert_success
+    assert_output_contains "resetting partially receive state"
+    assert_equal "$(zfs get -H -o value receive_resume_token dstp/og)" - "token after the reset"
+    assert_equal "$(plain_snaps_of dstp/og)" "s1 s3" "snapshots after the reset"
+    assert_same_tree /srcp/og/.zfs/snapshot/s3 /dstp/og/.zfs/snapshot/s3
+}

@@ -1,0 +1,99 @@
+#!/usr/bin/env bats
+# syncoid and zkeep replicate over ssh to a private sshd on 127.0.0.1 (keys made by the
+# test, see transport.bash): push, pull, nasty names, compression, and a transfer
+# interrupted by killing ssh, resumed by the next run.
+
+load lib
+load transport
+load replicate
+
+setup_file() {
+    [ "$(id -u)" = 0 ] || skip "needs root"
+    start_sshd
+}
+
+teardown_file() {
+    stop_sshd
+}
+
+setup() {
+    setup_replicate
+    transport_env
+    make_pool srcp 512M
+    make_pool dstp 512M
+    : >"$LOGGED_CMDS"
+    rm -f /tmp/pwned
+    SSHO=(--sshport="$SSHD_PORT" --sshkey="$SSHD_DIR/id"
+        -o "UserKnownHostsFile=$SSHD_DIR/known_hosts" -o StrictHostKeyChecking=yes)
+}
+
+teardown() {
+    destroy_pools
+    rm -f /tmp/pwned
+}
+
+@test "ssh: push and pull with syncoid's ssh options; incremental; data identical" {
+    zfs create srcp/d
+    fill /srcp/d 2
+    zfs snapshot srcp/d@s1
+    run "$SYNCOID" "${SSHO[@]}" srcp/d root@127.0.0.1:dstp/d
+    assert_success
+    assert_equal "$(plain_snaps_of dstp/d)" "s1" "pushed"
+    grep -q "receive" "$LOGGED_CMDS" || fail "no remote zfs receive was run: $(cat "$LOGGED_CMDS")"
+    echo more >/srcp/d/more
+    zfs snapshot srcp/d@s2
+    sleep 1
+    run "$SYNCOID" "${SSHO[@]}" --compress=zstd-fast srcp/d root@127.0.0.1:dstp/d
+    assert_success
+    ss=$(sync_snaps_of srcp/d)
+    assert_equal "$(sync_snaps_of dstp/d)" "$ss" "one sync snapshot, the same on both sides"
+    assert_same_tree "/srcp/d/.zfs/snapshot/$ss" "/dstp/d/.zfs/snapshot/$ss"
+    grep -q "zstd" "$LOGGED_CMDS" || fail "the remote side did not decompress with zstd"
+    # pull: the remote side is the source
+    run "$ZKEEP" replicate "${SSHO[@]}" --no-sync-snap root@127.0.0.1:srcp/d dstp/pulled
+    assert_success
+    assert_equal "$(plain_snaps_of dstp/pulled)" "s1 s2" "pulled"
+    assert_same_tree /srcp/d/.zfs/snapshot/s2 /dstp/pulled/.zfs/snapshot/s2
+}
+
+@test "ssh: names with spaces go through the remote shell quoted once; nothing is executed" {
+    zfs create "srcp/my data"
+    echo x >"/srcp/my data/x"
+    zfs snapshot "srcp/my data@a snap"
+    run "$SYNCOID" "${SSHO[@]}" --recvoptions='o zkeep:note=$(touch${IFS}/tmp/pwned);`touch${IFS}/tmp/pwned`' \
+        "srcp/my data" "root@127.0.0.1:dstp/my data"
+    assert_success
+    assert_dataset_exists "dstp/my data@a snap"
+    assert_prop "dstp/my data" zkeep:note '$(touch${IFS}/tmp/pwned);`touch${IFS}/tmp/pwned`'
+    [ ! -e /tmp/pwned ] || fail "shell syntax was executed"
+}
+
+@test "ssh: kill -9 of ssh mid-transfer; the next run resumes and the data is identical" {
+    zfs create srcp/big
+    fill /srcp/big 8
+    zfs snapshot srcp/big@s1
+    "$SYNCOID" "${SSHO[@]}" --no-sync-snap --compress=none --source-bwlimit=1M --mbuffer-size=64K \
+        srcp/big root@127.0.0.1:dstp/big >"$BATS_TEST_TMPDIR/bg.out" 2>&1 &
+    bg=$!
+    for ((i = 0; i < 100; i++)); do
+        pgrep -f '^zfs receive' >/dev/null && break
+        sleep 0.2
+    done
+    sleep 3
+    # the session ssh that carries the stream (not the control master)
+    pid=$(pgrep -f "^ssh .*receive" | head -n1)
+    [ -n "$pid" ] || pid=$(pgrep -x ssh | tail -n1)
+    [ -n "$pid" ] || fail "no ssh process to kill"
+    kill -9 "$pid"
+    wait "$bg" || true
+    for ((i = 0; i < 50; i++)); do
+        pgrep -f '^zfs receive' >/dev/null || break
+        sleep 0.2
+    done
+    token=$(zfs get -H -o value receive_resume_token dstp/big)
+    [ -n "$token" ] && [ "$token" != - ] || fail "no resume token after killing ssh"
+    run "$SYNCOID" "${SSHO[@]}" --no-sync-snap srcp/big root@127.0.0.1:dstp/big
+    assert_success
+    assert_equal "$(zfs get -H -o value receive_resume_token dstp/big)" - "token after the resume"
+    assert_same_tree /srcp/big/.zfs/snapshot/s1 /dstp/big/.zfs/snapshot/s1
+}
