@@ -5,6 +5,8 @@
 
 #include <fcntl.h>
 #include <ftw.h>
+#include <grp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -18,6 +20,7 @@ void confine_info_free(struct confine_info *ci)
 	free(ci->work_dir);
 	deleg_set_free(&ci->grants);
 	strvec_clear(&ci->recovered);
+	strvec_clear(&ci->missing);
 	*ci = (struct confine_info)CONFINE_INFO_INIT;
 }
 
@@ -196,6 +199,31 @@ static int prepare_work_dir(const char *state, const char *job, bool privileged,
 	return 0;
 }
 
+/* Not root: which of the grants the caller does not hold (zfs allow DATASET). */
+static void find_missing(const struct deleg_set *set, struct runner *run, struct strvec *missing)
+{
+	uid_t uid = geteuid();
+	struct passwd *pw = getpwuid(uid);
+	_cleanup_free_ char *user = pw ? xstrdup(pw->pw_name) : xasprintf("%u", (unsigned)uid);
+	_cleanup_strvec_ struct strvec groups = STRVEC_INIT;
+	gid_t gids[256];
+	int ng = getgroups(ARRAY_SIZE(gids), gids);
+	for (int i = 0; i < ng; i++) {
+		struct group *gr = getgrgid(gids[i]);
+		if (gr)
+			strvec_push(&groups, gr->gr_name);
+	}
+	for (size_t i = 0; i < set->n; i++) {
+		const char *const argv[] = { "zfs", "allow", set->g[i].dataset, NULL };
+		_cleanup_strbuf_ struct strbuf out = STRBUF_INIT;
+		strbuf_init(&out, 1 << 20);
+		int code = 0;
+		if (runner_run(run, argv, NULL, 0, &out, NULL, &code) < 0 || code != 0)
+			continue; /* the run itself will say what is wrong with the dataset */
+		deleg_missing(&set->g[i], out.buf, user, uid, (const char *const *)groups.v, missing);
+	}
+}
+
 int confine_run(const struct confine_job *job, int (*fn)(void *), void *data, int *status,
 		struct confine_info *info, struct strbuf *err)
 {
@@ -232,6 +260,8 @@ int confine_run(const struct confine_job *job, int (*fn)(void *), void *data, in
 	if ((r = deleg_compute(job->needs, job->nneeds, ci->zfs_major, ci->zfs_minor, &ci->grants,
 			       err)) < 0)
 		goto out;
+	if (!ci->privileged)
+		find_missing(&ci->grants, run, &ci->missing);
 	if (ci->privileged) {
 		if ((r = grants_begin(&g, state, job->uid_min ? job->uid_min : GRANTS_UID_MIN_DEFAULT,
 				      job->uid_max ? job->uid_max : GRANTS_UID_MAX_DEFAULT, err)) < 0)

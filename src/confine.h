@@ -16,7 +16,7 @@
  *   6. revokes the grants, success or not.
  * Started by another user, there is nothing to grant or switch to: the
  * worker gets no_new_privs + Landlock + seccomp and runs on the grants an
- * admin made; confine_missing_grants() says which the job lacks.
+ * admin made; info->missing lists those the job lacks (from `zfs allow`).
  * With job->no_confine, fn runs unconfined in the caller (debugging only;
  * the command must say so loudly).
  *
@@ -54,9 +54,11 @@ struct confine_info {
 	char *work_dir;                /* the worker's writable directory */
 	struct deleg_set grants;       /* what was (or would be) granted */
 	struct strvec recovered;       /* leftovers of crashed runs revoked at start */
+	struct strvec missing;         /* not root: `zfs allow` commands an admin still must run */
 	unsigned zfs_major, zfs_minor;
 };
-#define CONFINE_INFO_INIT { .grants = DELEG_SET_INIT, .recovered = STRVEC_INIT }
+#define CONFINE_INFO_INIT { .grants = DELEG_SET_INIT, .recovered = STRVEC_INIT, \
+	.missing = STRVEC_INIT }
 void confine_info_free(struct confine_info *ci);
 
 /*

@@ -276,3 +276,104 @@ int deleg_parse_need(const char *spec, struct deleg_need *need, struct strvec *s
 	need->dataset = store->v[store->n - 1];
 	return 0;
 }
+
+/* Whether the principal of an allow line ("user NAME", "group NAME", "everyone") is ours. */
+static bool principal_matches(const char *line, const char **perms, const char *user, uid_t uid,
+			      const char *const *groups)
+{
+	const char *rest;
+	if ((rest = skip_prefix(line, "everyone "))) {
+		*perms = rest;
+		return true;
+	}
+	if ((rest = skip_prefix(line, "user "))) {
+		char unknown[48];
+		snprintf(unknown, sizeof(unknown), "(unknown: %u) ", (unsigned)uid);
+		const char *p;
+		if ((p = skip_prefix(rest, unknown))) {
+			*perms = p;
+			return true;
+		}
+		size_t n = user ? strlen(user) : 0;
+		if (n && strncmp(rest, user, n) == 0 && rest[n] == ' ') {
+			*perms = rest + n + 1;
+			return true;
+		}
+		return false;
+	}
+	if ((rest = skip_prefix(line, "group "))) {
+		for (size_t i = 0; groups && groups[i]; i++) {
+			size_t n = strlen(groups[i]);
+			if (strncmp(rest, groups[i], n) == 0 && rest[n] == ' ') {
+				*perms = rest + n + 1;
+				return true;
+			}
+		}
+	}
+	return false;
+}
+
+void deleg_missing(const struct deleg_grant *g, const char *text, const char *user, uid_t uid,
+		   const char *const *groups, struct strvec *missing)
+{
+	/* have_l / have_d: per permission of g, held locally / for descendants. */
+	size_t n = g->perms.n;
+	bool *have_l = xcalloc(n + 1, sizeof(bool)), *have_d = xcalloc(n + 1, sizeof(bool));
+	_cleanup_strvec_ struct strvec lines = STRVEC_INIT;
+	strvec_split(&lines, text, "\n");
+	bool self = false, local = false, desc = false;
+	for (size_t i = 0; i < lines.n; i++) {
+		const char *l = lines.v[i], *rest;
+		if ((rest = skip_prefix(l, "---- Permissions on "))) {
+			const char *sp = strchr(rest, ' ');
+			size_t len = sp ? (size_t)(sp - rest) : strlen(rest);
+			self = len == strlen(g->dataset) && strncmp(rest, g->dataset, len) == 0;
+			local = desc = false;
+			continue;
+		}
+		if (streq(l, "Local permissions:")) {
+			local = self;
+			desc = false;
+			continue;
+		}
+		if (streq(l, "Descendent permissions:")) {
+			local = !self; /* an ancestor's descendent grant covers the dataset itself */
+			desc = true;
+			continue;
+		}
+		if (streq(l, "Local+Descendent permissions:")) {
+			local = true;
+			desc = true;
+			continue;
+		}
+		if (l[0] != '\t') {
+			local = desc = false; /* create time, permission sets: not counted */
+			continue;
+		}
+		const char *perms;
+		if ((!local && !desc) || !principal_matches(l + 1, &perms, user, uid, groups))
+			continue;
+		_cleanup_strvec_ struct strvec pv = STRVEC_INIT;
+		strvec_split(&pv, perms, ",");
+		for (size_t j = 0; j < n; j++)
+			if (strvec_find(&pv, g->perms.v[j]) >= 0) {
+				have_l[j] |= local;
+				have_d[j] |= desc;
+			}
+	}
+	_cleanup_strvec_ struct strvec lack = STRVEC_INIT;
+	for (size_t j = 0; j < n; j++) {
+		bool ok = g->scope == 'l' ? have_l[j] : g->scope == 'd' ? have_d[j]
+							 : have_l[j] && have_d[j];
+		if (!ok)
+			strvec_push(&lack, g->perms.v[j]);
+	}
+	if (lack.n) {
+		_cleanup_free_ char *p = strvec_join(&lack, ",");
+		strvec_pushf(missing, "zfs allow%s -u %s %s %s",
+			     g->scope == 'l' ? " -l" : g->scope == 'd' ? " -d" : "",
+			     user ? user : "YOU", p, g->dataset);
+	}
+	free(have_l);
+	free(have_d);
+}

@@ -50,6 +50,8 @@
 #include "strbuf.h"
 #include "strvec.h"
 
+#include <sys/types.h>
+
 enum {
 	DELEG_SNAPSHOT = 1 << 0,
 	DELEG_DESTROY_SNAPS = 1 << 1,
@@ -126,5 +128,16 @@ bool deleg_dataset_name_ok(const char *name);
  */
 int deleg_parse_need(const char *spec, struct deleg_need *need, struct strvec *store,
 		     struct strvec *props_store, struct strbuf *err);
+
+/*
+ * Which of grant g's permissions the output of `zfs allow DATASET` (text,
+ * for g->dataset) shows as held by a principal: the user (by name or as
+ * "(unknown: UID)"), any of its groups (names), or everyone. A permission
+ * counts when it is granted on the dataset itself in a scope that covers
+ * g->scope, or on an ancestor as descendent. Permission sets (@name) are not
+ * expanded. The missing ones are appended to `missing`. Pure.
+ */
+void deleg_missing(const struct deleg_grant *g, const char *text, const char *user, uid_t uid,
+		   const char *const *groups, struct strvec *missing);
 
 #endif

@@ -86,6 +86,8 @@ static int confine_exec(struct jobspec *js, const char *const *argv)
 	int r = confine_run(&js->job, exec_fn, &ex, &status, &info, &err);
 	for (size_t i = 0; i < info.recovered.n; i++)
 		log_notice("revoked leftover grants of a crashed run: %s", info.recovered.v[i]);
+	for (size_t i = 0; i < info.missing.n; i++)
+		log_warning("missing grant (an admin must run it): %s", info.missing.v[i]);
 	if (info.privileged && info.uid)
 		log_info("worker ran as uid %u", (unsigned)info.uid);
 	if (err.len)

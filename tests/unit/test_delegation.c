@@ -158,6 +158,48 @@ static void test_parse_need(void **state)
 	}
 }
 
+static void test_missing_grants(void **state)
+{
+	const char text[] =
+		"---- Permissions on tank/data -----------------------------------------\n"
+		"Local permissions:\n"
+		"\tuser alice snapshot\n"
+		"Descendent permissions:\n"
+		"\tuser (unknown: 1234) send\n"
+		"---- Permissions on tank ----------------------------------------------\n"
+		"Descendent permissions:\n"
+		"\tgroup backup hold\n"
+		"Local+Descendent permissions:\n"
+		"\teveryone release\n"
+		"\tuser bob bookmark\n";
+	struct deleg_grant g = { .dataset = (char *)"tank/data", .scope = 'l', .perms = STRVEC_INIT };
+	const char *const perms[] = { "bookmark", "hold", "release", "send", "snapshot", NULL };
+	strvec_pushv(&g.perms, perms);
+	const char *const groups[] = { "staff", "backup", NULL };
+	_cleanup_strvec_ struct strvec m = STRVEC_INIT;
+	/* alice (uid 1234): snapshot locally, hold via group from the ancestor,
+	 * release from everyone, send only as descendent, bookmark is bob's. */
+	deleg_missing(&g, text, "alice", 1234, groups, &m);
+	assert_int_equal(m.n, 1);
+	assert_string_equal(m.v[0], "zfs allow -l -u alice bookmark,send tank/data");
+	/* The -d part: send is there (by uid), snapshot only locally. */
+	strvec_clear(&m);
+	g.scope = 'd';
+	deleg_missing(&g, text, "alice", 1234, groups, &m);
+	assert_string_equal(m.v[0], "zfs allow -d -u alice bookmark,snapshot tank/data");
+	/* Nobody: only everyone's release. */
+	strvec_clear(&m);
+	g.scope = 0;
+	deleg_missing(&g, text, "carol", 99, NULL, &m);
+	assert_string_equal(m.v[0], "zfs allow -u carol bookmark,hold,send,snapshot tank/data");
+	/* Everything granted: nothing missing. */
+	strvec_clear(&m);
+	deleg_missing(&g, "---- Permissions on tank ---\nLocal+Descendent permissions:\n"
+		      "\teveryone bookmark,hold,release,send,snapshot\n", "x", 5, NULL, &m);
+	assert_int_equal(m.n, 0);
+	strvec_clear(&g.perms);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -168,6 +210,7 @@ int main(void)
 		cmocka_unit_test(test_merge_hosts_and_order),
 		cmocka_unit_test(test_rejects_bad_input),
 		cmocka_unit_test(test_parse_need),
+		cmocka_unit_test(test_missing_grants),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
