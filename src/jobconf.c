@@ -231,7 +231,7 @@ size_t jobconf_needs(const struct job *j, bool target_exists, struct deleg_need 
 	if (!j->target_host)
 		needs[n++] = (struct deleg_need){
 			.dataset = j->target, .recursive = j->recursive, .exists = target_exists,
-			.ops = DELEG_RECEIVE | DELEG_RECV_ABORT | DELEG_DESTROY_SNAPS |
+			.ops = DELEG_RECEIVE | DELEG_RECV_ABORT | DELEG_DESTROY_SNAPS | DELEG_HOLD |
 			       (j->force ? DELEG_RECV_FORCE : 0) |
 			       (j->raw && j->recursive ? DELEG_RECV_RAW_ENC : 0),
 		};

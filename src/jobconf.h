@@ -62,7 +62,8 @@ const struct job *jobconf_find(const struct jobconf *c, const char *name);
  * What a replication job needs on this host (delegation.h): on the source
  * send (send-raw when raw), snapshot (sync snapshots), hold, bookmark and
  * destroy (its own sync snapshots); on a local target receive (force,
- * abort), new when target_exists is false. Strings point into job.
+ * abort), hold (zkeep holds the last common snapshot on both sides) and
+ * destroy, new when target_exists is false. Strings point into job.
  * Returns the number of needs written (at most 2).
  */
 size_t jobconf_needs(const struct job *j, bool target_exists, struct deleg_need needs[2]);

@@ -190,7 +190,10 @@ int cmd_units(int argc, char **argv)
 		"Environment=TZ=:/etc/localtime\n"
 		"ExecStartPre=+%s allow --apply --user zkeep-snapshots --job snapshots "
 		"--configdir %s %s\n"
-		"ExecStart=%s sanoid --cron --configdir %s\n"
+		"ExecStart=%s sanoid --cron --configdir %s --cache-dir /var/cache/zkeep-snapshots "
+		"--run-dir /run/zkeep-snapshots\n"
+		"CacheDirectory=zkeep-snapshots\n"
+		"RuntimeDirectory=zkeep-snapshots\n"
 		"ExecStopPost=+%s allow --revoke --job snapshots --configdir %s %s\n"
 		"%s%s",
 		zkeep, sanoid_dir, common, zkeep, sanoid_dir, zkeep, sanoid_dir, common, hardening,
@@ -218,7 +221,7 @@ int cmd_units(int argc, char **argv)
 		"PrivateNetwork=yes\n"
 		"PrivateIPC=yes\n"
 		"ProtectSystem=strict\n"
-		"ReadWritePaths=%s\n"
+		"ReadWritePaths=-%s\n"
 		"ProtectHome=yes\n"
 		"ProtectKernelTunables=yes\n"
 		"ProtectKernelModules=yes\n"
@@ -276,11 +279,14 @@ int cmd_units(int argc, char **argv)
 			/* Linux cannot delegate mounting: receive with -u. */
 			"ExecStart=%s replicate --recvoptions=u%s%s%s %s %s\n"
 			"ExecStopPost=+%s allow --revoke --job %s %s\n"
+			/* The worker's own directory; the grant journals stay root's. */
+			"StateDirectory=zkeep-work/job-%s\n"
+			"Environment=ZKEEP_STATE_DIR=/var/lib/zkeep-work/job-%s\n"
 			"%s%s%s",
 			j->name, j->source, target, j->name, zkeep, j->name, j->name, common, zkeep,
 			j->recursive ? " --recursive" : "", j->raw ? " --sendoptions=w" : "",
 			j->force ? " --rollback" : "",
-			j->source, target, zkeep, j->name, common, hardening,
+			j->source, target, zkeep, j->name, common, j->name, j->name, hardening,
 			j->target_host ? net_ssh : net_local, allow);
 		_cleanup_free_ char *timer = xasprintf(
 			"[Unit]\nDescription=zkeep: replication job %s on schedule\n\n"

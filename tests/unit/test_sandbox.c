@@ -11,6 +11,9 @@
 #include <sched.h>
 #include <sys/capability.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -104,7 +107,21 @@ struct probe {
 	const char *outside;    /* a writable directory outside the state dir */
 	bool privileged;
 	bool host_localtime;    /* the host has /etc/localtime */
+	int landlock_abi;
 };
+
+/* connect() to 127.0.0.1:port: 0 or errno. */
+static int tcp_connect(unsigned port)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return errno;
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+				   .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int r = connect(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 ? errno : 0;
+	close(fd);
+	return r;
+}
 
 #define CHECK(n, cond) do { if (!(cond)) { \
 	fprintf(stderr, "check %d failed: %s (errno %d %s)\n", n, #cond, errno, strerror(errno)); \
@@ -164,6 +181,12 @@ static int probe_fn(void *data)
 	int r = run_prog("/usr/bin/id");
 	CHECK(8, r == 100 || r == 101);
 
+	/* 19: TCP only to the configured port (Landlock ABI 4+). */
+	if (pr->landlock_abi >= 4) {
+		CHECK(19, tcp_connect(9) == EACCES);
+		CHECK(20, tcp_connect(2222) == ECONNREFUSED); /* allowed: nobody listens */
+	}
+
 	/* 9: no privilege: setuid(0) fails, no capabilities. */
 	errno = 0;
 	CHECK(9, setuid(0) < 0);
@@ -208,9 +231,10 @@ static void run_probe(bool privileged)
 	assert_int_equal(run_prog("/usr/bin/id"), 0);
 
 	const char *const progs[] = { "/usr/bin/true", NULL };
+	const unsigned ports[] = { 2222 };
 	struct sandbox_config cfg = { .privileged = privileged, .uid = 61234, .gid = 61234,
 		.user = "zkeep-test", .state_dir = state_dir, .programs = progs,
-		.root_dir = "/run/zkeep-test-root" };
+		.root_dir = "/run/zkeep-test-root", .tcp_ports = ports, .n_tcp_ports = 1 };
 	_cleanup_sandbox_plan_ struct sandbox_plan p = SANDBOX_PLAN_INIT;
 	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
 	if (sandbox_plan_build(&cfg, &p, &err) < 0)
@@ -219,7 +243,10 @@ static void run_probe(bool privileged)
 		skip(); /* nothing to test on a kernel without Landlock */
 
 	struct probe pr = { .state_dir = state_dir, .outside = outside, .privileged = privileged,
-			    .host_localtime = access("/etc/localtime", R_OK) == 0 };
+			    .host_localtime = access("/etc/localtime", R_OK) == 0,
+			    .landlock_abi = p.landlock_abi };
+	/* Unconfined, port 9 is reachable as far as the kernel's rules go. */
+	assert_int_not_equal(tcp_connect(9), EACCES);
 	pid_t pid;
 	if (sandbox_worker_start(&p, probe_fn, &pr, NULL, 0, &pid, &err) < 0)
 		fail_msg("worker: %s", err.buf);
