@@ -1126,7 +1126,7 @@ static size_t leading_ws(const char *s)
 static int check_zpool(struct engine *e, const char *pool, struct strbuf *msg, bool *fatal)
 {
 	static const char *const states[] = { "OK", "WARNING", "CRITICAL" };
-	_cleanup_strbuf_ struct strbuf out = STRBUF_INIT, err = STRBUF_INIT, w = STRBUF_INIT;
+	_cleanup_strbuf_ struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
 	_cleanup_strbuf_ struct strbuf size = STRBUF_INIT, cap = STRBUF_INIT, health = STRBUF_INIT,
 				       avail = STRBUF_INIT, dmge = STRBUF_INIT;
 	int code = 0, state;

@@ -1,0 +1,154 @@
+#!/usr/bin/env bash
+# zkeep as sanoid vs Debian's sanoid (Perl) on the same kind of pool: 200 datasets,
+# 20,000 snapshots. One `--cron` run and one `--monitor-snapshots` run each; prints
+# wall time, zfs/zpool processes spawned and peak RSS, and the ratios.
+#
+#   tests/guest/run.sh --timeout 5400 bench/sanoid-bench.sh     (from the repo root)
+#
+# Runs INSIDE the test guest (it needs real ZFS and sets the guest's clock). Two pools
+# are prepared alike, one per tool: 200 datasets under bench?/d, each with 100 hourly
+# snapshots (one created "200 hours ago" and 99 "2 hours ago": the clock is set back
+# while they are made, since sanoid reads snapshot ages from their creation time).
+# Policy hourly = 99: each --cron run takes one hourly and prunes one per dataset.
+# Processes are counted with `strace -f --seccomp-bpf -e trace=execve` (it stops only
+# at execve, so it barely slows the runs); RSS is /usr/bin/time's maximum resident set
+# of the tool or any process it waited for.
+set -euo pipefail
+
+ZKEEP=${ZKEEP:-$(pwd)/${ZKEEP_BUILD:-build}/zkeep}
+case $ZKEEP in /*) ;; *) ZKEEP=$(pwd)/$ZKEEP ;; esac
+NDS=${BENCH_DATASETS:-200}
+NSNAP=${BENCH_SNAPSHOTS_PER_DATASET:-100}
+[ -x "$ZKEEP" ] || { echo "no zkeep at $ZKEEP (set ZKEEP_BUILD)" >&2; exit 2; }
+[ -x /usr/sbin/sanoid ] || { echo "Debian's sanoid is not installed" >&2; exit 2; }
+[ -c /dev/zfs ] || { echo "no ZFS here: run through tests/guest/run.sh" >&2; exit 2; }
+
+work=$(mktemp -d /var/tmp/sanoid-bench.XXXXXX)
+pools=()
+cleanup() {
+    for p in "${pools[@]}"; do zpool destroy -f "$p" 2>/dev/null || true; done
+    rm -rf "$work"
+}
+trap cleanup EXIT
+export TZ=UTC
+now0=$(date +%s)
+# a whole hour, so that the hourly is due at T0 for both tools
+T0=$(( (now0 / 3600 + 1) * 3600 + 300 ))
+
+lua=$work/mk.lua
+cat >"$lua" <<'LUA'
+local argv = ...
+argv = argv["argv"]
+local n = 0
+for i = 1, #argv do
+  local err = zfs.sync.snapshot(argv[i])
+  if err ~= 0 then error("snapshot " .. argv[i] .. ": error " .. err) end
+  n = n + 1
+end
+return n
+LUA
+
+prepare() { # POOL
+    local p=$1 i k t name
+    truncate -s 2G "$work/$p.img"
+    zpool create -O mountpoint=none "$p" "$work/$p.img"
+    pools+=("$p")
+    zfs create "$p/d"
+    seq -f "$p/d/d%03g" 1 "$NDS" | xargs -P 4 -n 10 sh -c 'for d; do zfs create "$d"; done' sh
+    # the oldest hourly of every dataset, 200 hours ago, in one call
+    t=$((T0 - 200 * 3600))
+    date -s "@$t" >/dev/null
+    name=autosnap_$(date -d "@$t" +%Y-%m-%d_%H:%M:%S)_hourly
+    zfs snapshot $(seq -f "$p/d/d%03g@$name" 1 "$NDS")
+    # the other 99 per dataset, 2 hours ago, by channel programs (one snapshot per
+    # dataset per `zfs snapshot` call would be 99 calls)
+    date -s "@$((T0 - 7200))" >/dev/null
+    for ((k = NSNAP - 1; k >= 1; k--)); do
+        t=$((T0 - k * 3600 - 3600))
+        name=autosnap_$(date -d "@$t" +%Y-%m-%d_%H:%M:%S)_hourly
+        seq -f "$p/d/d%03g@$name" 1 "$NDS"
+    done | xargs -n 2000 zfs program -t 100000000 -m 100000000 "$p" "$lua" >/dev/null
+}
+
+conf() { # POOL DIR
+    mkdir -p "$2/etc" "$2/cache" "$2/run"
+    cat >"$2/etc/sanoid.conf" <<CONF
+[$1/d]
+	recursive = yes
+	process_children_only = yes
+	frequently = 0
+	hourly = 99
+	daily = 0
+	weekly = 0
+	monthly = 0
+	yearly = 0
+	hourly_warn = 2h
+	hourly_crit = 4h
+CONF
+}
+
+measure() { # NAME OUTFILE CMD...: prints "wall_s zfs_procs rss_kb" on stdout
+    local name=$1 out=$2
+    shift 2
+    local tr=$work/$name.trace tm=$work/$name.time start end
+    start=$(date +%s.%N)
+    /usr/bin/time -v -o "$tm" strace -f --seccomp-bpf -qq -e trace=execve -o "$tr" "$@" >"$out" 2>&1 || true
+    end=$(date +%s.%N)
+    local procs rss
+    procs=$(grep -cE 'execve\("[^"]*/(zfs|zpool)"' "$tr" || true)
+    rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$tm")
+    echo "$(echo "$end - $start" | bc) $procs $rss"
+}
+
+echo "# preparing two pools: $NDS datasets x $NSNAP snapshots each"
+s=$SECONDS
+prepare bencha
+prepare benchb
+echo "# prepared in $((SECONDS - s)) s: $(zfs list -H -t snapshot -o name -r bencha | wc -l) + $(zfs list -H -t snapshot -o name -r benchb | wc -l) snapshots"
+conf bencha "$work/ref"
+conf benchb "$work/zk"
+ln -s "$ZKEEP" "$work/sanoid"
+
+sanoid_ref() { /usr/sbin/sanoid --configdir="$work/ref/etc" --cache-dir="$work/ref/cache" --run-dir="$work/ref/run" "$@"; }
+sanoid_zk() { "$work/sanoid" --configdir="$work/zk/etc" --cache-dir="$work/zk/cache" --run-dir="$work/zk/run" "$@"; }
+export -f sanoid_ref sanoid_zk
+export work ZKEEP
+
+date -s "@$T0" >/dev/null
+read -r ref_cron_t ref_cron_p ref_cron_m < <(measure ref-cron "$work/ref-cron.out" bash -c 'sanoid_ref --cron')
+date -s "@$T0" >/dev/null
+read -r zk_cron_t zk_cron_p zk_cron_m < <(measure zk-cron "$work/zk-cron.out" bash -c 'sanoid_zk --cron')
+ref_n=$(zfs list -H -t snapshot -o name -r bencha | wc -l)
+zk_n=$(zfs list -H -t snapshot -o name -r benchb | wc -l)
+[ "$ref_n" = "$zk_n" ] || echo "# WARNING: snapshot counts differ after --cron: sanoid $ref_n, zkeep $zk_n"
+diff <(zfs list -H -t snapshot -o name -r bencha | sed 's/^bencha/P/' | sort) \
+     <(zfs list -H -t snapshot -o name -r benchb | sed 's/^benchb/P/' | sort) >/dev/null \
+    && echo "# after --cron both pools have the same $zk_n snapshot names" \
+    || echo "# WARNING: snapshot names differ after --cron"
+
+# the monitor, half an hour later: past sanoid 2.1's cache TTL (900 s); within
+# zkeep's TTL for monitor-only runs (18000 s, sanoid 2.3's)
+date -s "@$((T0 + 1800))" >/dev/null
+read -r ref_mon_t ref_mon_p ref_mon_m < <(measure ref-mon "$work/ref-mon.out" bash -c 'sanoid_ref --monitor-snapshots')
+read -r zk_mon_t zk_mon_p zk_mon_m < <(measure zk-mon "$work/zk-mon.out" bash -c 'sanoid_zk --monitor-snapshots')
+# and once more with the cache refreshed by both (--force-update is an action in
+# 2.3, so zkeep lists; sanoid 2.1 lists too)
+read -r ref_monf_t ref_monf_p ref_monf_m < <(measure ref-monf "$work/ref-monf.out" bash -c 'sanoid_ref --force-update --monitor-snapshots')
+read -r zk_monf_t zk_monf_p zk_monf_m < <(measure zk-monf "$work/zk-monf.out" bash -c 'sanoid_zk --force-update --monitor-snapshots')
+echo "# monitor output: sanoid: $(head -c 100 "$work/ref-mon.out")"
+echo "#                 zkeep:  $(head -c 100 "$work/zk-mon.out")"
+date -s "@$((now0 + SECONDS))" >/dev/null
+
+ratio() { echo "scale=1; $1 / $2" | bc; }
+printf '\n%-34s %12s %12s %10s\n' "run" "sanoid 2.1" "zkeep" "ratio"
+row() { printf '%-34s %12s %12s %9sx\n' "$1" "$2" "$3" "$(ratio "$2" "$(echo "if ($3 == 0) 1 else $3" | bc)")"; }
+row "--cron wall time (s)" "$ref_cron_t" "$zk_cron_t"
+row "--cron zfs/zpool processes" "$ref_cron_p" "$zk_cron_p"
+row "--cron peak RSS (KiB)" "$ref_cron_m" "$zk_cron_m"
+row "--monitor-snapshots wall (s)" "$ref_mon_t" "$zk_mon_t"
+row "--monitor-snapshots processes" "$ref_mon_p" "$zk_mon_p"
+row "--monitor-snapshots RSS (KiB)" "$ref_mon_m" "$zk_mon_m"
+row "--monitor (fresh list) wall (s)" "$ref_monf_t" "$zk_monf_t"
+row "--monitor (fresh list) processes" "$ref_monf_p" "$zk_monf_p"
+row "--monitor (fresh list) RSS (KiB)" "$ref_monf_m" "$zk_monf_m"
+echo "# ratio = sanoid / zkeep (higher is better for zkeep; 0 processes counted as 1)"

@@ -1,0 +1,110 @@
+#!/usr/bin/env bats
+# zkeep as `sanoid`: pruning - only sanoid's names, held snapshots kept and
+# reported, prune_defer by pool capacity, two concurrent runs.
+
+load lib
+load sanoid-lib
+
+setup() {
+    need_root
+    need_zfs
+    need_zkeep
+    sanoid_setup
+}
+
+teardown() {
+    destroy_pools
+}
+
+@test "sanoid prune: foreign names stay, held snapshots stay and are reported, one batched destroy" {
+    make_pool sp1
+    zfs create sp1/a
+    # five hourlies from 10:00 to 14:00, plus names that are not sanoid's
+    zfs snapshot sp1/a@autosnap_2026-07-01_10:00:00_hourly
+    zfs snapshot sp1/a@autosnap_2026-07-01_11:00:00_hourly
+    zfs snapshot sp1/a@autosnap_2026-07-01_12:00:00_hourly
+    zfs snapshot sp1/a@autosnap_2026-07-01_13:00:00_hourly
+    zfs snapshot sp1/a@autosnap_2026-07-01_14:00:00_hourly
+    zfs snapshot sp1/a@autosnap_2026-07-01_09:00:00_xhourly
+    zfs snapshot sp1/a@manual_2026-07-01_09:00:00_hourly
+    zfs hold keepme sp1/a@autosnap_2026-07-01_10:00:00_hourly
+    zfs hold syncoid_backup_host sp1/a@autosnap_2026-07-01_11:00:00_hourly
+    write_conf <<'CONF'
+[sp1/a]
+	hourly = 1
+	daily = 0
+	monthly = 0
+	autosnap = no
+CONF
+    ZKEEP_NOW=$(at "2026-07-01 14:30:00") run zsanoid --prune-snapshots --verbose
+    assert_success
+    assert_output_contains "INFO: keeping sp1/a@autosnap_2026-07-01_10:00:00_hourly: held by 'keepme'"
+    assert_output_contains "INFO: keeping sp1/a@autosnap_2026-07-01_11:00:00_hourly: a replication still needs it, held by 'syncoid_backup_host'"
+    assert_equal "$(snaps sp1/a | tr '\n' ' ')" "autosnap_2026-07-01_09:00:00_xhourly autosnap_2026-07-01_10:00:00_hourly autosnap_2026-07-01_11:00:00_hourly autosnap_2026-07-01_14:00:00_hourly manual_2026-07-01_09:00:00_hourly "
+    zfs release keepme sp1/a@autosnap_2026-07-01_10:00:00_hourly
+    zfs release syncoid_backup_host sp1/a@autosnap_2026-07-01_11:00:00_hourly
+    # the cache was updated in place: with a young cache the next run still knows
+    ZKEEP_NOW=$(at "2026-07-01 14:31:00") run zsanoid --prune-snapshots --force-update
+    assert_success
+    assert_equal "$(snaps sp1/a | tr '\n' ' ')" "autosnap_2026-07-01_09:00:00_xhourly autosnap_2026-07-01_14:00:00_hourly manual_2026-07-01_09:00:00_hourly "
+}
+
+@test "sanoid prune: prune_defer waits until the pool is fuller than the limit" {
+    make_pool sp2 256M
+    zfs create -o compression=off sp2/a
+    zfs snapshot sp2/a@autosnap_2026-07-01_10:00:00_hourly
+    zfs snapshot sp2/a@autosnap_2026-07-01_11:00:00_hourly
+    write_conf <<'CONF'
+[sp2/a]
+	hourly = 1
+	daily = 0
+	monthly = 0
+	autosnap = no
+	prune_defer = 20
+CONF
+    cap=$(zpool list -H -p -o capacity sp2)
+    [ "$cap" -le 20 ] || fail "new pool already at $cap %"
+    ZKEEP_NOW=$(at "2026-07-01 14:00:00") run zsanoid --prune-snapshots --verbose
+    assert_success
+    assert_output_contains "INFO: deferring snapshot pruning (sp2/a)..."
+    assert_equal "$(snaps sp2/a | wc -l)" 2
+    # fill the pool past 20 %
+    dd if=/dev/urandom of=/sp2/a/fill bs=1M count=64 status=none
+    zpool sync sp2
+    cap=$(zpool list -H -p -o capacity sp2)
+    [ "$cap" -gt 20 ] || fail "pool only at $cap %"
+    ZKEEP_NOW=$(at "2026-07-01 14:00:00") run zsanoid --prune-snapshots --verbose
+    assert_success
+    assert_output_contains "INFO: pruning sp2/a@autosnap_2026-07-01_10:00:00_hourly"
+    assert_equal "$(snaps sp2/a)" "autosnap_2026-07-01_11:00:00_hourly"
+}
+
+@test "sanoid: two concurrent runs take each snapshot once and prune once" {
+    make_pool sp3
+    zfs create sp3/a
+    zfs create sp3/b
+    for h in 01 02 03 04; do zfs snapshot -r "sp3@autosnap_2026-07-01_$h:00:00_hourly"; done
+    write_conf <<'CONF'
+[sp3/a]
+	hourly = 2
+	daily = 0
+	monthly = 0
+	pruning_script = /bin/true
+[sp3/b]
+	hourly = 2
+	daily = 0
+	monthly = 0
+CONF
+    # two runs a second apart: without the lock both would take their own hourly
+    ZKEEP_NOW=$(at "2026-07-01 10:00:00") zsanoid --cron >"$SD/one.out" 2>&1 &
+    p1=$!
+    ZKEEP_NOW=$(at "2026-07-01 10:00:01") zsanoid --cron >"$SD/two.out" 2>&1 &
+    p2=$!
+    wait $p1 || fail "first run failed: $(cat "$SD/one.out")"
+    wait $p2 || fail "second run failed: $(cat "$SD/two.out")"
+    for d in sp3/a sp3/b; do
+        assert_equal "$(snaps $d | grep -c '_10:00:0[01]_hourly')" 1 "new hourlies of $d"
+        assert_equal "$(snaps $d | grep -c '_0[12]:00:00_hourly')" 0 "old hourlies of $d"
+    done
+    ! grep -q "ERROR" "$SD"/*.out || fail "$(cat "$SD"/*.out)"
+}

@@ -1,0 +1,143 @@
+#!/usr/bin/env bats
+# zkeep as `sanoid`: what it takes, when, under which names, with recursion.
+# Runs inside the guest (tests/guest/run.sh tests/guest/run-integration.sh).
+# Time is faked with ZKEEP_NOW; snapshot times then come from their names.
+
+load lib
+load sanoid-lib
+
+setup() {
+    need_root
+    need_zfs
+    need_zkeep
+    sanoid_setup
+}
+
+teardown() {
+    destroy_pools
+}
+
+@test "sanoid: due types share one timestamp in local time; nothing twice" {
+    make_pool st1
+    zfs create st1/a
+    write_conf <<'CONF'
+[st1/a]
+	hourly = 2
+	daily = 1
+	monthly = 1
+	yearly = 1
+CONF
+    export TZ=Europe/Vienna
+    # 2026-07-01 12:34:56 UTC is 14:34:56 in Vienna
+    ZKEEP_NOW=1782909296 run zsanoid --cron --verbose
+    assert_success
+    assert_output_contains "taking snapshot st1/a@autosnap_2026-07-01_14:34:56_hourly"
+    assert_equal "$(snaps st1/a | tr '\n' ' ')" \
+        "autosnap_2026-07-01_14:34:56_daily autosnap_2026-07-01_14:34:56_hourly autosnap_2026-07-01_14:34:56_monthly autosnap_2026-07-01_14:34:56_yearly "
+    # 20 minutes later nothing is due; at 15:00 the hourly is
+    ZKEEP_NOW=$((1782909296 + 1200)) run zsanoid --cron
+    assert_success
+    assert_equal "$(snaps st1/a | wc -l)" 4
+    ZKEEP_NOW=$(TZ=Europe/Vienna at "2026-07-01 15:00:00") run zsanoid --cron
+    assert_success
+    assert_equal "$(snaps st1/a | tr '\n' ' ')" \
+        "autosnap_2026-07-01_14:34:56_daily autosnap_2026-07-01_14:34:56_hourly autosnap_2026-07-01_14:34:56_monthly autosnap_2026-07-01_14:34:56_yearly autosnap_2026-07-01_15:00:00_hourly "
+}
+
+@test "sanoid: no action means --cron --verbose; --readonly changes nothing" {
+    make_pool st2
+    zfs create st2/a
+    write_conf <<'CONF'
+[st2/a]
+	hourly = 1
+	daily = 0
+	monthly = 0
+CONF
+    ZKEEP_NOW=1782909296 run "$SANOID" -configdir "$SD/etc" -cache-d "$SD/cache" -run "$SD/run" -readonly
+    assert_success
+    assert_output_contains "INFO: taking snapshots..."
+    assert_output_contains "taking snapshot st2/a@autosnap_2026-07-01_12:34:56_hourly"
+    assert_equal "$(snaps st2/a | wc -l)" 0
+    ZKEEP_NOW=1782909296 run "$SANOID" -configdir "$SD/etc" -cache-d "$SD/cache" -run "$SD/run"
+    assert_success
+    assert_output_contains "taking snapshot st2/a@autosnap_2026-07-01_12:34:56_hourly"
+    assert_equal "$(snaps st2/a)" "autosnap_2026-07-01_12:34:56_hourly"
+    # ambiguous abbreviation is refused like Getopt::Long does
+    run "$SANOID" --c
+    assert_failure 2
+}
+
+@test "sanoid: recursive = zfs is one atomic snapshot -r; recursive = yes honours child sections" {
+    make_pool st3
+    zfs create -p st3/z/c1/g
+    zfs create st3/z/c2
+    zfs create -p st3/y/k1
+    zfs create st3/y/k2
+    zfs create st3/y/skip
+    write_conf <<'CONF'
+[template_base]
+	hourly = 1
+	daily = 1
+	monthly = 0
+[st3/z]
+	use_template = base
+	recursive = zfs
+[st3/y]
+	use_template = base
+	recursive = yes
+	process_children_only = yes
+[st3/y/k2]
+	hourly = 0
+	daily = 3
+[st3/y/skip]
+	autosnap = no
+CONF
+    ZKEEP_NOW=1782909296 run zsanoid --take-snapshots --verbose
+    assert_success
+    assert_output_contains "taking snapshot st3/z@autosnap_2026-07-01_12:34:56_daily (zfs recursive)"
+    both="autosnap_2026-07-01_12:34:56_daily autosnap_2026-07-01_12:34:56_hourly "
+    for d in st3/z st3/z/c1 st3/z/c1/g st3/z/c2 st3/y/k1; do
+        assert_equal "$(snaps $d | tr '\n' ' ')" "$both" "snapshots of $d"
+    done
+    # -r: each name in one transaction group on the parent and all children
+    assert_equal "$(zfs list -H -o name,createtxg -t snapshot -r st3/z | sed 's/.*@//' | sort -u | wc -l)" 2
+    # process_children_only: the parent itself has none; the child's own section wins
+    assert_equal "$(snaps st3/y | wc -l)" 0
+    assert_equal "$(snaps st3/y/k2)" "autosnap_2026-07-01_12:34:56_daily"
+    assert_equal "$(snaps st3/y/skip | wc -l)" 0
+}
+
+@test "zkeep snapshot/prune/status/config check: the native front end over the same engine" {
+    make_pool st4
+    zfs create st4/a
+    write_conf <<'CONF'
+[st4/a]
+	hourly = 2
+	daily = 0
+	monthly = 0
+CONF
+    opts=(--config-dir "$SD/etc" --run-dir "$SD/run")
+    run "$ZKEEP" config check "${opts[@]}"
+    assert_success
+    assert_output_contains "[st4/a]"
+    assert_output_contains "hourly=2"
+    for h in 10 11 12 13; do
+        ZKEEP_NOW=$(at "2026-07-01 $h:00:00") run "$ZKEEP" snapshot "${opts[@]}"
+        assert_success
+        assert_equal "$output" "st4/a@autosnap_2026-07-01_$h:00:00_hourly"
+    done
+    ZKEEP_NOW=$(at "2026-07-01 13:10:00") run "$ZKEEP" status "${opts[@]}" --json --prometheus "$SD/m.prom"
+    assert_success
+    [ "$(echo "$output" | jq -r '.datasets[0].types.hourly.count')" = 4 ] || fail "$output"
+    [ "$(echo "$output" | jq -r '.datasets[0].would_prune | length')" = 2 ] || fail "$output"
+    grep -qx 'zkeep_snapshots{dataset="st4/a",type="hourly"} 4' "$SD/m.prom" || fail "$(cat "$SD/m.prom")"
+    ZKEEP_NOW=$(at "2026-07-01 13:10:00") run "$ZKEEP" prune "${opts[@]}" --dry-run
+    assert_success
+    assert_output_contains "INFO: pruning st4/a@autosnap_2026-07-01_10:00:00_hourly"
+    assert_equal "$(snaps st4/a | wc -l)" 4
+    ZKEEP_NOW=$(at "2026-07-01 13:10:00") run "$ZKEEP" prune "${opts[@]}"
+    assert_success
+    assert_equal "$output" "st4/a@autosnap_2026-07-01_10:00:00_hourly
+st4/a@autosnap_2026-07-01_11:00:00_hourly"
+    assert_equal "$(snaps st4/a | tr '\n' ' ')" "autosnap_2026-07-01_12:00:00_hourly autosnap_2026-07-01_13:00:00_hourly "
+}
