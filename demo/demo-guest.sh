@@ -11,7 +11,20 @@ work=$(mktemp -d /tmp/zkeep-demo.XXXXXX)
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 run() { printf '\033[2m$ %s\033[0m\n' "$*"; "$@"; }
-snaps() { zfs list -H -o name -t snapshot -s createtxg -r "$1" | sed 's/^/    /'; }
+# A dataset's snapshots, oldest first; long lists show their ends only.
+snaps() {
+    local all n
+    all=$(zfs list -H -o name -t snapshot -s createtxg -d 1 "$1")
+    n=$(printf '%s\n' "$all" | grep -c .)
+    if [ "$n" -gt 10 ]; then
+        printf '%s\n' "$all" | head -n 4 | sed 's/^/    /'
+        echo "    ... $((n - 8)) more ..."
+        printf '%s\n' "$all" | tail -n 4 | sed 's/^/    /'
+    else
+        printf '%s\n' "$all" | sed 's/^/    /'
+    fi
+    echo "    ($n snapshots)"
+}
 
 say "Two throwaway pools on files"
 truncate -s 256M "$work/tank.img" "$work/backup.img"
@@ -55,7 +68,7 @@ run "$Z" replicate tank/home backup/home
 echo "  backup/home now has:"
 snaps backup/home
 echo "  held on the source so no pruning can force a full resend:"
-zfs holds -H -r tank/home | sed 's/^/    /' || true
+zfs list -H -o name -t snapshot tank/home | xargs -d '\n' zfs holds -H | sed 's/^/    /'
 
 say "3. Prune by retention (hourly = 6, daily = 2)"
 ZKEEP_NOW=$((t0 + 30 * 3600)) run "$Z" prune --config-dir "$work" --verbose
