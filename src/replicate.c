@@ -112,9 +112,11 @@ static int start_coded(struct zfs *z, struct strvec *argv, const struct pump_cod
 	}
 	_cleanup_free_ char *words = strvec_join(argv, " ");
 	p->what = xasprintf("%s (on %s)", words, z->run->label);
-	int r = ssh_runner_start_coded(z->run, (const char *const *)argv->v, codec, on_stdout,
-				       on_stdout ? SPAWN_NULL : SPAWN_PIPE,
-				       on_stdout ? SPAWN_PIPE : SPAWN_NULL, p->errfd, &p->c);
+	int in = on_stdout ? SPAWN_NULL : SPAWN_PIPE, out = on_stdout ? SPAWN_PIPE : SPAWN_NULL;
+	int r = codec->kind == PUMP_CODEC_NONE
+			? runner_start(z->run, (const char *const *)argv->v, in, out, p->errfd, &p->c)
+			: ssh_runner_start_coded(z->run, (const char *const *)argv->v, codec, on_stdout,
+						 in, out, p->errfd, &p->c);
 	if (r < 0) {
 		strbuf_addf(&z->err, "%s: cannot start: %s", p->what, strerror(-r));
 		close(p->errfd);
@@ -125,12 +127,28 @@ static int start_coded(struct zfs *z, struct strvec *argv, const struct pump_cod
 	return r;
 }
 
-static int start_send(struct ctx *c, const struct zfs_send_args *sa, struct zfs_proc *p)
+/* The send's argv with "-X a,b" (--sendoptions X) before the snapshot. */
+static void send_argv(const struct zfs_send_args *sa, const struct strvec *excludes,
+		      bool estimate, struct strvec *argv)
 {
-	if (c->o->src_codec.kind == PUMP_CODEC_NONE)
+	zfs_send_argv(sa, estimate, argv);
+	if (!excludes || !excludes->n || sa->resume_token)
+		return;
+	_cleanup_free_ char *last = xstrdup(argv->v[argv->n - 1]);
+	_cleanup_free_ char *list = strvec_join(excludes, ",");
+	strvec_pop(argv);
+	strvec_push(argv, "-X");
+	strvec_push(argv, list);
+	strvec_push(argv, last);
+}
+
+static int start_send(struct ctx *c, const struct zfs_send_args *sa, const struct strvec *excludes,
+		      struct zfs_proc *p)
+{
+	if (c->o->src_codec.kind == PUMP_CODEC_NONE && (!excludes || !excludes->n))
 		return zfs_send_start(c->src, sa, SPAWN_PIPE, p);
 	_cleanup_strvec_ struct strvec argv = STRVEC_INIT;
-	zfs_send_argv(sa, false, &argv);
+	send_argv(sa, excludes, false, &argv);
 	return start_coded(c->src, &argv, &c->o->src_codec, true, p);
 }
 
@@ -154,13 +172,13 @@ static bool resume_source_gone(const char *msg)
 enum xfer_result { XFER_OK, XFER_FAILED, XFER_RESUME_GONE, XFER_PARTIAL_STATE };
 
 static void fill_send_args(struct ctx *c, const struct replan_step *st, struct zfs_send_args *sa,
-			   struct strbuf *flags, struct strbuf *dropped)
+			   struct strbuf *flags, struct strvec *excludes, struct strbuf *dropped)
 {
 	enum sendopts_kind kind = st->kind == REPLAN_STEP_RESUME ? SENDOPTS_RESUME
 				  : st->from_bookmark		  ? SENDOPTS_BOOKMARK
 								  : SENDOPTS_FULL;
 	if (c->o->send)
-		sendopts_args(c->o->send, kind, flags, NULL, NULL, NULL, dropped);
+		sendopts_args(c->o->send, kind, flags, NULL, NULL, excludes, dropped);
 	memset(sa, 0, sizeof(*sa));
 	sa->snapshot = st->to;
 	sa->from = st->from;
@@ -178,7 +196,8 @@ static enum xfer_result transfer(struct ctx *c, const struct replan_ds *d,
 	struct zfs_send_args sa;
 	struct zfs_recv_args ra = { 0 };
 
-	fill_send_args(c, st, &sa, &flags, &dropped);
+	_cleanup_strvec_ struct strvec excludes = STRVEC_INIT;
+	fill_send_args(c, st, &sa, &flags, &excludes, &dropped);
 	if (dropped.len)
 		emit(c, REPL_EV_DEBUG, d, "send options '%s' do not apply to this kind of send: left out",
 		     dropped.buf);
@@ -205,7 +224,7 @@ static enum xfer_result transfer(struct ctx *c, const struct replan_ds *d,
 	}
 
 	struct zfs_proc sp = ZFS_PROC_INIT, rp = ZFS_PROC_INIT;
-	int r = start_send(c, &sa, &sp);
+	int r = start_send(c, &sa, &excludes, &sp);
 	if (r < 0) {
 		emit(c, REPL_EV_ERROR, d, "%s", zfs_error(c->src));
 		return XFER_FAILED;
@@ -306,7 +325,7 @@ static uint64_t estimate(struct ctx *c, const struct replan_ds *d, const struct 
 	_cleanup_strbuf_ struct strbuf flags = STRBUF_INIT;
 	struct zfs_send_args sa;
 	uint64_t bytes = 0;
-	fill_send_args(c, st, &sa, &flags, NULL);
+	fill_send_args(c, st, &sa, &flags, NULL, NULL);
 	const struct zfs_dataset *s = zfs_tree_find(&c->stree, d->source);
 	bool virtual = st->to && c->sync_snap && s && !zfs_dataset_find_snap(s, c->sync_snap) &&
 		       ends_with(st->to, c->sync_snap);

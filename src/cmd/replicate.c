@@ -196,9 +196,10 @@ static struct runner *remote_runner(struct repl_cli *c, const struct endpoint *e
 		.cipher = c->sshcipher,
 		.config = c->sshconfig,
 		.options = (const char *const *)c->ssh_options.v,
-		.mode = SSH_REMOTE_SHELL,
+		.mode = c->serve ? SSH_REMOTE_SERVE : SSH_REMOTE_SHELL,
 		/* syncoid runs remote commands with sudo unless the user is root */
-		.elevate = e->user && !streq(e->user, "root") && !c->no_privilege_elevation,
+		.elevate = !c->serve && e->user && !streq(e->user, "root") &&
+			   !c->no_privilege_elevation,
 	};
 	struct runner *r = ssh_runner_new(&so, &err);
 	if (!r) {
@@ -332,13 +333,13 @@ int repl_cli_execute(struct repl_cli *c)
 			goto out_zfs;
 		}
 		if (rsrc && codec.kind != PUMP_CODEC_NONE) {
-			if (remote_has_codec(rsrc, &codec))
+			if (c->serve || remote_has_codec(rsrc, &codec))
 				ro.src_codec = codec;
 			else
 				log_info("%s has no %s tool: sending uncompressed", rsrc->label, cname);
 		}
 		if (rtgt && codec.kind != PUMP_CODEC_NONE) {
-			if (remote_has_codec(rtgt, &codec))
+			if (c->serve || remote_has_codec(rtgt, &codec))
 				ro.tgt_codec = codec;
 			else
 				log_info("%s has no %s tool: sending uncompressed", rtgt->label, cname);
@@ -446,7 +447,7 @@ enum {
 	OPT_COMPRESS, OPT_MBUFFER_SIZE, OPT_PV_OPTIONS, OPT_SOURCE_BWLIMIT, OPT_TARGET_BWLIMIT,
 	OPT_BWLIMIT, OPT_SSHKEY, OPT_SSHPORT, OPT_SSHCONFIG, OPT_INSECURE_DIRECT,
 	OPT_NO_PRIV_ELEVATION, OPT_NO_COMMAND_CHECKS, OPT_MONITOR_VERSION, OPT_DUMPSNAPS, OPT_DEBUG,
-	OPT_QUIET, OPT_VERBOSE, OPT_HELP, OPT_VERSION, OPT_DRY_RUN, OPT_JSON,
+	OPT_QUIET, OPT_VERBOSE, OPT_HELP, OPT_VERSION, OPT_DRY_RUN, OPT_JSON, OPT_SERVE,
 };
 
 #define COMMON_OPTIONS \
@@ -477,7 +478,8 @@ enum {
 	{ "debug", no_argument, NULL, OPT_DEBUG }, \
 	{ "quiet", no_argument, NULL, OPT_QUIET }, \
 	{ "help", no_argument, NULL, OPT_HELP }, \
-	{ "dry-run", no_argument, NULL, OPT_DRY_RUN }
+	{ "dry-run", no_argument, NULL, OPT_DRY_RUN }, \
+	{ "serve", no_argument, NULL, OPT_SERVE }
 
 static const struct option syncoid_options[] = {
 	COMMON_OPTIONS,
@@ -573,6 +575,7 @@ int repl_cli_parse(struct repl_cli *c, int argc, char **argv, const char *help)
 		case 'n':
 		case OPT_DRY_RUN: c->dry_run = true; break;
 		case OPT_JSON: c->json = true; break;
+		case OPT_SERVE: c->serve = true; break;
 		case OPT_HELP: fputs(help, stdout); return 1;
 		case OPT_VERSION: printf("syncoid version 2.3.0 (zkeep %s)\n", ZKEEP_VERSION); return 1;
 		default:
@@ -629,6 +632,8 @@ const char cmd_replicate_help[] =
 	"      --buffer-size=SIZE        transfer buffer (default 16M)\n"
 	"      --bwlimit=RATE            bytes per second, e.g. 20M\n"
 	"      --sshkey=FILE --sshport=N --sshcipher=C --sshoption=OPT --sshconfig=FILE\n"
+	"      --serve                   the remote key's forced command is `zkeep serve --stdio`\n"
+	"                                (no shell there; see `zkeep help serve`)\n"
 	"  -n, --dry-run                 print the plan with estimated sizes; change nothing\n"
 	"      --json                    one JSON event per line on stdout\n"
 	"  -v, --verbose, --debug, --quiet\n"

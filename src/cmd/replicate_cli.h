@@ -16,6 +16,7 @@ struct repl_cli {
 	bool no_stream, no_resume, no_rollback, rollback, force_delete, delete_target_snapshots;
 	bool no_clone_handling, preserve_properties, preserve_recordsize, dry_run, json, dumpsnaps;
 	bool no_privilege_elevation;
+	bool serve;                   /* remote side is `zkeep serve --stdio` (forced command) */
 	struct strvec exclude_datasets, include_snaps, exclude_snaps, ssh_options;
 	const char *identifier, *sendoptions, *recvoptions, *compress;
 	const char *mbuffer_size, *source_bwlimit, *target_bwlimit;

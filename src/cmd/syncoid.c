@@ -45,6 +45,7 @@ const char cmd_syncoid_help[] =
 	"  --no-command-checks, --monitor-version  accepted, nothing to do\n"
 	"  --dumpsnaps           accepted\n"
 	"  --dry-run             zkeep only: print the plan and estimated sizes, change nothing\n"
+	"  --serve               zkeep only: the remote key runs `zkeep serve --stdio`\n"
 	"  --debug, --quiet, --help, --version\n"
 	"\n"
 	"Exit status: 0 all good, 1 some dataset failed, 2 fatal error.\n";

@@ -180,3 +180,24 @@ teardown() {
     run cmd
     assert_success
 }
+
+@test "options: clones are received as clones of their replicated origin (unless --no-clone-handling)" {
+    make_pool srcp
+    make_pool dstp
+    zfs create srcp/top
+    zfs create srcp/top/zbase
+    fill /srcp/top/zbase 1
+    zfs snapshot srcp/top/zbase@s1
+    # the clone sorts before its origin: the plan must still send the origin first
+    zfs clone srcp/top/zbase@s1 srcp/top/aclone
+    echo changed >/srcp/top/aclone/changed
+    zfs snapshot srcp/top/aclone@c1
+    run "$SYNCOID" -r srcp/top dstp/top
+    assert_success
+    assert_prop dstp/top/aclone origin dstp/top/zbase@s1
+    assert_same_tree /srcp/top/aclone/.zfs/snapshot/c1 /dstp/top/aclone/.zfs/snapshot/c1
+    run "$SYNCOID" -r --no-clone-handling srcp/top dstp/plain
+    assert_success
+    assert_prop dstp/plain/aclone origin -
+    assert_same_tree /srcp/top/aclone/.zfs/snapshot/c1 /dstp/plain/aclone/.zfs/snapshot/c1
+}

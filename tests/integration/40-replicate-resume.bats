@@ -29,7 +29,12 @@ interrupt() { # PATTERN CMD...
     done
     sleep 3
     pid=$(pgrep -f "$pattern" | head -n1)
-    [ -n "$pid" ] || { fail "no process matches '$pattern' (transfer already over?)"; return 1; }
+    if [ -z "$pid" ]; then
+        fail "no process matches '$pattern' (transfer already over?); processes:" \
+            "$(ps -eo pid,etimes,args | grep -E 'zfs|zkeep|syncoid' | grep -v grep)" \
+            "output so far:" "$(cat "$BATS_TEST_TMPDIR/bg.out")"
+        return 1
+    fi
     kill -9 "$pid"
     wait "$bg" || true
 }
@@ -100,4 +105,34 @@ sent_bytes() {
     assert_equal "$(zfs get -H -o value receive_resume_token dstp/og)" - "token after the reset"
     assert_equal "$(plain_snaps_of dstp/og)" "s1 s3" "snapshots after the reset"
     assert_same_tree /srcp/og/.zfs/snapshot/s3 /dstp/og/.zfs/snapshot/s3
+}
+
+@test "resume: kill -9 of zkeep itself mid-transfer; the next run resumes" {
+    zfs create srcp/z
+    fill /srcp/z 8
+    zfs snapshot srcp/z@s1
+    "$ZKEEP" replicate --no-sync-snap --bwlimit=1M --buffer-size=64K srcp/z dstp/z \
+        >"$BATS_TEST_TMPDIR/bg.out" 2>&1 &
+    bg=$!
+    for ((i = 0; i < 100; i++)); do
+        pgrep -f '^zfs receive' >/dev/null && break
+        sleep 0.2
+    done
+    sleep 3
+    kill -9 "$bg"
+    wait "$bg" || true
+    for ((i = 0; i < 50; i++)); do
+        pgrep -f '^zfs (send|receive)' >/dev/null || break
+        sleep 0.2
+    done
+    token=$(zfs get -H -o value receive_resume_token dstp/z)
+    [ -n "$token" ] && [ "$token" != - ] || fail "no resume token after killing zkeep"
+    run "$ZKEEP" replicate --json --no-sync-snap srcp/z dstp/z
+    assert_success
+    sent=$(sent_bytes <<<"$output")
+    full=$(zfs send -nvP srcp/z@s1 | awk '$1 == "size" {print $2}')
+    [ "$sent" -lt "$((full - 1048576))" ] || fail "sent $sent of $full bytes: not resumed"
+    assert_same_tree /srcp/z/.zfs/snapshot/s1 /dstp/z/.zfs/snapshot/s1
+    # no hold left behind but the one on the newest common snapshot
+    assert_equal "$(all_holds srcp/z | cut -f1,2 | tr '\t' ' ')" "srcp/z@s1 zkeep_$HOST" "holds on the source"
 }

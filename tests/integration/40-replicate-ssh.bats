@@ -97,3 +97,28 @@ teardown() {
     assert_equal "$(zfs get -H -o value receive_resume_token dstp/big)" - "token after the resume"
     assert_same_tree /srcp/big/.zfs/snapshot/s1 /dstp/big/.zfs/snapshot/s1
 }
+
+@test "ssh: to a key whose forced command is zkeep serve; nothing outside its dataset is allowed" {
+    SERVEO=(--serve --sshport="$SSHD_PORT" --sshkey="$SSHD_DIR/serve"
+        -o "UserKnownHostsFile=$SSHD_DIR/known_hosts" -o StrictHostKeyChecking=yes)
+    zfs create dstp/inbox
+    zfs create srcp/d
+    fill /srcp/d 1
+    zfs snapshot srcp/d@s1
+    run "$SYNCOID" "${SERVEO[@]}" srcp/d root@127.0.0.1:dstp/inbox/d
+    assert_success
+    echo more >/srcp/d/more
+    sleep 1
+    run "$SYNCOID" "${SERVEO[@]}" --compress=zstd-fast srcp/d root@127.0.0.1:dstp/inbox/d
+    assert_success
+    ss=$(sync_snaps_of srcp/d)
+    assert_equal "$(sync_snaps_of dstp/inbox/d)" "$ss" "sync snapshot on the served target"
+    assert_same_tree "/srcp/d/.zfs/snapshot/$ss" "/dstp/inbox/d/.zfs/snapshot/$ss"
+    # outside the allowed dataset: refused, nothing created
+    run "$SYNCOID" "${SERVEO[@]}" srcp/d root@127.0.0.1:dstp/elsewhere
+    assert_failure
+    assert_no_dataset dstp/elsewhere
+    run "$SYNCOID" "${SERVEO[@]}" --force-delete srcp/d root@127.0.0.1:dstp
+    assert_failure
+    assert_dataset_exists dstp/inbox/d
+}
