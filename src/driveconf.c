@@ -181,6 +181,9 @@ static int handler(void *user, const char *section, const char *name, const char
 				FAIL("'%s' is not an absolute path", v.v[i]);
 		strvec_clear(&d->search_dirs);
 		strvec_pushv(&d->search_dirs, (const char *const *)v.v);
+	} else if (streq(name, "bwlimit")) {
+		if (parse_size(value, &d->bwlimit) < 0)
+			FAIL("'%s' is not a rate in bytes per second (e.g. 20M)", value);
 	} else if (streq(name, "power_off")) {
 		bool b;
 		if (streq(value, "auto"))
@@ -192,7 +195,7 @@ static int handler(void *user, const char *section, const char *name, const char
 	} else {
 		FAIL("unknown setting (known: pool, guid, datasets, target, recursive, raw, "
 		     "sync_snap, delete_target_snapshots, rollback, hold, readonly, snapdir, "
-		     "mountpoint, canmount, scrub, search_dirs, mount, power_off, detach_loop)");
+		     "mountpoint, canmount, scrub, search_dirs, mount, power_off, detach_loop, bwlimit)");
 	}
 	return 1;
 }

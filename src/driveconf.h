@@ -25,6 +25,7 @@
  *     mount = no                    ; import without -N (default no)
  *     power_off = auto              ; auto|yes|no after the export (default auto)
  *     detach_loop = no              ; losetup -d a loop device vdev (default no)
+ *     bwlimit = 20M                 ; bytes per second (default: no limit)
  *
  * The target of source dataset S is TARGET/S (e.g. usbbackup/tank/tank/data
  * above; with the default target, usbbackup/tank/data). A configured target
@@ -57,6 +58,7 @@ struct drive {
 	char *snapdir, *mountpoint, *canmount; /* NULL: leave as received */
 	struct strvec search_dirs;
 	enum drive_power power_off;
+	uint64_t bwlimit;       /* bytes/s, 0 = none */
 };
 
 struct driveconf {

@@ -20,6 +20,7 @@ const struct command commands[] = {
 	{ "serve", cmd_serve, "Answer replication requests over ssh (a forced command)", cmd_serve_help, false },
 	{ "replicate", cmd_replicate, "Replicate datasets to another pool or host (syncoid's engine)", cmd_replicate_help, false },
 	{ "syncoid", cmd_syncoid, "syncoid 2.3's command line (run as `syncoid`)", cmd_syncoid_help, true },
+	{ "drive", cmd_drive, "Back up to a removable drive: backup, status, units", cmd_drive_help, false },
 	{ "snapshot", cmd_snapshot, "Take the snapshots sanoid.conf says are due", cmd_snapshot_help, false },
 	{ "prune", cmd_prune, "Destroy snapshots expired by sanoid.conf's retention", cmd_prune_help, false },
 	{ "status", cmd_status, "Show snapshots per dataset: newest, counts, due, prunable", cmd_status_help, false },

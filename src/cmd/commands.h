@@ -49,5 +49,6 @@ DECLARE_COMMAND(units);
 DECLARE_COMMAND(serve);
 DECLARE_COMMAND(replicate);
 DECLARE_COMMAND(syncoid);
+DECLARE_COMMAND(drive);
 
 #endif

@@ -59,7 +59,7 @@ static void test_all_keys(void **state)
 		      "recursive = no\nraw = off\nsync_snap = yes\ndelete_target_snapshots = no\n"
 		      "rollback = yes\nhold = no\nreadonly = no\nscrub = yes\nmount = yes\n"
 		      "detach_loop = yes\nsnapdir = visible\nmountpoint = /mnt/bk\ncanmount = noauto\n"
-		      "search_dirs = /dev/disk/by-id /tmp/d\npower_off = no\n",
+		      "search_dirs = /dev/disk/by-id /tmp/d\npower_off = no\nbwlimit = 2M\n",
 		      &c, &err);
 	assert_int_equal(r, 0);
 	const struct drive *d = &c.drives[0];
@@ -73,6 +73,7 @@ static void test_all_keys(void **state)
 	assert_int_equal(d->search_dirs.n, 2);
 	assert_string_equal(d->search_dirs.v[1], "/tmp/d");
 	assert_int_equal(d->power_off, DRIVE_POWER_NO);
+	assert_true(d->bwlimit == 2 << 20);
 	_cleanup_free_ char *imp = drive_import_name(d);
 	assert_string_equal(imp, "1234567890123");
 	_cleanup_free_ char *t = drive_target_of(d, "bk", "tank/x");
@@ -110,6 +111,7 @@ static void test_errors(void **state)
 	expect_error("[drive a]\npool = p\ndatasets = t/a\nmountpoint = /a b\n", "absolute path");
 	expect_error("[drive a]\npool = p\ndatasets = t/a\nsearch_dirs = /ok ../x\n", "absolute path");
 	expect_error("[drive a]\npool = p\ndatasets = t/a\npower_off = later\n", "auto, yes or no");
+	expect_error("[drive a]\npool = p\ndatasets = t/a\nbwlimit = fast\n", "not a rate");
 	expect_error("[drive a/b]\npool = p\n", "not a drive name");
 	expect_error("[drive a]\npool = p\ndatasets = t/a\nnot a line\n", "syntax error");
 }

@@ -1,0 +1,458 @@
+/* cmd/drive.c - `zkeep drive backup|status|units`: backups to removable drives. */
+#include "zkeep.h"
+#include "cmd/commands.h"
+#include "drive.h"
+#include "drive_units.h"
+#include "log.h"
+#include "timeutil.h"
+
+#include <fcntl.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <signal.h>
+#include <sys/stat.h>
+
+#define DEFAULT_CONFIG "/etc/zkeep/zkeep.conf"
+
+const char cmd_drive_help[] =
+	"usage: zkeep drive backup [--dry-run] [--json] [-v] [--config FILE] NAME\n"
+	"       zkeep drive status [--json] [--no-import] [--config FILE] [NAME]\n"
+	"       zkeep drive units --output DIR [--zkeep PATH] [--config FILE] [NAME]\n"
+	"\n"
+	"Back up to a removable drive described by a [drive NAME] section of zkeep.conf\n"
+	"(default " DEFAULT_CONFIG "; see docs/drive.md).\n"
+	"\n"
+	"backup  import the drive's pool, replicate each dataset raw (encrypted stays\n"
+	"        encrypted: the drive never needs a key) without a sync snapshot, deleting\n"
+	"        target snapshots the source pruned and never rolling the target back;\n"
+	"        set readonly=on (and the configured snapdir/mountpoint/canmount) on the\n"
+	"        targets, scrub when configured, export the pool - also after a failure -\n"
+	"        and power the drive off. An interrupted backup resumes next time.\n"
+	"        --dry-run imports the pool read-only, prints the plan and exports it.\n"
+	"status  whether the drive is present, when it was last backed up (the newest\n"
+	"        snapshot it shares with the source) and how many source snapshots it is\n"
+	"        behind. A present pool that is not imported is imported read-only to\n"
+	"        look, and exported again (--no-import: only say whether it is there).\n"
+	"units   write 90-zkeep-drive-NAME.rules (udev) and zkeep-drive-NAME.service into\n"
+	"        DIR, to start the backup when the drive is plugged in.\n"
+	"\n"
+	"Exit status: 0 done, 1 some dataset or step failed (the pool is exported\n"
+	"anyway), 2 nothing done (usage, config, drive not present, source missing).\n";
+
+struct dopts {
+	const char *config;
+	const char *output, *zkeep_path;
+	bool dry_run, json, no_import;
+	double last_progress;
+};
+
+static int load_config(const char *path, struct driveconf *c)
+{
+	_cleanup_strbuf_ struct strbuf text = STRBUF_INIT, err = STRBUF_INIT;
+	strbuf_init(&text, 1 << 20);
+	int r = strbuf_read_file(&text, path);
+	if (r < 0) {
+		log_error("cannot read %s: %s", path, r == -E2BIG ? "larger than 1 MiB" : strerror(-r));
+		return r;
+	}
+	if (driveconf_parse(text.buf, path, c, &err) < 0) {
+		log_error("%s", err.buf);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static const struct drive *find_drive(const struct driveconf *c, const char *name,
+				      const char *config)
+{
+	const struct drive *d = driveconf_find(c, name);
+	if (!d) {
+		_cleanup_strbuf_ struct strbuf names = STRBUF_INIT;
+		for (size_t i = 0; i < c->n; i++)
+			strbuf_addf(&names, "%s%s", i ? ", " : "", c->drives[i].name);
+		log_error("no drive '%s' in %s (configured: %s)", name, config,
+			  names.len ? names.buf : "none; add a [drive NAME] section");
+	}
+	return d;
+}
+
+static void human(char *buf, size_t n, double b)
+{
+	static const char *const u[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	size_t i = 0;
+	while (b >= 1024 && i + 1 < ARRAY_SIZE(u)) {
+		b /= 1024;
+		i++;
+	}
+	snprintf(buf, n, i ? "%.1f %s" : "%.0f %s", b, u[i]);
+}
+
+static void print_json(json_t *o)
+{
+	char *s = json_dumps(o, JSON_COMPACT);
+	if (s) {
+		puts(s);
+		fflush(stdout);
+	}
+	free(s);
+	json_decref(o);
+}
+
+static const char *const repl_names[] = {
+	[REPL_EV_INFO] = "info",	 [REPL_EV_WARNING] = "warning",
+	[REPL_EV_ERROR] = "error",	 [REPL_EV_PLAN] = "plan",
+	[REPL_EV_SEND_START] = "send",	 [REPL_EV_PROGRESS] = "progress",
+	[REPL_EV_SEND_DONE] = "sent",	 [REPL_EV_DEBUG] = "debug",
+};
+static const char *const drive_names[] = {
+	[DRIVE_EV_STEP] = "step",   [DRIVE_EV_INFO] = "info",   [DRIVE_EV_WARNING] = "warning",
+	[DRIVE_EV_ERROR] = "error", [DRIVE_EV_REPL] = "replicate",
+};
+
+static void json_event(const struct drive_event *ev)
+{
+	json_t *o = json_object();
+	if (ev->kind == DRIVE_EV_REPL) {
+		const struct replicate_event *r = ev->repl;
+		if (r->kind == REPL_EV_DEBUG && !log_enabled(LOG_LVL_DEBUG)) {
+			json_decref(o);
+			return;
+		}
+		json_object_set_new(o, "event", json_string(repl_names[r->kind]));
+		json_object_set_new(o, "step", json_string(ev->step));
+		if (r->source)
+			json_object_set_new(o, "source", json_string(r->source));
+		if (r->target)
+			json_object_set_new(o, "target", json_string(r->target));
+		if (r->kind == REPL_EV_SEND_START || r->kind == REPL_EV_PROGRESS ||
+		    r->kind == REPL_EV_SEND_DONE) {
+			json_object_set_new(o, "from", r->from ? json_string(r->from) : json_null());
+			json_object_set_new(o, "to", r->to ? json_string(r->to) : json_null());
+			json_object_set_new(o, "bytes", json_integer((json_int_t)r->bytes));
+			json_object_set_new(o, "expected_bytes",
+					    json_integer((json_int_t)r->expected_bytes));
+		}
+		if (r->kind == REPL_EV_PROGRESS || r->kind == REPL_EV_SEND_DONE) {
+			json_object_set_new(o, "rate", json_real(r->rate));
+			json_object_set_new(o, "seconds", json_real(r->seconds));
+		}
+		if (r->message)
+			json_object_set_new(o, "message", json_string(r->message));
+	} else {
+		json_object_set_new(o, "event", json_string(drive_names[ev->kind]));
+		json_object_set_new(o, "step", json_string(ev->step ? ev->step : ""));
+		json_object_set_new(o, "message", json_string(ev->message));
+	}
+	print_json(o);
+}
+
+static void on_event(const struct drive_event *ev, void *data)
+{
+	struct dopts *o = data;
+	char a[32], b[32];
+	if (o->json) {
+		json_event(ev);
+		return;
+	}
+	switch (ev->kind) {
+	case DRIVE_EV_STEP:
+		log_notice("[%s] %s", ev->step, ev->message);
+		return;
+	case DRIVE_EV_INFO:
+		log_notice("  %s", ev->message);
+		return;
+	case DRIVE_EV_WARNING:
+		log_warning("%s", ev->message);
+		return;
+	case DRIVE_EV_ERROR:
+		log_error("%s", ev->message);
+		return;
+	case DRIVE_EV_REPL:
+		break;
+	}
+	const struct replicate_event *r = ev->repl;
+	switch (r->kind) {
+	case REPL_EV_INFO:
+		log_notice("  %s", r->message);
+		break;
+	case REPL_EV_WARNING:
+		log_warning("%s", r->message);
+		break;
+	case REPL_EV_ERROR:
+		log_error("%s", r->message);
+		break;
+	case REPL_EV_DEBUG:
+		log_debug("%s", r->message);
+		break;
+	case REPL_EV_PLAN:
+		fputs(r->message, stdout);
+		fflush(stdout);
+		break;
+	case REPL_EV_SEND_START:
+		o->last_progress = 0;
+		if (r->expected_bytes) {
+			human(a, sizeof(a), (double)r->expected_bytes);
+			log_notice("    about %s to send", a);
+		}
+		break;
+	case REPL_EV_PROGRESS:
+		if (r->seconds - o->last_progress >= 5) {
+			o->last_progress = r->seconds;
+			human(a, sizeof(a), (double)r->bytes);
+			human(b, sizeof(b), r->rate);
+			if (r->expected_bytes)
+				log_notice("    %s sent (%.0f%%), %s/s", a,
+					   100.0 * (double)r->bytes / (double)r->expected_bytes, b);
+			else
+				log_notice("    %s sent, %s/s", a, b);
+		}
+		break;
+	case REPL_EV_SEND_DONE:
+		human(a, sizeof(a), (double)r->bytes);
+		human(b, sizeof(b), r->rate);
+		log_notice("    sent %s in %.1f s (%s/s)", a, r->seconds, b);
+		break;
+	}
+}
+
+static int do_backup(struct dopts *o, const struct drive *d)
+{
+	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
+	char host[256];
+	time_t now;
+	if (zkeep_now(&now) < 0) {
+		log_error("ZKEEP_NOW is not a number of seconds");
+		return EXIT_FATAL;
+	}
+	if (gethostname(host, sizeof(host)) < 0) {
+		log_error("cannot read the host name: %s", strerror(errno));
+		return EXIT_FATAL;
+	}
+	host[sizeof(host) - 1] = '\0';
+	struct runner *run = runner_local_new();
+	struct zfs z;
+	zfs_init(&z, run);
+	struct drive_opts dopt = {
+		.d = d, .dry_run = o->dry_run, .now = now, .hostname = host,
+		.event = on_event, .event_data = o,
+	};
+	struct drive_result res;
+	signal(SIGPIPE, SIG_IGN);
+	int r = drive_backup(&z, &dopt, &res, &err);
+	int ret;
+	if (r < 0) {
+		log_error("%s", err.buf);
+		ret = EXIT_FATAL;
+	} else {
+		ret = (res.failed || res.step_failures) ? EXIT_PARTIAL : EXIT_OK;
+		if (o->json) {
+			print_json(json_pack("{s:s, s:s, s:s?, s:i, s:i, s:i, s:I, s:b, s:b, s:b, s:i, s:b}",
+					     "event", "done", "drive", d->name, "pool", res.pool,
+					     "synced", (int)res.synced, "uptodate", (int)res.uptodate,
+					     "failed", (int)res.failed, "bytes", (json_int_t)res.bytes,
+					     "exported", res.exported, "powered_off", res.powered_off,
+					     "scrub_errors", res.scrub_errors, "step_failures",
+					     (int)res.step_failures, "dry_run", o->dry_run));
+		} else {
+			char a[32];
+			human(a, sizeof(a), (double)res.bytes);
+			log_notice("drive %s: %u dataset(s) synced, %u up to date, %u failed, %s sent%s%s",
+				   d->name, res.synced, res.uptodate, res.failed, a,
+				   res.exported ? "; pool exported" : "",
+				   ret == EXIT_OK ? "" : " - see the errors above");
+		}
+	}
+	drive_result_free(&res);
+	zfs_done(&z);
+	runner_free(run);
+	return ret;
+}
+
+static void fmt_time(struct strbuf *sb, int64_t t)
+{
+	if (t <= 0)
+		strbuf_addstr(sb, "never");
+	else
+		time_format_iso(sb, (time_t)t);
+}
+
+static const char *const presence_names[] = {
+	[DRIVE_ABSENT] = "absent", [DRIVE_IMPORTABLE] = "present", [DRIVE_IMPORTED] = "imported",
+};
+
+static int do_status(struct dopts *o, const struct drive *d, struct zfs *z, json_t *arr)
+{
+	struct drive_status st;
+	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
+	int r = drive_get_status(z, d, o->no_import, &st, &err);
+	if (r < 0) {
+		log_error("drive %s: %s", d->name, err.buf);
+		drive_status_free(&st);
+		return EXIT_PARTIAL;
+	}
+	if (o->json) {
+		json_t *j = json_pack("{s:s, s:s, s:s?, s:s?}", "drive", d->name, "presence",
+				      presence_names[st.presence], "pool", st.pool, "health", st.health);
+		if (st.guid) {
+			_cleanup_free_ char *g = xasprintf("%" PRIu64, st.guid);
+			json_object_set_new(j, "guid", json_string(g));
+		}
+		json_t *ds = json_array();
+		for (size_t i = 0; i < st.nds; i++) {
+			const struct drive_ds_status *s = &st.ds[i];
+			json_array_append_new(
+				ds, json_pack("{s:s, s:s, s:b, s:s?, s:I, s:i, s:I}", "source", s->source,
+					      "target", s->target, "target_exists", s->target_exists,
+					      "newest_common", s->newest_common, "last_backup",
+					      (json_int_t)s->common_creation, "behind", (int)s->behind,
+					      "newest_source", (json_int_t)s->newest_source));
+		}
+		json_object_set_new(j, "datasets", ds);
+		json_array_append_new(arr, j);
+	} else {
+		printf("drive %s: %s", d->name, presence_names[st.presence]);
+		if (st.pool)
+			printf(" (pool %s, guid %" PRIu64 ", %s)", st.pool, st.guid,
+			       st.health ? st.health : "-");
+		else
+			printf(" (pool %s not found: plug the drive in)",
+			       d->pool ? d->pool : "with the configured guid");
+		printf("\n");
+		for (size_t i = 0; i < st.nds; i++) {
+			const struct drive_ds_status *s = &st.ds[i];
+			_cleanup_strbuf_ struct strbuf t = STRBUF_INIT;
+			fmt_time(&t, s->common_creation);
+			printf("  %s -> %s: ", s->source, s->target);
+			if (!s->target_exists)
+				printf("never backed up\n");
+			else if (!s->newest_common)
+				printf("no snapshot in common with the source\n");
+			else
+				printf("last backup %s (@%s), %u snapshot(s) behind\n", t.buf,
+				       s->newest_common, s->behind);
+		}
+	}
+	drive_status_free(&st);
+	return EXIT_OK;
+}
+
+static int write_file(const char *dir, const char *name, const char *text)
+{
+	_cleanup_free_ char *path = xasprintf("%s/%s", dir, name);
+	_cleanup_free_ char *tmp = xasprintf("%s.tmp", path);
+	_cleanup_fd_ int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	size_t n = strlen(text);
+	if (fd < 0 || write(fd, text, n) != (ssize_t)n || fsync(fd) < 0 || rename(tmp, path) < 0) {
+		log_error("cannot write %s: %s", path, strerror(errno));
+		unlink(tmp);
+		return -1;
+	}
+	printf("%s\n", path);
+	return 0;
+}
+
+static int do_units(struct dopts *o, const struct drive *d)
+{
+	_cleanup_strbuf_ struct strbuf rule = STRBUF_INIT, unit = STRBUF_INIT, err = STRBUF_INIT;
+	_cleanup_free_ char *cfg = realpath(o->config, NULL);
+	if (drive_units_render(d, o->zkeep_path, cfg ? cfg : o->config, &rule, &unit, &err) < 0) {
+		log_error("%s", err.buf);
+		return EXIT_FATAL;
+	}
+	_cleanup_free_ char *rn = drive_rule_name(d), *un = drive_unit_name(d);
+	if (write_file(o->output, rn, rule.buf) < 0 || write_file(o->output, un, unit.buf) < 0)
+		return EXIT_FATAL;
+	return EXIT_OK;
+}
+
+enum { OPT_CONFIG = 256, OPT_JSON, OPT_NO_IMPORT, OPT_OUTPUT, OPT_ZKEEP, OPT_HELP };
+
+int cmd_drive(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, OPT_CONFIG },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "no-import", no_argument, NULL, OPT_NO_IMPORT },
+		{ "output", required_argument, NULL, OPT_OUTPUT },
+		{ "zkeep", required_argument, NULL, OPT_ZKEEP },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, OPT_HELP },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct dopts o = { .config = DEFAULT_CONFIG, .zkeep_path = "/usr/bin/zkeep" };
+	if (argc < 2 || streq(argv[1], "--help") || streq(argv[1], "-h")) {
+		fputs(cmd_drive_help, argc < 2 ? stderr : stdout);
+		return argc < 2 ? EXIT_FATAL : EXIT_OK;
+	}
+	const char *sub = argv[1];
+	if (!streq(sub, "backup") && !streq(sub, "status") && !streq(sub, "units")) {
+		log_error("unknown drive command '%s' (backup, status, units); see 'zkeep drive --help'",
+			  sub);
+		return EXIT_FATAL;
+	}
+	optind = 1;
+	int ch;
+	while ((ch = getopt_long(argc - 1, argv + 1, "+nvq", opts, NULL)) != -1) {
+		switch (ch) {
+		case OPT_CONFIG: o.config = optarg; break;
+		case 'n': o.dry_run = true; break;
+		case OPT_JSON: o.json = true; break;
+		case OPT_NO_IMPORT: o.no_import = true; break;
+		case OPT_OUTPUT: o.output = optarg; break;
+		case OPT_ZKEEP: o.zkeep_path = optarg; break;
+		case 'v': log_set_level(LOG_LVL_INFO); break;
+		case 'q': log_set_level(LOG_LVL_ERROR); break;
+		case OPT_HELP: fputs(cmd_drive_help, stdout); return EXIT_OK;
+		default: fprintf(stderr, "see 'zkeep drive --help'\n"); return EXIT_FATAL;
+		}
+	}
+	int nargs = argc - 1 - optind;
+	char **args = argv + 1 + optind;
+	if (streq(sub, "backup") ? nargs != 1 : nargs > 1) {
+		log_error("zkeep drive %s: %s; see 'zkeep drive --help'", sub,
+			  streq(sub, "backup") ? "needs exactly one drive NAME" : "takes at most one NAME");
+		return EXIT_FATAL;
+	}
+	if (streq(sub, "units") && !o.output) {
+		log_error("zkeep drive units: --output DIR is required");
+		return EXIT_FATAL;
+	}
+	struct driveconf c = DRIVECONF_INIT;
+	if (load_config(o.config, &c) < 0)
+		return EXIT_FATAL;
+	int ret = EXIT_OK;
+	const struct drive *d = nargs ? find_drive(&c, args[0], o.config) : NULL;
+	if (nargs && !d) {
+		ret = EXIT_FATAL;
+	} else if (!nargs && !c.n) {
+		log_error("no [drive NAME] section in %s", o.config);
+		ret = EXIT_FATAL;
+	} else if (streq(sub, "backup")) {
+		ret = do_backup(&o, d);
+	} else if (streq(sub, "units")) {
+		for (size_t i = 0; i < c.n && ret == EXIT_OK; i++)
+			if (!d || d == &c.drives[i])
+				ret = do_units(&o, &c.drives[i]);
+	} else {
+		struct runner *run = runner_local_new();
+		struct zfs z;
+		zfs_init(&z, run);
+		json_t *arr = json_array();
+		for (size_t i = 0; i < c.n; i++)
+			if (!d || d == &c.drives[i]) {
+				int r = do_status(&o, &c.drives[i], &z, arr);
+				if (r > ret)
+					ret = r;
+			}
+		if (o.json)
+			print_json(json_pack("{s:o}", "drives", arr));
+		else
+			json_decref(arr);
+		zfs_done(&z);
+		runner_free(run);
+	}
+	driveconf_free(&c);
+	return ret;
+}

@@ -1,0 +1,64 @@
+/* drive_units.c - see drive_units.h. */
+#include "zkeep.h"
+#include "drive_units.h"
+
+char *drive_unit_name(const struct drive *d)
+{
+	return xasprintf("zkeep-drive-%s.service", d->name);
+}
+
+char *drive_rule_name(const struct drive *d)
+{
+	return xasprintf("90-zkeep-drive-%s.rules", d->name);
+}
+
+static bool unit_path_ok(const char *s)
+{
+	return s && s[0] == '/' && strlen(s) < 1024 && !strpbrk(s, " \t\n\"'\\%$;");
+}
+
+int drive_units_render(const struct drive *d, const char *zkeep_path, const char *config_path,
+		       struct strbuf *rule, struct strbuf *unit, struct strbuf *err)
+{
+	if (!unit_path_ok(zkeep_path) || !unit_path_ok(config_path)) {
+		strbuf_addf(err, "'%s' / '%s': paths in units must be absolute, without spaces, "
+			    "quotes, '%%', '$', ';' or '\\'", zkeep_path ? zkeep_path : "",
+			    config_path ? config_path : "");
+		return -EINVAL;
+	}
+	_cleanup_free_ char *svc = drive_unit_name(d);
+	strbuf_addf(rule, "# zkeep: back up to drive %s when its pool %s is plugged in\n", d->name,
+		    d->pool ? d->pool : "(by guid)");
+	strbuf_addstr(rule, "ACTION==\"add\", SUBSYSTEM==\"block\", ENV{ID_FS_TYPE}==\"zfs_member\", ");
+	if (d->guid)
+		strbuf_addf(rule, "ENV{ID_FS_UUID}==\"%" PRIu64 "\", ", d->guid);
+	else
+		strbuf_addf(rule, "ENV{ID_FS_LABEL}==\"%s\", ", d->pool);
+	strbuf_addf(rule, "TAG+=\"systemd\", ENV{SYSTEMD_WANTS}+=\"%s\"\n", svc);
+
+	strbuf_addf(unit,
+		    "# Written by `zkeep drive units`: back up to removable drive %s.\n"
+		    "[Unit]\n"
+		    "Description=zkeep: back up to removable drive %s\n"
+		    "Documentation=man:zkeep(8) https://github.com/zkeep/zkeep/blob/main/docs/drive.md\n"
+		    "After=zfs.target local-fs.target\n"
+		    "Requires=zfs.target\n"
+		    "\n"
+		    "[Service]\n"
+		    "Type=oneshot\n"
+		    "ExecStart=%s drive backup --config %s %s\n"
+		    "# Imports, receives, exports and powers off: needs root; no network.\n"
+		    "NoNewPrivileges=yes\n"
+		    "PrivateTmp=yes\n"
+		    "PrivateNetwork=yes\n"
+		    "ProtectHome=read-only\n"
+		    "ProtectKernelModules=yes\n"
+		    "ProtectControlGroups=yes\n"
+		    "RestrictRealtime=yes\n"
+		    "LockPersonality=yes\n"
+		    "Nice=10\n"
+		    "IOSchedulingClass=idle\n"
+		    "TimeoutStartSec=infinity\n",
+		    d->name, d->name, zkeep_path, config_path, d->name);
+	return 0;
+}

@@ -1,0 +1,209 @@
+#!/usr/bin/env bats
+# zkeep drive backup/status: the whole cycle with the backup pool on a loop device that
+# is exported and detached between runs (as if unplugged) and attached again; an
+# interrupted backup resumes; bad input fails with exit 2 and changes nothing.
+
+load lib
+load replicate
+load drive
+
+setup() {
+    setup_drive
+    make_pool srcp 256M
+    make_encrypted srcp/enc
+    zfs create srcp/plain
+    zfs create srcp/plain/child
+    make_drive usbp
+    cat >"$CONF" <<EOF
+[job other]
+source = srcp/plain
+target = elsewhere/x
+
+[drive usb1]
+pool = usbp
+datasets = srcp/enc srcp/plain
+snapdir = visible
+canmount = noauto
+mountpoint = none
+EOF
+}
+
+teardown() {
+    teardown_drive
+}
+
+@test "drive: the whole cycle, unplugged and plugged in again between backups" {
+    echo one >/srcp/enc/f1
+    head -c 300000 /dev/urandom >/srcp/plain/child/data
+    zfs snapshot -r srcp@s1
+    echo more >>/srcp/enc/f1
+    zfs snapshot -r srcp@s2
+
+    run "$ZKEEP" drive backup --config "$CONF" usb1
+    assert_success
+    assert_output_contains "[import]"
+    assert_output_contains "[export]"
+    assert_output_contains "is a loop device: not detached"
+    ! pool_imported usbp || fail "usbp is still imported after the backup"
+
+    # what is on the drive
+    zpool import -o cachefile=none -N usbp
+    for ds in enc plain plain/child; do
+        assert_equal "$(plain_snaps_of usbp/srcp/$ds)" "s1 s2" "snapshots of usbp/srcp/$ds"
+        assert_equal "$(guid_of usbp/srcp/$ds@s2)" "$(guid_of srcp/$ds@s2)" "guid of $ds@s2"
+        assert_prop usbp/srcp/$ds readonly on
+        assert_prop usbp/srcp/$ds canmount noauto
+        assert_prop usbp/srcp/$ds snapdir visible
+    done
+    assert_prop usbp/srcp/enc mountpoint none
+    assert_prop usbp/srcp/enc encryption aes-256-gcm
+    assert_prop usbp/srcp/enc keystatus unavailable
+    # the snapshot the next backup needs is held on the source
+    assert_equal "$(zfs holds -H srcp/enc@s2 | cut -f2)" zkeep_drive_usb1 "hold on the source"
+    zpool export usbp
+
+    # unplug; the drive is reported absent and a backup fails cleanly
+    unplug
+    run "$ZKEEP" drive status --config "$CONF" usb1
+    assert_success
+    assert_output_contains "drive usb1: absent"
+    run "$ZKEEP" drive backup --config "$CONF" usb1
+    assert_failure 2
+    assert_output_contains "pool usbp is not present"
+
+    # a new snapshot, the oldest pruned on the source; plug in again
+    echo two >/srcp/enc/f2
+    rm /srcp/plain/child/data
+    zfs snapshot -r srcp@s3
+    zfs destroy -r srcp@s1
+    plug_in
+    run "$ZKEEP" drive status --config "$CONF" usb1
+    assert_success
+    assert_output_contains "drive usb1: present"
+    assert_output_contains "srcp/enc -> usbp/srcp/enc: last backup"
+    assert_output_contains "(@s2), 1 snapshot(s) behind"
+    ! pool_imported usbp || fail "status left usbp imported"
+
+    run "$ZKEEP" drive backup --config "$CONF" usb1
+    assert_success
+    zpool import -o cachefile=none -N usbp
+    for ds in enc plain plain/child; do
+        assert_equal "$(plain_snaps_of usbp/srcp/$ds)" "s2 s3" "snapshots of usbp/srcp/$ds"
+        assert_equal "$(guid_of usbp/srcp/$ds@s3)" "$(guid_of srcp/$ds@s3)" "guid of $ds@s3"
+    done
+    zpool export usbp
+
+    run "$ZKEEP" drive status --json --config "$CONF" usb1
+    assert_success
+    [[ $output == *'"presence":"present"'* ]] || fail "status json: $output"
+    [[ $output == *'"newest_common":"s3"'* ]] || fail "status json: $output"
+    [[ $output == *'"behind":0'* ]] || fail "status json: $output"
+}
+
+@test "drive: s1 is pruned on the source before the drive comes back: the held snapshot keeps it incremental" {
+    zfs snapshot -r srcp@s1
+    run "$ZKEEP" drive backup --config "$CONF" usb1
+    assert_success
+    zfs snapshot -r srcp@s2
+    # a pruner cannot destroy the snapshot the drive needs
+    run zfs destroy srcp/enc@s1
+    assert_failure
+    assert_dataset_exists srcp/enc@s1
+    run "$ZKEEP" drive backup --json --config "$CONF" usb1
+    assert_success
+    [[ $output == *'"event":"send","step":"replicate","source":"srcp/enc","target":"usbp/srcp/enc","from":"srcp/enc@s1"'* ]] \
+        || fail "no incremental from s1: $output"
+    # the hold moved to s2
+    assert_equal "$(zfs holds -H srcp/enc@s2 | cut -f2)" zkeep_drive_usb1 "hold on s2"
+    assert_equal "$(zfs holds -H srcp/enc@s1 | wc -l)" 0 "holds left on s1"
+}
+
+@test "drive: a backup interrupted mid-send exports the pool and resumes next time" {
+    fill /srcp/plain 6
+    zfs snapshot -r srcp@s1
+    echo "bwlimit = 1M" >>"$CONF"
+    "$ZKEEP" drive backup --config "$CONF" usb1 >"$BATS_TEST_TMPDIR/bg.out" 2>&1 &
+    bg=$!
+    for ((i = 0; i < 150; i++)); do
+        pgrep -f '^zfs receive.*usbp/srcp/plain$' >/dev/null && break
+        sleep 0.2
+    done
+    sleep 2
+    pid=$(pgrep -f '^zfs receive.*usbp/srcp/plain$' | head -n1)
+    [ -n "$pid" ] || { cat "$BATS_TEST_TMPDIR/bg.out"; fail "no zfs receive into usbp/srcp/plain"; }
+    kill -9 "$pid"
+    rc=0
+    wait "$bg" || rc=$?
+    cat "$BATS_TEST_TMPDIR/bg.out"
+    assert_equal "$rc" 1 "exit status of the interrupted backup"
+    ! pool_imported usbp || fail "the interrupted backup left usbp imported"
+    grep -q "exported pool usbp" "$BATS_TEST_TMPDIR/bg.out" || fail "no export reported"
+
+    zpool import -o cachefile=none -N usbp
+    token=$(zfs get -H -o value receive_resume_token usbp/srcp/plain)
+    zpool export usbp
+    [ -n "$token" ] && [ "$token" != - ] || fail "no resume token on the drive"
+
+    sed -i '/^bwlimit/d' "$CONF"
+    run "$ZKEEP" drive backup --json --config "$CONF" usb1
+    assert_success
+    [[ $output == *'"event":"send","step":"replicate","source":"srcp/plain","target":"usbp/srcp/plain","from":null,"to":null'* ]] \
+        || fail "the interrupted send was not resumed: $output"
+    zpool import -o cachefile=none -N usbp
+    assert_equal "$(zfs get -H -o value receive_resume_token usbp/srcp/plain)" - "token after the resume"
+    assert_equal "$(guid_of usbp/srcp/plain@s1)" "$(guid_of srcp/plain@s1)" "guid after resume"
+    mkdir -p "$BATS_TEST_TMPDIR/m"
+    mount -t zfs -o ro usbp/srcp/plain@s1 "$BATS_TEST_TMPDIR/m"
+    assert_same_tree /srcp/plain/.zfs/snapshot/s1 "$BATS_TEST_TMPDIR/m"
+    umount "$BATS_TEST_TMPDIR/m"
+    zpool export usbp
+}
+
+@test "drive: bad input fails with exit 2 and a clear message, and changes nothing" {
+    zfs snapshot -r srcp@s1
+    before=$(pool_state srcp)
+    run "$ZKEEP" drive backup --config "$CONF" nosuch
+    assert_failure 2
+    assert_output_contains "no drive 'nosuch'"
+    assert_output_contains "configured: usb1"
+
+    sed -i 's|^datasets = .*|datasets = srcp/enc srcp/missing|' "$CONF"
+    run "$ZKEEP" drive backup --config "$CONF" usb1
+    assert_failure 2
+    assert_output_contains "srcp/missing"
+    ! pool_imported usbp || fail "usbp was imported although a source is missing"
+
+    sed -i 's|^datasets = .*|datasets = srcp/enc|; s|^pool = .*|pool = nopool|' "$CONF"
+    run "$ZKEEP" drive backup --config "$CONF" usb1
+    assert_failure 2
+    assert_output_contains "pool nopool is not present"
+
+    printf '[drive x]\npool = usbp\n' >"$CONF"
+    run "$ZKEEP" drive backup --config "$CONF" x
+    assert_failure 2
+    assert_output_contains "needs datasets"
+    assert_equal "$(pool_state srcp)" "$before" "source state"
+}
+
+@test "drive: --dry-run imports read-only, plans, exports and writes nothing" {
+    zfs snapshot -r srcp@s1
+    run "$ZKEEP" drive backup --dry-run --config "$CONF" usb1
+    assert_success
+    assert_output_contains "srcp/enc"
+    ! pool_imported usbp || fail "dry run left usbp imported"
+    zpool import -o cachefile=none -N usbp
+    assert_no_dataset usbp/srcp
+    zpool export usbp
+    assert_equal "$(zfs holds -H srcp/enc@s1 | wc -l)" 0 "holds after a dry run"
+}
+
+@test "drive: units renders a udev rule matching the pool and a oneshot service" {
+    run "$ZKEEP" drive units --config "$CONF" --output "$BATS_TEST_TMPDIR" --zkeep /usr/bin/zkeep
+    assert_success
+    grep -q 'ENV{ID_FS_LABEL}=="usbp"' "$BATS_TEST_TMPDIR/90-zkeep-drive-usb1.rules" || fail "rule"
+    grep -q 'SYSTEMD_WANTS}+="zkeep-drive-usb1.service"' "$BATS_TEST_TMPDIR/90-zkeep-drive-usb1.rules" || fail "rule"
+    grep -q "^ExecStart=/usr/bin/zkeep drive backup --config $CONF usb1$" "$BATS_TEST_TMPDIR/zkeep-drive-usb1.service" \
+        || fail "ExecStart: $(cat "$BATS_TEST_TMPDIR/zkeep-drive-usb1.service")"
+    # udev's blkid sees the pool's label on the loop device
+    blkid -p -o udev "$LOOPDEV" | grep -q '^ID_FS_LABEL=usbp$' || fail "blkid: $(blkid -p -o udev "$LOOPDEV")"
+}
