@@ -6,6 +6,10 @@
  *       run ARGV on HOST through the ssh runner; its stdout/stderr pass
  *       through; exit status: the remote command's. On an ssh failure,
  *       "error: ..." (classified) on stderr and exit 255.
+ *   test-transport batch [SSH-OPTS] HOST < REQUESTS
+ *       run each line of stdin (words split at spaces) on HOST, all over one
+ *       connection; prints "EXIT<TAB>stderr" per request (stderr's newlines
+ *       as " | ")
  *   test-transport connect [SSH-OPTS] HOST
  *       open the master connection; "ok" or "error: ..." (exit 1)
  *   test-transport pump [PUMP-OPTS]
@@ -105,6 +109,34 @@ static int cmd_run(int argc, char **argv)
 	fprintf(stderr, "spawned=%u\n", r->spawned);
 	runner_free(r);
 	return code;
+}
+
+static int cmd_batch(int argc, char **argv)
+{
+	if (argc != 1)
+		usage();
+	struct runner *r = ssh_for_arg(argv[0]);
+	_cleanup_strbuf_ struct strbuf in = STRBUF_INIT;
+	(void)strbuf_read_fd(&in, 0);
+	_cleanup_strvec_ struct strvec lines = STRVEC_INIT;
+	strvec_split(&lines, in.buf, "\n");
+	for (size_t i = 0; i < lines.n; i++) {
+		_cleanup_strvec_ struct strvec words = STRVEC_INIT;
+		strvec_split(&words, lines.v[i], " ");
+		_cleanup_strbuf_ struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
+		int code = -1;
+		int rc = runner_run(r, (const char *const *)words.v, NULL, 0, &out, &err, &code);
+		if (rc < 0)
+			code = rc;
+		strbuf_rtrim(&err);
+		for (size_t k = 0; k < err.len; k++)
+			if (err.buf[k] == '\n')
+				err.buf[k] = '|';
+		printf("%d\t%s\n", code, err.buf);
+	}
+	fprintf(stderr, "spawned=%u\n", r->spawned);
+	runner_free(r);
+	return 0;
 }
 
 static int cmd_connect(int argc, char **argv)
@@ -319,6 +351,8 @@ int main(int argc, char **argv)
 	argv += optind;
 	if (streq(sub, "run"))
 		return cmd_run(argc, argv);
+	if (streq(sub, "batch"))
+		return cmd_batch(argc, argv);
 	if (streq(sub, "connect"))
 		return cmd_connect(argc, argv);
 	if (streq(sub, "pump")) {
