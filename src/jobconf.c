@@ -97,6 +97,9 @@ static int handler(void *user, const char *section, const char *name, const char
 		}
 		return 1;
 	}
+	/* [drive NAME] sections belong to `zkeep drive` (driveconf.h) */
+	if (skip_prefix(section, "drive "))
+		return 1;
 	const char *jname = skip_prefix(section, "job ");
 	if (!jname || !name_ok(jname))
 		FAIL("unknown section (sections: [zkeep], [job NAME] with NAME of letters, digits, "

@@ -1,6 +1,7 @@
 /* Unit tests for driveconf: [drive NAME] sections of zkeep.conf. */
 #include "unit.h"
 #include "driveconf.h"
+#include "jobconf.h"
 
 static int parse(const char *text, struct driveconf *c, struct strbuf *err)
 {
@@ -136,6 +137,25 @@ static void test_several(void **state)
 	assert_int_equal(c.n, 0);
 }
 
+/* One zkeep.conf holds both: jobconf skips the drive sections, driveconf the jobs. */
+static void test_shared_file(void **state)
+{
+	(void)state;
+	static const char text[] = "[zkeep]\nstate_dir = /var/lib/zkeep\n"
+				   "[job offsite]\nsource = tank/data\ntarget = backup/data\n"
+				   "[drive usb1]\npool = usbp\ndatasets = tank/data\n";
+	struct jobconf jc = JOBCONF_INIT;
+	struct driveconf dc = DRIVECONF_INIT;
+	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
+	if (jobconf_parse(text, "zkeep.conf", &jc, &err) != 0)
+		fail_msg("jobconf: %s", err.buf);
+	assert_int_equal(jc.njobs, 1);
+	assert_int_equal(driveconf_parse(text, "zkeep.conf", &dc, &err), 0);
+	assert_int_equal(dc.n, 1);
+	jobconf_free(&jc);
+	driveconf_free(&dc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -143,6 +163,7 @@ int main(void)
 		cmocka_unit_test(test_all_keys),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_several),
+		cmocka_unit_test(test_shared_file),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,118 @@
+/* Unit tests for the pure parts of drive.h and drive_units.h. */
+#include "unit.h"
+#include "drive.h"
+#include "drive_units.h"
+
+static void test_import_scan(void **state)
+{
+	(void)state;
+	static const char out[] =
+		"   pool: usbp\n"
+		"     id: 1234567890123\n"
+		"  state: ONLINE\n"
+		" action: The pool can be imported using its name or numeric identifier.\n"
+		" config:\n"
+		"\n"
+		"\tusbp        ONLINE\n"
+		"\t  loop0     ONLINE\n"
+		"\n"
+		"   pool: other\n"
+		"     id: 42\n"
+		"  state: DEGRADED\n"
+		"status: One or more devices are missing.\n";
+	struct zpool_scan_entry *e = NULL;
+	size_t n = 0;
+	assert_int_equal(drive_parse_import_scan(out, &e, &n), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(e[0].name, "usbp");
+	assert_true(e[0].guid == 1234567890123ULL);
+	assert_string_equal(e[0].state, "ONLINE");
+	assert_string_equal(e[1].name, "other");
+	assert_true(e[1].guid == 42);
+	assert_string_equal(e[1].state, "DEGRADED");
+	drive_scan_free(e, n);
+	assert_int_equal(drive_parse_import_scan("no pools available to import\n", &e, &n), 0);
+	assert_int_equal(n, 0);
+	drive_scan_free(e, n);
+	assert_int_equal(drive_parse_import_scan("   pool: x\n     id: 12x\n", &e, &n), -EINVAL);
+}
+
+static void test_vdevs(void **state)
+{
+	(void)state;
+	static const char out[] = "usbp\t125829120\t1000\t-\t-\t0\t0\t1.00\tONLINE\t-\n"
+				  "\t/dev/loop0\t125829120\t1000\t-\t-\t0\t0\t-\tONLINE\n"
+				  "\tmirror-1\t1\t2\n"
+				  "\t/tmp/file vdev.img\t1\t2\n";
+	_cleanup_strvec_ struct strvec v = STRVEC_INIT;
+	drive_parse_vdevs(out, &v);
+	assert_int_equal(v.n, 2);
+	assert_string_equal(v.v[0], "/dev/loop0");
+	assert_string_equal(v.v[1], "/tmp/file vdev.img");
+}
+
+static void test_problems(void **state)
+{
+	(void)state;
+	static const char good[] = "  pool: usbp\n state: ONLINE\n  scan: scrub repaired 0B\n"
+				   "config:\n\n\tNAME          STATE     READ WRITE CKSUM\n"
+				   "\tusbp          ONLINE       0     0     0\n"
+				   "\t  /dev/loop0  ONLINE       0     0     0\n\n"
+				   "errors: No known data errors\n";
+	static const char bad[] = "  pool: usbp\n state: ONLINE\nconfig:\n\n"
+				  "\tNAME          STATE     READ WRITE CKSUM\n"
+				  "\tusbp          ONLINE       0     0     0\n"
+				  "\t  /dev/loop0  ONLINE       0     1     4  (repairing)\n\n"
+				  "errors: 1 data errors, use '-v' for a list\n";
+	_cleanup_strvec_ struct strvec p = STRVEC_INIT;
+	assert_int_equal(drive_parse_pool_problems(good, &p), 0);
+	assert_int_equal(p.n, 0);
+	assert_int_equal(drive_parse_pool_problems(bad, &p), 2);
+	assert_string_equal(p.v[0], "/dev/loop0: 0 read, 1 write, 4 checksum errors");
+	assert_string_equal(p.v[1], "pool errors: 1 data errors, use '-v' for a list");
+}
+
+static void test_units(void **state)
+{
+	(void)state;
+	struct driveconf c = DRIVECONF_INIT;
+	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT, rule = STRBUF_INIT, unit = STRBUF_INIT;
+	assert_int_equal(driveconf_parse("[drive usb1]\npool = usbp\ndatasets = tank/a\n"
+					 "[drive g]\nguid = 77\ndatasets = tank/a\n",
+					 "c", &c, &err),
+			 0);
+	assert_int_equal(drive_units_render(&c.drives[0], "/usr/bin/zkeep", "/etc/zkeep/zkeep.conf",
+					    &rule, &unit, &err),
+			 0);
+	assert_non_null(strstr(rule.buf, "ENV{ID_FS_TYPE}==\"zfs_member\", ENV{ID_FS_LABEL}==\"usbp\""));
+	assert_non_null(strstr(rule.buf, "ENV{SYSTEMD_WANTS}+=\"zkeep-drive-usb1.service\""));
+	assert_non_null(strstr(unit.buf, "\nExecStart=/usr/bin/zkeep drive backup --config "
+					 "/etc/zkeep/zkeep.conf usb1\n"));
+	assert_non_null(strstr(unit.buf, "Type=oneshot\n"));
+	strbuf_reset(&rule);
+	strbuf_reset(&unit);
+	assert_int_equal(drive_units_render(&c.drives[1], "/usr/bin/zkeep", "/etc/z.conf", &rule,
+					    &unit, &err),
+			 0);
+	assert_non_null(strstr(rule.buf, "ENV{ID_FS_UUID}==\"77\""));
+	assert_int_equal(drive_units_render(&c.drives[1], "/usr/bin/zkeep", "/etc/my conf", &rule,
+					    &unit, &err),
+			 -EINVAL);
+	assert_int_equal(drive_units_render(&c.drives[1], "zkeep", "/etc/z.conf", &rule, &unit, &err),
+			 -EINVAL);
+	_cleanup_free_ char *un = drive_unit_name(&c.drives[0]), *rn = drive_rule_name(&c.drives[0]);
+	assert_string_equal(un, "zkeep-drive-usb1.service");
+	assert_string_equal(rn, "90-zkeep-drive-usb1.rules");
+	driveconf_free(&c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_import_scan),
+		cmocka_unit_test(test_vdevs),
+		cmocka_unit_test(test_problems),
+		cmocka_unit_test(test_units),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
