@@ -19,10 +19,35 @@ struct ctx {
 	struct replan_opts po;      /* o->plan with sync_snap set */
 	struct replicate_result *res;
 	struct zfs_tree stree, ttree;
+	/* listings of single datasets made after a resume: they override the
+	 * run's listings for those datasets (newest last) */
+	struct extra_tree {
+		struct zfs_tree t;
+		bool source;
+	} *extra;
+	size_t nextra;
 	struct zfs_props local;
 	bool resumable;
 	char *sync_snap;
 };
+
+/* The freshest listing of a dataset of one side, and the tree it is in. */
+static const struct zfs_dataset *find_ds(const struct ctx *c, bool source, const char *name,
+					 const struct zfs_tree **tree)
+{
+	for (size_t i = c->nextra; i-- > 0;) {
+		const struct zfs_tree *t = &c->extra[i].t;
+		if (c->extra[i].source != source)
+			continue;
+		const struct zfs_dataset *d = zfs_tree_find(t, name);
+		if (d) {
+			*tree = t;
+			return d;
+		}
+	}
+	*tree = source ? &c->stree : &c->ttree;
+	return zfs_tree_find(*tree, name);
+}
 
 static const char *const extra_source_props[] = { "written", "referenced", NULL };
 
@@ -326,7 +351,8 @@ static uint64_t estimate(struct ctx *c, const struct replan_ds *d, const struct 
 	struct zfs_send_args sa;
 	uint64_t bytes = 0;
 	fill_send_args(c, st, &sa, &flags, NULL, NULL);
-	const struct zfs_dataset *s = zfs_tree_find(&c->stree, d->source);
+	const struct zfs_tree *stt;
+	const struct zfs_dataset *s = find_ds(c, true, d->source, &stt);
 	bool virtual = st->to && c->sync_snap && s && !zfs_dataset_find_snap(s, c->sync_snap) &&
 		       ends_with(st->to, c->sync_snap);
 	if (!virtual)
@@ -334,9 +360,9 @@ static uint64_t estimate(struct ctx *c, const struct replan_ds *d, const struct 
 	/* the sync snapshot does not exist yet: what the newest snapshot
 	 * holds plus what was written since it */
 	const struct zfs_snap *n = newest_real(s);
-	uint64_t written = prop_u64(&c->stree, s, "written");
+	uint64_t written = prop_u64(stt, s, "written");
 	if (!n)
-		return prop_u64(&c->stree, s, "referenced");
+		return prop_u64(stt, s, "referenced");
 	if (st->from && streq(st->from, n->name))
 		return written;
 	sa.snapshot = n->name;
@@ -347,11 +373,12 @@ static uint64_t estimate(struct ctx *c, const struct replan_ds *d, const struct 
 
 /* ---- after a good sync ---------------------------------------------------- */
 
-static void release_others(struct ctx *c, struct zfs *z, const struct replan_ds *d,
-			   const struct zfs_tree *t, const char *dsname, const char *keep)
+static void release_others(struct ctx *c, struct zfs *z, const struct replan_ds *d, bool source,
+			   const char *dsname, const char *keep)
 {
-	const struct zfs_dataset *ds = t ? zfs_tree_find(t, dsname) : NULL;
-	ssize_t ui = t ? zfs_tree_prop_index(t, "userrefs") : -1;
+	const struct zfs_tree *t;
+	const struct zfs_dataset *ds = find_ds(c, source, dsname, &t);
+	ssize_t ui = zfs_tree_prop_index(t, "userrefs");
 	_cleanup_strvec_ struct strvec cand = STRVEC_INIT;
 	for (size_t i = 0; ds && ui >= 0 && i < ds->nsnaps; i++) {
 		const struct zfs_snap *sn = &ds->snaps[i];
@@ -402,8 +429,8 @@ static int after_sync(struct ctx *c, const struct replan_ds *d)
 		if (hold_one(c, c->src, d, ssnap) < 0 || hold_one(c, c->tgt, d, tsnap) < 0)
 			ret = -EIO;
 		else {
-			release_others(c, c->src, d, &c->stree, d->source, d->final_snap);
-			release_others(c, c->tgt, d, &c->ttree, d->target, d->final_snap);
+			release_others(c, c->src, d, true, d->source, d->final_snap);
+			release_others(c, c->tgt, d, false, d->target, d->final_snap);
 		}
 	}
 	if (c->o->create_bookmark && !c->o->take_sync_snap) {
@@ -411,7 +438,8 @@ static int after_sync(struct ctx *c, const struct replan_ds *d)
 		int r = zfs_bookmark(c->src, ssnap, bm);
 		if (r < 0) {
 			/* a bookmark of that name exists: syncoid retries with a guid suffix */
-			const struct zfs_dataset *s = zfs_tree_find(&c->stree, d->source);
+			const struct zfs_tree *stt;
+			const struct zfs_dataset *s = find_ds(c, true, d->source, &stt);
 			const struct zfs_snap *sn = s ? zfs_dataset_find_snap(s, d->final_snap) : NULL;
 			_cleanup_free_ char *g = sn ? xasprintf("%llu", (unsigned long long)sn->guid)
 						    : xstrdup("0");
@@ -503,11 +531,10 @@ static int replan_and_run(struct ctx *c, struct replan_ds *d, int depth)
 	_cleanup_free_ char *tname = xstrdup(d->target);
 	replan_dataset(&st, zfs_tree_find(&st, d->source), &tt, zfs_tree_find(&tt, tname), &c->local,
 		       &c->po, tname, &nd);
-	/* the new listings replace the old ones for this dataset's holds */
-	zfs_tree_free(&c->stree);
-	zfs_tree_free(&c->ttree);
-	c->stree = st;
-	c->ttree = tt;
+	/* the new listings override the run's for this dataset */
+	c->extra = xreallocarray(c->extra, c->nextra + 2, sizeof(*c->extra));
+	c->extra[c->nextra++] = (struct extra_tree){ st, true };
+	c->extra[c->nextra++] = (struct extra_tree){ tt, false };
 	replan_ds_free(d);
 	*d = nd;
 	return run_dataset(c, d, depth + 1);
@@ -718,6 +745,9 @@ out:
 	replan_free(&plan);
 	zfs_tree_free(&c.stree);
 	zfs_tree_free(&c.ttree);
+	for (size_t i = 0; i < c.nextra; i++)
+		zfs_tree_free(&c.extra[i].t);
+	free(c.extra);
 	zfs_props_free(&c.local);
 	free(c.sync_snap);
 	return r;

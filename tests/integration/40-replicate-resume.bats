@@ -18,16 +18,17 @@ teardown() {
 
 # Start CMD in the background, wait until `zfs receive` into the target runs and some
 # data has arrived, then kill -9 the process matching PATTERN (pgrep -f).
-interrupt() { # PATTERN CMD...
-    local pattern=$1 i pid
+interrupt() {
+    local pattern=$1 i pid=
     shift
     "$@" >"$BATS_TEST_TMPDIR/bg.out" 2>&1 &
     bg=$!
-    for ((i = 0; i < 100; i++)); do
-        pgrep -f '^zfs receive' >/dev/null && break
+    # both ends of the stream running (not the `zfs send -nvP` estimate), for 60 s at most
+    for ((i = 0; i < 300; i++)); do
+        pgrep -f "$SEND_RE" >/dev/null && pgrep -f '^zfs receive' >/dev/null && break
         sleep 0.2
     done
-    sleep 3
+    sleep 2
     pid=$(pgrep -f "$pattern" | head -n1)
     if [ -z "$pid" ]; then
         fail "no process matches '$pattern' (transfer already over?); processes:" \
@@ -37,7 +38,15 @@ interrupt() { # PATTERN CMD...
     fi
     kill -9 "$pid"
     wait "$bg" || true
+    # the other end exits after its peer (a killed receive may take a moment)
+    for ((i = 0; i < 100; i++)); do
+        pgrep -f '^zfs (send|receive)' >/dev/null || break
+        sleep 0.2
+    done
 }
+
+# The real send, not the `zfs send -nvP` size estimate.
+SEND_RE='^zfs send( -[iI])? srcp/'
 
 # Sum of the "bytes" of the "sent" JSON events of zkeep replicate's output.
 sent_bytes() {
@@ -48,7 +57,7 @@ sent_bytes() {
     zfs create srcp/big
     fill /srcp/big 8
     zfs snapshot srcp/big@s1
-    interrupt '^zfs send' "$ZKEEP" replicate --no-sync-snap --bwlimit=1M --buffer-size=64K srcp/big dstp/big
+    interrupt "$SEND_RE" "$ZKEEP" replicate --no-sync-snap --bwlimit=1M --buffer-size=64K srcp/big dstp/big
     token=$(zfs get -H -o value receive_resume_token dstp/big)
     [ -n "$token" ] && [ "$token" != - ] || fail "no resume token on the target after the kill"
     run "$ZKEEP" replicate --json --no-sync-snap srcp/big dstp/big
@@ -93,7 +102,7 @@ sent_bytes() {
     assert_success
     fill /srcp/og 8
     zfs snapshot srcp/og@s2
-    interrupt '^zfs send' "$SYNCOID" --no-sync-snap --source-bwlimit=1M --mbuffer-size=64K srcp/og dstp/og
+    interrupt "$SEND_RE" "$SYNCOID" --no-sync-snap --source-bwlimit=1M --mbuffer-size=64K srcp/og dstp/og
     token=$(zfs get -H -o value receive_resume_token dstp/og)
     [ -n "$token" ] && [ "$token" != - ] || fail "no resume token after the kill"
     zfs destroy srcp/og@s2
