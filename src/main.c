@@ -7,6 +7,7 @@
  */
 #include "zkeep.h"
 #include "cmd/commands.h"
+#include "cmd/confined.h"
 #include "log.h"
 
 #include <libgen.h>
@@ -85,6 +86,8 @@ int main(int argc, char **argv)
 			log_set_level(LOG_LVL_INFO);
 		else if (streq(a, "--debug"))
 			log_set_level(LOG_LVL_DEBUG);
+		else if (streq(a, "--no-confine"))
+			confined_disable();
 		else if (streq(a, "--quiet") || streq(a, "-q"))
 			log_set_level(LOG_LVL_ERROR);
 		else {

@@ -348,8 +348,9 @@ int engine_open(struct engine *e, const struct engine_opts *o, struct strbuf *er
 			return r;
 		}
 		if (o->cache_dir && (r = mkdir_p(o->cache_dir)) < 0) {
-			strbuf_addf(err, "cannot create the cache directory %s: %s", o->cache_dir, strerror(-r));
-			return r;
+			/* the cache only saves listing: go on without it */
+			ev(e, ENG_WARN, "WARN: no snapshot cache: cannot create %s: %s", o->cache_dir, strerror(-r));
+			e->o.cache_dir = NULL;
 		}
 		if (o->run_dir && o->take) {
 			r = lock_take(e, "sanoid_taking.lock", true, &e->take_fd);
@@ -373,12 +374,12 @@ int engine_open(struct engine *e, const struct engine_opts *o, struct strbuf *er
 	zfs_init(&e->z, e->run);
 	e->z.dry_run = o->readonly;
 
-	if (e->roots.n && o->cache_dir && o->cache_ttl > 0 && !o->force_update &&
+	if (e->roots.n && e->o.cache_dir && o->cache_ttl > 0 && !o->force_update &&
 	    cache_load(e, o->cache_ttl) == 1) {
 		e->from_cache = true;
 		ev(e, ENG_DEBUG, "DEBUG: snapshot list from the cache (%s/snapshots.txt)", o->cache_dir);
 	} else if (e->roots.n) {
-		if (o->cache_dir)
+		if (e->o.cache_dir)
 			ev(e, ENG_INFO, "INFO: cache %s - updating from zfs list.",
 			   o->force_update ? "forcibly expired" : "expired");
 		r = zfs_list_tree(&e->z, (const char *const *)e->roots.v,
@@ -389,7 +390,7 @@ int engine_open(struct engine *e, const struct engine_opts *o, struct strbuf *er
 		}
 		/* -ENOENT: a root is missing; resolution names its section below. */
 		e->userrefs = zfs_tree_prop_index(&e->tree, "userrefs");
-		if (r == 0 && o->cache_dir && !o->readonly && cache_store(e) < 0)
+		if (r == 0 && e->o.cache_dir && !o->readonly && cache_store(e) < 0)
 			ev(e, ENG_WARN, "WARN: could not write the cache %s/snapshots.txt", o->cache_dir);
 	} else {
 		strvec_push(&e->tree.props, "userrefs");

@@ -24,7 +24,7 @@ int cmd_help(int argc, char **argv)
 		command_print_help(cmd);
 		return EXIT_OK;
 	}
-	printf("usage: zkeep [--verbose | --quiet | --debug] COMMAND [ARGS...]\n"
+	printf("usage: zkeep [--verbose | --quiet | --debug] [--no-confine] COMMAND [ARGS...]\n"
 	       "       sanoid [OPTIONS]           (zkeep installed under that name)\n"
 	       "       syncoid [OPTIONS] SOURCE TARGET\n"
 	       "\n"
@@ -36,6 +36,8 @@ int cmd_help(int argc, char **argv)
 		if (!c->hidden)
 			printf("  %-12s %s\n", c->name, c->summary);
 	printf("\nRun 'zkeep help COMMAND' for the options of one command.\n"
-	       "Exit status: 0 success, 1 some item failed, 2 usage or fatal error.\n");
+	       "Exit status: 0 success, 1 some item failed, 2 usage or fatal error.\n"
+	       "Commands that change ZFS run in a confined worker (docs/security.md);\n"
+	       "--no-confine (or ZKEEP_NO_CONFINE=1) turns that off, for debugging.\n");
 	return EXIT_OK;
 }

@@ -29,8 +29,8 @@ int policy_cli_parse(struct policy_cli *c, int argc, char **argv, const struct o
 	int o;
 	uint64_t ttl;
 
-	*c = (struct policy_cli){ .config_dir = "/etc/sanoid", .run_dir = "/var/run/sanoid",
-				  .cache_ttl = 1200 };
+	*c = (struct policy_cli){ .config_dir = "/etc/sanoid", .cache_dir = "/var/cache/sanoid",
+				  .run_dir = "/var/run/sanoid", .cache_ttl = 0 };
 	for (size_t i = 0; i < ARRAY_SIZE(common); i++)
 		opts[n++] = common[i];
 	for (const struct option *x = extra; x && x->name && n < ARRAY_SIZE(opts) - 1; x++)
@@ -97,7 +97,7 @@ int policy_cli_open(const struct policy_cli *c, struct engine *e, bool take, boo
 	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
 	struct engine_opts o = {
 		.config_dir = c->config_dir, .cache_dir = c->cache_dir, .run_dir = c->run_dir,
-		.cache_ttl = c->cache_dir ? c->cache_ttl : 0, .readonly = c->dry_run,
+		.cache_ttl = c->cache_ttl, .readonly = c->dry_run,
 		.force_prune = c->force_prune, .take = take, .prune = prune,
 		.event = native_event, .event_ctx = (void *)c,
 	};

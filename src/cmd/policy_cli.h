@@ -14,9 +14,10 @@
 /* The options text every policy command's help includes. */
 #define POLICY_CLI_OPTIONS_HELP \
 	"  --config-dir DIR   directory of sanoid.conf (default /etc/sanoid)\n" \
-	"  --cache-dir DIR    read and update the snapshot cache DIR/snapshots.txt\n" \
-	"                     (default: none, always list)\n" \
-	"  --cache-ttl SECS   use the cache when younger than this (default 1200)\n" \
+	"  --cache-dir DIR    the snapshot cache shared with sanoid runs, kept up to date\n" \
+	"                     (default /var/cache/sanoid)\n" \
+	"  --cache-ttl SECS   read the cache instead of listing when it is younger than\n" \
+	"                     this (default 0: always list)\n" \
 	"  --run-dir DIR      lock files, shared with sanoid (default /var/run/sanoid)\n" \
 	"  -n, --dry-run      change nothing; print what would be done (--readonly)\n" \
 	"  -v, --verbose      say what is done\n"

@@ -2,6 +2,7 @@
 #include "zkeep.h"
 #include "cmd/commands.h"
 #include "cmd/replicate_cli.h"
+#include "cmd/confined.h"
 #include "config.h"
 #include "log.h"
 #include "parse.h"
@@ -646,7 +647,7 @@ int cmd_replicate(int argc, char **argv)
 	struct repl_cli c;
 	repl_cli_init(&c);
 	int r = repl_cli_parse(&c, argc, argv, cmd_replicate_help);
-	int ret = r < 0 ? EXIT_FATAL : r > 0 ? EXIT_OK : repl_cli_execute(&c);
+	int ret = r < 0 ? EXIT_FATAL : r > 0 ? EXIT_OK : repl_cli_execute_confined(&c);
 	repl_cli_release(&c);
 	return ret;
 }

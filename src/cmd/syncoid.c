@@ -2,6 +2,7 @@
 #include "zkeep.h"
 #include "cmd/commands.h"
 #include "cmd/replicate_cli.h"
+#include "cmd/confined.h"
 
 const char cmd_syncoid_help[] =
 	"usage: syncoid [options]... SOURCE TARGET\n"
@@ -56,7 +57,7 @@ int cmd_syncoid(int argc, char **argv)
 	repl_cli_init(&c);
 	c.syncoid = true;
 	int r = repl_cli_parse(&c, argc, argv, cmd_syncoid_help);
-	int ret = r < 0 ? EXIT_FATAL : r > 0 ? EXIT_OK : repl_cli_execute(&c);
+	int ret = r < 0 ? EXIT_FATAL : r > 0 ? EXIT_OK : repl_cli_execute_confined(&c);
 	repl_cli_release(&c);
 	return ret;
 }

@@ -31,7 +31,7 @@ teardown() {
 }
 
 confs() { # FREQUENTLY: the same policy for both pools
-    for p in da db; do
+    for p in dfa dfb; do
         cat <<CONF
 [$p/x]
 	frequently = $1
@@ -41,7 +41,7 @@ confs() { # FREQUENTLY: the same policy for both pools
 	recursive = zfs
 CONF
     done | awk -v a="$SD/ref/etc/sanoid.conf" -v b="$SD/etc/sanoid.conf" \
-        '/^\[da/ {f = a} /^\[db/ {f = b} {print > f}'
+        '/^\[dfa/ {f = a} /^\[dfb/ {f = b} {print > f}'
 }
 
 # POOL: snapshot names with the pool renamed to P and the seconds of the name as SS:
@@ -60,12 +60,12 @@ step() { # UTC-TIME (the run is in Vienna time)
     date -s "@$t" >/dev/null
     run zsanoid --cron
     assert_success
-    assert_equal "$(names db)" "$(names da)" "snapshots after the run at $1 (zkeep vs sanoid 2.1)"
-    echo "# $1 UTC: $(names db | wc -l) snapshots, same names" >&3
+    assert_equal "$(names dfb)" "$(names dfa)" "snapshots after the run at $1 (zkeep vs sanoid 2.1)"
+    echo "# $1 UTC: $(names dfb | wc -l) snapshots, same names" >&3
 }
 
 @test "differential: zkeep and sanoid 2.1 take and prune the same snapshots" {
-    for p in da db; do
+    for p in dfa dfb; do
         make_pool $p
         zfs create -p $p/x/c1
         zfs create $p/x/c2
@@ -86,14 +86,14 @@ step() { # UTC-TIME (the run is in Vienna time)
     step "2026-10-25 00:10:00"
     step "2026-10-25 01:20:00"
     step "2026-10-25 02:05:00"
-    assert_equal "$(names db | grep -c '^P/x@autosnap_2026-10-25_02:[12]0:SS_hourly')" 2 "hourlies in both passes of 02:00-03:00"
+    assert_equal "$(names dfb | grep -c '^P/x@autosnap_2026-10-25_02:[12]0:SS_hourly')" 2 "hourlies in both passes of 02:00-03:00"
 
     # the monitors print the same lines and exit with the same codes
     for m in --monitor-snapshots --monitor-health --monitor-capacity; do
         run /usr/sbin/sanoid --configdir="$SD/ref/etc" --cache-dir="$SD/ref/cache" --run-dir="$SD/ref/run" $m
-        ref_status=$status ref_output=${output//da/P}
+        ref_status=$status ref_output=${output//dfa/P}
         run zsanoid $m
         assert_equal "$status" "$ref_status" "exit status of $m"
-        assert_equal "${output//db/P}" "$ref_output" "output of $m"
+        assert_equal "${output//dfb/P}" "$ref_output" "output of $m"
     done
 }

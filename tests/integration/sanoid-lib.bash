@@ -36,19 +36,3 @@ count_type() { # DATASET TYPE
     snaps "$1" | grep -c "^autosnap_.*_$2\$" || true
 }
 
-# mksnaps DATASET < NAMES: create many snapshots of one dataset fast. `zfs snapshot`
-# takes one snapshot per dataset per call, so this uses a ZFS channel program
-# (zfs program), which takes them all in one transaction, 2000 per call.
-mksnaps() {
-    local ds=$1 lua=$BATS_TEST_TMPDIR/mksnaps.lua
-    cat >"$lua" <<'LUA'
-local argv = ...
-argv = argv["argv"]
-for i = 2, #argv do
-  local err = zfs.sync.snapshot(argv[1] .. "@" .. argv[i])
-  if err ~= 0 then error("snapshot " .. argv[i] .. ": error " .. err) end
-end
-return #argv - 1
-LUA
-    xargs -n 2000 zfs program -t 100000000 -m 100000000 "${ds%%/*}" "$lua" "$ds" >/dev/null
-}

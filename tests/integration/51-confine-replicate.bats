@@ -1,0 +1,66 @@
+#!/usr/bin/env bats
+# zkeep replicate and the syncoid personality run confined by default (as root: a
+# transient run uid holding only the job's grants, in the worker sandbox), mount what
+# they received afterwards as the supervisor, and leave no grant behind.
+# Runs in the guest: tests/guest/run.sh tests/guest/run-integration.sh
+
+load lib
+load replicate
+
+setup() {
+    setup_replicate
+    make_pool rsrc
+    make_pool rdst
+    zfs create rsrc/data
+    zfs create rsrc/data/child
+    fill /rsrc/data 1
+    fill /rsrc/data/child 1
+    zfs snapshot -r rsrc/data@s1
+    export ZKEEP_STATE_DIR=$BATS_TEST_TMPDIR/state
+}
+
+teardown() {
+    destroy_pools
+}
+
+assert_no_grants() {
+    local ds out
+    for ds in $(zfs list -H -o name -r rsrc rdst); do
+        out=$(zfs allow "$ds")
+        [ -z "$out" ] || fail "grants left on $ds:" "$out"
+    done
+}
+
+@test "confined replicate: full and incremental, recursive, as a run uid; mounted; no grant left" {
+    run "$ZKEEP" --verbose replicate --recursive rsrc/data rdst/data
+    assert_success
+    assert_output_contains "replicated as confined worker uid 607"
+    assert_same_tree /rsrc/data/.zfs/snapshot/s1 /rdst/data/.zfs/snapshot/s1
+    assert_same_tree /rsrc/data/child/.zfs/snapshot/s1 /rdst/data/child/.zfs/snapshot/s1
+    assert_equal "$(zfs get -H -o value mounted rdst/data/child)" yes "rdst/data/child mounted"
+    assert_no_grants
+    echo more >/rsrc/data/child/more
+    zfs snapshot -r rsrc/data@s2
+    sleep 1
+    run "$ZKEEP" --verbose replicate --recursive rsrc/data rdst/data
+    assert_success
+    assert_output_contains "replicated as confined worker uid 607"
+    assert_dataset_exists rdst/data/child@s2
+    assert_same_tree /rsrc/data/child/.zfs/snapshot/s2 /rdst/data/child/.zfs/snapshot/s2
+    assert_no_grants
+    # Sync snapshots of the worker were created and pruned under delegation.
+    assert_equal "$(sync_snaps_of rsrc/data | wc -l)" 1 "sync snapshots on the source"
+    [ -z "$(ls "$ZKEEP_STATE_DIR"/grants/)" ] || fail "journal left: $(ls "$ZKEEP_STATE_DIR"/grants/)"
+}
+
+@test "confined syncoid: same result as unconfined, no grant left" {
+    run "$SYNCOID" rsrc/data rdst/a
+    assert_success
+    assert_same_tree /rsrc/data/.zfs/snapshot/s1 /rdst/a/.zfs/snapshot/s1
+    assert_no_grants
+    ZKEEP_NO_CONFINE=1 run "$SYNCOID" rsrc/data rdst/b
+    assert_success
+    assert_output_contains "WITHOUT confinement"
+    assert_same_tree /rsrc/data/.zfs/snapshot/s1 /rdst/b/.zfs/snapshot/s1
+    assert_no_grants
+}
