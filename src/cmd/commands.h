@@ -50,5 +50,8 @@ DECLARE_COMMAND(serve);
 DECLARE_COMMAND(replicate);
 DECLARE_COMMAND(syncoid);
 DECLARE_COMMAND(drive);
+DECLARE_COMMAND(verify);
+DECLARE_COMMAND(diff);
+DECLARE_COMMAND(restore);
 
 #endif
