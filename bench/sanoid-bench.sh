@@ -16,8 +16,10 @@
 # of the tool or any process it waited for.
 set -euo pipefail
 
-ZKEEP=${ZKEEP:-$(pwd)/${ZKEEP_BUILD:-build}/zkeep}
-case $ZKEEP in /*) ;; *) ZKEEP=$(pwd)/$ZKEEP ;; esac
+case ${ZKEEP_BUILD:-build} in
+    /*) ZKEEP=${ZKEEP:-$ZKEEP_BUILD/zkeep} ;;
+    *) ZKEEP=${ZKEEP:-$(pwd)/${ZKEEP_BUILD:-build}/zkeep} ;;
+esac
 NDS=${BENCH_DATASETS:-200}
 NSNAP=${BENCH_SNAPSHOTS_PER_DATASET:-100}
 [ -x "$ZKEEP" ] || { echo "no zkeep at $ZKEEP (set ZKEEP_BUILD)" >&2; exit 2; }

@@ -343,7 +343,8 @@ int engine_open(struct engine *e, const struct engine_opts *o, struct strbuf *er
 	strvec_sort(&e->roots);
 
 	if (!o->readonly) {
-		if (o->run_dir && (r = mkdir_p(o->run_dir)) < 0) {
+		/* locks only for runs that change something: monitors run as any user */
+		if (o->run_dir && (o->take || o->prune) && (r = mkdir_p(o->run_dir)) < 0) {
 			strbuf_addf(err, "cannot create the run directory %s: %s", o->run_dir, strerror(-r));
 			return r;
 		}

@@ -24,7 +24,7 @@ const char cmd_config_help[] =
 static void print_policy(const struct sanoid_policy *p)
 {
 	static const char *const rec[] = { "no", "yes", "zfs" };
-	printf("[%s]%s\n", p->path, p->own_section ? "" : "");
+	printf("[%s]\n", p->path);
 	if (!p->own_section || !streq(p->section, p->path))
 		printf("  from section   [%s] (line %u)\n", p->section, p->line);
 	printf("  autosnap       %s%s\n", p->autosnap ? "yes" : "no",

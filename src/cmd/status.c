@@ -165,7 +165,7 @@ static void print_text(const struct engine *e)
 			printf("  %-10s %4zu of %-4u %s%s\n", snap_type_names[t], s.count[t], p->count[t],
 			       when.buf, due & (1u << t) ? ", due now" : "");
 		}
-		printf("  would prune %zu%s\n", prune.n, held ? "" : "");
+		printf("  would prune %zu\n", prune.n);
 		if (held)
 			printf("  expired but held: %zu\n", held);
 	}
