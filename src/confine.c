@@ -11,7 +11,8 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-static const char *const default_programs[] = { "zfs", NULL };
+/* zpool: the engines read pool properties (features) through it. */
+static const char *const default_programs[] = { "zfs", "zpool", NULL };
 
 void confine_info_free(struct confine_info *ci)
 {

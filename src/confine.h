@@ -38,7 +38,7 @@ struct confine_job {
 	const char *state_dir;         /* default CONFINE_STATE_DIR_DEFAULT */
 	const struct deleg_need *needs;
 	size_t nneeds;
-	const char *const *programs;   /* default { "zfs" } */
+	const char *const *programs;   /* default { "zfs", "zpool" } */
 	const char *const *ro_paths;
 	const unsigned *tcp_ports;
 	size_t n_tcp_ports;

@@ -122,9 +122,11 @@ int cmd_confine(int argc, char **argv)
 		ok = false;
 	}
 	if (ok && run) {
-		/* The worker always may run zfs; PROGRAM and --program come on top. */
+		/* The worker always may run zfs and zpool; PROGRAM and --program come on top. */
 		if (strvec_find(&js.programs, "zfs") < 0)
 			strvec_push(&js.programs, "zfs");
+		if (strvec_find(&js.programs, "zpool") < 0)
+			strvec_push(&js.programs, "zpool");
 		if (strvec_find(&js.programs, argv[optind]) < 0)
 			strvec_push(&js.programs, argv[optind]);
 	}

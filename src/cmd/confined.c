@@ -68,6 +68,23 @@ static void mount_received(const char *target, bool recursive)
 	runner_free(run);
 }
 
+/* The names of the properties set locally on dataset (and below it). */
+static void local_props(const char *dataset, bool recursive, struct strvec *out)
+{
+	struct runner *run = runner_local_new();
+	struct zfs z;
+	struct zfs_props p = { 0 };
+	zfs_init(&z, run);
+	const char *const ds[] = { dataset, NULL };
+	if (zfs_get_props(&z, ds, recursive, NULL, ZFS_SRC_LOCAL, &p) == 0)
+		for (size_t i = 0; i < p.n && out->n < DELEG_MAX_PROPS; i++)
+			if (strvec_find(out, p.p[i].name) < 0)
+				strvec_push(out, p.p[i].name);
+	zfs_props_free(&p);
+	zfs_done(&z);
+	runner_free(run);
+}
+
 static int repl_worker(void *data)
 {
 	return repl_cli_execute(data);
@@ -98,9 +115,23 @@ int repl_cli_execute_confined(struct repl_cli *c)
 	bool user_no_mount = sendopts_parse(c->recvoptions, true, &ro, &err) == 0 &&
 			     sendopts_has(&ro, 'u');
 	sendopts_free(&so);
-	sendopts_free(&ro);
 	strbuf_reset(&err);
 	bool rollback = c->syncoid ? !c->no_rollback : c->rollback;
+	/*
+	 * Properties the receive sets need one permission each: those of
+	 * --recvoptions "o k=v", and with --preserve-properties the source's
+	 * local ones (read here, from this host's ZFS).
+	 */
+	_cleanup_strvec_ struct strvec props = STRVEC_INIT;
+	for (size_t i = 0; i < ro.n; i++)
+		if (ro.flag[i] == 'o' && ro.value[i]) {
+			_cleanup_free_ char *k = xstrndup(ro.value[i], strcspn(ro.value[i], "="));
+			if (strvec_find(&props, k) < 0)
+				strvec_push(&props, k);
+		}
+	if (c->preserve_properties)
+		local_props(c->source_arg, c->recursive, &props);
+	sendopts_free(&ro);
 	struct deleg_need needs[2] = {
 		{ .dataset = c->source_arg, .recursive = c->recursive, .exists = true,
 		  .ops = (raw ? DELEG_SEND_RAW : DELEG_SEND) | DELEG_HOLD | DELEG_BOOKMARK |
@@ -109,7 +140,8 @@ int repl_cli_execute_confined(struct repl_cli *c)
 		  .exists = dataset_exists(c->target_arg),
 		  .ops = DELEG_RECEIVE | DELEG_RECV_ABORT | DELEG_DESTROY_SNAPS | DELEG_HOLD |
 			 (rollback ? DELEG_RECV_FORCE : 0) |
-			 (raw && c->recursive ? DELEG_RECV_RAW_ENC : 0) },
+			 (raw && c->recursive ? DELEG_RECV_RAW_ENC : 0),
+		  .recv_props = props.n ? (const char *const *)props.v : NULL },
 	};
 	if (!deleg_dataset_name_ok(c->source_arg) || !deleg_dataset_name_ok(c->target_arg))
 		return repl_cli_execute(c); /* let the command word the error */

@@ -167,6 +167,7 @@ int jobspec_finish(struct jobspec *js)
 			js->ports[js->job.n_tcp_ports++] = j->ssh_port;
 		if (j->target_host && js->programs.n == 0) {
 			strvec_push(&js->programs, "zfs");
+			strvec_push(&js->programs, "zpool");
 			strvec_push(&js->programs, "ssh");
 		}
 	}
