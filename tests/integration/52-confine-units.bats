@@ -1,0 +1,127 @@
+#!/usr/bin/env bats
+# The command lines of the units `zkeep units` writes work on a real pool. The guest
+# has no systemd, so the test plays systemd: ExecStartPre=+ as root, ExecStart as the
+# unit's user (a numeric uid stands for the DynamicUser), ExecStopPost=+ as root.
+# Runs in the guest: tests/guest/run.sh tests/guest/run-integration.sh
+
+load lib
+
+U=61600
+
+setup() {
+    need_root
+    need_zfs
+    need_zkeep
+    make_pool usrc
+    make_pool udst
+    zfs create usrc/data
+    echo hello >/usrc/data/file
+    zfs snapshot usrc/data@s1
+    STATE=$BATS_TEST_TMPDIR/state
+    mkdir -p "$STATE" "$BATS_TEST_TMPDIR/units"
+    cat >"$BATS_TEST_TMPDIR/zkeep.conf" <<EOF
+[zkeep]
+state_dir = $STATE
+
+[job local]
+source = usrc/data
+target = udst/data
+schedule = hourly
+EOF
+    # Readable by the unit's user, as /etc/sanoid is.
+    SANOID_DIR=$(mktemp -d /tmp/zkeep-sanoid.XXXXXX) && chmod 755 "$SANOID_DIR"
+    printf '[usrc/data]\n\tuse_template = prod\n[template_prod]\n\thourly = 2\n\tdaily = 1\n' \
+        >"$SANOID_DIR/sanoid.conf"
+    chmod 644 "$SANOID_DIR/sanoid.conf"
+    "$ZKEEP" units --output "$BATS_TEST_TMPDIR/units" --config "$BATS_TEST_TMPDIR/zkeep.conf" \
+        --configdir "$SANOID_DIR" --zkeep "$ZKEEP" >/dev/null
+}
+
+teardown() {
+    destroy_pools
+    rm -rf "${SANOID_DIR:-/nonexistent}"
+}
+
+assert_no_grants() {
+    local ds out
+    for ds in $(zfs list -H -o name -r usrc udst); do
+        out=$(zfs allow "$ds")
+        [ -z "$out" ] || fail "grants left on $ds:" "$out"
+    done
+}
+
+# The value of KEY= in a unit (first one), with the '+' prefix dropped and the
+# DynamicUser's name replaced by the numeric uid that stands for it.
+unit_line() { # UNIT KEY
+    sed -n "s/^$2=+\{0,1\}//p" "$BATS_TEST_TMPDIR/units/$1" | head -n1 |
+        sed "s/--user zkeep-job-[A-Za-z0-9_.-]*/--user $U/"
+}
+
+@test "zkeep-job-local.service: grant, replicate as the unit's user, revoke" {
+    local svc=zkeep-job-local.service pre start post
+    pre=$(unit_line $svc ExecStartPre)
+    start=$(unit_line $svc ExecStart)
+    post=$(unit_line $svc ExecStopPost)
+    echo "# $pre" >&3
+    echo "# $start" >&3
+    assert_no_grants
+    # ExecStartPre=+ (root)
+    run $pre
+    assert_success
+    [ -n "$(zfs allow usrc/data)" ] || fail "no grant after ExecStartPre"
+    # ExecStart as the unit's user, in its StateDirectory
+    local work
+    work=$(mktemp -d /tmp/zkeep-work.XXXXXX) && chown $U:$U "$work"
+    run setpriv --reuid=$U --regid=$U --clear-groups env ZKEEP_STATE_DIR="$work" $start
+    echo "$output"
+    assert_success
+    assert_dataset_exists udst/data@s1
+    [ -n "$(zfs list -H -t snapshot -o name -r usrc/data | grep '@syncoid_')" ] \
+        || fail "no sync snapshot made by the worker"
+    # ExecStopPost=+ (root)
+    run $post
+    assert_success
+    assert_no_grants
+    [ -z "$(ls "$STATE/grants")" ] || fail "journal left: $(ls "$STATE/grants")"
+}
+
+@test "a run killed before ExecStopPost: the next ExecStartPre revokes first; --recover at boot" {
+    local svc=zkeep-job-local.service pre post
+    pre=$(unit_line $svc ExecStartPre)
+    run $pre
+    assert_success
+    # No ExecStopPost (think: power loss). The next start revokes, then grants again.
+    local U0=$U
+    U=61601
+    pre=$(unit_line $svc ExecStartPre)
+    run $pre
+    assert_success
+    zfs allow usrc/data | grep -q "unknown: $U0" && fail "grants of the previous run's uid $U0 remain"
+    zfs allow usrc/data | grep -q "unknown: $U" || fail "no grants for uid $U"
+    # At boot, zkeep-recover.service revokes whatever is journalled.
+    run $(unit_line zkeep-recover.service ExecStart)
+    assert_success
+    assert_no_grants
+}
+
+@test "zkeep-snapshots.service: sanoid --cron as the unit's user on the granted datasets" {
+    local svc=zkeep-snapshots.service pre start post
+    pre=$(unit_line $svc ExecStartPre | sed "s/--user zkeep-snapshots/--user $U/")
+    start=$(unit_line $svc ExecStart)
+    post=$(unit_line $svc ExecStopPost)
+    echo "# $start" >&3
+    run $pre
+    assert_success
+    zfs allow usrc/data | grep -q "unknown: $U" || fail "no grants for uid $U"
+    # CacheDirectory= and RuntimeDirectory=, as systemd would make them.
+    mkdir -p /var/cache/zkeep-snapshots /run/zkeep-snapshots
+    chown $U:$U /var/cache/zkeep-snapshots /run/zkeep-snapshots
+    run setpriv --reuid=$U --regid=$U --clear-groups $start
+    echo "$output"
+    assert_success
+    [ -n "$(zfs list -H -t snapshot -o name usrc/data | grep '@autosnap_')" ] \
+        || fail "sanoid --cron took no snapshot as uid $U"
+    run $post
+    assert_success
+    assert_no_grants
+}
