@@ -121,15 +121,16 @@ teardown() {
 @test "drive: a backup interrupted mid-send exports the pool and resumes next time" {
     fill /srcp/plain 6
     zfs snapshot -r srcp@s1
-    echo "bwlimit = 1M" >>"$CONF"
+    # about 12 s for 6 MiB: time enough to interrupt it
+    echo "bwlimit = 512K" >>"$CONF"
     "$ZKEEP" drive backup --config "$CONF" usb1 >"$BATS_TEST_TMPDIR/bg.out" 2>&1 &
     bg=$!
     for ((i = 0; i < 150; i++)); do
-        pgrep -f '^zfs receive.*usbp/srcp/plain$' >/dev/null && break
+        pid=$(pgrep -f '^zfs receive.*usbp/srcp/plain$' | head -n1)
+        [ -n "$pid" ] && break
         sleep 0.2
     done
-    sleep 2
-    pid=$(pgrep -f '^zfs receive.*usbp/srcp/plain$' | head -n1)
+    sleep 1
     [ -n "$pid" ] || { cat "$BATS_TEST_TMPDIR/bg.out"; fail "no zfs receive into usbp/srcp/plain"; }
     kill -9 "$pid"
     rc=0
