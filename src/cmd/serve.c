@@ -43,7 +43,7 @@ const char cmd_serve_help[] =
 	"\n"
 	"Everything else, names outside the trees, '..' tricks and other pools are\n"
 	"refused with a message. Both options may be repeated. Use it from the other\n"
-	"side with `zkeep replicate --remote-serve` (see docs/transport.md).\n"
+	"side with `zkeep replicate --serve` (see docs/transport.md).\n"
 	"\n"
 	"options:\n"
 	"  --stdio                  speak the protocol on stdin/stdout (required)\n"
