@@ -8,12 +8,16 @@
 # 2. builds zkeep twice: `build/` (release flags, warnings as errors) and
 #    `build-asan/` (AddressSanitizer + UndefinedBehaviorSanitizer);
 # 3. runs the unit tests and fuzz-corpus replays of both builds (meson test, TAP);
-# 4. boots the real-ZFS guest once and runs every integration test (bats, TAP)
-#    against each build in turn.
+# 4. boots the real-ZFS guest once and, in it, runs every integration test
+#    (bats, TAP) against the sanitizer build - so memory and UB errors anywhere
+#    on a real pool fail the suite - then the demo against the release build,
+#    which drives the shipped binary through snapshot, replicate, prune, restore.
 # Exit status 0 only when every step passed.
 #
-# Environment: ZKEEP_TEST_BUILDS="build build-asan" chooses which builds the
-# integration tests run against; ZKEEP_TEST_FILTER=REGEX passes --filter to bats.
+# Environment: ZKEEP_TEST_BUILDS (default "build-asan") names the builds the
+# integration tests run against, e.g. "build build-asan" for both;
+# ZKEEP_DEMO_BUILD (default "build", empty to skip) the build the demo runs;
+# ZKEEP_TEST_FILTER=REGEX passes --filter to bats.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -52,8 +56,9 @@ step "unit tests and fuzz corpora: build-asan/"
 meson test -C build-asan --print-errorlogs || status=1
 
 step "integration tests on real ZFS in the guest"
-builds=${ZKEEP_TEST_BUILDS:-build build-asan}
-ZKEEP_TEST_BUILDS=$builds tests/guest/run.sh --timeout 3000 tests/guest/run-suites.sh || status=1
+export ZKEEP_TEST_BUILDS=${ZKEEP_TEST_BUILDS-build-asan}
+export ZKEEP_DEMO_BUILD=${ZKEEP_DEMO_BUILD-build}
+tests/guest/run.sh --timeout 3600 tests/guest/run-suites.sh || status=1
 
 step "done: $([ $status = 0 ] && echo PASS || echo FAIL)"
 exit $status

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Runs INSIDE the guest: the integration tests once per build named in
-# ZKEEP_TEST_BUILDS (default "build"), so one guest boot serves them all.
-# Each pass is a separate TAP stream, announced by a "# suite:" line.
+# Runs INSIDE the guest, so one guest boot serves every pass:
+#   1. the integration tests once per build named in ZKEEP_TEST_BUILDS
+#      (default "build"), each a TAP stream announced by a "# suite:" line;
+#   2. with ZKEEP_DEMO_BUILD set, the demo (demo/demo-guest.sh) against that
+#      build: the whole snapshot -> replicate -> prune -> restore cycle.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
@@ -18,4 +20,13 @@ for b in ${ZKEEP_TEST_BUILDS:-build}; do
     echo "# suite: integration tests against $b/"
     ZKEEP_BUILD=$b tests/guest/run-integration.sh "${args[@]}" tests/integration/ || status=1
 done
+if [ -n "${ZKEEP_DEMO_BUILD:-}" ]; then
+    echo "# suite: demo against $ZKEEP_DEMO_BUILD/"
+    if ZKEEP_BUILD=$ZKEEP_DEMO_BUILD demo/demo-guest.sh; then
+        echo "ok - demo: snapshot, replicate, prune, restore with $ZKEEP_DEMO_BUILD/zkeep"
+    else
+        echo "not ok - demo failed with $ZKEEP_DEMO_BUILD/zkeep"
+        status=1
+    fi
+fi
 exit $status
