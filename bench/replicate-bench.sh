@@ -58,7 +58,7 @@ done
 zfs snapshot bsrc/data@s1
 sync
 
-start_sshd >/dev/null
+SERVE_ALLOW="--allow-receive bdst --allow-send bsrc" start_sshd >/dev/null
 transport_env
 ssh_cmd=(ssh -o BatchMode=yes -o "UserKnownHostsFile=$SSHD_DIR/known_hosts" -i "$SSHD_DIR/id" -p "$SSHD_PORT" root@127.0.0.1)
 syncoid_ssh=(--sshport "$SSHD_PORT" --sshkey "$SSHD_DIR/id" --sshoption "UserKnownHostsFile=$SSHD_DIR/known_hosts")
@@ -67,7 +67,9 @@ now() { date +%s.%N; }
 
 # best time of ROUNDS runs of "$@" (each receives into bdst/t, destroyed before)
 declare -A best
-measure() { # NAME CMD...
+# a failed measurement is reported and the others still run
+measure() { _measure "$@" || true; }
+_measure() { # NAME CMD...
     local name=$1 t0 t1 dt r
     shift
     for ((r = 0; r < ROUNDS; r++)); do
@@ -102,7 +104,7 @@ measure "zkeep serve (none)" "$TT" send-recv "${SERVE_OPTS[@]}" bsrc/data@s1 roo
 measure "syncoid 2.1 ssh (lzo)" /usr/sbin/syncoid --no-sync-snap --quiet "${syncoid_ssh[@]}" bsrc/data root@127.0.0.1:bdst/t
 measure "syncoid 2.1 ssh (none)" /usr/sbin/syncoid --no-sync-snap --quiet --compress=none "${syncoid_ssh[@]}" bsrc/data root@127.0.0.1:bdst/t
 
-ratio() { echo "scale=2; ${best[$2]} / ${best[$1]}" | bc -l; }
+ratio() { [ -n "${best[$1]:-}" ] && [ -n "${best[$2]:-}" ] && echo "scale=2; ${best[$2]} / ${best[$1]}" | bc -l || echo "n/a"; }
 echo "## ratios (throughput of the first over the second; > 1 is faster)"
 echo "local:  zkeep/raw $(ratio "zkeep (splice)" "raw pipe")  zkeep-copy/raw $(ratio "zkeep (copy ring)" "raw pipe")  zkeep/syncoid $(ratio "zkeep (splice)" "syncoid 2.1")"
 echo "ssh:    zkeep/raw $(ratio "zkeep ssh (none)" "raw pipe over ssh")  zkeep/syncoid-lzo $(ratio "zkeep ssh (none)" "syncoid 2.1 ssh (lzo)")  zkeep/syncoid-none $(ratio "zkeep ssh (none)" "syncoid 2.1 ssh (none)")  zkeep-lz4/syncoid-lzo $(ratio "zkeep ssh (lz4)" "syncoid 2.1 ssh (lzo)")  serve/raw $(ratio "zkeep serve (none)" "raw pipe over ssh")"

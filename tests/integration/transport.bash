@@ -6,8 +6,8 @@
 #                   shell key ran, one per line, as sshd got it).
 #     key "id":     a shell key; its forced command logs SSH_ORIGINAL_COMMAND to
 #                   $LOGGED_CMDS and runs it with sh -c, as a login shell would.
-#     key "serve":  forced command `zkeep serve --stdio --allow-receive dstp/inbox
-#                   --allow-send srcp/out` (ZKEEP serve).
+#     key "serve":  forced command `zkeep serve --stdio $SERVE_ALLOW` (ZKEEP serve),
+#                   SERVE_ALLOW defaulting to "--allow-receive dstp/inbox --allow-send srcp/out".
 #   stop_sshd       (in teardown_file)
 #
 # TT is the test-transport tool of the build (tests/tools/test-transport.c).
@@ -39,7 +39,7 @@ EOS
     chmod 755 "$SSHD_DIR/logcmd"
     {
         echo "command=\"$SSHD_DIR/logcmd\",restrict $(cat "$SSHD_DIR/id.pub")"
-        echo "command=\"$ZKEEP serve --stdio --allow-receive dstp/inbox --allow-send srcp/out\",restrict $(cat "$SSHD_DIR/serve.pub")"
+        echo "command=\"$ZKEEP serve --stdio ${SERVE_ALLOW:---allow-receive dstp/inbox --allow-send srcp/out}\",restrict $(cat "$SSHD_DIR/serve.pub")"
     } >"$SSHD_DIR/authorized_keys"
     SSHD_PORT=$((20000 + RANDOM % 20000))
     cat >"$SSHD_DIR/sshd_config" <<EOS
