@@ -70,24 +70,25 @@ teardown() {
 
 @test "ssh: kill -9 of ssh mid-transfer; the next run resumes and the data is identical" {
     zfs create srcp/big
-    fill /srcp/big 8
+    fill /srcp/big 4
     zfs snapshot srcp/big@s1
-    "$SYNCOID" "${SSHO[@]}" --no-sync-snap --compress=none --source-bwlimit=1M --mbuffer-size=64K \
+    # 4 MiB at 128 KiB/s: half a minute to interrupt it in, even on a loaded TCG host
+    "$SYNCOID" "${SSHO[@]}" --no-sync-snap --compress=none --source-bwlimit=128K --mbuffer-size=64K \
         srcp/big root@127.0.0.1:dstp/big >"$BATS_TEST_TMPDIR/bg.out" 2>&1 &
     bg=$!
-    for ((i = 0; i < 100; i++)); do
-        pgrep -f '^zfs receive' >/dev/null && break
+    for ((i = 0; i < 300; i++)); do
+        pgrep -f '^zfs send srcp/' >/dev/null && pgrep -f '^zfs receive' >/dev/null && break
         sleep 0.2
     done
-    sleep 3
-    # the session ssh that carries the stream (not the control master)
+    sleep 8
+    # the ssh session that carries the stream to the remote zfs receive
     pid=$(pgrep -f "^ssh .*receive" | head -n1)
-    [ -n "$pid" ] || pid=$(pgrep -x ssh | tail -n1)
-    [ -n "$pid" ] || fail "no ssh process to kill"
+    [ -n "$pid" ] || fail "no ssh process to kill; processes:" \
+        "$(ps -eo pid,args | grep -E 'ssh|zfs' | grep -v grep)" "output:" "$(cat "$BATS_TEST_TMPDIR/bg.out")"
     kill -9 "$pid"
     wait "$bg" || true
-    for ((i = 0; i < 50; i++)); do
-        pgrep -f '^zfs receive' >/dev/null || break
+    for ((i = 0; i < 100; i++)); do
+        pgrep -f '^zfs (send|receive)' >/dev/null || break
         sleep 0.2
     done
     token=$(zfs get -H -o value receive_resume_token dstp/big)
