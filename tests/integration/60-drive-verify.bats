@@ -75,7 +75,7 @@ teardown() {
     echo 1 >/srcp/v/f
     zfs snapshot srcp/v@a
     zfs snapshot srcp/v@b
-    run "$ZKEEP" replicate --no-sync-snap srcp/v srcp/vcopy
+    run "$ZKEEP" replicate --no-sync-snap --no-hold srcp/v srcp/vcopy
     assert_success
     run "$ZKEEP" verify srcp/v srcp/vcopy
     assert_success
