@@ -3,7 +3,9 @@
 # 20,000 snapshots. One `--cron` run and one `--monitor-snapshots` run each; prints
 # wall time, zfs/zpool processes spawned and peak RSS, and the ratios.
 #
-#   tests/guest/run.sh --timeout 5400 bench/sanoid-bench.sh     (from the repo root)
+#   tests/guest/run.sh --timeout 5400 bench/sanoid-bench.sh [DATASETS [SNAPSHOTS]]
+#
+# (from the repo root; defaults 200 datasets and 100 snapshots each).
 #
 # Runs INSIDE the test guest (it needs real ZFS and sets the guest's clock). Two pools
 # are prepared alike, one per tool: 200 datasets under bench?/d, each with 100 hourly
@@ -20,8 +22,8 @@ case ${ZKEEP_BUILD:-build} in
     /*) ZKEEP=${ZKEEP:-$ZKEEP_BUILD/zkeep} ;;
     *) ZKEEP=${ZKEEP:-$(pwd)/${ZKEEP_BUILD:-build}/zkeep} ;;
 esac
-NDS=${BENCH_DATASETS:-200}
-NSNAP=${BENCH_SNAPSHOTS_PER_DATASET:-100}
+NDS=${1:-200}
+NSNAP=${2:-100}
 [ -x "$ZKEEP" ] || { echo "no zkeep at $ZKEEP (set ZKEEP_BUILD)" >&2; exit 2; }
 [ -x /usr/sbin/sanoid ] || { echo "Debian's sanoid is not installed" >&2; exit 2; }
 [ -c /dev/zfs ] || { echo "no ZFS here: run through tests/guest/run.sh" >&2; exit 2; }
@@ -44,6 +46,7 @@ prepare() { # POOL
     zpool create -O mountpoint=none "$p" "$work/$p.img"
     pools+=("$p")
     zfs create "$p/d"
+    echo "# $p: creating $NDS datasets ($(date -u +%T))"
     seq -f "$p/d/d%03g" 1 "$NDS" | xargs -P 4 -n 10 sh -c 'for d; do zfs create "$d"; done' sh
     # the oldest hourly of every dataset, 200 hours ago; then 99 more, 2 hours ago.
     # ZFS takes one snapshot per dataset per call, so that is 100 calls (each with
@@ -52,6 +55,7 @@ prepare() { # POOL
     date -s "@$t" >/dev/null
     zfs snapshot -r "$p/d@autosnap_$(date -d "@$t" +%Y-%m-%d_%H:%M:%S)_hourly"
     date -s "@$((T0 - 7200))" >/dev/null
+    echo "# $p: $NSNAP rounds of zfs snapshot -r"
     for ((k = NSNAP - 1; k >= 1; k--)); do
         t=$((T0 - k * 3600 - 3600))
         zfs snapshot -r "$p/d@autosnap_$(date -d "@$t" +%Y-%m-%d_%H:%M:%S)_hourly"
@@ -102,8 +106,10 @@ sanoid_zk() { "$work/sanoid" --configdir="$work/zk/etc" --cache-dir="$work/zk/ca
 export -f sanoid_ref sanoid_zk
 export work ZKEEP
 
+echo "# running sanoid 2.1 --cron"
 date -s "@$T0" >/dev/null
 read -r ref_cron_t ref_cron_p ref_cron_m < <(measure ref-cron "$work/ref-cron.out" bash -c 'sanoid_ref --cron')
+echo "# running zkeep --cron"
 date -s "@$T0" >/dev/null
 read -r zk_cron_t zk_cron_p zk_cron_m < <(measure zk-cron "$work/zk-cron.out" bash -c 'sanoid_zk --cron')
 ref_n=$(zfs list -H -t snapshot -o name -r bencha | wc -l)
