@@ -90,6 +90,9 @@ else
     echo "  report-1.bin differs!"; exit 1
 fi
 
+say "5. Verify the backup: same snapshots (guid, order), same files, byte for byte"
+run "$Z" verify tank/home backup/home
+
 say "Done: snapshot -> replicate -> prune -> restore, on real OpenZFS $(cat /sys/module/zfs/version)"
 zpool destroy tank
 zpool destroy backup
