@@ -647,6 +647,8 @@ int replicate_run(struct zfs *src, struct zfs *tgt, const struct replicate_opts 
 	struct ctx c = { .src = src, .tgt = tgt, .o = o, .po = o->plan, .res = res };
 	struct replan plan = REPLAN_INIT;
 	_cleanup_strvec_ struct strvec sprops = STRVEC_INIT;
+	/* Declared before the first goto: a jump must not skip a cleanup variable. */
+	_cleanup_strvec_ struct strvec snaps = STRVEC_INIT;
 	int r;
 
 	memset(res, 0, sizeof(*res));
@@ -684,7 +686,6 @@ int replicate_run(struct zfs *src, struct zfs *tgt, const struct replicate_opts 
 	if (r < 0)
 		goto out;
 
-	_cleanup_strvec_ struct strvec snaps = STRVEC_INIT;
 	for (size_t i = 0; i < plan.n; i++)
 		if (plan.ds[i].status == REPLAN_SYNC && c.sync_snap)
 			strvec_pushf(&snaps, "%s@%s", plan.ds[i].source, c.sync_snap);

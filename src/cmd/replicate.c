@@ -242,6 +242,8 @@ int repl_cli_execute(struct repl_cli *c)
 	char host[256];
 	time_t now;
 	_cleanup_free_ char *prefix = NULL, *tag = NULL;
+	/* Declared before the first goto: a jump must not skip a cleanup variable. */
+	_cleanup_strvec_ struct strvec pools = STRVEC_INIT;
 
 	memset(&ro, 0, sizeof(ro));
 	if (c->identifier && !syncsnap_identifier_valid(c->identifier)) {
@@ -300,7 +302,6 @@ int repl_cli_execute(struct repl_cli *c)
 
 	run = runner_local_new();
 	zfs_init(&zlocal, run);
-	_cleanup_strvec_ struct strvec pools = STRVEC_INIT;
 	if (strchr(c->source_arg, ':') || strchr(c->target_arg, ':'))
 		local_pools(&zlocal, &pools);
 	if (endpoint_parse(c->source_arg, (const char *const *)pools.v, &esrc, &err) < 0 ||
