@@ -46,8 +46,8 @@ setup_build build
 step "building build-asan/ (clang, ASan + UBSan)"
 # clang as a second compiler: it rejects what gcc lets pass (a goto that skips a
 # cleanup variable). A build dir made by another compiler is remade.
-if [ -f build-asan/meson-info/intro-compilers.json ] &&
-    ! grep -q '"clang"' build-asan/meson-info/intro-compilers.json; then
+if [ -f build-asan/compile_commands.json ] &&
+    ! grep -q '"command": "clang ' build-asan/compile_commands.json; then
     rm -rf build-asan
 fi
 CC=clang setup_build build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
