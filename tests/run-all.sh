@@ -17,7 +17,8 @@
 # Environment: ZKEEP_TEST_BUILDS (default "build-asan") names the builds the
 # integration tests run against, e.g. "build build-asan" for both;
 # ZKEEP_DEMO_BUILD (default "build", empty to skip) the build the demo runs;
-# ZKEEP_TEST_FILTER=REGEX passes --filter to bats.
+# ZKEEP_TEST_FILTER=REGEX passes --filter to bats; ZKEEP_TEST_DRIVE=1 adds the
+# drive tests (about 50 minutes more under emulation; off by default).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -64,7 +65,7 @@ meson test -C build-asan --print-errorlogs || status=1
 step "integration tests on real ZFS in the guest"
 export ZKEEP_TEST_BUILDS=${ZKEEP_TEST_BUILDS-build-asan}
 export ZKEEP_DEMO_BUILD=${ZKEEP_DEMO_BUILD-build}
-tests/guest/run.sh --timeout 3600 tests/guest/run-suites.sh || status=1
+tests/guest/run.sh --timeout 4500 tests/guest/run-suites.sh || status=1
 
 step "done: $([ $status = 0 ] && echo PASS || echo FAIL)"
 exit $status

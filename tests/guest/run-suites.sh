@@ -15,10 +15,20 @@ export ASAN_OPTIONS=detect_leaks=0:abort_on_error=0
 
 args=()
 [ -n "${ZKEEP_TEST_FILTER:-}" ] && args+=(--filter "$ZKEEP_TEST_FILTER")
+# The drive tests (60-drive-*) take about 50 minutes under TCG emulation, which
+# would push the whole run past CI's limit: they run only with ZKEEP_TEST_DRIVE=1
+# until they are made faster.
+files=()
+for f in tests/integration/*.bats; do
+    case $f in
+        */60-drive-*) [ "${ZKEEP_TEST_DRIVE:-0}" = 1 ] || { echo "# skipping $f (set ZKEEP_TEST_DRIVE=1)"; continue; } ;;
+    esac
+    files+=("$f")
+done
 status=0
 for b in ${ZKEEP_TEST_BUILDS:-build}; do
     echo "# suite: integration tests against $b/"
-    ZKEEP_BUILD=$b tests/guest/run-integration.sh "${args[@]}" tests/integration/ || status=1
+    ZKEEP_BUILD=$b tests/guest/run-integration.sh "${args[@]}" "${files[@]}" || status=1
 done
 if [ -n "${ZKEEP_DEMO_BUILD:-}" ]; then
     echo "# suite: demo against $ZKEEP_DEMO_BUILD/"
