@@ -113,7 +113,7 @@ void pump_codec_argv(const struct pump_codec *c, bool decompress, struct strvec 
 
 /* ---- progress formatting (pure) ---- */
 
-static void human_bytes(struct strbuf *sb, double b)
+void pump_human_bytes(struct strbuf *sb, double b)
 {
 	static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB" };
 	size_t u = 0;
@@ -168,20 +168,20 @@ void pump_progress_format(const struct pump_progress *p, enum pump_show how, uns
 	if (how == PUMP_SHOW_LINE) {
 		if (p->done)
 			strbuf_addstr(sb, "done: ");
-		human_bytes(sb, (double)p->stream_bytes);
+		pump_human_bytes(sb, (double)p->stream_bytes);
 		if (known) {
 			strbuf_addstr(sb, " of ");
-			human_bytes(sb, (double)p->expected_bytes);
+			pump_human_bytes(sb, (double)p->expected_bytes);
 			strbuf_addf(sb, " (%u%%)", pct);
 		}
 		if (p->done) {
 			strbuf_addf(sb, " in %.1f s, ", p->elapsed);
-			human_bytes(sb, p->elapsed > 0 ? (double)p->stream_bytes / p->elapsed : 0);
+			pump_human_bytes(sb, p->elapsed > 0 ? (double)p->stream_bytes / p->elapsed : 0);
 			strbuf_addstr(sb, "/s");
 			return;
 		}
 		strbuf_addstr(sb, ", ");
-		human_bytes(sb, p->rate);
+		pump_human_bytes(sb, p->rate);
 		strbuf_addstr(sb, "/s");
 		if (p->eta >= 0) {
 			strbuf_addstr(sb, ", ETA ");
@@ -191,9 +191,9 @@ void pump_progress_format(const struct pump_progress *p, enum pump_show how, uns
 	}
 	/* the bar: fixed parts first, the bar gets what is left of width */
 	struct strbuf head = STRBUF_INIT, tail = STRBUF_INIT;
-	human_bytes(&head, (double)p->stream_bytes);
+	pump_human_bytes(&head, (double)p->stream_bytes);
 	strbuf_addstr(&head, "  ");
-	human_bytes(&head, p->done && p->elapsed > 0 ? (double)p->stream_bytes / p->elapsed : p->rate);
+	pump_human_bytes(&head, p->done && p->elapsed > 0 ? (double)p->stream_bytes / p->elapsed : p->rate);
 	strbuf_addstr(&head, "/s");
 	if (known) {
 		strbuf_addf(&tail, " %3u%%", pct);

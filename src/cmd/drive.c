@@ -1,6 +1,7 @@
 /* cmd/drive.c - `zkeep drive backup|status|units`: backups to removable drives. */
 #include "zkeep.h"
 #include "cmd/commands.h"
+#include "cmd/replicate_cli.h"
 #include "drive.h"
 #include "drive_units.h"
 #include "log.h"
@@ -43,7 +44,7 @@ struct dopts {
 	const char *config;
 	const char *output, *zkeep_path;
 	bool dry_run, json, no_import;
-	double last_progress;
+	struct repl_printer repl;
 };
 
 static int load_config(const char *path, struct driveconf *c)
@@ -98,12 +99,6 @@ static void print_json(json_t *o)
 	json_decref(o);
 }
 
-static const char *const repl_names[] = {
-	[REPL_EV_INFO] = "info",	 [REPL_EV_WARNING] = "warning",
-	[REPL_EV_ERROR] = "error",	 [REPL_EV_PLAN] = "plan",
-	[REPL_EV_SEND_START] = "send",	 [REPL_EV_PROGRESS] = "progress",
-	[REPL_EV_SEND_DONE] = "sent",	 [REPL_EV_DEBUG] = "debug",
-};
 static const char *const drive_names[] = {
 	[DRIVE_EV_STEP] = "step",   [DRIVE_EV_INFO] = "info",   [DRIVE_EV_WARNING] = "warning",
 	[DRIVE_EV_ERROR] = "error", [DRIVE_EV_REPL] = "replicate",
@@ -112,44 +107,22 @@ static const char *const drive_names[] = {
 static void json_event(const struct drive_event *ev)
 {
 	json_t *o = json_object();
-	if (ev->kind == DRIVE_EV_REPL) {
-		const struct replicate_event *r = ev->repl;
-		if (r->kind == REPL_EV_DEBUG && !log_enabled(LOG_LVL_DEBUG)) {
-			json_decref(o);
-			return;
-		}
-		json_object_set_new(o, "event", json_string(repl_names[r->kind]));
-		json_object_set_new(o, "step", json_string(ev->step));
-		if (r->source)
-			json_object_set_new(o, "source", json_string(r->source));
-		if (r->target)
-			json_object_set_new(o, "target", json_string(r->target));
-		if (r->kind == REPL_EV_SEND_START || r->kind == REPL_EV_PROGRESS ||
-		    r->kind == REPL_EV_SEND_DONE) {
-			json_object_set_new(o, "from", r->from ? json_string(r->from) : json_null());
-			json_object_set_new(o, "to", r->to ? json_string(r->to) : json_null());
-			json_object_set_new(o, "bytes", json_integer((json_int_t)r->bytes));
-			json_object_set_new(o, "expected_bytes",
-					    json_integer((json_int_t)r->expected_bytes));
-		}
-		if (r->kind == REPL_EV_PROGRESS || r->kind == REPL_EV_SEND_DONE) {
-			json_object_set_new(o, "rate", json_real(r->rate));
-			json_object_set_new(o, "seconds", json_real(r->seconds));
-		}
-		if (r->message)
-			json_object_set_new(o, "message", json_string(r->message));
-	} else {
-		json_object_set_new(o, "event", json_string(drive_names[ev->kind]));
-		json_object_set_new(o, "step", json_string(ev->step ? ev->step : ""));
-		json_object_set_new(o, "message", json_string(ev->message));
-	}
+	json_object_set_new(o, "event", json_string(drive_names[ev->kind]));
+	json_object_set_new(o, "step", json_string(ev->step ? ev->step : ""));
+	json_object_set_new(o, "message", json_string(ev->message));
 	print_json(o);
 }
 
 static void on_event(const struct drive_event *ev, void *data)
 {
 	struct dopts *o = data;
-	char a[32], b[32];
+	if (ev->kind == DRIVE_EV_REPL) {
+		/* the same printer as zkeep replicate's (cmd/replicate.c) */
+		o->repl.step = ev->step;
+		repl_printer_event(&o->repl, ev->repl);
+		return;
+	}
+	repl_printer_done(&o->repl);
 	if (o->json) {
 		json_event(ev);
 		return;
@@ -168,49 +141,6 @@ static void on_event(const struct drive_event *ev, void *data)
 		log_error("%s", ev->message);
 		return;
 	case DRIVE_EV_REPL:
-		break;
-	}
-	const struct replicate_event *r = ev->repl;
-	switch (r->kind) {
-	case REPL_EV_INFO:
-		log_notice("  %s", r->message);
-		break;
-	case REPL_EV_WARNING:
-		log_warning("%s", r->message);
-		break;
-	case REPL_EV_ERROR:
-		log_error("%s", r->message);
-		break;
-	case REPL_EV_DEBUG:
-		log_debug("%s", r->message);
-		break;
-	case REPL_EV_PLAN:
-		fputs(r->message, stdout);
-		fflush(stdout);
-		break;
-	case REPL_EV_SEND_START:
-		o->last_progress = 0;
-		if (r->expected_bytes) {
-			human(a, sizeof(a), (double)r->expected_bytes);
-			log_notice("    about %s to send", a);
-		}
-		break;
-	case REPL_EV_PROGRESS:
-		if (r->seconds - o->last_progress >= 5) {
-			o->last_progress = r->seconds;
-			human(a, sizeof(a), (double)r->bytes);
-			human(b, sizeof(b), r->rate);
-			if (r->expected_bytes)
-				log_notice("    %s sent (%.0f%%), %s/s", a,
-					   100.0 * (double)r->bytes / (double)r->expected_bytes, b);
-			else
-				log_notice("    %s sent, %s/s", a, b);
-		}
-		break;
-	case REPL_EV_SEND_DONE:
-		human(a, sizeof(a), (double)r->bytes);
-		human(b, sizeof(b), r->rate);
-		log_notice("    sent %s in %.1f s (%s/s)", a, r->seconds, b);
 		break;
 	}
 }
@@ -237,8 +167,12 @@ static int do_backup(struct dopts *o, const struct drive *d)
 		.event = on_event, .event_data = o,
 	};
 	struct drive_result res;
+	repl_printer_init(&o->repl, o->json, LOG_LVL_NOTICE);
+	o->repl.indent = "    ";
+	o->repl.line_interval = 5;
 	signal(SIGPIPE, SIG_IGN);
 	int r = drive_backup(&z, &dopt, &res, &err);
+	repl_printer_done(&o->repl);
 	int ret;
 	if (r < 0) {
 		log_error("%s", err.buf);

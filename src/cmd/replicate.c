@@ -11,10 +11,13 @@
 #include "syncsnap.h"
 #include "timeutil.h"
 
+#include "json_out.h"
+
 #include <getopt.h>
 #include <jansson.h>
 #include <regex.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 
 void repl_cli_init(struct repl_cli *c)
 {
@@ -33,23 +36,7 @@ void repl_cli_release(struct repl_cli *c)
 	strvec_clear(&c->ssh_options);
 }
 
-/* ---- events ---------------------------------------------------------------- */
-
-struct out_state {
-	struct repl_cli *cli;
-	double last_progress;
-};
-
-static void human(char *buf, size_t n, double b)
-{
-	static const char *const u[] = { "B", "KiB", "MiB", "GiB", "TiB" };
-	size_t i = 0;
-	while (b >= 1024 && i + 1 < ARRAY_SIZE(u)) {
-		b /= 1024;
-		i++;
-	}
-	snprintf(buf, n, i ? "%.1f %s" : "%.0f %s", b, u[i]);
-}
+/* ---- events (shared with zkeep drive backup) ------------------------------- */
 
 static const char *const ev_names[] = {
 	[REPL_EV_INFO] = "info",	 [REPL_EV_WARNING] = "warning",
@@ -58,51 +45,111 @@ static const char *const ev_names[] = {
 	[REPL_EV_SEND_DONE] = "sent",	 [REPL_EV_DEBUG] = "debug",
 };
 
-static void json_event(const struct replicate_event *ev)
+void repl_printer_init(struct repl_printer *p, bool json, enum log_level level)
+{
+	memset(p, 0, sizeof(*p));
+	p->json = json;
+	p->indent = "";
+	p->level = level;
+	const char *term = getenv("TERM");
+	p->bar = !json && isatty(STDERR_FILENO) && !(term && streq(term, "dumb")) &&
+		 log_enabled(LOG_LVL_NOTICE);
+	p->line_interval = 10;
+	const char *iv = getenv("ZKEEP_PROGRESS_INTERVAL");
+	unsigned secs;
+	if (iv && *iv && parse_uint_range(iv, 0, 86400, &secs) == 0)
+		p->line_interval = secs;
+}
+
+static void json_event(const struct repl_printer *p, const struct replicate_event *ev)
 {
 	if (ev->kind == REPL_EV_DEBUG && !log_enabled(LOG_LVL_DEBUG))
 		return;
 	json_t *o = json_object();
 	json_object_set_new(o, "event", json_string(ev_names[ev->kind]));
+	if (p->step)
+		json_object_set_new(o, "step", json_str(p->step));
 	if (ev->source)
-		json_object_set_new(o, "source", json_string(ev->source));
+		json_object_set_new(o, "source", json_str(ev->source));
 	if (ev->target)
-		json_object_set_new(o, "target", json_string(ev->target));
+		json_object_set_new(o, "target", json_str(ev->target));
 	if (ev->kind == REPL_EV_SEND_START || ev->kind == REPL_EV_PROGRESS ||
 	    ev->kind == REPL_EV_SEND_DONE) {
-		json_object_set_new(o, "from", ev->from ? json_string(ev->from) : json_null());
-		json_object_set_new(o, "to", ev->to ? json_string(ev->to) : json_null());
+		json_object_set_new(o, "from", json_str(ev->from));
+		json_object_set_new(o, "to", json_str(ev->to));
 		json_object_set_new(o, "bytes", json_integer((json_int_t)ev->bytes));
 		json_object_set_new(o, "expected_bytes", json_integer((json_int_t)ev->expected_bytes));
 	}
 	if (ev->kind == REPL_EV_PROGRESS || ev->kind == REPL_EV_SEND_DONE) {
 		json_object_set_new(o, "rate", json_real(ev->rate));
 		json_object_set_new(o, "seconds", json_real(ev->seconds));
-		if (ev->eta >= 0 && ev->kind == REPL_EV_PROGRESS)
-			json_object_set_new(o, "eta", json_real(ev->eta));
+		if (ev->kind == REPL_EV_PROGRESS)
+			json_object_set_new(o, "eta", ev->eta >= 0 ? json_real(ev->eta) : json_null());
 	}
 	if (ev->message)
-		json_object_set_new(o, "message", json_string(ev->message));
-	char *s = json_dumps(o, JSON_COMPACT);
-	if (s) {
-		puts(s);
-		fflush(stdout);
-	}
-	free(s);
-	json_decref(o);
+		json_object_set_new(o, "message", json_str(ev->message));
+	json_emit_line(stdout, o);
 }
 
-static void on_event(const struct replicate_event *ev, void *data)
+static void pump_view(const struct replicate_event *ev, bool done, struct pump_progress *pp)
 {
-	struct out_state *st = data;
-	char a[32], b[32];
-	if (st->cli->json) {
-		json_event(ev);
+	*pp = (struct pump_progress){
+		.stream_bytes = ev->bytes,
+		.expected_bytes = ev->expected_bytes,
+		.elapsed = ev->seconds,
+		.rate = ev->rate,
+		.eta = ev->eta,
+		.done = done,
+	};
+}
+
+static unsigned term_width(void)
+{
+	struct winsize ws;
+	if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 20)
+		return ws.ws_col;
+	return 80;
+}
+
+static void draw_bar(struct repl_printer *p, const struct replicate_event *ev, bool done)
+{
+	_cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
+	struct pump_progress pp;
+	pump_view(ev, done, &pp);
+	size_t ind = strlen(p->indent);
+	unsigned w = term_width() - 1; /* never the last column: no wrap */
+	strbuf_addstr(&sb, p->indent);
+	pump_progress_format(&pp, PUMP_SHOW_BAR, w > ind ? w - (unsigned)ind : 0, &sb);
+	fprintf(stderr, "\r%s\033[K%s", sb.buf, done ? "\n" : "");
+	fflush(stderr);
+	p->bar_drawn = !done;
+}
+
+void repl_printer_done(struct repl_printer *p)
+{
+	if (p->bar_drawn) {
+		fputc('\n', stderr);
+		fflush(stderr);
+		p->bar_drawn = false;
+	}
+}
+
+void repl_printer_event(struct repl_printer *p, const struct replicate_event *ev)
+{
+	if (p->json) {
+		json_event(p, ev);
 		return;
 	}
+	if (p->bar_drawn && ev->kind != REPL_EV_PROGRESS && ev->kind != REPL_EV_SEND_DONE &&
+	    (ev->kind != REPL_EV_DEBUG || log_enabled(LOG_LVL_DEBUG))) {
+		fputs("\r\033[K", stderr); /* wipe the bar; the next tick redraws it */
+		p->bar_drawn = false;
+	}
+	_cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
+	struct pump_progress pp;
 	switch (ev->kind) {
 	case REPL_EV_INFO:
-		log_notice("%s", ev->message);
+		log_notice("%s%s", p->indent, ev->message);
 		break;
 	case REPL_EV_WARNING:
 		log_warning("%s", ev->message);
@@ -118,30 +165,38 @@ static void on_event(const struct replicate_event *ev, void *data)
 		fflush(stdout);
 		break;
 	case REPL_EV_SEND_START:
-		if (ev->expected_bytes) {
-			human(a, sizeof(a), (double)ev->expected_bytes);
-			log_info("  (~ %s)", a);
+		p->last_line = 0;
+		if (ev->expected_bytes && log_enabled(p->level)) {
+			pump_human_bytes(&sb, (double)ev->expected_bytes);
+			log_msg(p->level, "%sabout %s to send", p->indent, sb.buf);
 		}
-		st->last_progress = 0;
 		break;
 	case REPL_EV_PROGRESS:
-		/* a line every 10 s (pv's job in syncoid) */
-		if (ev->seconds - st->last_progress >= 10 && log_enabled(LOG_LVL_INFO)) {
-			st->last_progress = ev->seconds;
-			human(a, sizeof(a), (double)ev->bytes);
-			human(b, sizeof(b), ev->rate);
-			if (ev->eta >= 0)
-				log_info("  %s sent, %s/s, about %.0f s left", a, b, ev->eta);
-			else
-				log_info("  %s sent, %s/s", a, b);
+		if (p->bar) {
+			draw_bar(p, ev, false);
+		} else if (p->line_interval > 0 && log_enabled(p->level) &&
+			   ev->seconds - p->last_line >= p->line_interval) {
+			p->last_line = ev->seconds;
+			pump_view(ev, false, &pp);
+			pump_progress_format(&pp, PUMP_SHOW_LINE, 0, &sb);
+			log_msg(p->level, "%s%s", p->indent, sb.buf);
 		}
 		break;
 	case REPL_EV_SEND_DONE:
-		human(a, sizeof(a), (double)ev->bytes);
-		human(b, sizeof(b), ev->rate);
-		log_info("  %s in %.1f s (%s/s)", a, ev->seconds, b);
+		if (p->bar_drawn) {
+			draw_bar(p, ev, true);
+		} else if (log_enabled(p->level)) {
+			pump_view(ev, true, &pp);
+			pump_progress_format(&pp, PUMP_SHOW_LINE, 0, &sb);
+			log_msg(p->level, "%ssent %s", p->indent, sb.buf + strlen("done: "));
+		}
 		break;
 	}
+}
+
+static void on_event(const struct replicate_event *ev, void *data)
+{
+	repl_printer_event(data, ev);
 }
 
 /* ---- driver ----------------------------------------------------------------- */
@@ -389,29 +444,28 @@ int repl_cli_execute(struct repl_cli *c)
 	ro.send = &so;
 	ro.recv = &rcv;
 	ro.dry_run = c->dry_run;
-	struct out_state os = { .cli = c };
+	struct repl_printer pr;
+	/* syncoid shows pv's bar by default, its lines only with --debug */
+	repl_printer_init(&pr, c->json, c->syncoid ? LOG_LVL_INFO : LOG_LVL_NOTICE);
 	ro.event = on_event;
-	ro.event_data = &os;
+	ro.event_data = &pr;
 
 	struct replicate_result res;
 	/* a receiver that dies must show up as an error, not kill us */
 	signal(SIGPIPE, SIG_IGN);
 	int r = replicate_run(&zsrc, &ztgt, &ro, &res, &err);
+	repl_printer_done(&pr);
 	if (r < 0) {
 		log_error("%s", err.buf);
 		ret = EXIT_FATAL;
 	} else {
 		ret = res.failed ? EXIT_PARTIAL : EXIT_OK;
 		if (c->json) {
-			json_t *o = json_pack("{s:s, s:i, s:i, s:i, s:i, s:I, s:b}", "event", "done",
-					      "synced", (int)res.synced, "uptodate", (int)res.uptodate,
-					      "skipped", (int)res.skipped, "failed", (int)res.failed,
-					      "bytes", (json_int_t)res.bytes, "dry_run", c->dry_run);
-			char *s = json_dumps(o, JSON_COMPACT);
-			if (s)
-				puts(s);
-			free(s);
-			json_decref(o);
+			json_emit_line(stdout,
+				       json_pack("{s:s, s:i, s:i, s:i, s:i, s:I, s:b}", "event", "done",
+						 "synced", (int)res.synced, "uptodate", (int)res.uptodate,
+						 "skipped", (int)res.skipped, "failed", (int)res.failed,
+						 "bytes", (json_int_t)res.bytes, "dry_run", c->dry_run));
 		} else if (!c->syncoid || log_enabled(LOG_LVL_INFO)) {
 			log_info("%u synced, %u up to date, %u skipped, %u failed", res.synced,
 				 res.uptodate, res.skipped, res.failed);

@@ -7,15 +7,6 @@ load lib
 load transport
 load replicate
 
-setup_file() {
-    [ "$(id -u)" = 0 ] || skip "needs root"
-    start_sshd
-}
-
-teardown_file() {
-    stop_sshd
-}
-
 setup() {
     setup_replicate
     transport_env

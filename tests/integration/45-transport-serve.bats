@@ -9,23 +9,8 @@
 load lib
 load transport
 
-setup_file() {
-    [ "$(id -u)" = 0 ] || skip "needs root"
-    start_sshd
-}
-
-teardown_file() {
-    stop_sshd
-}
-
 setup() {
-    need_root
-    need_zfs
-    need_zkeep
-    need_tt
-    transport_env
-    make_pool srcp
-    make_pool dstp
+    transport_setup
     zfs create -o mountpoint=/backup-inbox dstp/inbox
     zfs create -o mountpoint=/srcp-out-elsewhere srcp/out
     zfs create srcp/secret

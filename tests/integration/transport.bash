@@ -10,6 +10,10 @@
 #                   SERVE_ALLOW defaulting to "--allow-receive dstp/inbox --allow-send srcp/out".
 #   stop_sshd       (in teardown_file)
 #
+# Loading this file defines setup_file/teardown_file (root check, start_sshd / stop_sshd)
+# for every test file that uses the private sshd; transport_setup is the common start of
+# setup() for the transport tests (the two pools srcp and dstp, the option arrays).
+#
 # TT is the test-transport tool of the build (tests/tools/test-transport.c).
 
 case ${ZKEEP_BUILD:-build} in
@@ -80,6 +84,26 @@ transport_env() {
     SERVE_OPTS=(--sshport "$SSHD_PORT" --sshkey "$SSHD_DIR/serve"
         --sshoption "UserKnownHostsFile=$SSHD_DIR/known_hosts" --sshoption StrictHostKeyChecking=yes
         --serve --zkeep "$ZKEEP")
+}
+
+setup_file() {
+    [ "$(id -u)" = 0 ] || skip "needs root"
+    start_sshd
+}
+
+teardown_file() {
+    stop_sshd
+}
+
+# In setup() of the 45-transport-* tests: needs, option arrays, pools srcp and dstp.
+transport_setup() {
+    need_root
+    need_zfs
+    need_zkeep
+    need_tt
+    transport_env
+    make_pool srcp
+    make_pool dstp
 }
 
 stop_sshd() {

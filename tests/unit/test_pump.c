@@ -473,6 +473,46 @@ static void test_progress_is_reported(void **state)
 	assert_int_equal(g.expected, len);
 }
 
+/* The bar as the replicate printer draws it: final state, an estimate that
+ * turned out low, any width, and the byte units. */
+static void test_progress_bar_edges(void **state)
+{
+	(void)state;
+	_cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
+	struct pump_progress p = { .stream_bytes = 3u << 20, .expected_bytes = 2u << 20,
+				   .elapsed = 2, .rate = 1u << 20, .eta = -1 };
+	/* zfs send -nvP estimated low: 100 %, full bar, no ETA */
+	pump_progress_format(&p, PUMP_SHOW_BAR, 60, &sb);
+	assert_non_null(strstr(sb.buf, "[====="));
+	assert_null(strchr(sb.buf, '>'));
+	assert_non_null(strstr(sb.buf, "] 100%"));
+	assert_null(strstr(sb.buf, "ETA"));
+	/* never wider than asked, whatever the width */
+	for (unsigned w = 0; w < 200; w++) {
+		p.stream_bytes = (uint64_t)w << 14;
+		strbuf_reset(&sb);
+		pump_progress_format(&p, PUMP_SHOW_BAR, w, &sb);
+		if (strchr(sb.buf, '['))
+			assert_true(sb.len <= w);
+	}
+	/* the final bar: average rate and total time instead of the ETA */
+	p.stream_bytes = 2u << 20;
+	p.done = true;
+	strbuf_reset(&sb);
+	pump_progress_format(&p, PUMP_SHOW_BAR, 80, &sb);
+	assert_non_null(strstr(sb.buf, "2.00 MiB  1.00 MiB/s ["));
+	assert_non_null(strstr(sb.buf, "] 100%  in 0:00:02"));
+	strbuf_reset(&sb);
+	pump_human_bytes(&sb, 0);
+	strbuf_addch(&sb, '|');
+	pump_human_bytes(&sb, 1023);
+	strbuf_addch(&sb, '|');
+	pump_human_bytes(&sb, 1024);
+	strbuf_addch(&sb, '|');
+	pump_human_bytes(&sb, 1.5 * 1024 * 1024 * 1024 * 1024);
+	assert_string_equal(sb.buf, "0 B|1023 B|1.00 KiB|1.50 TiB");
+}
+
 static void test_progress_format(void **state)
 {
 	_cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
@@ -549,6 +589,7 @@ int main(void)
 		cmocka_unit_test(test_receiver_done_before_eof_is_success),
 		cmocka_unit_test(test_progress_is_reported),
 		cmocka_unit_test(test_progress_format),
+		cmocka_unit_test(test_progress_bar_edges),
 		cmocka_unit_test(test_codec_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
