@@ -6,12 +6,12 @@
 #include "snapshot_engine.h"
 #include "autosnap.h"
 #include "parse.h"
+#include "replicate.h"
 #include "retention.h"
 #include "schedule.h"
 #include "timeutil.h"
 
 #include <dirent.h>
-#include <jansson.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/file.h>
@@ -121,6 +121,28 @@ void engine_summarize(const struct engine *e, const struct sanoid_policy *p,
 	}
 }
 
+/*
+ * The snapshots of ds as retention_plan() input, times from engine_snap_time()
+ * and held from the listed userrefs. Returns a new array (free()) of *n.
+ */
+static struct retain_snap *retain_input(const struct engine *e, const struct zfs_dataset *ds, size_t *n)
+{
+	struct retain_snap *rs = xcalloc(ds->nsnaps ? ds->nsnaps : 1, sizeof(*rs));
+	size_t m = 0;
+	for (size_t j = 0; j < ds->nsnaps; j++) {
+		const struct zfs_snap *s = &ds->snaps[j];
+		uint64_t refs = 0;
+		if (s->type != ZFS_TYPE_SNAPSHOT)
+			continue;
+		if (e->userrefs >= 0 && s->props[e->userrefs])
+			parse_u64(s->props[e->userrefs], &refs);
+		rs[m++] = (struct retain_snap){ .name = s->short_name, .ctime = engine_snap_time(e, s),
+						.held = refs > 0 };
+	}
+	*n = m;
+	return rs;
+}
+
 void engine_plan(const struct engine *e, const struct sanoid_policy *p, unsigned *due,
 		 struct strvec *would_prune, size_t *held)
 {
@@ -134,18 +156,8 @@ void engine_plan(const struct engine *e, const struct sanoid_policy *p, unsigned
 	engine_summarize(e, p, &sum);
 	schedule_due(p, e->o.now, sum.newest, &sch);
 	*due = sch.due;
-	struct retain_snap *rs = xcalloc(ds->nsnaps ? ds->nsnaps : 1, sizeof(*rs));
-	size_t m = 0;
-	for (size_t j = 0; j < ds->nsnaps; j++) {
-		const struct zfs_snap *s = &ds->snaps[j];
-		uint64_t refs = 0;
-		if (s->type != ZFS_TYPE_SNAPSHOT)
-			continue;
-		if (e->userrefs >= 0 && s->props[e->userrefs])
-			parse_u64(s->props[e->userrefs], &refs);
-		rs[m++] = (struct retain_snap){ .name = s->short_name, .ctime = engine_snap_time(e, s),
-						.held = refs > 0 };
-	}
+	size_t m;
+	struct retain_snap *rs = retain_input(e, ds, &m);
 	retention_plan(p, e->o.now, rs, m);
 	for (size_t j = 0; j < m; j++) {
 		if (rs[j].verdict == RETAIN_PRUNE)
@@ -732,77 +744,88 @@ static bool zfs_busy(const char *fs)
 	return busy;
 }
 
-static bool tag_protects(const char *tag)
+/*
+ * Report why snapshots (full names) are kept: with reasons == NULL they are
+ * known held (the listed userrefs) and only the holders are named; otherwise
+ * their destroy failed with reasons[i], and the held ones - the hold may be
+ * newer than a cached list - are kept and reported, the others are errors.
+ * A hold with a replication's tag (replicate.h: zkeep replicate holds the
+ * newest snapshot both sides have, so the next incremental can be sent) is
+ * named as such. One `zfs holds` call. After any failure the cache is
+ * dropped, so that the next run sees the holds.
+ */
+static void report_holds(struct engine *e, const struct strvec *names, const struct strvec *reasons)
 {
-	/* the replication engine's hold tags (replicate.h) */
-	return skip_prefix(tag, "syncoid_") || skip_prefix(tag, "zkeep_");
+	struct zfs_holds h = { 0 };
+	if (zfs_list_holds(&e->z, (const char *const *)names->v, false, &h) < 0)
+		ev(e, ENG_DEBUG, "DEBUG: zfs holds: %s", zfs_error(&e->z));
+	for (size_t i = 0; i < names->n; i++) {
+		_cleanup_strbuf_ struct strbuf tags = STRBUF_INIT;
+		bool repl = false;
+		for (size_t j = 0; j < h.n; j++) {
+			if (!streq(h.h[j].snapshot, names->v[i]))
+				continue;
+			strbuf_addf(&tags, "%s'%s'", tags.len ? ", " : "", h.h[j].tag);
+			repl |= replicate_hold_tag_protects(h.h[j].tag);
+		}
+		if (reasons && !tags.len) {
+			ev(e, ENG_ERROR, "could not remove %s: %s", names->v[i], reasons->v[i]);
+			e->failures++;
+		} else {
+			ev(e, ENG_INFO, "INFO: keeping %s: %s%s", names->v[i],
+			   repl ? "a replication still needs it, held by " : "held by ",
+			   tags.len ? tags.buf : "a user hold");
+		}
+	}
+	zfs_holds_free(&h);
+	if (reasons && names->n && e->o.cache_dir) {
+		_cleanup_free_ char *path = cache_path(e);
+		unlink(path);
+	}
 }
 
 /*
- * Destroy snapshots of many datasets of one pool in ONE process: a ZFS channel
- * program (`zfs program`, root only) that calls zfs.sync.destroy() on each and
- * reports the ones that failed. `zfs destroy` takes the snapshots of one
- * dataset per call, so with N datasets to prune this saves N - 1 processes.
- * Returns 0 with the names destroyed appended to `done` and the failures in
- * `failed` ("name: errno text"), or -ENOTSUP when the program could not run at
- * all (the caller falls back to zfs_destroy_snapshots()).
+ * Without channel programs: `zfs destroy ds@a,b,c`, which destroys none when
+ * one cannot go. Then the held ones are kept and reported and the rest is
+ * tried once more.
  */
-static const char destroy_lua[] =
-	"local argv = ...\n"
-	"argv = argv[\"argv\"]\n"
-	"local failed = {}\n"
-	"local nfailed = 0\n"
-	"for i = 1, #argv do\n"
-	"  local err = zfs.sync.destroy(argv[i])\n"
-	"  if err ~= 0 then failed[argv[i]] = err; nfailed = nfailed + 1 end\n"
-	"end\n"
-	"return {failed = failed, nfailed = nfailed}\n";
-
-#define ZCP_BATCH_BYTES (96 * 1024)
-
-static int destroy_zcp(struct engine *e, const char *pool, const struct strvec *full,
-		       struct strvec *done, struct strvec *failed)
+static void destroy_one_dataset(struct engine *e, const char *ds, const struct strvec *names)
 {
-	size_t i = 0;
-	if (geteuid() != 0 || getenv("ZKEEP_NO_CHANNEL_PROGRAMS"))
-		return -ENOTSUP;
-	while (i < full->n) {
-		_cleanup_strvec_ struct strvec argv = STRVEC_INIT;
-		_cleanup_strbuf_ struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
-		size_t first = i, bytes = 0;
-		int code = 0;
-		json_error_t jerr;
-		strvec_pushv(&argv, (const char *const[]){ "zfs", "program", "-j", "-t", "100000000",
-							   "-m", "100000000", pool, "/dev/stdin", NULL });
-		while (i < full->n && (i == first || bytes + strlen(full->v[i]) < ZCP_BATCH_BYTES)) {
-			bytes += strlen(full->v[i]) + 1;
-			strvec_push(&argv, full->v[i++]);
-		}
-		int r = runner_run(e->run, (const char *const *)argv.v, destroy_lua, strlen(destroy_lua),
-				   &out, &err, &code);
-		if (r < 0 || code != 0) {
-			if (first == 0)
-				return -ENOTSUP; /* nothing done yet: fall back */
-			for (size_t j = first; j < i; j++)
-				strvec_pushf(failed, "%s: %s", full->v[j], err.len ? err.buf : "zfs program failed");
-			continue;
-		}
-		json_t *root = json_loads(out.buf, 0, &jerr);
-		json_t *ret = root ? json_object_get(root, "return") : NULL;
-		json_t *fl = ret ? json_object_get(ret, "failed") : NULL;
-		for (size_t j = first; j < i; j++) {
-			json_t *v = fl && json_is_object(fl) ? json_object_get(fl, full->v[j]) : NULL;
-			if (!root)
-				strvec_pushf(failed, "%s: unreadable answer of zfs program", full->v[j]);
-			else if (v)
-				strvec_pushf(failed, "%s: %s", full->v[j],
-					     strerror((int)json_integer_value(v)));
-			else
-				strvec_push(done, full->v[j]);
-		}
-		json_decref(root);
+	_cleanup_strvec_ struct strvec full = STRVEC_INIT, held = STRVEC_INIT, rest = STRVEC_INIT;
+	struct zfs_holds h = { 0 };
+	if (zfs_destroy_snapshots(&e->z, ds, (const char *const *)names->v) == 0) {
+		for (size_t j = 0; j < names->n; j++)
+			strvec_pushf(&e->pruned, "%s@%s", ds, names->v[j]);
+		return;
 	}
-	return 0;
+	_cleanup_free_ char *why = xstrdup(zfs_error(&e->z));
+	/* some batches may have gone: the cache cannot be trusted */
+	if (e->o.cache_dir) {
+		_cleanup_free_ char *path = cache_path(e);
+		unlink(path);
+	}
+	for (size_t j = 0; j < names->n; j++)
+		strvec_pushf(&full, "%s@%s", ds, names->v[j]);
+	if (zfs_list_holds(&e->z, (const char *const *)full.v, false, &h) < 0)
+		h = (struct zfs_holds){ 0 };
+	for (size_t j = 0; j < names->n; j++) {
+		bool is_held = false;
+		for (size_t k = 0; k < h.n && !is_held; k++)
+			is_held = streq(h.h[k].snapshot, full.v[j]);
+		strvec_push(is_held ? &held : &rest, is_held ? full.v[j] : names->v[j]);
+	}
+	zfs_holds_free(&h);
+	if (held.n)
+		report_holds(e, &held, NULL);
+	if (!held.n || (rest.n && zfs_destroy_snapshots(&e->z, ds, (const char *const *)rest.v) < 0)) {
+		ev(e, ENG_ERROR, "could not remove snapshots of %s: %s", ds, held.n ? zfs_error(&e->z) : why);
+		e->failures++;
+		return;
+	}
+	for (size_t j = 0; j < rest.n; j++) {
+		/* gone now, or already before the failed batch */
+		strvec_pushf(&e->pruned, "%s@%s", ds, rest.v[j]);
+	}
 }
 
 struct prune_set {
@@ -852,18 +875,8 @@ unsigned engine_prune(struct engine *e)
 				continue;
 			}
 		}
-		struct retain_snap *rs = xcalloc(ds->nsnaps ? ds->nsnaps : 1, sizeof(*rs));
-		size_t m = 0;
-		for (size_t j = 0; j < ds->nsnaps; j++) {
-			const struct zfs_snap *s = &ds->snaps[j];
-			uint64_t refs = 0;
-			if (s->type != ZFS_TYPE_SNAPSHOT)
-				continue;
-			if (e->userrefs >= 0 && s->props[e->userrefs])
-				parse_u64(s->props[e->userrefs], &refs);
-			rs[m++] = (struct retain_snap){ .name = s->short_name, .ctime = engine_snap_time(e, s),
-							.held = refs > 0 };
-		}
+		size_t m;
+		struct retain_snap *rs = retain_input(e, ds, &m);
 		retention_plan(p, e->o.now, rs, m);
 		for (size_t j = 0; j < m; j++)
 			if (rs[j].verdict == RETAIN_KEPT_HELD)
@@ -874,27 +887,8 @@ unsigned engine_prune(struct engine *e)
 	zpool_infos_free(&pools);
 
 	/* Who holds what: one call for every held snapshot that would go. */
-	if (held.n) {
-		struct zfs_holds h = { 0 };
-		if (zfs_list_holds(&e->z, (const char *const *)held.v, false, &h) < 0)
-			ev(e, ENG_DEBUG, "DEBUG: zfs holds: %s", zfs_error(&e->z));
-		{
-			for (size_t i = 0; i < held.n; i++) {
-				_cleanup_strbuf_ struct strbuf tags = STRBUF_INIT;
-				bool repl = false;
-				for (size_t j = 0; j < h.n; j++) {
-					if (!streq(h.h[j].snapshot, held.v[i]))
-						continue;
-					strbuf_addf(&tags, "%s'%s'", tags.len ? ", " : "", h.h[j].tag);
-					repl |= tag_protects(h.h[j].tag);
-				}
-				ev(e, ENG_INFO, "INFO: keeping %s: %s%s", held.v[i],
-				   repl ? "a replication still needs it, held by " : "held by ",
-				   tags.len ? tags.buf : "a user hold");
-			}
-		}
-		zfs_holds_free(&h);
-	}
+	if (held.n)
+		report_holds(e, &held, NULL);
 
 	/* Per dataset: what goes, after the busy check and pre_pruning_script. */
 	for (size_t i = 0; i < nsets; i++) {
@@ -933,9 +927,12 @@ unsigned engine_prune(struct engine *e)
 	 */
 	if (!e->o.readonly) {
 		_cleanup_strvec_ struct strvec pools_done = STRVEC_INIT;
+		/* channel programs need root; the variable is for tests and odd setups */
+		bool use_zcp = geteuid() == 0 && !getenv("ZKEEP_NO_CHANNEL_PROGRAMS");
 		for (size_t i = 0; i < nsets; i++) {
 			_cleanup_free_ char *pool = pool_of(sets[i].p->path);
 			_cleanup_strvec_ struct strvec full = STRVEC_INIT, done = STRVEC_INIT, failed = STRVEC_INIT;
+			_cleanup_strvec_ struct strvec reasons = STRVEC_INIT;
 			if (!sets[i].ok.n || strvec_find(&pools_done, pool) >= 0)
 				continue;
 			strvec_push(&pools_done, pool);
@@ -946,31 +943,21 @@ unsigned engine_prune(struct engine *e)
 				for (size_t j = 0; j < sets[k].ok.n; j++)
 					strvec_pushf(&full, "%s@%s", sets[k].p->path, sets[k].ok.v[j]);
 			}
-			if (destroy_zcp(e, pool, &full, &done, &failed) == 0) {
-				for (size_t j = 0; j < failed.n; j++) {
-					ev(e, ENG_ERROR, "could not remove %s", failed.v[j]);
-					e->failures++;
-				}
+			if (use_zcp &&
+			    zfs_destroy_snapshots_zcp(&e->z, pool, (const char *const *)full.v, &done, &failed,
+						      &reasons) == 0) {
 				strvec_pushv(&e->pruned, (const char *const *)done.v);
+				if (failed.n)
+					report_holds(e, &failed, &reasons);
 				continue;
 			}
+			if (use_zcp)
+				ev(e, ENG_DEBUG, "DEBUG: %s; destroying per dataset", zfs_error(&e->z));
 			for (size_t k = i; k < nsets; k++) {
 				_cleanup_free_ char *pk = pool_of(sets[k].p->path);
 				if (!sets[k].ok.n || !streq(pk, pool))
 					continue;
-				if (zfs_destroy_snapshots(&e->z, sets[k].p->path, (const char *const *)sets[k].ok.v) < 0) {
-					ev(e, ENG_ERROR, "could not remove snapshots of %s: %s", sets[k].p->path,
-					   zfs_error(&e->z));
-					e->failures++;
-					/* some batches may have gone: the cache cannot be trusted */
-					if (e->o.cache_dir) {
-						_cleanup_free_ char *path = cache_path(e);
-						unlink(path);
-					}
-					continue;
-				}
-				for (size_t j = 0; j < sets[k].ok.n; j++)
-					strvec_pushf(&e->pruned, "%s@%s", sets[k].p->path, sets[k].ok.v[j]);
+				destroy_one_dataset(e, sets[k].p->path, &sets[k].ok);
 			}
 		}
 	}
@@ -1134,8 +1121,7 @@ static int check_zpool(struct engine *e, const char *pool, struct strbuf *msg, b
 	int code = 0, state;
 
 	*fatal = false;
-	runner_run(e->run, (const char *const[]){ "zpool", "list", "-o", "name,size,cap,health,free", pool, NULL },
-		   NULL, 0, &out, &err, &code);
+	zpool_list_human(&e->z, pool, "name,size,cap,health,free", &out);
 	for (char *l = out.buf, *nl; l && *l; l = nl ? nl + 1 : NULL) {
 		nl = strchr(l, '\n');
 		if (nl)

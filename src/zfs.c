@@ -6,6 +6,7 @@
 #include "parse.h"
 
 #include <fcntl.h>
+#include <jansson.h>
 #include <signal.h>
 #include <sys/mman.h>
 
@@ -305,6 +306,78 @@ int zfs_destroy_snapshots(struct zfs *z, const char *dataset, const char *const 
 	return r;
 }
 
+static const char destroy_lua[] =
+	"local argv = ...\n"
+	"argv = argv[\"argv\"]\n"
+	"local failed = {}\n"
+	"local nfailed = 0\n"
+	"for i = 1, #argv do\n"
+	"  local err = zfs.sync.destroy(argv[i])\n"
+	"  if err ~= 0 then failed[argv[i]] = err; nfailed = nfailed + 1 end\n"
+	"end\n"
+	"return {failed = failed, nfailed = nfailed}\n";
+
+/* Names per program: well inside ARG_MAX and the program's memory limit. */
+#define ZCP_BATCH_BYTES (96 * 1024)
+
+int zfs_destroy_snapshots_zcp(struct zfs *z, const char *pool, const char *const *snapshots,
+			      struct strvec *done, struct strvec *failed, struct strvec *reasons)
+{
+	size_t i = 0;
+	strbuf_reset(&z->err);
+	while (snapshots && snapshots[i]) {
+		struct strvec argv = STRVEC_INIT;
+		struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
+		size_t first = i, bytes = 0;
+		int code = 0;
+		json_error_t jerr;
+		strvec_pushv(&argv, ARGV("zfs", "program", "-j", "-t", "100000000", "-m", "100000000",
+					 pool, "/dev/stdin"));
+		while (snapshots[i] && (i == first || bytes + strlen(snapshots[i]) < ZCP_BATCH_BYTES)) {
+			bytes += strlen(snapshots[i]) + 1;
+			strvec_push(&argv, snapshots[i++]);
+		}
+		int r = runner_run(z->run, (const char *const *)argv.v, destroy_lua, strlen(destroy_lua),
+				   &out, &err, &code);
+		strvec_clear(&argv);
+		if (r < 0 || code != 0) {
+			strbuf_rtrim(&err);
+			if (first == 0) {
+				strbuf_reset(&z->err);
+				strbuf_addf(&z->err, "zfs program on %s: %s", pool,
+					    err.len ? err.buf : r < 0 ? strerror(-r) : "failed");
+				strbuf_release(&out);
+				strbuf_release(&err);
+				return -ENOTSUP; /* nothing done yet: the caller falls back */
+			}
+			for (size_t j = first; j < i; j++) {
+				strvec_push(failed, snapshots[j]);
+				strvec_push(reasons, err.len ? err.buf : "zfs program failed");
+			}
+			strbuf_release(&out);
+			strbuf_release(&err);
+			continue;
+		}
+		json_t *root = json_loads(out.buf ? out.buf : "", 0, &jerr);
+		json_t *ret = root ? json_object_get(root, "return") : NULL;
+		json_t *fl = ret ? json_object_get(ret, "failed") : NULL;
+		for (size_t j = first; j < i; j++) {
+			json_t *v = fl && json_is_object(fl) ? json_object_get(fl, snapshots[j]) : NULL;
+			if (!root || v) {
+				strvec_push(failed, snapshots[j]);
+				strvec_push(reasons, !root ? "unreadable answer of zfs program"
+							   : strerror((int)json_integer_value(v)));
+			} else {
+				strvec_push(done, snapshots[j]);
+			}
+		}
+		json_decref(root);
+		strbuf_release(&out);
+		strbuf_release(&err);
+	}
+	return 0;
+}
+
 int zfs_destroy(struct zfs *z, const char *name, unsigned flags)
 {
 	struct strvec argv = STRVEC_INIT;
@@ -558,6 +631,11 @@ int zpool_scrub(struct zfs *z, const char *pool, bool wait)
 	if (wait)
 		return run_change(z, ARGV("zpool", "scrub", "-w", pool));
 	return run_change(z, ARGV("zpool", "scrub", pool));
+}
+
+int zpool_list_human(struct zfs *z, const char *pool, const char *columns, struct strbuf *out)
+{
+	return run_capture(z, ARGV("zpool", "list", "-o", columns, pool), out);
 }
 
 int zpool_status(struct zfs *z, const char *pool, struct strbuf *out)

@@ -158,6 +158,22 @@ int zfs_snapshot(struct zfs *z, const char *const *snapshots, bool recursive,
  */
 int zfs_destroy_snapshots(struct zfs *z, const char *dataset, const char *const *short_names);
 
+/*
+ * Destroy snapshots (full names) of ONE pool in one process per ~96 KiB of
+ * names: a ZFS channel program (`zfs program POOL`, root only) calling
+ * zfs.sync.destroy() on each. `zfs destroy` takes the snapshots of one
+ * dataset per call, so with many datasets this saves a process per dataset.
+ * Unlike `zfs destroy a@x,y`, a snapshot that cannot go (held, cloned) does
+ * not stop the others. Appends each destroyed name to `done`, and each one
+ * that failed to `failed` with the reason (strerror text) at the same index
+ * of `reasons`. Returns 0, or -ENOTSUP (message in zfs_error) when the first
+ * program could not run at all (not root, channel programs not allowed):
+ * nothing was destroyed and the caller may fall back to
+ * zfs_destroy_snapshots(). Ignores dry_run: callers decide.
+ */
+int zfs_destroy_snapshots_zcp(struct zfs *z, const char *pool, const char *const *snapshots,
+			      struct strvec *done, struct strvec *failed, struct strvec *reasons);
+
 enum {
 	ZFS_DESTROY_RECURSIVE = 1 << 0, /* -r */
 	ZFS_DESTROY_DEFER = 1 << 1,     /* -d */
@@ -279,6 +295,13 @@ int zpool_import(struct zfs *z, const char *name_or_guid, const char *const *dir
 int zpool_export(struct zfs *z, const char *pool);
 /* `zpool scrub [-w] pool`. */
 int zpool_scrub(struct zfs *z, const char *pool, bool wait);
+/*
+ * `zpool list -o COLUMNS POOL` in zpool's own rounded units with its header
+ * line - the one call without -Hp, for sanoid's monitor lines, which show
+ * exactly this text ("Size:9.50G"). out gets what it printed even when it
+ * failed (the return value says whether it did).
+ */
+int zpool_list_human(struct zfs *z, const char *pool, const char *columns, struct strbuf *out);
 /* `zpool status -x`-style summary: the text of `zpool status -p pool`. */
 int zpool_status(struct zfs *z, const char *pool, struct strbuf *out);
 

@@ -75,9 +75,26 @@ int policy_cli_parse(struct policy_cli *c, int argc, char **argv, const struct o
 	return 0;
 }
 
+/*
+ * The engine words its messages as sanoid prints them ("INFO: pruning ...");
+ * zkeep's own commands log through log.h, which names the level itself
+ * ("zkeep: info: pruning ..."), so sanoid's level word is dropped here.
+ */
+static const char *without_sanoid_prefix(enum engine_level level, const char *msg)
+{
+	static const char *const prefix[] = {
+		[ENG_ERROR] = "ERROR: ", [ENG_WARN] = "WARN: ", [ENG_INFO] = "INFO: ", [ENG_DEBUG] = "DEBUG: ",
+	};
+	const char *rest = NULL;
+	if ((unsigned)level < ARRAY_SIZE(prefix))
+		rest = skip_prefix(msg, prefix[level]);
+	return rest ? rest : msg;
+}
+
 static void native_event(void *ctx, enum engine_level level, const char *msg)
 {
 	const struct policy_cli *c = ctx;
+	msg = without_sanoid_prefix(level, msg);
 	switch (level) {
 	case ENG_ERROR: log_error("%s", msg); break;
 	case ENG_WARN: log_warning("%s", msg); break;

@@ -6,12 +6,12 @@
 #include "zkeep.h"
 #include "cmd/commands.h"
 #include "cmd/policy_cli.h"
+#include "json_out.h"
 #include "log.h"
 #include "schedule.h"
 #include "timeutil.h"
 
 #include <fcntl.h>
-#include <jansson.h>
 
 const char cmd_status_help[] =
 	"usage: zkeep status [options] [--json] [--prometheus FILE]\n"
@@ -70,7 +70,34 @@ static void label(struct strbuf *sb, const char *v)
 	}
 }
 
-static void metrics(const struct engine *e, struct strbuf *sb)
+/* What status and metrics show of one configured dataset, computed once. */
+struct row {
+	struct engine_summary s;
+	struct strvec prune; /* short names a prune now would destroy */
+	unsigned due;        /* bit per snap_type */
+	size_t held;         /* expired but held */
+};
+
+/* One row per e->pol.p[i]; free with rows_free(rows, e->pol.n). */
+static struct row *rows_compute(const struct engine *e)
+{
+	struct row *rows = xcalloc(e->pol.n ? e->pol.n : 1, sizeof(*rows));
+	for (size_t i = 0; i < e->pol.n; i++) {
+		strvec_init(&rows[i].prune);
+		engine_summarize(e, &e->pol.p[i], &rows[i].s);
+		engine_plan(e, &e->pol.p[i], &rows[i].due, &rows[i].prune, &rows[i].held);
+	}
+	return rows;
+}
+
+static void rows_free(struct row *rows, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		strvec_clear(&rows[i].prune);
+	free(rows);
+}
+
+static void metrics(const struct engine *e, const struct row *rows, struct strbuf *sb)
 {
 	static const struct { const char *name, *help; } m[] = {
 		{ "zkeep_snapshots", "Managed (autosnap) snapshots of the dataset and type." },
@@ -82,20 +109,15 @@ static void metrics(const struct engine *e, struct strbuf *sb)
 		strbuf_addf(sb, "# HELP %s %s\n# TYPE %s gauge\n", m[k].name, m[k].help, m[k].name);
 		for (size_t i = 0; i < e->pol.n; i++) {
 			const struct sanoid_policy *p = &e->pol.p[i];
-			struct engine_summary s;
-			_cleanup_strvec_ struct strvec prune = STRVEC_INIT;
-			unsigned due;
-			size_t held;
-			engine_summarize(e, p, &s);
-			engine_plan(e, p, &due, &prune, &held);
+			const struct engine_summary *s = &rows[i].s;
 			for (int t = 0; t < SNAP_NTYPES; t++) {
 				long long v;
-				if (k == 2 && s.newest[t] == SCHEDULE_NONE)
+				if (k == 2 && s->newest[t] == SCHEDULE_NONE)
 					continue;
-				if (k != 2 && !p->count[t] && !s.count[t])
+				if (k != 2 && !p->count[t] && !s->count[t])
 					continue;
-				v = k == 0 ? (long long)s.count[t] : k == 1 ? (long long)p->count[t]
-					: k == 2 ? (long long)s.newest[t] : (long long)!!(due & (1u << t));
+				v = k == 0 ? (long long)s->count[t] : k == 1 ? (long long)p->count[t]
+					: k == 2 ? (long long)s->newest[t] : (long long)!!(rows[i].due & (1u << t));
 				strbuf_addf(sb, "%s{dataset=\"", m[k].name);
 				label(sb, p->path);
 				strbuf_addf(sb, "\",type=\"%s\"} %lld\n", snap_type_names[t], v);
@@ -105,16 +127,12 @@ static void metrics(const struct engine *e, struct strbuf *sb)
 	strbuf_addstr(sb, "# HELP zkeep_snapshots_prunable Snapshots a prune now would destroy.\n"
 			  "# TYPE zkeep_snapshots_prunable gauge\n");
 	for (size_t i = 0; i < e->pol.n; i++) {
-		_cleanup_strvec_ struct strvec prune = STRVEC_INIT;
-		unsigned due;
-		size_t held;
-		engine_plan(e, &e->pol.p[i], &due, &prune, &held);
 		strbuf_addstr(sb, "zkeep_snapshots_prunable{dataset=\"");
 		label(sb, e->pol.p[i].path);
-		strbuf_addf(sb, "\"} %zu\n", prune.n);
+		strbuf_addf(sb, "\"} %zu\n", rows[i].prune.n);
 		strbuf_addstr(sb, "zkeep_snapshots_held{dataset=\"");
 		label(sb, e->pol.p[i].path);
-		strbuf_addf(sb, "\"} %zu\n", held);
+		strbuf_addf(sb, "\"} %zu\n", rows[i].held);
 	}
 	strbuf_addf(sb, "# HELP zkeep_metrics_timestamp_seconds When these metrics were computed.\n"
 			"# TYPE zkeep_metrics_timestamp_seconds gauge\nzkeep_metrics_timestamp_seconds %lld\n",
@@ -140,87 +158,73 @@ static int write_atomic(const char *path, const struct strbuf *sb)
 	return 0;
 }
 
-static void print_text(const struct engine *e)
+static void print_text(const struct engine *e, const struct row *rows)
 {
 	for (size_t i = 0; i < e->pol.n; i++) {
 		const struct sanoid_policy *p = &e->pol.p[i];
-		struct engine_summary s;
-		_cleanup_strvec_ struct strvec prune = STRVEC_INIT;
-		unsigned due;
-		size_t held;
-		engine_summarize(e, p, &s);
-		engine_plan(e, p, &due, &prune, &held);
+		const struct engine_summary *s = &rows[i].s;
 		printf("%s%s\n", p->path, p->process_children_only ? " (children only)" : "");
 		for (int t = SNAP_NTYPES - 1; t >= 0; t--) {
 			_cleanup_strbuf_ struct strbuf when = STRBUF_INIT;
-			if (!p->count[t] && !s.count[t])
+			if (!p->count[t] && !s->count[t])
 				continue;
-			if (s.newest[t] != SCHEDULE_NONE) {
-				strbuf_addf(&when, "newest %s (", s.newest_name[t]);
-				sanoid_displaytime(&when, (int64_t)e->o.now - s.newest[t]);
+			if (s->newest[t] != SCHEDULE_NONE) {
+				strbuf_addf(&when, "newest %s (", s->newest_name[t]);
+				sanoid_displaytime(&when, (int64_t)e->o.now - s->newest[t]);
 				strbuf_addstr(&when, " ago)");
 			} else {
 				strbuf_addstr(&when, "none yet");
 			}
-			printf("  %-10s %4zu of %-4u %s%s\n", snap_type_names[t], s.count[t], p->count[t],
-			       when.buf, due & (1u << t) ? ", due now" : "");
+			printf("  %-10s %4zu of %-4u %s%s\n", snap_type_names[t], s->count[t], p->count[t],
+			       when.buf, rows[i].due & (1u << t) ? ", due now" : "");
 		}
-		printf("  would prune %zu\n", prune.n);
-		if (held)
-			printf("  expired but held: %zu\n", held);
+		printf("  would prune %zu\n", rows[i].prune.n);
+		if (rows[i].held)
+			printf("  expired but held: %zu\n", rows[i].held);
 	}
 }
 
-static void print_json(const struct engine *e)
+static void print_json(const struct engine *e, const struct row *rows)
 {
 	json_t *root = json_object(), *arr = json_array();
 	_cleanup_strbuf_ struct strbuf iso = STRBUF_INIT;
 	time_format_iso(&iso, e->o.now);
 	json_object_set_new(root, "now", json_integer((json_int_t)e->o.now));
-	json_object_set_new(root, "now_iso", json_string(iso.buf));
+	json_object_set_new(root, "now_iso", json_str(iso.buf));
 	for (size_t i = 0; i < e->pol.n; i++) {
 		const struct sanoid_policy *p = &e->pol.p[i];
-		struct engine_summary s;
-		_cleanup_strvec_ struct strvec prune = STRVEC_INIT;
-		unsigned due;
-		size_t held;
+		const struct engine_summary *s = &rows[i].s;
 		json_t *d = json_object(), *types = json_object(), *pr = json_array();
-		engine_summarize(e, p, &s);
-		engine_plan(e, p, &due, &prune, &held);
-		json_object_set_new(d, "dataset", json_string(p->path));
-		json_object_set_new(d, "section", json_string(p->section));
+		json_object_set_new(d, "dataset", json_str(p->path));
+		json_object_set_new(d, "section", json_str(p->section));
 		json_object_set_new(d, "autosnap", json_boolean(p->autosnap));
 		json_object_set_new(d, "autoprune", json_boolean(p->autoprune));
 		json_object_set_new(d, "process_children_only", json_boolean(p->process_children_only));
-		json_object_set_new(d, "snapshots_total", json_integer((json_int_t)s.total));
+		json_object_set_new(d, "snapshots_total", json_integer((json_int_t)s->total));
 		for (int t = 0; t < SNAP_NTYPES; t++) {
 			json_t *ty = json_object();
-			json_object_set_new(ty, "count", json_integer((json_int_t)s.count[t]));
+			json_object_set_new(ty, "count", json_integer((json_int_t)s->count[t]));
 			json_object_set_new(ty, "wanted", json_integer(p->count[t]));
-			json_object_set_new(ty, "due", json_boolean(due & (1u << t)));
-			if (s.newest[t] != SCHEDULE_NONE) {
-				json_object_set_new(ty, "newest", json_string(s.newest_name[t]));
-				json_object_set_new(ty, "newest_time", json_integer((json_int_t)s.newest[t]));
+			json_object_set_new(ty, "due", json_boolean(rows[i].due & (1u << t)));
+			if (s->newest[t] != SCHEDULE_NONE) {
+				json_object_set_new(ty, "newest", json_str(s->newest_name[t]));
+				json_object_set_new(ty, "newest_time", json_integer((json_int_t)s->newest[t]));
 				json_object_set_new(ty, "newest_age_seconds",
-						    json_integer((json_int_t)((int64_t)e->o.now - s.newest[t])));
+						    json_integer((json_int_t)((int64_t)e->o.now - s->newest[t])));
 			} else {
 				json_object_set_new(ty, "newest", json_null());
 			}
 			json_object_set_new(types, snap_type_names[t], ty);
 		}
 		json_object_set_new(d, "types", types);
-		for (size_t j = 0; j < prune.n; j++)
-			json_array_append_new(pr, json_string(prune.v[j]));
+		for (size_t j = 0; j < rows[i].prune.n; j++)
+			json_array_append_new(pr, json_str(rows[i].prune.v[j]));
 		json_object_set_new(d, "would_prune", pr);
-		json_object_set_new(d, "held_expired", json_integer((json_int_t)held));
+		json_object_set_new(d, "held_expired", json_integer((json_int_t)rows[i].held));
 		json_array_append_new(arr, d);
 	}
 	json_object_set_new(root, "datasets", arr);
-	char *text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	if (text)
-		printf("%s\n", text);
-	free(text);
-	json_decref(root);
+	json_emit_doc(stdout, root);
 }
 
 int cmd_status(int argc, char **argv)
@@ -234,20 +238,22 @@ int cmd_status(int argc, char **argv)
 	c.results_only = true;
 	if (policy_cli_open(&c, &e, false, false) != EXIT_OK)
 		return EXIT_FATAL;
+	struct row *rows = rows_compute(&e);
 	if (c.json)
-		print_json(&e);
+		print_json(&e, rows);
 	else
-		print_text(&e);
+		print_text(&e, rows);
 	if (c.prometheus) {
 		_cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
 		int r;
-		metrics(&e, &sb);
+		metrics(&e, rows, &sb);
 		r = write_atomic(c.prometheus, &sb);
 		if (r < 0) {
 			log_error("cannot write %s: %s", c.prometheus, strerror(-r));
 			rc = EXIT_PARTIAL;
 		}
 	}
+	rows_free(rows, e.pol.n);
 	engine_close(&e);
 	return rc;
 }
@@ -263,8 +269,10 @@ int cmd_metrics(int argc, char **argv)
 	c.results_only = true;
 	if (policy_cli_open(&c, &e, false, false) != EXIT_OK)
 		return EXIT_FATAL;
-	metrics(&e, &sb);
+	struct row *rows = rows_compute(&e);
+	metrics(&e, rows, &sb);
 	fputs(sb.buf, stdout);
+	rows_free(rows, e.pol.n);
 	engine_close(&e);
 	return EXIT_OK;
 }

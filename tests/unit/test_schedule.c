@@ -9,6 +9,7 @@
 #include "retention.h"
 #include "autosnap.h"
 #include "snapshot_engine.h"
+#include "timeutil.h"
 
 static void set_tz(const char *tz)
 {
@@ -237,10 +238,78 @@ static void test_displaytime_matches_perl(void **state)
 	}
 }
 
+/*
+ * The year of tests/integration/30-sanoid-year.bats, which a real pool cannot
+ * afford hour by hour under emulation: a policy of hourly 24, daily 14,
+ * monthly 6 and, of the year's hourly runs, only those a result depends on -
+ * every hour of the last 25 hours (the last run included), 00:00 of the last
+ * 15 days, 00:00 on the 1st of every month: 50 runs instead of 8,761. It must keep exactly what the full year of
+ * hourly runs keeps, and that is COUNT + 1 of each type (COUNT within the
+ * type's period of the last run, plus the last run's own), the oldest COUNT
+ * periods before the end. The bats test asserts the same rule on the pool.
+ */
+#define YEAR_HOURLY 24
+#define YEAR_DAILY 14
+#define YEAR_MONTHLY 6
+
+static bool year_run_kept(time_t t, time_t end)
+{
+	struct tm tm;
+	time_local(t, &tm);
+	if (t > end - (YEAR_HOURLY + 1) * 3600)
+		return true;
+	if (tm.tm_hour || tm.tm_min)
+		return false;
+	return tm.tm_mday == 1 || t > end - (YEAR_DAILY + 1) * 86400;
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(((const struct retain_snap *)a)->name, ((const struct retain_snap *)b)->name);
+}
+
+static void test_bounded_year_keeps_what_the_hourly_year_keeps(void **state)
+{
+	struct sanoid_policy p = default_policy();
+	struct sim full = { 0 }, bounded = { 0 };
+	const char *oldest = NULL;
+	size_t runs = 0;
+	set_tz("Europe/Vienna");
+	p.count[SNAP_HOURLY] = YEAR_HOURLY;
+	p.count[SNAP_DAILY] = YEAR_DAILY;
+	p.count[SNAP_MONTHLY] = YEAR_MONTHLY;
+	/* 2026-01-01 00:00 CET to 2027-01-01 00:00 CET */
+	time_t start = 1767222000, end = start + 365 * 86400;
+	for (time_t t = start; t <= end; t += 3600) {
+		sim_run(&full, &p, t);
+		if (year_run_kept(t, end)) {
+			sim_run(&bounded, &p, t);
+			runs++;
+		}
+	}
+	/* the 1sts Jan 1 .. Dec 1, the midnights Dec 18 .. Dec 30, then Dec 31 00:00 .. Jan 1 00:00 */
+	assert_int_equal(runs, 12 + 13 + 25);
+	assert_int_equal(bounded.n, full.n);
+	qsort(full.s, full.n, sizeof(*full.s), cmp_name);
+	qsort(bounded.s, bounded.n, sizeof(*bounded.s), cmp_name);
+	for (size_t i = 0; i < full.n; i++)
+		assert_string_equal(bounded.s[i].name, full.s[i].name);
+	assert_int_equal(sim_count(&bounded, SNAP_HOURLY, &oldest), YEAR_HOURLY + 1);
+	assert_string_equal(oldest, "autosnap_2026-12-31_00:00:00_hourly");
+	assert_int_equal(sim_count(&bounded, SNAP_DAILY, &oldest), YEAR_DAILY + 1);
+	assert_string_equal(oldest, "autosnap_2026-12-18_00:00:00_daily");
+	assert_int_equal(sim_count(&bounded, SNAP_MONTHLY, &oldest), YEAR_MONTHLY + 1);
+	assert_string_equal(oldest, "autosnap_2026-07-01_00:00:00_monthly");
+	assert_int_equal(bounded.n, YEAR_HOURLY + 1 + YEAR_DAILY + 1 + YEAR_MONTHLY + 1);
+	sim_free(&full);
+	sim_free(&bounded);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_year_of_hourly_runs),
+		cmocka_unit_test(test_bounded_year_keeps_what_the_hourly_year_keeps),
 		cmocka_unit_test(test_dst_end_vienna),
 		cmocka_unit_test(test_dst_start_vienna),
 		cmocka_unit_test(test_preferred_times),
