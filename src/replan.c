@@ -264,6 +264,13 @@ void replan_dataset(const struct zfs_tree *src, const struct zfs_dataset *s,
 			return;
 		}
 		d->abort_partial = true;
+		/* An interrupted full receive: the partial state is the target
+		 * itself, which has no snapshot yet, and `zfs receive -A` destroys
+		 * it - plan as for a new target. */
+		if (nts == 0) {
+			t = NULL;
+			d->target_exists = false;
+		}
 	}
 
 	if (nn == 0) {
@@ -632,4 +639,59 @@ void replan_describe(const struct replan_ds *d, const uint64_t *estimates, struc
 	list_names(out, "then destroy old sync snapshots", d->source, &d->prune_source);
 	list_names(out, "then destroy old sync snapshots", d->target, &d->prune_target);
 	list_names(out, "then destroy target-only snapshots", d->target, &d->delete_target);
+}
+
+/* ---- is the target busy? ---------------------------------------------------- */
+
+static bool under(const char *child, const char *parent)
+{
+	size_t n = strlen(parent);
+	return strncmp(child, parent, n) == 0 && (child[n] == '\0' || child[n] == '/');
+}
+
+bool replan_argv_receives_into(const char *const *argv, size_t n, const char *target)
+{
+	size_t i = 0;
+	if (i < n && (streq(argv[i], "sudo") || (strrchr(argv[i], '/') &&
+						 streq(strrchr(argv[i], '/') + 1, "sudo"))))
+		i++;
+	if (i + 2 >= n) /* zfs receive DATASET at least */
+		return false;
+	const char *prog = strrchr(argv[i], '/') ? strrchr(argv[i], '/') + 1 : argv[i];
+	if (!streq(prog, "zfs") || !(streq(argv[i + 1], "receive") || streq(argv[i + 1], "recv")))
+		return false;
+	const char *ds = argv[n - 1];
+	if (under(ds, target))
+		return true;
+	bool prefix_mode = false;
+	for (size_t k = i + 2; k + 1 < n; k++)
+		if (argv[k][0] == '-' && argv[k][1] != '-' && strpbrk(argv[k] + 1, "de"))
+			prefix_mode = true; /* -d / -e: received under ds */
+	return prefix_mode && under(target, ds);
+}
+
+void replan_lock_name(const char *target, struct strbuf *out)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t start = out->len;
+	strbuf_addstr(out, "replicate-");
+	for (const unsigned char *p = (const unsigned char *)target; *p; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		    *p == '.' || *p == '_' || *p == '-') {
+			strbuf_addch(out, (char)*p);
+		} else {
+			strbuf_addch(out, '%');
+			strbuf_addch(out, hex[*p >> 4]);
+			strbuf_addch(out, hex[*p & 15]);
+		}
+	}
+	if (out->len - start > 200) {
+		uint64_t h = 14695981039346656037ull; /* FNV-1a 64 */
+		for (const unsigned char *p = (const unsigned char *)target; *p; p++) {
+			h ^= *p;
+			h *= 1099511628211ull;
+		}
+		strbuf_setlen(out, start + 183);
+		strbuf_addf(out, "~%016" PRIx64, h);
+	}
 }

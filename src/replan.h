@@ -153,4 +153,23 @@ bool replan_prop_preservable(const char *name);
  */
 void replan_describe(const struct replan_ds *d, const uint64_t *estimates, struct strbuf *out);
 
+/* ---- is the target busy? ------------------------------------------------- */
+
+/*
+ * Whether a command line (argv, n words, as in /proc/PID/cmdline) is a
+ * `zfs receive` (or `zfs recv`, possibly under sudo) that writes into
+ * target: its dataset argument is target or a dataset under it, or it
+ * receives with -d/-e into a parent of target. syncoid 2.3 refuses to start
+ * on such a target ("already target of a zfs receive process"); so does zkeep.
+ */
+bool replan_argv_receives_into(const char *const *argv, size_t n, const char *target);
+
+/*
+ * The lock file name (no directory) of replications into target (the TARGET
+ * argument as given, "[[user@]host:]dataset"): "replicate-" + target with
+ * every byte outside [A-Za-z0-9._-] written as %XX; over 200 bytes, cut and
+ * followed by a hash of the whole, so it always fits a file name.
+ */
+void replan_lock_name(const char *target, struct strbuf *out);
+
 #endif

@@ -16,8 +16,12 @@
 #include <getopt.h>
 #include <jansson.h>
 #include <regex.h>
+#include <dirent.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 
 void repl_cli_init(struct repl_cli *c)
 {
@@ -187,6 +191,7 @@ void repl_printer_event(struct repl_printer *p, const struct replicate_event *ev
 			draw_bar(p, ev, true);
 		} else if (log_enabled(p->level)) {
 			pump_view(ev, true, &pp);
+			pp.expected_bytes = 0; /* the totals, not how far off the estimate was */
 			pump_progress_format(&pp, PUMP_SHOW_LINE, 0, &sb);
 			log_msg(p->level, "%ssent %s", p->indent, sb.buf + strlen("done: "));
 		}
@@ -280,6 +285,41 @@ static bool remote_has_codec(struct runner *r, const struct pump_codec *codec)
 		return true;
 	const char *const probe[] = { argv.v[0], "--version", NULL };
 	return runner_run(r, probe, NULL, 0, NULL, NULL, &code) == 0 && code == 0;
+}
+
+/* --dumpsnaps: what syncoid's dumphash() shows - the snapshots of each source
+ * dataset and of its target, before the sync - in lines instead of Perl's
+ * Data::Dumper format. */
+static void dump_one(const char *side, const struct zfs_dataset *d)
+{
+	for (size_t i = 0; d && i < d->nsnaps; i++) {
+		const struct zfs_snap *sn = &d->snaps[i];
+		printf("  %s %s%s guid=%" PRIu64 " createtxg=%" PRIu64 " creation=%" PRId64 "\n",
+		       side, sn->type == ZFS_TYPE_BOOKMARK ? "#" : "@", sn->short_name, sn->guid,
+		       sn->createtxg, sn->creation);
+	}
+}
+
+static void dump_snaps(struct zfs *src, struct zfs *tgt, const struct repl_cli *c)
+{
+	struct zfs_tree st = ZFS_TREE_INIT, tt = ZFS_TREE_INIT;
+	const char *sroots[] = { c->source_arg, NULL }, *troots[] = { c->target_arg, NULL };
+	unsigned fl = ZFS_LIST_SNAPSHOTS | ZFS_LIST_BOOKMARKS | (c->recursive ? ZFS_LIST_RECURSIVE : 0);
+	if (zfs_list_tree(src, sroots, fl, NULL, &st) < 0) {
+		log_warning("--dumpsnaps: %s", zfs_error(src));
+		return;
+	}
+	if (zfs_list_tree(tgt, troots, fl, NULL, &tt) < 0)
+		zfs_tree_free(&tt); /* a target that does not exist yet has no snapshots */
+	for (size_t i = 0; i < st.nds; i++) {
+		_cleanup_free_ char *t = replan_target_name(c->source_arg, c->target_arg, st.ds[i].name);
+		printf("merged snapshot list of %s (from %s):\n", t, st.ds[i].name);
+		dump_one("source", &st.ds[i]);
+		dump_one("target", zfs_tree_find(&tt, t));
+	}
+	fflush(stdout);
+	zfs_tree_free(&st);
+	zfs_tree_free(&tt);
 }
 
 int repl_cli_execute(struct repl_cli *c)
@@ -450,6 +490,8 @@ int repl_cli_execute(struct repl_cli *c)
 	ro.event = on_event;
 	ro.event_data = &pr;
 
+	if (c->dumpsnaps)
+		dump_snaps(&zsrc, &ztgt, c);
 	struct replicate_result res;
 	/* a receiver that dies must show up as an error, not kill us */
 	signal(SIGPIPE, SIG_IGN);
@@ -489,6 +531,127 @@ out:
 	free_all(exs, nexs);
 	sendopts_free(&so);
 	sendopts_free(&rcv);
+	return ret;
+}
+
+/* ---- the target is busy ----------------------------------------------------- */
+
+/* pid of a local process receiving into target (zfs receive), or 0. */
+static pid_t local_receiver(const char *target)
+{
+	DIR *d = opendir("/proc");
+	if (!d)
+		return 0;
+	pid_t found = 0, self = getpid();
+	struct dirent *de;
+	while (!found && (de = readdir(d))) {
+		uint64_t pid;
+		if (parse_u64(de->d_name, &pid) < 0 || pid == (uint64_t)self)
+			continue;
+		_cleanup_free_ char *path = xasprintf("/proc/%s/cmdline", de->d_name);
+		_cleanup_strbuf_ struct strbuf cl = STRBUF_INIT;
+		strbuf_init(&cl, 64 << 10);
+		if (strbuf_read_file(&cl, path) < 0 || !cl.len)
+			continue; /* gone, a kernel thread, or too long to be a zfs receive */
+		_cleanup_strvec_ struct strvec argv = STRVEC_INIT;
+		for (size_t i = 0; i < cl.len; i += strlen(cl.buf + i) + 1)
+			strvec_push(&argv, cl.buf + i);
+		if (replan_argv_receives_into((const char *const *)argv.v, argv.n, target))
+			found = (pid_t)pid;
+	}
+	closedir(d);
+	return found;
+}
+
+/* The directory of replication locks: $ZKEEP_RUN_DIR, /run/zkeep, or the user's. */
+static char *lock_dir(void)
+{
+	const char *env = getenv("ZKEEP_RUN_DIR");
+	if (env && *env)
+		return xstrdup(env);
+	if (mkdir("/run/zkeep", 0755) == 0 || errno == EEXIST) {
+		if (access("/run/zkeep", W_OK) == 0)
+			return xstrdup("/run/zkeep");
+	}
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+	if (xdg && *xdg) {
+		char *dir = xasprintf("%s/zkeep", xdg);
+		if (mkdir(dir, 0700) == 0 || errno == EEXIST)
+			return dir;
+		free(dir);
+	}
+	return NULL;
+}
+
+/*
+ * Refuse to replicate into a target another run is receiving into: a lock
+ * (flock, pid on the first line) per TARGET argument in the run dir, held
+ * until we exit, and - like syncoid 2.3 - no local `zfs receive` into it may
+ * be running (which catches syncoid and hand-made pipes too). Returns the
+ * lock's descriptor (>= 0), -1 when no lock could be made (not fatal: the
+ * check by process still ran), or -EBUSY (reported).
+ */
+static int lock_target(const struct repl_cli *c)
+{
+	const char *t = c->target_arg;
+	if (!strchr(t, ':')) {
+		pid_t pid = local_receiver(t);
+		if (pid) {
+			log_error("cannot replicate into %s now: it is the target of a running zfs "
+				  "receive (pid %d); try again when that has finished",
+				  t, (int)pid);
+			return -EBUSY;
+		}
+	}
+	_cleanup_free_ char *dir = lock_dir();
+	if (!dir) {
+		log_debug("no run directory for a lock on %s: /run/zkeep is not writable and "
+			  "XDG_RUNTIME_DIR is not set", t);
+		return -1;
+	}
+	_cleanup_strbuf_ struct strbuf path = STRBUF_INIT;
+	strbuf_addf(&path, "%s/", dir);
+	replan_lock_name(t, &path);
+	int fd = open(path.buf, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0) {
+		log_debug("cannot open the lock %s: %s", path.buf, strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		int e = errno;
+		_cleanup_strbuf_ struct strbuf who = STRBUF_INIT;
+		strbuf_init(&who, 64);
+		strbuf_read_fd(&who, fd);
+		strbuf_setlen(&who, strcspn(who.buf, "\n"));
+		close(fd);
+		if (e == EWOULDBLOCK) {
+			log_error("cannot replicate into %s now: another replication into it is "
+				  "running (pid %s, lock %s); try again when it has finished",
+				  t, who.len ? who.buf : "unknown", path.buf);
+			return -EBUSY;
+		}
+		log_debug("cannot lock %s: %s", path.buf, strerror(e));
+		return -1;
+	}
+	char pid[32];
+	int n = snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
+	if (ftruncate(fd, 0) < 0 || pwrite(fd, pid, (size_t)n, 0) != n)
+		log_debug("cannot write the pid into %s: %s", path.buf, strerror(errno));
+	return fd;
+}
+
+int repl_cli_run(struct repl_cli *c)
+{
+	int lock = -1;
+	/* a dry run changes nothing: it may look at a busy target */
+	if (!c->dry_run) {
+		lock = lock_target(c);
+		if (lock == -EBUSY)
+			return EXIT_PARTIAL; /* syncoid's status for a busy target */
+	}
+	int ret = repl_cli_execute_confined(c);
+	if (lock >= 0)
+		close(lock);
 	return ret;
 }
 
@@ -607,7 +770,10 @@ int repl_cli_parse(struct repl_cli *c, int argc, char **argv, const char *help)
 		case OPT_PRESERVE_RECORDSIZE: c->preserve_recordsize = true; break;
 		case OPT_COMPRESS: c->compress = optarg; break;
 		case OPT_MBUFFER_SIZE: c->mbuffer_size = optarg; break;
-		case OPT_PV_OPTIONS: break; /* progress is built in; pv's options do not apply */
+		case OPT_PV_OPTIONS:
+			log_warning("--pv-options is ignored: zkeep shows progress itself (a bar "
+				    "on a terminal)");
+			break;
 		case OPT_SOURCE_BWLIMIT: c->source_bwlimit = optarg; break;
 		case OPT_TARGET_BWLIMIT: c->target_bwlimit = optarg; break;
 		case OPT_BWLIMIT: c->source_bwlimit = optarg; break;
@@ -694,15 +860,19 @@ const char cmd_replicate_help[] =
 	"      --json                    one JSON event per line on stdout\n"
 	"  -v, --verbose, --debug, --quiet\n"
 	"\n"
-	"Exit status: 0 all datasets replicated or up to date, 1 some failed, 2 nothing\n"
-	"could be done (usage, source missing, listing failed).\n";
+	"Progress: a bar on a terminal, else a log line every 10 s (ZKEEP_PROGRESS_INTERVAL\n"
+	"seconds), or --json progress events.\n"
+	"\n"
+	"Exit status: 0 all datasets replicated or up to date, 1 some failed or the target\n"
+	"is busy (another run or a zfs receive is writing into it), 2 nothing could be done\n"
+	"(usage, source missing, listing failed).\n";
 
 int cmd_replicate(int argc, char **argv)
 {
 	struct repl_cli c;
 	repl_cli_init(&c);
 	int r = repl_cli_parse(&c, argc, argv, cmd_replicate_help);
-	int ret = r < 0 ? EXIT_FATAL : r > 0 ? EXIT_OK : repl_cli_execute_confined(&c);
+	int ret = r < 0 ? EXIT_FATAL : r > 0 ? EXIT_OK : repl_cli_run(&c);
 	repl_cli_release(&c);
 	return ret;
 }

@@ -34,6 +34,13 @@ void repl_cli_release(struct repl_cli *c);
 int repl_cli_parse(struct repl_cli *c, int argc, char **argv, const char *help);
 /* Run; returns the exit status (EXIT_OK, EXIT_PARTIAL, EXIT_FATAL). */
 int repl_cli_execute(struct repl_cli *c);
+/*
+ * What the commands call: refuse a busy target (exit 1, as syncoid: another
+ * replication into it holds its lock in the run dir, or a local zfs receive
+ * into it is running), hold the target's lock, then run (confined when
+ * possible, see cmd/confined.h).
+ */
+int repl_cli_run(struct repl_cli *c);
 
 /*
  * Showing a replication's events; shared by `syncoid`, `zkeep replicate` and

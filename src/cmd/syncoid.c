@@ -2,7 +2,6 @@
 #include "zkeep.h"
 #include "cmd/commands.h"
 #include "cmd/replicate_cli.h"
-#include "cmd/confined.h"
 
 const char cmd_syncoid_help[] =
 	"usage: syncoid [options]... SOURCE TARGET\n"
@@ -23,7 +22,8 @@ const char cmd_syncoid_help[] =
 	"  --exclude-snaps=RE    do not transfer snapshots matching RE (repeatable)\n"
 	"  --source-bwlimit=RATE, --target-bwlimit=RATE  bytes/s limit (k, m, g, t suffixes)\n"
 	"  --mbuffer-size=SIZE   transfer buffer size (default 16M)\n"
-	"  --pv-options=OPTS     accepted and ignored: progress is built in\n"
+	"  --pv-options=OPTS     accepted and ignored (with a warning): progress is built in,\n"
+	"                        a bar on a terminal; with --debug also lines in logs\n"
 	"  --no-stream           send only the newest snapshot (-i) instead of all (-I)\n"
 	"  --no-sync-snap        take no sync snapshot, transfer existing ones\n"
 	"  --keep-sync-snap      do not destroy older sync snapshots\n"
@@ -38,18 +38,23 @@ const char cmd_syncoid_help[] =
 	"  --recvoptions=OPTS    e.g. \"ux recordsize o compression=lz4\"\n"
 	"  --sshkey=FILE  --sshport=PORT  --sshcipher|c=CIPHER  --sshoption|o=OPTION (repeatable)\n"
 	"  --sshconfig=FILE      ssh settings\n"
-	"  --insecure-direct-connection=IP:PORT[,...]  accepted and ignored (always ssh)\n"
+	"  --insecure-direct-connection=IP:PORT[,...]  accepted and ignored with a warning\n"
+	"                        (zkeep always sends through ssh)\n"
 	"  --no-privilege-elevation  do not use sudo on remote hosts\n"
 	"  --force-delete        destroy a target that shares no snapshot (never a pool root)\n"
 	"  --no-clone-handling   do not recreate clones on the target\n"
 	"  --no-resume           do not resume interrupted transfers\n"
 	"  --no-command-checks, --monitor-version  accepted, nothing to do\n"
-	"  --dumpsnaps           accepted\n"
+	"  --dumpsnaps           print the snapshots of each source dataset and its target\n"
+	"                        before syncing\n"
 	"  --dry-run             zkeep only: print the plan and estimated sizes, change nothing\n"
 	"  --serve               zkeep only: the remote key runs `zkeep serve --stdio`\n"
 	"  --debug, --quiet, --help, --version\n"
 	"\n"
-	"Exit status: 0 all good, 1 some dataset failed, 2 fatal error.\n";
+	"Progress: a bar on a terminal (unless --quiet); with --debug, a line every 10 s.\n"
+	"\n"
+	"Exit status: 0 all good, 1 some dataset failed or the target is busy (another run\n"
+	"or a zfs receive is writing into it), 2 fatal error.\n";
 
 int cmd_syncoid(int argc, char **argv)
 {
@@ -57,7 +62,7 @@ int cmd_syncoid(int argc, char **argv)
 	repl_cli_init(&c);
 	c.syncoid = true;
 	int r = repl_cli_parse(&c, argc, argv, cmd_syncoid_help);
-	int ret = r < 0 ? EXIT_FATAL : r > 0 ? EXIT_OK : repl_cli_execute_confined(&c);
+	int ret = r < 0 ? EXIT_FATAL : r > 0 ? EXIT_OK : repl_cli_run(&c);
 	repl_cli_release(&c);
 	return ret;
 }

@@ -201,3 +201,72 @@ teardown() {
     assert_prop dstp/plain/aclone origin -
     assert_same_tree /srcp/top/aclone/.zfs/snapshot/c1 /dstp/plain/aclone/.zfs/snapshot/c1
 }
+
+@test "options: --include-snaps and --exclude-snaps choose the snapshots sent; the sync snapshot always goes" {
+    make_pool srcp
+    make_pool dstp
+    zfs create srcp/d
+    for s in daily1 hourly1 daily2 hourly2 daily3; do echo $s >/srcp/d/$s; zfs snapshot srcp/d@$s; done
+    run "$SYNCOID" --no-sync-snap --include-snaps=daily srcp/d dstp/d
+    assert_success
+    assert_equal "$(plain_snaps_of dstp/d)" "daily1 daily2 daily3" "with --include-snaps=daily"
+    for s in hourly3 daily4 weekly1; do echo $s >/srcp/d/$s; zfs snapshot srcp/d@$s; done
+    run "$SYNCOID" --no-sync-snap --exclude-snaps=hourly --exclude-snaps='^weekly' srcp/d dstp/d
+    assert_success
+    assert_equal "$(plain_snaps_of dstp/d)" "daily1 daily2 daily3 daily4" "with two --exclude-snaps"
+    assert_same_tree /srcp/d/.zfs/snapshot/daily4 /dstp/d/.zfs/snapshot/daily4
+    # with a sync snapshot: it is sent although it does not match
+    run "$SYNCOID" --include-snaps=daily srcp/d dstp/d
+    assert_success
+    ss=$(sync_snaps_of srcp/d)
+    is_sync_name "$ss" || fail "sync snapshot '$ss'"
+    assert_equal "$(sync_snaps_of dstp/d)" "$ss" "sync snapshot on the target"
+    assert_equal "$(plain_snaps_of dstp/d)" "daily1 daily2 daily3 daily4" "plain snapshots"
+    assert_same_tree "/srcp/d/.zfs/snapshot/$ss" "/dstp/d/.zfs/snapshot/$ss"
+}
+
+@test "options: --preserve-recordsize receives with the source's recordsize, only when asked" {
+    make_pool srcp
+    make_pool dstp
+    zfs create -o recordsize=16K srcp/r
+    echo x >/srcp/r/x
+    zfs snapshot srcp/r@s1
+    run "$SYNCOID" --no-sync-snap srcp/r dstp/plain
+    assert_success
+    assert_prop dstp/plain recordsize 131072
+    run "$SYNCOID" --no-sync-snap --preserve-recordsize srcp/r dstp/r
+    assert_success
+    echo "syncoid's output: $output"
+    assert_prop dstp/r recordsize 16384
+    assert_equal "$(zfs get -H -o source recordsize dstp/r)" local "source of the recordsize"
+    # zkeep replicate too, incrementally
+    echo y >/srcp/r/y
+    zfs snapshot srcp/r@s2
+    run "$ZKEEP" replicate --no-sync-snap --preserve-recordsize srcp/r dstp/r
+    assert_success
+    assert_prop dstp/r recordsize 16384
+    assert_same_tree /srcp/r/.zfs/snapshot/s2 /dstp/r/.zfs/snapshot/s2
+}
+
+@test "options: --dumpsnaps lists both sides; --pv-options and --insecure-direct-connection are ignored with a warning" {
+    make_pool srcp
+    make_pool dstp
+    zfs create srcp/d
+    echo a >/srcp/d/a
+    zfs snapshot srcp/d@s1
+    run "$SYNCOID" --no-sync-snap srcp/d dstp/d
+    assert_success
+    zfs snapshot srcp/d@s2
+    run "$SYNCOID" --no-sync-snap --dumpsnaps --pv-options="-p -t -e" \
+        --insecure-direct-connection=127.0.0.1:9999 srcp/d dstp/d
+    assert_success
+    assert_output_contains "merged snapshot list of dstp/d"
+    assert_output_contains "source @s2 guid=$(zfs get -Hp -o value guid srcp/d@s2)"
+    assert_output_contains "target @s1 guid=$(zfs get -Hp -o value guid dstp/d@s1)"
+    assert_output_contains "--pv-options is ignored"
+    assert_output_contains "--insecure-direct-connection is ignored"
+    assert_equal "$(plain_snaps_of dstp/d)" "s1 s2" "--dumpsnaps still syncs, as syncoid"
+    run "$SYNCOID" --help
+    assert_output_contains "--dumpsnaps"
+    assert_output_contains "accepted and ignored"
+}

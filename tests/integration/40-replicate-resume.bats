@@ -16,19 +16,20 @@ teardown() {
     destroy_pools
 }
 
-# Start CMD in the background, wait until `zfs receive` into the target runs and some
-# data has arrived, then kill -9 the process matching PATTERN (pgrep -f).
+# Start CMD in the background, wait until it has sent 1 MiB (its progress lines; a
+# syncoid CMD needs --debug for them), then kill -9 the process matching PATTERN
+# (pgrep -f).
 interrupt() {
     local pattern=$1 i pid=
     shift
-    "$@" >"$BATS_TEST_TMPDIR/bg.out" 2>&1 &
+    ZKEEP_PROGRESS_INTERVAL=1 "$@" >"$BATS_TEST_TMPDIR/bg.out" 2>&1 &
     bg=$!
     # both ends of the stream running (not the `zfs send -nvP` estimate), for 60 s at most
     for ((i = 0; i < 300; i++)); do
         pgrep -f "$SEND_RE" >/dev/null && pgrep -f '^zfs receive' >/dev/null && break
         sleep 0.2
     done
-    sleep "${INTERRUPT_AFTER:-2}"
+    wait_sent "$BATS_TEST_TMPDIR/bg.out" || return 1
     pid=$(pgrep -f "$pattern" | head -n1)
     if [ -z "$pid" ]; then
         fail "no process matches '$pattern' (transfer already over?); processes:" \
@@ -58,7 +59,7 @@ sent_bytes() {
     fill /srcp/big 4
     zfs snapshot srcp/big@s1
     # 4 MiB at 128 KiB/s: half a minute to interrupt it in, even on a loaded TCG host
-    INTERRUPT_AFTER=8 interrupt "$SEND_RE" "$ZKEEP" replicate --no-sync-snap --bwlimit=128K --buffer-size=64K srcp/big dstp/big
+    interrupt "$SEND_RE" "$ZKEEP" replicate --no-sync-snap --bwlimit=128K --buffer-size=64K srcp/big dstp/big
     token=$(zfs get -H -o value receive_resume_token dstp/big)
     [ -n "$token" ] && [ "$token" != - ] || fail "no resume token on the target after the kill"
     run "$ZKEEP" replicate --json --no-sync-snap srcp/big dstp/big
@@ -81,7 +82,7 @@ sent_bytes() {
     fill /srcp/inc 8
     zfs snapshot srcp/inc@s2
     sleep 1
-    interrupt '^zfs receive' "$SYNCOID" --source-bwlimit=1M --mbuffer-size=64K srcp/inc dstp/inc
+    interrupt '^zfs receive' "$SYNCOID" --debug --source-bwlimit=256K --mbuffer-size=64K srcp/inc dstp/inc
     token=$(zfs get -H -o value receive_resume_token dstp/inc)
     [ -n "$token" ] && [ "$token" != - ] || fail "no resume token after killing the receiver"
     sleep 1
@@ -103,7 +104,7 @@ sent_bytes() {
     assert_success
     fill /srcp/og 8
     zfs snapshot srcp/og@s2
-    interrupt "$SEND_RE" "$SYNCOID" --no-sync-snap --source-bwlimit=1M --mbuffer-size=64K srcp/og dstp/og
+    interrupt "$SEND_RE" "$SYNCOID" --debug --no-sync-snap --source-bwlimit=256K --mbuffer-size=64K srcp/og dstp/og
     token=$(zfs get -H -o value receive_resume_token dstp/og)
     [ -n "$token" ] && [ "$token" != - ] || fail "no resume token after the kill"
     zfs destroy srcp/og@s2
@@ -121,7 +122,7 @@ sent_bytes() {
     zfs create srcp/z
     fill /srcp/z 4
     zfs snapshot srcp/z@s1
-    INTERRUPT_AFTER=8 interrupt '^/.*zkeep replicate' "$ZKEEP" replicate --no-sync-snap --bwlimit=128K \
+    interrupt '^/.*zkeep replicate' "$ZKEEP" replicate --no-sync-snap --bwlimit=128K \
         --buffer-size=64K srcp/z dstp/z
     token=$(zfs get -H -o value receive_resume_token dstp/z)
     [ -n "$token" ] && [ "$token" != - ] || fail "no resume token after killing zkeep"
@@ -133,4 +134,21 @@ sent_bytes() {
     assert_same_tree /srcp/z/.zfs/snapshot/s1 /dstp/z/.zfs/snapshot/s1
     # no hold left behind but the one on the newest common snapshot
     assert_equal "$(all_holds srcp/z | cut -f1,2 | tr '\t' ' ')" "srcp/z@s1 zkeep_$HOST" "holds on the source"
+}
+
+@test "resume: --no-resume discards the partial state and sends everything again" {
+    zfs create srcp/nr
+    fill /srcp/nr 4
+    zfs snapshot srcp/nr@s1
+    interrupt "$SEND_RE" "$ZKEEP" replicate --no-sync-snap --bwlimit=128K --buffer-size=64K \
+        srcp/nr dstp/nr
+    token=$(zfs get -H -o value receive_resume_token dstp/nr)
+    [ -n "$token" ] && [ "$token" != - ] || fail "no resume token on the target after the kill"
+    run "$ZKEEP" replicate --json --no-resume --no-sync-snap srcp/nr dstp/nr
+    assert_success
+    sent=$(sent_bytes <<<"$output")
+    full=$(zfs send -nvP srcp/nr@s1 | awk '$1 == "size" {print $2}')
+    [ "$sent" -ge "$((full - 65536))" ] || fail "sent $sent of $full bytes: resumed despite --no-resume"
+    assert_equal "$(zfs get -H -o value receive_resume_token dstp/nr)" - "token after the run"
+    assert_same_tree /srcp/nr/.zfs/snapshot/s1 /dstp/nr/.zfs/snapshot/s1
 }

@@ -64,17 +64,19 @@ teardown() {
     fill /srcp/big 4
     zfs snapshot srcp/big@s1
     # 4 MiB at 128 KiB/s: half a minute to interrupt it in, even on a loaded TCG host
-    "$SYNCOID" "${SSHO[@]}" --no-sync-snap --compress=none --source-bwlimit=128K --mbuffer-size=64K \
-        srcp/big root@127.0.0.1:dstp/big >"$BATS_TEST_TMPDIR/bg.out" 2>&1 &
+    ZKEEP_PROGRESS_INTERVAL=1 "$SYNCOID" --debug "${SSHO[@]}" --no-sync-snap --compress=none \
+        --source-bwlimit=128K --mbuffer-size=64K srcp/big root@127.0.0.1:dstp/big \
+        >"$BATS_TEST_TMPDIR/bg.out" 2>&1 &
     bg=$!
     for ((i = 0; i < 300; i++)); do
         pgrep -f '^zfs send srcp/' >/dev/null && pgrep -f '^zfs receive' >/dev/null && break
         sleep 0.2
     done
-    sleep 8
+    # an observable state, not a sleep: 1 MiB of the 4 went into ssh
+    wait_sent "$BATS_TEST_TMPDIR/bg.out"
     # the ssh session that carries the stream to the remote zfs receive
     pid=$(pgrep -f "^ssh .*receive" | head -n1)
-    [ -n "$pid" ] || fail "no ssh process to kill; processes:" \
+    [ -n "$pid" ] || fail "no ssh process to kill (run's status: $(wait "$bg"; echo $?)); processes:" \
         "$(ps -eo pid,args | grep -E 'ssh|zfs' | grep -v grep)" "output:" "$(cat "$BATS_TEST_TMPDIR/bg.out")"
     kill -9 "$pid"
     wait "$bg" || true
@@ -88,6 +90,30 @@ teardown() {
     assert_success
     assert_equal "$(zfs get -H -o value receive_resume_token dstp/big)" - "token after the resume"
     assert_same_tree /srcp/big/.zfs/snapshot/s1 /dstp/big/.zfs/snapshot/s1
+}
+
+@test "ssh: remote to remote (source and target over ssh to 127.0.0.1); full, then incremental compressed" {
+    zfs create "srcp/rr"
+    fill /srcp/rr 1
+    zfs snapshot srcp/rr@s1
+    run "$SYNCOID" "${SSHO[@]}" root@127.0.0.1:srcp/rr root@127.0.0.1:dstp/rr
+    assert_success
+    ss=$(sync_snaps_of srcp/rr)
+    assert_equal "$(sync_snaps_of dstp/rr)" "$ss" "sync snapshot on the target"
+    assert_same_tree "/srcp/rr/.zfs/snapshot/$ss" "/dstp/rr/.zfs/snapshot/$ss"
+    echo more >/srcp/rr/more
+    sleep 1
+    : >"$LOGGED_CMDS"
+    run "$ZKEEP" replicate --json "${SSHO[@]}" --compress=zstd-fast \
+        root@127.0.0.1:srcp/rr root@127.0.0.1:dstp/rr
+    assert_success
+    assert_output_contains '"event":"sent"'
+    grep -q 'zfs send' "$LOGGED_CMDS" && grep -q 'zfs receive' "$LOGGED_CMDS" \
+        || fail "send and receive did not both run through ssh:" "$(cat "$LOGGED_CMDS")"
+    ss=$(sync_snaps_of srcp/rr)
+    assert_equal "$(sync_snaps_of dstp/rr)" "$ss" "newest sync snapshot on the target"
+    assert_same_tree "/srcp/rr/.zfs/snapshot/$ss" "/dstp/rr/.zfs/snapshot/$ss"
+    assert_equal "$(plain_snaps_of dstp/rr)" "s1" "plain snapshots"
 }
 
 @test "ssh: to a key whose forced command is zkeep serve; nothing outside its dataset is allowed" {

@@ -63,3 +63,34 @@ pool_state() { # POOL...
 all_holds() { # DATASET
     zfs list -H -t snapshot -o name -d 1 "$1" | while IFS= read -r s; do zfs holds -H "$s"; done
 }
+
+# Wait until a running `zfs receive` has read at least BYTES of its stream (rchar of
+# /proc/PID/io), 120 s at most: an observable state to interrupt a transfer at, instead
+# of a sleep that a loaded TCG host can make too short or too long. Fails with the
+# processes when no receive gets there.
+wait_received() { # BYTES
+    local i pid r
+    for ((i = 0; i < 600; i++)); do
+        for pid in $(pgrep -f '^zfs receive'); do
+            r=$(awk '$1 == "rchar:" {print $2}' "/proc/$pid/io" 2>/dev/null)
+            [ -n "$r" ] && [ "$r" -ge "$1" ] && return 0
+        done
+        sleep 0.2
+    done
+    fail "no zfs receive read $1 bytes in 120 s; processes:" \
+        "$(ps -eo pid,etimes,args | grep -E 'zfs|zkeep|syncoid|ssh' | grep -v grep)"
+}
+
+# Wait until the run whose output goes to FILE has pushed at least 1 MiB of its stream,
+# as its own progress lines say ("1.02 MiB of 4.02 MiB (25%), ..."; the run needs
+# ZKEEP_PROGRESS_INTERVAL=1, and syncoid --debug), 120 s at most. What zkeep has sent
+# at a bandwidth limit is in the receiver a moment later: the state to interrupt at.
+wait_sent() { # FILE
+    local i
+    for ((i = 0; i < 600; i++)); do
+        grep -qE '(info|notice): [1-9][0-9]*\.[0-9]+ MiB( of|,) ' "$1" 2>/dev/null && return 0
+        sleep 0.2
+    done
+    fail "the run did not report 1 MiB sent in 120 s; its output:" "$(cat "$1")" "processes:" \
+        "$(ps -eo pid,etimes,args | grep -E 'zfs|zkeep|syncoid|ssh' | grep -v grep)"
+}

@@ -285,6 +285,17 @@ static void test_resume(void **state)
 	assert_true(p.ds[0].abort_partial);
 	assert_int_equal(p.ds[0].steps[0].kind, REPLAN_STEP_INCR);
 	replan_free(&p);
+
+	/* an interrupted FULL receive (the target has no snapshot yet): with
+	 * --no-resume it is aborted (which destroys it) and sent in full, not
+	 * refused as a target with nothing in common */
+	plan(src_abc, "dst/fs|filesystem|9|5|900|1-abc-def|-\n", &o, &p);
+	assert_int_equal(p.ds[0].status, REPLAN_SYNC);
+	assert_true(p.ds[0].abort_partial);
+	assert_false(p.ds[0].target_exists);
+	assert_false(p.ds[0].destroy_target);
+	assert_int_equal(p.ds[0].steps[0].kind, REPLAN_STEP_FULL);
+	replan_free(&p);
 }
 
 static void test_sync_property_and_recursion(void **state)
@@ -457,6 +468,47 @@ static void test_describe(void **state)
 	replan_free(&p);
 }
 
+static void test_busy_receive_argv(void **state)
+{
+	(void)state;
+#define RECV(t, ...)                                                                       \
+	({                                                                                 \
+		const char *const a[] = { __VA_ARGS__ };                                   \
+		replan_argv_receives_into(a, ARRAY_SIZE(a), t);                            \
+	})
+	assert_true(RECV("dst/a", "zfs", "receive", "-s", "-F", "dst/a"));
+	assert_true(RECV("dst/a", "/sbin/zfs", "recv", "dst/a/b"));
+	assert_true(RECV("dst/a", "sudo", "zfs", "receive", "-o", "compression=lz4", "dst/a"));
+	assert_true(RECV("dst/a/b", "zfs", "receive", "-Fd", "dst/a"));
+	assert_false(RECV("dst/a/b", "zfs", "receive", "-F", "dst/a"));
+	assert_false(RECV("dst/a", "zfs", "receive", "dst/ab"));
+	assert_false(RECV("dst/a", "zfs", "send", "dst/a@s"));
+	assert_false(RECV("dst/a", "zfs", "receive"));
+	assert_false(RECV("dst/a", "zfsx", "receive", "dst/a"));
+	assert_false(RECV("dst/a", "perl", "/usr/sbin/syncoid", "src/a", "dst/a"));
+#undef RECV
+}
+
+static void test_lock_name(void **state)
+{
+	(void)state;
+	_cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
+	replan_lock_name("root@host:pool/a b_c-d.e", &sb);
+	assert_string_equal(sb.buf, "replicate-root%40host%3Apool%2Fa%20b_c-d.e");
+	strbuf_reset(&sb);
+	char longname[256];
+	memset(longname, '/', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	replan_lock_name(longname, &sb);
+	assert_int_equal(sb.len, 200);
+	assert_non_null(strchr(sb.buf, '~'));
+	_cleanup_strbuf_ struct strbuf other = STRBUF_INIT;
+	longname[254] = 'x';
+	replan_lock_name(longname, &other);
+	assert_int_equal(other.len, 200);
+	assert_string_not_equal(sb.buf, other.buf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -474,6 +526,8 @@ int main(void)
 		cmocka_unit_test(test_clone_after_origin),
 		cmocka_unit_test(test_preserve_properties),
 		cmocka_unit_test(test_describe),
+		cmocka_unit_test(test_busy_receive_argv),
+		cmocka_unit_test(test_lock_name),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
