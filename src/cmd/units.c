@@ -1,6 +1,7 @@
 /* cmd/units.c - `zkeep units --output DIR`: hardened systemd units for the jobs. */
 #include "zkeep.h"
 #include "cmd/commands.h"
+#include "drive_units.h"
 #include "jobconf.h"
 #include "log.h"
 
@@ -18,22 +19,24 @@ const char cmd_units_help[] =
 	"  zkeep-job-NAME.service/.timer    each [job NAME], on its own schedule with\n"
 	"                                   its RandomizedDelaySec\n"
 	"  zkeep-recover.service            at boot: revoke grants of runs a crash cut\n"
-	"Each job runs as a DynamicUser with systemd's sandboxing as a second layer\n"
-	"around zkeep's own (no_new_privs, Landlock, seccomp). ExecStartPre=+ grants\n"
-	"the job's minimal `zfs allow` set to that user (journalled first), and\n"
-	"ExecStopPost=+ revokes it, also after a failure or kill -9. Check a unit\n"
-	"with `systemd-analyze security --offline=true UNIT`.\n";
+	"  zkeep-drive-NAME.service         each [drive NAME]: `zkeep drive backup NAME`,\n"
+	"  90-zkeep-drive-NAME.rules        started by this udev rule when the drive's\n"
+	"                                   pool is plugged in (install it in\n"
+	"                                   /etc/udev/rules.d)\n"
+	"Each job and the snapshots run as a DynamicUser with systemd's sandboxing\n"
+	"as a second layer around zkeep's own (no_new_privs, Landlock, seccomp).\n"
+	"ExecStartPre=+ grants the job's minimal `zfs allow` set to that user\n"
+	"(journalled first), and ExecStopPost=+ revokes it, also after a failure or\n"
+	"kill -9. The drive services run as root (they import and export pools).\n"
+	"Check a unit with `systemd-analyze security --offline=true UNIT`.\n";
 
 /*
- * The hardening every job gets. Not set, and why:
+ * The hardening every unit gets, whoever it runs as. Not set, and why:
  *   PrivateUsers=   ZFS 2.2+ shows no dataset to another user namespace;
  *   PrivateDevices= /dev/zfs is needed (DeviceAllow= limits to it instead);
  *   RootDirectory=  zkeep's own worker sandbox does the chroot part.
  */
-static const char hardening[] =
-	"DynamicUser=yes\n"
-	"CapabilityBoundingSet=\n"
-	"AmbientCapabilities=\n"
+static const char hardening_common[] =
 	"NoNewPrivileges=yes\n"
 	"UMask=0077\n"
 	"DevicePolicy=closed\n"
@@ -62,6 +65,12 @@ static const char hardening[] =
 	"SystemCallFilter=@system-service\n"
 	"SystemCallFilter=~@aio @chown @keyring @memlock @privileged @resources @setuid\n"
 	"SystemCallErrorNumber=EPERM\n";
+
+/* The jobs: a DynamicUser without any capability. */
+static const char hardening_user[] =
+	"DynamicUser=yes\n"
+	"CapabilityBoundingSet=\n"
+	"AmbientCapabilities=\n";
 
 /* Network: none for local jobs; for ssh jobs, inet sockets (Landlock limits the port). */
 static const char net_local[] =
@@ -123,6 +132,34 @@ static int write_unit(const char *dir, const char *name, const char *text)
 static bool unit_word_ok(const char *s)
 {
 	return *s && !strpbrk(s, " \t\n\"'\\%$;");
+}
+
+/* For each [drive NAME]: its udev rule and service (drive_units.h). */
+static int write_drive_units(const char *out, const char *text, const char *config,
+			     const char *zkeep)
+{
+	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
+	struct driveconf dc = DRIVECONF_INIT;
+	if (driveconf_parse(text, config, &dc, &err) < 0) {
+		log_error("%s", err.buf);
+		return EXIT_FATAL;
+	}
+	int rc = EXIT_OK;
+	for (size_t i = 0; rc == EXIT_OK && i < dc.n; i++) {
+		const struct drive *d = &dc.drives[i];
+		_cleanup_strbuf_ struct strbuf rule = STRBUF_INIT, unit = STRBUF_INIT;
+		if (drive_units_render(d, zkeep, config, &rule, &unit, &err) < 0) {
+			log_error("[drive %s]: %s", d->name, err.buf);
+			rc = EXIT_FATAL;
+			break;
+		}
+		_cleanup_free_ char *rname = drive_rule_name(d);
+		_cleanup_free_ char *uname = drive_unit_name(d);
+		if (write_unit(out, rname, rule.buf) < 0 || write_unit(out, uname, unit.buf) < 0)
+			rc = EXIT_FATAL;
+	}
+	driveconf_free(&dc);
+	return rc;
 }
 
 int cmd_units(int argc, char **argv)
@@ -195,9 +232,12 @@ int cmd_units(int argc, char **argv)
 		"CacheDirectory=zkeep-snapshots\n"
 		"RuntimeDirectory=zkeep-snapshots\n"
 		"ExecStopPost=+%s allow --revoke --job snapshots --configdir %s %s\n"
-		"%s%s",
-		zkeep, sanoid_dir, common, zkeep, sanoid_dir, zkeep, sanoid_dir, common, hardening,
-		net_local);
+		/* The worker's own directory (zkeep confines sanoid --cron itself too). */
+		"StateDirectory=zkeep-work/snapshots\n"
+		"Environment=ZKEEP_STATE_DIR=/var/lib/zkeep-work/snapshots\n"
+		"%s%s%s",
+		zkeep, sanoid_dir, common, zkeep, sanoid_dir, zkeep, sanoid_dir, common,
+		hardening_user, hardening_common, net_local);
 	_cleanup_free_ char *snap_timer = xasprintf(
 		"[Unit]\nDescription=zkeep: snapshots on schedule\n\n"
 		"[Timer]\nOnCalendar=%s\nPersistent=yes\nAccuracySec=1s\n\n"
@@ -213,38 +253,10 @@ int cmd_units(int argc, char **argv)
 		"ExecStart=%s allow --recover --state-dir %s\n"
 		/* Root, for zfs unallow (CAP_SYS_ADMIN in ZFS's policy), and nothing else. */
 		"CapabilityBoundingSet=CAP_SYS_ADMIN\n"
-		"NoNewPrivileges=yes\n"
-		"UMask=0077\n"
-		"DevicePolicy=closed\n"
-		"DeviceAllow=/dev/zfs rw\n"
-		"PrivateTmp=yes\n"
-		"PrivateNetwork=yes\n"
-		"PrivateIPC=yes\n"
-		"ProtectSystem=strict\n"
 		"ReadWritePaths=-%s\n"
-		"ProtectHome=yes\n"
-		"ProtectKernelTunables=yes\n"
-		"ProtectKernelModules=yes\n"
-		"ProtectKernelLogs=yes\n"
-		"ProtectControlGroups=yes\n"
-		"ProtectClock=yes\n"
-		"ProtectHostname=yes\n"
-		"ProtectProc=invisible\n"
-		"ProcSubset=pid\n"
-		"RestrictAddressFamilies=AF_UNIX\n"
-		"IPAddressDeny=any\n"
-		"RestrictNamespaces=yes\n"
-		"RestrictRealtime=yes\n"
-		"RestrictSUIDSGID=yes\n"
-		"LockPersonality=yes\n"
-		"MemoryDenyWriteExecute=yes\n"
-		"RemoveIPC=yes\n"
-		"KeyringMode=private\n"
-		"SystemCallArchitectures=native\n"
-		"SystemCallFilter=@system-service\n"
-		"SystemCallFilter=~@aio @chown @keyring @memlock @privileged @resources @setuid\n"
-		"SystemCallErrorNumber=EPERM\n"
-		"\n[Install]\nWantedBy=multi-user.target\n", zkeep, state, state);
+		"%s%s"
+		"\n[Install]\nWantedBy=multi-user.target\n", zkeep, state, state, hardening_common,
+		net_local);
 	if (write_unit(out, "zkeep-snapshots.service", snap_svc) < 0 ||
 	    write_unit(out, "zkeep-snapshots.timer", snap_timer) < 0 ||
 	    write_unit(out, "zkeep-recover.service", recover) < 0)
@@ -282,12 +294,12 @@ int cmd_units(int argc, char **argv)
 			/* The worker's own directory; the grant journals stay root's. */
 			"StateDirectory=zkeep-work/job-%s\n"
 			"Environment=ZKEEP_STATE_DIR=/var/lib/zkeep-work/job-%s\n"
-			"%s%s%s",
+			"%s%s%s%s",
 			j->name, j->source, target, j->name, zkeep, j->name, j->name, common, zkeep,
 			j->recursive ? " --recursive" : "", j->raw ? " --sendoptions=w" : "",
 			j->force ? " --rollback" : "",
-			j->source, target, zkeep, j->name, common, j->name, j->name, hardening,
-			j->target_host ? net_ssh : net_local, allow);
+			j->source, target, zkeep, j->name, common, j->name, j->name, hardening_user,
+			hardening_common, j->target_host ? net_ssh : net_local, allow);
 		_cleanup_free_ char *timer = xasprintf(
 			"[Unit]\nDescription=zkeep: replication job %s on schedule\n\n"
 			"[Timer]\nOnCalendar=%s\nRandomizedDelaySec=%llu\nPersistent=yes\n\n"
@@ -299,5 +311,7 @@ int cmd_units(int argc, char **argv)
 			rc = EXIT_FATAL;
 	}
 	jobconf_free(&conf);
+	if (rc == EXIT_OK)
+		rc = write_drive_units(out, text.buf, config, zkeep);
 	return rc;
 }

@@ -27,6 +27,11 @@ state_dir = $STATE
 source = usrc/data
 target = udst/data
 schedule = hourly
+
+[drive usb1]
+pool = udrv
+datasets = usrc/data
+search_dirs = $(_zkeep_pool_dir)
 EOF
     # Readable by the unit's user, as /etc/sanoid is.
     SANOID_DIR=$(mktemp -d /tmp/zkeep-sanoid.XXXXXX) && chmod 755 "$SANOID_DIR"
@@ -113,15 +118,38 @@ unit_line() { # UNIT KEY
     run $pre
     assert_success
     zfs allow usrc/data | grep -q "unknown: $U" || fail "no grants for uid $U"
-    # CacheDirectory= and RuntimeDirectory=, as systemd would make them.
-    mkdir -p /var/cache/zkeep-snapshots /run/zkeep-snapshots
-    chown $U:$U /var/cache/zkeep-snapshots /run/zkeep-snapshots
-    run setpriv --reuid=$U --regid=$U --clear-groups $start
+    # CacheDirectory=, RuntimeDirectory= and StateDirectory=, as systemd would make them.
+    local state env
+    state=/var/lib/$(unit_line $svc StateDirectory)
+    env=$(unit_line $svc Environment)
+    [ "$env" = "ZKEEP_STATE_DIR=$state" ] || fail "Environment=$env, StateDirectory=$state"
+    mkdir -p /var/cache/zkeep-snapshots /run/zkeep-snapshots "$state"
+    chown $U:$U /var/cache/zkeep-snapshots /run/zkeep-snapshots "$state"
+    # sanoid --cron confines itself too (not root: no_new_privs, Landlock, seccomp).
+    run setpriv --reuid=$U --regid=$U --clear-groups env "$env" $start
     echo "$output"
     assert_success
     [ -n "$(zfs list -H -t snapshot -o name usrc/data | grep '@autosnap_')" ] \
         || fail "sanoid --cron took no snapshot as uid $U"
     run $post
     assert_success
+    assert_no_grants
+}
+
+@test "zkeep-drive-usb1.service and its udev rule: the ExecStart backs the datasets up to the drive" {
+    local rule=$BATS_TEST_TMPDIR/units/90-zkeep-drive-usb1.rules start
+    grep -q 'ENV{ID_FS_TYPE}=="zfs_member", ENV{ID_FS_LABEL}=="udrv"' "$rule" || fail "$(cat "$rule")"
+    grep -q 'ENV{SYSTEMD_WANTS}+="zkeep-drive-usb1.service"' "$rule" || fail "$(cat "$rule")"
+    make_pool udrv
+    zpool export udrv
+    start=$(unit_line zkeep-drive-usb1.service ExecStart)
+    echo "# $start" >&3
+    # The service runs as root (it imports and exports the pool). No udevd in the guest.
+    ZPOOL_IMPORT_UDEV_TIMEOUT_MS=0 run $start
+    echo "$output"
+    assert_success
+    zpool list -H udrv >/dev/null 2>&1 && fail "the drive's pool is still imported"
+    zpool import -d "$(_zkeep_pool_dir)" udrv
+    assert_dataset_exists udrv/usrc/data@s1
     assert_no_grants
 }
