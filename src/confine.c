@@ -200,6 +200,74 @@ static int prepare_work_dir(const char *state, const char *job, bool privileged,
 	return 0;
 }
 
+/* Copy one caller file into the worker's directory, owned by uid. */
+static int copy_file(const char *work, const struct confine_file *f, uid_t uid,
+		     struct strbuf *err)
+{
+	if (!f->name || !*f->name || f->name[0] == '/' || strstr(f->name, "..") ||
+	    strchr(strchr(f->name, '/') ? strchr(f->name, '/') + 1 : f->name, '/')) {
+		strbuf_addf(err, "'%s' is not a file name for the worker's directory",
+			    f->name ? f->name : "");
+		return -EINVAL;
+	}
+	_cleanup_strbuf_ struct strbuf data = STRBUF_INIT;
+	_cleanup_fd_ int in = open(f->src, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	struct stat st;
+	if (in < 0 || fstat(in, &st) < 0) {
+		int e = errno;
+		if (e == ENOENT && !f->required)
+			return 0;
+		strbuf_addf(err, "cannot read %s for the worker: %s", f->src, strerror(e));
+		return -e;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_size > CONFINE_MAX_FILE_SIZE) {
+		strbuf_addf(err, "%s: not a regular file of at most %d bytes; the worker gets "
+			    "no copy", f->src, CONFINE_MAX_FILE_SIZE);
+		return -EINVAL;
+	}
+	int r = strbuf_read_fd(&data, in);
+	if (r < 0) {
+		strbuf_addf(err, "cannot read %s for the worker: %s", f->src, strerror(-r));
+		return r;
+	}
+	const char *slash = strchr(f->name, '/');
+	if (slash) {
+		_cleanup_free_ char *dir = xasprintf("%s/%.*s", work, (int)(slash - f->name), f->name);
+		if ((r = make_dir(dir, 0700, err)) < 0)
+			return r;
+		if (lchown(dir, uid, (gid_t)uid) < 0) {
+			int e = errno;
+			strbuf_addf(err, "cannot hand %s to the run uid: %s", dir, strerror(e));
+			return -e;
+		}
+	}
+	_cleanup_free_ char *dst = xasprintf("%s/%s", work, f->name);
+	unlink(dst);
+	_cleanup_fd_ int out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (out < 0 || fchown(out, uid, (gid_t)uid) < 0 ||
+	    write(out, data.buf, data.len) != (ssize_t)data.len) {
+		int e = errno;
+		strbuf_addf(err, "cannot copy %s to %s: %s", f->src, dst, strerror(e));
+		return -e;
+	}
+	return 0;
+}
+
+static void remove_copies(const struct confine_job *job, const char *work)
+{
+	for (size_t i = 0; work && i < job->nfiles; i++) {
+		_cleanup_free_ char *dst = xasprintf("%s/%s", work, job->files[i].name);
+		unlink(dst);
+		const char *slash = strchr(job->files[i].name, '/');
+		if (slash) {
+			_cleanup_free_ char *dir = xasprintf("%s/%.*s", work,
+							     (int)(slash - job->files[i].name),
+							     job->files[i].name);
+			rmdir(dir); /* once empty */
+		}
+	}
+}
+
 /* Not root: which of the grants the caller does not hold (zfs allow DATASET). */
 static void find_missing(const struct deleg_set *set, struct runner *run, struct strvec *missing)
 {
@@ -271,6 +339,14 @@ int confine_run(const struct confine_job *job, int (*fn)(void *), void *data, in
 	}
 	if ((r = prepare_work_dir(state, job->name, ci->privileged, ci->uid, &ci->work_dir, err)) < 0)
 		goto out;
+	if (job->nfiles > CONFINE_MAX_FILES) {
+		strbuf_addf(err, "more than %d files to copy for the worker", CONFINE_MAX_FILES);
+		r = -E2BIG;
+		goto out;
+	}
+	for (size_t i = 0; ci->privileged && i < job->nfiles; i++)
+		if ((r = copy_file(ci->work_dir, &job->files[i], ci->uid, err)) < 0)
+			goto out;
 	struct sandbox_config sc;
 	fill_sandbox_config(job, ci->privileged, ci->uid, ci->work_dir, &sc);
 	if ((r = sandbox_plan_build(&sc, &plan, err)) < 0)
@@ -283,6 +359,8 @@ int confine_run(const struct confine_job *job, int (*fn)(void *), void *data, in
 		goto out;
 	wait_worker(pid, status);
 out:
+	if (ci->privileged)
+		remove_copies(job, ci->work_dir);
 	if (g.fd >= 0) {
 		_cleanup_strbuf_ struct strbuf msg = STRBUF_INIT;
 		int rr = grants_end(&g, grants_same_runner, run, &msg);

@@ -33,6 +33,23 @@
 
 #define CONFINE_STATE_DIR_DEFAULT "/var/lib/zkeep"
 
+/*
+ * A file of the caller the worker needs but must not read in place (an ssh
+ * key in a root-only directory): as root, copied before the worker starts to
+ * WORK/NAME (WORK: the worker's directory, which is also its home), mode
+ * 0600, owned by the run uid, and removed after the run. NAME may have one
+ * directory part ("".ssh/known_hosts""). A missing source is skipped unless
+ * required. Not root: nothing is copied; the command points at the
+ * original (and adds it to ro_paths).
+ */
+struct confine_file {
+	const char *src;
+	const char *name;
+	bool required;
+};
+#define CONFINE_MAX_FILES 64
+#define CONFINE_MAX_FILE_SIZE (1 << 20)
+
 struct confine_job {
 	const char *name;              /* job name: [A-Za-z0-9_.-]+ (names the work dir) */
 	const char *state_dir;         /* default CONFINE_STATE_DIR_DEFAULT */
@@ -42,6 +59,8 @@ struct confine_job {
 	const char *const *ro_paths;
 	const unsigned *tcp_ports;
 	size_t n_tcp_ports;
+	const struct confine_file *files; /* copied into the worker's directory (root) */
+	size_t nfiles;
 	uid_t uid_min, uid_max;        /* 0: GRANTS_UID_*_DEFAULT */
 	bool no_confine;
 	const char *root_dir;          /* tests; default in sandbox.h */

@@ -14,12 +14,33 @@
 #define ZKEEP_CMD_CONFINED_H
 
 #include "cmd/replicate_cli.h"
+#include "snapshot_engine.h"
 
 /* --no-confine given (global option) or ZKEEP_NO_CONFINE=1 in the environment. */
 void confined_disable(void);
 bool confined_disabled(void);
 
-/* repl_cli_execute(c), confined (both ends local; ssh jobs: not yet, run as before). */
+/*
+ * repl_cli_execute(c), confined: grants for this host's side only; over ssh
+ * the worker runs ssh too, with copies of the caller's ssh files in its home
+ * (see confined.c). Both ends remote, --force-delete, --dry-run: unconfined.
+ */
 int repl_cli_execute_confined(struct repl_cli *c);
+
+/*
+ * The snapshot side (sanoid --cron/--take-snapshots/--prune-snapshots, zkeep
+ * snapshot, zkeep prune): e is open (config read, run locks taken, datasets
+ * listed - all by this process, the supervisor); fn(e, ctx) takes and/or
+ * prunes, prints what it did and returns the exit status. It runs as the
+ * worker, with `snapshot` (taking) and `destroy,mount` (pruning) granted on
+ * each configured root dataset that exists, with descendants. The worker
+ * neither reads nor writes the cache or the locks: the supervisor holds the
+ * locks across the run and removes the cache file after it (the next run
+ * lists). Output and exit status are fn's. Not confined, with a loud
+ * warning: --no-confine, and configs with pre/post snapshot or pruning
+ * scripts (sanoid runs them as root). --readonly runs fn directly. A worker
+ * killed by a signal gives EXIT_FATAL.
+ */
+int engine_run_confined(struct engine *e, int (*fn)(struct engine *e, void *ctx), void *ctx);
 
 #endif

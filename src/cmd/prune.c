@@ -4,6 +4,7 @@
  */
 #include "zkeep.h"
 #include "cmd/commands.h"
+#include "cmd/confined.h"
 #include "cmd/policy_cli.h"
 #include "log.h"
 
@@ -20,36 +21,52 @@ const char cmd_prune_help[] =
 	"\n"
 	POLICY_CLI_OPTIONS_HELP
 	"  --force-prune      prune even while zfs send/receive runs on the dataset\n"
+	"  --no-confine       not as the confined worker (debugging only; warns)\n"
+	"\n"
+	"As root, the snapshots are destroyed by zkeep's confined worker: a\n"
+	"transient uid granted only `destroy,mount` on the configured datasets for\n"
+	"the run. With pruning scripts configured it runs unconfined, with a warning.\n"
 	"\n"
 	"Prints the snapshots destroyed. Exit status 0, 1 when a dataset or a hook\n"
 	"failed, 2 for a config or ZFS error before anything was done.\n";
 
-enum { PR_FORCE = 400 };
+enum { PR_FORCE = 400, PR_NO_CONFINE };
 static const struct option prune_opts[] = {
 	{ "force-prune", no_argument, NULL, PR_FORCE },
+	{ "no-confine", no_argument, NULL, PR_NO_CONFINE },
 	{ NULL, 0, NULL, 0 },
 };
 
 static int prune_opt(struct policy_cli *c, int opt, const char *arg)
 {
+	if (opt == PR_NO_CONFINE) {
+		confined_disable();
+		return 0;
+	}
 	if (opt != PR_FORCE)
 		return -EINVAL;
 	c->force_prune = true;
 	return 0;
 }
 
+/* What changes ZFS: run as the confined worker. */
+static int prune_act(struct engine *e, void *ctx)
+{
+	unsigned failures = engine_prune(e);
+	for (size_t i = 0; i < e->pruned.n; i++)
+		printf("%s\n", e->pruned.v[i]);
+	return failures ? EXIT_PARTIAL : EXIT_OK;
+}
+
 int cmd_prune(int argc, char **argv)
 {
 	struct policy_cli c;
 	struct engine e;
-	unsigned failures;
 	if (policy_cli_parse(&c, argc, argv, prune_opts, prune_opt) < 0)
 		return EXIT_FATAL;
 	if (policy_cli_open(&c, &e, false, true) != EXIT_OK)
 		return EXIT_FATAL;
-	failures = engine_prune(&e);
-	for (size_t i = 0; i < e.pruned.n; i++)
-		printf("%s\n", e.pruned.v[i]);
+	int status = engine_run_confined(&e, prune_act, NULL);
 	engine_close(&e);
-	return failures ? EXIT_PARTIAL : EXIT_OK;
+	return status;
 }

@@ -12,6 +12,7 @@
 #include "zkeep.h"
 #include "config.h"
 #include "cmd/commands.h"
+#include "cmd/confined.h"
 #include "log.h"
 #include "parse.h"
 #include "schedule.h"
@@ -49,8 +50,18 @@ const char cmd_sanoid_help[] =
 	"  --monitor-health      Nagios check: zpool health\n"
 	"  --monitor-capacity    Nagios check: zpool capacity\n"
 	"\n"
+	"  --no-confine          take and prune as this process, not as the confined\n"
+	"                        worker (debugging only; warns on every run). Also\n"
+	"                        ZKEEP_NO_CONFINE=1\n"
+	"\n"
 	"  --help                print this text\n"
 	"  --version             print the version\n"
+	"\n"
+	"Run as root, taking and pruning happen in zkeep's confined worker: a\n"
+	"transient uid granted only snapshot (and destroy,mount to prune) on the\n"
+	"configured datasets, revoked after the run (see docs/security.md). A\n"
+	"sanoid.conf with pre/post snapshot or pruning scripts runs unconfined,\n"
+	"with a warning: sanoid runs those scripts as root.\n"
 	"\n"
 	"The test hook ZKEEP_NOW=SECONDS sets the run's clock (and makes snapshot\n"
 	"times come from their names); it is for tests, not for production.\n";
@@ -59,7 +70,7 @@ enum {
 	OPT_VERBOSE = 256, OPT_DEBUG, OPT_CRON, OPT_READONLY, OPT_QUIET, OPT_CONFIGDIR,
 	OPT_CACHE_DIR, OPT_RUN_DIR, OPT_MONITOR_HEALTH, OPT_FORCE_UPDATE, OPT_MONITOR_SNAPSHOTS,
 	OPT_TAKE, OPT_PRUNE, OPT_FORCE_PRUNE, OPT_MONITOR_CAPACITY, OPT_CACHE_TTL, OPT_HELP,
-	OPT_VERSION,
+	OPT_VERSION, OPT_NO_CONFINE,
 };
 
 static const struct option sanoid_options[] = {
@@ -81,6 +92,7 @@ static const struct option sanoid_options[] = {
 	{ "cache-ttl", required_argument, NULL, OPT_CACHE_TTL },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
+	{ "no-confine", no_argument, NULL, OPT_NO_CONFINE },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -164,6 +176,7 @@ static int parse_args(int argc, char **argv, struct sanoid_args *a)
 		case OPT_HELP:
 			fputs(cmd_sanoid_help, stdout);
 			exit(EXIT_OK);
+		case OPT_NO_CONFINE: confined_disable(); break;
 		case OPT_VERSION:
 			printf("sanoid version 2.3.0 (zkeep %s)\n", ZKEEP_VERSION);
 			exit(EXIT_OK);
@@ -186,6 +199,20 @@ static int parse_args(int argc, char **argv, struct sanoid_args *a)
 	if (a->cron && a->quiet)
 		a->verbose = false;
 	return 0;
+}
+
+/* What changes ZFS: run as the confined worker. */
+static int sanoid_act(struct engine *e, void *ctx)
+{
+	const struct sanoid_args *a = ctx;
+	unsigned failures = 0;
+	if (e->o.take)
+		failures += engine_take(e);
+	if (e->o.prune)
+		failures += engine_prune(e);
+	if (a->debug)
+		printf("DEBUG: %u zfs/zpool processes spawned\n", e->run ? e->run->spawned : 0);
+	return failures ? EXIT_PARTIAL : EXIT_OK;
 }
 
 int cmd_sanoid(int argc, char **argv)
@@ -241,13 +268,8 @@ int cmd_sanoid(int argc, char **argv)
 		return status;
 	}
 
-	unsigned failures = 0;
-	if (o.take)
-		failures += engine_take(&e);
-	if (o.prune)
-		failures += engine_prune(&e);
-	if (a.debug)
-		printf("DEBUG: %u zfs/zpool processes spawned\n", e.run ? e.run->spawned : 0);
+	/* Taking and pruning run in the confined worker (cmd/confined.h). */
+	status = engine_run_confined(&e, sanoid_act, &a);
 	engine_close(&e);
-	return failures ? EXIT_PARTIAL : EXIT_OK;
+	return status;
 }

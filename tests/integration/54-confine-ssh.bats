@@ -1,0 +1,92 @@
+#!/usr/bin/env bats
+# Replication over ssh runs in the confined worker too (as root): the local side as a
+# run uid holding only its grants, the ssh client and its closure in the worker's
+# root, the caller's key and known_hosts copied into the worker's home (the run uid
+# cannot read root's) and removed after the run; no grant left behind. Uses the
+# private sshd on 127.0.0.1 of transport.bash. The guest kernel has Landlock ABI 2:
+# the TCP port rule (ABI 4) is only shown, not enforced, there.
+# Runs in the guest: tests/guest/run.sh tests/guest/run-integration.sh
+
+load lib
+load transport
+load replicate
+
+setup() {
+    setup_replicate
+    transport_env
+    make_pool srcp
+    make_pool dstp
+    zfs create srcp/data
+    fill /srcp/data 1
+    zfs snapshot srcp/data@s1
+    export ZKEEP_STATE_DIR=$BATS_TEST_TMPDIR/state
+    SSHO=(--sshport="$SSHD_PORT" --sshkey="$SSHD_DIR/id"
+        -o "UserKnownHostsFile=$SSHD_DIR/known_hosts" -o StrictHostKeyChecking=yes)
+}
+
+teardown() {
+    destroy_pools
+}
+
+assert_no_grants() {
+    local ds out
+    for ds in $(zfs list -H -o name -r srcp dstp); do
+        out=$(zfs allow "$ds")
+        [ -z "$out" ] || fail "grants left on $ds:" "$out"
+    done
+    [ -z "$(ls "$ZKEEP_STATE_DIR"/grants/ 2>/dev/null)" ] ||
+        fail "journal left: $(ls "$ZKEEP_STATE_DIR"/grants/)"
+}
+
+@test "ssh push: the local send runs as a run uid in the worker; copies of the key removed" {
+    run "$ZKEEP" --verbose replicate "${SSHO[@]}" srcp/data root@127.0.0.1:dstp/data
+    assert_success
+    assert_output_contains "replicated as confined worker uid 607"
+    assert_dataset_exists dstp/data@s1
+    assert_same_tree /srcp/data/.zfs/snapshot/s1 /dstp/data/.zfs/snapshot/s1
+    grep -q "receive" "$LOGGED_CMDS" || fail "no remote zfs receive: $(cat "$LOGGED_CMDS")"
+    # The local side's commands ran as the run uid: the sync snapshot is its.
+    zpool history -l srcp | grep ' zfs snapshot ' | grep -q 'user 607' ||
+        fail "sync snapshot not made by a run uid: $(zpool history -l srcp | tail -3)"
+    [ ! -e "$ZKEEP_STATE_DIR/work/replicate/.ssh" ] ||
+        fail "ssh files left in the worker's directory: $(ls -la "$ZKEEP_STATE_DIR/work/replicate/.ssh")"
+    assert_no_grants
+    # Incremental, with syncoid's name too.
+    echo more >/srcp/data/more
+    zfs snapshot srcp/data@s2
+    run "$SYNCOID" "${SSHO[@]}" --no-sync-snap srcp/data root@127.0.0.1:dstp/data
+    assert_success
+    assert_dataset_exists dstp/data@s2
+    assert_no_grants
+}
+
+@test "ssh pull: the local receive runs confined, the supervisor mounts; no grant left" {
+    run "$ZKEEP" --verbose replicate "${SSHO[@]}" --no-sync-snap root@127.0.0.1:srcp/data dstp/pulled
+    assert_success
+    assert_output_contains "replicated as confined worker uid 607"
+    assert_same_tree /srcp/data/.zfs/snapshot/s1 /dstp/pulled/.zfs/snapshot/s1
+    assert_equal "$(zfs get -H -o value mounted dstp/pulled)" yes "dstp/pulled mounted"
+    zpool history -l dstp | grep ' zfs receive ' | grep -q 'user 607' ||
+        fail "receive not made by a run uid: $(zpool history -l dstp | tail -3)"
+    assert_no_grants
+}
+
+@test "ssh: a wrong known_hosts fails inside the worker (no host key prompt), nothing left" {
+    echo "[127.0.0.1]:$SSHD_PORT $(cat "$SSHD_DIR/stranger.pub")" >"$BATS_TEST_TMPDIR/bad_known_hosts"
+    run "$ZKEEP" replicate --sshport="$SSHD_PORT" --sshkey="$SSHD_DIR/id" \
+        -o "UserKnownHostsFile=$BATS_TEST_TMPDIR/bad_known_hosts" -o StrictHostKeyChecking=yes \
+        srcp/data root@127.0.0.1:dstp/x
+    assert_failure
+    assert_no_dataset dstp/x
+    assert_no_grants
+    [ ! -e "$ZKEEP_STATE_DIR/work/replicate/.ssh" ] || fail "ssh files left"
+}
+
+@test "zkeep confine --print for an ssh job: ssh in the closure, its port, its config" {
+    run "$ZKEEP" confine --print --state-dir "$ZKEEP_STATE_DIR" --grant srcp/data=send,snapshot,hold \
+        --program zfs --program ssh --port "$SSHD_PORT"
+    assert_success
+    assert_output_contains "ssh"
+    assert_output_contains "$SSHD_PORT"
+    assert_output_contains "/etc/ssh/ssh_config"
+}
