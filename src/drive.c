@@ -6,6 +6,8 @@
 #include "syncsnap.h"
 
 #include <fcntl.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <libgen.h>
 #include <limits.h>
 #include <sys/stat.h>
@@ -114,6 +116,12 @@ size_t drive_parse_pool_problems(const char *status, struct strvec *problems)
 	return n;
 }
 
+bool drive_import_not_found(const char *zpool_stderr)
+{
+	/* libzfs: "cannot import 'NAME': no such pool available" */
+	return strstr(zpool_stderr, "no such pool available") != NULL;
+}
+
 /* ---- I/O helpers ---------------------------------------------------------- */
 
 struct bctx {
@@ -153,6 +161,24 @@ static void step(struct bctx *c, const char *name, const char *fmt, ...)
 	va_start(ap, fmt);
 	emitv(c, DRIVE_EV_STEP, fmt, ap);
 	va_end(ap);
+}
+
+/*
+ * Whether a signal asked the backup to stop (o->interrupted, see drive.h).
+ * The first time it is seen, says so: everything after goes straight to the
+ * export.
+ */
+static bool interrupted(struct bctx *c)
+{
+	int sig = c->o->interrupted ? atomic_load(c->o->interrupted) : 0;
+	if (!sig)
+		return false;
+	if (!c->res->interrupted) {
+		c->res->interrupted = sig;
+		emit(c, DRIVE_EV_ERROR, "interrupted by SIG%s: no further step but the export",
+		     sigabbrev_np(sig) ? sigabbrev_np(sig) : "?");
+	}
+	return true;
 }
 
 /* Run argv on z's runner; on failure the message (with stderr) goes to err. */
@@ -235,6 +261,43 @@ static int scan_for(struct zfs *z, const struct drive *d, struct zpool_scan_entr
 	return 0;
 }
 
+/*
+ * `zpool import ... NAME_OR_GUID` without a scan first: one device scan, not
+ * two (each opens every block device, and without udev libzfs waits for it
+ * on each). -ENXIO when zpool found no such pool (the drive is not plugged
+ * in), -EIO with the message in err on any other failure.
+ */
+static int import_pool(struct zfs *z, const struct drive *d, bool readonly, bool no_mount,
+		       struct strbuf *err)
+{
+	_cleanup_strvec_ struct strvec argv = STRVEC_INIT;
+	_cleanup_strbuf_ struct strbuf e = STRBUF_INIT;
+	_cleanup_free_ char *name = drive_import_name(d);
+	import_argv(d, readonly, no_mount, &argv);
+	strvec_push(&argv, name);
+	strbuf_init(&e, 1 << 20);
+	int code = 0;
+	int r = runner_run(z->run, (const char *const *)argv.v, NULL, 0, NULL, &e, &code);
+	if (r < 0) {
+		strbuf_addf(err, "cannot run zpool import: %s", strerror(-r));
+		return r;
+	}
+	if (code == 0)
+		return 0;
+	strbuf_rtrim(&e);
+	if (drive_import_not_found(e.buf)) {
+		_cleanup_free_ char *dirs = strvec_join(&d->search_dirs, " ");
+		strbuf_addf(err,
+			    "drive %s: pool %s is not present (is the drive plugged in? "
+			    "zpool import searched %s)",
+			    d->name, name, dirs[0] ? dirs : "the default device directories");
+		return -ENXIO;
+	}
+	_cleanup_free_ char *words = strvec_join(&argv, " ");
+	strbuf_addf(err, "'%s' failed (exit status %d)%s%s", words, code, e.len ? ": " : "", e.buf);
+	return -EIO;
+}
+
 /* ---- power off ------------------------------------------------------------ */
 
 static bool have_program(const char *name)
@@ -302,6 +365,13 @@ static int power_off_one(struct bctx *c, const char *vdev)
 		}
 		emit(c, DRIVE_EV_INFO, "detached loop device %s", dev);
 		c->res->powered_off = true;
+		return 0;
+	}
+	if (skip_prefix(disk, "dm-")) {
+		/* LUKS, LVM, multipath: the mapping must be closed before the disk under it goes */
+		emit(c, DRIVE_EV_INFO,
+		     "%s is a device-mapper device: not powered off (close the mapping, e.g. "
+		     "`cryptsetup close`, then power off the disk under it)", dev);
 		return 0;
 	}
 	if (have_program("udisksctl")) {
@@ -527,37 +597,22 @@ int drive_backup(struct zfs *z, const struct drive_opts *o, struct drive_result 
 		if (o->dry_run)
 			emit(&c, DRIVE_EV_INFO, "dry run: it will not be exported");
 	} else {
-		struct zpool_scan_entry *all = NULL, *found = NULL;
-		size_t n = 0;
 		step(&c, "import", "importing pool %s%s", import_name, o->dry_run ? " read-only" : "");
-		r = scan_for(z, d, &all, &n, &found, err);
+		r = import_pool(z, d, o->dry_run, o->dry_run || !d->mount, err);
+		if (r == -EIO)
+			strbuf_addf(err, " (drive %s: the pool could not be imported; nothing was changed)",
+				    d->name);
 		if (r < 0) {
 			zpool_infos_free(&pools);
 			return r;
 		}
-		if (!found) {
-			_cleanup_free_ char *dirs = strvec_join(&d->search_dirs, " ");
-			strbuf_addf(err,
-				    "drive %s: pool %s is not present (is the drive plugged in? "
-				    "zpool import searched %s)",
-				    d->name, import_name, dirs[0] ? dirs : "the default device directories");
-			drive_scan_free(all, n);
-			zpool_infos_free(&pools);
-			return -ENXIO;
-		}
-		res->pool = xstrdup(found->name);
-		drive_scan_free(all, n);
-		_cleanup_strvec_ struct strvec argv = STRVEC_INIT;
-		import_argv(d, o->dry_run, o->dry_run || !d->mount, &argv);
-		strvec_push(&argv, import_name);
-		r = run_cmd(z, (const char *const *)argv.v, NULL, err);
-		if (r < 0) {
-			strbuf_addf(err, " (drive %s: the pool could not be imported; nothing was changed)",
-				    d->name);
-			zpool_infos_free(&pools);
-			return -EIO;
-		}
 		res->imported = true;
+		/* its name, when only the guid is configured */
+		zpool_infos_free(&pools);
+		if (zpool_list(z, NULL, &pools) == 0 && (pi = find_pool(&pools, d)))
+			res->pool = xstrdup(pi->name);
+		else
+			res->pool = xstrdup(import_name);
 		emit(&c, DRIVE_EV_INFO, "imported pool %s", res->pool);
 	}
 	zpool_infos_free(&pools);
@@ -572,7 +627,7 @@ int drive_backup(struct zfs *z, const struct drive_opts *o, struct drive_result 
 	}
 
 	/* ---- replicate ---- */
-	for (size_t i = 0; i < d->datasets.n; i++) {
+	for (size_t i = 0; i < d->datasets.n && !interrupted(&c); i++) {
 		const char *src = d->datasets.v[i];
 		_cleanup_free_ char *tgt = drive_target_of(d, res->pool, src);
 		step(&c, "replicate", "%s -> %s%s", src, tgt, d->raw ? " (raw)" : "");
@@ -581,7 +636,7 @@ int drive_backup(struct zfs *z, const struct drive_opts *o, struct drive_result 
 			continue;
 		}
 		replicate_one(&c, src, tgt); /* failures are counted in res */
-		if (!o->dry_run) {
+		if (!o->dry_run && !interrupted(&c)) {
 			_cleanup_free_ char *v = NULL;
 			if (zfs_get_prop(z, tgt, "name", &v) == 0) {
 				step(&c, "properties", "properties of %s", tgt);
@@ -592,7 +647,9 @@ int drive_backup(struct zfs *z, const struct drive_opts *o, struct drive_result 
 	}
 
 	/* ---- scrub ---- */
-	if (d->scrub && !o->dry_run) {
+	if (interrupted(&c)) {
+		/* straight to the export */
+	} else if (d->scrub && !o->dry_run) {
 		step(&c, "scrub", "scrubbing pool %s (zpool scrub -w)", res->pool);
 		if (zpool_scrub(z, res->pool, true) < 0) {
 			emit(&c, DRIVE_EV_ERROR, "%s", zfs_error(z));
@@ -623,6 +680,8 @@ int drive_backup(struct zfs *z, const struct drive_opts *o, struct drive_result 
 	/* ---- power off ---- */
 	if (!res->exported) {
 		/* dry run on a pool that was imported before: nothing more to do */
+	} else if (interrupted(&c)) {
+		/* asked to stop: the pool is exported, which is what makes unplugging safe */
 	} else if (d->power_off == DRIVE_POWER_NO) {
 		step(&c, "power-off", "not powering off (power_off = no)");
 	} else {
@@ -699,7 +758,7 @@ int drive_get_status(struct zfs *z, const struct drive *d, bool no_import, struc
 		st->health = xstrdup(pi->health);
 	}
 	zpool_infos_free(&pools);
-	if (!st->pool) {
+	if (!st->pool && no_import) {
 		struct zpool_scan_entry *all = NULL, *found = NULL;
 		size_t n = 0;
 		r = scan_for(z, d, &all, &n, &found, err);
@@ -712,17 +771,32 @@ int drive_get_status(struct zfs *z, const struct drive *d, bool no_import, struc
 			st->health = xstrdup(found->state ? found->state : "-");
 		}
 		drive_scan_free(all, n);
-		if (!found)
-			return 0;
-		if (no_import)
-			return 0;
-		_cleanup_strvec_ struct strvec argv = STRVEC_INIT;
-		import_argv(d, true, true, &argv);
-		strvec_pushf(&argv, "%" PRIu64, st->guid);
-		r = run_cmd(z, (const char *const *)argv.v, NULL, err);
-		if (r < 0)
+		return 0;
+	}
+	if (!st->pool) {
+		/* import read-only right away: one device scan, not a scan and an import */
+		_cleanup_strbuf_ struct strbuf e = STRBUF_INIT;
+		r = import_pool(z, d, true, true, &e);
+		if (r == -ENXIO)
+			return 0; /* absent */
+		if (r < 0) {
+			strbuf_addstr(err, e.buf);
 			return r;
+		}
 		imported_here = true;
+		st->presence = DRIVE_IMPORTABLE;
+		r = zpool_list(z, NULL, &pools);
+		if (r == 0 && (pi = find_pool(&pools, d))) {
+			st->pool = xstrdup(pi->name);
+			st->guid = pi->guid;
+			st->health = xstrdup(pi->health);
+		}
+		zpool_infos_free(&pools);
+		if (!st->pool) {
+			_cleanup_free_ char *name = drive_import_name(d);
+			strbuf_addf(err, "pool %s was imported but zpool list does not show it", name);
+			return -EIO;
+		}
 	}
 
 	_cleanup_strvec_ struct strvec troots = STRVEC_INIT;

@@ -40,6 +40,8 @@
 #include "replicate.h"
 #include "zfs.h"
 
+#include <stdatomic.h>
+
 enum drive_event_kind {
 	DRIVE_EV_STEP,    /* step: a step begins; message says what */
 	DRIVE_EV_INFO,    /* message */
@@ -62,6 +64,13 @@ struct drive_opts {
 	const char *hostname;
 	void (*event)(const struct drive_event *ev, void *data);
 	void *event_data;
+	/*
+	 * May be NULL. A signal number stored here (by a signal-waiting
+	 * thread, which also stops the running transfer: drive_runner.h) makes
+	 * the cycle stop at the next step boundary: no further dataset, no
+	 * properties, no scrub, no power-off, but the export as always.
+	 */
+	const atomic_int *interrupted;
 };
 
 struct drive_result {
@@ -73,6 +82,7 @@ struct drive_result {
 	bool scrub_errors;          /* scrub found errors */
 	unsigned step_failures;     /* steps other than replication that failed */
 	bool powered_off;
+	int interrupted;            /* the signal that stopped the cycle, or 0 */
 };
 
 int drive_backup(struct zfs *z, const struct drive_opts *o, struct drive_result *res,
@@ -130,6 +140,9 @@ struct zpool_scan_entry {
  */
 int drive_parse_import_scan(const char *buf, struct zpool_scan_entry **out, size_t *n);
 void drive_scan_free(struct zpool_scan_entry *e, size_t n);
+
+/* Whether `zpool import NAME` failed because no such pool is attached (its stderr). */
+bool drive_import_not_found(const char *zpool_stderr);
 
 /* Leaf vdev paths (fields starting with '/') of `zpool list -vHPL POOL` output. */
 void drive_parse_vdevs(const char *buf, struct strvec *out);

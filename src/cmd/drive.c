@@ -3,6 +3,7 @@
 #include "cmd/commands.h"
 #include "cmd/replicate_cli.h"
 #include "drive.h"
+#include "drive_runner.h"
 #include "drive_units.h"
 #include "log.h"
 #include "timeutil.h"
@@ -10,7 +11,9 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <sys/stat.h>
 
 #define DEFAULT_CONFIG "/etc/zkeep/zkeep.conf"
@@ -145,6 +148,105 @@ static void on_event(const struct drive_event *ev, void *data)
 	}
 }
 
+/*
+ * SIGINT, SIGTERM and SIGHUP during a backup: a thread waits for them (they
+ * are blocked in every other thread, so the pump's threads never take them;
+ * children get a clean mask from spawn), records the first one for the
+ * engine, which then goes straight to the export, and stops the transfer by
+ * terminating its zfs send and receive (drive_runner.h). A later signal
+ * changes nothing: the export must not be cut short. The receive leaves its
+ * partial state on the drive, and the next backup resumes from it.
+ *
+ * The same thread watches the pool every few seconds: a drive that goes
+ * away in the middle of a backup (unplugged, cable, power) makes ZFS
+ * suspend the pool, and every write to it - the receive - waits until the
+ * device is back and `zpool clear` resumes the pool. Nothing fails, so
+ * nothing would be said; the user is told what happened and what to do.
+ */
+#define WATCH_SECONDS 5
+
+struct stopper {
+	struct runner *run;
+	const struct drive *d;
+	atomic_int sig;
+	sigset_t set;
+	bool suspended;
+};
+
+static void watch_pool(struct stopper *s, struct zfs *z)
+{
+	struct zpool_infos pools = { 0 };
+	if (zpool_list(z, NULL, &pools) < 0)
+		return;
+	for (size_t i = 0; i < pools.n; i++) {
+		const struct zpool_info *p = &pools.p[i];
+		if (s->d->guid ? p->guid != s->d->guid : !streq(p->name, s->d->pool))
+			continue;
+		bool susp = streq(p->health, "SUSPENDED");
+		if (susp && !s->suspended)
+			log_warning("pool %s is SUSPENDED: its drive went away or failed during the "
+				    "backup, and ZFS holds every write until it is back. Plug the drive "
+				    "in again and run `zpool clear %s`: the backup goes on where it "
+				    "stopped. Do not unplug other drives of this pool.", p->name, p->name);
+		else if (!susp && s->suspended)
+			log_notice("pool %s is %s again: the backup goes on", p->name, p->health);
+		s->suspended = susp;
+	}
+	zpool_infos_free(&pools);
+}
+
+static void *stopper_main(void *arg)
+{
+	struct stopper *s = arg;
+	struct runner *watch_run = runner_local_new();
+	struct zfs z;
+	zfs_init(&z, watch_run);
+	for (;;) {
+		const struct timespec every = { .tv_sec = WATCH_SECONDS };
+		int sig = sigtimedwait(&s->set, NULL, &every);
+		if (sig < 0) {
+			if (errno == EAGAIN && !atomic_load(&s->sig))
+				watch_pool(s, &z);
+			continue;
+		}
+		const char *name = sigabbrev_np(sig) ? sigabbrev_np(sig) : "?";
+		int expected = 0;
+		if (atomic_compare_exchange_strong(&s->sig, &expected, sig)) {
+			unsigned n = drive_runner_stop(s->run);
+			log_warning("SIG%s received: stopping the backup (%u process(es) terminated); "
+				    "the pool will be exported - do not unplug the drive before zkeep exits",
+				    name, n);
+		} else {
+			log_warning("SIG%s received: still exporting the pool; wait for zkeep to exit",
+				    name);
+		}
+	}
+	return NULL;
+}
+
+/* Block the stop signals here (and so in every thread created later) and wait for them in one. */
+static int start_stopper(struct stopper *s, struct runner *run, const struct drive *d)
+{
+	s->run = run;
+	s->d = d;
+	atomic_init(&s->sig, 0);
+	sigemptyset(&s->set);
+	sigaddset(&s->set, SIGINT);
+	sigaddset(&s->set, SIGTERM);
+	sigaddset(&s->set, SIGHUP);
+	int e = pthread_sigmask(SIG_BLOCK, &s->set, NULL);
+	pthread_t t;
+	if (e == 0)
+		e = pthread_create(&t, NULL, stopper_main, s);
+	if (e == 0)
+		e = pthread_detach(t);
+	if (e != 0) {
+		log_error("cannot set up the signal handling: %s", strerror(e));
+		return -e;
+	}
+	return 0;
+}
+
 static int do_backup(struct dopts *o, const struct drive *d)
 {
 	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
@@ -159,12 +261,18 @@ static int do_backup(struct dopts *o, const struct drive *d)
 		return EXIT_FATAL;
 	}
 	host[sizeof(host) - 1] = '\0';
-	struct runner *run = runner_local_new();
+	struct runner *run = drive_runner_new();
+	/* static: the detached thread may use it until the process exits */
+	static struct stopper stop;
+	if (start_stopper(&stop, run, d) < 0) {
+		runner_free(run);
+		return EXIT_FATAL;
+	}
 	struct zfs z;
 	zfs_init(&z, run);
 	struct drive_opts dopt = {
 		.d = d, .dry_run = o->dry_run, .now = now, .hostname = host,
-		.event = on_event, .event_data = o,
+		.event = on_event, .event_data = o, .interrupted = &stop.sig,
 	};
 	struct drive_result res;
 	repl_printer_init(&o->repl, o->json, LOG_LVL_NOTICE);
@@ -174,14 +282,20 @@ static int do_backup(struct dopts *o, const struct drive *d)
 	int r = drive_backup(&z, &dopt, &res, &err);
 	repl_printer_done(&o->repl);
 	int ret;
+	int sig = atomic_load(&stop.sig);
+	const char *sname = sig ? (sigabbrev_np(sig) ? sigabbrev_np(sig) : "a signal") : NULL;
 	if (r < 0) {
 		log_error("%s", err.buf);
 		ret = EXIT_FATAL;
+		if (sig)
+			log_error("drive %s: interrupted by SIG%s before the pool was imported; "
+				  "nothing was written to the drive", d->name, sname);
 	} else {
-		ret = (res.failed || res.step_failures) ? EXIT_PARTIAL : EXIT_OK;
+		ret = (sig || res.failed || res.step_failures) ? EXIT_PARTIAL : EXIT_OK;
 		if (o->json) {
-			print_json(json_pack("{s:s, s:s, s:s?, s:i, s:i, s:i, s:I, s:b, s:b, s:b, s:i, s:b}",
+			print_json(json_pack("{s:s, s:s, s:s?, s:s?, s:i, s:i, s:i, s:I, s:b, s:b, s:b, s:i, s:b}",
 					     "event", "done", "drive", d->name, "pool", res.pool,
+					     "interrupted", sname,
 					     "synced", (int)res.synced, "uptodate", (int)res.uptodate,
 					     "failed", (int)res.failed, "bytes", (json_int_t)res.bytes,
 					     "exported", res.exported, "powered_off", res.powered_off,
@@ -195,6 +309,14 @@ static int do_backup(struct dopts *o, const struct drive *d)
 				   res.exported ? "; pool exported" : "",
 				   ret == EXIT_OK ? "" : " - see the errors above");
 		}
+		if (sig && res.exported)
+			log_error("drive %s: interrupted by SIG%s; pool %s was exported: the drive can "
+				  "be unplugged, and the next backup resumes where this one stopped",
+				  d->name, sname, res.pool);
+		else if (sig)
+			log_error("drive %s: interrupted by SIG%s; pool %s could NOT be exported: run "
+				  "`zpool export %s` before unplugging the drive",
+				  d->name, sname, res.pool, res.pool);
 	}
 	drive_result_free(&res);
 	zfs_done(&z);
@@ -370,7 +492,7 @@ int cmd_drive(int argc, char **argv)
 			if (!d || d == &c.drives[i])
 				ret = do_units(&o, &c.drives[i]);
 	} else {
-		struct runner *run = runner_local_new();
+		struct runner *run = drive_runner_new();
 		struct zfs z;
 		zfs_init(&z, run);
 		json_t *arr = json_array();

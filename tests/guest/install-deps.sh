@@ -26,7 +26,8 @@ build_pkgs=(meson ninja-build gcc pkg-config git
 # Guest side: Debian's kernel and its headers (zfs-dkms builds against them),
 # QEMU, a static busybox for the initramfs, and what the tests run inside.
 guest_pkgs=(linux-image-amd64 linux-headers-amd64 qemu-system-x86 busybox-static
-    kmod openssh-client openssh-server systemd procps)
+    kmod openssh-client openssh-server systemd procps
+    dmsetup) # the drive tests unplug a device-mapper disk in the middle of a backup
 zfs_pkgs=(zfs-dkms zfsutils-linux)
 # Reference tools compared against in bench/ and the differential tests.
 ref_pkgs=(sanoid mbuffer pv lzop)

@@ -160,6 +160,47 @@ teardown() {
     zpool export usbp
 }
 
+@test "drive: SIGTERM in the middle of the send stops it, exports the pool, and the next backup resumes" {
+    fill /srcp/plain 6
+    zfs snapshot -r srcp@s1
+    # about 12 s for 6 MiB: time enough to interrupt it
+    echo "bwlimit = 512K" >>"$CONF"
+    "$ZKEEP" drive backup --config "$CONF" usb1 >"$BATS_TEST_TMPDIR/bg.out" 2>&1 &
+    bg=$!
+    wait_received 1048576
+    kill -TERM "$bg"
+    rc=0
+    wait "$bg" || rc=$?
+    cat "$BATS_TEST_TMPDIR/bg.out"
+    assert_equal "$rc" 1 "exit status of the interrupted backup"
+    grep -q "SIGTERM received: stopping the backup" "$BATS_TEST_TMPDIR/bg.out" || fail "no stop reported"
+    grep -q "exported pool usbp" "$BATS_TEST_TMPDIR/bg.out" || fail "no export reported"
+    grep -q "interrupted by SIGTERM; pool usbp was exported" "$BATS_TEST_TMPDIR/bg.out" \
+        || fail "no final message"
+    ! grep -q "power-off" "$BATS_TEST_TMPDIR/bg.out" || fail "power-off after an interruption"
+    ! pool_imported usbp || fail "the interrupted backup left usbp imported"
+    ! pgrep -f '^zfs (send|receive)' || fail "zfs send or receive still running"
+
+    zpool import -o cachefile=none -N usbp
+    token=$(zfs get -H -o value receive_resume_token usbp/srcp/plain)
+    zpool export usbp
+    [ -n "$token" ] && [ "$token" != - ] || fail "no resume token on the drive"
+
+    sed -i '/^bwlimit/d' "$CONF"
+    run "$ZKEEP" drive backup --json --config "$CONF" usb1
+    assert_success
+    [[ $output == *'"event":"send","step":"replicate","source":"srcp/plain","target":"usbp/srcp/plain","from":null,"to":null'* ]] \
+        || fail "the interrupted send was not resumed: $output"
+    zpool import -o cachefile=none -N usbp
+    assert_equal "$(zfs get -H -o value receive_resume_token usbp/srcp/plain)" - "token after the resume"
+    assert_equal "$(guid_of usbp/srcp/plain@s1)" "$(guid_of srcp/plain@s1)" "guid after resume"
+    mkdir -p "$BATS_TEST_TMPDIR/m"
+    mount -t zfs -o ro usbp/srcp/plain@s1 "$BATS_TEST_TMPDIR/m"
+    assert_same_tree /srcp/plain/.zfs/snapshot/s1 "$BATS_TEST_TMPDIR/m"
+    umount "$BATS_TEST_TMPDIR/m"
+    zpool export usbp
+}
+
 @test "drive: bad input fails with exit 2 and a clear message, and changes nothing" {
     zfs snapshot -r srcp@s1
     before=$(pool_state srcp)

@@ -1,7 +1,13 @@
-/* Unit tests for the pure parts of drive.h and drive_units.h. */
+/* Unit tests for the pure parts of drive.h and drive_units.h, and the drive runner. */
 #include "unit.h"
 #include "drive.h"
 #include "drive_units.h"
+#include "drive_runner.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+
+#define ARGV(...) ((const char *const[]){ __VA_ARGS__, NULL })
 
 static void test_import_scan(void **state)
 {
@@ -106,6 +112,45 @@ static void test_units(void **state)
 	driveconf_free(&c);
 }
 
+static void test_import_not_found(void **state)
+{
+	(void)state;
+	assert_true(drive_import_not_found("cannot import 'usbp': no such pool available"));
+	assert_false(drive_import_not_found("cannot import 'usbp': pool was previously in use from "
+					    "another system."));
+	assert_false(drive_import_not_found(""));
+}
+
+static void test_runner(void **state)
+{
+	(void)state;
+	assert_true(drive_runner_spared(ARGV("zpool", "import", "-N", "usbp")));
+	assert_true(drive_runner_spared(ARGV("zpool", "export", "usbp")));
+	assert_false(drive_runner_spared(ARGV("zpool", "scrub", "-w", "usbp")));
+	assert_false(drive_runner_spared(ARGV("zfs", "receive", "-s", "usbp/x")));
+	assert_false(drive_runner_spared(ARGV("zpool")));
+	assert_true(drive_runner_allowed_after_stop(ARGV("zpool", "list")));
+	assert_false(drive_runner_allowed_after_stop(ARGV("zfs", "receive", "-A", "usbp/x")));
+
+	/* a running child is terminated by stop; nothing but zpool starts afterwards */
+	struct runner *r = drive_runner_new();
+	struct child c = CHILD_INIT;
+	assert_int_equal(runner_start(r, ARGV("sleep", "30"), SPAWN_NULL, SPAWN_NULL, SPAWN_NULL, &c), 0);
+	assert_false(drive_runner_stopped(r));
+	assert_int_equal(drive_runner_stop(r), 1);
+	assert_true(drive_runner_stopped(r));
+	int st = 0;
+	assert_int_equal(spawn_wait(&c, &st), 0);
+	assert_true(WIFSIGNALED(st));
+	assert_int_equal(WTERMSIG(st), SIGTERM);
+	struct child c2 = CHILD_INIT;
+	assert_int_equal(runner_start(r, ARGV("sleep", "1"), SPAWN_NULL, SPAWN_NULL, SPAWN_NULL, &c2),
+			 -ECANCELED);
+	/* the reaped child is forgotten: a second stop signals nothing */
+	assert_int_equal(drive_runner_stop(r), 0);
+	runner_free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -113,6 +158,8 @@ int main(void)
 		cmocka_unit_test(test_vdevs),
 		cmocka_unit_test(test_problems),
 		cmocka_unit_test(test_units),
+		cmocka_unit_test(test_import_not_found),
+		cmocka_unit_test(test_runner),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
