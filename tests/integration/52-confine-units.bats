@@ -121,7 +121,7 @@ unit_line() { # UNIT KEY
     # CacheDirectory=, RuntimeDirectory= and StateDirectory=, as systemd would make them.
     local state env
     state=/var/lib/$(unit_line $svc StateDirectory)
-    env=$(unit_line $svc Environment)
+    env=$(sed -n 's/^Environment=\(ZKEEP_STATE_DIR=.*\)/\1/p' "$BATS_TEST_TMPDIR/units/$svc")
     [ "$env" = "ZKEEP_STATE_DIR=$state" ] || fail "Environment=$env, StateDirectory=$state"
     mkdir -p /var/cache/zkeep-snapshots /run/zkeep-snapshots "$state"
     chown $U:$U /var/cache/zkeep-snapshots /run/zkeep-snapshots "$state"
