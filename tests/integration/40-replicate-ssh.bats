@@ -96,7 +96,10 @@ teardown() {
     zfs create "srcp/rr"
     fill /srcp/rr 1
     zfs snapshot srcp/rr@s1
-    run "$SYNCOID" "${SSHO[@]}" root@127.0.0.1:srcp/rr root@127.0.0.1:dstp/rr
+    # a bound on the time: a hang must fail this test, not stop the suite
+    run timeout 300 "$SYNCOID" "${SSHO[@]}" root@127.0.0.1:srcp/rr root@127.0.0.1:dstp/rr
+    echo "remote commands so far:"
+    cat "$LOGGED_CMDS"
     assert_success
     ss=$(sync_snaps_of srcp/rr)
     assert_equal "$(sync_snaps_of dstp/rr)" "$ss" "sync snapshot on the target"
@@ -104,7 +107,7 @@ teardown() {
     echo more >/srcp/rr/more
     sleep 1
     : >"$LOGGED_CMDS"
-    run "$ZKEEP" replicate --json "${SSHO[@]}" --compress=zstd-fast \
+    run timeout 300 "$ZKEEP" replicate --json "${SSHO[@]}" --compress=zstd-fast \
         root@127.0.0.1:srcp/rr root@127.0.0.1:dstp/rr
     assert_success
     assert_output_contains '"event":"sent"'
