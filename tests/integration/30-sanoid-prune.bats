@@ -108,3 +108,79 @@ CONF
     done
     ! grep -q "ERROR" "$SD"/*.out || fail "$(cat "$SD"/*.out)"
 }
+
+@test "sanoid prune: the newest common snapshot of a zkeep replication is kept, also behind a cached list" {
+    make_pool sp5
+    export TZ=UTC
+    zfs create sp5/a
+    zfs create sp5/c
+    for d in a c; do
+        zfs snapshot "sp5/$d@autosnap_2026-07-01_10:00:00_hourly"
+        zfs snapshot "sp5/$d@autosnap_2026-07-01_11:00:00_hourly"
+    done
+    # a's replication happened before the run lists: its hold is in the list
+    run "$ZKEEP" replicate --no-sync-snap sp5/a sp5/ra
+    assert_success
+    zfs snapshot sp5/a@autosnap_2026-07-01_12:00:00_hourly
+    zfs snapshot sp5/a@autosnap_2026-07-01_13:00:00_hourly
+    write_conf <<'CONF'
+[sp5/a]
+	hourly = 1
+	daily = 0
+	monthly = 0
+	autosnap = no
+[sp5/c]
+	hourly = 0
+	daily = 0
+	monthly = 0
+	autosnap = no
+CONF
+    # c's replication happens after the cache was written, so the run does not
+    # know of its hold until the destroy fails
+    ZKEEP_NOW=$(at "2026-07-01 14:25:00") run zsanoid --monitor-snapshots
+    [ -s "$SD/cache/snapshots.txt" ] || fail "no cache written"
+    run "$ZKEEP" replicate --no-sync-snap sp5/c sp5/rc
+    assert_success
+    tag=zkeep_$(hostname)
+    assert_equal "$(zfs holds -H sp5/c@autosnap_2026-07-01_11:00:00_hourly | cut -f2)" "$tag"
+
+    ZKEEP_NOW=$(at "2026-07-01 14:30:00") run zsanoid --prune-snapshots --verbose
+    assert_success
+    assert_output_contains "INFO: keeping sp5/a@autosnap_2026-07-01_11:00:00_hourly: a replication still needs it, held by '$tag'"
+    assert_output_contains "INFO: keeping sp5/c@autosnap_2026-07-01_11:00:00_hourly: a replication still needs it, held by '$tag'"
+    [[ $output != *"could not remove"* ]] || fail "$output"
+    assert_equal "$(snaps sp5/a | tr '\n' ' ')" "autosnap_2026-07-01_11:00:00_hourly autosnap_2026-07-01_13:00:00_hourly "
+    assert_equal "$(snaps sp5/c | tr '\n' ' ')" "autosnap_2026-07-01_11:00:00_hourly "
+    # the next replication still goes incrementally from the kept snapshot
+    zfs snapshot sp5/c@autosnap_2026-07-01_15:00:00_hourly
+    run "$ZKEEP" replicate --no-sync-snap sp5/c sp5/rc
+    assert_success
+    assert_dataset_exists sp5/rc@autosnap_2026-07-01_15:00:00_hourly
+
+    # the same without channel programs (one zfs destroy per dataset, all or nothing)
+    zfs snapshot sp5/c@autosnap_2026-07-01_16:00:00_hourly
+    ZKEEP_NO_CHANNEL_PROGRAMS=1 ZKEEP_NOW=$(at "2026-07-01 16:30:00") run zsanoid --prune-snapshots --verbose --force-update
+    assert_success
+    assert_output_contains "INFO: keeping sp5/c@autosnap_2026-07-01_15:00:00_hourly: a replication still needs it, held by '$tag'"
+    assert_equal "$(snaps sp5/c)" "autosnap_2026-07-01_15:00:00_hourly"
+}
+
+@test "zkeep prune --verbose logs without sanoid's doubled level word" {
+    make_pool sp6
+    export TZ=UTC
+    zfs create sp6/a
+    zfs snapshot sp6/a@autosnap_2026-07-01_10:00:00_hourly
+    zfs snapshot sp6/a@autosnap_2026-07-01_11:00:00_hourly
+    write_conf <<'CONF'
+[sp6/a]
+	hourly = 1
+	daily = 0
+	monthly = 0
+	autosnap = no
+CONF
+    ZKEEP_NOW=$(at "2026-07-01 14:30:00") run "$ZKEEP" prune --config-dir "$SD/etc" --cache-dir "$SD/cache" --run-dir "$SD/run" --verbose
+    assert_success
+    assert_output_contains "info: pruning sp6/a@autosnap_2026-07-01_10:00:00_hourly"
+    [[ $output != *"INFO:"* ]] || fail "doubled level word: $output"
+    assert_equal "$(snaps sp6/a)" "autosnap_2026-07-01_11:00:00_hourly"
+}

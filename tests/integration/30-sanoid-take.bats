@@ -133,7 +133,7 @@ CONF
     grep -qx 'zkeep_snapshots{dataset="st4/a",type="hourly"} 4' "$SD/m.prom" || fail "$(cat "$SD/m.prom")"
     ZKEEP_NOW=$(at "2026-07-01 13:10:00") run "$ZKEEP" prune "${opts[@]}" --dry-run
     assert_success
-    assert_output_contains "INFO: pruning st4/a@autosnap_2026-07-01_10:00:00_hourly"
+    assert_output_contains "pruning st4/a@autosnap_2026-07-01_10:00:00_hourly"
     assert_equal "$(snaps st4/a | wc -l)" 4
     ZKEEP_NOW=$(at "2026-07-01 13:10:00") run "$ZKEEP" prune "${opts[@]}"
     assert_success
