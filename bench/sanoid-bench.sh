@@ -8,10 +8,14 @@
 # (from the repo root; defaults 200 datasets and 100 snapshots each).
 #
 # Runs INSIDE the test guest (it needs real ZFS and sets the guest's clock). Two pools
-# are prepared alike, one per tool: 200 datasets under bench?/d, each with 100 hourly
-# snapshots (one created "200 hours ago" and 99 "2 hours ago": the clock is set back
-# while they are made, since sanoid reads snapshot ages from their creation time; the
-# parent bench?/d gets them too but is not managed: process_children_only).
+# alike, one per tool: 200 datasets under bench?/d, each with 100 hourly snapshots (one
+# created "200 hours ago" and 99 "2 hours ago": the clock is set back while they are
+# made, since sanoid reads snapshot ages from their creation time; the parent bench?/d
+# gets them too but is not managed: process_children_only). ZFS makes one snapshot per
+# dataset per txg, so that is 100 txgs of `zfs snapshot -r`; the second pool is a copy
+# of the first's image (new guid). Each tool runs with only its own pool imported.
+# Setup is most of the run's time, and TCG is CPU-bound: run it when no other guest
+# shares the machine (see bench/RESULTS.md).
 # Policy hourly = SNAPSHOTS - 1: each --cron run takes one hourly and prunes one per dataset.
 # Processes are counted with `strace -f --seccomp-bpf -e trace=execve` (it stops only
 # at execve, so it barely slows the runs); RSS is /usr/bin/time's maximum resident set
@@ -39,28 +43,6 @@ export TZ=UTC
 now0=$(date +%s)
 # a whole hour, so that the hourly is due at T0 for both tools
 T0=$(( (now0 / 3600 + 1) * 3600 + 300 ))
-
-prepare() { # POOL
-    local p=$1 i k t name
-    truncate -s 2G "$work/$p.img"
-    zpool create -O mountpoint=none "$p" "$work/$p.img"
-    pools+=("$p")
-    zfs create "$p/d"
-    echo "# $p: creating $NDS datasets ($(date -u +%T))"
-    seq -f "$p/d/d%03g" 1 "$NDS" | xargs -P 4 -n 10 sh -c 'for d; do zfs create "$d"; done' sh
-    # the oldest hourly of every dataset, 200 hours ago; then 99 more, 2 hours ago.
-    # ZFS takes one snapshot per dataset per call, so that is 100 calls (each with
-    # -r: the parent and its 200 children at once).
-    t=$((T0 - 200 * 3600))
-    date -s "@$t" >/dev/null
-    zfs snapshot -r "$p/d@autosnap_$(date -d "@$t" +%Y-%m-%d_%H:%M:%S)_hourly"
-    date -s "@$((T0 - 7200))" >/dev/null
-    echo "# $p: $NSNAP rounds of zfs snapshot -r"
-    for ((k = NSNAP - 1; k >= 1; k--)); do
-        t=$((T0 - k * 3600 - 3600))
-        zfs snapshot -r "$p/d@autosnap_$(date -d "@$t" +%Y-%m-%d_%H:%M:%S)_hourly"
-    done
-}
 
 conf() { # POOL DIR
     mkdir -p "$2/etc" "$2/cache" "$2/run"
@@ -93,10 +75,38 @@ measure() { # NAME OUTFILE CMD...: prints "wall_s zfs_procs rss_kb" on stdout
 }
 
 echo "# preparing two pools: $NDS datasets x $NSNAP snapshots each"
-s=$SECONDS
-prepare bencha
-prepare benchb
-echo "# prepared in $((SECONDS - s)) s: $(zfs list -H -t snapshot -o name -r bencha | wc -l) + $(zfs list -H -t snapshot -o name -r benchb | wc -l) snapshots"
+# elapsed seconds by the uptime clock (the wall clock is set back and forth)
+up() { local u; read -r u _ </proc/uptime; echo "${u%.*}"; }
+s=$(up)
+pools=(bencha benchb)
+# The snapshots' creation times are the clock's (sanoid reads ages from them): the
+# oldest round is made with the clock 200 hours back, the others 2 hours back.
+# ZFS takes one snapshot per dataset per txg (channel programs too), so the pool
+# costs NSNAP calls of `zfs snapshot -r` (the parent and all children at once,
+# one txg each); it is made once and copied for the second tool.
+mkdir -p "$work/a" "$work/b"
+truncate -s 2G "$work/a/bencha.img"
+zpool create -O mountpoint=none bencha "$work/a/bencha.img"
+zfs create bencha/d
+echo "# creating $NDS datasets"
+# zfs create waits for its txg: several at once share txgs
+seq -f "bencha/d/d%03g" 1 "$NDS" | xargs -P 8 -n 5 sh -c 'for d; do zfs create "$d"; done' sh
+date -s "@$((T0 - 200 * 3600))" >/dev/null
+zfs snapshot -r "bencha/d@autosnap_$(date -u -d "@$((T0 - 200 * 3600))" +%Y-%m-%d_%H:%M:%S)_hourly"
+date -s "@$((T0 - 7200))" >/dev/null
+echo "# $NSNAP rounds of zfs snapshot -r ($(($(up) - s)) s)"
+for ((k = NSNAP - 1; k >= 1; k--)); do
+    t=$((T0 - k * 3600 - 3600))
+    zfs snapshot -r "bencha/d@autosnap_$(date -u -d "@$t" +%Y-%m-%d_%H:%M:%S)_hourly"
+    (( k % 10 )) || echo "#   $k rounds to go ($(($(up) - s)) s)"
+done
+# the copy: import the image under the other name, then give it its own guid
+zpool export bencha
+cp --sparse=always "$work/a/bencha.img" "$work/b/benchb.img"
+zpool import -d "$work/b" bencha benchb
+zpool reguid benchb
+zpool import -d "$work/a" bencha
+echo "# prepared in $(($(up) - s)) s: $(zfs list -H -t snapshot -o name -r bencha | wc -l) + $(zfs list -H -t snapshot -o name -r benchb | wc -l) snapshots"
 conf bencha "$work/ref"
 conf benchb "$work/zk"
 ln -s "$ZKEEP" "$work/sanoid"
@@ -106,12 +116,41 @@ sanoid_zk() { "$work/sanoid" --configdir="$work/zk/etc" --cache-dir="$work/zk/ca
 export -f sanoid_ref sanoid_zk
 export work ZKEEP
 
+# Each tool runs with only its own pool imported: sanoid lists the snapshots of
+# every pool, and a real system would not have the other tool's 20,000.
+swap_to() { # POOL-TO-IMPORT POOL-TO-EXPORT
+    zpool export "$2"
+    zpool import -d "$work/${1#bench}" "$1"
+}
+zpool export benchb
 echo "# running sanoid 2.1 --cron"
 date -s "@$T0" >/dev/null
 read -r ref_cron_t ref_cron_p ref_cron_m < <(measure ref-cron "$work/ref-cron.out" bash -c 'sanoid_ref --cron')
+# the monitor, half an hour later: past sanoid 2.1's cache TTL (900 s); within
+# zkeep's TTL for monitor-only runs (18000 s, sanoid 2.3's)
+date -s "@$((T0 + 1800))" >/dev/null
+read -r ref_mon_t ref_mon_p ref_mon_m < <(measure ref-mon "$work/ref-mon.out" bash -c 'sanoid_ref --monitor-snapshots')
+# and once more with the cache refreshed by both (--force-update is an action in
+# 2.3, so zkeep lists; sanoid 2.1 lists too)
+read -r ref_monf_t ref_monf_p ref_monf_m < <(measure ref-monf "$work/ref-monf.out" bash -c 'sanoid_ref --force-update --monitor-snapshots')
+
+swap_to benchb bencha
 echo "# running zkeep --cron"
 date -s "@$T0" >/dev/null
 read -r zk_cron_t zk_cron_p zk_cron_m < <(measure zk-cron "$work/zk-cron.out" bash -c 'sanoid_zk --cron')
+date -s "@$((T0 + 1800))" >/dev/null
+read -r zk_mon_t zk_mon_p zk_mon_m < <(measure zk-mon "$work/zk-mon.out" bash -c 'sanoid_zk --monitor-snapshots')
+read -r zk_monf_t zk_monf_p zk_monf_m < <(measure zk-monf "$work/zk-monf.out" bash -c 'sanoid_zk --force-update --monitor-snapshots')
+# where the time goes: the zfs commands each tool ran, and the listing alone
+for n in zk-cron zk-monf ref-monf; do
+    echo "# $n ran: $(grep -oE 'execve\("[^"]*/(zfs|zpool|ps)", \[[^]]{0,100}' "$work/$n.trace" | sed -E 's/^execve\("[^"]*", \[//' | sort | uniq -c | sort -rn | head -n 4 | tr -s ' ' | tr '\n' ';')"
+done
+tl() { local t0; t0=$(date +%s.%N); "$@" >/dev/null; echo "$(echo "$(date +%s.%N) - $t0" | bc) s: $*"; }
+tl zfs list -Hp -o name,type,guid,createtxg,creation,userrefs -t filesystem,volume,snapshot -r benchb/d
+tl zfs list -Hp -o name,type,guid,createtxg,creation -t filesystem,volume,snapshot -r benchb/d
+tl zfs get -Hrpt snapshot creation benchb/d
+zpool import -d "$work/a" bencha
+
 ref_n=$(zfs list -H -t snapshot -o name -r bencha | wc -l)
 zk_n=$(zfs list -H -t snapshot -o name -r benchb | wc -l)
 [ "$ref_n" = "$zk_n" ] || echo "# WARNING: snapshot counts differ after --cron: sanoid $ref_n, zkeep $zk_n"
@@ -120,19 +159,9 @@ norm() { zfs list -H -t snapshot -o name -r "$1" | sed -E "s/^$1/P/; s/(_[0-9]{2
 diff <(norm bencha) <(norm benchb) >/dev/null \
     && echo "# after --cron both pools have the same $zk_n snapshot names" \
     || echo "# WARNING: snapshot names differ after --cron"
-
-# the monitor, half an hour later: past sanoid 2.1's cache TTL (900 s); within
-# zkeep's TTL for monitor-only runs (18000 s, sanoid 2.3's)
-date -s "@$((T0 + 1800))" >/dev/null
-read -r ref_mon_t ref_mon_p ref_mon_m < <(measure ref-mon "$work/ref-mon.out" bash -c 'sanoid_ref --monitor-snapshots')
-read -r zk_mon_t zk_mon_p zk_mon_m < <(measure zk-mon "$work/zk-mon.out" bash -c 'sanoid_zk --monitor-snapshots')
-# and once more with the cache refreshed by both (--force-update is an action in
-# 2.3, so zkeep lists; sanoid 2.1 lists too)
-read -r ref_monf_t ref_monf_p ref_monf_m < <(measure ref-monf "$work/ref-monf.out" bash -c 'sanoid_ref --force-update --monitor-snapshots')
-read -r zk_monf_t zk_monf_p zk_monf_m < <(measure zk-monf "$work/zk-monf.out" bash -c 'sanoid_zk --force-update --monitor-snapshots')
 echo "# monitor output: sanoid: $(head -c 100 "$work/ref-mon.out")"
 echo "#                 zkeep:  $(head -c 100 "$work/zk-mon.out")"
-date -s "@$((now0 + SECONDS))" >/dev/null
+date -s "@$((now0 + $(up) - s))" >/dev/null
 
 ratio() { echo "scale=1; $1 / $2" | bc; }
 printf '\n%-34s %12s %12s %10s\n' "run" "sanoid 2.1" "zkeep" "ratio"
