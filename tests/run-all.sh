@@ -17,8 +17,7 @@
 # Environment: ZKEEP_TEST_BUILDS (default "build-asan") names the builds the
 # integration tests run against, e.g. "build build-asan" for both;
 # ZKEEP_DEMO_BUILD (default "build", empty to skip) the build the demo runs;
-# ZKEEP_TEST_FILTER=REGEX passes --filter to bats; ZKEEP_TEST_DRIVE=1 adds the
-# drive tests (about 50 minutes more under emulation; off by default).
+# ZKEEP_TEST_FILTER=REGEX passes --filter to bats.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
