@@ -248,6 +248,11 @@ int repl_cli_execute_confined(struct repl_cli *c)
 	}
 	bool src_remote = strchr(c->source_arg, ':') != NULL;
 	bool dst_remote = strchr(c->target_arg, ':') != NULL;
+	if ((src_remote || dst_remote) && c->serve) {
+		/* Fails confined in the guest (remote answers Permission denied): not yet. */
+		log_notice("ssh with --serve is not confined yet: running as before");
+		return repl_cli_execute(c);
+	}
 	if (src_remote && dst_remote) {
 		log_notice("both ends are remote: nothing to confine here, running as before");
 		return repl_cli_execute(c);
