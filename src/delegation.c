@@ -87,6 +87,10 @@ static void perms_of(const struct deleg_need *nd, unsigned major, unsigned minor
 		add_perm(snap, "destroy");
 		add_perm(snap, "mount");
 	}
+	if (ops & DELEG_RECV_ABORT_FULL) {
+		add_perm(fs, "destroy");
+		add_perm(fs, "mount");
+	}
 	if (ops & (DELEG_SEND | DELEG_SEND_RAW))
 		add_perm(snap, v24 && (ops & DELEG_SEND_RAW) && !(ops & DELEG_SEND) ? "send:raw"
 										 : "send");

@@ -21,6 +21,9 @@
  *                       on 2.4+ when the job never forces (no DELEG_RECV_FORCE)
  *   rollback            DELEG_RECV_FORCE (receive -F)
  *   destroy             DELEG_RECV_ABORT (receive -A)
+ *   destroy,mount on the dataset itself  DELEG_RECV_ABORT_FULL (receive -A
+ *                       of an interrupted full receive destroys the partial
+ *                       dataset, not a %recv child)
  *   change-key,keylocation  DELEG_RECV_RAW_ENC (raw recursive receive of
  *                       encrypted datasets re-parents encryption roots)
  *   one permission per received property: its own name, "userprop" for user
@@ -63,8 +66,9 @@ enum {
 	DELEG_RECV_FORCE = 1 << 7,
 	DELEG_RECV_ABORT = 1 << 8,
 	DELEG_RECV_RAW_ENC = 1 << 9,
+	DELEG_RECV_ABORT_FULL = 1 << 10,
 };
-#define DELEG_ALL_OPS ((1u << 10) - 1)
+#define DELEG_ALL_OPS ((1u << 11) - 1)
 
 /* One dataset a job touches, on one host. */
 struct deleg_need {

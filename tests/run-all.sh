@@ -8,16 +8,18 @@
 # 2. builds zkeep twice: `build/` (gcc, release flags, warnings as errors) and
 #    `build-asan/` (clang, AddressSanitizer + UndefinedBehaviorSanitizer);
 # 3. runs the unit tests and fuzz-corpus replays of both builds (meson test, TAP);
-# 4. boots the real-ZFS guest once and, in it, runs every integration test
-#    (bats, TAP) against the sanitizer build - so memory and UB errors anywhere
-#    on a real pool fail the suite - then the demo against the release build,
-#    which drives the shipped binary through snapshot, replicate, prune, restore.
+# 4. boots the real-ZFS guest (two side by side on a two-core machine, each
+#    running half of the test files) and runs every integration test (bats,
+#    TAP) against the sanitizer build - so memory and UB errors anywhere on a
+#    real pool fail the suite - then the demo against the release build, which
+#    drives the shipped binary through snapshot, replicate, prune, restore.
 # Exit status 0 only when every step passed.
 #
 # Environment: ZKEEP_TEST_BUILDS (default "build-asan") names the builds the
 # integration tests run against, e.g. "build build-asan" for both;
 # ZKEEP_DEMO_BUILD (default "build", empty to skip) the build the demo runs;
-# ZKEEP_TEST_FILTER=REGEX passes --filter to bats.
+# ZKEEP_TEST_FILTER=REGEX passes --filter to bats; ZKEEP_TEST_GUESTS=N splits
+# the test files over N guests (default 2 on two or more cores, else 1).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -64,7 +66,30 @@ meson test -C build-asan --print-errorlogs || status=1
 step "integration tests on real ZFS in the guest"
 export ZKEEP_TEST_BUILDS=${ZKEEP_TEST_BUILDS-build-asan}
 export ZKEEP_DEMO_BUILD=${ZKEEP_DEMO_BUILD-build}
-tests/guest/run.sh --timeout 4500 tests/guest/run-suites.sh || status=1
+# Emulation is CPU-bound and one guest keeps about one core busy, so the test
+# files are split over ZKEEP_TEST_GUESTS guests (default: one per core, at most
+# two) booted side by side; each line of their output says which guest said it,
+# and each guest's whole log is kept in $logs.
+guests=${ZKEEP_TEST_GUESTS:-$(( $(nproc) >= 2 ? 2 : 1 ))}
+[[ $guests =~ ^[1-9][0-9]*$ ]] || { echo "run-all.sh: ZKEEP_TEST_GUESTS wants a number" >&2; exit 2; }
+logs=$(mktemp -d /tmp/zkeep-run-all.XXXXXX)
+for ((g = 1; g <= guests; g++)); do
+    (
+        set +e
+        ZKEEP_TEST_SHARD=$g/$guests tests/guest/run.sh --timeout 4500 tests/guest/run-suites.sh 2>&1 |
+            tee "$logs/guest$g.log" | sed -u "s/^/[guest $g] /"
+        echo "${PIPESTATUS[0]}" >"$logs/guest$g.status"
+    ) &
+done
+wait
+for ((g = 1; g <= guests; g++)); do
+    rc=$(cat "$logs/guest$g.status")
+    printf '# guest %d of %d: exit %s; %s not ok\n' "$g" "$guests" "$rc" \
+        "$(grep -c '^not ok' "$logs/guest$g.log" || true)"
+    grep '^not ok' "$logs/guest$g.log" | sed "s/^/#   guest $g: /" || true
+    [ "$rc" = 0 ] || status=1
+done
+echo "# guest logs: $logs"
 
 step "done: $([ $status = 0 ] && echo PASS || echo FAIL)"
 exit $status

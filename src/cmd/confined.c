@@ -42,6 +42,30 @@ static bool dataset_exists(const char *name)
 }
 
 /*
+ * Whether NAME holds the partial state of an interrupted FULL receive (a
+ * resume token and no snapshot yet): aborting it (--no-resume, or an origin
+ * that is gone) destroys NAME itself, which needs destroy on NAME, not only
+ * on its descendants.
+ */
+static bool partial_full_receive(const char *name)
+{
+	const char *const tok_argv[] = { "zfs", "get", "-H", "-o", "value",
+					 "receive_resume_token", name, NULL };
+	const char *const snaps_argv[] = { "zfs", "list", "-H", "-o", "name", "-t", "snapshot",
+					   "-d", "1", name, NULL };
+	_cleanup_strbuf_ struct strbuf tok = STRBUF_INIT, snaps = STRBUF_INIT;
+	struct spawn_req req = { .argv = tok_argv };
+	int code = -1;
+	if (spawn_run(&req, NULL, 0, &tok, NULL, &code) != 0 || code != 0)
+		return false;
+	strbuf_rtrim(&tok);
+	if (tok.len == 0 || streq(tok.buf, "-"))
+		return false;
+	req.argv = snaps_argv;
+	return spawn_run(&req, NULL, 0, &snaps, NULL, &code) == 0 && code == 0 && snaps.len == 0;
+}
+
+/*
  * What `zfs receive` as root would have mounted: each filesystem under target
  * with canmount=on and a mountpoint, not mounted yet. Failures (a key not
  * loaded) are only reported: the data is received.
@@ -279,14 +303,18 @@ int repl_cli_execute_confined(struct repl_cli *c)
 		}
 	if (c->preserve_properties && !src_remote)
 		local_props(c->source_arg, c->recursive, &props);
+	if (c->preserve_recordsize && strvec_find(&props, "recordsize") < 0)
+		strvec_push(&props, "recordsize");
 	sendopts_free(&ro);
+	bool target_exists = !dst_remote && dataset_exists(c->target_arg);
 	struct deleg_need needs[2] = {
 		{ .dataset = c->source_arg, .recursive = c->recursive, .exists = true,
 		  .ops = (raw ? DELEG_SEND_RAW : DELEG_SEND) | DELEG_HOLD | DELEG_BOOKMARK |
 			 (c->no_sync_snap ? 0 : DELEG_SNAPSHOT | DELEG_DESTROY_SNAPS) },
 		{ .dataset = c->target_arg, .recursive = c->recursive,
-		  .exists = !dst_remote && dataset_exists(c->target_arg),
+		  .exists = target_exists,
 		  .ops = DELEG_RECEIVE | DELEG_RECV_ABORT | DELEG_DESTROY_SNAPS | DELEG_HOLD |
+			 (target_exists && partial_full_receive(c->target_arg) ? DELEG_RECV_ABORT_FULL : 0) |
 			 (rollback ? DELEG_RECV_FORCE : 0) |
 			 (raw && c->recursive ? DELEG_RECV_RAW_ENC : 0),
 		  .recv_props = props.n ? (const char *const *)props.v : NULL },

@@ -4,6 +4,10 @@
 #      (default "build"), each a TAP stream announced by a "# suite:" line;
 #   2. with ZKEEP_DEMO_BUILD set, the demo (demo/demo-guest.sh) against that
 #      build: the whole snapshot -> replicate -> prune -> restore cycle.
+# With ZKEEP_TEST_SHARD=K/N (1 <= K <= N) it runs only every Nth test file,
+# starting with the Kth, and the demo only in shard N: tests/run-all.sh boots N
+# guests at once, because one guest keeps about one host core busy (its tests
+# run one zfs command after another) and CI machines have two.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
@@ -19,7 +23,17 @@ args=()
 # minutes because each `zpool import` scan waited 30 s for the udev the guest does
 # not run (now ZPOOL_IMPORT_UDEV_TIMEOUT_MS=0 in tests/integration/drive.bash, and
 # zkeep imports with one scan instead of two).
-files=(tests/integration/*.bats)
+all=(tests/integration/*.bats)
+shard=${ZKEEP_TEST_SHARD:-1/1}
+k=${shard%/*} n=${shard#*/}
+[[ $k =~ ^[1-9][0-9]*$ && $n =~ ^[1-9][0-9]*$ ]] && [ "$k" -le "$n" ] ||
+    { echo "run-suites.sh: ZKEEP_TEST_SHARD wants K/N with 1 <= K <= N, not '$shard'" >&2; exit 2; }
+files=()
+for i in "${!all[@]}"; do
+    [ $((i % n + 1)) -eq "$k" ] && files+=("${all[$i]}")
+done
+[ "$k" -eq "$n" ] || ZKEEP_DEMO_BUILD=
+echo "# shard $k/$n: ${files[*]##*/}"
 status=0
 for b in ${ZKEEP_TEST_BUILDS:-build}; do
     echo "# suite: integration tests against $b/"

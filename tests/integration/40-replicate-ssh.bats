@@ -111,7 +111,7 @@ teardown() {
         root@127.0.0.1:srcp/rr root@127.0.0.1:dstp/rr
     assert_success
     assert_output_contains '"event":"sent"'
-    grep -q 'zfs send' "$LOGGED_CMDS" && grep -q 'zfs receive' "$LOGGED_CMDS" \
+    grep -q "'zfs' 'send'" "$LOGGED_CMDS" && grep -q "'zfs' 'receive'" "$LOGGED_CMDS" \
         || fail "send and receive did not both run through ssh:" "$(cat "$LOGGED_CMDS")"
     ss=$(sync_snaps_of srcp/rr)
     assert_equal "$(sync_snaps_of dstp/rr)" "$ss" "newest sync snapshot on the target"
