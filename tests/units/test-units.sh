@@ -34,6 +34,10 @@ schedule = daily
 randomized_delay = 1h
 ssh_port = 2222
 ip_allow = 192.0.2.10
+
+[drive usb1]
+pool = usbbackup
+datasets = tank/data
 CONF
 "$zkeep" units --output "$tmp/units" --config "$tmp/zkeep.conf" --configdir "$tmp/sanoid" \
     --zkeep "$(realpath "$zkeep")" >/dev/null || { echo "1..1"; echo "not ok 1 zkeep units failed"; exit 1; }
