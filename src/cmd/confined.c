@@ -307,14 +307,20 @@ int repl_cli_execute_confined(struct repl_cli *c)
 		strvec_push(&props, "recordsize");
 	sendopts_free(&ro);
 	bool target_exists = !dst_remote && dataset_exists(c->target_arg);
+	/*
+	 * An interrupted full receive left only partial state: aborting it
+	 * destroys the target, which is then received anew - granted like a
+	 * target that does not exist yet (on its parent, for its descendants).
+	 */
+	bool partial_full = target_exists && partial_full_receive(c->target_arg);
 	struct deleg_need needs[2] = {
 		{ .dataset = c->source_arg, .recursive = c->recursive, .exists = true,
 		  .ops = (raw ? DELEG_SEND_RAW : DELEG_SEND) | DELEG_HOLD | DELEG_BOOKMARK |
 			 (c->no_sync_snap ? 0 : DELEG_SNAPSHOT | DELEG_DESTROY_SNAPS) },
 		{ .dataset = c->target_arg, .recursive = c->recursive,
-		  .exists = target_exists,
+		  .exists = target_exists && !partial_full,
 		  .ops = DELEG_RECEIVE | DELEG_RECV_ABORT | DELEG_DESTROY_SNAPS | DELEG_HOLD |
-			 (target_exists && partial_full_receive(c->target_arg) ? DELEG_RECV_ABORT_FULL : 0) |
+			 (partial_full ? DELEG_RECV_ABORT_FULL : 0) |
 			 (rollback ? DELEG_RECV_FORCE : 0) |
 			 (raw && c->recursive ? DELEG_RECV_RAW_ENC : 0),
 		  .recv_props = props.n ? (const char *const *)props.v : NULL },
