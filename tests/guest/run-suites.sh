@@ -4,8 +4,8 @@
 #      (default "build"), each a TAP stream announced by a "# suite:" line;
 #   2. with ZKEEP_DEMO_BUILD set, the demo (demo/demo-guest.sh) against that
 #      build: the whole snapshot -> replicate -> prune -> restore cycle.
-# With ZKEEP_TEST_SHARD=K/N (1 <= K <= N) it runs only every Nth test file,
-# starting with the Kth, and the demo only in shard N: tests/run-all.sh boots N
+# With ZKEEP_TEST_SHARD=K/N (1 <= K <= N) it runs only shard K of N (files
+# balanced by rough weights, below), and the demo only in shard N: tests/run-all.sh boots N
 # guests at once, because one guest keeps about one host core busy (its tests
 # run one zfs command after another) and CI machines have two.
 set -uo pipefail
@@ -28,10 +28,30 @@ shard=${ZKEEP_TEST_SHARD:-1/1}
 k=${shard%/*} n=${shard#*/}
 [[ $k =~ ^[1-9][0-9]*$ && $n =~ ^[1-9][0-9]*$ ]] && [ "$k" -le "$n" ] ||
     { echo "run-suites.sh: ZKEEP_TEST_SHARD wants K/N with 1 <= K <= N, not '$shard'" >&2; exit 2; }
+# Longest first onto the least loaded shard. The weights are rough minutes per file
+# seen under TCG (a file not listed counts 2); the demo (about 3) goes to shard N.
+declare -A weight=([10-backend]=4 [30-sanoid-diff]=6 [30-sanoid-prune]=4 [30-sanoid-year]=4
+    [40-replicate-basic]=4 [40-replicate-options]=8 [40-replicate-resume]=5 [40-replicate-ssh]=6
+    [41-syncoid-diff]=12 [45-transport-serve]=3 [45-transport-ssh]=3 [50-confine-worker]=6
+    [52-confine-units]=3 [53-confine-sanoid]=6 [54-confine-ssh]=3 [60-drive-backup]=14
+    [60-drive-unplug]=3 [60-drive-verify]=8)
+load=()
+for ((i = 1; i <= n; i++)); do load[i]=0; done
+load[n]=3
 files=()
-for i in "${!all[@]}"; do
-    [ $((i % n + 1)) -eq "$k" ] && files+=("${all[$i]}")
-done
+while IFS=' ' read -r w f; do
+    best=1
+    for ((i = 2; i <= n; i++)); do
+        [ "${load[i]}" -lt "${load[best]}" ] && best=$i
+    done
+    load[best]=$((load[best] + w))
+    [ "$best" -eq "$k" ] && files+=("$f")
+done < <(for f in "${all[@]}"; do
+    b=$(basename "$f" .bats)
+    echo "${weight[$b]:-2} $f"
+done | sort -k1,1nr -k2,2)
+# ...and each shard in name order, as a single guest runs them.
+[ ${#files[@]} -eq 0 ] || mapfile -t files < <(printf '%s\n' "${files[@]}" | sort)
 [ "$k" -eq "$n" ] || ZKEEP_DEMO_BUILD=
 echo "# shard $k/$n: ${files[*]##*/}"
 status=0
