@@ -72,7 +72,8 @@ wait_received() { # BYTES
     local i pid r
     for ((i = 0; i < 600; i++)); do
         for pid in $(pgrep -f '^zfs receive'); do
-            r=$(awk '$1 == "rchar:" {print $2}' "/proc/$pid/io" 2>/dev/null)
+            # the receive may end between pgrep and here: a failed read is no error
+            r=$(awk '$1 == "rchar:" {print $2}' "/proc/$pid/io" 2>/dev/null || true)
             [ -n "$r" ] && [ "$r" -ge "$1" ] && return 0
         done
         sleep 0.2
