@@ -25,17 +25,6 @@ void confine_info_free(struct confine_info *ci)
 	*ci = (struct confine_info)CONFINE_INFO_INIT;
 }
 
-static bool job_name_ok(const char *s)
-{
-	if (!s || !*s || strlen(s) > 64 || streq(s, ".") || streq(s, ".."))
-		return false;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		      (*s >= '0' && *s <= '9') || strchr("_.-", *s)))
-			return false;
-	return true;
-}
-
 static int probe_version(const struct confine_job *job, struct runner *run, unsigned *major,
 			 unsigned *minor, struct strbuf *err)
 {
@@ -61,7 +50,7 @@ static int probe_version(const struct confine_job *job, struct runner *run, unsi
 
 static int check_job(const struct confine_job *job, struct strbuf *err)
 {
-	if (!job_name_ok(job->name)) {
+	if (!section_name_ok(job->name)) {
 		strbuf_addf(err, "'%s' is not a job name (letters, digits, '_', '.', '-')",
 			    job->name ? job->name : "");
 		return -EINVAL;

@@ -1,39 +1,22 @@
 /* driveconf.c - see driveconf.h. */
 #include "zkeep.h"
 #include "driveconf.h"
+#include "ini_text.h"
 #include "parse.h"
 #include "zfs.h"
-
-#include <ini.h>
 
 struct pstate {
 	struct driveconf *c;
 	struct strbuf *err;
 	const char *origin;
-	int failed;
+	unsigned line;
 };
-
-static bool name_ok(const char *s)
-{
-	if (!*s || strlen(s) > 64 || streq(s, ".") || streq(s, ".."))
-		return false;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		      (*s >= '0' && *s <= '9') || strchr("_.-", *s)))
-			return false;
-	return true;
-}
 
 /* A pool name as zpool accepts it: a letter first, then [A-Za-z0-9_.:-]. */
 static bool pool_ok(const char *s)
 {
-	if (!*s || strlen(s) > 255 || !((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z')))
-		return false;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		      (*s >= '0' && *s <= '9') || strchr("_.:-", *s)))
-			return false;
-	return true;
+	return *s && strlen(s) <= 255 && ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z')) &&
+	       only_alnum_or(s, "_.:-");
 }
 
 /* Datasets (and paths) from the config go to zfs as single argv words; no
@@ -49,13 +32,8 @@ static bool path_ok(const char *s)
 	       !strpbrk(s, " \t\n\\\"'%");
 }
 
-#define FAIL(...)                                                                          \
-	do {                                                                               \
-		strbuf_addf(st->err, "%s: [%s] %s: ", st->origin, section, name);          \
-		strbuf_addf(st->err, __VA_ARGS__);                                         \
-		st->failed = 1;                                                            \
-		return 0;                                                                  \
-	} while (0)
+#define FAIL(...) \
+	return ini_text_fail(st->err, st->origin, st->line, section, name, __VA_ARGS__)
 
 static struct drive *get_drive(struct driveconf *c, const char *dname)
 {
@@ -88,23 +66,21 @@ static void set_str(char **out, const char *v)
 	*out = xstrdup(v);
 }
 
-static int handler(void *user, const char *section, const char *name, const char *value)
+static bool handler(void *user, const char *section, const char *name, const char *value,
+		    unsigned line)
 {
 	struct pstate *st = user;
-	if (st->failed)
-		return 0;
+	st->line = line;
 	const char *dname = skip_prefix(section, "drive ");
 	if (!dname)
-		return 1; /* [zkeep], [job NAME]: jobconf's */
-	if (!name_ok(dname)) {
-		name = "";
-		FAIL("'%s' is not a drive name (letters, digits, '_', '.', '-')", dname);
-	}
+		return true; /* [zkeep], [job NAME]: jobconf's */
+	if (!section_name_ok(dname))
+		FAIL("'%s' is not a drive name (1 to 64 letters, digits, '_', '.', '-')", dname);
 	struct drive *d = get_drive(st->c, dname);
 	if (!d)
 		FAIL("more than %d drives", DRIVECONF_MAX_DRIVES);
-	if (!name) /* a new section (INI_CALL_HANDLER_ON_NEW_SECTION) */
-		return 1;
+	if (!name) /* the header */
+		return true;
 	bool *flag = NULL;
 	static const struct {
 		const char *key;
@@ -197,7 +173,7 @@ static int handler(void *user, const char *section, const char *name, const char
 		     "sync_snap, delete_target_snapshots, rollback, hold, readonly, snapdir, "
 		     "mountpoint, canmount, scrub, search_dirs, mount, power_off, detach_loop, bwlimit)");
 	}
-	return 1;
+	return true;
 }
 
 static void drive_free(struct drive *d)
@@ -248,15 +224,11 @@ int driveconf_parse(const char *text, const char *origin, struct driveconf *out,
 {
 	struct driveconf c = DRIVECONF_INIT;
 	struct pstate st = { .c = &c, .err = err, .origin = origin };
-	int line = ini_parse_string(text, handler, &st);
-	if (line > 0 && !st.failed) {
-		strbuf_addf(err, "%s:%d: syntax error", origin, line);
-		st.failed = 1;
-	}
-	for (size_t i = 0; !st.failed && i < c.n; i++)
+	bool failed = ini_text_parse(text, strlen(text), origin, handler, &st, err) < 0;
+	for (size_t i = 0; !failed && i < c.n; i++)
 		if (check_drive(&c.drives[i], origin, err) < 0)
-			st.failed = 1;
-	if (st.failed) {
+			failed = true;
+	if (failed) {
 		driveconf_free(&c);
 		return -EINVAL;
 	}

@@ -2,77 +2,67 @@
 #include "zkeep.h"
 #include "jobconf.h"
 #include "grants.h"
+#include "ini_text.h"
 #include "parse.h"
-
-#include <ini.h>
 
 struct pstate {
 	struct jobconf *c;
 	struct strbuf *err;
 	const char *origin;
-	int failed;
+	unsigned line;
 };
-
-static bool name_ok(const char *s)
-{
-	if (!*s || strlen(s) > 64 || streq(s, ".") || streq(s, ".."))
-		return false;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		      (*s >= '0' && *s <= '9') || strchr("_.-", *s)))
-			return false;
-	return true;
-}
 
 /* OnCalendar values go into a unit file: one line, no specifiers or quotes. */
 static bool calendar_ok(const char *s)
 {
-	if (!*s || strlen(s) > 128)
-		return false;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		      (*s >= '0' && *s <= '9') || strchr(" *:/,.~-+", *s)))
-			return false;
-	return true;
+	return *s && strlen(s) <= 128 && only_alnum_or(s, " *:/,.~-+");
 }
 
 static bool host_ok(const char *s)
 {
-	if (!*s || *s == '-' || strlen(s) > 255)
-		return false;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		      (*s >= '0' && *s <= '9') || strchr("_.-@[]:", *s)))
-			return false;
+	return *s && *s != '-' && strlen(s) <= 255 && only_alnum_or(s, "_.-@[]:");
+}
+
+/* "zkeep.conf:12: [job a] schedule: " and the message; the parse fails. */
+#define FAIL(...) \
+	return ini_text_fail(st->err, st->origin, st->line, section, name, __VA_ARGS__)
+
+static bool set_dataset(struct pstate *st, const char *section, const char *name,
+			const char *value, char **out)
+{
+	if (!deleg_dataset_name_ok(value))
+		FAIL("'%s' is not a dataset name", value);
+	free(*out);
+	*out = xstrdup(value);
 	return true;
 }
 
-#define FAIL(...) do { strbuf_addf(st->err, "%s: [%s] %s: ", st->origin, section, name); \
-	strbuf_addf(st->err, __VA_ARGS__); st->failed = 1; return 0; } while (0)
-
-static int set_dataset(struct pstate *st, const char *section, const char *name,
-		       const char *value, char **out)
+/* The job of a [job NAME] section, made at its first header. */
+static struct job *job_get(struct jobconf *c, const char *jname)
 {
-	if (!deleg_dataset_name_ok(value)) {
-		strbuf_addf(st->err, "%s: [%s] %s: '%s' is not a dataset name", st->origin, section,
-			    name, value);
-		st->failed = 1;
-		return -1;
-	}
-	free(*out);
-	*out = xstrdup(value);
-	return 0;
+	for (size_t i = 0; i < c->njobs; i++)
+		if (streq(c->jobs[i].name, jname))
+			return &c->jobs[i];
+	if (c->njobs >= JOBCONF_MAX_JOBS)
+		return NULL;
+	c->jobs = xreallocarray(c->jobs, c->njobs + 1, sizeof(*c->jobs));
+	struct job *j = &c->jobs[c->njobs++];
+	*j = (struct job){ .name = xstrdup(jname), .randomized_delay = 300, .ssh_port = 22 };
+	return j;
 }
 
-static int handler(void *user, const char *section, const char *name, const char *value)
+static bool handler(void *user, const char *section, const char *name, const char *value,
+		    unsigned line)
 {
 	struct pstate *st = user;
 	struct jobconf *c = st->c;
-	if (st->failed)
-		return 0;
-	if (!name) /* a new section (INI_CALL_HANDLER_ON_NEW_SECTION) */
-		return 1;
+	st->line = line;
+	/* [drive NAME] sections belong to `zkeep drive` (driveconf.h) */
+	if (skip_prefix(section, "drive "))
+		return true;
 	if (streq(section, "zkeep")) {
+		if (!name)
+			return true;
 		if (streq(name, "state_dir")) {
 			if (value[0] != '/' || strstr(value, "/../") || strpbrk(value, " \t\n"))
 				FAIL("'%s' is not an absolute path", value);
@@ -95,30 +85,21 @@ static int handler(void *user, const char *section, const char *name, const char
 		} else {
 			FAIL("unknown setting (known: state_dir, run_uids, snapshot_schedule)");
 		}
-		return 1;
+		return true;
 	}
-	/* [drive NAME] sections belong to `zkeep drive` (driveconf.h) */
-	if (skip_prefix(section, "drive "))
-		return 1;
 	const char *jname = skip_prefix(section, "job ");
-	if (!jname || !name_ok(jname))
-		FAIL("unknown section (sections: [zkeep], [job NAME] with NAME of letters, digits, "
-		     "'_', '.', '-')");
-	struct job *j = NULL;
-	for (size_t i = 0; i < c->njobs; i++)
-		if (streq(c->jobs[i].name, jname))
-			j = &c->jobs[i];
-	if (!j) {
-		if (c->njobs >= JOBCONF_MAX_JOBS)
-			FAIL("more than %d jobs", JOBCONF_MAX_JOBS);
-		c->jobs = xreallocarray(c->jobs, c->njobs + 1, sizeof(*c->jobs));
-		j = &c->jobs[c->njobs++];
-		*j = (struct job){ .name = xstrdup(jname), .randomized_delay = 300, .ssh_port = 22 };
-	}
+	if (!jname || !section_name_ok(jname))
+		FAIL("unknown section (sections: [zkeep], [job NAME] and [drive NAME], with NAME "
+		     "of 1 to 64 letters, digits, '_', '.', '-')");
+	struct job *j = job_get(c, jname);
+	if (!j)
+		FAIL("more than %d jobs", JOBCONF_MAX_JOBS);
+	if (!name)
+		return true;
 	bool b;
 	uint64_t secs;
 	if (streq(name, "source")) {
-		set_dataset(st, section, name, value, &j->source);
+		return set_dataset(st, section, name, value, &j->source);
 	} else if (streq(name, "target")) {
 		const char *colon = strchr(value, ':');
 		const char *ds = value;
@@ -131,7 +112,7 @@ static int handler(void *user, const char *section, const char *name, const char
 			j->target_host = steal_pointer(&host);
 			ds = colon + 1;
 		}
-		set_dataset(st, section, name, ds, &j->target);
+		return set_dataset(st, section, name, ds, &j->target);
 	} else if (streq(name, "recursive") || streq(name, "raw") || streq(name, "force")) {
 		if (parse_bool(value, &b) < 0)
 			FAIL("'%s' is not yes or no", value);
@@ -159,28 +140,24 @@ static int handler(void *user, const char *section, const char *name, const char
 		FAIL("unknown setting (known: source, target, recursive, raw, force, schedule, "
 		     "randomized_delay, ssh_port, ip_allow)");
 	}
-	return 1;
+	return true;
 }
 
 int jobconf_parse(const char *text, const char *origin, struct jobconf *out, struct strbuf *err)
 {
 	struct jobconf c = JOBCONF_INIT;
 	struct pstate st = { .c = &c, .err = err, .origin = origin };
-	int line = ini_parse_string(text, handler, &st);
-	if (line > 0 && !st.failed) {
-		strbuf_addf(err, "%s:%d: syntax error", origin, line);
-		st.failed = 1;
-	}
-	for (size_t i = 0; !st.failed && i < c.njobs; i++) {
+	bool failed = ini_text_parse(text, strlen(text), origin, handler, &st, err) < 0;
+	for (size_t i = 0; !failed && i < c.njobs; i++) {
 		struct job *j = &c.jobs[i];
 		if (!j->source || !j->target) {
 			strbuf_addf(err, "%s: [job %s] needs both source and target", origin, j->name);
-			st.failed = 1;
+			failed = true;
 		}
 		if (!j->schedule)
 			j->schedule = xstrdup("hourly");
 	}
-	if (st.failed) {
+	if (failed) {
 		jobconf_free(&c);
 		return -EINVAL;
 	}

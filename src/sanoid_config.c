@@ -1,24 +1,15 @@
 /*
  * sanoid_config.c - sanoid.conf parsing (inih) and policy resolution.
  *
- * inih parses lines of "key = value" and comments. It is fed through a reader
- * that does three things inih cannot be configured to do at run time:
- *  - strips leading whitespace, because sanoid configs indent keys and inih
- *    would take an indented line for the continuation of the previous value;
- *  - replaces "[section]" by a short token, because inih truncates section
- *    names at 50 bytes and dataset names are longer, and registers the
- *    section (with its line) even when it has no keys;
- *  - moves values of over-long lines aside (inih's line limit is 200 bytes;
- *    hook commands can be longer).
- * The reader hands inih one line per call, so the reader's line counter is
- * the line the handler is called for.
+ * The file is read with ini_text (inih without its 50-byte section names and
+ * 200-byte lines, see ini_text.h); this file checks every key and value.
  */
 #include "zkeep.h"
 #include "sanoid_config.h"
+#include "ini_text.h"
 #include "parse.h"
 
 #include <fcntl.h>
-#include <ini.h>
 
 const char *const snap_type_names[SNAP_NTYPES] = {
 	"yearly", "monthly", "weekly", "daily", "hourly", "frequently",
@@ -242,11 +233,10 @@ static const struct sanoid_section *config_section(const struct sanoid_config *c
 	return NULL;
 }
 
-/* ---- the reader and handler for inih ----------------------------------- */
+/* ---- the handler for ini_text ------------------------------------------ */
 
 struct reader {
-	const char *p, *end;
-	unsigned line;
+	unsigned line; /* of the line being handled, for messages */
 	const char *file;
 	bool is_defaults;
 	struct sanoid_config *cfg;
@@ -254,7 +244,7 @@ struct reader {
 	 * them here, the user file's go to cfg->sections */
 	struct sanoid_section *secs;
 	size_t nsecs;
-	struct strvec long_values;
+	size_t cur; /* index of the section being read */
 	struct strbuf *err;
 	bool failed;
 	unsigned version; /* [version] version of the defaults file */
@@ -272,141 +262,39 @@ PRINTF(2, 3) static void reader_fail(struct reader *r, const char *fmt, ...)
 	va_end(ap);
 }
 
-static bool is_space(char c)
-{
-	return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
-}
-
-/* Trimmed copy of [s, e). */
-static char *trimmed(const char *s, const char *e)
-{
-	while (s < e && is_space(*s))
-		s++;
-	while (e > s && is_space(e[-1]))
-		e--;
-	return xstrndup(s, (size_t)(e - s));
-}
-
-static struct sanoid_section *reader_add_section(struct reader *r, char *name)
+/* A header: a new section, or a repeated one continued (as Config::IniFiles). */
+static bool reader_add_section(struct reader *r, const char *name)
 {
 	for (size_t i = 0; i < r->nsecs; i++) {
 		if (streq(r->secs[i].name, name)) {
-			free(name);
-			return &r->secs[i]; /* a repeated header continues the section */
+			r->cur = i;
+			return true;
 		}
 	}
 	if (r->nsecs >= SANOID_MAX_SECTIONS) {
-		free(name);
 		reader_fail(r, "more than %d sections", SANOID_MAX_SECTIONS);
-		return NULL;
+		return false;
 	}
 	r->secs = xreallocarray(r->secs, r->nsecs + 1, sizeof(*r->secs));
-	r->secs[r->nsecs] = (struct sanoid_section){ .name = name, .line = r->line };
-	return &r->secs[r->nsecs++];
+	r->secs[r->nsecs] = (struct sanoid_section){ .name = xstrdup(name), .line = r->line };
+	r->cur = r->nsecs++;
+	return true;
 }
 
-static char *ini_read_line(char *str, int num, void *stream)
-{
-	struct reader *r = stream;
-	const char *s, *nl, *e;
-	size_t len, room = (size_t)num - 2; /* leave space for "\n\0" */
-
-	if (r->p >= r->end)
-		return NULL;
-	s = r->p;
-	nl = memchr(s, '\n', (size_t)(r->end - s));
-	e = nl ? nl : r->end;
-	r->p = nl ? nl + 1 : r->end;
-	r->line++;
-	if (memchr(s, '\0', (size_t)(e - s))) {
-		reader_fail(r, "the file contains a NUL byte");
-		str[0] = '\0';
-		return str;
-	}
-	if ((size_t)(e - s) > SANOID_MAX_LINE) {
-		reader_fail(r, "line longer than %d bytes", SANOID_MAX_LINE);
-		str[0] = '\0';
-		return str;
-	}
-	while (s < e && is_space(*s))
-		s++;
-	len = (size_t)(e - s);
-
-	if (len && *s == '[') {
-		/* As Config::IniFiles: "[ name ]", the name trimmed. */
-		const char *close = memchr(s, ']', len);
-		struct sanoid_section *sec;
-		if (!close) {
-			reader_fail(r, "section header without ']'");
-			str[0] = '\0';
-			return str;
-		}
-		for (const char *t = close + 1; t < e; t++) {
-			if (!is_space(*t)) {
-				reader_fail(r, "text after the section header");
-				break;
-			}
-		}
-		sec = reader_add_section(r, trimmed(s + 1, close));
-		if (!sec || !*sec->name) {
-			if (sec)
-				reader_fail(r, "empty section name");
-			str[0] = '\0';
-			return str;
-		}
-		snprintf(str, (size_t)num, "[%zu]\n", (size_t)(sec - r->secs));
-		return str;
-	}
-	if (len <= room || *s == '#' || *s == ';') {
-		if (len > room)
-			len = room; /* a long comment: the rest does not matter */
-		memcpy(str, s, len);
-		str[len] = '\n';
-		str[len + 1] = '\0';
-		return str;
-	}
-	/* A long "key = value": keep the key, put the value aside. */
-	const char *eq = memchr(s, '=', len);
-	if (!eq || (size_t)(eq - s) > room / 2) {
-		reader_fail(r, "expected 'key = value'");
-		str[0] = '\0';
-		return str;
-	}
-	_cleanup_free_ char *value = trimmed(eq + 1, e);
-	strvec_push(&r->long_values, value);
-	snprintf(str, (size_t)num, "%.*s= \001%zu\n", (int)(eq - s), s, r->long_values.n - 1);
-	return str;
-}
-
-static int ini_handle(void *user, const char *section, const char *name, const char *value)
+static bool ini_handle(void *user, const char *section, const char *name, const char *value,
+		       unsigned line)
 {
 	struct reader *r = user;
 	struct sanoid_section *sec;
-	uint64_t idx;
 	int k;
 
-	if (r->failed)
-		return 1;
-	if (!*section) {
-		reader_fail(r, "'%s' is outside any [section]", name);
-		return 1;
-	}
-	if (parse_u64(section, &idx) < 0 || idx >= r->nsecs) {
-		reader_fail(r, "bad section header");
-		return 1;
-	}
-	sec = &r->secs[idx];
-	if (value[0] == '\001') {
-		uint64_t v;
-		if (parse_u64(value + 1, &v) < 0 || v >= r->long_values.n) {
-			reader_fail(r, "bad value");
-			return 1;
-		}
-		value = r->long_values.v[v];
-	}
+	r->line = line;
+	if (!name)
+		return reader_add_section(r, section);
+	sec = &r->secs[r->cur];
 	if (sec->nkv >= SANOID_MAX_KEYS) {
 		reader_fail(r, "[%s] has more than %d keys", sec->name, SANOID_MAX_KEYS);
-		return 1;
+		return false;
 	}
 
 	if (r->is_defaults) {
@@ -414,7 +302,7 @@ static int ini_handle(void *user, const char *section, const char *name, const c
 			unsigned v;
 			if (parse_uint_range(value, 0, 1000, &v) < 0) {
 				reader_fail(r, "[version] version: '%s' is not a number", value);
-				return 1;
+				return false;
 			}
 			r->version = v;
 		}
@@ -424,47 +312,36 @@ static int ini_handle(void *user, const char *section, const char *name, const c
 				_cleanup_strbuf_ struct strbuf why = STRBUF_INIT;
 				if (value_check(k, value, &why) < 0) {
 					reader_fail(r, "[%s] %s: %s", sec->name, name, why.buf);
-					return 1;
+					return false;
 				}
 			}
 		}
-		section_set(sec, name, value, r->line);
-		return 1;
+		section_set(sec, name, value, line);
+		return true;
 	}
 
 	/* The defaults file lists every key sanoid allows. */
 	if (!section_get(&r->cfg->defaults, name)) {
 		reader_fail(r, "[%s] %s: unknown setting (not in %s; check the spelling)", sec->name,
 			    name, r->cfg->defaults_file);
-		return 1;
+		return false;
 	}
 	k = key_lookup(name);
 	if (k >= 0) {
 		_cleanup_strbuf_ struct strbuf why = STRBUF_INIT;
 		if (value_check(k, value, &why) < 0) {
 			reader_fail(r, "[%s] %s: %s", sec->name, name, why.buf);
-			return 1;
+			return false;
 		}
 	}
-	section_set(sec, name, value, r->line);
-	return 1;
+	section_set(sec, name, value, line);
+	return true;
 }
 
 static int run_ini(struct reader *r, const char *buf, size_t len)
 {
-	int rc;
-	r->p = buf;
-	r->end = buf + len;
-	/* A UTF-8 byte order mark, which inih would skip too. */
-	if (len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0)
-		r->p += 3;
-	rc = ini_parse_stream(ini_read_line, r, ini_handle, r);
-	if (!r->failed && rc > 0) {
-		r->line = (unsigned)rc;
-		reader_fail(r, "expected 'key = value', '[section]' or a comment");
-	} else if (!r->failed && rc < 0) {
-		reader_fail(r, "cannot parse (inih error %d)", rc);
-	}
+	if (ini_text_parse(buf, len, r->file, ini_handle, r, r->err) < 0)
+		r->failed = true; /* the message is in err, from ini_text or from us */
 	return r->failed ? -EINVAL : 0;
 }
 
@@ -475,7 +352,6 @@ static void reader_release(struct reader *r)
 	free(r->secs);
 	r->secs = NULL;
 	r->nsecs = 0;
-	strvec_clear(&r->long_values);
 }
 
 void sanoid_config_release(struct sanoid_config *cfg)
@@ -495,8 +371,7 @@ int sanoid_config_parse(struct sanoid_config *cfg, const char *conf, size_t conf
 			const char *file_name, const char *defaults, size_t defaults_len,
 			const char *defaults_name, struct strbuf *err)
 {
-	struct reader r = { .file = defaults_name, .is_defaults = true, .cfg = cfg, .err = err,
-			    .long_values = STRVEC_INIT };
+	struct reader r = { .file = defaults_name, .is_defaults = true, .cfg = cfg, .err = err };
 	int rc;
 
 	memset(cfg, 0, sizeof(*cfg));
@@ -526,7 +401,7 @@ int sanoid_config_parse(struct sanoid_config *cfg, const char *conf, size_t conf
 		return rc;
 	}
 
-	r = (struct reader){ .file = file_name, .cfg = cfg, .err = err, .long_values = STRVEC_INIT };
+	r = (struct reader){ .file = file_name, .cfg = cfg, .err = err };
 	rc = run_ini(&r, conf, conf_len);
 	cfg->sections = steal_pointer(&r.secs);
 	cfg->nsections = r.nsecs;

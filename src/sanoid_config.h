@@ -85,7 +85,6 @@ struct sanoid_config {
 /* Limits against hostile input. */
 #define SANOID_MAX_SECTIONS 10000
 #define SANOID_MAX_KEYS 200
-#define SANOID_MAX_LINE 4096
 
 /*
  * Parse the two texts. file_name/defaults_name are used in messages. On

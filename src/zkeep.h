@@ -87,6 +87,25 @@ static inline bool ends_with(const char *s, const char *suffix)
 	return ls >= lx && memcmp(s + ls - lx, suffix, lx) == 0;
 }
 
+/* True when every byte of s is an ASCII letter or digit or one of extra. Config
+ * values that end up in unit files, argv words or file names are checked this way:
+ * a whitelist, never a list of bad characters. */
+static inline bool only_alnum_or(const char *s, const char *extra)
+{
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || strchr(extra, *s)))
+			return false;
+	return true;
+}
+/* A [job NAME] or [drive NAME]: part of unit, lock and run-directory names, so
+ * 1 to 64 of [A-Za-z0-9_.-] and never "." or "..". */
+static inline bool section_name_ok(const char *s)
+{
+	return s && *s && strlen(s) <= 64 && !streq(s, ".") && !streq(s, "..") &&
+	       only_alnum_or(s, "_.-");
+}
+
 #include "banned.h"
 
 #endif

@@ -48,6 +48,29 @@ static void test_defaults(void **state)
 	driveconf_free(&c);
 }
 
+/* Long drive names and long dataset lists arrive whole (inih alone cuts both). */
+static void test_long(void **state)
+{
+	(void)state;
+	struct driveconf c = DRIVECONF_INIT;
+	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
+	_cleanup_strbuf_ struct strbuf text = STRBUF_INIT;
+	const char *n1 = "offsite-rotation-disk-number-one-in-the-bank-vault-box-17";
+	const char *n2 = "offsite-rotation-disk-number-one-in-the-bank-vault-box-18";
+	strbuf_addf(&text, "[drive %s]\npool = p1\ndatasets =", n1);
+	for (int i = 0; i < 40; i++)
+		strbuf_addf(&text, " tank/projects/client-%02d", i);
+	strbuf_addf(&text, "\n[drive %s]\npool = p2\ndatasets = tank/a\n", n2);
+	assert_int_equal(parse(text.buf, &c, &err), 0);
+	assert_int_equal(c.n, 2);
+	const struct drive *d = driveconf_find(&c, n1);
+	assert_non_null(d);
+	assert_int_equal(d->datasets.n, 40);
+	assert_string_equal(d->datasets.v[39], "tank/projects/client-39");
+	assert_string_equal(driveconf_find(&c, n2)->pool, "p2");
+	driveconf_free(&c);
+}
+
 static void test_all_keys(void **state)
 {
 	(void)state;
@@ -114,7 +137,13 @@ static void test_errors(void **state)
 	expect_error("[drive a]\npool = p\ndatasets = t/a\npower_off = later\n", "auto, yes or no");
 	expect_error("[drive a]\npool = p\ndatasets = t/a\nbwlimit = fast\n", "not a rate");
 	expect_error("[drive a/b]\npool = p\n", "not a drive name");
-	expect_error("[drive a]\npool = p\ndatasets = t/a\nnot a line\n", "syntax error");
+	expect_error("[drive ..]\npool = p\n", "not a drive name");
+	expect_error("[drive a]\npool = p$q\ndatasets = t/a\n", "not a pool name");
+	expect_error("[drive "
+		     "a123456789b123456789c123456789d123456789e123456789f123456789g1234]\n"
+		     "pool = p\n",
+		     "not a drive name");
+	expect_error("[drive a]\npool = p\ndatasets = t/a\nnot a line\n", "zkeep.conf:4: expected");
 }
 
 static void test_several(void **state)
@@ -160,6 +189,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_long),
 		cmocka_unit_test(test_all_keys),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_several),

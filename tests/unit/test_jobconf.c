@@ -59,6 +59,9 @@ static void test_errors(void **state)
 		"[job a]\nsource = tank\n",                           /* no target */
 		"[job a]\nsource = tank\ntarget = b\nfrobnicate = 1\n", /* unknown key */
 		"[job a/b]\nsource = tank\ntarget = b\n",             /* bad name */
+		"[job ..]\nsource = tank\ntarget = b\n",
+		"[job a]\nsource = t\ntarget = b\nschedule = daily;reboot\n",
+		"[job a]\nsource = t\ntarget = h$x:pool/b\n",
 		"[job a]\nsource = tank@x\ntarget = b\n",             /* snapshot as source */
 		"[job a]\nsource = t\ntarget = b\nschedule = daily\nExecStart=/bin/sh\n",
 		"[job a]\nsource = t\ntarget = b\nschedule = daily\\nExecStart=x\n",
@@ -67,6 +70,17 @@ static void test_errors(void **state)
 		"[other]\nx = y\n",
 		"[job a]\nsource = t\ntarget = -oProxyCommand=x:pool/b\n",
 	};
+	/* a 64-character name is the longest accepted */
+	struct jobconf ok;
+	_cleanup_strbuf_ struct strbuf ok_err = STRBUF_INIT;
+	assert_int_equal(jobconf_parse("[job a123456789b123456789c123456789d123456789e123456789f123456789g123]\n"
+				       "source = tank\ntarget = b\n",
+				       "zkeep.conf", &ok, &ok_err),
+			 0);
+	assert_int_equal(ok.njobs, 1);
+	assert_string_equal(ok.jobs[0].name,
+			    "a123456789b123456789c123456789d123456789e123456789f123456789g123");
+	jobconf_free(&ok);
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		struct jobconf c;
 		_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
