@@ -118,6 +118,31 @@ teardown() {
     assert_equal "$(zfs holds -H srcp/enc@s1 | wc -l)" 0 "holds left on s1"
 }
 
+# After an interrupted backup of srcp/plain@s1: the exported drive holds a resume
+# token, and the next backup (without the bandwidth limit) resumes from it rather
+# than starting over, and ends with the same data and guid.
+assert_resumes_plain() {
+    local token
+    zpool import -o cachefile=none -N usbp
+    token=$(zfs get -H -o value receive_resume_token usbp/srcp/plain)
+    zpool export usbp
+    [ -n "$token" ] && [ "$token" != - ] || fail "no resume token on the drive"
+
+    sed -i '/^bwlimit/d' "$CONF"
+    run "$ZKEEP" drive backup --json --config "$CONF" usb1
+    assert_success
+    [[ $output == *'"event":"send","step":"replicate","source":"srcp/plain","target":"usbp/srcp/plain","from":null,"to":null'* ]] \
+        || fail "the interrupted send was not resumed: $output"
+    zpool import -o cachefile=none -N usbp
+    assert_equal "$(zfs get -H -o value receive_resume_token usbp/srcp/plain)" - "token after the resume"
+    assert_equal "$(guid_of usbp/srcp/plain@s1)" "$(guid_of srcp/plain@s1)" "guid after resume"
+    mkdir -p "$BATS_TEST_TMPDIR/m"
+    mount -t zfs -o ro usbp/srcp/plain@s1 "$BATS_TEST_TMPDIR/m"
+    assert_same_tree /srcp/plain/.zfs/snapshot/s1 "$BATS_TEST_TMPDIR/m"
+    umount "$BATS_TEST_TMPDIR/m"
+    zpool export usbp
+}
+
 @test "drive: a backup interrupted mid-send exports the pool and resumes next time" {
     fill /srcp/plain 6
     zfs snapshot -r srcp@s1
@@ -140,24 +165,7 @@ teardown() {
     ! pool_imported usbp || fail "the interrupted backup left usbp imported"
     grep -q "exported pool usbp" "$BATS_TEST_TMPDIR/bg.out" || fail "no export reported"
 
-    zpool import -o cachefile=none -N usbp
-    token=$(zfs get -H -o value receive_resume_token usbp/srcp/plain)
-    zpool export usbp
-    [ -n "$token" ] && [ "$token" != - ] || fail "no resume token on the drive"
-
-    sed -i '/^bwlimit/d' "$CONF"
-    run "$ZKEEP" drive backup --json --config "$CONF" usb1
-    assert_success
-    [[ $output == *'"event":"send","step":"replicate","source":"srcp/plain","target":"usbp/srcp/plain","from":null,"to":null'* ]] \
-        || fail "the interrupted send was not resumed: $output"
-    zpool import -o cachefile=none -N usbp
-    assert_equal "$(zfs get -H -o value receive_resume_token usbp/srcp/plain)" - "token after the resume"
-    assert_equal "$(guid_of usbp/srcp/plain@s1)" "$(guid_of srcp/plain@s1)" "guid after resume"
-    mkdir -p "$BATS_TEST_TMPDIR/m"
-    mount -t zfs -o ro usbp/srcp/plain@s1 "$BATS_TEST_TMPDIR/m"
-    assert_same_tree /srcp/plain/.zfs/snapshot/s1 "$BATS_TEST_TMPDIR/m"
-    umount "$BATS_TEST_TMPDIR/m"
-    zpool export usbp
+    assert_resumes_plain
 }
 
 @test "drive: SIGTERM in the middle of the send stops it, exports the pool, and the next backup resumes" {
@@ -181,24 +189,7 @@ teardown() {
     ! pool_imported usbp || fail "the interrupted backup left usbp imported"
     ! pgrep -f '^zfs (send|receive)' || fail "zfs send or receive still running"
 
-    zpool import -o cachefile=none -N usbp
-    token=$(zfs get -H -o value receive_resume_token usbp/srcp/plain)
-    zpool export usbp
-    [ -n "$token" ] && [ "$token" != - ] || fail "no resume token on the drive"
-
-    sed -i '/^bwlimit/d' "$CONF"
-    run "$ZKEEP" drive backup --json --config "$CONF" usb1
-    assert_success
-    [[ $output == *'"event":"send","step":"replicate","source":"srcp/plain","target":"usbp/srcp/plain","from":null,"to":null'* ]] \
-        || fail "the interrupted send was not resumed: $output"
-    zpool import -o cachefile=none -N usbp
-    assert_equal "$(zfs get -H -o value receive_resume_token usbp/srcp/plain)" - "token after the resume"
-    assert_equal "$(guid_of usbp/srcp/plain@s1)" "$(guid_of srcp/plain@s1)" "guid after resume"
-    mkdir -p "$BATS_TEST_TMPDIR/m"
-    mount -t zfs -o ro usbp/srcp/plain@s1 "$BATS_TEST_TMPDIR/m"
-    assert_same_tree /srcp/plain/.zfs/snapshot/s1 "$BATS_TEST_TMPDIR/m"
-    umount "$BATS_TEST_TMPDIR/m"
-    zpool export usbp
+    assert_resumes_plain
 }
 
 @test "drive: bad input fails with exit 2 and a clear message, and changes nothing" {
