@@ -17,6 +17,11 @@
 # Setup is most of the run's time, and TCG is CPU-bound: run it when no other guest
 # shares the machine (see bench/RESULTS.md).
 # Policy hourly = SNAPSHOTS - 1: each --cron run takes one hourly and prunes one per dataset.
+# zkeep runs --cron twice, each on its own copy of the pool: as root by default, that
+# is confined (a worker with only `zfs allow` grants; channel programs are root only,
+# so it destroys with one `zfs destroy` per dataset, several at once), and with
+# ZKEEP_NO_CONFINE=1, with root's privileges as sanoid has them (one channel program
+# per pool). BENCH_SKIP_REF=1 leaves out Debian's sanoid (to re-measure zkeep only).
 # Processes are counted with `strace -f --seccomp-bpf -e trace=execve` (it stops only
 # at execve, so it barely slows the runs); RSS is /usr/bin/time's maximum resident set
 # of the tool or any process it waited for.
@@ -78,13 +83,13 @@ echo "# preparing two pools: $NDS datasets x $NSNAP snapshots each"
 # elapsed seconds by the uptime clock (the wall clock is set back and forth)
 up() { local u; read -r u _ </proc/uptime; echo "${u%.*}"; }
 s=$(up)
-pools=(bencha benchb)
+pools=(bencha benchb benchc)
 # The snapshots' creation times are the clock's (sanoid reads ages from them): the
 # oldest round is made with the clock 200 hours back, the others 2 hours back.
 # ZFS takes one snapshot per dataset per txg (channel programs too), so the pool
 # costs NSNAP calls of `zfs snapshot -r` (the parent and all children at once,
 # one txg each); it is made once and copied for the second tool.
-mkdir -p "$work/a" "$work/b"
+mkdir -p "$work/a" "$work/b" "$work/c"
 truncate -s 2G "$work/a/bencha.img"
 zpool create -O mountpoint=none bencha "$work/a/bencha.img"
 zfs create bencha/d
@@ -103,17 +108,23 @@ done
 # the copy: import the image under the other name, then give it its own guid
 zpool export bencha
 cp --sparse=always "$work/a/bencha.img" "$work/b/benchb.img"
+cp --sparse=always "$work/a/bencha.img" "$work/c/benchc.img"
 zpool import -d "$work/b" bencha benchb
 zpool reguid benchb
+zpool import -d "$work/c" bencha benchc
+zpool reguid benchc
+zpool export benchc
 zpool import -d "$work/a" bencha
 echo "# prepared in $(($(up) - s)) s: $(zfs list -H -t snapshot -o name -r bencha | wc -l) + $(zfs list -H -t snapshot -o name -r benchb | wc -l) snapshots"
 conf bencha "$work/ref"
 conf benchb "$work/zk"
+conf benchc "$work/zku"
 ln -s "$ZKEEP" "$work/sanoid"
 
 sanoid_ref() { /usr/sbin/sanoid --configdir="$work/ref/etc" --cache-dir="$work/ref/cache" --run-dir="$work/ref/run" "$@"; }
 sanoid_zk() { "$work/sanoid" --configdir="$work/zk/etc" --cache-dir="$work/zk/cache" --run-dir="$work/zk/run" "$@"; }
-export -f sanoid_ref sanoid_zk
+sanoid_zku() { ZKEEP_NO_CONFINE=1 "$work/sanoid" --configdir="$work/zku/etc" --cache-dir="$work/zku/cache" --run-dir="$work/zku/run" "$@"; }
+export -f sanoid_ref sanoid_zk sanoid_zku
 export work ZKEEP
 
 # Each tool runs with only its own pool imported: sanoid lists the snapshots of
@@ -123,17 +134,23 @@ swap_to() { # POOL-TO-IMPORT POOL-TO-EXPORT
     zpool import -d "$work/${1#bench}" "$1"
 }
 zpool export benchb
-echo "# running sanoid 2.1 --cron"
-date -s "@$T0" >/dev/null
-read -r ref_cron_t ref_cron_p ref_cron_m < <(measure ref-cron "$work/ref-cron.out" bash -c 'sanoid_ref --cron')
-# the monitor, half an hour later: past sanoid 2.1's cache TTL (900 s); within
-# zkeep's TTL for monitor-only runs (18000 s, sanoid 2.3's)
-date -s "@$((T0 + 1800))" >/dev/null
-read -r ref_mon_t ref_mon_p ref_mon_m < <(measure ref-mon "$work/ref-mon.out" bash -c 'sanoid_ref --monitor-snapshots')
-# and once more with the cache refreshed by both (--force-update is an action in
-# 2.3, so zkeep lists; sanoid 2.1 lists too)
-read -r ref_monf_t ref_monf_p ref_monf_m < <(measure ref-monf "$work/ref-monf.out" bash -c 'sanoid_ref --force-update --monitor-snapshots')
-
+if [ -z "${BENCH_SKIP_REF:-}" ]; then
+    echo "# running sanoid 2.1 --cron"
+    date -s "@$T0" >/dev/null
+    read -r ref_cron_t ref_cron_p ref_cron_m < <(measure ref-cron "$work/ref-cron.out" bash -c 'sanoid_ref --cron')
+    # the monitor, half an hour later: past sanoid 2.1's cache TTL (900 s); within
+    # zkeep's TTL for monitor-only runs (18000 s, sanoid 2.3's)
+    date -s "@$((T0 + 1800))" >/dev/null
+    read -r ref_mon_t ref_mon_p ref_mon_m < <(measure ref-mon "$work/ref-mon.out" bash -c 'sanoid_ref --monitor-snapshots')
+    # and once more with the cache refreshed by both (--force-update is an action in
+    # 2.3, so zkeep lists; sanoid 2.1 lists too)
+    read -r ref_monf_t ref_monf_p ref_monf_m < <(measure ref-monf "$work/ref-monf.out" bash -c 'sanoid_ref --force-update --monitor-snapshots')
+else
+    echo "# BENCH_SKIP_REF: Debian's sanoid not run"
+    for v in ref_cron ref_mon ref_monf; do
+        for m in t p m; do printf -v "${v}_$m" 0; done
+    done
+fi
 swap_to benchb bencha
 echo "# running zkeep --cron"
 date -s "@$T0" >/dev/null
@@ -141,8 +158,14 @@ read -r zk_cron_t zk_cron_p zk_cron_m < <(measure zk-cron "$work/zk-cron.out" ba
 date -s "@$((T0 + 1800))" >/dev/null
 read -r zk_mon_t zk_mon_p zk_mon_m < <(measure zk-mon "$work/zk-mon.out" bash -c 'sanoid_zk --monitor-snapshots')
 read -r zk_monf_t zk_monf_p zk_monf_m < <(measure zk-monf "$work/zk-monf.out" bash -c 'sanoid_zk --force-update --monitor-snapshots')
+swap_to benchc benchb
+echo "# running zkeep --cron with ZKEEP_NO_CONFINE=1 (root's privileges, as sanoid)"
+date -s "@$T0" >/dev/null
+read -r zku_cron_t zku_cron_p zku_cron_m < <(measure zku-cron "$work/zku-cron.out" bash -c 'sanoid_zku --cron')
+swap_to benchb benchc
 # where the time goes: the zfs commands each tool ran, and the listing alone
-for n in zk-cron zk-monf ref-monf; do
+for n in zk-cron zku-cron zk-monf ref-monf; do
+    [ -f "$work/$n.trace" ] || continue
     echo "# $n ran: $(grep -oE 'execve\("[^"]*/(zfs|zpool|ps)", \[[^]]{0,100}' "$work/$n.trace" | sed -E 's/^execve\("[^"]*", \[//' | sort | uniq -c | sort -rn | head -n 4 | tr -s ' ' | tr '\n' ';')"
 done
 tl() { local t0; t0=$(date +%s.%N); "$@" >/dev/null; echo "$(echo "$(date +%s.%N) - $t0" | bc) s: $*"; }
@@ -156,10 +179,16 @@ zk_n=$(zfs list -H -t snapshot -o name -r benchb | wc -l)
 [ "$ref_n" = "$zk_n" ] || echo "# WARNING: snapshot counts differ after --cron: sanoid $ref_n, zkeep $zk_n"
 # names compared without their seconds: the Perl takes longer to get to naming
 norm() { zfs list -H -t snapshot -o name -r "$1" | sed -E "s/^$1/P/; s/(_[0-9]{2}:[0-9]{2}:)[0-9]{2}/\1SS/" | sort; }
-diff <(norm bencha) <(norm benchb) >/dev/null \
-    && echo "# after --cron both pools have the same $zk_n snapshot names" \
-    || echo "# WARNING: snapshot names differ after --cron"
-echo "# monitor output: sanoid: $(head -c 100 "$work/ref-mon.out")"
+zpool import -d "$work/c" benchc
+if [ -z "${BENCH_SKIP_REF:-}" ]; then
+    diff <(norm bencha) <(norm benchb) >/dev/null \
+        && echo "# after --cron sanoid's and zkeep's pools have the same $zk_n snapshot names" \
+        || echo "# WARNING: snapshot names differ after --cron"
+fi
+diff <(norm benchb) <(norm benchc) >/dev/null \
+    && echo "# after --cron zkeep's confined and unconfined pools have the same snapshot names" \
+    || echo "# WARNING: snapshot names differ between zkeep confined and unconfined"
+echo "# monitor output: sanoid: $(head -c 100 "$work/ref-mon.out" 2>/dev/null)"
 echo "#                 zkeep:  $(head -c 100 "$work/zk-mon.out")"
 date -s "@$((now0 + $(up) - s))" >/dev/null
 
@@ -169,6 +198,9 @@ row() { printf '%-34s %12s %12s %9sx\n' "$1" "$2" "$3" "$(ratio "$2" "$(echo "if
 row "--cron wall time (s)" "$ref_cron_t" "$zk_cron_t"
 row "--cron zfs/zpool processes" "$ref_cron_p" "$zk_cron_p"
 row "--cron peak RSS (KiB)" "$ref_cron_m" "$zk_cron_m"
+row "--cron unconfined wall time (s)" "$ref_cron_t" "$zku_cron_t"
+row "--cron unconfined zfs/zpool procs" "$ref_cron_p" "$zku_cron_p"
+row "--cron unconfined peak RSS (KiB)" "$ref_cron_m" "$zku_cron_m"
 row "--monitor-snapshots wall (s)" "$ref_mon_t" "$zk_mon_t"
 row "--monitor-snapshots processes" "$ref_mon_p" "$zk_mon_p"
 row "--monitor-snapshots RSS (KiB)" "$ref_mon_m" "$zk_mon_m"
@@ -176,3 +208,4 @@ row "--monitor (fresh list) wall (s)" "$ref_monf_t" "$zk_monf_t"
 row "--monitor (fresh list) processes" "$ref_monf_p" "$zk_monf_p"
 row "--monitor (fresh list) RSS (KiB)" "$ref_monf_m" "$zk_monf_m"
 echo "# ratio = sanoid / zkeep (higher is better for zkeep; 0 processes counted as 1)"
+echo "# zkeep --cron is confined by default as root; 'unconfined' is ZKEEP_NO_CONFINE=1"

@@ -828,6 +828,9 @@ static void destroy_one_dataset(struct engine *e, const char *ds, const struct s
 	}
 }
 
+/* `zfs destroy` calls run at once when channel programs cannot be used. */
+#define DESTROY_PARALLEL 8
+
 struct prune_set {
 	const struct sanoid_policy *p;
 	const struct zfs_dataset *ds;
@@ -953,12 +956,35 @@ unsigned engine_prune(struct engine *e)
 			}
 			if (use_zcp)
 				ev(e, ENG_DEBUG, "DEBUG: %s; destroying per dataset", zfs_error(&e->z));
+			/* Several datasets' calls at once (they share txgs); what fails is
+			 * done again one by one, which sorts out holds and words errors. */
+			size_t nds = 0;
+			const char **dsv = xcalloc(nsets, sizeof(*dsv));
+			const char *const **namev = xcalloc(nsets, sizeof(*namev));
+			size_t *setv = xcalloc(nsets, sizeof(*setv));
+			bool *okv = xcalloc(nsets, sizeof(*okv));
 			for (size_t k = i; k < nsets; k++) {
 				_cleanup_free_ char *pk = pool_of(sets[k].p->path);
 				if (!sets[k].ok.n || !streq(pk, pool))
 					continue;
-				destroy_one_dataset(e, sets[k].p->path, &sets[k].ok);
+				dsv[nds] = sets[k].p->path;
+				namev[nds] = (const char *const *)sets[k].ok.v;
+				setv[nds++] = k;
 			}
+			zfs_destroy_snapshots_parallel(&e->z, dsv, namev, nds, DESTROY_PARALLEL, okv);
+			for (size_t d = 0; d < nds; d++) {
+				struct prune_set *ps = &sets[setv[d]];
+				if (!okv[d]) {
+					destroy_one_dataset(e, ps->p->path, &ps->ok);
+					continue;
+				}
+				for (size_t j = 0; j < ps->ok.n; j++)
+					strvec_pushf(&e->pruned, "%s@%s", ps->p->path, ps->ok.v[j]);
+			}
+			free(dsv);
+			free(namev);
+			free(setv);
+			free(okv);
 		}
 	}
 

@@ -306,6 +306,48 @@ int zfs_destroy_snapshots(struct zfs *z, const char *dataset, const char *const 
 	return r;
 }
 
+void zfs_destroy_snapshots_parallel(struct zfs *z, const char *const *datasets,
+				    const char *const *const *names, size_t n, unsigned parallel,
+				    bool *ok)
+{
+	struct running {
+		struct child c;
+		size_t i;
+	} *run = xcalloc(parallel ? parallel : 1, sizeof(*run));
+	size_t nrun = 0, head = 0; /* a ring, waited for oldest first */
+	if (!parallel)
+		parallel = 1;
+	for (size_t i = 0; i <= n; i++) {
+		/* wait for the oldest when the ring is full, or for all at the end */
+		while (nrun && (nrun == parallel || i == n)) {
+			struct running *w = &run[head];
+			int st = 0;
+			ok[w->i] = spawn_wait(&w->c, &st) == 0 && spawn_exit_code(st) == 0;
+			head = (head + 1) % parallel;
+			nrun--;
+		}
+		if (i == n)
+			break;
+		ok[i] = false;
+		_cleanup_strbuf_ struct strbuf arg = STRBUF_INIT;
+		strbuf_addstr(&arg, datasets[i]);
+		for (size_t j = 0; names[i] && names[i][j]; j++)
+			strbuf_addf(&arg, "%c%s", j ? ',' : '@', names[i][j]);
+		if (!names[i] || !names[i][0] || arg.len >= DESTROY_BATCH_BYTES)
+			continue;
+		const char *const *argv = ARGV("zfs", "destroy", arg.buf);
+		if (z->dry_run) {
+			ok[i] = run_change(z, argv) == 0;
+			continue;
+		}
+		struct running *slot = &run[(head + nrun) % parallel];
+		*slot = (struct running){ .c = CHILD_INIT, .i = i };
+		if (runner_start(z->run, argv, SPAWN_NULL, SPAWN_NULL, SPAWN_NULL, &slot->c) == 0)
+			nrun++;
+	}
+	free(run);
+}
+
 static const char destroy_lua[] =
 	"local argv = ...\n"
 	"argv = argv[\"argv\"]\n"

@@ -159,6 +159,21 @@ int zfs_snapshot(struct zfs *z, const char *const *snapshots, bool recursive,
 int zfs_destroy_snapshots(struct zfs *z, const char *dataset, const char *const *short_names);
 
 /*
+ * Destroy the snapshots of several datasets, `names[i]` (short names) of
+ * `datasets[i]`, with up to `parallel` `zfs destroy datasets[i]@a,b,c` running
+ * at once. Each call waits for a txg sync; calls running together share txgs,
+ * so 200 datasets take a few txgs instead of 200. This is the way without
+ * root, where channel programs are not allowed. ok[i] tells whether dataset
+ * i's call succeeded; a dataset whose names do not fit one call is not tried
+ * (ok false), nor is one whose call failed retried: the caller goes on with
+ * zfs_destroy_snapshots() for those, which words the error. With dry_run each
+ * call is recorded and ok.
+ */
+void zfs_destroy_snapshots_parallel(struct zfs *z, const char *const *datasets,
+				    const char *const *const *names, size_t n, unsigned parallel,
+				    bool *ok);
+
+/*
  * Destroy snapshots (full names) of ONE pool in one process per ~96 KiB of
  * names: a ZFS channel program (`zfs program POOL`, root only) calling
  * zfs.sync.destroy() on each. `zfs destroy` takes the snapshots of one

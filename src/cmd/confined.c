@@ -272,11 +272,6 @@ int repl_cli_execute_confined(struct repl_cli *c)
 	}
 	bool src_remote = strchr(c->source_arg, ':') != NULL;
 	bool dst_remote = strchr(c->target_arg, ':') != NULL;
-	if ((src_remote || dst_remote) && c->serve) {
-		/* Fails confined in the guest (remote answers Permission denied): not yet. */
-		log_notice("ssh with --serve is not confined yet: running as before");
-		return repl_cli_execute(c);
-	}
 	if (src_remote && dst_remote) {
 		log_notice("both ends are remote: nothing to confine here, running as before");
 		return repl_cli_execute(c);
@@ -331,7 +326,23 @@ int repl_cli_execute_confined(struct repl_cli *c)
 	if (!deleg_dataset_name_ok(local_needs[0].dataset) ||
 	    (nlocal == 2 && !deleg_dataset_name_ok(needs[1].dataset)))
 		return repl_cli_execute(c); /* let the command word the error */
-	static const char *const ssh_programs[] = { "zfs", "zpool", "ssh", NULL };
+	/* A local source that does not exist has nothing to grant (`zfs allow` would fail
+	 * with a message about permissions): the command says what is wrong, and changes
+	 * nothing, without a worker. */
+	if (!src_remote && !dataset_exists(c->source_arg))
+		return repl_cli_execute(c);
+	/*
+	 * With --serve the worker also execs zkeep itself (`zkeep serve --relay`
+	 * between the pump and ssh). /proc/self/exe names the file outside the
+	 * worker's root, where Landlock refuses to execute it: the binary joins
+	 * the closure under its real path, and the relay is run by that path.
+	 */
+	_cleanup_free_ char *self = c->serve ? realpath("/proc/self/exe", NULL) : NULL;
+	if (c->serve && !self) {
+		log_error("cannot find zkeep's own binary (/proc/self/exe): %s", strerror(errno));
+		return EXIT_FATAL;
+	}
+	const char *const ssh_programs[] = { "zfs", "zpool", "ssh", self, NULL };
 	const char *name = c->syncoid ? "syncoid" : "replicate";
 	struct confine_job job = {
 		.name = name,
@@ -356,7 +367,9 @@ int repl_cli_execute_confined(struct repl_cli *c)
 	}
 	struct confine_info info = CONFINE_INFO_INIT;
 	int status = EXIT_FATAL;
+	c->relay_path = self;
 	int r = confine_run(&job, repl_worker, c, &status, &info, &err);
+	c->relay_path = NULL;
 	c->recvoptions = saved;
 	ssh_setup_release(c, &ss);
 	if (r == 0 && info.privileged && !user_no_mount && !dst_remote)

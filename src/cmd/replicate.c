@@ -258,6 +258,7 @@ static struct runner *remote_runner(struct repl_cli *c, const struct endpoint *e
 		.config = c->sshconfig,
 		.options = (const char *const *)c->ssh_options.v,
 		.mode = c->serve ? SSH_REMOTE_SERVE : SSH_REMOTE_SHELL,
+		.zkeep_path = c->relay_path,
 		/* syncoid runs remote commands with sudo unless the user is root */
 		.elevate = !c->serve && e->user && !streq(e->user, "root") &&
 			   !c->no_privilege_elevation,

@@ -18,6 +18,9 @@ struct repl_cli {
 	bool no_clone_handling, preserve_properties, preserve_recordsize, dry_run, json, dumpsnaps;
 	bool no_privilege_elevation;
 	bool serve;                   /* remote side is `zkeep serve --stdio` (forced command) */
+	const char *relay_path;       /* --serve: the zkeep that relays frames to ssh, as an
+				       * absolute path (the confined worker's copy); NULL =
+				       * /proc/self/exe */
 	struct strvec exclude_datasets, include_snaps, exclude_snaps, ssh_options;
 	const char *identifier, *sendoptions, *recvoptions, *compress;
 	const char *mbuffer_size, *source_bwlimit, *target_bwlimit;

@@ -64,3 +64,18 @@ assert_no_grants() {
     assert_same_tree /rsrc/data/.zfs/snapshot/s1 /rdst/b/.zfs/snapshot/s1
     assert_no_grants
 }
+
+@test "confined replicate: a source that does not exist is named as such; nothing granted or created" {
+    run "$ZKEEP" replicate rsrc/nosuch rdst/x
+    assert_failure 2
+    assert_output_contains "rsrc/nosuch"
+    assert_output_contains "does not exist"
+    [[ $output != *"zfs allow"* ]] || fail "the error is about grants: $output"
+    assert_no_dataset rdst/x
+    assert_no_grants
+    # the same words as an unconfined run
+    confined=$output
+    ZKEEP_NO_CONFINE=1 run "$ZKEEP" replicate rsrc/nosuch rdst/x
+    assert_failure 2
+    assert_output_contains "$confined"
+}

@@ -71,6 +71,39 @@ assert_no_grants() {
     assert_no_grants
 }
 
+@test "ssh --serve push: the worker runs the zkeep relay too; pull with --serve; refused outside the key's dataset" {
+    # The serve key's forced command is `zkeep serve --stdio --allow-receive dstp/inbox
+    # --allow-send srcp/out` (transport.bash): no shell, no zfs on that key.
+    SERVEO=(--serve --sshport="$SSHD_PORT" --sshkey="$SSHD_DIR/serve"
+        -o "UserKnownHostsFile=$SSHD_DIR/known_hosts" -o StrictHostKeyChecking=yes)
+    zfs create dstp/inbox
+    run "$ZKEEP" --verbose replicate "${SERVEO[@]}" srcp/data root@127.0.0.1:dstp/inbox/data
+    assert_success
+    assert_output_contains "replicated as confined worker uid 607"
+    assert_same_tree /srcp/data/.zfs/snapshot/s1 /dstp/inbox/data/.zfs/snapshot/s1
+    zpool history -l srcp | grep ' zfs snapshot ' | grep -q 'user 607' ||
+        fail "sync snapshot not made by a run uid: $(zpool history -l srcp | tail -3)"
+    assert_no_grants
+    [ ! -e "$ZKEEP_STATE_DIR/work/replicate/.ssh" ] || fail "ssh files left"
+
+    # pull from the served srcp/out into a local dataset, confined on this side
+    zfs create srcp/out
+    fill /srcp/out 1
+    zfs snapshot srcp/out@o1
+    run "$SYNCOID" "${SERVEO[@]}" --no-sync-snap root@127.0.0.1:srcp/out dstp/pulled
+    assert_success
+    assert_same_tree /srcp/out/.zfs/snapshot/o1 /dstp/pulled/.zfs/snapshot/o1
+    zpool history -l dstp | grep ' zfs receive ' | grep 'dstp/pulled' | grep -q 'user 607' ||
+        fail "receive not made by a run uid: $(zpool history -l dstp | tail -3)"
+    assert_no_grants
+
+    # outside the key's dataset: the server refuses, nothing is created
+    run "$ZKEEP" replicate "${SERVEO[@]}" srcp/data root@127.0.0.1:dstp/elsewhere
+    assert_failure
+    assert_no_dataset dstp/elsewhere
+    assert_no_grants
+}
+
 @test "ssh: a wrong known_hosts fails inside the worker (no host key prompt), nothing left" {
     echo "[127.0.0.1]:$SSHD_PORT $(cat "$SSHD_DIR/stranger.pub")" >"$BATS_TEST_TMPDIR/bad_known_hosts"
     run "$ZKEEP" replicate --sshport="$SSHD_PORT" --sshkey="$SSHD_DIR/id" \
