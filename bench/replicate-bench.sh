@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Replication throughput: zkeep's pump vs the raw pipe vs Debian's syncoid 2.1.
 #
-#   ZKEEP_BUILD=/path/to/build tests/guest/run.sh --mem 6144 bench/replicate-bench.sh [MIB] [ROUNDS]
+#   ZKEEP_BUILD=/path/to/build tests/guest/run.sh --mem 8192 bench/replicate-bench.sh [MIB] [ROUNDS]
 #
 # Runs INSIDE the test guest (real ZFS). Sends one snapshot of MIB MiB (default 1024) of
 # incompressible data, ROUNDS times each (default 2, the best time counts), locally and

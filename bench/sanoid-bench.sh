@@ -3,7 +3,7 @@
 # 20,000 snapshots. One `--cron` run and one `--monitor-snapshots` run each; prints
 # wall time, zfs/zpool processes spawned and peak RSS, and the ratios.
 #
-#   tests/guest/run.sh --timeout 5400 bench/sanoid-bench.sh [DATASETS [SNAPSHOTS]]
+#   tests/guest/run.sh --mem 4096 --timeout 5400 bench/sanoid-bench.sh [DATASETS [SNAPSHOTS]]
 #
 # (from the repo root; defaults 200 datasets and 100 snapshots each).
 #
