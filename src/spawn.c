@@ -16,7 +16,11 @@ static const char default_path[] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/us
 
 void spawn_env_default(struct strvec *env)
 {
-	static const char *const pass[] = { "HOME", "TZ", "SSH_AUTH_SOCK" };
+	/* The sanitizer settings matter only to a sanitizer build that runs itself
+	 * (`zkeep serve --relay`): its defaults would turn LeakSanitizer on, which
+	 * cannot work in the confined worker (no ptrace) and fails the relay. */
+	static const char *const pass[] = { "HOME", "TZ", "SSH_AUTH_SOCK", "ASAN_OPTIONS",
+					    "UBSAN_OPTIONS", "LSAN_OPTIONS" };
 	strvec_pushf(env, "PATH=%s", default_path);
 	strvec_push(env, "LC_ALL=C");
 	for (size_t i = 0; i < ARRAY_SIZE(pass); i++) {

@@ -49,8 +49,9 @@ struct child {
 
 /*
  * The default child environment: PATH (a fixed system path), LC_ALL=C so
- * that tools print parseable output, and HOME, TZ, SSH_AUTH_SOCK passed
- * through when set. Appends to env.
+ * that tools print parseable output, and HOME, TZ, SSH_AUTH_SOCK and the
+ * sanitizers' ASAN_OPTIONS, UBSAN_OPTIONS, LSAN_OPTIONS passed through when
+ * set. Appends to env.
  */
 void spawn_env_default(struct strvec *env);
 
