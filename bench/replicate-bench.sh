@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Replication throughput: zkeep's pump vs the raw pipe vs Debian's syncoid 2.1.
 #
-#   ZKEEP_BUILD=/path/to/build tests/guest/run.sh --mem 8192 bench/replicate-bench.sh [MIB] [ROUNDS]
+#   ZKEEP_BUILD=/path/to/build tests/guest/run.sh --mem 8192 bench/replicate-bench.sh [MIB] [ROUNDS] [DATASETS]
 #
 # Runs INSIDE the test guest (real ZFS). Sends one snapshot of MIB MiB (default 1024) of
 # incompressible data, ROUNDS times each (default 2, the best time counts), locally and
@@ -13,7 +13,7 @@
 #   syncoid   /usr/sbin/syncoid --no-sync-snap (mbuffer, pv, lzop; default --compress=lzo,
 #             and --compress=none)
 #
-# With BENCH_DATASETS=N (e.g. 100) also N datasets with a small increment each, over ssh:
+# With DATASETS = N (e.g. 100) also N datasets with a small increment each, over ssh:
 # `syncoid -r` of Debian's syncoid 2.1 vs zkeep run as `syncoid` (same command line),
 # wall time and processes started in the guest (fork count of /proc/stat: both ends
 # are this machine, so ssh, sshd and zfs on the far side are counted too).
@@ -110,7 +110,8 @@ echo "local:  zkeep/raw $(ratio "zkeep (splice)" "raw pipe")  zkeep-copy/raw $(r
 echo "ssh:    zkeep/raw $(ratio "zkeep ssh (none)" "raw pipe over ssh")  zkeep/syncoid-lzo $(ratio "zkeep ssh (none)" "syncoid 2.1 ssh (lzo)")  zkeep/syncoid-none $(ratio "zkeep ssh (none)" "syncoid 2.1 ssh (none)")  zkeep-lz4/syncoid-lzo $(ratio "zkeep ssh (lz4)" "syncoid 2.1 ssh (lzo)")  serve/raw $(ratio "zkeep serve (none)" "raw pipe over ssh")"
 
 # --- many datasets with small increments (opt-in: slow under TCG) ---------------------
-N=${BENCH_DATASETS:-0}
+# (an argument: run.sh passes only ZKEEP_* variables into the guest)
+N=${3:-0}
 if [ "$N" -gt 0 ]; then
     mkdir -p "$work/bin"
     ln -s "$ZKEEP" "$work/bin/syncoid"

@@ -21,7 +21,7 @@
 # is confined (a worker with only `zfs allow` grants; channel programs are root only,
 # so it destroys with one `zfs destroy` per dataset, several at once), and with
 # ZKEEP_NO_CONFINE=1, with root's privileges as sanoid has them (one channel program
-# per pool). BENCH_SKIP_REF=1 leaves out Debian's sanoid (to re-measure zkeep only).
+# per pool). ZKEEP_BENCH_SKIP_REF=1 leaves out Debian's sanoid (to re-measure zkeep only).
 # Processes are counted with `strace -f --seccomp-bpf -e trace=execve` (it stops only
 # at execve, so it barely slows the runs); RSS is /usr/bin/time's maximum resident set
 # of the tool or any process it waited for.
@@ -134,7 +134,7 @@ swap_to() { # POOL-TO-IMPORT POOL-TO-EXPORT
     zpool import -d "$work/${1#bench}" "$1"
 }
 zpool export benchb
-if [ -z "${BENCH_SKIP_REF:-}" ]; then
+if [ -z "${ZKEEP_BENCH_SKIP_REF:-}" ]; then
     echo "# running sanoid 2.1 --cron"
     date -s "@$T0" >/dev/null
     read -r ref_cron_t ref_cron_p ref_cron_m < <(measure ref-cron "$work/ref-cron.out" bash -c 'sanoid_ref --cron')
@@ -146,7 +146,7 @@ if [ -z "${BENCH_SKIP_REF:-}" ]; then
     # 2.3, so zkeep lists; sanoid 2.1 lists too)
     read -r ref_monf_t ref_monf_p ref_monf_m < <(measure ref-monf "$work/ref-monf.out" bash -c 'sanoid_ref --force-update --monitor-snapshots')
 else
-    echo "# BENCH_SKIP_REF: Debian's sanoid not run"
+    echo "# ZKEEP_BENCH_SKIP_REF: Debian's sanoid not run"
     for v in ref_cron ref_mon ref_monf; do
         for m in t p m; do printf -v "${v}_$m" 0; done
     done
@@ -180,7 +180,7 @@ zk_n=$(zfs list -H -t snapshot -o name -r benchb | wc -l)
 # names compared without their seconds: the Perl takes longer to get to naming
 norm() { zfs list -H -t snapshot -o name -r "$1" | sed -E "s/^$1/P/; s/(_[0-9]{2}:[0-9]{2}:)[0-9]{2}/\1SS/" | sort; }
 zpool import -d "$work/c" benchc
-if [ -z "${BENCH_SKIP_REF:-}" ]; then
+if [ -z "${ZKEEP_BENCH_SKIP_REF:-}" ]; then
     diff <(norm bencha) <(norm benchb) >/dev/null \
         && echo "# after --cron sanoid's and zkeep's pools have the same $zk_n snapshot names" \
         || echo "# WARNING: snapshot names differ after --cron"
