@@ -59,11 +59,5 @@ teardown() {
 
     zpool import -d /dev/mapper -o cachefile=none -N usbp
     assert_equal "$(zpool list -H -o health usbp)" ONLINE "health after the backup"
-    assert_equal "$(zfs get -H -o value receive_resume_token usbp/srcp/plain)" - "resume token"
-    assert_equal "$(guid_of usbp/srcp/plain@s1)" "$(guid_of srcp/plain@s1)" "guid"
-    mkdir -p "$BATS_TEST_TMPDIR/m"
-    mount -t zfs -o ro usbp/srcp/plain@s1 "$BATS_TEST_TMPDIR/m"
-    assert_same_tree /srcp/plain/.zfs/snapshot/s1 "$BATS_TEST_TMPDIR/m"
-    umount "$BATS_TEST_TMPDIR/m"
-    zpool export usbp
+    assert_drive_has_plain_s1
 }

@@ -68,6 +68,18 @@ guid_of() { # SNAPSHOT
     zfs get -Hp -o value guid "$1"
 }
 
+# With usbp imported: usbp/srcp/plain@s1 is srcp/plain@s1 (same guid, same files),
+# and no interrupted receive is left on it; exports usbp.
+assert_drive_has_plain_s1() {
+    assert_equal "$(zfs get -H -o value receive_resume_token usbp/srcp/plain)" - "resume token"
+    assert_equal "$(guid_of usbp/srcp/plain@s1)" "$(guid_of srcp/plain@s1)" "guid"
+    mkdir -p "$BATS_TEST_TMPDIR/m"
+    mount -t zfs -o ro usbp/srcp/plain@s1 "$BATS_TEST_TMPDIR/m"
+    assert_same_tree /srcp/plain/.zfs/snapshot/s1 "$BATS_TEST_TMPDIR/m"
+    umount "$BATS_TEST_TMPDIR/m"
+    zpool export usbp
+}
+
 # ---- a drive that vanishes: a device-mapper disk over the loop device -------------
 #
 # make_dm_drive POOL [SIZE]: like make_drive, with the pool on /dev/mapper/$DM_NAME, a
