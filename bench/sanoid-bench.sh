@@ -133,18 +133,25 @@ swap_to() { # POOL-TO-IMPORT POOL-TO-EXPORT
     zpool export "$2"
     zpool import -d "$work/${1#bench}" "$1"
 }
+# One tool's runs: --cron at T0, then --monitor-snapshots half an hour later (past
+# sanoid 2.1's cache TTL of 900 s, within zkeep's 18000 s for monitor-only runs, sanoid
+# 2.3's) and once more after a forced re-list (--force-update is an action in 2.3, so
+# zkeep lists; sanoid 2.1 lists too). Sets NAME_{cron,mon,monf}_{t,p,m}.
+run_tool() { # NAME FUNCTION: NAME prefixes the variables and the files in $work
+    local name=$1 fn=$2 t p m
+    date -s "@$T0" >/dev/null
+    read -r t p m < <(measure "$name-cron" "$work/$name-cron.out" bash -c "$fn --cron")
+    printf -v "${name}_cron_t" %s "$t"; printf -v "${name}_cron_p" %s "$p"; printf -v "${name}_cron_m" %s "$m"
+    date -s "@$((T0 + 1800))" >/dev/null
+    read -r t p m < <(measure "$name-mon" "$work/$name-mon.out" bash -c "$fn --monitor-snapshots")
+    printf -v "${name}_mon_t" %s "$t"; printf -v "${name}_mon_p" %s "$p"; printf -v "${name}_mon_m" %s "$m"
+    read -r t p m < <(measure "$name-monf" "$work/$name-monf.out" bash -c "$fn --force-update --monitor-snapshots")
+    printf -v "${name}_monf_t" %s "$t"; printf -v "${name}_monf_p" %s "$p"; printf -v "${name}_monf_m" %s "$m"
+}
 zpool export benchb
 if [ -z "${ZKEEP_BENCH_SKIP_REF:-}" ]; then
     echo "# running sanoid 2.1 --cron"
-    date -s "@$T0" >/dev/null
-    read -r ref_cron_t ref_cron_p ref_cron_m < <(measure ref-cron "$work/ref-cron.out" bash -c 'sanoid_ref --cron')
-    # the monitor, half an hour later: past sanoid 2.1's cache TTL (900 s); within
-    # zkeep's TTL for monitor-only runs (18000 s, sanoid 2.3's)
-    date -s "@$((T0 + 1800))" >/dev/null
-    read -r ref_mon_t ref_mon_p ref_mon_m < <(measure ref-mon "$work/ref-mon.out" bash -c 'sanoid_ref --monitor-snapshots')
-    # and once more with the cache refreshed by both (--force-update is an action in
-    # 2.3, so zkeep lists; sanoid 2.1 lists too)
-    read -r ref_monf_t ref_monf_p ref_monf_m < <(measure ref-monf "$work/ref-monf.out" bash -c 'sanoid_ref --force-update --monitor-snapshots')
+    run_tool ref sanoid_ref
 else
     echo "# ZKEEP_BENCH_SKIP_REF: Debian's sanoid not run"
     for v in ref_cron ref_mon ref_monf; do
@@ -153,11 +160,7 @@ else
 fi
 swap_to benchb bencha
 echo "# running zkeep --cron"
-date -s "@$T0" >/dev/null
-read -r zk_cron_t zk_cron_p zk_cron_m < <(measure zk-cron "$work/zk-cron.out" bash -c 'sanoid_zk --cron')
-date -s "@$((T0 + 1800))" >/dev/null
-read -r zk_mon_t zk_mon_p zk_mon_m < <(measure zk-mon "$work/zk-mon.out" bash -c 'sanoid_zk --monitor-snapshots')
-read -r zk_monf_t zk_monf_p zk_monf_m < <(measure zk-monf "$work/zk-monf.out" bash -c 'sanoid_zk --force-update --monitor-snapshots')
+run_tool zk sanoid_zk
 swap_to benchc benchb
 echo "# running zkeep --cron with ZKEEP_NO_CONFINE=1 (root's privileges, as sanoid)"
 date -s "@$T0" >/dev/null
