@@ -6,6 +6,9 @@
 #                   shell key ran, one per line, as sshd got it).
 #     key "id":     a shell key; its forced command logs SSH_ORIGINAL_COMMAND to
 #                   $LOGGED_CMDS and runs it with sh -c, as a login shell would.
+#                   With SSHD_PLAIN_SHELL_KEY=1 it has no forced command (sshd runs
+#                   the command with root's shell, as on a plain remote host, and
+#                   nothing is logged): the benchmark counts every program started.
 #     key "serve":  forced command `zkeep serve --stdio $SERVE_ALLOW` (ZKEEP serve),
 #                   SERVE_ALLOW defaulting to "--allow-receive dstp/inbox --allow-send srcp/out".
 #   stop_sshd       (in teardown_file)
@@ -42,7 +45,11 @@ exec /bin/sh -c "\$SSH_ORIGINAL_COMMAND"
 EOS
     chmod 755 "$SSHD_DIR/logcmd"
     {
-        echo "command=\"$SSHD_DIR/logcmd\",restrict $(cat "$SSHD_DIR/id.pub")"
+        if [ "${SSHD_PLAIN_SHELL_KEY:-0}" = 1 ]; then
+            cat "$SSHD_DIR/id.pub"
+        else
+            echo "command=\"$SSHD_DIR/logcmd\",restrict $(cat "$SSHD_DIR/id.pub")"
+        fi
         echo "command=\"$ZKEEP serve --stdio ${SERVE_ALLOW:---allow-receive dstp/inbox --allow-send srcp/out}\",restrict $(cat "$SSHD_DIR/serve.pub")"
     } >"$SSHD_DIR/authorized_keys"
     SSHD_PORT=$((20000 + RANDOM % 20000))
