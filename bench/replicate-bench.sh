@@ -14,12 +14,13 @@
 #             and --compress=none)
 #
 # With DATASETS = N (e.g. 100) also N datasets with a small increment each, over ssh:
-# `syncoid -r` of Debian's syncoid 2.1 vs zkeep run as `syncoid` (same command line),
-# wall time and programs started in the guest (every execve, counted by the kernel's
-# sched_process_exec trace event: both ends are this machine, so ssh, sshd and zfs on
-# the far side are counted too; /proc/stat's fork count would add the kernel threads
-# ZFS starts and stops all the time, which grow with wall time alone). MIB = 0 runs
-# only this part.
+# `syncoid -r` of Debian's syncoid 2.1 vs zkeep run as `syncoid` (same command line)
+# vs `zkeep replicate -r --serve` (zkeep on both ends: one ssh connection to `zkeep
+# serve`, no remote shell): wall time, and the zfs/zpool/ssh processes and all programs
+# started in the guest (every execve, counted by the kernel's sched_process_exec trace
+# event: both ends are this machine, so ssh, sshd and zfs on the far side are counted
+# too; /proc/stat's fork count would add the kernel threads ZFS starts and stops all
+# the time, which grow with wall time alone). MIB = 0 runs only this part.
 #
 # and prints MB/s and the ratios zkeep/raw and zkeep/syncoid. Everything lives in RAM
 # (the guest's tmpfs overlay), so the disks are not what is measured; TCG makes all
@@ -147,38 +148,45 @@ if [ "$N" -gt 0 ]; then
         grep -q '^# entries-in-buffer/entries-written: \([0-9]*\)/\1 ' "$work/$1.trace" \
             || echo "# WARNING: the trace buffer overflowed: $(grep entries-in-buffer "$work/$1.trace")"
         best[$1-execs]=$(grep -c 'sched_process_exec:' "$work/$1.trace" || true)
+        best[$1-zfsssh]=$(grep -cE 'filename=[^ ]*/(zfs|zpool|ssh) ' "$work/$1.trace" || true)
     }
     most_started() { # NAME
         echo "#   most started: $(grep -oE 'filename=[^ ]+' "$work/$1.trace" | sed 's|.*/||' | sort | uniq -c | sort -rn | head -n 8 | tr -s ' ' | tr '\n' ';')"
     }
-    run_many() { # SYNCOID-PROGRAM TARGET
-        "$1" -r --no-sync-snap --quiet "${syncoid_ssh[@]}" bsrc/many "root@127.0.0.1:$2" >/dev/null 2>"$work/err" \
-            || { echo "# $1 -> $2 failed:"; cat "$work/err"; return 1; }
-    }
-    many() { # NAME SYNCOID-PROGRAM TARGET
-        local t0 t1
+    many() { # NAME CMD...
+        local name=$1 t0 t1
+        shift
         exec_trace_start
         t0=$(now)
-        run_many "$2" "$3" || { exec_trace_stop "$1"; return 1; }
+        # a failed run is reported and the others still run
+        "$@" >/dev/null 2>"$work/err" || { exec_trace_stop "$name"; echo "# $name failed:"; cat "$work/err"; return 0; }
         t1=$(now)
-        exec_trace_stop "$1"
-        best[$1]=$(echo "$t1 - $t0" | bc -l)
-        printf '%-26s %7.2f s  %6d programs started\n' "$1" "${best[$1]}" "${best[$1-execs]}"
-        most_started "$1"
+        exec_trace_stop "$name"
+        best[$name]=$(echo "$t1 - $t0" | bc -l)
+        printf '%-26s %7.2f s  %6d programs started, %5d of them zfs/zpool/ssh\n' "$name" "${best[$name]}" \
+            "${best[$name-execs]}" "${best[$name-zfsssh]}"
+        most_started "$name"
     }
+    q() { [ -n "${best[$1]:-}" ] && [ -n "${best[$2]:-}" ] && echo "scale=3; ${best[$1]} / ${best[$2]}" | bc -l || echo n/a; }
     echo "## $N datasets, one small increment each, syncoid -r over ssh"
     # the same start on both targets: @base received in full (not measured; one
     # replication stream each instead of two slow initial syncoid runs)
     echo "# $N datasets: initial full copies ($(date -u +%T))"
     zfs send -R bsrc/many@base | zfs receive -u bdst/sy
     zfs send -R bsrc/many@base | zfs receive -u bdst/zk
+    zfs send -R bsrc/many@base | zfs receive -u bdst/zs
     for ((i = 1; i <= N; i++)); do
         head -c 4096 /dev/urandom >"/bsrc/many/d$i/inc"
     done
     zfs snapshot -r bsrc/many@inc1
-    many "many: syncoid 2.1" /usr/sbin/syncoid bdst/sy
-    many "many: zkeep as syncoid" "$work/bin/syncoid" bdst/zk
-    [ "$(zfs list -H -o name bdst/zk/d$N@inc1)" = "bdst/zk/d$N@inc1" ] || echo "# zkeep: increment missing on the target"
-    [ "$(zfs list -H -o name bdst/sy/d$N@inc1)" = "bdst/sy/d$N@inc1" ] || echo "# syncoid: increment missing on the target"
-    echo "many:   zkeep/syncoid wall time $(echo "scale=3; ${best[many: zkeep as syncoid]} / ${best[many: syncoid 2.1]}" | bc -l)  programs started $(echo "scale=3; ${best[many: zkeep as syncoid-execs]} / ${best[many: syncoid 2.1-execs]}" | bc -l) (targets: <= 0.33 and <= 0.10)"
+    many "many: syncoid 2.1" /usr/sbin/syncoid -r --no-sync-snap --quiet "${syncoid_ssh[@]}" bsrc/many root@127.0.0.1:bdst/sy
+    many "many: zkeep as syncoid" "$work/bin/syncoid" -r --no-sync-snap --quiet "${syncoid_ssh[@]}" bsrc/many root@127.0.0.1:bdst/zk
+    # zkeep on both ends: one ssh connection to `zkeep serve`, no remote shell
+    many "many: zkeep --serve" "$ZKEEP" replicate -r --no-sync-snap --no-hold --quiet --serve --sshport "$SSHD_PORT" \
+        --sshkey "$SSHD_DIR/serve" --sshoption "UserKnownHostsFile=$SSHD_DIR/known_hosts" bsrc/many root@127.0.0.1:bdst/zs
+    for t in sy zk zs; do
+        [ "$(zfs list -H -o name "bdst/$t/d$N@inc1" 2>/dev/null)" = "bdst/$t/d$N@inc1" ] || echo "# bdst/$t: the increment is missing"
+    done
+    echo "many:   zkeep/syncoid wall time $(q "many: zkeep as syncoid" "many: syncoid 2.1")  zfs/ssh processes $(q "many: zkeep as syncoid-zfsssh" "many: syncoid 2.1-zfsssh")  all programs $(q "many: zkeep as syncoid-execs" "many: syncoid 2.1-execs") (targets: <= 0.33 and <= 0.10)"
+    echo "many:   serve/syncoid wall time $(q "many: zkeep --serve" "many: syncoid 2.1")  zfs/ssh processes $(q "many: zkeep --serve-zfsssh" "many: syncoid 2.1-zfsssh")  all programs $(q "many: zkeep --serve-execs" "many: syncoid 2.1-execs")"
 fi
