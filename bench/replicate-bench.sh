@@ -15,8 +15,8 @@
 #
 # With DATASETS = N (e.g. 100) also N datasets with a small increment each, over ssh:
 # `syncoid -r` of Debian's syncoid 2.1 vs zkeep run as `syncoid` (same command line)
-# vs `zkeep replicate -r --serve` (zkeep on both ends: one ssh connection to `zkeep
-# serve`, no remote shell): wall time, and the zfs/zpool/ssh processes and all programs
+# vs `zkeep replicate -r --serve` (the remote key's forced command is `zkeep serve`):
+# wall time, and the zfs/zpool/ssh processes and all programs
 # started in the guest (every execve, counted by the kernel's sched_process_exec trace
 # event: both ends are this machine, so ssh, sshd and zfs on the far side are counted
 # too; /proc/stat's fork count would add the kernel threads ZFS starts and stops all
@@ -181,7 +181,8 @@ if [ "$N" -gt 0 ]; then
     zfs snapshot -r bsrc/many@inc1
     many "many: syncoid 2.1" /usr/sbin/syncoid -r --no-sync-snap --quiet "${syncoid_ssh[@]}" bsrc/many root@127.0.0.1:bdst/sy
     many "many: zkeep as syncoid" "$work/bin/syncoid" -r --no-sync-snap --quiet "${syncoid_ssh[@]}" bsrc/many root@127.0.0.1:bdst/zk
-    # zkeep on both ends: one ssh connection to `zkeep serve`, no remote shell
+    # zkeep on both ends: the key's forced command is `zkeep serve` (one ssh session
+    # per command, as for a plain remote: serve restricts, it does not batch)
     many "many: zkeep --serve" "$ZKEEP" replicate -r --no-sync-snap --no-hold --quiet --serve --sshport "$SSHD_PORT" \
         --sshkey "$SSHD_DIR/serve" --sshoption "UserKnownHostsFile=$SSHD_DIR/known_hosts" bsrc/many root@127.0.0.1:bdst/zs
     for t in sy zk zs; do
