@@ -79,6 +79,8 @@ now() { echo "$EPOCHREALTIME"; } # no program started: the many-dataset part cou
 
 # best time of ROUNDS runs of "$@" (each receives into bdst/t, destroyed before)
 declare -A best
+# quotient A B SCALE: best[A] / best[B], or n/a when either is missing
+quotient() { [ -n "${best[$1]:-}" ] && [ -n "${best[$2]:-}" ] && echo "scale=$3; ${best[$1]} / ${best[$2]}" | bc -l || echo "n/a"; }
 # a failed measurement is reported and the others still run
 measure() { _measure "$@" || true; }
 _measure() { # NAME CMD...
@@ -117,7 +119,7 @@ measure "zkeep serve (none)" "$TT" send-recv "${SERVE_OPTS[@]}" bsrc/data@s1 roo
 measure "syncoid 2.1 ssh (lzo)" /usr/sbin/syncoid --no-sync-snap --quiet "${syncoid_ssh[@]}" bsrc/data root@127.0.0.1:bdst/t
 measure "syncoid 2.1 ssh (none)" /usr/sbin/syncoid --no-sync-snap --quiet --compress=none "${syncoid_ssh[@]}" bsrc/data root@127.0.0.1:bdst/t
 
-ratio() { [ -n "${best[$1]:-}" ] && [ -n "${best[$2]:-}" ] && echo "scale=2; ${best[$2]} / ${best[$1]}" | bc -l || echo "n/a"; }
+ratio() { quotient "$2" "$1" 2; } # throughput of $1 over $2: the inverse of their times
 echo "## ratios (throughput of the first over the second; > 1 is faster)"
 echo "local:  zkeep/raw $(ratio "zkeep (splice)" "raw pipe")  zkeep-copy/raw $(ratio "zkeep (copy ring)" "raw pipe")  zkeep/syncoid $(ratio "zkeep (splice)" "syncoid 2.1")"
 echo "ssh:    zkeep/raw $(ratio "zkeep ssh (none)" "raw pipe over ssh")  zkeep/syncoid-lzo $(ratio "zkeep ssh (none)" "syncoid 2.1 ssh (lzo)")  zkeep/syncoid-none $(ratio "zkeep ssh (none)" "syncoid 2.1 ssh (none)")  zkeep-lz4/syncoid-lzo $(ratio "zkeep ssh (lz4)" "syncoid 2.1 ssh (lzo)")  serve/raw $(ratio "zkeep serve (none)" "raw pipe over ssh")"
@@ -142,7 +144,7 @@ if [ "$N" -gt 0 ]; then
     echo 0 >"$tracefs/tracing_on"
     echo 1 >"$tracefs/events/sched/sched_process_exec/enable"
     exec_trace_start() { : >"$tracefs/trace"; echo 1 >"$tracefs/tracing_on"; }
-    exec_trace_stop() { # NAME: the count in best[NAME-execs]; the most started programs
+    exec_trace_stop() { # NAME: the counts in best[NAME-execs] and best[NAME-zfsssh]
         echo 0 >"$tracefs/tracing_on"
         cp "$tracefs/trace" "$work/$1.trace"
         grep -q '^# entries-in-buffer/entries-written: \([0-9]*\)/\1 ' "$work/$1.trace" \
@@ -167,7 +169,7 @@ if [ "$N" -gt 0 ]; then
             "${best[$name-execs]}" "${best[$name-zfsssh]}"
         most_started "$name"
     }
-    q() { [ -n "${best[$1]:-}" ] && [ -n "${best[$2]:-}" ] && echo "scale=3; ${best[$1]} / ${best[$2]}" | bc -l || echo n/a; }
+    q() { quotient "$1" "$2" 3; }
     echo "## $N datasets, one small increment each, syncoid -r over ssh"
     # the same start on both targets: @base received in full (not measured; one
     # replication stream each instead of two slow initial syncoid runs)
