@@ -202,17 +202,21 @@ date -s "@$((now0 + $(up) - s))" >/dev/null
 ratio() { echo "scale=1; $1 / $2" | bc; }
 printf '\n%-34s %12s %12s %10s\n' "run" "sanoid 2.1" "zkeep" "ratio"
 row() { printf '%-34s %12s %12s %9sx\n' "$1" "$2" "$3" "$(ratio "$2" "$(echo "if ($3 == 0) 1 else $3" | bc)")"; }
-row "--cron wall time (s)" "$ref_cron_t" "$zk_cron_t"
-row "--cron zfs/zpool processes" "$ref_cron_p" "$zk_cron_p"
-row "--cron peak RSS (KiB)" "$ref_cron_m" "$zk_cron_m"
-row "--cron unconfined wall time (s)" "$ref_cron_t" "$zku_cron_t"
-row "--cron unconfined zfs/zpool procs" "$ref_cron_p" "$zku_cron_p"
-row "--cron unconfined peak RSS (KiB)" "$ref_cron_m" "$zku_cron_m"
-row "--monitor-snapshots wall (s)" "$ref_mon_t" "$zk_mon_t"
-row "--monitor-snapshots processes" "$ref_mon_p" "$zk_mon_p"
-row "--monitor-snapshots RSS (KiB)" "$ref_mon_m" "$zk_mon_m"
-row "--monitor (fresh list) wall (s)" "$ref_monf_t" "$zk_monf_t"
-row "--monitor (fresh list) processes" "$ref_monf_p" "$zk_monf_p"
-row "--monitor (fresh list) RSS (KiB)" "$ref_monf_m" "$zk_monf_m"
+# ref_* and zk_* are set by run_tool through printf -v, which shellcheck cannot follow
+# shellcheck disable=SC2154
+{
+    row "--cron wall time (s)" "$ref_cron_t" "$zk_cron_t"
+    row "--cron zfs/zpool processes" "$ref_cron_p" "$zk_cron_p"
+    row "--cron peak RSS (KiB)" "$ref_cron_m" "$zk_cron_m"
+    row "--cron unconfined wall time (s)" "$ref_cron_t" "$zku_cron_t"
+    row "--cron unconfined zfs/zpool procs" "$ref_cron_p" "$zku_cron_p"
+    row "--cron unconfined peak RSS (KiB)" "$ref_cron_m" "$zku_cron_m"
+    row "--monitor-snapshots wall (s)" "$ref_mon_t" "$zk_mon_t"
+    row "--monitor-snapshots processes" "$ref_mon_p" "$zk_mon_p"
+    row "--monitor-snapshots RSS (KiB)" "$ref_mon_m" "$zk_mon_m"
+    row "--monitor (fresh list) wall (s)" "$ref_monf_t" "$zk_monf_t"
+    row "--monitor (fresh list) processes" "$ref_monf_p" "$zk_monf_p"
+    row "--monitor (fresh list) RSS (KiB)" "$ref_monf_m" "$zk_monf_m"
+}
 echo "# ratio = sanoid / zkeep (higher is better for zkeep; 0 processes counted as 1)"
 echo "# zkeep --cron is confined by default as root; 'unconfined' is ZKEEP_NO_CONFINE=1"
