@@ -5,10 +5,10 @@
  * below. Installed (symlinked) as `sanoid` or `syncoid`, zkeep is that
  * program, with its command line, as busybox dispatches on argv[0].
  */
-#include "zkeep.h"
-#include "cmd/commands.h"
-#include "cmd/confined.h"
-#include "log.h"
+#include "base/zkeep.h"
+#include "cli/commands.h"
+#include "cli/confined.h"
+#include "base/log.h"
 
 #include <libgen.h>
 

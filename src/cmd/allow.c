@@ -1,9 +1,9 @@
 /* cmd/allow.c - `zkeep allow`: the zfs allow grants of a job. */
-#include "zkeep.h"
-#include "cmd/commands.h"
-#include "cmd/jobspec.h"
-#include "log.h"
-#include "parse.h"
+#include "base/zkeep.h"
+#include "cli/commands.h"
+#include "cli/jobspec.h"
+#include "base/log.h"
+#include "base/parse.h"
 
 #include <pwd.h>
 

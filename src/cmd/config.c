@@ -2,10 +2,10 @@
  * config.c - `zkeep config check`: validate sanoid.conf and print the
  * effective snapshot policy of every dataset it covers.
  */
-#include "zkeep.h"
-#include "cmd/commands.h"
-#include "cmd/policy_cli.h"
-#include "log.h"
+#include "base/zkeep.h"
+#include "cli/commands.h"
+#include "cli/policy_cli.h"
+#include "base/log.h"
 
 const char cmd_config_help[] =
 	"usage: zkeep config check [options]\n"

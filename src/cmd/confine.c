@@ -1,9 +1,9 @@
 /* cmd/confine.c - `zkeep confine`: show or use the sandbox of a job. */
-#include "zkeep.h"
-#include "cmd/commands.h"
-#include "cmd/jobspec.h"
-#include "log.h"
-#include "spawn.h"
+#include "base/zkeep.h"
+#include "cli/commands.h"
+#include "cli/jobspec.h"
+#include "base/log.h"
+#include "base/spawn.h"
 
 const char cmd_confine_help[] =
 	"usage: zkeep confine --print JOB\n"

@@ -1,10 +1,10 @@
 /* cmd/diff.c - `zkeep diff SNAP1 SNAP2`: what changed between two snapshots. */
-#include "zkeep.h"
-#include "cmd/commands.h"
-#include "log.h"
-#include "timeutil.h"
-#include "zdiff.h"
-#include "zfs.h"
+#include "base/zkeep.h"
+#include "cli/commands.h"
+#include "base/log.h"
+#include "base/timeutil.h"
+#include "drive/zdiff.h"
+#include "zfs/zfs.h"
 
 #include <getopt.h>
 #include <jansson.h>

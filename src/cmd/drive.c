@@ -1,12 +1,12 @@
 /* cmd/drive.c - `zkeep drive backup|status|units`: backups to removable drives. */
-#include "zkeep.h"
-#include "cmd/commands.h"
-#include "cmd/replicate_cli.h"
-#include "drive.h"
-#include "drive_runner.h"
-#include "drive_units.h"
-#include "log.h"
-#include "timeutil.h"
+#include "base/zkeep.h"
+#include "cli/commands.h"
+#include "cli/replicate_cli.h"
+#include "drive/drive.h"
+#include "drive/drive_runner.h"
+#include "drive/drive_units.h"
+#include "base/log.h"
+#include "base/timeutil.h"
 
 #include <fcntl.h>
 #include <getopt.h>

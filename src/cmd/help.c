@@ -1,7 +1,7 @@
 /* cmd/help.c - `zkeep help [COMMAND]`. */
-#include "zkeep.h"
-#include "cmd/commands.h"
-#include "log.h"
+#include "base/zkeep.h"
+#include "cli/commands.h"
+#include "base/log.h"
 
 const char cmd_help_help[] =
 	"usage: zkeep help [COMMAND]\n"

@@ -2,11 +2,11 @@
  * prune.c - `zkeep prune`: destroy the snapshots sanoid's retention rule
  * expires (sanoid --prune-snapshots), never one that is held.
  */
-#include "zkeep.h"
-#include "cmd/commands.h"
-#include "cmd/confined.h"
-#include "cmd/policy_cli.h"
-#include "log.h"
+#include "base/zkeep.h"
+#include "cli/commands.h"
+#include "cli/confined.h"
+#include "cli/policy_cli.h"
+#include "base/log.h"
 
 const char cmd_prune_help[] =
 	"usage: zkeep prune [options]\n"

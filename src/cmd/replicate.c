@@ -1,17 +1,17 @@
 /* cmd/replicate.c - `zkeep replicate`, and the driver shared with `syncoid`. */
-#include "zkeep.h"
-#include "cmd/commands.h"
-#include "cmd/replicate_cli.h"
-#include "cmd/confined.h"
+#include "base/zkeep.h"
+#include "cli/commands.h"
+#include "cli/replicate_cli.h"
+#include "cli/confined.h"
 #include "config.h"
-#include "log.h"
-#include "parse.h"
-#include "pump.h"
-#include "ssh.h"
-#include "syncsnap.h"
-#include "timeutil.h"
+#include "base/log.h"
+#include "base/parse.h"
+#include "replication/pump.h"
+#include "replication/ssh.h"
+#include "snapshots/syncsnap.h"
+#include "base/timeutil.h"
 
-#include "json_out.h"
+#include "base/json_out.h"
 
 #include <getopt.h>
 #include <jansson.h>

@@ -1,11 +1,11 @@
 /* cmd/restore.c - `zkeep restore list|file|dataset`: get data back from snapshots and backups. */
-#include "zkeep.h"
-#include "cmd/commands.h"
-#include "drive.h"
-#include "log.h"
-#include "replicate.h"
-#include "snapfs.h"
-#include "timeutil.h"
+#include "base/zkeep.h"
+#include "cli/commands.h"
+#include "drive/drive.h"
+#include "base/log.h"
+#include "replication/replicate.h"
+#include "drive/snapfs.h"
+#include "base/timeutil.h"
 
 #include <getopt.h>
 #include <jansson.h>

@@ -9,15 +9,15 @@
  * stderr, monitor results as one Nagios line on stdout with exit status
  * 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
  */
-#include "zkeep.h"
+#include "base/zkeep.h"
 #include "config.h"
-#include "cmd/commands.h"
-#include "cmd/confined.h"
-#include "log.h"
-#include "parse.h"
-#include "schedule.h"
-#include "snapshot_engine.h"
-#include "timeutil.h"
+#include "cli/commands.h"
+#include "cli/confined.h"
+#include "base/log.h"
+#include "base/parse.h"
+#include "snapshots/schedule.h"
+#include "snapshots/snapshot_engine.h"
+#include "base/timeutil.h"
 
 #include <getopt.h>
 

@@ -4,14 +4,14 @@
  * key is allowed; and `zkeep serve --relay`, the local end of that
  * conversation used by the ssh runner (ssh.h).
  */
-#include "zkeep.h"
-#include "cmd/commands.h"
-#include "log.h"
-#include "parse.h"
-#include "pump.h"
-#include "serve_proto.h"
-#include "spawn.h"
-#include "zfs.h"
+#include "base/zkeep.h"
+#include "cli/commands.h"
+#include "base/log.h"
+#include "base/parse.h"
+#include "replication/pump.h"
+#include "replication/serve_proto.h"
+#include "base/spawn.h"
+#include "zfs/zfs.h"
 
 #include <fcntl.h>
 #include <poll.h>

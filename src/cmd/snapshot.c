@@ -2,11 +2,11 @@
  * snapshot.c - `zkeep snapshot`: take the snapshots that sanoid.conf says are
  * due now (sanoid --take-snapshots).
  */
-#include "zkeep.h"
-#include "cmd/commands.h"
-#include "cmd/confined.h"
-#include "cmd/policy_cli.h"
-#include "log.h"
+#include "base/zkeep.h"
+#include "cli/commands.h"
+#include "cli/confined.h"
+#include "cli/policy_cli.h"
+#include "base/log.h"
 
 const char cmd_snapshot_help[] =
 	"usage: zkeep snapshot [options]\n"

@@ -3,13 +3,13 @@
  * newest snapshot of each type, counts against the policy, what is due and
  * what would be pruned; as text, JSON (jansson) or Prometheus text format.
  */
-#include "zkeep.h"
-#include "cmd/commands.h"
-#include "cmd/policy_cli.h"
-#include "json_out.h"
-#include "log.h"
-#include "schedule.h"
-#include "timeutil.h"
+#include "base/zkeep.h"
+#include "cli/commands.h"
+#include "cli/policy_cli.h"
+#include "base/json_out.h"
+#include "base/log.h"
+#include "snapshots/schedule.h"
+#include "base/timeutil.h"
 
 #include <fcntl.h>
 

@@ -1,7 +1,7 @@
 /* cmd/syncoid.c - zkeep run as `syncoid`: syncoid 2.3's command line. */
-#include "zkeep.h"
-#include "cmd/commands.h"
-#include "cmd/replicate_cli.h"
+#include "base/zkeep.h"
+#include "cli/commands.h"
+#include "cli/replicate_cli.h"
 
 const char cmd_syncoid_help[] =
 	"usage: syncoid [options]... SOURCE TARGET\n"

@@ -1,9 +1,9 @@
 /* cmd/units.c - `zkeep units --output DIR`: hardened systemd units for the jobs. */
-#include "zkeep.h"
-#include "cmd/commands.h"
-#include "drive_units.h"
-#include "jobconf.h"
-#include "log.h"
+#include "base/zkeep.h"
+#include "cli/commands.h"
+#include "drive/drive_units.h"
+#include "confine/jobconf.h"
+#include "base/log.h"
 
 #include <fcntl.h>
 #include <arpa/inet.h>

@@ -1,11 +1,11 @@
 /* cmd/verify.c - `zkeep verify SOURCE TARGET`: is the backup the same as the source? */
-#include "zkeep.h"
-#include "cmd/commands.h"
-#include "drive.h"
-#include "log.h"
-#include "replan.h"
-#include "snapfs.h"
-#include "timeutil.h"
+#include "base/zkeep.h"
+#include "cli/commands.h"
+#include "drive/drive.h"
+#include "base/log.h"
+#include "replication/replan.h"
+#include "drive/snapfs.h"
+#include "base/timeutil.h"
 
 #include <getopt.h>
 #include <jansson.h>

@@ -1,7 +1,7 @@
 /* cmd/version.c - `zkeep version`. */
-#include "zkeep.h"
+#include "base/zkeep.h"
 #include "config.h"
-#include "cmd/commands.h"
+#include "cli/commands.h"
 
 const char cmd_version_help[] =
 	"usage: zkeep version\n"

@@ -7,8 +7,8 @@
  * target once, so the corpus is a regression test in every build, and the
  * sanitizer build checks it too.
  */
-#include "zkeep.h"
-#include "strbuf.h"
+#include "base/zkeep.h"
+#include "base/strbuf.h"
 
 #include <dirent.h>
 #include <sys/stat.h>

@@ -3,8 +3,8 @@
  * (drive.h): the `zpool import` scan, `zpool list -vHPL` vdevs and the
  * problems in `zpool status -p`.
  */
-#include "zkeep.h"
-#include "drive.h"
+#include "base/zkeep.h"
+#include "drive/drive.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

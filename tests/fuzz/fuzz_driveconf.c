@@ -3,8 +3,8 @@
  * as a whole config file; on success every drive's import name and a target
  * name are computed.
  */
-#include "zkeep.h"
-#include "driveconf.h"
+#include "base/zkeep.h"
+#include "drive/driveconf.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -3,8 +3,8 @@
  * the built-in defaults) and as a defaults file, then resolved against a few
  * dataset names, which walks templates and recursion.
  */
-#include "zkeep.h"
-#include "sanoid_config.h"
+#include "base/zkeep.h"
+#include "snapshots/sanoid_config.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

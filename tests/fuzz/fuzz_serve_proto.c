@@ -4,8 +4,8 @@
  * one after another; every request payload is decoded and checked against
  * a fixed policy, and the token parser gets the rest as text.
  */
-#include "zkeep.h"
-#include "serve_proto.h"
+#include "base/zkeep.h"
+#include "replication/serve_proto.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,6 +1,6 @@
 /* Fuzz target: `zfs diff -FHt` output (zdiff.h). */
-#include "zkeep.h"
-#include "zdiff.h"
+#include "base/zkeep.h"
+#include "drive/zdiff.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,6 +1,6 @@
 /* Fuzz target: `zfs get -Hp`, `zfs holds -Hp` and `zpool list -Hp` output. */
-#include "zkeep.h"
-#include "zfs.h"
+#include "base/zkeep.h"
+#include "zfs/zfs.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

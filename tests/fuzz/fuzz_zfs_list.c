@@ -1,6 +1,6 @@
 /* Fuzz target: `zfs list -Hp` output with 0..3 extra property columns. */
-#include "zkeep.h"
-#include "zfs.h"
+#include "base/zkeep.h"
+#include "zfs/zfs.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -20,8 +20,8 @@
  *   test-backend pools [POOL...] | pool-prop POOL PROP
  *   test-backend dry-run snapshot SNAP...   (prints the planned command)
  */
-#include "zkeep.h"
-#include "zfs.h"
+#include "base/zkeep.h"
+#include "zfs/zfs.h"
 
 #include <getopt.h>
 

@@ -29,11 +29,11 @@
  * PUMP-OPTS: --compress NAME --decompress NAME --bwlimit BYTES --buffer BYTES
  *            --no-splice --progress
  */
-#include "zkeep.h"
-#include "parse.h"
-#include "pump.h"
-#include "ssh.h"
-#include "zfs.h"
+#include "base/zkeep.h"
+#include "base/parse.h"
+#include "replication/pump.h"
+#include "replication/ssh.h"
+#include "zfs/zfs.h"
 
 #include <getopt.h>
 #include <inttypes.h>

@@ -1,5 +1,5 @@
 #include "unit.h"
-#include "autosnap.h"
+#include "snapshots/autosnap.h"
 
 static void set_tz(const char *tz)
 {

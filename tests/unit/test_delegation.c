@@ -1,5 +1,5 @@
 #include "unit.h"
-#include "delegation.h"
+#include "zfs/delegation.h"
 
 static char *perms(const struct deleg_set *s, size_t i)
 {

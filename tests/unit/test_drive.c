@@ -1,8 +1,8 @@
 /* Unit tests for the pure parts of drive.h and drive_units.h, and the drive runner. */
 #include "unit.h"
-#include "drive.h"
-#include "drive_units.h"
-#include "drive_runner.h"
+#include "drive/drive.h"
+#include "drive/drive_units.h"
+#include "drive/drive_runner.h"
 
 #include <signal.h>
 #include <sys/wait.h>

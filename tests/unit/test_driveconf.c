@@ -1,7 +1,7 @@
 /* Unit tests for driveconf: [drive NAME] sections of zkeep.conf. */
 #include "unit.h"
-#include "driveconf.h"
-#include "jobconf.h"
+#include "drive/driveconf.h"
+#include "confine/jobconf.h"
 
 static int parse(const char *text, struct driveconf *c, struct strbuf *err)
 {

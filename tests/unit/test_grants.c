@@ -5,8 +5,8 @@
  * is already in the journal on disk.
  */
 #include "unit.h"
-#include "grants.h"
-#include "spawn.h"
+#include "confine/grants.h"
+#include "base/spawn.h"
 
 #include <dirent.h>
 #include <fcntl.h>

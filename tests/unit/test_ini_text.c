@@ -1,7 +1,7 @@
 /* Unit tests for ini_text: inih without its 50-byte section names and 200-byte lines. */
 #include "unit.h"
-#include "ini_text.h"
-#include "strvec.h"
+#include "base/ini_text.h"
+#include "base/strvec.h"
 
 /* Every call as "LINE [SECTION]" or "LINE [SECTION] KEY=VALUE". */
 static bool record(void *user, const char *section, const char *key, const char *value,

@@ -1,5 +1,5 @@
 #include "unit.h"
-#include "jobconf.h"
+#include "confine/jobconf.h"
 
 static const char conf_text[] =
 	"[zkeep]\n"

@@ -1,5 +1,5 @@
 #include "unit.h"
-#include "json_out.h"
+#include "base/json_out.h"
 
 static char *dump_str(const char *s)
 {

@@ -1,5 +1,5 @@
 #include "unit.h"
-#include "parse.h"
+#include "base/parse.h"
 
 static void test_u64(void **state)
 {

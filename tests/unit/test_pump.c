@@ -1,6 +1,6 @@
 #include "unit.h"
-#include "pump.h"
-#include "spawn.h"
+#include "replication/pump.h"
+#include "base/spawn.h"
 
 #include <fcntl.h>
 #include <pthread.h>

@@ -1,5 +1,5 @@
 #include "unit.h"
-#include "replan.h"
+#include "replication/replan.h"
 
 /* Build a tree from lines "name|type|guid|txg|creation|props..." */
 static void mktree(struct zfs_tree *t, const char *const *props, const char *text)

@@ -1,5 +1,5 @@
 #include "unit.h"
-#include "retention.h"
+#include "snapshots/retention.h"
 
 static struct sanoid_policy policy(void)
 {

@@ -5,7 +5,7 @@
  * denial is the sandbox's doing and the test can fail.
  */
 #include "unit.h"
-#include "sandbox.h"
+#include "confine/sandbox.h"
 
 #include <fcntl.h>
 #include <sched.h>

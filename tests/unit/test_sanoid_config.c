@@ -1,5 +1,5 @@
 #include "unit.h"
-#include "sanoid_config.h"
+#include "snapshots/sanoid_config.h"
 
 static int parse(struct sanoid_config *cfg, const char *text, struct strbuf *err)
 {

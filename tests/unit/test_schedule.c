@@ -5,11 +5,11 @@
  * does the same). The expectations are worked out by hand in the comments.
  */
 #include "unit.h"
-#include "schedule.h"
-#include "retention.h"
-#include "autosnap.h"
-#include "snapshot_engine.h"
-#include "timeutil.h"
+#include "snapshots/schedule.h"
+#include "snapshots/retention.h"
+#include "snapshots/autosnap.h"
+#include "snapshots/snapshot_engine.h"
+#include "base/timeutil.h"
 
 static void set_tz(const char *tz)
 {

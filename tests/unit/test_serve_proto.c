@@ -1,5 +1,5 @@
 #include "unit.h"
-#include "serve_proto.h"
+#include "replication/serve_proto.h"
 
 static void test_header_round_trip_and_limits(void **state)
 {

@@ -1,5 +1,5 @@
 #include "unit.h"
-#include "spawn.h"
+#include "base/spawn.h"
 
 #include <fcntl.h>
 #include <sys/wait.h>

@@ -1,6 +1,6 @@
 #include "unit.h"
-#include "ssh.h"
-#include "parse.h"
+#include "replication/ssh.h"
+#include "base/parse.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>

@@ -1,5 +1,5 @@
 #include "unit.h"
-#include "strbuf.h"
+#include "base/strbuf.h"
 
 #include <fcntl.h>
 

@@ -1,5 +1,5 @@
 #include "unit.h"
-#include "strvec.h"
+#include "base/strvec.h"
 
 static void test_push_keeps_null_terminated(void **state)
 {

@@ -1,6 +1,6 @@
 #include "unit.h"
-#include "syncsnap.h"
-#include "sendopts.h"
+#include "snapshots/syncsnap.h"
+#include "replication/sendopts.h"
 
 static void test_names(void **state)
 {

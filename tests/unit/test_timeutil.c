@@ -1,5 +1,5 @@
 #include "unit.h"
-#include "timeutil.h"
+#include "base/timeutil.h"
 
 static void set_tz(const char *tz)
 {

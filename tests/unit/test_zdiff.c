@@ -1,6 +1,6 @@
 /* Unit tests for zdiff: parsing `zfs diff -FHt` output. */
 #include "unit.h"
-#include "zdiff.h"
+#include "drive/zdiff.h"
 
 static void test_parse(void **state)
 {

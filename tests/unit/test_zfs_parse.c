@@ -1,5 +1,5 @@
 #include "unit.h"
-#include "zfs.h"
+#include "zfs/zfs.h"
 
 static void test_list_tree_snapshots_bookmarks(void **state)
 {

@@ -6,5 +6,5 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
-#include "zkeep.h"
+#include "base/zkeep.h"
 #endif

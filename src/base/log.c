@@ -1,0 +1,56 @@
+/* log.c - see log.h. */
+#include "base/log.h"
+
+static const char *program = "zkeep";
+static enum log_level level = LOG_LVL_NOTICE;
+static int tty = -1;
+
+void log_set_program(const char *name) { program = name; }
+void log_set_level(enum log_level l) { level = l; }
+enum log_level log_get_level(void) { return level; }
+void log_set_tty(int t) { tty = t; }
+
+static const char *const names[] = { "error", "warning", "notice", "info", "debug" };
+static const char *const colours[] = { "\033[1;31m", "\033[1;33m", "", "", "\033[2m" };
+
+void log_vmsg(enum log_level l, const char *fmt, va_list ap)
+{
+	if (l > level)
+		return;
+	if (tty < 0)
+		tty = isatty(STDERR_FILENO) && !streq(getenv("TERM"), "dumb") && !getenv("NO_COLOR");
+	/* One fprintf per line part; stderr is unbuffered, so flockfile keeps
+	 * the line whole when several threads log. */
+	flockfile(stderr);
+	if (tty) {
+		if (l == LOG_LVL_ERROR || l == LOG_LVL_WARNING)
+			fprintf(stderr, "%s%s:\033[0m ", colours[l], names[l]);
+		else if (l == LOG_LVL_DEBUG)
+			fputs(colours[l], stderr);
+		vfprintf(stderr, fmt, ap);
+		if (l == LOG_LVL_DEBUG)
+			fputs("\033[0m", stderr);
+	} else {
+		fprintf(stderr, "%s: %s: ", program, names[l]);
+		vfprintf(stderr, fmt, ap);
+	}
+	fputc('\n', stderr);
+	funlockfile(stderr);
+}
+
+void log_msg(enum log_level l, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	log_vmsg(l, fmt, ap);
+	va_end(ap);
+}
+
+void die_with(int code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	log_vmsg(LOG_LVL_ERROR, fmt, ap);
+	va_end(ap);
+	exit(code);
+}

@@ -1,0 +1,48 @@
+/*
+ * log.h - messages for the user, by level.
+ *
+ * Only the command layer (src/cmd/, main.c) logs; library modules return
+ * errors with a message (see zfs.h) and leave the wording to their caller.
+ *
+ * Levels, most to least severe: error, warning, notice (the default), info
+ * (--verbose), debug (--debug). --quiet shows errors only. Everything goes to
+ * stderr, so stdout stays clean for results (JSON, lists, monitor lines).
+ *
+ * On a terminal, messages are "error: ..." with colour; otherwise every line
+ * has a plain prefix ("zkeep: error: ...") so logs from cron and systemd can
+ * be grepped.
+ */
+#ifndef ZKEEP_LOG_H
+#define ZKEEP_LOG_H
+
+#include "base/zkeep.h"
+
+enum log_level {
+	LOG_LVL_ERROR = 0,
+	LOG_LVL_WARNING,
+	LOG_LVL_NOTICE,
+	LOG_LVL_INFO,
+	LOG_LVL_DEBUG,
+};
+
+/* Name used in prefixes: "zkeep", "sanoid" or "syncoid". */
+void log_set_program(const char *name);
+void log_set_level(enum log_level level);
+enum log_level log_get_level(void);
+static inline bool log_enabled(enum log_level l) { return l <= log_get_level(); }
+/* Force the tty/colour decision (tests); -1 = decide from isatty(2). */
+void log_set_tty(int tty);
+
+void log_msg(enum log_level level, const char *fmt, ...) PRINTF(2, 3);
+void log_vmsg(enum log_level level, const char *fmt, va_list ap) PRINTF(2, 0);
+
+#define log_error(...) log_msg(LOG_LVL_ERROR, __VA_ARGS__)
+#define log_warning(...) log_msg(LOG_LVL_WARNING, __VA_ARGS__)
+#define log_notice(...) log_msg(LOG_LVL_NOTICE, __VA_ARGS__)
+#define log_info(...) log_msg(LOG_LVL_INFO, __VA_ARGS__)
+#define log_debug(...) log_msg(LOG_LVL_DEBUG, __VA_ARGS__)
+
+/* Log an error and exit with `code`. */
+NORETURN void die_with(int code, const char *fmt, ...) PRINTF(2, 3);
+
+#endif

@@ -1,0 +1,366 @@
+/* confine.c - see confine.h. */
+#include "base/zkeep.h"
+#include "confine/confine.h"
+#include "zfs/zfs.h"
+
+#include <fcntl.h>
+#include <ftw.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+/* zpool: the engines read pool properties (features) through it. */
+static const char *const default_programs[] = { "zfs", "zpool", NULL };
+
+void confine_info_free(struct confine_info *ci)
+{
+	if (!ci)
+		return;
+	free(ci->work_dir);
+	deleg_set_free(&ci->grants);
+	strvec_clear(&ci->recovered);
+	strvec_clear(&ci->missing);
+	*ci = (struct confine_info)CONFINE_INFO_INIT;
+}
+
+static int probe_version(const struct confine_job *job, struct runner *run, unsigned *major,
+			 unsigned *minor, struct strbuf *err)
+{
+	if (job->zfs_major) {
+		*major = job->zfs_major;
+		*minor = job->zfs_minor;
+		return 0;
+	}
+	struct zfs z;
+	struct zfs_version v;
+	zfs_init(&z, run);
+	int r = zfs_get_version(&z, &v);
+	if (r < 0)
+		strbuf_addf(err, "cannot find the ZFS version: %s", zfs_error(&z));
+	zfs_done(&z);
+	if (r < 0)
+		return r;
+	/* The kernel module decides what it accepts; the tools may be newer. */
+	*major = v.kmod_major ? v.kmod_major : v.major;
+	*minor = v.kmod_major ? v.kmod_minor : v.minor;
+	return 0;
+}
+
+static int check_job(const struct confine_job *job, struct strbuf *err)
+{
+	if (!section_name_ok(job->name)) {
+		strbuf_addf(err, "'%s' is not a job name (letters, digits, '_', '.', '-')",
+			    job->name ? job->name : "");
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < job->nneeds; i++)
+		if (job->needs[i].host) {
+			strbuf_addf(err, "dataset '%s' on %s: confining jobs with grants on another "
+				    "host is not supported yet", job->needs[i].dataset,
+				    job->needs[i].host);
+			return -EOPNOTSUPP;
+		}
+	return 0;
+}
+
+static void fill_sandbox_config(const struct confine_job *job, bool privileged, uid_t uid,
+				const char *work_dir, struct sandbox_config *sc)
+{
+	*sc = (struct sandbox_config){
+		.privileged = privileged, .uid = uid, .gid = (gid_t)uid, .user = "zkeep",
+		.state_dir = work_dir,
+		.programs = job->programs ? job->programs : default_programs,
+		.ro_paths = job->ro_paths, .tcp_ports = job->tcp_ports,
+		.n_tcp_ports = job->n_tcp_ports, .root_dir = job->root_dir,
+	};
+}
+
+int confine_preview(const struct confine_job *job, struct deleg_set *grants,
+		    struct sandbox_plan *plan, unsigned *major, unsigned *minor,
+		    struct strbuf *err)
+{
+	int r = check_job(job, err);
+	if (r < 0)
+		return r;
+	struct runner *run = runner_local_new();
+	r = probe_version(job, run, major, minor, err);
+	runner_free(run);
+	if (r < 0)
+		return r;
+	if ((r = deleg_compute(job->needs, job->nneeds, *major, *minor, grants, err)) < 0)
+		return r;
+	bool privileged = geteuid() == 0;
+	const char *state = job->state_dir ? job->state_dir : CONFINE_STATE_DIR_DEFAULT;
+	_cleanup_free_ char *work = xasprintf("%s/work/%s", state, job->name);
+	/* The plan wants an existing directory; describe one that stands for it. */
+	struct sandbox_config sc;
+	fill_sandbox_config(job, privileged, job->uid_min ? job->uid_min : GRANTS_UID_MIN_DEFAULT,
+			    access(work, F_OK) == 0 ? work : NULL, &sc);
+	return sandbox_plan_build(&sc, plan, err);
+}
+
+/* ---- running ------------------------------------------------------------------ */
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop(int sig)
+{
+	stop_signal = sig;
+}
+
+static int wait_worker(pid_t pid, int *status)
+{
+	struct sigaction sa = { .sa_handler = on_stop }, old[3];
+	const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	sigemptyset(&sa.sa_mask);
+	stop_signal = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
+		sigaction(sigs[i], &sa, &old[i]); /* no SA_RESTART: waitpid returns EINTR */
+	int st = 0;
+	bool killed = false;
+	for (;;) {
+		if (waitpid(pid, &st, 0) == pid)
+			break;
+		if (errno != EINTR) {
+			st = 0;
+			break;
+		}
+		if (stop_signal && !killed) {
+			kill(pid, SIGKILL); /* pid 1 of its namespace: only SIGKILL reaches it */
+			killed = true;
+		}
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
+		sigaction(sigs[i], &old[i], NULL);
+	*status = WIFEXITED(st) ? WEXITSTATUS(st) : WIFSIGNALED(st) ? 128 + WTERMSIG(st) : 255;
+	return 0;
+}
+
+static int make_dir(const char *path, mode_t mode, struct strbuf *err)
+{
+	struct stat st;
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		return 0;
+	if (mkdir(path, mode) < 0 && errno != EEXIST) {
+		int e = errno;
+		strbuf_addf(err, "cannot create %s: %s", path, strerror(e));
+		return -e;
+	}
+	return 0;
+}
+
+static uid_t chown_uid;
+
+static int chown_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	return lchown(path, chown_uid, (gid_t)chown_uid) < 0 ? -1 : 0;
+}
+
+/* STATE/work/JOB, owned by uid now (a previous run's uid differs). */
+static int prepare_work_dir(const char *state, const char *job, bool privileged, uid_t uid,
+			    char **out, struct strbuf *err)
+{
+	int r;
+	_cleanup_free_ char *work = xasprintf("%s/work", state);
+	_cleanup_free_ char *dir = xasprintf("%s/%s", work, job);
+	if ((r = make_dir(state, 0755, err)) < 0 || (r = make_dir(work, 0755, err)) < 0 ||
+	    (r = make_dir(dir, 0700, err)) < 0)
+		return r;
+	if (privileged) {
+		_cleanup_fd_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0 || fchown(fd, uid, (gid_t)uid) < 0) {
+			int e = errno;
+			strbuf_addf(err, "cannot hand %s to the run uid %u: %s", dir, (unsigned)uid,
+				    strerror(e));
+			return -e;
+		}
+		/* What a previous run (another uid) left must stay the worker's. */
+		chown_uid = uid;
+		if (nftw(dir, chown_one, 16, FTW_PHYS) != 0) {
+			int e = errno;
+			strbuf_addf(err, "cannot hand the files in %s to the run uid %u: %s", dir,
+				    (unsigned)uid, strerror(e));
+			return -e;
+		}
+	}
+	*out = steal_pointer(&dir);
+	return 0;
+}
+
+/* Copy one caller file into the worker's directory, owned by uid. */
+static int copy_file(const char *work, const struct confine_file *f, uid_t uid,
+		     struct strbuf *err)
+{
+	if (!f->name || !*f->name || f->name[0] == '/' || strstr(f->name, "..") ||
+	    strchr(strchr(f->name, '/') ? strchr(f->name, '/') + 1 : f->name, '/')) {
+		strbuf_addf(err, "'%s' is not a file name for the worker's directory",
+			    f->name ? f->name : "");
+		return -EINVAL;
+	}
+	_cleanup_strbuf_ struct strbuf data = STRBUF_INIT;
+	_cleanup_fd_ int in = open(f->src, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	struct stat st;
+	if (in < 0 || fstat(in, &st) < 0) {
+		int e = errno;
+		if (e == ENOENT && !f->required)
+			return 0;
+		strbuf_addf(err, "cannot read %s for the worker: %s", f->src, strerror(e));
+		return -e;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_size > CONFINE_MAX_FILE_SIZE) {
+		strbuf_addf(err, "%s: not a regular file of at most %d bytes; the worker gets "
+			    "no copy", f->src, CONFINE_MAX_FILE_SIZE);
+		return -EINVAL;
+	}
+	int r = strbuf_read_fd(&data, in);
+	if (r < 0) {
+		strbuf_addf(err, "cannot read %s for the worker: %s", f->src, strerror(-r));
+		return r;
+	}
+	const char *slash = strchr(f->name, '/');
+	if (slash) {
+		_cleanup_free_ char *dir = xasprintf("%s/%.*s", work, (int)(slash - f->name), f->name);
+		if ((r = make_dir(dir, 0700, err)) < 0)
+			return r;
+		if (lchown(dir, uid, (gid_t)uid) < 0) {
+			int e = errno;
+			strbuf_addf(err, "cannot hand %s to the run uid: %s", dir, strerror(e));
+			return -e;
+		}
+	}
+	_cleanup_free_ char *dst = xasprintf("%s/%s", work, f->name);
+	unlink(dst);
+	_cleanup_fd_ int out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (out < 0 || fchown(out, uid, (gid_t)uid) < 0 ||
+	    write(out, data.buf, data.len) != (ssize_t)data.len) {
+		int e = errno;
+		strbuf_addf(err, "cannot copy %s to %s: %s", f->src, dst, strerror(e));
+		return -e;
+	}
+	return 0;
+}
+
+static void remove_copies(const struct confine_job *job, const char *work)
+{
+	for (size_t i = 0; work && i < job->nfiles; i++) {
+		_cleanup_free_ char *dst = xasprintf("%s/%s", work, job->files[i].name);
+		unlink(dst);
+		const char *slash = strchr(job->files[i].name, '/');
+		if (slash) {
+			_cleanup_free_ char *dir = xasprintf("%s/%.*s", work,
+							     (int)(slash - job->files[i].name),
+							     job->files[i].name);
+			rmdir(dir); /* once empty */
+		}
+	}
+}
+
+/* Not root: which of the grants the caller does not hold (zfs allow DATASET). */
+static void find_missing(const struct deleg_set *set, struct runner *run, struct strvec *missing)
+{
+	uid_t uid = geteuid();
+	struct passwd *pw = getpwuid(uid);
+	_cleanup_free_ char *user = pw ? xstrdup(pw->pw_name) : xasprintf("%u", (unsigned)uid);
+	_cleanup_strvec_ struct strvec groups = STRVEC_INIT;
+	gid_t gids[256];
+	int ng = getgroups(ARRAY_SIZE(gids), gids);
+	for (int i = 0; i < ng; i++) {
+		struct group *gr = getgrgid(gids[i]);
+		if (gr)
+			strvec_push(&groups, gr->gr_name);
+	}
+	for (size_t i = 0; i < set->n; i++) {
+		const char *const argv[] = { "zfs", "allow", set->g[i].dataset, NULL };
+		_cleanup_strbuf_ struct strbuf out = STRBUF_INIT;
+		strbuf_init(&out, 1 << 20);
+		int code = 0;
+		if (runner_run(run, argv, NULL, 0, &out, NULL, &code) < 0 || code != 0)
+			continue; /* the run itself will say what is wrong with the dataset */
+		deleg_missing(&set->g[i], out.buf, user, uid, (const char *const *)groups.v, missing);
+	}
+}
+
+int confine_run(const struct confine_job *job, int (*fn)(void *), void *data, int *status,
+		struct confine_info *info, struct strbuf *err)
+{
+	struct confine_info local = CONFINE_INFO_INIT;
+	struct confine_info *ci = info ? info : &local;
+	struct grants g = GRANTS_INIT;
+	_cleanup_sandbox_plan_ struct sandbox_plan plan = SANDBOX_PLAN_INIT;
+	struct runner *run = NULL;
+	const char *state = job->state_dir ? job->state_dir : CONFINE_STATE_DIR_DEFAULT;
+	int r;
+
+	*status = 255;
+	if ((r = check_job(job, err)) < 0)
+		goto out;
+	if (job->no_confine) {
+		*status = fn(data) & 0xff;
+		goto out;
+	}
+	ci->privileged = geteuid() == 0;
+	run = runner_local_new();
+	if (ci->privileged) {
+		if ((r = make_dir(state, 0755, err)) < 0)
+			goto out;
+		_cleanup_strbuf_ struct strbuf msg = STRBUF_INIT;
+		r = grants_recover(state, false, grants_same_runner, run, &ci->recovered, &msg);
+		if (r < 0) {
+			/* Their uids stay blocked; this run can still go on. */
+			strbuf_addf(err, "%s; ", msg.buf);
+			r = 0;
+		}
+	}
+	if ((r = probe_version(job, run, &ci->zfs_major, &ci->zfs_minor, err)) < 0)
+		goto out;
+	if ((r = deleg_compute(job->needs, job->nneeds, ci->zfs_major, ci->zfs_minor, &ci->grants,
+			       err)) < 0)
+		goto out;
+	if (!ci->privileged)
+		find_missing(&ci->grants, run, &ci->missing);
+	if (ci->privileged) {
+		if ((r = grants_begin(&g, state, job->uid_min ? job->uid_min : GRANTS_UID_MIN_DEFAULT,
+				      job->uid_max ? job->uid_max : GRANTS_UID_MAX_DEFAULT, err)) < 0)
+			goto out;
+		ci->uid = g.uid;
+	}
+	if ((r = prepare_work_dir(state, job->name, ci->privileged, ci->uid, &ci->work_dir, err)) < 0)
+		goto out;
+	if (job->nfiles > CONFINE_MAX_FILES) {
+		strbuf_addf(err, "more than %d files to copy for the worker", CONFINE_MAX_FILES);
+		r = -E2BIG;
+		goto out;
+	}
+	for (size_t i = 0; ci->privileged && i < job->nfiles; i++)
+		if ((r = copy_file(ci->work_dir, &job->files[i], ci->uid, err)) < 0)
+			goto out;
+	struct sandbox_config sc;
+	fill_sandbox_config(job, ci->privileged, ci->uid, ci->work_dir, &sc);
+	if ((r = sandbox_plan_build(&sc, &plan, err)) < 0)
+		goto out;
+	if (ci->privileged &&
+	    (r = grants_apply(&g, &ci->grants, grants_same_runner, run, err)) < 0)
+		goto out;
+	pid_t pid;
+	if ((r = sandbox_worker_start(&plan, fn, data, NULL, 0, &pid, err)) < 0)
+		goto out;
+	wait_worker(pid, status);
+out:
+	if (ci->privileged)
+		remove_copies(job, ci->work_dir);
+	if (g.fd >= 0) {
+		_cleanup_strbuf_ struct strbuf msg = STRBUF_INIT;
+		int rr = grants_end(&g, grants_same_runner, run, &msg);
+		if (rr < 0) {
+			strbuf_addf(err, "%scannot revoke the grants of uid %u: %s (the next run "
+				    "retries)", err->len ? "; " : "", (unsigned)ci->uid, msg.buf);
+			if (r == 0)
+				r = rr;
+		}
+	}
+	runner_free(run);
+	confine_info_free(&local);
+	return r;
+}

@@ -1,0 +1,101 @@
+/*
+ * confine.h - the supervisor: run a job's work in a confined worker.
+ *
+ * This is what commands that change ZFS wrap their work in. A command says
+ * what its job touches - datasets, on which side, with which operations
+ * (delegation.h's needs) - which programs its worker execs (zfs, ssh), what
+ * it reads and where it may connect; and gives the function that does the
+ * work. confine_run() then, as root:
+ *   1. revokes grants left by crashed runs (grants_recover);
+ *   2. probes the ZFS version (`zfs version`) and computes the minimal grants;
+ *   3. takes a transient run uid, journals and applies the grants;
+ *   4. prepares the worker's own directory STATE/work/JOB (owned by the run
+ *      uid; the journal in STATE/grants stays out of its reach);
+ *   5. starts the worker (sandbox.h) running fn(data), waits for it (a
+ *      SIGINT/SIGTERM/SIGHUP to the supervisor kills the worker first);
+ *   6. revokes the grants, success or not.
+ * Started by another user, there is nothing to grant or switch to: the
+ * worker gets no_new_privs + Landlock + seccomp and runs on the grants an
+ * admin made; info->missing lists those the job lacks (from `zfs allow`).
+ * With job->no_confine, fn runs unconfined in the caller (debugging only;
+ * the command must say so loudly).
+ *
+ * The supervisor never parses data from another host: fn, in the worker,
+ * does all of that. Grants on other hosts (needs with a host) are not
+ * supported yet: confine_run() refuses them with -EOPNOTSUPP.
+ */
+#ifndef ZKEEP_CONFINE_H
+#define ZKEEP_CONFINE_H
+
+#include "zfs/delegation.h"
+#include "confine/grants.h"
+#include "confine/sandbox.h"
+
+#define CONFINE_STATE_DIR_DEFAULT "/var/lib/zkeep"
+
+/*
+ * A file of the caller the worker needs but must not read in place (an ssh
+ * key in a root-only directory): as root, copied before the worker starts to
+ * WORK/NAME (WORK: the worker's directory, which is also its home), mode
+ * 0600, owned by the run uid, and removed after the run. NAME may have one
+ * directory part ("".ssh/known_hosts""). A missing source is skipped unless
+ * required. Not root: nothing is copied; the command points at the
+ * original (and adds it to ro_paths).
+ */
+struct confine_file {
+	const char *src;
+	const char *name;
+	bool required;
+};
+#define CONFINE_MAX_FILES 64
+#define CONFINE_MAX_FILE_SIZE (1 << 20)
+
+struct confine_job {
+	const char *name;              /* job name: [A-Za-z0-9_.-]+ (names the work dir) */
+	const char *state_dir;         /* default CONFINE_STATE_DIR_DEFAULT */
+	const struct deleg_need *needs;
+	size_t nneeds;
+	const char *const *programs;   /* default { "zfs", "zpool" } */
+	const char *const *ro_paths;
+	const unsigned *tcp_ports;
+	size_t n_tcp_ports;
+	const struct confine_file *files; /* copied into the worker's directory (root) */
+	size_t nfiles;
+	uid_t uid_min, uid_max;        /* 0: GRANTS_UID_*_DEFAULT */
+	bool no_confine;
+	const char *root_dir;          /* tests; default in sandbox.h */
+	unsigned zfs_major, zfs_minor; /* 0.0: probe `zfs version` */
+};
+
+struct confine_info {
+	bool privileged;
+	uid_t uid;                     /* the run uid (privileged) */
+	char *work_dir;                /* the worker's writable directory */
+	struct deleg_set grants;       /* what was (or would be) granted */
+	struct strvec recovered;       /* leftovers of crashed runs revoked at start */
+	struct strvec missing;         /* not root: `zfs allow` commands an admin still must run */
+	unsigned zfs_major, zfs_minor;
+};
+#define CONFINE_INFO_INIT { .grants = DELEG_SET_INIT, .recovered = STRVEC_INIT, \
+	.missing = STRVEC_INIT }
+void confine_info_free(struct confine_info *ci);
+
+/*
+ * Run fn(data) confined as described. *status gets the worker's exit status
+ * (fn's return value; 128+N when killed by signal N). Returns 0 when the
+ * worker ran (whatever its status) and every grant was revoked, else -errno
+ * with the reason in err. info (may be NULL) gets what was done.
+ */
+int confine_run(const struct confine_job *job, int (*fn)(void *), void *data, int *status,
+		struct confine_info *info, struct strbuf *err);
+
+/*
+ * Without running anything: the grants (for the given or probed ZFS
+ * version) and the sandbox plan the job would get. The plan is privileged
+ * when the caller is root.
+ */
+int confine_preview(const struct confine_job *job, struct deleg_set *grants,
+		    struct sandbox_plan *plan, unsigned *zfs_major, unsigned *zfs_minor,
+		    struct strbuf *err);
+
+#endif

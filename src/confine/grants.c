@@ -1,0 +1,458 @@
+/* grants.c - see grants.h. */
+#include "base/zkeep.h"
+#include "confine/grants.h"
+#include "base/parse.h"
+#include "zfs/zfs.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#define HEADER "zkeep-grants 1\n"
+
+struct runner *grants_same_runner(void *ctx, const char *host)
+{
+	return ctx;
+}
+
+void grants_allow_argv(const struct deleg_grant *gr, uid_t uid, struct strvec *argv)
+{
+	strvec_push(argv, "zfs");
+	strvec_push(argv, "allow");
+	if (gr->scope == 'l')
+		strvec_push(argv, "-l");
+	else if (gr->scope == 'd')
+		strvec_push(argv, "-d");
+	strvec_push(argv, "-u");
+	strvec_pushf(argv, "%u", (unsigned)uid);
+	strvec_push_nodup(argv, deleg_perms_join(gr));
+	strvec_push(argv, gr->dataset);
+}
+
+void grants_unallow_argv(const char *dataset, uid_t uid, struct strvec *argv)
+{
+	strvec_push(argv, "zfs");
+	strvec_push(argv, "unallow");
+	strvec_push(argv, "-u");
+	strvec_pushf(argv, "%u", (unsigned)uid);
+	strvec_push(argv, dataset);
+}
+
+static const char *host_label(const char *host)
+{
+	return host ? host : "this host";
+}
+
+/* Run a zfs command through the runner for host; ZFS's words in err on failure. */
+static int run_zfs(grants_runner_fn runner_for, void *ctx, const char *host,
+		   const struct strvec *argv, struct strbuf *err)
+{
+	struct runner *r = runner_for(ctx, host);
+	if (!r) {
+		strbuf_addf(err, "no way to run commands on %s", host_label(host));
+		return -EHOSTUNREACH;
+	}
+	_cleanup_strbuf_ struct strbuf out = STRBUF_INIT, msg = STRBUF_INIT;
+	strbuf_init(&out, 1 << 20);
+	strbuf_init(&msg, 1 << 20);
+	int code = 0;
+	int rc = runner_run(r, (const char *const *)argv->v, NULL, 0, &out, &msg, &code);
+	_cleanup_free_ char *cmd = strvec_join(argv, " ");
+	if (rc < 0) {
+		strbuf_addf(err, "cannot run '%s' on %s: %s", cmd, host_label(host), strerror(-rc));
+		return rc;
+	}
+	if (code != 0) {
+		strbuf_rtrim(&msg);
+		strbuf_addf(err, "'%s' failed on %s: %s", cmd, host_label(host),
+			    msg.len ? msg.buf : "no message");
+		int e = zfs_errno_from_message(msg.buf);
+		return e < 0 ? e : -EIO;
+	}
+	return 0;
+}
+
+/* ---- the journal ------------------------------------------------------------ */
+
+static bool field_ok(const char *s)
+{
+	return *s && !strpbrk(s, "\t\n");
+}
+
+static int journal_append(int fd, const char *host, const char *dataset, const char *perms,
+			  struct strbuf *err)
+{
+	if ((host && !field_ok(host)) || !field_ok(dataset) || !field_ok(perms)) {
+		strbuf_addf(err, "refusing to journal a grant on '%s': tab or newline in a name",
+			    dataset);
+		return -EINVAL;
+	}
+	_cleanup_free_ char *line = xasprintf("allow\t%s\t%s\t%s\n", host ? host : "-", dataset,
+					      perms);
+	size_t n = strlen(line);
+	if (write(fd, line, n) != (ssize_t)n || fsync(fd) < 0) {
+		int e = errno ? errno : EIO;
+		strbuf_addf(err, "cannot write the grant journal: %s", strerror(e));
+		return -e;
+	}
+	return 0;
+}
+
+struct jentry {
+	char *host, *dataset;
+};
+
+/* Parse a journal into unique (host, dataset) entries. */
+static int journal_read(int fd, const char *path, struct jentry **out, size_t *n,
+			struct strbuf *err)
+{
+	_cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
+	strbuf_init(&sb, 16 << 20);
+	if (lseek(fd, 0, SEEK_SET) < 0 || strbuf_read_fd(&sb, fd) < 0) {
+		strbuf_addf(err, "cannot read %s", path);
+		return -EIO;
+	}
+	*out = NULL;
+	*n = 0;
+	if (sb.len == 0)
+		return 0; /* created, nothing granted yet */
+	if (!skip_prefix(sb.buf, HEADER)) {
+		strbuf_addf(err, "%s is not a zkeep grant journal", path);
+		return -EINVAL;
+	}
+	struct zcursor c;
+	struct zfields f;
+	zcursor_init(&c, sb.buf + strlen(HEADER), sb.len - strlen(HEADER));
+	int r;
+	while ((r = zcursor_next(&c, &f)) > 0) {
+		/* A torn last line (crash mid-write) has fewer fields: its allow never ran. */
+		if (f.n != 4 || !span_eq(f.f[0], "allow"))
+			continue;
+		if (*n >= GRANTS_MAX_ENTRIES)
+			break;
+		_cleanup_free_ char *host = span_is_none(f.f[1]) ? NULL : span_dup(f.f[1]);
+		_cleanup_free_ char *ds = span_dup(f.f[2]);
+		bool dup = false;
+		for (size_t i = 0; i < *n && !dup; i++)
+			dup = streq((*out)[i].host, host) && streq((*out)[i].dataset, ds);
+		if (dup)
+			continue;
+		*out = xreallocarray(*out, *n + 1, sizeof(**out));
+		(*out)[(*n)++] = (struct jentry){ steal_pointer(&host), steal_pointer(&ds) };
+	}
+	return 0;
+}
+
+static void jentries_free(struct jentry *e, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(e[i].host);
+		free(e[i].dataset);
+	}
+	free(e);
+}
+
+/* Revoke every entry; ENOENT (dataset gone) counts as revoked. */
+static int revoke_all(int fd, const char *path, uid_t uid, grants_runner_fn runner_for,
+		      void *ctx, struct strvec *done, struct strbuf *err)
+{
+	struct jentry *e = NULL;
+	size_t n = 0;
+	int r = journal_read(fd, path, &e, &n, err), first = r;
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		_cleanup_strvec_ struct strvec argv = STRVEC_INIT;
+		grants_unallow_argv(e[i].dataset, uid, &argv);
+		_cleanup_strbuf_ struct strbuf msg = STRBUF_INIT;
+		int rr = run_zfs(runner_for, ctx, e[i].host, &argv, &msg);
+		if (rr == -ENOENT)
+			rr = 0;
+		if (rr < 0 && first == 0) {
+			first = rr;
+			strbuf_addstr(err, msg.buf);
+		}
+		if (rr == 0 && done)
+			strvec_pushf(done, "%s %s uid %u", e[i].host ? e[i].host : "-",
+				     e[i].dataset, (unsigned)uid);
+	}
+	jentries_free(e, n);
+	return first;
+}
+
+/* Whether the file at path is still the one open as fd. */
+static bool same_file(int fd, const char *path)
+{
+	struct stat a, b;
+	return fstat(fd, &a) == 0 && stat(path, &b) == 0 && a.st_dev == b.st_dev &&
+	       a.st_ino == b.st_ino;
+}
+
+static int ensure_dir(const char *state_dir, char **dir, struct strbuf *err)
+{
+	*dir = xasprintf("%s/grants", state_dir);
+	if (mkdir(*dir, 0700) < 0 && errno != EEXIST) {
+		int e = errno;
+		strbuf_addf(err, "cannot create %s: %s", *dir, strerror(e));
+		return -e;
+	}
+	return 0;
+}
+
+/* Uid of a journal file name: "UID.journal" or "job-NAME.UID.journal". */
+static bool journal_uid(const char *name, const char *job, uint64_t *uid)
+{
+	if (!ends_with(name, ".journal"))
+		return false;
+	_cleanup_free_ char *base = xstrndup(name, strlen(name) - 8);
+	const char *num = base;
+	const char *rest = skip_prefix(base, "job-");
+	if (rest) {
+		char *dot = strrchr(base, '.');
+		if (!dot || (job && (strlen(job) != (size_t)(dot - rest) ||
+				     memcmp(rest, job, strlen(job)) != 0)))
+			return false;
+		num = dot + 1;
+	} else if (job) {
+		return false;
+	}
+	return parse_u64(num, uid) == 0 && *uid > 0 && *uid < UINT32_MAX;
+}
+
+/*
+ * Revoke and remove the journals in dir that match: job == NULL: the
+ * per-uid ones (and the job ones too when include_jobs); else those of job.
+ */
+static int revoke_journals(const char *dir, const char *job, bool include_jobs,
+			   grants_runner_fn runner_for, void *ctx, struct strvec *done,
+			   struct strbuf *err)
+{
+	int first = 0;
+	DIR *d = opendir(dir);
+	if (!d) {
+		int e = errno;
+		strbuf_addf(err, "cannot read %s: %s", dir, strerror(e));
+		return -e;
+	}
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		uint64_t uid;
+		bool is_job = skip_prefix(de->d_name, "job-") != NULL;
+		if (!journal_uid(de->d_name, job, &uid))
+			continue;
+		if (!job && is_job && !include_jobs)
+			continue;
+		_cleanup_free_ char *path = xasprintf("%s/%s", dir, de->d_name);
+		_cleanup_fd_ int fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+		if (fd < 0)
+			continue;
+		if (flock(fd, LOCK_EX | LOCK_NB) < 0)
+			continue; /* a live run holds it */
+		if (!same_file(fd, path))
+			continue; /* removed and recreated meanwhile */
+		_cleanup_strbuf_ struct strbuf msg = STRBUF_INIT;
+		int r = revoke_all(fd, path, (uid_t)uid, runner_for, ctx, done, &msg);
+		if (r == 0) {
+			unlink(path);
+		} else if (first == 0) {
+			first = r;
+			strbuf_addf(err, "leftover grants of uid %u stay (journal %s): %s",
+				    (unsigned)uid, path, msg.buf);
+		}
+	}
+	closedir(d);
+	return first;
+}
+
+int grants_recover(const char *state_dir, bool include_jobs, grants_runner_fn runner_for,
+		   void *ctx, struct strvec *done, struct strbuf *err)
+{
+	_cleanup_free_ char *dir = NULL;
+	int r = ensure_dir(state_dir, &dir, err);
+	return r < 0 ? r : revoke_journals(dir, NULL, include_jobs, runner_for, ctx, done, err);
+}
+
+int grants_revoke_job(const char *state_dir, const char *job, grants_runner_fn runner_for,
+		      void *ctx, struct strvec *done, struct strbuf *err)
+{
+	_cleanup_free_ char *dir = NULL;
+	int r = ensure_dir(state_dir, &dir, err);
+	return r < 0 ? r : revoke_journals(dir, job, false, runner_for, ctx, done, err);
+}
+
+/* Create, lock and initialise a journal. */
+static int journal_create(const char *dir, const char *path, int *fd_out, struct strbuf *err)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		int e = errno;
+		if (e != EEXIST)
+			strbuf_addf(err, "cannot create %s: %s", path, strerror(e));
+		return -e;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		/* A recovery that opened the file first. */
+		close(fd);
+		return -EEXIST;
+	}
+	if (write(fd, HEADER, strlen(HEADER)) != (ssize_t)strlen(HEADER) || fsync(fd) < 0) {
+		int e = errno ? errno : EIO;
+		strbuf_addf(err, "cannot write %s: %s", path, strerror(e));
+		unlink(path);
+		close(fd);
+		return -e;
+	}
+	/* The new name must be durable before any grant relies on it. */
+	_cleanup_fd_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0)
+		fsync(dfd);
+	*fd_out = fd;
+	return 0;
+}
+
+int grants_begin_job(struct grants *g, const char *state_dir, const char *job, uid_t uid,
+		     grants_runner_fn runner_for, void *ctx, struct strbuf *err)
+{
+	if (!*job || strchr(job, '/') || uid == 0) {
+		strbuf_addf(err, "invalid job '%s' or uid %u", job, (unsigned)uid);
+		return -EINVAL;
+	}
+	int r = grants_revoke_job(state_dir, job, runner_for, ctx, NULL, err);
+	if (r < 0)
+		return r;
+	_cleanup_free_ char *dir = xasprintf("%s/grants", state_dir);
+	_cleanup_free_ char *path = xasprintf("%s/job-%s.%u.journal", dir, job, (unsigned)uid);
+	int fd;
+	if ((r = journal_create(dir, path, &fd, err)) < 0) {
+		if (r == -EEXIST)
+			strbuf_addf(err, "%s is in use by another run of job %s", path, job);
+		return r;
+	}
+	g->dir = steal_pointer(&dir);
+	g->journal = steal_pointer(&path);
+	g->uid = uid;
+	g->fd = fd;
+	g->applied = 0;
+	return 0;
+}
+
+void grants_detach(struct grants *g)
+{
+	if (g->fd >= 0)
+		close(g->fd);
+	free(g->dir);
+	free(g->journal);
+	*g = (struct grants)GRANTS_INIT;
+}
+
+int grants_begin(struct grants *g, const char *state_dir, uid_t uid_min, uid_t uid_max,
+		 struct strbuf *err)
+{
+	_cleanup_free_ char *dir = NULL;
+	int r = ensure_dir(state_dir, &dir, err);
+	if (r < 0)
+		return r;
+	if (uid_min == 0 || uid_max < uid_min) {
+		strbuf_addf(err, "invalid run uid range %u-%u", (unsigned)uid_min,
+			    (unsigned)uid_max);
+		return -EINVAL;
+	}
+	for (uint64_t u = uid_min; u <= uid_max; u++) {
+		if (getpwuid((uid_t)u))
+			continue; /* a real account: never lend it grants */
+		_cleanup_free_ char *path = xasprintf("%s/%u.journal", dir, (unsigned)u);
+		int fd;
+		if ((r = journal_create(dir, path, &fd, err)) == -EEXIST)
+			continue;
+		if (r < 0)
+			return r;
+		g->dir = steal_pointer(&dir);
+		g->journal = steal_pointer(&path);
+		g->uid = (uid_t)u;
+		g->fd = fd;
+		g->applied = 0;
+		return 0;
+	}
+	strbuf_addf(err, "every run uid in %u-%u is in use or has grants left to revoke "
+		    "(see %s)", (unsigned)uid_min, (unsigned)uid_max, dir);
+	return -EAGAIN;
+}
+
+/* zpool get delegation, once per (host, pool). */
+static int check_delegation(const struct deleg_set *set, grants_runner_fn runner_for, void *ctx,
+			    struct strbuf *err)
+{
+	_cleanup_strvec_ struct strvec seen = STRVEC_INIT;
+	for (size_t i = 0; i < set->n; i++) {
+		const struct deleg_grant *gr = &set->g[i];
+		size_t plen = strcspn(gr->dataset, "/");
+		_cleanup_free_ char *pool = xstrndup(gr->dataset, plen);
+		_cleanup_free_ char *key = xasprintf("%s\t%s", gr->host ? gr->host : "-", pool);
+		if (strvec_find(&seen, key) >= 0)
+			continue;
+		strvec_push(&seen, key);
+		struct runner *r = runner_for(ctx, gr->host);
+		if (!r) {
+			strbuf_addf(err, "no way to run commands on %s", host_label(gr->host));
+			return -EHOSTUNREACH;
+		}
+		struct zfs z;
+		zfs_init(&z, r);
+		_cleanup_free_ char *v = NULL;
+		int rc = zpool_get_prop(&z, pool, "delegation", &v);
+		if (rc < 0) {
+			strbuf_addf(err, "cannot check pool '%s' on %s: %s", pool,
+				    host_label(gr->host), zfs_error(&z));
+			zfs_done(&z);
+			return rc;
+		}
+		zfs_done(&z);
+		if (!streq(v, "on")) {
+			strbuf_addf(err, "pool '%s' on %s has delegation=%s: ZFS refuses every "
+				    "delegated permission there, so the confined worker cannot work "
+				    "on it. Run 'zpool set delegation=on %s' (as root), or run this "
+				    "job with --no-confine.", pool, host_label(gr->host), v, pool);
+			return -EPERM;
+		}
+	}
+	return 0;
+}
+
+int grants_apply(struct grants *g, const struct deleg_set *set, grants_runner_fn runner_for,
+		 void *ctx, struct strbuf *err)
+{
+	if (g->fd < 0) {
+		strbuf_addstr(err, "grants_apply without grants_begin");
+		return -EINVAL;
+	}
+	int r = check_delegation(set, runner_for, ctx, err);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < set->n; i++) {
+		const struct deleg_grant *gr = &set->g[i];
+		_cleanup_free_ char *perms = deleg_perms_join(gr);
+		if ((r = journal_append(g->fd, gr->host, gr->dataset, perms, err)) < 0)
+			return r;
+		_cleanup_strvec_ struct strvec argv = STRVEC_INIT;
+		grants_allow_argv(gr, g->uid, &argv);
+		if ((r = run_zfs(runner_for, ctx, gr->host, &argv, err)) < 0)
+			return r;
+		g->applied++;
+	}
+	return 0;
+}
+
+int grants_end(struct grants *g, grants_runner_fn runner_for, void *ctx, struct strbuf *err)
+{
+	int r = 0;
+	if (g->fd >= 0) {
+		r = revoke_all(g->fd, g->journal, g->uid, runner_for, ctx, NULL, err);
+		if (r == 0)
+			unlink(g->journal);
+		close(g->fd);
+	}
+	free(g->dir);
+	free(g->journal);
+	*g = (struct grants)GRANTS_INIT;
+	return r;
+}

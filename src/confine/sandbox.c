@@ -1,0 +1,375 @@
+/* sandbox.c - the plan and the worker; see sandbox.h. */
+#include "base/zkeep.h"
+#include "confine/sandbox.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#define DEFAULT_ROOT_DIR "/run/zkeep/root"
+
+static const char *const devices[] = { "/dev/null", "/dev/zero", "/dev/urandom", "/dev/zfs" };
+/* Read by ssh when it connects (host names, its own config). */
+static const char *const net_files[] = { "/etc/hosts", "/etc/resolv.conf", "/etc/ssh/ssh_config",
+					 "/etc/ssh/ssh_config.d" };
+/* Host files the unprivileged worker reads in place of synthetic ones. */
+static const char *const host_etc[] = { "/etc/passwd", "/etc/group", "/etc/nsswitch.conf" };
+
+static void add_rule(struct sandbox_plan *p, const char *path, uint64_t access, bool dir)
+{
+	for (size_t i = 0; i < p->nrules; i++)
+		if (streq(p->rules[i].path, path)) {
+			p->rules[i].access |= access;
+			return;
+		}
+	p->rules = xreallocarray(p->rules, p->nrules + 1, sizeof(*p->rules));
+	p->rules[p->nrules++] = (struct sandbox_rule){ .path = xstrdup(path), .access = access,
+						       .dir = dir };
+}
+
+static bool is_dir(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* An extra read-only path: a directory bound whole, or a file (and its symlinks). */
+static int add_ro_path(struct sandbox_plan *p, const char *path, struct strbuf *err)
+{
+	_cleanup_free_ char *real = NULL;
+	int r = sandbox_closure_add_path(p, path, &real, err);
+	if (r < 0)
+		return r;
+	if (is_dir(real)) {
+		if (strvec_find(&p->dirs, real) < 0)
+			strvec_push(&p->dirs, real);
+		add_rule(p, real, SBX_RO, true);
+	} else {
+		if (strvec_find(&p->files, real) < 0)
+			strvec_push(&p->files, real);
+		add_rule(p, real, SBX_FS_READ_FILE, false);
+	}
+	return 0;
+}
+
+int sandbox_plan_build(const struct sandbox_config *cfg, struct sandbox_plan *plan,
+		       struct strbuf *err)
+{
+	struct sandbox_plan p = SANDBOX_PLAN_INIT;
+	int r = 0;
+
+	p.privileged = cfg->privileged;
+	p.uid = cfg->uid;
+	p.gid = cfg->gid;
+	p.user = xstrdup(cfg->user ? cfg->user : "zkeep");
+	p.root_dir = xstrdup(cfg->root_dir ? cfg->root_dir : DEFAULT_ROOT_DIR);
+	if (cfg->state_dir) {
+		if (cfg->state_dir[0] != '/' || !is_dir(cfg->state_dir)) {
+			strbuf_addf(err, "state directory '%s' is not an existing absolute directory",
+				    cfg->state_dir);
+			r = -EINVAL;
+			goto fail;
+		}
+		p.state_dir = realpath(cfg->state_dir, NULL);
+		if (!p.state_dir) {
+			r = -errno;
+			strbuf_addf(err, "cannot resolve %s: %s", cfg->state_dir, strerror(-r));
+			goto fail;
+		}
+	}
+	if (cfg->privileged && (cfg->uid == 0 || cfg->gid == 0)) {
+		strbuf_addstr(err, "the worker's run uid and gid must not be 0");
+		r = -EINVAL;
+		goto fail;
+	}
+	if (cfg->n_tcp_ports > SANDBOX_MAX_PORTS) {
+		strbuf_addf(err, "more than %d ssh ports", SANDBOX_MAX_PORTS);
+		r = -EINVAL;
+		goto fail;
+	}
+	for (size_t i = 0; i < cfg->n_tcp_ports; i++) {
+		if (cfg->tcp_ports[i] == 0 || cfg->tcp_ports[i] > 65535) {
+			strbuf_addf(err, "%u is not a TCP port", cfg->tcp_ports[i]);
+			r = -EINVAL;
+			goto fail;
+		}
+		p.ports[p.nports++] = cfg->tcp_ports[i];
+	}
+
+	for (size_t i = 0; cfg->programs && cfg->programs[i]; i++) {
+		size_t before = p.files.n;
+		if ((r = sandbox_closure_add(&p, cfg->programs[i], err)) < 0)
+			goto fail;
+		strvec_push(&p.programs, cfg->programs[i]);
+		for (size_t j = before; j < p.files.n; j++)
+			add_rule(&p, p.files.v[j], SBX_FS_EXECUTE | SBX_FS_READ_FILE, false);
+	}
+	/* glibc's own dlopen (pthread_cancel, backtraces): libgcc_s, when libc is in. */
+	bool has_libc = false;
+	for (size_t i = 0; i < p.files.n && !has_libc; i++)
+		has_libc = ends_with(p.files.v[i], "/libc.so.6");
+	if (has_libc) {
+		size_t before = p.files.n;
+		if ((r = sandbox_closure_add_library(&p, "libgcc_s.so.1", err)) < 0)
+			goto fail;
+		for (size_t j = before; j < p.files.n; j++)
+			add_rule(&p, p.files.v[j], SBX_FS_EXECUTE | SBX_FS_READ_FILE, false);
+	}
+	/* ld.so's cache: libraries are found in the sandbox where the host finds them. */
+	if (access("/etc/ld.so.cache", R_OK) == 0 && (r = add_ro_path(&p, "/etc/ld.so.cache", err)) < 0)
+		goto fail;
+	/* Local time: sanoid and sync snapshot names use it (glibc falls back to UTC). */
+	if (access("/etc/localtime", R_OK) == 0 && (r = add_ro_path(&p, "/etc/localtime", err)) < 0)
+		goto fail;
+	if (is_dir("/usr/share/zoneinfo") && (r = add_ro_path(&p, "/usr/share/zoneinfo", err)) < 0)
+		goto fail;
+	/* libzfs checks /sys/module/zfs to know the module is loaded. */
+	if (is_dir("/sys/module/zfs") && (r = add_ro_path(&p, "/sys/module/zfs", err)) < 0)
+		goto fail;
+	if (p.nports)
+		for (size_t i = 0; i < ARRAY_SIZE(net_files); i++)
+			if (access(net_files[i], R_OK) == 0 &&
+			    (r = add_ro_path(&p, net_files[i], err)) < 0)
+				goto fail;
+	for (size_t i = 0; cfg->ro_paths && cfg->ro_paths[i]; i++)
+		if ((r = add_ro_path(&p, cfg->ro_paths[i], err)) < 0)
+			goto fail;
+	if (p.files.n + p.dirs.n > SANDBOX_MAX_PATHS) {
+		strbuf_addf(err, "more than %d paths in the sandbox", SANDBOX_MAX_PATHS);
+		r = -E2BIG;
+		goto fail;
+	}
+
+	for (size_t i = 0; i < ARRAY_SIZE(devices); i++) {
+		if (access(devices[i], F_OK) != 0)
+			continue;
+		strvec_push(&p.devices, devices[i]);
+		uint64_t a = SBX_FS_READ_FILE;
+		if (streq(devices[i], "/dev/null") || streq(devices[i], "/dev/zfs"))
+			a |= SBX_FS_WRITE_FILE;
+		if (streq(devices[i], "/dev/zfs"))
+			a |= SBX_FS_IOCTL_DEV;
+		add_rule(&p, devices[i], a, false);
+	}
+	add_rule(&p, "/proc", SBX_RO, true);
+	if (p.privileged) {
+		add_rule(&p, "/tmp", SBX_RW, true);
+		for (size_t i = 0; i < ARRAY_SIZE(host_etc); i++)
+			add_rule(&p, host_etc[i], SBX_FS_READ_FILE, false);
+		const char *home = p.state_dir ? p.state_dir : "/";
+		p.passwd = xasprintf("root:x:0:0:root:/root:/usr/sbin/nologin\n"
+				     "%s:x:%u:%u:zkeep worker:%s:/usr/sbin/nologin\n",
+				     p.user, (unsigned)p.uid, (unsigned)p.gid, home);
+		p.group = xasprintf("root:x:0:\n%s:x:%u:\n", p.user, (unsigned)p.gid);
+		p.nsswitch = xstrdup("passwd: files\ngroup: files\nshadow: files\n"
+				     "hosts: files dns\n");
+	} else {
+		for (size_t i = 0; i < ARRAY_SIZE(host_etc); i++)
+			if (access(host_etc[i], R_OK) == 0)
+				add_rule(&p, host_etc[i], SBX_FS_READ_FILE, false);
+	}
+	if (p.state_dir)
+		add_rule(&p, p.state_dir, SBX_RW, true);
+	p.landlock_abi = sandbox_landlock_abi();
+	*plan = p;
+	return 0;
+fail:
+	sandbox_plan_free(&p);
+	return r;
+}
+
+void sandbox_plan_free(struct sandbox_plan *p)
+{
+	if (!p)
+		return;
+	free(p->user);
+	free(p->state_dir);
+	free(p->root_dir);
+	strvec_clear(&p->programs);
+	strvec_clear(&p->files);
+	strvec_clear(&p->dirs);
+	strvec_clear(&p->link_paths);
+	strvec_clear(&p->link_targets);
+	strvec_clear(&p->devices);
+	free(p->passwd);
+	free(p->group);
+	free(p->nsswitch);
+	for (size_t i = 0; i < p->nrules; i++)
+		free(p->rules[i].path);
+	free(p->rules);
+	*p = (struct sandbox_plan)SANDBOX_PLAN_INIT;
+}
+
+void sandbox_describe(const struct sandbox_plan *p, struct strbuf *out)
+{
+	if (p->privileged) {
+		strbuf_addf(out, "worker: uid %u gid %u (\"%s\"), no supplementary groups, "
+			    "no capabilities (bounding and ambient sets empty)\n",
+			    (unsigned)p->uid, (unsigned)p->gid, p->user);
+		strbuf_addstr(out, "namespaces: new mount, pid, ipc, uts; initial user namespace "
+			      "(ZFS 2.2+ hides datasets from others)\n");
+		strbuf_addf(out, "root: tmpfs at %s, pivot_root, made read-only recursively\n",
+			    p->root_dir);
+		for (size_t i = 0; i < p->link_paths.n; i++)
+			strbuf_addf(out, "  symlink   %s -> %s\n", p->link_paths.v[i],
+				    p->link_targets.v[i]);
+		for (size_t i = 0; i < p->files.n; i++)
+			strbuf_addf(out, "  bind ro   %s\n", p->files.v[i]);
+		for (size_t i = 0; i < p->dirs.n; i++)
+			strbuf_addf(out, "  bind ro   %s/\n", p->dirs.v[i]);
+		for (size_t i = 0; i < p->devices.n; i++)
+			strbuf_addf(out, "  device    %s\n", p->devices.v[i]);
+		strbuf_addstr(out, "  proc      /proc (of the new pid namespace)\n");
+		strbuf_addstr(out, "  tmpfs rw  /tmp (private)\n");
+		if (p->state_dir)
+			strbuf_addf(out, "  bind rw   %s/ (state directory)\n", p->state_dir);
+		strbuf_addstr(out, "  file      /etc/passwd:\n");
+		strbuf_addstr(out, p->passwd);
+		strbuf_addstr(out, "  file      /etc/group:\n");
+		strbuf_addstr(out, p->group);
+		strbuf_addstr(out, "  file      /etc/nsswitch.conf:\n");
+		strbuf_addstr(out, p->nsswitch);
+	} else {
+		strbuf_addstr(out, "worker: the caller's uid (not root: no namespaces, no uid "
+			      "change); the host's file system, limited by Landlock\n");
+		for (size_t i = 0; i < p->files.n; i++)
+			strbuf_addf(out, "  closure   %s\n", p->files.v[i]);
+	}
+	strbuf_addstr(out, "no_new_privs: yes\n");
+	sandbox_landlock_describe(p, out);
+	sandbox_seccomp_describe(out);
+}
+
+/* ---- entering ------------------------------------------------------------ */
+
+int sandbox_enter(const struct sandbox_plan *p, struct strbuf *err)
+{
+	int r;
+	if (p->privileged && (r = sandbox_ns_enter(p, err)) < 0)
+		return r;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+		r = -errno;
+		strbuf_addf(err, "cannot set no_new_privs: %s", strerror(-r));
+		return r;
+	}
+	if ((r = sandbox_landlock_apply(p, err)) < 0)
+		return r;
+	return sandbox_seccomp_apply(err);
+}
+
+static void write_all(int fd, const char *buf, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, buf, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return;
+		buf += w;
+		n -= (size_t)w;
+	}
+}
+
+/* The child: report a setup failure as "errno message" on the pipe and exit. */
+static NORETURN void child_fail(int fd, int r, const struct strbuf *msg)
+{
+	char num[16];
+	int len = snprintf(num, sizeof(num), "%d ", -r);
+	write_all(fd, num, (size_t)len);
+	write_all(fd, msg->buf, msg->len);
+	_exit(127);
+}
+
+/* Close every descriptor from 3 up except those in keep (and the two pipe ends). */
+static void close_other_fds(const int *keep, size_t nkeep, int a, int b)
+{
+	int max = (int)sysconf(_SC_OPEN_MAX);
+	if (max < 0 || max > 65536)
+		max = 65536;
+	for (int fd = 3; fd < max; fd++) {
+		bool k = fd == a || fd == b;
+		for (size_t i = 0; !k && i < nkeep; i++)
+			k = keep[i] == fd;
+		if (!k)
+			close(fd);
+	}
+}
+
+int sandbox_worker_start(const struct sandbox_plan *p, int (*fn)(void *), void *data,
+			 const int *keep_fds, size_t nkeep, pid_t *pid_out, struct strbuf *err)
+{
+	int report[2], alive[2];
+	if (pipe2(report, O_CLOEXEC) < 0)
+		return -errno;
+	if (pipe2(alive, O_CLOEXEC) < 0) {
+		int e = errno;
+		close(report[0]);
+		close(report[1]);
+		return -e;
+	}
+	fflush(NULL);
+	unsigned long flags = SIGCHLD;
+	if (p->privileged)
+		flags |= CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS;
+	/* A raw clone: fork() cannot make the child pid 1 of a new pid namespace. */
+	pid_t pid = (pid_t)syscall(SYS_clone, flags, NULL, NULL, NULL, 0);
+	if (pid < 0) {
+		int e = errno;
+		strbuf_addf(err, "cannot start the worker: %s", strerror(e));
+		close(report[0]);
+		close(report[1]);
+		close(alive[0]);
+		close(alive[1]);
+		return -e;
+	}
+	if (pid == 0) {
+		_cleanup_strbuf_ struct strbuf msg = STRBUF_INIT;
+		close_other_fds(keep_fds, nkeep, report[1], alive[0]);
+		int r = sandbox_enter(p, &msg);
+		if (r < 0)
+			child_fail(report[1], r, &msg);
+		/* After the uid change (which clears it): die with the supervisor. */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) {
+			strbuf_addstr(&msg, "cannot set the parent-death signal");
+			child_fail(report[1], -errno, &msg);
+		}
+		/* The supervisor may have died before that: then alive reads EOF. */
+		struct pollfd pfd = { .fd = alive[0], .events = POLLIN };
+		if (poll(&pfd, 1, 0) != 0)
+			_exit(127);
+		close(alive[0]);
+		close(report[1]);
+		_exit(fn(data) & 0xff);
+	}
+	close(report[1]);
+	close(alive[0]);
+	_cleanup_strbuf_ struct strbuf msg = STRBUF_INIT;
+	strbuf_init(&msg, 64 << 10);
+	strbuf_read_fd(&msg, report[0]);
+	close(report[0]);
+	close(alive[1]);
+	if (msg.len) {
+		int status;
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+		const char *sp = strchr(msg.buf, ' ');
+		unsigned e = EIO;
+		if (sp) {
+			*(char *)sp = '\0';
+			e = 0;
+			for (const char *c = msg.buf; *c >= '0' && *c <= '9' && e < 4096; c++)
+				e = e * 10 + (unsigned)(*c - '0');
+			if (e == 0 || e >= 4096)
+				e = EIO;
+		}
+		strbuf_addf(err, "cannot confine the worker: %s", sp ? sp + 1 : msg.buf);
+		return -(int)e;
+	}
+	*pid_out = pid;
+	return 0;
+}

@@ -1,0 +1,170 @@
+/*
+ * sandbox.h - the confined worker: one interface, one backend per mechanism.
+ *
+ * After OpenSSH's privilege separation and bubblewrap. The supervisor (root,
+ * or the admin who started zkeep) describes the worker in a sandbox_config:
+ * the programs it will exec, its state directory, the files it may read, the
+ * TCP ports it may connect to, and the run uid. sandbox_plan_build() turns
+ * that into a plan, in the supervisor, before anything is forked: the
+ * runtime closure of the programs (ELF interpreter and DT_NEEDED libraries
+ * resolved the way ld.so resolves them, the interpreters of scripts, every
+ * symlink on the way), the synthetic /etc files, the Landlock rules and the
+ * syscall allow-list. sandbox_describe() prints a plan (`zkeep confine
+ * --print`); sandbox_worker_start() forks a worker that enters the plan and
+ * runs a function.
+ *
+ * Entering happens in stages, each a backend:
+ *   sandbox_ns.c       (root only) new mount/pid/ipc/uts namespaces but the
+ *                      initial user namespace (ZFS 2.2+ hides every dataset
+ *                      from other user namespaces); a tmpfs root holding the
+ *                      closure read-only, /dev/{null,zero,urandom,zfs}, /proc
+ *                      of the new pid namespace, a private /tmp, the state
+ *                      directory read-write and synthetic /etc/passwd, group,
+ *                      nsswitch.conf; pivot_root into it; then the run uid
+ *                      and gid with no supplementary groups and no
+ *                      capabilities (bounding and ambient sets cleared).
+ *   sandbox_landlock.c no_new_privs, then Landlock: read/exec on the closure,
+ *                      read on the extra paths, read-write on /tmp and the
+ *                      state directory, device ioctl on /dev/zfs only (ABI
+ *                      5+), outgoing TCP only to the configured ports (ABI
+ *                      4+), no signals or abstract sockets outside (ABI 6+).
+ *                      Rights the running kernel lacks are left out.
+ *   sandbox_seccomp.c  a libseccomp allow-list: systemd's @system-service
+ *                      minus @aio @chown @keyring @memlock @privileged
+ *                      @resources @setuid (ioctl kept); unshare and clone
+ *                      only without CLONE_NEWUSER, clone3 answers ENOSYS so
+ *                      libc falls back to clone. Everything else fails with
+ *                      EPERM. Inherited by exec'd zfs and ssh.
+ * Without root (cfg.privileged false) only the last two apply: the worker
+ * keeps the caller's uid and sees the host's file system through Landlock.
+ *
+ * Ownership: a plan owns copies of everything in its config;
+ * sandbox_plan_free() releases it (NULL-safe). Functions return 0 or -errno
+ * with a message in err.
+ */
+#ifndef ZKEEP_SANDBOX_H
+#define ZKEEP_SANDBOX_H
+
+#include "base/strbuf.h"
+#include "base/strvec.h"
+
+#include <sys/types.h>
+
+#define SANDBOX_MAX_PORTS 16
+#define SANDBOX_MAX_PATHS 4096 /* closure entries: a runaway dependency graph is an error */
+
+struct sandbox_config {
+	bool privileged;             /* root: namespaces, pivot_root, run uid */
+	uid_t uid;                   /* run uid and gid (privileged only) */
+	gid_t gid;
+	const char *user;            /* name in the synthetic passwd (default "zkeep") */
+	const char *state_dir;       /* absolute; read-write; may be NULL */
+	const char *const *programs; /* NULL-terminated names or paths the worker execs */
+	const char *const *ro_paths; /* NULL-terminated extra read-only files/dirs */
+	const unsigned *tcp_ports;   /* outgoing TCP ports allowed (ssh); n_tcp_ports of them */
+	size_t n_tcp_ports;
+	const char *root_dir;        /* where the new root is built; default /run/zkeep/root */
+};
+
+/* Landlock rights (the values of the kernel ABI, defined in sandbox.c). */
+struct sandbox_rule {
+	char *path;
+	uint64_t access;
+	bool dir;
+};
+
+struct sandbox_plan {
+	bool privileged;
+	uid_t uid;
+	gid_t gid;
+	char *user, *state_dir, *root_dir;
+	struct strvec programs;  /* resolved absolute paths */
+	struct strvec files;     /* closure: real files bound read-only */
+	struct strvec dirs;      /* extra read-only directories bound (ro_paths, /sys/module/zfs) */
+	struct strvec link_paths, link_targets; /* symlinks recreated in the new root */
+	struct strvec devices;   /* /dev nodes bound */
+	char *passwd, *group, *nsswitch; /* contents of the synthetic /etc files */
+	struct sandbox_rule *rules;
+	size_t nrules;
+	unsigned ports[SANDBOX_MAX_PORTS];
+	size_t nports;
+	int landlock_abi;        /* of the running kernel; <= 0: Landlock unavailable */
+};
+#define SANDBOX_PLAN_INIT { .programs = STRVEC_INIT, .files = STRVEC_INIT, .dirs = STRVEC_INIT, \
+	.link_paths = STRVEC_INIT, .link_targets = STRVEC_INIT, .devices = STRVEC_INIT }
+
+int sandbox_plan_build(const struct sandbox_config *cfg, struct sandbox_plan *plan,
+		       struct strbuf *err);
+void sandbox_plan_free(struct sandbox_plan *plan);
+static inline void cleanup_sandbox_plan(struct sandbox_plan *p) { sandbox_plan_free(p); }
+#define _cleanup_sandbox_plan_ _cleanup_(cleanup_sandbox_plan)
+
+/* Human-readable plan: binds, symlinks, /etc files, Landlock rules, syscalls. */
+void sandbox_describe(const struct sandbox_plan *plan, struct strbuf *out);
+
+/*
+ * Fork a worker that enters the plan and then returns fn(data) as its exit
+ * status. The worker dies with the supervisor (SIGKILL on parent death).
+ * Returns 0 with *pid set once the worker is confined (setup errors come
+ * back through a pipe as -errno with the message in err), or -errno.
+ * With a privileged plan the worker is pid 1 of its pid namespace: stop it
+ * with SIGKILL. The worker inherits descriptors 0, 1, 2 and keep_fds[0..nkeep)
+ * only: every other descriptor of the supervisor (journal, locks, keys) is
+ * closed before anything else runs in the worker.
+ */
+int sandbox_worker_start(const struct sandbox_plan *plan, int (*fn)(void *), void *data,
+			 const int *keep_fds, size_t nkeep, pid_t *pid, struct strbuf *err);
+
+/*
+ * Enter the plan in the calling process (already forked). Used by
+ * sandbox_worker_start(); exposed for tests. On failure the process is in an
+ * undefined half-confined state and must exit.
+ */
+int sandbox_enter(const struct sandbox_plan *plan, struct strbuf *err);
+
+/* ---- the backends (sandbox_*.c) ---------------------------------------- */
+
+/* ELF/script closure of one program into files/links (sandbox_elf.c). */
+int sandbox_closure_add(struct sandbox_plan *plan, const char *path, struct strbuf *err);
+/* A library by soname, found like a DT_NEEDED of zkeep's own machine. */
+int sandbox_closure_add_library(struct sandbox_plan *plan, const char *name, struct strbuf *err);
+/* Record path and every symlink on its way; *real gets the final real path if non-NULL. */
+int sandbox_closure_add_path(struct sandbox_plan *plan, const char *path, char **real,
+			     struct strbuf *err);
+
+/* The highest Landlock ABI of the running kernel, or -errno (-EOPNOTSUPP: disabled). */
+int sandbox_landlock_abi(void);
+/* Rights a file rule / directory rule may carry for an ABI. */
+uint64_t sandbox_landlock_fs_mask(int abi);
+int sandbox_landlock_apply(const struct sandbox_plan *plan, struct strbuf *err);
+void sandbox_landlock_describe(const struct sandbox_plan *plan, struct strbuf *out);
+
+int sandbox_seccomp_apply(struct strbuf *err);
+void sandbox_seccomp_describe(struct strbuf *out);
+
+int sandbox_ns_enter(const struct sandbox_plan *plan, struct strbuf *err);
+
+/* Landlock access bits used in rules (values of the kernel ABI). */
+#define SBX_FS_EXECUTE (1ULL << 0)
+#define SBX_FS_WRITE_FILE (1ULL << 1)
+#define SBX_FS_READ_FILE (1ULL << 2)
+#define SBX_FS_READ_DIR (1ULL << 3)
+#define SBX_FS_REMOVE_DIR (1ULL << 4)
+#define SBX_FS_REMOVE_FILE (1ULL << 5)
+#define SBX_FS_MAKE_CHAR (1ULL << 6)
+#define SBX_FS_MAKE_DIR (1ULL << 7)
+#define SBX_FS_MAKE_REG (1ULL << 8)
+#define SBX_FS_MAKE_SOCK (1ULL << 9)
+#define SBX_FS_MAKE_FIFO (1ULL << 10)
+#define SBX_FS_MAKE_BLOCK (1ULL << 11)
+#define SBX_FS_MAKE_SYM (1ULL << 12)
+#define SBX_FS_REFER (1ULL << 13)    /* ABI 2 */
+#define SBX_FS_TRUNCATE (1ULL << 14) /* ABI 3 */
+#define SBX_FS_IOCTL_DEV (1ULL << 15) /* ABI 5 */
+
+#define SBX_RO (SBX_FS_READ_FILE | SBX_FS_READ_DIR)
+#define SBX_RX (SBX_RO | SBX_FS_EXECUTE)
+#define SBX_RW ((1ULL << 16) - 1 - SBX_FS_EXECUTE - SBX_FS_MAKE_CHAR - SBX_FS_MAKE_BLOCK - \
+		SBX_FS_IOCTL_DEV)
+
+#endif

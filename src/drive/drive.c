@@ -1,0 +1,836 @@
+/* drive.c - see drive.h. */
+#include "base/zkeep.h"
+#include "drive/drive.h"
+#include "base/parse.h"
+#include "replication/sendopts.h"
+#include "snapshots/syncsnap.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <libgen.h>
+#include <limits.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+#define ARGV(...) ((const char *const[]){ __VA_ARGS__, NULL })
+#define SCAN_MAX 256
+
+/* ---- pure helpers ------------------------------------------------------------ */
+
+static const char *trim_left(const char *s)
+{
+	while (*s == ' ' || *s == '\t')
+		s++;
+	return s;
+}
+
+void drive_scan_free(struct zpool_scan_entry *e, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(e[i].name);
+		free(e[i].state);
+	}
+	free(e);
+}
+
+int drive_parse_import_scan(const char *buf, struct zpool_scan_entry **out, size_t *n)
+{
+	_cleanup_strvec_ struct strvec lines = STRVEC_INIT;
+	struct zpool_scan_entry *e = NULL;
+	size_t k = 0;
+	strvec_split(&lines, buf, "\n");
+	for (size_t i = 0; i < lines.n; i++) {
+		const char *l = trim_left(lines.v[i]), *v;
+		if ((v = skip_prefix(l, "pool:"))) {
+			if (k >= SCAN_MAX)
+				break;
+			e = xreallocarray(e, k + 1, sizeof(*e));
+			e[k] = (struct zpool_scan_entry){ .name = xstrdup(trim_left(v)) };
+			k++;
+		} else if (k && (v = skip_prefix(l, "id:"))) {
+			if (parse_u64(trim_left(v), &e[k - 1].guid) < 0) {
+				drive_scan_free(e, k);
+				return -EINVAL;
+			}
+		} else if (k && (v = skip_prefix(l, "state:")) && !e[k - 1].state) {
+			e[k - 1].state = xstrdup(trim_left(v));
+		}
+	}
+	*out = e;
+	*n = k;
+	return 0;
+}
+
+void drive_parse_vdevs(const char *buf, struct strvec *out)
+{
+	_cleanup_strvec_ struct strvec lines = STRVEC_INIT;
+	strvec_split(&lines, buf, "\n");
+	for (size_t i = 0; i < lines.n; i++) {
+		_cleanup_strvec_ struct strvec f = STRVEC_INIT;
+		strvec_split(&f, lines.v[i], "\t");
+		if (f.n && f.v[0][0] == '/' && strvec_find(out, f.v[0]) < 0)
+			strvec_push(out, f.v[0]);
+	}
+}
+
+size_t drive_parse_pool_problems(const char *status, struct strvec *problems)
+{
+	_cleanup_strvec_ struct strvec lines = STRVEC_INIT;
+	size_t n = 0;
+	bool in_config = false;
+	strvec_split(&lines, status, "\n");
+	for (size_t i = 0; i < lines.n; i++) {
+		const char *l = trim_left(lines.v[i]), *v;
+		_cleanup_strvec_ struct strvec f = STRVEC_INIT;
+		strvec_split(&f, l, " \t");
+		if (f.n >= 5 && streq(f.v[0], "NAME") && streq(f.v[4], "CKSUM")) {
+			in_config = true;
+			continue;
+		}
+		if ((v = skip_prefix(l, "errors:"))) {
+			in_config = false;
+			v = trim_left(v);
+			if (!streq(v, "No known data errors")) {
+				strvec_pushf(problems, "pool errors: %s", v);
+				n++;
+			}
+			continue;
+		}
+		if (in_config && f.n >= 5) {
+			uint64_t c[3];
+			if (parse_u64(f.v[2], &c[0]) < 0 || parse_u64(f.v[3], &c[1]) < 0 ||
+			    parse_u64(f.v[4], &c[2]) < 0)
+				continue;
+			if (c[0] || c[1] || c[2]) {
+				strvec_pushf(problems,
+					     "%s: %" PRIu64 " read, %" PRIu64 " write, %" PRIu64
+					     " checksum errors",
+					     f.v[0], c[0], c[1], c[2]);
+				n++;
+			}
+		} else if (in_config && f.n == 0) {
+			in_config = false;
+		}
+	}
+	return n;
+}
+
+bool drive_import_not_found(const char *zpool_stderr)
+{
+	/* libzfs: "cannot import 'NAME': no such pool available" */
+	return strstr(zpool_stderr, "no such pool available") != NULL;
+}
+
+/* ---- I/O helpers ---------------------------------------------------------- */
+
+struct bctx {
+	struct zfs *z;
+	const struct drive_opts *o;
+	const struct drive *d;
+	struct drive_result *res;
+	const char *step;
+};
+
+static void emitv(struct bctx *c, enum drive_event_kind kind, const char *fmt, va_list ap)
+	PRINTF(3, 0);
+static void emitv(struct bctx *c, enum drive_event_kind kind, const char *fmt, va_list ap)
+{
+	if (!c->o->event)
+		return;
+	_cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
+	strbuf_vaddf(&sb, fmt, ap);
+	struct drive_event ev = { .kind = kind, .step = c->step, .message = sb.buf };
+	c->o->event(&ev, c->o->event_data);
+}
+
+static void emit(struct bctx *c, enum drive_event_kind kind, const char *fmt, ...) PRINTF(3, 4);
+static void emit(struct bctx *c, enum drive_event_kind kind, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	emitv(c, kind, fmt, ap);
+	va_end(ap);
+}
+
+static void step(struct bctx *c, const char *name, const char *fmt, ...) PRINTF(3, 4);
+static void step(struct bctx *c, const char *name, const char *fmt, ...)
+{
+	c->step = name;
+	va_list ap;
+	va_start(ap, fmt);
+	emitv(c, DRIVE_EV_STEP, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * Whether a signal asked the backup to stop (o->interrupted, see drive.h).
+ * The first time it is seen, says so: everything after goes straight to the
+ * export.
+ */
+static bool interrupted(struct bctx *c)
+{
+	int sig = c->o->interrupted ? atomic_load(c->o->interrupted) : 0;
+	if (!sig)
+		return false;
+	if (!c->res->interrupted) {
+		c->res->interrupted = sig;
+		emit(c, DRIVE_EV_ERROR, "interrupted by SIG%s: no further step but the export",
+		     sigabbrev_np(sig) ? sigabbrev_np(sig) : "?");
+	}
+	return true;
+}
+
+/* Run argv on z's runner; on failure the message (with stderr) goes to err. */
+static int run_cmd(struct zfs *z, const char *const *argv, struct strbuf *out, struct strbuf *err)
+{
+	_cleanup_strbuf_ struct strbuf e = STRBUF_INIT;
+	int code = 0;
+	strbuf_init(&e, 1 << 20);
+	int r = runner_run(z->run, argv, NULL, 0, out, &e, &code);
+	if (r < 0) {
+		strbuf_addf(err, "cannot run %s: %s", argv[0], strerror(-r));
+		return r;
+	}
+	if (code != 0) {
+		strbuf_rtrim(&e);
+		strbuf_addf(err, "'%s", argv[0]);
+		for (size_t i = 1; argv[i]; i++)
+			strbuf_addf(err, " %s", argv[i]);
+		strbuf_addf(err, "' failed (exit status %d)%s%s", code, e.len ? ": " : "", e.buf);
+		return -EIO;
+	}
+	return 0;
+}
+
+/* The imported pool with this name or guid, or NULL. */
+static struct zpool_info *find_pool(struct zpool_infos *p, const struct drive *d)
+{
+	for (size_t i = 0; i < p->n; i++)
+		if ((d->guid && p->p[i].guid == d->guid) ||
+		    (!d->guid && streq(p->p[i].name, d->pool)))
+			return &p->p[i];
+	return NULL;
+}
+
+static void scan_argv(const struct drive *d, struct strvec *argv)
+{
+	strvec_pushv(argv, ARGV("zpool", "import"));
+	for (size_t i = 0; i < d->search_dirs.n; i++) {
+		strvec_push(argv, "-d");
+		strvec_push(argv, d->search_dirs.v[i]);
+	}
+}
+
+static void import_argv(const struct drive *d, bool readonly, bool no_mount, struct strvec *argv)
+{
+	scan_argv(d, argv);
+	if (readonly)
+		strvec_pushv(argv, ARGV("-o", "readonly=on"));
+	/* a removable pool stays out of zpool.cache: nothing imports it at boot */
+	strvec_pushv(argv, ARGV("-o", "cachefile=none"));
+	if (no_mount)
+		strvec_push(argv, "-N");
+}
+
+/* `zpool import` scan: the entry for this drive, if any (caller frees the array). */
+static int scan_for(struct zfs *z, const struct drive *d, struct zpool_scan_entry **all,
+		    size_t *n, struct zpool_scan_entry **found, struct strbuf *err)
+{
+	_cleanup_strvec_ struct strvec argv = STRVEC_INIT;
+	_cleanup_strbuf_ struct strbuf out = STRBUF_INIT, e = STRBUF_INIT;
+	scan_argv(d, &argv);
+	int code = 0;
+	*found = NULL;
+	*all = NULL;
+	*n = 0;
+	/* exit status 1 with "no pools available to import" is not an error */
+	int r = runner_run(z->run, (const char *const *)argv.v, NULL, 0, &out, &e, &code);
+	if (r < 0) {
+		strbuf_addf(err, "cannot run zpool import: %s", strerror(-r));
+		return r;
+	}
+	if (drive_parse_import_scan(out.buf, all, n) < 0) {
+		strbuf_addf(err, "cannot understand the output of 'zpool import'");
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < *n; i++)
+		if ((d->guid && (*all)[i].guid == d->guid) ||
+		    (!d->guid && streq((*all)[i].name, d->pool)))
+			*found = &(*all)[i];
+	return 0;
+}
+
+/*
+ * `zpool import ... NAME_OR_GUID` without a scan first: one device scan, not
+ * two (each opens every block device, and without udev libzfs waits for it
+ * on each). -ENXIO when zpool found no such pool (the drive is not plugged
+ * in), -EIO with the message in err on any other failure.
+ */
+static int import_pool(struct zfs *z, const struct drive *d, bool readonly, bool no_mount,
+		       struct strbuf *err)
+{
+	_cleanup_strvec_ struct strvec argv = STRVEC_INIT;
+	_cleanup_strbuf_ struct strbuf e = STRBUF_INIT;
+	_cleanup_free_ char *name = drive_import_name(d);
+	import_argv(d, readonly, no_mount, &argv);
+	strvec_push(&argv, name);
+	strbuf_init(&e, 1 << 20);
+	int code = 0;
+	int r = runner_run(z->run, (const char *const *)argv.v, NULL, 0, NULL, &e, &code);
+	if (r < 0) {
+		strbuf_addf(err, "cannot run zpool import: %s", strerror(-r));
+		return r;
+	}
+	if (code == 0)
+		return 0;
+	strbuf_rtrim(&e);
+	if (drive_import_not_found(e.buf)) {
+		_cleanup_free_ char *dirs = strvec_join(&d->search_dirs, " ");
+		strbuf_addf(err,
+			    "drive %s: pool %s is not present (is the drive plugged in? "
+			    "zpool import searched %s)",
+			    d->name, name, dirs[0] ? dirs : "the default device directories");
+		return -ENXIO;
+	}
+	_cleanup_free_ char *words = strvec_join(&argv, " ");
+	strbuf_addf(err, "'%s' failed (exit status %d)%s%s", words, code, e.len ? ": " : "", e.buf);
+	return -EIO;
+}
+
+/* ---- power off ------------------------------------------------------------ */
+
+static bool have_program(const char *name)
+{
+	_cleanup_strvec_ struct strvec env = STRVEC_INIT;
+	_cleanup_free_ char *path = NULL;
+	spawn_env_default(&env);
+	return spawn_resolve(name, (const char *const *)env.v, &path) == 0;
+}
+
+/* The whole-disk block device name of a block device node ("sdb" for /dev/sdb1). */
+static char *whole_disk(const char *dev)
+{
+	struct stat sb;
+	if (stat(dev, &sb) < 0 || !S_ISBLK(sb.st_mode))
+		return NULL;
+	_cleanup_free_ char *sys = xasprintf("/sys/dev/block/%u:%u", major(sb.st_rdev),
+					     minor(sb.st_rdev));
+	char real[PATH_MAX];
+	if (!realpath(sys, real))
+		return NULL;
+	_cleanup_free_ char *part = xasprintf("%s/partition", real);
+	if (access(part, F_OK) == 0) {
+		char *slash = strrchr(real, '/');
+		if (slash)
+			*slash = '\0';
+	}
+	const char *base = strrchr(real, '/');
+	return xstrdup(base ? base + 1 : real);
+}
+
+static int power_off_one(struct bctx *c, const char *vdev)
+{
+	struct stat sb;
+	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
+	if (stat(vdev, &sb) < 0) {
+		emit(c, DRIVE_EV_WARNING, "%s: %s; nothing to power off", vdev, strerror(errno));
+		return 0;
+	}
+	if (S_ISREG(sb.st_mode)) {
+		emit(c, DRIVE_EV_INFO, "%s is a file vdev: nothing to power off", vdev);
+		return 0;
+	}
+	_cleanup_free_ char *disk = whole_disk(vdev);
+	if (!disk) {
+		emit(c, DRIVE_EV_WARNING, "%s: not a block device zkeep can find in /sys; not powered off",
+		     vdev);
+		return 0;
+	}
+	_cleanup_free_ char *dev = xasprintf("/dev/%s", disk);
+	if (skip_prefix(disk, "loop")) {
+		if (!c->d->detach_loop) {
+			emit(c, DRIVE_EV_INFO,
+			     "%s is a loop device: not detached (set detach_loop = yes to detach it)",
+			     dev);
+			return 0;
+		}
+		if (c->o->dry_run) {
+			emit(c, DRIVE_EV_INFO, "would detach loop device %s (losetup -d)", dev);
+			return 0;
+		}
+		if (run_cmd(c->z, ARGV("losetup", "-d", dev), NULL, &err) < 0) {
+			emit(c, DRIVE_EV_ERROR, "detaching %s: %s", dev, err.buf);
+			return -EIO;
+		}
+		emit(c, DRIVE_EV_INFO, "detached loop device %s", dev);
+		c->res->powered_off = true;
+		return 0;
+	}
+	if (skip_prefix(disk, "dm-")) {
+		/* LUKS, LVM, multipath: the mapping must be closed before the disk under it goes */
+		emit(c, DRIVE_EV_INFO,
+		     "%s is a device-mapper device: not powered off (close the mapping, e.g. "
+		     "`cryptsetup close`, then power off the disk under it)", dev);
+		return 0;
+	}
+	if (have_program("udisksctl")) {
+		if (c->o->dry_run) {
+			emit(c, DRIVE_EV_INFO, "would power off %s (udisksctl power-off -b %s)", dev, dev);
+			return 0;
+		}
+		if (run_cmd(c->z, ARGV("udisksctl", "power-off", "-b", dev), NULL, &err) < 0) {
+			emit(c, DRIVE_EV_ERROR, "powering off %s: %s", dev, err.buf);
+			return -EIO;
+		}
+	} else {
+		_cleanup_free_ char *del = xasprintf("/sys/block/%s/device/delete", disk);
+		if (c->o->dry_run) {
+			emit(c, DRIVE_EV_INFO, "would remove %s (echo 1 > %s)", dev, del);
+			return 0;
+		}
+		_cleanup_fd_ int fd = open(del, O_WRONLY | O_CLOEXEC);
+		if (fd < 0 || write(fd, "1\n", 2) != 2) {
+			emit(c, DRIVE_EV_ERROR, "removing %s through %s: %s (install udisks2 to power "
+			     "drives off)", dev, del, strerror(errno));
+			return -EIO;
+		}
+	}
+	emit(c, DRIVE_EV_INFO, "%s powered off: it can be unplugged", dev);
+	c->res->powered_off = true;
+	return 0;
+}
+
+/* ---- the backup ------------------------------------------------------------- */
+
+static void on_repl(const struct replicate_event *ev, void *data)
+{
+	struct bctx *c = data;
+	if (!c->o->event)
+		return;
+	struct drive_event de = { .kind = DRIVE_EV_REPL, .step = c->step, .repl = ev };
+	c->o->event(&de, c->o->event_data);
+}
+
+static int check_sources(struct bctx *c, struct strbuf *err)
+{
+	struct zfs_tree t = ZFS_TREE_INIT;
+	int r = zfs_list_tree(c->z, (const char *const *)c->d->datasets.v, 0, NULL, &t);
+	zfs_tree_free(&t);
+	if (r == -ENOENT) {
+		strbuf_addf(err, "drive %s: source dataset missing: %s (fix datasets = in zkeep.conf)",
+			    c->d->name, zfs_error(c->z));
+		return r;
+	}
+	if (r < 0)
+		strbuf_addf(err, "drive %s: listing the sources: %s", c->d->name, zfs_error(c->z));
+	return r;
+}
+
+/* Create the missing parents of target (not mounted, inheriting encryption none). */
+static int ensure_parent(struct bctx *c, const char *target)
+{
+	_cleanup_free_ char *parent = xstrdup(target);
+	char *slash = strrchr(parent, '/');
+	if (!slash)
+		return 0;
+	*slash = '\0';
+	if (!strchr(parent, '/'))
+		return 0; /* the pool's root exists */
+	_cleanup_free_ char *v = NULL;
+	if (zfs_get_prop(c->z, parent, "name", &v) == 0)
+		return 0;
+	if (c->o->dry_run) {
+		emit(c, DRIVE_EV_INFO, "would create %s (canmount=off)", parent);
+		return 0;
+	}
+	int r = zfs_create(c->z, parent, true, ARGV("canmount=off"));
+	if (r < 0 && r != -EEXIST) {
+		emit(c, DRIVE_EV_ERROR, "creating %s: %s", parent, zfs_error(c->z));
+		return r;
+	}
+	emit(c, DRIVE_EV_INFO, "created %s (canmount=off)", parent);
+	return 0;
+}
+
+static int replicate_one(struct bctx *c, const char *src, const char *tgt)
+{
+	struct replicate_opts ro;
+	struct sendopts so = SENDOPTS_INIT, rcv = SENDOPTS_INIT;
+	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
+	_cleanup_free_ char *prefix = syncsnap_prefix(NULL, c->o->hostname);
+	_cleanup_free_ char *tag = xasprintf("zkeep_drive_%s", c->d->name);
+	memset(&ro, 0, sizeof(ro));
+	if (sendopts_parse(c->d->raw ? "w" : "", false, &so, &err) < 0 ||
+	    sendopts_parse("u", true, &rcv, &err) < 0) {
+		emit(c, DRIVE_EV_ERROR, "%s", err.buf);
+		sendopts_free(&so);
+		sendopts_free(&rcv);
+		return -EINVAL;
+	}
+	ro.plan.source_root = src;
+	ro.plan.target_root = tgt;
+	ro.plan.recursive = c->d->recursive;
+	ro.plan.resume = true;
+	ro.plan.allow_rollback = c->d->rollback;
+	ro.plan.delete_target_snapshots = c->d->delete_target_snapshots;
+	ro.plan.clone_handling = true;
+	ro.plan.hostname = c->o->hostname;
+	ro.take_sync_snap = c->d->sync_snap;
+	ro.use_hold = c->d->hold;
+	ro.hold_tag = tag;
+	ro.sync_prefix = prefix;
+	ro.now = c->o->now;
+	ro.send = &so;
+	ro.recv = &rcv;
+	ro.dry_run = c->o->dry_run;
+	ro.bwlimit = c->d->bwlimit;
+	ro.event = on_repl;
+	ro.event_data = c;
+	struct replicate_result rr;
+	int r = replicate_run(c->z, c->z, &ro, &rr, &err);
+	sendopts_free(&so);
+	sendopts_free(&rcv);
+	if (r < 0) {
+		emit(c, DRIVE_EV_ERROR, "%s -> %s: %s", src, tgt, err.buf);
+		c->res->failed++;
+		return r;
+	}
+	c->res->synced += rr.synced;
+	c->res->uptodate += rr.uptodate;
+	c->res->failed += rr.failed;
+	c->res->bytes += rr.bytes;
+	return rr.failed ? -EIO : 0;
+}
+
+static int set_target_props(struct bctx *c, const char *top)
+{
+	const struct drive *d = c->d;
+	_cleanup_strvec_ struct strvec all = STRVEC_INIT, topv = STRVEC_INIT;
+	if (d->readonly)
+		strvec_push(&all, "readonly=on");
+	if (d->snapdir)
+		strvec_pushf(&all, "snapdir=%s", d->snapdir);
+	if (d->canmount)
+		strvec_pushf(&all, "canmount=%s", d->canmount);
+	if (d->mountpoint)
+		strvec_pushf(&topv, "mountpoint=%s", d->mountpoint);
+	if (!all.n && !topv.n)
+		return 0;
+	struct zfs_tree t = ZFS_TREE_INIT;
+	const char *const roots[] = { top, NULL };
+	int r = zfs_list_tree(c->z, roots, d->recursive ? ZFS_LIST_RECURSIVE : 0, NULL, &t);
+	if (r < 0) {
+		emit(c, DRIVE_EV_ERROR, "listing %s: %s", top, zfs_error(c->z));
+		zfs_tree_free(&t);
+		return r;
+	}
+	int ret = 0;
+	for (size_t i = 0; i < t.nds; i++) {
+		_cleanup_strvec_ struct strvec set = STRVEC_INIT;
+		strvec_pushv(&set, (const char *const *)all.v);
+		if (streq(t.ds[i].name, top))
+			strvec_pushv(&set, (const char *const *)topv.v);
+		if (!set.n)
+			continue;
+		_cleanup_free_ char *j = strvec_join(&set, " ");
+		if (c->o->dry_run) {
+			emit(c, DRIVE_EV_INFO, "would set %s on %s", j, t.ds[i].name);
+			continue;
+		}
+		if (zfs_set_props(c->z, t.ds[i].name, (const char *const *)set.v) < 0) {
+			emit(c, DRIVE_EV_ERROR, "setting %s on %s: %s", j, t.ds[i].name, zfs_error(c->z));
+			ret = -EIO;
+		} else {
+			emit(c, DRIVE_EV_INFO, "%s: %s", t.ds[i].name, j);
+		}
+	}
+	zfs_tree_free(&t);
+	return ret;
+}
+
+static int check_pool_health(struct bctx *c, const char *pool)
+{
+	_cleanup_strbuf_ struct strbuf st = STRBUF_INIT;
+	_cleanup_strvec_ struct strvec problems = STRVEC_INIT;
+	if (zpool_status(c->z, pool, &st) < 0) {
+		emit(c, DRIVE_EV_ERROR, "%s", zfs_error(c->z));
+		return -EIO;
+	}
+	if (drive_parse_pool_problems(st.buf, &problems)) {
+		for (size_t i = 0; i < problems.n; i++)
+			emit(c, DRIVE_EV_ERROR, "pool %s: %s", pool, problems.v[i]);
+		c->res->scrub_errors = true;
+		return -EIO;
+	}
+	emit(c, DRIVE_EV_INFO, "pool %s: no errors", pool);
+	return 0;
+}
+
+int drive_backup(struct zfs *z, const struct drive_opts *o, struct drive_result *res,
+		 struct strbuf *err)
+{
+	const struct drive *d = o->d;
+	struct bctx c = { .z = z, .o = o, .d = d, .res = res };
+	struct zpool_infos pools = { 0 };
+	_cleanup_free_ char *import_name = drive_import_name(d);
+	_cleanup_strvec_ struct strvec vdevs = STRVEC_INIT;
+	int r;
+
+	memset(res, 0, sizeof(*res));
+	step(&c, "check", "checking the source datasets: %s",
+	     (const char *)(d->datasets.n ? d->datasets.v[0] : ""));
+	r = check_sources(&c, err);
+	if (r < 0)
+		return r;
+
+	/* ---- import ---- */
+	r = zpool_list(z, NULL, &pools);
+	if (r < 0) {
+		strbuf_addf(err, "listing pools: %s", zfs_error(z));
+		return r;
+	}
+	struct zpool_info *pi = find_pool(&pools, d);
+	if (pi) {
+		res->pool = xstrdup(pi->name);
+		step(&c, "import", "pool %s is imported already", pi->name);
+		if (o->dry_run)
+			emit(&c, DRIVE_EV_INFO, "dry run: it will not be exported");
+	} else {
+		step(&c, "import", "importing pool %s%s", import_name, o->dry_run ? " read-only" : "");
+		r = import_pool(z, d, o->dry_run, o->dry_run || !d->mount, err);
+		if (r == -EIO)
+			strbuf_addf(err, " (drive %s: the pool could not be imported; nothing was changed)",
+				    d->name);
+		if (r < 0) {
+			zpool_infos_free(&pools);
+			return r;
+		}
+		res->imported = true;
+		/* its name, when only the guid is configured */
+		zpool_infos_free(&pools);
+		if (zpool_list(z, NULL, &pools) == 0 && (pi = find_pool(&pools, d)))
+			res->pool = xstrdup(pi->name);
+		else
+			res->pool = xstrdup(import_name);
+		emit(&c, DRIVE_EV_INFO, "imported pool %s", res->pool);
+	}
+	zpool_infos_free(&pools);
+
+	/* the vdevs, for the power-off after the export */
+	{
+		_cleanup_strbuf_ struct strbuf out = STRBUF_INIT, e = STRBUF_INIT;
+		if (run_cmd(z, ARGV("zpool", "list", "-vHPL", res->pool), &out, &e) == 0)
+			drive_parse_vdevs(out.buf, &vdevs);
+		else
+			emit(&c, DRIVE_EV_WARNING, "cannot list the vdevs of %s: %s", res->pool, e.buf);
+	}
+
+	/* ---- replicate ---- */
+	for (size_t i = 0; i < d->datasets.n && !interrupted(&c); i++) {
+		const char *src = d->datasets.v[i];
+		_cleanup_free_ char *tgt = drive_target_of(d, res->pool, src);
+		step(&c, "replicate", "%s -> %s%s", src, tgt, d->raw ? " (raw)" : "");
+		if (ensure_parent(&c, tgt) < 0) {
+			res->failed++;
+			continue;
+		}
+		replicate_one(&c, src, tgt); /* failures are counted in res */
+		if (!o->dry_run && !interrupted(&c)) {
+			_cleanup_free_ char *v = NULL;
+			if (zfs_get_prop(z, tgt, "name", &v) == 0) {
+				step(&c, "properties", "properties of %s", tgt);
+				if (set_target_props(&c, tgt) < 0)
+					res->step_failures++;
+			}
+		}
+	}
+
+	/* ---- scrub ---- */
+	if (interrupted(&c)) {
+		/* straight to the export */
+	} else if (d->scrub && !o->dry_run) {
+		step(&c, "scrub", "scrubbing pool %s (zpool scrub -w)", res->pool);
+		if (zpool_scrub(z, res->pool, true) < 0) {
+			emit(&c, DRIVE_EV_ERROR, "%s", zfs_error(z));
+			res->step_failures++;
+		} else if (check_pool_health(&c, res->pool) < 0) {
+			res->step_failures++;
+		}
+	} else if (d->scrub) {
+		step(&c, "scrub", "would scrub pool %s", res->pool);
+	}
+
+	/* ---- export: always, once imported ---- */
+	if (res->imported || !o->dry_run) {
+		step(&c, "export", "exporting pool %s", res->pool);
+		int tries = 0;
+		while ((r = zpool_export(z, res->pool)) == -EBUSY && ++tries < 5)
+			sleep(1); /* a receive's mount or a scrub may still be letting go */
+		if (r < 0) {
+			emit(&c, DRIVE_EV_ERROR, "%s (the drive must not be unplugged: try `zpool export %s`)",
+			     zfs_error(z), res->pool);
+			res->step_failures++;
+			return 0;
+		}
+		res->exported = true;
+		emit(&c, DRIVE_EV_INFO, "exported pool %s", res->pool);
+	}
+
+	/* ---- power off ---- */
+	if (!res->exported) {
+		/* dry run on a pool that was imported before: nothing more to do */
+	} else if (interrupted(&c)) {
+		/* asked to stop: the pool is exported, which is what makes unplugging safe */
+	} else if (d->power_off == DRIVE_POWER_NO) {
+		step(&c, "power-off", "not powering off (power_off = no)");
+	} else {
+		step(&c, "power-off", "powering off the drive");
+		for (size_t i = 0; i < vdevs.n; i++)
+			if (power_off_one(&c, vdevs.v[i]) < 0 && d->power_off == DRIVE_POWER_YES)
+				res->step_failures++;
+	}
+	return 0;
+}
+
+void drive_result_free(struct drive_result *r)
+{
+	free(r->pool);
+	r->pool = NULL;
+}
+
+/* ---- status --------------------------------------------------------------- */
+
+void drive_status_free(struct drive_status *st)
+{
+	for (size_t i = 0; i < st->nds; i++) {
+		free(st->ds[i].source);
+		free(st->ds[i].target);
+		free(st->ds[i].newest_common);
+	}
+	free(st->ds);
+	free(st->pool);
+	free(st->health);
+	memset(st, 0, sizeof(*st));
+}
+
+static void compare_ds(const struct zfs_dataset *s, const struct zfs_dataset *t,
+		       struct drive_ds_status *o)
+{
+	const struct zfs_snap *common = NULL;
+	for (size_t i = 0; s && i < s->nsnaps; i++) {
+		const struct zfs_snap *sn = &s->snaps[i];
+		if (sn->type != ZFS_TYPE_SNAPSHOT)
+			continue;
+		o->newest_source = sn->creation;
+		for (size_t k = 0; t && k < t->nsnaps; k++)
+			if (t->snaps[k].type == ZFS_TYPE_SNAPSHOT && t->snaps[k].guid == sn->guid)
+				common = sn;
+	}
+	o->target_exists = t != NULL;
+	if (common) {
+		o->newest_common = xstrdup(common->short_name);
+		o->common_creation = common->creation;
+	}
+	for (size_t i = 0; s && i < s->nsnaps; i++)
+		if (s->snaps[i].type == ZFS_TYPE_SNAPSHOT &&
+		    (!common || s->snaps[i].createtxg > common->createtxg))
+			o->behind++;
+}
+
+int drive_get_status(struct zfs *z, const struct drive *d, bool no_import, struct drive_status *st,
+		     struct strbuf *err)
+{
+	struct zpool_infos pools = { 0 };
+	bool imported_here = false;
+	int r;
+	memset(st, 0, sizeof(*st));
+	r = zpool_list(z, NULL, &pools);
+	if (r < 0) {
+		strbuf_addf(err, "listing pools: %s", zfs_error(z));
+		return r;
+	}
+	struct zpool_info *pi = find_pool(&pools, d);
+	if (pi) {
+		st->presence = DRIVE_IMPORTED;
+		st->pool = xstrdup(pi->name);
+		st->guid = pi->guid;
+		st->health = xstrdup(pi->health);
+	}
+	zpool_infos_free(&pools);
+	if (!st->pool && no_import) {
+		struct zpool_scan_entry *all = NULL, *found = NULL;
+		size_t n = 0;
+		r = scan_for(z, d, &all, &n, &found, err);
+		if (r < 0)
+			return r;
+		if (found) {
+			st->presence = DRIVE_IMPORTABLE;
+			st->pool = xstrdup(found->name);
+			st->guid = found->guid;
+			st->health = xstrdup(found->state ? found->state : "-");
+		}
+		drive_scan_free(all, n);
+		return 0;
+	}
+	if (!st->pool) {
+		/* import read-only right away: one device scan, not a scan and an import */
+		_cleanup_strbuf_ struct strbuf e = STRBUF_INIT;
+		r = import_pool(z, d, true, true, &e);
+		if (r == -ENXIO)
+			return 0; /* absent */
+		if (r < 0) {
+			strbuf_addstr(err, e.buf);
+			return r;
+		}
+		imported_here = true;
+		st->presence = DRIVE_IMPORTABLE;
+		r = zpool_list(z, NULL, &pools);
+		if (r == 0 && (pi = find_pool(&pools, d))) {
+			st->pool = xstrdup(pi->name);
+			st->guid = pi->guid;
+			st->health = xstrdup(pi->health);
+		}
+		zpool_infos_free(&pools);
+		if (!st->pool) {
+			_cleanup_free_ char *name = drive_import_name(d);
+			strbuf_addf(err, "pool %s was imported but zpool list does not show it", name);
+			return -EIO;
+		}
+	}
+
+	_cleanup_strvec_ struct strvec troots = STRVEC_INIT;
+	for (size_t i = 0; i < d->datasets.n; i++)
+		strvec_push_nodup(&troots, drive_target_of(d, st->pool, d->datasets.v[i]));
+	struct zfs_tree s = ZFS_TREE_INIT, t = ZFS_TREE_INIT;
+	r = zfs_list_tree(z, (const char *const *)d->datasets.v, ZFS_LIST_SNAPSHOTS, NULL, &s);
+	if (r < 0 && r != -ENOENT) {
+		strbuf_addf(err, "listing the sources: %s", zfs_error(z));
+		goto out;
+	}
+	r = zfs_list_tree(z, (const char *const *)troots.v, ZFS_LIST_SNAPSHOTS, NULL, &t);
+	if (r < 0 && r != -ENOENT) {
+		strbuf_addf(err, "listing the drive: %s", zfs_error(z));
+		goto out;
+	}
+	r = 0;
+	st->looked = true;
+	st->ds = xcalloc(d->datasets.n, sizeof(*st->ds));
+	st->nds = d->datasets.n;
+	for (size_t i = 0; i < d->datasets.n; i++) {
+		struct drive_ds_status *o = &st->ds[i];
+		o->source = xstrdup(d->datasets.v[i]);
+		o->target = xstrdup(troots.v[i]);
+		compare_ds(zfs_tree_find(&s, o->source), zfs_tree_find(&t, o->target), o);
+	}
+out:
+	zfs_tree_free(&s);
+	zfs_tree_free(&t);
+	if (imported_here) {
+		if (zpool_export(z, st->pool) < 0 && r == 0) {
+			strbuf_addf(err, "exporting %s again: %s", st->pool, zfs_error(z));
+			r = -EIO;
+		}
+	}
+	return r;
+}

@@ -1,0 +1,97 @@
+/* drive_units.c - see drive_units.h. */
+#include "base/zkeep.h"
+#include "drive/drive_units.h"
+
+char *drive_unit_name(const struct drive *d)
+{
+	return xasprintf("zkeep-drive-%s.service", d->name);
+}
+
+char *drive_rule_name(const struct drive *d)
+{
+	return xasprintf("90-zkeep-drive-%s.rules", d->name);
+}
+
+static bool unit_path_ok(const char *s)
+{
+	return s && s[0] == '/' && strlen(s) < 1024 && !strpbrk(s, " \t\n\"'\\%$;");
+}
+
+int drive_units_render(const struct drive *d, const char *zkeep_path, const char *config_path,
+		       struct strbuf *rule, struct strbuf *unit, struct strbuf *err)
+{
+	if (!unit_path_ok(zkeep_path) || !unit_path_ok(config_path)) {
+		strbuf_addf(err, "'%s' / '%s': paths in units must be absolute, without spaces, "
+			    "quotes, '%%', '$', ';' or '\\'", zkeep_path ? zkeep_path : "",
+			    config_path ? config_path : "");
+		return -EINVAL;
+	}
+	_cleanup_free_ char *svc = drive_unit_name(d);
+	strbuf_addf(rule, "# zkeep: back up to drive %s when its pool %s is plugged in\n", d->name,
+		    d->pool ? d->pool : "(by guid)");
+	strbuf_addstr(rule, "ACTION==\"add\", SUBSYSTEM==\"block\", ENV{ID_FS_TYPE}==\"zfs_member\", ");
+	if (d->guid)
+		strbuf_addf(rule, "ENV{ID_FS_UUID}==\"%" PRIu64 "\", ", d->guid);
+	else
+		strbuf_addf(rule, "ENV{ID_FS_LABEL}==\"%s\", ", d->pool);
+	strbuf_addf(rule, "TAG+=\"systemd\", ENV{SYSTEMD_WANTS}+=\"%s\"\n", svc);
+
+	strbuf_addf(unit,
+		    "# Written by `zkeep drive units`: back up to removable drive %s.\n"
+		    "[Unit]\n"
+		    "Description=zkeep: back up to removable drive %s\n"
+		    "Documentation=man:zkeep(8) https://github.com/zkeep/zkeep/blob/main/docs/drive.md\n"
+		    "After=zfs.target local-fs.target\n"
+		    "Requires=zfs.target\n"
+		    "\n"
+		    "[Service]\n"
+		    "Type=oneshot\n"
+		    "ExecStart=%s drive backup --config %s %s\n"
+		    "# Imports, receives, exports and powers off: root, because zpool import\n"
+		    "# and export cannot be delegated; but only CAP_SYS_ADMIN (the ZFS ioctls),\n"
+		    "# no network, a read-only system but for /run/zkeep and /sys/devices (the\n"
+		    "# power-off through sysfs), only /dev/zfs and disks, private mounts (the\n"
+		    "# pool is exported at the end anyway).\n"
+		    "CapabilityBoundingSet=CAP_SYS_ADMIN\n"
+		    "NoNewPrivileges=yes\n"
+		    "PrivateTmp=yes\n"
+		    "PrivateMounts=yes\n"
+		    "PrivateNetwork=yes\n"
+		    "IPAddressDeny=any\n"
+		    "RestrictAddressFamilies=AF_UNIX\n"
+		    "ProtectHome=yes\n"
+		    "ProtectSystem=strict\n"
+		    "RuntimeDirectory=zkeep\n"
+		    "RuntimeDirectoryPreserve=yes\n"
+		    "ProtectKernelTunables=yes\n"
+		    "ReadWritePaths=/sys/devices\n"
+		    "ProtectKernelModules=yes\n"
+		    "ProtectKernelLogs=yes\n"
+		    "ProtectControlGroups=yes\n"
+		    "ProtectClock=yes\n"
+		    "ProtectHostname=yes\n"
+		    "ProtectProc=invisible\n"
+		    "DevicePolicy=closed\n"
+		    "DeviceAllow=/dev/zfs rw\n"
+		    "DeviceAllow=block-sd rw\n"
+		    "DeviceAllow=block-blkext rw\n"
+		    "DeviceAllow=block-virtblk rw\n"
+		    "DeviceAllow=block-loop rw\n"
+		    "DeviceAllow=block-device-mapper rw\n"
+		    "RestrictNamespaces=yes\n"
+		    "RestrictSUIDSGID=yes\n"
+		    "RestrictRealtime=yes\n"
+		    "LockPersonality=yes\n"
+		    "MemoryDenyWriteExecute=yes\n"
+		    "KeyringMode=private\n"
+		    "UMask=0077\n"
+		    "SystemCallArchitectures=native\n"
+		    "SystemCallFilter=@system-service @mount\n"
+		    "SystemCallFilter=~@privileged @resources\n"
+		    "SystemCallErrorNumber=EPERM\n"
+		    "Nice=10\n"
+		    "IOSchedulingClass=idle\n"
+		    "TimeoutStartSec=infinity\n",
+		    d->name, d->name, zkeep_path, config_path, d->name);
+	return 0;
+}

@@ -1,0 +1,697 @@
+/* replan.c - see replan.h. */
+#include "base/zkeep.h"
+#include "replication/replan.h"
+#include "snapshots/syncsnap.h"
+
+const char *const replan_source_props[] = { "syncoid:sync", "origin", "recordsize", "userrefs", NULL };
+const char *const replan_target_props[] = { "receive_resume_token", "userrefs", NULL };
+
+/* Properties never re-applied with receive -o: encryption is fixed at
+ * creation (and a raw stream carries it), the rest cannot be set. */
+static const char *const unpreservable[] = {
+	"encryption", "keylocation", "keyformat", "pbkdf2iters", "keystatus", "encryptionroot",
+	"readonly", "volsize", "volblocksize", "origin", "type", "creation", "used",
+	"available", "referenced", "compressratio", "mounted", "createtxg", "guid",
+	"receive_resume_token", "redact_snaps", "casesensitivity", "normalization", "utf8only",
+	NULL,
+};
+
+bool replan_prop_preservable(const char *name)
+{
+	for (size_t i = 0; unpreservable[i]; i++)
+		if (streq(name, unpreservable[i]))
+			return false;
+	return true;
+}
+
+char *replan_target_name(const char *source_root, const char *target_root, const char *source)
+{
+	const char *rest = skip_prefix(source, source_root);
+	if (!rest)
+		rest = "";
+	return xasprintf("%s%s", target_root, rest);
+}
+
+/* ---- helpers on listings ------------------------------------------------ */
+
+static const char *ds_prop(const struct zfs_tree *t, const struct zfs_dataset *d, const char *prop)
+{
+	ssize_t i = t ? zfs_tree_prop_index(t, prop) : -1;
+	return i >= 0 && d->props ? d->props[i] : NULL;
+}
+
+static int snap_cmp(const void *a, const void *b)
+{
+	const struct zfs_snap *x = *(const struct zfs_snap *const *)a;
+	const struct zfs_snap *y = *(const struct zfs_snap *const *)b;
+	if (x->createtxg != y->createtxg && x->createtxg && y->createtxg)
+		return x->createtxg < y->createtxg ? -1 : 1;
+	if (x->creation != y->creation)
+		return x->creation < y->creation ? -1 : 1;
+	/* a snapshot before a bookmark of the same txg */
+	return (int)x->type - (int)y->type;
+}
+
+/* Snapshots (or bookmarks) of d, oldest first. Caller frees the array. */
+static const struct zfs_snap **sorted(const struct zfs_dataset *d, enum zfs_type type, size_t *n)
+{
+	const struct zfs_snap **v = xcalloc(d ? d->nsnaps + 1 : 1, sizeof(*v));
+	*n = 0;
+	for (size_t i = 0; d && i < d->nsnaps; i++)
+		if (d->snaps[i].type == type)
+			v[(*n)++] = &d->snaps[i];
+	qsort(v, *n, sizeof(*v), snap_cmp);
+	return v;
+}
+
+static bool any_match(const regex_t *re, size_t n, const char *s)
+{
+	for (size_t i = 0; i < n; i++)
+		if (regexec(&re[i], s, 0, NULL, 0) == 0)
+			return true;
+	return false;
+}
+
+static bool filters_active(const struct replan_opts *o)
+{
+	return o->n_include_snaps || o->n_exclude_snaps;
+}
+
+static bool snap_sendable(const struct replan_opts *o, const char *short_name)
+{
+	if (o->sync_snap && streq(short_name, o->sync_snap))
+		return true;
+	if (o->n_include_snaps && !any_match(o->include_snaps, o->n_include_snaps, short_name))
+		return false;
+	return !any_match(o->exclude_snaps, o->n_exclude_snaps, short_name);
+}
+
+static struct replan_step *add_step(struct replan_ds *d, enum replan_step_kind kind)
+{
+	d->steps = xreallocarray(d->steps, d->nsteps + 1, sizeof(*d->steps));
+	struct replan_step *s = &d->steps[d->nsteps++];
+	memset(s, 0, sizeof(*s));
+	s->kind = kind;
+	return s;
+}
+
+static void fail(struct replan_ds *d, enum replan_status st, char *msg)
+{
+	d->status = st;
+	free(d->message);
+	d->message = msg;
+}
+
+/* Incremental steps from `from` (full name) over the sendable names
+ * names[0..n) (short, oldest first, all newer than from). */
+static void add_incrementals(struct replan_ds *d, const struct replan_opts *o, const char *src,
+			     const char *from, bool from_bookmark, char *const *names, size_t n)
+{
+	struct replan_step *s;
+	if (n == 0)
+		return;
+	if (o->no_stream) {
+		s = add_step(d, REPLAN_STEP_INCR);
+		s->from = xstrdup(from);
+		s->to = xasprintf("%s@%s", src, names[n - 1]);
+		s->from_bookmark = from_bookmark;
+		return;
+	}
+	if (filters_active(o)) {
+		/* filtered snapshots must be stepped over one -i at a time */
+		for (size_t i = 0; i < n; i++) {
+			s = add_step(d, REPLAN_STEP_INCR);
+			s->from = i ? xasprintf("%s@%s", src, names[i - 1]) : xstrdup(from);
+			s->to = xasprintf("%s@%s", src, names[i]);
+			s->from_bookmark = i == 0 && from_bookmark;
+		}
+		return;
+	}
+	if (from_bookmark) {
+		/* a send from a bookmark cannot carry intermediates: -i to the next
+		 * snapshot, then -I from there */
+		s = add_step(d, REPLAN_STEP_INCR);
+		s->from = xstrdup(from);
+		s->to = xasprintf("%s@%s", src, names[0]);
+		s->from_bookmark = true;
+		if (n == 1)
+			return;
+		s = add_step(d, REPLAN_STEP_INCR);
+		s->from = xasprintf("%s@%s", src, names[0]);
+		s->to = xasprintf("%s@%s", src, names[n - 1]);
+		s->intermediates = true;
+		return;
+	}
+	s = add_step(d, REPLAN_STEP_INCR);
+	s->from = xstrdup(from);
+	s->to = xasprintf("%s@%s", src, names[n - 1]);
+	s->intermediates = true;
+}
+
+void replan_ds_free(struct replan_ds *d)
+{
+	free(d->source);
+	free(d->target);
+	free(d->message);
+	free(d->rollback_to);
+	free(d->common);
+	free(d->common_target);
+	free(d->final_snap);
+	for (size_t i = 0; i < d->nsteps; i++) {
+		free(d->steps[i].from);
+		free(d->steps[i].to);
+		free(d->steps[i].token);
+	}
+	free(d->steps);
+	strvec_clear(&d->recv_set_props);
+	strvec_clear(&d->prune_source);
+	strvec_clear(&d->prune_target);
+	strvec_clear(&d->delete_target);
+	memset(d, 0, sizeof(*d));
+}
+
+void replan_free(struct replan *p)
+{
+	for (size_t i = 0; i < p->n; i++)
+		replan_ds_free(&p->ds[i]);
+	free(p->ds);
+	p->ds = NULL;
+	p->n = 0;
+}
+
+static bool has_guid(const struct zfs_snap *const *v, size_t n, uint64_t guid)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i]->guid == guid)
+			return true;
+	return false;
+}
+
+static void plan_props(const struct zfs_tree *src, const struct zfs_dataset *s,
+		       const struct zfs_props *local, const struct replan_opts *o, struct replan_ds *d)
+{
+	if (o->preserve_properties && local) {
+		for (size_t i = 0; i < local->n; i++) {
+			const struct zfs_prop *p = &local->p[i];
+			if (!streq(p->dataset, s->name) || p->source != ZFS_SRC_LOCAL)
+				continue;
+			if (!replan_prop_preservable(p->name) || !p->value || streq(p->value, "-"))
+				continue;
+			strvec_pushf(&d->recv_set_props, "%s=%s", p->name, p->value);
+		}
+	}
+	if (o->preserve_recordsize && s->type == ZFS_TYPE_FILESYSTEM) {
+		const char *rs = ds_prop(src, s, "recordsize");
+		bool have = false;
+		for (size_t i = 0; i < d->recv_set_props.n; i++)
+			if (skip_prefix(d->recv_set_props.v[i], "recordsize="))
+				have = true;
+		if (rs && !have)
+			strvec_pushf(&d->recv_set_props, "recordsize=%s", rs);
+	}
+}
+
+void replan_dataset(const struct zfs_tree *src, const struct zfs_dataset *s,
+		    const struct zfs_tree *tgt, const struct zfs_dataset *t,
+		    const struct zfs_props *local, const struct replan_opts *o, const char *target_name,
+		    struct replan_ds *d)
+{
+	size_t nss = 0, nts = 0, nbm = 0;
+	_cleanup_free_ const struct zfs_snap **ss = sorted(s, ZFS_TYPE_SNAPSHOT, &nss);
+	_cleanup_free_ const struct zfs_snap **ts = sorted(t, ZFS_TYPE_SNAPSHOT, &nts);
+	_cleanup_free_ const struct zfs_snap **bm = sorted(s, ZFS_TYPE_BOOKMARK, &nbm);
+	/* sendable source names, oldest first, with the sync snapshot last */
+	_cleanup_free_ char **names = xcalloc(nss + 2, sizeof(char *));
+	_cleanup_free_ uint64_t *txg = xcalloc(nss + 2, sizeof(uint64_t));
+	size_t nn = 0;
+
+	d->source = xstrdup(s->name);
+	d->target = xstrdup(target_name);
+	d->origin_index = SIZE_MAX;
+	d->status = REPLAN_SYNC;
+	d->target_exists = t != NULL;
+	d->recv_force = o->allow_rollback;
+
+	for (size_t i = 0; i < nss; i++) {
+		if (o->sync_snap && streq(ss[i]->short_name, o->sync_snap))
+			continue; /* taken already (a replan after resume): counted below */
+		if (snap_sendable(o, ss[i]->short_name)) {
+			names[nn] = (char *)ss[i]->short_name;
+			txg[nn++] = ss[i]->createtxg;
+		}
+	}
+	if (o->sync_snap) {
+		names[nn] = (char *)o->sync_snap;
+		txg[nn++] = UINT64_MAX;
+	}
+
+	plan_props(src, s, local, o, d);
+
+	/* older sync snapshots of this prefix: pruned after success */
+	if (o->sync_prefix && o->sync_snap) {
+		for (size_t i = 0; i < nss; i++)
+			if (!streq(ss[i]->short_name, o->sync_snap) &&
+			    syncsnap_matches(ss[i]->short_name, o->sync_prefix))
+				strvec_push(&d->prune_source, ss[i]->short_name);
+	}
+
+	const char *token = t ? ds_prop(tgt, t, "receive_resume_token") : NULL;
+	if (token && *token && !streq(token, "-")) {
+		if (o->resume) {
+			struct replan_step *st = add_step(d, REPLAN_STEP_RESUME);
+			st->token = xstrdup(token);
+			d->resume_then_replan = true;
+			return;
+		}
+		d->abort_partial = true;
+		/* An interrupted full receive: the partial state is the target
+		 * itself, which has no snapshot yet, and `zfs receive -A` destroys
+		 * it - plan as for a new target. */
+		if (nts == 0) {
+			t = NULL;
+			d->target_exists = false;
+		}
+	}
+
+	if (nn == 0) {
+		fail(d, REPLAN_FAIL,
+		     xasprintf("no snapshots exist on source %s, and no sync snapshot is taken "
+			       "(--no-sync-snap): take a snapshot first",
+			       s->name));
+		return;
+	}
+	d->final_snap = xstrdup(names[nn - 1]);
+
+	if (t) {
+		/* newest common snapshot by guid */
+		const struct zfs_snap *common = NULL, *tcommon = NULL;
+		bool bookmark = false;
+		for (size_t i = nss; i-- > 0 && !common;)
+			for (size_t j = 0; j < nts; j++)
+				if (ts[j]->guid == ss[i]->guid) {
+					common = ss[i];
+					tcommon = ts[j];
+					break;
+				}
+		if (!common) {
+			/* the newest target snapshot the source still has as a bookmark */
+			for (size_t j = nts; j-- > 0 && !common;)
+				for (size_t i = nbm; i-- > 0;)
+					if (bm[i]->guid == ts[j]->guid) {
+						common = bm[i];
+						tcommon = ts[j];
+						bookmark = true;
+						break;
+					}
+		}
+		if (common) {
+			d->common = xstrdup(common->name);
+			d->common_target = xstrdup(tcommon->name);
+			/* target snapshots after the common one: newer data on the target */
+			_cleanup_strvec_ struct strvec newer = STRVEC_INIT;
+			for (size_t j = 0; j < nts; j++)
+				if (snap_cmp(&ts[j], &tcommon) > 0)
+					strvec_push(&newer, ts[j]->short_name);
+			if (newer.n) {
+				if (!o->allow_rollback) {
+					_cleanup_free_ char *list = strvec_join(&newer, ", ");
+					fail(d, REPLAN_FAIL,
+					     xasprintf("target %s has snapshots newer than the common snapshot "
+						       "%s (%s): not rolling it back; allow the rollback "
+						       "(syncoid: drop --no-rollback; zkeep replicate: "
+						       "--rollback) or destroy them",
+						       t->name, tcommon->short_name, list));
+					return;
+				}
+				d->rollback_to = xstrdup(tcommon->name);
+			}
+			/* sendable snapshots newer than the common one */
+			size_t first = 0;
+			while (first < nn && txg[first] <= common->createtxg)
+				first++;
+			if (first == nn) {
+				fail(d, REPLAN_UPTODATE,
+				     xasprintf("no snapshots on source newer than %s on target %s: "
+					       "nothing to do",
+					       common->short_name, t->name));
+			} else {
+				add_incrementals(d, o, s->name, common->name, bookmark, names + first,
+						 nn - first);
+			}
+			/* after success: older sync snapshots on the target */
+			if (o->sync_prefix && o->sync_snap) {
+				for (size_t j = 0; j < nts; j++)
+					if ((!d->rollback_to || snap_cmp(&ts[j], &tcommon) <= 0) &&
+					    !streq(ts[j]->short_name, o->sync_snap) &&
+					    syncsnap_matches(ts[j]->short_name, o->sync_prefix))
+						strvec_push(&d->prune_target, ts[j]->short_name);
+				/* and those this run brings over (an interrupted run's sync
+				 * snapshot arrives as an intermediate of -I, or as a step) */
+				for (size_t i = 0; i < nss; i++) {
+					const char *n = ss[i]->short_name;
+					if (ss[i]->createtxg <= common->createtxg || streq(n, o->sync_snap) ||
+					    !syncsnap_matches(n, o->sync_prefix) ||
+					    strvec_find(&d->prune_target, n) >= 0)
+						continue;
+					bool arrives = false;
+					for (size_t k = 0; k < d->nsteps; k++) {
+						const struct replan_step *st = &d->steps[k];
+						const char *to = strchr(st->to, '@') + 1;
+						if (streq(to, n))
+							arrives = true;
+						else if (st->intermediates)
+							arrives = true; /* -I carries everything in between */
+					}
+					if (arrives)
+						strvec_push(&d->prune_target, n);
+				}
+			}
+			if (o->delete_target_snapshots)
+				for (size_t j = 0; j < nts; j++) {
+					if (d->rollback_to && snap_cmp(&ts[j], &tcommon) > 0)
+						continue;
+					if (has_guid(ss, nss, ts[j]->guid))
+						continue;
+					if (strvec_find(&d->prune_target, ts[j]->short_name) >= 0)
+						continue;
+					strvec_push(&d->delete_target, ts[j]->short_name);
+				}
+			return;
+		}
+		/* no common snapshot */
+		if (!o->force_delete) {
+			fail(d, REPLAN_FAIL,
+			     xasprintf("target %s exists but has no snapshot in common with %s: "
+				       "replicating would need destroying the target; refusing "
+				       "(%s; --force-delete destroys it and sends everything again)",
+				       t->name, s->name,
+				       nts ? "its snapshots do not match the source's"
+					   : "it has no snapshots - was it created by hand? the "
+					     "first replication must go to a dataset that does not "
+					     "exist yet"));
+			return;
+		}
+		if (!strchr(t->name, '/')) {
+			fail(d, REPLAN_FAIL,
+			     xasprintf("target %s has no snapshot in common with %s, and it is the root "
+				       "dataset of a pool: --force-delete never destroys a pool root",
+				       t->name, s->name));
+			return;
+		}
+		d->destroy_target = true;
+		d->abort_partial = false;
+		d->target_exists = false;
+	}
+
+	/* full send: the oldest snapshot (or the newest with no_stream), then on */
+	size_t first = o->no_stream ? nn - 1 : 0;
+	struct replan_step *st = add_step(d, REPLAN_STEP_FULL);
+	st->to = xasprintf("%s@%s", s->name, names[first]);
+	const char *origin = ds_prop(src, s, "origin");
+	if (o->clone_handling && origin && *origin && !streq(origin, "-")) {
+		/* a clone: send it as an incremental from its origin, received as a
+		 * clone of the origin's copy (the origin's dataset goes first) */
+		_cleanup_free_ char *ods = xstrndup(origin, strcspn(origin, "@"));
+		if (zfs_tree_find(src, ods)) {
+			st->from = xstrdup(origin);
+			st->clone = true;
+		}
+	}
+	if (first + 1 < nn) {
+		_cleanup_free_ char *from = xasprintf("%s@%s", s->name, names[first]);
+		add_incrementals(d, o, s->name, from, false, names + first + 1, nn - first - 1);
+	}
+}
+
+/* ---- the whole tree ----------------------------------------------------- */
+
+static bool selected(const struct zfs_tree *src, const struct zfs_dataset *s,
+		     const struct replan_opts *o, char **why)
+{
+	if (s->type != ZFS_TYPE_FILESYSTEM && s->type != ZFS_TYPE_VOLUME)
+		return false;
+	if (o->recursive && o->skip_parent && streq(s->name, o->source_root)) {
+		*why = xasprintf("skipping %s (--skip-parent)", s->name);
+		return false;
+	}
+	if (o->recursive && !streq(s->name, o->source_root) &&
+	    any_match(o->exclude_datasets, o->n_exclude_datasets, s->name)) {
+		*why = xasprintf("skipping %s (--exclude-datasets)", s->name);
+		return false;
+	}
+	const char *sync = ds_prop(src, s, "syncoid:sync");
+	if (!sync || !*sync || streq(sync, "-") || streq(sync, "true"))
+		return true;
+	if (streq(sync, "false")) {
+		*why = xasprintf("skipping dataset (syncoid:sync=false): %s", s->name);
+		return false;
+	}
+	_cleanup_strvec_ struct strvec hosts = STRVEC_INIT;
+	strvec_split(&hosts, sync, ",");
+	if (o->hostname && strvec_find(&hosts, o->hostname) >= 0)
+		return true;
+	*why = xasprintf("skipping dataset (syncoid:sync doesn't include %s): %s",
+			 o->hostname ? o->hostname : "this host", s->name);
+	return false;
+}
+
+static bool in_scope(const struct replan_opts *o, const char *name)
+{
+	if (streq(name, o->source_root))
+		return true;
+	if (!o->recursive)
+		return false;
+	const char *rest = skip_prefix(name, o->source_root);
+	return rest && *rest == '/';
+}
+
+int replan_build(const struct zfs_tree *src, const struct zfs_tree *tgt,
+		 const struct zfs_props *local, const struct replan_opts *o, struct replan *out,
+		 struct strbuf *err)
+{
+	if (!zfs_tree_find(src, o->source_root)) {
+		strbuf_addf(err, "source dataset %s does not exist", o->source_root);
+		return -ENOENT;
+	}
+	size_t cap = src->nds;
+	struct replan_ds *tmp = xcalloc(cap + 1, sizeof(*tmp));
+	size_t n = 0;
+	for (size_t i = 0; i < src->nds; i++) {
+		const struct zfs_dataset *s = &src->ds[i];
+		if (!in_scope(o, s->name))
+			continue;
+		char *why = NULL;
+		struct replan_ds *d = &tmp[n];
+		if (s->type != ZFS_TYPE_FILESYSTEM && s->type != ZFS_TYPE_VOLUME)
+			continue;
+		_cleanup_free_ char *tname = replan_target_name(o->source_root, o->target_root, s->name);
+		if (!selected(src, s, o, &why)) {
+			d->source = xstrdup(s->name);
+			d->target = xstrdup(tname);
+			d->origin_index = SIZE_MAX;
+			d->status = REPLAN_SKIP;
+			d->message = why;
+			n++;
+			continue;
+		}
+		const struct zfs_dataset *t = tgt ? zfs_tree_find(tgt, tname) : NULL;
+		replan_dataset(src, s, tgt, t, local, o, tname, d);
+		n++;
+	}
+
+	/* origins before clones: emit a dataset once its origin's dataset (when
+	 * planned as well) has been emitted; parents keep coming first */
+	struct replan_ds *ord = xcalloc(n + 1, sizeof(*ord));
+	bool *done = xcalloc(n + 1, sizeof(bool));
+	size_t m = 0;
+	while (m < n) {
+		bool progress = false;
+		for (size_t i = 0; i < n; i++) {
+			if (done[i])
+				continue;
+			const struct replan_step *st0 = tmp[i].nsteps ? &tmp[i].steps[0] : NULL;
+			size_t dep = SIZE_MAX;
+			if (st0 && st0->clone) {
+				_cleanup_free_ char *ods = xstrndup(st0->from, strcspn(st0->from, "@"));
+				for (size_t j = 0; j < n; j++)
+					if (streq(tmp[j].source, ods))
+						dep = j;
+				if (dep != SIZE_MAX && tmp[dep].status == REPLAN_SKIP)
+					dep = SIZE_MAX;
+			}
+			/* a parent must precede its children */
+			bool parent_pending = false;
+			for (size_t j = 0; j < n; j++) {
+				if (done[j] || j == i)
+					continue;
+				const char *rest = skip_prefix(tmp[i].source, tmp[j].source);
+				if (rest && *rest == '/')
+					parent_pending = true;
+			}
+			if ((dep != SIZE_MAX && !done[dep]) || parent_pending)
+				continue;
+			ord[m] = tmp[i];
+			done[i] = true;
+			if (dep != SIZE_MAX)
+				for (size_t k = 0; k < m; k++)
+					if (streq(ord[k].source, tmp[dep].source))
+						ord[m].origin_index = k;
+			m++;
+			progress = true;
+		}
+		if (!progress) {
+			/* a cycle cannot happen in ZFS; keep the rest in listing order */
+			for (size_t i = 0; i < n; i++)
+				if (!done[i]) {
+					ord[m++] = tmp[i];
+					done[i] = true;
+				}
+		}
+	}
+	free(done);
+	free(tmp);
+	out->ds = ord;
+	out->n = n;
+	return 0;
+}
+
+/* ---- description -------------------------------------------------------- */
+
+static void human_bytes(struct strbuf *sb, uint64_t b)
+{
+	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB" };
+	double v = (double)b;
+	size_t u = 0;
+	while (v >= 1024 && u + 1 < ARRAY_SIZE(units)) {
+		v /= 1024;
+		u++;
+	}
+	if (u == 0)
+		strbuf_addf(sb, "%llu B", (unsigned long long)b);
+	else
+		strbuf_addf(sb, "%.1f %s", v, units[u]);
+}
+
+static void list_names(struct strbuf *out, const char *what, const char *ds,
+		       const struct strvec *names)
+{
+	if (!names->n)
+		return;
+	strbuf_addf(out, "  %s %s@", what, ds);
+	for (size_t i = 0; i < names->n; i++)
+		strbuf_addf(out, "%s%s", i ? "," : "", names->v[i]);
+	strbuf_addch(out, '\n');
+}
+
+void replan_describe(const struct replan_ds *d, const uint64_t *estimates, struct strbuf *out)
+{
+	switch (d->status) {
+	case REPLAN_SKIP:
+		strbuf_addf(out, "%s: %s\n", d->source, d->message ? d->message : "skipped");
+		return;
+	case REPLAN_FAIL:
+		strbuf_addf(out, "%s -> %s: cannot replicate: %s\n", d->source, d->target,
+			    d->message ? d->message : "?");
+		return;
+	case REPLAN_UPTODATE:
+		strbuf_addf(out, "%s -> %s: up to date (%s)\n", d->source, d->target,
+			    d->message ? d->message : "");
+		break;
+	case REPLAN_SYNC:
+		strbuf_addf(out, "%s -> %s:\n", d->source, d->target);
+		break;
+	}
+	if (d->abort_partial)
+		strbuf_addf(out, "  discard the partial receive on %s (zfs receive -A)\n", d->target);
+	if (d->destroy_target)
+		strbuf_addf(out, "  destroy %s and everything below it (--force-delete)\n", d->target);
+	if (d->rollback_to)
+		strbuf_addf(out, "  roll %s back to %s (zfs rollback -R)\n", d->target, d->rollback_to);
+	for (size_t i = 0; i < d->nsteps; i++) {
+		const struct replan_step *s = &d->steps[i];
+		switch (s->kind) {
+		case REPLAN_STEP_RESUME:
+			strbuf_addf(out, "  resume the interrupted receive into %s (zfs send -t)", d->target);
+			break;
+		case REPLAN_STEP_FULL:
+			if (s->clone)
+				strbuf_addf(out, "  send %s in full as a clone of %s", s->to, s->from);
+			else
+				strbuf_addf(out, "  send %s in full", s->to);
+			break;
+		case REPLAN_STEP_INCR:
+			strbuf_addf(out, "  send %s %s ... %s", s->intermediates ? "-I" : "-i", s->from,
+				    s->to);
+			break;
+		}
+		if (estimates && estimates[i] != UINT64_MAX) {
+			strbuf_addstr(out, " (~ ");
+			human_bytes(out, estimates[i]);
+			strbuf_addstr(out, ")");
+		} else if (estimates) {
+			strbuf_addstr(out, " (size unknown)");
+		}
+		strbuf_addf(out, " -> receive %s%s%s\n", d->recv_force ? "-F " : "", d->target,
+			    d->recv_set_props.n ? " with -o" : "");
+	}
+	for (size_t i = 0; i < d->recv_set_props.n; i++)
+		strbuf_addf(out, "  receive -o %s\n", d->recv_set_props.v[i]);
+	list_names(out, "then destroy old sync snapshots", d->source, &d->prune_source);
+	list_names(out, "then destroy old sync snapshots", d->target, &d->prune_target);
+	list_names(out, "then destroy target-only snapshots", d->target, &d->delete_target);
+}
+
+/* ---- is the target busy? ---------------------------------------------------- */
+
+static bool under(const char *child, const char *parent)
+{
+	size_t n = strlen(parent);
+	return strncmp(child, parent, n) == 0 && (child[n] == '\0' || child[n] == '/');
+}
+
+bool replan_argv_receives_into(const char *const *argv, size_t n, const char *target)
+{
+	size_t i = 0;
+	if (i < n && (streq(argv[i], "sudo") || (strrchr(argv[i], '/') &&
+						 streq(strrchr(argv[i], '/') + 1, "sudo"))))
+		i++;
+	if (i + 2 >= n) /* zfs receive DATASET at least */
+		return false;
+	const char *prog = strrchr(argv[i], '/') ? strrchr(argv[i], '/') + 1 : argv[i];
+	if (!streq(prog, "zfs") || !(streq(argv[i + 1], "receive") || streq(argv[i + 1], "recv")))
+		return false;
+	const char *ds = argv[n - 1];
+	if (under(ds, target))
+		return true;
+	bool prefix_mode = false;
+	for (size_t k = i + 2; k + 1 < n; k++)
+		if (argv[k][0] == '-' && argv[k][1] != '-' && strpbrk(argv[k] + 1, "de"))
+			prefix_mode = true; /* -d / -e: received under ds */
+	return prefix_mode && under(target, ds);
+}
+
+void replan_lock_name(const char *target, struct strbuf *out)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t start = out->len;
+	strbuf_addstr(out, "replicate-");
+	for (const unsigned char *p = (const unsigned char *)target; *p; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		    *p == '.' || *p == '_' || *p == '-') {
+			strbuf_addch(out, (char)*p);
+		} else {
+			strbuf_addch(out, '%');
+			strbuf_addch(out, hex[*p >> 4]);
+			strbuf_addch(out, hex[*p & 15]);
+		}
+	}
+	if (out->len - start > 200) {
+		uint64_t h = 14695981039346656037ull; /* FNV-1a 64 */
+		for (const unsigned char *p = (const unsigned char *)target; *p; p++) {
+			h ^= *p;
+			h *= 1099511628211ull;
+		}
+		strbuf_setlen(out, start + 183);
+		strbuf_addf(out, "~%016" PRIx64, h);
+	}
+}

@@ -1,0 +1,823 @@
+/*
+ * sanoid_config.c - sanoid.conf parsing (inih) and policy resolution.
+ *
+ * The file is read with ini_text (inih without its 50-byte section names and
+ * 200-byte lines, see ini_text.h); this file checks every key and value.
+ */
+#include "base/zkeep.h"
+#include "snapshots/sanoid_config.h"
+#include "base/ini_text.h"
+#include "base/parse.h"
+
+#include <fcntl.h>
+
+const char *const snap_type_names[SNAP_NTYPES] = {
+	"yearly", "monthly", "weekly", "daily", "hourly", "frequently",
+};
+
+int snap_type_from_name(const char *name, size_t len)
+{
+	for (int t = 0; t < SNAP_NTYPES; t++)
+		if (strlen(snap_type_names[t]) == len && memcmp(snap_type_names[t], name, len) == 0)
+			return t;
+	return -1;
+}
+
+/* ---- the keys zkeep knows, with their types ----------------------------- */
+
+enum key_type {
+	KT_STRING,
+	KT_BOOL,      /* empty = false */
+	KT_RECURSIVE, /* bool or "zfs" */
+	KT_UINT,      /* in [min, max] */
+	KT_DURATION,  /* number with optional y w d h m s suffix */
+};
+
+enum key_id {
+	K_PATH, K_RECURSIVE, K_USE_TEMPLATE, K_PROCESS_CHILDREN_ONLY, K_SKIP_CHILDREN,
+	K_PRE_SNAPSHOT_SCRIPT, K_POST_SNAPSHOT_SCRIPT, K_PRE_PRUNING_SCRIPT, K_PRUNING_SCRIPT,
+	K_SCRIPT_TIMEOUT, K_NO_INCONSISTENT_SNAPSHOT, K_FORCE_POST_SNAPSHOT_SCRIPT,
+	K_FREQUENT_PERIOD, K_AUTOPRUNE, K_AUTOSNAP,
+	K_YEARLY, K_MONTHLY, K_WEEKLY, K_DAILY, K_HOURLY, K_FREQUENTLY, /* snap_type order */
+	K_PRUNE_DEFER, K_HOURLY_MIN, K_DAILY_HOUR, K_DAILY_MIN, K_WEEKLY_WDAY, K_WEEKLY_HOUR,
+	K_WEEKLY_MIN, K_MONTHLY_MDAY, K_MONTHLY_HOUR, K_MONTHLY_MIN, K_YEARLY_MON, K_YEARLY_MDAY,
+	K_YEARLY_HOUR, K_YEARLY_MIN, K_MONITOR, K_MONITOR_DONT_WARN, K_MONITOR_DONT_CRIT,
+	K_YEARLY_WARN, K_YEARLY_CRIT, K_MONTHLY_WARN, K_MONTHLY_CRIT, K_WEEKLY_WARN,
+	K_WEEKLY_CRIT, K_DAILY_WARN, K_DAILY_CRIT, K_HOURLY_WARN, K_HOURLY_CRIT,
+	K_FREQUENTLY_WARN, K_FREQUENTLY_CRIT, /* snap_type order, warn then crit */
+	K_CAPACITY_WARN, K_CAPACITY_CRIT,
+	K_NKEYS,
+};
+
+struct key_def {
+	const char *name;
+	enum key_type type;
+	unsigned min, max;
+};
+
+#define COUNT_MAX 1000000u
+static const struct key_def keys[K_NKEYS] = {
+	[K_PATH] = { "path", KT_STRING, 0, 0 },
+	[K_RECURSIVE] = { "recursive", KT_RECURSIVE, 0, 0 },
+	[K_USE_TEMPLATE] = { "use_template", KT_STRING, 0, 0 },
+	[K_PROCESS_CHILDREN_ONLY] = { "process_children_only", KT_BOOL, 0, 0 },
+	[K_SKIP_CHILDREN] = { "skip_children", KT_BOOL, 0, 0 },
+	[K_PRE_SNAPSHOT_SCRIPT] = { "pre_snapshot_script", KT_STRING, 0, 0 },
+	[K_POST_SNAPSHOT_SCRIPT] = { "post_snapshot_script", KT_STRING, 0, 0 },
+	[K_PRE_PRUNING_SCRIPT] = { "pre_pruning_script", KT_STRING, 0, 0 },
+	[K_PRUNING_SCRIPT] = { "pruning_script", KT_STRING, 0, 0 },
+	[K_SCRIPT_TIMEOUT] = { "script_timeout", KT_UINT, 0, 86400 },
+	[K_NO_INCONSISTENT_SNAPSHOT] = { "no_inconsistent_snapshot", KT_BOOL, 0, 0 },
+	[K_FORCE_POST_SNAPSHOT_SCRIPT] = { "force_post_snapshot_script", KT_BOOL, 0, 0 },
+	[K_FREQUENT_PERIOD] = { "frequent_period", KT_UINT, 1, 1440 },
+	[K_AUTOPRUNE] = { "autoprune", KT_BOOL, 0, 0 },
+	[K_AUTOSNAP] = { "autosnap", KT_BOOL, 0, 0 },
+	[K_YEARLY] = { "yearly", KT_UINT, 0, COUNT_MAX },
+	[K_MONTHLY] = { "monthly", KT_UINT, 0, COUNT_MAX },
+	[K_WEEKLY] = { "weekly", KT_UINT, 0, COUNT_MAX },
+	[K_DAILY] = { "daily", KT_UINT, 0, COUNT_MAX },
+	[K_HOURLY] = { "hourly", KT_UINT, 0, COUNT_MAX },
+	[K_FREQUENTLY] = { "frequently", KT_UINT, 0, COUNT_MAX },
+	[K_PRUNE_DEFER] = { "prune_defer", KT_UINT, 0, 100 },
+	[K_HOURLY_MIN] = { "hourly_min", KT_UINT, 0, 59 },
+	[K_DAILY_HOUR] = { "daily_hour", KT_UINT, 0, 23 },
+	[K_DAILY_MIN] = { "daily_min", KT_UINT, 0, 59 },
+	/* 0 and 7 are both Sunday; sanoid's arithmetic accepts either. */
+	[K_WEEKLY_WDAY] = { "weekly_wday", KT_UINT, 0, 7 },
+	[K_WEEKLY_HOUR] = { "weekly_hour", KT_UINT, 0, 23 },
+	[K_WEEKLY_MIN] = { "weekly_min", KT_UINT, 0, 59 },
+	[K_MONTHLY_MDAY] = { "monthly_mday", KT_UINT, 1, 31 },
+	[K_MONTHLY_HOUR] = { "monthly_hour", KT_UINT, 0, 23 },
+	[K_MONTHLY_MIN] = { "monthly_min", KT_UINT, 0, 59 },
+	[K_YEARLY_MON] = { "yearly_mon", KT_UINT, 1, 12 },
+	[K_YEARLY_MDAY] = { "yearly_mday", KT_UINT, 1, 31 },
+	[K_YEARLY_HOUR] = { "yearly_hour", KT_UINT, 0, 23 },
+	[K_YEARLY_MIN] = { "yearly_min", KT_UINT, 0, 59 },
+	[K_MONITOR] = { "monitor", KT_BOOL, 0, 0 },
+	[K_MONITOR_DONT_WARN] = { "monitor_dont_warn", KT_BOOL, 0, 0 },
+	[K_MONITOR_DONT_CRIT] = { "monitor_dont_crit", KT_BOOL, 0, 0 },
+	[K_YEARLY_WARN] = { "yearly_warn", KT_DURATION, 0, 0 },
+	[K_YEARLY_CRIT] = { "yearly_crit", KT_DURATION, 0, 0 },
+	[K_MONTHLY_WARN] = { "monthly_warn", KT_DURATION, 0, 0 },
+	[K_MONTHLY_CRIT] = { "monthly_crit", KT_DURATION, 0, 0 },
+	[K_WEEKLY_WARN] = { "weekly_warn", KT_DURATION, 0, 0 },
+	[K_WEEKLY_CRIT] = { "weekly_crit", KT_DURATION, 0, 0 },
+	[K_DAILY_WARN] = { "daily_warn", KT_DURATION, 0, 0 },
+	[K_DAILY_CRIT] = { "daily_crit", KT_DURATION, 0, 0 },
+	[K_HOURLY_WARN] = { "hourly_warn", KT_DURATION, 0, 0 },
+	[K_HOURLY_CRIT] = { "hourly_crit", KT_DURATION, 0, 0 },
+	[K_FREQUENTLY_WARN] = { "frequently_warn", KT_DURATION, 0, 0 },
+	[K_FREQUENTLY_CRIT] = { "frequently_crit", KT_DURATION, 0, 0 },
+	[K_CAPACITY_WARN] = { "capacity_warn", KT_UINT, 0, 100 },
+	[K_CAPACITY_CRIT] = { "capacity_crit", KT_UINT, 0, 100 },
+};
+
+static int key_lookup(const char *name)
+{
+	for (int k = 0; k < K_NKEYS; k++)
+		if (streq(keys[k].name, name))
+			return k;
+	return -1;
+}
+
+/*
+ * The unit of a bare warn/crit number is one period "down" from the type, as
+ * sanoid's monitor does: hourly_warn = 90 means 90 minutes.
+ */
+static const uint64_t bare_unit[SNAP_NTYPES] = {
+	[SNAP_YEARLY] = 31 * 86400, [SNAP_MONTHLY] = 7 * 86400, [SNAP_WEEKLY] = 86400,
+	[SNAP_DAILY] = 3600, [SNAP_HOURLY] = 60, [SNAP_FREQUENTLY] = 1,
+};
+
+/* Empty is false, as an unset toggle is in Perl. */
+static int value_bool(const char *v, bool *out)
+{
+	if (!*v) {
+		*out = false;
+		return 0;
+	}
+	return parse_bool(v, out);
+}
+
+static int value_recursive(const char *v, enum sanoid_recursive *out)
+{
+	bool b;
+	if (strcasecmp(v, "zfs") == 0) {
+		*out = RECURSIVE_ZFS;
+		return 0;
+	}
+	if (value_bool(v, &b) < 0)
+		return -EINVAL;
+	*out = b ? RECURSIVE_YES : RECURSIVE_NO;
+	return 0;
+}
+
+/* Check v against key k's type; the reason into err when it does not fit. */
+static int value_check(int k, const char *v, struct strbuf *why)
+{
+	const struct key_def *d = &keys[k];
+	unsigned u;
+	uint64_t secs;
+	bool b;
+	enum sanoid_recursive r;
+
+	switch (d->type) {
+	case KT_STRING:
+		return 0;
+	case KT_BOOL:
+		if (value_bool(v, &b) == 0)
+			return 0;
+		strbuf_addf(why, "'%s' is not a boolean (yes/no, true/false, on/off, 1/0)", v);
+		return -EINVAL;
+	case KT_RECURSIVE:
+		if (value_recursive(v, &r) == 0)
+			return 0;
+		strbuf_addf(why, "'%s' is not one of no, yes, zfs", v);
+		return -EINVAL;
+	case KT_UINT:
+		if (parse_uint_range(v, d->min, d->max, &u) == 0)
+			return 0;
+		strbuf_addf(why, "'%s' is not a whole number from %u to %u", v, d->min, d->max);
+		return -EINVAL;
+	case KT_DURATION:
+		if (parse_duration(v, 1, &secs) == 0)
+			return 0;
+		strbuf_addf(why, "'%s' is not an age (a number with an optional y, w, d, h, m or s)", v);
+		return -EINVAL;
+	}
+	return -EINVAL;
+}
+
+/* ---- sections ------------------------------------------------------------ */
+
+static void section_release(struct sanoid_section *s)
+{
+	for (size_t i = 0; i < s->nkv; i++) {
+		free(s->kv[i].key);
+		free(s->kv[i].value);
+	}
+	free(s->kv);
+	free(s->name);
+	memset(s, 0, sizeof(*s));
+}
+
+static const struct sanoid_kv *section_get(const struct sanoid_section *s, const char *key)
+{
+	for (size_t i = 0; i < s->nkv; i++)
+		if (streq(s->kv[i].key, key))
+			return &s->kv[i];
+	return NULL;
+}
+
+/* Set key (a later line wins over an earlier one with the same key). */
+static void section_set(struct sanoid_section *s, const char *key, const char *value, unsigned line)
+{
+	for (size_t i = 0; i < s->nkv; i++) {
+		if (streq(s->kv[i].key, key)) {
+			free(s->kv[i].value);
+			s->kv[i].value = xstrdup(value);
+			s->kv[i].line = line;
+			return;
+		}
+	}
+	s->kv = xreallocarray(s->kv, s->nkv + 1, sizeof(*s->kv));
+	s->kv[s->nkv++] = (struct sanoid_kv){ xstrdup(key), xstrdup(value), line };
+}
+
+static const struct sanoid_section *config_section(const struct sanoid_config *cfg,
+						   const char *name)
+{
+	for (size_t i = 0; i < cfg->nsections; i++)
+		if (streq(cfg->sections[i].name, name))
+			return &cfg->sections[i];
+	return NULL;
+}
+
+/* ---- the handler for ini_text ------------------------------------------ */
+
+struct reader {
+	unsigned line; /* of the line being handled, for messages */
+	const char *file;
+	bool is_defaults;
+	struct sanoid_config *cfg;
+	/* sections as registered by the reader; the defaults file keeps all of
+	 * them here, the user file's go to cfg->sections */
+	struct sanoid_section *secs;
+	size_t nsecs;
+	size_t cur; /* index of the section being read */
+	struct strbuf *err;
+	bool failed;
+	unsigned version; /* [version] version of the defaults file */
+};
+
+PRINTF(2, 3) static void reader_fail(struct reader *r, const char *fmt, ...)
+{
+	va_list ap;
+	if (r->failed)
+		return;
+	r->failed = true;
+	strbuf_addf(r->err, "%s:%u: ", r->file, r->line);
+	va_start(ap, fmt);
+	strbuf_vaddf(r->err, fmt, ap);
+	va_end(ap);
+}
+
+/* A header: a new section, or a repeated one continued (as Config::IniFiles). */
+static bool reader_add_section(struct reader *r, const char *name)
+{
+	for (size_t i = 0; i < r->nsecs; i++) {
+		if (streq(r->secs[i].name, name)) {
+			r->cur = i;
+			return true;
+		}
+	}
+	if (r->nsecs >= SANOID_MAX_SECTIONS) {
+		reader_fail(r, "more than %d sections", SANOID_MAX_SECTIONS);
+		return false;
+	}
+	r->secs = xreallocarray(r->secs, r->nsecs + 1, sizeof(*r->secs));
+	r->secs[r->nsecs] = (struct sanoid_section){ .name = xstrdup(name), .line = r->line };
+	r->cur = r->nsecs++;
+	return true;
+}
+
+static bool ini_handle(void *user, const char *section, const char *name, const char *value,
+		       unsigned line)
+{
+	struct reader *r = user;
+	struct sanoid_section *sec;
+	int k;
+
+	r->line = line;
+	if (!name)
+		return reader_add_section(r, section);
+	sec = &r->secs[r->cur];
+	if (sec->nkv >= SANOID_MAX_KEYS) {
+		reader_fail(r, "[%s] has more than %d keys", sec->name, SANOID_MAX_KEYS);
+		return false;
+	}
+
+	if (r->is_defaults) {
+		if (streq(sec->name, "version") && streq(name, "version")) {
+			unsigned v;
+			if (parse_uint_range(value, 0, 1000, &v) < 0) {
+				reader_fail(r, "[version] version: '%s' is not a number", value);
+				return false;
+			}
+			r->version = v;
+		}
+		if (streq(sec->name, "template_default")) {
+			k = key_lookup(name);
+			if (k >= 0 && *value) {
+				_cleanup_strbuf_ struct strbuf why = STRBUF_INIT;
+				if (value_check(k, value, &why) < 0) {
+					reader_fail(r, "[%s] %s: %s", sec->name, name, why.buf);
+					return false;
+				}
+			}
+		}
+		section_set(sec, name, value, line);
+		return true;
+	}
+
+	/* The defaults file lists every key sanoid allows. */
+	if (!section_get(&r->cfg->defaults, name)) {
+		reader_fail(r, "[%s] %s: unknown setting (not in %s; check the spelling)", sec->name,
+			    name, r->cfg->defaults_file);
+		return false;
+	}
+	k = key_lookup(name);
+	if (k >= 0) {
+		_cleanup_strbuf_ struct strbuf why = STRBUF_INIT;
+		if (value_check(k, value, &why) < 0) {
+			reader_fail(r, "[%s] %s: %s", sec->name, name, why.buf);
+			return false;
+		}
+	}
+	section_set(sec, name, value, line);
+	return true;
+}
+
+static int run_ini(struct reader *r, const char *buf, size_t len)
+{
+	if (ini_text_parse(buf, len, r->file, ini_handle, r, r->err) < 0)
+		r->failed = true; /* the message is in err, from ini_text or from us */
+	return r->failed ? -EINVAL : 0;
+}
+
+static void reader_release(struct reader *r)
+{
+	for (size_t i = 0; i < r->nsecs; i++)
+		section_release(&r->secs[i]);
+	free(r->secs);
+	r->secs = NULL;
+	r->nsecs = 0;
+}
+
+void sanoid_config_release(struct sanoid_config *cfg)
+{
+	for (size_t i = 0; i < cfg->nsections; i++)
+		section_release(&cfg->sections[i]);
+	free(cfg->sections);
+	section_release(&cfg->defaults);
+	free(cfg->file);
+	free(cfg->defaults_file);
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+#define MIN_DEFAULTS_VERSION 2
+
+int sanoid_config_parse(struct sanoid_config *cfg, const char *conf, size_t conf_len,
+			const char *file_name, const char *defaults, size_t defaults_len,
+			const char *defaults_name, struct strbuf *err)
+{
+	struct reader r = { .file = defaults_name, .is_defaults = true, .cfg = cfg, .err = err };
+	int rc;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->file = xstrdup(file_name);
+	cfg->defaults_file = xstrdup(defaults_name);
+
+	rc = run_ini(&r, defaults, defaults_len);
+	if (rc == 0) {
+		size_t i;
+		for (i = 0; i < r.nsecs && !streq(r.secs[i].name, "template_default"); i++)
+			;
+		if (i == r.nsecs) {
+			strbuf_addf(err, "%s: no [template_default] section", defaults_name);
+			rc = -EINVAL;
+		} else if (r.version < MIN_DEFAULTS_VERSION) {
+			strbuf_addf(err, "%s: version %u of the defaults file; version %d or later is needed",
+				    defaults_name, r.version ? r.version : 1, MIN_DEFAULTS_VERSION);
+			rc = -EINVAL;
+		} else {
+			cfg->defaults = r.secs[i];
+			r.secs[i] = (struct sanoid_section){ 0 };
+		}
+	}
+	reader_release(&r);
+	if (rc < 0) {
+		sanoid_config_release(cfg);
+		return rc;
+	}
+
+	r = (struct reader){ .file = file_name, .cfg = cfg, .err = err };
+	rc = run_ini(&r, conf, conf_len);
+	cfg->sections = steal_pointer(&r.secs);
+	cfg->nsections = r.nsecs;
+	r.nsecs = 0;
+	reader_release(&r);
+	if (rc < 0) {
+		sanoid_config_release(cfg);
+		return rc;
+	}
+
+	/* Every template named in use_template must exist. */
+	for (size_t i = 0; i < cfg->nsections; i++) {
+		const struct sanoid_section *s = &cfg->sections[i];
+		const struct sanoid_kv *kv = section_get(s, "use_template");
+		_cleanup_strvec_ struct strvec names = STRVEC_INIT;
+		if (!kv)
+			continue;
+		strvec_split(&names, kv->value, ", \t");
+		for (size_t j = 0; j < names.n; j++) {
+			_cleanup_free_ char *t = xasprintf("template_%s", names.v[j]);
+			if (!config_section(cfg, t)) {
+				strbuf_addf(err, "%s:%u: [%s] use_template: no section [%s] for template '%s'",
+					    file_name, kv->line, s->name, t, names.v[j]);
+				sanoid_config_release(cfg);
+				return -EINVAL;
+			}
+		}
+	}
+	return 0;
+}
+
+int sanoid_config_load(struct sanoid_config *cfg, const char *dir, struct strbuf *err)
+{
+	_cleanup_free_ char *file = xasprintf("%s/sanoid.conf", dir);
+	_cleanup_free_ char *dfile = xasprintf("%s/sanoid.defaults.conf", dir);
+	_cleanup_strbuf_ struct strbuf conf = STRBUF_INIT;
+	_cleanup_strbuf_ struct strbuf defaults = STRBUF_INIT;
+	const char *dtext = sanoid_defaults_conf, *dname = "(built-in sanoid.defaults.conf)";
+	size_t dlen = strlen(sanoid_defaults_conf);
+	int rc;
+
+	strbuf_init(&conf, 16 << 20);
+	strbuf_init(&defaults, 1 << 20);
+	rc = strbuf_read_file(&conf, file);
+	if (rc < 0) {
+		strbuf_addf(err, "cannot read %s: %s%s", file, strerror(-rc),
+			    rc == -ENOENT ? " (create it, or point --configdir at the directory that has it)" : "");
+		return rc;
+	}
+	rc = strbuf_read_file(&defaults, dfile);
+	if (rc == 0) {
+		dtext = defaults.buf;
+		dlen = defaults.len;
+		dname = dfile;
+	} else if (rc != -ENOENT) {
+		strbuf_addf(err, "cannot read %s: %s", dfile, strerror(-rc));
+		return rc;
+	}
+	return sanoid_config_parse(cfg, conf.buf, conf.len, file, dtext, dlen, dname, err);
+}
+
+void sanoid_config_roots(const struct sanoid_config *cfg, struct strvec *roots)
+{
+	for (size_t i = 0; i < cfg->nsections; i++) {
+		const struct sanoid_section *s = &cfg->sections[i];
+		const struct sanoid_kv *p;
+		const char *path;
+		if (skip_prefix(s->name, "template_"))
+			continue;
+		p = section_get(s, "path");
+		path = p && *p->value ? p->value : s->name;
+		if (strvec_find(roots, path) < 0)
+			strvec_push(roots, path);
+	}
+}
+
+/* ---- resolution ---------------------------------------------------------- */
+
+/* The effective raw values of one dataset while resolving. */
+struct eff {
+	char *path;
+	const struct sanoid_section *section; /* where its values come from */
+	bool own_section;
+	bool initialized;
+	bool zfs_recursion;
+	enum sanoid_recursive recursive;
+	char *v[K_NKEYS]; /* NULL = unset */
+};
+
+static void eff_set(struct eff *e, int k, const char *value)
+{
+	free(e->v[k]);
+	e->v[k] = value ? xstrdup(value) : NULL;
+}
+
+static void eff_release(struct eff *e)
+{
+	for (int k = 0; k < K_NKEYS; k++)
+		free(e->v[k]);
+	free(e->path);
+}
+
+/* Apply a section's keys except those matching `skip` (sanoid's regexes). */
+static void eff_apply(struct eff *e, const struct sanoid_section *s, bool skip_template_recursive,
+		      bool skip_children_key, const char *what, struct strvec *warnings)
+{
+	for (size_t i = 0; i < s->nkv; i++) {
+		const char *key = s->kv[i].key;
+		int k = key_lookup(key);
+		if (k < 0)
+			continue; /* allowed by a newer defaults file, unknown to zkeep */
+		if (skip_template_recursive && (strstr(key, "template") || strstr(key, "recursive"))) {
+			if (warnings && what)
+				strvec_pushf(warnings, "ignored key '%s' from %s", key, what);
+			continue;
+		}
+		if (skip_children_key && streq(key, "skip_children"))
+			continue;
+		eff_set(e, k, s->kv[i].value);
+	}
+}
+
+static unsigned eff_uint(const struct eff *e, int k)
+{
+	unsigned u = 0;
+	if (e->v[k] && *e->v[k])
+		parse_uint_range(e->v[k], keys[k].min, keys[k].max, &u);
+	return u;
+}
+
+static bool eff_bool(const struct eff *e, int k)
+{
+	bool b = false;
+	if (e->v[k])
+		value_bool(e->v[k], &b);
+	return b;
+}
+
+static char *eff_str(const struct eff *e, int k)
+{
+	return e->v[k] && *e->v[k] ? xstrdup(e->v[k]) : NULL;
+}
+
+static void eff_to_policy(const struct eff *e, struct sanoid_policy *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->path = xstrdup(e->path);
+	p->section = xstrdup(e->section->name);
+	p->line = e->section->line;
+	p->own_section = e->own_section;
+	p->recursive = e->recursive;
+	p->zfs_recursion = e->zfs_recursion;
+	p->autosnap = eff_bool(e, K_AUTOSNAP);
+	p->autoprune = eff_bool(e, K_AUTOPRUNE);
+	p->monitor = eff_bool(e, K_MONITOR);
+	p->monitor_dont_warn = eff_bool(e, K_MONITOR_DONT_WARN);
+	p->monitor_dont_crit = eff_bool(e, K_MONITOR_DONT_CRIT);
+	p->process_children_only = eff_bool(e, K_PROCESS_CHILDREN_ONLY);
+	p->skip_children = eff_bool(e, K_SKIP_CHILDREN);
+	p->no_inconsistent_snapshot = eff_bool(e, K_NO_INCONSISTENT_SNAPSHOT);
+	p->force_post_snapshot_script = eff_bool(e, K_FORCE_POST_SNAPSHOT_SCRIPT);
+	for (int t = 0; t < SNAP_NTYPES; t++) {
+		uint64_t s = 0;
+		p->count[t] = eff_uint(e, K_YEARLY + t);
+		if (e->v[K_YEARLY_WARN + 2 * t])
+			parse_duration(e->v[K_YEARLY_WARN + 2 * t], bare_unit[t], &s);
+		p->warn[t] = s;
+		s = 0;
+		if (e->v[K_YEARLY_CRIT + 2 * t])
+			parse_duration(e->v[K_YEARLY_CRIT + 2 * t], bare_unit[t], &s);
+		p->crit[t] = s;
+	}
+	p->frequent_period = eff_uint(e, K_FREQUENT_PERIOD);
+	if (!p->frequent_period)
+		p->frequent_period = 15;
+	p->hourly_min = eff_uint(e, K_HOURLY_MIN);
+	p->daily_hour = eff_uint(e, K_DAILY_HOUR);
+	p->daily_min = eff_uint(e, K_DAILY_MIN);
+	p->weekly_wday = eff_uint(e, K_WEEKLY_WDAY);
+	p->weekly_hour = eff_uint(e, K_WEEKLY_HOUR);
+	p->weekly_min = eff_uint(e, K_WEEKLY_MIN);
+	p->monthly_mday = eff_uint(e, K_MONTHLY_MDAY);
+	p->monthly_hour = eff_uint(e, K_MONTHLY_HOUR);
+	p->monthly_min = eff_uint(e, K_MONTHLY_MIN);
+	p->yearly_mon = eff_uint(e, K_YEARLY_MON);
+	p->yearly_mday = eff_uint(e, K_YEARLY_MDAY);
+	p->yearly_hour = eff_uint(e, K_YEARLY_HOUR);
+	p->yearly_min = eff_uint(e, K_YEARLY_MIN);
+	if (!p->monthly_mday)
+		p->monthly_mday = 1;
+	if (!p->yearly_mon)
+		p->yearly_mon = 1;
+	if (!p->yearly_mday)
+		p->yearly_mday = 1;
+	p->prune_defer = eff_uint(e, K_PRUNE_DEFER);
+	p->capacity_warn = eff_uint(e, K_CAPACITY_WARN);
+	p->capacity_crit = eff_uint(e, K_CAPACITY_CRIT);
+	p->script_timeout = eff_uint(e, K_SCRIPT_TIMEOUT);
+	p->pre_snapshot_script = eff_str(e, K_PRE_SNAPSHOT_SCRIPT);
+	p->post_snapshot_script = eff_str(e, K_POST_SNAPSHOT_SCRIPT);
+	p->pre_pruning_script = eff_str(e, K_PRE_PRUNING_SCRIPT);
+	p->pruning_script = eff_str(e, K_PRUNING_SCRIPT);
+}
+
+static struct eff *effs_find(struct eff *effs, size_t n, const char *path)
+{
+	for (size_t i = 0; i < n; i++)
+		if (effs[i].path && streq(effs[i].path, path))
+			return &effs[i];
+	return NULL;
+}
+
+static size_t depth(const char *path)
+{
+	size_t d = 0;
+	for (; *path; path++)
+		d += *path == '/';
+	return d;
+}
+
+static const char *section_path(const struct sanoid_section *s)
+{
+	const struct sanoid_kv *p = section_get(s, "path");
+	return p && *p->value ? p->value : s->name;
+}
+
+static bool is_child_of(const char *ds, const char *parent)
+{
+	const char *rest = skip_prefix(ds, parent);
+	return rest && *rest == '/';
+}
+
+int sanoid_config_resolve(const struct sanoid_config *cfg, const char *const *datasets,
+			  size_t ndatasets, struct sanoid_policies *out,
+			  struct strvec *warnings, struct strbuf *err)
+{
+	const struct sanoid_section *user_default = config_section(cfg, "template_default");
+	struct eff *effs = NULL;
+	size_t neffs = 0, nsecs = 0;
+	const struct sanoid_section **order = NULL;
+	int rc = 0;
+
+	out->p = NULL;
+	out->n = 0;
+
+	/* Dataset sections, parents before children, file order otherwise. */
+	order = xcalloc(cfg->nsections ? cfg->nsections : 1, sizeof(*order));
+	for (size_t i = 0; i < cfg->nsections; i++)
+		if (!skip_prefix(cfg->sections[i].name, "template_"))
+			order[nsecs++] = &cfg->sections[i];
+	for (size_t i = 1; i < nsecs; i++) { /* stable insertion sort by depth */
+		const struct sanoid_section *s = order[i];
+		size_t j = i, d = depth(section_path(s));
+		for (; j > 0 && depth(section_path(order[j - 1])) > d; j--)
+			order[j] = order[j - 1];
+		order[j] = s;
+	}
+
+	for (size_t si = 0; si < nsecs; si++) {
+		const struct sanoid_section *s = order[si];
+		const char *path = section_path(s);
+		const struct sanoid_kv *kv;
+		struct eff *e;
+		bool found = false;
+
+		for (size_t i = 0; i < ndatasets && !found; i++)
+			found = streq(datasets[i], path);
+		if (!found) {
+			kv = section_get(s, "path");
+			strbuf_addf(err, "%s:%u: [%s]%s: dataset '%s' does not exist (create it, import its pool, or remove the section)",
+				    cfg->file, kv ? kv->line : s->line, s->name, kv ? " path" : "", path);
+			rc = -EINVAL;
+			goto out;
+		}
+
+		e = effs_find(effs, neffs, path);
+		if (!e) {
+			effs = xreallocarray(effs, neffs + 1, sizeof(*effs));
+			e = &effs[neffs++];
+			memset(e, 0, sizeof(*e));
+			e->path = xstrdup(path);
+		}
+		e->section = s;
+		e->own_section = true;
+		if (!e->initialized) {
+			/* Shipped defaults, then the user's [template_default]. */
+			for (size_t i = 0; i < cfg->defaults.nkv; i++) {
+				const char *key = cfg->defaults.kv[i].key;
+				int k = key_lookup(key);
+				if (k >= 0 && !strstr(key, "template") && !strstr(key, "recursive") &&
+				    !strstr(key, "children_only"))
+					eff_set(e, k, cfg->defaults.kv[i].value);
+			}
+			if (user_default)
+				eff_apply(e, user_default, true, false, "the user-defined default template",
+					  si == 0 ? warnings : NULL);
+			e->initialized = true;
+		}
+		kv = section_get(s, "use_template");
+		if (kv) {
+			_cleanup_strvec_ struct strvec names = STRVEC_INIT;
+			strvec_split(&names, kv->value, ", \t");
+			for (size_t j = 0; j < names.n; j++) {
+				_cleanup_free_ char *t = xasprintf("template_%s", names.v[j]);
+				_cleanup_free_ char *what = xasprintf("template '%s'", names.v[j]);
+				const struct sanoid_section *ts = config_section(cfg, t);
+				if (ts && !streq(t, "template_default"))
+					eff_apply(e, ts, true, false, what, warnings);
+				else if (ts)
+					eff_apply(e, ts, true, false, NULL, NULL);
+			}
+		}
+		eff_apply(e, s, true, true, NULL, NULL);
+		eff_set(e, K_PATH, path);
+		if (e->zfs_recursion && eff_bool(e, K_AUTOSNAP)) {
+			if (warnings)
+				strvec_pushf(warnings, "ignored autosnap configuration for '%s' because it's part of a zfs recursion", s->name);
+			eff_set(e, K_AUTOSNAP, "0");
+		}
+
+		/* Recursion, from the section's own keys only. */
+		enum sanoid_recursive rec = RECURSIVE_NO;
+		bool skip_children = false;
+		kv = section_get(s, "recursive");
+		if (kv)
+			value_recursive(kv->value, &rec);
+		kv = section_get(s, "skip_children");
+		if (kv)
+			value_bool(kv->value, &skip_children);
+		e->recursive = rec;
+		if (rec == RECURSIVE_NO && !skip_children)
+			continue;
+		if (rec == RECURSIVE_ZFS)
+			e->zfs_recursion = true;
+
+		/* Snapshot the parent's values: effs may move while children are added. */
+		struct eff parent = { .zfs_recursion = e->zfs_recursion, .section = s };
+		for (int k = 0; k < K_NKEYS; k++)
+			parent.v[k] = e->v[k] ? xstrdup(e->v[k]) : NULL;
+
+		for (size_t i = 0; i < ndatasets; i++) {
+			const char *ds = datasets[i];
+			struct eff *c;
+			if (!is_child_of(ds, path))
+				continue;
+			c = effs_find(effs, neffs, ds);
+			if (rec != RECURSIVE_ZFS && skip_children) {
+				/* sanoid deletes the child's config, own section or not */
+				if (c) {
+					eff_release(c);
+					memset(c, 0, sizeof(*c));
+				}
+				continue;
+			}
+			if (!c) {
+				effs = xreallocarray(effs, neffs + 1, sizeof(*effs));
+				c = &effs[neffs++];
+				memset(c, 0, sizeof(*c));
+				c->path = xstrdup(ds);
+			}
+			for (int k = 0; k < K_NKEYS; k++) {
+				if (k == K_USE_TEMPLATE || k == K_RECURSIVE || k == K_PROCESS_CHILDREN_ONLY)
+					continue;
+				if (rec == RECURSIVE_ZFS && k == K_AUTOSNAP)
+					continue;
+				eff_set(c, k, parent.v[k]);
+			}
+			if (rec == RECURSIVE_ZFS)
+				eff_set(c, K_AUTOSNAP, "0");
+			eff_set(c, K_PATH, ds);
+			c->zfs_recursion = parent.zfs_recursion;
+			c->section = s;
+			c->own_section = false;
+			c->initialized = true;
+		}
+		parent.path = NULL;
+		eff_release(&parent);
+	}
+
+	out->p = xcalloc(neffs ? neffs : 1, sizeof(*out->p));
+	for (size_t i = 0; i < neffs; i++) {
+		if (!effs[i].path)
+			continue; /* dropped by skip_children */
+		eff_to_policy(&effs[i], &out->p[out->n++]);
+	}
+out:
+	for (size_t i = 0; i < neffs; i++)
+		eff_release(&effs[i]);
+	free(effs);
+	free(order);
+	return rc;
+}
+
+static void policy_release(struct sanoid_policy *p)
+{
+	free(p->path);
+	free(p->section);
+	free(p->pre_snapshot_script);
+	free(p->post_snapshot_script);
+	free(p->pre_pruning_script);
+	free(p->pruning_script);
+}
+
+void sanoid_policies_release(struct sanoid_policies *p)
+{
+	for (size_t i = 0; i < p->n; i++)
+		policy_release(&p->p[i]);
+	free(p->p);
+	p->p = NULL;
+	p->n = 0;
+}
+
+const struct sanoid_policy *sanoid_policies_find(const struct sanoid_policies *p, const char *path)
+{
+	for (size_t i = 0; i < p->n; i++)
+		if (streq(p->p[i].path, path))
+			return &p->p[i];
+	return NULL;
+}

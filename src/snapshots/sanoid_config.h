@@ -1,0 +1,159 @@
+/*
+ * sanoid_config.h - sanoid.conf and sanoid.defaults.conf, and the effective
+ * snapshot policy of every dataset.
+ *
+ * Two steps, as sanoid does it:
+ *
+ *  1. sanoid_config_parse() reads the two INI texts (with inih). The
+ *     defaults file's [template_default] is the list of allowed keys and
+ *     their shipped values; every key of the user file must be in it. Every
+ *     value is checked against its key's type (boolean, number in range,
+ *     duration, recursive = no|yes|zfs) and every name in use_template must
+ *     be a [template_NAME] section. An error names the file, the line, the
+ *     section and the key: "sanoid.conf:12: [tank/home] hourly: 'x' is not a
+ *     number". sanoid_config_load() does the same from a config directory:
+ *     DIR/sanoid.conf, and DIR/sanoid.defaults.conf when it exists, else the
+ *     copy of data/sanoid.defaults.conf embedded in the binary.
+ *
+ *  2. sanoid_config_resolve() is pure: given the names of the datasets that
+ *     exist (recursive expansion needs them), it computes one policy per
+ *     dataset. Order of precedence, lowest first: shipped defaults, the user's
+ *     [template_default], each template of use_template in order, the
+ *     section's own keys. A child of a section with recursive = yes|zfs
+ *     inherits the parent's effective values (recursive = zfs: with autosnap
+ *     off, the parent's `zfs snapshot -r` covers it); when the child has its
+ *     own section, that section's templates and keys apply on top, whatever
+ *     the order of the sections in the file (sanoid follows file order, so a
+ *     child section written before its parent is overwritten there; zkeep
+ *     always lets the more specific section win). skip_children drops the
+ *     children; process_children_only keeps the parent out of taking,
+ *     pruning and monitoring. A section whose dataset does not exist is an
+ *     error.
+ *
+ * Ownership: a struct sanoid_config owns everything it points to and is
+ * released with sanoid_config_release(); the same for struct sanoid_policies.
+ */
+#ifndef ZKEEP_SANOID_CONFIG_H
+#define ZKEEP_SANOID_CONFIG_H
+
+#include "base/zkeep.h"
+#include "base/strbuf.h"
+#include "base/strvec.h"
+
+/* Snapshot types in the order sanoid takes them (and names them in hooks). */
+enum snap_type {
+	SNAP_YEARLY = 0,
+	SNAP_MONTHLY,
+	SNAP_WEEKLY,
+	SNAP_DAILY,
+	SNAP_HOURLY,
+	SNAP_FREQUENTLY,
+	SNAP_NTYPES,
+};
+
+enum sanoid_recursive {
+	RECURSIVE_NO = 0,
+	RECURSIVE_YES,  /* a snapshot per child, each with its own policy */
+	RECURSIVE_ZFS,  /* one atomic `zfs snapshot -r` */
+};
+
+/* The text of data/sanoid.defaults.conf, compiled in. */
+extern const char sanoid_defaults_conf[];
+
+/* One key = value of a section, as written. */
+struct sanoid_kv {
+	char *key, *value;
+	unsigned line;
+};
+
+struct sanoid_section {
+	char *name;
+	unsigned line; /* of the [header] */
+	struct sanoid_kv *kv;
+	size_t nkv;
+};
+
+struct sanoid_config {
+	char *file;          /* path of sanoid.conf, for messages */
+	char *defaults_file; /* path of the defaults, or "(built-in sanoid.defaults.conf)" */
+	struct sanoid_section defaults; /* [template_default] of the defaults file */
+	struct sanoid_section *sections; /* of sanoid.conf, in file order */
+	size_t nsections;
+};
+#define SANOID_CONFIG_INIT { 0 }
+
+/* Limits against hostile input. */
+#define SANOID_MAX_SECTIONS 10000
+#define SANOID_MAX_KEYS 200
+
+/*
+ * Parse the two texts. file_name/defaults_name are used in messages. On
+ * error returns -EINVAL with the message in err (cfg is released then).
+ */
+int sanoid_config_parse(struct sanoid_config *cfg, const char *conf, size_t conf_len,
+			const char *file_name, const char *defaults, size_t defaults_len,
+			const char *defaults_name, struct strbuf *err);
+
+/*
+ * Read DIR/sanoid.conf and the defaults (see the header comment). -ENOENT
+ * when sanoid.conf is missing, -EINVAL for a bad config, other -errno for
+ * read errors; the message is in err.
+ */
+int sanoid_config_load(struct sanoid_config *cfg, const char *dir, struct strbuf *err);
+void sanoid_config_release(struct sanoid_config *cfg);
+
+/*
+ * The dataset (path) of every non-template section, deduplicated, in file
+ * order: the roots to list.
+ */
+void sanoid_config_roots(const struct sanoid_config *cfg, struct strvec *roots);
+
+struct sanoid_policy {
+	char *path;     /* the dataset */
+	char *section;  /* the section it comes from (its own or its parent's) */
+	unsigned line;  /* line of that section's header */
+	bool own_section;          /* the dataset has a section of its own */
+	enum sanoid_recursive recursive; /* as the dataset's own section says */
+	bool zfs_recursion;        /* under (or root of) a recursive = zfs section */
+	bool autosnap, autoprune, monitor, monitor_dont_warn, monitor_dont_crit;
+	bool process_children_only, skip_children;
+	bool no_inconsistent_snapshot, force_post_snapshot_script;
+	unsigned count[SNAP_NTYPES];   /* hourly = 48 ... */
+	unsigned frequent_period;      /* minutes */
+	unsigned hourly_min, daily_hour, daily_min;
+	unsigned weekly_wday, weekly_hour, weekly_min;
+	unsigned monthly_mday, monthly_hour, monthly_min;
+	unsigned yearly_mon, yearly_mday, yearly_hour, yearly_min;
+	unsigned prune_defer, capacity_warn, capacity_crit;
+	unsigned script_timeout;       /* seconds; 0 = none */
+	uint64_t warn[SNAP_NTYPES], crit[SNAP_NTYPES]; /* seconds; 0 = not monitored */
+	/* Hook commands; NULL when unset. */
+	char *pre_snapshot_script, *post_snapshot_script;
+	char *pre_pruning_script, *pruning_script;
+};
+
+struct sanoid_policies {
+	struct sanoid_policy *p;
+	size_t n;
+};
+
+/*
+ * Compute the policy of every dataset. `datasets` are the names of all
+ * filesystems and volumes that exist under the configured roots (at least),
+ * parents before children as `zfs list` prints them. Warnings (keys sanoid
+ * ignores, like recursive in a template) are appended to `warnings` (may be
+ * NULL). -EINVAL with the message in err when a section's dataset does not
+ * exist.
+ */
+int sanoid_config_resolve(const struct sanoid_config *cfg, const char *const *datasets,
+			  size_t ndatasets, struct sanoid_policies *out,
+			  struct strvec *warnings, struct strbuf *err);
+void sanoid_policies_release(struct sanoid_policies *p);
+const struct sanoid_policy *sanoid_policies_find(const struct sanoid_policies *p,
+						 const char *path);
+
+/* "hourly" ... ; snap_type_from_name() returns -1 for an unknown name. */
+extern const char *const snap_type_names[SNAP_NTYPES];
+int snap_type_from_name(const char *name, size_t len);
+
+#endif

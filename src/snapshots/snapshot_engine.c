@@ -1,0 +1,1328 @@
+/*
+ * snapshot_engine.c - sanoid's take/prune/monitor orchestration over the
+ * ZFS backend. See snapshot_engine.h for the contract.
+ */
+#include "base/zkeep.h"
+#include "snapshots/snapshot_engine.h"
+#include "snapshots/autosnap.h"
+#include "base/parse.h"
+#include "snapshots/syncsnap.h"
+#include "snapshots/retention.h"
+#include "snapshots/schedule.h"
+#include "base/timeutil.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#define CACHE_MAGIC "#zkeep-snapshots-v1"
+
+PRINTF(3, 4) static void ev(struct engine *e, enum engine_level l, const char *fmt, ...)
+{
+	_cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
+	va_list ap;
+	if (!e->o.event)
+		return;
+	va_start(ap, fmt);
+	strbuf_vaddf(&sb, fmt, ap);
+	va_end(ap);
+	e->o.event(e->o.event_ctx, l, sb.buf);
+}
+
+/* ---- small helpers ---------------------------------------------------------- */
+
+static int mkdir_p(const char *path)
+{
+	_cleanup_free_ char *p = xstrdup(path);
+	for (char *s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		*s = '/';
+	}
+	if (mkdir(p, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+/* Take lock NAME in the run dir; -EWOULDBLOCK when !wait and it is held. */
+static int lock_take(struct engine *e, const char *name, bool wait, int *fd_out)
+{
+	_cleanup_free_ char *path = xasprintf("%s/%s", e->o.run_dir, name);
+	_cleanup_fd_ int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0)
+		return -errno;
+	while (flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB)) < 0) {
+		if (errno != EINTR)
+			return -errno;
+	}
+	if (ftruncate(fd, 0) == 0)
+		dprintf(fd, "%ld\n", (long)getpid());
+	*fd_out = steal_fd(&fd);
+	return 0;
+}
+
+static void lock_release(int *fd)
+{
+	if (*fd >= 0) {
+		close(*fd); /* releases the flock */
+		*fd = -1;
+	}
+}
+
+static char *pool_of(const char *name)
+{
+	size_t n = strcspn(name, "/@#");
+	return xstrndup(name, n);
+}
+
+int64_t engine_snap_time(const struct engine *e, const struct zfs_snap *s)
+{
+	time_t t;
+	if (e->o.name_time && autosnap_time(s->short_name, &t) == 0)
+		return (int64_t)t;
+	return s->creation;
+}
+
+const struct zfs_dataset *engine_dataset(const struct engine *e, const struct sanoid_policy *p)
+{
+	return zfs_tree_find(&e->tree, p->path);
+}
+
+void engine_summarize(const struct engine *e, const struct sanoid_policy *p,
+		      struct engine_summary *s)
+{
+	const struct zfs_dataset *ds = engine_dataset(e, p);
+	memset(s, 0, sizeof(*s));
+	for (int t = 0; t < SNAP_NTYPES; t++)
+		s->newest[t] = SCHEDULE_NONE;
+	if (!ds)
+		return;
+	for (size_t i = 0; i < ds->nsnaps; i++) {
+		const struct zfs_snap *sn = &ds->snaps[i];
+		int t;
+		if (sn->type != ZFS_TYPE_SNAPSHOT)
+			continue;
+		s->total++;
+		t = autosnap_type(sn->short_name);
+		if (t < 0)
+			continue;
+		s->count[t]++;
+		int64_t ct = engine_snap_time(e, sn);
+		if (s->newest[t] == SCHEDULE_NONE || ct >= s->newest[t]) {
+			s->newest[t] = ct;
+			s->newest_name[t] = sn->short_name;
+		}
+	}
+}
+
+/*
+ * The snapshots of ds as retention_plan() input, times from engine_snap_time()
+ * and held from the listed userrefs. Returns a new array (free()) of *n.
+ */
+static struct retain_snap *retain_input(const struct engine *e, const struct zfs_dataset *ds, size_t *n)
+{
+	struct retain_snap *rs = xcalloc(ds->nsnaps ? ds->nsnaps : 1, sizeof(*rs));
+	size_t m = 0;
+	for (size_t j = 0; j < ds->nsnaps; j++) {
+		const struct zfs_snap *s = &ds->snaps[j];
+		uint64_t refs = 0;
+		if (s->type != ZFS_TYPE_SNAPSHOT)
+			continue;
+		if (e->userrefs >= 0 && s->props[e->userrefs])
+			parse_u64(s->props[e->userrefs], &refs);
+		rs[m++] = (struct retain_snap){ .name = s->short_name, .ctime = engine_snap_time(e, s),
+						.held = refs > 0 };
+	}
+	*n = m;
+	return rs;
+}
+
+void engine_plan(const struct engine *e, const struct sanoid_policy *p, unsigned *due,
+		 struct strvec *would_prune, size_t *held)
+{
+	const struct zfs_dataset *ds = engine_dataset(e, p);
+	struct engine_summary sum;
+	struct schedule sch;
+	*due = 0;
+	*held = 0;
+	if (!ds)
+		return;
+	engine_summarize(e, p, &sum);
+	schedule_due(p, e->o.now, sum.newest, &sch);
+	*due = sch.due;
+	size_t m;
+	struct retain_snap *rs = retain_input(e, ds, &m);
+	retention_plan(p, e->o.now, rs, m);
+	for (size_t j = 0; j < m; j++) {
+		if (rs[j].verdict == RETAIN_PRUNE)
+			strvec_push(would_prune, rs[j].name);
+		else if (rs[j].verdict != RETAIN_KEEP)
+			(*held)++;
+	}
+	free(rs);
+}
+
+/* ---- the cache ---------------------------------------------------------------- */
+
+static char *cache_path(const struct engine *e)
+{
+	return xasprintf("%s/snapshots.txt", e->o.cache_dir);
+}
+
+static void cache_header(const struct engine *e, struct strbuf *sb)
+{
+	strbuf_addstr(sb, CACHE_MAGIC);
+	for (size_t i = 0; i < e->roots.n; i++)
+		strbuf_addf(sb, "\t%s", e->roots.v[i]);
+	strbuf_addch(sb, '\n');
+}
+
+static void cache_line(struct strbuf *sb, const char *name, enum zfs_type type, uint64_t guid,
+		       uint64_t txg, int64_t creation, const char *userrefs)
+{
+	strbuf_addf(sb, "%s\t%s\t%llu\t%llu\t%lld\t%s\n", name, zfs_type_name(type),
+		    (unsigned long long)guid, (unsigned long long)txg, (long long)creation,
+		    userrefs ? userrefs : "-");
+}
+
+/* Write content atomically with mtime = mtime. */
+static int cache_write(const struct engine *e, const struct strbuf *content, time_t mtime)
+{
+	_cleanup_free_ char *path = cache_path(e);
+	_cleanup_free_ char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
+	_cleanup_fd_ int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	const char *p = content->buf;
+	size_t left = content->len;
+	if (fd < 0)
+		return -errno;
+	while (left) {
+		ssize_t w = write(fd, p, left);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			int r = w < 0 ? -errno : -EIO;
+			unlink(tmp);
+			return r;
+		}
+		p += w;
+		left -= (size_t)w;
+	}
+	struct timespec ts[2] = { { .tv_sec = mtime }, { .tv_sec = mtime } };
+	futimens(fd, ts);
+	if (rename(tmp, path) < 0) {
+		int r = -errno;
+		unlink(tmp);
+		return r;
+	}
+	return 0;
+}
+
+static int cache_store(struct engine *e)
+{
+	_cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
+	int fd = -1, r;
+	cache_header(e, &sb);
+	for (size_t i = 0; i < e->tree.nds; i++) {
+		const struct zfs_dataset *d = &e->tree.ds[i];
+		cache_line(&sb, d->name, d->type, d->guid, d->createtxg, d->creation,
+			   e->userrefs >= 0 ? d->props[e->userrefs] : NULL);
+		for (size_t j = 0; j < d->nsnaps; j++) {
+			const struct zfs_snap *s = &d->snaps[j];
+			cache_line(&sb, s->name, s->type, s->guid, s->createtxg, s->creation,
+				   e->userrefs >= 0 ? s->props[e->userrefs] : NULL);
+		}
+	}
+	if (e->o.run_dir && lock_take(e, "sanoid_cacheupdate.lock", true, &fd) < 0)
+		fd = -1;
+	r = cache_write(e, &sb, e->o.now);
+	lock_release(&fd);
+	return r;
+}
+
+/* Load the cache if it is young enough and for the same roots. 1 loaded, 0 not. */
+static int cache_load(struct engine *e, int64_t ttl)
+{
+	_cleanup_free_ char *path = cache_path(e);
+	_cleanup_strbuf_ struct strbuf sb = STRBUF_INIT, hdr = STRBUF_INIT, err = STRBUF_INIT;
+	struct stat st;
+	const char *body;
+
+	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
+		return 0;
+	if ((int64_t)e->o.now - (int64_t)st.st_mtime > ttl || (int64_t)st.st_mtime > (int64_t)e->o.now)
+		return 0;
+	if (strbuf_read_file(&sb, path) < 0)
+		return 0;
+	cache_header(e, &hdr);
+	if (sb.len < hdr.len || memcmp(sb.buf, hdr.buf, hdr.len) != 0)
+		return 0; /* sanoid's format, or other roots */
+	body = sb.buf + hdr.len;
+	e->tree = (struct zfs_tree)ZFS_TREE_INIT;
+	strvec_push(&e->tree.props, "userrefs");
+	if (zfs_parse_list(body, sb.len - hdr.len, &e->tree, &err) < 0) {
+		zfs_tree_free(&e->tree);
+		return 0;
+	}
+	return 1;
+}
+
+/*
+ * Apply what this run did to the cache file: add `added` (full snapshot
+ * names, created now) and drop `removed`. A cache in another state is
+ * removed, so the next run lists.
+ */
+static void cache_update(struct engine *e, const struct strvec *added, const struct strvec *removed)
+{
+	_cleanup_free_ char *path = NULL;
+	_cleanup_strbuf_ struct strbuf sb = STRBUF_INIT, hdr = STRBUF_INIT, out = STRBUF_INIT;
+	struct stat st;
+	int fd = -1;
+
+	if (!e->o.cache_dir || e->o.readonly || (!added->n && !removed->n))
+		return;
+	path = cache_path(e);
+	if (e->o.run_dir && lock_take(e, "sanoid_cacheupdate.lock", true, &fd) < 0)
+		fd = -1;
+	cache_header(e, &hdr);
+	if (stat(path, &st) < 0 || strbuf_read_file(&sb, path) < 0 || sb.len < hdr.len ||
+	    memcmp(sb.buf, hdr.buf, hdr.len) != 0) {
+		unlink(path);
+		lock_release(&fd);
+		return;
+	}
+	strbuf_add(&out, sb.buf, hdr.len);
+	for (const char *p = sb.buf + hdr.len, *end = sb.buf + sb.len; p < end;) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *le = nl ? nl + 1 : end;
+		size_t nlen = strcspn(p, "\t\n");
+		bool drop = false;
+		for (size_t i = 0; i < removed->n && !drop; i++)
+			drop = strlen(removed->v[i]) == nlen && memcmp(removed->v[i], p, nlen) == 0;
+		if (!drop)
+			strbuf_add(&out, p, (size_t)(le - p));
+		p = le;
+	}
+	for (size_t i = 0; i < added->n; i++)
+		cache_line(&out, added->v[i], ZFS_TYPE_SNAPSHOT, 0, 0, e->o.now, "0");
+	if (cache_write(e, &out, st.st_mtime) < 0)
+		unlink(path);
+	lock_release(&fd);
+}
+
+/* ---- opening a run -------------------------------------------------------------- */
+
+static bool is_below(const char *ds, const char *root)
+{
+	const char *rest = skip_prefix(ds, root);
+	return rest && *rest == '/';
+}
+
+int engine_open(struct engine *e, const struct engine_opts *o, struct strbuf *err)
+{
+	static const char *const props[] = { "userrefs", NULL };
+	_cleanup_strvec_ struct strvec all_roots = STRVEC_INIT;
+	_cleanup_strvec_ struct strvec names = STRVEC_INIT;
+	int r;
+
+	memset(e, 0, sizeof(*e));
+	e->o = *o;
+	e->take_fd = e->prune_fd = -1;
+	e->tree = (struct zfs_tree)ZFS_TREE_INIT;
+	strvec_init(&e->roots);
+	strvec_init(&e->warnings);
+	strvec_init(&e->taken);
+	strvec_init(&e->pruned);
+
+	r = sanoid_config_load(&e->cfg, o->config_dir, err);
+	if (r < 0)
+		return r;
+
+	/* The roots to list: every configured dataset not below another one. */
+	sanoid_config_roots(&e->cfg, &all_roots);
+	for (size_t i = 0; i < all_roots.n; i++) {
+		bool below = false;
+		for (size_t j = 0; j < all_roots.n && !below; j++)
+			below = is_below(all_roots.v[i], all_roots.v[j]);
+		if (!below)
+			strvec_push(&e->roots, all_roots.v[i]);
+	}
+	strvec_sort(&e->roots);
+
+	if (!o->readonly) {
+		/* locks only for runs that change something: monitors run as any user */
+		if (o->run_dir && (o->take || o->prune) && (r = mkdir_p(o->run_dir)) < 0) {
+			strbuf_addf(err, "cannot create the run directory %s: %s", o->run_dir, strerror(-r));
+			return r;
+		}
+		if (o->cache_dir && (r = mkdir_p(o->cache_dir)) < 0) {
+			/* the cache only saves listing: go on without it */
+			ev(e, ENG_WARN, "WARN: no snapshot cache: cannot create %s: %s", o->cache_dir, strerror(-r));
+			e->o.cache_dir = NULL;
+		}
+		if (o->run_dir && o->take) {
+			r = lock_take(e, "sanoid_taking.lock", true, &e->take_fd);
+			if (r < 0) {
+				strbuf_addf(err, "cannot lock %s/sanoid_taking.lock: %s", o->run_dir, strerror(-r));
+				return r;
+			}
+		}
+		if (o->run_dir && o->prune) {
+			r = lock_take(e, "sanoid_pruning.lock", false, &e->prune_fd);
+			if (r == -EWOULDBLOCK)
+				e->prune_locked_out = true;
+			else if (r < 0) {
+				strbuf_addf(err, "cannot lock %s/sanoid_pruning.lock: %s", o->run_dir, strerror(-r));
+				return r;
+			}
+		}
+	}
+
+	e->run = runner_local_new();
+	zfs_init(&e->z, e->run);
+	e->z.dry_run = o->readonly;
+
+	if (e->roots.n && e->o.cache_dir && o->cache_ttl > 0 && !o->force_update &&
+	    cache_load(e, o->cache_ttl) == 1) {
+		e->from_cache = true;
+		ev(e, ENG_DEBUG, "DEBUG: snapshot list from the cache (%s/snapshots.txt)", o->cache_dir);
+	} else if (e->roots.n) {
+		if (e->o.cache_dir)
+			ev(e, ENG_INFO, "INFO: cache %s - updating from zfs list.",
+			   o->force_update ? "forcibly expired" : "expired");
+		r = zfs_list_tree(&e->z, (const char *const *)e->roots.v,
+				  ZFS_LIST_RECURSIVE | ZFS_LIST_SNAPSHOTS, props, &e->tree);
+		if (r < 0 && r != -ENOENT) {
+			strbuf_addf(err, "%s", zfs_error(&e->z));
+			return r;
+		}
+		/* -ENOENT: a root is missing; resolution names its section below. */
+		e->userrefs = zfs_tree_prop_index(&e->tree, "userrefs");
+		if (r == 0 && e->o.cache_dir && !o->readonly && cache_store(e) < 0)
+			ev(e, ENG_WARN, "WARN: could not write the cache %s/snapshots.txt", o->cache_dir);
+	} else {
+		strvec_push(&e->tree.props, "userrefs");
+	}
+	e->userrefs = zfs_tree_prop_index(&e->tree, "userrefs");
+
+	for (size_t i = 0; i < e->tree.nds; i++)
+		strvec_push(&names, e->tree.ds[i].name);
+	r = sanoid_config_resolve(&e->cfg, (const char *const *)names.v, names.n, &e->pol,
+				  &e->warnings, err);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < e->warnings.n; i++)
+		ev(e, ENG_WARN, "%s", e->warnings.v[i]);
+	return 0;
+}
+
+void engine_close(struct engine *e)
+{
+	lock_release(&e->take_fd);
+	lock_release(&e->prune_fd);
+	sanoid_policies_release(&e->pol);
+	sanoid_config_release(&e->cfg);
+	zfs_tree_free(&e->tree);
+	if (e->run) {
+		zfs_done(&e->z);
+		runner_free(e->run);
+		e->run = NULL;
+	}
+	strvec_clear(&e->roots);
+	strvec_clear(&e->warnings);
+	strvec_clear(&e->taken);
+	strvec_clear(&e->pruned);
+}
+
+/* ---- hooks -------------------------------------------------------------------- */
+
+/*
+ * The argv Perl's system(STRING) would run: the words of the string, or
+ * /bin/sh -c STRING when it has shell metacharacters (or starts with an
+ * assignment).
+ */
+static void hook_argv(const char *cmd, struct strvec *argv)
+{
+	static const char meta[] = "$&*(){}[]'\";\\|?<>~`\n";
+	bool shell = false;
+	const char *s = cmd;
+	while (*s == ' ' || *s == '\t')
+		s++;
+	for (const char *p = s; *p && !shell; p++)
+		shell = strchr(meta, *p) != NULL;
+	for (const char *p = s; *p && *p != ' ' && *p != '\t' && !shell; p++)
+		shell = *p == '=';
+	if (shell)
+		strvec_pushv(argv, (const char *const[]){ "/bin/sh", "-c", cmd, NULL });
+	else
+		strvec_split(argv, s, " \t\n\r\f");
+}
+
+static int hook_pre_exec(void *data)
+{
+	/* its own process group, so a timeout kills everything it started */
+	return setpgid(0, 0) < 0 ? -errno : 0;
+}
+
+/*
+ * Run one hook with the SANOID_* variables in `vars` ("K=V", NULL-terminated)
+ * added to zkeep's environment. 0 when it exited 0, else -1 (reported).
+ */
+static int run_hook(struct engine *e, const char *key, const char *cmd, unsigned timeout,
+		    const char *const *vars)
+{
+	_cleanup_strvec_ struct strvec argv = STRVEC_INIT, env = STRVEC_INIT;
+	struct child c = CHILD_INIT;
+	int status = 0, r;
+
+	hook_argv(cmd, &argv);
+	if (!argv.n)
+		return 0;
+	for (char **p = environ; p && *p; p++)
+		if (!skip_prefix(*p, "SANOID_"))
+			strvec_push(&env, *p);
+	strvec_pushv(&env, vars);
+	struct spawn_req req = {
+		.argv = (const char *const *)argv.v, .env = (const char *const *)env.v,
+		.in = SPAWN_NULL, .out = SPAWN_INHERIT, .err = SPAWN_INHERIT,
+		.pre_exec = hook_pre_exec,
+	};
+	fflush(stdout);
+	r = spawn_start(&req, &c);
+	if (r < 0) {
+		ev(e, ENG_ERROR, "CRITICAL ERROR: %s '%s' could not be started: %s", key, cmd, strerror(-r));
+		return -1;
+	}
+	/* Wait, at most timeout seconds (0 = no limit). */
+	struct timespec start, nowts;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		pid_t w = waitpid(c.pid, &status, WNOHANG);
+		if (w == c.pid)
+			break;
+		if (w < 0 && errno != EINTR) {
+			status = 0;
+			break;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &nowts);
+		if (timeout && nowts.tv_sec - start.tv_sec >= (time_t)timeout) {
+			kill(-c.pid, SIGKILL);
+			kill(c.pid, SIGKILL);
+			waitpid(c.pid, &status, 0);
+			c.pid = 0;
+			ev(e, ENG_WARN, "WARN: %s didn't finish in the allowed time! (killed after %u s)", key, timeout);
+			return -1;
+		}
+		struct timespec d = { 0, 20 * 1000 * 1000 };
+		nanosleep(&d, NULL);
+	}
+	c.pid = 0;
+	spawn_wait(&c, NULL);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		_cleanup_strbuf_ struct strbuf why = STRBUF_INIT;
+		spawn_describe_status(&why, status);
+		ev(e, ENG_WARN, "WARN: %s failed, %d (%s)", key, status, why.buf);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- taking -------------------------------------------------------------------- */
+
+struct take_group {
+	const struct sanoid_policy *p;
+	struct strvec names; /* short names */
+	struct strvec types;
+	bool recursive;
+	bool skip;           /* pre script failed with no_inconsistent_snapshot */
+	bool pre_failure;
+	bool failed;
+};
+
+static bool snap_exists(void *ctx, const char *name)
+{
+	const struct zfs_dataset *ds = ctx;
+	return zfs_dataset_find_snap(ds, name) != NULL;
+}
+
+static void group_env(const struct take_group *g, const char *script, struct strvec *vars,
+		      bool with_failure)
+{
+	_cleanup_free_ char *names = strvec_join(&g->names, ",");
+	_cleanup_free_ char *types = strvec_join(&g->types, ",");
+	strvec_pushf(vars, "SANOID_TARGET=%s", g->p->path);
+	strvec_pushf(vars, "SANOID_TARGETS=%s", g->p->path);
+	strvec_pushf(vars, "SANOID_SNAPNAME=%s", g->names.n ? g->names.v[0] : "");
+	strvec_pushf(vars, "SANOID_SNAPNAMES=%s", names);
+	strvec_pushf(vars, "SANOID_TYPES=%s", types);
+	strvec_pushf(vars, "SANOID_SCRIPT=%s", script);
+	if (with_failure)
+		strvec_pushf(vars, "SANOID_PRE_FAILURE=%d", g->pre_failure ? 1 : 0);
+}
+
+/* Record name j of g as taken (with -r: on the root and every dataset below it). */
+static void take_done(struct engine *e, const struct take_group *g, size_t j, bool recursive)
+{
+	for (size_t i = 0; i < e->tree.nds; i++) {
+		const char *d = e->tree.ds[i].name;
+		if (streq(d, g->p->path) || (recursive && is_below(d, g->p->path)))
+			strvec_pushf(&e->taken, "%s@%s", d, g->names.v[j]);
+	}
+}
+
+/*
+ * ZFS takes at most one snapshot per dataset in one call ("multiple snapshots
+ * of same fs not allowed"), so the names go in rounds: round j has the j-th
+ * name of every dataset, in ONE atomic call. When a round fails, each
+ * dataset of it is retried alone, so one bad dataset does not stop the rest.
+ */
+static void take_batch(struct engine *e, struct take_group *gs, size_t n, bool recursive)
+{
+	for (size_t round = 0;; round++) {
+		_cleanup_strvec_ struct strvec all = STRVEC_INIT;
+		for (size_t i = 0; i < n; i++)
+			if (!gs[i].skip && !gs[i].failed && gs[i].recursive == recursive && round < gs[i].names.n)
+				strvec_pushf(&all, "%s@%s", gs[i].p->path, gs[i].names.v[round]);
+		if (!all.n)
+			return;
+		if (zfs_snapshot(&e->z, (const char *const *)all.v, recursive, NULL) == 0) {
+			for (size_t i = 0; i < n; i++)
+				if (!gs[i].skip && !gs[i].failed && gs[i].recursive == recursive && round < gs[i].names.n)
+					take_done(e, &gs[i], round, recursive);
+			continue;
+		}
+		for (size_t i = 0; i < n; i++) {
+			_cleanup_free_ char *one = NULL;
+			if (gs[i].skip || gs[i].failed || gs[i].recursive != recursive || round >= gs[i].names.n)
+				continue;
+			one = xasprintf("%s@%s", gs[i].p->path, gs[i].names.v[round]);
+			if (zfs_snapshot(&e->z, (const char *const[]){ one, NULL }, recursive, NULL) == 0) {
+				take_done(e, &gs[i], round, recursive);
+			} else {
+				gs[i].failed = true;
+				e->failures++;
+				ev(e, ENG_ERROR, "CRITICAL ERROR: zfs snapshot%s %s failed: %s",
+				   recursive ? " -r" : "", one, zfs_error(&e->z));
+			}
+		}
+	}
+}
+
+unsigned engine_take(struct engine *e)
+{
+	struct take_group *gs = NULL;
+	size_t n = 0;
+	unsigned before = e->failures;
+
+	ev(e, ENG_INFO, "INFO: taking snapshots...");
+	for (size_t i = 0; i < e->pol.n; i++) {
+		const struct sanoid_policy *p = &e->pol.p[i];
+		const struct zfs_dataset *ds = engine_dataset(e, p);
+		struct engine_summary sum;
+		struct schedule sch;
+		if (!ds || !p->autosnap || p->process_children_only)
+			continue;
+		engine_summarize(e, p, &sum);
+		schedule_due(p, e->o.now, sum.newest, &sch);
+		if (!sch.due)
+			continue;
+		gs = xreallocarray(gs, n + 1, sizeof(*gs));
+		struct take_group *g = &gs[n++];
+		*g = (struct take_group){ .p = p, .names = STRVEC_INIT, .types = STRVEC_INIT,
+					  .recursive = p->zfs_recursion };
+		schedule_names(&sch, e->o.now, snap_exists, (void *)ds, &g->names, &g->types);
+		if (!g->names.n) {
+			g->skip = true;
+			g->failed = true;
+			e->failures++;
+			ev(e, ENG_ERROR, "CRITICAL ERROR: %s: the snapshot names for now exist already", p->path);
+		}
+	}
+
+	/* pre_snapshot_script of each dataset */
+	for (size_t i = 0; i < n; i++) {
+		struct take_group *g = &gs[i];
+		if (g->skip || !g->p->pre_snapshot_script)
+			continue;
+		ev(e, ENG_INFO, "executing pre_snapshot_script '%s' on dataset '%s'",
+		   g->p->pre_snapshot_script, g->p->path);
+		if (e->o.readonly)
+			continue;
+		_cleanup_strvec_ struct strvec vars = STRVEC_INIT;
+		group_env(g, "pre", &vars, false);
+		if (run_hook(e, "pre_snapshot_script", g->p->pre_snapshot_script,
+			     g->p->script_timeout, (const char *const *)vars.v) < 0) {
+			e->failures++;
+			if (g->p->no_inconsistent_snapshot) {
+				ev(e, ENG_WARN, "WARN: not taking snapshots of %s: its pre_snapshot_script failed (no_inconsistent_snapshot)", g->p->path);
+				g->skip = true;
+			} else {
+				g->pre_failure = true;
+			}
+		}
+	}
+
+	for (size_t i = 0; i < n; i++) {
+		if (gs[i].skip)
+			continue;
+		for (size_t j = 0; j < gs[i].names.n; j++)
+			ev(e, ENG_INFO, "taking snapshot %s@%s%s", gs[i].p->path, gs[i].names.v[j],
+			   gs[i].recursive ? " (zfs recursive)" : "");
+	}
+	if (!e->o.readonly) {
+		take_batch(e, gs, n, false);
+		take_batch(e, gs, n, true);
+	}
+
+	/* post_snapshot_script */
+	for (size_t i = 0; i < n; i++) {
+		struct take_group *g = &gs[i];
+		if (!g->names.n || !g->p->post_snapshot_script || (g->skip && !g->pre_failure))
+			continue;
+		if (g->pre_failure && !g->p->force_post_snapshot_script)
+			continue;
+		ev(e, ENG_INFO, "executing post_snapshot_script '%s' on dataset '%s'",
+		   g->p->post_snapshot_script, g->p->path);
+		if (e->o.readonly)
+			continue;
+		_cleanup_strvec_ struct strvec vars = STRVEC_INIT;
+		group_env(g, "post", &vars, true);
+		if (run_hook(e, "post_snapshot_script", g->p->post_snapshot_script,
+			     g->p->script_timeout, (const char *const *)vars.v) < 0)
+			e->failures++;
+	}
+
+	{
+		struct strvec none = STRVEC_INIT;
+		cache_update(e, &e->taken, &none);
+	}
+	lock_release(&e->take_fd);
+	for (size_t i = 0; i < n; i++) {
+		strvec_clear(&gs[i].names);
+		strvec_clear(&gs[i].types);
+	}
+	free(gs);
+	return e->failures - before;
+}
+
+/* ---- pruning ------------------------------------------------------------------- */
+
+/* sanoid's iszfsbusy(): a `zfs send|receive|recv ... <fs>` process is running. */
+static bool zfs_busy(const char *fs)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	bool busy = false;
+	if (!d)
+		return false;
+	while (!busy && (de = readdir(d))) {
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		_cleanup_free_ char *path = xasprintf("/proc/%s/cmdline", de->d_name);
+		_cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
+		strbuf_init(&sb, 1 << 16);
+		if (strbuf_read_file(&sb, path) < 0 && !sb.len)
+			continue;
+		for (size_t i = 0; i < sb.len; i++)
+			if (sb.buf[i] == '\0')
+				sb.buf[i] = ' ';
+		for (const char *p = sb.buf; (p = strstr(p, "zfs")) && !busy; p += 3) {
+			const char *q = p + 3;
+			while (*q == ' ')
+				q++;
+			if ((skip_prefix(q, "send") || skip_prefix(q, "receive") || skip_prefix(q, "recv")) &&
+			    strstr(q, fs))
+				busy = true;
+		}
+	}
+	closedir(d);
+	return busy;
+}
+
+/*
+ * Report why snapshots (full names) are kept: with reasons == NULL they are
+ * known held (the listed userrefs) and only the holders are named; otherwise
+ * their destroy failed with reasons[i], and the held ones - the hold may be
+ * newer than a cached list - are kept and reported, the others are errors.
+ * A hold with a replication's tag (replicate.h: zkeep replicate holds the
+ * newest snapshot both sides have, so the next incremental can be sent) is
+ * named as such. One `zfs holds` call. After any failure the cache is
+ * dropped, so that the next run sees the holds.
+ */
+static void report_holds(struct engine *e, const struct strvec *names, const struct strvec *reasons)
+{
+	struct zfs_holds h = { 0 };
+	if (zfs_list_holds(&e->z, (const char *const *)names->v, false, &h) < 0)
+		ev(e, ENG_DEBUG, "DEBUG: zfs holds: %s", zfs_error(&e->z));
+	for (size_t i = 0; i < names->n; i++) {
+		_cleanup_strbuf_ struct strbuf tags = STRBUF_INIT;
+		bool repl = false;
+		for (size_t j = 0; j < h.n; j++) {
+			if (!streq(h.h[j].snapshot, names->v[i]))
+				continue;
+			strbuf_addf(&tags, "%s'%s'", tags.len ? ", " : "", h.h[j].tag);
+			repl |= syncsnap_hold_tag_protects(h.h[j].tag);
+		}
+		if (reasons && !tags.len) {
+			ev(e, ENG_ERROR, "could not remove %s: %s", names->v[i], reasons->v[i]);
+			e->failures++;
+		} else {
+			ev(e, ENG_INFO, "INFO: keeping %s: %s%s", names->v[i],
+			   repl ? "a replication still needs it, held by " : "held by ",
+			   tags.len ? tags.buf : "a user hold");
+		}
+	}
+	zfs_holds_free(&h);
+	if (reasons && names->n && e->o.cache_dir) {
+		_cleanup_free_ char *path = cache_path(e);
+		unlink(path);
+	}
+}
+
+/*
+ * Without channel programs: `zfs destroy ds@a,b,c`, which destroys none when
+ * one cannot go. Then the held ones are kept and reported and the rest is
+ * tried once more.
+ */
+static void destroy_one_dataset(struct engine *e, const char *ds, const struct strvec *names)
+{
+	_cleanup_strvec_ struct strvec full = STRVEC_INIT, held = STRVEC_INIT, rest = STRVEC_INIT;
+	struct zfs_holds h = { 0 };
+	if (zfs_destroy_snapshots(&e->z, ds, (const char *const *)names->v) == 0) {
+		for (size_t j = 0; j < names->n; j++)
+			strvec_pushf(&e->pruned, "%s@%s", ds, names->v[j]);
+		return;
+	}
+	_cleanup_free_ char *why = xstrdup(zfs_error(&e->z));
+	/* some batches may have gone: the cache cannot be trusted */
+	if (e->o.cache_dir) {
+		_cleanup_free_ char *path = cache_path(e);
+		unlink(path);
+	}
+	for (size_t j = 0; j < names->n; j++)
+		strvec_pushf(&full, "%s@%s", ds, names->v[j]);
+	if (zfs_list_holds(&e->z, (const char *const *)full.v, false, &h) < 0)
+		h = (struct zfs_holds){ 0 };
+	for (size_t j = 0; j < names->n; j++) {
+		bool is_held = false;
+		for (size_t k = 0; k < h.n && !is_held; k++)
+			is_held = streq(h.h[k].snapshot, full.v[j]);
+		strvec_push(is_held ? &held : &rest, is_held ? full.v[j] : names->v[j]);
+	}
+	zfs_holds_free(&h);
+	if (held.n)
+		report_holds(e, &held, NULL);
+	if (!held.n || (rest.n && zfs_destroy_snapshots(&e->z, ds, (const char *const *)rest.v) < 0)) {
+		ev(e, ENG_ERROR, "could not remove snapshots of %s: %s", ds, held.n ? zfs_error(&e->z) : why);
+		e->failures++;
+		return;
+	}
+	for (size_t j = 0; j < rest.n; j++) {
+		/* gone now, or already before the failed batch */
+		strvec_pushf(&e->pruned, "%s@%s", ds, rest.v[j]);
+	}
+}
+
+/* `zfs destroy` calls run at once when channel programs cannot be used. */
+#define DESTROY_PARALLEL 8
+
+struct prune_set {
+	const struct sanoid_policy *p;
+	const struct zfs_dataset *ds;
+	struct retain_snap *snaps;
+	size_t n;
+	struct strvec ok; /* short names to destroy */
+};
+
+unsigned engine_prune(struct engine *e)
+{
+	struct prune_set *sets = NULL;
+	size_t nsets = 0;
+	unsigned before = e->failures;
+	struct zpool_infos pools = { 0 };
+	bool pools_listed = false;
+	_cleanup_strvec_ struct strvec held = STRVEC_INIT;
+
+	ev(e, ENG_INFO, "INFO: pruning snapshots...");
+	if (e->prune_locked_out) {
+		ev(e, ENG_INFO, "INFO: deferring snapshot pruning - valid pruning lock held by other sanoid process.");
+		return 0;
+	}
+
+	for (size_t i = 0; i < e->pol.n; i++) {
+		const struct sanoid_policy *p = &e->pol.p[i];
+		const struct zfs_dataset *ds = engine_dataset(e, p);
+		if (!ds || !p->autoprune || p->process_children_only)
+			continue;
+		if (p->prune_defer) {
+			_cleanup_free_ char *pool = pool_of(p->path);
+			unsigned cap = 0;
+			bool found = false;
+			if (!pools_listed) {
+				if (zpool_list(&e->z, NULL, &pools) < 0)
+					ev(e, ENG_ERROR, "ERROR: cannot read pool capacity: %s", zfs_error(&e->z));
+				pools_listed = true;
+			}
+			for (size_t j = 0; j < pools.n && !found; j++)
+				if (streq(pools.p[j].name, pool)) {
+					cap = pools.p[j].capacity;
+					found = true;
+				}
+			if (!found || retention_deferred(p, cap)) {
+				ev(e, ENG_INFO, "INFO: deferring snapshot pruning (%s)...", p->section);
+				continue;
+			}
+		}
+		size_t m;
+		struct retain_snap *rs = retain_input(e, ds, &m);
+		retention_plan(p, e->o.now, rs, m);
+		for (size_t j = 0; j < m; j++)
+			if (rs[j].verdict == RETAIN_KEPT_HELD)
+				strvec_pushf(&held, "%s@%s", p->path, rs[j].name);
+		sets = xreallocarray(sets, nsets + 1, sizeof(*sets));
+		sets[nsets++] = (struct prune_set){ p, ds, rs, m, STRVEC_INIT };
+	}
+	zpool_infos_free(&pools);
+
+	/* Who holds what: one call for every held snapshot that would go. */
+	if (held.n)
+		report_holds(e, &held, NULL);
+
+	/* Per dataset: what goes, after the busy check and pre_pruning_script. */
+	for (size_t i = 0; i < nsets; i++) {
+		struct prune_set *s = &sets[i];
+		const struct sanoid_policy *p = s->p;
+		strvec_init(&s->ok);
+		for (size_t j = 0; j < s->n; j++) {
+			if (s->snaps[j].verdict != RETAIN_PRUNE)
+				continue;
+			if (!s->ok.n && !e->o.force_prune && zfs_busy(p->path)) {
+				ev(e, ENG_INFO, "INFO: deferring pruning of %s - %s is currently in zfs send or receive.",
+				   p->path, p->path);
+				break;
+			}
+			ev(e, ENG_INFO, "INFO: pruning %s@%s ... ", p->path, s->snaps[j].name);
+			if (p->pre_pruning_script && !e->o.readonly) {
+				_cleanup_strvec_ struct strvec vars = STRVEC_INIT;
+				strvec_pushf(&vars, "SANOID_TARGET=%s", p->path);
+				strvec_pushf(&vars, "SANOID_SNAPNAME=%s", s->snaps[j].name);
+				strvec_push(&vars, "SANOID_SCRIPT=pre-prune");
+				if (run_hook(e, "pre_pruning_script", p->pre_pruning_script, p->script_timeout,
+					     (const char *const *)vars.v) < 0) {
+					ev(e, ENG_WARN, "WARN: keeping %s@%s: its pre_pruning_script failed",
+					   p->path, s->snaps[j].name);
+					e->failures++;
+					continue;
+				}
+			}
+			strvec_push(&s->ok, s->snaps[j].name);
+		}
+	}
+
+	/*
+	 * Destroy: one channel program per pool when allowed (root), else one
+	 * batched `zfs destroy fs@a,b,c` per dataset.
+	 */
+	if (!e->o.readonly) {
+		_cleanup_strvec_ struct strvec pools_done = STRVEC_INIT;
+		/* channel programs need root; the variable is for tests and odd setups */
+		bool use_zcp = geteuid() == 0 && !getenv("ZKEEP_NO_CHANNEL_PROGRAMS");
+		for (size_t i = 0; i < nsets; i++) {
+			_cleanup_free_ char *pool = pool_of(sets[i].p->path);
+			_cleanup_strvec_ struct strvec full = STRVEC_INIT, done = STRVEC_INIT, failed = STRVEC_INIT;
+			_cleanup_strvec_ struct strvec reasons = STRVEC_INIT;
+			if (!sets[i].ok.n || strvec_find(&pools_done, pool) >= 0)
+				continue;
+			strvec_push(&pools_done, pool);
+			for (size_t k = i; k < nsets; k++) {
+				_cleanup_free_ char *pk = pool_of(sets[k].p->path);
+				if (!streq(pk, pool))
+					continue;
+				for (size_t j = 0; j < sets[k].ok.n; j++)
+					strvec_pushf(&full, "%s@%s", sets[k].p->path, sets[k].ok.v[j]);
+			}
+			if (use_zcp &&
+			    zfs_destroy_snapshots_zcp(&e->z, pool, (const char *const *)full.v, &done, &failed,
+						      &reasons) == 0) {
+				strvec_pushv(&e->pruned, (const char *const *)done.v);
+				if (failed.n)
+					report_holds(e, &failed, &reasons);
+				continue;
+			}
+			if (use_zcp)
+				ev(e, ENG_DEBUG, "DEBUG: %s; destroying per dataset", zfs_error(&e->z));
+			/* Several datasets' calls at once (they share txgs); what fails is
+			 * done again one by one, which sorts out holds and words errors. */
+			size_t nds = 0;
+			const char **dsv = xcalloc(nsets, sizeof(*dsv));
+			const char *const **namev = xcalloc(nsets, sizeof(*namev));
+			size_t *setv = xcalloc(nsets, sizeof(*setv));
+			bool *okv = xcalloc(nsets, sizeof(*okv));
+			for (size_t k = i; k < nsets; k++) {
+				_cleanup_free_ char *pk = pool_of(sets[k].p->path);
+				if (!sets[k].ok.n || !streq(pk, pool))
+					continue;
+				dsv[nds] = sets[k].p->path;
+				namev[nds] = (const char *const *)sets[k].ok.v;
+				setv[nds++] = k;
+			}
+			zfs_destroy_snapshots_parallel(&e->z, dsv, namev, nds, DESTROY_PARALLEL, okv);
+			for (size_t d = 0; d < nds; d++) {
+				struct prune_set *ps = &sets[setv[d]];
+				if (!okv[d]) {
+					destroy_one_dataset(e, ps->p->path, &ps->ok);
+					continue;
+				}
+				for (size_t j = 0; j < ps->ok.n; j++)
+					strvec_pushf(&e->pruned, "%s@%s", ps->p->path, ps->ok.v[j]);
+			}
+			free(dsv);
+			free(namev);
+			free(setv);
+			free(okv);
+		}
+	}
+
+	/* pruning_script for each destroyed snapshot */
+	for (size_t i = 0; i < nsets && !e->o.readonly; i++) {
+		const struct sanoid_policy *p = sets[i].p;
+		if (!p->pruning_script)
+			continue;
+		for (size_t j = 0; j < sets[i].ok.n; j++) {
+			_cleanup_free_ char *full = xasprintf("%s@%s", p->path, sets[i].ok.v[j]);
+			if (strvec_find(&e->pruned, full) < 0)
+				continue;
+			_cleanup_strvec_ struct strvec vars = STRVEC_INIT;
+			strvec_pushf(&vars, "SANOID_TARGET=%s", p->path);
+			strvec_pushf(&vars, "SANOID_SNAPNAME=%s", sets[i].ok.v[j]);
+			strvec_push(&vars, "SANOID_SCRIPT=prune");
+			ev(e, ENG_INFO, "executing pruning_script '%s' on dataset '%s'", p->pruning_script, p->path);
+			if (run_hook(e, "pruning_script", p->pruning_script, p->script_timeout,
+				     (const char *const *)vars.v) < 0)
+				e->failures++;
+		}
+	}
+	{
+		struct strvec none = STRVEC_INIT;
+		cache_update(e, &none, &e->pruned);
+	}
+	for (size_t i = 0; i < nsets; i++) {
+		free(sets[i].snaps);
+		strvec_clear(&sets[i].ok);
+	}
+	free(sets);
+	lock_release(&e->prune_fd);
+	return e->failures - before;
+}
+
+/* ---- monitoring ------------------------------------------------------------------ */
+
+void sanoid_displaytime(struct strbuf *sb, int64_t elapsed)
+{
+	int64_t days = elapsed / 86400, hours, minutes;
+	_cleanup_strbuf_ struct strbuf h = STRBUF_INIT;
+	elapsed -= days * 86400;
+	hours = elapsed / 3600;
+	elapsed -= hours * 3600;
+	minutes = elapsed / 60;
+	elapsed -= minutes * 60;
+	if (days)
+		strbuf_addf(&h, " %lldd", (long long)days);
+	if (hours || days)
+		strbuf_addf(&h, " %lldh", (long long)hours);
+	if (minutes || hours || days)
+		strbuf_addf(&h, " %lldm", (long long)minutes);
+	strbuf_addf(&h, " %llds", (long long)elapsed);
+	strbuf_addstr(sb, h.buf + 1);
+}
+
+static int cmp_ci(const void *a, const void *b)
+{
+	return strcasecmp(*(char *const *)a, *(char *const *)b);
+}
+
+int engine_monitor_snapshots(struct engine *e, struct strbuf *line)
+{
+	_cleanup_strvec_ struct strvec msgs = STRVEC_INIT, paths = STRVEC_INIT;
+	int level = 0;
+	/* sanoid's order of types for messages before sorting */
+	for (size_t i = 0; i < e->pol.n; i++) {
+		const struct sanoid_policy *p = &e->pol.p[i];
+		struct engine_summary sum;
+		if (!p->monitor || p->process_children_only)
+			continue;
+		strvec_push(&paths, p->path);
+		engine_summarize(e, p, &sum);
+		for (int t = 0; t < SNAP_NTYPES; t++) {
+			int64_t warn = (int64_t)p->warn[t], crit = (int64_t)p->crit[t], elapsed = -1;
+			_cleanup_strbuf_ struct strbuf de = STRBUF_INIT, dw = STRBUF_INIT, dc = STRBUF_INIT;
+			if (!p->count[t])
+				continue;
+			if (sum.newest[t] != SCHEDULE_NONE)
+				elapsed = (int64_t)e->o.now - sum.newest[t];
+			sanoid_displaytime(&de, elapsed);
+			sanoid_displaytime(&dw, warn);
+			sanoid_displaytime(&dc, crit);
+			if (elapsed > crit || elapsed == -1) {
+				if (crit > 0) {
+					if (!p->monitor_dont_crit)
+						level = 2;
+					if (elapsed == -1)
+						strvec_pushf(&msgs, "CRIT: %s has no %s snapshots at all!", p->path, snap_type_names[t]);
+					else
+						strvec_pushf(&msgs, "CRIT: %s newest %s snapshot is %s old (should be < %s)",
+							     p->path, snap_type_names[t], de.buf, dc.buf);
+				}
+			} else if (elapsed > warn) {
+				if (warn > 0) {
+					if (!p->monitor_dont_warn && level < 2)
+						level = 1;
+					strvec_pushf(&msgs, "WARN: %s newest %s snapshot is %s old (should be < %s)",
+						     p->path, snap_type_names[t], de.buf, dw.buf);
+				}
+			}
+		}
+	}
+	qsort(msgs.v, msgs.n, sizeof(char *), cmp_ci);
+	qsort(paths.v, paths.n, sizeof(char *), cmp_ci);
+	if (msgs.n) {
+		_cleanup_free_ char *m = strvec_join(&msgs, ", ");
+		strbuf_addstr(line, m);
+	} else {
+		_cleanup_free_ char *ps = strvec_join(&paths, ", ");
+		strbuf_addf(line, "OK: all monitored datasets (%s) have fresh snapshots", ps);
+	}
+	return level;
+}
+
+/* The distinct pools of the configured datasets, sorted. */
+static void config_pools(const struct engine *e, struct strvec *pools)
+{
+	for (size_t i = 0; i < e->pol.n; i++) {
+		_cleanup_free_ char *pool = pool_of(e->pol.p[i].path);
+		if (strvec_find(pools, pool) < 0)
+			strvec_push(pools, pool);
+	}
+	strvec_sort(pools);
+}
+
+static bool line_is_blank(const char *s)
+{
+	return *s == '\0';
+}
+
+/* Next whitespace-separated word of s into w; returns the rest or NULL. */
+static const char *word(const char *s, struct strbuf *w)
+{
+	strbuf_reset(w);
+	while (*s == ' ' || *s == '\t')
+		s++;
+	if (!*s)
+		return NULL;
+	while (*s && *s != ' ' && *s != '\t')
+		strbuf_addch(w, *s++);
+	return s;
+}
+
+static size_t leading_ws(const char *s)
+{
+	size_t n = 0;
+	while (s[n] == ' ' || s[n] == '\t')
+		n++;
+	return n;
+}
+
+/* sanoid's check_zpool($pool, 2). Returns the level; msg without newline. */
+static int check_zpool(struct engine *e, const char *pool, struct strbuf *msg, bool *fatal)
+{
+	static const char *const states[] = { "OK", "WARNING", "CRITICAL" };
+	_cleanup_strbuf_ struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
+	_cleanup_strbuf_ struct strbuf size = STRBUF_INIT, cap = STRBUF_INIT, health = STRBUF_INIT,
+				       avail = STRBUF_INIT, dmge = STRBUF_INIT;
+	int code = 0, state;
+
+	*fatal = false;
+	zpool_list_human(&e->z, pool, "name,size,cap,health,free", &out);
+	for (char *l = out.buf, *nl; l && *l; l = nl ? nl + 1 : NULL) {
+		nl = strchr(l, '\n');
+		if (nl)
+			*nl = '\0';
+		const char *rest = skip_prefix(l, pool);
+		if (!rest || (*rest != ' ' && *rest != '\t') || l == out.buf)
+			continue;
+		rest = word(rest, &size);
+		if (rest)
+			rest = word(rest, &cap);
+		if (rest)
+			rest = word(rest, &health);
+		if (rest)
+			word(rest, &avail);
+	}
+	if (!health.len) {
+		strbuf_addf(msg, "CRITICAL ZPOOL {%s} does not exist and/or is not responding!", pool);
+		*fatal = true;
+		return 2;
+	}
+	state = streq(health.buf, "ONLINE") ? 0 : streq(health.buf, "DEGRADED") ? 1 : 2;
+
+	strbuf_reset(&out);
+	code = 0;
+	if (runner_run(e->run, (const char *const[]){ "zpool", "status", pool, NULL }, NULL, 0, &out,
+		       &err, &code) < 0) {
+		strbuf_addf(msg, "CRITICAL 'zpool status %s' command returns no result! NOTE: This plugin needs OS support for ZFS, and execution with root privileges.", pool);
+		*fatal = true;
+		return 2;
+	}
+	int poolfind = 0;
+	for (char *l = out.buf, *nl; l && *l; l = nl ? nl + 1 : NULL) {
+		nl = strchr(l, '\n');
+		if (nl)
+			*nl = '\0';
+		size_t ws = leading_ws(l);
+		bool pool_line = ws == 1 && skip_prefix(l + 1, pool);
+		if (pool_line && poolfind == 1) {
+			poolfind = 2;
+			continue;
+		} else if (poolfind == 1) {
+			poolfind = 0;
+		}
+		if (strstr(l, "NAME") && strstr(l, "STATE") && strstr(l, "READ") && strstr(l, "CKSUM"))
+			poolfind = 1;
+		if (line_is_blank(l))
+			poolfind = 0;
+		if (poolfind != 2)
+			continue;
+		if ((ws == 1 && skip_prefix(l + 1, "spares")) ||
+		    (ws == 5 && (skip_prefix(l + 5, "spare ") || skip_prefix(l + 5, "replacing "))))
+			continue;
+		_cleanup_strbuf_ struct strbuf dev = STRBUF_INIT, sta = STRBUF_INIT, rd = STRBUF_INIT,
+					       wr = STRBUF_INIT, ck = STRBUF_INIT;
+		const char *r = word(l, &dev);
+		if (ws == 0 || !r || !(r = word(r, &sta)) || !(r = word(r, &rd)) || !(r = word(r, &wr)) ||
+		    !word(r, &ck))
+			continue;
+		if (state == 0 && streq(sta.buf, "UNAVAIL"))
+			state = 1;
+		if (state == 0 || streq(sta.buf, "ONLINE") || streq(sta.buf, "AVAIL") || streq(sta.buf, "INUSE")) {
+			_cleanup_strvec_ struct strvec errs = STRVEC_INIT;
+			if (!streq(rd.buf, "0"))
+				strvec_push(&errs, "read");
+			if (!streq(wr.buf, "0"))
+				strvec_push(&errs, "write");
+			if (!streq(ck.buf, "0"))
+				strvec_push(&errs, "cksum");
+			if (errs.n) {
+				_cleanup_free_ char *j = strvec_join(&errs, ", ");
+				strbuf_addf(&dmge, "(%s:%s errors) ", dev.buf, j);
+				if (state == 0)
+					state = 1;
+			}
+			continue;
+		}
+		if (ws == 3)
+			strbuf_addf(&dmge, "<%s:%s> ", dev.buf, sta.buf);
+		else if (ws == 7)
+			strbuf_addf(&dmge, "(%s:%s) ", dev.buf, sta.buf);
+		else
+			strbuf_addf(&dmge, "%s:%s ", dev.buf, sta.buf);
+	}
+	strbuf_addf(msg, "%s ZPOOL %s : %s {Size:%s Free:%s Cap:%s} %s", states[state], pool,
+		    health.buf, size.buf, avail.buf, cap.buf, dmge.buf);
+	return state;
+}
+
+static const char *const level_prefix[] = { "", "*** WARNING *** ", "*** CRITICAL *** " };
+
+int engine_monitor_health(struct engine *e, struct strbuf *line)
+{
+	_cleanup_strvec_ struct strvec pools = STRVEC_INIT, msgs = STRVEC_INIT;
+	int level = 0;
+	config_pools(e, &pools);
+	for (size_t i = 0; i < pools.n; i++) {
+		_cleanup_strbuf_ struct strbuf m = STRBUF_INIT;
+		bool fatal;
+		int l = check_zpool(e, pools.v[i], &m, &fatal);
+		if (fatal) {
+			strbuf_addstr(line, m.buf);
+			return l;
+		}
+		if (l > level)
+			level = l;
+		strvec_push(&msgs, m.buf);
+	}
+	_cleanup_free_ char *j = strvec_join(&msgs, ", ");
+	strbuf_addf(line, "%s%s", level_prefix[level], j);
+	return level;
+}
+
+int engine_monitor_capacity(struct engine *e, struct strbuf *line)
+{
+	_cleanup_strvec_ struct strvec pools = STRVEC_INIT, msgs = STRVEC_INIT;
+	unsigned *warn = NULL, *crit = NULL;
+	bool *is_root = NULL;
+	struct zpool_infos infos = { 0 };
+	int level = 0;
+
+	/* Limits per pool: from the pool's own section, else the first below it. */
+	for (size_t i = 0; i < e->pol.n; i++) {
+		const struct sanoid_policy *p = &e->pol.p[i];
+		const char *key = p->own_section ? p->section : p->path;
+		_cleanup_free_ char *pool = pool_of(key);
+		bool root = !strchr(key, '/');
+		ssize_t k = strvec_find(&pools, pool);
+		if (k < 0) {
+			strvec_push(&pools, pool);
+			k = (ssize_t)pools.n - 1;
+			warn = xreallocarray(warn, pools.n, sizeof(*warn));
+			crit = xreallocarray(crit, pools.n, sizeof(*crit));
+			is_root = xreallocarray(is_root, pools.n, sizeof(*is_root));
+			is_root[k] = false;
+		} else if (!root || is_root[k]) {
+			continue;
+		}
+		warn[k] = p->capacity_warn;
+		crit[k] = p->capacity_crit;
+		is_root[k] |= root;
+	}
+	/* a missing pool is reported below, as sanoid does */
+	if (pools.n)
+		zpool_list(&e->z, (const char *const *)pools.v, &infos);
+	for (size_t k = 0; k < pools.n; k++) {
+		const struct zpool_info *info = NULL;
+		if (!warn[k] && !crit[k])
+			continue;
+		for (size_t j = 0; j < infos.n; j++)
+			if (streq(infos.p[j].name, pools.v[k]))
+				info = &infos.p[j];
+		if (!info) {
+			strbuf_reset(line);
+			strbuf_addf(line, "CRITICAL ZPOOL {%s} does not exist and/or is not responding!", pools.v[k]);
+			level = 2;
+			goto out;
+		}
+		int state = 0;
+		if (warn[k] && info->capacity >= warn[k])
+			state = 1;
+		if (crit[k] && info->capacity >= crit[k])
+			state = 2;
+		if (state > level)
+			level = state;
+		strvec_pushf(&msgs, "%s ZPOOL %s : %u%%", state == 0 ? "OK" : state == 1 ? "WARNING" : "CRITICAL",
+			     pools.v[k], info->capacity);
+	}
+	{
+		_cleanup_free_ char *j = strvec_join(&msgs, ", ");
+		strbuf_addf(line, "%s%s", level_prefix[level], j);
+	}
+out:
+	zpool_infos_free(&infos);
+	free(warn);
+	free(crit);
+	free(is_root);
+	return level;
+}

@@ -1,0 +1,356 @@
+/*
+ * zfs.h - every ZFS operation zkeep needs, through the zfs and zpool CLIs.
+ *
+ * All calls go through a runner (runner.h), so the same code works on this
+ * host and on a remote one. Output is always requested with -Hp (tabs,
+ * exact numbers) and parsed by the pure functions at the end of this file,
+ * which are unit-tested and fuzzed without ZFS.
+ *
+ * Listing is done per tree, never per dataset: zfs_list_tree() reads every
+ * dataset, snapshot and bookmark under a set of roots, with the properties
+ * asked for, in ONE `zfs list` call.
+ *
+ * Errors: functions return 0 or a negative errno (-ENOENT when ZFS says the
+ * dataset does not exist, -EEXIST when it exists already, -EPERM when
+ * permission is denied, -EBUSY when busy, -ENOEXEC when the program could not
+ * run, -EIO for any other failure of the command). The message - the
+ * operation, the dataset and ZFS's own words - is in zfs_error(z) until the
+ * next call. The backend never logs.
+ */
+#ifndef ZKEEP_ZFS_H
+#define ZKEEP_ZFS_H
+
+#include "zfs/runner.h"
+
+#include <time.h>
+
+struct zfs {
+	struct runner *run; /* not owned */
+	struct strbuf err;  /* message of the last failure */
+	bool dry_run;       /* when set, changing calls only record their argv in `planned` */
+	struct strvec planned; /* with dry_run: each would-be command, words joined by spaces */
+};
+
+void zfs_init(struct zfs *z, struct runner *run);
+void zfs_done(struct zfs *z);
+static inline const char *zfs_error(const struct zfs *z) { return z->err.buf; }
+
+/* ---- version and features ---------------------------------------------- */
+
+struct zfs_version {
+	unsigned major, minor, patch; /* of the userland tools; 0.0.0 unknown */
+	unsigned kmod_major, kmod_minor, kmod_patch;
+};
+/* `zfs version`. */
+int zfs_get_version(struct zfs *z, struct zfs_version *v);
+/* True when version v is at least major.minor. */
+bool zfs_version_at_least(const struct zfs_version *v, unsigned major, unsigned minor);
+
+/* ---- listing ----------------------------------------------------------- */
+
+enum zfs_type {
+	ZFS_TYPE_FILESYSTEM = 1,
+	ZFS_TYPE_VOLUME = 2,
+	ZFS_TYPE_SNAPSHOT = 4,
+	ZFS_TYPE_BOOKMARK = 8,
+};
+const char *zfs_type_name(enum zfs_type t);
+
+/* A snapshot or a bookmark. */
+struct zfs_snap {
+	char *name;        /* full name, "pool/fs@snap" or "pool/fs#mark" */
+	const char *short_name; /* inside name, after '@' or '#' */
+	enum zfs_type type;
+	uint64_t guid, createtxg;
+	int64_t creation;  /* seconds since the epoch */
+	char **props;      /* values of tree->props in order; NULL where "-" */
+};
+
+struct zfs_dataset {
+	char *name;
+	enum zfs_type type;
+	uint64_t guid, createtxg;
+	int64_t creation;
+	char **props;      /* values of tree->props in order; NULL where "-" */
+	/* Snapshots and bookmarks, oldest first: by createtxg, a snapshot
+	 * before a bookmark of the same txg. */
+	struct zfs_snap *snaps;
+	size_t nsnaps;
+};
+
+struct zfs_tree {
+	struct zfs_dataset *ds; /* in zfs's order: a parent before its children */
+	size_t nds;
+	struct strvec props;    /* the extra properties asked for */
+};
+#define ZFS_TREE_INIT { .ds = NULL, .nds = 0, .props = STRVEC_INIT }
+
+enum {
+	ZFS_LIST_RECURSIVE = 1 << 0, /* the roots and everything below them */
+	ZFS_LIST_SNAPSHOTS = 1 << 1, /* include snapshots */
+	ZFS_LIST_BOOKMARKS = 1 << 2, /* include bookmarks */
+};
+
+/*
+ * List roots (NULL-terminated; may be several) in one call, with the extra
+ * properties `props` (NULL-terminated, may be NULL; user properties too).
+ * When a root does not exist the rest is still listed, and the return is
+ * -ENOENT with every missing root named in zfs_error().
+ */
+int zfs_list_tree(struct zfs *z, const char *const *roots, unsigned flags,
+		  const char *const *props, struct zfs_tree *out);
+void zfs_tree_free(struct zfs_tree *t);
+struct zfs_dataset *zfs_tree_find(const struct zfs_tree *t, const char *name);
+/* Index of a property name in t->props, or -1. */
+ssize_t zfs_tree_prop_index(const struct zfs_tree *t, const char *prop);
+/* The snapshot of ds with this short name, or NULL. */
+struct zfs_snap *zfs_dataset_find_snap(const struct zfs_dataset *ds, const char *short_name);
+
+/* ---- properties -------------------------------------------------------- */
+
+enum {
+	ZFS_SRC_LOCAL = 1 << 0,
+	ZFS_SRC_DEFAULT = 1 << 1,
+	ZFS_SRC_INHERITED = 1 << 2,
+	ZFS_SRC_RECEIVED = 1 << 3,
+	ZFS_SRC_TEMPORARY = 1 << 4,
+	ZFS_SRC_NONE = 1 << 5, /* read-only properties: source "-" */
+};
+
+struct zfs_prop {
+	char *dataset, *name, *value; /* value "-" when unset */
+	unsigned source;              /* one ZFS_SRC_* */
+	char *inherited_from;         /* with ZFS_SRC_INHERITED, else NULL */
+};
+
+struct zfs_props {
+	struct zfs_prop *p;
+	size_t n;
+};
+
+/*
+ * `zfs get -Hp` of props (NULL = all) on datasets, with -r when recursive,
+ * filtered to the sources in `sources` (0 = any).
+ */
+int zfs_get_props(struct zfs *z, const char *const *datasets, bool recursive,
+		  const char *const *props, unsigned sources, struct zfs_props *out);
+void zfs_props_free(struct zfs_props *p);
+/* One value of one dataset (caller frees). -ENOENT: no such dataset. */
+int zfs_get_prop(struct zfs *z, const char *dataset, const char *prop, char **value);
+/* `zfs set k=v ...` (assignments NULL-terminated). */
+int zfs_set_props(struct zfs *z, const char *dataset, const char *const *assignments);
+
+/* ---- changing datasets ------------------------------------------------- */
+
+/* `zfs create [-p] [-o k=v]... name`. */
+int zfs_create(struct zfs *z, const char *name, bool parents, const char *const *props);
+
+/*
+ * `zfs snapshot [-r] [-o k=v]... a@s b@s ...`: all names in one atomic call.
+ */
+int zfs_snapshot(struct zfs *z, const char *const *snapshots, bool recursive,
+		 const char *const *props);
+
+/*
+ * Destroy snapshots of one dataset by short name, batched as
+ * `zfs destroy dataset@a,b,c` (split so that no argument passes 64 KiB).
+ * Stops at the first failing batch.
+ */
+int zfs_destroy_snapshots(struct zfs *z, const char *dataset, const char *const *short_names);
+
+/*
+ * Destroy the snapshots of several datasets, `names[i]` (short names) of
+ * `datasets[i]`, with up to `parallel` `zfs destroy datasets[i]@a,b,c` running
+ * at once. Each call waits for a txg sync; calls running together share txgs,
+ * so 200 datasets take a few txgs instead of 200. This is the way without
+ * root, where channel programs are not allowed. ok[i] tells whether dataset
+ * i's call succeeded; a dataset whose names do not fit one call is not tried
+ * (ok false), nor is one whose call failed retried: the caller goes on with
+ * zfs_destroy_snapshots() for those, which words the error. With dry_run each
+ * call is recorded and ok.
+ */
+void zfs_destroy_snapshots_parallel(struct zfs *z, const char *const *datasets,
+				    const char *const *const *names, size_t n, unsigned parallel,
+				    bool *ok);
+
+/*
+ * Destroy snapshots (full names) of ONE pool in one process per ~96 KiB of
+ * names: a ZFS channel program (`zfs program POOL`, root only) calling
+ * zfs.sync.destroy() on each. `zfs destroy` takes the snapshots of one
+ * dataset per call, so with many datasets this saves a process per dataset.
+ * Unlike `zfs destroy a@x,y`, a snapshot that cannot go (held, cloned) does
+ * not stop the others. Appends each destroyed name to `done`, and each one
+ * that failed to `failed` with the reason (strerror text) at the same index
+ * of `reasons`. Returns 0, or -ENOTSUP (message in zfs_error) when the first
+ * program could not run at all (not root, channel programs not allowed):
+ * nothing was destroyed and the caller may fall back to
+ * zfs_destroy_snapshots(). Ignores dry_run: callers decide.
+ */
+int zfs_destroy_snapshots_zcp(struct zfs *z, const char *pool, const char *const *snapshots,
+			      struct strvec *done, struct strvec *failed, struct strvec *reasons);
+
+enum {
+	ZFS_DESTROY_RECURSIVE = 1 << 0, /* -r */
+	ZFS_DESTROY_DEFER = 1 << 1,     /* -d */
+};
+/* Destroy one dataset, snapshot or bookmark. */
+int zfs_destroy(struct zfs *z, const char *name, unsigned flags);
+
+/* `zfs rollback [-r] snap`. */
+int zfs_rollback(struct zfs *z, const char *snapshot, bool destroy_newer);
+
+/* ---- holds and bookmarks ----------------------------------------------- */
+
+int zfs_hold(struct zfs *z, const char *tag, const char *const *snapshots, bool recursive);
+int zfs_release(struct zfs *z, const char *tag, const char *const *snapshots, bool recursive);
+
+struct zfs_hold {
+	char *snapshot, *tag;
+	int64_t timestamp;
+};
+struct zfs_holds {
+	struct zfs_hold *h;
+	size_t n;
+};
+/* `zfs holds -Hp [-r] snap...`. */
+int zfs_list_holds(struct zfs *z, const char *const *snapshots, bool recursive,
+		   struct zfs_holds *out);
+void zfs_holds_free(struct zfs_holds *h);
+
+/* `zfs bookmark SNAP_OR_BOOKMARK BOOKMARK`. */
+int zfs_bookmark(struct zfs *z, const char *source, const char *bookmark);
+
+/* ---- send and receive -------------------------------------------------- */
+
+struct zfs_send_args {
+	const char *snapshot;     /* what to send; NULL when resuming */
+	const char *from;         /* incremental base: "fs@a", "@a" or "fs#mark"; NULL = full */
+	bool intermediates;       /* -I (all snapshots between) instead of -i */
+	bool raw;                 /* -w */
+	bool replicate;           /* -R */
+	bool props;               /* -p */
+	bool large_blocks;        /* -L */
+	bool embed;               /* -e */
+	bool compressed;          /* -c */
+	bool holds;               /* -h */
+	bool saved;               /* -S: a partially received dataset */
+	const char *resume_token; /* -t TOKEN (the other fields but flags ignored) */
+	const char *extra_flags;  /* validated one-letter flags to add, e.g. "Lce" */
+};
+
+/* The argv of a send; `estimate` makes it `zfs send -nvP ...` (pure). */
+void zfs_send_argv(const struct zfs_send_args *a, bool estimate, struct strvec *argv);
+/* Size in bytes of what the send would transfer (zfs send -nvP). */
+int zfs_send_estimate(struct zfs *z, const struct zfs_send_args *a, uint64_t *bytes);
+
+struct zfs_recv_args {
+	const char *target;
+	bool resumable;      /* -s */
+	bool force;          /* -F */
+	bool no_mount;       /* -u */
+	bool discard_first;  /* -d */
+	bool verbose;        /* -v */
+	const char *const *set_props;     /* each "-o k=v" (NULL-terminated, may be NULL) */
+	const char *const *exclude_props; /* each "-x k" */
+	const char *extra_flags;          /* validated one-letter flags */
+};
+void zfs_recv_argv(const struct zfs_recv_args *a, struct strvec *argv);
+
+/*
+ * A running `zfs send` or `zfs receive`. Its stderr goes to an anonymous
+ * file, read by zfs_proc_finish(), so nobody has to drain it while data
+ * flows.
+ */
+struct zfs_proc {
+	struct child c;
+	int errfd;
+	char *what; /* "zfs send pool/a@x" for messages */
+};
+#define ZFS_PROC_INIT { .c = CHILD_INIT, .errfd = -1, .what = NULL }
+
+/*
+ * Start `zfs send` writing to out_fd (an fd, or SPAWN_PIPE: then read
+ * p->c.out). Start `zfs receive` reading from in_fd (an fd or SPAWN_PIPE:
+ * then write p->c.in).
+ */
+int zfs_send_start(struct zfs *z, const struct zfs_send_args *a, int out_fd, struct zfs_proc *p);
+int zfs_recv_start(struct zfs *z, const struct zfs_recv_args *a, int in_fd, struct zfs_proc *p);
+/*
+ * Wait for the process; 0 when it exited 0, else an error with its stderr in
+ * zfs_error(z) (also on success, stderr is kept there: zfs receive prints
+ * warnings about properties it could not set).
+ */
+int zfs_proc_finish(struct zfs *z, struct zfs_proc *p);
+/* Kill (SIGTERM) and reap a process that is no longer wanted. */
+void zfs_proc_kill(struct zfs_proc *p);
+
+/* receive_resume_token of a dataset; *token NULL when there is none. */
+int zfs_get_resume_token(struct zfs *z, const char *dataset, char **token);
+/* `zfs receive -A dataset`: discard a partially received state. */
+int zfs_recv_abort(struct zfs *z, const char *dataset);
+
+/* ---- pools ------------------------------------------------------------- */
+
+struct zpool_info {
+	char *name, *health;
+	uint64_t guid, size, allocated, free;
+	unsigned capacity; /* percent */
+};
+struct zpool_infos {
+	struct zpool_info *p;
+	size_t n;
+};
+/* `zpool list -Hp` of pools (NULL = all). */
+int zpool_list(struct zfs *z, const char *const *pools, struct zpool_infos *out);
+void zpool_infos_free(struct zpool_infos *p);
+/* `zpool get -Hp value PROP pool` (e.g. "delegation", "feature@bookmarks"). */
+int zpool_get_prop(struct zfs *z, const char *pool, const char *prop, char **value);
+/* `zpool import [-d dir]... [-N] NAME_OR_GUID [NEWNAME]`; dirs may be NULL. */
+int zpool_import(struct zfs *z, const char *name_or_guid, const char *const *dirs, bool no_mount);
+int zpool_export(struct zfs *z, const char *pool);
+/* `zpool scrub [-w] pool`. */
+int zpool_scrub(struct zfs *z, const char *pool, bool wait);
+/*
+ * `zpool list -o COLUMNS POOL` in zpool's own rounded units with its header
+ * line - the one call without -Hp, for sanoid's monitor lines, which show
+ * exactly this text ("Size:9.50G"). out gets what it printed even when it
+ * failed (the return value says whether it did).
+ */
+int zpool_list_human(struct zfs *z, const char *pool, const char *columns, struct strbuf *out);
+/* `zpool status -x`-style summary: the text of `zpool status -p pool`. */
+int zpool_status(struct zfs *z, const char *pool, struct strbuf *out);
+
+/* ---- pure parsers (no I/O; unit-tested and fuzzed) ---------------------- */
+
+/*
+ * Parse `zfs list -Hp -o name,type,guid,createtxg,creation[,props...]` output
+ * with nprops extra columns into out (which must be empty, with out->props
+ * already holding the names). 0 or -EINVAL with the line in err.
+ */
+int zfs_parse_list(const char *buf, size_t len, struct zfs_tree *out, struct strbuf *err);
+/* `zfs get -Hp -o name,property,value,source`. */
+int zfs_parse_get(const char *buf, size_t len, struct zfs_props *out, struct strbuf *err);
+/* `zfs holds -Hp`: name, tag, timestamp. */
+int zfs_parse_holds(const char *buf, size_t len, struct zfs_holds *out, struct strbuf *err);
+/* The "size\t<bytes>" line of `zfs send -nvP`. -ENODATA when absent. */
+int zfs_parse_send_estimate(const char *buf, size_t len, uint64_t *bytes);
+/* `zfs version`: "zfs-2.3.2-2~bpo12+2\nzfs-kmod-2.3.2-...". */
+int zfs_parse_version(const char *buf, struct zfs_version *v);
+/* `zpool list -Hp -o name,health,guid,size,allocated,free,capacity`. */
+int zpool_parse_list(const char *buf, size_t len, struct zpool_infos *out, struct strbuf *err);
+/* Map ZFS's stderr wording to an errno (see the header comment). */
+int zfs_errno_from_message(const char *msg);
+
+/* ---- names ------------------------------------------------------------- */
+
+/*
+ * Whether name is a valid ZFS dataset (or, with allow_snap, snapshot or
+ * bookmark) name: components of [A-Za-z0-9_.: -] (space allowed, as ZFS
+ * does), no empty component, no "." or "..", under 256 bytes. Checked
+ * before a name from the user reaches zfs, for a clear error.
+ */
+bool zfs_name_valid(const char *name, bool allow_snap);
+/* The pool part of a dataset name (caller frees). */
+char *zfs_pool_of(const char *name);
+
+#endif

@@ -1,0 +1,540 @@
+/*
+ * zfs_parse.c - the pure half of zfs.h: parsing zfs/zpool -Hp output, names,
+ * argv building for send and receive. No I/O here; unit-tested and fuzzed.
+ */
+#include "zfs/zfs.h"
+#include "base/parse.h"
+
+/* Hard limits against hostile or broken output. */
+#define MAX_DATASETS (1u << 20)
+#define MAX_SNAPS_PER_DATASET (1u << 22)
+#define MAX_ROWS (1u << 24) /* lines of zfs get / zfs holds / zpool list */
+
+/*
+ * Make room for one more element in an array of n elements with capacity
+ * *alloc (doubling). -E2BIG past MAX_ROWS elements.
+ */
+static int grow_rows(void **arr, size_t n, size_t *alloc, size_t elem)
+{
+	if (n < *alloc)
+		return 0;
+	if (n >= MAX_ROWS)
+		return -E2BIG;
+	*alloc = *alloc ? *alloc * 2 : 16;
+	*arr = xreallocarray(*arr, *alloc, elem);
+	return 0;
+}
+
+/* The error of a line with more fields than ZFIELDS_MAX. */
+static int too_many_fields(struct strbuf *err, const struct zcursor *c, const char *what)
+{
+	strbuf_addf(err, "line %u of %s output has too many fields", c->line, what);
+	return -EINVAL;
+}
+
+const char *zfs_type_name(enum zfs_type t)
+{
+	switch (t) {
+	case ZFS_TYPE_FILESYSTEM: return "filesystem";
+	case ZFS_TYPE_VOLUME: return "volume";
+	case ZFS_TYPE_SNAPSHOT: return "snapshot";
+	case ZFS_TYPE_BOOKMARK: return "bookmark";
+	}
+	return "unknown";
+}
+
+static int type_from_span(struct span s, enum zfs_type *t)
+{
+	static const enum zfs_type all[] = { ZFS_TYPE_FILESYSTEM, ZFS_TYPE_VOLUME, ZFS_TYPE_SNAPSHOT,
+					     ZFS_TYPE_BOOKMARK };
+	for (size_t i = 0; i < ARRAY_SIZE(all); i++)
+		if (span_eq(s, zfs_type_name(all[i]))) {
+			*t = all[i];
+			return 0;
+		}
+	return -EINVAL;
+}
+
+static void free_props(char **props, size_t n)
+{
+	if (!props)
+		return;
+	for (size_t i = 0; i < n; i++)
+		free(props[i]);
+	free(props);
+}
+
+void zfs_tree_free(struct zfs_tree *t)
+{
+	size_t np = t->props.n;
+	for (size_t i = 0; i < t->nds; i++) {
+		struct zfs_dataset *d = &t->ds[i];
+		for (size_t j = 0; j < d->nsnaps; j++) {
+			free(d->snaps[j].name);
+			free_props(d->snaps[j].props, np);
+		}
+		free(d->snaps);
+		free(d->name);
+		free_props(d->props, np);
+	}
+	free(t->ds);
+	strvec_clear(&t->props);
+	*t = (struct zfs_tree)ZFS_TREE_INIT;
+}
+
+struct zfs_dataset *zfs_tree_find(const struct zfs_tree *t, const char *name)
+{
+	for (size_t i = 0; i < t->nds; i++)
+		if (streq(t->ds[i].name, name))
+			return &t->ds[i];
+	return NULL;
+}
+
+ssize_t zfs_tree_prop_index(const struct zfs_tree *t, const char *prop)
+{
+	return strvec_find(&t->props, prop);
+}
+
+struct zfs_snap *zfs_dataset_find_snap(const struct zfs_dataset *ds, const char *short_name)
+{
+	for (size_t i = 0; i < ds->nsnaps; i++)
+		if (ds->snaps[i].type == ZFS_TYPE_SNAPSHOT && streq(ds->snaps[i].short_name, short_name))
+			return &ds->snaps[i];
+	return NULL;
+}
+
+static int cmp_snap(const void *a, const void *b)
+{
+	const struct zfs_snap *x = a, *y = b;
+	if (x->createtxg != y->createtxg)
+		return x->createtxg < y->createtxg ? -1 : 1;
+	if (x->type != y->type)
+		return x->type == ZFS_TYPE_SNAPSHOT ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+/* Datasets seen so far, looked up by name when snapshots arrive. zfs lists a
+ * dataset's snapshots right after it, so the last one usually matches. */
+static struct zfs_dataset *find_parent(struct zfs_tree *t, const char *name, size_t len)
+{
+	for (size_t k = t->nds; k-- > 0;) {
+		struct zfs_dataset *d = &t->ds[k];
+		if (strlen(d->name) == len && memcmp(d->name, name, len) == 0)
+			return d;
+	}
+	return NULL;
+}
+
+int zfs_parse_list(const char *buf, size_t len, struct zfs_tree *out, struct strbuf *err)
+{
+	struct zcursor c;
+	struct zfields f;
+	size_t np = out->props.n, alloc = 0;
+	int r;
+
+	if (np + 5 > ZFIELDS_MAX) {
+		strbuf_addf(err, "too many properties requested (%zu)", np);
+		return -EINVAL;
+	}
+	zcursor_init(&c, buf, len);
+	while ((r = zcursor_next(&c, &f)) > 0) {
+		enum zfs_type type;
+		uint64_t guid, txg, creation;
+		if (f.n != np + 5 || type_from_span(f.f[1], &type) < 0 ||
+		    zfield_u64(&f, 2, &guid) < 0 || zfield_u64(&f, 3, &txg) < 0 ||
+		    zfield_u64(&f, 4, &creation) < 0 || creation > INT64_MAX || f.f[0].len == 0) {
+			strbuf_addf(err, "unexpected line %u of zfs list output: '%.*s'", c.line,
+				    (int)(f.f[0].len > 200 ? 200 : f.f[0].len), f.f[0].s);
+			return -EINVAL;
+		}
+		char **props = np ? xcalloc(np, sizeof(char *)) : NULL;
+		for (size_t i = 0; i < np; i++)
+			props[i] = span_is_none(f.f[5 + i]) ? NULL : span_dup(f.f[5 + i]);
+
+		if (type == ZFS_TYPE_SNAPSHOT || type == ZFS_TYPE_BOOKMARK) {
+			char sep = type == ZFS_TYPE_SNAPSHOT ? '@' : '#';
+			const char *at = memchr(f.f[0].s, sep, f.f[0].len);
+			struct zfs_dataset *d = at ? find_parent(out, f.f[0].s, (size_t)(at - f.f[0].s)) : NULL;
+			if (!d) {
+				strbuf_addf(err, "zfs list printed %s '%.*s' before its dataset",
+					    zfs_type_name(type), (int)f.f[0].len, f.f[0].s);
+				free_props(props, np);
+				return -EINVAL;
+			}
+			if (d->nsnaps >= MAX_SNAPS_PER_DATASET) {
+				strbuf_addf(err, "more than %u snapshots on %s", MAX_SNAPS_PER_DATASET, d->name);
+				free_props(props, np);
+				return -E2BIG;
+			}
+			/* Grow by doubling; capacity is not stored, so use powers of two. */
+			if ((d->nsnaps & (d->nsnaps - 1)) == 0)
+				d->snaps = xreallocarray(d->snaps, d->nsnaps ? d->nsnaps * 2 : 1, sizeof(*d->snaps));
+			struct zfs_snap *s = &d->snaps[d->nsnaps++];
+			s->name = span_dup(f.f[0]);
+			s->short_name = s->name + (at - f.f[0].s) + 1;
+			s->type = type;
+			s->guid = guid;
+			s->createtxg = txg;
+			s->creation = (int64_t)creation;
+			s->props = props;
+		} else {
+			if (out->nds >= MAX_DATASETS) {
+				strbuf_addf(err, "more than %u datasets listed", MAX_DATASETS);
+				free_props(props, np);
+				return -E2BIG;
+			}
+			grow_rows((void **)&out->ds, out->nds, &alloc, sizeof(*out->ds));
+			out->ds[out->nds++] = (struct zfs_dataset){
+				.name = span_dup(f.f[0]), .type = type, .guid = guid, .createtxg = txg,
+				.creation = (int64_t)creation, .props = props,
+			};
+		}
+	}
+	if (r < 0)
+		return too_many_fields(err, &c, "zfs list");
+	for (size_t i = 0; i < out->nds; i++)
+		if (out->ds[i].nsnaps > 1)
+			qsort(out->ds[i].snaps, out->ds[i].nsnaps, sizeof(struct zfs_snap), cmp_snap);
+	return 0;
+}
+
+void zfs_props_free(struct zfs_props *p)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		free(p->p[i].dataset);
+		free(p->p[i].name);
+		free(p->p[i].value);
+		free(p->p[i].inherited_from);
+	}
+	free(p->p);
+	p->p = NULL;
+	p->n = 0;
+}
+
+static int source_from_span(struct span s, unsigned *src, char **from)
+{
+	static const struct { const char *word; unsigned src; } words[] = {
+		{ "local", ZFS_SRC_LOCAL }, { "default", ZFS_SRC_DEFAULT },
+		{ "received", ZFS_SRC_RECEIVED }, { "temporary", ZFS_SRC_TEMPORARY },
+		{ "-", ZFS_SRC_NONE },
+	};
+	static const char inh[] = "inherited from ";
+	*from = NULL;
+	for (size_t i = 0; i < ARRAY_SIZE(words); i++)
+		if (span_eq(s, words[i].word)) {
+			*src = words[i].src;
+			return 0;
+		}
+	if (s.len > sizeof(inh) - 1 && memcmp(s.s, inh, sizeof(inh) - 1) == 0) {
+		*src = ZFS_SRC_INHERITED;
+		*from = xstrndup(s.s + sizeof(inh) - 1, s.len - (sizeof(inh) - 1));
+		return 0;
+	}
+	return -EINVAL;
+}
+
+int zfs_parse_get(const char *buf, size_t len, struct zfs_props *out, struct strbuf *err)
+{
+	struct zcursor c;
+	struct zfields f;
+	size_t alloc = 0;
+	int r;
+	zcursor_init(&c, buf, len);
+	while ((r = zcursor_next(&c, &f)) > 0) {
+		unsigned src;
+		char *from;
+		/* A value may itself contain tabs (user properties): the source is
+		 * the last field, the value all between. */
+		if (f.n < 4 || source_from_span(f.f[f.n - 1], &src, &from) < 0) {
+			strbuf_addf(err, "unexpected line %u of zfs get output", c.line);
+			return -EINVAL;
+		}
+		if (grow_rows((void **)&out->p, out->n, &alloc, sizeof(*out->p)) < 0) {
+			free(from);
+			strbuf_addstr(err, "zfs get printed too many lines");
+			return -E2BIG;
+		}
+		struct span v = { f.f[2].s, (size_t)(f.f[f.n - 2].s + f.f[f.n - 2].len - f.f[2].s) };
+		out->p[out->n++] = (struct zfs_prop){
+			.dataset = span_dup(f.f[0]), .name = span_dup(f.f[1]), .value = span_dup(v),
+			.source = src, .inherited_from = from,
+		};
+	}
+	if (r < 0)
+		return too_many_fields(err, &c, "zfs get");
+	return 0;
+}
+
+void zfs_holds_free(struct zfs_holds *h)
+{
+	for (size_t i = 0; i < h->n; i++) {
+		free(h->h[i].snapshot);
+		free(h->h[i].tag);
+	}
+	free(h->h);
+	h->h = NULL;
+	h->n = 0;
+}
+
+int zfs_parse_holds(const char *buf, size_t len, struct zfs_holds *out, struct strbuf *err)
+{
+	struct zcursor c;
+	struct zfields f;
+	size_t alloc = 0;
+	int r;
+	zcursor_init(&c, buf, len);
+	while ((r = zcursor_next(&c, &f)) > 0) {
+		uint64_t ts = 0;
+		if (f.n != 3 || f.f[0].len == 0 || f.f[1].len == 0) {
+			strbuf_addf(err, "unexpected line %u of zfs holds output", c.line);
+			return -EINVAL;
+		}
+		/* -p prints seconds; older releases print a date: keep 0 then. */
+		if (zfield_u64(&f, 2, &ts) < 0 || ts > INT64_MAX)
+			ts = 0;
+		if (grow_rows((void **)&out->h, out->n, &alloc, sizeof(*out->h)) < 0) {
+			strbuf_addstr(err, "zfs holds printed too many lines");
+			return -E2BIG;
+		}
+		out->h[out->n++] = (struct zfs_hold){
+			.snapshot = span_dup(f.f[0]), .tag = span_dup(f.f[1]), .timestamp = (int64_t)ts,
+		};
+	}
+	if (r < 0)
+		return too_many_fields(err, &c, "zfs holds");
+	return 0;
+}
+
+int zfs_parse_send_estimate(const char *buf, size_t len, uint64_t *bytes)
+{
+	struct zcursor c;
+	struct zfields f;
+	int r;
+	zcursor_init(&c, buf, len);
+	while ((r = zcursor_next(&c, &f)) > 0)
+		if (f.n == 2 && span_eq(f.f[0], "size"))
+			return zfield_u64(&f, 1, bytes) < 0 ? -EINVAL : 0;
+	return -ENODATA;
+}
+
+/* "2.3.2-2~bpo12+2" -> 2, 3, 2 */
+static void parse_triple(const char *s, unsigned *a, unsigned *b, unsigned *c)
+{
+	unsigned *out[3] = { a, b, c };
+	for (int i = 0; i < 3; i++) {
+		size_t n = 0;
+		uint64_t v;
+		while (s[n] >= '0' && s[n] <= '9')
+			n++;
+		if (parse_u64_n(s, n, &v) < 0 || v > 10000)
+			return;
+		*out[i] = (unsigned)v;
+		s += n;
+		if (*s != '.')
+			return;
+		s++;
+	}
+}
+
+int zfs_parse_version(const char *buf, struct zfs_version *v)
+{
+	*v = (struct zfs_version){ 0 };
+	const char *user = strstr(buf, "zfs-");
+	/* The first "zfs-" must not be the "zfs-kmod-" line. */
+	while (user && skip_prefix(user, "zfs-kmod-"))
+		user = strstr(user + 1, "zfs-");
+	const char *kmod = strstr(buf, "zfs-kmod-");
+	if (user)
+		parse_triple(user + 4, &v->major, &v->minor, &v->patch);
+	if (kmod)
+		parse_triple(kmod + 9, &v->kmod_major, &v->kmod_minor, &v->kmod_patch);
+	return v->major || v->minor ? 0 : -EINVAL;
+}
+
+bool zfs_version_at_least(const struct zfs_version *v, unsigned major, unsigned minor)
+{
+	return v->major > major || (v->major == major && v->minor >= minor);
+}
+
+void zpool_infos_free(struct zpool_infos *p)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		free(p->p[i].name);
+		free(p->p[i].health);
+	}
+	free(p->p);
+	p->p = NULL;
+	p->n = 0;
+}
+
+int zpool_parse_list(const char *buf, size_t len, struct zpool_infos *out, struct strbuf *err)
+{
+	struct zcursor c;
+	struct zfields f;
+	size_t alloc = 0;
+	int r;
+	zcursor_init(&c, buf, len);
+	while ((r = zcursor_next(&c, &f)) > 0) {
+		struct zpool_info p = { 0 };
+		uint64_t cap = 0;
+		if (f.n != 7 || zfield_u64(&f, 2, &p.guid) < 0) {
+			strbuf_addf(err, "unexpected line %u of zpool list output", c.line);
+			return -EINVAL;
+		}
+		/* size/alloc/free/capacity are "-" for an unavailable pool. */
+		zfield_u64(&f, 3, &p.size);
+		zfield_u64(&f, 4, &p.allocated);
+		zfield_u64(&f, 5, &p.free);
+		if (zfield_u64(&f, 6, &cap) == 0 && cap <= 100)
+			p.capacity = (unsigned)cap;
+		if (grow_rows((void **)&out->p, out->n, &alloc, sizeof(*out->p)) < 0) {
+			strbuf_addstr(err, "zpool list printed too many lines");
+			return -E2BIG;
+		}
+		p.name = span_dup(f.f[0]);
+		p.health = span_dup(f.f[1]);
+		out->p[out->n++] = p;
+	}
+	if (r < 0)
+		return too_many_fields(err, &c, "zpool list");
+	return 0;
+}
+
+int zfs_errno_from_message(const char *msg)
+{
+	static const struct { const char *words; int err; } map[] = {
+		{ "dataset does not exist", -ENOENT },
+		{ "no such pool", -ENOENT },
+		{ "could not find any snapshots to destroy", -ENOENT },
+		{ "does not exist", -ENOENT },
+		{ "no such dataset", -ENOENT },
+		{ "already exists", -EEXIST },
+		{ "permission denied", -EPERM },
+		{ "must be run as root", -EPERM },
+		{ "delegated administration is disabled", -EPERM },
+		{ "is busy", -EBUSY },
+		{ "it's being held", -EBUSY },
+		{ "out of space", -ENOSPC },
+		{ "no space left", -ENOSPC },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(map); i++)
+		if (strcasestr(msg, map[i].words))
+			return map[i].err;
+	return -EIO;
+}
+
+/* ---- names ---- */
+
+static bool component_valid(const char *s, size_t n)
+{
+	if (n == 0 || (n == 1 && s[0] == '.') || (n == 2 && s[0] == '.' && s[1] == '.'))
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char ch = s[i];
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+		      ch == '_' || ch == '-' || ch == '.' || ch == ':' || ch == ' '))
+			return false;
+	}
+	return true;
+}
+
+bool zfs_name_valid(const char *name, bool allow_snap)
+{
+	size_t len = strlen(name);
+	if (len == 0 || len >= 256)
+		return false;
+	const char *sep = strpbrk(name, "@#");
+	size_t dslen = sep ? (size_t)(sep - name) : len;
+	if (sep) {
+		if (!allow_snap || !component_valid(sep + 1, len - dslen - 1))
+			return false;
+	}
+	const char *p = name, *end = name + dslen;
+	while (p <= end) {
+		const char *slash = memchr(p, '/', (size_t)(end - p));
+		const char *ce = slash ? slash : end;
+		if (!component_valid(p, (size_t)(ce - p)))
+			return false;
+		if (!slash)
+			break;
+		p = slash + 1;
+	}
+	/* A pool name must start with a letter. */
+	return (name[0] >= 'a' && name[0] <= 'z') || (name[0] >= 'A' && name[0] <= 'Z');
+}
+
+char *zfs_pool_of(const char *name)
+{
+	return xstrndup(name, strcspn(name, "/@#"));
+}
+
+/* ---- argv builders ---- */
+
+void zfs_send_argv(const struct zfs_send_args *a, bool estimate, struct strvec *argv)
+{
+	struct strbuf flags = STRBUF_INIT;
+	strvec_push(argv, "zfs");
+	strvec_push(argv, "send");
+	if (estimate)
+		strbuf_addstr(&flags, "nvP");
+	if (a->resume_token) {
+		if (flags.len) {
+			strvec_pushf(argv, "-%s", flags.buf);
+		}
+		if (a->extra_flags && *a->extra_flags)
+			strvec_pushf(argv, "-%s", a->extra_flags);
+		strvec_push(argv, "-t");
+		strvec_push(argv, a->resume_token);
+		strbuf_release(&flags);
+		return;
+	}
+	const struct { bool on; char flag; } bits[] = {
+		{ a->raw, 'w' }, { a->replicate, 'R' }, { a->props, 'p' }, { a->large_blocks, 'L' },
+		{ a->embed, 'e' }, { a->compressed, 'c' }, { a->holds, 'h' }, { a->saved, 'S' },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bits); i++)
+		if (bits[i].on)
+			strbuf_addch(&flags, bits[i].flag);
+	if (a->extra_flags)
+		for (const char *f = a->extra_flags; *f; f++)
+			if (!strchr(flags.buf, *f))
+				strbuf_addch(&flags, *f);
+	if (flags.len)
+		strvec_pushf(argv, "-%s", flags.buf);
+	if (a->from) {
+		strvec_push(argv, a->intermediates ? "-I" : "-i");
+		strvec_push(argv, a->from);
+	}
+	strvec_push(argv, a->snapshot);
+	strbuf_release(&flags);
+}
+
+void zfs_recv_argv(const struct zfs_recv_args *a, struct strvec *argv)
+{
+	struct strbuf flags = STRBUF_INIT;
+	strvec_push(argv, "zfs");
+	strvec_push(argv, "receive");
+	const struct { bool on; char flag; } bits[] = {
+		{ a->resumable, 's' }, { a->force, 'F' }, { a->no_mount, 'u' },
+		{ a->discard_first, 'd' }, { a->verbose, 'v' },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bits); i++)
+		if (bits[i].on)
+			strbuf_addch(&flags, bits[i].flag);
+	if (a->extra_flags)
+		for (const char *f = a->extra_flags; *f; f++)
+			if (!strchr(flags.buf, *f))
+				strbuf_addch(&flags, *f);
+	if (flags.len)
+		strvec_pushf(argv, "-%s", flags.buf);
+	for (const char *const *p = a->set_props; p && *p; p++) {
+		strvec_push(argv, "-o");
+		strvec_push(argv, *p);
+	}
+	for (const char *const *p = a->exclude_props; p && *p; p++) {
+		strvec_push(argv, "-x");
+		strvec_push(argv, *p);
+	}
+	strvec_push(argv, a->target);
+	strbuf_release(&flags);
+}
