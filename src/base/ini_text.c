@@ -193,7 +193,7 @@ int ini_text_parse(const char *text, size_t len, const char *origin, ini_text_ha
 	} else if (!r.failed && rc < 0) {
 		reader_fail(&r, "cannot parse (inih error %d)", rc);
 	}
-	strvec_clear(&r.sections);
-	strvec_clear(&r.long_values);
+	strvec_release(&r.sections);
+	strvec_release(&r.long_values);
 	return r.failed ? -EINVAL : 0;
 }

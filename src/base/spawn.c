@@ -63,7 +63,7 @@ int spawn_resolve(const char *argv0, const char *const *env, char **path_out)
 		}
 		free(cand);
 	}
-	strvec_clear(&dirs);
+	strvec_release(&dirs);
 	return r;
 }
 
@@ -209,7 +209,7 @@ out:
 	if (nullfd >= 0)
 		close(nullfd);
 	free(path);
-	strvec_clear(&defenv);
+	strvec_release(&defenv);
 	return r;
 }
 

@@ -60,7 +60,7 @@ void strvec_pop(struct strvec *sv)
 	sv->v[sv->n] = NULL;
 }
 
-void strvec_clear(struct strvec *sv)
+void strvec_release(struct strvec *sv)
 {
 	if (sv->alloc) {
 		for (size_t i = 0; i < sv->n; i++)

@@ -5,7 +5,7 @@
  * any push, v[n] == NULL. An empty strvec has v pointing at a shared
  * { NULL } array, so it is also a valid (empty) argv.
  *
- * The strvec owns every string it holds (push copies). strvec_clear() frees
+ * The strvec owns every string it holds (push copies). strvec_release() frees
  * them all and leaves an empty, reusable strvec. Out of memory aborts; a
  * vector longer than STRVEC_MAX entries is a bug or hostile input and aborts
  * too (callers that take a count from outside check it first).
@@ -36,7 +36,7 @@ void strvec_push_nodup(struct strvec *sv, char *s);
 void strvec_pushv(struct strvec *sv, const char *const *items);
 /* Remove and free the last entry (no-op when empty). */
 void strvec_pop(struct strvec *sv);
-void strvec_clear(struct strvec *sv);
+void strvec_release(struct strvec *sv);
 /* Index of s in sv, or -1. */
 ssize_t strvec_find(const struct strvec *sv, const char *s);
 /* Sort with strcmp. */
@@ -49,7 +49,7 @@ void strvec_split(struct strvec *sv, const char *s, const char *seps);
 /* Join with sep into a new string (caller frees). */
 char *strvec_join(const struct strvec *sv, const char *sep);
 
-static inline void cleanup_strvec(struct strvec *sv) { strvec_clear(sv); }
+static inline void cleanup_strvec(struct strvec *sv) { strvec_release(sv); }
 #define _cleanup_strvec_ _cleanup_(cleanup_strvec)
 
 #endif

@@ -46,6 +46,18 @@ static inline void cleanup_fclosep(FILE **f)
 		fclose(*f);
 }
 
+/*
+ * Lifetimes have one naming rule (git's): x_init() or X_INIT fills a struct,
+ * x_release(struct x *) frees what it owns and leaves it as X_INIT (safe to
+ * call twice, and on an X_INIT struct), x_free(struct x *) frees what x_new()
+ * allocated (NULL is fine). So every owned type has its cleanup helper:
+ *   _cleanup_release_(zfs_tree) struct zfs_tree t = ZFS_TREE_INIT;
+ *   _cleanup_(runner_freep) struct runner *r = NULL;   (DEFINE_FREEP(runner))
+ */
+#define _cleanup_release_(type) _cleanup_(type##_release)
+#define DEFINE_FREEP(type) \
+	static inline void type##_freep(struct type **p) { type##_free(*p); }
+
 /* Take ownership out of a cleanup variable: `return steal_pointer(&s);` */
 static inline void *steal_pointer_impl(void *pp)
 {

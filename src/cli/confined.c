@@ -91,8 +91,8 @@ static void mount_received(const char *target, bool recursive)
 				log_info("not mounted: %s: %s", d->name, msg.buf);
 		}
 	}
-	zfs_tree_free(&t);
-	zfs_done(&z);
+	zfs_tree_release(&t);
+	zfs_release(&z);
 	runner_free(run);
 }
 
@@ -108,8 +108,8 @@ static void local_props(const char *dataset, bool recursive, struct strvec *out)
 		for (size_t i = 0; i < p.n && out->n < DELEG_MAX_PROPS; i++)
 			if (strvec_find(out, p.p[i].name) < 0)
 				strvec_push(out, p.p[i].name);
-	zfs_props_free(&p);
-	zfs_done(&z);
+	zfs_props_release(&p);
+	zfs_release(&z);
 	runner_free(run);
 }
 
@@ -246,9 +246,9 @@ static void ssh_setup_release(struct repl_cli *c, struct ssh_setup *ss)
 		c->sshkey = ss->saved_key;
 		c->sshconfig = ss->saved_config;
 	}
-	strvec_clear(&ss->store);
-	strvec_clear(&ss->ro);
-	strvec_clear(&ss->options);
+	strvec_release(&ss->store);
+	strvec_release(&ss->ro);
+	strvec_release(&ss->options);
 }
 
 static int repl_worker(void *data)
@@ -281,7 +281,7 @@ int repl_cli_execute_confined(struct repl_cli *c)
 	bool raw = sendopts_parse(c->sendoptions, false, &so, &err) == 0 && sendopts_has(&so, 'w');
 	bool user_no_mount = sendopts_parse(c->recvoptions, true, &ro, &err) == 0 &&
 			     sendopts_has(&ro, 'u');
-	sendopts_free(&so);
+	sendopts_release(&so);
 	strbuf_reset(&err);
 	bool rollback = c->syncoid ? !c->no_rollback : c->rollback;
 	/*
@@ -300,7 +300,7 @@ int repl_cli_execute_confined(struct repl_cli *c)
 		local_props(c->source_arg, c->recursive, &props);
 	if (c->preserve_recordsize && strvec_find(&props, "recordsize") < 0)
 		strvec_push(&props, "recordsize");
-	sendopts_free(&ro);
+	sendopts_release(&ro);
 	bool target_exists = !dst_remote && dataset_exists(c->target_arg);
 	/*
 	 * An interrupted full receive left only partial state: aborting it
@@ -382,7 +382,7 @@ int repl_cli_execute_confined(struct repl_cli *c)
 		log_info("replicated as confined worker uid %u", (unsigned)info.uid);
 	if (err.len)
 		log_error("%s", err.buf);
-	confine_info_free(&info);
+	confine_info_release(&info);
 	return r < 0 ? EXIT_FATAL : status;
 }
 
@@ -498,7 +498,7 @@ int engine_run_confined(struct engine *e, int (*fn)(struct engine *e, void *ctx)
 		log_warning("missing grant (an admin must run it): %s", info.missing.v[i]);
 	if (err.len)
 		log_error("%s", err.buf);
-	confine_info_free(&info);
+	confine_info_release(&info);
 	if (r < 0)
 		return EXIT_FATAL;
 	if (status > EXIT_FATAL) {

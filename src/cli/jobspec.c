@@ -17,11 +17,11 @@ void jobspec_init(struct jobspec *js)
 
 void jobspec_release(struct jobspec *js)
 {
-	jobconf_free(&js->conf);
-	strvec_clear(&js->store);
-	strvec_clear(&js->props);
-	strvec_clear(&js->programs);
-	strvec_clear(&js->ro);
+	jobconf_release(&js->conf);
+	strvec_release(&js->store);
+	strvec_release(&js->props);
+	strvec_release(&js->programs);
+	strvec_release(&js->ro);
 	free(js->name_buf);
 }
 

@@ -125,7 +125,7 @@ int policy_cli_open(const struct policy_cli *c, struct engine *e, bool take, boo
 	o.name_time = getenv("ZKEEP_NOW") != NULL;
 	if (engine_open(e, &o, &err) < 0) {
 		log_error("%s", err.buf);
-		engine_close(e);
+		engine_release(e);
 		return EXIT_FATAL;
 	}
 	return EXIT_OK;

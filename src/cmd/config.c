@@ -79,6 +79,6 @@ int cmd_config(int argc, char **argv)
 	printf("# %s: good (%zu datasets)\n", e.cfg.file, e.pol.n);
 	for (size_t i = 0; i < e.pol.n; i++)
 		print_policy(&e.pol.p[i]);
-	engine_close(&e);
+	engine_release(&e);
 	return EXIT_OK;
 }

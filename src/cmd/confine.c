@@ -40,7 +40,7 @@ static int exec_fn(void *data)
 				 .in = SPAWN_INHERIT, .out = SPAWN_INHERIT, .err = SPAWN_INHERIT };
 	struct child c = CHILD_INIT;
 	int r = spawn_start(&req, &c);
-	strvec_clear(&env);
+	strvec_release(&env);
 	if (r < 0) {
 		log_error("worker: cannot run %s: %s", ex->argv[0], strerror(-r));
 		return 127;
@@ -92,7 +92,7 @@ static int confine_exec(struct jobspec *js, const char *const *argv)
 		log_info("worker ran as uid %u", (unsigned)info.uid);
 	if (err.len)
 		log_error("%s", err.buf);
-	confine_info_free(&info);
+	confine_info_release(&info);
 	return r < 0 ? EXIT_FATAL : status;
 }
 

@@ -112,7 +112,7 @@ int cmd_diff(int argc, char **argv)
 		if (!d.n)
 			printf("no changes between %s and %s\n", a, b);
 	}
-	zdiff_free(&d);
+	zdiff_release(&d);
 	ret = EXIT_OK;
 out:
 	runner_free(run);

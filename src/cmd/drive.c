@@ -192,7 +192,7 @@ static void watch_pool(struct stopper *s, struct zfs *z)
 			log_notice("pool %s is %s again: the backup goes on", p->name, p->health);
 		s->suspended = susp;
 	}
-	zpool_infos_free(&pools);
+	zpool_infos_release(&pools);
 }
 
 static void *stopper_main(void *arg)
@@ -318,8 +318,8 @@ static int do_backup(struct dopts *o, const struct drive *d)
 				  "`zpool export %s` before unplugging the drive",
 				  d->name, sname, res.pool, res.pool);
 	}
-	drive_result_free(&res);
-	zfs_done(&z);
+	drive_result_release(&res);
+	zfs_release(&z);
 	runner_free(run);
 	return ret;
 }
@@ -343,7 +343,7 @@ static int do_status(struct dopts *o, const struct drive *d, struct zfs *z, json
 	int r = drive_get_status(z, d, o->no_import, &st, &err);
 	if (r < 0) {
 		log_error("drive %s: %s", d->name, err.buf);
-		drive_status_free(&st);
+		drive_status_release(&st);
 		return EXIT_PARTIAL;
 	}
 	if (o->json) {
@@ -388,7 +388,7 @@ static int do_status(struct dopts *o, const struct drive *d, struct zfs *z, json
 				       s->newest_common, s->behind);
 		}
 	}
-	drive_status_free(&st);
+	drive_status_release(&st);
 	return EXIT_OK;
 }
 
@@ -506,9 +506,9 @@ int cmd_drive(int argc, char **argv)
 			print_json(json_pack("{s:o}", "drives", arr));
 		else
 			json_decref(arr);
-		zfs_done(&z);
+		zfs_release(&z);
 		runner_free(run);
 	}
-	driveconf_free(&c);
+	driveconf_release(&c);
 	return ret;
 }

@@ -67,6 +67,6 @@ int cmd_prune(int argc, char **argv)
 	if (policy_cli_open(&c, &e, false, true) != EXIT_OK)
 		return EXIT_FATAL;
 	int status = engine_run_confined(&e, prune_act, NULL);
-	engine_close(&e);
+	engine_release(&e);
 	return status;
 }

@@ -34,10 +34,10 @@ void repl_cli_init(struct repl_cli *c)
 
 void repl_cli_release(struct repl_cli *c)
 {
-	strvec_clear(&c->exclude_datasets);
-	strvec_clear(&c->include_snaps);
-	strvec_clear(&c->exclude_snaps);
-	strvec_clear(&c->ssh_options);
+	strvec_release(&c->exclude_datasets);
+	strvec_release(&c->include_snaps);
+	strvec_release(&c->exclude_snaps);
+	strvec_release(&c->ssh_options);
 }
 
 /* ---- events (shared with zkeep drive backup) ------------------------------- */
@@ -243,7 +243,7 @@ static void local_pools(struct zfs *z, struct strvec *out)
 		return;
 	for (size_t i = 0; i < pools.n; i++)
 		strvec_push(out, pools.p[i].name);
-	zpool_infos_free(&pools);
+	zpool_infos_release(&pools);
 }
 
 static struct runner *remote_runner(struct repl_cli *c, const struct endpoint *e)
@@ -311,7 +311,7 @@ static void dump_snaps(struct zfs *src, struct zfs *tgt, const struct repl_cli *
 		return;
 	}
 	if (zfs_list_tree(tgt, troots, fl, NULL, &tt) < 0)
-		zfs_tree_free(&tt); /* a target that does not exist yet has no snapshots */
+		zfs_tree_release(&tt); /* a target that does not exist yet has no snapshots */
 	for (size_t i = 0; i < st.nds; i++) {
 		_cleanup_free_ char *t = replan_target_name(c->source_arg, c->target_arg, st.ds[i].name);
 		printf("merged snapshot list of %s (from %s):\n", t, st.ds[i].name);
@@ -319,8 +319,8 @@ static void dump_snaps(struct zfs *src, struct zfs *tgt, const struct repl_cli *
 		dump_one("target", zfs_tree_find(&tt, t));
 	}
 	fflush(stdout);
-	zfs_tree_free(&st);
-	zfs_tree_free(&tt);
+	zfs_tree_release(&st);
+	zfs_tree_release(&tt);
 }
 
 int repl_cli_execute(struct repl_cli *c)
@@ -516,22 +516,22 @@ int repl_cli_execute(struct repl_cli *c)
 	}
 out_zfs:
 	if (zinit) {
-		zfs_done(&zsrc);
-		zfs_done(&ztgt);
+		zfs_release(&zsrc);
+		zfs_release(&ztgt);
 	}
-	zfs_done(&zlocal);
+	zfs_release(&zlocal);
 	if (rtgt != rsrc)
 		runner_free(rtgt);
 	runner_free(rsrc);
 	runner_free(run);
-	endpoint_free(&esrc);
-	endpoint_free(&etgt);
+	endpoint_release(&esrc);
+	endpoint_release(&etgt);
 out:
 	free_all(exd, nexd);
 	free_all(inc, ninc);
 	free_all(exs, nexs);
-	sendopts_free(&so);
-	sendopts_free(&rcv);
+	sendopts_release(&so);
+	sendopts_release(&rcv);
 	return ret;
 }
 

@@ -138,8 +138,8 @@ static int list_one(struct zfs *z, const char *ds, const char *backup, bool json
 	for (size_t i = 0; i < n; i++)
 		json_decref(v[i]);
 out:
-	zfs_tree_free(&s);
-	zfs_tree_free(&t);
+	zfs_tree_release(&s);
+	zfs_tree_release(&t);
 	return ret;
 }
 
@@ -172,9 +172,9 @@ static void find_backups(struct zfs *z, const char *config, const char *ds, stru
 					strvec_push_nodup(out, drive_target_of(d, pool, ds));
 			}
 		}
-		zpool_infos_free(&pools);
+		zpool_infos_release(&pools);
 	}
-	driveconf_free(&c);
+	driveconf_release(&c);
 }
 
 static int do_list(int argc, char **argv)
@@ -222,7 +222,7 @@ static int do_list(int argc, char **argv)
 		if (r > ret)
 			ret = r;
 	}
-	zfs_done(&z);
+	zfs_release(&z);
 	runner_free(run);
 	return ret;
 }
@@ -298,7 +298,7 @@ static int do_file(int argc, char **argv)
 	ret = EXIT_OK;
 out:
 	snapfs_release(&sd);
-	zfs_done(&z);
+	zfs_release(&z);
 	runner_free(run);
 	return ret;
 }
@@ -415,9 +415,9 @@ static int do_dataset(int argc, char **argv)
 				   target, recursive ? "-a" : "", recursive ? "" : target);
 	}
 out:
-	sendopts_free(&so);
-	sendopts_free(&rcv);
-	zfs_done(&z);
+	sendopts_release(&so);
+	sendopts_release(&rcv);
+	zfs_release(&z);
 	runner_free(run);
 	return ret;
 }

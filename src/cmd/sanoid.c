@@ -249,7 +249,7 @@ int cmd_sanoid(int argc, char **argv)
 	if (rc < 0) {
 		fflush(stdout);
 		fprintf(stderr, "FATAL: %s\n", err.buf);
-		engine_close(&e);
+		engine_release(&e);
 		/* a monitor that cannot look is UNKNOWN to Nagios */
 		return monitor_only && rc != -EINVAL ? 3 : EXIT_FATAL;
 	}
@@ -264,12 +264,12 @@ int cmd_sanoid(int argc, char **argv)
 		else
 			status = engine_monitor_capacity(&e, &line);
 		printf("%s\n", line.buf);
-		engine_close(&e);
+		engine_release(&e);
 		return status;
 	}
 
 	/* Taking and pruning run in the confined worker (cmd/confined.h). */
 	status = engine_run_confined(&e, sanoid_act, &a);
-	engine_close(&e);
+	engine_release(&e);
 	return status;
 }

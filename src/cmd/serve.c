@@ -280,7 +280,7 @@ static void harden_receive(struct strvec *argv)
 	strvec_push(&v, "mountpoint");
 	for (size_t i = 2; i < argv->n; i++)
 		strvec_push(&v, argv->v[i]);
-	strvec_clear(argv);
+	strvec_release(argv);
 	strvec_pushv(argv, (const char *const *)v.v);
 }
 

@@ -60,6 +60,6 @@ int cmd_snapshot(int argc, char **argv)
 	if (policy_cli_open(&c, &e, true, false) != EXIT_OK)
 		return EXIT_FATAL;
 	int status = engine_run_confined(&e, snapshot_act, NULL);
-	engine_close(&e);
+	engine_release(&e);
 	return status;
 }

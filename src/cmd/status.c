@@ -93,7 +93,7 @@ static struct row *rows_compute(const struct engine *e)
 static void rows_free(struct row *rows, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		strvec_clear(&rows[i].prune);
+		strvec_release(&rows[i].prune);
 	free(rows);
 }
 
@@ -254,7 +254,7 @@ int cmd_status(int argc, char **argv)
 		}
 	}
 	rows_free(rows, e.pol.n);
-	engine_close(&e);
+	engine_release(&e);
 	return rc;
 }
 
@@ -273,6 +273,6 @@ int cmd_metrics(int argc, char **argv)
 	metrics(&e, rows, &sb);
 	fputs(sb.buf, stdout);
 	rows_free(rows, e.pol.n);
-	engine_close(&e);
+	engine_release(&e);
 	return EXIT_OK;
 }

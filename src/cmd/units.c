@@ -158,7 +158,7 @@ static int write_drive_units(const char *out, const char *text, const char *conf
 		if (write_unit(out, rname, rule.buf) < 0 || write_unit(out, uname, unit.buf) < 0)
 			rc = EXIT_FATAL;
 	}
-	driveconf_free(&dc);
+	driveconf_release(&dc);
 	return rc;
 }
 
@@ -207,7 +207,7 @@ int cmd_units(int argc, char **argv)
 	}
 	if (mkdir(out, 0755) < 0 && errno != EEXIST) {
 		log_error("cannot create %s: %s", out, strerror(errno));
-		jobconf_free(&conf);
+		jobconf_release(&conf);
 		return EXIT_FATAL;
 	}
 	int rc = EXIT_OK;
@@ -310,7 +310,7 @@ int cmd_units(int argc, char **argv)
 		if (write_unit(out, sname, svc) < 0 || write_unit(out, tname, timer) < 0)
 			rc = EXIT_FATAL;
 	}
-	jobconf_free(&conf);
+	jobconf_release(&conf);
 	if (rc == EXIT_OK)
 		rc = write_drive_units(out, text.buf, config, zkeep);
 	return rc;

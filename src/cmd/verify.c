@@ -337,9 +337,9 @@ int cmd_verify(int argc, char **argv)
 	}
 out:
 	json_decref(v.list);
-	zfs_tree_free(&st);
-	zfs_tree_free(&tt);
-	zfs_done(&z);
+	zfs_tree_release(&st);
+	zfs_tree_release(&tt);
+	zfs_release(&z);
 	runner_free(run);
 	return ret;
 }

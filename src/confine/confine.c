@@ -14,14 +14,14 @@
 /* zpool: the engines read pool properties (features) through it. */
 static const char *const default_programs[] = { "zfs", "zpool", NULL };
 
-void confine_info_free(struct confine_info *ci)
+void confine_info_release(struct confine_info *ci)
 {
 	if (!ci)
 		return;
 	free(ci->work_dir);
-	deleg_set_free(&ci->grants);
-	strvec_clear(&ci->recovered);
-	strvec_clear(&ci->missing);
+	deleg_set_release(&ci->grants);
+	strvec_release(&ci->recovered);
+	strvec_release(&ci->missing);
 	*ci = (struct confine_info)CONFINE_INFO_INIT;
 }
 
@@ -39,7 +39,7 @@ static int probe_version(const struct confine_job *job, struct runner *run, unsi
 	int r = zfs_get_version(&z, &v);
 	if (r < 0)
 		strbuf_addf(err, "cannot find the ZFS version: %s", zfs_error(&z));
-	zfs_done(&z);
+	zfs_release(&z);
 	if (r < 0)
 		return r;
 	/* The kernel module decides what it accepts; the tools may be newer. */
@@ -361,6 +361,6 @@ out:
 		}
 	}
 	runner_free(run);
-	confine_info_free(&local);
+	confine_info_release(&local);
 	return r;
 }

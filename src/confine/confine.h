@@ -78,7 +78,7 @@ struct confine_info {
 };
 #define CONFINE_INFO_INIT { .grants = DELEG_SET_INIT, .recovered = STRVEC_INIT, \
 	.missing = STRVEC_INIT }
-void confine_info_free(struct confine_info *ci);
+void confine_info_release(struct confine_info *ci);
 
 /*
  * Run fn(data) confined as described. *status gets the worker's exit status

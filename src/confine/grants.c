@@ -403,10 +403,10 @@ static int check_delegation(const struct deleg_set *set, grants_runner_fn runner
 		if (rc < 0) {
 			strbuf_addf(err, "cannot check pool '%s' on %s: %s", pool,
 				    host_label(gr->host), zfs_error(&z));
-			zfs_done(&z);
+			zfs_release(&z);
 			return rc;
 		}
-		zfs_done(&z);
+		zfs_release(&z);
 		if (!streq(v, "on")) {
 			strbuf_addf(err, "pool '%s' on %s has delegation=%s: ZFS refuses every "
 				    "delegated permission there, so the confined worker cannot work "

@@ -158,7 +158,7 @@ int jobconf_parse(const char *text, const char *origin, struct jobconf *out, str
 			j->schedule = xstrdup("hourly");
 	}
 	if (failed) {
-		jobconf_free(&c);
+		jobconf_release(&c);
 		return -EINVAL;
 	}
 	if (!c.state_dir)
@@ -173,7 +173,7 @@ int jobconf_parse(const char *text, const char *origin, struct jobconf *out, str
 	return 0;
 }
 
-void jobconf_free(struct jobconf *c)
+void jobconf_release(struct jobconf *c)
 {
 	if (!c)
 		return;

@@ -24,7 +24,7 @@
  * names, datasets, durations, ports; an unknown key is an error (a typo
  * must not silently leave a job unconfined or unscheduled).
  *
- * Ownership: the jobconf owns every string; jobconf_free() releases it.
+ * Ownership: the jobconf owns every string; jobconf_release() releases it.
  */
 #ifndef ZKEEP_JOBCONF_H
 #define ZKEEP_JOBCONF_H
@@ -55,7 +55,7 @@ struct jobconf {
 
 /* Parse text (the file's content; `origin` names it in messages). 0 or -EINVAL. */
 int jobconf_parse(const char *text, const char *origin, struct jobconf *out, struct strbuf *err);
-void jobconf_free(struct jobconf *c);
+void jobconf_release(struct jobconf *c);
 const struct job *jobconf_find(const struct jobconf *c, const char *name);
 
 /*

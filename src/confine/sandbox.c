@@ -179,23 +179,23 @@ int sandbox_plan_build(const struct sandbox_config *cfg, struct sandbox_plan *pl
 	*plan = p;
 	return 0;
 fail:
-	sandbox_plan_free(&p);
+	sandbox_plan_release(&p);
 	return r;
 }
 
-void sandbox_plan_free(struct sandbox_plan *p)
+void sandbox_plan_release(struct sandbox_plan *p)
 {
 	if (!p)
 		return;
 	free(p->user);
 	free(p->state_dir);
 	free(p->root_dir);
-	strvec_clear(&p->programs);
-	strvec_clear(&p->files);
-	strvec_clear(&p->dirs);
-	strvec_clear(&p->link_paths);
-	strvec_clear(&p->link_targets);
-	strvec_clear(&p->devices);
+	strvec_release(&p->programs);
+	strvec_release(&p->files);
+	strvec_release(&p->dirs);
+	strvec_release(&p->link_paths);
+	strvec_release(&p->link_targets);
+	strvec_release(&p->devices);
 	free(p->passwd);
 	free(p->group);
 	free(p->nsswitch);

@@ -39,7 +39,7 @@
  * keeps the caller's uid and sees the host's file system through Landlock.
  *
  * Ownership: a plan owns copies of everything in its config;
- * sandbox_plan_free() releases it (NULL-safe). Functions return 0 or -errno
+ * sandbox_plan_release() releases it (NULL-safe). Functions return 0 or -errno
  * with a message in err.
  */
 #ifndef ZKEEP_SANDBOX_H
@@ -95,8 +95,8 @@ struct sandbox_plan {
 
 int sandbox_plan_build(const struct sandbox_config *cfg, struct sandbox_plan *plan,
 		       struct strbuf *err);
-void sandbox_plan_free(struct sandbox_plan *plan);
-static inline void cleanup_sandbox_plan(struct sandbox_plan *p) { sandbox_plan_free(p); }
+void sandbox_plan_release(struct sandbox_plan *plan);
+static inline void cleanup_sandbox_plan(struct sandbox_plan *p) { sandbox_plan_release(p); }
 #define _cleanup_sandbox_plan_ _cleanup_(cleanup_sandbox_plan)
 
 /* Human-readable plan: binds, symlinks, /etc files, Landlock rules, syscalls. */

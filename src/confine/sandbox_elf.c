@@ -174,7 +174,7 @@ struct elf_info {
 static void elf_info_free(struct elf_info *e)
 {
 	free(e->interp);
-	strvec_clear(&e->needed);
+	strvec_release(&e->needed);
 	free(e->rpath);
 	free(e->runpath);
 }

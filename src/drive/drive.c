@@ -416,7 +416,7 @@ static int check_sources(struct bctx *c, struct strbuf *err)
 {
 	struct zfs_tree t = ZFS_TREE_INIT;
 	int r = zfs_list_tree(c->z, (const char *const *)c->d->datasets.v, 0, NULL, &t);
-	zfs_tree_free(&t);
+	zfs_tree_release(&t);
 	if (r == -ENOENT) {
 		strbuf_addf(err, "drive %s: source dataset missing: %s (fix datasets = in zkeep.conf)",
 			    c->d->name, zfs_error(c->z));
@@ -464,8 +464,8 @@ static int replicate_one(struct bctx *c, const char *src, const char *tgt)
 	if (sendopts_parse(c->d->raw ? "w" : "", false, &so, &err) < 0 ||
 	    sendopts_parse("u", true, &rcv, &err) < 0) {
 		emit(c, DRIVE_EV_ERROR, "%s", err.buf);
-		sendopts_free(&so);
-		sendopts_free(&rcv);
+		sendopts_release(&so);
+		sendopts_release(&rcv);
 		return -EINVAL;
 	}
 	ro.plan.source_root = src;
@@ -489,8 +489,8 @@ static int replicate_one(struct bctx *c, const char *src, const char *tgt)
 	ro.event_data = c;
 	struct replicate_result rr;
 	int r = replicate_run(c->z, c->z, &ro, &rr, &err);
-	sendopts_free(&so);
-	sendopts_free(&rcv);
+	sendopts_release(&so);
+	sendopts_release(&rcv);
 	if (r < 0) {
 		emit(c, DRIVE_EV_ERROR, "%s -> %s: %s", src, tgt, err.buf);
 		c->res->failed++;
@@ -522,7 +522,7 @@ static int set_target_props(struct bctx *c, const char *top)
 	int r = zfs_list_tree(c->z, roots, d->recursive ? ZFS_LIST_RECURSIVE : 0, NULL, &t);
 	if (r < 0) {
 		emit(c, DRIVE_EV_ERROR, "listing %s: %s", top, zfs_error(c->z));
-		zfs_tree_free(&t);
+		zfs_tree_release(&t);
 		return r;
 	}
 	int ret = 0;
@@ -545,7 +545,7 @@ static int set_target_props(struct bctx *c, const char *top)
 			emit(c, DRIVE_EV_INFO, "%s: %s", t.ds[i].name, j);
 		}
 	}
-	zfs_tree_free(&t);
+	zfs_tree_release(&t);
 	return ret;
 }
 
@@ -603,19 +603,19 @@ int drive_backup(struct zfs *z, const struct drive_opts *o, struct drive_result 
 			strbuf_addf(err, " (drive %s: the pool could not be imported; nothing was changed)",
 				    d->name);
 		if (r < 0) {
-			zpool_infos_free(&pools);
+			zpool_infos_release(&pools);
 			return r;
 		}
 		res->imported = true;
 		/* its name, when only the guid is configured */
-		zpool_infos_free(&pools);
+		zpool_infos_release(&pools);
 		if (zpool_list(z, NULL, &pools) == 0 && (pi = find_pool(&pools, d)))
 			res->pool = xstrdup(pi->name);
 		else
 			res->pool = xstrdup(import_name);
 		emit(&c, DRIVE_EV_INFO, "imported pool %s", res->pool);
 	}
-	zpool_infos_free(&pools);
+	zpool_infos_release(&pools);
 
 	/* the vdevs, for the power-off after the export */
 	{
@@ -693,7 +693,7 @@ int drive_backup(struct zfs *z, const struct drive_opts *o, struct drive_result 
 	return 0;
 }
 
-void drive_result_free(struct drive_result *r)
+void drive_result_release(struct drive_result *r)
 {
 	free(r->pool);
 	r->pool = NULL;
@@ -701,7 +701,7 @@ void drive_result_free(struct drive_result *r)
 
 /* ---- status --------------------------------------------------------------- */
 
-void drive_status_free(struct drive_status *st)
+void drive_status_release(struct drive_status *st)
 {
 	for (size_t i = 0; i < st->nds; i++) {
 		free(st->ds[i].source);
@@ -757,7 +757,7 @@ int drive_get_status(struct zfs *z, const struct drive *d, bool no_import, struc
 		st->guid = pi->guid;
 		st->health = xstrdup(pi->health);
 	}
-	zpool_infos_free(&pools);
+	zpool_infos_release(&pools);
 	if (!st->pool && no_import) {
 		struct zpool_scan_entry *all = NULL, *found = NULL;
 		size_t n = 0;
@@ -791,7 +791,7 @@ int drive_get_status(struct zfs *z, const struct drive *d, bool no_import, struc
 			st->guid = pi->guid;
 			st->health = xstrdup(pi->health);
 		}
-		zpool_infos_free(&pools);
+		zpool_infos_release(&pools);
 		if (!st->pool) {
 			_cleanup_free_ char *name = drive_import_name(d);
 			strbuf_addf(err, "pool %s was imported but zpool list does not show it", name);
@@ -824,8 +824,8 @@ int drive_get_status(struct zfs *z, const struct drive *d, bool no_import, struc
 		compare_ds(zfs_tree_find(&s, o->source), zfs_tree_find(&t, o->target), o);
 	}
 out:
-	zfs_tree_free(&s);
-	zfs_tree_free(&t);
+	zfs_tree_release(&s);
+	zfs_tree_release(&t);
 	if (imported_here) {
 		if (zpool_export(z, st->pool) < 0 && r == 0) {
 			strbuf_addf(err, "exporting %s again: %s", st->pool, zfs_error(z));

@@ -87,7 +87,7 @@ struct drive_result {
 
 int drive_backup(struct zfs *z, const struct drive_opts *o, struct drive_result *res,
 		 struct strbuf *err);
-void drive_result_free(struct drive_result *r);
+void drive_result_release(struct drive_result *r);
 
 /* ---- status --------------------------------------------------------------- */
 
@@ -124,7 +124,7 @@ struct drive_status {
  */
 int drive_get_status(struct zfs *z, const struct drive *d, bool no_import, struct drive_status *st,
 		     struct strbuf *err);
-void drive_status_free(struct drive_status *st);
+void drive_status_release(struct drive_status *st);
 
 /* ---- pure helpers (unit-tested) ---------------------------------------------- */
 

@@ -122,7 +122,7 @@ static void drive_free(struct runner *r)
 	for (size_t i = 0; i < d->nkids; i++)
 		if (d->kids[i].pidfd >= 0)
 			close(d->kids[i].pidfd);
-	strvec_clear(&d->env);
+	strvec_release(&d->env);
 	pthread_mutex_destroy(&d->mu);
 }
 

@@ -127,7 +127,7 @@ static bool handler(void *user, const char *section, const char *name, const cha
 				if (streq(v.v[i], v.v[k]))
 					FAIL("'%s' is listed twice", v.v[i]);
 		}
-		strvec_clear(&d->datasets);
+		strvec_release(&d->datasets);
 		strvec_pushv(&d->datasets, (const char *const *)v.v);
 	} else if (streq(name, "target")) {
 		if (!dataset_ok(value))
@@ -155,7 +155,7 @@ static bool handler(void *user, const char *section, const char *name, const cha
 		for (size_t i = 0; i < v.n; i++)
 			if (!path_ok(v.v[i]))
 				FAIL("'%s' is not an absolute path", v.v[i]);
-		strvec_clear(&d->search_dirs);
+		strvec_release(&d->search_dirs);
 		strvec_pushv(&d->search_dirs, (const char *const *)v.v);
 	} else if (streq(name, "bwlimit")) {
 		if (parse_size(value, &d->bwlimit) < 0)
@@ -180,12 +180,12 @@ static void drive_free(struct drive *d)
 {
 	free(d->name);
 	free(d->pool);
-	strvec_clear(&d->datasets);
+	strvec_release(&d->datasets);
 	free(d->target);
 	free(d->snapdir);
 	free(d->mountpoint);
 	free(d->canmount);
-	strvec_clear(&d->search_dirs);
+	strvec_release(&d->search_dirs);
 }
 
 static int check_drive(const struct drive *d, const char *origin, struct strbuf *err)
@@ -229,14 +229,14 @@ int driveconf_parse(const char *text, const char *origin, struct driveconf *out,
 		if (check_drive(&c.drives[i], origin, err) < 0)
 			failed = true;
 	if (failed) {
-		driveconf_free(&c);
+		driveconf_release(&c);
 		return -EINVAL;
 	}
 	*out = c;
 	return 0;
 }
 
-void driveconf_free(struct driveconf *c)
+void driveconf_release(struct driveconf *c)
 {
 	if (!c)
 		return;

@@ -32,7 +32,7 @@
  * must lie in the configured pool. Every value is checked when the file is
  * read and an unknown key is an error.
  *
- * Ownership: the driveconf owns every string; driveconf_free() releases it.
+ * Ownership: the driveconf owns every string; driveconf_release() releases it.
  */
 #ifndef ZKEEP_DRIVECONF_H
 #define ZKEEP_DRIVECONF_H
@@ -73,7 +73,7 @@ struct driveconf {
  */
 int driveconf_parse(const char *text, const char *origin, struct driveconf *out,
 		    struct strbuf *err);
-void driveconf_free(struct driveconf *c);
+void driveconf_release(struct driveconf *c);
 const struct drive *driveconf_find(const struct driveconf *c, const char *name);
 
 /* The pool argument of `zpool import`: the guid when given, else the name (caller frees). */

@@ -90,11 +90,11 @@ int zdiff_parse(const char *buf, size_t len, struct zdiff *out, struct strbuf *e
 	return 0;
 bad:
 	strbuf_addf(err, "cannot understand line %u of zfs diff's output", c.line);
-	zdiff_free(&d);
+	zdiff_release(&d);
 	return -EINVAL;
 }
 
-void zdiff_free(struct zdiff *d)
+void zdiff_release(struct zdiff *d)
 {
 	for (size_t i = 0; i < d->n; i++) {
 		free(d->e[i].path);

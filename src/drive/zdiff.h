@@ -8,7 +8,7 @@
  * port). zfs escapes bytes outside printable ASCII, backslash and space in
  * paths as \NNNN (four octal digits, "\\%04hho"); zdiff_parse() decodes them.
  *
- * Ownership: the zdiff owns its entries; zdiff_free() releases them.
+ * Ownership: the zdiff owns its entries; zdiff_release() releases them.
  */
 #ifndef ZKEEP_ZDIFF_H
 #define ZKEEP_ZDIFF_H
@@ -35,7 +35,7 @@ struct zdiff {
 
 /* 0, or -EINVAL with the offending line number in err (nothing kept then). */
 int zdiff_parse(const char *buf, size_t len, struct zdiff *out, struct strbuf *err);
-void zdiff_free(struct zdiff *d);
+void zdiff_release(struct zdiff *d);
 
 /* "removed", "created", "modified", "renamed". */
 const char *zdiff_change_name(char change);

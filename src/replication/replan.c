@@ -148,7 +148,7 @@ static void add_incrementals(struct replan_ds *d, const struct replan_opts *o, c
 	s->intermediates = true;
 }
 
-void replan_ds_free(struct replan_ds *d)
+void replan_ds_release(struct replan_ds *d)
 {
 	free(d->source);
 	free(d->target);
@@ -163,17 +163,17 @@ void replan_ds_free(struct replan_ds *d)
 		free(d->steps[i].token);
 	}
 	free(d->steps);
-	strvec_clear(&d->recv_set_props);
-	strvec_clear(&d->prune_source);
-	strvec_clear(&d->prune_target);
-	strvec_clear(&d->delete_target);
+	strvec_release(&d->recv_set_props);
+	strvec_release(&d->prune_source);
+	strvec_release(&d->prune_target);
+	strvec_release(&d->delete_target);
 	memset(d, 0, sizeof(*d));
 }
 
-void replan_free(struct replan *p)
+void replan_release(struct replan *p)
 {
 	for (size_t i = 0; i < p->n; i++)
-		replan_ds_free(&p->ds[i]);
+		replan_ds_release(&p->ds[i]);
 	free(p->ds);
 	p->ds = NULL;
 	p->n = 0;

@@ -27,7 +27,7 @@
  *   every planned source dataset before sending: the plan counts it as the
  *   newest source snapshot.
  *
- * Ownership: the plan owns every string in it; replan_free() frees it all.
+ * Ownership: the plan owns every string in it; replan_release() frees it all.
  */
 #ifndef ZKEEP_REPLAN_H
 #define ZKEEP_REPLAN_H
@@ -137,8 +137,8 @@ void replan_dataset(const struct zfs_tree *src, const struct zfs_dataset *s,
 		    const struct zfs_props *local, const struct replan_opts *o, const char *target_name,
 		    struct replan_ds *d);
 
-void replan_ds_free(struct replan_ds *d);
-void replan_free(struct replan *p);
+void replan_ds_release(struct replan_ds *d);
+void replan_release(struct replan *p);
 
 /* The target name of a source dataset: target_root + the part below source_root. */
 char *replan_target_name(const char *source_root, const char *target_root, const char *source);

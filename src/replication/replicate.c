@@ -398,8 +398,8 @@ static void release_others(struct ctx *c, struct zfs *z, const struct replan_ds 
 	for (size_t i = 0; i < h.n; i++)
 		if (streq(h.h[i].tag, c->o->hold_tag))
 			strvec_push(&mine, h.h[i].snapshot);
-	zfs_holds_free(&h);
-	if (mine.n && zfs_release(z, c->o->hold_tag, (const char *const *)mine.v, false) < 0)
+	zfs_holds_release(&h);
+	if (mine.n && zfs_hold_release(z, c->o->hold_tag, (const char *const *)mine.v, false) < 0)
 		emit(c, REPL_EV_WARNING, d, "releasing old holds: %s", zfs_error(z));
 	else if (mine.n)
 		emit(c, REPL_EV_DEBUG, d, "released hold %s on %zu older snapshot(s)", c->o->hold_tag,
@@ -517,14 +517,14 @@ static int replan_and_run(struct ctx *c, struct replan_ds *d, int depth)
 	int r = relist(c->src, d->source, source_props(&sp), &st);
 	if (r < 0) {
 		emit(c, REPL_EV_ERROR, d, "%s", zfs_error(c->src));
-		zfs_tree_free(&st);
+		zfs_tree_release(&st);
 		return r;
 	}
 	r = relist(c->tgt, d->target, replan_target_props, &tt);
 	if (r < 0 && r != -ENOENT) {
 		emit(c, REPL_EV_ERROR, d, "%s", zfs_error(c->tgt));
-		zfs_tree_free(&st);
-		zfs_tree_free(&tt);
+		zfs_tree_release(&st);
+		zfs_tree_release(&tt);
 		return r;
 	}
 	struct replan_ds nd = { 0 };
@@ -535,7 +535,7 @@ static int replan_and_run(struct ctx *c, struct replan_ds *d, int depth)
 	c->extra = xreallocarray(c->extra, c->nextra + 2, sizeof(*c->extra));
 	c->extra[c->nextra++] = (struct extra_tree){ st, true };
 	c->extra[c->nextra++] = (struct extra_tree){ tt, false };
-	replan_ds_free(d);
+	replan_ds_release(d);
 	*d = nd;
 	return run_dataset(c, d, depth + 1);
 }
@@ -743,13 +743,13 @@ int replicate_run(struct zfs *src, struct zfs *tgt, const struct replicate_opts 
 	}
 	r = 0;
 out:
-	replan_free(&plan);
-	zfs_tree_free(&c.stree);
-	zfs_tree_free(&c.ttree);
+	replan_release(&plan);
+	zfs_tree_release(&c.stree);
+	zfs_tree_release(&c.ttree);
 	for (size_t i = 0; i < c.nextra; i++)
-		zfs_tree_free(&c.extra[i].t);
+		zfs_tree_release(&c.extra[i].t);
 	free(c.extra);
-	zfs_props_free(&c.local);
+	zfs_props_release(&c.local);
 	free(c.sync_snap);
 	return r;
 }
@@ -765,6 +765,6 @@ int replicate_snapshot_needed(struct zfs *z, const char *snapshot)
 	for (size_t i = 0; i < h.n; i++)
 		if (syncsnap_hold_tag_protects(h.h[i].tag))
 			needed = 1;
-	zfs_holds_free(&h);
+	zfs_holds_release(&h);
 	return needed;
 }

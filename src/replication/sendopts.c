@@ -27,7 +27,7 @@ static bool takes_value(char c, bool recv)
 	return recv ? (c == 'o' || c == 'x') : c == 'X';
 }
 
-void sendopts_free(struct sendopts *o)
+void sendopts_release(struct sendopts *o)
 {
 	for (size_t i = 0; i < o->n; i++)
 		free(o->value[i]);
@@ -66,12 +66,12 @@ int sendopts_parse(const char *s, bool recv, struct sendopts *o, struct strbuf *
 					    "%s: '%c' is not a flag zkeep can pass to zfs %s (allowed: %s)",
 					    what, c, recv ? "receive" : "send",
 					    recv ? allowed_for(SENDOPTS_RECV) : allowed_for(SENDOPTS_FULL));
-				sendopts_free(o);
+				sendopts_release(o);
 				return -EINVAL;
 			}
 			if (o->n >= SENDOPTS_MAX) {
 				strbuf_addf(err, "%s: more than %d flags", what, SENDOPTS_MAX);
-				sendopts_free(o);
+				sendopts_release(o);
 				return -EINVAL;
 			}
 			o->flag[o->n] = c;
@@ -83,7 +83,7 @@ int sendopts_parse(const char *s, bool recv, struct sendopts *o, struct strbuf *
 						    c == 'o'   ? "o compression=lz4"
 						    : c == 'x' ? "x recordsize"
 							       : "X pool/fs/skip");
-					sendopts_free(o);
+					sendopts_release(o);
 					return -EINVAL;
 				}
 				o->value[o->n] = xstrdup(words.v[++w]);

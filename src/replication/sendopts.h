@@ -41,7 +41,7 @@ struct sendopts {
 
 /* Parse s (may be NULL or empty) into o. 0 or -EINVAL with a message in err. */
 int sendopts_parse(const char *s, bool recv, struct sendopts *o, struct strbuf *err);
-void sendopts_free(struct sendopts *o);
+void sendopts_release(struct sendopts *o);
 
 /* Whether flag c is in o. */
 bool sendopts_has(const struct sendopts *o, char c);

@@ -77,14 +77,14 @@ int serve_decode_request(const void *payload, size_t len, struct strvec *argv,
 	for (const char *q = p + first + 1; q < end; q += strlen(q) + 1) {
 		if (++words >= SERVE_MAX_WORDS) {
 			strbuf_addf(err, "request has more than %d words", SERVE_MAX_WORDS - 1);
-			strvec_clear(argv);
+			strvec_release(argv);
 			return -EBADMSG;
 		}
 		strvec_push(argv, q);
 	}
 	if (argv->n == 0 || !*argv->v[0]) {
 		strbuf_addstr(err, "empty request");
-		strvec_clear(argv);
+		strvec_release(argv);
 		return -EBADMSG;
 	}
 	return 0;
@@ -137,7 +137,7 @@ int serve_take_options(struct strvec *argv, struct pump_codec *in, struct pump_c
 	struct strvec rest = STRVEC_INIT;
 	for (size_t i = k; i < argv->n; i++)
 		strvec_push(&rest, argv->v[i]);
-	strvec_clear(argv);
+	strvec_release(argv);
 	*argv = rest;
 	if (argv->n == 0) {
 		strbuf_addstr(err, "empty request");
@@ -150,8 +150,8 @@ int serve_take_options(struct strvec *argv, struct pump_codec *in, struct pump_c
 
 void serve_policy_release(struct serve_policy *p)
 {
-	strvec_clear(&p->receive_roots);
-	strvec_clear(&p->send_roots);
+	strvec_release(&p->receive_roots);
+	strvec_release(&p->send_roots);
 }
 
 bool serve_name_in_root(const char *name, const char *root)

@@ -27,7 +27,7 @@ static bool name_ok(const char *s, size_t n)
 	return true;
 }
 
-void endpoint_free(struct endpoint *e)
+void endpoint_release(struct endpoint *e)
 {
 	free(e->user);
 	free(e->host);
@@ -409,7 +409,7 @@ static void ssh_free(struct runner *r)
 	free(s->dir);
 	free(s->host);
 	free(s->zkeep_path);
-	strvec_clear(&s->opts);
+	strvec_release(&s->opts);
 	/* runner_free() frees the label and the runner itself */
 }
 

@@ -60,11 +60,11 @@ struct endpoint {
  * local_pools (NULL-terminated, may be NULL = none) are the names of this
  * host's pools. User and host are checked (no leading '-', no whitespace
  * or shell metacharacters) so they can never be taken as ssh options.
- * 0 or -EINVAL with a message in err. endpoint_free() releases.
+ * 0 or -EINVAL with a message in err. endpoint_release() releases.
  */
 int endpoint_parse(const char *arg, const char *const *local_pools, struct endpoint *out,
 		   struct strbuf *err);
-void endpoint_free(struct endpoint *e);
+void endpoint_release(struct endpoint *e);
 static inline bool endpoint_is_remote(const struct endpoint *e) { return e->host != NULL; }
 
 /* ---- quoting (pure) ------------------------------------------------------ */

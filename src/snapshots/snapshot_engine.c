@@ -266,7 +266,7 @@ static int cache_load(struct engine *e, int64_t ttl)
 	e->tree = (struct zfs_tree)ZFS_TREE_INIT;
 	strvec_push(&e->tree.props, "userrefs");
 	if (zfs_parse_list(body, sb.len - hdr.len, &e->tree, &err) < 0) {
-		zfs_tree_free(&e->tree);
+		zfs_tree_release(&e->tree);
 		return 0;
 	}
 	return 1;
@@ -421,22 +421,22 @@ int engine_open(struct engine *e, const struct engine_opts *o, struct strbuf *er
 	return 0;
 }
 
-void engine_close(struct engine *e)
+void engine_release(struct engine *e)
 {
 	lock_release(&e->take_fd);
 	lock_release(&e->prune_fd);
 	sanoid_policies_release(&e->pol);
 	sanoid_config_release(&e->cfg);
-	zfs_tree_free(&e->tree);
+	zfs_tree_release(&e->tree);
 	if (e->run) {
-		zfs_done(&e->z);
+		zfs_release(&e->z);
 		runner_free(e->run);
 		e->run = NULL;
 	}
-	strvec_clear(&e->roots);
-	strvec_clear(&e->warnings);
-	strvec_clear(&e->taken);
-	strvec_clear(&e->pruned);
+	strvec_release(&e->roots);
+	strvec_release(&e->warnings);
+	strvec_release(&e->taken);
+	strvec_release(&e->pruned);
 }
 
 /* ---- hooks -------------------------------------------------------------------- */
@@ -703,8 +703,8 @@ unsigned engine_take(struct engine *e)
 	}
 	lock_release(&e->take_fd);
 	for (size_t i = 0; i < n; i++) {
-		strvec_clear(&gs[i].names);
-		strvec_clear(&gs[i].types);
+		strvec_release(&gs[i].names);
+		strvec_release(&gs[i].types);
 	}
 	free(gs);
 	return e->failures - before;
@@ -777,7 +777,7 @@ static void report_holds(struct engine *e, const struct strvec *names, const str
 			   tags.len ? tags.buf : "a user hold");
 		}
 	}
-	zfs_holds_free(&h);
+	zfs_holds_release(&h);
 	if (reasons && names->n && e->o.cache_dir) {
 		_cleanup_free_ char *path = cache_path(e);
 		unlink(path);
@@ -814,7 +814,7 @@ static void destroy_one_dataset(struct engine *e, const char *ds, const struct s
 			is_held = streq(h.h[k].snapshot, full.v[j]);
 		strvec_push(is_held ? &held : &rest, is_held ? full.v[j] : names->v[j]);
 	}
-	zfs_holds_free(&h);
+	zfs_holds_release(&h);
 	if (held.n)
 		report_holds(e, &held, NULL);
 	if (!held.n || (rest.n && zfs_destroy_snapshots(&e->z, ds, (const char *const *)rest.v) < 0)) {
@@ -887,7 +887,7 @@ unsigned engine_prune(struct engine *e)
 		sets = xreallocarray(sets, nsets + 1, sizeof(*sets));
 		sets[nsets++] = (struct prune_set){ p, ds, rs, m, STRVEC_INIT };
 	}
-	zpool_infos_free(&pools);
+	zpool_infos_release(&pools);
 
 	/* Who holds what: one call for every held snapshot that would go. */
 	if (held.n)
@@ -1013,7 +1013,7 @@ unsigned engine_prune(struct engine *e)
 	}
 	for (size_t i = 0; i < nsets; i++) {
 		free(sets[i].snaps);
-		strvec_clear(&sets[i].ok);
+		strvec_release(&sets[i].ok);
 	}
 	free(sets);
 	lock_release(&e->prune_fd);
@@ -1320,7 +1320,7 @@ int engine_monitor_capacity(struct engine *e, struct strbuf *line)
 		strbuf_addf(line, "%s%s", level_prefix[level], j);
 	}
 out:
-	zpool_infos_free(&infos);
+	zpool_infos_release(&infos);
 	free(warn);
 	free(crit);
 	free(is_root);

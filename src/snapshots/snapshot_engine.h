@@ -7,7 +7,7 @@
  * locks it needs, reads every configured dataset with its snapshots in ONE
  * `zfs list` (or from the cache file, see below) and resolves the policy of
  * each dataset. Then engine_take(), engine_prune() and the monitors, in any
- * combination, and engine_close().
+ * combination, and engine_release().
  *
  * Taking: for every dataset with something due (schedule.h), the
  * pre_snapshot_script, then ONE `zfs snapshot` with every name of every
@@ -107,7 +107,7 @@ struct engine {
  * be listed or a lock could not be taken.
  */
 int engine_open(struct engine *e, const struct engine_opts *o, struct strbuf *err);
-void engine_close(struct engine *e);
+void engine_release(struct engine *e);
 
 /* Take what is due. Returns the number of failures (0 = all good). */
 unsigned engine_take(struct engine *e);

@@ -172,7 +172,7 @@ int deleg_compute(const struct deleg_need *needs, size_t n, unsigned major, unsi
 		if (s.g[i].perms.n == 0) {
 			free(s.g[i].host);
 			free(s.g[i].dataset);
-			strvec_clear(&s.g[i].perms);
+			strvec_release(&s.g[i].perms);
 			continue;
 		}
 		strvec_sort(&s.g[i].perms);
@@ -184,18 +184,18 @@ int deleg_compute(const struct deleg_need *needs, size_t n, unsigned major, unsi
 	*out = s;
 	return 0;
 fail:
-	deleg_set_free(&s);
+	deleg_set_release(&s);
 	return -EINVAL;
 }
 
-void deleg_set_free(struct deleg_set *s)
+void deleg_set_release(struct deleg_set *s)
 {
 	if (!s)
 		return;
 	for (size_t i = 0; i < s->n; i++) {
 		free(s->g[i].host);
 		free(s->g[i].dataset);
-		strvec_clear(&s->g[i].perms);
+		strvec_release(&s->g[i].perms);
 	}
 	free(s->g);
 	s->g = NULL;

@@ -45,7 +45,7 @@
  * ZFS has no finer scope.
  *
  * Ownership: deleg_compute() fills a deleg_set that owns every string;
- * deleg_set_free() releases it (NULL-safe, and safe on DELEG_SET_INIT).
+ * deleg_set_release() releases it (NULL-safe, and safe on DELEG_SET_INIT).
  */
 #ifndef ZKEEP_DELEGATION_H
 #define ZKEEP_DELEGATION_H
@@ -108,8 +108,8 @@ struct deleg_set {
  */
 int deleg_compute(const struct deleg_need *needs, size_t n, unsigned major, unsigned minor,
 		  struct deleg_set *out, struct strbuf *err);
-void deleg_set_free(struct deleg_set *s);
-static inline void cleanup_deleg_set(struct deleg_set *s) { deleg_set_free(s); }
+void deleg_set_release(struct deleg_set *s);
+static inline void cleanup_deleg_set(struct deleg_set *s) { deleg_set_release(s); }
 #define _cleanup_deleg_set_ _cleanup_(cleanup_deleg_set)
 
 /* "hold,release,send" (caller frees). */

@@ -23,7 +23,7 @@ static int local_start(struct runner *r, const char *const *argv, int in, int ou
 static void local_free(struct runner *r)
 {
 	struct local_runner *l = (struct local_runner *)r;
-	strvec_clear(&l->env);
+	strvec_release(&l->env);
 }
 
 static const struct runner_ops local_ops = { .start = local_start, .free = local_free };

@@ -35,6 +35,7 @@ struct runner {
 /* A runner for this host: the default environment of spawn.h. */
 struct runner *runner_local_new(void);
 void runner_free(struct runner *r);
+DEFINE_FREEP(runner)
 
 int runner_start(struct runner *r, const char *const *argv, int in, int out, int err,
 		 struct child *c);

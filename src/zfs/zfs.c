@@ -21,10 +21,10 @@ void zfs_init(struct zfs *z, struct runner *run)
 	strvec_init(&z->planned);
 }
 
-void zfs_done(struct zfs *z)
+void zfs_release(struct zfs *z)
 {
 	strbuf_release(&z->err);
-	strvec_clear(&z->planned);
+	strvec_release(&z->planned);
 }
 
 /* "zfs snapshot pool/a@x" - the command for messages: program, verb, last argument. */
@@ -175,12 +175,12 @@ int zfs_list_tree(struct zfs *z, const char *const *roots, unsigned flags,
 		r = command_failed(z, (const char *const *)argv.v, code, err.buf);
 		/* Only "does not exist" is partial; anything else is a failure. */
 		if (r != -ENOENT)
-			zfs_tree_free(out);
+			zfs_tree_release(out);
 	}
 out:
 	if (r < 0 && r != -ENOENT)
-		zfs_tree_free(out);
-	strvec_clear(&argv);
+		zfs_tree_release(out);
+	strvec_release(&argv);
 	strbuf_release(&cols);
 	strbuf_release(&types);
 	strbuf_release(&outb);
@@ -209,13 +209,13 @@ int zfs_get_props(struct zfs *z, const char *const *datasets, bool recursive,
 				strvec_push(&s, w[i].word);
 		strvec_push(&argv, "-s");
 		strvec_push_nodup(&argv, strvec_join(&s, ","));
-		strvec_clear(&s);
+		strvec_release(&s);
 	}
 	if (props && *props) {
 		struct strvec p = STRVEC_INIT;
 		strvec_pushv(&p, props);
 		strvec_push_nodup(&argv, strvec_join(&p, ","));
-		strvec_clear(&p);
+		strvec_release(&p);
 	} else {
 		strvec_push(&argv, "all");
 	}
@@ -224,9 +224,9 @@ int zfs_get_props(struct zfs *z, const char *const *datasets, bool recursive,
 	if (r == 0) {
 		r = zfs_parse_get(outb.buf, outb.len, out, &z->err);
 		if (r < 0)
-			zfs_props_free(out);
+			zfs_props_release(out);
 	}
-	strvec_clear(&argv);
+	strvec_release(&argv);
 	strbuf_release(&outb);
 	return r;
 }
@@ -252,7 +252,7 @@ int zfs_set_props(struct zfs *z, const char *dataset, const char *const *assignm
 	strvec_pushv(&argv, assignments);
 	strvec_push(&argv, dataset);
 	int r = run_change(z, (const char *const *)argv.v);
-	strvec_clear(&argv);
+	strvec_release(&argv);
 	return r;
 }
 
@@ -268,7 +268,7 @@ int zfs_create(struct zfs *z, const char *name, bool parents, const char *const 
 	}
 	strvec_push(&argv, name);
 	int r = run_change(z, (const char *const *)argv.v);
-	strvec_clear(&argv);
+	strvec_release(&argv);
 	return r;
 }
 
@@ -287,7 +287,7 @@ int zfs_snapshot(struct zfs *z, const char *const *snapshots, bool recursive,
 	}
 	strvec_pushv(&argv, snapshots);
 	int r = run_change(z, (const char *const *)argv.v);
-	strvec_clear(&argv);
+	strvec_release(&argv);
 	return r;
 }
 
@@ -381,7 +381,7 @@ int zfs_destroy_snapshots_zcp(struct zfs *z, const char *pool, const char *const
 		}
 		int r = runner_run(z->run, (const char *const *)argv.v, destroy_lua, strlen(destroy_lua),
 				   &out, &err, &code);
-		strvec_clear(&argv);
+		strvec_release(&argv);
 		if (r < 0 || code != 0) {
 			strbuf_rtrim(&err);
 			if (first == 0) {
@@ -430,7 +430,7 @@ int zfs_destroy(struct zfs *z, const char *name, unsigned flags)
 		strvec_push(&argv, "-d");
 	strvec_push(&argv, name);
 	int r = run_change(z, (const char *const *)argv.v);
-	strvec_clear(&argv);
+	strvec_release(&argv);
 	return r;
 }
 
@@ -453,7 +453,7 @@ static int hold_release(struct zfs *z, const char *verb, const char *tag,
 	strvec_push(&argv, tag);
 	strvec_pushv(&argv, snapshots);
 	int r = run_change(z, (const char *const *)argv.v);
-	strvec_clear(&argv);
+	strvec_release(&argv);
 	return r;
 }
 
@@ -462,7 +462,7 @@ int zfs_hold(struct zfs *z, const char *tag, const char *const *snapshots, bool 
 	return hold_release(z, "hold", tag, snapshots, recursive);
 }
 
-int zfs_release(struct zfs *z, const char *tag, const char *const *snapshots, bool recursive)
+int zfs_hold_release(struct zfs *z, const char *tag, const char *const *snapshots, bool recursive)
 {
 	return hold_release(z, "release", tag, snapshots, recursive);
 }
@@ -483,9 +483,9 @@ int zfs_list_holds(struct zfs *z, const char *const *snapshots, bool recursive,
 	if (r == 0) {
 		r = zfs_parse_holds(outb.buf, outb.len, out, &z->err);
 		if (r < 0)
-			zfs_holds_free(out);
+			zfs_holds_release(out);
 	}
-	strvec_clear(&argv);
+	strvec_release(&argv);
 	strbuf_release(&outb);
 	return r;
 }
@@ -505,7 +505,7 @@ int zfs_send_estimate(struct zfs *z, const struct zfs_send_args *a, uint64_t *by
 		strbuf_addstr(&z->err, "zfs send -nvP printed no size");
 		r = -EINVAL;
 	}
-	strvec_clear(&argv);
+	strvec_release(&argv);
 	strbuf_release(&outb);
 	return r;
 }
@@ -539,7 +539,7 @@ int zfs_send_start(struct zfs *z, const struct zfs_send_args *a, int out_fd, str
 	struct strvec argv = STRVEC_INIT;
 	zfs_send_argv(a, false, &argv);
 	int r = proc_start(z, &argv, SPAWN_NULL, out_fd, p);
-	strvec_clear(&argv);
+	strvec_release(&argv);
 	return r;
 }
 
@@ -548,7 +548,7 @@ int zfs_recv_start(struct zfs *z, const struct zfs_recv_args *a, int in_fd, stru
 	struct strvec argv = STRVEC_INIT;
 	zfs_recv_argv(a, &argv);
 	int r = proc_start(z, &argv, in_fd, SPAWN_NULL, p);
-	strvec_clear(&argv);
+	strvec_release(&argv);
 	return r;
 }
 
@@ -628,9 +628,9 @@ int zpool_list(struct zfs *z, const char *const *pools, struct zpool_infos *out)
 	if (r == 0) {
 		r = zpool_parse_list(outb.buf, outb.len, out, &z->err);
 		if (r < 0)
-			zpool_infos_free(out);
+			zpool_infos_release(out);
 	}
-	strvec_clear(&argv);
+	strvec_release(&argv);
 	strbuf_release(&outb);
 	return r;
 }
@@ -659,7 +659,7 @@ int zpool_import(struct zfs *z, const char *name_or_guid, const char *const *dir
 		strvec_push(&argv, "-N");
 	strvec_push(&argv, name_or_guid);
 	int r = run_change(z, (const char *const *)argv.v);
-	strvec_clear(&argv);
+	strvec_release(&argv);
 	return r;
 }
 

@@ -32,7 +32,7 @@ struct zfs {
 };
 
 void zfs_init(struct zfs *z, struct runner *run);
-void zfs_done(struct zfs *z);
+void zfs_release(struct zfs *z);
 static inline const char *zfs_error(const struct zfs *z) { return z->err.buf; }
 
 /* ---- version and features ---------------------------------------------- */
@@ -99,7 +99,7 @@ enum {
  */
 int zfs_list_tree(struct zfs *z, const char *const *roots, unsigned flags,
 		  const char *const *props, struct zfs_tree *out);
-void zfs_tree_free(struct zfs_tree *t);
+void zfs_tree_release(struct zfs_tree *t);
 struct zfs_dataset *zfs_tree_find(const struct zfs_tree *t, const char *name);
 /* Index of a property name in t->props, or -1. */
 ssize_t zfs_tree_prop_index(const struct zfs_tree *t, const char *prop);
@@ -134,7 +134,7 @@ struct zfs_props {
  */
 int zfs_get_props(struct zfs *z, const char *const *datasets, bool recursive,
 		  const char *const *props, unsigned sources, struct zfs_props *out);
-void zfs_props_free(struct zfs_props *p);
+void zfs_props_release(struct zfs_props *p);
 /* One value of one dataset (caller frees). -ENOENT: no such dataset. */
 int zfs_get_prop(struct zfs *z, const char *dataset, const char *prop, char **value);
 /* `zfs set k=v ...` (assignments NULL-terminated). */
@@ -202,7 +202,7 @@ int zfs_rollback(struct zfs *z, const char *snapshot, bool destroy_newer);
 /* ---- holds and bookmarks ----------------------------------------------- */
 
 int zfs_hold(struct zfs *z, const char *tag, const char *const *snapshots, bool recursive);
-int zfs_release(struct zfs *z, const char *tag, const char *const *snapshots, bool recursive);
+int zfs_hold_release(struct zfs *z, const char *tag, const char *const *snapshots, bool recursive);
 
 struct zfs_hold {
 	char *snapshot, *tag;
@@ -215,7 +215,7 @@ struct zfs_holds {
 /* `zfs holds -Hp [-r] snap...`. */
 int zfs_list_holds(struct zfs *z, const char *const *snapshots, bool recursive,
 		   struct zfs_holds *out);
-void zfs_holds_free(struct zfs_holds *h);
+void zfs_holds_release(struct zfs_holds *h);
 
 /* `zfs bookmark SNAP_OR_BOOKMARK BOOKMARK`. */
 int zfs_bookmark(struct zfs *z, const char *source, const char *bookmark);
@@ -302,7 +302,7 @@ struct zpool_infos {
 };
 /* `zpool list -Hp` of pools (NULL = all). */
 int zpool_list(struct zfs *z, const char *const *pools, struct zpool_infos *out);
-void zpool_infos_free(struct zpool_infos *p);
+void zpool_infos_release(struct zpool_infos *p);
 /* `zpool get -Hp value PROP pool` (e.g. "delegation", "feature@bookmarks"). */
 int zpool_get_prop(struct zfs *z, const char *pool, const char *prop, char **value);
 /* `zpool import [-d dir]... [-N] NAME_OR_GUID [NEWNAME]`; dirs may be NULL. */

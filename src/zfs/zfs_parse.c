@@ -64,7 +64,7 @@ static void free_props(char **props, size_t n)
 	free(props);
 }
 
-void zfs_tree_free(struct zfs_tree *t)
+void zfs_tree_release(struct zfs_tree *t)
 {
 	size_t np = t->props.n;
 	for (size_t i = 0; i < t->nds; i++) {
@@ -78,7 +78,7 @@ void zfs_tree_free(struct zfs_tree *t)
 		free_props(d->props, np);
 	}
 	free(t->ds);
-	strvec_clear(&t->props);
+	strvec_release(&t->props);
 	*t = (struct zfs_tree)ZFS_TREE_INIT;
 }
 
@@ -198,7 +198,7 @@ int zfs_parse_list(const char *buf, size_t len, struct zfs_tree *out, struct str
 	return 0;
 }
 
-void zfs_props_free(struct zfs_props *p)
+void zfs_props_release(struct zfs_props *p)
 {
 	for (size_t i = 0; i < p->n; i++) {
 		free(p->p[i].dataset);
@@ -265,7 +265,7 @@ int zfs_parse_get(const char *buf, size_t len, struct zfs_props *out, struct str
 	return 0;
 }
 
-void zfs_holds_free(struct zfs_holds *h)
+void zfs_holds_release(struct zfs_holds *h)
 {
 	for (size_t i = 0; i < h->n; i++) {
 		free(h->h[i].snapshot);
@@ -356,7 +356,7 @@ bool zfs_version_at_least(const struct zfs_version *v, unsigned major, unsigned 
 	return v->major > major || (v->major == major && v->minor >= minor);
 }
 
-void zpool_infos_free(struct zpool_infos *p)
+void zpool_infos_release(struct zpool_infos *p)
 {
 	for (size_t i = 0; i < p->n; i++) {
 		free(p->p[i].name);

@@ -17,9 +17,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		drive_scan_free(e, n);
 	struct strvec v = STRVEC_INIT;
 	drive_parse_vdevs(text, &v);
-	strvec_clear(&v);
+	strvec_release(&v);
 	drive_parse_pool_problems(text, &v);
-	strvec_clear(&v);
+	strvec_release(&v);
 	free(text);
 	return 0;
 }

@@ -19,7 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			free(drive_import_name(&c.drives[i]));
 			free(drive_target_of(&c.drives[i], "pool", c.drives[i].datasets.v[0]));
 		}
-		driveconf_free(&c);
+		driveconf_release(&c);
 	}
 	strbuf_release(&err);
 	free(text);

@@ -34,7 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				serve_encode_request(&enc, (const char *const *)argv.v);
 				strbuf_release(&enc);
 			}
-			strvec_clear(&argv);
+			strvec_release(&argv);
 			strbuf_release(&err);
 		}
 		off += len;

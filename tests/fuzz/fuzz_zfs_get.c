@@ -21,9 +21,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	zfs_errno_from_message(s);
 	zfs_name_valid(s, true);
 	free(s);
-	zfs_props_free(&p);
-	zfs_holds_free(&h);
-	zpool_infos_free(&z);
+	zfs_props_release(&p);
+	zfs_holds_release(&h);
+	zpool_infos_release(&z);
 	strbuf_release(&err);
 	return 0;
 }

@@ -21,7 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				if (t.ds[i].snaps[j - 1].createtxg > t.ds[i].snaps[j].createtxg)
 					abort();
 	}
-	zfs_tree_free(&t);
+	zfs_tree_release(&t);
 	strbuf_release(&err);
 	return 0;
 }

@@ -80,7 +80,7 @@ static int do_list(int argc, char **argv)
 	struct zfs_tree t;
 	int r = zfs_list_tree(&z, rest(argc, argv + optind), flags, (const char *const *)props.v, &t);
 	if (r < 0 && r != -ENOENT) {
-		strvec_clear(&props);
+		strvec_release(&props);
 		return fail(r);
 	}
 	for (size_t i = 0; i < t.nds; i++) {
@@ -97,8 +97,8 @@ static int do_list(int argc, char **argv)
 			printf("\n");
 		}
 	}
-	zfs_tree_free(&t);
-	strvec_clear(&props);
+	zfs_tree_release(&t);
+	strvec_release(&props);
 	return r < 0 ? fail(r) : 0;
 }
 
@@ -189,14 +189,14 @@ int main(int argc, char **argv)
 	} else if (streq(cmd, "hold") && argc >= 3) {
 		r = zfs_hold(&z, argv[1], rest(argc, argv + 2), false);
 	} else if (streq(cmd, "release") && argc >= 3) {
-		r = zfs_release(&z, argv[1], rest(argc, argv + 2), false);
+		r = zfs_hold_release(&z, argv[1], rest(argc, argv + 2), false);
 	} else if (streq(cmd, "holds") && argc >= 2) {
 		struct zfs_holds h;
 		if ((r = zfs_list_holds(&z, rest(argc, argv + 1), false, &h)) == 0) {
 			for (size_t i = 0; i < h.n; i++)
 				printf("%s\t%s\t%s\n", h.h[i].snapshot, h.h[i].tag,
 				       h.h[i].timestamp > 1000000000 ? "time-ok" : "time-bad");
-			zfs_holds_free(&h);
+			zfs_holds_release(&h);
 		}
 	} else if (streq(cmd, "bookmark") && argc == 3) {
 		r = zfs_bookmark(&z, argv[1], argv[2]);
@@ -220,7 +220,7 @@ int main(int argc, char **argv)
 			for (size_t k = 0; k < p.n; k++)
 				printf("%s\t%s\t%s\t%u\t%s\n", p.p[k].dataset, p.p[k].name, p.p[k].value,
 				       p.p[k].source, p.p[k].inherited_from ? p.p[k].inherited_from : "-");
-			zfs_props_free(&p);
+			zfs_props_release(&p);
 		}
 	} else if (streq(cmd, "send-recv")) {
 		ret = do_send_recv(argc, argv);
@@ -249,7 +249,7 @@ int main(int argc, char **argv)
 		if ((r = zpool_list(&z, rest(argc, argv + 1), &p)) == 0) {
 			for (size_t i = 0; i < p.n; i++)
 				printf("%s\t%s\t%u\n", p.p[i].name, p.p[i].health, p.p[i].capacity);
-			zpool_infos_free(&p);
+			zpool_infos_release(&p);
 		}
 	} else if (streq(cmd, "pool-prop") && argc == 3) {
 		char *v;
@@ -268,7 +268,7 @@ out:
 		printf("would run: %s\n", z.planned.v[i]);
 	if (getenv("TEST_BACKEND_COUNT"))
 		fprintf(stderr, "spawned %u\n", run->spawned);
-	zfs_done(&z);
+	zfs_release(&z);
 	runner_free(run);
 	return ret;
 }

@@ -273,8 +273,8 @@ static int cmd_send_recv(int argc, char **argv, bool raw, const char *from, bool
 	}
 	runner_free(src.r);
 	runner_free(dst.r);
-	endpoint_free(&src.ep);
-	endpoint_free(&dst.ep);
+	endpoint_release(&src.ep);
+	endpoint_release(&dst.ep);
 	return fail;
 }
 

@@ -183,21 +183,21 @@ static void test_missing_grants(void **state)
 	assert_int_equal(m.n, 1);
 	assert_string_equal(m.v[0], "zfs allow -l -u alice bookmark,send tank/data");
 	/* The -d part: send is there (by uid), snapshot only locally. */
-	strvec_clear(&m);
+	strvec_release(&m);
 	g.scope = 'd';
 	deleg_missing(&g, text, "alice", 1234, groups, &m);
 	assert_string_equal(m.v[0], "zfs allow -d -u alice bookmark,snapshot tank/data");
 	/* Nobody: only everyone's release. */
-	strvec_clear(&m);
+	strvec_release(&m);
 	g.scope = 0;
 	deleg_missing(&g, text, "carol", 99, NULL, &m);
 	assert_string_equal(m.v[0], "zfs allow -u carol bookmark,hold,send,snapshot tank/data");
 	/* Everything granted: nothing missing. */
-	strvec_clear(&m);
+	strvec_release(&m);
 	deleg_missing(&g, "---- Permissions on tank ---\nLocal+Descendent permissions:\n"
 		      "\teveryone bookmark,hold,release,send,snapshot\n", "x", 5, NULL, &m);
 	assert_int_equal(m.n, 0);
-	strvec_clear(&g.perms);
+	strvec_release(&g.perms);
 }
 
 int main(void)

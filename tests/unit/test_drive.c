@@ -109,7 +109,7 @@ static void test_units(void **state)
 	_cleanup_free_ char *un = drive_unit_name(&c.drives[0]), *rn = drive_rule_name(&c.drives[0]);
 	assert_string_equal(un, "zkeep-drive-usb1.service");
 	assert_string_equal(rn, "90-zkeep-drive-usb1.rules");
-	driveconf_free(&c);
+	driveconf_release(&c);
 }
 
 static void test_import_not_found(void **state)

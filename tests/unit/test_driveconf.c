@@ -45,7 +45,7 @@ static void test_defaults(void **state)
 	assert_string_equal(imp, "usbpool");
 	_cleanup_free_ char *t = drive_target_of(d, d->pool, "tank/data");
 	assert_string_equal(t, "usbpool/tank/data");
-	driveconf_free(&c);
+	driveconf_release(&c);
 }
 
 /* Long drive names and long dataset lists arrive whole (inih alone cuts both). */
@@ -68,7 +68,7 @@ static void test_long(void **state)
 	assert_int_equal(d->datasets.n, 40);
 	assert_string_equal(d->datasets.v[39], "tank/projects/client-39");
 	assert_string_equal(driveconf_find(&c, n2)->pool, "p2");
-	driveconf_free(&c);
+	driveconf_release(&c);
 }
 
 static void test_all_keys(void **state)
@@ -102,7 +102,7 @@ static void test_all_keys(void **state)
 	assert_string_equal(imp, "1234567890123");
 	_cleanup_free_ char *t = drive_target_of(d, "bk", "tank/x");
 	assert_string_equal(t, "bk/here/tank/x");
-	driveconf_free(&c);
+	driveconf_release(&c);
 }
 
 static void expect_error(const char *text, const char *what)
@@ -160,8 +160,8 @@ static void test_several(void **state)
 	/* a later value replaces the earlier one */
 	assert_string_equal(driveconf_find(&c, "a")->datasets.v[0], "t/c");
 	assert_string_equal(driveconf_find(&c, "b")->pool, "pb");
-	driveconf_free(&c);
-	driveconf_free(&c); /* idempotent */
+	driveconf_release(&c);
+	driveconf_release(&c); /* idempotent */
 	assert_int_equal(parse("", &c, &err), 0);
 	assert_int_equal(c.n, 0);
 }
@@ -181,8 +181,8 @@ static void test_shared_file(void **state)
 	assert_int_equal(jc.njobs, 1);
 	assert_int_equal(driveconf_parse(text, "zkeep.conf", &dc, &err), 0);
 	assert_int_equal(dc.n, 1);
-	jobconf_free(&jc);
-	driveconf_free(&dc);
+	jobconf_release(&jc);
+	driveconf_release(&dc);
 }
 
 int main(void)

@@ -60,7 +60,7 @@ static int fake_start(struct runner *r, const char *const *argv, int in, int out
 	} else if (streq(argv[1], "unallow") && strstr(argv[sv.n - 1], "gone")) {
 		script = "echo \"cannot open 'tank/gone': dataset does not exist\" >&2; exit 1";
 	}
-	strvec_clear(&sv);
+	strvec_release(&sv);
 	const char *const sh[] = { "/bin/sh", "-c", script, NULL };
 	struct spawn_req req = { .argv = sh, .in = in, .out = out, .err = err };
 	return spawn_start(&req, c);
@@ -68,7 +68,7 @@ static int fake_start(struct runner *r, const char *const *argv, int in, int out
 
 static void fake_free(struct runner *r)
 {
-	strvec_clear(&((struct fake *)r)->calls);
+	strvec_release(&((struct fake *)r)->calls);
 }
 
 static const struct runner_ops fake_ops = { .start = fake_start, .free = fake_free };

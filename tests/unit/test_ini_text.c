@@ -17,7 +17,7 @@ static bool record(void *user, const char *section, const char *key, const char 
 
 static int run(const char *text, struct strvec *calls, struct strbuf *err)
 {
-	strvec_clear(calls);
+	strvec_release(calls);
 	strbuf_reset(err);
 	return ini_text_parse(text, strlen(text), "t.conf", record, calls, err);
 }
@@ -92,7 +92,7 @@ static void test_errors(void **state)
 		size_t len = strlen(bad[i].text);
 		if (i == ARRAY_SIZE(bad) - 1)
 			len = 11; /* through the NUL */
-		strvec_clear(&calls);
+		strvec_release(&calls);
 		strbuf_reset(&err);
 		assert_int_equal(ini_text_parse(bad[i].text, len, "t.conf", record, &calls, &err),
 		                 -EINVAL);

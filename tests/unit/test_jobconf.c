@@ -50,7 +50,7 @@ static void test_parse(void **state)
 	assert_int_equal(jobconf_needs(l, false, n), 2);
 	assert_false(n[1].exists);
 	assert_true(n[1].ops & DELEG_RECV_FORCE);
-	jobconf_free(&c);
+	jobconf_release(&c);
 }
 
 static void test_errors(void **state)
@@ -80,7 +80,7 @@ static void test_errors(void **state)
 	assert_int_equal(ok.njobs, 1);
 	assert_string_equal(ok.jobs[0].name,
 			    "a123456789b123456789c123456789d123456789e123456789f123456789g123");
-	jobconf_free(&ok);
+	jobconf_release(&ok);
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		struct jobconf c;
 		_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;

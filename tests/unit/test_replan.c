@@ -40,8 +40,8 @@ static void plan(const char *src_text, const char *tgt_text, const struct replan
 	mktree(&t, replan_target_props, tgt_text);
 	*p = (struct replan)REPLAN_INIT;
 	assert_int_equal(replan_build(&s, &t, NULL, o, p, &err), 0);
-	zfs_tree_free(&s);
-	zfs_tree_free(&t);
+	zfs_tree_release(&s);
+	zfs_tree_release(&t);
 }
 
 static void assert_step(const struct replan_step *s, enum replan_step_kind k, const char *from,
@@ -81,21 +81,21 @@ static void test_full_when_target_missing(void **state)
 	/* only this host's older sync snapshot is pruned */
 	assert_int_equal(d->prune_source.n, 1);
 	assert_string_equal(d->prune_source.v[0], "syncoid_h1_2026-11-21_12:00:00-GMT00:00");
-	replan_free(&p);
+	replan_release(&p);
 
 	o.no_stream = true;
 	plan(src_abc, "", &o, &p);
 	assert_int_equal(p.ds[0].nsteps, 1);
 	assert_step(&p.ds[0].steps[0], REPLAN_STEP_FULL, NULL,
 		    "src/fs@syncoid_h1_2026-11-22_12:00:00-GMT00:00", false);
-	replan_free(&p);
+	replan_release(&p);
 
 	/* no sync snap and no snapshots: fails */
 	o.sync_snap = NULL;
 	plan(SRC_ROOT, "", &o, &p);
 	assert_int_equal(p.ds[0].status, REPLAN_FAIL);
 	assert_non_null(strstr(p.ds[0].message, "no snapshots"));
-	replan_free(&p);
+	replan_release(&p);
 }
 
 static void test_incremental_newest_common_by_guid(void **state)
@@ -119,7 +119,7 @@ static void test_incremental_newest_common_by_guid(void **state)
 	assert_step(&d->steps[0], REPLAN_STEP_INCR, "src/fs@b",
 		    "src/fs@syncoid_h2_2026-11-21_12:00:00-GMT00:00", true);
 	assert_true(d->recv_force);
-	replan_free(&p);
+	replan_release(&p);
 
 	o.no_stream = true;
 	o.allow_rollback = false;
@@ -127,7 +127,7 @@ static void test_incremental_newest_common_by_guid(void **state)
 	assert_step(&p.ds[0].steps[0], REPLAN_STEP_INCR, "src/fs@b",
 		    "src/fs@syncoid_h2_2026-11-21_12:00:00-GMT00:00", false);
 	assert_false(p.ds[0].recv_force);
-	replan_free(&p);
+	replan_release(&p);
 
 	/* up to date */
 	plan(src_abc,
@@ -136,7 +136,7 @@ static void test_incremental_newest_common_by_guid(void **state)
 	     &o, &p);
 	assert_int_equal(p.ds[0].status, REPLAN_UPTODATE);
 	assert_int_equal(p.ds[0].nsteps, 0);
-	replan_free(&p);
+	replan_release(&p);
 }
 
 static void test_interrupted_sync_snapshot_pruned_on_arrival(void **state)
@@ -151,13 +151,13 @@ static void test_interrupted_sync_snapshot_pruned_on_arrival(void **state)
 	assert_true(d->steps[0].intermediates);
 	assert_int_equal(d->prune_target.n, 1);
 	assert_string_equal(d->prune_target.v[0], "syncoid_h1_2026-11-21_12:00:00-GMT00:00");
-	replan_free(&p);
+	replan_release(&p);
 	/* with --no-stream it never arrives: not destroyed there */
 	o.no_stream = true;
 	plan(src_abc, "dst/fs|filesystem|9|5|900|-|-\ndst/fs@a|snapshot|101|6|901|-|-\n", &o, &p);
 	assert_int_equal(p.ds[0].prune_target.n, 0);
 	assert_int_equal(p.ds[0].prune_source.n, 1);
-	replan_free(&p);
+	replan_release(&p);
 }
 
 static void test_createtxg_orders_not_creation(void **state)
@@ -176,7 +176,7 @@ static void test_createtxg_orders_not_creation(void **state)
 	     &o, &p);
 	assert_string_equal(p.ds[0].common, "src/fs@y");
 	assert_step(&p.ds[0].steps[0], REPLAN_STEP_INCR, "src/fs@y", "src/fs@z", true);
-	replan_free(&p);
+	replan_release(&p);
 }
 
 static void test_bookmark_fallback(void **state)
@@ -200,13 +200,13 @@ static void test_bookmark_fallback(void **state)
 	assert_step(&d->steps[0], REPLAN_STEP_INCR, "src/fs#b", "src/fs@c", false);
 	assert_true(d->steps[0].from_bookmark);
 	assert_step(&d->steps[1], REPLAN_STEP_INCR, "src/fs@c", "src/fs@e", true);
-	replan_free(&p);
+	replan_release(&p);
 
 	o.no_stream = true;
 	plan(src, tgt, &o, &p);
 	assert_int_equal(p.ds[0].nsteps, 1);
 	assert_step(&p.ds[0].steps[0], REPLAN_STEP_INCR, "src/fs#b", "src/fs@e", false);
-	replan_free(&p);
+	replan_release(&p);
 }
 
 static void test_target_newer(void **state)
@@ -224,7 +224,7 @@ static void test_target_newer(void **state)
 	assert_non_null(strstr(p.ds[0].message, "newer"));
 	assert_non_null(strstr(p.ds[0].message, "local"));
 	assert_int_equal(p.ds[0].nsteps, 0);
-	replan_free(&p);
+	replan_release(&p);
 
 	o.allow_rollback = true;
 	o.delete_target_snapshots = true;
@@ -235,7 +235,7 @@ static void test_target_newer(void **state)
 		    "src/fs@syncoid_h2_2026-11-21_12:00:00-GMT00:00", true);
 	/* gone with the rollback: not destroyed again */
 	assert_int_equal(p.ds[0].delete_target.n, 0);
-	replan_free(&p);
+	replan_release(&p);
 }
 
 static void test_no_common(void **state)
@@ -248,14 +248,14 @@ static void test_no_common(void **state)
 	plan(src_abc, tgt, &o, &p);
 	assert_int_equal(p.ds[0].status, REPLAN_FAIL);
 	assert_non_null(strstr(p.ds[0].message, "--force-delete"));
-	replan_free(&p);
+	replan_release(&p);
 
 	o.force_delete = true;
 	plan(src_abc, tgt, &o, &p);
 	assert_int_equal(p.ds[0].status, REPLAN_SYNC);
 	assert_true(p.ds[0].destroy_target);
 	assert_step(&p.ds[0].steps[0], REPLAN_STEP_FULL, NULL, "src/fs@a", false);
-	replan_free(&p);
+	replan_release(&p);
 
 	/* never a pool root */
 	o.target_root = "dst";
@@ -263,7 +263,7 @@ static void test_no_common(void **state)
 	assert_int_equal(p.ds[0].status, REPLAN_FAIL);
 	assert_false(p.ds[0].destroy_target);
 	assert_non_null(strstr(p.ds[0].message, "pool"));
-	replan_free(&p);
+	replan_release(&p);
 }
 
 static void test_resume(void **state)
@@ -278,13 +278,13 @@ static void test_resume(void **state)
 	assert_int_equal(p.ds[0].steps[0].kind, REPLAN_STEP_RESUME);
 	assert_string_equal(p.ds[0].steps[0].token, "1-abc-def");
 	assert_true(p.ds[0].resume_then_replan);
-	replan_free(&p);
+	replan_release(&p);
 
 	o.resume = false;
 	plan(src_abc, tgt, &o, &p);
 	assert_true(p.ds[0].abort_partial);
 	assert_int_equal(p.ds[0].steps[0].kind, REPLAN_STEP_INCR);
-	replan_free(&p);
+	replan_release(&p);
 
 	/* an interrupted FULL receive (the target has no snapshot yet): with
 	 * --no-resume it is aborted (which destroys it) and sent in full, not
@@ -295,7 +295,7 @@ static void test_resume(void **state)
 	assert_false(p.ds[0].target_exists);
 	assert_false(p.ds[0].destroy_target);
 	assert_int_equal(p.ds[0].steps[0].kind, REPLAN_STEP_FULL);
-	replan_free(&p);
+	replan_release(&p);
 }
 
 static void test_sync_property_and_recursion(void **state)
@@ -331,18 +331,18 @@ static void test_sync_property_and_recursion(void **state)
 		assert_string_equal(p.ds[i].target, expect[i][1]);
 		assert_int_equal(p.ds[i].status, expect[i][2][0] == 's' ? REPLAN_SYNC : REPLAN_SKIP);
 	}
-	replan_free(&p);
+	replan_release(&p);
 
 	o.skip_parent = true;
 	plan(src, "", &o, &p);
 	assert_int_equal(p.ds[0].status, REPLAN_SKIP);
-	replan_free(&p);
+	replan_release(&p);
 
 	o.recursive = false;
 	plan(src, "", &o, &p);
 	assert_int_equal(p.n, 1);
 	assert_int_equal(p.ds[0].status, REPLAN_SYNC);
-	replan_free(&p);
+	replan_release(&p);
 	regfree(&ex);
 }
 
@@ -366,7 +366,7 @@ static void test_snapshot_filters(void **state)
 	assert_step(&d->steps[0], REPLAN_STEP_FULL, NULL, "src/fs@keep1", false);
 	assert_step(&d->steps[1], REPLAN_STEP_INCR, "src/fs@keep1", "src/fs@keep2", false);
 	assert_step(&d->steps[2], REPLAN_STEP_INCR, "src/fs@keep2", "src/fs@keep3", false);
-	replan_free(&p);
+	replan_release(&p);
 	regfree(&inc);
 }
 
@@ -387,7 +387,7 @@ static void test_delete_target_snapshots(void **state)
 	assert_int_equal(p.ds[0].delete_target.n, 2);
 	assert_string_equal(p.ds[0].delete_target.v[0], "old1");
 	assert_string_equal(p.ds[0].delete_target.v[1], "old2");
-	replan_free(&p);
+	replan_release(&p);
 }
 
 static void test_clone_after_origin(void **state)
@@ -410,14 +410,14 @@ static void test_clone_after_origin(void **state)
 	assert_true(p.ds[2].steps[0].clone);
 	assert_step(&p.ds[2].steps[0], REPLAN_STEP_FULL, "src/fs/z@base", "src/fs/clone@c1", false);
 	assert_int_equal(p.ds[2].origin_index, 1);
-	replan_free(&p);
+	replan_release(&p);
 
 	o.clone_handling = false;
 	plan(src, "", &o, &p);
 	for (size_t i = 0; i < p.n; i++)
 		if (streq(p.ds[i].source, "src/fs/clone"))
 			assert_false(p.ds[i].steps[0].clone);
-	replan_free(&p);
+	replan_release(&p);
 }
 
 static void test_preserve_properties(void **state)
@@ -444,9 +444,9 @@ static void test_preserve_properties(void **state)
 	assert_string_equal(v->v[0], "compression=zstd");
 	assert_string_equal(v->v[1], "user:note=x y");
 	assert_string_equal(v->v[2], "recordsize=131072");
-	replan_free(&p);
-	zfs_props_free(&lp);
-	zfs_tree_free(&s);
+	replan_release(&p);
+	zfs_props_release(&lp);
+	zfs_tree_release(&s);
 	assert_false(replan_prop_preservable("encryptionroot"));
 	assert_false(replan_prop_preservable("keyformat"));
 	assert_true(replan_prop_preservable("mountpoint"));
@@ -465,7 +465,7 @@ static void test_describe(void **state)
 	assert_non_null(strstr(sb.buf, "-I src/fs@a ... src/fs@syncoid_h1_"));
 	assert_non_null(strstr(sb.buf, "size unknown"));
 	assert_non_null(strstr(sb.buf, "destroy old sync snapshots src/fs@syncoid_h1_2026-11-21"));
-	replan_free(&p);
+	replan_release(&p);
 }
 
 static void test_busy_receive_argv(void **state)

@@ -80,7 +80,7 @@ static void test_stream_options(void **state)
 	assert_int_equal(out.kind, PUMP_CODEC_NONE);
 	assert_int_equal(v.n, 3);
 	assert_string_equal(v.v[0], "zfs");
-	strvec_clear(&v);
+	strvec_release(&v);
 	strvec_pushv(&v, (const char *const[]){ "codec-out=lz4", "zfs", "send", "t/d@s", NULL });
 	assert_int_equal(serve_take_options(&v, &in, &out, &err), 0);
 	assert_int_equal(out.kind, PUMP_CODEC_LZ4);
@@ -95,7 +95,7 @@ static void test_stream_options(void **state)
 		{ "codec-out=lz4", NULL, NULL },
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
-		strvec_clear(&v);
+		strvec_release(&v);
 		strvec_pushv(&v, bad[i]);
 		strbuf_reset(&err);
 		assert_int_equal(serve_take_options(&v, &in, &out, &err), -EBADMSG);

@@ -78,7 +78,7 @@ static void check_ep(const char *arg, const char *const *pools, const char *user
 		assert_null(e.host);
 	assert_string_equal(e.dataset, ds);
 	assert_int_equal(endpoint_is_remote(&e), host != NULL);
-	endpoint_free(&e);
+	endpoint_release(&e);
 }
 
 static void check_ep_bad(const char *arg, const char *const *pools, const char *msg)
@@ -306,7 +306,7 @@ static void test_elevate_and_serve_argv(void **state)
 			       .no_multiplex = true };
 	r = ssh_runner_new(&sv, &err);
 	assert_non_null(r);
-	strvec_clear(&argv);
+	strvec_release(&argv);
 	assert_int_equal(ssh_runner_argv(r, cmd, &argv), 0);
 	/* zkeep serve --relay N <ssh argv> <request argv> */
 	assert_string_equal(argv.v[0], "/usr/bin/zkeep");

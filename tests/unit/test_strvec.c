@@ -39,7 +39,7 @@ static void test_split_join_find_sort(void **state)
 	char *j = strvec_join(&sv, ",");
 	assert_string_equal(j, "daily,hourly,monthly");
 	free(j);
-	strvec_clear(&sv);
+	strvec_release(&sv);
 	assert_int_equal(sv.n, 0);
 	j = strvec_join(&sv, ",");
 	assert_string_equal(j, "");

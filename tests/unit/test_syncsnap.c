@@ -68,7 +68,7 @@ static void test_sendopts_parse(void **state)
 	assert_int_equal(set.n, 1);
 	assert_string_equal(set.v[0], "compression=lz4");
 	assert_string_equal(ex.v[0], "recordsize");
-	sendopts_free(&o);
+	sendopts_release(&o);
 
 	/* recv flags are refused for send and vice versa */
 	assert_int_equal(sendopts_parse("Lu", false, &o, &err), -EINVAL);
@@ -108,7 +108,7 @@ static void test_sendopts_kinds(void **state)
 	}
 	assert_true(sendopts_has(&o, 'w'));
 	assert_false(sendopts_has(&o, 'R'));
-	sendopts_free(&o);
+	sendopts_release(&o);
 	for (const char *c = "LPVRXbcehpsvw"; *c; c++)
 		assert_true(sendopts_allowed(SENDOPTS_FULL, *c));
 	for (const char *c = "DnS"; *c; c++)

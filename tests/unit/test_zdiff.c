@@ -23,7 +23,7 @@ static void test_parse(void **state)
 	assert_string_equal(zdiff_type_name(d.e[2].type), "symlink");
 	assert_string_equal(d.e[3].new_path, "/tank/a/d\xc3\xa9j\xc3\xa0");
 	assert_string_equal(zdiff_change_name('R'), "renamed");
-	zdiff_free(&d);
+	zdiff_release(&d);
 	assert_int_equal(zdiff_parse("", 0, &d, &err), 0);
 	assert_int_equal(d.n, 0);
 }

@@ -36,7 +36,7 @@ static void test_list_tree_snapshots_bookmarks(void **state)
 	assert_int_equal(zfs_tree_find(&t, "tank/vol")->type, ZFS_TYPE_VOLUME);
 	assert_int_equal(zfs_tree_prop_index(&t, "used"), 0);
 	assert_int_equal(zfs_tree_prop_index(&t, "compression"), -1);
-	zfs_tree_free(&t);
+	zfs_tree_release(&t);
 	assert_int_equal(t.nds, 0);
 }
 
@@ -55,7 +55,7 @@ static void test_list_rejects_garbage(void **state)
 		_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
 		assert_int_not_equal(zfs_parse_list(bad[i], strlen(bad[i]), &t, &err), 0);
 		assert_true(err.len > 0);
-		zfs_tree_free(&t);
+		zfs_tree_release(&t);
 	}
 }
 
@@ -76,10 +76,10 @@ static void test_get_sources(void **state)
 	assert_int_equal(p.p[2].source, ZFS_SRC_NONE);
 	assert_int_equal(p.p[3].source, ZFS_SRC_RECEIVED);
 	assert_string_equal(p.p[4].value, "a\tb");
-	zfs_props_free(&p);
+	zfs_props_release(&p);
 	const char bad[] = "tank/a\tcompression\tlz4\tsomewhere\n";
 	assert_int_equal(zfs_parse_get(bad, sizeof(bad) - 1, &p, &err), -EINVAL);
-	zfs_props_free(&p);
+	zfs_props_release(&p);
 }
 
 static void test_holds_estimate_version_pools(void **state)
@@ -91,7 +91,7 @@ static void test_holds_estimate_version_pools(void **state)
 	assert_int_equal(h.n, 2);
 	assert_string_equal(h.h[1].tag, "keep");
 	assert_int_equal(h.h[0].timestamp, 1700000000);
-	zfs_holds_free(&h);
+	zfs_holds_release(&h);
 
 	uint64_t bytes = 0;
 	const char est[] = "incremental\t@a\ttank@b\t4096\nsize\t4096\n";
@@ -118,7 +118,7 @@ static void test_holds_estimate_version_pools(void **state)
 	assert_int_equal(pools.n, 2);
 	assert_int_equal(pools.p[0].capacity, 25);
 	assert_string_equal(pools.p[1].health, "UNAVAIL");
-	zpool_infos_free(&pools);
+	zpool_infos_release(&pools);
 }
 
 static void test_errno_mapping(void **state)
@@ -154,7 +154,7 @@ static void test_names(void **state)
 static char *joined(struct strvec *sv)
 {
 	char *s = strvec_join(sv, " ");
-	strvec_clear(sv);
+	strvec_release(sv);
 	return s;
 }
 
