@@ -52,4 +52,7 @@ char *strvec_join(const struct strvec *sv, const char *sep);
 static inline void cleanup_strvec(struct strvec *sv) { strvec_release(sv); }
 #define _cleanup_strvec_ _cleanup_(cleanup_strvec)
 
+/* A NULL-terminated argv literal: ARGV("zfs", "list", name). The one macro for it. */
+#define ARGV(...) ((const char *const[]){ __VA_ARGS__, NULL })
+
 #endif

@@ -20,7 +20,6 @@ const char cmd_diff_help[] =
 	"\n"
 	"Exit status: 0 listed (also when nothing changed), 2 could not diff.\n";
 
-#define ARGV(...) ((const char *const[]){ __VA_ARGS__, NULL })
 
 int cmd_diff(int argc, char **argv)
 {

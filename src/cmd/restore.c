@@ -34,7 +34,6 @@ const char cmd_restore_help[] =
 	"Exit status: 0 done, 1 partly done, 2 nothing done (usage, missing dataset,\n"
 	"DEST exists).\n";
 
-#define ARGV(...) ((const char *const[]){ __VA_ARGS__, NULL })
 
 /* ---- list ------------------------------------------------------------------- */
 

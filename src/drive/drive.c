@@ -13,7 +13,6 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
-#define ARGV(...) ((const char *const[]){ __VA_ARGS__, NULL })
 #define SCAN_MAX 256
 
 /* ---- pure helpers ------------------------------------------------------------ */

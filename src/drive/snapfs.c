@@ -7,7 +7,6 @@
 #include <sys/stat.h>
 #include <sys/time.h>
 
-#define ARGV(...) ((const char *const[]){ __VA_ARGS__, NULL })
 #define BUFSZ (128 * 1024)
 
 /* ---- open ------------------------------------------------------------------- */

@@ -120,7 +120,6 @@ static int run_change(struct zfs *z, const char *const *argv)
 	return run_capture(z, argv, NULL);
 }
 
-#define ARGV(...) ((const char *const[]){ __VA_ARGS__, NULL })
 
 int zfs_get_version(struct zfs *z, struct zfs_version *v)
 {
@@ -595,6 +594,12 @@ void zfs_proc_kill(struct zfs_proc *p)
 	p->errfd = -1;
 	free(p->what);
 	p->what = NULL;
+}
+
+int zfs_exists(struct zfs *z, const char *name)
+{
+	_cleanup_strbuf_ struct strbuf out = STRBUF_INIT;
+	return run_capture(z, ARGV("zfs", "list", "-H", "-o", "name", name), &out) == 0;
 }
 
 int zfs_get_resume_token(struct zfs *z, const char *dataset, char **token)

@@ -137,6 +137,8 @@ int zfs_get_props(struct zfs *z, const char *const *datasets, bool recursive,
 void zfs_props_release(struct zfs_props *p);
 /* One value of one dataset (caller frees). -ENOENT: no such dataset. */
 int zfs_get_prop(struct zfs *z, const char *dataset, const char *prop, char **value);
+/* Whether a dataset (or snapshot) exists: 1 yes, 0 no (also when zfs cannot say). */
+int zfs_exists(struct zfs *z, const char *name);
 /* `zfs set k=v ...` (assignments NULL-terminated). */
 int zfs_set_props(struct zfs *z, const char *dataset, const char *const *assignments);
 
