@@ -1,7 +1,7 @@
 /* cmd/drive.c - `zkeep drive backup|status|units`: backups to removable drives. */
 #include "base/zkeep.h"
 #include "cli/commands.h"
-#include "cli/replicate_cli.h"
+#include "cli/repl_printer.h"
 #include "drive/drive.h"
 #include "drive/drive_runner.h"
 #include "drive/drive_units.h"

@@ -5,6 +5,7 @@
 #include "base/zkeep.h"
 #include "cli/commands.h"
 #include "cli/confined.h"
+#include "cli/snapshots_confined.h"
 #include "cli/policy_cli.h"
 #include "base/log.h"
 

@@ -13,6 +13,7 @@
 #include "config.h"
 #include "cli/commands.h"
 #include "cli/confined.h"
+#include "cli/snapshots_confined.h"
 #include "base/log.h"
 #include "base/parse.h"
 #include "snapshots/schedule.h"

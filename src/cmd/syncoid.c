@@ -1,7 +1,8 @@
 /* cmd/syncoid.c - zkeep run as `syncoid`: syncoid 2.3's command line. */
 #include "base/zkeep.h"
 #include "cli/commands.h"
-#include "cli/replicate_cli.h"
+#include "cli/repl_cli.h"
+#include "cli/repl_run.h"
 
 const char cmd_syncoid_help[] =
 	"usage: syncoid [options]... SOURCE TARGET\n"

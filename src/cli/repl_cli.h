@@ -1,0 +1,38 @@
+/*
+ * cli/repl_cli.h - the options `syncoid` and `zkeep replicate` share, parsed
+ * into a struct repl_cli. The run is repl_run.h's (busy check, lock), which
+ * calls repl_confined.h's (the confined worker), which calls
+ * repl_execute.h's (endpoints, backends and the engine run of replicate.h).
+ */
+#ifndef ZKEEP_CLI_REPL_CLI_H
+#define ZKEEP_CLI_REPL_CLI_H
+
+#include "base/strvec.h"
+
+struct repl_cli {
+	const char *source_arg, *target_arg; /* [[user@]host:]dataset */
+	bool syncoid;                 /* syncoid's defaults and wording */
+	bool recursive, skip_parent, no_sync_snap, keep_sync_snap, create_bookmark, use_hold;
+	bool no_stream, no_resume, no_rollback, rollback, force_delete, delete_target_snapshots;
+	bool no_clone_handling, preserve_properties, preserve_recordsize, dry_run, json, dumpsnaps;
+	bool no_privilege_elevation;
+	bool serve;                   /* remote side is `zkeep serve --stdio` (forced command) */
+	const char *relay_path;       /* --serve: the zkeep that relays frames to ssh, as an
+				       * absolute path (the confined worker's copy); NULL =
+				       * /proc/self/exe */
+	struct strvec exclude_datasets, include_snaps, exclude_snaps, ssh_options;
+	const char *identifier, *sendoptions, *recvoptions, *compress;
+	const char *mbuffer_size, *source_bwlimit, *target_bwlimit;
+	const char *sshkey, *sshport, *sshcipher, *sshconfig;
+};
+
+void repl_cli_init(struct repl_cli *c);
+void repl_cli_release(struct repl_cli *c);
+/*
+ * Parse argv (syncoid's options when c->syncoid, else zkeep replicate's)
+ * into c. 0 to run, 1 when --help/--version was printed, -1 on a usage
+ * error (reported).
+ */
+int repl_cli_parse(struct repl_cli *c, int argc, char **argv, const char *help);
+
+#endif

@@ -1,0 +1,134 @@
+/* cli/repl_run.c - see repl_run.h. */
+#include "base/zkeep.h"
+#include "cli/commands.h"
+#include "cli/repl_run.h"
+#include "cli/repl_confined.h"
+#include "base/log.h"
+#include "base/parse.h"
+#include "replication/replan.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+
+/* ---- the target is busy ----------------------------------------------------- */
+
+/* pid of a local process receiving into target (zfs receive), or 0. */
+static pid_t local_receiver(const char *target)
+{
+	DIR *d = opendir("/proc");
+	if (!d)
+		return 0;
+	pid_t found = 0, self = getpid();
+	struct dirent *de;
+	while (!found && (de = readdir(d))) {
+		uint64_t pid;
+		if (parse_u64(de->d_name, &pid) < 0 || pid == (uint64_t)self)
+			continue;
+		_cleanup_free_ char *path = xasprintf("/proc/%s/cmdline", de->d_name);
+		_cleanup_strbuf_ struct strbuf cl = STRBUF_INIT;
+		strbuf_init(&cl, 64 << 10);
+		if (strbuf_read_file(&cl, path) < 0 || !cl.len)
+			continue; /* gone, a kernel thread, or too long to be a zfs receive */
+		_cleanup_strvec_ struct strvec argv = STRVEC_INIT;
+		for (size_t i = 0; i < cl.len; i += strlen(cl.buf + i) + 1)
+			strvec_push(&argv, cl.buf + i);
+		if (replan_argv_receives_into((const char *const *)argv.v, argv.n, target))
+			found = (pid_t)pid;
+	}
+	closedir(d);
+	return found;
+}
+
+/* The directory of replication locks: $ZKEEP_RUN_DIR, /run/zkeep, or the user's. */
+static char *lock_dir(void)
+{
+	const char *env = getenv("ZKEEP_RUN_DIR");
+	if (env && *env)
+		return xstrdup(env);
+	if (mkdir("/run/zkeep", 0755) == 0 || errno == EEXIST) {
+		if (access("/run/zkeep", W_OK) == 0)
+			return xstrdup("/run/zkeep");
+	}
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+	if (xdg && *xdg) {
+		char *dir = xasprintf("%s/zkeep", xdg);
+		if (mkdir(dir, 0700) == 0 || errno == EEXIST)
+			return dir;
+		free(dir);
+	}
+	return NULL;
+}
+
+/*
+ * Refuse to replicate into a target another run is receiving into: a lock
+ * (flock, pid on the first line) per TARGET argument in the run dir, held
+ * until we exit, and - like syncoid 2.3 - no local `zfs receive` into it may
+ * be running (which catches syncoid and hand-made pipes too). Returns the
+ * lock's descriptor (>= 0), -1 when no lock could be made (not fatal: the
+ * check by process still ran), or -EBUSY (reported).
+ */
+static int lock_target(const struct repl_cli *c)
+{
+	const char *t = c->target_arg;
+	if (!strchr(t, ':')) {
+		pid_t pid = local_receiver(t);
+		if (pid) {
+			log_error("cannot replicate into %s now: it is the target of a running zfs "
+				  "receive (pid %d); try again when that has finished",
+				  t, (int)pid);
+			return -EBUSY;
+		}
+	}
+	_cleanup_free_ char *dir = lock_dir();
+	if (!dir) {
+		log_debug("no run directory for a lock on %s: /run/zkeep is not writable and "
+			  "XDG_RUNTIME_DIR is not set", t);
+		return -1;
+	}
+	_cleanup_strbuf_ struct strbuf path = STRBUF_INIT;
+	strbuf_addf(&path, "%s/", dir);
+	replan_lock_name(t, &path);
+	int fd = open(path.buf, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0) {
+		log_debug("cannot open the lock %s: %s", path.buf, strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		int e = errno;
+		_cleanup_strbuf_ struct strbuf who = STRBUF_INIT;
+		strbuf_init(&who, 64);
+		strbuf_read_fd(&who, fd);
+		strbuf_setlen(&who, strcspn(who.buf, "\n"));
+		close(fd);
+		if (e == EWOULDBLOCK) {
+			log_error("cannot replicate into %s now: another replication into it is "
+				  "running (pid %s, lock %s); try again when it has finished",
+				  t, who.len ? who.buf : "unknown", path.buf);
+			return -EBUSY;
+		}
+		log_debug("cannot lock %s: %s", path.buf, strerror(e));
+		return -1;
+	}
+	char pid[32];
+	int n = snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
+	if (ftruncate(fd, 0) < 0 || pwrite(fd, pid, (size_t)n, 0) != n)
+		log_debug("cannot write the pid into %s: %s", path.buf, strerror(errno));
+	return fd;
+}
+
+int repl_cli_run(struct repl_cli *c)
+{
+	int lock = -1;
+	/* a dry run changes nothing: it may look at a busy target */
+	if (!c->dry_run) {
+		lock = lock_target(c);
+		if (lock == -EBUSY)
+			return EXIT_PARTIAL; /* syncoid's status for a busy target */
+	}
+	int ret = repl_execute_confined(c);
+	if (lock >= 0)
+		close(lock);
+	return ret;
+}

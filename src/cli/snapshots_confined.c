@@ -1,0 +1,125 @@
+/* cli/snapshots_confined.c - see snapshots_confined.h. */
+#include "base/zkeep.h"
+#include "cli/commands.h"
+#include "cli/snapshots_confined.h"
+#include "cli/confined.h"
+#include "confine/confine.h"
+#include "base/log.h"
+
+struct engine_work {
+	struct engine *e;
+	int (*fn)(struct engine *e, void *ctx);
+	void *ctx;
+};
+
+static int engine_worker(void *data)
+{
+	struct engine_work *w = data;
+	/*
+	 * The supervisor keeps the cache and the run locks (it holds them
+	 * across the run): the worker cannot reach either directory, and
+	 * does not try.
+	 */
+	w->e->o.cache_dir = NULL;
+	w->e->o.run_dir = NULL;
+	int status = w->fn(w->e, w->ctx);
+	fflush(stdout); /* the worker leaves by _exit() */
+	fflush(stderr);
+	return status;
+}
+
+/* The first hook command of the config, or NULL. */
+static const char *engine_hook(const struct engine *e)
+{
+	for (size_t i = 0; i < e->pol.n; i++) {
+		const struct sanoid_policy *p = &e->pol.p[i];
+		const char *const hooks[] = { p->pre_snapshot_script, p->post_snapshot_script,
+					      p->pre_pruning_script, p->pruning_script };
+		for (size_t j = 0; j < ARRAY_SIZE(hooks); j++)
+			if (hooks[j])
+				return hooks[j];
+	}
+	return NULL;
+}
+
+/*
+ * Whether the run has anything to take or prune (the engine's own plan).
+ * A run with nothing to do changes nothing, so it needs no worker and no
+ * grants - and leaves no `zfs allow` entries in the pool's history every
+ * quarter of an hour.
+ */
+static bool engine_has_work(const struct engine *e)
+{
+	for (size_t i = 0; i < e->pol.n; i++) {
+		const struct sanoid_policy *p = &e->pol.p[i];
+		_cleanup_strvec_ struct strvec prune = STRVEC_INIT;
+		unsigned due = 0;
+		size_t held = 0;
+		engine_plan(e, p, &due, &prune, &held);
+		if ((e->o.take && due && p->autosnap) || (e->o.prune && prune.n && p->autoprune))
+			return true;
+	}
+	return false;
+}
+
+int engine_run_confined(struct engine *e, int (*fn)(struct engine *e, void *ctx), void *ctx)
+{
+	if (confined_disabled()) {
+		confined_warn_unconfined();
+		return fn(e, ctx);
+	}
+	if (e->o.readonly || (!e->o.take && !e->o.prune))
+		return fn(e, ctx); /* changes nothing */
+	if (!engine_has_work(e))
+		return fn(e, ctx); /* nothing due, nothing to prune: no grant, no worker */
+	const char *hook = engine_hook(e);
+	if (hook) {
+		/*
+		 * sanoid runs hooks as root, and they are arbitrary programs (stop a
+		 * database, sync a file system): they cannot run in the worker.
+		 */
+		log_warning("*** sanoid.conf configures a pre/post snapshot or pruning script "
+			    "('%s'): scripts run with this process's privileges, so this run is "
+			    "NOT confined. Remove the scripts to confine it. ***", hook);
+		return fn(e, ctx);
+	}
+	/* Each configured root that exists, with its descendants. */
+	unsigned ops = (e->o.take ? DELEG_SNAPSHOT : 0) | (e->o.prune ? DELEG_DESTROY_SNAPS : 0);
+	size_t n = 0;
+	_cleanup_free_ struct deleg_need *needs =
+		xcalloc(e->roots.n ? e->roots.n : 1, sizeof(*needs));
+	for (size_t i = 0; i < e->roots.n && n < DELEG_MAX_NEEDS; i++)
+		if (zfs_tree_find(&e->tree, e->roots.v[i]) && deleg_dataset_name_ok(e->roots.v[i]))
+			needs[n++] = (struct deleg_need){ .dataset = e->roots.v[i], .recursive = true,
+							  .exists = true, .ops = ops };
+	if (!n)
+		return fn(e, ctx); /* no dataset to change: the engine says so */
+	struct confine_job job = {
+		.name = "snapshots", .needs = needs, .nneeds = n,
+		.state_dir = getenv("ZKEEP_STATE_DIR"),
+	};
+	struct engine_work w = { .e = e, .fn = fn, .ctx = ctx };
+	struct confine_info info = CONFINE_INFO_INIT;
+	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
+	int status = EXIT_FATAL;
+	int r = confine_run(&job, engine_worker, &w, &status, &info, &err);
+	/* The worker changed snapshots the cache lists: the next run lists again. */
+	if (e->o.cache_dir) {
+		_cleanup_free_ char *cache = xasprintf("%s/snapshots.txt", e->o.cache_dir);
+		if (unlink(cache) < 0 && errno != ENOENT)
+			log_warning("cannot remove the stale snapshot cache %s: %s", cache,
+				    strerror(errno));
+	}
+	confined_report(&info);
+	if (err.len)
+		log_error("%s", err.buf);
+	confine_info_release(&info);
+	if (r < 0)
+		return EXIT_FATAL;
+	if (status > EXIT_FATAL) {
+		log_error("the confined worker ended with status %d%s; its grants are revoked",
+			  status, status > 128 ? " (killed by a signal)" : "");
+		return EXIT_FATAL;
+	}
+	return status;
+}
