@@ -111,6 +111,19 @@ int strbuf_addf(struct strbuf *sb, const char *fmt, ...)
 	return r;
 }
 
+int strbuf_add_bytes(struct strbuf *sb, double bytes, int decimals)
+{
+	static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB" };
+	size_t u = 0;
+	while (bytes >= 1024 && u + 1 < ARRAY_SIZE(unit)) {
+		bytes /= 1024;
+		u++;
+	}
+	if (u == 0)
+		return strbuf_addf(sb, "%.0f B", bytes);
+	return strbuf_addf(sb, "%.*f %s", decimals, bytes, unit[u]);
+}
+
 void strbuf_rtrim(struct strbuf *sb)
 {
 	size_t n = sb->len;

@@ -48,6 +48,13 @@ int strbuf_addch(struct strbuf *sb, char c);
 int strbuf_addf(struct strbuf *sb, const char *fmt, ...) PRINTF(2, 3);
 int strbuf_vaddf(struct strbuf *sb, const char *fmt, va_list ap) PRINTF(2, 0);
 
+/*
+ * A byte count for humans, in binary units: under 1 KiB the count ("512 B"),
+ * else KiB, MiB, GiB, TiB or PiB with `decimals` digits ("1.50 GiB" for 2).
+ * Every size zkeep prints goes through here; 0 or -E2BIG.
+ */
+int strbuf_add_bytes(struct strbuf *sb, double bytes, int decimals);
+
 /* Drop trailing whitespace (output of a command usually ends in "\n"). */
 void strbuf_rtrim(struct strbuf *sb);
 

@@ -2,14 +2,39 @@
 #include "base/timeutil.h"
 #include "base/parse.h"
 
+static struct {
+	bool given;   /* the variable was set, maybe empty */
+	bool active;  /* it was set and not empty */
+	int err;      /* 0, or -EINVAL when it was not a number */
+	time_t value;
+} fake_now;
+
+void zkeep_now_override(const char *value)
+{
+	fake_now.given = value != NULL;
+	fake_now.active = value && *value;
+	fake_now.err = 0;
+	fake_now.value = 0;
+	if (fake_now.active) {
+		int64_t v;
+		if (parse_i64(value, &v) < 0)
+			fake_now.err = -EINVAL;
+		else
+			fake_now.value = (time_t)v;
+	}
+}
+
+bool zkeep_now_overridden(void)
+{
+	return fake_now.given;
+}
+
 int zkeep_now(time_t *out)
 {
-	const char *fake = getenv("ZKEEP_NOW");
-	if (fake && *fake) {
-		int64_t v;
-		if (parse_i64(fake, &v) < 0)
-			return -EINVAL;
-		*out = (time_t)v;
+	if (fake_now.active) {
+		if (fake_now.err < 0)
+			return fake_now.err;
+		*out = fake_now.value;
 		return 0;
 	}
 	*out = time(NULL);

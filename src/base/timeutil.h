@@ -3,7 +3,9 @@
  *
  * zkeep_now() is the one source of "now" for all scheduling and naming. Tests
  * set ZKEEP_NOW (seconds since the epoch, UTC) to simulate a year of runs in
- * seconds; it is documented as a test hook, not a feature.
+ * seconds; it is documented as a test hook, not a feature (docs/environment.md).
+ * This library does not read the environment: main.c hands the variable's
+ * value over once, through zkeep_now_override().
  *
  * Local time follows the TZ environment variable as libc does; names are in
  * local time (sanoid's rule), schedules are computed on local calendar fields.
@@ -16,8 +18,17 @@
 
 #include <time.h>
 
-/* Now, or the value of ZKEEP_NOW when set (a bad value aborts the run with
- * an error from the caller: returns -EINVAL then). */
+/*
+ * The faked clock: value is ZKEEP_NOW's text, NULL when the variable is unset.
+ * A non-empty value is parsed here (seconds since the epoch); a bad one makes
+ * every later zkeep_now() fail, so the command reports it where it asks.
+ */
+void zkeep_now_override(const char *value);
+/* Whether an override was given (even an empty one): names then carry the time. */
+bool zkeep_now_overridden(void);
+
+/* Now, or the overriding value when one is set (a bad value aborts the run
+ * with an error from the caller: returns -EINVAL then). */
 int zkeep_now(time_t *out);
 
 /* Local broken-down time of t (localtime_r). */

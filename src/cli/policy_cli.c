@@ -122,7 +122,8 @@ int policy_cli_open(const struct policy_cli *c, struct engine *e, bool take, boo
 		log_error("ZKEEP_NOW must be seconds since the epoch");
 		return EXIT_FATAL;
 	}
-	o.name_time = getenv("ZKEEP_NOW") != NULL;
+	o.name_time = zkeep_now_overridden();
+	o.no_channel_programs = getenv("ZKEEP_NO_CHANNEL_PROGRAMS") != NULL;
 	if (engine_open(e, &o, &err) < 0) {
 		log_error("%s", err.buf);
 		engine_release(e);

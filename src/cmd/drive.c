@@ -5,6 +5,7 @@
 #include "drive/drive.h"
 #include "drive/drive_runner.h"
 #include "drive/drive_units.h"
+#include "base/atomic_file.h"
 #include "base/log.h"
 #include "base/timeutil.h"
 
@@ -78,17 +79,6 @@ static const struct drive *find_drive(const struct driveconf *c, const char *nam
 			  names.len ? names.buf : "none; add a [drive NAME] section");
 	}
 	return d;
-}
-
-static void human(char *buf, size_t n, double b)
-{
-	static const char *const u[] = { "B", "KiB", "MiB", "GiB", "TiB" };
-	size_t i = 0;
-	while (b >= 1024 && i + 1 < ARRAY_SIZE(u)) {
-		b /= 1024;
-		i++;
-	}
-	snprintf(buf, n, i ? "%.1f %s" : "%.0f %s", b, u[i]);
 }
 
 static void print_json(json_t *o)
@@ -302,10 +292,10 @@ static int do_backup(struct dopts *o, const struct drive *d)
 					     "scrub_errors", res.scrub_errors, "step_failures",
 					     (int)res.step_failures, "dry_run", o->dry_run));
 		} else {
-			char a[32];
-			human(a, sizeof(a), (double)res.bytes);
+			_cleanup_strbuf_ struct strbuf a = STRBUF_INIT;
+			strbuf_add_bytes(&a, (double)res.bytes, 1);
 			log_notice("drive %s: %u dataset(s) synced, %u up to date, %u failed, %s sent%s%s",
-				   d->name, res.synced, res.uptodate, res.failed, a,
+				   d->name, res.synced, res.uptodate, res.failed, a.buf,
 				   res.exported ? "; pool exported" : "",
 				   ret == EXIT_OK ? "" : " - see the errors above");
 		}
@@ -395,12 +385,9 @@ static int do_status(struct dopts *o, const struct drive *d, struct zfs *z, json
 static int write_file(const char *dir, const char *name, const char *text)
 {
 	_cleanup_free_ char *path = xasprintf("%s/%s", dir, name);
-	_cleanup_free_ char *tmp = xasprintf("%s.tmp", path);
-	_cleanup_fd_ int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-	size_t n = strlen(text);
-	if (fd < 0 || write(fd, text, n) != (ssize_t)n || fsync(fd) < 0 || rename(tmp, path) < 0) {
-		log_error("cannot write %s: %s", path, strerror(errno));
-		unlink(tmp);
+	int r = write_file_atomic(path, text, strlen(text), 0644);
+	if (r < 0) {
+		log_error("cannot write %s: %s", path, strerror(-r));
 		return -1;
 	}
 	printf("%s\n", path);

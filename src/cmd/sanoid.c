@@ -233,7 +233,8 @@ int cmd_sanoid(int argc, char **argv)
 		fprintf(stderr, "sanoid: ZKEEP_NOW must be seconds since the epoch\n");
 		return EXIT_FATAL;
 	}
-	o.name_time = getenv("ZKEEP_NOW") != NULL;
+	o.name_time = zkeep_now_overridden();
+	o.no_channel_programs = getenv("ZKEEP_NO_CHANNEL_PROGRAMS") != NULL;
 	o.config_dir = a.configdir;
 	o.cache_dir = a.cache_dir;
 	o.run_dir = a.run_dir;

@@ -6,6 +6,7 @@
 #include "base/zkeep.h"
 #include "cli/commands.h"
 #include "cli/policy_cli.h"
+#include "base/atomic_file.h"
 #include "base/json_out.h"
 #include "base/log.h"
 #include "snapshots/schedule.h"
@@ -139,25 +140,6 @@ static void metrics(const struct engine *e, const struct row *rows, struct strbu
 		    (long long)e->o.now);
 }
 
-static int write_atomic(const char *path, const struct strbuf *sb)
-{
-	_cleanup_free_ char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
-	_cleanup_fd_ int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, sb->buf, sb->len) != (ssize_t)sb->len || fsync(fd) < 0) {
-		int r = -errno;
-		unlink(tmp);
-		return r ? r : -EIO;
-	}
-	if (rename(tmp, path) < 0) {
-		int r = -errno;
-		unlink(tmp);
-		return r;
-	}
-	return 0;
-}
-
 static void print_text(const struct engine *e, const struct row *rows)
 {
 	for (size_t i = 0; i < e->pol.n; i++) {
@@ -247,7 +229,7 @@ int cmd_status(int argc, char **argv)
 		_cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
 		int r;
 		metrics(&e, rows, &sb);
-		r = write_atomic(c.prometheus, &sb);
+		r = write_file_atomic(c.prometheus, sb.buf, sb.len, 0644);
 		if (r < 0) {
 			log_error("cannot write %s: %s", c.prometheus, strerror(-r));
 			rc = EXIT_PARTIAL;

@@ -3,6 +3,7 @@
 #include "cli/commands.h"
 #include "drive/drive_units.h"
 #include "confine/jobconf.h"
+#include "base/atomic_file.h"
 #include "base/log.h"
 
 #include <fcntl.h>
@@ -115,13 +116,9 @@ static char *ip_allow_line(const struct job *j)
 static int write_unit(const char *dir, const char *name, const char *text)
 {
 	_cleanup_free_ char *path = xasprintf("%s/%s", dir, name);
-	_cleanup_free_ char *tmp = xasprintf("%s.tmp", path);
-	_cleanup_fd_ int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-	size_t n = strlen(text);
-	if (fd < 0 || write(fd, text, n) != (ssize_t)n || fsync(fd) < 0 ||
-	    rename(tmp, path) < 0) {
-		log_error("cannot write %s: %s", path, strerror(errno));
-		unlink(tmp);
+	int r = write_file_atomic(path, text, strlen(text), 0644);
+	if (r < 0) {
+		log_error("cannot write %s: %s", path, strerror(-r));
 		return -1;
 	}
 	printf("%s\n", path);

@@ -1,6 +1,7 @@
 /* snapfs.c - see snapfs.h. */
 #include "base/zkeep.h"
 #include "drive/snapfs.h"
+#include "base/atomic_file.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -345,40 +346,25 @@ static int copy_file(struct cp *c, int sfd_dir, const char *sname, const char *d
 	_cleanup_fd_ int in = openat(sfd_dir, sname, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (in < 0)
 		return fail_path(c, "cannot open", sname, errno);
-	_cleanup_free_ char *tmp = xasprintf("%s.zkeep-restore.%ld", dst, (long)getpid());
-	_cleanup_fd_ int out = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (out < 0)
-		return fail_path(c, "cannot create", tmp, errno);
+	_cleanup_release_(atomic_file) struct atomic_file out = ATOMIC_FILE_INIT;
+	int r = atomic_file_open(&out, dst, 0600);
+	if (r < 0)
+		return fail_path(c, "cannot create", out.tmp, -r);
 	for (;;) {
 		ssize_t n = read(in, c->buf, BUFSZ);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0) {
-			int e = errno;
-			unlink(tmp);
-			return fail_path(c, "cannot read", sname, e);
-		}
+		if (n < 0)
+			return fail_path(c, "cannot read", sname, errno);
 		if (n == 0)
 			break;
-		for (ssize_t off = 0; off < n;) {
-			ssize_t w = write(out, c->buf + off, (size_t)(n - off));
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w < 0) {
-				int e = errno;
-				unlink(tmp);
-				return fail_path(c, "cannot write", tmp, e);
-			}
-			off += w;
-		}
+		if ((r = atomic_file_write(&out, c->buf, (size_t)n)) < 0)
+			return fail_path(c, "cannot write", out.tmp, -r);
 		c->st->bytes += (uint64_t)n;
 	}
-	set_meta_fd(c, out, sb);
-	if (fsync(out) < 0 || rename(tmp, dst) < 0) {
-		int e = errno;
-		unlink(tmp);
-		return fail_path(c, "cannot write", dst, e);
-	}
+	set_meta_fd(c, out.fd, sb);
+	if ((r = atomic_file_commit(&out)) < 0)
+		return fail_path(c, "cannot write", dst, -r);
 	c->st->files++;
 	return 0;
 }

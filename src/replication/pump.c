@@ -113,20 +113,6 @@ void pump_codec_argv(const struct pump_codec *c, bool decompress, struct strvec 
 
 /* ---- progress formatting (pure) ---- */
 
-void pump_human_bytes(struct strbuf *sb, double b)
-{
-	static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB" };
-	size_t u = 0;
-	while (b >= 1024 && u + 1 < ARRAY_SIZE(unit)) {
-		b /= 1024;
-		u++;
-	}
-	if (u == 0)
-		strbuf_addf(sb, "%.0f B", b);
-	else
-		strbuf_addf(sb, "%.2f %s", b, unit[u]);
-}
-
 static void clock_hms(struct strbuf *sb, double s)
 {
 	uint64_t t = s < 0 ? 0 : (uint64_t)(s + 0.5);

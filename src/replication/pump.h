@@ -115,7 +115,10 @@ enum pump_show { PUMP_SHOW_BAR, PUMP_SHOW_LINE, PUMP_SHOW_JSON };
 void pump_progress_format(const struct pump_progress *p, enum pump_show how, unsigned width,
 			  struct strbuf *sb);
 /* Appends a byte count as the formats above write it: "512 B", "1.20 GiB". */
-void pump_human_bytes(struct strbuf *sb, double b);
+static inline void pump_human_bytes(struct strbuf *sb, double b)
+{
+	strbuf_add_bytes(sb, b, 2);
+}
 
 struct pump_opts {
 	size_t buffer_size;      /* ring size; 0 = PUMP_DEFAULT_BUFFER */

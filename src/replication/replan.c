@@ -557,21 +557,6 @@ int replan_build(const struct zfs_tree *src, const struct zfs_tree *tgt,
 
 /* ---- description -------------------------------------------------------- */
 
-static void human_bytes(struct strbuf *sb, uint64_t b)
-{
-	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB" };
-	double v = (double)b;
-	size_t u = 0;
-	while (v >= 1024 && u + 1 < ARRAY_SIZE(units)) {
-		v /= 1024;
-		u++;
-	}
-	if (u == 0)
-		strbuf_addf(sb, "%llu B", (unsigned long long)b);
-	else
-		strbuf_addf(sb, "%.1f %s", v, units[u]);
-}
-
 static void list_names(struct strbuf *out, const char *what, const char *ds,
 		       const struct strvec *names)
 {
@@ -626,7 +611,7 @@ void replan_describe(const struct replan_ds *d, const uint64_t *estimates, struc
 		}
 		if (estimates && estimates[i] != UINT64_MAX) {
 			strbuf_addstr(out, " (~ ");
-			human_bytes(out, estimates[i]);
+			strbuf_add_bytes(out, (double)estimates[i], 1);
 			strbuf_addstr(out, ")");
 		} else if (estimates) {
 			strbuf_addstr(out, " (size unknown)");

@@ -10,6 +10,7 @@
 #include "snapshots/retention.h"
 #include "snapshots/schedule.h"
 #include "base/timeutil.h"
+#include "base/atomic_file.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -195,32 +196,13 @@ static void cache_line(struct strbuf *sb, const char *name, enum zfs_type type, 
 static int cache_write(const struct engine *e, const struct strbuf *content, time_t mtime)
 {
 	_cleanup_free_ char *path = cache_path(e);
-	_cleanup_free_ char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
-	_cleanup_fd_ int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-	const char *p = content->buf;
-	size_t left = content->len;
-	if (fd < 0)
-		return -errno;
-	while (left) {
-		ssize_t w = write(fd, p, left);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			int r = w < 0 ? -errno : -EIO;
-			unlink(tmp);
-			return r;
-		}
-		p += w;
-		left -= (size_t)w;
-	}
-	struct timespec ts[2] = { { .tv_sec = mtime }, { .tv_sec = mtime } };
-	futimens(fd, ts);
-	if (rename(tmp, path) < 0) {
-		int r = -errno;
-		unlink(tmp);
+	_cleanup_release_(atomic_file) struct atomic_file f = ATOMIC_FILE_INIT;
+	int r = atomic_file_open(&f, path, 0644);
+	if (r < 0 || (r = atomic_file_write(&f, content->buf, content->len)) < 0)
 		return r;
-	}
-	return 0;
+	struct timespec ts[2] = { { .tv_sec = mtime }, { .tv_sec = mtime } };
+	futimens(f.fd, ts);
+	return atomic_file_commit(&f);
 }
 
 static int cache_store(struct engine *e)
@@ -930,8 +912,8 @@ unsigned engine_prune(struct engine *e)
 	 */
 	if (!e->o.readonly) {
 		_cleanup_strvec_ struct strvec pools_done = STRVEC_INIT;
-		/* channel programs need root; the variable is for tests and odd setups */
-		bool use_zcp = geteuid() == 0 && !getenv("ZKEEP_NO_CHANNEL_PROGRAMS");
+		/* channel programs need root; the opt-out is for tests and odd setups */
+		bool use_zcp = geteuid() == 0 && !e->o.no_channel_programs;
 		for (size_t i = 0; i < nsets; i++) {
 			_cleanup_free_ char *pool = pool_of(sets[i].p->path);
 			_cleanup_strvec_ struct strvec full = STRVEC_INIT, done = STRVEC_INIT, failed = STRVEC_INIT;

@@ -71,6 +71,7 @@ struct engine_opts {
 	bool take, prune;        /* what the run will do (which locks to take) */
 	time_t now;
 	bool name_time;          /* snapshot times from autosnap names (test clock) */
+	bool no_channel_programs; /* destroy per dataset even as root (ZKEEP_NO_CHANNEL_PROGRAMS) */
 	void (*event)(void *ctx, enum engine_level level, const char *msg);
 	void *event_ctx;
 };

@@ -93,6 +93,27 @@ static void test_read_fd_with_cap(void **state)
 	assert_int_equal(strbuf_read_file(&sb, "/nonexistent/zkeep"), -ENOENT);
 }
 
+/* The one byte formatter: what pump's progress (2 decimals), replan's
+ * estimates and drive's summary (1 decimal) print. */
+static void test_add_bytes(void **state)
+{
+	_cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
+	strbuf_add_bytes(&sb, 0, 2);
+	strbuf_addch(&sb, '|');
+	strbuf_add_bytes(&sb, 1023, 1);
+	strbuf_addch(&sb, '|');
+	strbuf_add_bytes(&sb, 1024, 2);
+	strbuf_addch(&sb, '|');
+	strbuf_add_bytes(&sb, 1536, 1);
+	strbuf_addch(&sb, '|');
+	strbuf_add_bytes(&sb, 5.0 * 1024 * 1024 * 1024, 1);
+	strbuf_addch(&sb, '|');
+	strbuf_add_bytes(&sb, 1.5 * 1024 * 1024 * 1024 * 1024, 2);
+	strbuf_addch(&sb, '|');
+	strbuf_add_bytes(&sb, 2048.0 * 1024 * 1024 * 1024 * 1024 * 1024, 1);
+	assert_string_equal(sb.buf, "0 B|1023 B|1.00 KiB|1.5 KiB|5.0 GiB|1.50 TiB|2048.0 PiB");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -102,6 +123,7 @@ int main(void)
 		cmocka_unit_test(test_binary_and_setlen),
 		cmocka_unit_test(test_rtrim_and_detach),
 		cmocka_unit_test(test_read_fd_with_cap),
+		cmocka_unit_test(test_add_bytes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

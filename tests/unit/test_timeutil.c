@@ -10,12 +10,18 @@ static void set_tz(const char *tz)
 static void test_now_override(void **state)
 {
 	time_t t;
-	setenv("ZKEEP_NOW", "1700000000", 1);
+	zkeep_now_override("1700000000");
+	assert_true(zkeep_now_overridden());
 	assert_int_equal(zkeep_now(&t), 0);
 	assert_int_equal(t, 1700000000);
-	setenv("ZKEEP_NOW", "17x", 1);
+	zkeep_now_override("17x");
 	assert_int_equal(zkeep_now(&t), -EINVAL);
-	unsetenv("ZKEEP_NOW");
+	zkeep_now_override("");
+	assert_true(zkeep_now_overridden());
+	assert_int_equal(zkeep_now(&t), 0);
+	assert_true(t > 1700000000);
+	zkeep_now_override(NULL);
+	assert_false(zkeep_now_overridden());
 	assert_int_equal(zkeep_now(&t), 0);
 	assert_true(t > 1700000000);
 }
