@@ -211,202 +211,255 @@ static void plan_props(const struct zfs_tree *src, const struct zfs_dataset *s,
 	}
 }
 
-void replan_dataset(const struct zfs_tree *src, const struct zfs_dataset *s,
-		    const struct zfs_tree *tgt, const struct zfs_dataset *t,
-		    const struct zfs_props *local, const struct replan_opts *o, const char *target_name,
-		    struct replan_ds *d)
+/*
+ * What replan_dataset() works from: the dataset's listings sorted oldest
+ * first, and the source snapshots it may send.
+ */
+struct ds_view {
+	const struct zfs_snap **ss, **ts, **bm; /* source and target snapshots, source bookmarks */
+	size_t nss, nts, nbm;
+	char **names;   /* sendable source names, oldest first, with the sync snapshot last */
+	uint64_t *txg;  /* their createtxg (UINT64_MAX for the sync snapshot to take) */
+	size_t nn;
+};
+
+static void ds_view_release(struct ds_view *v)
 {
-	size_t nss = 0, nts = 0, nbm = 0;
-	_cleanup_free_ const struct zfs_snap **ss = sorted(s, ZFS_TYPE_SNAPSHOT, &nss);
-	_cleanup_free_ const struct zfs_snap **ts = sorted(t, ZFS_TYPE_SNAPSHOT, &nts);
-	_cleanup_free_ const struct zfs_snap **bm = sorted(s, ZFS_TYPE_BOOKMARK, &nbm);
-	/* sendable source names, oldest first, with the sync snapshot last */
-	_cleanup_free_ char **names = xcalloc(nss + 2, sizeof(char *));
-	_cleanup_free_ uint64_t *txg = xcalloc(nss + 2, sizeof(uint64_t));
-	size_t nn = 0;
+	free(v->ss);
+	free(v->ts);
+	free(v->bm);
+	free(v->names);
+	free(v->txg);
+	memset(v, 0, sizeof(*v));
+}
 
-	d->source = xstrdup(s->name);
-	d->target = xstrdup(target_name);
-	d->origin_index = SIZE_MAX;
-	d->status = REPLAN_SYNC;
-	d->target_exists = t != NULL;
-	d->recv_force = o->allow_rollback;
-
-	for (size_t i = 0; i < nss; i++) {
-		if (o->sync_snap && streq(ss[i]->short_name, o->sync_snap))
+static void ds_view_init(struct ds_view *v, const struct zfs_dataset *s,
+			 const struct zfs_dataset *t, const struct replan_opts *o)
+{
+	memset(v, 0, sizeof(*v));
+	v->ss = sorted(s, ZFS_TYPE_SNAPSHOT, &v->nss);
+	v->ts = sorted(t, ZFS_TYPE_SNAPSHOT, &v->nts);
+	v->bm = sorted(s, ZFS_TYPE_BOOKMARK, &v->nbm);
+	v->names = xcalloc(v->nss + 2, sizeof(char *));
+	v->txg = xcalloc(v->nss + 2, sizeof(uint64_t));
+	for (size_t i = 0; i < v->nss; i++) {
+		if (o->sync_snap && streq(v->ss[i]->short_name, o->sync_snap))
 			continue; /* taken already (a replan after resume): counted below */
-		if (snap_sendable(o, ss[i]->short_name)) {
-			names[nn] = (char *)ss[i]->short_name;
-			txg[nn++] = ss[i]->createtxg;
+		if (snap_sendable(o, v->ss[i]->short_name)) {
+			v->names[v->nn] = (char *)v->ss[i]->short_name;
+			v->txg[v->nn++] = v->ss[i]->createtxg;
 		}
 	}
 	if (o->sync_snap) {
-		names[nn] = (char *)o->sync_snap;
-		txg[nn++] = UINT64_MAX;
+		v->names[v->nn] = (char *)o->sync_snap;
+		v->txg[v->nn++] = UINT64_MAX;
 	}
+}
 
-	plan_props(src, s, local, o, d);
-
-	/* older sync snapshots of this prefix: pruned after success */
-	if (o->sync_prefix && o->sync_snap) {
-		for (size_t i = 0; i < nss; i++)
-			if (!streq(ss[i]->short_name, o->sync_snap) &&
-			    syncsnap_matches(ss[i]->short_name, o->sync_prefix))
-				strvec_push(&d->prune_source, ss[i]->short_name);
-	}
-
-	const char *token = t ? ds_prop(tgt, t, "receive_resume_token") : NULL;
-	if (token && *token && !streq(token, "-")) {
-		if (o->resume) {
-			struct replan_step *st = add_step(d, REPLAN_STEP_RESUME);
-			st->token = xstrdup(token);
-			d->resume_then_replan = true;
-			return;
-		}
-		d->abort_partial = true;
-		/* An interrupted full receive: the partial state is the target
-		 * itself, which has no snapshot yet, and `zfs receive -A` destroys
-		 * it - plan as for a new target. */
-		if (nts == 0) {
-			t = NULL;
-			d->target_exists = false;
-		}
-	}
-
-	if (nn == 0) {
-		fail(d, REPLAN_FAIL,
-		     xasprintf("no snapshots exist on source %s, and no sync snapshot is taken "
-			       "(--no-sync-snap): take a snapshot first",
-			       s->name));
+/* Older sync snapshots of this prefix on the source: pruned after success. */
+static void plan_source_prune(const struct ds_view *v, const struct replan_opts *o,
+			      struct replan_ds *d)
+{
+	if (!o->sync_prefix || !o->sync_snap)
 		return;
-	}
-	d->final_snap = xstrdup(names[nn - 1]);
+	for (size_t i = 0; i < v->nss; i++)
+		if (!streq(v->ss[i]->short_name, o->sync_snap) &&
+		    syncsnap_matches(v->ss[i]->short_name, o->sync_prefix))
+			strvec_push(&d->prune_source, v->ss[i]->short_name);
+}
 
-	if (t) {
-		/* newest common snapshot by guid */
-		const struct zfs_snap *common = NULL, *tcommon = NULL;
-		bool bookmark = false;
-		for (size_t i = nss; i-- > 0 && !common;)
-			for (size_t j = 0; j < nts; j++)
-				if (ts[j]->guid == ss[i]->guid) {
-					common = ss[i];
-					tcommon = ts[j];
-					break;
-				}
-		if (!common) {
-			/* the newest target snapshot the source still has as a bookmark */
-			for (size_t j = nts; j-- > 0 && !common;)
-				for (size_t i = nbm; i-- > 0;)
-					if (bm[i]->guid == ts[j]->guid) {
-						common = bm[i];
-						tcommon = ts[j];
-						bookmark = true;
-						break;
-					}
-		}
-		if (common) {
-			d->common = xstrdup(common->name);
-			d->common_target = xstrdup(tcommon->name);
-			/* target snapshots after the common one: newer data on the target */
-			_cleanup_strvec_ struct strvec newer = STRVEC_INIT;
-			for (size_t j = 0; j < nts; j++)
-				if (snap_cmp(&ts[j], &tcommon) > 0)
-					strvec_push(&newer, ts[j]->short_name);
-			if (newer.n) {
-				if (!o->allow_rollback) {
-					_cleanup_free_ char *list = strvec_join(&newer, ", ");
-					fail(d, REPLAN_FAIL,
-					     xasprintf("target %s has snapshots newer than the common snapshot "
-						       "%s (%s): not rolling it back; allow the rollback "
-						       "(syncoid: drop --no-rollback; zkeep replicate: "
-						       "--rollback) or destroy them",
-						       t->name, tcommon->short_name, list));
-					return;
-				}
-				d->rollback_to = xstrdup(tcommon->name);
-			}
-			/* sendable snapshots newer than the common one */
-			size_t first = 0;
-			while (first < nn && txg[first] <= common->createtxg)
-				first++;
-			if (first == nn) {
-				fail(d, REPLAN_UPTODATE,
-				     xasprintf("no snapshots on source newer than %s on target %s: "
-					       "nothing to do",
-					       common->short_name, t->name));
-			} else {
-				add_incrementals(d, o, s->name, common->name, bookmark, names + first,
-						 nn - first);
-			}
-			/* after success: older sync snapshots on the target */
-			if (o->sync_prefix && o->sync_snap) {
-				for (size_t j = 0; j < nts; j++)
-					if ((!d->rollback_to || snap_cmp(&ts[j], &tcommon) <= 0) &&
-					    !streq(ts[j]->short_name, o->sync_snap) &&
-					    syncsnap_matches(ts[j]->short_name, o->sync_prefix))
-						strvec_push(&d->prune_target, ts[j]->short_name);
-				/* and those this run brings over (an interrupted run's sync
-				 * snapshot arrives as an intermediate of -I, or as a step) */
-				for (size_t i = 0; i < nss; i++) {
-					const char *n = ss[i]->short_name;
-					if (ss[i]->createtxg <= common->createtxg || streq(n, o->sync_snap) ||
-					    !syncsnap_matches(n, o->sync_prefix) ||
-					    strvec_find(&d->prune_target, n) >= 0)
-						continue;
-					bool arrives = false;
-					for (size_t k = 0; k < d->nsteps; k++) {
-						const struct replan_step *st = &d->steps[k];
-						const char *to = strchr(st->to, '@') + 1;
-						if (streq(to, n))
-							arrives = true;
-						else if (st->intermediates)
-							arrives = true; /* -I carries everything in between */
-					}
-					if (arrives)
-						strvec_push(&d->prune_target, n);
-				}
-			}
-			if (o->delete_target_snapshots)
-				for (size_t j = 0; j < nts; j++) {
-					if (d->rollback_to && snap_cmp(&ts[j], &tcommon) > 0)
-						continue;
-					if (has_guid(ss, nss, ts[j]->guid))
-						continue;
-					if (strvec_find(&d->prune_target, ts[j]->short_name) >= 0)
-						continue;
-					strvec_push(&d->delete_target, ts[j]->short_name);
-				}
-			return;
-		}
-		/* no common snapshot */
-		if (!o->force_delete) {
-			fail(d, REPLAN_FAIL,
-			     xasprintf("target %s exists but has no snapshot in common with %s: "
-				       "replicating would need destroying the target; refusing "
-				       "(%s; --force-delete destroys it and sends everything again)",
-				       t->name, s->name,
-				       nts ? "its snapshots do not match the source's"
-					   : "it has no snapshots - was it created by hand? the "
-					     "first replication must go to a dataset that does not "
-					     "exist yet"));
-			return;
-		}
-		if (!strchr(t->name, '/')) {
-			fail(d, REPLAN_FAIL,
-			     xasprintf("target %s has no snapshot in common with %s, and it is the root "
-				       "dataset of a pool: --force-delete never destroys a pool root",
-				       t->name, s->name));
-			return;
-		}
-		d->destroy_target = true;
-		d->abort_partial = false;
+/*
+ * A partial receive on the target (a resume token): resume it (true: the plan
+ * is that one step, replanned after it), or abort it first. An interrupted
+ * full receive leaves nothing to send onto, so *t becomes NULL then.
+ */
+static bool plan_partial_receive(const struct zfs_tree *tgt, const struct zfs_dataset **t,
+				 const struct ds_view *v, const struct replan_opts *o,
+				 struct replan_ds *d)
+{
+	const char *token = *t ? ds_prop(tgt, *t, "receive_resume_token") : NULL;
+	if (!token || !*token || streq(token, "-"))
+		return false;
+	if (o->resume) {
+		struct replan_step *st = add_step(d, REPLAN_STEP_RESUME);
+		st->token = xstrdup(token);
+		d->resume_then_replan = true;
+		return true;
+	}
+	d->abort_partial = true;
+	/* An interrupted full receive: the partial state is the target
+	 * itself, which has no snapshot yet, and `zfs receive -A` destroys
+	 * it - plan as for a new target. */
+	if (v->nts == 0) {
+		*t = NULL;
 		d->target_exists = false;
 	}
+	return false;
+}
 
-	/* full send: the oldest snapshot (or the newest with no_stream), then on */
-	size_t first = o->no_stream ? nn - 1 : 0;
+/* The newest snapshot source and target share (by guid), else the newest
+ * target snapshot the source still has as a bookmark. False: none. */
+static bool find_common(const struct ds_view *v, const struct zfs_snap **common,
+			const struct zfs_snap **tcommon, bool *bookmark)
+{
+	*bookmark = false;
+	for (size_t i = v->nss; i-- > 0;)
+		for (size_t j = 0; j < v->nts; j++)
+			if (v->ts[j]->guid == v->ss[i]->guid) {
+				*common = v->ss[i];
+				*tcommon = v->ts[j];
+				return true;
+			}
+	for (size_t j = v->nts; j-- > 0;)
+		for (size_t i = v->nbm; i-- > 0;)
+			if (v->bm[i]->guid == v->ts[j]->guid) {
+				*common = v->bm[i];
+				*tcommon = v->ts[j];
+				*bookmark = true;
+				return true;
+			}
+	return false;
+}
+
+/* Whether a source snapshot named n arrives on the target with the planned steps. */
+static bool arrives_with_steps(const struct replan_ds *d, const char *n)
+{
+	bool arrives = false;
+	for (size_t k = 0; k < d->nsteps; k++) {
+		const struct replan_step *st = &d->steps[k];
+		const char *to = strchr(st->to, '@') + 1;
+		if (streq(to, n))
+			arrives = true;
+		else if (st->intermediates)
+			arrives = true; /* -I carries everything in between */
+	}
+	return arrives;
+}
+
+/* After success: the older sync snapshots on the target, and those this run
+ * brings over (an interrupted run's sync snapshot arrives as an intermediate
+ * of -I, or as a step). */
+static void plan_target_prune(const struct ds_view *v, const struct replan_opts *o,
+			      const struct zfs_snap *common, const struct zfs_snap *tcommon,
+			      struct replan_ds *d)
+{
+	if (!o->sync_prefix || !o->sync_snap)
+		return;
+	for (size_t j = 0; j < v->nts; j++)
+		if ((!d->rollback_to || snap_cmp(&v->ts[j], &tcommon) <= 0) &&
+		    !streq(v->ts[j]->short_name, o->sync_snap) &&
+		    syncsnap_matches(v->ts[j]->short_name, o->sync_prefix))
+			strvec_push(&d->prune_target, v->ts[j]->short_name);
+	for (size_t i = 0; i < v->nss; i++) {
+		const char *n = v->ss[i]->short_name;
+		if (v->ss[i]->createtxg <= common->createtxg || streq(n, o->sync_snap) ||
+		    !syncsnap_matches(n, o->sync_prefix) || strvec_find(&d->prune_target, n) >= 0)
+			continue;
+		if (arrives_with_steps(d, n))
+			strvec_push(&d->prune_target, n);
+	}
+}
+
+/* --delete-target-snapshots: target snapshots the source no longer has. */
+static void plan_target_deletes(const struct ds_view *v, const struct zfs_snap *tcommon,
+				struct replan_ds *d)
+{
+	for (size_t j = 0; j < v->nts; j++) {
+		if (d->rollback_to && snap_cmp(&v->ts[j], &tcommon) > 0)
+			continue;
+		if (has_guid(v->ss, v->nss, v->ts[j]->guid))
+			continue;
+		if (strvec_find(&d->prune_target, v->ts[j]->short_name) >= 0)
+			continue;
+		strvec_push(&d->delete_target, v->ts[j]->short_name);
+	}
+}
+
+/* The target shares a snapshot (or a bookmark) with the source: roll back
+ * what is newer on the target if allowed, then send what is newer. */
+static void plan_from_common(const struct zfs_dataset *s, const struct zfs_dataset *t,
+			     const struct ds_view *v, const struct replan_opts *o,
+			     const struct zfs_snap *common, const struct zfs_snap *tcommon,
+			     bool bookmark, struct replan_ds *d)
+{
+	d->common = xstrdup(common->name);
+	d->common_target = xstrdup(tcommon->name);
+	/* target snapshots after the common one: newer data on the target */
+	_cleanup_strvec_ struct strvec newer = STRVEC_INIT;
+	for (size_t j = 0; j < v->nts; j++)
+		if (snap_cmp(&v->ts[j], &tcommon) > 0)
+			strvec_push(&newer, v->ts[j]->short_name);
+	if (newer.n) {
+		if (!o->allow_rollback) {
+			_cleanup_free_ char *list = strvec_join(&newer, ", ");
+			fail(d, REPLAN_FAIL,
+			     xasprintf("target %s has snapshots newer than the common snapshot "
+				       "%s (%s): not rolling it back; allow the rollback "
+				       "(syncoid: drop --no-rollback; zkeep replicate: "
+				       "--rollback) or destroy them",
+				       t->name, tcommon->short_name, list));
+			return;
+		}
+		d->rollback_to = xstrdup(tcommon->name);
+	}
+	/* sendable snapshots newer than the common one */
+	size_t first = 0;
+	while (first < v->nn && v->txg[first] <= common->createtxg)
+		first++;
+	if (first == v->nn) {
+		fail(d, REPLAN_UPTODATE,
+		     xasprintf("no snapshots on source newer than %s on target %s: "
+			       "nothing to do",
+			       common->short_name, t->name));
+	} else {
+		add_incrementals(d, o, s->name, common->name, bookmark, v->names + first,
+				 v->nn - first);
+	}
+	plan_target_prune(v, o, common, tcommon, d);
+	if (o->delete_target_snapshots)
+		plan_target_deletes(v, tcommon, d);
+}
+
+/* The target exists but shares nothing with the source: destroy it and send
+ * everything (true) only with --force-delete, and never a pool's root. */
+static bool plan_no_common(const struct zfs_dataset *s, const struct zfs_dataset *t,
+			   const struct ds_view *v, const struct replan_opts *o,
+			   struct replan_ds *d)
+{
+	if (!o->force_delete) {
+		fail(d, REPLAN_FAIL,
+		     xasprintf("target %s exists but has no snapshot in common with %s: "
+			       "replicating would need destroying the target; refusing "
+			       "(%s; --force-delete destroys it and sends everything again)",
+			       t->name, s->name,
+			       v->nts ? "its snapshots do not match the source's"
+				      : "it has no snapshots - was it created by hand? the "
+					"first replication must go to a dataset that does not "
+					"exist yet"));
+		return false;
+	}
+	if (!strchr(t->name, '/')) {
+		fail(d, REPLAN_FAIL,
+		     xasprintf("target %s has no snapshot in common with %s, and it is the root "
+			       "dataset of a pool: --force-delete never destroys a pool root",
+			       t->name, s->name));
+		return false;
+	}
+	d->destroy_target = true;
+	d->abort_partial = false;
+	d->target_exists = false;
+	return true;
+}
+
+/* Full send: the oldest snapshot (or the newest with no_stream), a clone
+ * from its origin, then incrementals on. */
+static void plan_full_send(const struct zfs_tree *src, const struct zfs_dataset *s,
+			   const struct ds_view *v, const struct replan_opts *o,
+			   struct replan_ds *d)
+{
+	size_t first = o->no_stream ? v->nn - 1 : 0;
 	struct replan_step *st = add_step(d, REPLAN_STEP_FULL);
-	st->to = xasprintf("%s@%s", s->name, names[first]);
+	st->to = xasprintf("%s@%s", s->name, v->names[first]);
 	const char *origin = ds_prop(src, s, "origin");
 	if (o->clone_handling && origin && *origin && !streq(origin, "-")) {
 		/* a clone: send it as an incremental from its origin, received as a
@@ -417,10 +470,52 @@ void replan_dataset(const struct zfs_tree *src, const struct zfs_dataset *s,
 			st->clone = true;
 		}
 	}
-	if (first + 1 < nn) {
-		_cleanup_free_ char *from = xasprintf("%s@%s", s->name, names[first]);
-		add_incrementals(d, o, s->name, from, false, names + first + 1, nn - first - 1);
+	if (first + 1 < v->nn) {
+		_cleanup_free_ char *from = xasprintf("%s@%s", s->name, v->names[first]);
+		add_incrementals(d, o, s->name, from, false, v->names + first + 1,
+				 v->nn - first - 1);
 	}
+}
+
+void replan_dataset(const struct zfs_tree *src, const struct zfs_dataset *s,
+		    const struct zfs_tree *tgt, const struct zfs_dataset *t,
+		    const struct zfs_props *local, const struct replan_opts *o, const char *target_name,
+		    struct replan_ds *d)
+{
+	_cleanup_release_(ds_view) struct ds_view v;
+	ds_view_init(&v, s, t, o);
+
+	d->source = xstrdup(s->name);
+	d->target = xstrdup(target_name);
+	d->origin_index = SIZE_MAX;
+	d->status = REPLAN_SYNC;
+	d->target_exists = t != NULL;
+	d->recv_force = o->allow_rollback;
+
+	plan_props(src, s, local, o, d);
+	plan_source_prune(&v, o, d);
+	if (plan_partial_receive(tgt, &t, &v, o, d))
+		return;
+	if (v.nn == 0) {
+		fail(d, REPLAN_FAIL,
+		     xasprintf("no snapshots exist on source %s, and no sync snapshot is taken "
+			       "(--no-sync-snap): take a snapshot first",
+			       s->name));
+		return;
+	}
+	d->final_snap = xstrdup(v.names[v.nn - 1]);
+
+	if (t) {
+		const struct zfs_snap *common, *tcommon;
+		bool bookmark;
+		if (find_common(&v, &common, &tcommon, &bookmark)) {
+			plan_from_common(s, t, &v, o, common, tcommon, bookmark, d);
+			return;
+		}
+		if (!plan_no_common(s, t, &v, o, d))
+			return;
+	}
+	plan_full_send(src, s, &v, o, d);
 }
 
 /* ---- the whole tree ----------------------------------------------------- */
