@@ -3,6 +3,8 @@
 #include "cli/repl_cli.h"
 #include "config.h"
 #include "base/log.h"
+#include "zfs/runner.h"
+#include "zfs/zfs.h"
 
 #include <getopt.h>
 
@@ -13,6 +15,11 @@ void repl_cli_init(struct repl_cli *c)
 	strvec_init(&c->include_snaps);
 	strvec_init(&c->exclude_snaps);
 	strvec_init(&c->ssh_options);
+	c->src = (struct endpoint)ENDPOINT_INIT;
+	c->dst = (struct endpoint)ENDPOINT_INIT;
+	c->endpoints_r = -EINVAL;
+	strbuf_init(&c->endpoints_err, 0);
+	strbuf_addstr(&c->endpoints_err, "the endpoints were not parsed");
 }
 
 void repl_cli_release(struct repl_cli *c)
@@ -21,6 +28,42 @@ void repl_cli_release(struct repl_cli *c)
 	strvec_release(&c->include_snaps);
 	strvec_release(&c->exclude_snaps);
 	strvec_release(&c->ssh_options);
+	endpoint_release(&c->src);
+	endpoint_release(&c->dst);
+	strbuf_release(&c->endpoints_err);
+}
+
+/* The names of this host's pools (for syncoid's "host:" rule). */
+static void local_pools(struct strvec *out)
+{
+	struct runner *run = runner_local_new();
+	struct zfs z;
+	zfs_init(&z, run);
+	struct zpool_infos pools = { 0 };
+	if (zpool_list(&z, NULL, &pools) == 0) {
+		for (size_t i = 0; i < pools.n; i++)
+			strvec_push(out, pools.p[i].name);
+		zpool_infos_release(&pools);
+	}
+	zfs_release(&z);
+	runner_free(run);
+}
+
+int repl_cli_endpoints(struct repl_cli *c)
+{
+	_cleanup_strvec_ struct strvec pools = STRVEC_INIT;
+	endpoint_release(&c->src);
+	endpoint_release(&c->dst);
+	strbuf_reset(&c->endpoints_err);
+	/* Without a ':' an argument is local whatever the pools: no need to list them. */
+	if (strchr(c->source_arg, ':') || strchr(c->target_arg, ':'))
+		local_pools(&pools);
+	c->endpoints_r = endpoint_parse(c->source_arg, (const char *const *)pools.v, &c->src,
+					&c->endpoints_err);
+	if (c->endpoints_r == 0)
+		c->endpoints_r = endpoint_parse(c->target_arg, (const char *const *)pools.v,
+						&c->dst, &c->endpoints_err);
+	return c->endpoints_r;
 }
 
 /* ---- options shared by syncoid and zkeep replicate -------------------------- */

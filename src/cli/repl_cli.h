@@ -7,7 +7,9 @@
 #ifndef ZKEEP_CLI_REPL_CLI_H
 #define ZKEEP_CLI_REPL_CLI_H
 
+#include "base/strbuf.h"
 #include "base/strvec.h"
+#include "replication/ssh.h"
 
 struct repl_cli {
 	const char *source_arg, *target_arg; /* [[user@]host:]dataset */
@@ -24,6 +26,14 @@ struct repl_cli {
 	const char *identifier, *sendoptions, *recvoptions, *compress;
 	const char *mbuffer_size, *source_bwlimit, *target_bwlimit;
 	const char *sshkey, *sshport, *sshcipher, *sshconfig;
+	/*
+	 * source_arg and target_arg parsed by repl_cli_endpoints(), once: whether
+	 * a side is remote is theirs to say (endpoint_parse(), with this host's
+	 * pools), never a ':' in the argument (a local `tank/b:c` is local).
+	 */
+	struct endpoint src, dst;
+	int endpoints_r;              /* 0, or -EINVAL: endpoints_err says why */
+	struct strbuf endpoints_err;
 };
 
 void repl_cli_init(struct repl_cli *c);
@@ -34,5 +44,11 @@ void repl_cli_release(struct repl_cli *c);
  * error (reported).
  */
 int repl_cli_parse(struct repl_cli *c, int argc, char **argv, const char *help);
+/*
+ * Parse source_arg and target_arg into c->src and c->dst (listing this
+ * host's pools when an argument has a ':'). 0, or -EINVAL with the message
+ * in c->endpoints_err, not reported: repl_execute() reports it in its turn.
+ */
+int repl_cli_endpoints(struct repl_cli *c);
 
 #endif

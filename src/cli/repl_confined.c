@@ -4,95 +4,38 @@
 #include "cli/repl_confined.h"
 #include "cli/confined.h"
 #include "cli/repl_execute.h"
+#include "cli/jobspec.h"
 #include "confine/confine.h"
 #include "base/log.h"
 #include "base/parse.h"
-#include "base/spawn.h"
 #include "replication/sendopts.h"
 #include "zfs/zfs.h"
 
 #include <pwd.h>
 #include <strings.h>
 
-/* Whether a local dataset exists (reading needs no privilege). */
-static bool dataset_exists(const char *name)
-{
-	const char *const argv[] = { "zfs", "list", "-H", "-o", "name", name, NULL };
-	struct spawn_req req = { .argv = argv };
-	int code = -1;
-	return spawn_run(&req, NULL, 0, NULL, NULL, &code) == 0 && code == 0;
-}
-
-/*
- * Whether NAME holds the partial state of an interrupted FULL receive (a
- * resume token and no snapshot yet): aborting it (--no-resume, or an origin
- * that is gone) destroys NAME itself, which needs destroy on NAME, not only
- * on its descendants.
- */
-static bool partial_full_receive(const char *name)
-{
-	const char *const tok_argv[] = { "zfs", "get", "-H", "-o", "value",
-					 "receive_resume_token", name, NULL };
-	const char *const snaps_argv[] = { "zfs", "list", "-H", "-o", "name", "-t", "snapshot",
-					   "-d", "1", name, NULL };
-	_cleanup_strbuf_ struct strbuf tok = STRBUF_INIT, snaps = STRBUF_INIT;
-	struct spawn_req req = { .argv = tok_argv };
-	int code = -1;
-	if (spawn_run(&req, NULL, 0, &tok, NULL, &code) != 0 || code != 0)
-		return false;
-	strbuf_rtrim(&tok);
-	if (tok.len == 0 || streq(tok.buf, "-"))
-		return false;
-	req.argv = snaps_argv;
-	return spawn_run(&req, NULL, 0, &snaps, NULL, &code) == 0 && code == 0 && snaps.len == 0;
-}
-
-/*
- * What `zfs receive` as root would have mounted: each filesystem under target
- * with canmount=on and a mountpoint, not mounted yet. Failures (a key not
- * loaded) are only reported: the data is received.
- */
-static void mount_received(const char *target, bool recursive)
-{
-	struct runner *run = runner_local_new();
-	struct zfs z;
-	zfs_init(&z, run);
-	const char *const roots[] = { target, NULL };
-	const char *const props[] = { "canmount", "mounted", "mountpoint", NULL };
-	struct zfs_tree t = ZFS_TREE_INIT;
-	if (zfs_list_tree(&z, roots, recursive ? ZFS_LIST_RECURSIVE : 0, props, &t) == 0) {
-		for (size_t i = 0; i < t.nds; i++) {
-			const struct zfs_dataset *d = &t.ds[i];
-			if (d->type != ZFS_TYPE_FILESYSTEM || !streq(d->props[0], "on") ||
-			    !streq(d->props[1], "no") || !d->props[2] || d->props[2][0] != '/')
-				continue;
-			const char *const argv[] = { "zfs", "mount", d->name, NULL };
-			_cleanup_strbuf_ struct strbuf msg = STRBUF_INIT;
-			int code = 0;
-			if (runner_run(run, argv, NULL, 0, NULL, &msg, &code) < 0 || code != 0)
-				log_info("not mounted: %s: %s", d->name, msg.buf);
-		}
-	}
-	zfs_tree_release(&t);
-	zfs_release(&z);
-	runner_free(run);
-}
-
 /* The names of the properties set locally on dataset (and below it). */
-static void local_props(const char *dataset, bool recursive, struct strvec *out)
+static void local_props(struct zfs *z, const char *dataset, bool recursive, struct strvec *out)
 {
-	struct runner *run = runner_local_new();
-	struct zfs z;
 	struct zfs_props p = { 0 };
-	zfs_init(&z, run);
 	const char *const ds[] = { dataset, NULL };
-	if (zfs_get_props(&z, ds, recursive, NULL, ZFS_SRC_LOCAL, &p) == 0)
+	if (zfs_get_props(z, ds, recursive, NULL, ZFS_SRC_LOCAL, &p) == 0)
 		for (size_t i = 0; i < p.n && out->n < DELEG_MAX_PROPS; i++)
 			if (strvec_find(out, p.p[i].name) < 0)
 				strvec_push(out, p.p[i].name);
 	zfs_props_release(&p);
-	zfs_release(&z);
-	runner_free(run);
+}
+
+/*
+ * What `zfs receive` as root would have mounted (zfs_mount_received()).
+ * Failures (a key not loaded) are only reported: the data is received.
+ */
+static void mount_received(struct zfs *z, const char *target, bool recursive)
+{
+	_cleanup_strvec_ struct strvec failed = STRVEC_INIT;
+	zfs_mount_received(z, target, recursive, &failed);
+	for (size_t i = 0; i < failed.n; i++)
+		log_info("not mounted: %s", failed.v[i]);
 }
 
 /*
@@ -250,61 +193,34 @@ static bool recv_no_mount(const struct repl_cli *c)
 }
 
 /*
- * What the job needs granted: out[0] the source side, out[1] the target
- * side; *local_needs the first of those on this host, and the count of them
- * is returned. props receives the names of the properties the receive sets
- * (out points into it).
+ * What the job needs granted on this host (the other host's side is its
+ * admin's), by the one rule (jobconf_repl_needs(), also `zkeep allow` and
+ * `zkeep units`): the count is returned, the source side first;
+ * *local_needs is out. props receives the names of the properties the
+ * receive sets (out points into it).
  */
-static size_t repl_needs(const struct repl_cli *c, bool src_remote, bool dst_remote,
+static size_t repl_needs(const struct repl_cli *c, struct zfs *z, bool src_remote, bool dst_remote,
 			 struct strvec *props, struct deleg_need out[2],
 			 const struct deleg_need **local_needs)
 {
-	struct sendopts so = SENDOPTS_INIT, ro = SENDOPTS_INIT;
-	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
-	bool raw = sendopts_parse(c->sendoptions, false, &so, &err) == 0 && sendopts_has(&so, 'w');
-	(void)sendopts_parse(c->recvoptions, true, &ro, &err);
-	sendopts_release(&so);
-	strbuf_reset(&err);
-	bool rollback = c->syncoid ? !c->no_rollback : c->rollback;
-	/*
-	 * Properties the receive sets need one permission each: those of
-	 * --recvoptions "o k=v", and with --preserve-properties the source's
-	 * local ones (read here, from this host's ZFS).
-	 */
-	for (size_t i = 0; i < ro.n; i++)
-		if (ro.flag[i] == 'o' && ro.value[i]) {
-			_cleanup_free_ char *k = xstrndup(ro.value[i], strcspn(ro.value[i], "="));
-			if (strvec_find(props, k) < 0)
-				strvec_push(props, k);
-		}
+	/* --preserve-properties: the source's local properties, read here (this host's ZFS). */
+	_cleanup_strvec_ struct strvec local = STRVEC_INIT;
 	if (c->preserve_properties && !src_remote)
-		local_props(c->source_arg, c->recursive, props);
-	if (c->preserve_recordsize && strvec_find(props, "recordsize") < 0)
-		strvec_push(props, "recordsize");
-	sendopts_release(&ro);
-	bool target_exists = !dst_remote && dataset_exists(c->target_arg);
-	/*
-	 * An interrupted full receive left only partial state: aborting it
-	 * destroys the target, which is then received anew - granted like a
-	 * target that does not exist yet (on its parent, for its descendants).
-	 */
-	bool partial_full = target_exists && partial_full_receive(c->target_arg);
-	struct deleg_need needs[2] = {
-		{ .dataset = c->source_arg, .recursive = c->recursive, .exists = true,
-		  .ops = (raw ? DELEG_SEND_RAW : DELEG_SEND) | DELEG_HOLD | DELEG_BOOKMARK |
-			 (c->no_sync_snap ? 0 : DELEG_SNAPSHOT | DELEG_DESTROY_SNAPS) },
-		{ .dataset = c->target_arg, .recursive = c->recursive,
-		  .exists = target_exists && !partial_full,
-		  .ops = DELEG_RECEIVE | DELEG_RECV_ABORT | DELEG_DESTROY_SNAPS | DELEG_HOLD |
-			 (partial_full ? DELEG_RECV_ABORT_FULL : 0) |
-			 (rollback ? DELEG_RECV_FORCE : 0) |
-			 (raw && c->recursive ? DELEG_RECV_RAW_ENC : 0),
-		  .recv_props = props->n ? (const char *const *)props->v : NULL },
+		local_props(z, c->source_arg, c->recursive, &local);
+	struct repl_facts f = {
+		.source = c->source_arg, .target = c->target_arg,
+		.source_remote = src_remote, .target_remote = dst_remote,
+		.recursive = c->recursive,
+		.sendoptions = c->sendoptions, .recvoptions = c->recvoptions,
+		.rollback = c->syncoid ? !c->no_rollback : c->rollback,
+		.no_sync_snap = c->no_sync_snap,
+		.preserve_recordsize = c->preserve_recordsize,
+		.source_props = local.n ? (const char *const *)local.v : NULL,
 	};
-	memcpy(out, needs, sizeof(needs));
-	/* Only this host's side is granted: the other host's is its admin's. */
-	*local_needs = src_remote ? &out[1] : out;
-	return src_remote || dst_remote ? 1 : 2;
+	if (!dst_remote)
+		repl_target_facts(z, c->target_arg, &f);
+	*local_needs = out;
+	return jobconf_repl_needs(&f, props, out);
 }
 
 int repl_execute_confined(struct repl_cli *c)
@@ -321,25 +237,31 @@ int repl_execute_confined(struct repl_cli *c)
 			   "cannot delegate: running unconfined");
 		return repl_execute(c);
 	}
-	bool src_remote = strchr(c->source_arg, ':') != NULL;
-	bool dst_remote = strchr(c->target_arg, ':') != NULL;
+	if (c->endpoints_r < 0)
+		return repl_execute(c); /* changes nothing: it says what is wrong */
+	bool src_remote = endpoint_is_remote(&c->src);
+	bool dst_remote = endpoint_is_remote(&c->dst);
 	if (src_remote && dst_remote) {
 		log_notice("both ends are remote: nothing to confine here, running as before");
 		return repl_execute(c);
 	}
+	/* This host's ZFS, for the questions the grants depend on (reading needs no privilege). */
+	_cleanup_(runner_freep) struct runner *run = runner_local_new();
+	_cleanup_release_(zfs) struct zfs z;
+	zfs_init(&z, run);
 	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
 	bool user_no_mount = recv_no_mount(c);
 	_cleanup_strvec_ struct strvec props = STRVEC_INIT;
 	struct deleg_need needs[2];
 	const struct deleg_need *local_needs;
-	size_t nlocal = repl_needs(c, src_remote, dst_remote, &props, needs, &local_needs);
+	size_t nlocal = repl_needs(c, &z, src_remote, dst_remote, &props, needs, &local_needs);
 	if (!deleg_dataset_name_ok(local_needs[0].dataset) ||
 	    (nlocal == 2 && !deleg_dataset_name_ok(needs[1].dataset)))
 		return repl_execute(c); /* let the command word the error */
 	/* A local source that does not exist has nothing to grant (`zfs allow` would fail
 	 * with a message about permissions): the command says what is wrong, and changes
 	 * nothing, without a worker. */
-	if (!src_remote && !dataset_exists(c->source_arg))
+	if (!src_remote && !zfs_exists(&z, c->source_arg))
 		return repl_execute(c);
 	/*
 	 * With --serve the worker also execs zkeep itself (`zkeep serve --relay`
@@ -383,7 +305,7 @@ int repl_execute_confined(struct repl_cli *c)
 	c->recvoptions = saved;
 	ssh_setup_release(c, &ss);
 	if (r == 0 && info.privileged && !user_no_mount && !dst_remote)
-		mount_received(c->target_arg, c->recursive);
+		mount_received(&z, c->target_arg, c->recursive);
 	confined_report(&info);
 	if (r == 0 && info.privileged)
 		log_info("replicated as confined worker uid %u", (unsigned)info.uid);

@@ -49,17 +49,6 @@ static void free_all(regex_t *v, size_t n)
 	free(v);
 }
 
-/* The names of this host's pools (for syncoid's "host:" rule). */
-static void local_pools(struct zfs *z, struct strvec *out)
-{
-	struct zpool_infos pools = { 0 };
-	if (zpool_list(z, NULL, &pools) < 0)
-		return;
-	for (size_t i = 0; i < pools.n; i++)
-		strvec_push(out, pools.p[i].name);
-	zpool_infos_release(&pools);
-}
-
 static struct runner *remote_runner(struct repl_cli *c, const struct endpoint *e)
 {
 	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
@@ -145,15 +134,13 @@ int repl_execute(struct repl_cli *c)
 	regex_t *exd = NULL, *inc = NULL, *exs = NULL;
 	size_t nexd = 0, ninc = 0, nexs = 0;
 	struct runner *run = NULL, *rsrc = NULL, *rtgt = NULL;
-	struct zfs zsrc, ztgt, zlocal;
-	struct endpoint esrc = ENDPOINT_INIT, etgt = ENDPOINT_INIT;
+	struct zfs zsrc, ztgt;
+	const struct endpoint *esrc = &c->src, *etgt = &c->dst;
 	bool zinit = false;
 	int ret = EXIT_FATAL;
 	char host[256];
 	time_t now;
 	_cleanup_free_ char *prefix = NULL, *tag = NULL;
-	/* Declared before the first goto: a jump must not skip a cleanup variable. */
-	_cleanup_strvec_ struct strvec pools = STRVEC_INIT;
 
 	memset(&ro, 0, sizeof(ro));
 	if (c->identifier && !syncsnap_identifier_valid(c->identifier)) {
@@ -211,22 +198,18 @@ int repl_execute(struct repl_cli *c)
 	host[sizeof(host) - 1] = '\0';
 
 	run = runner_local_new();
-	zfs_init(&zlocal, run);
-	if (strchr(c->source_arg, ':') || strchr(c->target_arg, ':'))
-		local_pools(&zlocal, &pools);
-	if (endpoint_parse(c->source_arg, (const char *const *)pools.v, &esrc, &err) < 0 ||
-	    endpoint_parse(c->target_arg, (const char *const *)pools.v, &etgt, &err) < 0) {
-		log_error("%s", err.buf);
+	if (c->endpoints_r < 0) {
+		log_error("%s", c->endpoints_err.buf);
 		goto out_zfs;
 	}
-	if (esrc.host) {
-		rsrc = remote_runner(c, &esrc);
+	if (esrc->host) {
+		rsrc = remote_runner(c, esrc);
 		if (!rsrc)
 			goto out_zfs;
 	}
-	if (etgt.host) {
-		bool same = esrc.host && streq(esrc.host, etgt.host) && streq(esrc.user, etgt.user);
-		rtgt = same ? rsrc : remote_runner(c, &etgt);
+	if (etgt->host) {
+		bool same = esrc->host && streq(esrc->host, etgt->host) && streq(esrc->user, etgt->user);
+		rtgt = same ? rsrc : remote_runner(c, etgt);
 		if (!rtgt)
 			goto out_zfs;
 	}
@@ -234,7 +217,7 @@ int repl_execute(struct repl_cli *c)
 	zfs_init(&ztgt, rtgt ? rtgt : run);
 	zinit = true;
 	/* compression only across ssh; none by default for raw sends (incompressible) */
-	if (esrc.host || etgt.host) {
+	if (esrc->host || etgt->host) {
 		const char *cname = c->compress ? c->compress
 				    : sendopts_has(&so, 'w') ? "none" : "lzo";
 		struct pump_codec codec = { 0 };
@@ -257,8 +240,8 @@ int repl_execute(struct repl_cli *c)
 				log_info("%s has no %s tool: sending uncompressed", rtgt->label, cname);
 		}
 	}
-	c->source_arg = esrc.dataset;
-	c->target_arg = etgt.dataset;
+	c->source_arg = esrc->dataset;
+	c->target_arg = etgt->dataset;
 	const char *names[] = { c->source_arg, c->target_arg };
 	for (size_t i = 0; i < 2; i++)
 		if (!zfs_name_valid(names[i], false)) {
@@ -333,13 +316,10 @@ out_zfs:
 		zfs_release(&zsrc);
 		zfs_release(&ztgt);
 	}
-	zfs_release(&zlocal);
 	if (rtgt != rsrc)
 		runner_free(rtgt);
 	runner_free(rsrc);
 	runner_free(run);
-	endpoint_release(&esrc);
-	endpoint_release(&etgt);
 out:
 	free_all(exd, nexd);
 	free_all(inc, ninc);

@@ -72,8 +72,8 @@ static char *lock_dir(void)
 static int lock_target(const struct repl_cli *c)
 {
 	const char *t = c->target_arg;
-	if (!strchr(t, ':')) {
-		pid_t pid = local_receiver(t);
+	if (c->endpoints_r == 0 && !endpoint_is_remote(&c->dst)) {
+		pid_t pid = local_receiver(c->dst.dataset);
 		if (pid) {
 			log_error("cannot replicate into %s now: it is the target of a running zfs "
 				  "receive (pid %d); try again when that has finished",
@@ -121,6 +121,7 @@ static int lock_target(const struct repl_cli *c)
 int repl_cli_run(struct repl_cli *c)
 {
 	int lock = -1;
+	repl_cli_endpoints(c); /* a failure is repl_execute()'s to report */
 	/* a dry run changes nothing: it may look at a busy target */
 	if (!c->dry_run) {
 		lock = lock_target(c);

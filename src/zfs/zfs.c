@@ -621,6 +621,37 @@ int zfs_recv_abort(struct zfs *z, const char *dataset)
 	return run_change(z, ARGV("zfs", "receive", "-A", dataset));
 }
 
+bool zfs_partial_full_receive(struct zfs *z, const char *name)
+{
+	_cleanup_free_ char *token = NULL;
+	_cleanup_strbuf_ struct strbuf snaps = STRBUF_INIT;
+	if (zfs_get_resume_token(z, name, &token) < 0 || !token)
+		return false;
+	return run_capture(z, ARGV("zfs", "list", "-H", "-o", "name", "-t", "snapshot", "-d", "1",
+				   name), &snaps) == 0 && snaps.len == 0;
+}
+
+int zfs_mount_received(struct zfs *z, const char *root, bool recursive, struct strvec *failed)
+{
+	const char *const roots[] = { root, NULL };
+	const char *const props[] = { "canmount", "mounted", "mountpoint", NULL };
+	struct zfs_tree t = ZFS_TREE_INIT;
+	int r = zfs_list_tree(z, roots, recursive ? ZFS_LIST_RECURSIVE : 0, props, &t);
+	for (size_t i = 0; r == 0 && i < t.nds; i++) {
+		const struct zfs_dataset *d = &t.ds[i];
+		if (d->type != ZFS_TYPE_FILESYSTEM || !streq(d->props[0], "on") ||
+		    !streq(d->props[1], "no") || !d->props[2] || d->props[2][0] != '/')
+			continue;
+		_cleanup_strbuf_ struct strbuf msg = STRBUF_INIT;
+		int code = 0;
+		if (runner_run(z->run, ARGV("zfs", "mount", d->name), NULL, 0, NULL, &msg, &code) < 0 ||
+		    code != 0)
+			strvec_pushf(failed, "%s: %s", d->name, msg.buf);
+	}
+	zfs_tree_release(&t);
+	return r;
+}
+
 int zpool_list(struct zfs *z, const char *const *pools, struct zpool_infos *out)
 {
 	struct strvec argv = STRVEC_INIT;

@@ -290,6 +290,19 @@ void zfs_proc_kill(struct zfs_proc *p);
 int zfs_get_resume_token(struct zfs *z, const char *dataset, char **token);
 /* `zfs receive -A dataset`: discard a partially received state. */
 int zfs_recv_abort(struct zfs *z, const char *dataset);
+/*
+ * Whether name holds the partial state of an interrupted FULL receive: a
+ * resume token and no snapshot yet (aborting it destroys name itself).
+ * false when either question fails.
+ */
+bool zfs_partial_full_receive(struct zfs *z, const char *name);
+/*
+ * What `zfs receive` as root would have mounted: `zfs mount` each filesystem
+ * under root (with recursive, its descendants too) with canmount=on and a
+ * mountpoint, not mounted yet. Each mount that fails adds "NAME: zfs's
+ * message" to failed. 0, or the errno of listing them (message in z->err).
+ */
+int zfs_mount_received(struct zfs *z, const char *root, bool recursive, struct strvec *failed);
 
 /* ---- pools ------------------------------------------------------------- */
 

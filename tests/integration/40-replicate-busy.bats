@@ -73,3 +73,25 @@ teardown() {
     assert_success
     assert_same_tree /srcp/f/.zfs/snapshot/s1 /dstp/g/.zfs/snapshot/s1
 }
+
+# A local target whose name has a ':' after a '/' is local: it gets the busy check too.
+@test "busy: a local target named with a ':' (dstp/h:x) is checked for a running zfs receive and locked" {
+    zfs create srcp/f
+    echo data >/srcp/f/data
+    zfs snapshot srcp/f@s1
+    zfs create dstp/h:x
+    (sleep 60 | zfs receive dstp/h:x/child) &
+    for ((i = 0; i < 100; i++)); do pgrep -f '^zfs receive dstp/h:x/child' >/dev/null && break; sleep 0.1; done
+    run "$SYNCOID" --force-delete srcp/f dstp/h:x
+    [ "$status" -eq 1 ] || fail "exit $status, not 1:" "$output"
+    assert_output_contains "target of a running zfs receive"
+    run "$ZKEEP" replicate srcp/f dstp/h:x
+    [ "$status" -eq 1 ] || fail "exit $status, not 1:" "$output"
+    assert_output_contains "target of a running zfs receive"
+    pkill -f '^sleep 60' || true
+    wait || true
+    assert_equal "$(snapshots_of dstp/h:x)" "" "the busy target was not touched"
+    run "$SYNCOID" --force-delete srcp/f dstp/h:x
+    assert_success
+    assert_same_tree /srcp/f/.zfs/snapshot/s1 /dstp/h:x/.zfs/snapshot/s1
+}

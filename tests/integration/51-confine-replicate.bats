@@ -79,3 +79,24 @@ assert_no_grants() {
     assert_failure 2
     assert_output_contains "$confined"
 }
+
+# A local dataset whose name has a ':' after a '/' is local (the endpoint parser's rule,
+# as syncoid's): its receive side is granted to the worker like any local target's.
+@test "confined replicate into a local target named with a ':' (rdst/b:c): the receive is the run uid's, granted; no grant left" {
+    run "$ZKEEP" --verbose replicate --recursive rsrc/data rdst/b:c
+    assert_success
+    assert_output_contains "replicated as confined worker uid "
+    uid=$(sed -n 's/.*replicated as confined worker uid \([0-9]*\).*/\1/p' <<<"$output" | head -n1)
+    assert_same_tree /rsrc/data/.zfs/snapshot/s1 /rdst/b:c/.zfs/snapshot/s1
+    assert_same_tree /rsrc/data/child/.zfs/snapshot/s1 /rdst/b:c/child/.zfs/snapshot/s1
+    assert_equal "$(zfs get -H -o value mounted rdst/b:c/child)" yes "rdst/b:c/child mounted"
+    uids=$(zpool history -l rdst | grep ' zfs receive .*rdst/b:c' | sed -n 's/.*\[user \([0-9]*\).*/\1/p' | sort -u)
+    assert_equal "$uids" "$uid" "uids of zfs receive into rdst/b:c"
+    assert_no_grants
+    # and the incremental, into the target that now exists
+    zfs snapshot -r rsrc/data@s2
+    run "$SYNCOID" --recursive rsrc/data rdst/b:c
+    assert_success
+    assert_dataset_exists rdst/b:c/child@s2
+    assert_no_grants
+}
