@@ -4,41 +4,28 @@
 #include "cli/repl_run.h"
 #include "cli/repl_confined.h"
 #include "base/log.h"
-#include "base/parse.h"
+#include "base/lockfile.h"
+#include "base/proc_scan.h"
 #include "replication/replan.h"
 
-#include <dirent.h>
-#include <fcntl.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 
 /* ---- the target is busy ----------------------------------------------------- */
 
+static int receives_into(const struct proc_entry *p, void *target)
+{
+	if (p->read_error < 0 || !p->len)
+		return 0; /* gone, a kernel thread, or too long to be a zfs receive */
+	_cleanup_strvec_ struct strvec argv = STRVEC_INIT;
+	proc_cmdline_argv(p->cmdline, p->len, &argv);
+	return replan_argv_receives_into((const char *const *)argv.v, argv.n, target) ? p->pid : 0;
+}
+
 /* pid of a local process receiving into target (zfs receive), or 0. */
 static pid_t local_receiver(const char *target)
 {
-	DIR *d = opendir("/proc");
-	if (!d)
-		return 0;
-	pid_t found = 0, self = getpid();
-	struct dirent *de;
-	while (!found && (de = readdir(d))) {
-		uint64_t pid;
-		if (parse_u64(de->d_name, &pid) < 0 || pid == (uint64_t)self)
-			continue;
-		_cleanup_free_ char *path = xasprintf("/proc/%s/cmdline", de->d_name);
-		_cleanup_strbuf_ struct strbuf cl = STRBUF_INIT;
-		strbuf_init(&cl, 64 << 10);
-		if (strbuf_read_file(&cl, path) < 0 || !cl.len)
-			continue; /* gone, a kernel thread, or too long to be a zfs receive */
-		_cleanup_strvec_ struct strvec argv = STRVEC_INIT;
-		for (size_t i = 0; i < cl.len; i += strlen(cl.buf + i) + 1)
-			strvec_push(&argv, cl.buf + i);
-		if (replan_argv_receives_into((const char *const *)argv.v, argv.n, target))
-			found = (pid_t)pid;
-	}
-	closedir(d);
-	return found;
+	int pid = proc_scan("/proc", receives_into, (void *)target);
+	return pid > 0 ? (pid_t)pid : 0;
 }
 
 /* The directory of replication locks: $ZKEEP_RUN_DIR, /run/zkeep, or the user's. */
@@ -90,32 +77,28 @@ static int lock_target(const struct repl_cli *c)
 	_cleanup_strbuf_ struct strbuf path = STRBUF_INIT;
 	strbuf_addf(&path, "%s/", dir);
 	replan_lock_name(t, &path);
-	int fd = open(path.buf, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	_cleanup_fd_ int fd = lockfile_open(path.buf);
 	if (fd < 0) {
-		log_debug("cannot open the lock %s: %s", path.buf, strerror(errno));
+		log_debug("cannot open the lock %s: %s", path.buf, strerror(-fd));
 		return -1;
 	}
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		int e = errno;
+	int r = lockfile_lock(fd, false);
+	if (r == -EWOULDBLOCK) {
 		_cleanup_strbuf_ struct strbuf who = STRBUF_INIT;
-		strbuf_init(&who, 64);
-		strbuf_read_fd(&who, fd);
-		strbuf_setlen(&who, strcspn(who.buf, "\n"));
-		close(fd);
-		if (e == EWOULDBLOCK) {
-			log_error("cannot replicate into %s now: another replication into it is "
-				  "running (pid %s, lock %s); try again when it has finished",
-				  t, who.len ? who.buf : "unknown", path.buf);
-			return -EBUSY;
-		}
-		log_debug("cannot lock %s: %s", path.buf, strerror(e));
+		lockfile_holder(fd, &who);
+		log_error("cannot replicate into %s now: another replication into it is "
+			  "running (pid %s, lock %s); try again when it has finished",
+			  t, who.len ? who.buf : "unknown", path.buf);
+		return -EBUSY;
+	}
+	if (r < 0) {
+		log_debug("cannot lock %s: %s", path.buf, strerror(-r));
 		return -1;
 	}
-	char pid[32];
-	int n = snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
-	if (ftruncate(fd, 0) < 0 || pwrite(fd, pid, (size_t)n, 0) != n)
-		log_debug("cannot write the pid into %s: %s", path.buf, strerror(errno));
-	return fd;
+	r = lockfile_write_pid(fd);
+	if (r < 0)
+		log_debug("cannot write the pid into %s: %s", path.buf, strerror(-r));
+	return steal_fd(&fd);
 }
 
 int repl_cli_run(struct repl_cli *c)

@@ -11,6 +11,8 @@
 #include "snapshots/schedule.h"
 #include "base/timeutil.h"
 #include "base/atomic_file.h"
+#include "base/lockfile.h"
+#include "base/proc_scan.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -55,16 +57,11 @@ static int mkdir_p(const char *path)
 static int lock_take(struct engine *e, const char *name, bool wait, int *fd_out)
 {
 	_cleanup_free_ char *path = xasprintf("%s/%s", e->o.run_dir, name);
-	_cleanup_fd_ int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	int fd = lockfile_take(path, wait);
 	if (fd < 0)
-		return -errno;
-	while (flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB)) < 0) {
-		if (errno != EINTR)
-			return -errno;
-	}
-	if (ftruncate(fd, 0) == 0)
-		dprintf(fd, "%ld\n", (long)getpid());
-	*fd_out = steal_fd(&fd);
+		return fd;
+	lockfile_write_pid(fd);
+	*fd_out = fd;
 	return 0;
 }
 
@@ -694,36 +691,31 @@ unsigned engine_take(struct engine *e)
 
 /* ---- pruning ------------------------------------------------------------------- */
 
+/* Whether p's command line has `zfs send|receive|recv ... <fs>` (sanoid's test). */
+static int zfs_busy_with(const struct proc_entry *p, void *fs)
+{
+	if (p->read_error < 0 && !p->len)
+		return 0;
+	_cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
+	strbuf_add(&sb, p->cmdline, p->len);
+	for (size_t i = 0; i < sb.len; i++)
+		if (sb.buf[i] == '\0')
+			sb.buf[i] = ' ';
+	for (const char *q, *s = sb.buf; (s = strstr(s, "zfs")); s += 3) {
+		q = s + 3;
+		while (*q == ' ')
+			q++;
+		if ((skip_prefix(q, "send") || skip_prefix(q, "receive") || skip_prefix(q, "recv")) &&
+		    strstr(q, fs))
+			return 1;
+	}
+	return 0;
+}
+
 /* sanoid's iszfsbusy(): a `zfs send|receive|recv ... <fs>` process is running. */
 static bool zfs_busy(const char *fs)
 {
-	DIR *d = opendir("/proc");
-	struct dirent *de;
-	bool busy = false;
-	if (!d)
-		return false;
-	while (!busy && (de = readdir(d))) {
-		if (de->d_name[0] < '0' || de->d_name[0] > '9')
-			continue;
-		_cleanup_free_ char *path = xasprintf("/proc/%s/cmdline", de->d_name);
-		_cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
-		strbuf_init(&sb, 1 << 16);
-		if (strbuf_read_file(&sb, path) < 0 && !sb.len)
-			continue;
-		for (size_t i = 0; i < sb.len; i++)
-			if (sb.buf[i] == '\0')
-				sb.buf[i] = ' ';
-		for (const char *p = sb.buf; (p = strstr(p, "zfs")) && !busy; p += 3) {
-			const char *q = p + 3;
-			while (*q == ' ')
-				q++;
-			if ((skip_prefix(q, "send") || skip_prefix(q, "receive") || skip_prefix(q, "recv")) &&
-			    strstr(q, fs))
-				busy = true;
-		}
-	}
-	closedir(d);
-	return busy;
+	return proc_scan("/proc", zfs_busy_with, (void *)fs) > 0;
 }
 
 /*
