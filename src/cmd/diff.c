@@ -63,21 +63,18 @@ int cmd_diff(int argc, char **argv)
 		return EXIT_FATAL;
 	}
 
-	struct runner *run = runner_local_new();
-	_cleanup_strbuf_ struct strbuf out = STRBUF_INIT, err = STRBUF_INIT, perr = STRBUF_INIT;
-	int code = 0, ret = EXIT_FATAL;
-	strbuf_init(&err, 1 << 20);
-	int r = runner_run(run, ARGV("zfs", "diff", "-FHt", a, b), NULL, 0, &out, &err, &code);
-	if (r < 0 || code != 0) {
-		strbuf_rtrim(&err);
-		log_error("zfs diff %s %s: %s", a, b,
-			  r == -E2BIG ? "output too large" : r < 0 ? strerror(-r) : err.buf);
-		goto out;
+	_cleanup_(runner_freep) struct runner *run = runner_local_new();
+	_cleanup_release_(zfs) struct zfs z;
+	_cleanup_strbuf_ struct strbuf out = STRBUF_INIT, perr = STRBUF_INIT;
+	zfs_init(&z, run);
+	if (zfs_diff(&z, a, b, &out) < 0) {
+		log_error("zfs diff %s %s: %s", a, b, zfs_error(&z));
+		return EXIT_FATAL;
 	}
-	struct zdiff d = ZDIFF_INIT;
+	_cleanup_release_(zdiff) struct zdiff d = ZDIFF_INIT;
 	if (zdiff_parse(out.buf, out.len, &d, &perr) < 0) {
 		log_error("%s", perr.buf);
-		goto out;
+		return EXIT_FATAL;
 	}
 	if (json) {
 		json_t *arr = json_array();
@@ -111,9 +108,5 @@ int cmd_diff(int argc, char **argv)
 		if (!d.n)
 			printf("no changes between %s and %s\n", a, b);
 	}
-	zdiff_release(&d);
-	ret = EXIT_OK;
-out:
-	runner_free(run);
-	return ret;
+	return EXIT_OK;
 }

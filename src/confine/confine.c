@@ -271,12 +271,12 @@ static void find_missing(const struct deleg_set *set, struct runner *run, struct
 		if (gr)
 			strvec_push(&groups, gr->gr_name);
 	}
+	_cleanup_release_(zfs) struct zfs z;
+	zfs_init(&z, run);
 	for (size_t i = 0; i < set->n; i++) {
-		const char *const argv[] = { "zfs", "allow", set->g[i].dataset, NULL };
 		_cleanup_strbuf_ struct strbuf out = STRBUF_INIT;
 		strbuf_init(&out, 1 << 20);
-		int code = 0;
-		if (runner_run(run, argv, NULL, 0, &out, NULL, &code) < 0 || code != 0)
+		if (zfs_allow_list(&z, set->g[i].dataset, &out) < 0)
 			continue; /* the run itself will say what is wrong with the dataset */
 		deleg_missing(&set->g[i], out.buf, user, uid, (const char *const *)groups.v, missing);
 	}

@@ -17,29 +17,6 @@ struct runner *grants_same_runner(void *ctx, const char *host)
 	return ctx;
 }
 
-void grants_allow_argv(const struct deleg_grant *gr, uid_t uid, struct strvec *argv)
-{
-	strvec_push(argv, "zfs");
-	strvec_push(argv, "allow");
-	if (gr->scope == 'l')
-		strvec_push(argv, "-l");
-	else if (gr->scope == 'd')
-		strvec_push(argv, "-d");
-	strvec_push(argv, "-u");
-	strvec_pushf(argv, "%u", (unsigned)uid);
-	strvec_push_nodup(argv, deleg_perms_join(gr));
-	strvec_push(argv, gr->dataset);
-}
-
-void grants_unallow_argv(const char *dataset, uid_t uid, struct strvec *argv)
-{
-	strvec_push(argv, "zfs");
-	strvec_push(argv, "unallow");
-	strvec_push(argv, "-u");
-	strvec_pushf(argv, "%u", (unsigned)uid);
-	strvec_push(argv, dataset);
-}
-
 static const char *host_label(const char *host)
 {
 	return host ? host : "this host";
@@ -163,7 +140,7 @@ static int revoke_all(int fd, const char *path, uid_t uid, grants_runner_fn runn
 	int r = journal_read(fd, path, &e, &n, err), first = r;
 	for (size_t i = 0; r == 0 && i < n; i++) {
 		_cleanup_strvec_ struct strvec argv = STRVEC_INIT;
-		grants_unallow_argv(e[i].dataset, uid, &argv);
+		zfs_unallow_argv(uid, e[i].dataset, &argv);
 		_cleanup_strbuf_ struct strbuf msg = STRBUF_INIT;
 		int rr = run_zfs(runner_for, ctx, e[i].host, &argv, &msg);
 		if (rr == -ENOENT)
@@ -434,7 +411,7 @@ int grants_apply(struct grants *g, const struct deleg_set *set, grants_runner_fn
 		if ((r = journal_append(g->fd, gr->host, gr->dataset, perms, err)) < 0)
 			return r;
 		_cleanup_strvec_ struct strvec argv = STRVEC_INIT;
-		grants_allow_argv(gr, g->uid, &argv);
+		zfs_allow_argv(gr->scope, g->uid, perms, gr->dataset, &argv);
 		if ((r = run_zfs(runner_for, ctx, gr->host, &argv, err)) < 0)
 			return r;
 		g->applied++;

@@ -102,10 +102,6 @@ int grants_apply(struct grants *g, const struct deleg_set *set, grants_runner_fn
  */
 int grants_end(struct grants *g, grants_runner_fn runner_for, void *ctx, struct strbuf *err);
 
-/* The argv of a grant / a revoke (pure; for --print and tests). */
-void grants_allow_argv(const struct deleg_grant *gr, uid_t uid, struct strvec *argv);
-void grants_unallow_argv(const char *dataset, uid_t uid, struct strvec *argv);
-
 /* A runner_for that always returns ctx (a single local runner). */
 struct runner *grants_same_runner(void *ctx, const char *host);
 

@@ -75,43 +75,28 @@ void drive_parse_vdevs(const char *buf, struct strvec *out)
 
 size_t drive_parse_pool_problems(const char *status, struct strvec *problems)
 {
-	_cleanup_strvec_ struct strvec lines = STRVEC_INIT;
+	_cleanup_release_(zpool_status) struct zpool_status st = ZPOOL_STATUS_INIT;
 	size_t n = 0;
-	bool in_config = false;
-	strvec_split(&lines, status, "\n");
-	for (size_t i = 0; i < lines.n; i++) {
-		const char *l = trim_left(lines.v[i]), *v;
-		_cleanup_strvec_ struct strvec f = STRVEC_INIT;
-		strvec_split(&f, l, " \t");
-		if (f.n >= 5 && streq(f.v[0], "NAME") && streq(f.v[4], "CKSUM")) {
-			in_config = true;
+	zpool_parse_status(status, strlen(status), &st);
+	for (size_t i = 0; i < st.n; i++) {
+		const struct zpool_status_vdev *v = &st.v[i];
+		uint64_t c[3];
+		if (parse_u64(v->read, &c[0]) < 0 || parse_u64(v->write, &c[1]) < 0 ||
+		    parse_u64(v->cksum, &c[2]) < 0)
 			continue;
-		}
-		if ((v = skip_prefix(l, "errors:"))) {
-			in_config = false;
-			v = trim_left(v);
-			if (!streq(v, "No known data errors")) {
-				strvec_pushf(problems, "pool errors: %s", v);
-				n++;
-			}
-			continue;
-		}
-		if (in_config && f.n >= 5) {
-			uint64_t c[3];
-			if (parse_u64(f.v[2], &c[0]) < 0 || parse_u64(f.v[3], &c[1]) < 0 ||
-			    parse_u64(f.v[4], &c[2]) < 0)
-				continue;
-			if (c[0] || c[1] || c[2]) {
-				strvec_pushf(problems,
-					     "%s: %" PRIu64 " read, %" PRIu64 " write, %" PRIu64
-					     " checksum errors",
-					     f.v[0], c[0], c[1], c[2]);
-				n++;
-			}
-		} else if (in_config && f.n == 0) {
-			in_config = false;
+		if (c[0] || c[1] || c[2]) {
+			strvec_pushf(problems,
+				     "%s: %" PRIu64 " read, %" PRIu64 " write, %" PRIu64
+				     " checksum errors",
+				     v->name, c[0], c[1], c[2]);
+			n++;
 		}
 	}
+	for (size_t i = 0; i < st.errors.n; i++)
+		if (!streq(st.errors.v[i], "No known data errors")) {
+			strvec_pushf(problems, "pool errors: %s", st.errors.v[i]);
+			n++;
+		}
 	return n;
 }
 
@@ -212,41 +197,17 @@ static struct zpool_info *find_pool(struct zpool_infos *p, const struct drive *d
 	return NULL;
 }
 
-static void scan_argv(const struct drive *d, struct strvec *argv)
-{
-	strvec_pushv(argv, ARGV("zpool", "import"));
-	for (size_t i = 0; i < d->search_dirs.n; i++) {
-		strvec_push(argv, "-d");
-		strvec_push(argv, d->search_dirs.v[i]);
-	}
-}
-
-static void import_argv(const struct drive *d, bool readonly, bool no_mount, struct strvec *argv)
-{
-	scan_argv(d, argv);
-	if (readonly)
-		strvec_pushv(argv, ARGV("-o", "readonly=on"));
-	/* a removable pool stays out of zpool.cache: nothing imports it at boot */
-	strvec_pushv(argv, ARGV("-o", "cachefile=none"));
-	if (no_mount)
-		strvec_push(argv, "-N");
-}
-
 /* `zpool import` scan: the entry for this drive, if any (caller frees the array). */
 static int scan_for(struct zfs *z, const struct drive *d, struct zpool_scan_entry **all,
 		    size_t *n, struct zpool_scan_entry **found, struct strbuf *err)
 {
-	_cleanup_strvec_ struct strvec argv = STRVEC_INIT;
-	_cleanup_strbuf_ struct strbuf out = STRBUF_INIT, e = STRBUF_INIT;
-	scan_argv(d, &argv);
-	int code = 0;
+	_cleanup_strbuf_ struct strbuf out = STRBUF_INIT;
 	*found = NULL;
 	*all = NULL;
 	*n = 0;
-	/* exit status 1 with "no pools available to import" is not an error */
-	int r = runner_run(z->run, (const char *const *)argv.v, NULL, 0, &out, &e, &code);
+	int r = zpool_import_scan(z, (const char *const *)d->search_dirs.v, &out);
 	if (r < 0) {
-		strbuf_addf(err, "cannot run zpool import: %s", strerror(-r));
+		strbuf_addstr(err, zfs_error(z));
 		return r;
 	}
 	if (drive_parse_import_scan(out.buf, all, n) < 0) {
@@ -269,22 +230,18 @@ static int scan_for(struct zfs *z, const struct drive *d, struct zpool_scan_entr
 static int import_pool(struct zfs *z, const struct drive *d, bool readonly, bool no_mount,
 		       struct strbuf *err)
 {
-	_cleanup_strvec_ struct strvec argv = STRVEC_INIT;
-	_cleanup_strbuf_ struct strbuf e = STRBUF_INIT;
 	_cleanup_free_ char *name = drive_import_name(d);
-	import_argv(d, readonly, no_mount, &argv);
-	strvec_push(&argv, name);
-	strbuf_init(&e, 1 << 20);
-	int code = 0;
-	int r = runner_run(z->run, (const char *const *)argv.v, NULL, 0, NULL, &e, &code);
-	if (r < 0) {
-		strbuf_addf(err, "cannot run zpool import: %s", strerror(-r));
+	/* a removable pool stays out of zpool.cache: nothing imports it at boot */
+	unsigned flags = ZPOOL_IMPORT_NO_CACHEFILE | (readonly ? ZPOOL_IMPORT_READONLY : 0) |
+			 (no_mount ? ZPOOL_IMPORT_NO_MOUNT : 0);
+	int r = zpool_import(z, name, (const char *const *)d->search_dirs.v, flags);
+	if (r == 0)
+		return 0;
+	if (r == -ENOEXEC) {
+		strbuf_addstr(err, zfs_error(z));
 		return r;
 	}
-	if (code == 0)
-		return 0;
-	strbuf_rtrim(&e);
-	if (drive_import_not_found(e.buf)) {
+	if (drive_import_not_found(zfs_error(z))) {
 		_cleanup_free_ char *dirs = strvec_join(&d->search_dirs, " ");
 		strbuf_addf(err,
 			    "drive %s: pool %s is not present (is the drive plugged in? "
@@ -292,8 +249,7 @@ static int import_pool(struct zfs *z, const struct drive *d, bool readonly, bool
 			    d->name, name, dirs[0] ? dirs : "the default device directories");
 		return -ENXIO;
 	}
-	_cleanup_free_ char *words = strvec_join(&argv, " ");
-	strbuf_addf(err, "'%s' failed (exit status %d)%s%s", words, code, e.len ? ": " : "", e.buf);
+	strbuf_addstr(err, zfs_error(z));
 	return -EIO;
 }
 
@@ -618,11 +574,12 @@ int drive_backup(struct zfs *z, const struct drive_opts *o, struct drive_result 
 
 	/* the vdevs, for the power-off after the export */
 	{
-		_cleanup_strbuf_ struct strbuf out = STRBUF_INIT, e = STRBUF_INIT;
-		if (run_cmd(z, ARGV("zpool", "list", "-vHPL", res->pool), &out, &e) == 0)
+		_cleanup_strbuf_ struct strbuf out = STRBUF_INIT;
+		if (zpool_list_devices(z, res->pool, &out) == 0)
 			drive_parse_vdevs(out.buf, &vdevs);
 		else
-			emit(&c, DRIVE_EV_WARNING, "cannot list the vdevs of %s: %s", res->pool, e.buf);
+			emit(&c, DRIVE_EV_WARNING, "cannot list the vdevs of %s: %s", res->pool,
+			     zfs_error(z));
 	}
 
 	/* ---- replicate ---- */

@@ -1085,11 +1085,6 @@ static void config_pools(const struct engine *e, struct strvec *pools)
 	strvec_sort(pools);
 }
 
-static bool line_is_blank(const char *s)
-{
-	return *s == '\0';
-}
-
 /* Next whitespace-separated word of s into w; returns the rest or NULL. */
 static const char *word(const char *s, struct strbuf *w)
 {
@@ -1103,22 +1098,55 @@ static const char *word(const char *s, struct strbuf *w)
 	return s;
 }
 
-static size_t leading_ws(const char *s)
+/*
+ * sanoid's reading of the vdevs of `zpool status`: a vdev with errors makes
+ * an ONLINE pool WARNING, and every vdev not ONLINE (or with errors) is named
+ * in dmge; an unavailable vdev makes an ONLINE pool WARNING.
+ */
+static void vdev_damage(const struct zpool_status *st, int *state, struct strbuf *dmge)
 {
-	size_t n = 0;
-	while (s[n] == ' ' || s[n] == '\t')
-		n++;
-	return n;
+	for (size_t i = 0; i < st->n; i++) {
+		const struct zpool_status_vdev *v = &st->v[i];
+		unsigned ws = v->indent;
+		if (v->pool || ws == 0 ||
+		    (ws == 5 && (streq(v->name, "spare") || streq(v->name, "replacing"))))
+			continue;
+		if (*state == 0 && streq(v->state, "UNAVAIL"))
+			*state = 1;
+		if (*state == 0 || streq(v->state, "ONLINE") || streq(v->state, "AVAIL") ||
+		    streq(v->state, "INUSE")) {
+			_cleanup_strvec_ struct strvec errs = STRVEC_INIT;
+			if (!streq(v->read, "0"))
+				strvec_push(&errs, "read");
+			if (!streq(v->write, "0"))
+				strvec_push(&errs, "write");
+			if (!streq(v->cksum, "0"))
+				strvec_push(&errs, "cksum");
+			if (errs.n) {
+				_cleanup_free_ char *j = strvec_join(&errs, ", ");
+				strbuf_addf(dmge, "(%s:%s errors) ", v->name, j);
+				if (*state == 0)
+					*state = 1;
+			}
+			continue;
+		}
+		if (ws == 3)
+			strbuf_addf(dmge, "<%s:%s> ", v->name, v->state);
+		else if (ws == 7)
+			strbuf_addf(dmge, "(%s:%s) ", v->name, v->state);
+		else
+			strbuf_addf(dmge, "%s:%s ", v->name, v->state);
+	}
 }
 
 /* sanoid's check_zpool($pool, 2). Returns the level; msg without newline. */
 static int check_zpool(struct engine *e, const char *pool, struct strbuf *msg, bool *fatal)
 {
 	static const char *const states[] = { "OK", "WARNING", "CRITICAL" };
-	_cleanup_strbuf_ struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
+	_cleanup_strbuf_ struct strbuf out = STRBUF_INIT;
 	_cleanup_strbuf_ struct strbuf size = STRBUF_INIT, cap = STRBUF_INIT, health = STRBUF_INIT,
 				       avail = STRBUF_INIT, dmge = STRBUF_INIT;
-	int code = 0, state;
+	int state;
 
 	*fatal = false;
 	zpool_list_human(&e->z, pool, "name,size,cap,health,free", &out);
@@ -1145,66 +1173,15 @@ static int check_zpool(struct engine *e, const char *pool, struct strbuf *msg, b
 	state = streq(health.buf, "ONLINE") ? 0 : streq(health.buf, "DEGRADED") ? 1 : 2;
 
 	strbuf_reset(&out);
-	code = 0;
-	if (runner_run(e->run, (const char *const[]){ "zpool", "status", pool, NULL }, NULL, 0, &out,
-		       &err, &code) < 0) {
+	int r = zpool_status(&e->z, pool, &out);
+	if (r == -ENOEXEC || r == -E2BIG) {
 		strbuf_addf(msg, "CRITICAL 'zpool status %s' command returns no result! NOTE: This plugin needs OS support for ZFS, and execution with root privileges.", pool);
 		*fatal = true;
 		return 2;
 	}
-	int poolfind = 0;
-	for (char *l = out.buf, *nl; l && *l; l = nl ? nl + 1 : NULL) {
-		nl = strchr(l, '\n');
-		if (nl)
-			*nl = '\0';
-		size_t ws = leading_ws(l);
-		bool pool_line = ws == 1 && skip_prefix(l + 1, pool);
-		if (pool_line && poolfind == 1) {
-			poolfind = 2;
-			continue;
-		} else if (poolfind == 1) {
-			poolfind = 0;
-		}
-		if (strstr(l, "NAME") && strstr(l, "STATE") && strstr(l, "READ") && strstr(l, "CKSUM"))
-			poolfind = 1;
-		if (line_is_blank(l))
-			poolfind = 0;
-		if (poolfind != 2)
-			continue;
-		if ((ws == 1 && skip_prefix(l + 1, "spares")) ||
-		    (ws == 5 && (skip_prefix(l + 5, "spare ") || skip_prefix(l + 5, "replacing "))))
-			continue;
-		_cleanup_strbuf_ struct strbuf dev = STRBUF_INIT, sta = STRBUF_INIT, rd = STRBUF_INIT,
-					       wr = STRBUF_INIT, ck = STRBUF_INIT;
-		const char *r = word(l, &dev);
-		if (ws == 0 || !r || !(r = word(r, &sta)) || !(r = word(r, &rd)) || !(r = word(r, &wr)) ||
-		    !word(r, &ck))
-			continue;
-		if (state == 0 && streq(sta.buf, "UNAVAIL"))
-			state = 1;
-		if (state == 0 || streq(sta.buf, "ONLINE") || streq(sta.buf, "AVAIL") || streq(sta.buf, "INUSE")) {
-			_cleanup_strvec_ struct strvec errs = STRVEC_INIT;
-			if (!streq(rd.buf, "0"))
-				strvec_push(&errs, "read");
-			if (!streq(wr.buf, "0"))
-				strvec_push(&errs, "write");
-			if (!streq(ck.buf, "0"))
-				strvec_push(&errs, "cksum");
-			if (errs.n) {
-				_cleanup_free_ char *j = strvec_join(&errs, ", ");
-				strbuf_addf(&dmge, "(%s:%s errors) ", dev.buf, j);
-				if (state == 0)
-					state = 1;
-			}
-			continue;
-		}
-		if (ws == 3)
-			strbuf_addf(&dmge, "<%s:%s> ", dev.buf, sta.buf);
-		else if (ws == 7)
-			strbuf_addf(&dmge, "(%s:%s) ", dev.buf, sta.buf);
-		else
-			strbuf_addf(&dmge, "%s:%s ", dev.buf, sta.buf);
-	}
+	_cleanup_release_(zpool_status) struct zpool_status st = ZPOOL_STATUS_INIT;
+	zpool_parse_status(out.buf, out.len, &st);
+	vdev_damage(&st, &state, &dmge);
 	strbuf_addf(msg, "%s ZPOOL %s : %s {Size:%s Free:%s Cap:%s} %s", states[state], pool,
 		    health.buf, size.buf, avail.buf, cap.buf, dmge.buf);
 	return state;

@@ -683,20 +683,58 @@ int zpool_get_prop(struct zfs *z, const char *pool, const char *prop, char **val
 	return r;
 }
 
-int zpool_import(struct zfs *z, const char *name_or_guid, const char *const *dirs, bool no_mount)
+static void import_dirs(const char *const *dirs, struct strvec *argv)
 {
-	struct strvec argv = STRVEC_INIT;
-	strvec_pushv(&argv, ARGV("zpool", "import"));
+	strvec_pushv(argv, ARGV("zpool", "import"));
 	for (const char *const *d = dirs; d && *d; d++) {
-		strvec_push(&argv, "-d");
-		strvec_push(&argv, *d);
+		strvec_push(argv, "-d");
+		strvec_push(argv, *d);
 	}
-	if (no_mount)
+}
+
+int zpool_import(struct zfs *z, const char *name_or_guid, const char *const *dirs,
+		 unsigned flags)
+{
+	_cleanup_strvec_ struct strvec argv = STRVEC_INIT;
+	_cleanup_strbuf_ struct strbuf e = STRBUF_INIT;
+	import_dirs(dirs, &argv);
+	if (flags & ZPOOL_IMPORT_READONLY)
+		strvec_pushv(&argv, ARGV("-o", "readonly=on"));
+	if (flags & ZPOOL_IMPORT_NO_CACHEFILE)
+		strvec_pushv(&argv, ARGV("-o", "cachefile=none"));
+	if (flags & ZPOOL_IMPORT_NO_MOUNT)
 		strvec_push(&argv, "-N");
 	strvec_push(&argv, name_or_guid);
-	int r = run_change(z, (const char *const *)argv.v);
-	strvec_release(&argv);
-	return r;
+	strbuf_reset(&z->err);
+	strbuf_init(&e, 1 << 20);
+	int code = 0;
+	int r = runner_run(z->run, (const char *const *)argv.v, NULL, 0, NULL, &e, &code);
+	if (r < 0) {
+		strbuf_addf(&z->err, "cannot run zpool import: %s", strerror(-r));
+		return -ENOEXEC;
+	}
+	if (code == 0)
+		return 0;
+	strbuf_rtrim(&e);
+	_cleanup_free_ char *words = strvec_join(&argv, " ");
+	strbuf_addf(&z->err, "'%s' failed (exit status %d)%s%s", words, code, e.len ? ": " : "",
+		    e.buf);
+	return zfs_errno_from_message(e.buf);
+}
+
+int zpool_import_scan(struct zfs *z, const char *const *dirs, struct strbuf *out)
+{
+	_cleanup_strvec_ struct strvec argv = STRVEC_INIT;
+	_cleanup_strbuf_ struct strbuf e = STRBUF_INIT;
+	import_dirs(dirs, &argv);
+	strbuf_reset(&z->err);
+	int code = 0;
+	int r = runner_run(z->run, (const char *const *)argv.v, NULL, 0, out, &e, &code);
+	if (r < 0) {
+		strbuf_addf(&z->err, "cannot run zpool import: %s", strerror(-r));
+		return -ENOEXEC;
+	}
+	return 0;
 }
 
 int zpool_export(struct zfs *z, const char *pool)
@@ -719,4 +757,48 @@ int zpool_list_human(struct zfs *z, const char *pool, const char *columns, struc
 int zpool_status(struct zfs *z, const char *pool, struct strbuf *out)
 {
 	return run_capture(z, ARGV("zpool", "status", "-p", pool), out);
+}
+
+int zpool_list_devices(struct zfs *z, const char *pool, struct strbuf *out)
+{
+	return run_capture(z, ARGV("zpool", "list", "-vHPL", pool), out);
+}
+
+int zfs_diff(struct zfs *z, const char *a, const char *b, struct strbuf *out)
+{
+	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
+	int code = 0;
+	strbuf_reset(&z->err);
+	strbuf_init(&err, 1 << 20);
+	int r = runner_run(z->run, ARGV("zfs", "diff", "-FHt", a, b), NULL, 0, out, &err, &code);
+	if (r < 0) {
+		strbuf_addstr(&z->err, r == -E2BIG ? "output too large" : strerror(-r));
+		return r;
+	}
+	if (code != 0) {
+		strbuf_rtrim(&err);
+		strbuf_addstr(&z->err, err.buf);
+		r = zfs_errno_from_message(err.buf);
+	}
+	return r;
+}
+
+int zfs_allow_list(struct zfs *z, const char *dataset, struct strbuf *out)
+{
+	return run_capture(z, ARGV("zfs", "allow", dataset), out);
+}
+
+int zfs_send_token_describe(struct zfs *z, const char *token, struct strbuf *out)
+{
+	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
+	int code = 0;
+	strbuf_reset(&z->err);
+	int r = runner_run(z->run, ARGV("zfs", "send", "-nv", "-t", token), NULL, 0, out, &err,
+			   &code);
+	if (r < 0 || code != 0) {
+		strbuf_addstr(&z->err, err.buf);
+		return r < 0 ? -ENOEXEC : zfs_errno_from_message(err.buf);
+	}
+	strbuf_addstr(out, err.buf);
+	return 0;
 }

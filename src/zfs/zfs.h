@@ -286,6 +286,13 @@ int zfs_proc_finish(struct zfs *z, struct zfs_proc *p);
 /* Kill (SIGTERM) and reap a process that is no longer wanted. */
 void zfs_proc_kill(struct zfs_proc *p);
 
+/*
+ * `zfs send -nv -t TOKEN`: what a resume token would send, as zfs describes
+ * it ("toname = pool/fs@snap"): out gets its stdout, then its stderr. On
+ * failure zfs_error() holds zfs's stderr alone, as printed.
+ */
+int zfs_send_token_describe(struct zfs *z, const char *token, struct strbuf *out);
+
 /* receive_resume_token of a dataset; *token NULL when there is none. */
 int zfs_get_resume_token(struct zfs *z, const char *dataset, char **token);
 /* `zfs receive -A dataset`: discard a partially received state. */
@@ -304,6 +311,24 @@ bool zfs_partial_full_receive(struct zfs *z, const char *name);
  */
 int zfs_mount_received(struct zfs *z, const char *root, bool recursive, struct strvec *failed);
 
+/* ---- diff and delegation ----------------------------------------------- */
+
+/*
+ * `zfs diff -FHt a b` into out (zdiff.h parses it). On failure zfs_error()
+ * holds only the reason, zfs's own words or "output too large", for the
+ * caller to name the snapshots.
+ */
+int zfs_diff(struct zfs *z, const char *a, const char *b, struct strbuf *out);
+/* `zfs allow DATASET`: the permissions delegated on it, as zfs prints them. */
+int zfs_allow_list(struct zfs *z, const char *dataset, struct strbuf *out);
+/*
+ * The argv of `zfs allow [-l|-d] -u UID PERMS DATASET` (scope 'l', 'd' or
+ * anything else for both) and of `zfs unallow -u UID DATASET` (pure).
+ */
+void zfs_allow_argv(char scope, uid_t uid, const char *perms, const char *dataset,
+		    struct strvec *argv);
+void zfs_unallow_argv(uid_t uid, const char *dataset, struct strvec *argv);
+
 /* ---- pools ------------------------------------------------------------- */
 
 struct zpool_info {
@@ -320,8 +345,26 @@ int zpool_list(struct zfs *z, const char *const *pools, struct zpool_infos *out)
 void zpool_infos_release(struct zpool_infos *p);
 /* `zpool get -Hp value PROP pool` (e.g. "delegation", "feature@bookmarks"). */
 int zpool_get_prop(struct zfs *z, const char *pool, const char *prop, char **value);
-/* `zpool import [-d dir]... [-N] NAME_OR_GUID [NEWNAME]`; dirs may be NULL. */
-int zpool_import(struct zfs *z, const char *name_or_guid, const char *const *dirs, bool no_mount);
+enum {
+	ZPOOL_IMPORT_READONLY = 1 << 0,     /* -o readonly=on */
+	ZPOOL_IMPORT_NO_CACHEFILE = 1 << 1, /* -o cachefile=none: nothing imports it at boot */
+	ZPOOL_IMPORT_NO_MOUNT = 1 << 2,     /* -N */
+};
+/*
+ * `zpool import [-d dir]... [-o ...] [-N] NAME_OR_GUID`; dirs may be NULL.
+ * Ignores dry_run (a dry run imports read-only). On failure zfs_error()
+ * names the whole command line, since the directories searched matter:
+ * "'zpool import -d DIR NAME' failed (exit status 1): cannot import ...";
+ * -ENOEXEC with "cannot run zpool import: REASON" when zpool did not run.
+ */
+int zpool_import(struct zfs *z, const char *name_or_guid, const char *const *dirs,
+		 unsigned flags);
+/*
+ * `zpool import [-d dir]...`: the text of what could be imported (exit
+ * status 1, "no pools available to import", is no error). Fails only when
+ * zpool did not run: -ENOEXEC, "cannot run zpool import: REASON".
+ */
+int zpool_import_scan(struct zfs *z, const char *const *dirs, struct strbuf *out);
 int zpool_export(struct zfs *z, const char *pool);
 /* `zpool scrub [-w] pool`. */
 int zpool_scrub(struct zfs *z, const char *pool, bool wait);
@@ -332,8 +375,16 @@ int zpool_scrub(struct zfs *z, const char *pool, bool wait);
  * failed (the return value says whether it did).
  */
 int zpool_list_human(struct zfs *z, const char *pool, const char *columns, struct strbuf *out);
-/* `zpool status -x`-style summary: the text of `zpool status -p pool`. */
+/*
+ * The text of `zpool status -p pool` (parse it with zpool_parse_status()).
+ * out gets what zpool printed even when it failed.
+ */
 int zpool_status(struct zfs *z, const char *pool, struct strbuf *out);
+/*
+ * `zpool list -vHPL pool`: the pool and its vdevs, a line each, devices as
+ * full paths with symlinks resolved (drive_parse_vdevs() reads it).
+ */
+int zpool_list_devices(struct zfs *z, const char *pool, struct strbuf *out);
 
 /* ---- pure parsers (no I/O; unit-tested and fuzzed) ---------------------- */
 
@@ -353,6 +404,28 @@ int zfs_parse_send_estimate(const char *buf, size_t len, uint64_t *bytes);
 int zfs_parse_version(const char *buf, struct zfs_version *v);
 /* `zpool list -Hp -o name,health,guid,size,allocated,free,capacity`. */
 int zpool_parse_list(const char *buf, size_t len, struct zpool_infos *out, struct strbuf *err);
+/*
+ * `zpool status` output (with or without -p). Its config section - the lines
+ * after the header "NAME STATE READ WRITE CKSUM", up to a blank line or
+ * "errors:" - gives one vdev per line of at least five words; the first of
+ * them is the pool itself. Each "errors:" line gives its text. Lines of
+ * other sections (spares and devices with fewer words) are skipped.
+ */
+struct zpool_status_vdev {
+	char *name, *state;
+	char *read, *write, *cksum; /* error counts as printed ("0", "12", "1.2K") */
+	unsigned indent;            /* leading blanks, a tab counting one: 1 for the pool */
+	bool pool;                  /* the first line of its section: the pool itself */
+};
+struct zpool_status {
+	struct zpool_status_vdev *v;
+	size_t n;
+	struct strvec errors;       /* the text after each "errors:" */
+};
+#define ZPOOL_STATUS_INIT { .v = NULL, .n = 0, .errors = STRVEC_INIT }
+/* 0, or -E2BIG for absurdly many lines (what was parsed is kept). */
+int zpool_parse_status(const char *buf, size_t len, struct zpool_status *out);
+void zpool_status_release(struct zpool_status *s);
 /* Map ZFS's stderr wording to an errno (see the header comment). */
 int zfs_errno_from_message(const char *msg);
 

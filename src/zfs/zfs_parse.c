@@ -538,3 +538,92 @@ void zfs_recv_argv(const struct zfs_recv_args *a, struct strvec *argv)
 	strvec_push(argv, a->target);
 	strbuf_release(&flags);
 }
+
+/* ---- zpool status ------------------------------------------------------------ */
+
+void zpool_status_release(struct zpool_status *s)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		free(s->v[i].name);
+		free(s->v[i].state);
+		free(s->v[i].read);
+		free(s->v[i].write);
+		free(s->v[i].cksum);
+	}
+	free(s->v);
+	s->v = NULL;
+	s->n = 0;
+	strvec_release(&s->errors);
+}
+
+/* The config header: NAME STATE READ WRITE CKSUM. */
+static bool status_header(const struct strvec *w)
+{
+	return w->n >= 5 && streq(w->v[0], "NAME") && streq(w->v[4], "CKSUM");
+}
+
+int zpool_parse_status(const char *buf, size_t len, struct zpool_status *out)
+{
+	_cleanup_free_ char *text = xstrndup(buf, len);
+	size_t alloc = 0;
+	bool in_config = false, first = false;
+	*out = (struct zpool_status)ZPOOL_STATUS_INIT;
+	for (char *l = text, *nl; l && *l; l = nl ? nl + 1 : NULL) {
+		const char *v;
+		if ((nl = strchr(l, '\n')))
+			*nl = '\0';
+		unsigned indent = (unsigned)strspn(l, " \t");
+		_cleanup_strvec_ struct strvec w = STRVEC_INIT;
+		strvec_split(&w, l, " \t");
+		if (status_header(&w)) {
+			in_config = first = true;
+			continue;
+		}
+		if ((v = skip_prefix(l + indent, "errors:"))) {
+			in_config = false;
+			strvec_push(&out->errors, v + strspn(v, " \t"));
+			continue;
+		}
+		if (!in_config)
+			continue;
+		if (w.n == 0) {
+			in_config = false;
+			continue;
+		}
+		bool is_first = first;
+		first = false;
+		if (w.n < 5)
+			continue;
+		if (grow_rows((void **)&out->v, out->n, &alloc, sizeof(*out->v)) < 0)
+			return -E2BIG;
+		out->v[out->n++] = (struct zpool_status_vdev){
+			.name = xstrdup(w.v[0]), .state = xstrdup(w.v[1]), .read = xstrdup(w.v[2]),
+			.write = xstrdup(w.v[3]), .cksum = xstrdup(w.v[4]), .indent = indent,
+			.pool = is_first,
+		};
+	}
+	return 0;
+}
+
+/* ---- zfs allow / unallow ------------------------------------------------------ */
+
+void zfs_allow_argv(char scope, uid_t uid, const char *perms, const char *dataset,
+		    struct strvec *argv)
+{
+	strvec_pushv(argv, ARGV("zfs", "allow"));
+	if (scope == 'l')
+		strvec_push(argv, "-l");
+	else if (scope == 'd')
+		strvec_push(argv, "-d");
+	strvec_push(argv, "-u");
+	strvec_pushf(argv, "%u", (unsigned)uid);
+	strvec_push(argv, perms);
+	strvec_push(argv, dataset);
+}
+
+void zfs_unallow_argv(uid_t uid, const char *dataset, struct strvec *argv)
+{
+	strvec_pushv(argv, ARGV("zfs", "unallow", "-u"));
+	strvec_pushf(argv, "%u", (unsigned)uid);
+	strvec_push(argv, dataset);
+}

@@ -199,6 +199,67 @@ static void test_send_recv_argv(void **state)
 	free(s);
 }
 
+static void test_zpool_status(void **state)
+{
+	(void)state;
+	static const char out[] =
+		"  pool: tank\n state: DEGRADED\nstatus: One or more devices could not be used.\n"
+		"  scan: scrub repaired 0B in 00:00:01 with 0 errors\nconfig:\n\n"
+		"\tNAME          STATE     READ WRITE CKSUM\n"
+		"\ttank          DEGRADED     0     0     0\n"
+		"\t  mirror-0    DEGRADED     0     0     0\n"
+		"\t    /dev/sdb  ONLINE       0     1     4  (repairing)\n"
+		"\t    /dev/sdc  UNAVAIL      0     0     0  cannot open\n"
+		"\tspares\n"
+		"\t  /dev/sdd    AVAIL\n"
+		"\n"
+		"errors: No known data errors\n";
+	_cleanup_release_(zpool_status) struct zpool_status st = ZPOOL_STATUS_INIT;
+	assert_int_equal(zpool_parse_status(out, sizeof(out) - 1, &st), 0);
+	assert_int_equal(st.n, 4);
+	assert_string_equal(st.v[0].name, "tank");
+	assert_true(st.v[0].pool);
+	assert_int_equal(st.v[0].indent, 1);
+	assert_string_equal(st.v[1].name, "mirror-0");
+	assert_false(st.v[1].pool);
+	assert_int_equal(st.v[1].indent, 3);
+	assert_string_equal(st.v[2].name, "/dev/sdb");
+	assert_int_equal(st.v[2].indent, 5);
+	assert_string_equal(st.v[2].write, "1");
+	assert_string_equal(st.v[2].cksum, "4");
+	assert_string_equal(st.v[3].state, "UNAVAIL");
+	assert_int_equal(st.errors.n, 1);
+	assert_string_equal(st.errors.v[0], "No known data errors");
+
+	/* no config, a truncated line, no trailing newline: nothing but the errors line */
+	zpool_status_release(&st);
+	static const char odd[] = "\tNAME STATE READ\n\tx ONLINE 0\nerrors:   3 data errors";
+	assert_int_equal(zpool_parse_status(odd, sizeof(odd) - 1, &st), 0);
+	assert_int_equal(st.n, 0);
+	assert_int_equal(st.errors.n, 1);
+	assert_string_equal(st.errors.v[0], "3 data errors");
+	zpool_status_release(&st);
+	assert_int_equal(zpool_parse_status("", 0, &st), 0);
+	assert_int_equal(st.n, 0);
+}
+
+static void test_allow_argv(void **state)
+{
+	(void)state;
+	_cleanup_strvec_ struct strvec argv = STRVEC_INIT;
+	zfs_allow_argv('l', 61234, "send,hold", "tank/my data", &argv);
+	_cleanup_free_ char *s = strvec_join(&argv, " ");
+	assert_string_equal(s, "zfs allow -l -u 61234 send,hold tank/my data");
+	strvec_release(&argv);
+	zfs_allow_argv(0, 5, "mount", "tank", &argv);
+	_cleanup_free_ char *t = strvec_join(&argv, " ");
+	assert_string_equal(t, "zfs allow -u 5 mount tank");
+	strvec_release(&argv);
+	zfs_unallow_argv(5, "tank/a", &argv);
+	_cleanup_free_ char *u = strvec_join(&argv, " ");
+	assert_string_equal(u, "zfs unallow -u 5 tank/a");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -209,6 +270,8 @@ int main(void)
 		cmocka_unit_test(test_errno_mapping),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_send_recv_argv),
+		cmocka_unit_test(test_zpool_status),
+		cmocka_unit_test(test_allow_argv),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
