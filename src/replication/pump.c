@@ -838,13 +838,168 @@ static void fill_progress(struct pump *p, struct pump_progress *pp, double *st, 
 		pp->eta = pp->expected_bytes && pp->stream_bytes >= pp->expected_bytes ? 0 : -1;
 }
 
+/* SIGPIPE becomes EPIPE while the pump runs: blocked here and in the threads,
+ * and one that our writes raised is discarded at the end. */
+struct sigpipe_guard {
+	sigset_t set, old;
+	bool was_pending;
+};
+
+static void sigpipe_block(struct sigpipe_guard *g)
+{
+	sigemptyset(&g->set);
+	sigaddset(&g->set, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &g->set, &g->old);
+	sigset_t pending;
+	sigpending(&pending);
+	g->was_pending = sigismember(&pending, SIGPIPE);
+}
+
+static void sigpipe_restore(struct sigpipe_guard *g)
+{
+	if (!g->was_pending) {
+		/* discard a SIGPIPE that our writes raised */
+		struct timespec zero = { 0, 0 };
+		while (sigtimedwait(&g->set, NULL, &zero) > 0)
+			;
+	}
+	pthread_sigmask(SIG_SETMASK, &g->old, NULL);
+}
+
+/* The stop eventfd, locks, messages, clock, and the buffer (a middle pipe
+ * when splice can be used, else the ring). 0 or -errno (nothing to release). */
+static int pump_setup(struct pump *p, struct strbuf *err)
+{
+	p->stopfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (p->stopfd < 0) {
+		int r = -errno;
+		if (err)
+			strbuf_addf(err, "eventfd: %s", strerror(errno));
+		return r;
+	}
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&p->cv_data, NULL);
+	pthread_cond_init(&p->cv_space, NULL);
+	pthread_cond_init(&p->cv_main, &ca);
+	pthread_condattr_destroy(&ca);
+	strbuf_init(&p->rmsg, 4096);
+	strbuf_init(&p->wmsg, 4096);
+	clock_gettime(CLOCK_MONOTONIC, &p->t0);
+
+	p->splice_mode = try_splice_setup(p);
+	if (!p->splice_mode)
+		p->ring = xmalloc(p->cap);
+	return 0;
+}
+
+static void pump_teardown(struct pump *p)
+{
+	free(p->ring);
+	for (int i = 0; i < 2; i++)
+		if (p->mid[i] >= 0)
+			close(p->mid[i]);
+	strbuf_release(&p->rmsg);
+	strbuf_release(&p->wmsg);
+	pthread_cond_destroy(&p->cv_data);
+	pthread_cond_destroy(&p->cv_space);
+	pthread_cond_destroy(&p->cv_main);
+	pthread_mutex_destroy(&p->mu);
+	close(p->stopfd);
+}
+
+/* Start the reader and the writer. 0, or -errno with neither running. */
+static int start_threads(struct pump *p, pthread_t *rt, pthread_t *wt, struct strbuf *err)
+{
+	int e = pthread_create(rt, NULL, p->splice_mode ? reader_splice : reader_copy, p);
+	if (e) {
+		if (err)
+			strbuf_addf(err, "cannot start the pump's reader thread: %s", strerror(e));
+		return -e;
+	}
+	e = pthread_create(wt, NULL, p->splice_mode ? writer_splice : writer_copy, p);
+	if (e) {
+		pthread_mutex_lock(&p->mu);
+		pump_stop(p);
+		pthread_mutex_unlock(&p->mu);
+		pthread_join(*rt, NULL);
+		if (err)
+			strbuf_addf(err, "cannot start the pump's writer thread: %s", strerror(e));
+		return -e;
+	}
+	return 0;
+}
+
+/* Wait for both threads, calling the progress callback every interval and
+ * once more at the end. */
+static void supervise(struct pump *p, pthread_t rt, pthread_t wt)
+{
+	const struct pump_opts *o = p->o;
+	unsigned interval = o->progress_interval_ms ? o->progress_interval_ms : 1000;
+	double samp_t[RATE_SAMPLES];
+	uint64_t samp_b[RATE_SAMPLES];
+	unsigned nsamp = 0;
+	struct timespec next;
+	clock_gettime(CLOCK_MONOTONIC, &next);
+	pthread_mutex_lock(&p->mu);
+	while (!(p->writer_done && p->reader_done)) {
+		next.tv_nsec += (long)(interval % 1000) * 1000000L;
+		next.tv_sec += interval / 1000 + next.tv_nsec / 1000000000L;
+		next.tv_nsec %= 1000000000L;
+		int w = 0;
+		while (!(p->writer_done && p->reader_done) && w != ETIMEDOUT)
+			w = pthread_cond_timedwait(&p->cv_main, &p->mu, &next);
+		if (w == ETIMEDOUT && o->progress && !(p->writer_done && p->reader_done)) {
+			struct pump_progress pp;
+			fill_progress(p, &pp, samp_t, samp_b, &nsamp, false);
+			pthread_mutex_unlock(&p->mu);
+			o->progress(&pp, o->progress_data);
+			pthread_mutex_lock(&p->mu);
+		}
+	}
+	pthread_mutex_unlock(&p->mu);
+	pthread_join(rt, NULL);
+	pthread_join(wt, NULL);
+
+	if (o->progress) {
+		struct pump_progress pp;
+		fill_progress(p, &pp, samp_t, samp_b, &nsamp, true);
+		o->progress(&pp, o->progress_data);
+	}
+}
+
+/* The run's result: the first failure is the cause; a reader error explains
+ * a writer stop. */
+static int pump_outcome(const struct pump *p, struct strbuf *err)
+{
+	if (p->rerr && p->rerr != -ECANCELED) {
+		if (err)
+			strbuf_addstr(err, p->rmsg.buf);
+		return p->rerr;
+	}
+	if (p->werr && p->werr != -ECANCELED) {
+		if (err)
+			strbuf_addstr(err, p->wmsg.buf);
+		return p->werr;
+	}
+	if (p->rerr || p->werr) {
+		if (err)
+			strbuf_addstr(err, "the stream was interrupted");
+		return -EIO;
+	}
+	return 0;
+}
+
 int pump_run(int in_fd, int out_fd, const struct pump_opts *opts, struct pump_stats *stats,
 	     struct strbuf *err)
 {
 	static const struct pump_opts defaults = { 0 };
 	const struct pump_opts *o = opts ? opts : &defaults;
 	struct pump p = { .in_fd = in_fd, .out_fd = out_fd, .o = o, .mid = { -1, -1 }, .stopfd = -1 };
-	int r = 0;
+	struct sigpipe_guard guard;
+	pthread_t rt, wt;
 
 	p.cap = o->buffer_size ? o->buffer_size : PUMP_DEFAULT_BUFFER;
 	if (p.cap < PUMP_MIN_BUFFER || p.cap > PUMP_MAX_BUFFER) {
@@ -855,131 +1010,23 @@ int pump_run(int in_fd, int out_fd, const struct pump_opts *opts, struct pump_st
 	if (stats)
 		*stats = (struct pump_stats){ 0 };
 
-	/* SIGPIPE becomes EPIPE: block it here and in the threads. */
-	sigset_t pipeset, oldmask;
-	sigemptyset(&pipeset);
-	sigaddset(&pipeset, SIGPIPE);
-	pthread_sigmask(SIG_BLOCK, &pipeset, &oldmask);
-	sigset_t pending0;
-	sigpending(&pending0);
-	bool pipe_was_pending = sigismember(&pending0, SIGPIPE);
-
-	p.stopfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (p.stopfd < 0) {
-		r = -errno;
-		if (err)
-			strbuf_addf(err, "eventfd: %s", strerror(errno));
-		goto restore;
-	}
-	pthread_mutex_init(&p.mu, NULL);
-	pthread_condattr_t ca;
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&p.cv_data, NULL);
-	pthread_cond_init(&p.cv_space, NULL);
-	pthread_cond_init(&p.cv_main, &ca);
-	pthread_condattr_destroy(&ca);
-	strbuf_init(&p.rmsg, 4096);
-	strbuf_init(&p.wmsg, 4096);
-	clock_gettime(CLOCK_MONOTONIC, &p.t0);
-
-	p.splice_mode = try_splice_setup(&p);
-	if (!p.splice_mode)
-		p.ring = xmalloc(p.cap);
-
-	pthread_t rt, wt;
-	int e1 = pthread_create(&rt, NULL, p.splice_mode ? reader_splice : reader_copy, &p);
-	if (e1) {
-		r = -e1;
-		if (err)
-			strbuf_addf(err, "cannot start the pump's reader thread: %s", strerror(e1));
-		goto cleanup;
-	}
-	int e2 = pthread_create(&wt, NULL, p.splice_mode ? writer_splice : writer_copy, &p);
-	if (e2) {
-		pthread_mutex_lock(&p.mu);
-		pump_stop(&p);
-		pthread_mutex_unlock(&p.mu);
-		pthread_join(rt, NULL);
-		r = -e2;
-		if (err)
-			strbuf_addf(err, "cannot start the pump's writer thread: %s", strerror(e2));
-		goto cleanup;
-	}
-
-	unsigned interval = o->progress_interval_ms ? o->progress_interval_ms : 1000;
-	double samp_t[RATE_SAMPLES];
-	uint64_t samp_b[RATE_SAMPLES];
-	unsigned nsamp = 0;
-	struct timespec next;
-	clock_gettime(CLOCK_MONOTONIC, &next);
-	pthread_mutex_lock(&p.mu);
-	while (!(p.writer_done && p.reader_done)) {
-		next.tv_nsec += (long)(interval % 1000) * 1000000L;
-		next.tv_sec += interval / 1000 + next.tv_nsec / 1000000000L;
-		next.tv_nsec %= 1000000000L;
-		int w = 0;
-		while (!(p.writer_done && p.reader_done) && w != ETIMEDOUT)
-			w = pthread_cond_timedwait(&p.cv_main, &p.mu, &next);
-		if (w == ETIMEDOUT && o->progress && !(p.writer_done && p.reader_done)) {
-			struct pump_progress pp;
-			fill_progress(&p, &pp, samp_t, samp_b, &nsamp, false);
-			pthread_mutex_unlock(&p.mu);
-			o->progress(&pp, o->progress_data);
-			pthread_mutex_lock(&p.mu);
+	sigpipe_block(&guard);
+	int r = pump_setup(&p, err);
+	if (r == 0) {
+		r = start_threads(&p, &rt, &wt, err);
+		if (r == 0) {
+			supervise(&p, rt, wt);
+			r = pump_outcome(&p, err);
 		}
+		if (stats) {
+			stats->stream_bytes = p.stream_bytes;
+			stats->wire_in = p.wire_in;
+			stats->wire_out = p.wire_out;
+			stats->seconds = elapsed_since(&p.t0);
+			stats->spliced = p.splice_mode;
+		}
+		pump_teardown(&p);
 	}
-	pthread_mutex_unlock(&p.mu);
-	pthread_join(rt, NULL);
-	pthread_join(wt, NULL);
-
-	if (o->progress) {
-		struct pump_progress pp;
-		fill_progress(&p, &pp, samp_t, samp_b, &nsamp, true);
-		o->progress(&pp, o->progress_data);
-	}
-
-	/* The first failure is the cause; a reader error explains a writer stop. */
-	if (p.rerr && p.rerr != -ECANCELED) {
-		r = p.rerr;
-		if (err)
-			strbuf_addstr(err, p.rmsg.buf);
-	} else if (p.werr && p.werr != -ECANCELED) {
-		r = p.werr;
-		if (err)
-			strbuf_addstr(err, p.wmsg.buf);
-	} else if (p.rerr || p.werr) {
-		r = -EIO;
-		if (err)
-			strbuf_addstr(err, "the stream was interrupted");
-	}
-
-cleanup:
-	if (stats) {
-		stats->stream_bytes = p.stream_bytes;
-		stats->wire_in = p.wire_in;
-		stats->wire_out = p.wire_out;
-		stats->seconds = elapsed_since(&p.t0);
-		stats->spliced = p.splice_mode;
-	}
-	free(p.ring);
-	for (int i = 0; i < 2; i++)
-		if (p.mid[i] >= 0)
-			close(p.mid[i]);
-	strbuf_release(&p.rmsg);
-	strbuf_release(&p.wmsg);
-	pthread_cond_destroy(&p.cv_data);
-	pthread_cond_destroy(&p.cv_space);
-	pthread_cond_destroy(&p.cv_main);
-	pthread_mutex_destroy(&p.mu);
-	close(p.stopfd);
-restore:
-	if (!pipe_was_pending) {
-		/* discard a SIGPIPE that our writes raised */
-		struct timespec zero = { 0, 0 };
-		while (sigtimedwait(&pipeset, NULL, &zero) > 0)
-			;
-	}
-	pthread_sigmask(SIG_SETMASK, &oldmask, NULL);
+	sigpipe_restore(&guard);
 	return r;
 }

@@ -634,21 +634,41 @@ static bool is_child_of(const char *ds, const char *parent)
 	return rest && *rest == '/';
 }
 
-int sanoid_config_resolve(const struct sanoid_config *cfg, const char *const *datasets,
-			  size_t ndatasets, struct sanoid_policies *out,
-			  struct strvec *warnings, struct strbuf *err)
+/* The effective settings of every dataset met so far. */
+struct effs {
+	struct eff *v;
+	size_t n;
+};
+
+static void effs_release(struct effs *es)
 {
-	const struct sanoid_section *user_default = config_section(cfg, "template_default");
-	struct eff *effs = NULL;
-	size_t neffs = 0, nsecs = 0;
-	const struct sanoid_section **order = NULL;
-	int rc = 0;
+	for (size_t i = 0; i < es->n; i++)
+		eff_release(&es->v[i]);
+	free(es->v);
+	es->v = NULL;
+	es->n = 0;
+}
 
-	out->p = NULL;
-	out->n = 0;
+/* The entry of path, added empty if new (pointers into es->v move then). */
+static struct eff *effs_get(struct effs *es, const char *path)
+{
+	struct eff *e = effs_find(es->v, es->n, path);
+	if (e)
+		return e;
+	es->v = xreallocarray(es->v, es->n + 1, sizeof(*es->v));
+	e = &es->v[es->n++];
+	memset(e, 0, sizeof(*e));
+	e->path = xstrdup(path);
+	return e;
+}
 
-	/* Dataset sections, parents before children, file order otherwise. */
-	order = xcalloc(cfg->nsections ? cfg->nsections : 1, sizeof(*order));
+/* Dataset sections, parents before children, file order otherwise. */
+static const struct sanoid_section **sections_by_depth(const struct sanoid_config *cfg,
+						       size_t *n)
+{
+	const struct sanoid_section **order = xcalloc(cfg->nsections ? cfg->nsections : 1,
+						      sizeof(*order));
+	size_t nsecs = 0;
 	for (size_t i = 0; i < cfg->nsections; i++)
 		if (!skip_prefix(cfg->sections[i].name, "template_"))
 			order[nsecs++] = &cfg->sections[i];
@@ -659,61 +679,145 @@ int sanoid_config_resolve(const struct sanoid_config *cfg, const char *const *da
 			order[j] = order[j - 1];
 		order[j] = s;
 	}
+	*n = nsecs;
+	return order;
+}
+
+static bool dataset_listed(const char *const *datasets, size_t n, const char *path)
+{
+	for (size_t i = 0; i < n; i++)
+		if (streq(datasets[i], path))
+			return true;
+	return false;
+}
+
+/* Shipped defaults, then the user's [template_default] (warnings: NULL for quiet). */
+static void eff_apply_defaults(struct eff *e, const struct sanoid_config *cfg,
+			       struct strvec *warnings)
+{
+	const struct sanoid_section *user_default = config_section(cfg, "template_default");
+	for (size_t i = 0; i < cfg->defaults.nkv; i++) {
+		const char *key = cfg->defaults.kv[i].key;
+		int k = key_lookup(key);
+		if (k >= 0 && !strstr(key, "template") && !strstr(key, "recursive") &&
+		    !strstr(key, "children_only"))
+			eff_set(e, k, cfg->defaults.kv[i].value);
+	}
+	if (user_default)
+		eff_apply(e, user_default, true, false, "the user-defined default template",
+			  warnings);
+}
+
+/* The templates a section names in use_template, in order. */
+static void eff_apply_templates(struct eff *e, const struct sanoid_config *cfg,
+				const struct sanoid_section *s, struct strvec *warnings)
+{
+	const struct sanoid_kv *kv = section_get(s, "use_template");
+	if (!kv)
+		return;
+	_cleanup_strvec_ struct strvec names = STRVEC_INIT;
+	strvec_split(&names, kv->value, ", \t");
+	for (size_t j = 0; j < names.n; j++) {
+		_cleanup_free_ char *t = xasprintf("template_%s", names.v[j]);
+		_cleanup_free_ char *what = xasprintf("template '%s'", names.v[j]);
+		const struct sanoid_section *ts = config_section(cfg, t);
+		if (ts && !streq(t, "template_default"))
+			eff_apply(e, ts, true, false, what, warnings);
+		else if (ts)
+			eff_apply(e, ts, true, false, NULL, NULL);
+	}
+}
+
+/* Recursion, from the section's own keys only. */
+static void section_recursion(const struct sanoid_section *s, enum sanoid_recursive *rec,
+			      bool *skip_children)
+{
+	const struct sanoid_kv *kv = section_get(s, "recursive");
+	*rec = RECURSIVE_NO;
+	*skip_children = false;
+	if (kv)
+		value_recursive(kv->value, rec);
+	kv = section_get(s, "skip_children");
+	if (kv)
+		value_bool(kv->value, skip_children);
+}
+
+/*
+ * The children of a recursive section (es->v[pi], the section s at path) get
+ * its values; with skip_children (and no zfs recursion) sanoid deletes the
+ * child's config instead, own section or not.
+ */
+static void inherit_to_children(struct effs *es, size_t pi, const struct sanoid_section *s,
+				const char *path, enum sanoid_recursive rec, bool skip_children,
+				const char *const *datasets, size_t ndatasets)
+{
+	/* Snapshot the parent's values: es->v may move while children are added. */
+	struct eff parent = { .zfs_recursion = es->v[pi].zfs_recursion, .section = s };
+	for (int k = 0; k < K_NKEYS; k++)
+		parent.v[k] = es->v[pi].v[k] ? xstrdup(es->v[pi].v[k]) : NULL;
+
+	for (size_t i = 0; i < ndatasets; i++) {
+		const char *ds = datasets[i];
+		struct eff *c;
+		if (!is_child_of(ds, path))
+			continue;
+		if (rec != RECURSIVE_ZFS && skip_children) {
+			c = effs_find(es->v, es->n, ds);
+			if (c) {
+				eff_release(c);
+				memset(c, 0, sizeof(*c));
+			}
+			continue;
+		}
+		c = effs_get(es, ds);
+		for (int k = 0; k < K_NKEYS; k++) {
+			if (k == K_USE_TEMPLATE || k == K_RECURSIVE || k == K_PROCESS_CHILDREN_ONLY)
+				continue;
+			if (rec == RECURSIVE_ZFS && k == K_AUTOSNAP)
+				continue;
+			eff_set(c, k, parent.v[k]);
+		}
+		if (rec == RECURSIVE_ZFS)
+			eff_set(c, K_AUTOSNAP, "0");
+		eff_set(c, K_PATH, ds);
+		c->zfs_recursion = parent.zfs_recursion;
+		c->section = s;
+		c->own_section = false;
+		c->initialized = true;
+	}
+	eff_release(&parent);
+}
+
+int sanoid_config_resolve(const struct sanoid_config *cfg, const char *const *datasets,
+			  size_t ndatasets, struct sanoid_policies *out,
+			  struct strvec *warnings, struct strbuf *err)
+{
+	_cleanup_release_(effs) struct effs es = { NULL, 0 };
+	size_t nsecs = 0;
+	_cleanup_free_ const struct sanoid_section **order = sections_by_depth(cfg, &nsecs);
+
+	out->p = NULL;
+	out->n = 0;
 
 	for (size_t si = 0; si < nsecs; si++) {
 		const struct sanoid_section *s = order[si];
 		const char *path = section_path(s);
-		const struct sanoid_kv *kv;
-		struct eff *e;
-		bool found = false;
 
-		for (size_t i = 0; i < ndatasets && !found; i++)
-			found = streq(datasets[i], path);
-		if (!found) {
-			kv = section_get(s, "path");
+		if (!dataset_listed(datasets, ndatasets, path)) {
+			const struct sanoid_kv *kv = section_get(s, "path");
 			strbuf_addf(err, "%s:%u: [%s]%s: dataset '%s' does not exist (create it, import its pool, or remove the section)",
 				    cfg->file, kv ? kv->line : s->line, s->name, kv ? " path" : "", path);
-			rc = -EINVAL;
-			goto out;
+			return -EINVAL;
 		}
 
-		e = effs_find(effs, neffs, path);
-		if (!e) {
-			effs = xreallocarray(effs, neffs + 1, sizeof(*effs));
-			e = &effs[neffs++];
-			memset(e, 0, sizeof(*e));
-			e->path = xstrdup(path);
-		}
+		struct eff *e = effs_get(&es, path);
 		e->section = s;
 		e->own_section = true;
 		if (!e->initialized) {
-			/* Shipped defaults, then the user's [template_default]. */
-			for (size_t i = 0; i < cfg->defaults.nkv; i++) {
-				const char *key = cfg->defaults.kv[i].key;
-				int k = key_lookup(key);
-				if (k >= 0 && !strstr(key, "template") && !strstr(key, "recursive") &&
-				    !strstr(key, "children_only"))
-					eff_set(e, k, cfg->defaults.kv[i].value);
-			}
-			if (user_default)
-				eff_apply(e, user_default, true, false, "the user-defined default template",
-					  si == 0 ? warnings : NULL);
+			eff_apply_defaults(e, cfg, si == 0 ? warnings : NULL);
 			e->initialized = true;
 		}
-		kv = section_get(s, "use_template");
-		if (kv) {
-			_cleanup_strvec_ struct strvec names = STRVEC_INIT;
-			strvec_split(&names, kv->value, ", \t");
-			for (size_t j = 0; j < names.n; j++) {
-				_cleanup_free_ char *t = xasprintf("template_%s", names.v[j]);
-				_cleanup_free_ char *what = xasprintf("template '%s'", names.v[j]);
-				const struct sanoid_section *ts = config_section(cfg, t);
-				if (ts && !streq(t, "template_default"))
-					eff_apply(e, ts, true, false, what, warnings);
-				else if (ts)
-					eff_apply(e, ts, true, false, NULL, NULL);
-			}
-		}
+		eff_apply_templates(e, cfg, s, warnings);
 		eff_apply(e, s, true, true, NULL, NULL);
 		eff_set(e, K_PATH, path);
 		if (e->zfs_recursion && eff_bool(e, K_AUTOSNAP)) {
@@ -722,77 +826,25 @@ int sanoid_config_resolve(const struct sanoid_config *cfg, const char *const *da
 			eff_set(e, K_AUTOSNAP, "0");
 		}
 
-		/* Recursion, from the section's own keys only. */
-		enum sanoid_recursive rec = RECURSIVE_NO;
-		bool skip_children = false;
-		kv = section_get(s, "recursive");
-		if (kv)
-			value_recursive(kv->value, &rec);
-		kv = section_get(s, "skip_children");
-		if (kv)
-			value_bool(kv->value, &skip_children);
+		enum sanoid_recursive rec;
+		bool skip_children;
+		section_recursion(s, &rec, &skip_children);
 		e->recursive = rec;
 		if (rec == RECURSIVE_NO && !skip_children)
 			continue;
 		if (rec == RECURSIVE_ZFS)
 			e->zfs_recursion = true;
-
-		/* Snapshot the parent's values: effs may move while children are added. */
-		struct eff parent = { .zfs_recursion = e->zfs_recursion, .section = s };
-		for (int k = 0; k < K_NKEYS; k++)
-			parent.v[k] = e->v[k] ? xstrdup(e->v[k]) : NULL;
-
-		for (size_t i = 0; i < ndatasets; i++) {
-			const char *ds = datasets[i];
-			struct eff *c;
-			if (!is_child_of(ds, path))
-				continue;
-			c = effs_find(effs, neffs, ds);
-			if (rec != RECURSIVE_ZFS && skip_children) {
-				/* sanoid deletes the child's config, own section or not */
-				if (c) {
-					eff_release(c);
-					memset(c, 0, sizeof(*c));
-				}
-				continue;
-			}
-			if (!c) {
-				effs = xreallocarray(effs, neffs + 1, sizeof(*effs));
-				c = &effs[neffs++];
-				memset(c, 0, sizeof(*c));
-				c->path = xstrdup(ds);
-			}
-			for (int k = 0; k < K_NKEYS; k++) {
-				if (k == K_USE_TEMPLATE || k == K_RECURSIVE || k == K_PROCESS_CHILDREN_ONLY)
-					continue;
-				if (rec == RECURSIVE_ZFS && k == K_AUTOSNAP)
-					continue;
-				eff_set(c, k, parent.v[k]);
-			}
-			if (rec == RECURSIVE_ZFS)
-				eff_set(c, K_AUTOSNAP, "0");
-			eff_set(c, K_PATH, ds);
-			c->zfs_recursion = parent.zfs_recursion;
-			c->section = s;
-			c->own_section = false;
-			c->initialized = true;
-		}
-		parent.path = NULL;
-		eff_release(&parent);
+		inherit_to_children(&es, (size_t)(e - es.v), s, path, rec, skip_children, datasets,
+				    ndatasets);
 	}
 
-	out->p = xcalloc(neffs ? neffs : 1, sizeof(*out->p));
-	for (size_t i = 0; i < neffs; i++) {
-		if (!effs[i].path)
+	out->p = xcalloc(es.n ? es.n : 1, sizeof(*out->p));
+	for (size_t i = 0; i < es.n; i++) {
+		if (!es.v[i].path)
 			continue; /* dropped by skip_children */
-		eff_to_policy(&effs[i], &out->p[out->n++]);
+		eff_to_policy(&es.v[i], &out->p[out->n++]);
 	}
-out:
-	for (size_t i = 0; i < neffs; i++)
-		eff_release(&effs[i]);
-	free(effs);
-	free(order);
-	return rc;
+	return 0;
 }
 
 static void policy_release(struct sanoid_policy *p)
