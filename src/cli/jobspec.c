@@ -4,7 +4,7 @@
 #include "base/log.h"
 #include "base/parse.h"
 #include "snapshots/sanoid_config.h"
-#include "base/spawn.h"
+#include "zfs/zfs.h"
 
 void jobspec_init(struct jobspec *js)
 {
@@ -98,41 +98,55 @@ int jobspec_option(struct jobspec *js, int ch, const char *arg)
 	return -EINVAL;
 }
 
-/* Whether a local dataset exists (zfs list; reading needs no privilege). */
-static bool dataset_exists(const char *name)
+void repl_target_facts(struct zfs *z, const char *target, struct repl_facts *f)
 {
-	const char *const argv[] = { "zfs", "list", "-H", "-o", "name", name, NULL };
-	struct spawn_req req = { .argv = argv };
-	int code = -1;
-	return spawn_run(&req, NULL, 0, NULL, NULL, &code) == 0 && code == 0;
+	f->target_exists = zfs_exists(z, target) == 1;
+	f->target_partial_full = f->target_exists && zfs_partial_full_receive(z, target);
+}
+
+static bool root_exists(const char *name, void *ctx)
+{
+	return zfs_exists(ctx, name) == 1;
+}
+
+/*
+ * sanoid's job: the grants of `sanoid --cron` (takes and prunes), through
+ * the worker's rule. Which roots exist is read now: ExecStartPre=+ runs
+ * right before the run, as the worker reads it from its listing.
+ */
+static int snapshots_job(struct jobspec *js)
+{
+	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
+	const char *dir = js->sanoid_dir ? js->sanoid_dir : "/etc/sanoid";
+	_cleanup_release_(sanoid_config) struct sanoid_config sc = SANOID_CONFIG_INIT;
+	if (sanoid_config_load(&sc, dir, &err) < 0) {
+		log_error("%s", err.buf);
+		return -EINVAL;
+	}
+	size_t first = js->store.n;
+	sanoid_config_roots(&sc, &js->store);
+	if (js->store.n == first) {
+		log_error("%s/sanoid.conf names no dataset", dir);
+		return -EINVAL;
+	}
+	_cleanup_(runner_freep) struct runner *run = runner_local_new();
+	_cleanup_release_(zfs) struct zfs z;
+	zfs_init(&z, run);
+	js->job.nneeds = jobconf_snapshot_needs((const char *const *)js->store.v + first,
+						js->store.n - first, true, true, root_exists, &z,
+						js->needs);
+	if (!js->job.nneeds) {
+		log_error("no dataset of %s/sanoid.conf exists", dir);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 int jobspec_finish(struct jobspec *js)
 {
 	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
-	if (js->job.nneeds == 0 && streq(js->job_name, "snapshots")) {
-		/* sanoid's job: take and prune snapshots of every configured dataset. */
-		const char *dir = js->sanoid_dir ? js->sanoid_dir : "/etc/sanoid";
-		struct sanoid_config sc = SANOID_CONFIG_INIT;
-		if (sanoid_config_load(&sc, dir, &err) < 0) {
-			log_error("%s", err.buf);
-			return -EINVAL;
-		}
-		_cleanup_strvec_ struct strvec roots = STRVEC_INIT;
-		sanoid_config_roots(&sc, &roots);
-		sanoid_config_release(&sc);
-		for (size_t i = 0; i < roots.n && i < DELEG_MAX_NEEDS; i++) {
-			strvec_push(&js->store, roots.v[i]);
-			/* Recursive: sections may recurse (yes or zfs). */
-			js->needs[js->job.nneeds++] = (struct deleg_need){
-				.dataset = js->store.v[js->store.n - 1], .recursive = true,
-				.exists = true, .ops = DELEG_SNAPSHOT | DELEG_DESTROY_SNAPS };
-		}
-		if (!js->job.nneeds) {
-			log_error("%s/sanoid.conf names no dataset", dir);
-			return -EINVAL;
-		}
-	}
+	if (js->job.nneeds == 0 && streq(js->job_name, "snapshots") && snapshots_job(js) < 0)
+		return -EINVAL;
 	if (js->job.nneeds == 0) {
 		if (!js->job_name) {
 			log_error("say which job: --config FILE --job NAME, or --grant DATASET=OPS");
@@ -155,8 +169,20 @@ int jobspec_finish(struct jobspec *js)
 			log_error("%s has no [job %s]", file, js->job_name);
 			return -EINVAL;
 		}
-		js->job.nneeds = jobconf_needs(j, j->target_host || dataset_exists(j->target),
-					       js->needs);
+		/*
+		 * The run-time facts of the target, read now: under systemd this is
+		 * ExecStartPre=+, right before the run whose worker reads the same
+		 * (repl_target_facts) and computes with the same rule.
+		 */
+		struct repl_facts f;
+		jobconf_repl_facts(j, false, false, &f);
+		if (!f.target_remote) {
+			_cleanup_(runner_freep) struct runner *run = runner_local_new();
+			_cleanup_release_(zfs) struct zfs z;
+			zfs_init(&z, run);
+			repl_target_facts(&z, j->target, &f);
+		}
+		js->job.nneeds = jobconf_repl_needs(&f, &js->props, js->needs);
 		if (!js->state_dir)
 			js->state_dir = js->conf.state_dir;
 		if (!js->job.uid_min) {

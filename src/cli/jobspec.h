@@ -12,6 +12,7 @@
 
 #include "confine/confine.h"
 #include "confine/jobconf.h"
+#include "zfs/zfs.h"
 
 #include <getopt.h>
 
@@ -62,6 +63,13 @@ void jobspec_release(struct jobspec *js);
 int jobspec_option(struct jobspec *js, int ch, const char *arg);
 /* After the options: load the config job or check the --grant set; fills js->job. */
 int jobspec_finish(struct jobspec *js);
+/*
+ * The run-time facts of a local replication target, read from this host's
+ * ZFS (reading needs no privilege) into f: whether it exists, and whether
+ * it holds an interrupted full receive. `zkeep allow` (the units'
+ * ExecStartPre=+) and the live worker ask through this one function.
+ */
+void repl_target_facts(struct zfs *z, const char *target, struct repl_facts *f);
 /* Print the grants as `zfs allow` commands, with `who` in place of the uid. */
 void jobspec_print_grants(const struct deleg_set *set, const char *who);
 

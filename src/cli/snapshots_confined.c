@@ -4,6 +4,7 @@
 #include "cli/snapshots_confined.h"
 #include "cli/confined.h"
 #include "confine/confine.h"
+#include "confine/jobconf.h"
 #include "base/log.h"
 
 struct engine_work {
@@ -62,6 +63,12 @@ static bool engine_has_work(const struct engine *e)
 	return false;
 }
 
+/* Whether the engine's listing has root (it lists what exists). */
+static bool root_listed(const char *root, void *tree)
+{
+	return zfs_tree_find(tree, root) != NULL;
+}
+
 int engine_run_confined(struct engine *e, int (*fn)(struct engine *e, void *ctx), void *ctx)
 {
 	if (confined_disabled()) {
@@ -83,15 +90,11 @@ int engine_run_confined(struct engine *e, int (*fn)(struct engine *e, void *ctx)
 			    "NOT confined. Remove the scripts to confine it. ***", hook);
 		return fn(e, ctx);
 	}
-	/* Each configured root that exists, with its descendants. */
-	unsigned ops = (e->o.take ? DELEG_SNAPSHOT : 0) | (e->o.prune ? DELEG_DESTROY_SNAPS : 0);
-	size_t n = 0;
+	/* Each configured root that exists, with its descendants (the one rule, jobconf.h). */
 	_cleanup_free_ struct deleg_need *needs =
 		xcalloc(e->roots.n ? e->roots.n : 1, sizeof(*needs));
-	for (size_t i = 0; i < e->roots.n && n < DELEG_MAX_NEEDS; i++)
-		if (zfs_tree_find(&e->tree, e->roots.v[i]) && deleg_dataset_name_ok(e->roots.v[i]))
-			needs[n++] = (struct deleg_need){ .dataset = e->roots.v[i], .recursive = true,
-							  .exists = true, .ops = ops };
+	size_t n = jobconf_snapshot_needs((const char *const *)e->roots.v, e->roots.n, e->o.take,
+					  e->o.prune, root_listed, &e->tree, needs);
 	if (!n)
 		return fn(e, ctx); /* no dataset to change: the engine says so */
 	struct confine_job job = {

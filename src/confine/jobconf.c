@@ -4,6 +4,7 @@
 #include "confine/grants.h"
 #include "base/ini_text.h"
 #include "base/parse.h"
+#include "replication/sendopts.h"
 
 struct pstate {
 	struct jobconf *c;
@@ -200,20 +201,107 @@ const struct job *jobconf_find(const struct jobconf *c, const char *name)
 	return NULL;
 }
 
-size_t jobconf_needs(const struct job *j, bool target_exists, struct deleg_need needs[2])
+/* The names of the properties a run's receive sets ("userprop" etc.: deleg_prop_perm). */
+static void recv_props(const struct repl_facts *f, struct strvec *props)
 {
+	struct sendopts ro = SENDOPTS_INIT;
+	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
+	/* --recvoptions "o k=v" (what parses: the command words a bad option) */
+	(void)sendopts_parse(f->recvoptions, true, &ro, &err);
+	for (size_t i = 0; i < ro.n; i++)
+		if (ro.flag[i] == 'o' && ro.value[i]) {
+			_cleanup_free_ char *k = xstrndup(ro.value[i], strcspn(ro.value[i], "="));
+			if (strvec_find(props, k) < 0)
+				strvec_push(props, k);
+		}
+	sendopts_release(&ro);
+	for (size_t i = 0; f->source_props && f->source_props[i] && props->n < DELEG_MAX_PROPS;
+	     i++)
+		if (strvec_find(props, f->source_props[i]) < 0)
+			strvec_push(props, f->source_props[i]);
+	if (f->preserve_recordsize && strvec_find(props, "recordsize") < 0)
+		strvec_push(props, "recordsize");
+}
+
+size_t jobconf_repl_needs(const struct repl_facts *f, struct strvec *props,
+			  struct deleg_need out[2])
+{
+	struct sendopts so = SENDOPTS_INIT;
+	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
+	bool raw = sendopts_parse(f->sendoptions, false, &so, &err) == 0 && sendopts_has(&so, 'w');
+	sendopts_release(&so);
+	recv_props(f, props);
+	/*
+	 * An interrupted full receive left only partial state: aborting it
+	 * destroys the target, which is then received anew - granted like a
+	 * target that does not exist yet (on its parent, for its descendants).
+	 */
+	bool partial_full = f->target_exists && f->target_partial_full;
 	size_t n = 0;
-	needs[n++] = (struct deleg_need){
-		.dataset = j->source, .recursive = j->recursive, .exists = true,
-		.ops = (j->raw ? DELEG_SEND_RAW : DELEG_SEND) | DELEG_SNAPSHOT | DELEG_HOLD |
-		       DELEG_BOOKMARK | DELEG_DESTROY_SNAPS,
-	};
-	if (!j->target_host)
-		needs[n++] = (struct deleg_need){
-			.dataset = j->target, .recursive = j->recursive, .exists = target_exists,
+	if (!f->source_remote)
+		out[n++] = (struct deleg_need){
+			.dataset = f->source, .recursive = f->recursive, .exists = true,
+			.ops = (raw ? DELEG_SEND_RAW : DELEG_SEND) | DELEG_HOLD | DELEG_BOOKMARK |
+			       (f->no_sync_snap ? 0 : DELEG_SNAPSHOT | DELEG_DESTROY_SNAPS),
+		};
+	if (!f->target_remote)
+		out[n++] = (struct deleg_need){
+			.dataset = f->target, .recursive = f->recursive,
+			.exists = f->target_exists && !partial_full,
 			.ops = DELEG_RECEIVE | DELEG_RECV_ABORT | DELEG_DESTROY_SNAPS | DELEG_HOLD |
-			       (j->force ? DELEG_RECV_FORCE : 0) |
-			       (j->raw && j->recursive ? DELEG_RECV_RAW_ENC : 0),
+			       (partial_full ? DELEG_RECV_ABORT_FULL : 0) |
+			       (f->rollback ? DELEG_RECV_FORCE : 0) |
+			       (raw && f->recursive ? DELEG_RECV_RAW_ENC : 0),
+			.recv_props = props->n ? (const char *const *)props->v : NULL,
 		};
 	return n;
+}
+
+void jobconf_repl_facts(const struct job *j, bool target_exists, bool target_partial_full,
+			struct repl_facts *f)
+{
+	*f = (struct repl_facts){
+		.source = j->source, .target = j->target,
+		.target_remote = j->target_host != NULL,
+		.recursive = j->recursive,
+		.sendoptions = j->raw ? "w" : NULL,
+		/* Linux cannot delegate mounting: the unit receives with -u. */
+		.recvoptions = "u",
+		.rollback = j->force,
+		.target_exists = target_exists,
+		.target_partial_full = target_partial_full,
+	};
+}
+
+size_t jobconf_needs(const struct job *j, bool target_exists, bool target_partial_full,
+		     struct strvec *props, struct deleg_need needs[2])
+{
+	struct repl_facts f;
+	jobconf_repl_facts(j, target_exists, target_partial_full, &f);
+	return jobconf_repl_needs(&f, props, needs);
+}
+
+static bool below(const char *ds, const char *root)
+{
+	const char *rest = skip_prefix(ds, root);
+	return rest && *rest == '/';
+}
+
+size_t jobconf_snapshot_needs(const char *const *roots, size_t n, bool take, bool prune,
+			      bool (*exists)(const char *name, void *ctx), void *ctx,
+			      struct deleg_need *out)
+{
+	unsigned ops = (take ? DELEG_SNAPSHOT : 0) | (prune ? DELEG_DESTROY_SNAPS : 0);
+	size_t k = 0;
+	for (size_t i = 0; i < n && k < DELEG_MAX_NEEDS; i++) {
+		bool nested = false;
+		for (size_t j = 0; j < n && !nested; j++)
+			nested = below(roots[i], roots[j]);
+		if (nested || !deleg_dataset_name_ok(roots[i]) || !exists(roots[i], ctx))
+			continue;
+		/* Recursive: sections may recurse (yes or zfs). */
+		out[k++] = (struct deleg_need){ .dataset = roots[i], .recursive = true,
+						.exists = true, .ops = ops };
+	}
+	return k;
 }

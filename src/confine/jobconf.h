@@ -1,5 +1,6 @@
 /*
- * jobconf.h - zkeep.conf: the jobs zkeep runs on a schedule (pure).
+ * jobconf.h - zkeep.conf: the jobs zkeep runs on a schedule, and the grants
+ * a job needs (pure).
  *
  * A small INI file (parsed with inih), documented in docs/zkeep.conf.md:
  *
@@ -59,13 +60,67 @@ void jobconf_release(struct jobconf *c);
 const struct job *jobconf_find(const struct jobconf *c, const char *name);
 
 /*
- * What a replication job needs on this host (delegation.h): on the source
- * send (send-raw when raw), snapshot (sync snapshots), hold, bookmark and
- * destroy (its own sync snapshots); on a local target receive (force,
- * abort), hold (zkeep holds the last common snapshot on both sides) and
- * destroy, new when target_exists is false. Strings point into job.
- * Returns the number of needs written (at most 2).
+ * ONE rule for the grants a job needs, used by `zkeep allow` and `zkeep
+ * units` (ExecStartPre=+ runs `zkeep allow --apply`, through
+ * jobconf_needs()) and by the live confined workers (cli/repl_confined.c,
+ * cli/snapshots_confined.c). The callers gather the facts; these functions
+ * only decide (pure). tests/unit/test_jobneeds.c pins that a unit's grants
+ * equal its worker's.
+ *
+ * A replication run (zkeep replicate, syncoid, a [job] of zkeep.conf):
  */
-size_t jobconf_needs(const struct job *j, bool target_exists, struct deleg_need needs[2]);
+struct repl_facts {
+	const char *source, *target;      /* dataset names, without any host part */
+	bool source_remote, target_remote; /* on another host: its admin's to grant, not ours */
+	bool recursive;
+	const char *sendoptions;          /* --sendoptions (sendopts.h; -w: raw) or NULL */
+	const char *recvoptions;          /* --recvoptions ("o k=v" sets k) or NULL */
+	bool rollback;                    /* receive -F */
+	bool no_sync_snap;                /* takes no sync snapshot (so destroys none) */
+	bool preserve_recordsize;         /* the receive sets recordsize */
+	const char *const *source_props;  /* --preserve-properties: the source's local
+					   * properties (NULL-terminated or NULL) */
+	/* Read from this host's ZFS at run time (a local target only): */
+	bool target_exists;
+	bool target_partial_full;         /* the target holds an interrupted FULL receive
+					   * (a resume token, no snapshot) */
+};
+
+/*
+ * The needs of a replication run on this host, into out (the source side
+ * first; the other host's side is left out); returns their number (0 to 2).
+ * Source: send (send-raw when -w), hold, bookmark, and but with
+ * no_sync_snap snapshot and destroy (its sync snapshots). Target: receive,
+ * abort, destroy, hold; force with rollback; raw-encrypted when raw and
+ * recursive; one permission per property the receive sets (names kept in
+ * props, which out points into). A target that does not exist yet is new
+ * (granted on its parent); one that holds an interrupted full receive too,
+ * with abort-full: aborting it destroys the target, received anew.
+ */
+size_t jobconf_repl_needs(const struct repl_facts *f, struct strvec *props,
+			  struct deleg_need out[2]);
+
+/*
+ * The options of job j's `zkeep replicate` run (the ExecStart= of its unit)
+ * as facts, with the run-time facts given; strings point into j.
+ */
+void jobconf_repl_facts(const struct job *j, bool target_exists, bool target_partial_full,
+			struct repl_facts *f);
+
+/* jobconf_repl_needs() of jobconf_repl_facts(). */
+size_t jobconf_needs(const struct job *j, bool target_exists, bool target_partial_full,
+		     struct strvec *props, struct deleg_need needs[2]);
+
+/*
+ * sanoid's job (snapshots: sanoid --cron, --take-snapshots,
+ * --prune-snapshots): snapshot when it takes, destroy when it prunes, with
+ * descendants, on each of roots[0..n) that is not below another of them,
+ * has a valid name and exists (exists(name, ctx) - the engine's listing in
+ * the worker, ZFS at ExecStartPre). Returns the number of needs written to
+ * out (room for n; they point into roots), at most DELEG_MAX_NEEDS.
+ */
+size_t jobconf_snapshot_needs(const char *const *roots, size_t n, bool take, bool prune,
+			      bool (*exists)(const char *name, void *ctx), void *ctx,
+			      struct deleg_need *out);
 
 #endif

@@ -44,10 +44,11 @@ static void test_parse(void **state)
 	assert_int_equal(l->randomized_delay, 300);
 
 	struct deleg_need n[2];
+	_cleanup_strvec_ struct strvec props = STRVEC_INIT;
 	/* A remote target: only the source side is granted here. */
-	assert_int_equal(jobconf_needs(o, true, n), 1);
+	assert_int_equal(jobconf_needs(o, true, false, &props, n), 1);
 	assert_int_equal(n[0].ops & DELEG_SEND_RAW, DELEG_SEND_RAW);
-	assert_int_equal(jobconf_needs(l, false, n), 2);
+	assert_int_equal(jobconf_needs(l, false, false, &props, n), 2);
 	assert_false(n[1].exists);
 	assert_true(n[1].ops & DELEG_RECV_FORCE);
 	jobconf_release(&c);

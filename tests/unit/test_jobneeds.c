@@ -1,0 +1,182 @@
+/*
+ * test_jobneeds.c - one rule for the grants a job needs (jobconf.h): the
+ * grants `zkeep units` makes its ExecStartPre=+ apply (`zkeep allow --apply
+ * --job NAME`: jobconf_parse, jobconf_needs) equal the grants the live
+ * worker of that unit's ExecStart= run computes (the facts its command line
+ * gives, jobconf_repl_needs), for every kind of job; and pins the rule
+ * itself for the runs zkeep.conf cannot describe.
+ */
+#include "unit.h"
+#include "confine/jobconf.h"
+
+/* "HOST DATASET SCOPE PERMS" per grant, for ZFS major.minor. */
+static void grants_text(const struct deleg_need *n, size_t nn, unsigned minor, struct strbuf *out)
+{
+	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
+	_cleanup_deleg_set_ struct deleg_set set = DELEG_SET_INIT;
+	if (deleg_compute(n, nn, 2, minor, &set, &err) < 0)
+		fail_msg("deleg_compute: %s", err.buf);
+	for (size_t i = 0; i < set.n; i++) {
+		_cleanup_free_ char *perms = deleg_perms_join(&set.g[i]);
+		strbuf_addf(out, "%s %s %c %s\n", set.g[i].host ? set.g[i].host : "-",
+			    set.g[i].dataset, set.g[i].scope ? set.g[i].scope : '0', perms);
+	}
+}
+
+/* The grants of the unit's ExecStartPre=+ for [job j] of conf, with these run-time facts. */
+static void unit_grants(const char *conf, bool exists, bool partial, unsigned minor,
+			struct strbuf *out)
+{
+	struct jobconf c;
+	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
+	_cleanup_strvec_ struct strvec props = STRVEC_INIT;
+	if (jobconf_parse(conf, "zkeep.conf", &c, &err) < 0)
+		fail_msg("%s", err.buf);
+	struct deleg_need n[2];
+	size_t nn = jobconf_needs(jobconf_find(&c, "j"), exists, partial, &props, n);
+	grants_text(n, nn, minor, out);
+	jobconf_release(&c);
+}
+
+/* The grants the worker computes from its run's facts. */
+static void worker_grants(const struct repl_facts *f, unsigned minor, struct strbuf *out)
+{
+	_cleanup_strvec_ struct strvec props = STRVEC_INIT;
+	struct deleg_need n[2];
+	size_t nn = jobconf_repl_needs(f, &props, n);
+	grants_text(n, nn, minor, out);
+}
+
+struct unit_case {
+	const char *what;
+	const char *conf;
+	/* The facts of the unit's ExecStart= `zkeep replicate --recvoptions=u
+	 * [--recursive] [--sendoptions=w] [--rollback] SOURCE TARGET`, as the
+	 * worker reads them (run-time facts below). */
+	struct repl_facts worker;
+};
+
+static const struct unit_case unit_cases[] = {
+	{ "local push", "[job j]\nsource = tank/a\ntarget = backup/a\n",
+	  { .source = "tank/a", .target = "backup/a", .recvoptions = "u" } },
+	{ "push to a remote", "[job j]\nsource = tank/a\ntarget = me@nas:pool/a\n",
+	  { .source = "tank/a", .target = "pool/a", .target_remote = true, .recvoptions = "u" } },
+	{ "raw", "[job j]\nsource = tank/a\ntarget = backup/a\nraw = yes\n",
+	  { .source = "tank/a", .target = "backup/a", .sendoptions = "w", .recvoptions = "u" } },
+	{ "recursive", "[job j]\nsource = tank/a\ntarget = backup/a\nrecursive = yes\n",
+	  { .source = "tank/a", .target = "backup/a", .recursive = true, .recvoptions = "u" } },
+	{ "raw recursive forced",
+	  "[job j]\nsource = tank/a\ntarget = backup/a\nrecursive = yes\nraw = yes\nforce = yes\n",
+	  { .source = "tank/a", .target = "backup/a", .recursive = true, .sendoptions = "w",
+	    .recvoptions = "u", .rollback = true } },
+	{ "raw push to a remote", "[job j]\nsource = tank/a\ntarget = nas:pool/a\nraw = yes\n",
+	  { .source = "tank/a", .target = "pool/a", .target_remote = true, .sendoptions = "w",
+	    .recvoptions = "u" } },
+};
+
+static void test_units_equal_worker(void **state)
+{
+	/* every run-time state of the target: there, new, an interrupted full receive */
+	static const bool facts[][2] = { { true, false }, { false, false }, { true, true } };
+	for (size_t i = 0; i < ARRAY_SIZE(unit_cases); i++)
+		for (size_t k = 0; k < ARRAY_SIZE(facts); k++)
+			for (unsigned minor = 3; minor <= 4; minor++) {
+				const struct unit_case *uc = &unit_cases[i];
+				_cleanup_strbuf_ struct strbuf u = STRBUF_INIT, w = STRBUF_INIT;
+				struct repl_facts f = uc->worker;
+				f.target_exists = !f.target_remote && facts[k][0];
+				f.target_partial_full = !f.target_remote && facts[k][1];
+				unit_grants(uc->conf, f.target_exists, f.target_partial_full, minor,
+					    &u);
+				worker_grants(&f, minor, &w);
+				if (!streq(u.buf, w.buf))
+					fail_msg("%s (exists %d, partial %d, 2.%u): unit\n%sworker\n%s",
+						 uc->what, facts[k][0], facts[k][1], minor, u.buf,
+						 w.buf);
+				assert_true(u.len > 0);
+			}
+}
+
+/* The rule itself, for runs zkeep.conf cannot describe (and the ones it can). */
+static void expect(const struct repl_facts *f, const char *want)
+{
+	_cleanup_strbuf_ struct strbuf got = STRBUF_INIT;
+	worker_grants(f, 3, &got);
+	if (!streq(got.buf, want))
+		fail_msg("got\n%swant\n%s", got.buf, want);
+}
+
+static void test_rule(void **state)
+{
+	/* local push, target there */
+	struct repl_facts f = { .source = "tank/a", .target = "backup/a", .target_exists = true };
+	expect(&f, "- backup/a d destroy,mount\n"
+		   "- backup/a l create,hold,mount,receive,release\n"
+		   "- tank/a d destroy,mount,send\n"
+		   "- tank/a l bookmark,hold,release,snapshot\n");
+	/* an interrupted full receive: granted as new (on the parent), and abort-full */
+	f.target_partial_full = true;
+	expect(&f, "- backup 0 create,destroy,hold,mount,receive,release\n"
+		   "- tank/a d destroy,mount,send\n"
+		   "- tank/a l bookmark,hold,release,snapshot\n");
+	/* pull from a remote: only the target, here */
+	f = (struct repl_facts){ .source = "pool/a", .source_remote = true, .target = "backup/a",
+				 .target_exists = true };
+	expect(&f, "- backup/a d destroy,mount\n"
+		   "- backup/a l create,hold,mount,receive,release\n");
+	/* no sync snapshot: the source takes and destroys none */
+	f = (struct repl_facts){ .source = "tank/a", .target = "backup/a", .target_exists = true,
+				 .no_sync_snap = true, .target_remote = true };
+	expect(&f, "- tank/a d send\n"
+		   "- tank/a l bookmark,hold,release\n");
+	/* received properties: --recvoptions "o k=v", --preserve-properties, --preserve-recordsize */
+	static const char *const local[] = { "compression", "org.example:tag", NULL };
+	f = (struct repl_facts){ .source = "tank/a", .source_remote = true, .target = "backup/a",
+				 .target_exists = true, .recvoptions = "u o atime=off",
+				 .source_props = local, .preserve_recordsize = true };
+	expect(&f, "- backup/a d destroy,mount\n"
+		   "- backup/a l atime,compression,create,hold,mount,receive,recordsize,"
+		   "release,userprop\n");
+}
+
+static bool exists_in(const char *name, void *ctx)
+{
+	for (const char *const *p = ctx; *p; p++)
+		if (streq(*p, name))
+			return true;
+	return false;
+}
+
+static void test_snapshots_job(void **state)
+{
+	/* sanoid.conf's sections in file order; the engine's roots are those not below another */
+	static const char *const conf_roots[] = { "tank/a", "tank/a/b", "gone/x", "tank/c" };
+	static const char *const engine_roots[] = { "gone/x", "tank/a", "tank/c" };
+	static const char *const pool[] = { "tank", "tank/a", "tank/a/b", "tank/c", NULL };
+	struct deleg_need u[4], w[3];
+	/* ExecStartPre=+: sanoid --cron takes and prunes */
+	size_t nu = jobconf_snapshot_needs(conf_roots, 4, true, true, exists_in, (void *)pool, u);
+	/* the worker of sanoid --cron: the engine's roots, existence from its listing */
+	size_t nw = jobconf_snapshot_needs(engine_roots, 3, true, true, exists_in, (void *)pool, w);
+	_cleanup_strbuf_ struct strbuf a = STRBUF_INIT, b = STRBUF_INIT;
+	grants_text(u, nu, 3, &a);
+	grants_text(w, nw, 3, &b);
+	assert_string_equal(a.buf, b.buf);
+	assert_string_equal(a.buf, "- tank/a 0 destroy,mount,snapshot\n"
+				   "- tank/c 0 destroy,mount,snapshot\n");
+	/* --take-snapshots alone: snapshot only */
+	strbuf_reset(&b);
+	nw = jobconf_snapshot_needs(engine_roots, 3, true, false, exists_in, (void *)pool, w);
+	grants_text(w, nw, 3, &b);
+	assert_string_equal(b.buf, "- tank/a 0 snapshot\n- tank/c 0 snapshot\n");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_units_equal_worker),
+		cmocka_unit_test(test_rule),
+		cmocka_unit_test(test_snapshots_job),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
