@@ -1,6 +1,7 @@
 /* cmd/confine.c - `zkeep confine`: show or use the sandbox of a job. */
 #include "base/zkeep.h"
 #include "cli/commands.h"
+#include "cli/confined.h"
 #include "cli/jobspec.h"
 #include "base/log.h"
 #include "base/spawn.h"
@@ -84,10 +85,7 @@ static int confine_exec(struct jobspec *js, const char *const *argv)
 	struct confine_info info = CONFINE_INFO_INIT;
 	int status = 255;
 	int r = confine_run(&js->job, exec_fn, &ex, &status, &info, &err);
-	for (size_t i = 0; i < info.recovered.n; i++)
-		log_notice("revoked leftover grants of a crashed run: %s", info.recovered.v[i]);
-	for (size_t i = 0; i < info.missing.n; i++)
-		log_warning("missing grant (an admin must run it): %s", info.missing.v[i]);
+	confined_report(&info);
 	if (info.privileged && info.uid)
 		log_info("worker ran as uid %u", (unsigned)info.uid);
 	if (err.len)

@@ -3,6 +3,7 @@
 #include "cli/commands.h"
 #include "drive/drive_units.h"
 #include "confine/jobconf.h"
+#include "confine/unit_hardening.h"
 #include "base/atomic_file.h"
 #include "base/log.h"
 
@@ -31,53 +32,13 @@ const char cmd_units_help[] =
 	"kill -9. The drive services run as root (they import and export pools).\n"
 	"Check a unit with `systemd-analyze security --offline=true UNIT`.\n";
 
-/*
- * The hardening every unit gets, whoever it runs as. Not set, and why:
- *   PrivateUsers=   ZFS 2.2+ shows no dataset to another user namespace;
- *   PrivateDevices= /dev/zfs is needed (DeviceAllow= limits to it instead);
- *   RootDirectory=  zkeep's own worker sandbox does the chroot part.
- */
-static const char hardening_common[] =
-	"NoNewPrivileges=yes\n"
-	"UMask=0077\n"
-	"DevicePolicy=closed\n"
-	"DeviceAllow=/dev/zfs rw\n"
-	"PrivateTmp=yes\n"
-	"PrivateMounts=yes\n"
-	"PrivateIPC=yes\n"
-	"ProtectSystem=strict\n"
-	"ProtectHome=yes\n"
-	"ProtectKernelTunables=yes\n"
-	"ProtectKernelModules=yes\n"
-	"ProtectKernelLogs=yes\n"
-	"ProtectControlGroups=yes\n"
-	"ProtectClock=yes\n"
-	"ProtectHostname=yes\n"
-	"ProtectProc=invisible\n"
-	"ProcSubset=pid\n"
-	"RestrictNamespaces=yes\n"
-	"RestrictRealtime=yes\n"
-	"RestrictSUIDSGID=yes\n"
-	"LockPersonality=yes\n"
-	"MemoryDenyWriteExecute=yes\n"
-	"RemoveIPC=yes\n"
-	"KeyringMode=private\n"
-	"SystemCallArchitectures=native\n"
-	"SystemCallFilter=@system-service\n"
-	"SystemCallFilter=~@aio @chown @keyring @memlock @privileged @resources @setuid\n"
-	"SystemCallErrorNumber=EPERM\n";
-
 /* The jobs: a DynamicUser without any capability. */
 static const char hardening_user[] =
 	"DynamicUser=yes\n"
 	"CapabilityBoundingSet=\n"
 	"AmbientCapabilities=\n";
 
-/* Network: none for local jobs; for ssh jobs, inet sockets (Landlock limits the port). */
-static const char net_local[] =
-	"PrivateNetwork=yes\n"
-	"RestrictAddressFamilies=AF_UNIX\n"
-	"IPAddressDeny=any\n";
+/* Network for ssh jobs: inet sockets (Landlock limits the port); none for the others. */
 static const char net_ssh[] =
 	"RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6\n"
 	"IPAddressDeny=any\n";
@@ -159,7 +120,14 @@ static int write_drive_units(const char *out, const char *text, const char *conf
 	return rc;
 }
 
-int cmd_units(int argc, char **argv)
+struct units_opts {
+	const char *out, *config, *sanoid_dir, *zkeep;
+	const char *state;      /* zkeep.conf's state_dir */
+	const char *common;     /* "--config FILE --state-dir DIR" of every zkeep allow */
+	const char *hardening;  /* unit_hardening(UNIT_ZFS) */
+};
+
+static int units_parse_options(int argc, char **argv, struct units_opts *o)
 {
 	static const struct option opts[] = {
 		{ "output", required_argument, NULL, 'o' },
@@ -168,51 +136,33 @@ int cmd_units(int argc, char **argv)
 		{ "zkeep", required_argument, NULL, 'z' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *out = NULL, *config = "/etc/zkeep/zkeep.conf", *sanoid_dir = "/etc/sanoid";
-	const char *zkeep = "/usr/bin/zkeep";
 	int ch;
 	while ((ch = getopt_long(argc, argv, "+o:", opts, NULL)) != -1) {
 		switch (ch) {
-		case 'o': out = optarg; break;
-		case 'c': config = optarg; break;
-		case 'd': sanoid_dir = optarg; break;
-		case 'z': zkeep = optarg; break;
-		default: return EXIT_FATAL;
+		case 'o': o->out = optarg; break;
+		case 'c': o->config = optarg; break;
+		case 'd': o->sanoid_dir = optarg; break;
+		case 'z': o->zkeep = optarg; break;
+		default: return -EINVAL;
 		}
 	}
-	if (!out || optind != argc) {
+	if (!o->out || optind != argc) {
 		log_error("usage: zkeep units --output DIR [--config FILE]");
-		return EXIT_FATAL;
+		return -EINVAL;
 	}
-	if (config[0] != '/' || sanoid_dir[0] != '/' || zkeep[0] != '/' ||
-	    !unit_word_ok(config) || !unit_word_ok(sanoid_dir) || !unit_word_ok(zkeep)) {
+	if (o->config[0] != '/' || o->sanoid_dir[0] != '/' || o->zkeep[0] != '/' ||
+	    !unit_word_ok(o->config) || !unit_word_ok(o->sanoid_dir) || !unit_word_ok(o->zkeep)) {
 		log_error("--config, --configdir and --zkeep must be absolute paths without "
 			  "spaces, quotes, '%%' or '$' (they go into unit files)");
-		return EXIT_FATAL;
+		return -EINVAL;
 	}
-	_cleanup_strbuf_ struct strbuf text = STRBUF_INIT, err = STRBUF_INIT;
-	strbuf_init(&text, 1 << 20);
-	int r = strbuf_read_file(&text, config);
-	if (r < 0) {
-		log_error("cannot read %s: %s", config, strerror(-r));
-		return EXIT_FATAL;
-	}
-	struct jobconf conf;
-	if (jobconf_parse(text.buf, config, &conf, &err) < 0) {
-		log_error("%s", err.buf);
-		return EXIT_FATAL;
-	}
-	if (mkdir(out, 0755) < 0 && errno != EEXIST) {
-		log_error("cannot create %s: %s", out, strerror(errno));
-		jobconf_release(&conf);
-		return EXIT_FATAL;
-	}
-	int rc = EXIT_OK;
-	const char *state = conf.state_dir;
-	_cleanup_free_ char *common = xasprintf("--config %s --state-dir %s", config, state);
+	return 0;
+}
 
-	/* Snapshots: sanoid --cron, with grants on every sanoid.conf dataset. */
-	_cleanup_free_ char *snap_svc = xasprintf(
+/* Snapshots: sanoid --cron, with grants on every sanoid.conf dataset; on its schedule. */
+static int write_snapshot_units(const struct units_opts *o, const struct jobconf *conf)
+{
+	_cleanup_free_ char *svc = xasprintf(
 		"[Unit]\n"
 		"Description=zkeep: take and prune snapshots (sanoid --cron)\n"
 		"Documentation=man:zkeep(8)\n"
@@ -232,14 +182,23 @@ int cmd_units(int argc, char **argv)
 		/* The worker's own directory (zkeep confines sanoid --cron itself too). */
 		"StateDirectory=zkeep-work/snapshots\n"
 		"Environment=ZKEEP_STATE_DIR=/var/lib/zkeep-work/snapshots\n"
-		"%s%s%s",
-		zkeep, sanoid_dir, common, zkeep, sanoid_dir, zkeep, sanoid_dir, common,
-		hardening_user, hardening_common, net_local);
-	_cleanup_free_ char *snap_timer = xasprintf(
+		"%s%s" UNIT_NET_LOCAL,
+		o->zkeep, o->sanoid_dir, o->common, o->zkeep, o->sanoid_dir, o->zkeep,
+		o->sanoid_dir, o->common, hardening_user, o->hardening);
+	_cleanup_free_ char *timer = xasprintf(
 		"[Unit]\nDescription=zkeep: snapshots on schedule\n\n"
 		"[Timer]\nOnCalendar=%s\nPersistent=yes\nAccuracySec=1s\n\n"
-		"[Install]\nWantedBy=timers.target\n", conf.snapshot_schedule);
-	_cleanup_free_ char *recover = xasprintf(
+		"[Install]\nWantedBy=timers.target\n", conf->snapshot_schedule);
+	if (write_unit(o->out, "zkeep-snapshots.service", svc) < 0 ||
+	    write_unit(o->out, "zkeep-snapshots.timer", timer) < 0)
+		return -EIO;
+	return 0;
+}
+
+/* At boot: revoke the grants of runs a crash cut short. */
+static int write_recover_unit(const struct units_opts *o)
+{
+	_cleanup_free_ char *svc = xasprintf(
 		"[Unit]\n"
 		"Description=zkeep: revoke zfs allow grants of runs a crash cut short\n"
 		"After=zfs.target\n"
@@ -251,64 +210,95 @@ int cmd_units(int argc, char **argv)
 		/* Root, for zfs unallow (CAP_SYS_ADMIN in ZFS's policy), and nothing else. */
 		"CapabilityBoundingSet=CAP_SYS_ADMIN\n"
 		"ReadWritePaths=-%s\n"
-		"%s%s"
-		"\n[Install]\nWantedBy=multi-user.target\n", zkeep, state, state, hardening_common,
-		net_local);
-	if (write_unit(out, "zkeep-snapshots.service", snap_svc) < 0 ||
-	    write_unit(out, "zkeep-snapshots.timer", snap_timer) < 0 ||
-	    write_unit(out, "zkeep-recover.service", recover) < 0)
-		rc = EXIT_FATAL;
+		"%s" UNIT_NET_LOCAL
+		"\n[Install]\nWantedBy=multi-user.target\n", o->zkeep, o->state, o->state,
+		o->hardening);
+	return write_unit(o->out, "zkeep-recover.service", svc) < 0 ? -EIO : 0;
+}
 
-	for (size_t i = 0; rc == EXIT_OK && i < conf.njobs; i++) {
-		const struct job *j = &conf.jobs[i];
-		if (!unit_word_ok(j->source) || !unit_word_ok(j->target)) {
-			log_error("[job %s]: dataset names with spaces cannot go into a unit yet",
-				  j->name);
-			rc = EXIT_FATAL;
-			break;
-		}
-		_cleanup_free_ char *allow = j->target_host ? ip_allow_line(j) : xstrdup("");
-		if (!allow) {
-			log_error("[job %s]: cannot resolve the address of %s for IPAddressAllow=; "
-				  "set ip_allow in the job", j->name, j->target_host);
-			rc = EXIT_FATAL;
-			break;
-		}
-		_cleanup_free_ char *target = j->target_host
-			? xasprintf("%s:%s", j->target_host, j->target) : xstrdup(j->target);
-		_cleanup_free_ char *svc = xasprintf(
-			"[Unit]\n"
-			"Description=zkeep: replication job %s (%s -> %s)\n"
-			"After=zfs.target network-online.target zkeep-recover.service\n"
-			"Wants=network-online.target zkeep-recover.service\n"
-			"\n[Service]\n"
-			"Type=oneshot\n"
-			"User=zkeep-job-%s\n"
-			"ExecStartPre=+%s allow --apply --user zkeep-job-%s --job %s %s\n"
-			/* Linux cannot delegate mounting: receive with -u. */
-			"ExecStart=%s replicate --recvoptions=u%s%s%s %s %s\n"
-			"ExecStopPost=+%s allow --revoke --job %s %s\n"
-			/* The worker's own directory; the grant journals stay root's. */
-			"StateDirectory=zkeep-work/job-%s\n"
-			"Environment=ZKEEP_STATE_DIR=/var/lib/zkeep-work/job-%s\n"
-			"%s%s%s%s",
-			j->name, j->source, target, j->name, zkeep, j->name, j->name, common, zkeep,
-			j->recursive ? " --recursive" : "", j->raw ? " --sendoptions=w" : "",
-			j->force ? " --rollback" : "",
-			j->source, target, zkeep, j->name, common, j->name, j->name, hardening_user,
-			hardening_common, j->target_host ? net_ssh : net_local, allow);
-		_cleanup_free_ char *timer = xasprintf(
-			"[Unit]\nDescription=zkeep: replication job %s on schedule\n\n"
-			"[Timer]\nOnCalendar=%s\nRandomizedDelaySec=%llu\nPersistent=yes\n\n"
-			"[Install]\nWantedBy=timers.target\n",
-			j->name, j->schedule, (unsigned long long)j->randomized_delay);
-		_cleanup_free_ char *sname = xasprintf("zkeep-job-%s.service", j->name);
-		_cleanup_free_ char *tname = xasprintf("zkeep-job-%s.timer", j->name);
-		if (write_unit(out, sname, svc) < 0 || write_unit(out, tname, timer) < 0)
-			rc = EXIT_FATAL;
+/* A [job NAME]: its service (grants around a confined zkeep replicate) and timer. */
+static int write_job_units(const struct units_opts *o, const struct job *j)
+{
+	if (!unit_word_ok(j->source) || !unit_word_ok(j->target)) {
+		log_error("[job %s]: dataset names with spaces cannot go into a unit yet", j->name);
+		return -EINVAL;
 	}
-	jobconf_release(&conf);
-	if (rc == EXIT_OK)
-		rc = write_drive_units(out, text.buf, config, zkeep);
-	return rc;
+	_cleanup_free_ char *allow = j->target_host ? ip_allow_line(j) : xstrdup("");
+	if (!allow) {
+		log_error("[job %s]: cannot resolve the address of %s for IPAddressAllow=; "
+			  "set ip_allow in the job", j->name, j->target_host);
+		return -EINVAL;
+	}
+	_cleanup_free_ char *target = j->target_host
+		? xasprintf("%s:%s", j->target_host, j->target) : xstrdup(j->target);
+	/* The run whose grants ExecStartPre=+ makes: jobconf_repl_facts() says both. */
+	struct repl_facts f;
+	jobconf_repl_facts(j, false, false, &f);
+	_cleanup_free_ char *svc = xasprintf(
+		"[Unit]\n"
+		"Description=zkeep: replication job %s (%s -> %s)\n"
+		"After=zfs.target network-online.target zkeep-recover.service\n"
+		"Wants=network-online.target zkeep-recover.service\n"
+		"\n[Service]\n"
+		"Type=oneshot\n"
+		"User=zkeep-job-%s\n"
+		"ExecStartPre=+%s allow --apply --user zkeep-job-%s --job %s %s\n"
+		"ExecStart=%s replicate --recvoptions=%s%s%s%s%s %s %s\n"
+		"ExecStopPost=+%s allow --revoke --job %s %s\n"
+		/* The worker's own directory; the grant journals stay root's. */
+		"StateDirectory=zkeep-work/job-%s\n"
+		"Environment=ZKEEP_STATE_DIR=/var/lib/zkeep-work/job-%s\n"
+		"%s%s%s%s",
+		j->name, j->source, target, j->name, o->zkeep, j->name, j->name, o->common,
+		o->zkeep, f.recvoptions, f.recursive ? " --recursive" : "",
+		f.sendoptions ? " --sendoptions=" : "", f.sendoptions ? f.sendoptions : "",
+		f.rollback ? " --rollback" : "", j->source, target, o->zkeep, j->name, o->common,
+		j->name, j->name, hardening_user, o->hardening,
+		j->target_host ? net_ssh : UNIT_NET_LOCAL, allow);
+	_cleanup_free_ char *timer = xasprintf(
+		"[Unit]\nDescription=zkeep: replication job %s on schedule\n\n"
+		"[Timer]\nOnCalendar=%s\nRandomizedDelaySec=%llu\nPersistent=yes\n\n"
+		"[Install]\nWantedBy=timers.target\n",
+		j->name, j->schedule, (unsigned long long)j->randomized_delay);
+	_cleanup_free_ char *sname = xasprintf("zkeep-job-%s.service", j->name);
+	_cleanup_free_ char *tname = xasprintf("zkeep-job-%s.timer", j->name);
+	if (write_unit(o->out, sname, svc) < 0 || write_unit(o->out, tname, timer) < 0)
+		return -EIO;
+	return 0;
+}
+
+int cmd_units(int argc, char **argv)
+{
+	struct units_opts o = { .config = "/etc/zkeep/zkeep.conf", .sanoid_dir = "/etc/sanoid",
+				.zkeep = "/usr/bin/zkeep" };
+	if (units_parse_options(argc, argv, &o) < 0)
+		return EXIT_FATAL;
+	_cleanup_strbuf_ struct strbuf text = STRBUF_INIT, err = STRBUF_INIT;
+	strbuf_init(&text, 1 << 20);
+	int r = strbuf_read_file(&text, o.config);
+	if (r < 0) {
+		log_error("cannot read %s: %s", o.config, strerror(-r));
+		return EXIT_FATAL;
+	}
+	_cleanup_release_(jobconf) struct jobconf conf = JOBCONF_INIT;
+	if (jobconf_parse(text.buf, o.config, &conf, &err) < 0) {
+		log_error("%s", err.buf);
+		return EXIT_FATAL;
+	}
+	if (mkdir(o.out, 0755) < 0 && errno != EEXIST) {
+		log_error("cannot create %s: %s", o.out, strerror(errno));
+		return EXIT_FATAL;
+	}
+	o.state = conf.state_dir;
+	_cleanup_free_ char *common = xasprintf("--config %s --state-dir %s", o.config, o.state);
+	_cleanup_strbuf_ struct strbuf hardening = STRBUF_INIT;
+	unit_hardening(UNIT_ZFS, &hardening);
+	o.common = common;
+	o.hardening = hardening.buf;
+	if (write_snapshot_units(&o, &conf) < 0 || write_recover_unit(&o) < 0)
+		return EXIT_FATAL;
+	for (size_t i = 0; i < conf.njobs; i++)
+		if (write_job_units(&o, &conf.jobs[i]) < 0)
+			return EXIT_FATAL;
+	return write_drive_units(o.out, text.buf, o.config, o.zkeep);
 }

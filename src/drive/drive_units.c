@@ -1,6 +1,7 @@
 /* drive_units.c - see drive_units.h. */
 #include "base/zkeep.h"
 #include "drive/drive_units.h"
+#include "confine/unit_hardening.h"
 
 char *drive_unit_name(const struct drive *d)
 {
@@ -53,45 +54,14 @@ int drive_units_render(const struct drive *d, const char *zkeep_path, const char
 		    "# power-off through sysfs), only /dev/zfs and disks, private mounts (the\n"
 		    "# pool is exported at the end anyway).\n"
 		    "CapabilityBoundingSet=CAP_SYS_ADMIN\n"
-		    "NoNewPrivileges=yes\n"
-		    "PrivateTmp=yes\n"
-		    "PrivateMounts=yes\n"
-		    "PrivateNetwork=yes\n"
-		    "IPAddressDeny=any\n"
-		    "RestrictAddressFamilies=AF_UNIX\n"
-		    "ProtectHome=yes\n"
-		    "ProtectSystem=strict\n"
+		    UNIT_NET_LOCAL
 		    "RuntimeDirectory=zkeep\n"
 		    "RuntimeDirectoryPreserve=yes\n"
-		    "ProtectKernelTunables=yes\n"
-		    "ReadWritePaths=/sys/devices\n"
-		    "ProtectKernelModules=yes\n"
-		    "ProtectKernelLogs=yes\n"
-		    "ProtectControlGroups=yes\n"
-		    "ProtectClock=yes\n"
-		    "ProtectHostname=yes\n"
-		    "ProtectProc=invisible\n"
-		    "DevicePolicy=closed\n"
-		    "DeviceAllow=/dev/zfs rw\n"
-		    "DeviceAllow=block-sd rw\n"
-		    "DeviceAllow=block-blkext rw\n"
-		    "DeviceAllow=block-virtblk rw\n"
-		    "DeviceAllow=block-loop rw\n"
-		    "DeviceAllow=block-device-mapper rw\n"
-		    "RestrictNamespaces=yes\n"
-		    "RestrictSUIDSGID=yes\n"
-		    "RestrictRealtime=yes\n"
-		    "LockPersonality=yes\n"
-		    "MemoryDenyWriteExecute=yes\n"
-		    "KeyringMode=private\n"
-		    "UMask=0077\n"
-		    "SystemCallArchitectures=native\n"
-		    "SystemCallFilter=@system-service @mount\n"
-		    "SystemCallFilter=~@privileged @resources\n"
-		    "SystemCallErrorNumber=EPERM\n"
-		    "Nice=10\n"
-		    "IOSchedulingClass=idle\n"
-		    "TimeoutStartSec=infinity\n",
+		    "ReadWritePaths=/sys/devices\n",
 		    d->name, d->name, zkeep_path, config_path, d->name);
+	unit_hardening(UNIT_DRIVE, unit);
+	strbuf_addstr(unit, "Nice=10\n"
+			    "IOSchedulingClass=idle\n"
+			    "TimeoutStartSec=infinity\n");
 	return 0;
 }

@@ -1,0 +1,57 @@
+/* unit_hardening.c - see unit_hardening.h. */
+#include "base/zkeep.h"
+#include "confine/unit_hardening.h"
+
+#define ALL (UNIT_ZFS | UNIT_DRIVE)
+
+/* In the order units get them. */
+static const struct {
+	const char *line;
+	unsigned kinds;
+} lines[] = {
+	{ "NoNewPrivileges=yes", ALL },
+	{ "UMask=0077", ALL },
+	{ "DevicePolicy=closed", ALL },
+	{ "DeviceAllow=/dev/zfs rw", ALL },
+	/* the drive's pool: its disks, wherever they show up */
+	{ "DeviceAllow=block-sd rw", UNIT_DRIVE },
+	{ "DeviceAllow=block-blkext rw", UNIT_DRIVE },
+	{ "DeviceAllow=block-virtblk rw", UNIT_DRIVE },
+	{ "DeviceAllow=block-loop rw", UNIT_DRIVE },
+	{ "DeviceAllow=block-device-mapper rw", UNIT_DRIVE },
+	{ "PrivateTmp=yes", ALL },
+	{ "PrivateMounts=yes", ALL },
+	{ "PrivateIPC=yes", UNIT_ZFS },
+	{ "ProtectSystem=strict", ALL },
+	{ "ProtectHome=yes", ALL },
+	{ "ProtectKernelTunables=yes", ALL },
+	{ "ProtectKernelModules=yes", ALL },
+	{ "ProtectKernelLogs=yes", ALL },
+	{ "ProtectControlGroups=yes", ALL },
+	{ "ProtectClock=yes", ALL },
+	{ "ProtectHostname=yes", ALL },
+	{ "ProtectProc=invisible", ALL },
+	{ "ProcSubset=pid", UNIT_ZFS },
+	{ "RestrictNamespaces=yes", ALL },
+	{ "RestrictRealtime=yes", ALL },
+	{ "RestrictSUIDSGID=yes", ALL },
+	{ "LockPersonality=yes", ALL },
+	{ "MemoryDenyWriteExecute=yes", ALL },
+	{ "RemoveIPC=yes", UNIT_ZFS },
+	{ "KeyringMode=private", ALL },
+	{ "SystemCallArchitectures=native", ALL },
+	{ "SystemCallFilter=@system-service", UNIT_ZFS },
+	{ "SystemCallFilter=~@aio @chown @keyring @memlock @privileged @resources @setuid",
+	  UNIT_ZFS },
+	/* zpool import and export mount and unmount */
+	{ "SystemCallFilter=@system-service @mount", UNIT_DRIVE },
+	{ "SystemCallFilter=~@privileged @resources", UNIT_DRIVE },
+	{ "SystemCallErrorNumber=EPERM", ALL },
+};
+
+void unit_hardening(enum unit_kind kind, struct strbuf *out)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(lines); i++)
+		if (lines[i].kinds & kind)
+			strbuf_addf(out, "%s\n", lines[i].line);
+}
