@@ -223,34 +223,91 @@ static size_t repl_needs(const struct repl_cli *c, struct zfs *z, bool src_remot
 	return jobconf_repl_needs(&f, props, out);
 }
 
-int repl_execute_confined(struct repl_cli *c)
+/*
+ * Whether the run can be confined: not with --no-confine (warned), not a dry
+ * run or --dumpsnaps (they change nothing), not --force-delete (said), not
+ * endpoints that do not parse (the command says what is wrong), not both
+ * ends remote (said).
+ */
+static bool confinable(const struct repl_cli *c)
 {
 	if (confined_disabled()) {
 		confined_warn_unconfined();
-		return repl_execute(c);
+		return false;
 	}
 	if (c->dry_run || c->dumpsnaps)
-		return repl_execute(c); /* changes nothing */
+		return false;
 	if (c->force_delete) {
 		/* Destroying a mounted filesystem unmounts it: Linux cannot delegate that. */
 		log_notice("--force-delete destroys (and so unmounts) the target, which Linux "
 			   "cannot delegate: running unconfined");
-		return repl_execute(c);
+		return false;
 	}
 	if (c->endpoints_r < 0)
-		return repl_execute(c); /* changes nothing: it says what is wrong */
+		return false;
+	if (endpoint_is_remote(&c->src) && endpoint_is_remote(&c->dst)) {
+		log_notice("both ends are remote: nothing to confine here, running as before");
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Run repl_execute(c) as the worker of job: with ssh set up when a side is
+ * remote, receiving with -u as root (Linux cannot delegate mounting), then
+ * mount what it received and report. The exit status.
+ */
+static int run_worker(struct repl_cli *c, struct confine_job *job, struct zfs *z, const char *self)
+{
 	bool src_remote = endpoint_is_remote(&c->src);
 	bool dst_remote = endpoint_is_remote(&c->dst);
-	if (src_remote && dst_remote) {
-		log_notice("both ends are remote: nothing to confine here, running as before");
-		return repl_execute(c);
+	const char *const ssh_programs[] = { "zfs", "zpool", "ssh", self, NULL };
+	struct ssh_setup ss;
+	ssh_setup_init(&ss);
+	if (src_remote || dst_remote) {
+		if (ssh_setup_prepare(c, job, &ss) < 0) {
+			ssh_setup_release(c, &ss);
+			return EXIT_FATAL;
+		}
+		job->programs = ssh_programs;
 	}
+	/* Linux cannot delegate mounting: the worker receives with -u, we mount after. */
+	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
+	bool user_no_mount = recv_no_mount(c);
+	_cleanup_free_ char *recvoptions = NULL;
+	const char *saved = c->recvoptions;
+	if (geteuid() == 0 && !user_no_mount && !dst_remote) {
+		recvoptions = c->recvoptions ? xasprintf("u %s", c->recvoptions) : xstrdup("u");
+		c->recvoptions = recvoptions;
+	}
+	struct confine_info info = CONFINE_INFO_INIT;
+	int status = EXIT_FATAL;
+	c->relay_path = self;
+	int r = confine_run(job, repl_worker, c, &status, &info, &err);
+	c->relay_path = NULL;
+	c->recvoptions = saved;
+	ssh_setup_release(c, &ss);
+	if (r == 0 && info.privileged && !user_no_mount && !dst_remote)
+		mount_received(z, c->target_arg, c->recursive);
+	confined_report(&info);
+	if (r == 0 && info.privileged)
+		log_info("replicated as confined worker uid %u", (unsigned)info.uid);
+	if (err.len)
+		log_error("%s", err.buf);
+	confine_info_release(&info);
+	return r < 0 ? EXIT_FATAL : status;
+}
+
+int repl_execute_confined(struct repl_cli *c)
+{
+	if (!confinable(c))
+		return repl_execute(c);
+	bool src_remote = endpoint_is_remote(&c->src);
+	bool dst_remote = endpoint_is_remote(&c->dst);
 	/* This host's ZFS, for the questions the grants depend on (reading needs no privilege). */
 	_cleanup_(runner_freep) struct runner *run = runner_local_new();
 	_cleanup_release_(zfs) struct zfs z;
 	zfs_init(&z, run);
-	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
-	bool user_no_mount = recv_no_mount(c);
 	_cleanup_strvec_ struct strvec props = STRVEC_INIT;
 	struct deleg_need needs[2];
 	const struct deleg_need *local_needs;
@@ -274,43 +331,10 @@ int repl_execute_confined(struct repl_cli *c)
 		log_error("cannot find zkeep's own binary (/proc/self/exe): %s", strerror(errno));
 		return EXIT_FATAL;
 	}
-	const char *const ssh_programs[] = { "zfs", "zpool", "ssh", self, NULL };
-	const char *name = c->syncoid ? "syncoid" : "replicate";
 	struct confine_job job = {
-		.name = name,
+		.name = c->syncoid ? "syncoid" : "replicate",
 		.needs = local_needs, .nneeds = nlocal,
 		.state_dir = getenv("ZKEEP_STATE_DIR"),
 	};
-	struct ssh_setup ss;
-	ssh_setup_init(&ss);
-	if (src_remote || dst_remote) {
-		if (ssh_setup_prepare(c, &job, &ss) < 0) {
-			ssh_setup_release(c, &ss);
-			return EXIT_FATAL;
-		}
-		job.programs = ssh_programs;
-	}
-	/* Linux cannot delegate mounting: the worker receives with -u, we mount after. */
-	_cleanup_free_ char *recvoptions = NULL;
-	const char *saved = c->recvoptions;
-	if (geteuid() == 0 && !user_no_mount && !dst_remote) {
-		recvoptions = c->recvoptions ? xasprintf("u %s", c->recvoptions) : xstrdup("u");
-		c->recvoptions = recvoptions;
-	}
-	struct confine_info info = CONFINE_INFO_INIT;
-	int status = EXIT_FATAL;
-	c->relay_path = self;
-	int r = confine_run(&job, repl_worker, c, &status, &info, &err);
-	c->relay_path = NULL;
-	c->recvoptions = saved;
-	ssh_setup_release(c, &ss);
-	if (r == 0 && info.privileged && !user_no_mount && !dst_remote)
-		mount_received(&z, c->target_arg, c->recursive);
-	confined_report(&info);
-	if (r == 0 && info.privileged)
-		log_info("replicated as confined worker uid %u", (unsigned)info.uid);
-	if (err.len)
-		log_error("%s", err.buf);
-	confine_info_release(&info);
-	return r < 0 ? EXIT_FATAL : status;
+	return run_worker(c, &job, &z, self);
 }

@@ -20,33 +20,40 @@ static void on_event(const struct replicate_event *ev, void *data)
 	repl_printer_event(data, ev);
 }
 
-static int compile_all(const struct strvec *src, regex_t **out, size_t *n, const char *opt)
+/* Compiled --exclude-datasets, --include-snaps or --exclude-snaps patterns. */
+struct regex_list {
+	regex_t *v;
+	size_t n;
+};
+
+static void regex_list_release(struct regex_list *l)
 {
-	*out = xcalloc(src->n + 1, sizeof(regex_t));
-	*n = 0;
+	for (size_t i = 0; i < l->n; i++)
+		regfree(&l->v[i]);
+	free(l->v);
+	*l = (struct regex_list){ 0 };
+}
+
+static int compile_all(const struct strvec *src, struct regex_list *out, const char *opt)
+{
+	out->v = xcalloc(src->n + 1, sizeof(regex_t));
+	out->n = 0;
 	if (src->n > REPLAN_MAX_REGEX) {
 		log_error("%s: at most %d patterns", opt, REPLAN_MAX_REGEX);
 		return -EINVAL;
 	}
 	for (size_t i = 0; i < src->n; i++) {
-		int r = regcomp(&(*out)[i], src->v[i], REG_EXTENDED | REG_NOSUB);
+		int r = regcomp(&out->v[i], src->v[i], REG_EXTENDED | REG_NOSUB);
 		if (r) {
 			char msg[256];
-			regerror(r, &(*out)[i], msg, sizeof(msg));
+			regerror(r, &out->v[i], msg, sizeof(msg));
 			log_error("%s='%s': not a valid extended regular expression: %s", opt, src->v[i],
 				  msg);
 			return -EINVAL;
 		}
-		(*n)++;
+		out->n++;
 	}
 	return 0;
-}
-
-static void free_all(regex_t *v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		regfree(&v[i]);
-	free(v);
 }
 
 static struct runner *remote_runner(struct repl_cli *c, const struct endpoint *e)
@@ -126,205 +133,270 @@ static void dump_snaps(struct zfs *src, struct zfs *tgt, const struct repl_cli *
 	zfs_tree_release(&tt);
 }
 
-int repl_execute(struct repl_cli *c)
-{
-	struct replicate_opts ro;
-	struct sendopts so = SENDOPTS_INIT, rcv = SENDOPTS_INIT;
-	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
-	regex_t *exd = NULL, *inc = NULL, *exs = NULL;
-	size_t nexd = 0, ninc = 0, nexs = 0;
-	struct runner *run = NULL, *rsrc = NULL, *rtgt = NULL;
-	struct zfs zsrc, ztgt;
-	const struct endpoint *esrc = &c->src, *etgt = &c->dst;
-	bool zinit = false;
-	int ret = EXIT_FATAL;
-	char host[256];
+/* The options, checked and converted: what the engine's options point into. */
+struct exec_opts {
+	struct sendopts send, recv;
+	struct regex_list exclude_datasets, include_snaps, exclude_snaps;
+	size_t buffer_size;
+	uint64_t bwlimit;
 	time_t now;
-	_cleanup_free_ char *prefix = NULL, *tag = NULL;
+	char host[256];
+};
+#define EXEC_OPTS_INIT { .send = SENDOPTS_INIT, .recv = SENDOPTS_INIT }
 
-	memset(&ro, 0, sizeof(ro));
-	if (c->identifier && !syncsnap_identifier_valid(c->identifier)) {
-		log_error("--identifier='%s': only letters, digits and - _ : . are allowed",
-			  c->identifier);
-		return EXIT_FATAL;
-	}
-	if (c->compress && !streq(c->compress, "default")) {
-		struct pump_codec codec;
-		if (pump_codec_from_syncoid(c->compress, &codec, &err) < 0) {
-			log_error("--compress: %s", err.buf);
-			return EXIT_FATAL;
-		}
-	}
-	if (sendopts_parse(c->sendoptions, false, &so, &err) < 0 ||
-	    sendopts_parse(c->recvoptions, true, &rcv, &err) < 0) {
-		log_error("%s", err.buf);
-		goto out;
-	}
-	if (c->recursive && sendopts_has(&so, 'R')) {
-		log_error("--sendoptions=R cannot be combined with --recursive: the recursion is "
-			  "done per dataset");
-		goto out;
-	}
-	uint64_t v = 0;
-	if (c->mbuffer_size && (parse_size(c->mbuffer_size, &v) < 0 || v == 0)) {
-		log_error("--mbuffer-size=%s: not a size (e.g. 16M)", c->mbuffer_size);
-		goto out;
-	}
-	ro.buffer_size = (size_t)v;
+static void exec_opts_release(struct exec_opts *o)
+{
+	regex_list_release(&o->exclude_datasets);
+	regex_list_release(&o->include_snaps);
+	regex_list_release(&o->exclude_snaps);
+	sendopts_release(&o->send);
+	sendopts_release(&o->recv);
+}
+
+/* --source-bwlimit and --target-bwlimit: the lower of them that is not 0 (none). */
+static int parse_bwlimits(const struct repl_cli *c, uint64_t *bwlimit)
+{
 	const char *bw[] = { c->source_bwlimit, c->target_bwlimit };
+	uint64_t v;
 	for (size_t i = 0; i < 2; i++) {
 		if (!bw[i])
 			continue;
 		if (parse_size(bw[i], &v) < 0) {
 			log_error("--%s-bwlimit=%s: not a rate in bytes per second (e.g. 10M)",
 				  i ? "target" : "source", bw[i]);
-			goto out;
+			return -EINVAL;
 		}
-		if (v && (!ro.bwlimit || v < ro.bwlimit))
-			ro.bwlimit = v;
+		if (v && (!*bwlimit || v < *bwlimit))
+			*bwlimit = v;
 	}
-	if (compile_all(&c->exclude_datasets, &exd, &nexd, "--exclude-datasets") < 0 ||
-	    compile_all(&c->include_snaps, &inc, &ninc, "--include-snaps") < 0 ||
-	    compile_all(&c->exclude_snaps, &exs, &nexs, "--exclude-snaps") < 0)
-		goto out;
-	if (zkeep_now(&now) < 0) {
-		log_error("ZKEEP_NOW is not a number of seconds");
-		goto out;
-	}
-	if (gethostname(host, sizeof(host)) < 0) {
-		log_error("cannot read the host name: %s", strerror(errno));
-		goto out;
-	}
-	host[sizeof(host) - 1] = '\0';
+	return 0;
+}
 
-	run = runner_local_new();
+/* Check and convert the options that need no ZFS; -EINVAL when one is wrong (reported). */
+static int parse_options(const struct repl_cli *c, struct exec_opts *o)
+{
+	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
+	if (c->identifier && !syncsnap_identifier_valid(c->identifier)) {
+		log_error("--identifier='%s': only letters, digits and - _ : . are allowed",
+			  c->identifier);
+		return -EINVAL;
+	}
+	if (c->compress && !streq(c->compress, "default")) {
+		struct pump_codec codec;
+		if (pump_codec_from_syncoid(c->compress, &codec, &err) < 0) {
+			log_error("--compress: %s", err.buf);
+			return -EINVAL;
+		}
+	}
+	if (sendopts_parse(c->sendoptions, false, &o->send, &err) < 0 ||
+	    sendopts_parse(c->recvoptions, true, &o->recv, &err) < 0) {
+		log_error("%s", err.buf);
+		return -EINVAL;
+	}
+	if (c->recursive && sendopts_has(&o->send, 'R')) {
+		log_error("--sendoptions=R cannot be combined with --recursive: the recursion is "
+			  "done per dataset");
+		return -EINVAL;
+	}
+	uint64_t v = 0;
+	if (c->mbuffer_size && (parse_size(c->mbuffer_size, &v) < 0 || v == 0)) {
+		log_error("--mbuffer-size=%s: not a size (e.g. 16M)", c->mbuffer_size);
+		return -EINVAL;
+	}
+	o->buffer_size = (size_t)v;
+	if (parse_bwlimits(c, &o->bwlimit) < 0 ||
+	    compile_all(&c->exclude_datasets, &o->exclude_datasets, "--exclude-datasets") < 0 ||
+	    compile_all(&c->include_snaps, &o->include_snaps, "--include-snaps") < 0 ||
+	    compile_all(&c->exclude_snaps, &o->exclude_snaps, "--exclude-snaps") < 0)
+		return -EINVAL;
+	if (zkeep_now(&o->now) < 0) {
+		log_error("ZKEEP_NOW is not a number of seconds");
+		return -EINVAL;
+	}
+	if (gethostname(o->host, sizeof(o->host)) < 0) {
+		log_error("cannot read the host name: %s", strerror(errno));
+		return -EINVAL;
+	}
+	o->host[sizeof(o->host) - 1] = '\0';
+	return 0;
+}
+
+/* The two sides' backends: this host's runner, or an ssh runner for a remote side. */
+struct sides {
+	struct runner *run, *rsrc, *rtgt; /* rtgt == rsrc: the same remote host */
+	struct zfs zsrc, ztgt;
+	bool zinit;
+};
+
+static void sides_release(struct sides *s)
+{
+	if (s->zinit) {
+		zfs_release(&s->zsrc);
+		zfs_release(&s->ztgt);
+	}
+	if (s->rtgt != s->rsrc)
+		runner_free(s->rtgt);
+	runner_free(s->rsrc);
+	runner_free(s->run);
+}
+
+/* Connect to the remote sides (c->src, c->dst); -1 on failure (reported). */
+static int open_sides(struct repl_cli *c, struct sides *s)
+{
+	const struct endpoint *esrc = &c->src, *etgt = &c->dst;
+	s->run = runner_local_new();
 	if (c->endpoints_r < 0) {
 		log_error("%s", c->endpoints_err.buf);
-		goto out_zfs;
+		return -1;
 	}
 	if (esrc->host) {
-		rsrc = remote_runner(c, esrc);
-		if (!rsrc)
-			goto out_zfs;
+		s->rsrc = remote_runner(c, esrc);
+		if (!s->rsrc)
+			return -1;
 	}
 	if (etgt->host) {
 		bool same = esrc->host && streq(esrc->host, etgt->host) && streq(esrc->user, etgt->user);
-		rtgt = same ? rsrc : remote_runner(c, etgt);
-		if (!rtgt)
-			goto out_zfs;
+		s->rtgt = same ? s->rsrc : remote_runner(c, etgt);
+		if (!s->rtgt)
+			return -1;
 	}
-	zfs_init(&zsrc, rsrc ? rsrc : run);
-	zfs_init(&ztgt, rtgt ? rtgt : run);
-	zinit = true;
-	/* compression only across ssh; none by default for raw sends (incompressible) */
-	if (esrc->host || etgt->host) {
-		const char *cname = c->compress ? c->compress
-				    : sendopts_has(&so, 'w') ? "none" : "lzo";
-		struct pump_codec codec = { 0 };
-		if (streq(cname, "default"))
-			cname = "lzo";
-		if (pump_codec_from_syncoid(cname, &codec, &err) < 0) {
-			log_error("%s", err.buf);
-			goto out_zfs;
-		}
-		if (rsrc && codec.kind != PUMP_CODEC_NONE) {
-			if (c->serve || remote_has_codec(rsrc, &codec))
-				ro.src_codec = codec;
-			else
-				log_info("%s has no %s tool: sending uncompressed", rsrc->label, cname);
-		}
-		if (rtgt && codec.kind != PUMP_CODEC_NONE) {
-			if (c->serve || remote_has_codec(rtgt, &codec))
-				ro.tgt_codec = codec;
-			else
-				log_info("%s has no %s tool: sending uncompressed", rtgt->label, cname);
-		}
+	zfs_init(&s->zsrc, s->rsrc ? s->rsrc : s->run);
+	zfs_init(&s->ztgt, s->rtgt ? s->rtgt : s->run);
+	s->zinit = true;
+	return 0;
+}
+
+/*
+ * Stream compression, only across ssh; none by default for raw sends
+ * (incompressible). -1 on an unknown codec (reported).
+ */
+static int choose_codecs(const struct repl_cli *c, const struct sides *s,
+			 const struct sendopts *send, struct replicate_opts *ro)
+{
+	if (!s->rsrc && !s->rtgt)
+		return 0;
+	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
+	const char *cname = c->compress ? c->compress : sendopts_has(send, 'w') ? "none" : "lzo";
+	struct pump_codec codec = { 0 };
+	if (streq(cname, "default"))
+		cname = "lzo";
+	if (pump_codec_from_syncoid(cname, &codec, &err) < 0) {
+		log_error("%s", err.buf);
+		return -1;
 	}
-	c->source_arg = esrc->dataset;
-	c->target_arg = etgt->dataset;
+	if (s->rsrc && codec.kind != PUMP_CODEC_NONE) {
+		if (c->serve || remote_has_codec(s->rsrc, &codec))
+			ro->src_codec = codec;
+		else
+			log_info("%s has no %s tool: sending uncompressed", s->rsrc->label, cname);
+	}
+	if (s->rtgt && codec.kind != PUMP_CODEC_NONE) {
+		if (c->serve || remote_has_codec(s->rtgt, &codec))
+			ro->tgt_codec = codec;
+		else
+			log_info("%s has no %s tool: sending uncompressed", s->rtgt->label, cname);
+	}
+	return 0;
+}
+
+/* The engine's options from the command's; they point into c, o, prefix and tag. */
+static void engine_opts(const struct repl_cli *c, const struct exec_opts *o, const char *prefix,
+			const char *tag, struct replicate_opts *ro)
+{
+	ro->buffer_size = o->buffer_size;
+	ro->bwlimit = o->bwlimit;
+	ro->plan.source_root = c->source_arg;
+	ro->plan.target_root = c->target_arg;
+	ro->plan.recursive = c->recursive;
+	ro->plan.skip_parent = c->skip_parent;
+	ro->plan.exclude_datasets = o->exclude_datasets.v;
+	ro->plan.n_exclude_datasets = o->exclude_datasets.n;
+	ro->plan.include_snaps = o->include_snaps.v;
+	ro->plan.n_include_snaps = o->include_snaps.n;
+	ro->plan.exclude_snaps = o->exclude_snaps.v;
+	ro->plan.n_exclude_snaps = o->exclude_snaps.n;
+	ro->plan.no_stream = c->no_stream;
+	ro->plan.resume = !c->no_resume;
+	ro->plan.allow_rollback = c->syncoid ? !c->no_rollback : c->rollback;
+	ro->plan.force_delete = c->force_delete;
+	ro->plan.delete_target_snapshots = c->delete_target_snapshots;
+	ro->plan.clone_handling = !c->no_clone_handling;
+	ro->plan.preserve_properties = c->preserve_properties;
+	ro->plan.preserve_recordsize = c->preserve_recordsize;
+	ro->plan.hostname = o->host;
+	ro->take_sync_snap = !c->no_sync_snap;
+	ro->keep_sync_snap = c->keep_sync_snap;
+	ro->create_bookmark = c->create_bookmark;
+	ro->use_hold = c->use_hold;
+	ro->hold_tag = tag;
+	ro->sync_prefix = prefix;
+	ro->now = o->now;
+	ro->send = &o->send;
+	ro->recv = &o->recv;
+	ro->dry_run = c->dry_run;
+}
+
+/* The totals: a "done" event with --json, else a log line (syncoid's only with -v). */
+static void report_result(const struct repl_cli *c, const struct replicate_result *res)
+{
+	if (c->json) {
+		json_emit_line(stdout,
+			       json_pack("{s:s, s:i, s:i, s:i, s:i, s:I, s:b}", "event", "done",
+					 "synced", (int)res->synced, "uptodate", (int)res->uptodate,
+					 "skipped", (int)res->skipped, "failed", (int)res->failed,
+					 "bytes", (json_int_t)res->bytes, "dry_run", c->dry_run));
+	} else if (!c->syncoid || log_enabled(LOG_LVL_INFO)) {
+		log_info("%u synced, %u up to date, %u skipped, %u failed", res->synced,
+			 res->uptodate, res->skipped, res->failed);
+	}
+}
+
+static int run_engine(struct repl_cli *c, struct sides *s, struct replicate_opts *ro)
+{
+	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
+	struct repl_printer pr;
+	/* syncoid shows pv's bar by default, its lines only with --debug */
+	repl_printer_init(&pr, c->json, c->syncoid ? LOG_LVL_INFO : LOG_LVL_NOTICE);
+	ro->event = on_event;
+	ro->event_data = &pr;
+
+	if (c->dumpsnaps)
+		dump_snaps(&s->zsrc, &s->ztgt, c);
+	struct replicate_result res;
+	/* a receiver that dies must show up as an error, not kill us */
+	signal(SIGPIPE, SIG_IGN);
+	int r = replicate_run(&s->zsrc, &s->ztgt, ro, &res, &err);
+	repl_printer_done(&pr);
+	if (r < 0) {
+		log_error("%s", err.buf);
+		return EXIT_FATAL;
+	}
+	report_result(c, &res);
+	return res.failed ? EXIT_PARTIAL : EXIT_OK;
+}
+
+int repl_execute(struct repl_cli *c)
+{
+	_cleanup_release_(exec_opts) struct exec_opts o = EXEC_OPTS_INIT;
+	if (parse_options(c, &o) < 0)
+		return EXIT_FATAL;
+	_cleanup_release_(sides) struct sides s = { 0 };
+	struct replicate_opts ro = { 0 };
+	if (open_sides(c, &s) < 0 || choose_codecs(c, &s, &o.send, &ro) < 0)
+		return EXIT_FATAL;
+	c->source_arg = c->src.dataset;
+	c->target_arg = c->dst.dataset;
 	const char *names[] = { c->source_arg, c->target_arg };
 	for (size_t i = 0; i < 2; i++)
 		if (!zfs_name_valid(names[i], false)) {
 			log_error("'%s' is not a valid dataset name", names[i]);
-			goto out_zfs;
+			return EXIT_FATAL;
 		}
-
-	prefix = syncsnap_prefix(c->identifier, host);
-	tag = c->syncoid ? xstrdup(prefix)
-			 : (c->identifier ? xasprintf("zkeep_%s_%s", c->identifier, host)
-					  : xasprintf("zkeep_%s", host));
-	ro.plan.source_root = c->source_arg;
-	ro.plan.target_root = c->target_arg;
-	ro.plan.recursive = c->recursive;
-	ro.plan.skip_parent = c->skip_parent;
-	ro.plan.exclude_datasets = exd;
-	ro.plan.n_exclude_datasets = nexd;
-	ro.plan.include_snaps = inc;
-	ro.plan.n_include_snaps = ninc;
-	ro.plan.exclude_snaps = exs;
-	ro.plan.n_exclude_snaps = nexs;
-	ro.plan.no_stream = c->no_stream;
-	ro.plan.resume = !c->no_resume;
-	ro.plan.allow_rollback = c->syncoid ? !c->no_rollback : c->rollback;
-	ro.plan.force_delete = c->force_delete;
-	ro.plan.delete_target_snapshots = c->delete_target_snapshots;
-	ro.plan.clone_handling = !c->no_clone_handling;
-	ro.plan.preserve_properties = c->preserve_properties;
-	ro.plan.preserve_recordsize = c->preserve_recordsize;
-	ro.plan.hostname = host;
-	ro.take_sync_snap = !c->no_sync_snap;
-	ro.keep_sync_snap = c->keep_sync_snap;
-	ro.create_bookmark = c->create_bookmark;
-	ro.use_hold = c->use_hold;
-	ro.hold_tag = tag;
-	ro.sync_prefix = prefix;
-	ro.now = now;
-	ro.send = &so;
-	ro.recv = &rcv;
-	ro.dry_run = c->dry_run;
-	struct repl_printer pr;
-	/* syncoid shows pv's bar by default, its lines only with --debug */
-	repl_printer_init(&pr, c->json, c->syncoid ? LOG_LVL_INFO : LOG_LVL_NOTICE);
-	ro.event = on_event;
-	ro.event_data = &pr;
-
-	if (c->dumpsnaps)
-		dump_snaps(&zsrc, &ztgt, c);
-	struct replicate_result res;
-	/* a receiver that dies must show up as an error, not kill us */
-	signal(SIGPIPE, SIG_IGN);
-	int r = replicate_run(&zsrc, &ztgt, &ro, &res, &err);
-	repl_printer_done(&pr);
-	if (r < 0) {
-		log_error("%s", err.buf);
-		ret = EXIT_FATAL;
-	} else {
-		ret = res.failed ? EXIT_PARTIAL : EXIT_OK;
-		if (c->json) {
-			json_emit_line(stdout,
-				       json_pack("{s:s, s:i, s:i, s:i, s:i, s:I, s:b}", "event", "done",
-						 "synced", (int)res.synced, "uptodate", (int)res.uptodate,
-						 "skipped", (int)res.skipped, "failed", (int)res.failed,
-						 "bytes", (json_int_t)res.bytes, "dry_run", c->dry_run));
-		} else if (!c->syncoid || log_enabled(LOG_LVL_INFO)) {
-			log_info("%u synced, %u up to date, %u skipped, %u failed", res.synced,
-				 res.uptodate, res.skipped, res.failed);
-		}
-	}
-out_zfs:
-	if (zinit) {
-		zfs_release(&zsrc);
-		zfs_release(&ztgt);
-	}
-	if (rtgt != rsrc)
-		runner_free(rtgt);
-	runner_free(rsrc);
-	runner_free(run);
-out:
-	free_all(exd, nexd);
-	free_all(inc, ninc);
-	free_all(exs, nexs);
-	sendopts_release(&so);
-	sendopts_release(&rcv);
-	return ret;
+	_cleanup_free_ char *prefix = syncsnap_prefix(c->identifier, o.host);
+	_cleanup_free_ char *tag =
+		c->syncoid ? xstrdup(prefix)
+			   : (c->identifier ? xasprintf("zkeep_%s_%s", c->identifier, o.host)
+					    : xasprintf("zkeep_%s", o.host));
+	engine_opts(c, &o, prefix, tag, &ro);
+	return run_engine(c, &s, &ro);
 }

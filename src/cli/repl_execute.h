@@ -8,7 +8,11 @@
 
 #include "cli/repl_cli.h"
 
-/* Run; returns the exit status (EXIT_OK, EXIT_PARTIAL, EXIT_FATAL). */
+/*
+ * Run, with the endpoints repl_cli_endpoints() parsed (their error, if
+ * any, is reported here); returns the exit status (EXIT_OK, EXIT_PARTIAL,
+ * EXIT_FATAL).
+ */
 int repl_execute(struct repl_cli *c);
 
 #endif
