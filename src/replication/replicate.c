@@ -194,7 +194,18 @@ static bool resume_source_gone(const char *msg)
 	return p && strstr(p, "no longer exists");
 }
 
-enum xfer_result { XFER_OK, XFER_FAILED, XFER_RESUME_GONE, XFER_PARTIAL_STATE };
+enum replicate_xfer replicate_xfer_outcome(int send_rc, int recv_rc, int pump_rc,
+					   bool resume_step, bool resumable,
+					   const char *send_err, const char *recv_err)
+{
+	if (send_rc == 0 && recv_rc == 0 && pump_rc == 0)
+		return REPL_XFER_OK;
+	if (resume_step && (resume_source_gone(send_err) || resume_source_gone(recv_err)))
+		return REPL_XFER_RESUME_GONE;
+	if ((!resumable || !resume_step) && strstr(recv_err, "contains partially-complete state"))
+		return REPL_XFER_PARTIAL_STATE;
+	return REPL_XFER_FAILED;
+}
 
 static void fill_send_args(struct ctx *c, const struct replan_step *st, struct zfs_send_args *sa,
 			   struct strbuf *flags, struct strvec *excludes, struct strbuf *dropped)
@@ -212,116 +223,141 @@ static void fill_send_args(struct ctx *c, const struct replan_step *st, struct z
 	sa->extra_flags = flags->buf;
 }
 
-static enum xfer_result transfer(struct ctx *c, const struct replan_ds *d,
-				 const struct replan_step *st, uint64_t expected)
+/* The receive's arguments: the plan's properties and --recvoptions. */
+static void fill_recv_args(struct ctx *c, const struct replan_ds *d, struct zfs_recv_args *ra,
+			   struct strbuf *flags, struct strvec *set, struct strvec *ex)
 {
-	_cleanup_strbuf_ struct strbuf flags = STRBUF_INIT, dropped = STRBUF_INIT;
-	_cleanup_strbuf_ struct strbuf rflags = STRBUF_INIT, err = STRBUF_INIT;
-	_cleanup_strvec_ struct strvec set = STRVEC_INIT, ex = STRVEC_INIT;
-	struct zfs_send_args sa;
-	struct zfs_recv_args ra = { 0 };
-
-	_cleanup_strvec_ struct strvec excludes = STRVEC_INIT;
-	fill_send_args(c, st, &sa, &flags, &excludes, &dropped);
-	if (dropped.len)
-		emit(c, REPL_EV_DEBUG, d, "send options '%s' do not apply to this kind of send: left out",
-		     dropped.buf);
-	strvec_pushv(&set, (const char *const *)d->recv_set_props.v);
+	strvec_pushv(set, (const char *const *)d->recv_set_props.v);
 	if (c->o->recv)
-		sendopts_args(c->o->recv, SENDOPTS_RECV, &rflags, &set, &ex, NULL, NULL);
-	ra.target = d->target;
-	ra.resumable = c->resumable;
-	ra.force = d->recv_force;
-	ra.set_props = (const char *const *)set.v;
-	ra.exclude_props = (const char *const *)ex.v;
-	ra.extra_flags = rflags.buf;
+		sendopts_args(c->o->recv, SENDOPTS_RECV, flags, set, ex, NULL, NULL);
+	memset(ra, 0, sizeof(*ra));
+	ra->target = d->target;
+	ra->resumable = c->resumable;
+	ra->force = d->recv_force;
+	ra->set_props = (const char *const *)set->v;
+	ra->exclude_props = (const char *const *)ex->v;
+	ra->extra_flags = flags->buf;
+}
 
-	if (c->o->event) {
-		struct replicate_event ev = {
-			.kind = REPL_EV_SEND_START,
-			.source = d->source,
-			.target = d->target,
-			.from = st->from,
-			.to = st->to,
-			.expected_bytes = expected,
-		};
-		c->o->event(&ev, c->o->event_data);
+/* REPL_EV_SEND_START or REPL_EV_SEND_DONE of a step. */
+static void emit_send(struct ctx *c, enum replicate_event_kind kind, const struct replan_ds *d,
+		      const struct replan_step *st, uint64_t expected, uint64_t bytes, double secs)
+{
+	if (!c->o->event)
+		return;
+	struct replicate_event ev = {
+		.kind = kind,
+		.source = d->source,
+		.target = d->target,
+		.from = st->from,
+		.to = st->to,
+		.expected_bytes = expected,
+	};
+	if (kind == REPL_EV_SEND_DONE) {
+		ev.bytes = bytes;
+		ev.seconds = secs;
+		ev.rate = secs > 0 ? (double)bytes / secs : 0;
 	}
+	c->o->event(&ev, c->o->event_data);
+}
 
-	struct zfs_proc sp = ZFS_PROC_INIT, rp = ZFS_PROC_INIT;
-	int r = start_send(c, &sa, &excludes, &sp);
-	if (r < 0) {
-		emit(c, REPL_EV_ERROR, d, "%s", zfs_error(c->src));
-		return XFER_FAILED;
-	}
-	r = start_recv(c, &ra, &rp);
-	if (r < 0) {
-		emit(c, REPL_EV_ERROR, d, "%s", zfs_error(c->tgt));
-		zfs_proc_kill(&sp);
-		return XFER_FAILED;
-	}
-	struct progress_state ps = { c, d, st, expected };
-	uint64_t bytes = 0;
+/* What one send -> pump -> receive gave: the three results and messages. */
+struct xfer_end {
+	int send_rc, recv_rc, pump_rc;
+	uint64_t bytes;
+	double secs;
+	struct strbuf send_err, recv_err, pump_err;
+};
+
+static void xfer_end_release(struct xfer_end *x)
+{
+	strbuf_release(&x->send_err);
+	strbuf_release(&x->recv_err);
+	strbuf_release(&x->pump_err);
+}
+
+/* Pump the started send into the started receive, then reap both. */
+static void pump_and_finish(struct ctx *c, struct progress_state *ps, struct zfs_proc *sp,
+			    struct zfs_proc *rp, struct xfer_end *x)
+{
 	double t0 = mono_now();
 	struct pump_opts po = {
 		.buffer_size = c->o->buffer_size,
 		.bwlimit = c->o->bwlimit,
 		.decompress = c->o->src_codec,
 		.compress = c->o->tgt_codec,
-		.expected_bytes = expected,
+		.expected_bytes = ps->expected,
 		.progress = on_pump_progress,
-		.progress_data = &ps,
+		.progress_data = ps,
 	};
 	struct pump_stats stats = { 0 };
-	int pr = pump_run(sp.c.out, rp.c.in, &po, &stats, &err);
-	bytes = stats.stream_bytes;
+	x->pump_rc = pump_run(sp->c.out, rp->c.in, &po, &stats, &x->pump_err);
+	x->bytes = stats.stream_bytes;
 	/* closing our ends lets a blocked sender or a waiting receiver finish */
-	close(sp.c.out);
-	sp.c.out = -1;
-	close(rp.c.in);
-	rp.c.in = -1;
-	int rs = zfs_proc_finish(c->src, &sp);
-	_cleanup_strbuf_ struct strbuf serr = STRBUF_INIT;
-	strbuf_addstr(&serr, zfs_error(c->src));
-	int rr = zfs_proc_finish(c->tgt, &rp);
-	_cleanup_strbuf_ struct strbuf rerr = STRBUF_INIT;
-	strbuf_addstr(&rerr, zfs_error(c->tgt));
-	double secs = mono_now() - t0;
+	close(sp->c.out);
+	sp->c.out = -1;
+	close(rp->c.in);
+	rp->c.in = -1;
+	x->send_rc = zfs_proc_finish(c->src, sp);
+	strbuf_addstr(&x->send_err, zfs_error(c->src));
+	x->recv_rc = zfs_proc_finish(c->tgt, rp);
+	strbuf_addstr(&x->recv_err, zfs_error(c->tgt));
+	x->secs = mono_now() - t0;
+}
 
-	if (rs == 0 && rr == 0 && pr == 0) {
-		c->res->bytes += bytes;
-		if (rerr.len)
-			emit(c, REPL_EV_WARNING, d, "zfs receive %s: %s", d->target, rerr.buf);
-		if (c->o->event) {
-			struct replicate_event ev = {
-				.kind = REPL_EV_SEND_DONE,
-				.source = d->source,
-				.target = d->target,
-				.from = st->from,
-				.to = st->to,
-				.bytes = bytes,
-				.expected_bytes = expected,
-				.seconds = secs,
-				.rate = secs > 0 ? (double)bytes / secs : 0,
-			};
-			c->o->event(&ev, c->o->event_data);
-		}
-		return XFER_OK;
+static enum replicate_xfer transfer(struct ctx *c, const struct replan_ds *d,
+				    const struct replan_step *st, uint64_t expected)
+{
+	_cleanup_strbuf_ struct strbuf flags = STRBUF_INIT, dropped = STRBUF_INIT;
+	_cleanup_strbuf_ struct strbuf rflags = STRBUF_INIT;
+	_cleanup_strvec_ struct strvec set = STRVEC_INIT, ex = STRVEC_INIT;
+	struct zfs_send_args sa;
+	struct zfs_recv_args ra;
+
+	_cleanup_strvec_ struct strvec excludes = STRVEC_INIT;
+	fill_send_args(c, st, &sa, &flags, &excludes, &dropped);
+	if (dropped.len)
+		emit(c, REPL_EV_DEBUG, d, "send options '%s' do not apply to this kind of send: left out",
+		     dropped.buf);
+	fill_recv_args(c, d, &ra, &rflags, &set, &ex);
+	emit_send(c, REPL_EV_SEND_START, d, st, expected, 0, 0);
+
+	struct zfs_proc sp = ZFS_PROC_INIT, rp = ZFS_PROC_INIT;
+	int r = start_send(c, &sa, &excludes, &sp);
+	if (r < 0) {
+		emit(c, REPL_EV_ERROR, d, "%s", zfs_error(c->src));
+		return REPL_XFER_FAILED;
 	}
-	if (st->kind == REPLAN_STEP_RESUME &&
-	    (resume_source_gone(serr.buf) || resume_source_gone(rerr.buf)))
-		return XFER_RESUME_GONE;
-	if (!c->resumable || st->kind != REPLAN_STEP_RESUME) {
-		if (strstr(rerr.buf, "contains partially-complete state"))
-			return XFER_PARTIAL_STATE;
+	r = start_recv(c, &ra, &rp);
+	if (r < 0) {
+		emit(c, REPL_EV_ERROR, d, "%s", zfs_error(c->tgt));
+		zfs_proc_kill(&sp);
+		return REPL_XFER_FAILED;
 	}
-	if (rs < 0)
-		emit(c, REPL_EV_ERROR, d, "%s", serr.buf);
-	if (rr < 0)
-		emit(c, REPL_EV_ERROR, d, "%s", rerr.buf);
-	if (pr < 0 && rs == 0 && rr == 0)
-		emit(c, REPL_EV_ERROR, d, "%s", err.buf);
-	return XFER_FAILED;
+	struct progress_state ps = { c, d, st, expected };
+	_cleanup_release_(xfer_end) struct xfer_end x = {
+		.send_err = STRBUF_INIT, .recv_err = STRBUF_INIT, .pump_err = STRBUF_INIT,
+	};
+	pump_and_finish(c, &ps, &sp, &rp, &x);
+
+	enum replicate_xfer out = replicate_xfer_outcome(x.send_rc, x.recv_rc, x.pump_rc,
+							 st->kind == REPLAN_STEP_RESUME,
+							 c->resumable, x.send_err.buf,
+							 x.recv_err.buf);
+	if (out == REPL_XFER_OK) {
+		c->res->bytes += x.bytes;
+		if (x.recv_err.len)
+			emit(c, REPL_EV_WARNING, d, "zfs receive %s: %s", d->target, x.recv_err.buf);
+		emit_send(c, REPL_EV_SEND_DONE, d, st, expected, x.bytes, x.secs);
+	} else if (out == REPL_XFER_FAILED) {
+		if (x.send_rc < 0)
+			emit(c, REPL_EV_ERROR, d, "%s", x.send_err.buf);
+		if (x.recv_rc < 0)
+			emit(c, REPL_EV_ERROR, d, "%s", x.recv_err.buf);
+		if (x.pump_rc < 0 && x.send_rc == 0 && x.recv_rc == 0)
+			emit(c, REPL_EV_ERROR, d, "%s", x.pump_err.buf);
+	}
+	return out;
 }
 
 /* ---- estimates (dry run and progress) ------------------------------------- */
@@ -373,20 +409,25 @@ static uint64_t estimate(struct ctx *c, const struct replan_ds *d, const struct 
 
 /* ---- after a good sync ---------------------------------------------------- */
 
+void replicate_held_snapshots(const struct zfs_dataset *ds, ssize_t userrefs, const char *keep,
+			      struct strvec *out)
+{
+	for (size_t i = 0; ds && userrefs >= 0 && i < ds->nsnaps; i++) {
+		const struct zfs_snap *sn = &ds->snaps[i];
+		if (sn->type != ZFS_TYPE_SNAPSHOT || streq(sn->short_name, keep))
+			continue;
+		if (sn->props && sn->props[userrefs] && !streq(sn->props[userrefs], "0"))
+			strvec_push(out, sn->name);
+	}
+}
+
 static void release_others(struct ctx *c, struct zfs *z, const struct replan_ds *d, bool source,
 			   const char *dsname, const char *keep)
 {
 	const struct zfs_tree *t;
 	const struct zfs_dataset *ds = find_ds(c, source, dsname, &t);
-	ssize_t ui = zfs_tree_prop_index(t, "userrefs");
 	_cleanup_strvec_ struct strvec cand = STRVEC_INIT;
-	for (size_t i = 0; ds && ui >= 0 && i < ds->nsnaps; i++) {
-		const struct zfs_snap *sn = &ds->snaps[i];
-		if (sn->type != ZFS_TYPE_SNAPSHOT || streq(sn->short_name, keep))
-			continue;
-		if (sn->props && sn->props[ui] && !streq(sn->props[ui], "0"))
-			strvec_push(&cand, sn->name);
-	}
+	replicate_held_snapshots(ds, zfs_tree_prop_index(t, "userrefs"), keep, &cand);
 	if (!cand.n)
 		return;
 	struct zfs_holds h = { 0 };
@@ -417,6 +458,15 @@ static int hold_one(struct ctx *c, struct zfs *z, const struct replan_ds *d, con
 	return r;
 }
 
+char *replicate_bookmark_retry_name(const char *source, const char *snap,
+				    const struct zfs_snap *sn, char **suffix)
+{
+	char *g = sn ? xasprintf("%llu", (unsigned long long)sn->guid) : xstrdup("0");
+	g[strlen(g) > 6 ? 6 : strlen(g)] = '\0';
+	*suffix = g;
+	return xasprintf("%s#%s%s", source, snap, g);
+}
+
 static int after_sync(struct ctx *c, const struct replan_ds *d)
 {
 	int ret = 0;
@@ -441,11 +491,9 @@ static int after_sync(struct ctx *c, const struct replan_ds *d)
 			const struct zfs_tree *stt;
 			const struct zfs_dataset *s = find_ds(c, true, d->source, &stt);
 			const struct zfs_snap *sn = s ? zfs_dataset_find_snap(s, d->final_snap) : NULL;
-			_cleanup_free_ char *g = sn ? xasprintf("%llu", (unsigned long long)sn->guid)
-						    : xstrdup("0");
-			g[strlen(g) > 6 ? 6 : strlen(g)] = '\0';
+			_cleanup_free_ char *g = NULL;
 			free(bm);
-			bm = xasprintf("%s#%s%s", d->source, d->final_snap, g);
+			bm = replicate_bookmark_retry_name(d->source, d->final_snap, sn, &g);
 			emit(c, REPL_EV_INFO, d, "bookmark creation failed, retrying with guid based suffix (%s)", g);
 			if (zfs_bookmark(c->src, ssnap, bm) < 0) {
 				emit(c, REPL_EV_ERROR, d, "creating bookmark %s: %s", bm, zfs_error(c->src));
@@ -488,7 +536,8 @@ static int relist(struct zfs *z, const char *name, const char *const *props, str
 	return zfs_list_tree(z, roots, ZFS_LIST_SNAPSHOTS | ZFS_LIST_BOOKMARKS, props, t);
 }
 
-static void describe_step(struct strbuf *sb, const struct replan_ds *d, const struct replan_step *st)
+void replicate_describe_step(struct strbuf *sb, const struct replan_ds *d,
+			     const struct replan_step *st)
 {
 	switch (st->kind) {
 	case REPLAN_STEP_RESUME:
@@ -581,10 +630,10 @@ static int run_dataset(struct ctx *c, struct replan_ds *d, int depth)
 		struct replan_step *st = &d->steps[i];
 		_cleanup_strbuf_ struct strbuf what = STRBUF_INIT;
 		uint64_t exp = estimate(c, d, st);
-		describe_step(&what, d, st);
+		replicate_describe_step(&what, d, st);
 		emit(c, REPL_EV_INFO, d, "%s", what.buf);
-		enum xfer_result x = transfer(c, d, st, exp == UINT64_MAX ? 0 : exp);
-		if (x == XFER_FAILED && st->clone) {
+		enum replicate_xfer x = transfer(c, d, st, exp == UINT64_MAX ? 0 : exp);
+		if (x == REPL_XFER_FAILED && st->clone) {
 			emit(c, REPL_EV_WARNING, d,
 			     "receiving %s as a clone failed; sending it in full instead", d->source);
 			free(st->from);
@@ -592,7 +641,7 @@ static int run_dataset(struct ctx *c, struct replan_ds *d, int depth)
 			st->clone = false;
 			x = transfer(c, d, st, 0);
 		}
-		if (x == XFER_PARTIAL_STATE) {
+		if (x == REPL_XFER_PARTIAL_STATE) {
 			emit(c, REPL_EV_WARNING, d, "resetting partially receive state of %s", d->target);
 			if (zfs_recv_abort(c->tgt, d->target) < 0) {
 				emit(c, REPL_EV_ERROR, d, "%s", zfs_error(c->tgt));
@@ -600,7 +649,7 @@ static int run_dataset(struct ctx *c, struct replan_ds *d, int depth)
 			}
 			x = transfer(c, d, st, exp == UINT64_MAX ? 0 : exp);
 		}
-		if (x == XFER_RESUME_GONE) {
+		if (x == REPL_XFER_RESUME_GONE) {
 			emit(c, REPL_EV_WARNING, d,
 			     "resetting partially receive state because the snapshot source no longer exists");
 			if (zfs_recv_abort(c->tgt, d->target) < 0) {
@@ -609,7 +658,7 @@ static int run_dataset(struct ctx *c, struct replan_ds *d, int depth)
 			}
 			return replan_and_run(c, d, depth);
 		}
-		if (x != XFER_OK)
+		if (x != REPL_XFER_OK)
 			return -EIO;
 		if (st->kind == REPLAN_STEP_RESUME)
 			/* a resumed send only reaches its own snapshot: sync the rest */

@@ -96,4 +96,45 @@ int replicate_run(struct zfs *src, struct zfs *tgt, const struct replicate_opts 
  */
 int replicate_snapshot_needed(struct zfs *z, const char *snapshot);
 
+/*
+ * The engine's pure decisions: they take what a run saw and say what it does
+ * next. Public so that tests/unit/test_replicate.c reaches them without a pool.
+ */
+
+/* How one send -> pump -> receive ended. */
+enum replicate_xfer {
+	REPL_XFER_OK,
+	REPL_XFER_FAILED,
+	REPL_XFER_RESUME_GONE,    /* a resume whose snapshot is gone: abort it, replan */
+	REPL_XFER_PARTIAL_STATE,  /* the target holds a partial receive: abort it, retry */
+};
+/*
+ * From the three parts' results (0 or -errno) and the stderr of zfs send and
+ * zfs receive; resume_step: the step was a `zfs send -t`; resumable: the run
+ * receives with -s.
+ */
+enum replicate_xfer replicate_xfer_outcome(int send_rc, int recv_rc, int pump_rc,
+					   bool resume_step, bool resumable,
+					   const char *send_err, const char *recv_err);
+
+/* The line that announces a step ("Sending incremental a ... b to t"). */
+void replicate_describe_step(struct strbuf *sb, const struct replan_ds *d,
+			     const struct replan_step *st);
+
+/*
+ * The bookmark syncoid makes when SOURCE#SNAP exists already: the name with
+ * the first six digits of the snapshot's guid appended ("0" when the snapshot
+ * is not in the listing, sn NULL). Returns the name; *suffix gets the digits.
+ */
+char *replicate_bookmark_retry_name(const char *source, const char *snap,
+				    const struct zfs_snap *sn, char **suffix);
+
+/*
+ * Snapshots of ds, other than keep, with user holds (userrefs, the listing's
+ * property at index userrefs, is not "0"): those whose hold of our tag is
+ * released after a good sync. Full names appended to out.
+ */
+void replicate_held_snapshots(const struct zfs_dataset *ds, ssize_t userrefs, const char *keep,
+			      struct strvec *out);
+
 #endif
