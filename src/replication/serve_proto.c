@@ -204,7 +204,7 @@ static bool ancestor_of_any_root(const struct serve_policy *p, const char *name)
 }
 
 /* A parsed zfs/zpool command line: flags seen, their values, operands. */
-struct cmdline {
+struct serve_cmdline {
 	char flags[64];      /* each flag letter seen (in order, may repeat) */
 	size_t nflags;
 	const char *value[128]; /* value of a flag that takes one, by letter */
@@ -212,7 +212,7 @@ struct cmdline {
 	size_t nops;
 };
 
-static bool has_flag(const struct cmdline *c, char f)
+static bool has_flag(const struct serve_cmdline *c, char f)
 {
 	return memchr(c->flags, f, c->nflags) != NULL;
 }
@@ -224,7 +224,7 @@ static bool has_flag(const struct cmdline *c, char f)
  * (glibc's getopt would take it as a flag).
  */
 static int parse_cmdline(const char *const *argv, const char *simple, const char *valued,
-			 struct cmdline *c, struct strbuf *err)
+			 struct serve_cmdline *c, struct strbuf *err)
 {
 	memset(c, 0, sizeof(*c));
 	size_t i = 0;
@@ -296,7 +296,7 @@ static int check_name(const struct serve_policy *p, enum role role, const char *
 }
 
 /* The read-only commands: list/get may name an ancestor of a root, without recursion. */
-static int check_readonly_operand(const struct serve_policy *p, const struct cmdline *c,
+static int check_readonly_operand(const struct serve_policy *p, const struct serve_cmdline *c,
 				  const char *name, struct strbuf *err)
 {
 	if (!zfs_name_valid(name, true))
@@ -309,7 +309,7 @@ static int check_readonly_operand(const struct serve_policy *p, const struct cmd
 	return outside(name, "access", err);
 }
 
-static int need_ops(const struct cmdline *c, size_t min, size_t max, const char *what,
+static int need_ops(const struct serve_cmdline *c, size_t min, size_t max, const char *what,
 		    struct strbuf *err)
 {
 	if (c->nops < min || c->nops > max) {
@@ -366,156 +366,6 @@ static bool prop_list_ok(const char *s)
 	return true;
 }
 
-static int check_zfs(const struct serve_policy *p, const char *sub, const char *const *args,
-		     struct strbuf *err)
-{
-	struct cmdline c;
-	int r;
-
-	if (streq(sub, "list")) {
-		if ((r = parse_cmdline(args, "Hpr", "dtosS", &c, err)))
-			return r;
-		if ((r = need_ops(&c, 1, 64, "zfs list", err)))
-			return r;
-		for (size_t i = 0; i < c.nops; i++)
-			if ((r = check_readonly_operand(p, &c, c.ops[i], err)))
-				return r;
-		return 0;
-	}
-	if (streq(sub, "get")) {
-		if ((r = parse_cmdline(args, "Hpr", "dtos", &c, err)))
-			return r;
-		if ((r = need_ops(&c, 2, 64, "zfs get", err)))
-			return r;
-		if (!prop_list_ok(c.ops[0]))
-			return strbuf_addf(err, "'%s': not a property list", c.ops[0]), -EPERM;
-		for (size_t i = 1; i < c.nops; i++)
-			if ((r = check_readonly_operand(p, &c, c.ops[i], err)))
-				return r;
-		return 0;
-	}
-	if (streq(sub, "holds")) {
-		if ((r = parse_cmdline(args, "Hpr", NULL, &c, err)))
-			return r;
-		if ((r = need_ops(&c, 1, 64, "zfs holds", err)))
-			return r;
-		for (size_t i = 0; i < c.nops; i++)
-			if ((r = check_name(p, ROLE_ANY, c.ops[i], true, err)))
-				return r;
-		return 0;
-	}
-	if (streq(sub, "version")) {
-		if ((r = parse_cmdline(args, "", NULL, &c, err)))
-			return r;
-		return need_ops(&c, 0, 0, "zfs version", err);
-	}
-	if (streq(sub, "send")) {
-		if ((r = parse_cmdline(args, "LPVRbcehpsvwnS", "iIXt", &c, err)))
-			return r;
-		if (c.value['t']) {
-			/* the token names what it sends: checked by the server */
-			if (c.nflags != strspn(c.flags, "PVevnt") || c.nops)
-				return strbuf_addstr(err, "zfs send -t: only -P -V -e -v -n go with a token"), -EPERM;
-			return SERVE_CHECK_TOKEN;
-		}
-		if ((r = need_ops(&c, 1, 1, "zfs send", err)))
-			return r;
-		if (!strchr(c.ops[0], '@'))
-			return strbuf_addf(err, "zfs send: '%s' is not a snapshot", c.ops[0]), -EPERM;
-		if ((r = check_name(p, ROLE_SEND, c.ops[0], true, err)))
-			return r;
-		for (const char *f = "iI"; *f; f++) {
-			const char *from = c.value[(unsigned char)*f];
-			if (!from)
-				continue;
-			if (from[0] == '@' || from[0] == '#') {
-				/* relative to the sent dataset */
-				_cleanup_free_ char *full = xasprintf("%.*s%s", (int)strcspn(c.ops[0], "@"),
-								      c.ops[0], from);
-				r = check_name(p, ROLE_SEND, full, true, err);
-			} else {
-				r = check_name(p, ROLE_SEND, from, true, err);
-			}
-			if (r)
-				return r;
-		}
-		if (c.value['X']) {
-			_cleanup_strvec_ struct strvec ex = STRVEC_INIT;
-			strvec_split(&ex, c.value['X'], ",");
-			for (size_t i = 0; i < ex.n; i++)
-				if ((r = check_name(p, ROLE_SEND, ex.v[i], false, err)))
-					return r;
-		}
-		return 0;
-	}
-	if (streq(sub, "destroy")) {
-		if ((r = parse_cmdline(args, "rdnpv", NULL, &c, err)))
-			return r;
-		if ((r = need_ops(&c, 1, 1, "zfs destroy", err)))
-			return r;
-		const char *name = c.ops[0];
-		if (strpbrk(name, "@#")) {
-			return check_destroy_snaps(p, name, err);
-		}
-		if ((r = check_name(p, ROLE_RECEIVE, name, false, err)))
-			return r;
-		for (size_t i = 0; i < p->receive_roots.n; i++)
-			if (streq(name, p->receive_roots.v[i]))
-				return strbuf_addf(err, "'%s' is the root this key may receive into: it is "
-						   "never destroyed", name), -EPERM;
-		return 0;
-	}
-	if (streq(sub, "rollback")) {
-		if ((r = parse_cmdline(args, "r", NULL, &c, err)))
-			return r;
-		if ((r = need_ops(&c, 1, 1, "zfs rollback", err)))
-			return r;
-		if (!strchr(c.ops[0], '@'))
-			return strbuf_addf(err, "zfs rollback: '%s' is not a snapshot", c.ops[0]), -EPERM;
-		return check_name(p, ROLE_RECEIVE, c.ops[0], true, err);
-	}
-	if (streq(sub, "snapshot")) {
-		if ((r = parse_cmdline(args, "r", NULL, &c, err)))
-			return r;
-		if ((r = need_ops(&c, 1, 64, "zfs snapshot", err)))
-			return r;
-		for (size_t i = 0; i < c.nops; i++) {
-			if (!strchr(c.ops[i], '@'))
-				return strbuf_addf(err, "zfs snapshot: '%s' is not a snapshot", c.ops[i]), -EPERM;
-			if ((r = check_name(p, ROLE_ANY, c.ops[i], true, err)))
-				return r;
-		}
-		return 0;
-	}
-	if (streq(sub, "bookmark")) {
-		if ((r = parse_cmdline(args, "", NULL, &c, err)))
-			return r;
-		if ((r = need_ops(&c, 2, 2, "zfs bookmark", err)))
-			return r;
-		if (!strchr(c.ops[1], '#'))
-			return strbuf_addf(err, "zfs bookmark: '%s' is not a bookmark", c.ops[1]), -EPERM;
-		for (size_t i = 0; i < 2; i++)
-			if ((r = check_name(p, ROLE_SEND, c.ops[i], true, err)))
-				return r;
-		return 0;
-	}
-	if (streq(sub, "hold") || streq(sub, "release")) {
-		if ((r = parse_cmdline(args, "r", NULL, &c, err)))
-			return r;
-		if ((r = need_ops(&c, 2, 64, "zfs hold/release", err)))
-			return r;
-		for (size_t i = 1; i < c.nops; i++) {
-			if (!strchr(c.ops[i], '@'))
-				return strbuf_addf(err, "'%s' is not a snapshot", c.ops[i]), -EPERM;
-			if ((r = check_name(p, ROLE_ANY, c.ops[i], true, err)))
-				return r;
-		}
-		return 0;
-	}
-	strbuf_addf(err, "'zfs %s' is not a request this server answers", sub);
-	return -EPERM;
-}
-
 /* One -o/-x value of zfs receive. */
 static int check_receive_prop(char flag, const char *v, struct strbuf *err)
 {
@@ -535,14 +385,86 @@ static int check_receive_prop(char flag, const char *v, struct strbuf *err)
 	return 0;
 }
 
-/* zfs receive [-sFuvnedhA] [-o P=V]... [-x P]... TARGET */
-static int check_receive(const struct serve_policy *p, const char *const *args,
+/* ---- the checkers of the operands, one per row of the table ---------------------------- */
+
+static int check_list(const struct serve_policy *p, const struct serve_cmdline *c, struct strbuf *err)
+{
+	int r;
+	for (size_t i = 0; i < c->nops; i++)
+		if ((r = check_readonly_operand(p, c, c->ops[i], err)))
+			return r;
+	return 0;
+}
+
+static int check_get(const struct serve_policy *p, const struct serve_cmdline *c, struct strbuf *err)
+{
+	int r;
+	if (!prop_list_ok(c->ops[0]))
+		return strbuf_addf(err, "'%s': not a property list", c->ops[0]), -EPERM;
+	for (size_t i = 1; i < c->nops; i++)
+		if ((r = check_readonly_operand(p, c, c->ops[i], err)))
+			return r;
+	return 0;
+}
+
+static int check_holds(const struct serve_policy *p, const struct serve_cmdline *c, struct strbuf *err)
+{
+	int r;
+	for (size_t i = 0; i < c->nops; i++)
+		if ((r = check_name(p, ROLE_ANY, c->ops[i], true, err)))
+			return r;
+	return 0;
+}
+
+/* -i/-I FROM: "@snap" and "#mark" are relative to the sent dataset. */
+static int check_send_from(const struct serve_policy *p, const char *snap, const char *from,
+			   struct strbuf *err)
+{
+	if (from[0] != '@' && from[0] != '#')
+		return check_name(p, ROLE_SEND, from, true, err);
+	_cleanup_free_ char *full = xasprintf("%.*s%s", (int)strcspn(snap, "@"), snap, from);
+	return check_name(p, ROLE_SEND, full, true, err);
+}
+
+static int check_send(const struct serve_policy *p, const struct serve_cmdline *c, struct strbuf *err)
+{
+	int r;
+	if (c->value['t']) {
+		/* the token names what it sends: checked by the server */
+		if (c->nflags != strspn(c->flags, "PVevnt") || c->nops)
+			return strbuf_addstr(err, "zfs send -t: only -P -V -e -v -n go with a token"), -EPERM;
+		return SERVE_CHECK_TOKEN;
+	}
+	if ((r = need_ops(c, 1, 1, "zfs send", err)))
+		return r;
+	if (!strchr(c->ops[0], '@'))
+		return strbuf_addf(err, "zfs send: '%s' is not a snapshot", c->ops[0]), -EPERM;
+	if ((r = check_name(p, ROLE_SEND, c->ops[0], true, err)))
+		return r;
+	for (const char *f = "iI"; *f; f++) {
+		const char *from = c->value[(unsigned char)*f];
+		if (from && (r = check_send_from(p, c->ops[0], from, err)))
+			return r;
+	}
+	if (c->value['X']) {
+		_cleanup_strvec_ struct strvec ex = STRVEC_INIT;
+		strvec_split(&ex, c->value['X'], ",");
+		for (size_t i = 0; i < ex.n; i++)
+			if ((r = check_name(p, ROLE_SEND, ex.v[i], false, err)))
+				return r;
+	}
+	return 0;
+}
+
+/* zfs receive [-sFuvnedhA] [-o P=V]... [-x P]... TARGET: -o and -x repeat, each value checked. */
+static int parse_receive(const struct serve_rule *rule, const char *const *args, struct serve_cmdline *c,
 			 struct strbuf *err)
 {
+	memset(c, 0, sizeof(*c));
 	size_t i = 0;
 	for (; args[i] && args[i][0] == '-' && args[i][1]; i++) {
 		for (const char *f = args[i] + 1; *f; f++) {
-			if (*f == 'o' || *f == 'x') {
+			if (strchr(rule->valued, *f)) {
 				const char *v = f[1] ? f + 1 : args[++i];
 				if (!v)
 					return strbuf_addf(err, "flag -%c needs a value", *f), -EPERM;
@@ -551,13 +473,185 @@ static int check_receive(const struct serve_policy *p, const char *const *args,
 					return r;
 				break;
 			}
-			if (!strchr("sFuvnedhA", *f))
+			if (!strchr(rule->flags, *f))
 				return strbuf_addf(err, "flag -%c is not allowed", *f), -EPERM;
 		}
 	}
 	if (!args[i] || args[i + 1] || args[i][0] == '-')
 		return strbuf_addstr(err, "zfs receive: exactly one target dataset is expected"), -EPERM;
-	return check_name(p, ROLE_RECEIVE, args[i], false, err);
+	c->ops = args + i;
+	c->nops = 1;
+	return 0;
+}
+
+static int check_receive(const struct serve_policy *p, const struct serve_cmdline *c, struct strbuf *err)
+{
+	return check_name(p, ROLE_RECEIVE, c->ops[0], false, err);
+}
+
+static int check_destroy(const struct serve_policy *p, const struct serve_cmdline *c, struct strbuf *err)
+{
+	const char *name = c->ops[0];
+	int r;
+	if (strpbrk(name, "@#"))
+		return check_destroy_snaps(p, name, err);
+	if ((r = check_name(p, ROLE_RECEIVE, name, false, err)))
+		return r;
+	for (size_t i = 0; i < p->receive_roots.n; i++)
+		if (streq(name, p->receive_roots.v[i]))
+			return strbuf_addf(err, "'%s' is the root this key may receive into: it is "
+					   "never destroyed", name), -EPERM;
+	return 0;
+}
+
+static int check_rollback(const struct serve_policy *p, const struct serve_cmdline *c, struct strbuf *err)
+{
+	if (!strchr(c->ops[0], '@'))
+		return strbuf_addf(err, "zfs rollback: '%s' is not a snapshot", c->ops[0]), -EPERM;
+	return check_name(p, ROLE_RECEIVE, c->ops[0], true, err);
+}
+
+static int check_snapshot(const struct serve_policy *p, const struct serve_cmdline *c, struct strbuf *err)
+{
+	int r;
+	for (size_t i = 0; i < c->nops; i++) {
+		if (!strchr(c->ops[i], '@'))
+			return strbuf_addf(err, "zfs snapshot: '%s' is not a snapshot", c->ops[i]), -EPERM;
+		if ((r = check_name(p, ROLE_ANY, c->ops[i], true, err)))
+			return r;
+	}
+	return 0;
+}
+
+static int check_bookmark(const struct serve_policy *p, const struct serve_cmdline *c, struct strbuf *err)
+{
+	int r;
+	if (!strchr(c->ops[1], '#'))
+		return strbuf_addf(err, "zfs bookmark: '%s' is not a bookmark", c->ops[1]), -EPERM;
+	for (size_t i = 0; i < 2; i++)
+		if ((r = check_name(p, ROLE_SEND, c->ops[i], true, err)))
+			return r;
+	return 0;
+}
+
+/* zfs hold/release TAG SNAPSHOT... */
+static int check_hold(const struct serve_policy *p, const struct serve_cmdline *c, struct strbuf *err)
+{
+	int r;
+	for (size_t i = 1; i < c->nops; i++) {
+		if (!strchr(c->ops[i], '@'))
+			return strbuf_addf(err, "'%s' is not a snapshot", c->ops[i]), -EPERM;
+		if ((r = check_name(p, ROLE_ANY, c->ops[i], true, err)))
+			return r;
+	}
+	return 0;
+}
+
+/* A pool is allowed when a root of either kind is in it. */
+static int check_pool(const struct serve_policy *p, const char *pool, struct strbuf *err)
+{
+	const struct strvec *all[] = { &p->send_roots, &p->receive_roots };
+	for (size_t k = 0; k < 2; k++)
+		for (size_t i = 0; i < all[k]->n; i++) {
+			_cleanup_free_ char *rp = zfs_pool_of(all[k]->v[i]);
+			if (streq(rp, pool))
+				return 0;
+		}
+	return outside(pool, "access", err);
+}
+
+static int check_zpool_get(const struct serve_policy *p, const struct serve_cmdline *c,
+			   struct strbuf *err)
+{
+	const char *feat = skip_prefix(c->ops[0], "feature@");
+	if (!prop_list_ok(feat ? feat : c->ops[0]))
+		return strbuf_addf(err, "'%s': not a property list", c->ops[0]), -EPERM;
+	return check_pool(p, c->ops[1], err);
+}
+
+static int check_zpool_list(const struct serve_policy *p, const struct serve_cmdline *c,
+			    struct strbuf *err)
+{
+	return check_pool(p, c->ops[0], err);
+}
+
+/* ---- the table ---------------------------------------------------------------------------- */
+
+/*
+ * Every remote command the server runs, and nothing else: its flags (alone,
+ * or taking a value), how many operands, and the checker of the operands
+ * against the policy. Flags come first, then the operands (parse_cmdline()).
+ * The examples are allowed by --allow-send tank/data --allow-receive
+ * backup/host1 (tests/unit/test_serve_proto.c runs every row).
+ */
+#define ANY SERVE_MAX_OPS
+const struct serve_rule serve_rules[] = {
+	/* prog    sub         alias      flags             valued  ops     checker */
+	/* read-only, anywhere in a root */
+	{ "zfs",   "list",     NULL,      "Hpr",            "dtosS", 1, ANY, check_list,
+	  NULL, "zfs list -Hp -o name -t snapshot -d 1 tank/data" },
+	{ "zfs",   "get",      NULL,      "Hpr",            "dtos", 2, ANY,  check_get,
+	  NULL, "zfs get -Hp -o value receive_resume_token backup/host1/data" },
+	{ "zfs",   "holds",    NULL,      "Hpr",            NULL,   1, ANY,  check_holds,
+	  NULL, "zfs holds -Hp tank/data@syncoid_a" },
+	{ "zfs",   "version",  NULL,      "",               NULL,   0, 0,    NULL,
+	  NULL, "zfs version" },
+	{ "zpool", "get",      NULL,      "Hp",             "o",    2, 2,    check_zpool_get,
+	  NULL, "zpool get -Hp -o value feature@bookmarks tank" },
+	{ "zpool", "list",     NULL,      "Hp",             "o",    1, 1,    check_zpool_list,
+	  NULL, "zpool list -Hp -o name backup" },
+	/* sending: one snapshot, or none with -t TOKEN */
+	{ "zfs",   "send",     NULL,      "LPVRbcehpsvwnS", "iIXt", 0, 1,    check_send,
+	  NULL, "zfs send -w -I @a tank/data@b" },
+	{ "zfs",   "bookmark", NULL,      "",               NULL,   2, 2,    check_bookmark,
+	  NULL, "zfs bookmark tank/data@a tank/data#a" },
+	/* receiving: one target, -o and -x repeat */
+	{ "zfs",   "receive",  "recv",    "sFuvnedhA",      "ox",   1, 1,    check_receive,
+	  parse_receive, "zfs receive -s -F -o canmount=noauto -x compression backup/host1/data" },
+	{ "zfs",   "rollback", NULL,      "r",              NULL,   1, 1,    check_rollback,
+	  NULL, "zfs rollback -r backup/host1/data@a" },
+	/* both */
+	{ "zfs",   "destroy",  NULL,      "rdnpv",          NULL,   1, 1,    check_destroy,
+	  NULL, "zfs destroy -d backup/host1/data@a,b" },
+	{ "zfs",   "snapshot", NULL,      "r",              NULL,   1, ANY,  check_snapshot,
+	  NULL, "zfs snapshot tank/data@syncoid_a" },
+	{ "zfs",   "hold",     "release", "r",              NULL,   2, ANY,  check_hold,
+	  NULL, "zfs hold -r zkeep tank/data@a" },
+};
+const size_t serve_nrules = ARRAY_SIZE(serve_rules);
+#undef ANY
+
+static const struct serve_rule *find_rule(const char *prog, const char *sub)
+{
+	for (size_t i = 0; i < serve_nrules; i++) {
+		const struct serve_rule *r = &serve_rules[i];
+		if (streq(r->prog, prog) && (streq(r->sub, sub) || (r->alias && streq(r->alias, sub))))
+			return r;
+	}
+	return NULL;
+}
+
+static bool known_program(const char *prog)
+{
+	for (size_t i = 0; i < serve_nrules; i++)
+		if (streq(serve_rules[i].prog, prog))
+			return true;
+	return false;
+}
+
+static int check_rule(const struct serve_rule *rule, const struct serve_policy *p,
+		      const char *const *args, struct strbuf *err)
+{
+	struct serve_cmdline c;
+	int r = rule->parse ? rule->parse(rule, args, &c, err)
+			    : parse_cmdline(args, rule->flags, rule->valued, &c, err);
+	if (r)
+		return r;
+	_cleanup_free_ char *what = rule->alias ? xasprintf("%s %s/%s", rule->prog, rule->sub, rule->alias)
+						: xasprintf("%s %s", rule->prog, rule->sub);
+	if ((r = need_ops(&c, rule->min_ops, rule->max_ops, what, err)))
+		return r;
+	return rule->check ? rule->check(p, &c, err) : 0;
 }
 
 int serve_policy_check(const struct serve_policy *p, const char *const *argv,
@@ -571,38 +665,47 @@ int serve_policy_check(const struct serve_policy *p, const char *const *argv,
 		if (strchr(argv[i], '\n') || strlen(argv[i]) > 4096)
 			return strbuf_addstr(err, "a word of the request is too long or has a newline"),
 			       -EPERM;
-	const char *prog = argv[0], *sub = argv[1];
-	if (streq(prog, "zfs")) {
-		if (streq(sub, "receive") || streq(sub, "recv"))
-			return check_receive(p, argv + 2, err);
-		return check_zfs(p, sub, argv + 2, err);
-	}
-	if (streq(prog, "zpool")) {
-		struct cmdline c;
-		int r;
-		bool get = streq(sub, "get");
-		if (!get && !streq(sub, "list"))
-			return strbuf_addf(err, "'zpool %s' is not a request this server answers", sub),
-			       -EPERM;
-		if ((r = parse_cmdline(argv + 2, "Hp", "o", &c, err)))
-			return r;
-		if ((r = need_ops(&c, get ? 2 : 1, get ? 2 : 1, get ? "zpool get" : "zpool list", err)))
-			return r;
-		const char *feat = skip_prefix(c.ops[0], "feature@");
-		if (get && !prop_list_ok(feat ? feat : c.ops[0]))
-			return strbuf_addf(err, "'%s': not a property list", c.ops[0]), -EPERM;
-		const char *pool = c.ops[get ? 1 : 0];
-		const struct strvec *all[] = { &p->send_roots, &p->receive_roots };
-		for (size_t k = 0; k < 2; k++)
-			for (size_t i = 0; i < all[k]->n; i++) {
-				_cleanup_free_ char *rp = zfs_pool_of(all[k]->v[i]);
-				if (streq(rp, pool))
-					return 0;
-			}
-		return outside(pool, "access", err);
-	}
-	strbuf_addf(err, "'%s' is not a program this server runs (only zfs and zpool)", prog);
+	const struct serve_rule *rule = find_rule(argv[0], argv[1]);
+	if (rule)
+		return check_rule(rule, p, argv + 2, err);
+	if (known_program(argv[0]))
+		return strbuf_addf(err, "'%s %s' is not a request this server answers", argv[0],
+				   argv[1]), -EPERM;
+	strbuf_addf(err, "'%s' is not a program this server runs (only zfs and zpool)", argv[0]);
 	return -EPERM;
+}
+
+bool serve_is_send(const char *const *argv)
+{
+	return streq(argv[0], "zfs") && streq(argv[1], "send");
+}
+
+bool serve_is_receive(const char *const *argv)
+{
+	return streq(argv[0], "zfs") && (streq(argv[1], "receive") || streq(argv[1], "recv"));
+}
+
+void serve_harden_receive(struct strvec *argv)
+{
+	for (size_t i = 2; i < argv->n; i++) {
+		const char *w = argv->v[i];
+		if (w[0] != '-')
+			break;
+		if (strchr(w, 'A') && !strpbrk(w, "ox"))
+			return;
+		if (strstr(w, "mountpoint") || (i + 1 < argv->n && strstr(argv->v[i + 1], "mountpoint") &&
+						 strpbrk(w, "ox")))
+			return;
+	}
+	_cleanup_strvec_ struct strvec v = STRVEC_INIT;
+	strvec_push(&v, argv->v[0]);
+	strvec_push(&v, argv->v[1]);
+	strvec_push(&v, "-x");
+	strvec_push(&v, "mountpoint");
+	for (size_t i = 2; i < argv->n; i++)
+		strvec_push(&v, argv->v[i]);
+	strvec_release(argv);
+	strvec_pushv(argv, (const char *const *)v.v);
 }
 
 int serve_token_toname(const char *out, char **toname)

@@ -120,7 +120,8 @@ void serve_policy_release(struct serve_policy *p);
  * is exactly what will run), SERVE_CHECK_TOKEN for `zfs send -t TOKEN`
  * (allowed only if what the token sends is in a send root: the server asks
  * `zfs send -nv -t TOKEN` and checks with serve_token_toname()), else
- * -EPERM with the reason in err. Allowed:
+ * -EPERM with the reason in err. The rows of serve_rules[] say exactly what
+ * is allowed; in short:
  *
  *   read-only, on any dataset in any root:
  *     zfs list  [-H -p -r -d N -t TYPES -o PROPS -s P -S P] DATASET...
@@ -136,7 +137,7 @@ void serve_policy_release(struct serve_policy *p);
  *   in a receive root:
  *     zfs receive [-s -F -u -v -n -e -d -h] [-o P=V]... [-x P]... TARGET
  *       (not -o mountpoint/sharenfs/sharesmb/zoned; canmount only off or
- *       noauto; the server itself adds -x mountpoint, see cmd/serve.c)
+ *       noauto; the server itself adds -x mountpoint, serve_harden_receive())
  *     zfs receive -A TARGET
  *     zfs destroy [-r -d] of snapshots, bookmarks, and datasets strictly
  *       below the root (never the root itself)
@@ -144,6 +145,43 @@ void serve_policy_release(struct serve_policy *p);
  */
 int serve_policy_check(const struct serve_policy *p, const char *const *argv,
 		       struct strbuf *err);
+
+/* The most operands a request may have. */
+#define SERVE_MAX_OPS 64
+
+/*
+ * One row of the allow-list, serve_rules[] in serve_proto.c, which
+ * serve_policy_check() follows: `prog sub` (or `prog alias`), the flags
+ * allowed alone and those that take a value (attached or as the next word),
+ * min_ops..max_ops operands after the flags, and `check` (NULL: nothing more
+ * to check) for the operands against the policy. `parse` replaces the
+ * common flag parser for the one command whose valued flags repeat
+ * (receive). `example` is allowed under the policy --allow-send tank/data
+ * --allow-receive backup/host1, words separated by single spaces.
+ */
+struct serve_cmdline;
+struct serve_rule {
+	const char *prog, *sub, *alias;
+	const char *flags, *valued;
+	size_t min_ops, max_ops;
+	int (*check)(const struct serve_policy *p, const struct serve_cmdline *c,
+		     struct strbuf *err);
+	int (*parse)(const struct serve_rule *rule, const char *const *args,
+		     struct serve_cmdline *c, struct strbuf *err);
+	const char *example;
+};
+extern const struct serve_rule serve_rules[];
+extern const size_t serve_nrules;
+
+/* Whether a request (checked) is a zfs send / a zfs receive. */
+bool serve_is_send(const char *const *argv);
+bool serve_is_receive(const char *const *argv);
+/*
+ * What the server adds to a zfs receive: -x mountpoint, unless the request
+ * aborts (-A) or already names mountpoint in a -o/-x, so that received
+ * datasets stay under the server's own mountpoint.
+ */
+void serve_harden_receive(struct strvec *argv);
 
 /*
  * The "toname = pool/fs@snap" of `zfs send -nv -t TOKEN` output (the

@@ -279,6 +279,45 @@ static void test_send_only_policy(void **state)
 	serve_policy_release(&so);
 }
 
+/* An argv from a row's example (words separated by single spaces). */
+static void split_example(const char *example, struct strvec *argv)
+{
+	strvec_split(argv, example, " ");
+}
+
+static void test_table_rows(void **state)
+{
+	assert_true(serve_nrules > 0);
+	for (size_t i = 0; i < serve_nrules; i++) {
+		const struct serve_rule *rule = &serve_rules[i];
+		_cleanup_strvec_ struct strvec ex = STRVEC_INIT, bad = STRVEC_INIT, count = STRVEC_INIT;
+		split_example(rule->example, &ex);
+		assert_true(ex.n >= 2);
+		assert_string_equal(ex.v[0], rule->prog);
+		assert_string_equal(ex.v[1], rule->sub);
+		/* its canonical example */
+		allowed((const char *const *)ex.v);
+		/* a flag no row allows */
+		strvec_pushv(&bad, ARGV(rule->prog, rule->sub, "-Z"));
+		for (size_t k = 2; k < ex.n; k++)
+			strvec_push(&bad, ex.v[k]);
+		refused((const char *const *)bad.v, "-Z");
+		/* one operand too many, or one too few */
+		assert_true(rule->max_ops < SERVE_MAX_OPS || rule->min_ops > 0);
+		size_t n = rule->max_ops < SERVE_MAX_OPS ? rule->max_ops + 1 : rule->min_ops - 1;
+		strvec_pushv(&count, ARGV(rule->prog, rule->sub));
+		for (size_t k = 0; k < n; k++)
+			strvec_push(&count, ex.v[ex.n - 1]);
+		refused((const char *const *)count.v, rule->parse ? "exactly one" : "wrong number");
+		/* the alias is the same command */
+		if (rule->alias) {
+			free(ex.v[1]);
+			ex.v[1] = xstrdup(rule->alias);
+			allowed((const char *const *)ex.v);
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -291,6 +330,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_policy_refuses_everything_else, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_send_token_needs_check, setup, teardown),
 		cmocka_unit_test(test_send_only_policy),
+		cmocka_unit_test_setup_teardown(test_table_rows, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
