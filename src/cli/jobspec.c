@@ -142,60 +142,69 @@ static int snapshots_job(struct jobspec *js)
 	return 0;
 }
 
-int jobspec_finish(struct jobspec *js)
+/* A [job NAME] of zkeep.conf: its grants, ports, programs, state and uids. */
+static int config_job(struct jobspec *js)
 {
 	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
+	if (!js->job_name) {
+		log_error("say which job: --config FILE --job NAME, or --grant DATASET=OPS");
+		return -EINVAL;
+	}
+	const char *file = js->config ? js->config : "/etc/zkeep/zkeep.conf";
+	_cleanup_strbuf_ struct strbuf text = STRBUF_INIT;
+	strbuf_init(&text, 1 << 20);
+	int r = strbuf_read_file(&text, file);
+	if (r < 0) {
+		log_error("cannot read %s: %s", file, strerror(-r));
+		return r;
+	}
+	if (jobconf_parse(text.buf, file, &js->conf, &err) < 0) {
+		log_error("%s", err.buf);
+		return -EINVAL;
+	}
+	const struct job *j = jobconf_find(&js->conf, js->job_name);
+	if (!j) {
+		log_error("%s has no [job %s]", file, js->job_name);
+		return -EINVAL;
+	}
+	/*
+	 * The run-time facts of the target, read now: under systemd this is
+	 * ExecStartPre=+, right before the run whose worker reads the same
+	 * (repl_target_facts) and computes with the same rule.
+	 */
+	struct repl_facts f;
+	jobconf_repl_facts(j, false, false, &f);
+	if (!f.target_remote) {
+		_cleanup_(runner_freep) struct runner *run = runner_local_new();
+		_cleanup_release_(zfs) struct zfs z;
+		zfs_init(&z, run);
+		repl_target_facts(&z, j->target, &f);
+	}
+	js->job.nneeds = jobconf_repl_needs(&f, &js->props, js->needs);
+	if (!js->state_dir)
+		js->state_dir = js->conf.state_dir;
+	if (!js->job.uid_min) {
+		js->job.uid_min = js->conf.uid_min;
+		js->job.uid_max = js->conf.uid_max;
+	}
+	if (j->target_host && js->job.n_tcp_ports < SANDBOX_MAX_PORTS)
+		js->ports[js->job.n_tcp_ports++] = j->ssh_port;
+	if (j->target_host && js->programs.n == 0) {
+		strvec_push(&js->programs, "zfs");
+		strvec_push(&js->programs, "zpool");
+		strvec_push(&js->programs, "ssh");
+	}
+	return 0;
+}
+
+int jobspec_finish(struct jobspec *js)
+{
 	if (js->job.nneeds == 0 && streq(js->job_name, "snapshots") && snapshots_job(js) < 0)
 		return -EINVAL;
 	if (js->job.nneeds == 0) {
-		if (!js->job_name) {
-			log_error("say which job: --config FILE --job NAME, or --grant DATASET=OPS");
-			return -EINVAL;
-		}
-		const char *file = js->config ? js->config : "/etc/zkeep/zkeep.conf";
-		_cleanup_strbuf_ struct strbuf text = STRBUF_INIT;
-		strbuf_init(&text, 1 << 20);
-		int r = strbuf_read_file(&text, file);
-		if (r < 0) {
-			log_error("cannot read %s: %s", file, strerror(-r));
+		int r = config_job(js);
+		if (r < 0)
 			return r;
-		}
-		if (jobconf_parse(text.buf, file, &js->conf, &err) < 0) {
-			log_error("%s", err.buf);
-			return -EINVAL;
-		}
-		const struct job *j = jobconf_find(&js->conf, js->job_name);
-		if (!j) {
-			log_error("%s has no [job %s]", file, js->job_name);
-			return -EINVAL;
-		}
-		/*
-		 * The run-time facts of the target, read now: under systemd this is
-		 * ExecStartPre=+, right before the run whose worker reads the same
-		 * (repl_target_facts) and computes with the same rule.
-		 */
-		struct repl_facts f;
-		jobconf_repl_facts(j, false, false, &f);
-		if (!f.target_remote) {
-			_cleanup_(runner_freep) struct runner *run = runner_local_new();
-			_cleanup_release_(zfs) struct zfs z;
-			zfs_init(&z, run);
-			repl_target_facts(&z, j->target, &f);
-		}
-		js->job.nneeds = jobconf_repl_needs(&f, &js->props, js->needs);
-		if (!js->state_dir)
-			js->state_dir = js->conf.state_dir;
-		if (!js->job.uid_min) {
-			js->job.uid_min = js->conf.uid_min;
-			js->job.uid_max = js->conf.uid_max;
-		}
-		if (j->target_host && js->job.n_tcp_ports < SANDBOX_MAX_PORTS)
-			js->ports[js->job.n_tcp_ports++] = j->ssh_port;
-		if (j->target_host && js->programs.n == 0) {
-			strvec_push(&js->programs, "zfs");
-			strvec_push(&js->programs, "zpool");
-			strvec_push(&js->programs, "ssh");
-		}
 	}
 	js->job.name = js->job_name ? js->job_name : "adhoc";
 	js->job.state_dir = js->state_dir;
