@@ -813,167 +813,209 @@ struct prune_set {
 	struct strvec ok; /* short names to destroy */
 };
 
-unsigned engine_prune(struct engine *e)
+/* The datasets of one prune run. */
+struct prune_sets {
+	struct prune_set *s;
+	size_t n;
+};
+#define PRUNE_SETS_INIT { NULL, 0 }
+
+static void prune_sets_release(struct prune_sets *ps)
 {
-	struct prune_set *sets = NULL;
-	size_t nsets = 0;
-	unsigned before = e->failures;
-	struct zpool_infos pools = { 0 };
-	bool pools_listed = false;
-	_cleanup_strvec_ struct strvec held = STRVEC_INIT;
-
-	ev(e, ENG_INFO, "INFO: pruning snapshots...");
-	if (e->prune_locked_out) {
-		ev(e, ENG_INFO, "INFO: deferring snapshot pruning - valid pruning lock held by other sanoid process.");
-		return 0;
+	for (size_t i = 0; i < ps->n; i++) {
+		free(ps->s[i].snaps);
+		strvec_release(&ps->s[i].ok);
 	}
+	free(ps->s);
+	*ps = (struct prune_sets)PRUNE_SETS_INIT;
+}
 
+/*
+ * prune_defer: whether p's pool is under its capacity threshold (or not
+ * found), so its pruning waits. The pools are listed once, on first use.
+ */
+static bool prune_deferred(struct engine *e, const struct sanoid_policy *p,
+			   struct zpool_infos *pools, bool *pools_listed)
+{
+	_cleanup_free_ char *pool = pool_of(p->path);
+	unsigned cap = 0;
+	bool found = false;
+	if (!*pools_listed) {
+		if (zpool_list(&e->z, NULL, pools) < 0)
+			ev(e, ENG_ERROR, "ERROR: cannot read pool capacity: %s", zfs_error(&e->z));
+		*pools_listed = true;
+	}
+	for (size_t j = 0; j < pools->n && !found; j++)
+		if (streq(pools->p[j].name, pool)) {
+			cap = pools->p[j].capacity;
+			found = true;
+		}
+	return !found || retention_deferred(p, cap);
+}
+
+/*
+ * The datasets to prune, each with its retention plan; the held snapshots
+ * that would go (full names) into held.
+ */
+static void prune_plan(struct engine *e, struct prune_sets *sets, struct strvec *held)
+{
+	_cleanup_release_(zpool_infos) struct zpool_infos pools = { 0 };
+	bool pools_listed = false;
 	for (size_t i = 0; i < e->pol.n; i++) {
 		const struct sanoid_policy *p = &e->pol.p[i];
 		const struct zfs_dataset *ds = engine_dataset(e, p);
 		if (!ds || !p->autoprune || p->process_children_only)
 			continue;
-		if (p->prune_defer) {
-			_cleanup_free_ char *pool = pool_of(p->path);
-			unsigned cap = 0;
-			bool found = false;
-			if (!pools_listed) {
-				if (zpool_list(&e->z, NULL, &pools) < 0)
-					ev(e, ENG_ERROR, "ERROR: cannot read pool capacity: %s", zfs_error(&e->z));
-				pools_listed = true;
-			}
-			for (size_t j = 0; j < pools.n && !found; j++)
-				if (streq(pools.p[j].name, pool)) {
-					cap = pools.p[j].capacity;
-					found = true;
-				}
-			if (!found || retention_deferred(p, cap)) {
-				ev(e, ENG_INFO, "INFO: deferring snapshot pruning (%s)...", p->section);
-				continue;
-			}
+		if (p->prune_defer && prune_deferred(e, p, &pools, &pools_listed)) {
+			ev(e, ENG_INFO, "INFO: deferring snapshot pruning (%s)...", p->section);
+			continue;
 		}
 		size_t m;
 		struct retain_snap *rs = retain_input(e, ds, &m);
 		retention_plan(p, e->o.now, rs, m);
 		for (size_t j = 0; j < m; j++)
 			if (rs[j].verdict == RETAIN_KEPT_HELD)
-				strvec_pushf(&held, "%s@%s", p->path, rs[j].name);
-		sets = xreallocarray(sets, nsets + 1, sizeof(*sets));
-		sets[nsets++] = (struct prune_set){ p, ds, rs, m, STRVEC_INIT };
+				strvec_pushf(held, "%s@%s", p->path, rs[j].name);
+		sets->s = xreallocarray(sets->s, sets->n + 1, sizeof(*sets->s));
+		sets->s[sets->n++] = (struct prune_set){ p, ds, rs, m, STRVEC_INIT };
 	}
-	zpool_infos_release(&pools);
+}
 
-	/* Who holds what: one call for every held snapshot that would go. */
-	if (held.n)
-		report_holds(e, &held, NULL);
+/* The pre_pruning_script of one snapshot: 0 when it may go. */
+static int pre_prune_hook(struct engine *e, const struct sanoid_policy *p, const char *snap)
+{
+	if (!p->pre_pruning_script || e->o.readonly)
+		return 0;
+	_cleanup_strvec_ struct strvec vars = STRVEC_INIT;
+	strvec_pushf(&vars, "SANOID_TARGET=%s", p->path);
+	strvec_pushf(&vars, "SANOID_SNAPNAME=%s", snap);
+	strvec_push(&vars, "SANOID_SCRIPT=pre-prune");
+	if (run_hook(e, "pre_pruning_script", p->pre_pruning_script, p->script_timeout,
+		     (const char *const *)vars.v) < 0) {
+		ev(e, ENG_WARN, "WARN: keeping %s@%s: its pre_pruning_script failed", p->path, snap);
+		e->failures++;
+		return -1;
+	}
+	return 0;
+}
 
-	/* Per dataset: what goes, after the busy check and pre_pruning_script. */
-	for (size_t i = 0; i < nsets; i++) {
-		struct prune_set *s = &sets[i];
-		const struct sanoid_policy *p = s->p;
-		strvec_init(&s->ok);
-		for (size_t j = 0; j < s->n; j++) {
-			if (s->snaps[j].verdict != RETAIN_PRUNE)
-				continue;
-			if (!s->ok.n && !e->o.force_prune && zfs_busy(p->path)) {
-				ev(e, ENG_INFO, "INFO: deferring pruning of %s - %s is currently in zfs send or receive.",
-				   p->path, p->path);
-				break;
-			}
-			ev(e, ENG_INFO, "INFO: pruning %s@%s ... ", p->path, s->snaps[j].name);
-			if (p->pre_pruning_script && !e->o.readonly) {
-				_cleanup_strvec_ struct strvec vars = STRVEC_INIT;
-				strvec_pushf(&vars, "SANOID_TARGET=%s", p->path);
-				strvec_pushf(&vars, "SANOID_SNAPNAME=%s", s->snaps[j].name);
-				strvec_push(&vars, "SANOID_SCRIPT=pre-prune");
-				if (run_hook(e, "pre_pruning_script", p->pre_pruning_script, p->script_timeout,
-					     (const char *const *)vars.v) < 0) {
-					ev(e, ENG_WARN, "WARN: keeping %s@%s: its pre_pruning_script failed",
-					   p->path, s->snaps[j].name);
-					e->failures++;
-					continue;
-				}
-			}
-			strvec_push(&s->ok, s->snaps[j].name);
+/* One dataset: what goes (into s->ok), after the busy check and pre_pruning_script. */
+static void prune_choose(struct engine *e, struct prune_set *s)
+{
+	const struct sanoid_policy *p = s->p;
+	strvec_init(&s->ok);
+	for (size_t j = 0; j < s->n; j++) {
+		if (s->snaps[j].verdict != RETAIN_PRUNE)
+			continue;
+		if (!s->ok.n && !e->o.force_prune && zfs_busy(p->path)) {
+			ev(e, ENG_INFO, "INFO: deferring pruning of %s - %s is currently in zfs send or receive.",
+			   p->path, p->path);
+			break;
 		}
+		ev(e, ENG_INFO, "INFO: pruning %s@%s ... ", p->path, s->snaps[j].name);
+		if (pre_prune_hook(e, p, s->snaps[j].name) < 0)
+			continue;
+		strvec_push(&s->ok, s->snaps[j].name);
 	}
+}
 
-	/*
-	 * Destroy: one channel program per pool when allowed (root), else one
-	 * batched `zfs destroy fs@a,b,c` per dataset.
-	 */
-	if (!e->o.readonly) {
-		_cleanup_strvec_ struct strvec pools_done = STRVEC_INIT;
-		/* channel programs need root; the opt-out is for tests and odd setups */
-		bool use_zcp = geteuid() == 0 && !e->o.no_channel_programs;
-		for (size_t i = 0; i < nsets; i++) {
-			_cleanup_free_ char *pool = pool_of(sets[i].p->path);
-			_cleanup_strvec_ struct strvec full = STRVEC_INIT, done = STRVEC_INIT, failed = STRVEC_INIT;
-			_cleanup_strvec_ struct strvec reasons = STRVEC_INIT;
-			if (!sets[i].ok.n || strvec_find(&pools_done, pool) >= 0)
-				continue;
-			strvec_push(&pools_done, pool);
-			for (size_t k = i; k < nsets; k++) {
-				_cleanup_free_ char *pk = pool_of(sets[k].p->path);
-				if (!streq(pk, pool))
-					continue;
-				for (size_t j = 0; j < sets[k].ok.n; j++)
-					strvec_pushf(&full, "%s@%s", sets[k].p->path, sets[k].ok.v[j]);
-			}
-			if (use_zcp &&
-			    zfs_destroy_snapshots_zcp(&e->z, pool, (const char *const *)full.v, &done, &failed,
-						      &reasons) == 0) {
-				strvec_pushv(&e->pruned, (const char *const *)done.v);
-				if (failed.n)
-					report_holds(e, &failed, &reasons);
-				continue;
-			}
-			if (use_zcp)
-				ev(e, ENG_DEBUG, "DEBUG: %s; destroying per dataset", zfs_error(&e->z));
-			/* Several datasets' calls at once (they share txgs); what fails is
-			 * done again one by one, which sorts out holds and words errors. */
-			size_t nds = 0;
-			const char **dsv = xcalloc(nsets, sizeof(*dsv));
-			const char *const **namev = xcalloc(nsets, sizeof(*namev));
-			size_t *setv = xcalloc(nsets, sizeof(*setv));
-			bool *okv = xcalloc(nsets, sizeof(*okv));
-			for (size_t k = i; k < nsets; k++) {
-				_cleanup_free_ char *pk = pool_of(sets[k].p->path);
-				if (!sets[k].ok.n || !streq(pk, pool))
-					continue;
-				dsv[nds] = sets[k].p->path;
-				namev[nds] = (const char *const *)sets[k].ok.v;
-				setv[nds++] = k;
-			}
-			zfs_destroy_snapshots_parallel(&e->z, dsv, namev, nds, DESTROY_PARALLEL, okv);
-			for (size_t d = 0; d < nds; d++) {
-				struct prune_set *ps = &sets[setv[d]];
-				if (!okv[d]) {
-					destroy_one_dataset(e, ps->p->path, &ps->ok);
-					continue;
-				}
-				for (size_t j = 0; j < ps->ok.n; j++)
-					strvec_pushf(&e->pruned, "%s@%s", ps->p->path, ps->ok.v[j]);
-			}
-			free(dsv);
-			free(namev);
-			free(setv);
-			free(okv);
+/* Whether set k has something to destroy in pool. */
+static bool set_in_pool(const struct prune_set *s, const char *pool)
+{
+	_cleanup_free_ char *pk = pool_of(s->p->path);
+	return s->ok.n && streq(pk, pool);
+}
+
+/*
+ * Without channel programs: several datasets' `zfs destroy` at once (they
+ * share txgs); what fails is done again one by one, which sorts out holds
+ * and words errors. The sets from `first` on that are in pool.
+ */
+static void destroy_pool_parallel(struct engine *e, struct prune_sets *sets, size_t first,
+				  const char *pool)
+{
+	size_t nds = 0;
+	_cleanup_free_ const char **dsv = xcalloc(sets->n, sizeof(*dsv));
+	_cleanup_free_ const char *const **namev = xcalloc(sets->n, sizeof(*namev));
+	_cleanup_free_ size_t *setv = xcalloc(sets->n, sizeof(*setv));
+	_cleanup_free_ bool *okv = xcalloc(sets->n, sizeof(*okv));
+	for (size_t k = first; k < sets->n; k++) {
+		if (!set_in_pool(&sets->s[k], pool))
+			continue;
+		dsv[nds] = sets->s[k].p->path;
+		namev[nds] = (const char *const *)sets->s[k].ok.v;
+		setv[nds++] = k;
+	}
+	zfs_destroy_snapshots_parallel(&e->z, dsv, namev, nds, DESTROY_PARALLEL, okv);
+	for (size_t d = 0; d < nds; d++) {
+		struct prune_set *ps = &sets->s[setv[d]];
+		if (!okv[d]) {
+			destroy_one_dataset(e, ps->p->path, &ps->ok);
+			continue;
 		}
+		for (size_t j = 0; j < ps->ok.n; j++)
+			strvec_pushf(&e->pruned, "%s@%s", ps->p->path, ps->ok.v[j]);
 	}
+}
 
-	/* pruning_script for each destroyed snapshot */
-	for (size_t i = 0; i < nsets && !e->o.readonly; i++) {
-		const struct sanoid_policy *p = sets[i].p;
+/*
+ * Destroy the chosen snapshots of the sets from `first` on in one pool: one
+ * channel program when allowed (root), else destroy_pool_parallel().
+ */
+static void destroy_pool(struct engine *e, struct prune_sets *sets, size_t first,
+			 const char *pool, bool use_zcp)
+{
+	_cleanup_strvec_ struct strvec full = STRVEC_INIT, done = STRVEC_INIT, failed = STRVEC_INIT;
+	_cleanup_strvec_ struct strvec reasons = STRVEC_INIT;
+	for (size_t k = first; k < sets->n; k++) {
+		_cleanup_free_ char *pk = pool_of(sets->s[k].p->path);
+		if (!streq(pk, pool))
+			continue;
+		for (size_t j = 0; j < sets->s[k].ok.n; j++)
+			strvec_pushf(&full, "%s@%s", sets->s[k].p->path, sets->s[k].ok.v[j]);
+	}
+	if (use_zcp && zfs_destroy_snapshots_zcp(&e->z, pool, (const char *const *)full.v, &done,
+						 &failed, &reasons) == 0) {
+		strvec_pushv(&e->pruned, (const char *const *)done.v);
+		if (failed.n)
+			report_holds(e, &failed, &reasons);
+		return;
+	}
+	if (use_zcp)
+		ev(e, ENG_DEBUG, "DEBUG: %s; destroying per dataset", zfs_error(&e->z));
+	destroy_pool_parallel(e, sets, first, pool);
+}
+
+/* Destroy what was chosen, pool by pool. */
+static void prune_destroy(struct engine *e, struct prune_sets *sets)
+{
+	_cleanup_strvec_ struct strvec pools_done = STRVEC_INIT;
+	/* channel programs need root; the opt-out is for tests and odd setups */
+	bool use_zcp = geteuid() == 0 && !e->o.no_channel_programs;
+	for (size_t i = 0; i < sets->n; i++) {
+		_cleanup_free_ char *pool = pool_of(sets->s[i].p->path);
+		if (!sets->s[i].ok.n || strvec_find(&pools_done, pool) >= 0)
+			continue;
+		strvec_push(&pools_done, pool);
+		destroy_pool(e, sets, i, pool, use_zcp);
+	}
+}
+
+/* pruning_script for each destroyed snapshot */
+static void prune_hooks(struct engine *e, const struct prune_sets *sets)
+{
+	for (size_t i = 0; i < sets->n; i++) {
+		const struct sanoid_policy *p = sets->s[i].p;
 		if (!p->pruning_script)
 			continue;
-		for (size_t j = 0; j < sets[i].ok.n; j++) {
-			_cleanup_free_ char *full = xasprintf("%s@%s", p->path, sets[i].ok.v[j]);
+		for (size_t j = 0; j < sets->s[i].ok.n; j++) {
+			const char *snap = sets->s[i].ok.v[j];
+			_cleanup_free_ char *full = xasprintf("%s@%s", p->path, snap);
 			if (strvec_find(&e->pruned, full) < 0)
 				continue;
 			_cleanup_strvec_ struct strvec vars = STRVEC_INIT;
 			strvec_pushf(&vars, "SANOID_TARGET=%s", p->path);
-			strvec_pushf(&vars, "SANOID_SNAPNAME=%s", sets[i].ok.v[j]);
+			strvec_pushf(&vars, "SANOID_SNAPNAME=%s", snap);
 			strvec_push(&vars, "SANOID_SCRIPT=prune");
 			ev(e, ENG_INFO, "executing pruning_script '%s' on dataset '%s'", p->pruning_script, p->path);
 			if (run_hook(e, "pruning_script", p->pruning_script, p->script_timeout,
@@ -981,15 +1023,31 @@ unsigned engine_prune(struct engine *e)
 				e->failures++;
 		}
 	}
-	{
-		struct strvec none = STRVEC_INIT;
-		cache_update(e, &none, &e->pruned);
+}
+
+unsigned engine_prune(struct engine *e)
+{
+	_cleanup_release_(prune_sets) struct prune_sets sets = PRUNE_SETS_INIT;
+	_cleanup_strvec_ struct strvec held = STRVEC_INIT;
+	unsigned before = e->failures;
+
+	ev(e, ENG_INFO, "INFO: pruning snapshots...");
+	if (e->prune_locked_out) {
+		ev(e, ENG_INFO, "INFO: deferring snapshot pruning - valid pruning lock held by other sanoid process.");
+		return 0;
 	}
-	for (size_t i = 0; i < nsets; i++) {
-		free(sets[i].snaps);
-		strvec_release(&sets[i].ok);
+	prune_plan(e, &sets, &held);
+	/* Who holds what: one call for every held snapshot that would go. */
+	if (held.n)
+		report_holds(e, &held, NULL);
+	for (size_t i = 0; i < sets.n; i++)
+		prune_choose(e, &sets.s[i]);
+	if (!e->o.readonly) {
+		prune_destroy(e, &sets);
+		prune_hooks(e, &sets);
 	}
-	free(sets);
+	struct strvec none = STRVEC_INIT;
+	cache_update(e, &none, &e->pruned);
 	lock_release(&e->prune_fd);
 	return e->failures - before;
 }
