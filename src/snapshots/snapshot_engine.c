@@ -9,6 +9,7 @@
 #include "snapshots/syncsnap.h"
 #include "snapshots/retention.h"
 #include "snapshots/schedule.h"
+#include "snapshots/monitor.h"
 #include "base/timeutil.h"
 #include "base/atomic_file.h"
 #include "base/lockfile.h"
@@ -1054,25 +1055,6 @@ unsigned engine_prune(struct engine *e)
 
 /* ---- monitoring ------------------------------------------------------------------ */
 
-void sanoid_displaytime(struct strbuf *sb, int64_t elapsed)
-{
-	int64_t days = elapsed / 86400, hours, minutes;
-	_cleanup_strbuf_ struct strbuf h = STRBUF_INIT;
-	elapsed -= days * 86400;
-	hours = elapsed / 3600;
-	elapsed -= hours * 3600;
-	minutes = elapsed / 60;
-	elapsed -= minutes * 60;
-	if (days)
-		strbuf_addf(&h, " %lldd", (long long)days);
-	if (hours || days)
-		strbuf_addf(&h, " %lldh", (long long)hours);
-	if (minutes || hours || days)
-		strbuf_addf(&h, " %lldm", (long long)minutes);
-	strbuf_addf(&h, " %llds", (long long)elapsed);
-	strbuf_addstr(sb, h.buf + 1);
-}
-
 static int cmp_ci(const void *a, const void *b)
 {
 	return strcasecmp(*(char *const *)a, *(char *const *)b);
@@ -1091,33 +1073,19 @@ int engine_monitor_snapshots(struct engine *e, struct strbuf *line)
 		strvec_push(&paths, p->path);
 		engine_summarize(e, p, &sum);
 		for (int t = 0; t < SNAP_NTYPES; t++) {
-			int64_t warn = (int64_t)p->warn[t], crit = (int64_t)p->crit[t], elapsed = -1;
-			_cleanup_strbuf_ struct strbuf de = STRBUF_INIT, dw = STRBUF_INIT, dc = STRBUF_INIT;
+			int64_t elapsed = -1;
+			_cleanup_strbuf_ struct strbuf m = STRBUF_INIT;
 			if (!p->count[t])
 				continue;
 			if (sum.newest[t] != SCHEDULE_NONE)
 				elapsed = (int64_t)e->o.now - sum.newest[t];
-			sanoid_displaytime(&de, elapsed);
-			sanoid_displaytime(&dw, warn);
-			sanoid_displaytime(&dc, crit);
-			if (elapsed > crit || elapsed == -1) {
-				if (crit > 0) {
-					if (!p->monitor_dont_crit)
-						level = 2;
-					if (elapsed == -1)
-						strvec_pushf(&msgs, "CRIT: %s has no %s snapshots at all!", p->path, snap_type_names[t]);
-					else
-						strvec_pushf(&msgs, "CRIT: %s newest %s snapshot is %s old (should be < %s)",
-							     p->path, snap_type_names[t], de.buf, dc.buf);
-				}
-			} else if (elapsed > warn) {
-				if (warn > 0) {
-					if (!p->monitor_dont_warn && level < 2)
-						level = 1;
-					strvec_pushf(&msgs, "WARN: %s newest %s snapshot is %s old (should be < %s)",
-						     p->path, snap_type_names[t], de.buf, dw.buf);
-				}
-			}
+			int l = monitor_snapshot_age(p->path, snap_type_names[t], elapsed,
+						     (int64_t)p->warn[t], (int64_t)p->crit[t],
+						     p->monitor_dont_warn, p->monitor_dont_crit, &m);
+			if (l > level)
+				level = l;
+			if (m.len)
+				strvec_push(&msgs, m.buf);
 		}
 	}
 	qsort(msgs.v, msgs.n, sizeof(char *), cmp_ci);
@@ -1143,60 +1111,6 @@ static void config_pools(const struct engine *e, struct strvec *pools)
 	strvec_sort(pools);
 }
 
-/* Next whitespace-separated word of s into w; returns the rest or NULL. */
-static const char *word(const char *s, struct strbuf *w)
-{
-	strbuf_reset(w);
-	while (*s == ' ' || *s == '\t')
-		s++;
-	if (!*s)
-		return NULL;
-	while (*s && *s != ' ' && *s != '\t')
-		strbuf_addch(w, *s++);
-	return s;
-}
-
-/*
- * sanoid's reading of the vdevs of `zpool status`: a vdev with errors makes
- * an ONLINE pool WARNING, and every vdev not ONLINE (or with errors) is named
- * in dmge; an unavailable vdev makes an ONLINE pool WARNING.
- */
-static void vdev_damage(const struct zpool_status *st, int *state, struct strbuf *dmge)
-{
-	for (size_t i = 0; i < st->n; i++) {
-		const struct zpool_status_vdev *v = &st->v[i];
-		unsigned ws = v->indent;
-		if (v->pool || ws == 0 ||
-		    (ws == 5 && (streq(v->name, "spare") || streq(v->name, "replacing"))))
-			continue;
-		if (*state == 0 && streq(v->state, "UNAVAIL"))
-			*state = 1;
-		if (*state == 0 || streq(v->state, "ONLINE") || streq(v->state, "AVAIL") ||
-		    streq(v->state, "INUSE")) {
-			_cleanup_strvec_ struct strvec errs = STRVEC_INIT;
-			if (!streq(v->read, "0"))
-				strvec_push(&errs, "read");
-			if (!streq(v->write, "0"))
-				strvec_push(&errs, "write");
-			if (!streq(v->cksum, "0"))
-				strvec_push(&errs, "cksum");
-			if (errs.n) {
-				_cleanup_free_ char *j = strvec_join(&errs, ", ");
-				strbuf_addf(dmge, "(%s:%s errors) ", v->name, j);
-				if (*state == 0)
-					*state = 1;
-			}
-			continue;
-		}
-		if (ws == 3)
-			strbuf_addf(dmge, "<%s:%s> ", v->name, v->state);
-		else if (ws == 7)
-			strbuf_addf(dmge, "(%s:%s) ", v->name, v->state);
-		else
-			strbuf_addf(dmge, "%s:%s ", v->name, v->state);
-	}
-}
-
 /* sanoid's check_zpool($pool, 2). Returns the level; msg without newline. */
 static int check_zpool(struct engine *e, const char *pool, struct strbuf *msg, bool *fatal)
 {
@@ -1208,21 +1122,7 @@ static int check_zpool(struct engine *e, const char *pool, struct strbuf *msg, b
 
 	*fatal = false;
 	zpool_list_human(&e->z, pool, "name,size,cap,health,free", &out);
-	for (char *l = out.buf, *nl; l && *l; l = nl ? nl + 1 : NULL) {
-		nl = strchr(l, '\n');
-		if (nl)
-			*nl = '\0';
-		const char *rest = skip_prefix(l, pool);
-		if (!rest || (*rest != ' ' && *rest != '\t') || l == out.buf)
-			continue;
-		rest = word(rest, &size);
-		if (rest)
-			rest = word(rest, &cap);
-		if (rest)
-			rest = word(rest, &health);
-		if (rest)
-			word(rest, &avail);
-	}
+	monitor_parse_zpool_list(out.buf, pool, &size, &cap, &health, &avail);
 	if (!health.len) {
 		strbuf_addf(msg, "CRITICAL ZPOOL {%s} does not exist and/or is not responding!", pool);
 		*fatal = true;
@@ -1239,7 +1139,7 @@ static int check_zpool(struct engine *e, const char *pool, struct strbuf *msg, b
 	}
 	_cleanup_release_(zpool_status) struct zpool_status st = ZPOOL_STATUS_INIT;
 	zpool_parse_status(out.buf, out.len, &st);
-	vdev_damage(&st, &state, &dmge);
+	monitor_vdev_damage(&st, &state, &dmge);
 	strbuf_addf(msg, "%s ZPOOL %s : %s {Size:%s Free:%s Cap:%s} %s", states[state], pool,
 		    health.buf, size.buf, avail.buf, cap.buf, dmge.buf);
 	return state;
@@ -1314,11 +1214,7 @@ int engine_monitor_capacity(struct engine *e, struct strbuf *line)
 			level = 2;
 			goto out;
 		}
-		int state = 0;
-		if (warn[k] && info->capacity >= warn[k])
-			state = 1;
-		if (crit[k] && info->capacity >= crit[k])
-			state = 2;
+		int state = monitor_capacity_state(info->capacity, warn[k], crit[k]);
 		if (state > level)
 			level = state;
 		strvec_pushf(&msgs, "%s ZPOOL %s : %u%%", state == 0 ? "OK" : state == 1 ? "WARNING" : "CRITICAL",

@@ -51,6 +51,7 @@
 
 #include "base/zkeep.h"
 #include "snapshots/sanoid_config.h"
+#include "snapshots/monitor.h" /* sanoid_displaytime() for the commands */
 #include "zfs/zfs.h"
 
 enum engine_level {
@@ -137,8 +138,5 @@ int64_t engine_snap_time(const struct engine *e, const struct zfs_snap *s);
 int engine_monitor_snapshots(struct engine *e, struct strbuf *line);
 int engine_monitor_health(struct engine *e, struct strbuf *line);
 int engine_monitor_capacity(struct engine *e, struct strbuf *line);
-
-/* sanoid's displaytime(): "1d 2h 3m 4s", "5m 0s", "7s". Pure. */
-void sanoid_displaytime(struct strbuf *sb, int64_t seconds);
 
 #endif
