@@ -192,6 +192,20 @@ static bool recv_no_mount(const struct repl_cli *c)
 	return user_no_mount;
 }
 
+void repl_cli_grant_facts(const struct repl_cli *c, bool src_remote, bool dst_remote,
+			  struct repl_facts *f)
+{
+	*f = (struct repl_facts){
+		.source = c->source_arg, .target = c->target_arg,
+		.source_remote = src_remote, .target_remote = dst_remote,
+		.recursive = c->recursive,
+		.sendoptions = c->sendoptions, .recvoptions = c->recvoptions,
+		.rollback = c->syncoid ? !c->no_rollback : c->rollback,
+		.no_sync_snap = c->no_sync_snap,
+		.preserve_recordsize = c->preserve_recordsize,
+	};
+}
+
 /*
  * What the job needs granted on this host (the other host's side is its
  * admin's), by the one rule (jobconf_repl_needs(), also `zkeep allow` and
@@ -203,20 +217,14 @@ static size_t repl_needs(const struct repl_cli *c, struct zfs *z, bool src_remot
 			 struct strvec *props, struct deleg_need out[2],
 			 const struct deleg_need **local_needs)
 {
+	struct repl_facts f;
+	repl_cli_grant_facts(c, src_remote, dst_remote, &f);
 	/* --preserve-properties: the source's local properties, read here (this host's ZFS). */
 	_cleanup_strvec_ struct strvec local = STRVEC_INIT;
 	if (c->preserve_properties && !src_remote)
 		local_props(z, c->source_arg, c->recursive, &local);
-	struct repl_facts f = {
-		.source = c->source_arg, .target = c->target_arg,
-		.source_remote = src_remote, .target_remote = dst_remote,
-		.recursive = c->recursive,
-		.sendoptions = c->sendoptions, .recvoptions = c->recvoptions,
-		.rollback = c->syncoid ? !c->no_rollback : c->rollback,
-		.no_sync_snap = c->no_sync_snap,
-		.preserve_recordsize = c->preserve_recordsize,
-		.source_props = local.n ? (const char *const *)local.v : NULL,
-	};
+	if (local.n)
+		f.source_props = (const char *const *)local.v;
 	if (!dst_remote)
 		repl_target_facts(z, c->target_arg, &f);
 	*local_needs = out;

@@ -5,6 +5,7 @@
 #define ZKEEP_CLI_REPL_CONFINED_H
 
 #include "cli/repl_cli.h"
+#include "confine/jobconf.h"
 
 /*
  * repl_execute(c), confined: grants for this host's side only; over ssh
@@ -12,5 +13,13 @@
  * (see repl_confined.c). Both ends remote, --force-delete, --dry-run: unconfined.
  */
 int repl_execute_confined(struct repl_cli *c);
+
+/*
+ * The facts of the run's options for the grant rule (jobconf_repl_needs()),
+ * as the confined layer takes them; what only ZFS knows (the target's state,
+ * --preserve-properties' local properties) it adds at run time. Pure.
+ */
+void repl_cli_grant_facts(const struct repl_cli *c, bool src_remote, bool dst_remote,
+			  struct repl_facts *f);
 
 #endif

@@ -2,12 +2,14 @@
  * test_jobneeds.c - one rule for the grants a job needs (jobconf.h): the
  * grants `zkeep units` makes its ExecStartPre=+ apply (`zkeep allow --apply
  * --job NAME`: jobconf_parse, jobconf_needs) equal the grants the live
- * worker of that unit's ExecStart= run computes (the facts its command line
- * gives, jobconf_repl_needs), for every kind of job; and pins the rule
- * itself for the runs zkeep.conf cannot describe.
+ * worker of that unit's ExecStart= run computes (its command line through
+ * repl_cli_parse and the confined layer's repl_cli_grant_facts, then
+ * jobconf_repl_needs), for every kind of job; and pins the rule itself for
+ * the runs zkeep.conf cannot describe.
  */
 #include "unit.h"
 #include "confine/jobconf.h"
+#include "cli/repl_confined.h"
 
 /* "HOST DATASET SCOPE PERMS" per grant, for ZFS major.minor. */
 static void grants_text(const struct deleg_need *n, size_t nn, unsigned minor, struct strbuf *out)
@@ -38,40 +40,56 @@ static void unit_grants(const char *conf, bool exists, bool partial, unsigned mi
 	jobconf_release(&c);
 }
 
-/* The grants the worker computes from its run's facts. */
-static void worker_grants(const struct repl_facts *f, unsigned minor, struct strbuf *out)
+/*
+ * The grants the confined worker of `zkeep ARGS...` (replicate or syncoid)
+ * computes, with these run-time facts (what it reads from ZFS).
+ */
+static void worker_grants(const char *const *args, bool src_remote, bool dst_remote,
+			  bool exists, bool partial, const char *const *local_props, unsigned minor,
+			  struct strbuf *out)
 {
+	struct repl_cli c;
+	repl_cli_init(&c);
+	c.syncoid = streq(args[0], "syncoid");
+	_cleanup_strvec_ struct strvec argv = STRVEC_INIT;
+	strvec_pushv(&argv, args);
+	if (repl_cli_parse(&c, (int)argv.n, argv.v, "") != 0)
+		fail_msg("%s: options refused", args[0]);
+	struct repl_facts f;
+	repl_cli_grant_facts(&c, src_remote, dst_remote, &f);
+	f.source_props = local_props;
+	f.target_exists = !dst_remote && exists;
+	f.target_partial_full = !dst_remote && partial;
 	_cleanup_strvec_ struct strvec props = STRVEC_INIT;
 	struct deleg_need n[2];
-	size_t nn = jobconf_repl_needs(f, &props, n);
+	size_t nn = jobconf_repl_needs(&f, &props, n);
 	grants_text(n, nn, minor, out);
+	repl_cli_release(&c);
 }
 
 struct unit_case {
 	const char *what;
 	const char *conf;
-	/* The facts of the unit's ExecStart= `zkeep replicate --recvoptions=u
-	 * [--recursive] [--sendoptions=w] [--rollback] SOURCE TARGET`, as the
-	 * worker reads them (run-time facts below). */
-	struct repl_facts worker;
+	/* the unit's ExecStart= (cmd/units.c), after the path of zkeep */
+	const char *exec[8];
+	bool target_remote;
 };
 
 static const struct unit_case unit_cases[] = {
 	{ "local push", "[job j]\nsource = tank/a\ntarget = backup/a\n",
-	  { .source = "tank/a", .target = "backup/a", .recvoptions = "u" } },
+	  { "replicate", "--recvoptions=u", "tank/a", "backup/a" } },
 	{ "push to a remote", "[job j]\nsource = tank/a\ntarget = me@nas:pool/a\n",
-	  { .source = "tank/a", .target = "pool/a", .target_remote = true, .recvoptions = "u" } },
+	  { "replicate", "--recvoptions=u", "tank/a", "me@nas:pool/a" }, true },
 	{ "raw", "[job j]\nsource = tank/a\ntarget = backup/a\nraw = yes\n",
-	  { .source = "tank/a", .target = "backup/a", .sendoptions = "w", .recvoptions = "u" } },
+	  { "replicate", "--recvoptions=u", "--sendoptions=w", "tank/a", "backup/a" } },
 	{ "recursive", "[job j]\nsource = tank/a\ntarget = backup/a\nrecursive = yes\n",
-	  { .source = "tank/a", .target = "backup/a", .recursive = true, .recvoptions = "u" } },
+	  { "replicate", "--recvoptions=u", "--recursive", "tank/a", "backup/a" } },
 	{ "raw recursive forced",
 	  "[job j]\nsource = tank/a\ntarget = backup/a\nrecursive = yes\nraw = yes\nforce = yes\n",
-	  { .source = "tank/a", .target = "backup/a", .recursive = true, .sendoptions = "w",
-	    .recvoptions = "u", .rollback = true } },
+	  { "replicate", "--recvoptions=u", "--recursive", "--sendoptions=w", "--rollback",
+	    "tank/a", "backup/a" } },
 	{ "raw push to a remote", "[job j]\nsource = tank/a\ntarget = nas:pool/a\nraw = yes\n",
-	  { .source = "tank/a", .target = "pool/a", .target_remote = true, .sendoptions = "w",
-	    .recvoptions = "u" } },
+	  { "replicate", "--recvoptions=u", "--sendoptions=w", "tank/a", "nas:pool/a" }, true },
 };
 
 static void test_units_equal_worker(void **state)
@@ -83,12 +101,11 @@ static void test_units_equal_worker(void **state)
 			for (unsigned minor = 3; minor <= 4; minor++) {
 				const struct unit_case *uc = &unit_cases[i];
 				_cleanup_strbuf_ struct strbuf u = STRBUF_INIT, w = STRBUF_INIT;
-				struct repl_facts f = uc->worker;
-				f.target_exists = !f.target_remote && facts[k][0];
-				f.target_partial_full = !f.target_remote && facts[k][1];
-				unit_grants(uc->conf, f.target_exists, f.target_partial_full, minor,
-					    &u);
-				worker_grants(&f, minor, &w);
+				bool exists = !uc->target_remote && facts[k][0];
+				bool partial = !uc->target_remote && facts[k][1];
+				unit_grants(uc->conf, exists, partial, minor, &u);
+				worker_grants(uc->exec, false, uc->target_remote, exists, partial,
+					      NULL, minor, &w);
 				if (!streq(u.buf, w.buf))
 					fail_msg("%s (exists %d, partial %d, 2.%u): unit\n%sworker\n%s",
 						 uc->what, facts[k][0], facts[k][1], minor, u.buf,
@@ -98,45 +115,53 @@ static void test_units_equal_worker(void **state)
 }
 
 /* The rule itself, for runs zkeep.conf cannot describe (and the ones it can). */
-static void expect(const struct repl_facts *f, const char *want)
+static void expect(const char *const *args, bool src_remote, bool dst_remote, bool exists,
+		   bool partial, const char *const *local_props, const char *want)
 {
 	_cleanup_strbuf_ struct strbuf got = STRBUF_INIT;
-	worker_grants(f, 3, &got);
+	worker_grants(args, src_remote, dst_remote, exists, partial, local_props, 3, &got);
 	if (!streq(got.buf, want))
-		fail_msg("got\n%swant\n%s", got.buf, want);
+		fail_msg("%s: got\n%swant\n%s", args[0], got.buf, want);
 }
 
 static void test_rule(void **state)
 {
 	/* local push, target there */
-	struct repl_facts f = { .source = "tank/a", .target = "backup/a", .target_exists = true };
-	expect(&f, "- backup/a d destroy,mount\n"
-		   "- backup/a l create,hold,mount,receive,release\n"
-		   "- tank/a d destroy,mount,send\n"
-		   "- tank/a l bookmark,hold,release,snapshot\n");
+	expect(ARGV("replicate", "tank/a", "backup/a"), false, false, true, false, NULL,
+	       "- backup/a d destroy,mount\n"
+	       "- backup/a l create,hold,mount,receive,release\n"
+	       "- tank/a d destroy,mount,send\n"
+	       "- tank/a l bookmark,hold,release,snapshot\n");
 	/* an interrupted full receive: granted as new (on the parent), and abort-full */
-	f.target_partial_full = true;
-	expect(&f, "- backup 0 create,destroy,hold,mount,receive,release\n"
-		   "- tank/a d destroy,mount,send\n"
-		   "- tank/a l bookmark,hold,release,snapshot\n");
+	expect(ARGV("replicate", "tank/a", "backup/a"), false, false, true, true, NULL,
+	       "- backup 0 create,destroy,hold,mount,receive,release\n"
+	       "- tank/a d destroy,mount,send\n"
+	       "- tank/a l bookmark,hold,release,snapshot\n");
+	/* syncoid rolls back unless --no-rollback */
+	expect(ARGV("syncoid", "tank/a", "backup/a"), false, false, true, false, NULL,
+	       "- backup/a d destroy,mount\n"
+	       "- backup/a l create,hold,mount,receive,release,rollback\n"
+	       "- tank/a d destroy,mount,send\n"
+	       "- tank/a l bookmark,hold,release,snapshot\n");
 	/* pull from a remote: only the target, here */
-	f = (struct repl_facts){ .source = "pool/a", .source_remote = true, .target = "backup/a",
-				 .target_exists = true };
-	expect(&f, "- backup/a d destroy,mount\n"
-		   "- backup/a l create,hold,mount,receive,release\n");
+	expect(ARGV("replicate", "me@nas:pool/a", "backup/a"), true, false, true, false, NULL,
+	       "- backup/a d destroy,mount\n"
+	       "- backup/a l create,hold,mount,receive,release\n");
 	/* no sync snapshot: the source takes and destroys none */
-	f = (struct repl_facts){ .source = "tank/a", .target = "backup/a", .target_exists = true,
-				 .no_sync_snap = true, .target_remote = true };
-	expect(&f, "- tank/a d send\n"
-		   "- tank/a l bookmark,hold,release\n");
+	expect(ARGV("replicate", "--no-sync-snap", "tank/a", "nas:pool/a"), false, true, false,
+	       false, NULL,
+	       "- tank/a d send\n"
+	       "- tank/a l bookmark,hold,release\n");
 	/* received properties: --recvoptions "o k=v", --preserve-properties, --preserve-recordsize */
 	static const char *const local[] = { "compression", "org.example:tag", NULL };
-	f = (struct repl_facts){ .source = "tank/a", .source_remote = true, .target = "backup/a",
-				 .target_exists = true, .recvoptions = "u o atime=off",
-				 .source_props = local, .preserve_recordsize = true };
-	expect(&f, "- backup/a d destroy,mount\n"
-		   "- backup/a l atime,compression,create,hold,mount,receive,recordsize,"
-		   "release,userprop\n");
+	expect(ARGV("replicate", "--recvoptions=u o atime=off", "--preserve-properties",
+		    "--preserve-recordsize", "tank/a", "backup/a"),
+	       false, false, true, false, local,
+	       "- backup/a d destroy,mount\n"
+	       "- backup/a l atime,compression,create,hold,mount,receive,recordsize,release,"
+	       "userprop\n"
+	       "- tank/a d destroy,mount,send\n"
+	       "- tank/a l bookmark,hold,release,snapshot\n");
 }
 
 static bool exists_in(const char *name, void *ctx)
