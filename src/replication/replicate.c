@@ -690,41 +690,125 @@ static void describe_protection(struct ctx *c, const struct replan_ds *d, struct
 			    d->final_snap);
 }
 
-int replicate_run(struct zfs *src, struct zfs *tgt, const struct replicate_opts *o,
-		  struct replicate_result *res, struct strbuf *err)
+static void ctx_release(struct ctx *c)
 {
-	struct ctx c = { .src = src, .tgt = tgt, .o = o, .po = o->plan, .res = res };
-	struct replan plan = REPLAN_INIT;
+	zfs_tree_release(&c->stree);
+	zfs_tree_release(&c->ttree);
+	for (size_t i = 0; i < c->nextra; i++)
+		zfs_tree_release(&c->extra[i].t);
+	free(c->extra);
+	c->extra = NULL;
+	c->nextra = 0;
+	zfs_props_release(&c->local);
+	free(c->sync_snap);
+	c->sync_snap = NULL;
+}
+
+/* The run's listings: both trees once each, the source's local properties. */
+static int list_both(struct ctx *c, struct strbuf *err)
+{
+	const struct replicate_opts *o = c->o;
 	_cleanup_strvec_ struct strvec sprops = STRVEC_INIT;
-	/* Declared before the first goto: a jump must not skip a cleanup variable. */
-	_cleanup_strvec_ struct strvec snaps = STRVEC_INIT;
-	int r;
-
-	memset(res, 0, sizeof(*res));
-	c.stree = (struct zfs_tree)ZFS_TREE_INIT;
-	c.ttree = (struct zfs_tree)ZFS_TREE_INIT;
-
 	const char *const sroots[] = { o->plan.source_root, NULL };
 	const char *const troots[] = { o->plan.target_root, NULL };
 	unsigned flags = ZFS_LIST_SNAPSHOTS | ZFS_LIST_BOOKMARKS |
 			 (o->plan.recursive ? ZFS_LIST_RECURSIVE : 0);
-	r = zfs_list_tree(src, sroots, flags, source_props(&sprops), &c.stree);
+	int r = zfs_list_tree(c->src, sroots, flags, source_props(&sprops), &c->stree);
 	if (r < 0) {
-		strbuf_addf(err, "listing the source: %s", zfs_error(src));
-		goto out;
+		strbuf_addf(err, "listing the source: %s", zfs_error(c->src));
+		return r;
 	}
-	r = zfs_list_tree(tgt, troots, flags, replan_target_props, &c.ttree);
+	r = zfs_list_tree(c->tgt, troots, flags, replan_target_props, &c->ttree);
 	if (r < 0 && r != -ENOENT) {
-		strbuf_addf(err, "listing the target: %s", zfs_error(tgt));
-		goto out;
+		strbuf_addf(err, "listing the target: %s", zfs_error(c->tgt));
+		return r;
 	}
 	if (o->plan.preserve_properties) {
-		r = zfs_get_props(src, sroots, o->plan.recursive, NULL, ZFS_SRC_LOCAL, &c.local);
+		r = zfs_get_props(c->src, sroots, o->plan.recursive, NULL, ZFS_SRC_LOCAL, &c->local);
 		if (r < 0) {
-			strbuf_addf(err, "reading the source's properties: %s", zfs_error(src));
-			goto out;
+			strbuf_addf(err, "reading the source's properties: %s", zfs_error(c->src));
+			return r;
 		}
 	}
+	return 0;
+}
+
+/* --dry-run: the plan of every dataset as a REPL_EV_PLAN event, counted as if done. */
+static void report_plan(struct ctx *c, struct replan *plan)
+{
+	for (size_t i = 0; i < plan->n; i++) {
+		struct replan_ds *d = &plan->ds[i];
+		_cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
+		_cleanup_free_ uint64_t *est = xcalloc(d->nsteps + 1, sizeof(uint64_t));
+		for (size_t k = 0; k < d->nsteps; k++)
+			est[k] = estimate(c, d, &d->steps[k]);
+		if (d->status == REPLAN_SYNC && c->sync_snap)
+			strbuf_addf(&sb, "%s: take snapshot %s@%s\n", d->source, d->source,
+				    c->sync_snap);
+		replan_describe(d, est, &sb);
+		describe_protection(c, d, &sb);
+		emit(c, REPL_EV_PLAN, d, "%s", sb.buf);
+		switch (d->status) {
+		case REPLAN_SYNC: c->res->synced++; break;
+		case REPLAN_UPTODATE: c->res->uptodate++; break;
+		case REPLAN_SKIP: c->res->skipped++; break;
+		case REPLAN_FAIL: c->res->failed++; break;
+		}
+	}
+}
+
+/* Take the sync snapshots (one atomic zfs snapshot), then run every dataset. */
+static int execute_plan(struct ctx *c, struct replan *plan, struct strbuf *err)
+{
+	struct replicate_result *res = c->res;
+	_cleanup_strvec_ struct strvec snaps = STRVEC_INIT;
+	for (size_t i = 0; i < plan->n; i++)
+		if (plan->ds[i].status == REPLAN_SYNC && c->sync_snap)
+			strvec_pushf(&snaps, "%s@%s", plan->ds[i].source, c->sync_snap);
+
+	c->resumable = c->o->plan.resume && pool_resumable(c->src, c->o->plan.source_root) &&
+		       pool_resumable(c->tgt, c->o->plan.target_root);
+
+	if (snaps.n) {
+		int r = zfs_snapshot(c->src, (const char *const *)snaps.v, false, NULL);
+		if (r < 0) {
+			strbuf_addf(err, "taking the sync snapshot: %s", zfs_error(c->src));
+			return r;
+		}
+		emit(c, REPL_EV_DEBUG, NULL, "took %zu sync snapshot(s) %s", snaps.n, c->sync_snap);
+	}
+
+	for (size_t i = 0; i < plan->n; i++) {
+		struct replan_ds *d = &plan->ds[i];
+		if (d->status == REPLAN_SKIP) {
+			emit(c, REPL_EV_INFO, d, "%s", d->message);
+			res->skipped++;
+			continue;
+		}
+		bool uptodate = d->status == REPLAN_UPTODATE;
+		if (run_dataset(c, d, 0) < 0)
+			res->failed++;
+		else if (uptodate)
+			res->uptodate++;
+		else
+			res->synced++;
+	}
+	return 0;
+}
+
+int replicate_run(struct zfs *src, struct zfs *tgt, const struct replicate_opts *o,
+		  struct replicate_result *res, struct strbuf *err)
+{
+	_cleanup_release_(ctx) struct ctx c = {
+		.src = src, .tgt = tgt, .o = o, .po = o->plan, .res = res,
+		.stree = ZFS_TREE_INIT, .ttree = ZFS_TREE_INIT,
+	};
+	_cleanup_release_(replan) struct replan plan = REPLAN_INIT;
+
+	memset(res, 0, sizeof(*res));
+	int r = list_both(&c, err);
+	if (r < 0)
+		return r;
 	if (o->take_sync_snap) {
 		_cleanup_free_ char *p = xstrdup(o->sync_prefix);
 		c.sync_snap = syncsnap_name(p, o->now);
@@ -733,74 +817,12 @@ int replicate_run(struct zfs *src, struct zfs *tgt, const struct replicate_opts 
 	c.po.sync_prefix = o->sync_prefix;
 	r = replan_build(&c.stree, &c.ttree, &c.local, &c.po, &plan, err);
 	if (r < 0)
-		goto out;
-
-	for (size_t i = 0; i < plan.n; i++)
-		if (plan.ds[i].status == REPLAN_SYNC && c.sync_snap)
-			strvec_pushf(&snaps, "%s@%s", plan.ds[i].source, c.sync_snap);
-
+		return r;
 	if (o->dry_run) {
-		for (size_t i = 0; i < plan.n; i++) {
-			struct replan_ds *d = &plan.ds[i];
-			_cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
-			_cleanup_free_ uint64_t *est = xcalloc(d->nsteps + 1, sizeof(uint64_t));
-			for (size_t k = 0; k < d->nsteps; k++)
-				est[k] = estimate(&c, d, &d->steps[k]);
-			if (d->status == REPLAN_SYNC && c.sync_snap)
-				strbuf_addf(&sb, "%s: take snapshot %s@%s\n", d->source, d->source,
-					    c.sync_snap);
-			replan_describe(d, est, &sb);
-			describe_protection(&c, d, &sb);
-			emit(&c, REPL_EV_PLAN, d, "%s", sb.buf);
-			switch (d->status) {
-			case REPLAN_SYNC: res->synced++; break;
-			case REPLAN_UPTODATE: res->uptodate++; break;
-			case REPLAN_SKIP: res->skipped++; break;
-			case REPLAN_FAIL: res->failed++; break;
-			}
-		}
-		r = 0;
-		goto out;
+		report_plan(&c, &plan);
+		return 0;
 	}
-
-	c.resumable = o->plan.resume && pool_resumable(src, o->plan.source_root) &&
-		      pool_resumable(tgt, o->plan.target_root);
-
-	if (snaps.n) {
-		r = zfs_snapshot(src, (const char *const *)snaps.v, false, NULL);
-		if (r < 0) {
-			strbuf_addf(err, "taking the sync snapshot: %s", zfs_error(src));
-			goto out;
-		}
-		emit(&c, REPL_EV_DEBUG, NULL, "took %zu sync snapshot(s) %s", snaps.n, c.sync_snap);
-	}
-
-	for (size_t i = 0; i < plan.n; i++) {
-		struct replan_ds *d = &plan.ds[i];
-		if (d->status == REPLAN_SKIP) {
-			emit(&c, REPL_EV_INFO, d, "%s", d->message);
-			res->skipped++;
-			continue;
-		}
-		bool uptodate = d->status == REPLAN_UPTODATE;
-		if (run_dataset(&c, d, 0) < 0)
-			res->failed++;
-		else if (uptodate)
-			res->uptodate++;
-		else
-			res->synced++;
-	}
-	r = 0;
-out:
-	replan_release(&plan);
-	zfs_tree_release(&c.stree);
-	zfs_tree_release(&c.ttree);
-	for (size_t i = 0; i < c.nextra; i++)
-		zfs_tree_release(&c.extra[i].t);
-	free(c.extra);
-	zfs_props_release(&c.local);
-	free(c.sync_snap);
-	return r;
+	return execute_plan(&c, &plan, err);
 }
 
 int replicate_snapshot_needed(struct zfs *z, const char *snapshot)
