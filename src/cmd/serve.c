@@ -89,9 +89,8 @@ int cmd_serve(int argc, char **argv)
 	if (argc >= 2 && streq(argv[1], "--relay"))
 		return serve_relay(argc - 1, argv + 1);
 
-	struct serve_policy pol = SERVE_POLICY_INIT;
+	_cleanup_release_(serve_policy) struct serve_policy pol = SERVE_POLICY_INIT;
 	bool stdio = false;
-	int ret = EXIT_FATAL;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = NULL;
 		if (streq(a, "--stdio")) {
@@ -109,28 +108,25 @@ int cmd_serve(int argc, char **argv)
 			v = argv[++i];
 		} else {
 			log_error("serve: unknown argument '%s' (see 'zkeep help serve')", a);
-			goto out;
+			return EXIT_FATAL;
 		}
 		if (!zfs_name_valid(v, false)) {
 			log_error("serve: '%s' is not a valid dataset name", v);
-			goto out;
+			return EXIT_FATAL;
 		}
 		strvec_push(recv ? &pol.receive_roots : &pol.send_roots, v);
 	}
 	if (!stdio) {
 		log_error("serve: --stdio is required (it is meant as an ssh forced command; see "
 			  "'zkeep help serve')");
-		goto out;
+		return EXIT_FATAL;
 	}
 	if (pol.receive_roots.n == 0 && pol.send_roots.n == 0) {
 		log_error("serve: give at least one --allow-receive or --allow-send dataset");
-		goto out;
+		return EXIT_FATAL;
 	}
 	ignore_sigpipe();
 	_cleanup_strbuf_ struct strbuf refusal = STRBUF_INIT;
 	/* a refusal is only the frame: stderr of a forced command reaches the client too */
-	ret = serve_answer(&pol, 0, 1, &refusal) == -EPERM ? SERVE_EXIT_REFUSED : EXIT_OK;
-out:
-	serve_policy_release(&pol);
-	return ret;
+	return serve_answer(&pol, 0, 1, &refusal) == -EPERM ? SERVE_EXIT_REFUSED : EXIT_OK;
 }

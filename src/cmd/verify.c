@@ -157,29 +157,23 @@ static int check_files(struct vstate *v, struct zfs *z, const struct zfs_dataset
 {
 	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
 	_cleanup_free_ char *ssnap = xasprintf("%s@%s", s->name, ts->short_name);
-	struct snapfs_dir a = SNAPFS_DIR_INIT, b = SNAPFS_DIR_INIT;
-	int ret = 0;
+	_cleanup_(snapfs_release) struct snapfs_dir a = SNAPFS_DIR_INIT, b = SNAPFS_DIR_INIT;
 	if (snapfs_open(z, ssnap, &a, &err) < 0 || snapfs_open(z, ts->name, &b, &err) < 0) {
 		log_error("%s", err.buf);
-		ret = -EIO;
-		goto out;
+		return -EIO;
 	}
 	struct snapfs_stats st;
 	unsigned long before = v->differences;
 	v->context = ts->name;
 	if (snapfs_compare(a.path, b.path, flags, on_file_diff, v, &st, &err) < 0) {
 		log_error("%s", err.buf);
-		ret = -EIO;
-		goto out;
+		return -EIO;
 	}
 	note(v, "%s %s: %" PRIu64 " file(s), %" PRIu64 " director%s, %" PRIu64 " bytes compared%s",
 	     v->differences == before ? "ok  " : "BAD ", ts->name, st.files, st.dirs,
 	     st.dirs == 1 ? "y" : "ies", st.bytes,
 	     v->differences == before ? ", identical" : "");
-out:
-	snapfs_release(&a);
-	snapfs_release(&b);
-	return ret;
+	return 0;
 }
 
 static int scrub_pool(struct vstate *v, struct zfs *z, const char *pool)
@@ -254,22 +248,21 @@ int cmd_verify(int argc, char **argv)
 		return EXIT_FATAL;
 	}
 
-	struct runner *run = runner_local_new();
-	struct zfs z;
+	_cleanup_(runner_freep) struct runner *run = runner_local_new();
+	_cleanup_release_(zfs) struct zfs z;
 	zfs_init(&z, run);
-	struct zfs_tree st = ZFS_TREE_INIT, tt = ZFS_TREE_INIT;
+	_cleanup_release_(zfs_tree) struct zfs_tree st = ZFS_TREE_INIT, tt = ZFS_TREE_INIT;
 	static const char *const props[] = { "encryption", "keystatus", NULL };
 	const char *const sroots[] = { src, NULL }, *const troots[] = { tgt, NULL };
 	unsigned lf = ZFS_LIST_SNAPSHOTS | (recursive ? ZFS_LIST_RECURSIVE : 0);
-	int ret = EXIT_FATAL;
 	_cleanup_strvec_ struct strvec pools = STRVEC_INIT;
 	if (zfs_list_tree(&z, sroots, lf, props, &st) < 0) {
 		log_error("source: %s", zfs_error(&z));
-		goto out;
+		return EXIT_FATAL;
 	}
 	if (zfs_list_tree(&z, troots, lf, props, &tt) < 0) {
 		log_error("target: %s", zfs_error(&z));
-		goto out;
+		return EXIT_FATAL;
 	}
 	v.list = json_array();
 	bool failed = false;
@@ -317,7 +310,7 @@ int cmd_verify(int argc, char **argv)
 			failed = true;
 	if (v.differences > v.reported && !v.json)
 		printf("... and %lu more difference(s)\n", v.differences - v.reported);
-	ret = failed ? EXIT_FATAL : v.differences ? EXIT_PARTIAL : EXIT_OK;
+	int ret = failed ? EXIT_FATAL : v.differences ? EXIT_PARTIAL : EXIT_OK;
 	if (v.json) {
 		json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:o}", "source", src, "target", tgt, "result",
 				      ret == EXIT_OK ? "ok" : ret == EXIT_PARTIAL ? "differs" : "error",
@@ -335,11 +328,6 @@ int cmd_verify(int argc, char **argv)
 	} else {
 		printf("could not check everything (see the errors above)\n");
 	}
-out:
 	json_decref(v.list);
-	zfs_tree_release(&st);
-	zfs_tree_release(&tt);
-	zfs_release(&z);
-	runner_free(run);
 	return ret;
 }

@@ -694,6 +694,36 @@ static void compare_ds(const struct zfs_dataset *s, const struct zfs_dataset *t,
 			o->behind++;
 }
 
+/* The sources and their copies on the drive's pool st->pool, dataset by dataset. */
+static int compare_drive(struct zfs *z, const struct drive *d, struct drive_status *st,
+			 struct strbuf *err)
+{
+	_cleanup_strvec_ struct strvec troots = STRVEC_INIT;
+	for (size_t i = 0; i < d->datasets.n; i++)
+		strvec_push_nodup(&troots, drive_target_of(d, st->pool, d->datasets.v[i]));
+	_cleanup_release_(zfs_tree) struct zfs_tree s = ZFS_TREE_INIT, t = ZFS_TREE_INIT;
+	int r = zfs_list_tree(z, (const char *const *)d->datasets.v, ZFS_LIST_SNAPSHOTS, NULL, &s);
+	if (r < 0 && r != -ENOENT) {
+		strbuf_addf(err, "listing the sources: %s", zfs_error(z));
+		return r;
+	}
+	r = zfs_list_tree(z, (const char *const *)troots.v, ZFS_LIST_SNAPSHOTS, NULL, &t);
+	if (r < 0 && r != -ENOENT) {
+		strbuf_addf(err, "listing the drive: %s", zfs_error(z));
+		return r;
+	}
+	st->looked = true;
+	st->ds = xcalloc(d->datasets.n, sizeof(*st->ds));
+	st->nds = d->datasets.n;
+	for (size_t i = 0; i < d->datasets.n; i++) {
+		struct drive_ds_status *o = &st->ds[i];
+		o->source = xstrdup(d->datasets.v[i]);
+		o->target = xstrdup(troots.v[i]);
+		compare_ds(zfs_tree_find(&s, o->source), zfs_tree_find(&t, o->target), o);
+	}
+	return 0;
+}
+
 int drive_get_status(struct zfs *z, const struct drive *d, bool no_import, struct drive_status *st,
 		     struct strbuf *err)
 {
@@ -755,33 +785,7 @@ int drive_get_status(struct zfs *z, const struct drive *d, bool no_import, struc
 		}
 	}
 
-	_cleanup_strvec_ struct strvec troots = STRVEC_INIT;
-	for (size_t i = 0; i < d->datasets.n; i++)
-		strvec_push_nodup(&troots, drive_target_of(d, st->pool, d->datasets.v[i]));
-	struct zfs_tree s = ZFS_TREE_INIT, t = ZFS_TREE_INIT;
-	r = zfs_list_tree(z, (const char *const *)d->datasets.v, ZFS_LIST_SNAPSHOTS, NULL, &s);
-	if (r < 0 && r != -ENOENT) {
-		strbuf_addf(err, "listing the sources: %s", zfs_error(z));
-		goto out;
-	}
-	r = zfs_list_tree(z, (const char *const *)troots.v, ZFS_LIST_SNAPSHOTS, NULL, &t);
-	if (r < 0 && r != -ENOENT) {
-		strbuf_addf(err, "listing the drive: %s", zfs_error(z));
-		goto out;
-	}
-	r = 0;
-	st->looked = true;
-	st->ds = xcalloc(d->datasets.n, sizeof(*st->ds));
-	st->nds = d->datasets.n;
-	for (size_t i = 0; i < d->datasets.n; i++) {
-		struct drive_ds_status *o = &st->ds[i];
-		o->source = xstrdup(d->datasets.v[i]);
-		o->target = xstrdup(troots.v[i]);
-		compare_ds(zfs_tree_find(&s, o->source), zfs_tree_find(&t, o->target), o);
-	}
-out:
-	zfs_tree_release(&s);
-	zfs_tree_release(&t);
+	r = compare_drive(z, d, st, err);
 	if (imported_here) {
 		if (zpool_export(z, st->pool) < 0 && r == 0) {
 			strbuf_addf(err, "exporting %s again: %s", st->pool, zfs_error(z));

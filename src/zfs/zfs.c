@@ -136,8 +136,9 @@ int zfs_get_version(struct zfs *z, struct zfs_version *v)
 int zfs_list_tree(struct zfs *z, const char *const *roots, unsigned flags,
 		  const char *const *props, struct zfs_tree *out)
 {
-	struct strvec argv = STRVEC_INIT;
-	struct strbuf cols = STRBUF_INIT, types = STRBUF_INIT, outb = STRBUF_INIT, err = STRBUF_INIT;
+	_cleanup_strvec_ struct strvec argv = STRVEC_INIT;
+	_cleanup_strbuf_ struct strbuf cols = STRBUF_INIT, types = STRBUF_INIT, outb = STRBUF_INIT,
+				       err = STRBUF_INIT;
 	int r, code = 0;
 
 	*out = (struct zfs_tree)ZFS_TREE_INIT;
@@ -160,30 +161,17 @@ int zfs_list_tree(struct zfs *z, const char *const *roots, unsigned flags,
 	strbuf_reset(&z->err);
 	strbuf_init(&err, 1 << 20);
 	r = runner_run(z->run, (const char *const *)argv.v, NULL, 0, &outb, &err, &code);
-	if (r < 0) {
-		r = r == -E2BIG ? -E2BIG : spawn_failed(z, (const char *const *)argv.v, r);
-		if (r == -E2BIG)
-			strbuf_addstr(&z->err, "zfs list output is too large");
-		goto out;
-	}
-	/* With several roots, zfs lists what exists and fails for the rest. */
-	r = zfs_parse_list(outb.buf, outb.len, out, &z->err);
-	if (r < 0)
-		goto out;
-	if (code != 0) {
+	if (r == -E2BIG)
+		strbuf_addstr(&z->err, "zfs list output is too large");
+	else if (r < 0)
+		r = spawn_failed(z, (const char *const *)argv.v, r);
+	else /* with several roots, zfs lists what exists and fails for the rest */
+		r = zfs_parse_list(outb.buf, outb.len, out, &z->err);
+	if (r == 0 && code != 0)
 		r = command_failed(z, (const char *const *)argv.v, code, err.buf);
-		/* Only "does not exist" is partial; anything else is a failure. */
-		if (r != -ENOENT)
-			zfs_tree_release(out);
-	}
-out:
+	/* only "does not exist" is partial; anything else is a failure */
 	if (r < 0 && r != -ENOENT)
 		zfs_tree_release(out);
-	strvec_release(&argv);
-	strbuf_release(&cols);
-	strbuf_release(&types);
-	strbuf_release(&outb);
-	strbuf_release(&err);
 	return r;
 }
 
