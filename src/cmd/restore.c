@@ -76,18 +76,16 @@ static int by_created(const void *a, const void *b)
 
 static int list_one(struct zfs *z, const char *ds, const char *backup, bool json)
 {
-	struct zfs_tree s = ZFS_TREE_INIT, t = ZFS_TREE_INIT;
+	_cleanup_release_(zfs_tree) struct zfs_tree s = ZFS_TREE_INIT, t = ZFS_TREE_INIT;
 	const char *const sr[] = { ds, NULL }, *const tr[] = { backup, NULL };
 	_cleanup_free_ json_t **v = NULL;
-	int ret = EXIT_OK;
 	int rs = zfs_list_tree(z, sr, ZFS_LIST_SNAPSHOTS, NULL, &s);
 	_cleanup_strbuf_ struct strbuf serr = STRBUF_INIT;
 	strbuf_addstr(&serr, zfs_error(z));
 	int rt = backup ? zfs_list_tree(z, tr, ZFS_LIST_SNAPSHOTS, NULL, &t) : 0;
 	if (rs < 0 && rt < 0) {
 		log_error("%s; %s", serr.buf, zfs_error(z));
-		ret = EXIT_FATAL;
-		goto out;
+		return EXIT_FATAL;
 	}
 	if (rs < 0)
 		log_warning("source: %s", serr.buf);
@@ -136,10 +134,7 @@ static int list_one(struct zfs *z, const char *ds, const char *backup, bool json
 	}
 	for (size_t i = 0; i < n; i++)
 		json_decref(v[i]);
-out:
-	zfs_tree_release(&s);
-	zfs_tree_release(&t);
-	return ret;
+	return EXIT_OK;
 }
 
 /* Backups of ds on the configured drives whose pools are imported. */
@@ -248,17 +243,16 @@ static int do_file(int argc, char **argv)
 		return EXIT_FATAL;
 	}
 	const char *snap = argv[optind], *path = argv[optind + 1], *dest = argv[optind + 2];
-	struct runner *run = runner_local_new();
-	struct zfs z;
+	_cleanup_(runner_freep) struct runner *run = runner_local_new();
+	_cleanup_release_(zfs) struct zfs z;
 	zfs_init(&z, run);
 	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
-	struct snapfs_dir sd = SNAPFS_DIR_INIT;
+	_cleanup_(snapfs_release) struct snapfs_dir sd = SNAPFS_DIR_INIT;
 	_cleanup_free_ char *ds = NULL, *mp = NULL, *joined = NULL, *src = NULL;
 	_cleanup_strvec_ struct strvec parts = STRVEC_INIT;
-	int ret = EXIT_FATAL;
 	if (snapfs_open(&z, snap, &sd, &err) < 0) {
 		log_error("%s", err.buf);
-		goto out;
+		return EXIT_FATAL;
 	}
 	/* an absolute path under the dataset's mountpoint is taken relative to it */
 	const char *rel = path;
@@ -274,32 +268,26 @@ static int do_file(int argc, char **argv)
 	for (size_t i = 0; i < parts.n; i++)
 		if (streq(parts.v[i], "..")) {
 			log_error("%s: '..' is not allowed in PATH", path);
-			goto out;
+			return EXIT_FATAL;
 		}
 	joined = strvec_join(&parts, "/");
 	src = parts.n ? xasprintf("%s/%s", sd.path, joined) : xstrdup(sd.path);
 	if (access(src, F_OK) < 0 && errno == ENOENT) {
 		log_error("%s is not in %s (looked for %s)", path, snap, src);
-		goto out;
+		return EXIT_FATAL;
 	}
 	struct snapfs_stats st;
 	int r = snapfs_copy(src, dest, flags, &st, &err);
 	if (r < 0) {
 		log_error("restoring %s from %s: %s", path, snap, err.buf);
-		ret = r == -EEXIST ? EXIT_FATAL : EXIT_PARTIAL;
-		goto out;
+		return r == -EEXIST ? EXIT_FATAL : EXIT_PARTIAL;
 	}
 	if (err.len)
 		log_warning("%s", err.buf);
 	log_notice("restored %s from %s to %s: %" PRIu64 " file(s), %" PRIu64
 		   " director%s, %" PRIu64 " bytes",
 		   path, snap, dest, st.files, st.dirs, st.dirs == 1 ? "y" : "ies", st.bytes);
-	ret = EXIT_OK;
-out:
-	snapfs_release(&sd);
-	zfs_release(&z);
-	runner_free(run);
-	return ret;
+	return EXIT_OK;
 }
 
 /* ---- dataset ---------------------------------------------------------------- */
@@ -365,26 +353,25 @@ static int do_dataset(int argc, char **argv)
 			log_error("'%s' is not a dataset name", argv[optind + i]);
 			return EXIT_FATAL;
 		}
-	struct runner *run = runner_local_new();
-	struct zfs z;
+	_cleanup_(runner_freep) struct runner *run = runner_local_new();
+	_cleanup_release_(zfs) struct zfs z;
 	zfs_init(&z, run);
-	int ret = EXIT_FATAL;
 	_cleanup_free_ char *enc = NULL, *v = NULL;
-	struct sendopts so = SENDOPTS_INIT, rcv = SENDOPTS_INIT;
+	_cleanup_release_(sendopts) struct sendopts so = SENDOPTS_INIT, rcv = SENDOPTS_INIT;
 	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
 	if (zfs_get_prop(&z, backup, "encryption", &enc) < 0) {
 		log_error("backup: %s", zfs_error(&z));
-		goto out;
+		return EXIT_FATAL;
 	}
 	if (zfs_get_prop(&z, target, "name", &v) == 0) {
 		log_error("%s exists: restore into a new dataset (then rename it if you like)", target);
-		goto out;
+		return EXIT_FATAL;
 	}
 	bool raw = !streq(enc, "off");
 	if (sendopts_parse(raw ? "w" : "", false, &so, &err) < 0 ||
 	    sendopts_parse(raw ? "u" : "", true, &rcv, &err) < 0) {
 		log_error("%s", err.buf);
-		goto out;
+		return EXIT_FATAL;
 	}
 	struct replicate_opts ro;
 	memset(&ro, 0, sizeof(ro));
@@ -404,20 +391,15 @@ static int do_dataset(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (replicate_run(&z, &z, &ro, &res, &err) < 0) {
 		log_error("%s", err.buf);
-		goto out;
+		return EXIT_FATAL;
 	}
-	ret = res.failed ? (res.synced ? EXIT_PARTIAL : EXIT_FATAL) : EXIT_OK;
+	int ret = res.failed ? (res.synced ? EXIT_PARTIAL : EXIT_FATAL) : EXIT_OK;
 	if (!json && !dry_run && ret == EXIT_OK) {
 		log_notice("restored %s to %s (%u dataset(s))", backup, target, res.synced);
 		if (raw)
 			log_notice("it is encrypted: zfs load-key %s%s && zfs mount %s%s", recursive ? "-r " : "",
 				   target, recursive ? "-a" : "", recursive ? "" : target);
 	}
-out:
-	sendopts_release(&so);
-	sendopts_release(&rcv);
-	zfs_release(&z);
-	runner_free(run);
 	return ret;
 }
 

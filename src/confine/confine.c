@@ -282,85 +282,100 @@ static void find_missing(const struct deleg_set *set, struct runner *run, struct
 	}
 }
 
-int confine_run(const struct confine_job *job, int (*fn)(void *), void *data, int *status,
-		struct confine_info *info, struct strbuf *err)
+/*
+ * The confined run proper, once the job is checked: grants, work
+ * directory, copies, sandbox, worker. What it set up is torn down by the
+ * caller (copies, grants), also when a step failed.
+ */
+static int run_worker(const struct confine_job *job, int (*fn)(void *), void *data, int *status,
+		      struct confine_info *ci, struct grants *g, struct runner *run,
+		      struct strbuf *err)
 {
-	struct confine_info local = CONFINE_INFO_INIT;
-	struct confine_info *ci = info ? info : &local;
-	struct grants g = GRANTS_INIT;
 	_cleanup_sandbox_plan_ struct sandbox_plan plan = SANDBOX_PLAN_INIT;
-	struct runner *run = NULL;
 	const char *state = job->state_dir ? job->state_dir : CONFINE_STATE_DIR_DEFAULT;
 	int r;
 
-	*status = 255;
-	if ((r = check_job(job, err)) < 0)
-		goto out;
-	if (job->no_confine) {
-		*status = fn(data) & 0xff;
-		goto out;
-	}
-	ci->privileged = geteuid() == 0;
-	run = runner_local_new();
 	if (ci->privileged) {
 		if ((r = make_dir(state, 0755, err)) < 0)
-			goto out;
+			return r;
 		_cleanup_strbuf_ struct strbuf msg = STRBUF_INIT;
 		r = grants_recover(state, false, grants_same_runner, run, &ci->recovered, &msg);
 		if (r < 0) {
 			/* Their uids stay blocked; this run can still go on. */
 			strbuf_addf(err, "%s; ", msg.buf);
-			r = 0;
 		}
 	}
 	if ((r = probe_version(job, run, &ci->zfs_major, &ci->zfs_minor, err)) < 0)
-		goto out;
+		return r;
 	if ((r = deleg_compute(job->needs, job->nneeds, ci->zfs_major, ci->zfs_minor, &ci->grants,
 			       err)) < 0)
-		goto out;
+		return r;
 	if (!ci->privileged)
 		find_missing(&ci->grants, run, &ci->missing);
 	if (ci->privileged) {
-		if ((r = grants_begin(&g, state, job->uid_min ? job->uid_min : GRANTS_UID_MIN_DEFAULT,
+		if ((r = grants_begin(g, state, job->uid_min ? job->uid_min : GRANTS_UID_MIN_DEFAULT,
 				      job->uid_max ? job->uid_max : GRANTS_UID_MAX_DEFAULT, err)) < 0)
-			goto out;
-		ci->uid = g.uid;
+			return r;
+		ci->uid = g->uid;
 	}
 	if ((r = prepare_work_dir(state, job->name, ci->privileged, ci->uid, &ci->work_dir, err)) < 0)
-		goto out;
+		return r;
 	if (job->nfiles > CONFINE_MAX_FILES) {
 		strbuf_addf(err, "more than %d files to copy for the worker", CONFINE_MAX_FILES);
-		r = -E2BIG;
-		goto out;
+		return -E2BIG;
 	}
 	for (size_t i = 0; ci->privileged && i < job->nfiles; i++)
 		if ((r = copy_file(ci->work_dir, &job->files[i], ci->uid, err)) < 0)
-			goto out;
+			return r;
 	struct sandbox_config sc;
 	fill_sandbox_config(job, ci->privileged, ci->uid, ci->work_dir, &sc);
 	if ((r = sandbox_plan_build(&sc, &plan, err)) < 0)
-		goto out;
-	if (ci->privileged &&
-	    (r = grants_apply(&g, &ci->grants, grants_same_runner, run, err)) < 0)
-		goto out;
+		return r;
+	if (ci->privileged && (r = grants_apply(g, &ci->grants, grants_same_runner, run, err)) < 0)
+		return r;
 	pid_t pid;
 	if ((r = sandbox_worker_start(&plan, fn, data, NULL, 0, &pid, err)) < 0)
-		goto out;
+		return r;
 	wait_worker(pid, status);
-out:
+	return 0;
+}
+
+/* Revoke the grants of a run, if it made any; r is the run's result so far. */
+static int end_grants(struct grants *g, struct runner *run, const struct confine_info *ci, int r,
+		      struct strbuf *err)
+{
+	if (g->fd < 0)
+		return r;
+	_cleanup_strbuf_ struct strbuf msg = STRBUF_INIT;
+	int rr = grants_end(g, grants_same_runner, run, &msg);
+	if (rr < 0) {
+		strbuf_addf(err, "%scannot revoke the grants of uid %u: %s (the next run "
+			    "retries)", err->len ? "; " : "", (unsigned)ci->uid, msg.buf);
+		if (r == 0)
+			r = rr;
+	}
+	return r;
+}
+
+int confine_run(const struct confine_job *job, int (*fn)(void *), void *data, int *status,
+		struct confine_info *info, struct strbuf *err)
+{
+	_cleanup_release_(confine_info) struct confine_info local = CONFINE_INFO_INIT;
+	struct confine_info *ci = info ? info : &local;
+	struct grants g = GRANTS_INIT;
+	int r;
+
+	*status = 255;
+	if ((r = check_job(job, err)) < 0)
+		return r;
+	if (job->no_confine) {
+		*status = fn(data) & 0xff;
+		return 0;
+	}
+	ci->privileged = geteuid() == 0;
+	_cleanup_(runner_freep) struct runner *run = runner_local_new();
+	r = run_worker(job, fn, data, status, ci, &g, run, err);
 	if (ci->privileged)
 		remove_copies(job, ci->work_dir);
-	if (g.fd >= 0) {
-		_cleanup_strbuf_ struct strbuf msg = STRBUF_INIT;
-		int rr = grants_end(&g, grants_same_runner, run, &msg);
-		if (rr < 0) {
-			strbuf_addf(err, "%scannot revoke the grants of uid %u: %s (the next run "
-				    "retries)", err->len ? "; " : "", (unsigned)ci->uid, msg.buf);
-			if (r == 0)
-				r = rr;
-		}
-	}
-	runner_free(run);
-	confine_info_release(&local);
-	return r;
+	return end_grants(&g, run, ci, r, err);
 }
