@@ -586,7 +586,8 @@ static int check_zpool_list(const struct serve_policy *p, const struct serve_cmd
  */
 #define ANY SERVE_MAX_OPS
 const struct serve_rule serve_rules[] = {
-	/* prog    sub         alias      flags             valued  ops     checker */
+	/* prog    sub         alias      flags             valued  operands checker
+	 *         parse (NULL: parse_cmdline), example */
 	/* read-only, anywhere in a root */
 	{ "zfs",   "list",     NULL,      "Hpr",            "dtosS", 1, ANY, check_list,
 	  NULL, "zfs list -Hp -o name -t snapshot -d 1 tank/data" },
