@@ -94,6 +94,53 @@ static const char *ssh_copy(struct ssh_setup *ss, const char *work, const char *
 	return ss->store.v[ss->store.n - 1];
 }
 
+/* The caller's ~/.ssh: as root, copies of its files; else readable as it is. */
+static void ssh_share_home(struct ssh_setup *ss, const char *work, bool root)
+{
+	struct passwd *pw = getpwuid(geteuid());
+	_cleanup_free_ char *home_ssh = pw && pw->pw_dir ? xasprintf("%s/.ssh", pw->pw_dir) : NULL;
+	if (root && home_ssh) {
+		static const char *const names[] = { SSH_DIR_FILES };
+		for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+			_cleanup_free_ char *src = xasprintf("%s/%s", home_ssh, names[i]);
+			ssh_copy(ss, work, src, names[i], false);
+		}
+	} else if (home_ssh && access(home_ssh, R_OK) == 0) {
+		strvec_push(&ss->ro, home_ssh);
+	}
+}
+
+/*
+ * A file the options give ssh: as root a (required) copy, .ssh/NAME; else
+ * the original, made readable. Returns the path the worker uses.
+ */
+static const char *ssh_share_file(struct ssh_setup *ss, const char *work, const char *path,
+				  const char *name, bool root)
+{
+	if (root)
+		return ssh_copy(ss, work, path, name, true);
+	strvec_push(&ss->ro, path);
+	return path;
+}
+
+/* --sshoption KEY=FILE for the options that name files, rewritten into ss->options. */
+static void ssh_share_options(const struct repl_cli *c, struct ssh_setup *ss, const char *work,
+			      bool root)
+{
+	for (size_t i = 0; i < c->ssh_options.n; i++) {
+		const char *o = c->ssh_options.v[i];
+		const char *eq = strchr(o, '=');
+		if (!eq || !ssh_file_option(o, (size_t)(eq - o)) || eq[1] != '/' ||
+		    strpbrk(eq + 1, " \t")) {
+			strvec_push(&ss->options, o);
+			continue;
+		}
+		_cleanup_free_ char *nm = xasprintf("zkeep-opt%zu", i);
+		strvec_pushf(&ss->options, "%.*s=%s", (int)(eq - o), o,
+			     ssh_share_file(ss, work, eq + 1, nm, root));
+	}
+}
+
 static int ssh_setup_prepare(struct repl_cli *c, struct confine_job *job, struct ssh_setup *ss)
 {
 	bool root = geteuid() == 0;
@@ -106,49 +153,14 @@ static int ssh_setup_prepare(struct repl_cli *c, struct confine_job *job, struct
 	job->n_tcp_ports = 1;
 	const char *state = job->state_dir ? job->state_dir : CONFINE_STATE_DIR_DEFAULT;
 	_cleanup_free_ char *work = xasprintf("%s/work/%s", state, job->name);
-	struct passwd *pw = getpwuid(geteuid());
-	_cleanup_free_ char *home_ssh = pw && pw->pw_dir ? xasprintf("%s/.ssh", pw->pw_dir) : NULL;
-	if (root && home_ssh) {
-		static const char *const names[] = { SSH_DIR_FILES };
-		for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
-			_cleanup_free_ char *src = xasprintf("%s/%s", home_ssh, names[i]);
-			ssh_copy(ss, work, src, names[i], false);
-		}
-	} else if (home_ssh && access(home_ssh, R_OK) == 0) {
-		strvec_push(&ss->ro, home_ssh);
-	}
+	ssh_share_home(ss, work, root);
 	ss->saved_key = c->sshkey;
 	ss->saved_config = c->sshconfig;
-	if (c->sshkey) {
-		if (root)
-			c->sshkey = ssh_copy(ss, work, c->sshkey, "zkeep-sshkey", true);
-		else
-			strvec_push(&ss->ro, c->sshkey);
-	}
-	if (c->sshconfig) {
-		if (root)
-			c->sshconfig = ssh_copy(ss, work, c->sshconfig, "zkeep-sshconfig", true);
-		else
-			strvec_push(&ss->ro, c->sshconfig);
-	}
-	/* --sshoption KEY=FILE for the options that name files. */
-	for (size_t i = 0; i < c->ssh_options.n; i++) {
-		const char *o = c->ssh_options.v[i];
-		const char *eq = strchr(o, '=');
-		if (!eq || !ssh_file_option(o, (size_t)(eq - o)) || eq[1] != '/' ||
-		    strpbrk(eq + 1, " \t")) {
-			strvec_push(&ss->options, o);
-			continue;
-		}
-		if (root) {
-			_cleanup_free_ char *nm = xasprintf("zkeep-opt%zu", i);
-			const char *copy = ssh_copy(ss, work, eq + 1, nm, true);
-			strvec_pushf(&ss->options, "%.*s=%s", (int)(eq - o), o, copy);
-		} else {
-			strvec_push(&ss->ro, eq + 1);
-			strvec_push(&ss->options, o);
-		}
-	}
+	if (c->sshkey)
+		c->sshkey = ssh_share_file(ss, work, c->sshkey, "zkeep-sshkey", root);
+	if (c->sshconfig)
+		c->sshconfig = ssh_share_file(ss, work, c->sshconfig, "zkeep-sshconfig", root);
+	ssh_share_options(c, ss, work, root);
 	/* Swap in the rewritten options (restored by ssh_setup_release). */
 	struct strvec tmp = c->ssh_options;
 	c->ssh_options = ss->options;
