@@ -5,6 +5,7 @@
 #include "base/ini_text.h"
 #include "base/parse.h"
 #include "replication/sendopts.h"
+#include "replication/ssh.h"
 
 struct pstate {
 	struct jobconf *c;
@@ -17,11 +18,6 @@ struct pstate {
 static bool calendar_ok(const char *s)
 {
 	return *s && strlen(s) <= 128 && only_alnum_or(s, " *:/,.~-+");
-}
-
-static bool host_ok(const char *s)
-{
-	return *s && *s != '-' && strlen(s) <= 255 && only_alnum_or(s, "_.-@[]:");
 }
 
 /* "zkeep.conf:12: [job a] schedule: " and the message; the parse fails. */
@@ -102,18 +98,17 @@ static bool handler(void *user, const char *section, const char *name, const cha
 	if (streq(name, "source")) {
 		return set_dataset(st, section, name, value, &j->source);
 	} else if (streq(name, "target")) {
-		const char *colon = strchr(value, ':');
-		const char *ds = value;
+		/* Remote or not is the endpoint parser's answer, as for the command line
+		 * the unit runs (no pool list here: "host:pool/x" is remote). */
+		_cleanup_release_(endpoint) struct endpoint ep = ENDPOINT_INIT;
+		_cleanup_strbuf_ struct strbuf why = STRBUF_INIT;
+		if (endpoint_parse(value, NULL, &ep, &why) < 0)
+			FAIL("%s", why.buf);
 		free(j->target_host);
-		j->target_host = NULL;
-		if (colon && strchr(value, '/') > colon) {
-			_cleanup_free_ char *host = xstrndup(value, (size_t)(colon - value));
-			if (!host_ok(host))
-				FAIL("'%s' is not [user@]host", host);
-			j->target_host = steal_pointer(&host);
-			ds = colon + 1;
-		}
-		return set_dataset(st, section, name, ds, &j->target);
+		j->target_host = !ep.host ? NULL
+			       : ep.user ? xasprintf("%s@%s", ep.user, ep.host)
+					 : xstrdup(ep.host);
+		return set_dataset(st, section, name, ep.dataset, &j->target);
 	} else if (streq(name, "recursive") || streq(name, "raw") || streq(name, "force")) {
 		if (parse_bool(value, &b) < 0)
 			FAIL("'%s' is not yes or no", value);

@@ -54,6 +54,35 @@ static void test_parse(void **state)
 	jobconf_release(&c);
 }
 
+/* A target is remote exactly when the endpoint parser says so: a ':' before the
+ * first '/' names a host; one after it is part of a local dataset's name. */
+static void test_target_endpoint(void **state)
+{
+	static const struct {
+		const char *target, *host, *dataset;
+	} cases[] = {
+		{ "backup/b:c", NULL, "backup/b:c" },
+		{ "nas:pool", "nas", "pool" },
+		{ "nas:pool/x:y", "nas", "pool/x:y" },
+		{ "@nas:pool/x", "nas", "pool/x" },
+		{ "me@nas:pool/x", "me@nas", "pool/x" },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		_cleanup_free_ char *text = xasprintf("[job a]\nsource = tank\ntarget = %s\n",
+						      cases[i].target);
+		struct jobconf c;
+		_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
+		assert_int_equal(jobconf_parse(text, "zkeep.conf", &c, &err), 0);
+		const struct job *j = jobconf_find(&c, "a");
+		if (cases[i].host)
+			assert_string_equal(j->target_host, cases[i].host);
+		else
+			assert_null(j->target_host);
+		assert_string_equal(j->target, cases[i].dataset);
+		jobconf_release(&c);
+	}
+}
+
 static void test_errors(void **state)
 {
 	const char *bad[] = {
@@ -96,6 +125,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_target_endpoint),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
