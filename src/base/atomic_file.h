@@ -1,5 +1,5 @@
 /*
- * atomic_file.h - replace a file all at once: readers see the old content or
+ * base/atomic_file.h - replace a file all at once: readers see the old content or
  * the new, never a part.
  *
  * The new content goes to a temporary file in the same directory, created

@@ -1,5 +1,5 @@
 /*
- * banned.h - libc calls that must not be used in zkeep.
+ * base/banned.h - libc calls that must not be used in zkeep.
  *
  * Included (through zkeep.h) by every source file, after the system headers.
  * A banned call becomes a compile error naming the function. Why each is banned:

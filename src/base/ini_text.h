@@ -1,5 +1,5 @@
 /*
- * ini_text.h - a whole INI file in memory, read with inih but without inih's fixed
+ * base/ini_text.h - a whole INI file in memory, read with inih but without inih's fixed
  * limits.
  *
  * inih as Debian builds it cuts section names at 50 bytes without a word (two long

@@ -1,5 +1,5 @@
 /*
- * json_out.h - JSON for machines, with jansson.
+ * base/json_out.h - JSON for machines, with jansson.
  *
  * Commands that take --json print either one document (status) or a stream
  * of one-line events (replicate). Both go to stdout and are flushed at once

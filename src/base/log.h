@@ -1,5 +1,5 @@
 /*
- * log.h - messages for the user, by level.
+ * base/log.h - messages for the user, by level.
  *
  * Only the command layer (src/cmd/, main.c) logs; library modules return
  * errors with a message (see zfs.h) and leave the wording to their caller.

@@ -1,5 +1,5 @@
 /*
- * parse.h - the one place where text becomes numbers, and the cursor over
+ * base/parse.h - the one place where text becomes numbers, and the cursor over
  * `zfs -Hp` / `zpool -Hp` output.
  *
  * Every number zkeep reads (command output, config values, options) goes

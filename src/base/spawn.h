@@ -1,5 +1,5 @@
 /*
- * spawn.h - start programs from an argv vector. Never a shell.
+ * base/spawn.h - start programs from an argv vector. Never a shell.
  *
  * After git's run-command and OpenSSH: the child gets exactly the
  * environment the caller gives (spawn_env_default() builds the usual one),

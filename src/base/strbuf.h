@@ -1,5 +1,5 @@
 /*
- * strbuf.h - a growable, always NUL-terminated byte buffer with a size cap.
+ * base/strbuf.h - a growable, always NUL-terminated byte buffer with a size cap.
  *
  * After git's strbuf. `buf` is never NULL: an empty strbuf points at a shared
  * empty string, so `sb.buf` can always be printed. `len` bytes are in use and

@@ -1,5 +1,5 @@
 /*
- * strvec.h - a growable vector of owned strings, always NULL-terminated.
+ * base/strvec.h - a growable vector of owned strings, always NULL-terminated.
  *
  * After git's strvec. `v` can be passed straight to execve() as argv: after
  * any push, v[n] == NULL. An empty strvec has v pointing at a shared

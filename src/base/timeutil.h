@@ -1,5 +1,5 @@
 /*
- * timeutil.h - what time it is, and time as sanoid and syncoid write it.
+ * base/timeutil.h - what time it is, and time as sanoid and syncoid write it.
  *
  * zkeep_now() is the one source of "now" for all scheduling and naming. Tests
  * set ZKEEP_NOW (seconds since the epoch, UTC) to simulate a year of runs in

@@ -1,5 +1,5 @@
 /*
- * zkeep.h - the common prelude of every zkeep source file.
+ * base/zkeep.h - the common prelude of every zkeep source file.
  *
  * System headers every module uses, the cleanup helpers (after bubblewrap and
  * systemd: variables that free themselves at scope exit, steal_pointer() to

@@ -1,5 +1,5 @@
 /*
- * commands.h - the subcommands of zkeep, one per file in src/cmd/.
+ * cli/commands.h - the subcommands of zkeep, one per file in src/cmd/.
  *
  * Each command is `int cmd_NAME(int argc, char **argv)`: argv[0] is the
  * command's name, the return value is the process exit status (see

@@ -1,4 +1,4 @@
-/* cmd/jobspec.c - see jobspec.h. */
+/* cli/jobspec.c - see jobspec.h. */
 #include "base/zkeep.h"
 #include "cli/jobspec.h"
 #include "base/log.h"

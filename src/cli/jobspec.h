@@ -1,5 +1,5 @@
 /*
- * cmd/jobspec.h - the job options shared by `zkeep allow` and `zkeep confine`.
+ * cli/jobspec.h - the job options shared by `zkeep allow` and `zkeep confine`.
  *
  * A job comes from zkeep.conf (--config FILE --job NAME: a replication job,
  * see jobconf.h) or from the command line (--grant DATASET=OP,... once per

@@ -1,5 +1,5 @@
 /*
- * policy_cli.h - options shared by the native snapshot-policy commands
+ * cli/policy_cli.h - options shared by the native snapshot-policy commands
  * (zkeep snapshot, prune, status, metrics, config check): where the config,
  * cache and locks are, --dry-run, and opening the engine with them.
  */

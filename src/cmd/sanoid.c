@@ -270,7 +270,7 @@ int cmd_sanoid(int argc, char **argv)
 		return status;
 	}
 
-	/* Taking and pruning run in the confined worker (cmd/confined.h). */
+	/* Taking and pruning run in the confined worker (cli/snapshots_confined.h). */
 	status = engine_run_confined(&e, sanoid_act, &a);
 	engine_release(&e);
 	return status;

@@ -1,5 +1,5 @@
 /*
- * confine.h - the supervisor: run a job's work in a confined worker.
+ * confine/confine.h - the supervisor: run a job's work in a confined worker.
  *
  * This is what commands that change ZFS wrap their work in. A command says
  * what its job touches - datasets, on which side, with which operations

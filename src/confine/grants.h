@@ -1,5 +1,5 @@
 /*
- * grants.h - crash-safe `zfs allow` for a run uid (I/O).
+ * confine/grants.h - crash-safe `zfs allow` for a run uid (I/O).
  *
  * A run gets a transient uid from a configured range (no passwd entry is
  * needed: `zfs allow -u NUMBER` stores the number). Its grants are written to

@@ -1,5 +1,5 @@
 /*
- * jobconf.h - zkeep.conf: the jobs zkeep runs on a schedule, and the grants
+ * confine/jobconf.h - zkeep.conf: the jobs zkeep runs on a schedule, and the grants
  * a job needs (pure).
  *
  * A small INI file (parsed with inih), documented in docs/zkeep.conf.md:

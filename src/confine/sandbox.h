@@ -1,5 +1,5 @@
 /*
- * sandbox.h - the confined worker: one interface, one backend per mechanism.
+ * confine/sandbox.h - the confined worker: one interface, one backend per mechanism.
  *
  * After OpenSSH's privilege separation and bubblewrap. The supervisor (root,
  * or the admin who started zkeep) describes the worker in a sandbox_config:

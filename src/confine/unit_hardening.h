@@ -1,5 +1,5 @@
 /*
- * unit_hardening.h - the systemd [Service] sandboxing of every unit zkeep
+ * confine/unit_hardening.h - the systemd [Service] sandboxing of every unit zkeep
  * writes (pure): one list, used by `zkeep units` for the job, snapshot and
  * recovery services and by drive_units.h for the drive services. Check a
  * unit with `systemd-analyze security --offline=true UNIT`

@@ -1,5 +1,5 @@
 /*
- * drive.h - backups to a removable drive: the engine of `zkeep drive`.
+ * drive/drive.h - backups to a removable drive: the engine of `zkeep drive`.
  *
  * drive_backup() does the whole cycle for one [drive NAME] (driveconf.h):
  *

@@ -1,5 +1,5 @@
 /*
- * drive_runner.h - the local runner of `zkeep drive backup`: one that can
+ * drive/drive_runner.h - the local runner of `zkeep drive backup`: one that can
  * be stopped.
  *
  * It starts programs like runner_local_new() (spawn.h, the default

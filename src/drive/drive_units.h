@@ -1,5 +1,5 @@
 /*
- * drive_units.h - the udev rule and systemd service that start
+ * drive/drive_units.h - the udev rule and systemd service that start
  * `zkeep drive backup NAME` when that drive is plugged in (pure).
  *
  * The rule matches a block device whose ZFS label (blkid: ID_FS_TYPE

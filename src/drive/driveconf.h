@@ -1,5 +1,5 @@
 /*
- * driveconf.h - the [drive NAME] sections of zkeep.conf (pure).
+ * drive/driveconf.h - the [drive NAME] sections of zkeep.conf (pure).
  *
  * A removable drive holds a backup pool that is imported, written and
  * exported by `zkeep drive backup NAME`. Its section lives in the same

@@ -1,5 +1,5 @@
 /*
- * snapfs.h - the files of a snapshot: find them, compare two trees, copy a
+ * drive/snapfs.h - the files of a snapshot: find them, compare two trees, copy a
  * tree out. Used by `zkeep verify` (content check) and `zkeep restore file`.
  *
  * A snapshot's files are read read-only, through the mounted dataset's

@@ -1,5 +1,5 @@
 /*
- * zdiff.h - `zfs diff -FHt` output (pure: parsed here, run by cmd/diff.c).
+ * drive/zdiff.h - `zfs diff -FHt` output (pure: parsed here, run by cmd/diff.c).
  *
  * Each line is "TIME<TAB>CHANGE<TAB>TYPE<TAB>PATH[<TAB>NEW_PATH]": TIME the
  * inode's change time as seconds.nanoseconds, CHANGE one of - + M R

@@ -1,5 +1,5 @@
 /*
- * pump.h - the data path of a replication: bytes from one descriptor to
+ * replication/pump.h - the data path of a replication: bytes from one descriptor to
  * another, buffered, rate-limited, (de)compressed, with progress.
  *
  * This is what syncoid needs mbuffer, pv and lzop for. pump_run() copies

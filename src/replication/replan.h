@@ -1,5 +1,5 @@
 /*
- * replan.h - replication planning (pure: no I/O, no clock).
+ * replication/replan.h - replication planning (pure: no I/O, no clock).
  *
  * Input: ONE listing of the source tree and ONE of the target tree
  * (zfs_list_tree with snapshots and bookmarks and the properties in

@@ -1,5 +1,5 @@
 /*
- * replicate.h - the replication engine: executes plans (replan.h) through
+ * replication/replicate.h - the replication engine: executes plans (replan.h) through
  * the ZFS backend (zfs.h) of a source and a target, which may be the same
  * host or another one (ssh.h runners).
  *

@@ -1,5 +1,5 @@
 /*
- * sendopts.h - syncoid's --sendoptions and --recvoptions (pure).
+ * replication/sendopts.h - syncoid's --sendoptions and --recvoptions (pure).
  *
  * The value is space-separated groups of one-letter flags, as syncoid
  * accepts them: "Lce", "w", "ux recordsize o compression=lz4". The flags o,

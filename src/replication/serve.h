@@ -1,5 +1,5 @@
 /*
- * serve.h - the two ends of a `zkeep serve` conversation (the protocol and
+ * replication/serve.h - the two ends of a `zkeep serve` conversation (the protocol and
  * its policy are in serve_proto.h).
  *
  * The server answers ONE request read from in_fd: it checks it against the

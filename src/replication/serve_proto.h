@@ -1,5 +1,5 @@
 /*
- * serve_proto.h - the protocol of `zkeep serve --stdio`, and its policy.
+ * replication/serve_proto.h - the protocol of `zkeep serve --stdio`, and its policy.
  *
  * `zkeep serve --stdio` is meant to be the forced command of an
  * authorized_keys entry. It answers ONE request per ssh session (sessions

@@ -1,5 +1,5 @@
 /*
- * ssh.h - running commands on another host through the OpenSSH client, and
+ * replication/ssh.h - running commands on another host through the OpenSSH client, and
  * the syncoid-style `[[user@]host:]dataset` endpoints.
  *
  * ssh_runner_new() returns a struct runner (runner.h) whose start() runs an

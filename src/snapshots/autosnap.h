@@ -1,5 +1,5 @@
 /*
- * autosnap.h - sanoid's snapshot names, and local time as Perl's timelocal.
+ * snapshots/autosnap.h - sanoid's snapshot names, and local time as Perl's timelocal.
  *
  * A name sanoid takes is "autosnap_YYYY-MM-DD_hh:mm:ss_TYPE", the time in
  * local time; when that name exists already (the hour repeated at the end of

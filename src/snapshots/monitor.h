@@ -1,5 +1,5 @@
 /*
- * monitor.h - the pure verdicts of sanoid's Nagios monitors
+ * snapshots/monitor.h - the pure verdicts of sanoid's Nagios monitors
  * (--monitor-snapshots, --monitor-health, --monitor-capacity): they take what
  * the engine listed and return the level (0 OK, 1 WARNING, 2 CRITICAL) with
  * sanoid's words. The engine (snapshot_engine.c) does the listing and joins

@@ -1,5 +1,5 @@
 /*
- * retention.h - which snapshots sanoid's rule prunes.
+ * snapshots/retention.h - which snapshots sanoid's rule prunes.
  *
  * Per type, oldest first: a snapshot is pruned when it is older than COUNT
  * periods of its type AND more than COUNT snapshots of the type remain

@@ -1,5 +1,5 @@
 /*
- * sanoid_config.h - sanoid.conf and sanoid.defaults.conf, and the effective
+ * snapshots/sanoid_config.h - sanoid.conf and sanoid.defaults.conf, and the effective
  * snapshot policy of every dataset.
  *
  * Two steps, as sanoid does it:

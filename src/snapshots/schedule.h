@@ -1,5 +1,5 @@
 /*
- * schedule.h - which snapshot types are due, exactly as sanoid decides.
+ * snapshots/schedule.h - which snapshot types are due, exactly as sanoid decides.
  *
  * For each type with a count above 0, sanoid computes the "last preferred
  * time": the most recent moment, not after now, at which that type should

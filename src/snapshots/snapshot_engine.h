@@ -1,5 +1,5 @@
 /*
- * snapshot_engine.h - taking, pruning and monitoring snapshots by sanoid
+ * snapshots/snapshot_engine.h - taking, pruning and monitoring snapshots by sanoid
  * policy, shared by the `sanoid` personality and `zkeep snapshot|prune|
  * status|metrics|config check`.
  *

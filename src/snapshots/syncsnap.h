@@ -1,5 +1,5 @@
 /*
- * syncsnap.h - names of syncoid's sync snapshots and hold tags (pure).
+ * snapshots/syncsnap.h - names of syncoid's sync snapshots and hold tags (pure).
  *
  * syncoid names the snapshot it takes before each run
  *

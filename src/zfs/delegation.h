@@ -1,5 +1,5 @@
 /*
- * delegation.h - the minimal `zfs allow` set a job needs (pure: no I/O).
+ * zfs/delegation.h - the minimal `zfs allow` set a job needs (pure: no I/O).
  *
  * A command describes what its job does with a list of needs, one per
  * dataset it touches: which host ("side") the dataset lives on, whether its

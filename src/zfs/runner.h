@@ -1,5 +1,5 @@
 /*
- * runner.h - where a command runs: on this host, or on another one.
+ * zfs/runner.h - where a command runs: on this host, or on another one.
  *
  * The ZFS backend (zfs.h) never spawns programs itself; it hands an argv
  * vector ("zfs", "list", ...) to a runner. The local runner spawns it

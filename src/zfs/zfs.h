@@ -1,5 +1,5 @@
 /*
- * zfs.h - every ZFS operation zkeep needs, through the zfs and zpool CLIs.
+ * zfs/zfs.h - every ZFS operation zkeep needs, through the zfs and zpool CLIs.
  *
  * All calls go through a runner (runner.h), so the same code works on this
  * host and on a remote one. Output is always requested with -Hp (tabs,

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# The ZFS backend (src/zfs.h) on real pools, driven through tests/tools/test-backend.c.
+# The ZFS backend (src/zfs/zfs.h) on real pools, driven through tests/tools/test-backend.c.
 # Runs inside the guest: tests/guest/run.sh tests/guest/run-integration.sh
 
 load lib
