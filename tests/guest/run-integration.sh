@@ -15,6 +15,10 @@ if [ -z "${ZKEEP_GUEST:-}" ]; then
 fi
 command -v bats >/dev/null || { echo "run-integration.sh: bats not found (run tests/guest/install-deps.sh)" >&2; exit 2; }
 
+# The sanitizer settings run-suites.sh uses, so one file against build-asan/ runs as
+# in CI (leaks are checked by the unit tests, not here).
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:abort_on_error=0}
 if [ $# -eq 0 ]; then
     set -- tests/integration/
 fi
