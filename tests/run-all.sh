@@ -23,7 +23,6 @@
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-root=$PWD
 started=$(date +%s)
 step() { printf '\n### %s (%ds)\n' "$*" "$(( $(date +%s) - started ))"; }
 
@@ -90,6 +89,17 @@ for ((g = 1; g <= guests; g++)); do
     [ "$rc" = 0 ] || status=1
 done
 echo "# guest logs: $logs"
+# Where the time went (issue #15): every file's and every test's wall time is in
+# the guest logs (tests/guest/run-integration.sh); the ten slowest of each.
+echo "# the ten slowest test files (seconds, setup included):"
+sed -n 's/^# time \(.*\): \([0-9]*\) ms$/\2 \1/p' "$logs"/guest*.log | sort -rn | head -10 |
+    awk '{ printf "#   %5.0f  %s\n", $1 / 1000, $2 }'
+echo "# the ten slowest tests (seconds):"
+awk '/^# file: / { file = $3; sub(/.*\//, "", file); sub(/\.bats$/, "", file) }
+     /^(not )?ok .* in [0-9]+ms$/ { ms = $NF; sub(/ms$/, "", ms); name = $0
+         sub(/^(not )?ok [0-9]+ /, "", name); sub(/ in [0-9]+ms$/, "", name)
+         printf "%d %s: %s\n", ms, file, name }' "$logs"/guest*.log | sort -rn | head -10 |
+    awk '{ ms = $1; $1 = ""; printf "#   %5.0f %s\n", ms / 1000, $0 }'
 
 step "done: $([ $status = 0 ] && echo PASS || echo FAIL)"
 exit $status

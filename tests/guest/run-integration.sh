@@ -4,7 +4,7 @@
 #   tests/guest/run.sh tests/guest/run-integration.sh [BATS ARGS...]
 #
 # With no arguments: every tests/integration/*.bats file, in name order. With
-# arguments: bats gets them instead (e.g. one file, or --filter REGEX tests/integration).
+# arguments: those files or folders, and bats options such as --filter REGEX.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
@@ -19,9 +19,24 @@ command -v bats >/dev/null || { echo "run-integration.sh: bats not found (run te
 # in CI (leaks are checked by the unit tests, not here).
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:abort_on_error=0}
-if [ $# -eq 0 ]; then
-    set -- tests/integration/
-fi
+# Options for bats (--filter REGEX, ...) and the files or folders to run.
+opts=() files=()
+while [ $# -gt 0 ]; do
+    case $1 in
+        --filter | -f) opts+=("$1" "$2"); shift 2 ;;
+        -*) opts+=("$1"); shift ;;
+        *) if [ -d "$1" ]; then files+=("${1%/}"/*.bats); else files+=("$1"); fi; shift ;;
+    esac
+done
+[ ${#files[@]} -gt 0 ] || files=(tests/integration/*.bats)
+# One bats run per file, so each file's wall time (setup_file included) is known:
+# "# time FILE: N s" lines, and "ok N NAME in N ms" per test (--timing), which
+# tests/run-all.sh sorts into the slowest files and tests at the end of a run.
 status=0
-bats --tap "$@" || status=$?
+for f in "${files[@]}"; do
+    echo "# file: $f"
+    t0=$(date +%s%N)
+    bats --tap --timing "${opts[@]}" "$f" || status=1
+    echo "# time $(basename "$f" .bats): $(( ($(date +%s%N) - t0) / 1000000 )) ms"
+done
 exit "$status"
