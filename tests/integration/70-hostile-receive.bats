@@ -104,8 +104,9 @@ assert_quarantined() { # DATASET
     assert_equal "$(zfs get -H -o value volmode hdst/s/vol)" none "hdst/s/vol volmode"
     [ ! -e /dev/zvol/hdst/s/vol ] || fail "the received zvol was exposed as /dev/zvol/hdst/s/vol"
     # the source keeps its own values
-    assert_equal "$(zfs get -H -o value setuid,devices,volmode hsrc/s hsrc/s/vol | tr '\n' ' ')" \
-        "on on full " "source properties"
+    assert_equal "$(zfs get -H -o value setuid,devices hsrc/s | tr '\n' ' ')" "on on " \
+        "hsrc/s setuid, devices"
+    assert_equal "$(zfs get -H -o value volmode hsrc/s/vol)" full "hsrc/s/vol volmode"
     # syncoid --preserve-properties copies the source's local properties, but not these
     run "$SYNCOID" --preserve-properties hsrc/s hdst/s2
     assert_success
