@@ -380,6 +380,9 @@ static int check_receive_prop(char flag, const char *v, struct strbuf *err)
 				   "mountpoint under the server's tree, setuid, devices, sharenfs, "
 				   "sharesmb off, zoned inherited, zvols volmode=none)", flag, key),
 		       -EPERM;
+	if (streq(key, "origin"))
+		return strbuf_addstr(err, "receive -o origin is not allowed over zkeep serve (it "
+				   "would clone from any snapshot of the pool)"), -EPERM;
 	if (flag == 'o' && streq(key, "canmount") && !streq(v, "canmount=off") &&
 	    !streq(v, "canmount=noauto"))
 		return strbuf_addstr(err, "receive -o canmount may only be off or noauto"), -EPERM;

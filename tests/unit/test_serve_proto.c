@@ -238,6 +238,7 @@ static void test_policy_refuses_everything_else(void **state)
 	refused(ARGV("zfs", "receive", "-odevices=on", "backup/host1/x"), "-o devices");
 	refused(ARGV("zfs", "receive", "-o", "volmode=full", "backup/host1/x"), "-o volmode");
 	refused(ARGV("zfs", "receive", "-o", "zoned=on", "backup/host1/x"), "-o zoned");
+	refused(ARGV("zfs", "receive", "-o", "origin=rpool/secret@a", "backup/host1/x"), "origin");
 	refused(ARGV("zfs", "receive", "-x", "mountpoint", "-o", "setuid=on", "backup/host1/x"),
 		"-o setuid");
 	allowed(ARGV("zfs", "receive", "-o", "setuid=off", "-x", "mountpoint", "backup/host1/x"));
