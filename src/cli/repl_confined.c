@@ -28,14 +28,20 @@ static void local_props(struct zfs *z, const char *dataset, bool recursive, stru
 
 /*
  * What `zfs receive` as root would have mounted (zfs_mount_received()).
- * Failures (a key not loaded) are only reported: the data is received.
+ * Failures (a key not loaded) are only reported: the data is received. A
+ * mount refused because received data could redirect it (a symbolic link
+ * on the way to the mountpoint) is an error: false.
  */
-static void mount_received(struct zfs *z, const char *target, bool recursive)
+static bool mount_received(struct zfs *z, const char *target, bool recursive)
 {
-	_cleanup_strvec_ struct strvec failed = STRVEC_INIT;
-	zfs_mount_received(z, target, recursive, &failed);
+	_cleanup_strvec_ struct strvec failed = STRVEC_INIT, refused = STRVEC_INIT;
+	zfs_mount_received(z, target, recursive, &failed, &refused);
 	for (size_t i = 0; i < failed.n; i++)
 		log_info("not mounted: %s", failed.v[i]);
+	for (size_t i = 0; i < refused.n; i++)
+		log_error("not mounted, the way to its mountpoint is not root's alone (received "
+			  "data may redirect it): %s", refused.v[i]);
+	return refused.n == 0;
 }
 
 /*
@@ -307,8 +313,9 @@ static int run_worker(struct repl_cli *c, struct confine_job *job, struct zfs *z
 	c->relay_path = NULL;
 	c->recvoptions = saved;
 	ssh_setup_release(c, &ss);
-	if (r == 0 && info.privileged && !user_no_mount && !dst_remote)
-		mount_received(z, c->target_arg, c->recursive);
+	if (r == 0 && info.privileged && !user_no_mount && !dst_remote &&
+	    !mount_received(z, c->target_arg, c->recursive) && status == EXIT_OK)
+		status = EXIT_PARTIAL;
 	confined_report(&info);
 	if (r == 0 && info.privileged)
 		log_info("replicated as confined worker uid %u", (unsigned)info.uid);

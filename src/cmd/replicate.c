@@ -52,8 +52,14 @@ const char cmd_replicate_help[] =
 	"Progress: a bar on a terminal, else a log line every 10 s (ZKEEP_PROGRESS_INTERVAL\n"
 	"seconds), or --json progress events.\n"
 	"\n"
-	"Exit status: 0 all datasets replicated or up to date, 1 some failed or the target\n"
-	"is busy (another run or a zfs receive is writing into it), 2 nothing could be done\n"
+	"Received datasets are quarantined: every receive sets setuid, devices, sharenfs,\n"
+	"sharesmb off, zoned inherited, zvols volmode=none (a property --recvoptions names\n"
+	"is kept as given). As root a received filesystem is mounted only through directories\n"
+	"root alone controls (no symbolic link on the way): otherwise it stays unmounted.\n"
+	"\n"
+	"Exit status: 0 all datasets replicated or up to date, 1 some failed or was left\n"
+	"unmounted, or the target is busy (another run or a zfs receive is writing into it),\n"
+	"2 nothing could be done\n"
 	"(usage, source missing, listing failed).\n";
 
 int cmd_replicate(int argc, char **argv)

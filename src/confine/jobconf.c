@@ -1,6 +1,7 @@
 /* jobconf.c - see jobconf.h. */
 #include "base/zkeep.h"
 #include "confine/jobconf.h"
+#include "zfs/recvprops.h"
 #include "confine/grants.h"
 #include "base/ini_text.h"
 #include "base/parse.h"
@@ -216,6 +217,8 @@ static void recv_props(const struct repl_facts *f, struct strvec *props)
 			strvec_push(props, f->source_props[i]);
 	if (f->preserve_recordsize && strvec_find(props, "recordsize") < 0)
 		strvec_push(props, "recordsize");
+	/* the receive's quarantine: -o setuid=off etc. (zfs/recvprops.h) */
+	recv_guard_names(props);
 }
 
 size_t jobconf_repl_needs(const struct repl_facts *f, struct strvec *props,

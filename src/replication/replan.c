@@ -1,6 +1,7 @@
 /* replan.c - see replan.h. */
 #include "base/zkeep.h"
 #include "replication/replan.h"
+#include "zfs/recvprops.h"
 #include "snapshots/syncsnap.h"
 
 const char *const replan_source_props[] = { "syncoid:sync", "origin", "recordsize", "userrefs", NULL };
@@ -209,6 +210,8 @@ static void plan_props(const struct zfs_tree *src, const struct zfs_dataset *s,
 		if (rs && !have)
 			strvec_pushf(&d->recv_set_props, "recordsize=%s", rs);
 	}
+	/* the source's setuid=on etc. are never preserved: recvprops.h */
+	recv_guard_strip(&d->recv_set_props);
 }
 
 /*
@@ -487,6 +490,7 @@ void replan_dataset(const struct zfs_tree *src, const struct zfs_dataset *s,
 
 	d->source = xstrdup(s->name);
 	d->target = xstrdup(target_name);
+	d->type = s->type;
 	d->origin_index = SIZE_MAX;
 	d->status = REPLAN_SYNC;
 	d->target_exists = t != NULL;

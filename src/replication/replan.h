@@ -92,6 +92,7 @@ enum replan_status {
 
 struct replan_ds {
 	char *source, *target;
+	enum zfs_type type;      /* of the source: filesystem or volume */
 	enum replan_status status;
 	char *message;           /* SKIP, FAIL, UPTODATE: why (for the log) */
 	bool target_exists;

@@ -1,6 +1,7 @@
 /* replicate.c - see replicate.h. */
 #include "base/zkeep.h"
 #include "replication/replicate.h"
+#include "zfs/recvprops.h"
 #include "base/parse.h"
 #include "replication/pump.h"
 #include "replication/ssh.h"
@@ -227,9 +228,15 @@ static void fill_send_args(struct ctx *c, const struct replan_step *st, struct z
 static void fill_recv_args(struct ctx *c, const struct replan_ds *d, struct zfs_recv_args *ra,
 			   struct strbuf *flags, struct strvec *set, struct strvec *ex)
 {
-	strvec_pushv(set, (const char *const *)d->recv_set_props.v);
+	_cleanup_strvec_ struct strvec own_set = STRVEC_INIT, own_ex = STRVEC_INIT;
 	if (c->o->recv)
-		sendopts_args(c->o->recv, SENDOPTS_RECV, flags, set, ex, NULL, NULL);
+		sendopts_args(c->o->recv, SENDOPTS_RECV, flags, &own_set, &own_ex, NULL, NULL);
+	/* the quarantine (recvprops.h), but what the operator's --recvoptions name */
+	strvec_pushv(set, (const char *const *)d->recv_set_props.v);
+	recv_guard_args(d->type, false, (const char *const *)own_set.v,
+			(const char *const *)own_ex.v, set, ex);
+	strvec_pushv(set, (const char *const *)own_set.v);
+	strvec_pushv(ex, (const char *const *)own_ex.v);
 	memset(ra, 0, sizeof(*ra));
 	ra->target = d->target;
 	ra->resumable = c->resumable;

@@ -208,6 +208,24 @@ static void xpump_report(struct xpump *x, int out_fd, const char *what)
 	pthread_mutex_unlock(&x->mu);
 }
 
+/*
+ * The type of what a checked receive argv receives, as far as the server
+ * can know it before the stream: a volume when its target exists and is
+ * one (an incremental into a zvol), else a filesystem (a full stream of a
+ * new zvol then fails on the filesystem overrides: refused, never
+ * received unquarantined).
+ */
+static enum zfs_type receive_type(const char *const *argv, size_t n)
+{
+	_cleanup_(runner_freep) struct runner *run = runner_local_new();
+	_cleanup_release_(zfs) struct zfs z;
+	_cleanup_free_ char *type = NULL;
+	zfs_init(&z, run);
+	if (n > 2 && zfs_get_prop(&z, argv[n - 1], "type", &type) == 0 && streq(type, "volume"))
+		return ZFS_TYPE_VOLUME;
+	return ZFS_TYPE_FILESYSTEM;
+}
+
 /* Read and check the request: 0 with argv and the codecs, or -EPERM (refused). */
 static int take_request(const struct serve_policy *pol, int in_fd, int out_fd,
 			struct strvec *argv, struct pump_codec *cin, struct pump_codec *cout,
@@ -235,7 +253,7 @@ static int take_request(const struct serve_policy *pol, int in_fd, int out_fd,
 	if (cout->kind && !serve_is_send((const char *const *)argv->v))
 		return refuse(out_fd, "codec-out goes only with zfs send", err);
 	if (recv)
-		serve_harden_receive(argv);
+		serve_harden_receive(argv, receive_type((const char *const *)argv->v, argv->n));
 	return 0;
 }
 

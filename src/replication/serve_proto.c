@@ -3,6 +3,7 @@
 #include "replication/serve_proto.h"
 #include "base/parse.h"
 #include "snapshots/syncsnap.h"
+#include "zfs/recvprops.h"
 #include "zfs/zfs.h"
 
 /* ---- frames -------------------------------------------------------------------------- */
@@ -369,16 +370,19 @@ static bool prop_list_ok(const char *s)
 /* One -o/-x value of zfs receive. */
 static int check_receive_prop(char flag, const char *v, struct strbuf *err)
 {
-	size_t klen = strcspn(v, "=");
-	_cleanup_free_ char *key = xstrndup(v, klen);
-	if (!prop_list_ok(key) || strchr(key, ',') || (flag == 'o' && !v[klen]) ||
-	    (flag == 'x' && v[klen]))
+	_cleanup_free_ char *key = NULL;
+	if (recv_prop_name(v, flag == 'o', &key) < 0)
 		return strbuf_addf(err, "receive -%c '%s': not a property%s", flag, v,
 				   flag == 'o' ? " assignment" : ""), -EPERM;
-	if (flag == 'o' && (streq(key, "mountpoint") || streq(key, "sharenfs") ||
-			    streq(key, "sharesmb") || streq(key, "zoned")))
-		return strbuf_addf(err, "receive -o %s is not allowed over zkeep serve (received "
-				   "datasets stay under the server's own mountpoint)", key), -EPERM;
+	if (recv_prop_guarded(key, true) && !recv_prop_is_override(v, flag == 'o', true))
+		return strbuf_addf(err, "receive -%c %s is not allowed over zkeep serve: the server "
+				   "sets it itself (received datasets are quarantined: not mounted, "
+				   "mountpoint under the server's tree, setuid, devices, sharenfs, "
+				   "sharesmb off, zoned inherited, zvols volmode=none)", flag, key),
+		       -EPERM;
+	if (streq(key, "origin"))
+		return strbuf_addstr(err, "receive -o origin is not allowed over zkeep serve (it "
+				   "would clone from any snapshot of the pool)"), -EPERM;
 	if (flag == 'o' && streq(key, "canmount") && !streq(v, "canmount=off") &&
 	    !streq(v, "canmount=noauto"))
 		return strbuf_addstr(err, "receive -o canmount may only be off or noauto"), -EPERM;
@@ -686,23 +690,31 @@ bool serve_is_receive(const char *const *argv)
 	return streq(argv[0], "zfs") && (streq(argv[1], "receive") || streq(argv[1], "recv"));
 }
 
-void serve_harden_receive(struct strvec *argv)
+void serve_harden_receive(struct strvec *argv, enum zfs_type type)
 {
-	for (size_t i = 2; i < argv->n; i++) {
-		const char *w = argv->v[i];
-		if (w[0] != '-')
-			break;
-		if (strchr(w, 'A') && !strpbrk(w, "ox"))
-			return;
-		if (strstr(w, "mountpoint") || (i + 1 < argv->n && strstr(argv->v[i + 1], "mountpoint") &&
-						 strpbrk(w, "ox")))
-			return;
-	}
-	_cleanup_strvec_ struct strvec v = STRVEC_INIT;
+	/* argv was checked (parse_receive): flag words, then the target */
+	_cleanup_strvec_ struct strvec v = STRVEC_INIT, set = STRVEC_INIT, ex = STRVEC_INIT;
+	_cleanup_strvec_ struct strvec given_set = STRVEC_INIT, given_ex = STRVEC_INIT;
+	for (size_t i = 2; i < argv->n && argv->v[i][0] == '-'; i++)
+		for (const char *f = argv->v[i] + 1; *f; f++) {
+			if (*f == 'o' || *f == 'x') {
+				const char *val = f[1] ? f + 1 : argv->v[++i];
+				strvec_push(*f == 'o' ? &given_set : &given_ex, val);
+				break;
+			}
+			if (*f == 'A')
+				return; /* an abort receives nothing */
+		}
+	/* what the client gave of the overrides is exactly the override (checked) */
+	recv_guard_args(type, true, (const char *const *)given_set.v,
+			(const char *const *)given_ex.v, &set, &ex);
 	strvec_push(&v, argv->v[0]);
 	strvec_push(&v, argv->v[1]);
-	strvec_push(&v, "-x");
-	strvec_push(&v, "mountpoint");
+	strvec_push(&v, "-u");
+	for (size_t i = 0; i < set.n; i++)
+		strvec_pushv(&v, ARGV("-o", set.v[i]));
+	for (size_t i = 0; i < ex.n; i++)
+		strvec_pushv(&v, ARGV("-x", ex.v[i]));
 	for (size_t i = 2; i < argv->n; i++)
 		strvec_push(&v, argv->v[i]);
 	strvec_release(argv);

@@ -46,6 +46,7 @@
 #include "replication/pump.h"
 #include "base/strbuf.h"
 #include "base/strvec.h"
+#include "zfs/zfs.h"
 
 #define SERVE_VERSION "zkeep-serve-1"
 #define SERVE_HDR_LEN 5
@@ -136,8 +137,10 @@ void serve_policy_release(struct serve_policy *p);
  *       a stolen send key cannot delete the source's history
  *   in a receive root:
  *     zfs receive [-s -F -u -v -n -e -d -h] [-o P=V]... [-x P]... TARGET
- *       (not -o mountpoint/sharenfs/sharesmb/zoned; canmount only off or
- *       noauto; the server itself adds -x mountpoint, serve_harden_receive())
+ *       (no -o/-x of the quarantined properties: mountpoint, setuid,
+ *       devices, sharenfs, sharesmb, zoned, volmode; canmount only off or
+ *       noauto; the server itself adds -u and the quarantine,
+ *       serve_harden_receive())
  *     zfs receive -A TARGET
  *     zfs destroy [-r -d] of snapshots, bookmarks, and datasets strictly
  *       below the root (never the root itself)
@@ -177,11 +180,14 @@ extern const size_t serve_nrules;
 bool serve_is_send(const char *const *argv);
 bool serve_is_receive(const char *const *argv);
 /*
- * What the server adds to a zfs receive: -x mountpoint, unless the request
- * aborts (-A) or already names mountpoint in a -o/-x, so that received
- * datasets stay under the server's own mountpoint.
+ * What the server adds to a checked zfs receive (not to an abort, -A): -u
+ * and the quarantine of zfs/recvprops.h for a stream of type (-x
+ * mountpoint, so that received datasets stay under the server's own
+ * mountpoint; setuid, devices, sharenfs, sharesmb off; -x zoned; a
+ * volume's volmode=none). The client cannot name any of these
+ * (serve_policy_check() refuses a -o or -x of them).
  */
-void serve_harden_receive(struct strvec *argv);
+void serve_harden_receive(struct strvec *argv, enum zfs_type type);
 
 /*
  * The "toname = pool/fs@snap" of `zfs send -nv -t TOKEN` output (the

@@ -3,6 +3,7 @@
  * their exit status and stderr into an errno and a message.
  */
 #include "zfs/zfs.h"
+#include "base/safe_path.h"
 #include "base/parse.h"
 
 #include <fcntl.h>
@@ -619,7 +620,8 @@ bool zfs_partial_full_receive(struct zfs *z, const char *name)
 				   name), &snaps) == 0 && snaps.len == 0;
 }
 
-int zfs_mount_received(struct zfs *z, const char *root, bool recursive, struct strvec *failed)
+int zfs_mount_received(struct zfs *z, const char *root, bool recursive, struct strvec *failed,
+		       struct strvec *refused)
 {
 	const char *const roots[] = { root, NULL };
 	const char *const props[] = { "canmount", "mounted", "mountpoint", NULL };
@@ -632,6 +634,10 @@ int zfs_mount_received(struct zfs *z, const char *root, bool recursive, struct s
 			continue;
 		_cleanup_strbuf_ struct strbuf msg = STRBUF_INIT;
 		int code = 0;
+		if (path_root_only(d->props[2], &msg) < 0) {
+			strvec_pushf(refused, "%s: mountpoint %s: %s", d->name, d->props[2], msg.buf);
+			continue;
+		}
 		if (runner_run(z->run, ARGV("zfs", "mount", d->name), NULL, 0, NULL, &msg, &code) < 0 ||
 		    code != 0)
 			strvec_pushf(failed, "%s: %s", d->name, msg.buf);

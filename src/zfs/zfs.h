@@ -305,11 +305,16 @@ int zfs_recv_abort(struct zfs *z, const char *dataset);
 bool zfs_partial_full_receive(struct zfs *z, const char *name);
 /*
  * What `zfs receive` as root would have mounted: `zfs mount` each filesystem
- * under root (with recursive, its descendants too) with canmount=on and a
- * mountpoint, not mounted yet. Each mount that fails adds "NAME: zfs's
- * message" to failed. 0, or the errno of listing them (message in z->err).
+ * under root (with recursive, its descendants too, parents first) with
+ * canmount=on and a mountpoint, not mounted yet. Each mount that fails adds
+ * "NAME: zfs's message" to failed. A dataset whose mountpoint does not lead
+ * only through root's own directories (path_root_only(): a symbolic link
+ * planted in a received parent's content, a directory a user owns) is not
+ * mounted: "NAME: mountpoint PATH: why" goes to refused. 0, or the errno
+ * of listing them (message in z->err).
  */
-int zfs_mount_received(struct zfs *z, const char *root, bool recursive, struct strvec *failed);
+int zfs_mount_received(struct zfs *z, const char *root, bool recursive, struct strvec *failed,
+		       struct strvec *refused);
 
 /* ---- diff and delegation ----------------------------------------------- */
 

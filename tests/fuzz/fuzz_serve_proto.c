@@ -2,7 +2,9 @@
  * Fuzz target: the frames and requests of `zkeep serve` (serve_proto.h).
  * The input is a byte stream as a client would send it: frames are parsed
  * one after another; every request payload is decoded and checked against
- * a fixed policy, and the token parser gets the rest as text.
+ * a fixed policy, and the token parser gets the rest as text. An allowed
+ * receive is hardened (serve_harden_receive()): it must then carry -u and
+ * -x mountpoint, whatever words the client gave (an abort, -A, aside).
  */
 #include "base/zkeep.h"
 #include "replication/serve_proto.h"
@@ -29,7 +31,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (serve_decode_request(data + off, len, &argv, &err) == 0) {
 				int r = serve_policy_check(&pol, (const char *const *)argv.v, &err);
 				/* allowed requests never name anything outside the roots */
-				(void)r;
+				if (r == 0 && serve_is_receive((const char *const *)argv.v)) {
+					bool abort = false, quarantined = false;
+					for (size_t i = 2; i + 1 < argv.n; i++)
+						abort |= argv.v[i][0] == '-' && strchr(argv.v[i], 'A');
+					serve_harden_receive(&argv, ZFS_TYPE_FILESYSTEM);
+					for (size_t i = 3; i + 1 < argv.n; i++)
+						quarantined |= streq(argv.v[i], "-x") &&
+							       streq(argv.v[i + 1], "mountpoint");
+					if (!abort && !(quarantined && streq(argv.v[2], "-u")))
+						__builtin_trap();
+				}
 				struct strbuf enc = STRBUF_INIT;
 				serve_encode_request(&enc, (const char *const *)argv.v);
 				strbuf_release(&enc);

@@ -134,6 +134,9 @@ teardown() {
     assert_success
     ss=$(sync_snaps_of srcp/d)
     assert_equal "$(sync_snaps_of dstp/inbox/d)" "$ss" "sync snapshot on the served target"
+    # the server quarantines what it receives: not mounted until its admin says
+    assert_equal "$(zfs get -H -o value mounted dstp/inbox/d)" no "served target mounted"
+    zfs mount dstp/inbox/d
     assert_same_tree "/srcp/d/.zfs/snapshot/$ss" "/dstp/inbox/d/.zfs/snapshot/$ss"
     # outside the allowed dataset: refused, nothing created
     run "$SYNCOID" "${SERVEO[@]}" srcp/d root@127.0.0.1:dstp/elsewhere

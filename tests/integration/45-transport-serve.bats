@@ -29,6 +29,9 @@ teardown() {
 @test "serve: push into the allowed tree; received datasets stay under its mountpoint" {
     run "$TT" send-recv "${SERVE_OPTS[@]}" -p srcp/out@s1 root@127.0.0.1:dstp/inbox/host1
     assert_success
+    # received datasets are quarantined: not mounted (-u) until the server's admin says
+    assert_equal "$(zfs get -H -o value mounted dstp/inbox/host1)" no "mounted after receive"
+    zfs mount dstp/inbox/host1
     assert_same_files /srcp-out-elsewhere/.zfs/snapshot/s1 /backup-inbox/host1
     # the stream carried mountpoint=/srcp-out-elsewhere (-p); the server added -x mountpoint
     assert_equal "$(zfs get -H -o value,source mountpoint dstp/inbox/host1)" \
@@ -57,6 +60,7 @@ teardown() {
     for c in zstd-fast lz4 zstd-slow; do
         run "$TT" send-recv "${SERVE_OPTS[@]}" --compress "$c" srcp/out@s1 "root@127.0.0.1:dstp/inbox/$c"
         assert_success
+        zfs mount "dstp/inbox/$c"
         assert_same_files /srcp-out-elsewhere/.zfs/snapshot/s1 "/backup-inbox/$c"
         bytes=$(sed -n 's/.*bytes=\([0-9]*\) wire=\([0-9]*\).*/\1/p' <<<"$output")
         wire=$(sed -n 's/.*bytes=\([0-9]*\) wire=\([0-9]*\).*/\2/p' <<<"$output")

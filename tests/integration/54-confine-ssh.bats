@@ -80,6 +80,8 @@ assert_no_grants() {
     run "$ZKEEP" --verbose replicate "${SERVEO[@]}" srcp/data root@127.0.0.1:dstp/inbox/data
     assert_success
     assert_output_contains "replicated as confined worker uid 607"
+    # the server quarantines what it receives: not mounted until its admin says
+    zfs mount dstp/inbox/data
     assert_same_tree /srcp/data/.zfs/snapshot/s1 /dstp/inbox/data/.zfs/snapshot/s1
     zpool history -l srcp | grep ' zfs snapshot ' | grep -q 'user 607' ||
         fail "sync snapshot not made by a run uid: $(zpool history -l srcp | tail -3)"

@@ -26,6 +26,8 @@
  * SSH-OPTS: --sshport N --sshkey FILE --sshoption OPT (repeatable)
  *           --sshconfig FILE --serve (the remote side is `zkeep serve`)
  *           --zkeep PATH (the local zkeep for --serve's relay)
+ *       --recv-arg WORD (repeatable) adds WORD to the receive's flags, as
+ *       a hostile client crafts them ("-ocom.x:mountpoint=1").
  * PUMP-OPTS: --compress NAME --decompress NAME --bwlimit BYTES --buffer BYTES
  *            --no-splice --progress
  */
@@ -43,6 +45,7 @@ static struct ssh_opts sso;
 static struct strvec sshoptions = STRVEC_INIT;
 static struct pump_opts po;
 static struct pump_codec codec; /* --compress for send-recv */
+static struct strvec recv_extra = STRVEC_INIT; /* --recv-arg for send-recv */
 static bool progress;
 static bool send_props; /* -p */
 
@@ -218,6 +221,15 @@ static int cmd_send_recv(int argc, char **argv, bool raw, const char *from, bool
 	_cleanup_strvec_ struct strvec sargv = STRVEC_INIT, rargv = STRVEC_INIT;
 	zfs_send_argv(&sa, false, &sargv);
 	zfs_recv_argv(&ra, &rargv);
+	if (recv_extra.n) {
+		/* zfs receive EXTRA... -sF TARGET */
+		_cleanup_strvec_ struct strvec v = STRVEC_INIT;
+		strvec_pushv(&v, ARGV(rargv.v[0], rargv.v[1]));
+		strvec_pushv(&v, (const char *const *)recv_extra.v);
+		strvec_pushv(&v, (const char *const *)rargv.v + 2);
+		strvec_release(&rargv);
+		strvec_pushv(&rargv, (const char *const *)v.v);
+	}
 
 	/* compression only across ssh; remote to remote the bytes just pass */
 	bool zsrc = codec.kind && src.ep.host, zdst = codec.kind && dst.ep.host;
@@ -280,7 +292,7 @@ static int cmd_send_recv(int argc, char **argv, bool raw, const char *from, bool
 
 enum {
 	O_PORT = 256, O_KEY, O_SSHOPT, O_CONFIG, O_SERVE, O_ZKEEP, O_COMPRESS, O_DECOMPRESS,
-	O_BWLIMIT, O_BUFFER, O_NOSPLICE, O_PROGRESS,
+	O_BWLIMIT, O_BUFFER, O_NOSPLICE, O_PROGRESS, O_RECVARG,
 };
 
 int main(int argc, char **argv)
@@ -298,6 +310,7 @@ int main(int argc, char **argv)
 		{ "buffer", required_argument, NULL, O_BUFFER },
 		{ "no-splice", no_argument, NULL, O_NOSPLICE },
 		{ "progress", no_argument, NULL, O_PROGRESS },
+		{ "recv-arg", required_argument, NULL, O_RECVARG },
 		{ NULL, 0, NULL, 0 },
 	};
 	if (argc < 2)
@@ -336,6 +349,7 @@ int main(int argc, char **argv)
 		}
 		case O_NOSPLICE: po.no_splice = true; break;
 		case O_PROGRESS: progress = true; break;
+		case O_RECVARG: strvec_push(&recv_extra, optarg); break;
 		case 'w': raw = true; break;
 		case 'p': send_props = true; break;
 		case 'i': from = optarg; inter = false; break;

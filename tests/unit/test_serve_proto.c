@@ -232,6 +232,16 @@ static void test_policy_refuses_everything_else(void **state)
 	refused(ARGV("zfs", "receive", "-uo", "mountpoint=/etc", "backup/host1/x"), "mountpoint");
 	refused(ARGV("zfs", "receive", "-o", "canmount=on", "backup/host1/x"), "canmount");
 	refused(ARGV("zfs", "receive", "-o", "sharenfs=on", "backup/host1/x"), "sharenfs");
+	/* the quarantine: a client may repeat it, never weaken it */
+	refused(ARGV("zfs", "receive", "-o", "setuid=on", "backup/host1/x"), "-o setuid");
+	refused(ARGV("zfs", "receive", "-x", "setuid", "backup/host1/x"), "-x setuid");
+	refused(ARGV("zfs", "receive", "-odevices=on", "backup/host1/x"), "-o devices");
+	refused(ARGV("zfs", "receive", "-o", "volmode=full", "backup/host1/x"), "-o volmode");
+	refused(ARGV("zfs", "receive", "-o", "zoned=on", "backup/host1/x"), "-o zoned");
+	refused(ARGV("zfs", "receive", "-o", "origin=rpool/secret@a", "backup/host1/x"), "origin");
+	refused(ARGV("zfs", "receive", "-x", "mountpoint", "-o", "setuid=on", "backup/host1/x"),
+		"-o setuid");
+	allowed(ARGV("zfs", "receive", "-o", "setuid=off", "-x", "mountpoint", "backup/host1/x"));
 	/* options after operands (glibc getopt would permute them) */
 	refused(ARGV("zfs", "receive", "backup/host1/x", "-o", "mountpoint=/"), "exactly one");
 	refused(ARGV("zfs", "list", "backup/host1", "-r"), "after the operands");
@@ -247,6 +257,41 @@ static void test_policy_refuses_everything_else(void **state)
 	refused(ARGV("/sbin/zfs", "list", "backup/host1"), "only zfs and zpool");
 	refused(ARGV("zfs"), "empty");
 	refused(ARGV("zfs", "list", "backup/host1\nrpool"), "newline");
+}
+
+/* serve_harden_receive(argv) as one string */
+static void hardened(const char *const *argv, enum zfs_type type, const char *want)
+{
+	_cleanup_strvec_ struct strvec v = STRVEC_INIT;
+	strvec_pushv(&v, argv);
+	serve_harden_receive(&v, type);
+	_cleanup_strbuf_ struct strbuf got = STRBUF_INIT;
+	for (size_t i = 0; i < v.n; i++)
+		strbuf_addf(&got, "%s%s", i ? " " : "", v.v[i]);
+	if (!streq(got.buf, want))
+		fail_msg("got  %s\nwant %s", got.buf, want);
+}
+
+/* Every receive is quarantined, whatever words merely contain a property's name. */
+static void test_harden_receive(void **state)
+{
+	const char *q = "-u -o setuid=off -o devices=off -o sharenfs=off -o sharesmb=off "
+			"-x zoned -x mountpoint";
+	_cleanup_free_ char *w1 = xasprintf("zfs receive %s -ocom.x:mountpoint=1 b/h/x", q);
+	hardened(ARGV("zfs", "receive", "-ocom.x:mountpoint=1", "b/h/x"), ZFS_TYPE_FILESYSTEM, w1);
+	_cleanup_free_ char *w2 = xasprintf("zfs receive %s -x a:mountpoint b/h/x", q);
+	hardened(ARGV("zfs", "receive", "-x", "a:mountpoint", "b/h/x"), ZFS_TYPE_FILESYSTEM, w2);
+	_cleanup_free_ char *w3 = xasprintf("zfs receive %s -s b/mountpoint", q);
+	hardened(ARGV("zfs", "receive", "-s", "b/mountpoint"), ZFS_TYPE_FILESYSTEM, w3);
+	/* what the client repeated is not added twice */
+	hardened(ARGV("zfs", "receive", "-o", "setuid=off", "-xmountpoint", "b/h/x"),
+		 ZFS_TYPE_FILESYSTEM,
+		 "zfs receive -u -o devices=off -o sharenfs=off -o sharesmb=off -x zoned -o "
+		 "setuid=off -xmountpoint b/h/x");
+	hardened(ARGV("zfs", "receive", "-F", "b/h/vol"), ZFS_TYPE_VOLUME,
+		 "zfs receive -u -o volmode=none -F b/h/vol");
+	hardened(ARGV("zfs", "receive", "-A", "b/h/x"), ZFS_TYPE_FILESYSTEM,
+		 "zfs receive -A b/h/x");
 }
 
 static void test_send_token_needs_check(void **state)
@@ -329,6 +374,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_policy_allows_replication, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_policy_refuses_everything_else, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_send_token_needs_check, setup, teardown),
+		cmocka_unit_test(test_harden_receive),
 		cmocka_unit_test(test_send_only_policy),
 		cmocka_unit_test_setup_teardown(test_table_rows, setup, teardown),
 	};

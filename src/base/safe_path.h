@@ -1,0 +1,25 @@
+/*
+ * base/safe_path.h - whether root may act on a path that others could
+ * redirect.
+ */
+#ifndef ZKEEP_SAFE_PATH_H
+#define ZKEEP_SAFE_PATH_H
+
+#include "base/zkeep.h"
+#include "base/strbuf.h"
+
+/*
+ * Whether absolute path leads, component by component from /, only
+ * through real directories (never a symbolic link) that root owns and
+ * that nobody else can rename or replace: each directory before the last
+ * is not writable by group or others unless it is sticky (then others
+ * cannot move root's entries). Walked with O_PATH|O_NOFOLLOW dirfds, never
+ * by resolving the string. Components that do not exist yet are allowed
+ * when the last existing directory is writable by root alone (root
+ * creates them, nobody else can). "." and ".." are refused. 0, or -EPERM
+ * (-ENOTDIR, -ELOOP: see why) with the reason in why: the component and
+ * what is wrong with it.
+ */
+int path_root_only(const char *path, struct strbuf *why);
+
+#endif

@@ -1,0 +1,128 @@
+#!/usr/bin/env bats
+# A hostile peer gets nothing from what it makes zkeep receive (issue #12):
+#  - a `zkeep serve` receive key's client cannot skip or weaken the quarantine of
+#    received datasets (not mounted, mountpoint under the server's tree, setuid and
+#    devices off) by words that merely contain "mountpoint", nor by -o setuid=on;
+#  - properties a stream carries (setuid=on, devices=on, a zvol's volmode=full) are
+#    overridden by zkeep's own confined receives (replicate and syncoid);
+#  - a symbolic link planted in a received parent's content, where a child's inherited
+#    mountpoint lies, does not make root mount the child outside the target's tree.
+# One pair of pools and one sshd for the whole file (setup_file).
+# Runs in the guest:
+#   tests/guest/run.sh tests/guest/run-integration.sh tests/integration/70-hostile-receive.bats
+
+load lib
+load transport
+load replicate
+
+setup_file() {
+    [ "$(id -u)" = 0 ] || skip "needs root"
+    export SERVE_ALLOW="--allow-receive hdst/inbox --allow-send hsrc/out"
+    start_sshd
+    export VICTIM=$BATS_FILE_TMPDIR/victim
+    mkdir -p "$VICTIM"
+    echo untouched >"$VICTIM/file"
+    make_pool hsrc
+    make_pool hdst
+    # what a serve client pushes: mounted elsewhere, setuid and devices on (sent with -p)
+    zfs create -o mountpoint=/hsrc-out-mnt -o setuid=on -o devices=on hsrc/out
+    echo data >/hsrc-out-mnt/file
+    zfs snapshot hsrc/out@s1
+    zfs create -o mountpoint=/hdst-inbox hdst/inbox
+    # a stream whose properties would make its mounted copy a way to root
+    zfs create -o setuid=on -o devices=on hsrc/s
+    zfs create -s -V 8M -o volmode=full hsrc/s/vol
+    zfs snapshot -r hsrc/s@s1
+    # a parent whose content has a symlink exactly where its child will be mounted
+    zfs create hsrc/p
+    ln -s "$VICTIM" /hsrc/p/c
+    zfs create -o canmount=noauto hsrc/p/c
+    zfs snapshot -r hsrc/p@s1
+}
+
+teardown_file() {
+    destroy_pools
+    stop_sshd
+    rm -rf /hsrc-out-mnt /hdst-inbox
+}
+
+setup() {
+    need_root
+    need_zfs
+    need_zkeep
+    need_tt
+    transport_env
+    setup_replicate
+    export ZKEEP_STATE_DIR=$BATS_TEST_TMPDIR/state
+}
+
+# What received DATASET must look like after a serve receive: quarantined.
+assert_quarantined() { # DATASET
+    assert_equal "$(zfs get -H -o value,source mountpoint "$1")" \
+        "/hdst-inbox/${1#hdst/inbox/}	inherited from hdst/inbox" "$1 mountpoint"
+    assert_equal "$(zfs get -H -o value mounted "$1")" no "$1 mounted"
+    assert_equal "$(zfs get -H -o value setuid "$1")" off "$1 setuid"
+    assert_equal "$(zfs get -H -o value devices "$1")" off "$1 devices"
+    # nothing mounted over the source's mountpoint
+    assert_equal "$(findmnt -n -o SOURCE /hsrc-out-mnt)" hsrc/out "mounted at /hsrc-out-mnt"
+}
+
+@test "hostile serve client: -ocom.x:mountpoint=1 or -x a:mountpoint do not skip the quarantine" {
+    run "$TT" send-recv "${SERVE_OPTS[@]}" -p --recv-arg=-ocom.x:mountpoint=1 hsrc/out@s1 \
+        root@127.0.0.1:hdst/inbox/t1
+    assert_success
+    assert_quarantined hdst/inbox/t1
+    run "$TT" send-recv "${SERVE_OPTS[@]}" -p --recv-arg=-x --recv-arg=a:mountpoint hsrc/out@s1 \
+        root@127.0.0.1:hdst/inbox/t2
+    assert_success
+    assert_quarantined hdst/inbox/t2
+}
+
+@test "hostile serve client: -o setuid=on, -x setuid, -o volmode=full are refused, nothing received" {
+    local args
+    for args in "-o setuid=on" "-x setuid" "-o volmode=full" "-o devices=on"; do
+        # shellcheck disable=SC2086
+        run "$TT" send-recv "${SERVE_OPTS[@]}" -p --recv-arg=${args% *} --recv-arg=${args#* } \
+            hsrc/out@s1 root@127.0.0.1:hdst/inbox/t3
+        assert_failure
+        assert_output_contains "receive ${args%=*} is not allowed over zkeep serve"
+        assert_no_dataset hdst/inbox/t3
+    done
+    # what the server forces anyway may be repeated
+    run "$TT" send-recv "${SERVE_OPTS[@]}" -p --recv-arg=-o --recv-arg=setuid=off hsrc/out@s1 \
+        root@127.0.0.1:hdst/inbox/t4
+    assert_success
+    assert_quarantined hdst/inbox/t4
+}
+
+@test "stream-carried setuid=on, devices=on, a zvol's volmode=full: safe on the target (confined replicate, syncoid)" {
+    run "$ZKEEP" --verbose replicate --recursive --sendoptions=p hsrc/s hdst/s
+    assert_success
+    assert_output_contains "replicated as confined worker"
+    assert_equal "$(zfs get -H -o value setuid,devices hdst/s | tr '\n' ' ')" "off off " \
+        "hdst/s setuid, devices"
+    assert_equal "$(zfs get -H -o value volmode hdst/s/vol)" none "hdst/s/vol volmode"
+    [ ! -e /dev/zvol/hdst/s/vol ] || fail "the received zvol was exposed as /dev/zvol/hdst/s/vol"
+    # the source keeps its own values
+    assert_equal "$(zfs get -H -o value setuid,devices hsrc/s | tr '\n' ' ')" "on on " \
+        "hsrc/s setuid, devices"
+    assert_equal "$(zfs get -H -o value volmode hsrc/s/vol)" full "hsrc/s/vol volmode"
+    # syncoid --preserve-properties copies the source's local properties, but not these
+    run "$SYNCOID" --preserve-properties hsrc/s hdst/s2
+    assert_success
+    assert_equal "$(zfs get -H -o value setuid,devices hdst/s2 | tr '\n' ' ')" "off off " \
+        "hdst/s2 setuid, devices"
+}
+
+@test "a symlink in a received parent where its child mounts: root mounts nothing outside the target" {
+    run "$ZKEEP" --verbose replicate --recursive hsrc/p hdst/p
+    assert_failure
+    assert_output_contains "not mounted, the way to its mountpoint is not root's alone"
+    assert_output_contains "hdst/p/c: mountpoint /hdst/p/c: /hdst/p/c is a symbolic link"
+    assert_equal "$(zfs get -H -o value mounted hdst/p)" yes "hdst/p mounted"
+    assert_equal "$(zfs get -H -o value mounted hdst/p/c)" no "hdst/p/c mounted"
+    assert_dataset_exists hdst/p/c@s1
+    [ -z "$(findmnt -n "$VICTIM")" ] || fail "mounted over $VICTIM: $(findmnt -n "$VICTIM")"
+    assert_equal "$(ls -A "$VICTIM")" file "$VICTIM content"
+    assert_equal "$(cat "$VICTIM/file")" untouched "$VICTIM/file"
+}
