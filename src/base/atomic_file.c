@@ -8,12 +8,18 @@ static unsigned tmp_serial;
 
 int atomic_file_open(struct atomic_file *f, const char *path, mode_t mode)
 {
+	return atomic_file_openat(f, AT_FDCWD, path, mode);
+}
+
+int atomic_file_openat(struct atomic_file *f, int dirfd, const char *path, mode_t mode)
+{
 	atomic_file_release(f);
+	f->dirfd = dirfd;
 	f->path = xstrdup(path);
 	for (int tries = 0; tries < 100; tries++) {
 		free(f->tmp);
 		f->tmp = xasprintf("%s.zkeep-tmp.%ld.%u", path, (long)getpid(), tmp_serial++);
-		f->fd = open(f->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+		f->fd = openat(f->dirfd, f->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
 		if (f->fd >= 0) {
 			f->created = true;
 			return 0;
@@ -47,7 +53,7 @@ int atomic_file_commit(struct atomic_file *f)
 {
 	if (f->fd < 0)
 		return -EBADF;
-	if (fsync(f->fd) < 0 || close(steal_fd(&f->fd)) < 0 || rename(f->tmp, f->path) < 0) {
+	if (fsync(f->fd) < 0 || close(steal_fd(&f->fd)) < 0 || renameat(f->dirfd, f->tmp, f->dirfd, f->path) < 0) {
 		int r = -errno;
 		atomic_file_release(f);
 		return r;
@@ -62,11 +68,12 @@ void atomic_file_release(struct atomic_file *f)
 	if (f->fd >= 0)
 		close(steal_fd(&f->fd));
 	if (f->created)
-		unlink(f->tmp);
+		unlinkat(f->dirfd, f->tmp, 0);
 	f->created = false;
 	free(f->tmp);
 	free(f->path);
 	f->tmp = f->path = NULL;
+	f->dirfd = AT_FDCWD;
 	errno = saved;
 }
 

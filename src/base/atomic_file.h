@@ -20,18 +20,23 @@
 
 #include "base/zkeep.h"
 
+#include <fcntl.h>
 #include <sys/types.h>
 
 struct atomic_file {
+	int dirfd;   /* the directory path is relative to (AT_FDCWD; not owned) */
 	int fd;      /* the temporary, open for writing (fchmod, futimens...); -1 when closed */
 	char *path;  /* the file to replace */
 	char *tmp;   /* the temporary's name (set from open on, also when open failed) */
 	bool created; /* tmp is ours to remove */
 };
-#define ATOMIC_FILE_INIT { .fd = -1, .path = NULL, .tmp = NULL, .created = false }
+#define ATOMIC_FILE_INIT { .dirfd = AT_FDCWD, .fd = -1, .path = NULL, .tmp = NULL, .created = false }
 
 /* Create the temporary for path with mode (before umask). 0 or -errno. */
 int atomic_file_open(struct atomic_file *f, const char *path, mode_t mode);
+/* The same for name relative to the directory dirfd (kept open by the caller until
+ * commit or release): no path is resolved again, a symlinked parent cannot redirect it. */
+int atomic_file_openat(struct atomic_file *f, int dirfd, const char *name, mode_t mode);
 /* Write all of buf (retrying short writes and EINTR). 0 or -errno. */
 int atomic_file_write(struct atomic_file *f, const void *buf, size_t n);
 /* fsync, close and rename over path. 0 or -errno (the temporary is then removed). */

@@ -1,5 +1,6 @@
 /* log.c - see log.h. */
 #include "base/log.h"
+#include "base/term.h"
 
 static const char *program = "zkeep";
 static enum log_level level = LOG_LVL_NOTICE;
@@ -18,7 +19,12 @@ void log_vmsg(enum log_level l, const char *fmt, va_list ap)
 	if (l > level)
 		return;
 	if (tty < 0)
-		tty = isatty(STDERR_FILENO) && !streq(getenv("TERM"), "dumb") && !getenv("NO_COLOR");
+		tty = term_stderr_tty() && !streq(getenv("TERM"), "dumb") && !getenv("NO_COLOR");
+	/* Messages quote what other hosts, streams and the worker said: a terminal
+	 * shows their control characters, it does not obey them. */
+	_cleanup_strbuf_ struct strbuf raw = STRBUF_INIT, text = STRBUF_INIT;
+	strbuf_vaddf(&raw, fmt, ap);
+	term_escape_str(&text, raw.buf);
 	/* One fprintf per line part; stderr is unbuffered, so flockfile keeps
 	 * the line whole when several threads log. */
 	flockfile(stderr);
@@ -27,12 +33,12 @@ void log_vmsg(enum log_level l, const char *fmt, va_list ap)
 			fprintf(stderr, "%s%s:\033[0m ", colours[l], names[l]);
 		else if (l == LOG_LVL_DEBUG)
 			fputs(colours[l], stderr);
-		vfprintf(stderr, fmt, ap);
+		fputs(text.buf, stderr);
 		if (l == LOG_LVL_DEBUG)
 			fputs("\033[0m", stderr);
 	} else {
 		fprintf(stderr, "%s: %s: ", program, names[l]);
-		vfprintf(stderr, fmt, ap);
+		fputs(text.buf, stderr);
 	}
 	fputc('\n', stderr);
 	funlockfile(stderr);

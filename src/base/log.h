@@ -10,7 +10,8 @@
  *
  * On a terminal, messages are "error: ..." with colour; otherwise every line
  * has a plain prefix ("zkeep: error: ...") so logs from cron and systemd can
- * be grepped.
+ * be grepped. Control characters in a message (quoted stderr of zfs, ssh or
+ * a remote zkeep, names from a stream) are escaped (base/term.h).
  */
 #ifndef ZKEEP_LOG_H
 #define ZKEEP_LOG_H

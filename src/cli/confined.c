@@ -27,6 +27,9 @@ void confined_report(const struct confine_info *info)
 {
 	for (size_t i = 0; i < info->recovered.n; i++)
 		log_notice("revoked leftover grants of a crashed run: %s", info->recovered.v[i]);
+	if (info->landlock_abi < 0)
+		log_notice("Landlock is not available on this kernel: the worker ran without its "
+			   "file and network rules (namespaces and seccomp still applied)");
 	for (size_t i = 0; i < info->missing.n; i++)
 		log_warning("missing grant (an admin must run it): %s", info->missing.v[i]);
 }

@@ -4,10 +4,10 @@
 #include "base/log.h"
 #include "base/parse.h"
 #include "base/json_out.h"
+#include "base/term.h"
 #include "replication/pump.h"
 
 #include <jansson.h>
-#include <sys/ioctl.h>
 
 
 static const char *const ev_names[] = {
@@ -24,7 +24,7 @@ void repl_printer_init(struct repl_printer *p, bool json, enum log_level level)
 	p->indent = "";
 	p->level = level;
 	const char *term = getenv("TERM");
-	p->bar = !json && isatty(STDERR_FILENO) && !(term && streq(term, "dumb")) &&
+	p->bar = !json && term_stderr_tty() && !(term && streq(term, "dumb")) &&
 		 log_enabled(LOG_LVL_NOTICE);
 	p->line_interval = 10;
 	const char *iv = getenv("ZKEEP_PROGRESS_INTERVAL");
@@ -77,10 +77,8 @@ static void pump_view(const struct replicate_event *ev, bool done, struct pump_p
 
 static unsigned term_width(void)
 {
-	struct winsize ws;
-	if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 20)
-		return ws.ws_col;
-	return 80;
+	unsigned cols = term_stderr_cols();
+	return cols >= 20 ? cols : 80;
 }
 
 static void draw_bar(struct repl_printer *p, const struct replicate_event *ev, bool done)

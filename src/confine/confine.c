@@ -103,41 +103,6 @@ int confine_preview(const struct confine_job *job, struct deleg_set *grants,
 
 /* ---- running ------------------------------------------------------------------ */
 
-static volatile sig_atomic_t stop_signal;
-
-static void on_stop(int sig)
-{
-	stop_signal = sig;
-}
-
-static int wait_worker(pid_t pid, int *status)
-{
-	struct sigaction sa = { .sa_handler = on_stop }, old[3];
-	const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
-	sigemptyset(&sa.sa_mask);
-	stop_signal = 0;
-	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
-		sigaction(sigs[i], &sa, &old[i]); /* no SA_RESTART: waitpid returns EINTR */
-	int st = 0;
-	bool killed = false;
-	for (;;) {
-		if (waitpid(pid, &st, 0) == pid)
-			break;
-		if (errno != EINTR) {
-			st = 0;
-			break;
-		}
-		if (stop_signal && !killed) {
-			kill(pid, SIGKILL); /* pid 1 of its namespace: only SIGKILL reaches it */
-			killed = true;
-		}
-	}
-	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
-		sigaction(sigs[i], &old[i], NULL);
-	*status = WIFEXITED(st) ? WEXITSTATUS(st) : WIFSIGNALED(st) ? 128 + WTERMSIG(st) : 255;
-	return 0;
-}
-
 static int make_dir(const char *path, mode_t mode, struct strbuf *err)
 {
 	struct stat st;
@@ -331,13 +296,13 @@ static int run_worker(const struct confine_job *job, int (*fn)(void *), void *da
 	fill_sandbox_config(job, ci->privileged, ci->uid, ci->work_dir, &sc);
 	if ((r = sandbox_plan_build(&sc, &plan, err)) < 0)
 		return r;
+	ci->landlock_abi = plan.landlock_abi;
 	if (ci->privileged && (r = grants_apply(g, &ci->grants, grants_same_runner, run, err)) < 0)
 		return r;
-	pid_t pid;
-	if ((r = sandbox_worker_start(&plan, fn, data, NULL, 0, &pid, err)) < 0)
+	struct sandbox_worker w = SANDBOX_WORKER_INIT;
+	if ((r = sandbox_worker_start(&plan, fn, data, NULL, 0, &w, err)) < 0)
 		return r;
-	wait_worker(pid, status);
-	return 0;
+	return sandbox_worker_wait(&w, status);
 }
 
 /* Revoke the grants of a run, if it made any; r is the run's result so far. */

@@ -75,6 +75,7 @@ struct confine_info {
 	struct strvec recovered;       /* leftovers of crashed runs revoked at start */
 	struct strvec missing;         /* not root: `zfs allow` commands an admin still must run */
 	unsigned zfs_major, zfs_minor;
+	int landlock_abi;              /* of the worker's plan; <= 0: it ran without Landlock */
 };
 #define CONFINE_INFO_INIT { .grants = DELEG_SET_INIT, .recovered = STRVEC_INIT, \
 	.missing = STRVEC_INIT }

@@ -1,6 +1,7 @@
 /* sandbox.c - the plan and the worker; see sandbox.h. */
 #include "base/zkeep.h"
 #include "confine/sandbox.h"
+#include "base/term.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -300,18 +301,43 @@ static void close_other_fds(const int *keep, size_t nkeep, int a, int b)
 	}
 }
 
-int sandbox_worker_start(const struct sandbox_plan *p, int (*fn)(void *), void *data,
-			 const int *keep_fds, size_t nkeep, pid_t *pid_out, struct strbuf *err)
+/* In the worker: no terminal. Its own session, stdin /dev/null, stdout and stderr the relay's pipes. */
+static int detach_stdio(int null_fd, int out_fd, int err_fd)
 {
-	int report[2], alive[2];
-	if (pipe2(report, O_CLOEXEC) < 0)
+	if (setsid() < 0 || dup2(null_fd, STDIN_FILENO) < 0 || dup2(out_fd, STDOUT_FILENO) < 0 ||
+	    dup2(err_fd, STDERR_FILENO) < 0)
 		return -errno;
-	if (pipe2(alive, O_CLOEXEC) < 0) {
+	return 0;
+}
+
+static void close_pair(int fds[2])
+{
+	for (int i = 0; i < 2; i++)
+		if (fds[i] >= 0) {
+			close(fds[i]);
+			fds[i] = -1;
+		}
+}
+
+int sandbox_worker_start(const struct sandbox_plan *p, int (*fn)(void *), void *data,
+			 const int *keep_fds, size_t nkeep, struct sandbox_worker *w,
+			 struct strbuf *err)
+{
+	int report[2] = { -1, -1 }, alive[2] = { -1, -1 }, out[2] = { -1, -1 },
+	    errp[2] = { -1, -1 };
+	_cleanup_fd_ int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (null_fd < 0 || pipe2(report, O_CLOEXEC) < 0 || pipe2(alive, O_CLOEXEC) < 0 ||
+	    pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
 		int e = errno;
-		close(report[0]);
-		close(report[1]);
+		strbuf_addf(err, "cannot prepare the worker's pipes: %s", strerror(e));
+		close_pair(report);
+		close_pair(alive);
+		close_pair(out);
+		close_pair(errp);
 		return -e;
 	}
+	/* The worker's log and progress ask whether the admin's stderr is a terminal. */
+	term_stderr_pin();
 	fflush(NULL);
 	unsigned long flags = SIGCHLD;
 	if (p->privileged)
@@ -321,18 +347,28 @@ int sandbox_worker_start(const struct sandbox_plan *p, int (*fn)(void *), void *
 	if (pid < 0) {
 		int e = errno;
 		strbuf_addf(err, "cannot start the worker: %s", strerror(e));
-		close(report[0]);
-		close(report[1]);
-		close(alive[0]);
-		close(alive[1]);
+		close_pair(report);
+		close_pair(alive);
+		close_pair(out);
+		close_pair(errp);
 		return -e;
 	}
 	if (pid == 0) {
 		_cleanup_strbuf_ struct strbuf msg = STRBUF_INIT;
+		int r = detach_stdio(null_fd, out[1], errp[1]);
 		close_other_fds(keep_fds, nkeep, report[1], alive[0]);
-		int r = sandbox_enter(p, &msg);
+		if (r < 0) {
+			strbuf_addstr(&msg, "cannot detach the worker from the terminal");
+			child_fail(report[1], r, &msg);
+		}
+		r = sandbox_enter(p, &msg);
 		if (r < 0)
 			child_fail(report[1], r, &msg);
+		/* One home: the worker's directory, as in its passwd entry (not the caller's). */
+		if (p->state_dir)
+			setenv("HOME", p->state_dir, 1);
+		else if (p->privileged)
+			setenv("HOME", "/", 1);
 		/* After the uid change (which clears it): die with the supervisor. */
 		if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) {
 			strbuf_addstr(&msg, "cannot set the parent-death signal");
@@ -348,6 +384,8 @@ int sandbox_worker_start(const struct sandbox_plan *p, int (*fn)(void *), void *
 	}
 	close(report[1]);
 	close(alive[0]);
+	close(out[1]);
+	close(errp[1]);
 	_cleanup_strbuf_ struct strbuf msg = STRBUF_INIT;
 	strbuf_init(&msg, 64 << 10);
 	strbuf_read_fd(&msg, report[0]);
@@ -355,6 +393,8 @@ int sandbox_worker_start(const struct sandbox_plan *p, int (*fn)(void *), void *
 	close(alive[1]);
 	if (msg.len) {
 		int status;
+		close(out[0]);
+		close(errp[0]);
 		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 			;
 		const char *sp = strchr(msg.buf, ' ');
@@ -370,6 +410,130 @@ int sandbox_worker_start(const struct sandbox_plan *p, int (*fn)(void *), void *
 		strbuf_addf(err, "cannot confine the worker: %s", sp ? sp + 1 : msg.buf);
 		return -(int)e;
 	}
-	*pid_out = pid;
+	*w = (struct sandbox_worker){ .pid = pid, .out = out[0], .err = errp[0] };
+	return 0;
+}
+
+/* ---- the relay ------------------------------------------------------------ */
+
+#define RELAY_CHUNK (64 << 10)
+#define RELAY_CARRY 64 /* > the longest sequence term_escape() leaves unconsumed */
+
+struct relay {
+	int from, to;
+	char carry[RELAY_CARRY];
+	size_t ncarry;
+};
+
+/* Escape and pass on buf[0..n) after what was carried; keep an unfinished tail. */
+static void relay_pass(struct relay *rl, char *buf, size_t n, bool final)
+{
+	_cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
+	strbuf_init(&sb, 8 * (RELAY_CHUNK + RELAY_CARRY));
+	size_t used = term_escape(&sb, buf, n, TERM_KEEP_PROGRESS | (final ? TERM_FINAL : 0));
+	if (n - used > RELAY_CARRY) /* cannot happen: term_escape leaves less */
+		used = n - RELAY_CARRY;
+	rl->ncarry = n - used;
+	memmove(rl->carry, buf + used, rl->ncarry);
+	write_all(rl->to, sb.buf, sb.len);
+}
+
+/* One read from the worker; false at EOF or error (the relay's end is closed then). */
+static bool relay_read(struct relay *rl)
+{
+	char buf[RELAY_CARRY + RELAY_CHUNK];
+	memcpy(buf, rl->carry, rl->ncarry);
+	ssize_t n;
+	do
+		n = read(rl->from, buf + rl->ncarry, RELAY_CHUNK);
+	while (n < 0 && errno == EINTR);
+	if (n <= 0) {
+		relay_pass(rl, buf, rl->ncarry, true);
+		close(rl->from);
+		rl->from = -1;
+		return false;
+	}
+	relay_pass(rl, buf, rl->ncarry + (size_t)n, false);
+	return true;
+}
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop(int sig)
+{
+	stop_signal = sig;
+}
+
+int sandbox_worker_wait(struct sandbox_worker *w, int *status)
+{
+	struct sigaction sa = { .sa_handler = on_stop }, old[3];
+	const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	sigemptyset(&sa.sa_mask);
+	stop_signal = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
+		sigaction(sigs[i], &sa, &old[i]); /* no SA_RESTART: poll and waitpid return EINTR */
+	struct sigaction ign = { .sa_handler = SIG_IGN }, old_pipe;
+	sigemptyset(&ign.sa_mask);
+	sigaction(SIGPIPE, &ign, &old_pipe); /* a closed stdout of ours must not kill the relay */
+	struct relay rl[2] = { { .from = w->out, .to = STDOUT_FILENO },
+			       { .from = w->err, .to = STDERR_FILENO } };
+	w->out = w->err = -1;
+	/* The worker's exit, even when something it left behind keeps the pipes open. */
+	_cleanup_fd_ int pidfd = (int)syscall(SYS_pidfd_open, w->pid, 0);
+	bool killed = false, exited = false;
+	while (!exited && (rl[0].from >= 0 || rl[1].from >= 0)) {
+		if (stop_signal && !killed) {
+			kill(w->pid, SIGKILL); /* pid 1 of its namespace: only SIGKILL reaches it */
+			killed = true;
+		}
+		struct pollfd pfd[3];
+		nfds_t n = 0;
+		for (size_t i = 0; i < 2; i++)
+			if (rl[i].from >= 0)
+				pfd[n++] = (struct pollfd){ .fd = rl[i].from, .events = POLLIN };
+		if (pidfd >= 0)
+			pfd[n++] = (struct pollfd){ .fd = pidfd, .events = POLLIN };
+		if (poll(pfd, n, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		for (nfds_t k = 0; k < n; k++) {
+			if (!pfd[k].revents)
+				continue;
+			if (pfd[k].fd == pidfd) {
+				exited = true;
+				continue;
+			}
+			for (size_t i = 0; i < 2; i++)
+				if (rl[i].from == pfd[k].fd)
+					relay_read(&rl[i]);
+		}
+	}
+	/* What the worker wrote before it ended; nothing its leftovers write after. */
+	for (size_t i = 0; i < 2; i++) {
+		if (rl[i].from >= 0)
+			fcntl(rl[i].from, F_SETFL, O_NONBLOCK);
+		while (rl[i].from >= 0 && relay_read(&rl[i]))
+			;
+	}
+	int st = 0;
+	for (;;) {
+		if (waitpid(w->pid, &st, 0) == w->pid)
+			break;
+		if (errno != EINTR) {
+			st = 0;
+			break;
+		}
+		if (stop_signal && !killed) {
+			kill(w->pid, SIGKILL);
+			killed = true;
+		}
+	}
+	sigaction(SIGPIPE, &old_pipe, NULL);
+	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
+		sigaction(sigs[i], &old[i], NULL);
+	w->pid = -1;
+	*status = WIFEXITED(st) ? WEXITSTATUS(st) : WIFSIGNALED(st) ? 128 + WTERMSIG(st) : 255;
 	return 0;
 }

@@ -31,7 +31,10 @@
  *                      Rights the running kernel lacks are left out.
  *   sandbox_seccomp.c  a libseccomp allow-list: systemd's @system-service
  *                      minus @aio @chown @keyring @memlock @privileged
- *                      @resources @setuid (ioctl kept); unshare and clone
+ *                      @resources @setuid and userfaultfd; ioctl but
+ *                      TIOCSTI and TIOCLINUX (no typing into a terminal);
+ *                      personality only to query or to keep the default
+ *                      (PER_LINUX); unshare and clone
  *                      only without CLONE_NEWUSER, clone3 answers ENOSYS so
  *                      libc falls back to clone. Everything else fails with
  *                      EPERM. Inherited by exec'd zfs and ssh.
@@ -103,17 +106,42 @@ static inline void cleanup_sandbox_plan(struct sandbox_plan *p) { sandbox_plan_r
 void sandbox_describe(const struct sandbox_plan *plan, struct strbuf *out);
 
 /*
+ * A started worker: its pid and the read ends of its stdout and stderr.
+ * The worker has no terminal: it runs in its own session (setsid), its
+ * stdin is /dev/null and its stdout and stderr are pipes that
+ * sandbox_worker_wait() relays to the supervisor's, with control sequences
+ * escaped (base/term.h). So a worker cannot type into the admin's shell
+ * (TIOCSTI on an inherited terminal) nor send it escape sequences.
+ */
+struct sandbox_worker {
+	pid_t pid;
+	int out, err;
+};
+#define SANDBOX_WORKER_INIT { .pid = -1, .out = -1, .err = -1 }
+
+/*
  * Fork a worker that enters the plan and then returns fn(data) as its exit
  * status. The worker dies with the supervisor (SIGKILL on parent death).
- * Returns 0 with *pid set once the worker is confined (setup errors come
+ * Returns 0 with *w set once the worker is confined (setup errors come
  * back through a pipe as -errno with the message in err), or -errno.
  * With a privileged plan the worker is pid 1 of its pid namespace: stop it
- * with SIGKILL. The worker inherits descriptors 0, 1, 2 and keep_fds[0..nkeep)
- * only: every other descriptor of the supervisor (journal, locks, keys) is
- * closed before anything else runs in the worker.
+ * with SIGKILL. The worker gets /dev/null and the two pipes as descriptors
+ * 0, 1, 2, and keep_fds[0..nkeep) only: every other descriptor of the
+ * supervisor (journal, locks, keys) is closed before anything else runs in
+ * the worker. Its HOME is the state directory (the home of its passwd
+ * entry when privileged), whatever the caller's was.
  */
 int sandbox_worker_start(const struct sandbox_plan *plan, int (*fn)(void *), void *data,
-			 const int *keep_fds, size_t nkeep, pid_t *pid, struct strbuf *err);
+			 const int *keep_fds, size_t nkeep, struct sandbox_worker *w,
+			 struct strbuf *err);
+
+/*
+ * Relay the worker's stdout and stderr to the supervisor's (escaped) until
+ * it exits, then reap it: *status gets its exit status (128+N when killed by
+ * signal N). A SIGINT, SIGTERM or SIGHUP to the supervisor meanwhile kills
+ * the worker. Closes w's pipes.
+ */
+int sandbox_worker_wait(struct sandbox_worker *w, int *status);
 
 /*
  * Enter the plan in the calling process (already forked). Used by

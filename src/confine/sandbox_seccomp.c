@@ -4,8 +4,12 @@
  * The list is systemd's @system-service group (systemd 252, as
  * `systemd-analyze syscall-filter` expands it) minus @aio @chown @keyring
  * @memlock @privileged @resources @setuid: what the NixOS syncoid unit
- * allows. ioctl stays (every ZFS operation is an ioctl on /dev/zfs).
- * Refinements:
+ * allows, and userfaultfd (a tool for exploiting kernel races) left out.
+ * ioctl stays (every ZFS operation is an ioctl on /dev/zfs). Refinements:
+ *   - ioctl refuses TIOCSTI and TIOCLINUX: a worker must never type into a
+ *     terminal (it has none: sandbox.c; this also covers one it might open);
+ *   - personality only queries or sets the default PER_LINUX (no
+ *     READ_IMPLIES_EXEC, ADDR_NO_RANDOMIZE and the like);
  *   - unshare and clone are allowed only without CLONE_NEWUSER: a user
  *     namespace would give the worker a root it does not have elsewhere
  *     (and ZFS 2.2+ would hide every dataset from it anyway);
@@ -21,6 +25,7 @@
 #include "confine/sandbox.h"
 
 #include <sched.h>
+#include <sys/ioctl.h>
 #include <seccomp.h>
 
 static const char *const allowed[] = {
@@ -70,7 +75,7 @@ static const char *const allowed[] = {
 	"timer_create", "timer_delete", "timer_getoverrun", "timer_gettime", "timer_gettime64",
 	"timer_settime", "timer_settime64", "timerfd_create", "timerfd_gettime", "timerfd_gettime64",
 	"timerfd_settime", "timerfd_settime64", "times", "tkill", "truncate", "truncate64",
-	"ugetrlimit", "umask", "uname", "unlink", "unlinkat", "unshare", "uretprobe", "userfaultfd",
+	"ugetrlimit", "umask", "uname", "unlink", "unlinkat", "unshare", "uretprobe",
 	"utime", "utimensat", "utimensat_time64", "utimes", "vfork", "vmsplice", "wait4", "waitid",
 	"waitpid", "write", "writev",
 };
@@ -78,7 +83,50 @@ static const char *const allowed[] = {
 /* Handled with argument checks or special answers below. */
 static bool special(const char *name)
 {
-	return streq(name, "clone") || streq(name, "clone3") || streq(name, "unshare");
+	return streq(name, "clone") || streq(name, "clone3") || streq(name, "unshare") ||
+	       streq(name, "ioctl") || streq(name, "personality");
+}
+
+/* ioctl requests no worker may make: typing into a terminal, the console's selection. */
+static const uint32_t refused_ioctls[] = { TIOCSTI, TIOCLINUX };
+
+static bool has_refused_prefix(uint32_t prefix, uint32_t mask)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(refused_ioctls); i++)
+		if ((refused_ioctls[i] & mask) == prefix)
+			return true;
+	return false;
+}
+
+/*
+ * Allow ioctl for every request but the refused ones. The kernel reads the
+ * request as 32 bits (high bits of the register are dropped), and
+ * libseccomp merges an unconditional allow over conditional refusals, so
+ * the allowed requests are spelled out as the prefixes (top `bits` bits of
+ * the low 32) that contain no refused request: at most 32 per refused one.
+ */
+static int allow_ioctls(scmp_filter_ctx ctx, int nr, uint32_t prefix, unsigned bits)
+{
+	uint32_t mask = bits ? (uint32_t)(0xffffffffULL << (32 - bits)) : 0;
+	if (!has_refused_prefix(prefix, mask))
+		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
+					SCMP_A1(SCMP_CMP_MASKED_EQ, (scmp_datum_t)mask, prefix));
+	if (bits == 32)
+		return 0; /* a refused request */
+	int r = allow_ioctls(ctx, nr, prefix, bits + 1);
+	if (r < 0)
+		return r;
+	return allow_ioctls(ctx, nr, prefix | (uint32_t)(1ULL << (31 - bits)), bits + 1);
+}
+
+/* personality(2): only the query (0xffffffff) and the default PER_LINUX. */
+static int allow_personality(scmp_filter_ctx ctx)
+{
+	int nr = seccomp_syscall_resolve_name("personality");
+	int r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1, SCMP_A0(SCMP_CMP_EQ, 0));
+	if (r < 0)
+		return r;
+	return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1, SCMP_A0(SCMP_CMP_EQ, 0xffffffffULL));
 }
 
 int sandbox_seccomp_apply(struct strbuf *err)
@@ -111,6 +159,14 @@ int sandbox_seccomp_apply(struct strbuf *err)
 			goto out;
 		}
 	}
+	if ((r = allow_ioctls(ctx, seccomp_syscall_resolve_name("ioctl"), 0, 0)) < 0) {
+		strbuf_addf(err, "cannot add the seccomp rules for ioctl: %s", strerror(-r));
+		goto out;
+	}
+	if ((r = allow_personality(ctx)) < 0) {
+		strbuf_addf(err, "cannot add the seccomp rules for personality: %s", strerror(-r));
+		goto out;
+	}
 	int nr3 = seccomp_syscall_resolve_name("clone3");
 	if (nr3 != __NR_SCMP_ERROR && nr3 >= 0 &&
 	    (r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), nr3, 0)) < 0) {
@@ -129,6 +185,8 @@ void sandbox_seccomp_describe(struct strbuf *out)
 	strbuf_addstr(out, "seccomp: allow-list (systemd @system-service minus @aio @chown "
 		      "@keyring @memlock @privileged @resources @setuid); others fail with "
 		      "EPERM\n  clone, unshare: only without CLONE_NEWUSER; clone3: ENOSYS\n"
+		      "  ioctl: all but TIOCSTI and TIOCLINUX; personality: PER_LINUX and the "
+		      "query only\n"
 		      "  allowed:");
 	size_t col = 11;
 	for (size_t i = 0; i < ARRAY_SIZE(allowed); i++) {

@@ -7,6 +7,8 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <sys/syscall.h>
+#include <linux/openat2.h>
 
 #define BUFSZ (128 * 1024)
 
@@ -340,16 +342,16 @@ static void set_meta_fd(struct cp *c, int fd, const struct stat *sb)
 	}
 }
 
-static int copy_file(struct cp *c, int sfd_dir, const char *sname, const char *dst,
-		     const struct stat *sb)
+static int copy_file(struct cp *c, int sfd_dir, const char *sname, int ddir, const char *dname,
+		     const char *dst, const struct stat *sb)
 {
 	_cleanup_fd_ int in = openat(sfd_dir, sname, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (in < 0)
 		return fail_path(c, "cannot open", sname, errno);
 	_cleanup_release_(atomic_file) struct atomic_file out = ATOMIC_FILE_INIT;
-	int r = atomic_file_open(&out, dst, 0600);
+	int r = atomic_file_openat(&out, ddir, dname, 0600);
 	if (r < 0)
-		return fail_path(c, "cannot create", out.tmp, -r);
+		return fail_path(c, "cannot create a temporary next to", dst, -r);
 	for (;;) {
 		ssize_t n = read(in, c->buf, BUFSZ);
 		if (n < 0 && errno == EINTR)
@@ -359,7 +361,7 @@ static int copy_file(struct cp *c, int sfd_dir, const char *sname, const char *d
 		if (n == 0)
 			break;
 		if ((r = atomic_file_write(&out, c->buf, (size_t)n)) < 0)
-			return fail_path(c, "cannot write", out.tmp, -r);
+			return fail_path(c, "cannot write", dst, -r);
 		c->st->bytes += (uint64_t)n;
 	}
 	set_meta_fd(c, out.fd, sb);
@@ -369,10 +371,18 @@ static int copy_file(struct cp *c, int sfd_dir, const char *sname, const char *d
 	return 0;
 }
 
-static int copy_entry(struct cp *c, int sdir, const char *sname, const char *dst, int depth);
+/* A directory entry of ddir, never through a symlink: -ELOOP/-ENOTDIR if it is one. */
+static int open_dir_at(int ddir, const char *name)
+{
+	int fd = openat(ddir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
 
-static int copy_dir(struct cp *c, int sdir, const char *sname, const char *dst,
-		    const struct stat *sb, int depth)
+static int copy_entry(struct cp *c, int sdir, const char *sname, int ddir, const char *dname,
+		      const char *dst, int depth);
+
+static int copy_dir(struct cp *c, int sdir, const char *sname, int ddir, const char *dname,
+		    const char *dst, const struct stat *sb, int depth)
 {
 	if (depth > SNAPFS_MAX_DEPTH) {
 		strbuf_addf(c->err, "%s: deeper than %d levels", dst, SNAPFS_MAX_DEPTH);
@@ -381,39 +391,77 @@ static int copy_dir(struct cp *c, int sdir, const char *sname, const char *dst,
 	_cleanup_fd_ int fd = openat(sdir, sname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return fail_path(c, "cannot open", sname, errno);
-	if (mkdir(dst, 0700) < 0 && !(errno == EEXIST && (c->flags & SNAPFS_COPY_FORCE)))
+	if (mkdirat(ddir, dname, 0700) < 0 && !(errno == EEXIST && (c->flags & SNAPFS_COPY_FORCE)))
 		return fail_path(c, "cannot create", dst, errno);
+	/* What is there now, if it is a real directory: a symlink raced in is refused. */
+	_cleanup_fd_ int dfd = open_dir_at(ddir, dname);
+	if (dfd < 0) {
+		if (dfd == -ELOOP || dfd == -ENOTDIR) {
+			strbuf_addf(c->err, "%s is no longer a directory (a symlink?): restore never "
+				    "follows one", dst);
+			return -ELOOP;
+		}
+		return fail_path(c, "cannot open", dst, -dfd);
+	}
 	_cleanup_strvec_ struct strvec names = STRVEC_INIT;
 	int r = read_names(fd, &names);
 	if (r < 0)
 		return fail_path(c, "cannot list", sname, -r);
 	for (size_t i = 0; i < names.n; i++) {
 		_cleanup_free_ char *d = xasprintf("%s/%s", dst, names.v[i]);
-		r = copy_entry(c, fd, names.v[i], d, depth + 1);
+		r = copy_entry(c, fd, names.v[i], dfd, names.v[i], d, depth + 1);
 		if (r < 0)
 			return r;
 	}
-	_cleanup_fd_ int dfd = open(dst, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (dfd >= 0)
-		set_meta_fd(c, dfd, sb); /* after the children: their creation touched mtime */
+	set_meta_fd(c, dfd, sb); /* after the children: their creation touched mtime */
 	c->st->dirs++;
 	return 0;
 }
 
-static int copy_entry(struct cp *c, int sdir, const char *sname, const char *dst, int depth)
+/* A symlink as in the snapshot; owner and times set on the link itself, through an O_PATH fd. */
+static int copy_symlink(struct cp *c, int sdir, const char *sname, int ddir, const char *dname,
+			const char *dst, const struct stat *sb, bool exists)
+{
+	char target[4096];
+	ssize_t n = readlinkat(sdir, sname, target, sizeof(target) - 1);
+	if (n < 0)
+		return fail_path(c, "cannot read link", sname, errno);
+	target[n] = '\0';
+	if (exists && unlinkat(ddir, dname, 0) < 0)
+		return fail_path(c, "cannot replace", dst, errno);
+	if (symlinkat(target, ddir, dname) < 0)
+		return fail_path(c, "cannot create", dst, errno);
+	_cleanup_fd_ int lfd = openat(ddir, dname, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	struct stat ls;
+	if (lfd >= 0 && fstat(lfd, &ls) == 0 && S_ISLNK(ls.st_mode)) {
+		if (c->root && fchownat(lfd, "", sb->st_uid, sb->st_gid,
+					AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0) {
+			/* best effort */
+		}
+		/* a link's own times cannot be set through a descriptor: by name, once
+		 * checked to be ours, without following it */
+		struct timespec ts[2] = { sb->st_atim, sb->st_mtim };
+		utimensat(ddir, dname, ts, AT_SYMLINK_NOFOLLOW);
+	}
+	c->st->others++;
+	return 0;
+}
+
+static int copy_entry(struct cp *c, int sdir, const char *sname, int ddir, const char *dname,
+		      const char *dst, int depth)
 {
 	struct stat sb, db;
 	if (fstatat(sdir, sname, &sb, AT_SYMLINK_NOFOLLOW) < 0)
 		return fail_path(c, "cannot stat", sname, errno);
-	bool exists = lstat(dst, &db) == 0;
+	bool exists = fstatat(ddir, dname, &db, AT_SYMLINK_NOFOLLOW) == 0;
 	if (exists && !(c->flags & SNAPFS_COPY_FORCE)) {
 		strbuf_addf(c->err, "%s exists (use --force to overwrite)", dst);
 		return -EEXIST;
 	}
 	if (S_ISDIR(sb.st_mode)) {
-		if (exists && !S_ISDIR(db.st_mode) && unlink(dst) < 0)
+		if (exists && !S_ISDIR(db.st_mode) && unlinkat(ddir, dname, 0) < 0)
 			return fail_path(c, "cannot replace", dst, errno);
-		return copy_dir(c, sdir, sname, dst, &sb, depth);
+		return copy_dir(c, sdir, sname, ddir, dname, dst, &sb, depth);
 	}
 	if (exists && S_ISDIR(db.st_mode)) {
 		strbuf_addf(c->err, "%s is a directory; the snapshot has a %s there: remove it first",
@@ -421,30 +469,43 @@ static int copy_entry(struct cp *c, int sdir, const char *sname, const char *dst
 		return -EISDIR;
 	}
 	if (S_ISREG(sb.st_mode))
-		return copy_file(c, sdir, sname, dst, &sb);
-	if (S_ISLNK(sb.st_mode)) {
-		char target[4096];
-		ssize_t n = readlinkat(sdir, sname, target, sizeof(target) - 1);
-		if (n < 0)
-			return fail_path(c, "cannot read link", sname, errno);
-		target[n] = '\0';
-		if (exists && unlink(dst) < 0)
-			return fail_path(c, "cannot replace", dst, errno);
-		if (symlink(target, dst) < 0)
-			return fail_path(c, "cannot create", dst, errno);
-		if (c->root && lchown(dst, sb.st_uid, sb.st_gid) < 0) {
-			/* best effort */
-		}
-		struct timespec ts[2] = { sb.st_atim, sb.st_mtim };
-		utimensat(AT_FDCWD, dst, ts, AT_SYMLINK_NOFOLLOW);
-		c->st->others++;
-		return 0;
-	}
+		return copy_file(c, sdir, sname, ddir, dname, dst, &sb);
+	if (S_ISLNK(sb.st_mode))
+		return copy_symlink(c, sdir, sname, ddir, dname, dst, &sb, exists);
 	/* fifos, sockets, devices: not restored, said so */
 	strbuf_addf(c->err, "%s: a %s is not restored (only files, directories and symlinks)",
 		    sname, type_name(sb.st_mode));
 	c->st->others++;
 	return 0;
+}
+
+/*
+ * The directory path, with no symlink anywhere on the way: openat2 with
+ * RESOLVE_NO_SYMLINKS, or (older kernels) one O_NOFOLLOW component at a time.
+ */
+static int open_dir_no_symlinks(const char *path)
+{
+	struct open_how how = { .flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
+				.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS };
+	int fd = (int)syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof(how));
+	if (fd >= 0)
+		return fd;
+	if (errno != ENOSYS && errno != EPERM) /* EPERM: a seccomp filter without openat2 */
+		return -errno;
+	fd = open(path[0] == '/' ? "/" : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	_cleanup_free_ char *copy = xstrdup(path);
+	char *save = NULL;
+	for (char *part = strtok_r(copy, "/", &save); part; part = strtok_r(NULL, "/", &save)) {
+		int next = openat(fd, part, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		int e = errno;
+		close(fd);
+		if (next < 0)
+			return -e;
+		fd = next;
+	}
+	return fd;
 }
 
 int snapfs_copy(const char *src, const char *dst, unsigned flags, struct snapfs_stats *stats,
@@ -458,12 +519,34 @@ int snapfs_copy(const char *src, const char *dst, unsigned flags, struct snapfs_
 	char *slash = strrchr(s, '/');
 	_cleanup_free_ char *dir = slash ? xstrndup(s, (size_t)(slash - s) + 1) : xstrdup(".");
 	const char *base = slash ? slash + 1 : s;
-	_cleanup_fd_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0) {
+	_cleanup_fd_ int sfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (sfd < 0) {
 		strbuf_addf(err, "cannot open %s: %s", dir, strerror(errno));
 		return -errno;
 	}
+	/* The destination: its parent without symlinks, then only entries of dirfds. */
+	_cleanup_free_ char *d = xstrdup(dst);
+	len = strlen(d);
+	while (len > 1 && d[len - 1] == '/')
+		d[--len] = '\0';
+	slash = strrchr(d, '/');
+	_cleanup_free_ char *ddir_path = slash ? xstrndup(d, (size_t)(slash - d) + 1) : xstrdup(".");
+	const char *dbase = slash ? slash + 1 : d;
+	if (!*dbase || streq(dbase, ".") || streq(dbase, "..")) {
+		strbuf_addf(err, "%s: name the file or directory to create", dst);
+		return -EINVAL;
+	}
+	_cleanup_fd_ int ddir = open_dir_no_symlinks(ddir_path);
+	if (ddir < 0) {
+		int e = -ddir;
+		if (e == ELOOP)
+			strbuf_addf(err, "cannot open %s: a symlink on the way (restore never follows "
+				    "one; give the real path)", ddir_path);
+		else
+			strbuf_addf(err, "cannot open %s: %s", ddir_path, strerror(e));
+		return -e;
+	}
 	_cleanup_free_ char *buf = xmalloc(BUFSZ);
 	struct cp c = { .flags = flags, .st = stats, .err = err, .buf = buf, .root = geteuid() == 0 };
-	return copy_entry(&c, dfd, base, dst, 0);
+	return copy_entry(&c, sfd, base, ddir, dbase, dst, 0);
 }

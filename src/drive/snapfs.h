@@ -72,6 +72,13 @@ enum {
  * nothing is written when dst exists (-EEXIST). Files are written to a
  * temporary name and renamed, so an interrupted copy never leaves half a
  * file under the final name. 0 or -errno with the path in err.
+ * The destination is never resolved by path twice: dst's parent is opened
+ * with no symlink on the way (-ELOOP otherwise), everything below it is
+ * created with mkdirat/openat(O_EXCL|O_NOFOLLOW)/symlinkat relative to
+ * directory descriptors, descended into with O_NOFOLLOW (a directory raced
+ * into a symlink stops the copy with -ELOOP), and owner, mode and times are
+ * set on descriptors. A user who owns the destination cannot make root
+ * write or chown anything outside it.
  */
 int snapfs_copy(const char *src, const char *dst, unsigned flags, struct snapfs_stats *stats,
 		struct strbuf *err);

@@ -1,5 +1,6 @@
 /* serve.c - see serve.h. */
 #include "base/zkeep.h"
+#include "base/term.h"
 #include "replication/serve.h"
 #include "replication/pump.h"
 #include "zfs/zfs.h"
@@ -455,10 +456,13 @@ int serve_relay_run(struct serve_relay *rl, int in_fd, int out_fd, int err_fd, s
 			if (write_all(out_fd, payload, len) < 0)
 				return 255;
 		} else if (t == SERVE_STDERR) {
-			(void)write_all(err_fd, payload, len);
+			/* the remote side's words: shown, never obeyed by a terminal */
+			_cleanup_strbuf_ struct strbuf esc = STRBUF_INIT;
+			term_escape(&esc, (const char *)payload, len, TERM_FINAL);
+			(void)write_all(err_fd, esc.buf, esc.len);
 		} else if (t == SERVE_REFUSED) {
-			strbuf_addf(msg, "zkeep serve on the remote side refused the request: %.*s",
-				    (int)len, (const char *)payload);
+			strbuf_addstr(msg, "zkeep serve on the remote side refused the request: ");
+			term_escape(msg, (const char *)payload, len, TERM_FINAL);
 			return SERVE_EXIT_REFUSED;
 		} else if (t == SERVE_EXIT) {
 			return exit_code(payload);

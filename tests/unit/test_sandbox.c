@@ -247,13 +247,12 @@ static void run_probe(bool privileged)
 			    .landlock_abi = p.landlock_abi };
 	/* Unconfined, port 9 is reachable as far as the kernel's rules go. */
 	assert_int_not_equal(tcp_connect(9), EACCES);
-	pid_t pid;
-	if (sandbox_worker_start(&p, probe_fn, &pr, NULL, 0, &pid, &err) < 0)
+	struct sandbox_worker w = SANDBOX_WORKER_INIT;
+	if (sandbox_worker_start(&p, probe_fn, &pr, NULL, 0, &w, &err) < 0)
 		fail_msg("worker: %s", err.buf);
 	int st;
-	assert_int_equal(waitpid(pid, &st, 0), pid);
-	assert_true(WIFEXITED(st));
-	assert_int_equal(WEXITSTATUS(st), 0);
+	assert_int_equal(sandbox_worker_wait(&w, &st), 0);
+	assert_int_equal(st, 0);
 
 	_cleanup_free_ char *escaped = xasprintf("%s/escaped", outside);
 	assert_int_equal(access(escaped, F_OK), -1);
@@ -286,8 +285,8 @@ static void test_setup_failure_is_reported(void **state)
 	if (geteuid() != 0)
 		skip();
 	assert_int_equal(sandbox_plan_build(&cfg, &p, &err), 0);
-	pid_t pid = 0;
-	int r = sandbox_worker_start(&p, probe_fn, NULL, NULL, 0, &pid, &err);
+	struct sandbox_worker w = SANDBOX_WORKER_INIT;
+	int r = sandbox_worker_start(&p, probe_fn, NULL, NULL, 0, &w, &err);
 	assert_true(r < 0);
 	assert_non_null(strstr(err.buf, "/proc/version"));
 }
