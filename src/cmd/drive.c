@@ -31,12 +31,13 @@ const char cmd_drive_help[] =
 	"another guid is refused and never imported.\n"
 	"\n"
 	"backup  import the drive's pool by guid without mounting anything (zpool\n"
-	"        import -N, altroot " DRIVE_ALTROOT_DIR "/NAME), replicate each dataset raw (encrypted stays\n"
-	"        encrypted: the drive never needs a key) without a sync snapshot, deleting\n"
-	"        target snapshots the source pruned and never rolling the target back;\n"
-	"        set readonly=on (and the configured snapdir/mountpoint/canmount) on the\n"
-	"        targets, scrub when configured, export the pool - also after a failure -\n"
-	"        and power the drive off. An interrupted backup resumes next time.\n"
+	"        import -N, altroot " DRIVE_ALTROOT_DIR "/NAME), replicate each\n"
+	"        dataset raw (encrypted stays encrypted: the drive never needs a key)\n"
+	"        without a sync snapshot, deleting target snapshots the source pruned\n"
+	"        and never rolling the target back; set readonly=on (and the\n"
+	"        configured snapdir/mountpoint/canmount) on the targets, scrub when\n"
+	"        configured, export the pool - also after a failure - and power the\n"
+	"        drive off. An interrupted backup resumes next time.\n"
 	"        --dry-run imports the pool read-only, prints the plan and exports it.\n"
 	"status  whether the drive is present, when it was last backed up (the newest\n"
 	"        snapshot it shares with the source) and how many source snapshots it is\n"
@@ -46,7 +47,8 @@ const char cmd_drive_help[] =
 	"        DIR, to start the backup when the drive is plugged in.\n"
 	"\n"
 	"Exit status: 0 done, 1 some dataset or step failed (the pool is exported\n"
-	"anyway), 2 nothing done (usage, config, drive not present, source missing).\n";
+	"anyway), 2 nothing done (usage, config, drive not present, a pool with the\n"
+	"drive's name but another guid, source missing).\n";
 
 struct dopts {
 	const char *config;

@@ -132,22 +132,33 @@ static void test_errors(void **state)
 	expect_error("[drive a]\npool = p\nguid = 1\ndatasets = t/a\nmount = yes\n",
 		     "always imported without mounting");
 	expect_error("[drive a]\npool = p\nguid = 7\n", "needs datasets");
-	expect_error("[drive a]\npool = p\nguid = 7\ndatasets = tank/a\nfoo = 1\n", "unknown setting");
+	expect_error("[drive a]\npool = p\nguid = 7\ndatasets = tank/a\nfoo = 1\n",
+		     "unknown setting");
 	expect_error("[drive a]\npool = 9p\ndatasets = tank/a\n", "not a pool name");
 	expect_error("[drive a]\nguid = x1\ndatasets = tank/a\n", "not a pool guid");
 	expect_error("[drive a]\nguid = 0\ndatasets = tank/a\n", "not a pool guid");
-	expect_error("[drive a]\npool = p\nguid = 7\ndatasets = tank/a tank//b\n", "'tank//b' is not a dataset");
+	expect_error("[drive a]\npool = p\nguid = 7\ndatasets = tank/a tank//b\n",
+		     "'tank//b' is not a dataset");
 	expect_error("[drive a]\npool = p\nguid = 7\ndatasets = tank/a tank/a\n", "listed twice");
 	expect_error("[drive a]\npool = p\nguid = 7\ndatasets = p/a\n", "on the drive's own pool");
-	expect_error("[drive a]\npool = p\nguid = 7\ndatasets = t/a\ntarget = q/x\n", "not in pool p");
-	expect_error("[drive a]\npool = p\nguid = 7\ndatasets = t/a\nraw = maybe\n", "not yes or no");
-	expect_error("[drive a]\npool = p\nguid = 7\ndatasets = t/a\nsnapdir = on\n", "visible or hidden");
-	expect_error("[drive a]\npool = p\nguid = 7\ndatasets = t/a\ncanmount = yes\n", "on, off or noauto");
-	expect_error("[drive a]\npool = p\nguid = 7\ndatasets = t/a\nmountpoint = rel\n", "absolute path");
-	expect_error("[drive a]\npool = p\nguid = 7\ndatasets = t/a\nmountpoint = /a b\n", "absolute path");
-	expect_error("[drive a]\npool = p\nguid = 7\ndatasets = t/a\nsearch_dirs = /ok ../x\n", "absolute path");
-	expect_error("[drive a]\npool = p\nguid = 7\ndatasets = t/a\npower_off = later\n", "auto, yes or no");
-	expect_error("[drive a]\npool = p\nguid = 7\ndatasets = t/a\nbwlimit = fast\n", "not a rate");
+	expect_error("[drive a]\npool = p\nguid = 7\ndatasets = t/a\ntarget = q/x\n",
+		     "not in pool p");
+	expect_error("[drive a]\npool = p\nguid = 7\ndatasets = t/a\nraw = maybe\n",
+		     "not yes or no");
+	expect_error("[drive a]\npool = p\nguid = 7\ndatasets = t/a\nsnapdir = on\n",
+		     "visible or hidden");
+	expect_error("[drive a]\npool = p\nguid = 7\ndatasets = t/a\ncanmount = yes\n",
+		     "on, off or noauto");
+	expect_error("[drive a]\npool = p\nguid = 7\ndatasets = t/a\nmountpoint = rel\n",
+		     "absolute path");
+	expect_error("[drive a]\npool = p\nguid = 7\ndatasets = t/a\nmountpoint = /a b\n",
+		     "absolute path");
+	expect_error("[drive a]\npool = p\nguid = 7\ndatasets = t/a\nsearch_dirs = /ok ../x\n",
+		     "absolute path");
+	expect_error("[drive a]\npool = p\nguid = 7\ndatasets = t/a\npower_off = later\n",
+		     "auto, yes or no");
+	expect_error("[drive a]\npool = p\nguid = 7\ndatasets = t/a\nbwlimit = fast\n",
+		     "not a rate");
 	expect_error("[drive a/b]\npool = p\nguid = 7\n", "not a drive name");
 	expect_error("[drive ..]\npool = p\nguid = 7\n", "not a drive name");
 	expect_error("[drive a]\npool = p$q\ndatasets = t/a\n", "not a pool name");
@@ -155,7 +166,8 @@ static void test_errors(void **state)
 		     "a123456789b123456789c123456789d123456789e123456789f123456789g1234]\n"
 		     "pool = p\n",
 		     "not a drive name");
-	expect_error("[drive a]\npool = p\nguid = 7\ndatasets = t/a\nnot a line\n", "zkeep.conf:5: expected");
+	expect_error("[drive a]\npool = p\nguid = 7\ndatasets = t/a\nnot a line\n",
+		     "zkeep.conf:5: expected");
 }
 
 static void test_several(void **state)
