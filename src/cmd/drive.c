@@ -25,14 +25,19 @@ const char cmd_drive_help[] =
 	"       zkeep drive units --output DIR [--zkeep PATH] [--config FILE] [NAME]\n"
 	"\n"
 	"Back up to a removable drive described by a [drive NAME] section of zkeep.conf\n"
-	"(default " DEFAULT_CONFIG "; see docs/drive.md).\n"
+	"(default " DEFAULT_CONFIG "; see docs/drive.md). The section must name the\n"
+	"pool's guid (guid = ; `zpool import` shows it as \"id:\"): a drive is matched by\n"
+	"its guid only, never by its pool name, and a pool with the configured name but\n"
+	"another guid is refused and never imported.\n"
 	"\n"
-	"backup  import the drive's pool, replicate each dataset raw (encrypted stays\n"
-	"        encrypted: the drive never needs a key) without a sync snapshot, deleting\n"
-	"        target snapshots the source pruned and never rolling the target back;\n"
-	"        set readonly=on (and the configured snapdir/mountpoint/canmount) on the\n"
-	"        targets, scrub when configured, export the pool - also after a failure -\n"
-	"        and power the drive off. An interrupted backup resumes next time.\n"
+	"backup  import the drive's pool by guid without mounting anything (zpool\n"
+	"        import -N, altroot " DRIVE_ALTROOT_DIR "/NAME), replicate each\n"
+	"        dataset raw (encrypted stays encrypted: the drive never needs a key)\n"
+	"        without a sync snapshot, deleting target snapshots the source pruned\n"
+	"        and never rolling the target back; set readonly=on (and the\n"
+	"        configured snapdir/mountpoint/canmount) on the targets, scrub when\n"
+	"        configured, export the pool - also after a failure - and power the\n"
+	"        drive off. An interrupted backup resumes next time.\n"
 	"        --dry-run imports the pool read-only, prints the plan and exports it.\n"
 	"status  whether the drive is present, when it was last backed up (the newest\n"
 	"        snapshot it shares with the source) and how many source snapshots it is\n"
@@ -42,7 +47,8 @@ const char cmd_drive_help[] =
 	"        DIR, to start the backup when the drive is plugged in.\n"
 	"\n"
 	"Exit status: 0 done, 1 some dataset or step failed (the pool is exported\n"
-	"anyway), 2 nothing done (usage, config, drive not present, source missing).\n";
+	"anyway), 2 nothing done (usage, config, drive not present, a pool with the\n"
+	"drive's name but another guid, source missing).\n";
 
 struct dopts {
 	const char *config;
@@ -170,7 +176,7 @@ static void watch_pool(struct stopper *s, struct zfs *z)
 		return;
 	for (size_t i = 0; i < pools.n; i++) {
 		const struct zpool_info *p = &pools.p[i];
-		if (s->d->guid ? p->guid != s->d->guid : !streq(p->name, s->d->pool))
+		if (p->guid != s->d->guid)
 			continue;
 		bool susp = streq(p->health, "SUSPENDED");
 		if (susp && !s->suspended)
@@ -361,8 +367,8 @@ static int do_status(struct dopts *o, const struct drive *d, struct zfs *z, json
 			printf(" (pool %s, guid %" PRIu64 ", %s)", st.pool, st.guid,
 			       st.health ? st.health : "-");
 		else
-			printf(" (pool %s not found: plug the drive in)",
-			       d->pool ? d->pool : "with the configured guid");
+			printf(" (pool %s with guid %" PRIu64 " not found: plug the drive in)",
+			       d->pool ? d->pool : "-", d->guid);
 		printf("\n");
 		for (size_t i = 0; i < st.nds; i++) {
 			const struct drive_ds_status *s = &st.ds[i];

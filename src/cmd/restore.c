@@ -154,8 +154,7 @@ static void find_backups(struct zfs *z, const char *config, const char *ds, stru
 			const struct drive *d = &c.drives[i];
 			const char *pool = NULL;
 			for (size_t k = 0; k < pools.n; k++)
-				if ((d->guid && pools.p[k].guid == d->guid) ||
-				    (!d->guid && streq(pools.p[k].name, d->pool)))
+				if (pools.p[k].guid == d->guid) /* never by name */
 					pool = pools.p[k].name;
 			if (!pool)
 				continue;

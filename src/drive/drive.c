@@ -187,12 +187,11 @@ static int run_cmd(struct zfs *z, const char *const *argv, struct strbuf *out, s
 	return 0;
 }
 
-/* The imported pool with this name or guid, or NULL. */
+/* The imported pool with the drive's guid, or NULL: never matched by name. */
 static struct zpool_info *find_pool(struct zpool_infos *p, const struct drive *d)
 {
 	for (size_t i = 0; i < p->n; i++)
-		if ((d->guid && p->p[i].guid == d->guid) ||
-		    (!d->guid && streq(p->p[i].name, d->pool)))
+		if (p->p[i].guid == d->guid)
 			return &p->p[i];
 	return NULL;
 }
@@ -215,10 +214,92 @@ static int scan_for(struct zfs *z, const struct drive *d, struct zpool_scan_entr
 		return -EINVAL;
 	}
 	for (size_t i = 0; i < *n; i++)
-		if ((d->guid && (*all)[i].guid == d->guid) ||
-		    (!d->guid && streq((*all)[i].name, d->pool)))
+		if ((*all)[i].guid == d->guid)
 			*found = &(*all)[i];
 	return 0;
+}
+
+/*
+ * The drive's altroot DRIVE_ALTROOT_DIR/NAME, made by root through dirfds:
+ * every component is opened with O_NOFOLLOW and must be a directory owned by
+ * root that nobody else can write to; the last one is mode 0700. 0, or
+ * -errno with a message in err.
+ */
+static int open_private_dir(int at, const char *name, mode_t mode, const char *path,
+			    struct strbuf *err)
+{
+	if (mkdirat(at, name, mode) < 0 && errno != EEXIST) {
+		strbuf_addf(err, "cannot create %s: %s", path, strerror(errno));
+		return -errno;
+	}
+	int fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat sb;
+	if (fd < 0 || fstat(fd, &sb) < 0) {
+		int e = errno;
+		strbuf_addf(err, "cannot open %s: %s", path, strerror(e));
+		if (fd >= 0)
+			close(fd);
+		return -e;
+	}
+	if (sb.st_uid != 0 || (sb.st_mode & 022)) {
+		strbuf_addf(err, "%s is not root's own directory (owner %u, mode %04o): refusing "
+			    "to import a drive under it", path, (unsigned)sb.st_uid,
+			    (unsigned)(sb.st_mode & 07777));
+		close(fd);
+		return -EPERM;
+	}
+	return fd;
+}
+
+static int make_altroot(const struct drive *d, struct strbuf *err)
+{
+	_cleanup_free_ char *path = drive_altroot(d);
+	_cleanup_fd_ int run = open("/run", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (run < 0) {
+		strbuf_addf(err, "cannot open /run: %s", strerror(errno));
+		return -errno;
+	}
+	_cleanup_fd_ int zk = open_private_dir(run, "zkeep", 0755, "/run/zkeep", err);
+	if (zk < 0)
+		return zk;
+	_cleanup_fd_ int dr = open_private_dir(zk, "drive", 0700, DRIVE_ALTROOT_DIR, err);
+	if (dr < 0)
+		return dr;
+	_cleanup_fd_ int top = open_private_dir(dr, d->name, 0700, path, err);
+	if (top < 0)
+		return top;
+	if (fchmod(top, 0700) < 0) {
+		strbuf_addf(err, "cannot chmod %s: %s", path, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+/*
+ * After `zpool import GUID` found nothing: whether a pool with the drive's
+ * name (but another guid) is plugged in. Then that is said loudly, and
+ * -EPERM: it is another drive, or one made to look like this one, and it
+ * was not imported.
+ */
+static int refuse_impostor(struct zfs *z, const struct drive *d, struct strbuf *err)
+{
+	struct zpool_scan_entry *all = NULL, *found = NULL;
+	size_t n = 0;
+	_cleanup_strbuf_ struct strbuf e = STRBUF_INIT;
+	int ret = 0;
+	if (!d->pool || scan_for(z, d, &all, &n, &found, &e) < 0)
+		return 0;
+	for (size_t i = 0; i < n && !ret; i++)
+		if (streq(all[i].name, d->pool)) {
+			strbuf_addf(err,
+				    "drive %s: REFUSED: the plugged-in pool %s has guid %" PRIu64
+				    ", not the configured guid %" PRIu64 ": it is another drive, or "
+				    "one made to look like this one; it was not imported and nothing "
+				    "was written to it", d->name, all[i].name, all[i].guid, d->guid);
+			ret = -EPERM;
+		}
+	drive_scan_free(all, n);
+	return ret;
 }
 
 /*
@@ -227,14 +308,22 @@ static int scan_for(struct zfs *z, const struct drive *d, struct zpool_scan_entr
  * on each). -ENXIO when zpool found no such pool (the drive is not plugged
  * in), -EIO with the message in err on any other failure.
  */
-static int import_pool(struct zfs *z, const struct drive *d, bool readonly, bool no_mount,
-		       struct strbuf *err)
+static int import_pool(struct zfs *z, const struct drive *d, bool readonly, struct strbuf *err)
 {
 	_cleanup_free_ char *name = drive_import_name(d);
-	/* a removable pool stays out of zpool.cache: nothing imports it at boot */
-	unsigned flags = ZPOOL_IMPORT_NO_CACHEFILE | (readonly ? ZPOOL_IMPORT_READONLY : 0) |
-			 (no_mount ? ZPOOL_IMPORT_NO_MOUNT : 0);
-	int r = zpool_import(z, name, (const char *const *)d->search_dirs.v, flags);
+	_cleanup_free_ char *altroot = drive_altroot(d);
+	/*
+	 * By guid, never by name; nothing mounted (-N), and an altroot, so that
+	 * whatever is mounted later lies under it, never where the drive's own
+	 * mountpoint properties say. A removable pool stays out of zpool.cache:
+	 * nothing imports it at boot.
+	 */
+	unsigned flags = ZPOOL_IMPORT_NO_CACHEFILE | ZPOOL_IMPORT_NO_MOUNT |
+			 (readonly ? ZPOOL_IMPORT_READONLY : 0);
+	int r = make_altroot(d, err);
+	if (r < 0)
+		return -EIO;
+	r = zpool_import(z, name, (const char *const *)d->search_dirs.v, altroot, flags);
 	if (r == 0)
 		return 0;
 	if (r == -ENOEXEC) {
@@ -242,11 +331,13 @@ static int import_pool(struct zfs *z, const struct drive *d, bool readonly, bool
 		return r;
 	}
 	if (drive_import_not_found(zfs_error(z))) {
+		if (refuse_impostor(z, d, err) < 0)
+			return -EPERM;
 		_cleanup_free_ char *dirs = strvec_join(&d->search_dirs, " ");
 		strbuf_addf(err,
-			    "drive %s: pool %s is not present (is the drive plugged in? "
+			    "drive %s: pool %s (guid %s) is not present (is the drive plugged in? "
 			    "zpool import searched %s)",
-			    d->name, name, dirs[0] ? dirs : "the default device directories");
+			    d->name, d->pool ? d->pool : "-", name, dirs[0] ? dirs : "the default device directories");
 		return -ENXIO;
 	}
 	strbuf_addstr(err, zfs_error(z));
@@ -547,13 +638,18 @@ int drive_backup(struct zfs *z, const struct drive_opts *o, struct drive_result 
 	}
 	struct zpool_info *pi = find_pool(&pools, d);
 	if (pi) {
+		if (drive_check_pool_name(d, pi->name, err) < 0) {
+			zpool_infos_release(&pools);
+			return -EINVAL;
+		}
 		res->pool = xstrdup(pi->name);
 		step(&c, "import", "pool %s is imported already", pi->name);
 		if (o->dry_run)
 			emit(&c, DRIVE_EV_INFO, "dry run: it will not be exported");
 	} else {
-		step(&c, "import", "importing pool %s%s", import_name, o->dry_run ? " read-only" : "");
-		r = import_pool(z, d, o->dry_run, o->dry_run || !d->mount, err);
+		step(&c, "import", "importing pool %s (guid %s)%s", d->pool ? d->pool : "-",
+		     import_name, o->dry_run ? " read-only" : "");
+		r = import_pool(z, d, o->dry_run, err);
 		if (r == -EIO)
 			strbuf_addf(err, " (drive %s: the pool could not be imported; nothing was changed)",
 				    d->name);
@@ -568,7 +664,18 @@ int drive_backup(struct zfs *z, const struct drive_opts *o, struct drive_result 
 			res->pool = xstrdup(pi->name);
 		else
 			res->pool = xstrdup(import_name);
-		emit(&c, DRIVE_EV_INFO, "imported pool %s", res->pool);
+		zpool_infos_release(&pools);
+		if (drive_check_pool_name(d, res->pool, err) < 0) {
+			if (zpool_export(z, res->pool) < 0)
+				strbuf_addf(err, "; exporting it again failed: %s (run `zpool export "
+					    "%s`)", zfs_error(z), res->pool);
+			else
+				strbuf_addstr(err, "; exported it again, nothing was written");
+			return -EINVAL;
+		}
+		_cleanup_free_ char *altroot = drive_altroot(d);
+		emit(&c, DRIVE_EV_INFO, "imported pool %s (guid %s) without mounting it, altroot %s",
+		     res->pool, import_name, altroot);
 	}
 	zpool_infos_release(&pools);
 
@@ -762,7 +869,7 @@ int drive_get_status(struct zfs *z, const struct drive *d, bool no_import, struc
 	if (!st->pool) {
 		/* import read-only right away: one device scan, not a scan and an import */
 		_cleanup_strbuf_ struct strbuf e = STRBUF_INIT;
-		r = import_pool(z, d, true, true, &e);
+		r = import_pool(z, d, true, &e);
 		if (r == -ENXIO)
 			return 0; /* absent */
 		if (r < 0) {

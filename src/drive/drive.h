@@ -4,8 +4,15 @@
  * drive_backup() does the whole cycle for one [drive NAME] (driveconf.h):
  *
  *   check    every source dataset exists (before anything is imported)
- *   import   `zpool import [-d DIR]... [-N] NAME_OR_GUID` (or use it when it
- *            is imported already)
+ *   import   `zpool import [-d DIR]... -o cachefile=none -o
+ *            altroot=/run/zkeep/drive/NAME -N GUID` (or use it when the pool
+ *            with that guid is imported already). The pool is matched by its
+ *            guid only: a pool that has the configured name but another guid
+ *            is refused (-EPERM) and never imported. Nothing is mounted, and
+ *            the altroot (made by root, 0700, through dirfds) keeps whatever
+ *            is mounted later away from where the drive's own mountpoint
+ *            properties point. The name found must agree with pool = and
+ *            target = (else the pool is exported again, -EINVAL).
  *   replicate each dataset through the replication engine (replicate.h) with
  *            the drive's semantics: raw (zfs send -w), no sync snapshot,
  *            target snapshots the source pruned deleted, never rolled back,
@@ -30,7 +37,8 @@
  * (with progress) through o->event. Returns 0 when the cycle ran (see the
  * result for failures of single datasets or steps), or -errno with a message
  * in err when it could not start (a source dataset missing: -ENOENT, the
- * pool not found: -ENXIO, the import failed: -EIO).
+ * pool not found: -ENXIO, a pool named like the drive with another guid:
+ * -EPERM, the import failed: -EIO).
  */
 #ifndef ZKEEP_DRIVE_H
 #define ZKEEP_DRIVE_H
@@ -119,8 +127,8 @@ struct drive_status {
 /*
  * Whether the drive is there and, when it is, how its datasets compare with
  * the sources. A pool that is present but not imported is imported
- * read-only (-o readonly=on -N) to look and exported again, unless
- * no_import. 0 or -errno with a message in err (a listing failed).
+ * read-only (-o readonly=on -N, by guid, under the altroot) to look and
+ * exported again, unless no_import. 0 or -errno with a message in err (a listing failed).
  */
 int drive_get_status(struct zfs *z, const struct drive *d, bool no_import, struct drive_status *st,
 		     struct strbuf *err);

@@ -28,13 +28,11 @@ int drive_units_render(const struct drive *d, const char *zkeep_path, const char
 		return -EINVAL;
 	}
 	_cleanup_free_ char *svc = drive_unit_name(d);
-	strbuf_addf(rule, "# zkeep: back up to drive %s when its pool %s is plugged in\n", d->name,
-		    d->pool ? d->pool : "(by guid)");
+	strbuf_addf(rule, "# zkeep: back up to drive %s when its pool (guid %" PRIu64 ") is plugged in\n",
+		    d->name, d->guid);
 	strbuf_addstr(rule, "ACTION==\"add\", SUBSYSTEM==\"block\", ENV{ID_FS_TYPE}==\"zfs_member\", ");
-	if (d->guid)
-		strbuf_addf(rule, "ENV{ID_FS_UUID}==\"%" PRIu64 "\", ", d->guid);
-	else
-		strbuf_addf(rule, "ENV{ID_FS_LABEL}==\"%s\", ", d->pool);
+	/* by guid only: the label (the pool name) is anybody's to choose */
+	strbuf_addf(rule, "ENV{ID_FS_UUID}==\"%" PRIu64 "\", ", d->guid);
 	strbuf_addf(rule, "TAG+=\"systemd\", ENV{SYSTEMD_WANTS}+=\"%s\"\n", svc);
 
 	strbuf_addf(unit,

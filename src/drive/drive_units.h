@@ -4,8 +4,8 @@
  *
  * The rule matches a block device whose ZFS label (blkid: ID_FS_TYPE
  * zfs_member) belongs to the drive's pool - by ID_FS_UUID, which blkid sets to
- * the pool guid, when the guid is configured, else by ID_FS_LABEL, the pool
- * name - and asks systemd for zkeep-drive-NAME.service. The service is a
+ * the pool guid, never by ID_FS_LABEL, the pool name anyone can give a stick -
+ * and asks systemd for zkeep-drive-NAME.service. The service is a
  * oneshot that runs the backup; a second plug-in while it runs is merged by
  * systemd (the unit is already active).
  *

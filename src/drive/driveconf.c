@@ -94,7 +94,6 @@ static bool handler(void *user, const char *section, const char *name, const cha
 		{ "hold", offsetof(struct drive, hold) },
 		{ "readonly", offsetof(struct drive, readonly) },
 		{ "scrub", offsetof(struct drive, scrub) },
-		{ "mount", offsetof(struct drive, mount) },
 		{ "detach_loop", offsetof(struct drive, detach_loop) },
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(bools); i++)
@@ -103,6 +102,10 @@ static bool handler(void *user, const char *section, const char *name, const cha
 	if (flag) {
 		if (parse_bool(value, flag) < 0)
 			FAIL("'%s' is not yes or no", value);
+	} else if (streq(name, "mount")) {
+		FAIL("no longer supported: a drive's pool is always imported without mounting "
+		     "anything (zpool import -N under %s/NAME); `zkeep restore` and `zkeep verify` "
+		     "read its snapshots without mounting the datasets", DRIVE_ALTROOT_DIR);
 	} else if (streq(name, "pool")) {
 		if (!pool_ok(value))
 			FAIL("'%s' is not a pool name", value);
@@ -171,7 +174,7 @@ static bool handler(void *user, const char *section, const char *name, const cha
 	} else {
 		FAIL("unknown setting (known: pool, guid, datasets, target, recursive, raw, "
 		     "sync_snap, delete_target_snapshots, rollback, hold, readonly, snapdir, "
-		     "mountpoint, canmount, scrub, search_dirs, mount, power_off, detach_loop, bwlimit)");
+		     "mountpoint, canmount, scrub, search_dirs, power_off, detach_loop, bwlimit)");
 	}
 	return true;
 }
@@ -190,8 +193,15 @@ static void drive_free(struct drive *d)
 
 static int check_drive(const struct drive *d, const char *origin, struct strbuf *err)
 {
-	if (!d->pool && !d->guid) {
-		strbuf_addf(err, "%s: [drive %s] needs pool = NAME or guid = GUID", origin, d->name);
+	if (!d->guid) {
+		/* a name costs nothing to forge: any stick named like the pool would be imported
+		 * and written to */
+		strbuf_addf(err,
+			    "%s: [drive %s] needs guid = GUID, the pool guid of the drive (a pool "
+			    "is never matched by its name alone, which any stick can carry): plug "
+			    "the drive in and run `zpool import`, whose \"id:\" line under \"pool: %s\" "
+			    "is the guid (or `zpool get -H -o value guid %s` while it is imported)",
+			    origin, d->name, d->pool ? d->pool : "NAME", d->pool ? d->pool : "NAME");
 		return -EINVAL;
 	}
 	if (!d->datasets.n) {
@@ -256,9 +266,29 @@ const struct drive *driveconf_find(const struct driveconf *c, const char *name)
 
 char *drive_import_name(const struct drive *d)
 {
-	if (d->guid)
-		return xasprintf("%" PRIu64, d->guid);
-	return xstrdup(d->pool);
+	return xasprintf("%" PRIu64, d->guid);
+}
+
+char *drive_altroot(const struct drive *d)
+{
+	return xasprintf("%s/%s", DRIVE_ALTROOT_DIR, d->name);
+}
+
+int drive_check_pool_name(const struct drive *d, const char *pool, struct strbuf *err)
+{
+	if (d->pool && !streq(pool, d->pool)) {
+		strbuf_addf(err, "drive %s: the pool with guid %" PRIu64 " is named %s, not %s as "
+			    "configured (fix pool = in zkeep.conf if it was renamed)", d->name,
+			    d->guid, pool, d->pool);
+		return -EINVAL;
+	}
+	_cleanup_free_ char *tp = d->target ? zfs_pool_of(d->target) : NULL;
+	if (tp && !streq(tp, pool)) {
+		strbuf_addf(err, "drive %s: target %s is not on the drive's pool %s", d->name,
+			    d->target, pool);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 char *drive_target_of(const struct drive *d, const char *pool, const char *src)

@@ -7,7 +7,8 @@
  * [drive NAME] sections and ignores every other section, which jobconf owns.
  *
  *     [drive usb1]
- *     pool = usbbackup              ; the pool's name (or guid = 1234...)
+ *     guid = 1234567890123456789    ; the pool's guid (required)
+ *     pool = usbbackup              ; the pool's name (optional: checked)
  *     datasets = tank/data tank/home ; source datasets, space separated
  *     target = usbbackup/tank       ; where they go (default: the pool)
  *     recursive = yes               ; children too (default yes)
@@ -22,7 +23,6 @@
  *     canmount = noauto             ; set canmount on the targets (default: leave)
  *     scrub = no                    ; scrub before exporting (default no)
  *     search_dirs = /dev/disk/by-id ; zpool import -d (default: zpool's own)
- *     mount = no                    ; import without -N (default no)
  *     power_off = auto              ; auto|yes|no after the export (default auto)
  *     detach_loop = no              ; losetup -d a loop device vdev (default no)
  *     bwlimit = 20M                 ; bytes per second (default: no limit)
@@ -31,6 +31,11 @@
  * above; with the default target, usbbackup/tank/data). A configured target
  * must lie in the configured pool. Every value is checked when the file is
  * read and an unknown key is an error.
+ *
+ * A drive is matched by its pool guid only, never by its name, which anyone
+ * can give a pool on a stick: a section without guid = is an error (the
+ * message says how to read the guid off the drive). The pool is always
+ * imported with -N under the altroot DRIVE_ALTROOT_DIR/NAME (drive.h).
  *
  * Ownership: the driveconf owns every string; driveconf_release() releases it.
  */
@@ -44,17 +49,19 @@
 #define DRIVECONF_MAX_DRIVES 64
 #define DRIVECONF_MAX_DATASETS 64
 #define DRIVECONF_MAX_DIRS 16
+/* Where drive pools are imported: the altroot of drive NAME is DRIVE_ALTROOT_DIR/NAME. */
+#define DRIVE_ALTROOT_DIR "/run/zkeep/drive"
 
 enum drive_power { DRIVE_POWER_AUTO, DRIVE_POWER_YES, DRIVE_POWER_NO };
 
 struct drive {
 	char *name;
 	char *pool;             /* pool name, or NULL when only guid is given */
-	uint64_t guid;          /* 0 = not given */
+	uint64_t guid;          /* never 0 once parsed: required */
 	struct strvec datasets; /* source datasets, at least one */
 	char *target;           /* target root; default: the pool name */
 	bool recursive, raw, sync_snap, delete_target_snapshots, rollback, hold;
-	bool readonly, scrub, mount, detach_loop;
+	bool readonly, scrub, detach_loop;
 	char *snapdir, *mountpoint, *canmount; /* NULL: leave as received */
 	struct strvec search_dirs;
 	enum drive_power power_off;
@@ -76,8 +83,15 @@ int driveconf_parse(const char *text, const char *origin, struct driveconf *out,
 void driveconf_release(struct driveconf *c);
 const struct drive *driveconf_find(const struct driveconf *c, const char *name);
 
-/* The pool argument of `zpool import`: the guid when given, else the name (caller frees). */
+/* The pool argument of `zpool import`: always the guid (caller frees). */
 char *drive_import_name(const struct drive *d);
+/* DRIVE_ALTROOT_DIR/NAME (caller frees). */
+char *drive_altroot(const struct drive *d);
+/*
+ * Whether pool, the name of the pool found by the drive's guid, agrees with
+ * the configured pool = and target =. 0, or -EINVAL with a message in err.
+ */
+int drive_check_pool_name(const struct drive *d, const char *pool, struct strbuf *err);
 /*
  * The target dataset of source dataset src (caller frees): TARGET/src, with
  * TARGET the configured target or else `pool` (the imported pool's name,

@@ -687,7 +687,7 @@ static void import_dirs(const char *const *dirs, struct strvec *argv)
 }
 
 int zpool_import(struct zfs *z, const char *name_or_guid, const char *const *dirs,
-		 unsigned flags)
+		 const char *altroot, unsigned flags)
 {
 	_cleanup_strvec_ struct strvec argv = STRVEC_INIT;
 	_cleanup_strbuf_ struct strbuf e = STRBUF_INIT;
@@ -696,6 +696,10 @@ int zpool_import(struct zfs *z, const char *name_or_guid, const char *const *dir
 		strvec_pushv(&argv, ARGV("-o", "readonly=on"));
 	if (flags & ZPOOL_IMPORT_NO_CACHEFILE)
 		strvec_pushv(&argv, ARGV("-o", "cachefile=none"));
+	if (altroot) {
+		strvec_push(&argv, "-o");
+		strvec_pushf(&argv, "altroot=%s", altroot);
+	}
 	if (flags & ZPOOL_IMPORT_NO_MOUNT)
 		strvec_push(&argv, "-N");
 	strvec_push(&argv, name_or_guid);

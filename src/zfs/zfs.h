@@ -356,14 +356,15 @@ enum {
 	ZPOOL_IMPORT_NO_MOUNT = 1 << 2,     /* -N */
 };
 /*
- * `zpool import [-d dir]... [-o ...] [-N] NAME_OR_GUID`; dirs may be NULL.
+ * `zpool import [-d dir]... [-o ...] [-o altroot=ALTROOT] [-N] NAME_OR_GUID`;
+ * dirs and altroot may be NULL.
  * Ignores dry_run (a dry run imports read-only). On failure zfs_error()
  * names the whole command line, since the directories searched matter:
  * "'zpool import -d DIR NAME' failed (exit status 1): cannot import ...";
  * -ENOEXEC with "cannot run zpool import: REASON" when zpool did not run.
  */
 int zpool_import(struct zfs *z, const char *name_or_guid, const char *const *dirs,
-		 unsigned flags);
+		 const char *altroot, unsigned flags);
 /*
  * `zpool import [-d dir]...`: the text of what could be imported (exit
  * status 1, "no pools available to import", is no error). Fails only when

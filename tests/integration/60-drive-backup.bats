@@ -21,6 +21,7 @@ target = elsewhere/x
 
 [drive usb1]
 pool = usbp
+guid = $DRIVE_GUID
 datasets = srcp/enc srcp/plain
 snapdir = visible
 canmount = noauto
@@ -69,7 +70,7 @@ teardown() {
     assert_output_contains "drive usb1: absent"
     run "$ZKEEP" drive backup --config "$CONF" usb1
     assert_failure 2
-    assert_output_contains "pool usbp is not present"
+    assert_output_contains "pool usbp (guid $DRIVE_GUID) is not present"
 
     # a new snapshot, the oldest pruned on the source; plug in again
     echo two >/srcp/enc/f2
@@ -200,12 +201,12 @@ assert_resumes_plain() {
     assert_output_contains "srcp/missing"
     ! pool_imported usbp || fail "usbp was imported although a source is missing"
 
-    sed -i 's|^datasets = .*|datasets = srcp/enc|; s|^pool = .*|pool = nopool|' "$CONF"
+    sed -i 's|^datasets = .*|datasets = srcp/enc|; s|^pool = .*|pool = nopool|; s|^guid = .*|guid = 1|' "$CONF"
     run "$ZKEEP" drive backup --config "$CONF" usb1
     assert_failure 2
-    assert_output_contains "pool nopool is not present"
+    assert_output_contains "pool nopool (guid 1) is not present"
 
-    printf '[drive x]\npool = usbp\n' >"$CONF"
+    printf '[drive x]\npool = usbp\nguid = 1\n' >"$CONF"
     run "$ZKEEP" drive backup --config "$CONF" x
     assert_failure 2
     assert_output_contains "needs datasets"
@@ -224,13 +225,14 @@ assert_resumes_plain() {
     assert_equal "$(zfs holds -H srcp/enc@s1 | wc -l)" 0 "holds after a dry run"
 }
 
-@test "drive: units renders a udev rule matching the pool and a oneshot service" {
+@test "drive: units renders a udev rule matching the pool's guid and a oneshot service" {
     run "$ZKEEP" drive units --config "$CONF" --output "$BATS_TEST_TMPDIR" --zkeep /usr/bin/zkeep
     assert_success
-    grep -q 'ENV{ID_FS_LABEL}=="usbp"' "$BATS_TEST_TMPDIR/90-zkeep-drive-usb1.rules" || fail "rule"
+    grep -q "ENV{ID_FS_UUID}==\"$DRIVE_GUID\"" "$BATS_TEST_TMPDIR/90-zkeep-drive-usb1.rules" || fail "rule"
+    ! grep -q 'ID_FS_LABEL' "$BATS_TEST_TMPDIR/90-zkeep-drive-usb1.rules" || fail "rule matches the name"
     grep -q 'SYSTEMD_WANTS}+="zkeep-drive-usb1.service"' "$BATS_TEST_TMPDIR/90-zkeep-drive-usb1.rules" || fail "rule"
     grep -q "^ExecStart=/usr/bin/zkeep drive backup --config $CONF usb1$" "$BATS_TEST_TMPDIR/zkeep-drive-usb1.service" \
         || fail "ExecStart: $(cat "$BATS_TEST_TMPDIR/zkeep-drive-usb1.service")"
-    # udev's blkid sees the pool's label on the loop device
-    blkid -p -o udev "$LOOPDEV" | grep -q '^ID_FS_LABEL=usbp$' || fail "blkid: $(blkid -p -o udev "$LOOPDEV")"
+    # udev's blkid sees the pool's guid on the loop device
+    blkid -p -o udev "$LOOPDEV" | grep -q "^ID_FS_UUID=$DRIVE_GUID\$" || fail "blkid: $(blkid -p -o udev "$LOOPDEV")"
 }

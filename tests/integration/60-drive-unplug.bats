@@ -21,6 +21,7 @@ setup() {
     cat >"$CONF" <<EOF2
 [drive usb1]
 pool = usbp
+guid = $DRIVE_GUID
 datasets = srcp/plain
 bwlimit = 512K
 EOF2

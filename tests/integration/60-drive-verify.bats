@@ -26,6 +26,7 @@ setup() {
     cat >"$CONF" <<EOF
 [drive usb1]
 pool = usbp
+guid = $DRIVE_GUID
 datasets = srcp/enc srcp/plain
 EOF
     export MARK

@@ -34,11 +34,14 @@ unplug() {
     [ -z "$(losetup -j "$DRIVE_IMG" -O NAME -n)" ] || { fail "$DRIVE_IMG still attached"; return 1; }
 }
 
-# make_drive POOL [SIZE]: a new pool on a fresh image, exported and still plugged in.
+# make_drive POOL [SIZE]: a new pool on a fresh image, exported and still plugged in;
+# DRIVE_GUID is its pool guid (what a [drive NAME] section must name).
 make_drive() {
     truncate -s "${2:-128M}" "$DRIVE_IMG"
     plug_in || return 1
     zpool create -o cachefile=none "$1" "$LOOPDEV" || { fail "zpool create $1 on $LOOPDEV failed"; return 1; }
+    DRIVE_GUID=$(zpool get -Hp -o value guid "$1")
+    export DRIVE_GUID
     zpool export "$1"
 }
 
@@ -100,6 +103,8 @@ make_dm_drive() {
     dmsetup create --noudevsync "$DM_NAME" --table "0 $DM_SECTORS linear $LOOPDEV 0" \
         || { fail "dmsetup create $DM_NAME failed"; return 1; }
     zpool create -o cachefile=none "$1" "/dev/mapper/$DM_NAME" || { fail "zpool create $1 on $DM_NAME failed"; return 1; }
+    DRIVE_GUID=$(zpool get -Hp -o value guid "$1")
+    export DRIVE_GUID
     zpool export "$1"
 }
 

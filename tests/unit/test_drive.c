@@ -83,14 +83,15 @@ static void test_units(void **state)
 	(void)state;
 	struct driveconf c = DRIVECONF_INIT;
 	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT, rule = STRBUF_INIT, unit = STRBUF_INIT;
-	assert_int_equal(driveconf_parse("[drive usb1]\npool = usbp\ndatasets = tank/a\n"
+	assert_int_equal(driveconf_parse("[drive usb1]\npool = usbp\nguid = 99\ndatasets = tank/a\n"
 					 "[drive g]\nguid = 77\ndatasets = tank/a\n",
 					 "c", &c, &err),
 			 0);
 	assert_int_equal(drive_units_render(&c.drives[0], "/usr/bin/zkeep", "/etc/zkeep/zkeep.conf",
 					    &rule, &unit, &err),
 			 0);
-	assert_non_null(strstr(rule.buf, "ENV{ID_FS_TYPE}==\"zfs_member\", ENV{ID_FS_LABEL}==\"usbp\""));
+	assert_non_null(strstr(rule.buf, "ENV{ID_FS_TYPE}==\"zfs_member\", ENV{ID_FS_UUID}==\"99\""));
+	assert_null(strstr(rule.buf, "ID_FS_LABEL")); /* never by the name */
 	assert_non_null(strstr(rule.buf, "ENV{SYSTEMD_WANTS}+=\"zkeep-drive-usb1.service\""));
 	assert_non_null(strstr(unit.buf, "\nExecStart=/usr/bin/zkeep drive backup --config "
 					 "/etc/zkeep/zkeep.conf usb1\n"));

@@ -16,7 +16,7 @@ static void test_defaults(void **state)
 	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
 	assert_int_equal(parse("[zkeep]\nstate_dir = /x\n"
 			       "[job a]\nsource = tank/a\n"
-			       "[drive usb1]\npool = usbpool\ndatasets = tank/data tank/home\n",
+			       "[drive usb1]\npool = usbpool\nguid = 42\ndatasets = tank/data tank/home\n",
 			       &c, &err),
 			 0);
 	assert_int_equal(c.n, 1);
@@ -35,14 +35,19 @@ static void test_defaults(void **state)
 	assert_true(d->recursive);
 	assert_true(d->hold);
 	assert_false(d->scrub);
-	assert_false(d->mount);
 	assert_false(d->detach_loop);
 	assert_int_equal(d->power_off, DRIVE_POWER_AUTO);
 	assert_null(d->snapdir);
 	assert_null(d->mountpoint);
 	assert_null(d->canmount);
 	_cleanup_free_ char *imp = drive_import_name(d);
-	assert_string_equal(imp, "usbpool");
+	assert_string_equal(imp, "42");
+	_cleanup_free_ char *alt = drive_altroot(d);
+	assert_string_equal(alt, "/run/zkeep/drive/usb1");
+	_cleanup_strbuf_ struct strbuf e2 = STRBUF_INIT;
+	assert_int_equal(drive_check_pool_name(d, "usbpool", &e2), 0);
+	assert_int_equal(drive_check_pool_name(d, "other", &e2), -EINVAL);
+	assert_non_null(strstr(e2.buf, "named other, not usbpool"));
 	_cleanup_free_ char *t = drive_target_of(d, d->pool, "tank/data");
 	assert_string_equal(t, "usbpool/tank/data");
 	driveconf_release(&c);
@@ -57,10 +62,10 @@ static void test_long(void **state)
 	_cleanup_strbuf_ struct strbuf text = STRBUF_INIT;
 	const char *n1 = "offsite-rotation-disk-number-one-in-the-bank-vault-box-17";
 	const char *n2 = "offsite-rotation-disk-number-one-in-the-bank-vault-box-18";
-	strbuf_addf(&text, "[drive %s]\npool = p1\ndatasets =", n1);
+	strbuf_addf(&text, "[drive %s]\npool = p1\nguid = 1\ndatasets =", n1);
 	for (int i = 0; i < 40; i++)
 		strbuf_addf(&text, " tank/projects/client-%02d", i);
-	strbuf_addf(&text, "\n[drive %s]\npool = p2\ndatasets = tank/a\n", n2);
+	strbuf_addf(&text, "\n[drive %s]\npool = p2\nguid = 2\ndatasets = tank/a\n", n2);
 	assert_int_equal(parse(text.buf, &c, &err), 0);
 	assert_int_equal(c.n, 2);
 	const struct drive *d = driveconf_find(&c, n1);
@@ -81,7 +86,7 @@ static void test_all_keys(void **state)
 		      "datasets = tank/x,tank/y\n"
 		      "target = bk/here\n"
 		      "recursive = no\nraw = off\nsync_snap = yes\ndelete_target_snapshots = no\n"
-		      "rollback = yes\nhold = no\nreadonly = no\nscrub = yes\nmount = yes\n"
+		      "rollback = yes\nhold = no\nreadonly = no\nscrub = yes\n"
 		      "detach_loop = yes\nsnapdir = visible\nmountpoint = /mnt/bk\ncanmount = noauto\n"
 		      "search_dirs = /dev/disk/by-id /tmp/d\npower_off = no\nbwlimit = 2M\n",
 		      &c, &err);
@@ -90,7 +95,7 @@ static void test_all_keys(void **state)
 	assert_null(d->pool);
 	assert_true(d->guid == 1234567890123ULL);
 	assert_false(d->recursive || d->raw || d->delete_target_snapshots || d->hold || d->readonly);
-	assert_true(d->sync_snap && d->rollback && d->scrub && d->mount && d->detach_loop);
+	assert_true(d->sync_snap && d->rollback && d->scrub && d->detach_loop);
 	assert_string_equal(d->snapdir, "visible");
 	assert_string_equal(d->mountpoint, "/mnt/bk");
 	assert_string_equal(d->canmount, "noauto");
@@ -102,6 +107,9 @@ static void test_all_keys(void **state)
 	assert_string_equal(imp, "1234567890123");
 	_cleanup_free_ char *t = drive_target_of(d, "bk", "tank/x");
 	assert_string_equal(t, "bk/here/tank/x");
+	/* the target decides the pool's name when pool = is not given */
+	assert_int_equal(drive_check_pool_name(d, "bk", &err), 0);
+	assert_int_equal(drive_check_pool_name(d, "other", &err), -EINVAL);
 	driveconf_release(&c);
 }
 
@@ -118,32 +126,48 @@ static void expect_error(const char *text, const char *what)
 static void test_errors(void **state)
 {
 	(void)state;
-	expect_error("[drive a]\ndatasets = tank/a\n", "needs pool = NAME or guid");
-	expect_error("[drive a]\npool = p\n", "needs datasets");
-	expect_error("[drive a]\npool = p\ndatasets = tank/a\nfoo = 1\n", "unknown setting");
+	expect_error("[drive a]\ndatasets = tank/a\n", "needs guid = GUID");
+	/* a name alone is refused: anyone can name a stick's pool like that */
+	expect_error("[drive a]\npool = p\ndatasets = tank/a\n", "`zpool import`");
+	expect_error("[drive a]\npool = p\nguid = 1\ndatasets = t/a\nmount = yes\n",
+		     "always imported without mounting");
+	expect_error("[drive a]\npool = p\nguid = 7\n", "needs datasets");
+	expect_error("[drive a]\npool = p\nguid = 7\ndatasets = tank/a\nfoo = 1\n",
+		     "unknown setting");
 	expect_error("[drive a]\npool = 9p\ndatasets = tank/a\n", "not a pool name");
 	expect_error("[drive a]\nguid = x1\ndatasets = tank/a\n", "not a pool guid");
 	expect_error("[drive a]\nguid = 0\ndatasets = tank/a\n", "not a pool guid");
-	expect_error("[drive a]\npool = p\ndatasets = tank/a tank//b\n", "'tank//b' is not a dataset");
-	expect_error("[drive a]\npool = p\ndatasets = tank/a tank/a\n", "listed twice");
-	expect_error("[drive a]\npool = p\ndatasets = p/a\n", "on the drive's own pool");
-	expect_error("[drive a]\npool = p\ndatasets = t/a\ntarget = q/x\n", "not in pool p");
-	expect_error("[drive a]\npool = p\ndatasets = t/a\nraw = maybe\n", "not yes or no");
-	expect_error("[drive a]\npool = p\ndatasets = t/a\nsnapdir = on\n", "visible or hidden");
-	expect_error("[drive a]\npool = p\ndatasets = t/a\ncanmount = yes\n", "on, off or noauto");
-	expect_error("[drive a]\npool = p\ndatasets = t/a\nmountpoint = rel\n", "absolute path");
-	expect_error("[drive a]\npool = p\ndatasets = t/a\nmountpoint = /a b\n", "absolute path");
-	expect_error("[drive a]\npool = p\ndatasets = t/a\nsearch_dirs = /ok ../x\n", "absolute path");
-	expect_error("[drive a]\npool = p\ndatasets = t/a\npower_off = later\n", "auto, yes or no");
-	expect_error("[drive a]\npool = p\ndatasets = t/a\nbwlimit = fast\n", "not a rate");
-	expect_error("[drive a/b]\npool = p\n", "not a drive name");
-	expect_error("[drive ..]\npool = p\n", "not a drive name");
+	expect_error("[drive a]\npool = p\nguid = 7\ndatasets = tank/a tank//b\n",
+		     "'tank//b' is not a dataset");
+	expect_error("[drive a]\npool = p\nguid = 7\ndatasets = tank/a tank/a\n", "listed twice");
+	expect_error("[drive a]\npool = p\nguid = 7\ndatasets = p/a\n", "on the drive's own pool");
+	expect_error("[drive a]\npool = p\nguid = 7\ndatasets = t/a\ntarget = q/x\n",
+		     "not in pool p");
+	expect_error("[drive a]\npool = p\nguid = 7\ndatasets = t/a\nraw = maybe\n",
+		     "not yes or no");
+	expect_error("[drive a]\npool = p\nguid = 7\ndatasets = t/a\nsnapdir = on\n",
+		     "visible or hidden");
+	expect_error("[drive a]\npool = p\nguid = 7\ndatasets = t/a\ncanmount = yes\n",
+		     "on, off or noauto");
+	expect_error("[drive a]\npool = p\nguid = 7\ndatasets = t/a\nmountpoint = rel\n",
+		     "absolute path");
+	expect_error("[drive a]\npool = p\nguid = 7\ndatasets = t/a\nmountpoint = /a b\n",
+		     "absolute path");
+	expect_error("[drive a]\npool = p\nguid = 7\ndatasets = t/a\nsearch_dirs = /ok ../x\n",
+		     "absolute path");
+	expect_error("[drive a]\npool = p\nguid = 7\ndatasets = t/a\npower_off = later\n",
+		     "auto, yes or no");
+	expect_error("[drive a]\npool = p\nguid = 7\ndatasets = t/a\nbwlimit = fast\n",
+		     "not a rate");
+	expect_error("[drive a/b]\npool = p\nguid = 7\n", "not a drive name");
+	expect_error("[drive ..]\npool = p\nguid = 7\n", "not a drive name");
 	expect_error("[drive a]\npool = p$q\ndatasets = t/a\n", "not a pool name");
 	expect_error("[drive "
 		     "a123456789b123456789c123456789d123456789e123456789f123456789g1234]\n"
 		     "pool = p\n",
 		     "not a drive name");
-	expect_error("[drive a]\npool = p\ndatasets = t/a\nnot a line\n", "zkeep.conf:4: expected");
+	expect_error("[drive a]\npool = p\nguid = 7\ndatasets = t/a\nnot a line\n",
+		     "zkeep.conf:5: expected");
 }
 
 static void test_several(void **state)
@@ -151,8 +175,8 @@ static void test_several(void **state)
 	(void)state;
 	struct driveconf c = DRIVECONF_INIT;
 	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
-	assert_int_equal(parse("[drive a]\npool = pa\ndatasets = t/a\n"
-			       "[drive b]\npool = pb\ndatasets = t/b\n"
+	assert_int_equal(parse("[drive a]\npool = pa\nguid = 1\ndatasets = t/a\n"
+			       "[drive b]\npool = pb\nguid = 2\ndatasets = t/b\n"
 			       "[drive a]\ndatasets = t/c\n",
 			       &c, &err),
 			 0);
@@ -172,7 +196,7 @@ static void test_shared_file(void **state)
 	(void)state;
 	static const char text[] = "[zkeep]\nstate_dir = /var/lib/zkeep\n"
 				   "[job offsite]\nsource = tank/data\ntarget = backup/data\n"
-				   "[drive usb1]\npool = usbp\ndatasets = tank/data\n";
+				   "[drive usb1]\npool = usbp\nguid = 3\ndatasets = tank/data\n";
 	struct jobconf jc = JOBCONF_INIT;
 	struct driveconf dc = DRIVECONF_INIT;
 	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;

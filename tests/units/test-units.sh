@@ -37,6 +37,7 @@ ip_allow = 192.0.2.10
 
 [drive usb1]
 pool = usbbackup
+guid = 1234567890123456789
 datasets = tank/data
 CONF
 "$zkeep" units --output "$tmp/units" --config "$tmp/zkeep.conf" --configdir "$tmp/sanoid" \
