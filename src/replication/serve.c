@@ -170,7 +170,12 @@ static int check_token(const struct serve_policy *pol, const char *const *argv, 
 	_cleanup_strbuf_ struct strbuf why = STRBUF_INIT;
 	if (resume_token_check(&t, &tree, NULL, where, where, &why) < 0)
 		return strbuf_addf(err, "the resume token %s", why.buf), -EPERM;
-	return 0;
+	/* and its label too: zfs searches for the guid from toname's dataset up */
+	for (size_t i = 0; i < pol->send_roots.n; i++)
+		if (serve_name_in_root(t.toname, pol->send_roots.v[i]))
+			return 0;
+	return strbuf_addf(err, "the resume token names '%s', outside the datasets this key may "
+			   "send from", t.toname), -EPERM;
 }
 
 /* A pump between two fds in its own thread (the codec of a request). */

@@ -101,6 +101,12 @@ partial_receive() { # SNAP TARGET BYTES
     assert_failure
     assert_output_contains "refused the request"
     assert_output_contains "incremental source"
+    # and a label outside the tree (zfs starts its search for the guid there)
+    forged=$("$TOKEN_TOOL" make toname=srcp/secret@s1 "toguid=$(guid srcp/out@s1)" \
+        object=0 offset=0 bytes=0)
+    run "$TT" run "${SERVE_OPTS[@]}" root@127.0.0.1 -- zfs send -t "$forged"
+    assert_failure
+    assert_output_contains "the resume token names 'srcp/secret@s1', outside"
     assert_equal "$(zfs list -Hp -t all -r -o name,guid dstp srcp)" "$state_before"
     # a real token of the allowed tree still resumes through the key
     tok=$(partial_receive srcp/out@s1 dstp/inbox/part 200000)

@@ -9,6 +9,13 @@
 	"79630c001489e0d493ea9b224b518485b703361d55f929f5e9a99c2c0b0474456b9c7fc57a406923" \
 	"c27583e2f31379581a1b828b9403fbfb4c4a1d8106e170096b514c0"
 
+/* ... and of an interrupted `zfs send -i @s1 srcp/out@s2 | zfs receive -s`. */
+#define REAL_INCREMENTAL \
+	"1-c711af946-e0-789c636064000310a501c49c50360710a715e5e7a69766a63040c1cabf4bd2266" \
+	"e0938a80064b323a9cb4fca4a4d2e61606086aac3904f4b2b4e2d618003903c1b927c5265496a314" \
+	"89c9b09abfe927c882b8a72beabfbe5cf56d34092e704cbe725e6a6323014172517e8e7979638141" \
+	"bc1ed0200d1901d9b"
+
 /* tests/tools/test-token make toname=tank/a@s2 toguid=7 fromguid=5 object=3 offset=4
  * bytes=9 embedok largeblockok compressok rawok */
 #define MADE_ALL \
@@ -62,6 +69,20 @@ static void test_real_token(void **state)
 	assert_int_equal(t.offset, 0);
 	assert_int_equal(t.bytes, 133944);
 	assert_int_equal(t.flags, 0);
+	resume_token_release(&t);
+}
+
+static void test_real_incremental(void **state)
+{
+	(void)state;
+	struct resume_token t;
+	assert_int_equal(resume_token_parse(REAL_INCREMENTAL, &t), 0);
+	assert_string_equal(t.toname, "srcp/out@s2");
+	assert_true(t.toguid == 2781939576300072050ULL);
+	assert_true(t.has_fromguid);
+	assert_true(t.fromguid == 13929832184042290601ULL);
+	assert_int_equal(t.object, 3);
+	assert_int_equal(t.bytes, 133920);
 	resume_token_release(&t);
 }
 
@@ -126,6 +147,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_real_token),
+		cmocka_unit_test(test_real_incremental),
 		cmocka_unit_test(test_every_field),
 		cmocka_unit_test(test_garbage),
 		cmocka_unit_test(test_mutations),
