@@ -120,7 +120,8 @@ void serve_policy_release(struct serve_policy *p);
  * is exactly what will run), SERVE_CHECK_TOKEN for `zfs send -t TOKEN`
  * (allowed only if what the token sends is in a send root: the server
  * decodes the token and checks that its toguid and fromguid are snapshots or
- * bookmarks listed under the send roots, resume_token_check()), else
+ * bookmarks listed under the send roots, resume_token_check(), and its toname
+ * in a send root), else
  * -EPERM with the reason in err. The rows of serve_rules[] say exactly what
  * is allowed; in short:
  *
