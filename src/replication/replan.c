@@ -3,6 +3,7 @@
 #include "replication/replan.h"
 #include "zfs/recvprops.h"
 #include "snapshots/syncsnap.h"
+#include "zfs/resume_token.h"
 
 const char *const replan_source_props[] = { "syncoid:sync", "origin", "recordsize", "userrefs", NULL };
 const char *const replan_target_props[] = { "receive_resume_token", "userrefs", NULL };
@@ -276,7 +277,33 @@ static void plan_source_prune(const struct ds_view *v, const struct replan_opts 
  * is that one step, replanned after it), or abort it first. An interrupted
  * full receive leaves nothing to send onto, so *t becomes NULL then.
  */
-static bool plan_partial_receive(const struct zfs_tree *tgt, const struct zfs_dataset **t,
+/*
+ * The token comes from the target, outside data: `zfs send -t` would send
+ * whatever snapshot of the source pool its toguid names. Resumed only when
+ * toguid is a snapshot of this source dataset and fromguid one of the source
+ * tree; otherwise the dataset fails and the partial state is left for the
+ * admin to look at (`zfs receive -A` clears it): a token that does not match
+ * is a sign of tampering, not something to repair silently.
+ */
+static bool token_refused(const struct zfs_tree *src, const struct zfs_dataset *s,
+			  const char *token, struct replan_ds *d)
+{
+	_cleanup_release_(resume_token) struct resume_token rt;
+	_cleanup_strbuf_ struct strbuf why = STRBUF_INIT;
+	_cleanup_free_ char *to_where = xasprintf("of %s", s->name);
+	if (resume_token_parse(token, &rt) < 0)
+		strbuf_addstr(&why, "is malformed (not a token zfs wrote)");
+	else if (resume_token_check(&rt, src, s, to_where, "in the source tree", &why) == 0)
+		return false;
+	fail(d, REPLAN_FAIL,
+	     xasprintf("the resume token on %s %s: not resumed; check the target, then clear the "
+		       "partial receive with `zfs receive -A %s`",
+		       d->target, why.buf, d->target));
+	return true;
+}
+
+static bool plan_partial_receive(const struct zfs_tree *src, const struct zfs_dataset *s,
+				 const struct zfs_tree *tgt, const struct zfs_dataset **t,
 				 const struct ds_view *v, const struct replan_opts *o,
 				 struct replan_ds *d)
 {
@@ -284,6 +311,8 @@ static bool plan_partial_receive(const struct zfs_tree *tgt, const struct zfs_da
 	if (!token || !*token || streq(token, "-"))
 		return false;
 	if (o->resume) {
+		if (token_refused(src, s, token, d))
+			return true;
 		struct replan_step *st = add_step(d, REPLAN_STEP_RESUME);
 		st->token = xstrdup(token);
 		d->resume_then_replan = true;
@@ -498,7 +527,7 @@ void replan_dataset(const struct zfs_tree *src, const struct zfs_dataset *s,
 
 	plan_props(src, s, local, o, d);
 	plan_source_prune(&v, o, d);
-	if (plan_partial_receive(tgt, &t, &v, o, d))
+	if (plan_partial_receive(src, s, tgt, &t, &v, o, d))
 		return;
 	if (v.nn == 0) {
 		fail(d, REPLAN_FAIL,

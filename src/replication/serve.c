@@ -4,6 +4,7 @@
 #include "replication/serve.h"
 #include "replication/pump.h"
 #include "zfs/zfs.h"
+#include "zfs/resume_token.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -135,7 +136,11 @@ static int refuse(int out_fd, const char *msg, struct strbuf *refusal)
 	return -EPERM;
 }
 
-/* `zfs send -nv -t TOKEN`: what would it send? 0 when in a send root. */
+/*
+ * `zfs send -t TOKEN`: zfs sends the snapshot of the token's toguid (from
+ * fromguid), searched in the whole pool; its toname is only a label. Allowed
+ * when both guids are snapshots or bookmarks listed under the send roots.
+ */
 static int check_token(const struct serve_policy *pol, const char *const *argv, struct strbuf *err)
 {
 	const char *token = NULL;
@@ -147,20 +152,31 @@ static int check_token(const struct serve_policy *pol, const char *const *argv, 
 	}
 	if (!token)
 		return strbuf_addstr(err, "zfs send -t without a token"), -EPERM;
+	_cleanup_release_(resume_token) struct resume_token t;
+	if (resume_token_parse(token, &t) < 0)
+		return strbuf_addstr(err, "the resume token is malformed (not a token zfs wrote)"),
+		       -EPERM;
+	if (pol->send_roots.n == 0)
+		return strbuf_addstr(err, "this key may not send"), -EPERM;
 	_cleanup_(runner_freep) struct runner *run = runner_local_new();
 	_cleanup_release_(zfs) struct zfs z;
-	_cleanup_strbuf_ struct strbuf out = STRBUF_INIT;
+	_cleanup_release_(zfs_tree) struct zfs_tree tree = ZFS_TREE_INIT;
 	zfs_init(&z, run);
-	if (zfs_send_token_describe(&z, token, &out) < 0)
-		return strbuf_addf(err, "the resume token cannot be read: %s", zfs_error(&z)), -EPERM;
-	_cleanup_free_ char *toname = NULL;
-	if (serve_token_toname(out.buf, &toname) < 0)
-		return strbuf_addstr(err, "the resume token does not say what it sends"), -EPERM;
+	int r = zfs_list_tree(&z, (const char *const *)pol->send_roots.v,
+			      ZFS_LIST_RECURSIVE | ZFS_LIST_SNAPSHOTS | ZFS_LIST_BOOKMARKS, NULL, &tree);
+	if (r < 0 && r != -ENOENT) /* a missing root: the others are listed */
+		return strbuf_addf(err, "the datasets this key may send from cannot be listed: %s",
+				   zfs_error(&z)), -EPERM;
+	const char *where = "in the datasets this key may send from";
+	_cleanup_strbuf_ struct strbuf why = STRBUF_INIT;
+	if (resume_token_check(&t, &tree, NULL, where, where, &why) < 0)
+		return strbuf_addf(err, "the resume token %s", why.buf), -EPERM;
+	/* and its label too: zfs searches for the guid from toname's dataset up */
 	for (size_t i = 0; i < pol->send_roots.n; i++)
-		if (serve_name_in_root(toname, pol->send_roots.v[i]))
+		if (serve_name_in_root(t.toname, pol->send_roots.v[i]))
 			return 0;
-	return strbuf_addf(err, "the resume token sends '%s', outside the datasets this key may "
-			   "send from", toname), -EPERM;
+	return strbuf_addf(err, "the resume token names '%s', outside the datasets this key may "
+			   "send from", t.toname), -EPERM;
 }
 
 /* A pump between two fds in its own thread (the codec of a request). */

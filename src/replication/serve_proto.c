@@ -296,7 +296,27 @@ static int check_name(const struct serve_policy *p, enum role role, const char *
 	return 0;
 }
 
-/* The read-only commands: list/get may name an ancestor of a root, without recursion. */
+/* -t TYPES names only dataset types (filesystem, volume), or is absent. */
+static bool types_datasets_only(const char *types)
+{
+	if (!types)
+		return true;
+	_cleanup_strvec_ struct strvec t = STRVEC_INIT;
+	strvec_split(&t, types, ",");
+	if (t.n == 0)
+		return false;
+	for (size_t i = 0; i < t.n; i++)
+		if (!streq(t.v[i], "filesystem") && !streq(t.v[i], "volume"))
+			return false;
+	return true;
+}
+
+/*
+ * The read-only commands: list/get may name an ancestor of a root (does a
+ * target's parent exist?), but only the dataset itself: no recursion and no
+ * snapshot or bookmark types, whose guids would let a forged resume token
+ * name them.
+ */
 static int check_readonly_operand(const struct serve_policy *p, const struct serve_cmdline *c,
 				  const char *name, struct strbuf *err)
 {
@@ -304,10 +324,15 @@ static int check_readonly_operand(const struct serve_policy *p, const struct ser
 		return bad_name(name, err);
 	if (in_role(p, ROLE_ANY, name))
 		return 0;
-	if (!strpbrk(name, "@#") && ancestor_of_any_root(p, name) && !has_flag(c, 'r') &&
-	    !has_flag(c, 'd'))
-		return 0;
-	return outside(name, "access", err);
+	if (strpbrk(name, "@#") || !ancestor_of_any_root(p, name))
+		return outside(name, "access", err);
+	if (has_flag(c, 'r') || has_flag(c, 'd'))
+		return outside(name, "access", err);
+	if (!types_datasets_only(c->value['t']))
+		return strbuf_addf(err, "'%s' is outside the datasets this key may access: of an "
+				   "ancestor only the dataset itself is listed, never its snapshots or "
+				   "bookmarks (-t filesystem,volume)", name), -EPERM;
+	return 0;
 }
 
 static int need_ops(const struct serve_cmdline *c, size_t min, size_t max, const char *what,
@@ -719,19 +744,4 @@ void serve_harden_receive(struct strvec *argv, enum zfs_type type)
 		strvec_push(&v, argv->v[i]);
 	strvec_release(argv);
 	strvec_pushv(argv, (const char *const *)v.v);
-}
-
-int serve_token_toname(const char *out, char **toname)
-{
-	const char *k = strstr(out, "toname = ");
-	if (!k)
-		return -ENODATA;
-	k += strlen("toname = ");
-	size_t n = strcspn(k, "\n");
-	while (n && (k[n - 1] == ' ' || k[n - 1] == '\t' || k[n - 1] == '\r'))
-		n--;
-	if (!n)
-		return -ENODATA;
-	*toname = xstrndup(k, n);
-	return 0;
 }

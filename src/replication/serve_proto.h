@@ -113,25 +113,29 @@ struct serve_policy {
 #define SERVE_POLICY_INIT { STRVEC_INIT, STRVEC_INIT }
 void serve_policy_release(struct serve_policy *p);
 
-/* serve_policy_check(): allowed if the resume token's toname is in a send root. */
+/* serve_policy_check(): allowed if what the resume token sends is in a send root. */
 #define SERVE_CHECK_TOKEN 1
 
 /*
  * Check a requested argv against the policy. 0 when allowed (and then argv
  * is exactly what will run), SERVE_CHECK_TOKEN for `zfs send -t TOKEN`
- * (allowed only if what the token sends is in a send root: the server asks
- * `zfs send -nv -t TOKEN` and checks with serve_token_toname()), else
+ * (allowed only if what the token sends is in a send root: the server
+ * decodes the token and checks that its toguid and fromguid are snapshots or
+ * bookmarks listed under the send roots, resume_token_check(), and its toname
+ * in a send root), else
  * -EPERM with the reason in err. The rows of serve_rules[] say exactly what
  * is allowed; in short:
  *
  *   read-only, on any dataset in any root:
  *     zfs list  [-H -p -r -d N -t TYPES -o PROPS -s P -S P] DATASET...
  *     zfs get   [-H -p -r -d N -t TYPES -o FIELDS -s SOURCES] PROPS DATASET...
+ *     (on an ancestor of a root: the dataset alone, no -r/-d, and -t only
+ *     filesystem/volume: its snapshots' and bookmarks' guids are not listed)
  *     zfs holds [-H -p -r] SNAPSHOT...
  *     zfs version; zpool get/list -Hp of the pool of a root
  *   in a send root:
  *     zfs send [flags] [-i|-I FROM] SNAPSHOT     (flags: L P V R X b c e h p s v w n)
- *     zfs send [-P -V -e -v -n] -t TOKEN         (token contents checked by the server)
+ *     zfs send [-P -V -e -v -n] -t TOKEN         (token's guids checked by the server)
  *     zfs snapshot, zfs bookmark, zfs hold/release (sync snapshots)
  *     zfs destroy of bookmarks and of sync snapshots (syncoid_*) only:
  *       a stolen send key cannot delete the source's history
@@ -188,13 +192,6 @@ bool serve_is_receive(const char *const *argv);
  * (serve_policy_check() refuses a -o or -x of them).
  */
 void serve_harden_receive(struct strvec *argv, enum zfs_type type);
-
-/*
- * The "toname = pool/fs@snap" of `zfs send -nv -t TOKEN` output (the
- * dump of the token's contents). 0 with *toname (caller frees), or
- * -ENODATA when absent.
- */
-int serve_token_toname(const char *out, char **toname);
 
 /* True when name (dataset, snapshot or bookmark) is root or below it. */
 bool serve_name_in_root(const char *name, const char *root);

@@ -785,18 +785,3 @@ int zfs_allow_list(struct zfs *z, const char *dataset, struct strbuf *out)
 {
 	return run_capture(z, ARGV("zfs", "allow", dataset), out);
 }
-
-int zfs_send_token_describe(struct zfs *z, const char *token, struct strbuf *out)
-{
-	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
-	int code = 0;
-	strbuf_reset(&z->err);
-	int r = runner_run(z->run, ARGV("zfs", "send", "-nv", "-t", token), NULL, 0, out, &err,
-			   &code);
-	if (r < 0 || code != 0) {
-		strbuf_addstr(&z->err, err.buf);
-		return r < 0 ? -ENOEXEC : zfs_errno_from_message(err.buf);
-	}
-	strbuf_addstr(out, err.buf);
-	return 0;
-}

@@ -105,6 +105,10 @@ struct zfs_dataset *zfs_tree_find(const struct zfs_tree *t, const char *name);
 ssize_t zfs_tree_prop_index(const struct zfs_tree *t, const char *prop);
 /* The snapshot of ds with this short name, or NULL. */
 struct zfs_snap *zfs_dataset_find_snap(const struct zfs_dataset *ds, const char *short_name);
+/* The snapshot or bookmark (types: ZFS_TYPE_SNAPSHOT | ZFS_TYPE_BOOKMARK) with this guid, or NULL. */
+const struct zfs_snap *zfs_dataset_find_guid(const struct zfs_dataset *ds, uint64_t guid,
+					     unsigned types);
+const struct zfs_snap *zfs_tree_find_guid(const struct zfs_tree *t, uint64_t guid, unsigned types);
 
 /* ---- properties -------------------------------------------------------- */
 
@@ -285,13 +289,6 @@ int zfs_recv_start(struct zfs *z, const struct zfs_recv_args *a, int in_fd, stru
 int zfs_proc_finish(struct zfs *z, struct zfs_proc *p);
 /* Kill (SIGTERM) and reap a process that is no longer wanted. */
 void zfs_proc_kill(struct zfs_proc *p);
-
-/*
- * `zfs send -nv -t TOKEN`: what a resume token would send, as zfs describes
- * it ("toname = pool/fs@snap"): out gets its stdout, then its stderr. On
- * failure zfs_error() holds zfs's stderr alone, as printed.
- */
-int zfs_send_token_describe(struct zfs *z, const char *token, struct strbuf *out);
 
 /* receive_resume_token of a dataset; *token NULL when there is none. */
 int zfs_get_resume_token(struct zfs *z, const char *dataset, char **token);

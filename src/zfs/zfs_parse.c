@@ -103,6 +103,23 @@ struct zfs_snap *zfs_dataset_find_snap(const struct zfs_dataset *ds, const char 
 	return NULL;
 }
 
+const struct zfs_snap *zfs_dataset_find_guid(const struct zfs_dataset *ds, uint64_t guid,
+					     unsigned types)
+{
+	for (size_t i = 0; i < ds->nsnaps; i++)
+		if ((ds->snaps[i].type & types) && ds->snaps[i].guid == guid)
+			return &ds->snaps[i];
+	return NULL;
+}
+
+const struct zfs_snap *zfs_tree_find_guid(const struct zfs_tree *t, uint64_t guid, unsigned types)
+{
+	const struct zfs_snap *s = NULL;
+	for (size_t i = 0; i < t->nds && !s; i++)
+		s = zfs_dataset_find_guid(&t->ds[i], guid, types);
+	return s;
+}
+
 static int cmp_snap(const void *a, const void *b)
 {
 	const struct zfs_snap *x = a, *y = b;

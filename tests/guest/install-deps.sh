@@ -20,7 +20,7 @@ stamp_dir=/var/lib/zkeep-ci
 mkdir -p "$stamp_dir"
 
 build_pkgs=(meson ninja-build gcc pkg-config git
-    libcmocka-dev libjansson-dev libinih-dev libzstd-dev liblz4-dev
+    libcmocka-dev libjansson-dev libinih-dev libzstd-dev liblz4-dev zlib1g-dev
     libseccomp-dev libcap-dev bats
     clang libclang-rt-14-dev) # the sanitizer and fuzz builds use clang
 # Guest side: Debian's kernel and its headers (zfs-dkms builds against them),

@@ -266,19 +266,43 @@ static void test_no_common(void **state)
 	replan_release(&p);
 }
 
+/* Made with tests/tools/test-token: toname src/fs@c (a label), toguid 103
+ * fromguid 101; toguid 999; toguid 103 fromguid 999. */
+#define TOKEN_C_FROM_A "1-bc16c8059-118-789c636064000310a501c4ec5036271097e4e725e6a63230141725eba7153b2433408102923a0eb0baf4d2cc14068674a8bc06543f4c3ead283f17a20202527198939f94959a5c02e163954f4b2b4e2d618003903c1b927c5265496a31484200222f011587f92f35372935253f1bac8f1b493c393fb7a028b5b81828050700d2421c01"
+#define TOKEN_GUID_999 "1-939e6f59d-b8-789c636064000310a501c4ec5036271097e4e725e6a63230141725eba7153b2433408102923a0eb0baf4d2cc140686e7ccd8e5f393b252934b207cacf26969c5a9250c0cc8e6b321c9275596a416832404106a008382111e"
+#define TOKEN_FROM_999 "1-9bbdeaae8-e0-789c636064000310a501c4ec5036271097e4e725e6a63230141725eba7153b2433408102923a0eb0baf4d2cc14068674a8bc06543f4c3ead283f17a202029e336337273f292b35b904c2c72a9f96569c5ac2000720793624f9a4ca92d462908400420d00c51d151c"
+
 static void test_resume(void **state)
 {
 	struct replan_opts o;
 	struct replan p;
 	defaults(&o);
-	const char *tgt = "dst/fs|filesystem|9|5|900|1-abc-def|-\n"
+	const char *tgt = "dst/fs|filesystem|9|5|900|" TOKEN_C_FROM_A "|-\n"
 			  "dst/fs@a|snapshot|101|6|901|-|-\n";
 	plan(src_abc, tgt, &o, &p);
 	assert_int_equal(p.ds[0].nsteps, 1);
 	assert_int_equal(p.ds[0].steps[0].kind, REPLAN_STEP_RESUME);
-	assert_string_equal(p.ds[0].steps[0].token, "1-abc-def");
+	assert_string_equal(p.ds[0].steps[0].token, TOKEN_C_FROM_A);
 	assert_true(p.ds[0].resume_then_replan);
 	replan_release(&p);
+
+	/* the target's token is outside data: a toguid that is no snapshot of this
+	 * source dataset, a fromguid outside the source tree, or garbage is never
+	 * resumed; the dataset fails and the partial state is left alone */
+	const char *hostile[] = { TOKEN_GUID_999, TOKEN_FROM_999, "1-abc-def" };
+	const char *why[] = { "sends snapshot guid 999, which is not a snapshot of src/fs",
+			      "incremental source (guid 999)", "malformed" };
+	for (size_t i = 0; i < ARRAY_SIZE(hostile); i++) {
+		_cleanup_free_ char *t = xasprintf("dst/fs|filesystem|9|5|900|%s|-\n"
+						   "dst/fs@a|snapshot|101|6|901|-|-\n", hostile[i]);
+		plan(src_abc, t, &o, &p);
+		assert_int_equal(p.ds[0].status, REPLAN_FAIL);
+		assert_int_equal(p.ds[0].nsteps, 0);
+		assert_false(p.ds[0].abort_partial);
+		assert_non_null(strstr(p.ds[0].message, why[i]));
+		assert_non_null(strstr(p.ds[0].message, "zfs receive -A dst/fs"));
+		replan_release(&p);
+	}
 
 	o.resume = false;
 	plan(src_abc, tgt, &o, &p);
