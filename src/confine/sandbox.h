@@ -64,6 +64,7 @@ struct sandbox_config {
 	const unsigned *tcp_ports;   /* outgoing TCP ports allowed (ssh); n_tcp_ports of them */
 	size_t n_tcp_ports;
 	const char *root_dir;        /* where the new root is built; default /run/zkeep/root */
+	bool no_zfs;                 /* neither /dev/zfs nor /sys/module/zfs */
 };
 
 /* Landlock rights (the values of the kernel ABI, defined in sandbox.c). */
