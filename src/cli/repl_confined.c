@@ -247,7 +247,7 @@ static size_t repl_needs(const struct repl_cli *c, struct zfs *z, bool src_remot
 /*
  * Whether the run can be confined: not with --no-confine (warned), not a dry
  * run or --dumpsnaps (they change nothing), not endpoints that do not parse
- * (the command says what is wrong).
+ * (the command says what is wrong), not both ends remote (said).
  */
 static bool confinable(const struct repl_cli *c)
 {
@@ -257,7 +257,13 @@ static bool confinable(const struct repl_cli *c)
 	}
 	if (c->dry_run || c->dumpsnaps)
 		return false;
-	return c->endpoints_r >= 0;
+	if (c->endpoints_r < 0)
+		return false;
+	if (endpoint_is_remote(&c->src) && endpoint_is_remote(&c->dst)) {
+		log_notice("both ends are remote: nothing to confine here, running as before");
+		return false;
+	}
+	return true;
 }
 
 /*
@@ -292,8 +298,6 @@ static int run_worker(struct repl_cli *c, struct confine_job *job, struct zfs *z
 	bool src_remote = endpoint_is_remote(&c->src);
 	bool dst_remote = endpoint_is_remote(&c->dst);
 	const char *const ssh_programs[] = { "zfs", "zpool", "ssh", self, NULL };
-	/* Both ends remote: zfs runs there; the worker has ssh and no ZFS at all. */
-	const char *const remote_programs[] = { "ssh", self, NULL };
 	struct ssh_setup ss;
 	ssh_setup_init(&ss);
 	if (src_remote || dst_remote) {
@@ -301,7 +305,7 @@ static int run_worker(struct repl_cli *c, struct confine_job *job, struct zfs *z
 			ssh_setup_release(c, &ss);
 			return EXIT_FATAL;
 		}
-		job->programs = job->no_zfs ? remote_programs : ssh_programs;
+		job->programs = ssh_programs;
 	}
 	bool unmounted = false;
 	if (c->force_delete && !dst_remote && geteuid() == 0 &&
@@ -376,7 +380,6 @@ int repl_execute_confined(struct repl_cli *c)
 		.name = c->syncoid ? "syncoid" : "replicate",
 		.needs = local_needs, .nneeds = nlocal,
 		.state_dir = getenv("ZKEEP_STATE_DIR"),
-		.no_zfs = src_remote && dst_remote,
 	};
 	return run_worker(c, &job, &z, self);
 }

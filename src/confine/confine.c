@@ -74,7 +74,6 @@ static void fill_sandbox_config(const struct confine_job *job, bool privileged, 
 		.programs = job->programs ? job->programs : default_programs,
 		.ro_paths = job->ro_paths, .tcp_ports = job->tcp_ports,
 		.n_tcp_ports = job->n_tcp_ports, .root_dir = job->root_dir,
-		.no_zfs = job->no_zfs,
 	};
 }
 

@@ -63,7 +63,6 @@ struct confine_job {
 	size_t nfiles;
 	uid_t uid_min, uid_max;        /* 0: GRANTS_UID_*_DEFAULT */
 	bool no_confine;
-	bool no_zfs;                   /* no /dev/zfs in the worker (both ends remote) */
 	const char *root_dir;          /* tests; default in sandbox.h */
 	unsigned zfs_major, zfs_minor; /* 0.0: probe `zfs version` */
 };

@@ -129,8 +129,7 @@ int sandbox_plan_build(const struct sandbox_config *cfg, struct sandbox_plan *pl
 	if (is_dir("/usr/share/zoneinfo") && (r = add_ro_path(&p, "/usr/share/zoneinfo", err)) < 0)
 		goto fail;
 	/* libzfs checks /sys/module/zfs to know the module is loaded. */
-	if (!cfg->no_zfs && is_dir("/sys/module/zfs") &&
-	    (r = add_ro_path(&p, "/sys/module/zfs", err)) < 0)
+	if (is_dir("/sys/module/zfs") && (r = add_ro_path(&p, "/sys/module/zfs", err)) < 0)
 		goto fail;
 	if (p.nports)
 		for (size_t i = 0; i < ARRAY_SIZE(net_files); i++)
@@ -147,7 +146,7 @@ int sandbox_plan_build(const struct sandbox_config *cfg, struct sandbox_plan *pl
 	}
 
 	for (size_t i = 0; i < ARRAY_SIZE(devices); i++) {
-		if (access(devices[i], F_OK) != 0 || (cfg->no_zfs && streq(devices[i], "/dev/zfs")))
+		if (access(devices[i], F_OK) != 0)
 			continue;
 		strvec_push(&p.devices, devices[i]);
 		uint64_t a = SBX_FS_READ_FILE;

@@ -17,8 +17,7 @@
  *   sandbox_ns.c       (root only) new mount/pid/ipc/uts namespaces but the
  *                      initial user namespace (ZFS 2.2+ hides every dataset
  *                      from other user namespaces); a tmpfs root holding the
- *                      closure read-only, /dev/{null,zero,urandom,zfs} (no zfs
- *                      with no_zfs), /proc
+ *                      closure read-only, /dev/{null,zero,urandom,zfs}, /proc
  *                      of the new pid namespace, a private /tmp (what the
  *                      closure holds under /tmp bound again on top), the state
  *                      directory read-write and synthetic /etc/passwd, group,
@@ -66,7 +65,6 @@ struct sandbox_config {
 	const unsigned *tcp_ports;   /* outgoing TCP ports allowed (ssh); n_tcp_ports of them */
 	size_t n_tcp_ports;
 	const char *root_dir;        /* where the new root is built; default /run/zkeep/root */
-	bool no_zfs;                 /* neither /dev/zfs nor /sys/module/zfs */
 };
 
 /* Landlock rights (the values of the kernel ABI, defined in sandbox.c). */

@@ -313,30 +313,6 @@ static void test_describe(void **state)
 		assert_non_null(strstr(out.buf, "tcp connect: 22;"));
 }
 
-/* Both ends remote: a worker without ZFS (no /dev/zfs, no /sys/module/zfs, no rule on them). */
-static void test_no_zfs(void **state)
-{
-	const char *const progs[] = { "/usr/bin/true", NULL };
-	for (int no_zfs = 0; no_zfs <= 1; no_zfs++) {
-		struct sandbox_config cfg = { .privileged = true, .uid = 61234, .gid = 61234,
-			.programs = progs, .no_zfs = no_zfs };
-		_cleanup_sandbox_plan_ struct sandbox_plan p = SANDBOX_PLAN_INIT;
-		_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
-		assert_int_equal(sandbox_plan_build(&cfg, &p, &err), 0);
-		bool zfs_rule = false;
-		for (size_t i = 0; i < p.nrules; i++)
-			zfs_rule |= streq(p.rules[i].path, "/dev/zfs") ||
-				    streq(p.rules[i].path, "/sys/module/zfs");
-		bool want = !no_zfs && access("/dev/zfs", F_OK) == 0;
-		assert_int_equal(has(&p.devices, "/dev/zfs"), want);
-		if (no_zfs) {
-			assert_false(zfs_rule);
-			assert_false(has(&p.dirs, "/sys/module/zfs"));
-		}
-		assert_true(has(&p.devices, "/dev/null"));
-	}
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -347,7 +323,6 @@ int main(void)
 		cmocka_unit_test(test_privileged_worker_is_confined),
 		cmocka_unit_test(test_setup_failure_is_reported),
 		cmocka_unit_test(test_describe),
-		cmocka_unit_test(test_no_zfs),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
