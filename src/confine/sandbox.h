@@ -18,8 +18,7 @@
  *                      initial user namespace (ZFS 2.2+ hides every dataset
  *                      from other user namespaces); a tmpfs root holding the
  *                      closure read-only, /dev/{null,zero,urandom,zfs}, /proc
- *                      of the new pid namespace, a private /tmp (what the
- *                      closure holds under /tmp bound again on top), the state
+ *                      of the new pid namespace, a private /tmp, the state
  *                      directory read-write and synthetic /etc/passwd, group,
  *                      nsswitch.conf; pivot_root into it; then the run uid
  *                      and gid with no supplementary groups and no

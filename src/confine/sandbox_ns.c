@@ -125,38 +125,6 @@ static int set_attr(const char *path, uint64_t set, bool recursive, struct strbu
 	return 0;
 }
 
-/*
- * The private /tmp hides what the closure holds under /tmp (zkeep itself,
- * run from there, for `zkeep serve --relay`): bound again on top of it,
- * read-only, in root-owned directories the worker cannot rename.
- */
-static int rebind_under_tmp(const struct sandbox_plan *p, struct strbuf *err)
-{
-	const char *root = p->root_dir;
-	int r;
-	for (size_t i = 0; i < p->link_paths.n; i++) {
-		if (!skip_prefix(p->link_paths.v[i], "/tmp/"))
-			continue;
-		if ((r = parent_of(root, p->link_paths.v[i], err)) < 0)
-			return r;
-		_cleanup_free_ char *dst = xasprintf("%s%s", root, p->link_paths.v[i]);
-		if (symlink(p->link_targets.v[i], dst) < 0 && errno != EEXIST)
-			return fail_errno(err, "cannot create symlink", dst);
-	}
-	for (size_t i = 0; i < p->files.n + p->dirs.n; i++) {
-		bool file = i < p->files.n;
-		const char *src = file ? p->files.v[i] : p->dirs.v[i - p->files.n];
-		if (!skip_prefix(src, "/tmp/"))
-			continue;
-		if ((r = file ? bind_file(root, src, err) : bind_dir(root, src, true, err)) < 0)
-			return r;
-		_cleanup_free_ char *dst = xasprintf("%s%s", root, src);
-		if ((r = set_attr(dst, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID, !file, err)) < 0)
-			return r;
-	}
-	return 0;
-}
-
 static int build_root(const struct sandbox_plan *p, struct strbuf *err)
 {
 	const char *root = p->root_dir;
@@ -204,8 +172,6 @@ static int build_root(const struct sandbox_plan *p, struct strbuf *err)
 	_cleanup_free_ char *tmp = xasprintf("%s/tmp", root);
 	if (mount("tmpfs", tmp, "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=64m") < 0)
 		return fail_errno(err, "cannot mount a tmpfs on", tmp);
-	if ((r = rebind_under_tmp(p, err)) < 0)
-		return r;
 	if (p->state_dir) {
 		if ((r = bind_dir(root, p->state_dir, false, err)) < 0)
 			return r;
