@@ -221,6 +221,7 @@ void repl_cli_grant_facts(const struct repl_cli *c, bool src_remote, bool dst_re
 		.rollback = c->syncoid ? !c->no_rollback : c->rollback,
 		.no_sync_snap = c->no_sync_snap,
 		.preserve_recordsize = c->preserve_recordsize,
+		.force_delete = c->force_delete,
 	};
 }
 
@@ -251,9 +252,8 @@ static size_t repl_needs(const struct repl_cli *c, struct zfs *z, bool src_remot
 
 /*
  * Whether the run can be confined: not with --no-confine (warned), not a dry
- * run or --dumpsnaps (they change nothing), not --force-delete (said), not
- * endpoints that do not parse (the command says what is wrong), not both
- * ends remote (said).
+ * run or --dumpsnaps (they change nothing), not endpoints that do not parse
+ * (the command says what is wrong), not both ends remote (said).
  */
 static bool confinable(const struct repl_cli *c)
 {
@@ -263,12 +263,6 @@ static bool confinable(const struct repl_cli *c)
 	}
 	if (c->dry_run || c->dumpsnaps)
 		return false;
-	if (c->force_delete) {
-		/* Destroying a mounted filesystem unmounts it: Linux cannot delegate that. */
-		log_notice("--force-delete destroys (and so unmounts) the target, which Linux "
-			   "cannot delegate: running unconfined");
-		return false;
-	}
 	if (c->endpoints_r < 0)
 		return false;
 	if (endpoint_is_remote(&c->src) && endpoint_is_remote(&c->dst)) {
@@ -276,6 +270,28 @@ static bool confinable(const struct repl_cli *c)
 		return false;
 	}
 	return true;
+}
+
+/*
+ * --force-delete: the worker may destroy the target (zfs destroy -r), which
+ * unmounts it, and Linux cannot delegate unmounting. So root unmounts the
+ * target and its descendants first, by dataset name (zfs_unmount_tree(): no
+ * path, nothing the worker or the received data control), before the worker
+ * exists; the worker destroys under its grants. *unmounted: it did any.
+ */
+static int force_delete_unmount(struct zfs *z, const char *target, bool *unmounted)
+{
+	_cleanup_strvec_ struct strvec failed = STRVEC_INIT;
+	if (!zfs_exists(z, target))
+		return 0;
+	*unmounted = true;
+	if (zfs_unmount_tree(z, target, &failed) < 0) {
+		log_error("--force-delete: %s", zfs_error(z));
+		return -EIO;
+	}
+	for (size_t i = 0; i < failed.n; i++)
+		log_error("--force-delete: cannot unmount %s", failed.v[i]);
+	return failed.n ? -EBUSY : 0;
 }
 
 /*
@@ -297,6 +313,12 @@ static int run_worker(struct repl_cli *c, struct confine_job *job, struct zfs *z
 		}
 		job->programs = ssh_programs;
 	}
+	bool unmounted = false;
+	if (c->force_delete && !dst_remote && geteuid() == 0 &&
+	    force_delete_unmount(z, c->target_arg, &unmounted) < 0) {
+		ssh_setup_release(c, &ss);
+		return EXIT_FATAL;
+	}
 	/* Linux cannot delegate mounting: the worker receives with -u, we mount after. */
 	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
 	bool user_no_mount = recv_no_mount(c);
@@ -314,8 +336,11 @@ static int run_worker(struct repl_cli *c, struct confine_job *job, struct zfs *z
 	c->recvoptions = saved;
 	ssh_setup_release(c, &ss);
 	if (r == 0 && info.privileged && !user_no_mount && !dst_remote &&
-	    !mount_received(z, c->target_arg, c->recursive) && status == EXIT_OK)
+	    !mount_received(z, c->target_arg, c->recursive || unmounted) && status == EXIT_OK)
 		status = EXIT_PARTIAL;
+	else if (unmounted && user_no_mount)
+		log_notice("--force-delete: %s and its descendants stay unmounted (-u)",
+			   c->target_arg);
 	confined_report(&info);
 	if (r == 0 && info.privileged)
 		log_info("replicated as confined worker uid %u", (unsigned)info.uid);
@@ -339,9 +364,9 @@ int repl_execute_confined(struct repl_cli *c)
 	struct deleg_need needs[2];
 	const struct deleg_need *local_needs;
 	size_t nlocal = repl_needs(c, &z, src_remote, dst_remote, &props, needs, &local_needs);
-	if (!deleg_dataset_name_ok(local_needs[0].dataset) ||
-	    (nlocal == 2 && !deleg_dataset_name_ok(needs[1].dataset)))
-		return repl_execute(c); /* let the command word the error */
+	for (size_t i = 0; i < nlocal; i++)
+		if (!deleg_dataset_name_ok(local_needs[i].dataset))
+			return repl_execute(c); /* let the command word the error (changes nothing) */
 	/* A local source that does not exist has nothing to grant (`zfs allow` would fail
 	 * with a message about permissions): the command says what is wrong, and changes
 	 * nothing, without a worker. */

@@ -233,8 +233,9 @@ size_t jobconf_repl_needs(const struct repl_facts *f, struct strvec *props,
 	 * An interrupted full receive left only partial state: aborting it
 	 * destroys the target, which is then received anew - granted like a
 	 * target that does not exist yet (on its parent, for its descendants).
+	 * --force-delete may do the same with `zfs destroy -r` (recursive).
 	 */
-	bool partial_full = f->target_exists && f->target_partial_full;
+	bool partial_full = f->target_exists && (f->target_partial_full || f->force_delete);
 	size_t n = 0;
 	if (!f->source_remote)
 		out[n++] = (struct deleg_need){

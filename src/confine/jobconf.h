@@ -78,6 +78,8 @@ struct repl_facts {
 	bool rollback;                    /* receive -F */
 	bool no_sync_snap;                /* takes no sync snapshot (so destroys none) */
 	bool preserve_recordsize;         /* the receive sets recordsize */
+	bool force_delete;                /* --force-delete: the target may be destroyed
+					   * (zfs destroy -r) and received anew */
 	const char *const *source_props;  /* --preserve-properties: the source's local
 					   * properties (NULL-terminated or NULL) */
 	/* Read from this host's ZFS at run time (a local target only): */
@@ -95,7 +97,9 @@ struct repl_facts {
  * recursive; one permission per property the receive sets (names kept in
  * props, which out points into). A target that does not exist yet is new
  * (granted on its parent); one that holds an interrupted full receive too,
- * with abort-full: aborting it destroys the target, received anew.
+ * with abort-full: aborting it destroys the target, received anew; and so
+ * does an existing target with force_delete (destroy and mount on it and
+ * its descendants: `zfs destroy -r`, after the supervisor unmounted them).
  */
 size_t jobconf_repl_needs(const struct repl_facts *f, struct strvec *props,
 			  struct deleg_need out[2]);

@@ -143,6 +143,20 @@ static void test_rule(void **state)
 	       "sharenfs,sharesmb,volmode,zoned\n"
 	       "- tank/a d destroy,mount,send\n"
 	       "- tank/a l bookmark,hold,release,snapshot\n");
+	/* --force-delete may destroy the target (zfs destroy -r) and receive it anew:
+	 * granted as new (on the parent) with abort-full's destroy, there or not */
+	for (int there = 0; there <= 1; there++)
+		expect(ARGV("replicate", "--force-delete", "tank/a", "backup/a"), false, false,
+		       there, false, NULL,
+		       "- backup 0 create,destroy,hold,mount,receive,release\n"
+		       "- tank/a d destroy,mount,send\n"
+		       "- tank/a l bookmark,hold,release,snapshot\n");
+	/* ... pulled from a remote: only the target, here */
+	expect(ARGV("syncoid", "--force-delete", "me@nas:pool/a", "backup/a"), true, false, true,
+	       false, NULL, "- backup 0 create,destroy,hold,mount,receive,release,rollback\n");
+	/* both ends remote: nothing at all here (the worker gets no ZFS) */
+	expect(ARGV("replicate", "--force-delete", "me@a:pool/a", "me@b:pool/a"), true, true,
+	       false, false, NULL, "");
 	/* syncoid rolls back unless --no-rollback */
 	expect(ARGV("syncoid", "tank/a", "backup/a"), false, false, true, false, NULL,
 	       "- backup/a d destroy,mount\n"
