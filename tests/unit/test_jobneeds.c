@@ -148,12 +148,15 @@ static void test_rule(void **state)
 	for (int there = 0; there <= 1; there++)
 		expect(ARGV("replicate", "--force-delete", "tank/a", "backup/a"), false, false,
 		       there, false, NULL,
-		       "- backup 0 create,destroy,hold,mount,receive,release\n"
+		       "- backup 0 create,destroy,devices,hold,mount,receive,release,setuid,"
+		       "sharenfs,sharesmb,volmode,zoned\n"
 		       "- tank/a d destroy,mount,send\n"
 		       "- tank/a l bookmark,hold,release,snapshot\n");
 	/* ... pulled from a remote: only the target, here */
 	expect(ARGV("syncoid", "--force-delete", "me@nas:pool/a", "backup/a"), true, false, true,
-	       false, NULL, "- backup 0 create,destroy,hold,mount,receive,release,rollback\n");
+	       false, NULL,
+	       "- backup 0 create,destroy,devices,hold,mount,receive,release,rollback,setuid,"
+	       "sharenfs,sharesmb,volmode,zoned\n");
 	/* both ends remote: nothing at all here (the worker gets no ZFS) */
 	expect(ARGV("replicate", "--force-delete", "me@a:pool/a", "me@b:pool/a"), true, true,
 	       false, false, NULL, "");
