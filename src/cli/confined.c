@@ -27,6 +27,9 @@ void confined_report(const struct confine_info *info)
 {
 	for (size_t i = 0; i < info->recovered.n; i++)
 		log_notice("revoked leftover grants of a crashed run: %s", info->recovered.v[i]);
+	for (size_t i = 0; i < info->pending.n; i++)
+		log_warning("leftover grant of a crashed run pending until its pool is imported "
+			    "again: %s", info->pending.v[i]);
 	for (size_t i = 0; i < info->missing.n; i++)
 		log_warning("missing grant (an admin must run it): %s", info->missing.v[i]);
 }
