@@ -30,6 +30,9 @@ void confined_report(const struct confine_info *info)
 	if (info->landlock_abi < 0)
 		log_notice("Landlock is not available on this kernel: the worker ran without its "
 			   "file and network rules (namespaces and seccomp still applied)");
+	for (size_t i = 0; i < info->pending.n; i++)
+		log_warning("leftover grant of a crashed run pending until its pool is imported "
+			    "again: %s", info->pending.v[i]);
 	for (size_t i = 0; i < info->missing.n; i++)
 		log_warning("missing grant (an admin must run it): %s", info->missing.v[i]);
 }

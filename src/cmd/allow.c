@@ -25,6 +25,9 @@ const char cmd_allow_help[] =
 	"  --revoke   revoke what --apply granted for JOB (ExecStopPost=+).\n"
 	"  --recover  revoke the grants of every run that ended without revoking\n"
 	"             (crash, kill -9): run at boot by zkeep-recover.service.\n"
+	"A grant on a pool that is not imported stays journalled (a warning says\n"
+	"so) until a --revoke, --recover or run after the pool is back; --apply\n"
+	"refuses while the job's last grants are pending.\n"
 	"\n" JOBSPEC_HELP;
 
 enum { MODE_NONE, MODE_PRINT, MODE_APPLY, MODE_REVOKE, MODE_RECOVER };
@@ -96,7 +99,7 @@ static int allow_apply(struct jobspec *js, const char *user, struct runner *run)
 		log_error("%s", err.buf);
 		strbuf_reset(&err);
 		if (began && grants_revoke_job(state, js->job.name, grants_same_runner, run, NULL,
-					       &err) < 0)
+					       NULL, &err) < 0)
 			log_error("%s", err.buf);
 		return EXIT_FATAL;
 	}
@@ -108,13 +111,17 @@ static int allow_apply(struct jobspec *js, const char *user, struct runner *run)
 static int allow_revoke(struct jobspec *js, bool recover, struct runner *run)
 {
 	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
-	_cleanup_strvec_ struct strvec done = STRVEC_INIT;
+	_cleanup_strvec_ struct strvec done = STRVEC_INIT, pending = STRVEC_INIT;
 	const char *state = js->state_dir ? js->state_dir : CONFINE_STATE_DIR_DEFAULT;
-	int r = recover ? grants_recover(state, true, grants_same_runner, run, &done, &err)
+	int r = recover ? grants_recover(state, true, grants_same_runner, run, &done, &pending,
+					 &err)
 			: grants_revoke_job(state, js->job.name, grants_same_runner, run, &done,
-					    &err);
+					    &pending, &err);
 	for (size_t i = 0; i < done.n; i++)
 		log_notice("revoked %s", done.v[i]);
+	/* Not a failure: revoked when the pool is back (next start, --revoke, --recover). */
+	for (size_t i = 0; i < pending.n; i++)
+		log_warning("pending until its pool is imported again: %s", pending.v[i]);
 	if (r < 0)
 		log_error("%s", err.buf);
 	return r < 0 ? (recover ? EXIT_PARTIAL : EXIT_FATAL) : EXIT_OK;

@@ -21,6 +21,7 @@ void confine_info_release(struct confine_info *ci)
 	free(ci->work_dir);
 	deleg_set_release(&ci->grants);
 	strvec_release(&ci->recovered);
+	strvec_release(&ci->pending);
 	strvec_release(&ci->missing);
 	*ci = (struct confine_info)CONFINE_INFO_INIT;
 }
@@ -264,7 +265,8 @@ static int run_worker(const struct confine_job *job, int (*fn)(void *), void *da
 		if ((r = make_dir(state, 0755, err)) < 0)
 			return r;
 		_cleanup_strbuf_ struct strbuf msg = STRBUF_INIT;
-		r = grants_recover(state, false, grants_same_runner, run, &ci->recovered, &msg);
+		r = grants_recover(state, false, grants_same_runner, run, &ci->recovered,
+				   &ci->pending, &msg);
 		if (r < 0) {
 			/* Their uids stay blocked; this run can still go on. */
 			strbuf_addf(err, "%s; ", msg.buf);

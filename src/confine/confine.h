@@ -73,12 +73,13 @@ struct confine_info {
 	char *work_dir;                /* the worker's writable directory */
 	struct deleg_set grants;       /* what was (or would be) granted */
 	struct strvec recovered;       /* leftovers of crashed runs revoked at start */
+	struct strvec pending;         /* leftovers waiting for their pool to be imported */
 	struct strvec missing;         /* not root: `zfs allow` commands an admin still must run */
 	unsigned zfs_major, zfs_minor;
 	int landlock_abi;              /* of the worker's plan; <= 0: it ran without Landlock */
 };
 #define CONFINE_INFO_INIT { .grants = DELEG_SET_INIT, .recovered = STRVEC_INIT, \
-	.missing = STRVEC_INIT }
+	.pending = STRVEC_INIT, .missing = STRVEC_INIT }
 void confine_info_release(struct confine_info *ci);
 
 /*

@@ -58,16 +58,17 @@ static bool field_ok(const char *s)
 	return *s && !strpbrk(s, "\t\n");
 }
 
-static int journal_append(int fd, const char *host, const char *dataset, const char *perms,
-			  struct strbuf *err)
+/* Append "KIND<TAB>HOST<TAB>NAME<TAB>VALUE" and fsync. */
+static int journal_append(int fd, const char *kind, const char *host, const char *name,
+			  const char *value, struct strbuf *err)
 {
-	if ((host && !field_ok(host)) || !field_ok(dataset) || !field_ok(perms)) {
+	if ((host && !field_ok(host)) || !field_ok(name) || !field_ok(value)) {
 		strbuf_addf(err, "refusing to journal a grant on '%s': tab or newline in a name",
-			    dataset);
+			    name);
 		return -EINVAL;
 	}
-	_cleanup_free_ char *line = xasprintf("allow\t%s\t%s\t%s\n", host ? host : "-", dataset,
-					      perms);
+	_cleanup_free_ char *line = xasprintf("%s\t%s\t%s\t%s\n", kind, host ? host : "-", name,
+					      value);
 	size_t n = strlen(line);
 	if (write(fd, line, n) != (ssize_t)n || fsync(fd) < 0) {
 		int e = errno ? errno : EIO;
@@ -81,9 +82,53 @@ struct jentry {
 	char *host, *dataset;
 };
 
-/* Parse a journal into unique (host, dataset) entries. */
-static int journal_read(int fd, const char *path, struct jentry **out, size_t *n,
-			struct strbuf *err)
+/* The pool a run's grants were made on: its name and guid on host. */
+struct jpool {
+	char *host, *pool;
+	uint64_t guid;
+};
+
+struct journal {
+	struct jentry *e;
+	size_t n;
+	struct jpool *p;
+	size_t np;
+};
+
+static void journal_free(struct journal *j)
+{
+	for (size_t i = 0; i < j->n; i++) {
+		free(j->e[i].host);
+		free(j->e[i].dataset);
+	}
+	for (size_t i = 0; i < j->np; i++) {
+		free(j->p[i].host);
+		free(j->p[i].pool);
+	}
+	free(j->e);
+	free(j->p);
+	*j = (struct journal){ 0 };
+}
+
+static char *pool_of(const char *dataset)
+{
+	return xstrndup(dataset, strcspn(dataset, "/"));
+}
+
+/* The guid journalled for (host, pool), or 0 (a journal of an older zkeep). */
+static uint64_t journal_pool_guid(const struct journal *j, const char *host, const char *pool)
+{
+	for (size_t i = 0; i < j->np; i++)
+		if (streq(j->p[i].host, host) && streq(j->p[i].pool, pool))
+			return j->p[i].guid;
+	return 0;
+}
+
+/*
+ * Parse a journal into unique (host, dataset) entries and the guids of their
+ * pools ("pool<TAB>HOST<TAB>POOL<TAB>GUID" lines).
+ */
+static int journal_read(int fd, const char *path, struct journal *j, struct strbuf *err)
 {
 	_cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
 	strbuf_init(&sb, 16 << 20);
@@ -91,8 +136,7 @@ static int journal_read(int fd, const char *path, struct jentry **out, size_t *n
 		strbuf_addf(err, "cannot read %s", path);
 		return -EIO;
 	}
-	*out = NULL;
-	*n = 0;
+	*j = (struct journal){ 0 };
 	if (sb.len == 0)
 		return 0; /* created, nothing granted yet */
 	if (!skip_prefix(sb.buf, HEADER)) {
@@ -102,59 +146,131 @@ static int journal_read(int fd, const char *path, struct jentry **out, size_t *n
 	struct zcursor c;
 	struct zfields f;
 	zcursor_init(&c, sb.buf + strlen(HEADER), sb.len - strlen(HEADER));
-	int r;
-	while ((r = zcursor_next(&c, &f)) > 0) {
+	while (zcursor_next(&c, &f) > 0) {
 		/* A torn last line (crash mid-write) has fewer fields: its allow never ran. */
-		if (f.n != 4 || !span_eq(f.f[0], "allow"))
+		if (f.n != 4 || j->n + j->np >= GRANTS_MAX_ENTRIES)
 			continue;
-		if (*n >= GRANTS_MAX_ENTRIES)
-			break;
 		_cleanup_free_ char *host = span_is_none(f.f[1]) ? NULL : span_dup(f.f[1]);
-		_cleanup_free_ char *ds = span_dup(f.f[2]);
+		_cleanup_free_ char *name = span_dup(f.f[2]);
+		uint64_t guid;
+		if (span_eq(f.f[0], "pool") && zfield_u64(&f, 3, &guid) == 0 && guid &&
+		    !journal_pool_guid(j, host, name)) {
+			j->p = xreallocarray(j->p, j->np + 1, sizeof(*j->p));
+			j->p[j->np++] = (struct jpool){ steal_pointer(&host), steal_pointer(&name),
+							guid };
+			continue;
+		}
+		if (!span_eq(f.f[0], "allow"))
+			continue;
 		bool dup = false;
-		for (size_t i = 0; i < *n && !dup; i++)
-			dup = streq((*out)[i].host, host) && streq((*out)[i].dataset, ds);
+		for (size_t i = 0; i < j->n && !dup; i++)
+			dup = streq(j->e[i].host, host) && streq(j->e[i].dataset, name);
 		if (dup)
 			continue;
-		*out = xreallocarray(*out, *n + 1, sizeof(**out));
-		(*out)[(*n)++] = (struct jentry){ steal_pointer(&host), steal_pointer(&ds) };
+		j->e = xreallocarray(j->e, j->n + 1, sizeof(*j->e));
+		j->e[j->n++] = (struct jentry){ steal_pointer(&host), steal_pointer(&name) };
 	}
 	return 0;
 }
 
-static void jentries_free(struct jentry *e, size_t n)
+/*
+ * Whether the grants journalled on pool can be revoked now: 0 when the pool
+ * of that name on host is the one granted on (the journalled guid, when the
+ * journal has one); -ENXIO when it is not imported, or another pool of that
+ * name is (a rotated drive): the grants stay on the exported pool, and so
+ * does the journal entry, until that pool is imported again.
+ */
+static int pool_state(struct runner *r, const char *host, const char *pool, uint64_t guid,
+		      struct strbuf *err)
 {
-	for (size_t i = 0; i < n; i++) {
-		free(e[i].host);
-		free(e[i].dataset);
+	struct zfs z;
+	zfs_init(&z, r);
+	_cleanup_free_ char *v = NULL;
+	uint64_t now = 0;
+	int rc = zpool_get_prop(&z, pool, "guid", &v);
+	if (rc == 0 && (parse_u64(v, &now) < 0 || now == 0)) {
+		strbuf_addf(err, "pool '%s' on %s has no guid ('%s')", pool, host_label(host), v);
+		rc = -EIO;
+	} else if (rc == -ENOENT) {
+		strbuf_addf(err, "pool '%s' is not imported on %s", pool, host_label(host));
+		rc = -ENXIO;
+	} else if (rc < 0) {
+		strbuf_addf(err, "cannot check pool '%s' on %s: %s", pool, host_label(host),
+			    zfs_error(&z));
+	} else if (guid && now != guid) {
+		strbuf_addf(err, "pool '%s' on %s is another pool (guid %" PRIu64 ", granted on "
+			    "%" PRIu64 ")", pool, host_label(host), now, guid);
+		rc = -ENXIO;
 	}
-	free(e);
+	zfs_release(&z);
+	return rc;
 }
 
-/* Revoke every entry; ENOENT (dataset gone) counts as revoked. */
-static int revoke_all(int fd, const char *path, uid_t uid, grants_runner_fn runner_for,
-		      void *ctx, struct strvec *done, struct strbuf *err)
+/*
+ * Revoke one journalled grant: 0 when revoked, or when its dataset is gone
+ * from the (imported, same) pool - the grants of a dataset live in it and go
+ * with it; -ENXIO when its pool is not here (pending, message in why).
+ */
+static int revoke_one(const struct journal *j, size_t i, uid_t uid, grants_runner_fn runner_for,
+		      void *ctx, struct strbuf *why)
 {
-	struct jentry *e = NULL;
-	size_t n = 0;
-	int r = journal_read(fd, path, &e, &n, err), first = r;
-	for (size_t i = 0; r == 0 && i < n; i++) {
-		_cleanup_strvec_ struct strvec argv = STRVEC_INIT;
-		zfs_unallow_argv(uid, e[i].dataset, &argv);
+	const struct jentry *e = &j->e[i];
+	struct runner *r = runner_for(ctx, e->host);
+	if (!r) {
+		strbuf_addf(why, "no way to run commands on %s", host_label(e->host));
+		return -EHOSTUNREACH;
+	}
+	_cleanup_free_ char *pool = pool_of(e->dataset);
+	int rc = pool_state(r, e->host, pool, journal_pool_guid(j, e->host, pool), why);
+	if (rc < 0)
+		return rc;
+	_cleanup_strvec_ struct strvec argv = STRVEC_INIT;
+	zfs_unallow_argv(uid, e->dataset, &argv);
+	_cleanup_strbuf_ struct strbuf msg = STRBUF_INIT;
+	rc = run_zfs(runner_for, ctx, e->host, &argv, &msg);
+	if (rc == -ENOENT) {
+		/* Gone, or its pool exported meanwhile: ask again. */
+		struct zfs z;
+		zfs_init(&z, r);
+		bool exists = zfs_exists(&z, e->dataset);
+		zfs_release(&z);
+		rc = exists ? -EIO : pool_state(r, e->host, pool, journal_pool_guid(j, e->host, pool),
+						 &msg);
+	}
+	if (rc < 0)
+		strbuf_addstr(why, msg.buf);
+	return rc;
+}
+
+/*
+ * Revoke every entry. 0 when all are revoked; -ENXIO when the others are
+ * but some wait for their pool (each listed in pending as "HOST DATASET uid
+ * UID: REASON"); else the first error (the others are still tried).
+ */
+static int revoke_all(int fd, const char *path, uid_t uid, grants_runner_fn runner_for,
+		      void *ctx, struct strvec *done, struct strvec *pending, struct strbuf *err)
+{
+	struct journal j;
+	int r = journal_read(fd, path, &j, err), first = r;
+	bool waiting = false;
+	for (size_t i = 0; r == 0 && i < j.n; i++) {
 		_cleanup_strbuf_ struct strbuf msg = STRBUF_INIT;
-		int rr = run_zfs(runner_for, ctx, e[i].host, &argv, &msg);
-		if (rr == -ENOENT)
-			rr = 0;
-		if (rr < 0 && first == 0) {
+		const char *host = j.e[i].host ? j.e[i].host : "-";
+		int rr = revoke_one(&j, i, uid, runner_for, ctx, &msg);
+		if (rr == -ENXIO) {
+			waiting = true;
+			if (pending)
+				strvec_pushf(pending, "%s %s uid %u: %s", host, j.e[i].dataset,
+					     (unsigned)uid, msg.buf);
+		} else if (rr < 0 && first == 0) {
 			first = rr;
 			strbuf_addstr(err, msg.buf);
 		}
 		if (rr == 0 && done)
-			strvec_pushf(done, "%s %s uid %u", e[i].host ? e[i].host : "-",
-				     e[i].dataset, (unsigned)uid);
+			strvec_pushf(done, "%s %s uid %u", host, j.e[i].dataset, (unsigned)uid);
 	}
-	jentries_free(e, n);
-	return first;
+	journal_free(&j);
+	return first < 0 ? first : waiting ? -ENXIO : 0;
 }
 
 /* Whether the file at path is still the one open as fd. */
@@ -199,10 +315,11 @@ static bool journal_uid(const char *name, const char *job, uint64_t *uid)
 /*
  * Revoke and remove the journals in dir that match: job == NULL: the
  * per-uid ones (and the job ones too when include_jobs); else those of job.
+ * A journal whose grants wait for their pool stays (listed in pending).
  */
 static int revoke_journals(const char *dir, const char *job, bool include_jobs,
 			   grants_runner_fn runner_for, void *ctx, struct strvec *done,
-			   struct strbuf *err)
+			   struct strvec *pending, struct strbuf *err)
 {
 	int first = 0;
 	DIR *d = opendir(dir);
@@ -228,10 +345,13 @@ static int revoke_journals(const char *dir, const char *job, bool include_jobs,
 		if (!same_file(fd, path))
 			continue; /* removed and recreated meanwhile */
 		_cleanup_strbuf_ struct strbuf msg = STRBUF_INIT;
-		int r = revoke_all(fd, path, (uid_t)uid, runner_for, ctx, done, &msg);
+		_cleanup_strvec_ struct strvec wait = STRVEC_INIT;
+		int r = revoke_all(fd, path, (uid_t)uid, runner_for, ctx, done, &wait, &msg);
+		for (size_t i = 0; pending && i < wait.n; i++)
+			strvec_pushf(pending, "%s (journal %s)", wait.v[i], path);
 		if (r == 0) {
 			unlink(path);
-		} else if (first == 0) {
+		} else if (r != -ENXIO && first == 0) {
 			first = r;
 			strbuf_addf(err, "leftover grants of uid %u stay (journal %s): %s",
 				    (unsigned)uid, path, msg.buf);
@@ -242,19 +362,20 @@ static int revoke_journals(const char *dir, const char *job, bool include_jobs,
 }
 
 int grants_recover(const char *state_dir, bool include_jobs, grants_runner_fn runner_for,
-		   void *ctx, struct strvec *done, struct strbuf *err)
+		   void *ctx, struct strvec *done, struct strvec *pending, struct strbuf *err)
 {
 	_cleanup_free_ char *dir = NULL;
 	int r = ensure_dir(state_dir, &dir, err);
-	return r < 0 ? r : revoke_journals(dir, NULL, include_jobs, runner_for, ctx, done, err);
+	return r < 0 ? r : revoke_journals(dir, NULL, include_jobs, runner_for, ctx, done,
+					   pending, err);
 }
 
 int grants_revoke_job(const char *state_dir, const char *job, grants_runner_fn runner_for,
-		      void *ctx, struct strvec *done, struct strbuf *err)
+		      void *ctx, struct strvec *done, struct strvec *pending, struct strbuf *err)
 {
 	_cleanup_free_ char *dir = NULL;
 	int r = ensure_dir(state_dir, &dir, err);
-	return r < 0 ? r : revoke_journals(dir, job, false, runner_for, ctx, done, err);
+	return r < 0 ? r : revoke_journals(dir, job, false, runner_for, ctx, done, pending, err);
 }
 
 /* Create, lock and initialise a journal. */
@@ -294,9 +415,18 @@ int grants_begin_job(struct grants *g, const char *state_dir, const char *job, u
 		strbuf_addf(err, "invalid job '%s' or uid %u", job, (unsigned)uid);
 		return -EINVAL;
 	}
-	int r = grants_revoke_job(state_dir, job, runner_for, ctx, NULL, err);
+	_cleanup_strvec_ struct strvec pending = STRVEC_INIT;
+	int r = grants_revoke_job(state_dir, job, runner_for, ctx, NULL, &pending, err);
 	if (r < 0)
 		return r;
+	if (pending.n) {
+		/* Its uid keeps grants on a pool that is away: never lend it more. */
+		_cleanup_free_ char *list = strvec_join(&pending, "; ");
+		strbuf_addf(err, "grants of job %s's last run wait for their pool to be imported "
+			    "again (then this revokes them; remove the journal only if that pool "
+			    "is gone for good): %s", job, list);
+		return -EBUSY;
+	}
 	_cleanup_free_ char *dir = xasprintf("%s/grants", state_dir);
 	_cleanup_free_ char *path = xasprintf("%s/job-%s.%u.journal", dir, job, (unsigned)uid);
 	int fd;
@@ -355,15 +485,18 @@ int grants_begin(struct grants *g, const char *state_dir, uid_t uid_min, uid_t u
 	return -EAGAIN;
 }
 
-/* zpool get delegation, once per (host, pool). */
-static int check_delegation(const struct deleg_set *set, grants_runner_fn runner_for, void *ctx,
-			    struct strbuf *err)
+/*
+ * Once per (host, pool): zpool get delegation, and journal the pool's guid
+ * (revoked only on that pool: another pool of the same name - a rotated
+ * drive - does not count).
+ */
+static int check_pools(int fd, const struct deleg_set *set, grants_runner_fn runner_for,
+		       void *ctx, struct strbuf *err)
 {
 	_cleanup_strvec_ struct strvec seen = STRVEC_INIT;
 	for (size_t i = 0; i < set->n; i++) {
 		const struct deleg_grant *gr = &set->g[i];
-		size_t plen = strcspn(gr->dataset, "/");
-		_cleanup_free_ char *pool = xstrndup(gr->dataset, plen);
+		_cleanup_free_ char *pool = pool_of(gr->dataset);
 		_cleanup_free_ char *key = xasprintf("%s\t%s", gr->host ? gr->host : "-", pool);
 		if (strvec_find(&seen, key) >= 0)
 			continue;
@@ -375,8 +508,10 @@ static int check_delegation(const struct deleg_set *set, grants_runner_fn runner
 		}
 		struct zfs z;
 		zfs_init(&z, r);
-		_cleanup_free_ char *v = NULL;
+		_cleanup_free_ char *v = NULL, *guid = NULL;
 		int rc = zpool_get_prop(&z, pool, "delegation", &v);
+		if (rc == 0)
+			rc = zpool_get_prop(&z, pool, "guid", &guid);
 		if (rc < 0) {
 			strbuf_addf(err, "cannot check pool '%s' on %s: %s", pool,
 				    host_label(gr->host), zfs_error(&z));
@@ -391,6 +526,8 @@ static int check_delegation(const struct deleg_set *set, grants_runner_fn runner
 				    "job with --no-confine.", pool, host_label(gr->host), v, pool);
 			return -EPERM;
 		}
+		if ((rc = journal_append(fd, "pool", gr->host, pool, guid, err)) < 0)
+			return rc;
 	}
 	return 0;
 }
@@ -402,13 +539,13 @@ int grants_apply(struct grants *g, const struct deleg_set *set, grants_runner_fn
 		strbuf_addstr(err, "grants_apply without grants_begin");
 		return -EINVAL;
 	}
-	int r = check_delegation(set, runner_for, ctx, err);
+	int r = check_pools(g->fd, set, runner_for, ctx, err);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < set->n; i++) {
 		const struct deleg_grant *gr = &set->g[i];
 		_cleanup_free_ char *perms = deleg_perms_join(gr);
-		if ((r = journal_append(g->fd, gr->host, gr->dataset, perms, err)) < 0)
+		if ((r = journal_append(g->fd, "allow", gr->host, gr->dataset, perms, err)) < 0)
 			return r;
 		_cleanup_strvec_ struct strvec argv = STRVEC_INIT;
 		zfs_allow_argv(gr->scope, g->uid, perms, gr->dataset, &argv);
@@ -423,9 +560,15 @@ int grants_end(struct grants *g, grants_runner_fn runner_for, void *ctx, struct 
 {
 	int r = 0;
 	if (g->fd >= 0) {
-		r = revoke_all(g->fd, g->journal, g->uid, runner_for, ctx, NULL, err);
+		_cleanup_strvec_ struct strvec pending = STRVEC_INIT;
+		r = revoke_all(g->fd, g->journal, g->uid, runner_for, ctx, NULL, &pending, err);
 		if (r == 0)
 			unlink(g->journal);
+		if (r == -ENXIO) {
+			_cleanup_free_ char *list = strvec_join(&pending, "; ");
+			strbuf_addf(err, "grants stay journalled in %s until their pool is imported "
+				    "again: %s", g->journal, list);
+		}
 		close(g->fd);
 	}
 	free(g->dir);

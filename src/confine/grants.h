@@ -22,7 +22,15 @@
  *
  * Layout: STATE/grants/UID.journal, text:
  *     zkeep-grants 1
+ *     pool<TAB>HOST<TAB>POOL<TAB>GUID           (before its first allow)
  *     allow<TAB>HOST<TAB>DATASET<TAB>PERMS      ("-" for this host)
+ *
+ * A grant is revoked only on the pool it was made on: while that pool is
+ * not imported (exported, a drive unplugged, or another pool of the same
+ * name imported instead) its entry and the journal stay ("pending"), and so
+ * does the uid's block; the next recovery after the pool is back revokes
+ * it. Only on that very pool, imported, does "dataset does not exist" count
+ * as revoked (the grants of a dataset are stored in it and go with it).
  *
  * Every zfs command is an argv vector through a runner (runner.h); for a
  * grant on another host the caller's runner_for(ctx, host) returns the
@@ -59,25 +67,27 @@ struct grants {
  * (crashed runs). Each revoked journal is removed; one whose grants cannot
  * all be revoked (a pool not imported, a host unreachable) stays, with its
  * uid. For each revoked entry a line "HOST DATASET uid UID" is appended to
- * `done` (may be NULL). Returns 0, or the first error (the others are still
- * tried).
+ * `done`, for each entry waiting for its pool "HOST DATASET uid UID: REASON
+ * (journal PATH)" to `pending` (either may be NULL). Returns 0 (also with
+ * entries pending), or the first error (the others are still tried).
  */
 int grants_recover(const char *state_dir, bool include_jobs, grants_runner_fn runner_for,
-		   void *ctx, struct strvec *done, struct strbuf *err);
+		   void *ctx, struct strvec *done, struct strvec *pending, struct strbuf *err);
 
 /*
  * The systemd shape: revoke what journals of job `job` list (a run that
  * ended without its ExecStopPost), then create and lock the journal
- * job-JOB.UID.journal for uid. grants_apply() as usual; then
- * grants_detach() closes the journal and keeps it (and the grants) for
+ * job-JOB.UID.journal for uid. -EBUSY while grants of the job's last run
+ * wait for their pool (the uid is not lent more). grants_apply() as usual;
+ * then grants_detach() closes the journal and keeps it (and the grants) for
  * grants_revoke_job() at the end of the run.
  */
 int grants_begin_job(struct grants *g, const char *state_dir, const char *job, uid_t uid,
 		     grants_runner_fn runner_for, void *ctx, struct strbuf *err);
 void grants_detach(struct grants *g);
-/* Revoke and remove every journal of job `job`. */
+/* Revoke and remove every journal of job `job`; done and pending as for grants_recover(). */
 int grants_revoke_job(const char *state_dir, const char *job, grants_runner_fn runner_for,
-		      void *ctx, struct strvec *done, struct strbuf *err);
+		      void *ctx, struct strvec *done, struct strvec *pending, struct strbuf *err);
 
 /*
  * Take a free run uid in [uid_min, uid_max]: one with no journal and no
@@ -98,7 +108,8 @@ int grants_apply(struct grants *g, const struct deleg_set *set, grants_runner_fn
 /*
  * Revoke everything the journal lists (also entries whose `zfs allow` may
  * or may not have happened), then remove the journal and unlock. When a
- * revoke fails the journal stays for grants_recover(). Safe on GRANTS_INIT.
+ * revoke fails or waits for its pool (-ENXIO) the journal stays for
+ * grants_recover(). Safe on GRANTS_INIT.
  */
 int grants_end(struct grants *g, grants_runner_fn runner_for, void *ctx, struct strbuf *err);
 

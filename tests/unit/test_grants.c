@@ -17,6 +17,8 @@ struct fake {
 	struct runner base;
 	struct strvec calls;      /* each argv joined by spaces */
 	const char *delegation;   /* what zpool get answers */
+	const char *guid;         /* the pools' guid */
+	const char *exported;     /* a pool that is not imported */
 	bool fail_unallow;
 	const char *journal_dir;  /* to check write-before-grant */
 	int allow_not_journalled; /* allows seen before their journal line */
@@ -49,9 +51,13 @@ static int fake_start(struct runner *r, const char *const *argv, int in, int out
 	strvec_push_nodup(&f->calls, strvec_join(&sv, " "));
 	const char *script = "exit 0";
 	_cleanup_free_ char *owned = NULL;
-	if (streq(argv[0], "zpool")) {
-		owned = xasprintf("echo %s", f->delegation);
+	if (streq(argv[0], "zpool") && f->exported && streq(argv[sv.n - 1], f->exported)) {
+		script = "echo \"cannot open 'backup': no such pool\" >&2; exit 1";
+	} else if (streq(argv[0], "zpool")) {
+		owned = xasprintf("echo %s", streq(argv[sv.n - 2], "guid") ? f->guid : f->delegation);
 		script = owned;
+	} else if (streq(argv[1], "list") && strstr(argv[sv.n - 1], "gone")) {
+		script = "echo \"cannot open 'tank/gone': dataset does not exist\" >&2; exit 1";
 	} else if (streq(argv[1], "allow")) {
 		if (!journal_has(f->journal_dir, argv[sv.n - 1]))
 			f->allow_not_journalled++;
@@ -76,7 +82,8 @@ static const struct runner_ops fake_ops = { .start = fake_start, .free = fake_fr
 static void fake_init(struct fake *f, const char *dir)
 {
 	*f = (struct fake){ .base = { .ops = &fake_ops, .label = (char *)"fake" },
-			    .calls = STRVEC_INIT, .delegation = "on", .journal_dir = dir };
+			    .calls = STRVEC_INIT, .delegation = "on", .guid = "1234",
+			    .journal_dir = dir };
 }
 
 static char *state_dir(void)
@@ -103,6 +110,16 @@ static void make_set(struct deleg_set *set)
 	};
 	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
 	assert_int_equal(deleg_compute(n, 2, 2, 3, set, &err), 0);
+}
+
+/* uid 60000 (the only one of its range) holds make_set's grants. */
+static void granted_60000(struct fake *f, const char *dir, struct grants *g)
+{
+	_cleanup_deleg_set_ struct deleg_set set = DELEG_SET_INIT;
+	make_set(&set);
+	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
+	assert_int_equal(grants_begin(g, dir, 60000, 60000, &err), 0);
+	assert_int_equal(grants_apply(g, &set, grants_same_runner, f, &err), 0);
 }
 
 static void test_apply_and_end(void **state)
@@ -193,7 +210,7 @@ static void test_crash_is_recovered(void **state)
 
 	/* Recovery: the live run's journal is locked and left alone. */
 	_cleanup_strvec_ struct strvec done = STRVEC_INIT;
-	assert_int_equal(grants_recover(dir, false, grants_same_runner, &f, &done, &err), 0);
+	assert_int_equal(grants_recover(dir, false, grants_same_runner, &f, &done, NULL, &err), 0);
 	assert_int_equal(done.n, 2);
 	assert_true(strvec_find(&f.calls, "zfs unallow -u 60000 tank/data") >= 0);
 	assert_true(strvec_find(&f.calls, "zfs unallow -u 60000 backup/data") >= 0);
@@ -211,12 +228,9 @@ static void test_failed_revoke_keeps_journal_and_uid(void **state)
 	_cleanup_free_ char *dir = state_dir();
 	struct fake f;
 	fake_init(&f, dir);
-	_cleanup_deleg_set_ struct deleg_set set = DELEG_SET_INIT;
-	make_set(&set);
 	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
 	struct grants g = GRANTS_INIT;
-	assert_int_equal(grants_begin(&g, dir, 60000, 60000, &err), 0);
-	assert_int_equal(grants_apply(&g, &set, grants_same_runner, &f, &err), 0);
+	granted_60000(&f, dir, &g);
 	f.fail_unallow = true;
 	assert_true(grants_end(&g, grants_same_runner, &f, &err) < 0);
 	assert_non_null(strstr(err.buf, "suspended"));
@@ -225,12 +239,12 @@ static void test_failed_revoke_keeps_journal_and_uid(void **state)
 	/* The only uid of the range still may hold grants: none to hand out. */
 	strbuf_reset(&err);
 	assert_int_equal(grants_begin(&g, dir, 60000, 60000, &err), -EAGAIN);
-	assert_int_equal(grants_recover(dir, false, grants_same_runner, &f, NULL, &err), -EIO);
+	assert_int_equal(grants_recover(dir, false, grants_same_runner, &f, NULL, NULL, &err), -EIO);
 	assert_int_equal(access(journal, F_OK), 0);
 	/* Once ZFS works again, recovery clears it. */
 	f.fail_unallow = false;
 	strbuf_reset(&err);
-	assert_int_equal(grants_recover(dir, false, grants_same_runner, &f, NULL, &err), 0);
+	assert_int_equal(grants_recover(dir, false, grants_same_runner, &f, NULL, NULL, &err), 0);
 	assert_int_equal(access(journal, F_OK), -1);
 	fake_free(&f.base);
 	rm_state(dir);
@@ -253,6 +267,50 @@ static void test_vanished_dataset_counts_as_revoked(void **state)
 	rm_state(dir);
 }
 
+/* A pool away (exported, or another pool of its name imported) keeps its grants journalled. */
+static void test_exported_pool_stays_pending(void **state)
+{
+	_cleanup_free_ char *dir = state_dir();
+	struct fake f;
+	fake_init(&f, dir);
+	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
+	struct grants g = GRANTS_INIT;
+	granted_60000(&f, dir, &g);
+	f.exported = "backup";
+	assert_int_equal(grants_end(&g, grants_same_runner, &f, &err), -ENXIO);
+	assert_non_null(strstr(err.buf, "pool 'backup' is not imported"));
+	assert_true(strvec_find(&f.calls, "zfs unallow -u 60000 tank/data") >= 0);
+	assert_true(strvec_find(&f.calls, "zfs unallow -u 60000 backup/data") < 0);
+	_cleanup_free_ char *journal = xasprintf("%s/grants/60000.journal", dir);
+	assert_int_equal(access(journal, F_OK), 0);
+	strbuf_reset(&err);
+	assert_int_equal(grants_begin(&g, dir, 60000, 60000, &err), -EAGAIN);
+	/* Pending is not an error of the recovery, but is listed. */
+	_cleanup_strvec_ struct strvec pending = STRVEC_INIT;
+	strbuf_reset(&err);
+	assert_int_equal(grants_recover(dir, false, grants_same_runner, &f, NULL, &pending, &err), 0);
+	assert_int_equal(pending.n, 1);
+	assert_non_null(strstr(pending.v[0], "backup/data uid 60000"));
+	assert_int_equal(access(journal, F_OK), 0);
+	/* Another pool named backup (a rotated drive) is not the one granted on. */
+	f.exported = NULL;
+	f.guid = "999";
+	strvec_release(&pending);
+	assert_int_equal(grants_recover(dir, false, grants_same_runner, &f, NULL, &pending, &err), 0);
+	assert_int_equal(pending.n, 2);
+	assert_non_null(strstr(pending.v[0], "another pool"));
+	assert_true(strvec_find(&f.calls, "zfs unallow -u 60000 backup/data") < 0);
+	/* The pool is back: revoked, journal gone, uid free. */
+	f.guid = "1234";
+	strvec_release(&pending);
+	assert_int_equal(grants_recover(dir, false, grants_same_runner, &f, NULL, &pending, &err), 0);
+	assert_int_equal(pending.n, 0);
+	assert_true(strvec_find(&f.calls, "zfs unallow -u 60000 backup/data") >= 0);
+	assert_int_equal(access(journal, F_OK), -1);
+	fake_free(&f.base);
+	rm_state(dir);
+}
+
 static void test_systemd_job_journals(void **state)
 {
 	_cleanup_free_ char *dir = state_dir();
@@ -270,7 +328,7 @@ static void test_systemd_job_journals(void **state)
 	_cleanup_free_ char *journal = xasprintf("%s/grants/job-offsite.60050.journal", dir);
 	assert_int_equal(access(journal, F_OK), 0);
 	/* Another run's recovery leaves a running job's grants alone. */
-	assert_int_equal(grants_recover(dir, false, grants_same_runner, &f, NULL, &err), 0);
+	assert_int_equal(grants_recover(dir, false, grants_same_runner, &f, NULL, NULL, &err), 0);
 	assert_int_equal(access(journal, F_OK), 0);
 	for (size_t i = 0; i < f.calls.n; i++)
 		assert_null(strstr(f.calls.v[i], "unallow"));
@@ -284,13 +342,13 @@ static void test_systemd_job_journals(void **state)
 	assert_int_equal(grants_begin_job(&o, dir, "offsite2", 60052, grants_same_runner, &f, &err), 0);
 	grants_detach(&o);
 	_cleanup_strvec_ struct strvec done = STRVEC_INIT;
-	assert_int_equal(grants_revoke_job(dir, "offsite", grants_same_runner, &f, &done, &err), 0);
+	assert_int_equal(grants_revoke_job(dir, "offsite", grants_same_runner, &f, &done, NULL, &err), 0);
 	_cleanup_free_ char *j1 = xasprintf("%s/grants/job-offsite.60051.journal", dir);
 	_cleanup_free_ char *j2 = xasprintf("%s/grants/job-offsite2.60052.journal", dir);
 	assert_int_equal(access(j1, F_OK), -1);
 	assert_int_equal(access(j2, F_OK), 0);
 	/* At boot, --recover takes the job journals too. */
-	assert_int_equal(grants_recover(dir, true, grants_same_runner, &f, NULL, &err), 0);
+	assert_int_equal(grants_recover(dir, true, grants_same_runner, &f, NULL, NULL, &err), 0);
 	assert_int_equal(access(j2, F_OK), -1);
 	fake_free(&f.base);
 	rm_state(dir);
@@ -302,6 +360,7 @@ int main(void)
 		cmocka_unit_test(test_apply_and_end),
 		cmocka_unit_test(test_delegation_off_is_a_plain_error),
 		cmocka_unit_test(test_crash_is_recovered),
+		cmocka_unit_test(test_exported_pool_stays_pending),
 		cmocka_unit_test(test_failed_revoke_keeps_journal_and_uid),
 		cmocka_unit_test(test_vanished_dataset_counts_as_revoked),
 		cmocka_unit_test(test_systemd_job_journals),

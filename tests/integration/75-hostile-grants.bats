@@ -1,0 +1,160 @@
+#!/usr/bin/env bats
+# A grant outlives nothing: the `zfs allow` grants of a run that a crash cut short are
+# revoked on the very pool they were made on, also when that pool was exported (or
+# another pool of the same name imported: a rotated drive) when zkeep started next.
+# Until then the journal and its uid stay, and zkeep says the grant is pending.
+# Runs in the guest: tests/guest/run.sh tests/guest/run-integration.sh
+
+load lib
+
+UIDS=60740-60749
+
+setup_file() {
+    need_root
+    need_zfs
+    need_zkeep
+    make_pool gsrc 128M
+    make_pool gdst 128M
+    zfs create gsrc/data
+    zfs create gdst/keep
+    export POOLDIR GDST_GUID
+    POOLDIR=$(_zkeep_pool_dir)
+    GDST_GUID=$(zpool get -Hp -o value guid gdst)
+}
+
+teardown_file() {
+    destroy_pools
+}
+
+setup() {
+    STATE=$BATS_TEST_TMPDIR/state
+    mkdir -p "$STATE"
+    assert_no_grants
+}
+
+# Each test starts from both pools imported and no grant (whatever the last one left).
+teardown() {
+    local ds g
+    pkill -KILL -U 60740 2>/dev/null || true
+    g=$(zpool get -Hp -o value guid gdst 2>/dev/null) || g=
+    if [ -n "$g" ] && [ "$g" != "$GDST_GUID" ]; then
+        zpool destroy -f gdst
+    fi
+    zpool list -H gdst >/dev/null 2>&1 || zpool import -d "$POOLDIR" gdst
+    for ds in $(zfs list -H -o name -r gsrc gdst); do
+        zfs unallow -u 60740 "$ds"
+        zfs unallow -u 61640 "$ds"
+    done
+}
+
+assert_no_grants() {
+    local ds out
+    for ds in $(zfs list -H -o name -r gsrc gdst); do
+        out=$(zfs allow "$ds")
+        [ -z "$out" ] || fail "grants left on $ds:" "$out"
+    done
+}
+
+zk() { # zkeep confine --run with this test's state dir and uid range
+    "$ZKEEP" confine --run --state-dir "$STATE" --uid-range "$UIDS" "$@"
+}
+
+# Start a confined run holding grants on gsrc/data, gdst/keep and gdst (a new target),
+# then kill -9 its supervisor: the grants and the journal stay.
+crash_a_run() {
+    "$ZKEEP" confine --run --state-dir "$STATE" --uid-range "$UIDS" \
+        --grant gsrc/data=snapshot,destroy --grant gdst/keep=snapshot \
+        --grant gdst/x=receive,new --program sleep -- sleep 60 &
+    local sup=$! i
+    for i in $(seq 100); do
+        [ -n "$(zfs allow gdst)" ] && [ -n "$(pgrep -u 60740 sleep)" ] && break
+        sleep 0.2
+    done
+    [ -n "$(zfs allow gdst)" ] || fail "grants never appeared"
+    kill -9 "$sup"
+    wait "$sup" || true
+    for i in $(seq 50); do
+        [ -z "$(pgrep -u 60740)" ] && break
+        sleep 0.2
+    done
+    [ -n "$(zfs allow gdst/keep)" ] || fail "no grant left by the killed run"
+    ls "$STATE"/grants/60740.journal
+}
+
+@test "kill -9, pool exported: the next start keeps the journal and says so; imported: revoked" {
+    crash_a_run
+    zpool export gdst
+    # The next start: gsrc's grant is revoked, gdst's cannot be: journal and uid stay.
+    run zk --grant gsrc/data=snapshot --program id -- id -u
+    echo "$output"
+    assert_success
+    assert_output_contains "pending until its pool is imported again"
+    assert_output_contains "pool 'gdst' is not imported"
+    [ "${lines[${#lines[@]}-1]}" != 60740 ] || fail "uid 60740 reused while its grants are pending"
+    [ -z "$(zfs allow gsrc/data)" ] || fail "grants on the imported pool were not revoked"
+    [ -e "$STATE"/grants/60740.journal ] || fail "the journal was dropped while gdst was exported"
+    # A pool of the same name, but not that pool (a rotated drive): still pending.
+    truncate -s 128M "$BATS_TEST_TMPDIR/other.img"
+    zpool create -m none gdst "$BATS_TEST_TMPDIR/other.img"
+    run zk --grant gsrc/data=snapshot -- true
+    echo "$output"
+    assert_success
+    assert_output_contains "another pool"
+    [ -e "$STATE"/grants/60740.journal ] || fail "journal dropped on another pool named gdst"
+    zpool destroy gdst
+    # The granted pool is back: its delegation is still on disk until the next start.
+    zpool import -d "$POOLDIR" gdst
+    [ -n "$(zfs allow gdst/keep)" ] || fail "the exported pool lost its grant by itself?"
+    run zk --grant gsrc/data=snapshot -- true
+    echo "$output"
+    assert_success
+    assert_output_contains "revoked leftover grants of a crashed run: - gdst/keep uid 60740"
+    assert_no_grants
+    [ ! -e "$STATE"/grants/60740.journal ] || fail "journal left behind"
+}
+
+@test "kill -9, dataset destroyed on its imported pool: its grants went with it, journal dropped" {
+    crash_a_run
+    zfs destroy gdst/keep
+    zfs create gdst/keep
+    # (It still shows what it inherits from gdst; none is its own.)
+    zfs allow gdst/keep | grep "Permissions on gdst/keep " && fail "a recreated dataset has grants"
+    run zk --grant gsrc/data=snapshot -- true
+    echo "$output"
+    assert_success
+    [[ $output != *pending* ]] || fail "a destroyed dataset left the grant pending"
+    assert_no_grants
+    [ ! -e "$STATE"/grants/60740.journal ] || fail "journal left behind"
+}
+
+@test "systemd shape: --revoke with the pool exported keeps the journal, --apply refuses; imported: revoked" {
+    local u=61640 spec=(--state-dir "$STATE" --job unit1 --grant gdst/keep=snapshot,destroy)
+    run "$ZKEEP" allow --apply --user $u "${spec[@]}"
+    assert_success
+    [ -n "$(zfs allow gdst/keep)" ] || fail "no grant after --apply"
+    zpool export gdst
+    # ExecStopPost=+ while the pool is away: not a failure, but said, and kept.
+    run "$ZKEEP" allow --revoke "${spec[@]}"
+    echo "$output"
+    assert_success
+    assert_output_contains "pending until its pool is imported again"
+    [ -e "$STATE/grants/job-unit1.$u.journal" ] || fail "job journal dropped while gdst was exported"
+    # zkeep-recover at boot, pool still away: the same.
+    run "$ZKEEP" allow --recover --state-dir "$STATE"
+    assert_success
+    [ -e "$STATE/grants/job-unit1.$u.journal" ] || fail "--recover dropped the journal"
+    # The next ExecStartPre: the uid still holds grants on the away pool, no more are lent.
+    run "$ZKEEP" allow --apply --user $u --state-dir "$STATE" --job unit1 --grant gsrc/data=snapshot
+    echo "$output"
+    assert_failure
+    assert_output_contains "wait for their pool to be imported again"
+    [ -z "$(zfs allow gsrc/data)" ] || fail "--apply granted despite pending grants"
+    zpool import -d "$POOLDIR" gdst
+    [ -n "$(zfs allow gdst/keep)" ] || fail "the exported pool lost its grant by itself?"
+    run "$ZKEEP" allow --revoke "${spec[@]}"
+    echo "$output"
+    assert_success
+    assert_output_contains "revoked - gdst/keep uid $u"
+    assert_no_grants
+    [ -z "$(ls "$STATE"/grants/)" ] || fail "journal left: $(ls "$STATE"/grants/)"
+}
