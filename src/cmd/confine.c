@@ -24,17 +24,16 @@ const char cmd_confine_help[] =
 
 struct exec_data {
 	const char *const *argv;
-	const char *home;
 };
 
-/* In the worker: run the program, return its status. */
-static int exec_fn(void *data)
+/* In the worker: run the program (HOME: the run's directory), return its status. */
+static int exec_fn(void *data, const char *home)
 {
 	const struct exec_data *ex = data;
 	struct strvec env = STRVEC_INIT;
 	spawn_env_default(&env);
-	if (ex->home)
-		strvec_pushf(&env, "HOME=%s", ex->home);
+	if (home)
+		strvec_pushf(&env, "HOME=%s", home);
 	strvec_push(&env, "USER=zkeep");
 	strvec_push(&env, "LOGNAME=zkeep");
 	struct spawn_req req = { .argv = ex->argv, .env = (const char *const *)env.v,
@@ -78,10 +77,8 @@ static int confine_exec(struct jobspec *js, const char *const *argv)
 	else if (geteuid() != 0)
 		log_notice("not root: the worker gets no_new_privs, Landlock and seccomp, and "
 			   "needs grants an admin made (see `zkeep allow --print`)");
-	const char *state = js->job.state_dir ? js->job.state_dir : CONFINE_STATE_DIR_DEFAULT;
-	_cleanup_free_ char *home = xasprintf("%s/work/%s", state, js->job.name);
 	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
-	struct exec_data ex = { .argv = argv, .home = home };
+	struct exec_data ex = { .argv = argv };
 	struct confine_info info = CONFINE_INFO_INIT;
 	int status = 255;
 	int r = confine_run(&js->job, exec_fn, &ex, &status, &info, &err);
