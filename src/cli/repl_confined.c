@@ -46,23 +46,26 @@ static bool mount_received(struct zfs *z, const char *target, bool recursive)
 
 /*
  * A confined ssh client. ssh reads its keys, known_hosts and config from the
- * home of its passwd entry; the worker's (synthetic) home is its directory.
- * As root, the caller's ~/.ssh files and the files that --sshkey,
- * --sshconfig and file-valued --sshoption name are copied there (the run uid
- * cannot read root's originals) and the options pointed at the copies; not
- * root, the originals are added to the paths Landlock lets it read. Landlock
- * (ABI 4+) allows TCP connect only to the --sshport (default 22): a Port in
- * an ssh config is not seen here, so give it as --sshport.
+ * home of its passwd entry; the worker's (synthetic) home is the run's
+ * directory. As root (the run uid cannot read root's originals), the
+ * supervisor copies there, under .ssh/ (root's, so the worker cannot swap
+ * them): the key --sshkey names (no other: root's ~/.ssh/id_* stay out of
+ * the worker's reach), the caller's known_hosts, known_hosts2 and config,
+ * and the files --sshconfig and file-valued --sshoption name; the worker
+ * then points the options at the copies. Not root, the originals are added
+ * to the paths Landlock lets it read. Landlock (ABI 4+) allows TCP connect
+ * only to the --sshport (default 22): a Port in an ssh config is not seen
+ * here, so give it as --sshport.
  */
-#define SSH_DIR_FILES "id_rsa", "id_ecdsa", "id_ecdsa_sk", "id_ed25519", "id_ed25519_sk", \
-	"id_dsa", "known_hosts", "known_hosts2", "config"
+#define SSH_HOME_FILES "known_hosts", "known_hosts2", "config"
+#define SSH_COPY_KEY ".ssh/zkeep-sshkey"
+#define SSH_COPY_CONFIG ".ssh/zkeep-sshconfig"
+#define SSH_COPY_OPTION ".ssh/zkeep-opt%zu"
 
 struct ssh_setup {
 	struct confine_file files[CONFINE_MAX_FILES];
 	size_t nfiles;
-	struct strvec store, ro, options;
-	bool swapped;
-	const char *saved_key, *saved_config;
+	struct strvec store, ro;
 	unsigned port;
 };
 
@@ -71,83 +74,49 @@ static void ssh_setup_init(struct ssh_setup *ss)
 	memset(ss, 0, sizeof(*ss));
 	strvec_init(&ss->store);
 	strvec_init(&ss->ro);
-	strvec_init(&ss->options);
 }
 
-/* Options of ssh -o whose value is a file. */
-static bool ssh_file_option(const char *opt, size_t keylen)
+static void ssh_setup_release(struct ssh_setup *ss)
+{
+	strvec_release(&ss->store);
+	strvec_release(&ss->ro);
+}
+
+/* The --sshoption KEY=/FILE whose file the worker gets as a copy: the length of KEY, or 0. */
+static size_t ssh_file_option(const char *opt)
 {
 	static const char *const keys[] = { "UserKnownHostsFile", "GlobalKnownHostsFile",
 					    "IdentityFile", "CertificateFile" };
+	const char *eq = strchr(opt, '=');
+	if (!eq || eq[1] != '/' || strpbrk(eq + 1, " \t"))
+		return 0;
+	size_t keylen = (size_t)(eq - opt);
 	for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
 		if (strlen(keys[i]) == keylen && strncasecmp(opt, keys[i], keylen) == 0)
-			return true;
-	return false;
+			return keylen;
+	return 0;
 }
 
-/* The copy of src as .ssh/NAME; returns where the worker finds it. */
-static const char *ssh_copy(struct ssh_setup *ss, const char *work, const char *src,
-			    const char *name, bool required)
+/* As root: src copied as NAME (".ssh/..."); else src readable in place. */
+static void ssh_share(struct ssh_setup *ss, const char *src, const char *name, bool required,
+		      bool root)
 {
+	if (!root) {
+		strvec_push(&ss->ro, src);
+		return;
+	}
 	if (ss->nfiles >= CONFINE_MAX_FILES)
-		return src;
+		return; /* confine_run() refuses more */
 	strvec_push(&ss->store, src);
 	const char *s = ss->store.v[ss->store.n - 1];
-	strvec_pushf(&ss->store, ".ssh/%s", name);
+	strvec_push(&ss->store, name);
 	ss->files[ss->nfiles++] = (struct confine_file){ .src = s,
 		.name = ss->store.v[ss->store.n - 1], .required = required };
-	strvec_pushf(&ss->store, "%s/.ssh/%s", work, name);
-	return ss->store.v[ss->store.n - 1];
 }
 
-/* The caller's ~/.ssh: as root, copies of its files; else readable as it is. */
-static void ssh_share_home(struct ssh_setup *ss, const char *work, bool root)
-{
-	struct passwd *pw = getpwuid(geteuid());
-	_cleanup_free_ char *home_ssh = pw && pw->pw_dir ? xasprintf("%s/.ssh", pw->pw_dir) : NULL;
-	if (root && home_ssh) {
-		static const char *const names[] = { SSH_DIR_FILES };
-		for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
-			_cleanup_free_ char *src = xasprintf("%s/%s", home_ssh, names[i]);
-			ssh_copy(ss, work, src, names[i], false);
-		}
-	} else if (home_ssh && access(home_ssh, R_OK) == 0) {
-		strvec_push(&ss->ro, home_ssh);
-	}
-}
-
-/*
- * A file the options give ssh: as root a (required) copy, .ssh/NAME; else
- * the original, made readable. Returns the path the worker uses.
- */
-static const char *ssh_share_file(struct ssh_setup *ss, const char *work, const char *path,
-				  const char *name, bool root)
-{
-	if (root)
-		return ssh_copy(ss, work, path, name, true);
-	strvec_push(&ss->ro, path);
-	return path;
-}
-
-/* --sshoption KEY=FILE for the options that name files, rewritten into ss->options. */
-static void ssh_share_options(const struct repl_cli *c, struct ssh_setup *ss, const char *work,
-			      bool root)
-{
-	for (size_t i = 0; i < c->ssh_options.n; i++) {
-		const char *o = c->ssh_options.v[i];
-		const char *eq = strchr(o, '=');
-		if (!eq || !ssh_file_option(o, (size_t)(eq - o)) || eq[1] != '/' ||
-		    strpbrk(eq + 1, " \t")) {
-			strvec_push(&ss->options, o);
-			continue;
-		}
-		_cleanup_free_ char *nm = xasprintf("zkeep-opt%zu", i);
-		strvec_pushf(&ss->options, "%.*s=%s", (int)(eq - o), o,
-			     ssh_share_file(ss, work, eq + 1, nm, root));
-	}
-}
-
-static int ssh_setup_prepare(struct repl_cli *c, struct confine_job *job, struct ssh_setup *ss)
+/* In the supervisor: what the worker's ssh gets, copied (root) or readable. */
+static int ssh_setup_prepare(const struct repl_cli *c, struct confine_job *job,
+			     struct ssh_setup *ss)
 {
 	bool root = geteuid() == 0;
 	ss->port = 22;
@@ -157,21 +126,30 @@ static int ssh_setup_prepare(struct repl_cli *c, struct confine_job *job, struct
 	}
 	job->tcp_ports = &ss->port;
 	job->n_tcp_ports = 1;
-	const char *state = job->state_dir ? job->state_dir : CONFINE_STATE_DIR_DEFAULT;
-	_cleanup_free_ char *work = xasprintf("%s/work/%s", state, job->name);
-	ssh_share_home(ss, work, root);
-	ss->saved_key = c->sshkey;
-	ss->saved_config = c->sshconfig;
+	struct passwd *pw = getpwuid(geteuid());
+	_cleanup_free_ char *home_ssh = pw && pw->pw_dir ? xasprintf("%s/.ssh", pw->pw_dir) : NULL;
+	if (root && home_ssh) {
+		static const char *const names[] = { SSH_HOME_FILES };
+		for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+			_cleanup_free_ char *src = xasprintf("%s/%s", home_ssh, names[i]);
+			_cleanup_free_ char *name = xasprintf(".ssh/%s", names[i]);
+			ssh_share(ss, src, name, false, true);
+		}
+	} else if (home_ssh && access(home_ssh, R_OK) == 0) {
+		strvec_push(&ss->ro, home_ssh);
+	}
 	if (c->sshkey)
-		c->sshkey = ssh_share_file(ss, work, c->sshkey, "zkeep-sshkey", root);
+		ssh_share(ss, c->sshkey, SSH_COPY_KEY, true, root);
+	else if (root)
+		log_notice("the confined ssh gets only the key --sshkey names, and none is given");
 	if (c->sshconfig)
-		c->sshconfig = ssh_share_file(ss, work, c->sshconfig, "zkeep-sshconfig", root);
-	ssh_share_options(c, ss, work, root);
-	/* Swap in the rewritten options (restored by ssh_setup_release). */
-	struct strvec tmp = c->ssh_options;
-	c->ssh_options = ss->options;
-	ss->options = tmp;
-	ss->swapped = true;
+		ssh_share(ss, c->sshconfig, SSH_COPY_CONFIG, true, root);
+	for (size_t i = 0; i < c->ssh_options.n; i++) {
+		size_t keylen = ssh_file_option(c->ssh_options.v[i]);
+		_cleanup_free_ char *name = xasprintf(SSH_COPY_OPTION, i);
+		if (keylen)
+			ssh_share(ss, c->ssh_options.v[i] + keylen + 1, name, true, root);
+	}
 	job->files = ss->files;
 	job->nfiles = ss->nfiles;
 	if (ss->ro.n)
@@ -179,24 +157,45 @@ static int ssh_setup_prepare(struct repl_cli *c, struct confine_job *job, struct
 	return 0;
 }
 
-static void ssh_setup_release(struct repl_cli *c, struct ssh_setup *ss)
+/*
+ * In the worker, when the supervisor made copies: the ssh options point at
+ * them in the run's directory work (the worker's own memory: nothing to
+ * restore). store keeps the new strings.
+ */
+static void ssh_use_copies(struct repl_cli *c, const char *work, struct strvec *store)
 {
-	if (ss->swapped) {
-		struct strvec tmp = c->ssh_options;
-		c->ssh_options = ss->options;
-		ss->options = tmp;
-		ss->swapped = false;
-		c->sshkey = ss->saved_key;
-		c->sshconfig = ss->saved_config;
+	if (c->sshkey) {
+		strvec_pushf(store, "%s/" SSH_COPY_KEY, work);
+		c->sshkey = store->v[store->n - 1];
 	}
-	strvec_release(&ss->store);
-	strvec_release(&ss->ro);
-	strvec_release(&ss->options);
+	if (c->sshconfig) {
+		strvec_pushf(store, "%s/" SSH_COPY_CONFIG, work);
+		c->sshconfig = store->v[store->n - 1];
+	}
+	for (size_t i = 0; i < c->ssh_options.n; i++) {
+		size_t keylen = ssh_file_option(c->ssh_options.v[i]);
+		if (!keylen)
+			continue;
+		_cleanup_free_ char *name = xasprintf(SSH_COPY_OPTION, i);
+		_cleanup_free_ char *o = xasprintf("%.*s=%s/%s", (int)keylen, c->ssh_options.v[i],
+						   work, name);
+		free(c->ssh_options.v[i]);
+		c->ssh_options.v[i] = steal_pointer(&o);
+	}
 }
 
-static int repl_worker(void *data)
+struct repl_work {
+	struct repl_cli *c;
+	bool copies; /* the supervisor copied the ssh files into the run's directory */
+};
+
+static int repl_worker(void *data, const char *work_dir)
 {
-	return repl_execute(data);
+	struct repl_work *w = data;
+	_cleanup_strvec_ struct strvec store = STRVEC_INIT;
+	if (w->copies && work_dir)
+		ssh_use_copies(w->c, work_dir, &store);
+	return repl_execute(w->c);
 }
 
 /* Whether --recvoptions asks for -u (the user mounts nothing). */
@@ -304,21 +303,19 @@ static int run_worker(struct repl_cli *c, struct confine_job *job, struct zfs *z
 	bool src_remote = endpoint_is_remote(&c->src);
 	bool dst_remote = endpoint_is_remote(&c->dst);
 	const char *const ssh_programs[] = { "zfs", "zpool", "ssh", self, NULL };
-	struct ssh_setup ss;
+	_cleanup_(ssh_setup_release) struct ssh_setup ss;
 	ssh_setup_init(&ss);
+	struct repl_work w = { .c = c };
 	if (src_remote || dst_remote) {
-		if (ssh_setup_prepare(c, job, &ss) < 0) {
-			ssh_setup_release(c, &ss);
+		if (ssh_setup_prepare(c, job, &ss) < 0)
 			return EXIT_FATAL;
-		}
 		job->programs = ssh_programs;
+		w.copies = geteuid() == 0;
 	}
 	bool unmounted = false;
 	if (c->force_delete && !dst_remote && geteuid() == 0 &&
-	    force_delete_unmount(z, c->target_arg, &unmounted) < 0) {
-		ssh_setup_release(c, &ss);
+	    force_delete_unmount(z, c->target_arg, &unmounted) < 0)
 		return EXIT_FATAL;
-	}
 	/* Linux cannot delegate mounting: the worker receives with -u, we mount after. */
 	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
 	bool user_no_mount = recv_no_mount(c);
@@ -331,10 +328,9 @@ static int run_worker(struct repl_cli *c, struct confine_job *job, struct zfs *z
 	struct confine_info info = CONFINE_INFO_INIT;
 	int status = EXIT_FATAL;
 	c->relay_path = self;
-	int r = confine_run(job, repl_worker, c, &status, &info, &err);
+	int r = confine_run(job, repl_worker, &w, &status, &info, &err);
 	c->relay_path = NULL;
 	c->recvoptions = saved;
-	ssh_setup_release(c, &ss);
 	if (r == 0 && info.privileged && !user_no_mount && !dst_remote &&
 	    !mount_received(z, c->target_arg, c->recursive || unmounted) && status == EXIT_OK)
 		status = EXIT_PARTIAL;

@@ -13,9 +13,10 @@ struct engine_work {
 	void *ctx;
 };
 
-static int engine_worker(void *data)
+static int engine_worker(void *data, const char *work_dir)
 {
 	struct engine_work *w = data;
+	(void)work_dir;
 	/*
 	 * The supervisor keeps the cache and the run locks (it holds them
 	 * across the run): the worker cannot reach either directory, and

@@ -28,12 +28,13 @@ struct exec_data {
 	const char *const *argv;
 };
 
-/* In the worker: run the program, return its status. */
-static int exec_fn(void *data)
+/* In the worker: run the program (HOME: the run's directory), return its status. */
+static int exec_fn(void *data, const char *home)
 {
 	const struct exec_data *ex = data;
 	struct strvec env = STRVEC_INIT;
-	spawn_env_default(&env); /* HOME: the worker's directory (sandbox.h) */
+	(void)home; /* already the worker's HOME (sandbox.c): one HOME, not two */
+	spawn_env_default(&env);
 	strvec_push(&env, "USER=zkeep");
 	strvec_push(&env, "LOGNAME=zkeep");
 	struct spawn_req req = { .argv = ex->argv, .env = (const char *const *)env.v,

@@ -4,10 +4,12 @@
 #include "zfs/zfs.h"
 
 #include <fcntl.h>
-#include <ftw.h>
+#include <dirent.h>
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
+#include <sys/file.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -94,8 +96,8 @@ int confine_preview(const struct confine_job *job, struct deleg_set *grants,
 		return r;
 	bool privileged = geteuid() == 0;
 	const char *state = job->state_dir ? job->state_dir : CONFINE_STATE_DIR_DEFAULT;
-	_cleanup_free_ char *work = xasprintf("%s/work/%s", state, job->name);
-	/* The plan wants an existing directory; describe one that stands for it. */
+	/* Each run gets a new STATE/work/JOB-XXXXXXXXXXXX: STATE/work stands for it. */
+	_cleanup_free_ char *work = xasprintf("%s/work", state);
 	struct sandbox_config sc;
 	fill_sandbox_config(job, privileged, job->uid_min ? job->uid_min : GRANTS_UID_MIN_DEFAULT,
 			    access(work, F_OK) == 0 ? work : NULL, &sc);
@@ -117,50 +119,190 @@ static int make_dir(const char *path, mode_t mode, struct strbuf *err)
 	return 0;
 }
 
-static uid_t chown_uid;
+/*
+ * The run's own directory, STATE/work/JOB-XXXXXXXXXXXX: made fresh by root
+ * for each run (never reused, so nothing a previous worker left is in it),
+ * and removed after the run through dirfds only.
+ */
+struct run_dir {
+	int parent;   /* STATE/work */
+	int fd;       /* the run's directory */
+	char *name;   /* its name in STATE/work */
+};
+#define RUN_DIR_INIT { .parent = -1, .fd = -1 }
 
-static int chown_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	return lchown(path, chown_uid, (gid_t)chown_uid) < 0 ? -1 : 0;
-}
-
-/* STATE/work/JOB, owned by uid now (a previous run's uid differs). */
-static int prepare_work_dir(const char *state, const char *job, bool privileged, uid_t uid,
-			    char **out, struct strbuf *err)
+/* STATE/work as a directory fd: a real directory, not writable by others (root). */
+static int open_work_parent(const char *state, bool privileged, int *out, struct strbuf *err)
 {
 	int r;
 	_cleanup_free_ char *work = xasprintf("%s/work", state);
-	_cleanup_free_ char *dir = xasprintf("%s/%s", work, job);
-	if ((r = make_dir(state, 0755, err)) < 0 || (r = make_dir(work, 0755, err)) < 0 ||
-	    (r = make_dir(dir, 0700, err)) < 0)
+	if ((r = make_dir(state, 0755, err)) < 0 || (r = make_dir(work, 0755, err)) < 0)
 		return r;
-	if (privileged) {
-		_cleanup_fd_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (fd < 0 || fchown(fd, uid, (gid_t)uid) < 0) {
-			int e = errno;
-			strbuf_addf(err, "cannot hand %s to the run uid %u: %s", dir, (unsigned)uid,
-				    strerror(e));
-			return -e;
-		}
-		/* What a previous run (another uid) left must stay the worker's. */
-		chown_uid = uid;
-		if (nftw(dir, chown_one, 16, FTW_PHYS) != 0) {
-			int e = errno;
-			strbuf_addf(err, "cannot hand the files in %s to the run uid %u: %s", dir,
-				    (unsigned)uid, strerror(e));
-			return -e;
-		}
+	int fd = open(work, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		int e = errno;
+		if (fd >= 0)
+			close(fd);
+		strbuf_addf(err, "cannot open %s: %s", work, strerror(e));
+		return -e;
 	}
-	*out = steal_pointer(&dir);
+	if (privileged && (st.st_uid != 0 || (st.st_mode & 022))) {
+		close(fd);
+		strbuf_addf(err, "%s must be root's and writable by root only", work);
+		return -EPERM;
+	}
+	*out = fd;
 	return 0;
 }
 
-/* Copy one caller file into the worker's directory, owned by uid. */
-static int copy_file(const char *work, const struct confine_file *f, uid_t uid,
+/*
+ * Remove the entry name of the directory at and, if it is a directory
+ * (never through a symlink), everything in it: unlinkat() relative to
+ * dirfds opened O_NOFOLLOW, no path is ever rebuilt. depth bounds the
+ * recursion. Returns 0 or the first -errno.
+ */
+static int remove_at(int at, const char *name, unsigned depth)
+{
+	if (unlinkat(at, name, 0) == 0 || errno == ENOENT)
+		return 0;
+	if ((errno != EISDIR && errno != EPERM) || depth == 0)
+		return -errno;
+	int fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	DIR *d = fdopendir(fd);
+	if (!d) {
+		int e = errno;
+		close(fd);
+		return -e;
+	}
+	int r = 0;
+	for (struct dirent *de; (de = readdir(d));) {
+		if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+			continue;
+		int rr = remove_at(dirfd(d), de->d_name, depth - 1);
+		if (rr < 0 && r == 0)
+			r = rr;
+	}
+	closedir(d);
+	if (unlinkat(at, name, AT_REMOVEDIR) < 0 && errno != ENOENT && r == 0)
+		r = -errno;
+	return r;
+}
+
+/*
+ * What runs that died with their supervisor (kill -9) left in STATE/work:
+ * every entry whose directory no live run holds locked (each run holds a
+ * flock on its own directory while it runs).
+ */
+static void remove_stale_run_dirs(int parent)
+{
+	int fd = openat(parent, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	for (struct dirent *de; (de = readdir(d));) {
+		if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+			continue;
+		_cleanup_fd_ int e = openat(parent, de->d_name,
+					    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (e >= 0 && flock(e, LOCK_EX | LOCK_NB) < 0)
+			continue; /* a live run's */
+		remove_at(parent, de->d_name, 64);
+	}
+	closedir(d);
+}
+
+static int make_locked_run_dir(const char *state, const char *job, bool privileged, uid_t uid,
+			       struct run_dir *rd, char **path, struct strbuf *err)
+{
+	remove_stale_run_dirs(rd->parent);
+	static const char alnum[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+	for (int tries = 0; tries < 100; tries++) {
+		unsigned char rnd[12];
+		if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+			return -EIO;
+		char suffix[sizeof(rnd) + 1];
+		for (size_t i = 0; i < sizeof(rnd); i++)
+			suffix[i] = alnum[rnd[i] % (sizeof(alnum) - 1)];
+		suffix[sizeof(rnd)] = '\0';
+		free(rd->name);
+		rd->name = xasprintf("%s-%s", job, suffix);
+		if (mkdirat(rd->parent, rd->name, 0700) == 0)
+			break;
+		if (errno != EEXIST || tries == 99) {
+			int e = errno;
+			strbuf_addf(err, "cannot create %s/work/%s: %s", state, rd->name, strerror(e));
+			free(rd->name);
+			rd->name = NULL;
+			return -e;
+		}
+	}
+	rd->fd = openat(rd->parent, rd->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (rd->fd < 0 || flock(rd->fd, LOCK_EX | LOCK_NB) < 0 ||
+	    (privileged && fchown(rd->fd, uid, (gid_t)uid) < 0)) {
+		int e = errno;
+		strbuf_addf(err, "cannot hand %s/work/%s to the run uid %u: %s", state, rd->name,
+			    (unsigned)uid, strerror(e));
+		return -e;
+	}
+	*path = xasprintf("%s/work/%s", state, rd->name);
+	return 0;
+}
+
+/*
+ * A new, empty STATE/work/JOB-XXXXXXXXXXXX for this run, owned by uid
+ * (privileged), held locked until run_dir_release().
+ */
+static int make_run_dir(const char *state, const char *job, bool privileged, uid_t uid,
+			struct run_dir *rd, char **path, struct strbuf *err)
+{
+	int r = open_work_parent(state, privileged, &rd->parent, err);
+	if (r < 0)
+		return r;
+	/* One run at a time between the sweep and locking its new directory. */
+	if (flock(rd->parent, LOCK_EX) < 0) {
+		strbuf_addf(err, "cannot lock %s/work: %s", state, strerror(errno));
+		return -errno;
+	}
+	r = make_locked_run_dir(state, job, privileged, uid, rd, path, err);
+	flock(rd->parent, LOCK_UN);
+	return r;
+}
+
+/* After the run (the worker and everything it started are gone): its directory goes. */
+static void run_dir_release(struct run_dir *rd, struct strbuf *err)
+{
+	if (rd->parent >= 0 && rd->name) {
+		int r = remove_at(rd->parent, rd->name, 64);
+		if (r < 0)
+			strbuf_addf(err, "%scannot remove the worker's directory work/%s: %s",
+				    err->len ? "; " : "", rd->name, strerror(-r));
+	}
+	if (rd->fd >= 0)
+		close(rd->fd);
+	if (rd->parent >= 0)
+		close(rd->parent);
+	free(rd->name);
+	*rd = (struct run_dir)RUN_DIR_INIT;
+}
+
+/*
+ * Copy one caller file into the run's directory, as NAME or DIR/NAME: DIR
+ * is made root's (mode 0755: the worker cannot replace what is in it), the
+ * file the run uid's, mode 0400.
+ */
+static int copy_file(const struct run_dir *rd, const struct confine_file *f, uid_t uid,
 		     struct strbuf *err)
 {
-	if (!f->name || !*f->name || f->name[0] == '/' || strstr(f->name, "..") ||
-	    strchr(strchr(f->name, '/') ? strchr(f->name, '/') + 1 : f->name, '/')) {
+	const char *slash = f->name ? strchr(f->name, '/') : NULL;
+	const char *base = slash ? slash + 1 : f->name;
+	if (!f->name || !*f->name || f->name[0] == '/' || strstr(f->name, "..") || !*base ||
+	    strchr(base, '/') || streq(base, ".") || slash == f->name) {
 		strbuf_addf(err, "'%s' is not a file name for the worker's directory",
 			    f->name ? f->name : "");
 		return -EINVAL;
@@ -185,42 +327,35 @@ static int copy_file(const char *work, const struct confine_file *f, uid_t uid,
 		strbuf_addf(err, "cannot read %s for the worker: %s", f->src, strerror(-r));
 		return r;
 	}
-	const char *slash = strchr(f->name, '/');
+	_cleanup_fd_ int sub = -1;
+	int at = rd->fd;
 	if (slash) {
-		_cleanup_free_ char *dir = xasprintf("%s/%.*s", work, (int)(slash - f->name), f->name);
-		if ((r = make_dir(dir, 0700, err)) < 0)
-			return r;
-		if (lchown(dir, uid, (gid_t)uid) < 0) {
+		_cleanup_free_ char *dir = xstrndup(f->name, (size_t)(slash - f->name));
+		if (mkdirat(rd->fd, dir, 0755) < 0 && errno != EEXIST) {
 			int e = errno;
-			strbuf_addf(err, "cannot hand %s to the run uid: %s", dir, strerror(e));
+			strbuf_addf(err, "cannot create %s in the worker's directory: %s", dir,
+				    strerror(e));
 			return -e;
 		}
+		sub = openat(rd->fd, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (sub < 0) {
+			int e = errno;
+			strbuf_addf(err, "cannot open %s in the worker's directory: %s", dir,
+				    strerror(e));
+			return -e;
+		}
+		at = sub;
 	}
-	_cleanup_free_ char *dst = xasprintf("%s/%s", work, f->name);
-	unlink(dst);
-	_cleanup_fd_ int out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (out < 0 || fchown(out, uid, (gid_t)uid) < 0 ||
-	    write(out, data.buf, data.len) != (ssize_t)data.len) {
+	_cleanup_fd_ int out = openat(at, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+				      O_CLOEXEC, 0600);
+	if (out < 0 || write(out, data.buf, data.len) != (ssize_t)data.len ||
+	    fchown(out, uid, (gid_t)uid) < 0 || fchmod(out, 0400) < 0) {
 		int e = errno;
-		strbuf_addf(err, "cannot copy %s to %s: %s", f->src, dst, strerror(e));
+		strbuf_addf(err, "cannot copy %s to the worker's %s: %s", f->src, f->name,
+			    strerror(e));
 		return -e;
 	}
 	return 0;
-}
-
-static void remove_copies(const struct confine_job *job, const char *work)
-{
-	for (size_t i = 0; work && i < job->nfiles; i++) {
-		_cleanup_free_ char *dst = xasprintf("%s/%s", work, job->files[i].name);
-		unlink(dst);
-		const char *slash = strchr(job->files[i].name, '/');
-		if (slash) {
-			_cleanup_free_ char *dir = xasprintf("%s/%.*s", work,
-							     (int)(slash - job->files[i].name),
-							     job->files[i].name);
-			rmdir(dir); /* once empty */
-		}
-	}
 }
 
 /* Not root: which of the grants the caller does not hold (zfs allow DATASET). */
@@ -253,9 +388,22 @@ static void find_missing(const struct deleg_set *set, struct runner *run, struct
  * directory, copies, sandbox, worker. What it set up is torn down by the
  * caller (copies, grants), also when a step failed.
  */
-static int run_worker(const struct confine_job *job, int (*fn)(void *), void *data, int *status,
-		      struct confine_info *ci, struct grants *g, struct runner *run,
-		      struct strbuf *err)
+/* What the worker calls: fn(data, its directory). */
+struct worker_call {
+	confine_fn *fn;
+	void *data;
+	const char *work_dir;
+};
+
+static int worker_call(void *p)
+{
+	const struct worker_call *wc = p;
+	return wc->fn(wc->data, wc->work_dir);
+}
+
+static int run_worker(const struct confine_job *job, confine_fn *fn, void *data, int *status,
+		      struct confine_info *ci, struct grants *g, struct run_dir *rd,
+		      struct runner *run, struct strbuf *err)
 {
 	_cleanup_sandbox_plan_ struct sandbox_plan plan = SANDBOX_PLAN_INIT;
 	const char *state = job->state_dir ? job->state_dir : CONFINE_STATE_DIR_DEFAULT;
@@ -285,14 +433,15 @@ static int run_worker(const struct confine_job *job, int (*fn)(void *), void *da
 			return r;
 		ci->uid = g->uid;
 	}
-	if ((r = prepare_work_dir(state, job->name, ci->privileged, ci->uid, &ci->work_dir, err)) < 0)
+	if ((r = make_run_dir(state, job->name, ci->privileged, ci->uid, rd, &ci->work_dir,
+			      err)) < 0)
 		return r;
 	if (job->nfiles > CONFINE_MAX_FILES) {
 		strbuf_addf(err, "more than %d files to copy for the worker", CONFINE_MAX_FILES);
 		return -E2BIG;
 	}
 	for (size_t i = 0; ci->privileged && i < job->nfiles; i++)
-		if ((r = copy_file(ci->work_dir, &job->files[i], ci->uid, err)) < 0)
+		if ((r = copy_file(rd, &job->files[i], ci->uid, err)) < 0)
 			return r;
 	struct sandbox_config sc;
 	fill_sandbox_config(job, ci->privileged, ci->uid, ci->work_dir, &sc);
@@ -302,7 +451,8 @@ static int run_worker(const struct confine_job *job, int (*fn)(void *), void *da
 	if (ci->privileged && (r = grants_apply(g, &ci->grants, grants_same_runner, run, err)) < 0)
 		return r;
 	struct sandbox_worker w = SANDBOX_WORKER_INIT;
-	if ((r = sandbox_worker_start(&plan, fn, data, NULL, 0, &w, err)) < 0)
+	struct worker_call wc = { .fn = fn, .data = data, .work_dir = ci->work_dir };
+	if ((r = sandbox_worker_start(&plan, worker_call, &wc, NULL, 0, &w, err)) < 0)
 		return r;
 	return sandbox_worker_wait(&w, status);
 }
@@ -324,9 +474,10 @@ static int end_grants(struct grants *g, struct runner *run, const struct confine
 	return r;
 }
 
-int confine_run(const struct confine_job *job, int (*fn)(void *), void *data, int *status,
+int confine_run(const struct confine_job *job, confine_fn *fn, void *data, int *status,
 		struct confine_info *info, struct strbuf *err)
 {
+	struct run_dir rd = RUN_DIR_INIT;
 	_cleanup_release_(confine_info) struct confine_info local = CONFINE_INFO_INIT;
 	struct confine_info *ci = info ? info : &local;
 	struct grants g = GRANTS_INIT;
@@ -336,13 +487,12 @@ int confine_run(const struct confine_job *job, int (*fn)(void *), void *data, in
 	if ((r = check_job(job, err)) < 0)
 		return r;
 	if (job->no_confine) {
-		*status = fn(data) & 0xff;
+		*status = fn(data, NULL) & 0xff;
 		return 0;
 	}
 	ci->privileged = geteuid() == 0;
 	_cleanup_(runner_freep) struct runner *run = runner_local_new();
-	r = run_worker(job, fn, data, status, ci, &g, run, err);
-	if (ci->privileged)
-		remove_copies(job, ci->work_dir);
+	r = run_worker(job, fn, data, status, ci, &g, &rd, run, err);
+	run_dir_release(&rd, err);
 	return end_grants(&g, run, ci, r, err);
 }

@@ -9,11 +9,17 @@
  *   1. revokes grants left by crashed runs (grants_recover);
  *   2. probes the ZFS version (`zfs version`) and computes the minimal grants;
  *   3. takes a transient run uid, journals and applies the grants;
- *   4. prepares the worker's own directory STATE/work/JOB (owned by the run
- *      uid; the journal in STATE/grants stays out of its reach);
- *   5. starts the worker (sandbox.h) running fn(data), waits for it (a
- *      SIGINT/SIGTERM/SIGHUP to the supervisor kills the worker first);
- *   6. revokes the grants, success or not.
+ *   4. makes the worker's own directory, new for each run:
+ *      STATE/work/JOB-XXXXXXXXXXXX (random; owned by the run uid; STATE/work
+ *      and the journal in STATE/grants stay root's, out of its reach), and
+ *      copies job->files into it;
+ *   5. starts the worker (sandbox.h) running fn(data, that directory),
+ *      waits for it (a SIGINT/SIGTERM/SIGHUP to the supervisor kills the
+ *      worker first);
+ *   6. removes that directory (through dirfds: unlinkat() relative to
+ *      directories opened O_NOFOLLOW, so nothing the worker left there, a
+ *      symlink say, leads root outside it) and revokes the grants, success
+ *      or not.
  * Started by another user, there is nothing to grant or switch to: the
  * worker gets no_new_privs + Landlock + seccomp and runs on the grants an
  * admin made; info->missing lists those the job lacks (from `zfs allow`).
@@ -36,10 +42,11 @@
 /*
  * A file of the caller the worker needs but must not read in place (an ssh
  * key in a root-only directory): as root, copied before the worker starts to
- * WORK/NAME (WORK: the worker's directory, which is also its home), mode
- * 0600, owned by the run uid, and removed after the run. NAME may have one
- * directory part ("".ssh/known_hosts""). A missing source is skipped unless
- * required. Not root: nothing is copied; the command points at the
+ * WORK/NAME (WORK: the run's directory, which is also the worker's home),
+ * mode 0400, owned by the run uid, and removed with WORK after the run. NAME
+ * may have one directory part (".ssh/known_hosts"), made root's (mode 0755:
+ * the worker cannot replace the copies in it). A missing source is skipped
+ * unless required. Not root: nothing is copied; the command points at the
  * original (and adds it to ro_paths).
  */
 struct confine_file {
@@ -70,7 +77,7 @@ struct confine_job {
 struct confine_info {
 	bool privileged;
 	uid_t uid;                     /* the run uid (privileged) */
-	char *work_dir;                /* the worker's writable directory */
+	char *work_dir;                /* the run's directory (removed after the run) */
 	struct deleg_set grants;       /* what was (or would be) granted */
 	struct strvec recovered;       /* leftovers of crashed runs revoked at start */
 	struct strvec pending;         /* leftovers waiting for their pool to be imported */
@@ -82,13 +89,16 @@ struct confine_info {
 	.pending = STRVEC_INIT, .missing = STRVEC_INIT }
 void confine_info_release(struct confine_info *ci);
 
+/* The work of a job: work_dir is the run's directory (NULL with no_confine). */
+typedef int confine_fn(void *data, const char *work_dir);
+
 /*
- * Run fn(data) confined as described. *status gets the worker's exit status
+ * Run fn(data, WORK) confined as described. *status gets the worker's exit status
  * (fn's return value; 128+N when killed by signal N). Returns 0 when the
  * worker ran (whatever its status) and every grant was revoked, else -errno
  * with the reason in err. info (may be NULL) gets what was done.
  */
-int confine_run(const struct confine_job *job, int (*fn)(void *), void *data, int *status,
+int confine_run(const struct confine_job *job, confine_fn *fn, void *data, int *status,
 		struct confine_info *info, struct strbuf *err);
 
 /*

@@ -1,8 +1,8 @@
 #!/usr/bin/env bats
 # Replication over ssh runs in the confined worker too (as root): the local side as a
 # run uid holding only its grants, the ssh client and its closure in the worker's
-# root, the caller's key and known_hosts copied into the worker's home (the run uid
-# cannot read root's) and removed after the run; no grant left behind. Uses the
+# root, the job's key and the caller's known_hosts copied into the run's own home
+# (the run uid cannot read root's), removed with it after the run; no grant left behind. Uses the
 # private sshd on 127.0.0.1 of transport.bash. The guest kernel has Landlock ABI 2:
 # the TCP port rule (ABI 4) is only shown, not enforced, there.
 # Runs in the guest: tests/guest/run.sh tests/guest/run-integration.sh
@@ -48,8 +48,8 @@ assert_no_grants() {
     # The local side's commands ran as the run uid: the sync snapshot is its.
     zpool history -l srcp | grep ' zfs snapshot ' | grep -q 'user 607' ||
         fail "sync snapshot not made by a run uid: $(zpool history -l srcp | tail -3)"
-    [ ! -e "$ZKEEP_STATE_DIR/work/replicate/.ssh" ] ||
-        fail "ssh files left in the worker's directory: $(ls -la "$ZKEEP_STATE_DIR/work/replicate/.ssh")"
+    [ -z "$(ls -A "$ZKEEP_STATE_DIR/work")" ] ||
+        fail "the run's directory (ssh copies) left: $(ls -laR "$ZKEEP_STATE_DIR/work")"
     assert_no_grants
     # Incremental, with syncoid's name too.
     echo more >/srcp/data/more
@@ -86,7 +86,7 @@ assert_no_grants() {
     zpool history -l srcp | grep ' zfs snapshot ' | grep -q 'user 607' ||
         fail "sync snapshot not made by a run uid: $(zpool history -l srcp | tail -3)"
     assert_no_grants
-    [ ! -e "$ZKEEP_STATE_DIR/work/replicate/.ssh" ] || fail "ssh files left"
+    [ -z "$(ls -A "$ZKEEP_STATE_DIR/work")" ] || fail "ssh files left"
 
     # pull from the served srcp/out into a local dataset, confined on this side
     zfs create srcp/out
@@ -114,7 +114,7 @@ assert_no_grants() {
     assert_failure
     assert_no_dataset dstp/x
     assert_no_grants
-    [ ! -e "$ZKEEP_STATE_DIR/work/replicate/.ssh" ] || fail "ssh files left"
+    [ -z "$(ls -A "$ZKEEP_STATE_DIR/work")" ] || fail "ssh files left"
 }
 
 @test "zkeep confine --print for an ssh job: ssh in the closure, its port, its config" {
