@@ -35,7 +35,7 @@ declare -A weight=([10-backend]=4 [30-sanoid-diff]=6 [30-sanoid-prune]=4 [30-san
     [41-syncoid-diff]=12 [45-transport-serve]=3 [45-transport-ssh]=3 [50-confine-worker]=6
     [52-confine-units]=3 [53-confine-sanoid]=6 [54-confine-ssh]=3 [60-drive-backup]=14
     [60-drive-unplug]=3 [60-drive-verify]=8 [70-hostile-receive]=4 [71-hostile-token]=3
-    [74-hostile-worker-net]=3 [75-hostile-grants]=3 [76-hostile-drive]=3)
+    [74-hostile-worker-files]=3 [75-hostile-grants]=3 [76-hostile-drive]=3)
 load=()
 for ((i = 1; i <= n; i++)); do load[i]=0; done
 load[n]=3
