@@ -70,6 +70,9 @@ int cmd_config(int argc, char **argv)
 		log_error("usage: zkeep config check [--config-dir DIR] (see 'zkeep help config')");
 		return EXIT_FATAL;
 	}
+	/* errors name the command and its help page: "config", not "check" */
+	char topic[] = "config";
+	argv[1] = topic;
 	if (policy_cli_parse(&c, argc - 1, argv + 1, NULL, NULL) < 0)
 		return EXIT_FATAL;
 	c.dry_run = true;

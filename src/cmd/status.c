@@ -125,12 +125,17 @@ static void metrics(const struct engine *e, const struct row *rows, struct strbu
 			}
 		}
 	}
+	/* Each metric's samples together, after its HELP and TYPE (the exposition format). */
 	strbuf_addstr(sb, "# HELP zkeep_snapshots_prunable Snapshots a prune now would destroy.\n"
 			  "# TYPE zkeep_snapshots_prunable gauge\n");
 	for (size_t i = 0; i < e->pol.n; i++) {
 		strbuf_addstr(sb, "zkeep_snapshots_prunable{dataset=\"");
 		label(sb, e->pol.p[i].path);
 		strbuf_addf(sb, "\"} %zu\n", rows[i].prune.n);
+	}
+	strbuf_addstr(sb, "# HELP zkeep_snapshots_held Expired snapshots kept because they are held.\n"
+			  "# TYPE zkeep_snapshots_held gauge\n");
+	for (size_t i = 0; i < e->pol.n; i++) {
 		strbuf_addstr(sb, "zkeep_snapshots_held{dataset=\"");
 		label(sb, e->pol.p[i].path);
 		strbuf_addf(sb, "\"} %zu\n", rows[i].held);
