@@ -96,8 +96,10 @@ sed -n 's/^# time \(.*\): \([0-9]*\) ms$/\2 \1/p' "$logs"/guest*.log | sort -rn 
     awk '{ printf "#   %5.0f  %s\n", $1 / 1000, $2 }'
 echo "# the ten slowest tests (seconds):"
 awk '/^# file: / { file = $3; sub(/.*\//, "", file); sub(/\.bats$/, "", file) }
-     /^(not )?ok .* in [0-9]+ms$/ { ms = $NF; sub(/ms$/, "", ms); name = $0
-         sub(/^(not )?ok [0-9]+ /, "", name); sub(/ in [0-9]+ms$/, "", name)
+     /^(not )?ok .* in -?[0-9]+ms$/ { ms = $NF; sub(/ms$/, "", ms); name = $0
+         # bats times a test by the wall clock, which some tests set: skip such jumps
+         if (ms + 0 < 0 || ms + 0 > 14400000) next
+         sub(/^(not )?ok [0-9]+ /, "", name); sub(/ in -?[0-9]+ms$/, "", name)
          printf "%d %s: %s\n", ms, file, name }' "$logs"/guest*.log | sort -rn | head -10 |
     awk '{ ms = $1; $1 = ""; printf "#   %5.0f %s\n", ms / 1000, $0 }'
 
