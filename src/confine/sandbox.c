@@ -342,6 +342,9 @@ int sandbox_worker_start(const struct sandbox_plan *p, int (*fn)(void *), void *
 	unsigned long flags = SIGCHLD;
 	if (p->privileged)
 		flags |= CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS;
+	/* No ssh port, no network: a namespace of its own, its loopback down. */
+	if (p->privileged && p->nports == 0)
+		flags |= CLONE_NEWNET;
 	/* A raw clone: fork() cannot make the child pid 1 of a new pid namespace. */
 	pid_t pid = (pid_t)syscall(SYS_clone, flags, NULL, NULL, NULL, 0);
 	if (pid < 0) {

@@ -14,7 +14,8 @@
  * runs a function.
  *
  * Entering happens in stages, each a backend:
- *   sandbox_ns.c       (root only) new mount/pid/ipc/uts namespaces but the
+ *   sandbox_ns.c       (root only) new mount/pid/ipc/uts namespaces (and net
+ *                      when the job has no TCP port: no ssh, no network) but the
  *                      initial user namespace (ZFS 2.2+ hides every dataset
  *                      from other user namespaces); a tmpfs root holding the
  *                      closure read-only, /dev/{null,zero,urandom,zfs}, /proc

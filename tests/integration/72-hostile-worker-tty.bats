@@ -3,7 +3,7 @@
 # it cannot type commands into the admin's shell (TIOCSTI/TIOCLINUX), its output
 # reaches the admin's terminal only through the supervisor's relay with control
 # sequences escaped, and the kernel interfaces no worker needs (userfaultfd,
-# personality changes) are refused.
+# personality changes) are refused. A worker whose job has no ssh has no network.
 #
 # The hostile worker is tests/tools/test-tty-escape.c, run with `zkeep confine --run`
 # under script(1), i.e. on a real pseudo-terminal that is the controlling terminal
@@ -84,4 +84,16 @@ zk() { # zkeep confine --run with this test's state dir and uid range
     [[ $output != *$'\033'* ]] || fail "a raw ESC reached the caller:" "$output"
     assert_output_contains 'A\x1b]0;pwned\x07B\x1b[2JC'
     assert_output_contains 'D\x1bP+q\x1b\E'
+}
+
+@test "worker: a job without ssh has no network (a namespace of its own, nothing reachable)" {
+    # In the host's namespace a closed port refuses and UDP goes out; here neither.
+    run zk --program bash -- bash -c '
+        exec 3<>/dev/tcp/127.0.0.1/9 && echo TCP-CONNECTED
+        echo x >/dev/udp/127.0.0.1/9 && echo UDP-SENT
+        exit 0'
+    assert_success
+    [[ $output != *TCP-CONNECTED* && $output != *UDP-SENT* ]] || fail "the worker reached the network:" "$output"
+    [[ $output != *"Connection refused"* ]] || fail "the worker reached the host's loopback:" "$output"
+    assert_output_contains "Network is unreachable"
 }
