@@ -29,8 +29,8 @@ static void local_props(struct zfs *z, const char *dataset, bool recursive, stru
 /*
  * What `zfs receive` as root would have mounted (zfs_mount_received()).
  * Failures (a key not loaded) are only reported: the data is received. A
- * mount refused because received data could decide where it goes (a symbolic
- * link on the way, a mountpoint that came with the stream) is an error: false.
+ * mount refused because received data could redirect it (a symbolic link
+ * on the way to the mountpoint) is an error: false.
  */
 static bool mount_received(struct zfs *z, const char *target, bool recursive)
 {
@@ -39,7 +39,8 @@ static bool mount_received(struct zfs *z, const char *target, bool recursive)
 	for (size_t i = 0; i < failed.n; i++)
 		log_info("not mounted: %s", failed.v[i]);
 	for (size_t i = 0; i < refused.n; i++)
-		log_error("not mounted: %s", refused.v[i]);
+		log_error("not mounted, the way to its mountpoint is not root's alone (received "
+			  "data may redirect it): %s", refused.v[i]);
 	return refused.n == 0;
 }
 

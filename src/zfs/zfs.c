@@ -625,12 +625,8 @@ int zfs_mount_received(struct zfs *z, const char *root, bool recursive, struct s
 {
 	const char *const roots[] = { root, NULL };
 	const char *const props[] = { "canmount", "mounted", "mountpoint", NULL };
-	const char *const mountpoint[] = { "mountpoint", NULL };
 	struct zfs_tree t = ZFS_TREE_INIT;
-	struct zfs_props sources = { 0 };
 	int r = zfs_list_tree(z, roots, recursive ? ZFS_LIST_RECURSIVE : 0, props, &t);
-	if (r == 0)
-		r = zfs_get_props(z, roots, recursive, mountpoint, 0, &sources);
 	for (size_t i = 0; r == 0 && i < t.nds; i++) {
 		const struct zfs_dataset *d = &t.ds[i];
 		if (d->type != ZFS_TYPE_FILESYSTEM || !streq(d->props[0], "on") ||
@@ -638,23 +634,14 @@ int zfs_mount_received(struct zfs *z, const char *root, bool recursive, struct s
 			continue;
 		_cleanup_strbuf_ struct strbuf msg = STRBUF_INIT;
 		int code = 0;
-		/* Where to mount is this host's choice, never the sender's. */
-		if (zfs_prop_from_stream(&sources, d->name, "mountpoint")) {
-			strvec_pushf(refused, "%s: mountpoint %s came with the stream; set one "
-				     "here (zfs set mountpoint=...) or mount it yourself",
-				     d->name, d->props[2]);
-			continue;
-		}
 		if (path_root_only(d->props[2], &msg) < 0) {
-			strvec_pushf(refused, "%s: mountpoint %s: the way to it is not root's alone "
-				     "(received data may redirect it): %s", d->name, d->props[2], msg.buf);
+			strvec_pushf(refused, "%s: mountpoint %s: %s", d->name, d->props[2], msg.buf);
 			continue;
 		}
 		if (runner_run(z->run, ARGV("zfs", "mount", d->name), NULL, 0, NULL, &msg, &code) < 0 ||
 		    code != 0)
 			strvec_pushf(failed, "%s: %s", d->name, msg.buf);
 	}
-	zfs_props_release(&sources);
 	zfs_tree_release(&t);
 	return r;
 }

@@ -139,13 +139,6 @@ struct zfs_props {
 int zfs_get_props(struct zfs *z, const char *const *datasets, bool recursive,
 		  const char *const *props, unsigned sources, struct zfs_props *out);
 void zfs_props_release(struct zfs_props *p);
-/*
- * Whether prop's value on dataset came with a received stream: its source is
- * "received", or it is inherited (through any chain within p) from a dataset
- * where it is. A value inherited from a dataset not in p (above the listed
- * tree) is this host's own.
- */
-bool zfs_prop_from_stream(const struct zfs_props *p, const char *dataset, const char *prop);
 /* One value of one dataset (caller frees). -ENOENT: no such dataset. */
 int zfs_get_prop(struct zfs *z, const char *dataset, const char *prop, char **value);
 /* Whether a dataset (or snapshot) exists: 1 yes, 0 no (also when zfs cannot say). */
@@ -314,9 +307,7 @@ bool zfs_partial_full_receive(struct zfs *z, const char *name);
  * "NAME: zfs's message" to failed. A dataset whose mountpoint does not lead
  * only through root's own directories (path_root_only(): a symbolic link
  * planted in a received parent's content, a directory a user owns) is not
- * mounted, nor one whose mountpoint came with the stream
- * (zfs_prop_from_stream(): a sender does not choose where root mounts):
- * "NAME: mountpoint PATH: why" goes to refused. 0, or the errno
+ * mounted: "NAME: mountpoint PATH: why" goes to refused. 0, or the errno
  * of listing them (message in z->err).
  */
 int zfs_mount_received(struct zfs *z, const char *root, bool recursive, struct strvec *failed,

@@ -282,29 +282,6 @@ int zfs_parse_get(const char *buf, size_t len, struct zfs_props *out, struct str
 	return 0;
 }
 
-static const struct zfs_prop *prop_of(const struct zfs_props *p, const char *dataset,
-				      const char *prop)
-{
-	for (size_t i = 0; i < p->n; i++)
-		if (streq(p->p[i].dataset, dataset) && streq(p->p[i].name, prop))
-			return &p->p[i];
-	return NULL;
-}
-
-bool zfs_prop_from_stream(const struct zfs_props *p, const char *dataset, const char *prop)
-{
-	const struct zfs_prop *v = prop_of(p, dataset, prop);
-	/* at most p->n steps: a cycle (impossible from zfs) cannot loop forever */
-	for (size_t steps = 0; v && steps <= p->n; steps++) {
-		if (v->source == ZFS_SRC_RECEIVED)
-			return true;
-		if (v->source != ZFS_SRC_INHERITED || !v->inherited_from)
-			return false;
-		v = prop_of(p, v->inherited_from, prop);
-	}
-	return false;
-}
-
 void zfs_holds_release(struct zfs_holds *h)
 {
 	for (size_t i = 0; i < h->n; i++) {

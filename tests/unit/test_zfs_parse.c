@@ -82,34 +82,6 @@ static void test_get_sources(void **state)
 	zfs_props_release(&p);
 }
 
-/* Who chose a mountpoint: the stream (received, or inherited from a received one) or this host. */
-static void test_prop_from_stream(void **state)
-{
-	const char out[] = "dst/b\tmountpoint\t/etc\treceived\n"
-			   "dst/b/c\tmountpoint\t/etc/c\tinherited from dst/b\n"
-			   "dst/b/c/d\tmountpoint\t/etc/c/d\tinherited from dst/b\n"
-			   "dst/b/e\tmountpoint\t/srv/e\tlocal\n"
-			   "dst/b/e/f\tmountpoint\t/srv/e/f\tinherited from dst/b/e\n"
-			   "dst/x\tmountpoint\t/dst/x\tinherited from dst\n"
-			   "dst/y\tmountpoint\t/dst/y\tdefault\n"
-			   "dst/l1\tmountpoint\t/l\tinherited from dst/l2\n"
-			   "dst/l2\tmountpoint\t/l\tinherited from dst/l1\n";
-	struct zfs_props p = { 0 };
-	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
-	assert_int_equal(zfs_parse_get(out, sizeof(out) - 1, &p, &err), 0);
-	assert_true(zfs_prop_from_stream(&p, "dst/b", "mountpoint"));
-	assert_true(zfs_prop_from_stream(&p, "dst/b/c", "mountpoint"));
-	assert_true(zfs_prop_from_stream(&p, "dst/b/c/d", "mountpoint"));
-	assert_false(zfs_prop_from_stream(&p, "dst/b/e", "mountpoint"));
-	assert_false(zfs_prop_from_stream(&p, "dst/b/e/f", "mountpoint"));
-	assert_false(zfs_prop_from_stream(&p, "dst/x", "mountpoint")); /* dst: not listed, this host's */
-	assert_false(zfs_prop_from_stream(&p, "dst/y", "mountpoint"));
-	assert_false(zfs_prop_from_stream(&p, "dst/nope", "mountpoint"));
-	assert_false(zfs_prop_from_stream(&p, "dst/b", "atime"));
-	assert_false(zfs_prop_from_stream(&p, "dst/l1", "mountpoint")); /* a cycle ends */
-	zfs_props_release(&p);
-}
-
 static void test_holds_estimate_version_pools(void **state)
 {
 	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
@@ -300,7 +272,6 @@ int main(void)
 		cmocka_unit_test(test_send_recv_argv),
 		cmocka_unit_test(test_zpool_status),
 		cmocka_unit_test(test_allow_argv),
-		cmocka_unit_test(test_prop_from_stream),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
