@@ -251,8 +251,9 @@ static size_t repl_needs(const struct repl_cli *c, struct zfs *z, bool src_remot
 
 /*
  * Whether the run can be confined: not with --no-confine (warned), not a dry
- * run or --dumpsnaps (they change nothing), not endpoints that do not parse
- * (the command says what is wrong), not both ends remote (said).
+ * run or --dumpsnaps (they change nothing), not --force-delete (said), not
+ * endpoints that do not parse (the command says what is wrong), not both
+ * ends remote (said).
  */
 static bool confinable(const struct repl_cli *c)
 {
@@ -262,6 +263,17 @@ static bool confinable(const struct repl_cli *c)
 	}
 	if (c->dry_run || c->dumpsnaps)
 		return false;
+	if (c->force_delete) {
+		/*
+		 * Destroying a mounted filesystem unmounts it: Linux cannot delegate
+		 * that, and whether the target is destroyed at all is known only once
+		 * the run compared it with the source (unmounting it on every run
+		 * would fail on a busy target).
+		 */
+		log_notice("--force-delete may destroy (and so unmount) the target, which Linux "
+			   "cannot delegate: running unconfined");
+		return false;
+	}
 	if (c->endpoints_r < 0)
 		return false;
 	if (endpoint_is_remote(&c->src) && endpoint_is_remote(&c->dst)) {
@@ -269,28 +281,6 @@ static bool confinable(const struct repl_cli *c)
 		return false;
 	}
 	return true;
-}
-
-/*
- * --force-delete: the worker may destroy the target (zfs destroy -r), which
- * unmounts it, and Linux cannot delegate unmounting. So root unmounts the
- * target and its descendants first, by dataset name (zfs_unmount_tree(): no
- * path, nothing the worker or the received data control), before the worker
- * exists; the worker destroys under its grants. *unmounted: it did any.
- */
-static int force_delete_unmount(struct zfs *z, const char *target, bool *unmounted)
-{
-	_cleanup_strvec_ struct strvec failed = STRVEC_INIT;
-	if (!zfs_exists(z, target))
-		return 0;
-	*unmounted = true;
-	if (zfs_unmount_tree(z, target, &failed) < 0) {
-		log_error("--force-delete: %s", zfs_error(z));
-		return -EIO;
-	}
-	for (size_t i = 0; i < failed.n; i++)
-		log_error("--force-delete: cannot unmount %s", failed.v[i]);
-	return failed.n ? -EBUSY : 0;
 }
 
 /*
@@ -312,10 +302,6 @@ static int run_worker(struct repl_cli *c, struct confine_job *job, struct zfs *z
 		job->programs = ssh_programs;
 		w.copies = geteuid() == 0;
 	}
-	bool unmounted = false;
-	if (c->force_delete && !dst_remote && geteuid() == 0 &&
-	    force_delete_unmount(z, c->target_arg, &unmounted) < 0)
-		return EXIT_FATAL;
 	/* Linux cannot delegate mounting: the worker receives with -u, we mount after. */
 	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
 	bool user_no_mount = recv_no_mount(c);
@@ -332,11 +318,8 @@ static int run_worker(struct repl_cli *c, struct confine_job *job, struct zfs *z
 	c->relay_path = NULL;
 	c->recvoptions = saved;
 	if (r == 0 && info.privileged && !user_no_mount && !dst_remote &&
-	    !mount_received(z, c->target_arg, c->recursive || unmounted) && status == EXIT_OK)
+	    !mount_received(z, c->target_arg, c->recursive) && status == EXIT_OK)
 		status = EXIT_PARTIAL;
-	else if (unmounted && user_no_mount)
-		log_notice("--force-delete: %s and its descendants stay unmounted (-u)",
-			   c->target_arg);
 	confined_report(&info);
 	if (r == 0 && info.privileged)
 		log_info("replicated as confined worker uid %u", (unsigned)info.uid);

@@ -10,9 +10,8 @@
 /*
  * repl_execute(c), confined: grants for this host's side only; over ssh
  * the worker runs ssh too, with copies of the caller's ssh files in its home
- * (see repl_confined.c). --force-delete: the supervisor unmounts the target
- * tree first. Both ends remote, --dry-run and --dumpsnaps (they change
- * nothing), --no-confine: unconfined.
+ * (see repl_confined.c). --force-delete, both ends remote, --dry-run and
+ * --dumpsnaps (they change nothing), --no-confine: unconfined.
  */
 int repl_execute_confined(struct repl_cli *c);
 

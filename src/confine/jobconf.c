@@ -235,7 +235,8 @@ size_t jobconf_repl_needs(const struct repl_facts *f, struct strvec *props,
 	 * target that does not exist yet (on its parent, for its descendants).
 	 * --force-delete may do the same with `zfs destroy -r` (recursive).
 	 */
-	bool partial_full = f->target_exists && (f->target_partial_full || f->force_delete);
+	bool partial_full = f->target_exists && strchr(f->target, '/') &&
+			    (f->target_partial_full || f->force_delete);
 	size_t n = 0;
 	if (!f->source_remote)
 		out[n++] = (struct deleg_need){

@@ -98,8 +98,9 @@ struct repl_facts {
  * props, which out points into). A target that does not exist yet is new
  * (granted on its parent); one that holds an interrupted full receive too,
  * with abort-full: aborting it destroys the target, received anew; and so
- * does an existing target with force_delete (destroy and mount on it and
- * its descendants: `zfs destroy -r`, after the supervisor unmounted them).
+ * does an existing target with force_delete (`zfs destroy -r`; a pool root,
+ * never destroyed, is not). A --force-delete run itself is not confined yet
+ * (cli/repl_confined.c): these are the grants it will need.
  */
 size_t jobconf_repl_needs(const struct repl_facts *f, struct strvec *props,
 			  struct deleg_need out[2]);

@@ -646,27 +646,6 @@ int zfs_mount_received(struct zfs *z, const char *root, bool recursive, struct s
 	return r;
 }
 
-int zfs_unmount_tree(struct zfs *z, const char *root, struct strvec *failed)
-{
-	const char *const roots[] = { root, NULL };
-	const char *const props[] = { "mounted", NULL };
-	struct zfs_tree t = ZFS_TREE_INIT;
-	int r = zfs_list_tree(z, roots, ZFS_LIST_RECURSIVE, props, &t);
-	/* zfs list puts a parent before its children: backwards, children go first. */
-	for (size_t i = t.nds; r == 0 && i-- > 0;) {
-		const struct zfs_dataset *d = &t.ds[i];
-		if (d->type != ZFS_TYPE_FILESYSTEM || !d->props[0] || !streq(d->props[0], "yes"))
-			continue;
-		_cleanup_strbuf_ struct strbuf msg = STRBUF_INIT;
-		int code = 0;
-		if (runner_run(z->run, ARGV("zfs", "unmount", d->name), NULL, 0, NULL, &msg,
-			       &code) < 0 || code != 0)
-			strvec_pushf(failed, "%s: %s", d->name, msg.buf);
-	}
-	zfs_tree_release(&t);
-	return r;
-}
-
 int zpool_list(struct zfs *z, const char *const *pools, struct zpool_infos *out)
 {
 	struct strvec argv = STRVEC_INIT;

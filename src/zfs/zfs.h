@@ -312,14 +312,6 @@ bool zfs_partial_full_receive(struct zfs *z, const char *name);
  */
 int zfs_mount_received(struct zfs *z, const char *root, bool recursive, struct strvec *failed,
 		       struct strvec *refused);
-/*
- * Before --force-delete's worker destroys root: `zfs unmount NAME` of root
- * and each descendant filesystem that is mounted, deepest first. By dataset
- * name only (zfs finds the mount in the mount table), never by a path.
- * Each unmount that fails adds "NAME: zfs's message" to failed. 0, or the
- * errno of listing them (message in z->err).
- */
-int zfs_unmount_tree(struct zfs *z, const char *root, struct strvec *failed);
 
 /* ---- diff and delegation ----------------------------------------------- */
 

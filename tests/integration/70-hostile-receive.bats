@@ -6,7 +6,8 @@
 #  - properties a stream carries (setuid=on, devices=on, a zvol's volmode=full) are
 #    overridden by zkeep's own confined receives (replicate and syncoid);
 #  - a symbolic link planted in a received parent's content, where a child's inherited
-#    mountpoint lies, does not make root mount the child outside the target's tree.
+#    mountpoint lies, does not make root mount the child outside the target's tree;
+#  - nor does a mountpoint the stream carries (-p): the worker holds no grant to receive it.
 # One pair of pools and one sshd for the whole file (setup_file).
 # Runs in the guest:
 #   tests/guest/run.sh tests/guest/run-integration.sh tests/integration/70-hostile-receive.bats
@@ -38,6 +39,13 @@ setup_file() {
     ln -s "$VICTIM" /hsrc/p/c
     zfs create -o canmount=noauto hsrc/p/c
     zfs snapshot -r hsrc/p@s1
+    # a stream (sent with -p) that names where its copy is to be mounted: outside the target
+    export ELSEWHERE=$BATS_FILE_TMPDIR/elsewhere
+    zfs create -o mountpoint="$ELSEWHERE" hsrc/m
+    echo data >"$ELSEWHERE/data"
+    zfs snapshot hsrc/m@s1
+    zfs unmount hsrc/m
+    echo untouched >"$ELSEWHERE/file"
 }
 
 teardown_file() {
@@ -125,4 +133,17 @@ assert_quarantined() { # DATASET
     [ -z "$(findmnt -n "$VICTIM")" ] || fail "mounted over $VICTIM: $(findmnt -n "$VICTIM")"
     assert_equal "$(ls -A "$VICTIM")" file "$VICTIM content"
     assert_equal "$(cat "$VICTIM/file")" untouched "$VICTIM/file"
+}
+
+@test "a mountpoint the stream carries (-p): not received, the copy is mounted inside the target" {
+    run "$ZKEEP" --verbose replicate --sendoptions=p hsrc/m hdst/m
+    assert_success
+    assert_output_contains "cannot receive mountpoint property on hdst/m: permission denied"
+    assert_equal "$(zfs get -H -o value,source mountpoint hdst/m)" "/hdst/m	inherited from hdst" \
+        "hdst/m mountpoint"
+    assert_equal "$(zfs get -H -o value mounted hdst/m)" yes "hdst/m mounted"
+    assert_equal "$(cat /hdst/m/data)" data "received content"
+    [ -z "$(findmnt -n "$ELSEWHERE")" ] || fail "mounted over $ELSEWHERE: $(findmnt -n "$ELSEWHERE")"
+    assert_equal "$(ls -A "$ELSEWHERE")" file "$ELSEWHERE content"
+    assert_equal "$(cat "$ELSEWHERE/file")" untouched "$ELSEWHERE/file"
 }
