@@ -73,18 +73,6 @@ assert_no_dataset() { # NAME
     ! zfs list -H -o name -t all "$1" >/dev/null 2>&1 || fail "dataset '$1' exists"
 }
 
-# No `zfs allow` grant on any dataset of the pools, and no grant journal left in
-# $ZKEEP_STATE_DIR (when set).
-assert_no_grants_in() { # POOL...
-    local ds out
-    for ds in $(zfs list -H -o name -r "$@"); do
-        out=$(zfs allow "$ds")
-        [ -z "$out" ] || { fail "grants left on $ds:" "$out"; return 1; }
-    done
-    [ -z "$(ls "${ZKEEP_STATE_DIR:-/nonexistent}"/grants/ 2>/dev/null)" ] ||
-        fail "journal left: $(ls "$ZKEEP_STATE_DIR"/grants/)"
-}
-
 assert_prop() { # DATASET PROPERTY EXPECTED (raw value, as `zfs get -p`)
     local got
     got=$(zfs get -H -p -o value "$2" "$1") || { fail "cannot get $2 of '$1'"; return 1; }
