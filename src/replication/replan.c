@@ -155,6 +155,7 @@ void replan_ds_release(struct replan_ds *d)
 	free(d->source);
 	free(d->target);
 	free(d->message);
+	free(d->abort_why);
 	free(d->rollback_to);
 	free(d->common);
 	free(d->common_target);
@@ -279,14 +280,15 @@ static void plan_source_prune(const struct ds_view *v, const struct replan_opts 
  */
 /*
  * The token comes from the target, outside data: `zfs send -t` would send
- * whatever snapshot of the source pool its toguid names. Resumed only when
- * toguid is a snapshot of this source dataset and fromguid one of the source
- * tree; otherwise the dataset fails and the partial state is left for the
- * admin to look at (`zfs receive -A` clears it): a token that does not match
- * is a sign of tampering, not something to repair silently.
+ * whatever snapshot of the source pool its toguid names. It is resumed only
+ * when toguid is a snapshot of this source dataset and fromguid one of the
+ * source tree. Otherwise (the snapshot was destroyed since, or the token was
+ * forged) nothing is sent with it: the partial state, the target's own, is
+ * reset and the dataset planned anew, as when the resume fails. NULL: the
+ * token may be resumed; else why not (caller frees).
  */
-static bool token_refused(const struct zfs_tree *src, const struct zfs_dataset *s,
-			  const char *token, struct replan_ds *d)
+static char *token_not_resumable(const struct zfs_tree *src, const struct zfs_dataset *s,
+				 const char *token)
 {
 	_cleanup_release_(resume_token) struct resume_token rt;
 	_cleanup_strbuf_ struct strbuf why = STRBUF_INIT;
@@ -294,12 +296,8 @@ static bool token_refused(const struct zfs_tree *src, const struct zfs_dataset *
 	if (resume_token_parse(token, &rt) < 0)
 		strbuf_addstr(&why, "is malformed (not a token zfs wrote)");
 	else if (resume_token_check(&rt, src, s, to_where, "in the source tree", &why) == 0)
-		return false;
-	fail(d, REPLAN_FAIL,
-	     xasprintf("the resume token on %s %s: not resumed; check the target, then clear the "
-		       "partial receive with `zfs receive -A %s`",
-		       d->target, why.buf, d->target));
-	return true;
+		return NULL;
+	return strbuf_detach(&why);
 }
 
 static bool plan_partial_receive(const struct zfs_tree *src, const struct zfs_dataset *s,
@@ -310,9 +308,7 @@ static bool plan_partial_receive(const struct zfs_tree *src, const struct zfs_da
 	const char *token = *t ? ds_prop(tgt, *t, "receive_resume_token") : NULL;
 	if (!token || !*token || streq(token, "-"))
 		return false;
-	if (o->resume) {
-		if (token_refused(src, s, token, d))
-			return true;
+	if (o->resume && !(d->abort_why = token_not_resumable(src, s, token))) {
 		struct replan_step *st = add_step(d, REPLAN_STEP_RESUME);
 		st->token = xstrdup(token);
 		d->resume_then_replan = true;

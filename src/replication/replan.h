@@ -97,6 +97,7 @@ struct replan_ds {
 	char *message;           /* SKIP, FAIL, UPTODATE: why (for the log) */
 	bool target_exists;
 	bool abort_partial;      /* zfs receive -A target first (a token, but --no-resume) */
+	char *abort_why;         /* with abort_partial: why the token was not resumed, or NULL */
 	bool destroy_target;     /* --force-delete: zfs destroy -r target first */
 	char *rollback_to;       /* zfs rollback -R this target snapshot first, or NULL */
 	bool recv_force;         /* receive -F */

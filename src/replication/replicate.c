@@ -612,6 +612,9 @@ static int run_dataset(struct ctx *c, struct replan_ds *d, int depth)
 		return -EINVAL;
 	}
 	if (d->abort_partial) {
+		if (d->abort_why)
+			emit(c, REPL_EV_WARNING, d, "the resume token on %s %s: not resumed",
+			     d->target, d->abort_why);
 		emit(c, REPL_EV_INFO, d, "resetting partially receive state of %s", d->target);
 		if (zfs_recv_abort(c->tgt, d->target) < 0) {
 			emit(c, REPL_EV_ERROR, d, "%s", zfs_error(c->tgt));

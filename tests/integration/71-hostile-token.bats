@@ -136,22 +136,28 @@ partial_receive() { # SNAP TARGET BYTES
     assert_output_contains "srcp"
 }
 
-@test "replicate: a resume token planted on the target that sends outside the source is refused" {
-    # the target holds a partial receive of srcp/secret@s1, as a hostile target can
-    tok=$(partial_receive srcp/secret@s1 dstp/t 150000)
-    [ "$tok" != - ] || fail "no resume token on dstp/t"
+@test "replicate: a resume token planted on the target that sends outside the source is not resumed" {
     # confined (the worker's grants would stop the send) and with --no-confine (the one
     # exception: nothing but the check stands between the token and srcp/secret)
     for confine in "" --no-confine; do
+        # the target holds a partial receive of srcp/secret@s1, as a hostile target can
+        zfs destroy -r dstp/t 2>/dev/null || true
+        tok=$(partial_receive srcp/secret@s1 dstp/t 150000)
+        [ "$tok" != - ] || fail "no resume token on dstp/t"
         run "$ZKEEP" $confine replicate --no-sync-snap srcp/out dstp/t
         echo "# replicate $confine: $output" >&3
-        assert_failure
+        # nothing is sent with the token: the target's partial state is reset (its own)
+        # and srcp/out replicated as if there had been none
+        assert_success
         assert_output_contains "the resume token on dstp/t sends snapshot guid $(guid srcp/secret@s1)"
         assert_output_contains "not a snapshot of srcp/out"
+        assert_output_contains "resetting partially receive state of dstp/t"
+        assert_equal "$(zfs get -H -o value receive_resume_token dstp/t)" - "token after the run"
+        assert_equal "$(zfs list -H -t snapshot -o name -r dstp/t | tr '\n' ' ')" \
+            "dstp/t@s1 dstp/t@s2 " "snapshots on dstp/t"
+        assert_equal "$(zfs get -Hp -o value guid dstp/t@s2)" "$(guid srcp/out@s2)" "dstp/t@s2"
+        zfs mount dstp/t 2>/dev/null || true
+        [ ! -e /dstp/t/file ] || fail "srcp/secret's file arrived on dstp/t"
     done
-    # nothing of srcp/secret arrived, the partial state is left for the admin
-    [ -z "$(zfs list -H -t snapshot -o name -r dstp/t 2>/dev/null)" ] \
-        || fail "a snapshot arrived on dstp/t: $(zfs list -t snapshot -r dstp/t)"
-    assert_equal "$(zfs get -H -o value receive_resume_token dstp/t)" "$tok"
     zfs destroy -r dstp/t
 }

@@ -288,7 +288,8 @@ static void test_resume(void **state)
 
 	/* the target's token is outside data: a toguid that is no snapshot of this
 	 * source dataset, a fromguid outside the source tree, or garbage is never
-	 * resumed; the dataset fails and the partial state is left alone */
+	 * resumed: the partial state (the target's own) is reset, saying why, and
+	 * the dataset planned anew */
 	const char *hostile[] = { TOKEN_GUID_999, TOKEN_FROM_999, "1-abc-def" };
 	const char *why[] = { "sends snapshot guid 999, which is not a snapshot of src/fs",
 			      "incremental source (guid 999)", "malformed" };
@@ -296,11 +297,14 @@ static void test_resume(void **state)
 		_cleanup_free_ char *t = xasprintf("dst/fs|filesystem|9|5|900|%s|-\n"
 						   "dst/fs@a|snapshot|101|6|901|-|-\n", hostile[i]);
 		plan(src_abc, t, &o, &p);
-		assert_int_equal(p.ds[0].status, REPLAN_FAIL);
-		assert_int_equal(p.ds[0].nsteps, 0);
-		assert_false(p.ds[0].abort_partial);
-		assert_non_null(strstr(p.ds[0].message, why[i]));
-		assert_non_null(strstr(p.ds[0].message, "zfs receive -A dst/fs"));
+		assert_int_equal(p.ds[0].status, REPLAN_SYNC);
+		assert_true(p.ds[0].abort_partial);
+		assert_non_null(p.ds[0].abort_why);
+		assert_non_null(strstr(p.ds[0].abort_why, why[i]));
+		assert_false(p.ds[0].resume_then_replan);
+		assert_true(p.ds[0].nsteps > 0);
+		for (size_t k = 0; k < p.ds[0].nsteps; k++)
+			assert_int_not_equal(p.ds[0].steps[k].kind, REPLAN_STEP_RESUME);
 		replan_release(&p);
 	}
 
