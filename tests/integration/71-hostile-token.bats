@@ -138,26 +138,28 @@ partial_receive() { # SNAP TARGET BYTES
 
 @test "replicate: a resume token planted on the target that sends outside the source is not resumed" {
     # confined (the worker's grants would stop the send) and with --no-confine (the one
-    # exception: nothing but the check stands between the token and srcp/secret)
+    # exception: nothing but the check stands between the token and srcp/secret);
+    # a target each (what a run replicated may be held)
+    local t
     for confine in "" --no-confine; do
+        t=dstp/t${confine:+-unconfined}
         # the target holds a partial receive of srcp/secret@s1, as a hostile target can
-        zfs destroy -r dstp/t 2>/dev/null || true
-        tok=$(partial_receive srcp/secret@s1 dstp/t 150000)
-        [ "$tok" != - ] || fail "no resume token on dstp/t"
-        run "$ZKEEP" $confine replicate --no-sync-snap srcp/out dstp/t
+        tok=$(partial_receive srcp/secret@s1 "$t" 150000)
+        [ "$tok" != - ] || fail "no resume token on $t"
+        run "$ZKEEP" $confine replicate --no-sync-snap srcp/out "$t"
         echo "# replicate $confine: $output" >&3
         # nothing is sent with the token: the target's partial state is reset (its own)
         # and srcp/out replicated as if there had been none
         assert_success
-        assert_output_contains "the resume token on dstp/t sends snapshot guid $(guid srcp/secret@s1)"
+        assert_output_contains "the resume token on $t sends snapshot guid $(guid srcp/secret@s1)"
         assert_output_contains "not a snapshot of srcp/out"
-        assert_output_contains "resetting partially receive state of dstp/t"
-        assert_equal "$(zfs get -H -o value receive_resume_token dstp/t)" - "token after the run"
-        assert_equal "$(zfs list -H -t snapshot -o name -r dstp/t | tr '\n' ' ')" \
-            "dstp/t@s1 dstp/t@s2 " "snapshots on dstp/t"
-        assert_equal "$(zfs get -Hp -o value guid dstp/t@s2)" "$(guid srcp/out@s2)" "dstp/t@s2"
-        zfs mount dstp/t 2>/dev/null || true
-        [ ! -e /dstp/t/file ] || fail "srcp/secret's file arrived on dstp/t"
+        assert_output_contains "resetting partially receive state of $t"
+        assert_equal "$(zfs get -H -o value receive_resume_token "$t")" - "token after the run"
+        assert_equal "$(zfs list -H -t snapshot -o name -r "$t" | tr '\n' ' ')" \
+            "$t@s1 $t@s2 " "snapshots on $t"
+        assert_equal "$(zfs get -Hp -o value guid "$t@s2")" "$(guid srcp/out@s2)" "$t@s2"
+        assert_equal "$(zfs get -H -o value mounted "$t")" yes "$t mounted"
+        [ ! -e "/$t/file" ] || fail "srcp/secret's file arrived on $t"
+        [ -e "/$t/more" ] || fail "srcp/out's file is missing on $t"
     done
-    zfs destroy -r dstp/t
 }
