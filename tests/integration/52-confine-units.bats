@@ -30,6 +30,7 @@ schedule = hourly
 
 [drive usb1]
 pool = udrv
+guid = 1
 datasets = usrc/data
 search_dirs = $(_zkeep_pool_dir)
 EOF
@@ -138,10 +139,17 @@ unit_line() { # UNIT KEY
 
 @test "zkeep-drive-usb1.service and its udev rule: the ExecStart backs the datasets up to the drive" {
     local rule=$BATS_TEST_TMPDIR/units/90-zkeep-drive-usb1.rules start
-    grep -q 'ENV{ID_FS_TYPE}=="zfs_member", ENV{ID_FS_LABEL}=="udrv"' "$rule" || fail "$(cat "$rule")"
-    grep -q 'ENV{SYSTEMD_WANTS}+="zkeep-drive-usb1.service"' "$rule" || fail "$(cat "$rule")"
+    # the drive is known by its pool's guid (zkeep.conf's guid =): units again with it
     make_pool udrv
+    UDRV_GUID=$(zpool get -H -o value guid udrv)
     zpool export udrv
+    sed -i "s/^guid = .*/guid = $UDRV_GUID/" "$BATS_TEST_TMPDIR/zkeep.conf"
+    "$ZKEEP" units --output "$BATS_TEST_TMPDIR/units" --config "$BATS_TEST_TMPDIR/zkeep.conf" \
+        --configdir "$SANOID_DIR" --zkeep "$ZKEEP" >/dev/null
+    grep -q "ENV{ID_FS_TYPE}==\"zfs_member\", ENV{ID_FS_UUID}==\"$UDRV_GUID\"" "$rule" ||
+        fail "$(cat "$rule")"
+    grep -q 'ID_FS_LABEL' "$rule" && fail "the rule matches the pool's name: $(cat "$rule")"
+    grep -q 'ENV{SYSTEMD_WANTS}+="zkeep-drive-usb1.service"' "$rule" || fail "$(cat "$rule")"
     start=$(unit_line zkeep-drive-usb1.service ExecStart)
     echo "# $start" >&3
     # The service runs as root (it imports and exports the pool). No udevd in the guest.
