@@ -72,10 +72,12 @@ export ZKEEP_DEMO_BUILD=${ZKEEP_DEMO_BUILD-build}
 guests=${ZKEEP_TEST_GUESTS:-$(( $(nproc) >= 2 ? 2 : 1 ))}
 [[ $guests =~ ^[1-9][0-9]*$ ]] || { echo "run-all.sh: ZKEEP_TEST_GUESTS wants a number" >&2; exit 2; }
 logs=$(mktemp -d /tmp/zkeep-run-all.XXXXXX)
+# The guest's watchdog: CI stops everything at 5400 s, and install, builds and
+# unit tests take about 6 minutes; a guest still running at 4900 s has lost anyway.
 for ((g = 1; g <= guests; g++)); do
     (
         set +e
-        ZKEEP_TEST_SHARD=$g/$guests tests/guest/run.sh --timeout 4500 tests/guest/run-suites.sh 2>&1 |
+        ZKEEP_TEST_SHARD=$g/$guests tests/guest/run.sh --timeout 4900 tests/guest/run-suites.sh 2>&1 |
             tee "$logs/guest$g.log" | sed -u "s/^/[guest $g] /"
         echo "${PIPESTATUS[0]}" >"$logs/guest$g.status"
     ) &
