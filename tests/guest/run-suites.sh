@@ -31,8 +31,8 @@ k=${shard%/*} n=${shard#*/}
 # Longest first onto the least loaded shard. The weights are rough minutes per file
 # seen under TCG (a file not listed counts 2); the demo (about 3) goes to shard N.
 declare -A weight=([10-backend]=4 [30-sanoid-diff]=6 [30-sanoid-prune]=4 [30-sanoid-year]=4
-    [40-replicate-basic]=4 [40-replicate-options]=8 [40-replicate-resume]=5 [40-replicate-ssh]=6
-    [41-syncoid-diff]=12 [45-transport-serve]=3 [45-transport-ssh]=3 [50-confine-worker]=6
+    [40-replicate-basic]=4 [40-replicate-options]=8 [40-replicate-resume]=5 [40-replicate-ssh]=10
+    [41-syncoid-diff]=12 [45-transport-serve]=6 [45-transport-ssh]=3 [50-confine-worker]=6
     [52-confine-units]=3 [53-confine-sanoid]=6 [54-confine-ssh]=3 [60-drive-backup]=14
     [60-drive-unplug]=3 [60-drive-verify]=8 [70-hostile-receive]=4 [71-hostile-token]=3
     [74-hostile-worker-files]=3 [75-hostile-grants]=3 [76-hostile-drive]=3)
