@@ -81,7 +81,8 @@ assert_victim_untouched() {
         assert_victim_untouched
     done
     touch "$W/parent/.stop" 2>/dev/null || true
-    kill "$racer_pid" 2>/dev/null; wait "$racer_pid" 2>/dev/null || true
+    kill "$racer_pid" 2>/dev/null || true # it may have seen .stop and ended
+    wait "$racer_pid" 2>/dev/null || true
     racer_pid=
     assert_victim_untouched
     # Whatever root restored is inside the racer's directory, nowhere else.
