@@ -94,7 +94,7 @@ echo "# guest logs: $logs"
 # Where the time went (issue #15): every file's and every test's wall time is in
 # the guest logs (tests/guest/run-integration.sh); the ten slowest of each.
 echo "# the ten slowest test files (seconds, setup included):"
-sed -n 's/^# time \(.*\): \([0-9]*\) ms$/\2 \1/p' "$logs"/guest*.log | sort -rn | head -10 |
+sed -n 's/^# time \(.*\): \([0-9]*\) ms.*$/\2 \1/p' "$logs"/guest*.log | sort -rn | head -10 |
     awk '{ printf "#   %5.0f  %s\n", $1 / 1000, $2 }'
 echo "# the ten slowest tests (seconds):"
 awk '/^# file: / { file = $3; sub(/.*\//, "", file); sub(/\.bats$/, "", file) }

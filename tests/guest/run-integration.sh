@@ -38,11 +38,21 @@ uptime_ms() {
     read -r up _ </proc/uptime
     echo $((10#${up/./} * 10))
 }
+# Busy and idle CPU ticks of the guest (all vCPUs): a file that leaves the CPUs
+# idle is waiting (sleeps, timeouts), not computing, and is cheap to speed up.
+cpu_ticks() {
+    local _cpu user nice sys idle iowait rest
+    read -r _cpu user nice sys idle iowait rest </proc/stat
+    echo "$((user + nice + sys)) $((idle + iowait))"
+}
 status=0
 for f in "${files[@]}"; do
     echo "# file: $f"
     t0=$(uptime_ms)
+    read -r busy0 idle0 < <(cpu_ticks)
     bats --tap --timing "${opts[@]}" "$f" || status=1
-    echo "# time $(basename "$f" .bats): $(($(uptime_ms) - t0)) ms"
+    read -r busy1 idle1 < <(cpu_ticks)
+    echo "# time $(basename "$f" .bats): $(($(uptime_ms) - t0)) ms," \
+        "cpu busy $(((busy1 - busy0) * 100 / (busy1 - busy0 + idle1 - idle0 + 1)))%"
 done
 exit "$status"
