@@ -24,8 +24,9 @@
 # multi-threaded TCG stops every vCPU for each cross-CPU TLB flush, and a vCPU whose
 # host thread is not running holds the others up.
 #
-# Exit status: SCRIPT's; 124 if the watchdog fired; 125 if the guest died or could not
-# be set up before reporting a status; 2 for usage errors.
+# Exit status: SCRIPT's; 124 if the watchdog fired; 125 if the guest died, could not
+# be set up before reporting a status, or was stopped because it is stuck (ZFS hung,
+# out of memory or tmpfs space: seen on its console); 2 for usage errors.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -150,10 +151,27 @@ qemu=(qemu-system-x86_64 -accel tcg -m "$mem" -smp "$cpus" -nographic -no-reboot
 # the TERM to qemu and kills it outright 10 s later.
 timeout -k 10 "$timeout" "${qemu[@]}" </dev/null &
 qpid=$!
+# Fail fast instead of waiting for the watchdog: a hung ZFS (the kernel's hung-task
+# report, e.g. txg_sync blocked), an OOM kill, a panic, or stage 2's report that the
+# guest's memory or a tmpfs ran out (tests/guest/stage2.sh) stops the guest at once.
+hang_re='blocked for more than [0-9]+ seconds|Out of memory: Killed|Kernel panic|zkeep-guest: resources exhausted'
+(
+    while kill -0 "$qpid" 2>/dev/null; do
+        sleep 2
+        if line=$(grep -a -m1 -E "$hang_re" "$tmp/console.log" 2>/dev/null); then
+            printf '%s\n' "$line" >"$tmp/failfast"
+            kill -TERM "$qpid" 2>/dev/null
+            exit 0
+        fi
+    done
+) &
+wpid=$!
 trap 'kill -TERM "$qpid" 2>/dev/null; wait "$qpid"; echo "run.sh: interrupted, guest stopped" >&2; exit 130' INT TERM
 qrc=0
 wait "$qpid" || qrc=$?
 trap - INT TERM
+kill "$wpid" 2>/dev/null || true
+wait "$wpid" 2>/dev/null || true
 
 if [ -n "$keep_log" ]; then
     cp "$tmp/console.log" "$keep_log" || echo "run.sh: could not write $keep_log" >&2
@@ -162,6 +180,11 @@ show_console() {
     echo "run.sh: last lines of the guest console (all of it: --keep-log FILE):" >&2
     tail -n 40 "$tmp/console.log" | sed 's/^/  | /' >&2
 }
+if [ -s "$tmp/failfast" ]; then
+    echo "run.sh: the guest is stuck, stopped it at once: $(tr -d '\r' <"$tmp/failfast")" >&2
+    show_console
+    exit 125
+fi
 if [ "$qrc" = 124 ]; then
     echo "run.sh: watchdog: the guest did not finish within $timeout s; killed it" >&2
     show_console

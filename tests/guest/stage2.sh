@@ -88,6 +88,29 @@ chmod 0666 /dev/zfs || fail "no /dev/zfs after loading zfs"
 say "kernel $(uname -r), zfs $(cat /sys/module/zfs/version), zfsutils $(zfs version 2>&1 | head -n1)"
 console "running the job at $(cut -d' ' -f1 /proc/uptime) s"
 
+# Fail fast: when the guest's memory or a tmpfs (the pool files live there) runs
+# out, ZFS hangs instead of failing and the run would sit until the watchdog. This
+# says so on the console, where run.sh watches for it and stops the guest at once.
+watch_resources() {
+    local avail pct fs warned=
+    while sleep 5; do
+        avail=$(awk '/^MemAvailable:/ {print $2}' /proc/meminfo)
+        if [ "$avail" -lt $((mem_kb / 25)) ]; then
+            console "resources exhausted: memory available ${avail} kB of ${mem_kb} kB"
+            warned=1
+        fi
+        for fs in / /tmp; do
+            pct=$(df --output=pcent "$fs" 2>/dev/null | tail -n1 | tr -dc 0-9)
+            if [ -n "$pct" ] && [ "$pct" -ge 98 ]; then
+                console "resources exhausted: $fs is ${pct}% full"
+                warned=1
+            fi
+        done
+        [ -z "$warned" ] || return 0
+    done
+}
+watch_resources &
+
 cd "$cwd" || fail "cannot cd to $cwd in the guest"
 umask 022
 # A clean root environment, like a login shell's: nothing of the kernel's init env,
