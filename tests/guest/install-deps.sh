@@ -102,6 +102,45 @@ if [ -n "$need" ]; then
     apt-get install -y -qq --no-install-recommends $need >/dev/null || die "installing $need failed"
 fi
 
+# sanoid/syncoid 2.3.0, the version zkeep claims to replace: Debian 12 ships 2.1 (above),
+# Debian's newest suites 2.3.0 as an arch-all Perl package. It is unpacked, not installed,
+# into $ref_dir/sanoid-2.3.0 (usr/sbin/sanoid, syncoid, findoid), beside 2.1; its Perl
+# modules are 2.1's dependencies. apt fetches and verifies it with a sources list, lists
+# and archive of its own, so the machine's apt setup is left as it was.
+ref_dir=/var/cache/zkeep-refs
+fetch_sanoid_230() {
+    local dest=$ref_dir/sanoid-2.3.0 work suite deb
+    [ -x "$dest/usr/sbin/syncoid" ] && return 0
+    work=$(mktemp -d) || return 1
+    mkdir -p "$work/lists/partial" "$work/archives/partial" "$work/etc"
+    for suite in forky sid; do
+        echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian $suite main" \
+            >"$work/etc/sources.list"
+        local apt_opts=(-o "Dir::Etc::SourceList=$work/etc/sources.list" -o Dir::Etc::SourceParts=/dev/null
+            -o "Dir::State::Lists=$work/lists" -o "Dir::Cache::Archives=$work/archives"
+            -o Dir::Cache::pkgcache= -o Dir::Cache::srcpkgcache= -o APT::Get::List-Cleanup=0)
+        apt-get "${apt_opts[@]}" update -qq >/dev/null 2>&1 || continue
+        apt-cache "${apt_opts[@]}" show sanoid 2>/dev/null | grep -q '^Version: 2\.3\.0-' || continue
+        (cd "$work/archives" && apt-get "${apt_opts[@]}" download -qq "sanoid/$suite" >/dev/null 2>&1) || continue
+        deb=$(ls "$work"/archives/sanoid_2.3.0-*_all.deb 2>/dev/null | head -n1)
+        [ -n "$deb" ] || continue
+        mkdir -p "$dest.new" && dpkg-deb -x "$deb" "$dest.new" || break
+        # sanoid names its defaults file by absolute path: point it at its own copy,
+        # not at 2.1's in /usr/share/sanoid. Nothing else in it is changed.
+        sed -i "s|\"/usr/share/sanoid/sanoid.defaults.conf\"|\"$dest/usr/share/sanoid/sanoid.defaults.conf\"|" \
+            "$dest.new/usr/sbin/sanoid" || break
+        grep -q "\"$dest/usr/share/sanoid/sanoid.defaults.conf\"" "$dest.new/usr/sbin/sanoid" || break
+        mv "$dest.new" "$dest" || break
+        echo "install-deps: sanoid/syncoid 2.3.0 from $suite unpacked into $dest"
+        rm -rf "$work"
+        return 0
+    done
+    rm -rf "$work" "$dest.new"
+    return 1
+}
+mkdir -p "$ref_dir"
+fetch_sanoid_230 || die "could not fetch sanoid 2.3.0 from Debian's newest suites (forky, sid)"
+
 # Every installed guest kernel must have a zfs.ko; dkms builds for each kernel whose
 # headers are present, so a missing one means the build failed.
 kver=$(ls /lib/modules | grep -E '^[0-9].*-amd64$' | sort -V | tail -n1)

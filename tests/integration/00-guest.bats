@@ -114,3 +114,31 @@ a, _ = s.accept(); c.sendall(b"ping"); print(a.recv(4).decode())'
     assert_equal "$(cat "$f")" "written by the guest" "content read back"
     rm "$f"
 }
+
+@test "the reference tools run in the guest: sanoid/syncoid 2.1 and 2.3.0" {
+    for tool in "$REF21_SANOID" "$REF21_SYNCOID" "$REF230_SANOID" "$REF230_SYNCOID"; do
+        [ -x "$tool" ] || fail "$tool is missing: run tests/guest/install-deps.sh"
+    done
+    run "$REF21_SYNCOID" --version
+    assert_output_contains "version 2.1.0"
+    run "$REF230_SYNCOID" --version
+    assert_output_contains "version 2.3.0"
+    grep -q "\"${REF230_SANOID%/sbin/sanoid}/share/sanoid/sanoid.defaults.conf\"" "$REF230_SANOID" ||
+        fail "sanoid 2.3.0 does not read its own sanoid.defaults.conf"
+    # Each sanoid takes snapshots by the rules on a real pool (a dataset each).
+    make_pool refp
+    local v tool
+    for v in 21 230; do
+        tool=REF${v}_SANOID
+        zfs create "refp/v$v"
+        mkdir -p "$BATS_TEST_TMPDIR/conf$v"
+        printf '[refp/v%s]\n\tfrequently = 1\n\thourly = 1\n\tautosnap = yes\n\tautoprune = no\n' "$v" \
+            >"$BATS_TEST_TMPDIR/conf$v/sanoid.conf"
+        run "${!tool}" --configdir "$BATS_TEST_TMPDIR/conf$v" --cache-dir "$BATS_TEST_TMPDIR/cache$v" \
+            --run-dir "$BATS_TEST_TMPDIR/run$v" --take-snapshots
+        assert_success
+        run zfs list -H -t snapshot -o name -r "refp/v$v"
+        [[ $output == *"refp/v$v@autosnap_"*_hourly* && $output == *"refp/v$v@autosnap_"*_frequently* ]] ||
+            fail "sanoid $tool took no hourly and frequently snapshot of refp/v$v:" "$output"
+    done
+}

@@ -15,6 +15,14 @@ case ${ZKEEP_BUILD:-build} in
 esac
 export ZKEEP_ROOT ZKEEP
 
+# The reference tools the differential tests and benchmarks name: Debian 12's
+# sanoid/syncoid 2.1 (installed) and 2.3.0 from Debian's newest suite (unpacked by
+# tests/guest/install-deps.sh; its sanoid reads its own sanoid.defaults.conf).
+REF21_SANOID=/usr/sbin/sanoid
+REF21_SYNCOID=/usr/sbin/syncoid
+REF230_SANOID=/var/cache/zkeep-refs/sanoid-2.3.0/usr/sbin/sanoid
+REF230_SYNCOID=/var/cache/zkeep-refs/sanoid-2.3.0/usr/sbin/syncoid
+
 # --- preconditions -------------------------------------------------------------------
 
 need_root() {
