@@ -2,6 +2,7 @@
 #include "base/zkeep.h"
 #include "base/safe_path.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 
@@ -59,4 +60,59 @@ int path_root_only(const char *path, struct strbuf *why)
 		fd = nfd;
 		p += n;
 	}
+}
+
+/* ---- directories by fd ------------------------------------------------------- */
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int dir_names_at(int dfd, struct strvec *out)
+{
+	int fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	DIR *d = fdopendir(fd);
+	if (!d) {
+		int e = errno;
+		close(fd);
+		return -e;
+	}
+	size_t first = out->n;
+	struct dirent *de;
+	errno = 0;
+	while ((de = readdir(d))) {
+		if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+			continue;
+		strvec_push(out, de->d_name);
+	}
+	int e = errno;
+	closedir(d);
+	if (e)
+		return -e;
+	qsort(out->v + first, out->n - first, sizeof(char *), cmp_names);
+	return 0;
+}
+
+int remove_tree_at(int at, const char *name, unsigned depth)
+{
+	if (unlinkat(at, name, 0) == 0 || errno == ENOENT)
+		return 0;
+	if ((errno != EISDIR && errno != EPERM) || depth == 0)
+		return -errno;
+	_cleanup_fd_ int fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	_cleanup_(strvec_release) struct strvec names = STRVEC_INIT;
+	int r = dir_names_at(fd, &names);
+	for (size_t i = 0; i < names.n; i++) {
+		int rr = remove_tree_at(fd, names.v[i], depth - 1);
+		if (rr < 0 && r == 0)
+			r = rr;
+	}
+	if (unlinkat(at, name, AT_REMOVEDIR) < 0 && errno != ENOENT && r == 0)
+		r = -errno;
+	return r;
 }

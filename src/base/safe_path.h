@@ -7,6 +7,7 @@
 
 #include "base/zkeep.h"
 #include "base/strbuf.h"
+#include "base/strvec.h"
 
 /*
  * Whether absolute path leads, component by component from /, only
@@ -21,5 +22,20 @@
  * what is wrong with it.
  */
 int path_root_only(const char *path, struct strbuf *why);
+
+/*
+ * The entry names of the directory dfd (without "." and ".."), sorted
+ * bytewise, appended to out. dfd stays open and its position is not used.
+ * 0 or -errno.
+ */
+int dir_names_at(int dfd, struct strvec *out);
+
+/*
+ * Remove the entry name of the directory at and, if it is a directory
+ * (never followed through a symbolic link), everything in it: unlinkat()
+ * relative to dirfds opened O_NOFOLLOW, never a rebuilt path. depth bounds
+ * the recursion. 0 (also when name does not exist) or the first -errno.
+ */
+int remove_tree_at(int at, const char *name, unsigned depth);
 
 #endif

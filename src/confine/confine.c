@@ -1,5 +1,6 @@
 /* confine.c - see confine.h. */
 #include "base/zkeep.h"
+#include "base/safe_path.h"
 #include "confine/confine.h"
 #include "zfs/zfs.h"
 
@@ -157,41 +158,6 @@ static int open_work_parent(const char *state, bool privileged, int *out, struct
 }
 
 /*
- * Remove the entry name of the directory at and, if it is a directory
- * (never through a symlink), everything in it: unlinkat() relative to
- * dirfds opened O_NOFOLLOW, no path is ever rebuilt. depth bounds the
- * recursion. Returns 0 or the first -errno.
- */
-static int remove_at(int at, const char *name, unsigned depth)
-{
-	if (unlinkat(at, name, 0) == 0 || errno == ENOENT)
-		return 0;
-	if ((errno != EISDIR && errno != EPERM) || depth == 0)
-		return -errno;
-	int fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	DIR *d = fdopendir(fd);
-	if (!d) {
-		int e = errno;
-		close(fd);
-		return -e;
-	}
-	int r = 0;
-	for (struct dirent *de; (de = readdir(d));) {
-		if (streq(de->d_name, ".") || streq(de->d_name, ".."))
-			continue;
-		int rr = remove_at(dirfd(d), de->d_name, depth - 1);
-		if (rr < 0 && r == 0)
-			r = rr;
-	}
-	closedir(d);
-	if (unlinkat(at, name, AT_REMOVEDIR) < 0 && errno != ENOENT && r == 0)
-		r = -errno;
-	return r;
-}
-
-/*
  * What runs that died with their supervisor (kill -9) left in STATE/work:
  * every entry whose directory no live run holds locked (each run holds a
  * flock on its own directory while it runs).
@@ -212,7 +178,7 @@ static void remove_stale_run_dirs(int parent)
 					    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (e >= 0 && flock(e, LOCK_EX | LOCK_NB) < 0)
 			continue; /* a live run's */
-		remove_at(parent, de->d_name, 64);
+		remove_tree_at(parent, de->d_name, 64);
 	}
 	closedir(d);
 }
@@ -278,7 +244,7 @@ static int make_run_dir(const char *state, const char *job, bool privileged, uid
 static void run_dir_release(struct run_dir *rd, struct strbuf *err)
 {
 	if (rd->parent >= 0 && rd->name) {
-		int r = remove_at(rd->parent, rd->name, 64);
+		int r = remove_tree_at(rd->parent, rd->name, 64);
 		if (r < 0)
 			strbuf_addf(err, "%scannot remove the worker's directory work/%s: %s",
 				    err->len ? "; " : "", rd->name, strerror(-r));

@@ -1,9 +1,9 @@
 /* snapfs.c - see snapfs.h. */
 #include "base/zkeep.h"
+#include "base/safe_path.h"
 #include "drive/snapfs.h"
 #include "base/atomic_file.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -104,39 +104,6 @@ static void diff(struct cmp *c, const char *path, const char *fmt, ...)
 		c->fn(path, sb.buf, c->data);
 }
 
-static int cmp_names(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* The sorted entry names of a directory (without . and ..). */
-static int read_names(int dfd, struct strvec *out)
-{
-	int fd = dup(dfd);
-	if (fd < 0)
-		return -errno;
-	DIR *d = fdopendir(fd);
-	if (!d) {
-		int e = errno;
-		close(fd);
-		return -e;
-	}
-	rewinddir(d);
-	struct dirent *de;
-	errno = 0;
-	while ((de = readdir(d))) {
-		if (streq(de->d_name, ".") || streq(de->d_name, ".."))
-			continue;
-		strvec_push(out, de->d_name);
-	}
-	int e = errno;
-	closedir(d);
-	if (e)
-		return -e;
-	qsort(out->v, out->n, sizeof(char *), cmp_names);
-	return 0;
-}
-
 static const char *type_name(mode_t m)
 {
 	return S_ISREG(m) ? "file" : S_ISDIR(m) ? "directory" : S_ISLNK(m) ? "symlink"
@@ -227,7 +194,7 @@ static void cmp_dir(struct cmp *c, int da, int db, const char *prefix, int depth
 		diff(c, prefix, "deeper than %d levels: not compared", SNAPFS_MAX_DEPTH);
 		return;
 	}
-	if ((r = read_names(da, &na)) < 0 || (r = read_names(db, &nb)) < 0) {
+	if ((r = dir_names_at(da, &na)) < 0 || (r = dir_names_at(db, &nb)) < 0) {
 		diff(c, prefix, "cannot list the directory: %s", strerror(-r));
 		return;
 	}
@@ -404,7 +371,7 @@ static int copy_dir(struct cp *c, int sdir, const char *sname, int ddir, const c
 		return fail_path(c, "cannot open", dst, -dfd);
 	}
 	_cleanup_strvec_ struct strvec names = STRVEC_INIT;
-	int r = read_names(fd, &names);
+	int r = dir_names_at(fd, &names);
 	if (r < 0)
 		return fail_path(c, "cannot list", sname, -r);
 	for (size_t i = 0; i < names.n; i++) {

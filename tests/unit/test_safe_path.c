@@ -1,7 +1,11 @@
-/* test_safe_path.c - path_root_only(): only root's real directories lead to a mountpoint. */
+/*
+ * test_safe_path.c - path_root_only(): only root's real directories lead to a
+ * mountpoint; dir_names_at() and remove_tree_at() never follow a link out.
+ */
 #include "unit.h"
 #include "base/safe_path.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 
 /* path_root_only(path): its result, and why contains `why` when it fails. */
@@ -44,12 +48,49 @@ static void test_owner(void **state)
 	rmdir(dir);
 }
 
+/*
+ * A tree with a symbolic link to a directory outside it: remove_tree_at()
+ * removes the tree and the link, never what the link points to;
+ * dir_names_at() lists sorted names without "." and "..".
+ */
+static void test_remove_tree(void **state)
+{
+	char base[] = "/tmp/zkeep-remove-tree-XXXXXX";
+	assert_non_null(mkdtemp(base));
+	_cleanup_fd_ int bfd = open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(bfd >= 0);
+	assert_int_equal(mkdirat(bfd, "outside", 0700), 0);
+	assert_int_equal(close(openat(bfd, "outside/keep", O_CREAT | O_WRONLY, 0600)), 0);
+	assert_int_equal(mkdirat(bfd, "tree", 0700), 0);
+	assert_int_equal(mkdirat(bfd, "tree/sub", 0700), 0);
+	assert_int_equal(close(openat(bfd, "tree/sub/f", O_CREAT | O_WRONLY, 0600)), 0);
+	assert_int_equal(symlinkat("../../outside", bfd, "tree/sub/link"), 0);
+	assert_int_equal(close(openat(bfd, "tree/b", O_CREAT | O_WRONLY, 0600)), 0);
+
+	_cleanup_fd_ int tfd = openat(bfd, "tree", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_(strvec_release) struct strvec names = STRVEC_INIT;
+	assert_int_equal(dir_names_at(tfd, &names), 0);
+	assert_int_equal(names.n, 2);
+	assert_string_equal(names.v[0], "b");
+	assert_string_equal(names.v[1], "sub");
+
+	assert_int_equal(remove_tree_at(bfd, "tree", 8), 0);
+	assert_int_equal(faccessat(bfd, "tree", F_OK, AT_SYMLINK_NOFOLLOW), -1);
+	assert_int_equal(faccessat(bfd, "outside/keep", F_OK, 0), 0);
+	/* a missing entry is not an error; depth 0 refuses to descend */
+	assert_int_equal(remove_tree_at(bfd, "tree", 8), 0);
+	assert_int_equal(remove_tree_at(bfd, "outside", 0), -EISDIR);
+	assert_int_equal(remove_tree_at(bfd, "outside", 2), 0);
+	assert_int_equal(rmdir(base), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_root_dirs),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_owner),
+		cmocka_unit_test(test_remove_tree),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
