@@ -22,7 +22,7 @@ setup() {
     echo hello >/csrc/data/file
     STATE=$BATS_TEST_TMPDIR/state
     mkdir -p "$STATE"
-    assert_no_grants
+    assert_no_grants csrc cdst
 }
 
 teardown() {
@@ -32,13 +32,6 @@ teardown() {
 }
 
 # zfs allow on every dataset of both pools is empty.
-assert_no_grants() {
-    local ds out
-    for ds in $(zfs list -H -o name -r csrc cdst); do
-        out=$(zfs allow "$ds")
-        [ -z "$out" ] || fail "grants left on $ds:" "$out"
-    done
-}
 
 zk() { # zkeep confine --run with this test's state dir and uid range
     "$ZKEEP" confine --run --state-dir "$STATE" --uid-range "$UIDS" "$@"
@@ -59,7 +52,7 @@ zk() { # zkeep confine --run with this test's state dir and uid range
     assert_output_contains "keep"
     assert_dataset_exists csrc/data#w1
     assert_no_dataset csrc/data@w1
-    assert_no_grants
+    assert_no_grants csrc cdst
 }
 
 @test "worker sends and receives, full then incremental, into a new and then an existing target" {
@@ -67,13 +60,13 @@ zk() { # zkeep confine --run with this test's state dir and uid range
         zfs snapshot csrc/data@s1 && zfs send csrc/data@s1 | zfs receive -u cdst/data'
     assert_success
     assert_dataset_exists cdst/data@s1
-    assert_no_grants
+    assert_no_grants csrc cdst
     run zk --grant csrc/data=snapshot,send --grant cdst/data=receive -- sh -c '
         zfs snapshot csrc/data@s2 && zfs send -i @s1 csrc/data@s2 | zfs receive -u cdst/data'
     assert_success
     assert_dataset_exists cdst/data@s2
     assert_equal "$(zfs get -H -o value guid cdst/data@s2)" "$(zfs get -H -o value guid csrc/data@s2)" "guid"
-    assert_no_grants
+    assert_no_grants csrc cdst
 }
 
 @test "worker cannot touch a dataset outside its job (permission denied)" {
@@ -90,7 +83,7 @@ zk() { # zkeep confine --run with this test's state dir and uid range
     run zk --grant csrc/data=snapshot -- zfs set compression=off csrc/data
     assert_failure
     assert_output_contains "permission denied"
-    assert_no_grants
+    assert_no_grants csrc cdst
 }
 
 @test "worker sees no /root or /home, cannot write outside its state dir, cannot make a user namespace" {
@@ -120,7 +113,7 @@ zk() { # zkeep confine --run with this test's state dir and uid range
     # Its state dir was the run's own directory (the journal is not in it), gone after.
     [ -z "$(ls -A "$STATE/work")" ] || fail "run directory left: $(ls -A "$STATE/work")"
     [ -d "$STATE/grants" ] || fail "no grant journal dir"
-    assert_no_grants
+    assert_no_grants csrc cdst
 }
 
 @test "not root: no_new_privs, Landlock and seccomp on grants an admin made (EACCES)" {
@@ -148,14 +141,14 @@ zk() { # zkeep confine --run with this test's state dir and uid range
     assert_output_contains "permission denied"
     zfs unallow -u $u csrc/data
     rm -rf "$ustate"
-    assert_no_grants
+    assert_no_grants csrc cdst
 }
 
 @test "no grant remains after a failing worker" {
     run zk --grant csrc/data=snapshot --grant cdst/data=receive,new -- sh -c 'zfs snapshot csrc/data@f; exit 3'
     assert_failure 3
     assert_dataset_exists csrc/data@f
-    assert_no_grants
+    assert_no_grants csrc cdst
 }
 
 @test "kill -9 of the worker: the supervisor revokes" {
@@ -175,7 +168,7 @@ zk() { # zkeep confine --run with this test's state dir and uid range
     [ -n "$(zfs allow csrc/data)" ] || fail "grants never appeared"
     kill -9 "$worker"
     wait "$sup" || true
-    assert_no_grants
+    assert_no_grants csrc cdst
 }
 
 @test "kill -9 of the supervisor: the worker dies, the next start revokes the leftovers" {
@@ -203,7 +196,7 @@ zk() { # zkeep confine --run with this test's state dir and uid range
     run zk --grant csrc/other=snapshot --program id -- id -u
     assert_success
     assert_output_contains "revoked leftover grants"
-    assert_no_grants
+    assert_no_grants csrc cdst
     [ ! -e "$STATE"/grants/60700.journal ] || fail "journal left behind"
 }
 
@@ -215,7 +208,7 @@ zk() { # zkeep confine --run with this test's state dir and uid range
     assert_output_contains "zpool set delegation=on csrc"
     assert_no_dataset csrc/data@d
     zpool set delegation=on csrc
-    assert_no_grants
+    assert_no_grants csrc cdst
 }
 
 @test "zkeep allow --print shows the minimal grants for this ZFS version" {

@@ -23,13 +23,6 @@ teardown() {
     destroy_pools
 }
 
-assert_no_grants() {
-    local ds out
-    for ds in $(zfs list -H -o name -r rsrc rdst); do
-        out=$(zfs allow "$ds")
-        [ -z "$out" ] || fail "grants left on $ds:" "$out"
-    done
-}
 
 @test "confined replicate: full and incremental, recursive, as a run uid; mounted; no grant left" {
     run "$ZKEEP" --verbose replicate --recursive rsrc/data rdst/data
@@ -38,7 +31,7 @@ assert_no_grants() {
     assert_same_tree /rsrc/data/.zfs/snapshot/s1 /rdst/data/.zfs/snapshot/s1
     assert_same_tree /rsrc/data/child/.zfs/snapshot/s1 /rdst/data/child/.zfs/snapshot/s1
     assert_equal "$(zfs get -H -o value mounted rdst/data/child)" yes "rdst/data/child mounted"
-    assert_no_grants
+    assert_no_grants rsrc rdst
     echo more >/rsrc/data/child/more
     zfs snapshot -r rsrc/data@s2
     sleep 1
@@ -47,7 +40,7 @@ assert_no_grants() {
     assert_output_contains "replicated as confined worker uid 607"
     assert_dataset_exists rdst/data/child@s2
     assert_same_tree /rsrc/data/child/.zfs/snapshot/s2 /rdst/data/child/.zfs/snapshot/s2
-    assert_no_grants
+    assert_no_grants rsrc rdst
     # Sync snapshots of the worker were created and pruned under delegation.
     assert_equal "$(sync_snaps_of rsrc/data | wc -l)" 1 "sync snapshots on the source"
     [ -z "$(ls "$ZKEEP_STATE_DIR"/grants/)" ] || fail "journal left: $(ls "$ZKEEP_STATE_DIR"/grants/)"
@@ -57,12 +50,12 @@ assert_no_grants() {
     run "$SYNCOID" rsrc/data rdst/a
     assert_success
     assert_same_tree /rsrc/data/.zfs/snapshot/s1 /rdst/a/.zfs/snapshot/s1
-    assert_no_grants
+    assert_no_grants rsrc rdst
     ZKEEP_NO_CONFINE=1 run "$SYNCOID" rsrc/data rdst/b
     assert_success
     assert_output_contains "WITHOUT confinement"
     assert_same_tree /rsrc/data/.zfs/snapshot/s1 /rdst/b/.zfs/snapshot/s1
-    assert_no_grants
+    assert_no_grants rsrc rdst
 }
 
 @test "confined replicate: a source that does not exist is named as such; nothing granted or created" {
@@ -72,7 +65,7 @@ assert_no_grants() {
     assert_output_contains "does not exist"
     [[ $output != *"zfs allow"* ]] || fail "the error is about grants: $output"
     assert_no_dataset rdst/x
-    assert_no_grants
+    assert_no_grants rsrc rdst
     # the same words as an unconfined run
     confined=$output
     ZKEEP_NO_CONFINE=1 run "$ZKEEP" replicate rsrc/nosuch rdst/x
@@ -92,11 +85,11 @@ assert_no_grants() {
     assert_equal "$(zfs get -H -o value mounted rdst/b:c/child)" yes "rdst/b:c/child mounted"
     uids=$(zpool history -l rdst | grep ' zfs receive .*rdst/b:c' | sed -n 's/.*\[user \([0-9]*\).*/\1/p' | sort -u)
     assert_equal "$uids" "$uid" "uids of zfs receive into rdst/b:c"
-    assert_no_grants
+    assert_no_grants rsrc rdst
     # and the incremental, into the target that now exists
     zfs snapshot -r rsrc/data@s2
     run "$SYNCOID" --recursive rsrc/data rdst/b:c
     assert_success
     assert_dataset_exists rdst/b:c/child@s2
-    assert_no_grants
+    assert_no_grants rsrc rdst
 }

@@ -30,7 +30,7 @@ setup() {
 	yearly = 0
 	autoprune = yes
 CONF
-    assert_no_grants
+    assert_no_grants cs1; assert_no_grant_journal
 }
 
 teardown() {
@@ -39,15 +39,6 @@ teardown() {
     destroy_pools
 }
 
-assert_no_grants() {
-    local ds out
-    for ds in $(zfs list -H -o name -r cs1); do
-        out=$(zfs allow "$ds")
-        [ -z "$out" ] || fail "grants left on $ds:" "$out"
-    done
-    [ -z "$(ls "$ZKEEP_STATE_DIR"/grants/ 2>/dev/null)" ] ||
-        fail "journal left: $(ls "$ZKEEP_STATE_DIR"/grants/)"
-}
 
 # The uids that ran `zfs OP` on the pool, from its history.
 history_uids() { # OP
@@ -59,7 +50,7 @@ history_uids() { # OP
     assert_success
     assert_output_contains "taking snapshot cs1/a@autosnap_2026-07-01_10:00:00_hourly"
     assert_equal "$(count_type cs1/a/child hourly)" 1 "hourlies of the child"
-    assert_no_grants
+    assert_no_grants cs1; assert_no_grant_journal
     for h in 11 12; do
         ZKEEP_NOW=$(at "2026-07-01 $h:00:00") run zsanoid --cron
         assert_success
@@ -70,7 +61,7 @@ history_uids() { # OP
     assert_equal "$(count_type cs1/a hourly)" 2 "hourlies kept (one pruned)"
     assert_equal "$(count_type cs1/a/child hourly)" 2 "child hourlies kept"
     assert_equal "$(snaps cs1/other)" "" "a dataset outside the config"
-    assert_no_grants
+    assert_no_grants cs1; assert_no_grant_journal
     # Every snapshot and destroy was made by a run uid, none by root.
     assert_equal "$(history_uids snapshot)" 60700 "uids of zfs snapshot"
     assert_equal "$(history_uids destroy)" 60700 "uids of zfs destroy"
@@ -82,7 +73,7 @@ history_uids() { # OP
         --cache-dir "$SD/cache" --run-dir "$SD/run"
     assert_success
     assert_output_contains "cs1/a@autosnap_2026-07-01_10:00:00_hourly"
-    assert_no_grants
+    assert_no_grants cs1; assert_no_grant_journal
     for h in 11 12; do
         ZKEEP_NOW=$(at "2026-07-01 $h:00:00") run "$ZKEEP" snapshot --config-dir "$SD/etc"
         assert_success
@@ -92,7 +83,7 @@ history_uids() { # OP
     assert_success
     assert_output_contains "cs1/a@autosnap_2026-07-01_10:00:00_hourly"
     assert_equal "$(count_type cs1/a hourly)" 2 "hourlies after prune"
-    assert_no_grants
+    assert_no_grants cs1; assert_no_grant_journal
     assert_equal "$(history_uids snapshot)" 60700 "uids of zfs snapshot"
     assert_equal "$(history_uids destroy)" 60700 "uids of zfs destroy"
 }
@@ -123,7 +114,7 @@ history_uids() { # OP
     ZKEEP_NOW=$(at "2026-07-01 10:00:00") run zsanoid --take-snapshots
     assert_failure 1
     assert_equal "$(snaps cs1/a)" "" "snapshots beyond the limit"
-    assert_no_grants
+    assert_no_grants cs1; assert_no_grant_journal
     # Root is not held to the limit: proof the confined run was not root.
     ZKEEP_NOW=$(at "2026-07-01 10:00:00") run zsanoid --take-snapshots --no-confine
     assert_success
@@ -136,7 +127,7 @@ history_uids() { # OP
     assert_success
     assert_output_contains "NOT confined"
     assert_equal "$(count_type cs1/a hourly)" 1 "hourlies"
-    assert_no_grants
+    assert_no_grants cs1; assert_no_grant_journal
 }
 
 # zkeep runs zfs from a fixed PATH that starts with /usr/local/sbin: a zfs there
@@ -175,7 +166,7 @@ wait_worker() { # SUPERVISOR-PID: sets $worker once the worker blocks with its g
     rm -f /usr/local/sbin/zfs
     assert_equal "$st" 2 "exit status after the worker was killed"
     grep -q "killed by a signal" "$BATS_TEST_TMPDIR/err" || fail "$(cat "$BATS_TEST_TMPDIR/err")"
-    assert_no_grants
+    assert_no_grants cs1; assert_no_grant_journal
     assert_equal "$(snaps cs1/a)" "" "snapshots"
 }
 
@@ -198,5 +189,5 @@ wait_worker() { # SUPERVISOR-PID: sets $worker once the worker blocks with its g
     assert_success
     assert_output_contains "revoked leftover grants"
     assert_equal "$(count_type cs1/a hourly)" 1 "hourlies taken by the next run"
-    assert_no_grants
+    assert_no_grants cs1; assert_no_grant_journal
 }

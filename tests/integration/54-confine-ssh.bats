@@ -28,15 +28,6 @@ teardown() {
     destroy_pools
 }
 
-assert_no_grants() {
-    local ds out
-    for ds in $(zfs list -H -o name -r srcp dstp); do
-        out=$(zfs allow "$ds")
-        [ -z "$out" ] || fail "grants left on $ds:" "$out"
-    done
-    [ -z "$(ls "$ZKEEP_STATE_DIR"/grants/ 2>/dev/null)" ] ||
-        fail "journal left: $(ls "$ZKEEP_STATE_DIR"/grants/)"
-}
 
 @test "ssh push: the local send runs as a run uid in the worker; copies of the key removed" {
     run "$ZKEEP" --verbose replicate "${SSHO[@]}" srcp/data root@127.0.0.1:dstp/data
@@ -50,14 +41,14 @@ assert_no_grants() {
         fail "sync snapshot not made by a run uid: $(zpool history -l srcp | tail -3)"
     [ -z "$(ls -A "$ZKEEP_STATE_DIR/work")" ] ||
         fail "the run's directory (ssh copies) left: $(ls -laR "$ZKEEP_STATE_DIR/work")"
-    assert_no_grants
+    assert_no_grants srcp dstp; assert_no_grant_journal
     # Incremental, with syncoid's name too.
     echo more >/srcp/data/more
     zfs snapshot srcp/data@s2
     run "$SYNCOID" "${SSHO[@]}" --no-sync-snap srcp/data root@127.0.0.1:dstp/data
     assert_success
     assert_dataset_exists dstp/data@s2
-    assert_no_grants
+    assert_no_grants srcp dstp; assert_no_grant_journal
 }
 
 @test "ssh pull: the local receive runs confined, the supervisor mounts; no grant left" {
@@ -68,7 +59,7 @@ assert_no_grants() {
     assert_equal "$(zfs get -H -o value mounted dstp/pulled)" yes "dstp/pulled mounted"
     zpool history -l dstp | grep ' zfs receive ' | grep -q 'user 607' ||
         fail "receive not made by a run uid: $(zpool history -l dstp | tail -3)"
-    assert_no_grants
+    assert_no_grants srcp dstp; assert_no_grant_journal
 }
 
 @test "ssh --serve push: the worker runs the zkeep relay too; pull with --serve; refused outside the key's dataset" {
@@ -85,7 +76,7 @@ assert_no_grants() {
     assert_same_tree /srcp/data/.zfs/snapshot/s1 /dstp/inbox/data/.zfs/snapshot/s1
     zpool history -l srcp | grep ' zfs snapshot ' | grep -q 'user 607' ||
         fail "sync snapshot not made by a run uid: $(zpool history -l srcp | tail -3)"
-    assert_no_grants
+    assert_no_grants srcp dstp; assert_no_grant_journal
     [ -z "$(ls -A "$ZKEEP_STATE_DIR/work")" ] || fail "ssh files left"
 
     # pull from the served srcp/out into a local dataset, confined on this side
@@ -97,13 +88,13 @@ assert_no_grants() {
     assert_same_tree /srcp/out/.zfs/snapshot/o1 /dstp/pulled/.zfs/snapshot/o1
     zpool history -l dstp | grep ' zfs receive ' | grep 'dstp/pulled' | grep -q 'user 607' ||
         fail "receive not made by a run uid: $(zpool history -l dstp | tail -3)"
-    assert_no_grants
+    assert_no_grants srcp dstp; assert_no_grant_journal
 
     # outside the key's dataset: the server refuses, nothing is created
     run "$ZKEEP" replicate "${SERVEO[@]}" srcp/data root@127.0.0.1:dstp/elsewhere
     assert_failure
     assert_no_dataset dstp/elsewhere
-    assert_no_grants
+    assert_no_grants srcp dstp; assert_no_grant_journal
 }
 
 @test "ssh: a wrong known_hosts fails inside the worker (no host key prompt), nothing left" {
@@ -113,7 +104,7 @@ assert_no_grants() {
         srcp/data root@127.0.0.1:dstp/x
     assert_failure
     assert_no_dataset dstp/x
-    assert_no_grants
+    assert_no_grants srcp dstp; assert_no_grant_journal
     [ -z "$(ls -A "$ZKEEP_STATE_DIR/work")" ] || fail "ssh files left"
 }
 

@@ -74,13 +74,6 @@ assert_victim_untouched() {
     assert_equal "$(cat "$VICTIM/known_hosts")" precious "victim known_hosts"
 }
 
-assert_no_grants() {
-    local ds out
-    for ds in $(zfs list -H -o name -r hwsrc hwdst); do
-        out=$(zfs allow "$ds")
-        [ -z "$out" ] || fail "grants left on $ds:" "$out"
-    done
-}
 
 ssh_push() { # TARGET-DATASET [SSH KEY]: a confined push over ssh as the job "replicate"
     run "$ZKEEP" --verbose replicate --no-sync-snap --sshport="$SSHD_PORT" \
@@ -113,7 +106,7 @@ ssh_push() { # TARGET-DATASET [SSH KEY]: a confined push over ssh as the job "re
     [[ $home1 == "$STATE"/work/replicate-* ]] || fail "worker home: '$home1'"
     [ ! -e "$home1" ] && [ ! -L "$home1" ] || fail "the run's directory is left: $(ls -la "$home1")"
     assert_equal "$(ls -A "$STATE/work")" "" "run directories left in $STATE/work"
-    assert_no_grants
+    assert_no_grants hwsrc hwdst
 }
 
 @test "files: two concurrent runs get different directories" {
@@ -140,7 +133,7 @@ ssh_push() { # TARGET-DATASET [SSH KEY]: a confined push over ssh as the job "re
     [ "$home_a" != "$home_b" ] || fail "both runs got $home_a"
     [ "${#lines[@]}" = 1 ] || fail "the second worker saw the first's files: $output"
     assert_equal "$(ls -A "$STATE/work")" "" "run directories left in $STATE/work"
-    assert_no_grants
+    assert_no_grants hwsrc hwdst
 }
 
 @test "files: an ssh job's worker gets the key it names, not root's other keys" {
@@ -162,5 +155,5 @@ ssh_push() { # TARGET-DATASET [SSH KEY]: a confined push over ssh as the job "re
         fail "the worker got keys the job does not name:" "$seen"
     fi
     assert_equal "$(ls -A "$STATE/work")" "" "run directories left in $STATE/work"
-    assert_no_grants
+    assert_no_grants hwsrc hwdst
 }

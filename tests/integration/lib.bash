@@ -93,6 +93,22 @@ assert_same_file() { # FILE1 FILE2: same content (sha256)
     assert_equal "$b" "$a" "sha256 of '$2' (vs '$1')"
 }
 
+# Nothing delegated (`zfs allow` empty) on any dataset of the given trees: what a
+# confined run must leave behind, whatever happened to it.
+assert_no_grants() { # DATASET...
+    local ds out
+    for ds in $(zfs list -H -o name -r "$@"); do
+        out=$(zfs allow "$ds")
+        [ -z "$out" ] || { fail "grants left on $ds:" "$out"; return 1; }
+    done
+}
+
+# ...and no grant journal entry left in $ZKEEP_STATE_DIR.
+assert_no_grant_journal() {
+    [ -z "$(ls "$ZKEEP_STATE_DIR"/grants/ 2>/dev/null)" ] ||
+        fail "journal left: $(ls "$ZKEEP_STATE_DIR"/grants/)"
+}
+
 # --- small queries -------------------------------------------------------------------
 
 file_sha256() { # FILE
