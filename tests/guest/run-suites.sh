@@ -28,17 +28,24 @@ shard=${ZKEEP_TEST_SHARD:-1/1}
 k=${shard%/*} n=${shard#*/}
 [[ $k =~ ^[1-9][0-9]*$ && $n =~ ^[1-9][0-9]*$ ]] && [ "$k" -le "$n" ] ||
     { echo "run-suites.sh: ZKEEP_TEST_SHARD wants K/N with 1 <= K <= N, not '$shard'" >&2; exit 2; }
-# Longest first onto the least loaded shard. The weights are rough minutes per file
-# seen under TCG (a file not listed counts 2); the demo (about 3) goes to shard N.
-declare -A weight=([10-backend]=4 [30-sanoid-diff]=6 [30-sanoid-prune]=4 [30-sanoid-year]=4
-    [40-replicate-basic]=4 [40-replicate-options]=8 [40-replicate-resume]=5 [40-replicate-ssh]=10
-    [41-syncoid-diff]=12 [45-transport-serve]=6 [45-transport-ssh]=3 [50-confine-worker]=6
-    [52-confine-units]=3 [53-confine-sanoid]=6 [54-confine-ssh]=3 [60-drive-backup]=14
-    [60-drive-unplug]=3 [60-drive-verify]=8 [70-hostile-receive]=4 [71-hostile-token]=3
-    [74-hostile-worker-files]=3 [75-hostile-grants]=3 [76-hostile-drive]=3)
+# Longest first onto the least loaded shard. The weights are each file's seconds in
+# a full run (one-vCPU guests, two side by side, the host otherwise busy: run-all.sh
+# prints every file's time); a file not listed counts 60, the demo (about 90) goes
+# to shard N.
+declare -A weight=([00-guest]=40 [10-backend]=70 [30-sanoid-config]=10 [30-sanoid-diff]=90
+    [30-sanoid-dst]=50 [30-sanoid-hooks]=20 [30-sanoid-monitor]=20 [30-sanoid-prune]=60
+    [30-sanoid-runs]=60 [30-sanoid-take]=40 [30-sanoid-year]=120 [40-replicate-basic]=140
+    [40-replicate-busy]=60 [40-replicate-options]=230 [40-replicate-progress]=50
+    [40-replicate-resume]=160 [40-replicate-ssh]=480 [41-syncoid-diff]=540
+    [45-transport-serve]=350 [45-transport-ssh]=270 [50-confine-worker]=140
+    [51-confine-replicate]=100 [52-confine-units]=80 [53-confine-sanoid]=120
+    [54-confine-ssh]=290 [60-drive-backup]=250 [60-drive-unplug]=40 [60-drive-verify]=130
+    [70-hostile-receive]=170 [71-hostile-token]=150 [72-hostile-worker-tty]=20
+    [73-hostile-restore]=20 [74-hostile-worker-files]=110 [75-hostile-grants]=50
+    [76-hostile-drive]=40)
 load=()
 for ((i = 1; i <= n; i++)); do load[i]=0; done
-load[n]=3
+load[n]=90
 files=()
 while IFS=' ' read -r w f; do
     best=1
@@ -49,7 +56,7 @@ while IFS=' ' read -r w f; do
     [ "$best" -eq "$k" ] && files+=("$f")
 done < <(for f in "${all[@]}"; do
     b=$(basename "$f" .bats)
-    echo "${weight[$b]:-2} $f"
+    echo "${weight[$b]:-60} $f"
 done | sort -k1,1nr -k2,2)
 # ...and each shard in name order, as a single guest runs them.
 [ ${#files[@]} -eq 0 ] || mapfile -t files < <(printf '%s\n' "${files[@]}" | sort)
