@@ -1,0 +1,216 @@
+#!/usr/bin/env bats
+# The units `zkeep units` writes, installed into /etc/systemd/system and run by systemd
+# itself (252, the host's): DynamicUser, ExecStartPre=+/ExecStopPost=+ around the run,
+# the journal, a failed run, the timers, systemd-analyze security.
+# Only in the systemd guest (tests/guest/run.sh --systemd); outside it every test FAILS:
+#   tests/guest/run.sh --systemd tests/guest/run-integration.sh tests/integration/80-systemd-units.bats
+# tests/guest/run-suites.sh runs it in its own systemd pass (ZKEEP_TEST_SYSTEMD=1) and
+# keeps it out of the normal shards.
+
+load lib
+
+CONF=/etc/zkeep-test/zkeep.conf
+SANOID_DIR=/etc/zkeep-test/sanoid
+STATE=/var/lib/zkeep-test
+UNITS=/etc/systemd/system
+# systemd's DynamicUser= range (systemd 252: 61184..65519).
+DYN_MIN=61184
+DYN_MAX=65519
+
+setup_file() {
+    [ "$(cat /proc/1/comm)" = systemd ] || return 0 # each test says why it fails
+    make_pool ysrc
+    make_pool ydst
+    zfs create ysrc/data
+    echo hello >/ysrc/data/file
+    zfs snapshot ysrc/data@s1
+    mkdir -p "$SANOID_DIR" "$STATE"
+    # snapshots at minute 07 of every hour; job local at 03:17 each day plus at most
+    # 600 s; job broken names a source that does not exist.
+    cat >"$CONF" <<EOF
+[zkeep]
+state_dir = $STATE
+snapshot_schedule = *-*-* *:07:00
+
+[job local]
+source = ysrc/data
+target = ydst/data
+schedule = *-*-* 03:17:00
+randomized_delay = 600
+
+[job broken]
+source = ysrc/missing
+target = ydst/missing
+schedule = daily
+EOF
+    printf '[ysrc/data]\n\tuse_template = prod\n[template_prod]\n\thourly = 2\n\tdaily = 1\n' \
+        >"$SANOID_DIR/sanoid.conf"
+    chmod 755 "$SANOID_DIR" && chmod 644 "$SANOID_DIR/sanoid.conf"
+    "$ZKEEP" units --output "$UNITS" --config "$CONF" --configdir "$SANOID_DIR" \
+        --zkeep "$ZKEEP" >"$BATS_FILE_TMPDIR/written"
+    systemctl daemon-reload
+}
+
+teardown_file() {
+    [ "$(cat /proc/1/comm)" = systemd ] || return 0
+    destroy_pools
+}
+
+setup() {
+    need_root
+    need_zfs
+    need_zkeep
+    need_systemd
+}
+
+need_systemd() {
+    [ "$(cat /proc/1/comm)" = systemd ] ||
+        fail "PID 1 is $(cat /proc/1/comm), not systemd: run in the systemd guest" \
+            "(tests/guest/run.sh --systemd tests/guest/run-integration.sh $BATS_TEST_FILENAME)"
+}
+
+# The uids that ran `zfs OP` on POOL since line SKIP of its history.
+history_uids() { # POOL OP [SKIP]
+    zpool history -l "$1" | tail -n +"$((${3:-0} + 1))" | grep " zfs $2 " |
+        sed -n 's/.*\[user \([0-9]*\).*/\1/p' | sort -u
+}
+
+# Each uid is one of systemd's dynamic users, and none is left once its unit ended.
+assert_dynamic_uids() { # UID...
+    [ $# -gt 0 ] || { fail "no uid found in the pool's history"; return 1; }
+    local uid
+    for uid in "$@"; do
+        [ "$uid" -ge $DYN_MIN ] && [ "$uid" -le $DYN_MAX ] ||
+            { fail "uid $uid is not in systemd's DynamicUser range $DYN_MIN..$DYN_MAX"; return 1; }
+        ! getent passwd "$uid" >/dev/null ||
+            { fail "uid $uid still resolves: $(getent passwd "$uid")"; return 1; }
+    done
+}
+
+# The unit's journal of this boot (its messages, without metadata).
+unit_journal() { # UNIT
+    journalctl --sync
+    journalctl -b -u "$1" -o cat --no-pager
+}
+
+@test "PID 1 is systemd, journald and udevd run, no unit failed at boot" {
+    echo "# $(systemctl --version | head -n1)" >&3
+    run systemctl is-active systemd-journald.service systemd-udevd.service
+    assert_success
+    run systemctl --failed --no-legend --plain
+    assert_success
+    [ -z "$output" ] || fail "failed units: $output"
+    # udevd applied zfs's rule (90-zfs.rules: /dev/zfs 0666) at its coldplug.
+    run udevadm info --query=property --name=/dev/zfs
+    assert_success
+    assert_output_contains "DEVNAME=/dev/zfs"
+}
+
+@test "zkeep units installed: systemd loads every unit without complaint" {
+    local u
+    for u in zkeep-snapshots.service zkeep-snapshots.timer zkeep-recover.service \
+        zkeep-job-local.service zkeep-job-local.timer zkeep-job-broken.service; do
+        grep -qx "$UNITS/$u" "$BATS_FILE_TMPDIR/written" || fail "zkeep units did not write $u"
+        run systemctl show -P LoadState "$u"
+        assert_equal "$output" loaded "LoadState of $u"
+    done
+    run systemd-analyze verify "$UNITS"/zkeep-*.service "$UNITS"/zkeep-*.timer
+    echo "$output"
+    assert_success
+}
+
+@test "zkeep-snapshots.service under systemd: sanoid --cron as a DynamicUser, grants only during the run" {
+    assert_no_grants ysrc ydst
+    local skip
+    skip=$(zpool history -l ysrc | wc -l)
+    run systemctl start zkeep-snapshots.service
+    unit_journal zkeep-snapshots.service
+    assert_success
+    [ -n "$(zfs list -H -t snapshot -o name ysrc/data | grep '@autosnap_')" ] ||
+        fail "no autosnap snapshot of ysrc/data"
+    # shellcheck disable=SC2046 # one uid a word
+    assert_dynamic_uids $(history_uids ysrc snapshot "$skip")
+    assert_no_grants ysrc ydst
+    [ -z "$(ls "$STATE/grants")" ] || fail "grant journal left: $(ls "$STATE/grants")"
+    run systemctl show -P Result zkeep-snapshots.service
+    assert_equal "$output" success "Result"
+}
+
+@test "zkeep-job-local.service under systemd: replicates as a DynamicUser, journal shows zkeep" {
+    assert_no_grants ysrc ydst
+    local skip_src skip_dst
+    skip_src=$(zpool history -l ysrc | wc -l)
+    skip_dst=$(zpool history -l ydst | wc -l)
+    run systemctl start zkeep-job-local.service
+    unit_journal zkeep-job-local.service
+    assert_success
+    assert_dataset_exists ydst/data@s1
+    # shellcheck disable=SC2046
+    assert_dynamic_uids $(history_uids ysrc snapshot "$skip_src") $(history_uids ydst receive "$skip_dst")
+    assert_no_grants ysrc ydst
+    [ -z "$(ls "$STATE/grants")" ] || fail "grant journal left: $(ls "$STATE/grants")"
+    # The journal holds what ExecStartPre=+ and ExecStart said, under zkeep's name.
+    run journalctl -b -u zkeep-job-local.service -o short --no-pager SYSLOG_IDENTIFIER=zkeep
+    [ -n "$(printf '%s\n' "$output" | grep ' zkeep\[[0-9]*\]: ')" ] ||
+        fail "no line of zkeep in the unit's journal:" "$output"
+}
+
+@test "a job whose source does not exist: the unit fails, says why, leaves no grant" {
+    run systemctl start zkeep-job-broken.service
+    assert_failure
+    run systemctl is-failed zkeep-job-broken.service
+    assert_equal "$output" failed "state of zkeep-job-broken.service"
+    run unit_journal zkeep-job-broken.service
+    echo "$output"
+    assert_output_contains "ysrc/missing"
+    assert_no_grants ysrc ydst
+    [ -z "$(ls "$STATE/grants")" ] || fail "grant journal left: $(ls "$STATE/grants")"
+    systemctl reset-failed zkeep-job-broken.service
+}
+
+@test "zkeep-recover.service starts and stays active (RemainAfterExit)" {
+    run systemctl start zkeep-recover.service
+    unit_journal zkeep-recover.service
+    assert_success
+    run systemctl is-active zkeep-recover.service
+    assert_equal "$output" active "state of zkeep-recover.service (RemainAfterExit)"
+}
+
+# NEXT of a timer in list-timers, as seconds since the epoch.
+timer_next() { # TIMER
+    local next
+    next=$(systemctl list-timers --all --no-legend --plain "$1" | awk '{print $2, $3, $4}')
+    date -d "$next" +%s
+}
+
+@test "timers are scheduled as configured (systemctl list-timers)" {
+    systemctl start zkeep-snapshots.timer zkeep-job-local.timer
+    systemctl list-timers --all --no-pager zkeep-\* >&3
+    local now next expect
+    now=$(date +%s)
+    # snapshots: the next minute 07 of an hour (AccuracySec=1s, no random delay)
+    expect=$(date -d "$(date -u -d "@$now" '+%F %H'):07:00 UTC" +%s)
+    [ "$expect" -gt "$now" ] || expect=$((expect + 3600))
+    next=$(timer_next zkeep-snapshots.timer)
+    assert_equal "$next" "$expect" "next run of zkeep-snapshots.timer"
+    # job local: the next 03:17, plus RandomizedDelaySec=600 at most
+    expect=$(date -d "$(date -u -d "@$now" +%F) 03:17:00 UTC" +%s)
+    [ "$expect" -gt "$now" ] || expect=$((expect + 86400))
+    next=$(timer_next zkeep-job-local.timer)
+    [ "$next" -ge "$expect" ] && [ "$next" -le $((expect + 600)) ] ||
+        fail "next run of zkeep-job-local.timer: $(date -u -d "@$next"), want" \
+            "$(date -u -d "@$expect") + 0..600 s"
+    systemctl stop zkeep-snapshots.timer zkeep-job-local.timer
+}
+
+@test "systemd-analyze security: every zkeep unit as installed scores below 1.4" {
+    local u score bad=
+    for u in zkeep-job-local.service zkeep-snapshots.service zkeep-recover.service; do
+        score=$(systemd-analyze security --no-pager "$u" |
+            sed -n 's/.*Overall exposure level for .*: \([0-9.]*\) .*/\1/p')
+        echo "# systemd-analyze security $u: ${score:-none}" >&3
+        [ -n "$score" ] || { bad+=" $u(no score)"; continue; }
+        awk -v s="$score" 'BEGIN { exit !(s < 1.4) }' || bad+=" $u($score)"
+    done
+    [ -z "$bad" ] || fail "scores not below 1.4:$bad"
+}
