@@ -153,7 +153,7 @@ boot_systemd() {
     # in one and skip what a machine does (ConditionVirtualization=!container).
     rm -f /.dockerenv || fail "cannot remove /.dockerenv"
     # tmpfiles' tmp.conf (D /tmp) would empty /tmp at boot, the kept cwd included.
-    mkdir -p /etc/tmpfiles.d && : >/etc/tmpfiles.d/tmp.conf || fail "cannot override tmp.conf"
+    { mkdir -p /etc/tmpfiles.d && : >/etc/tmpfiles.d/tmp.conf; } || fail "cannot override tmp.conf"
     # Units that cannot work here (no network, no real disks, no login) or only cost
     # boot time. Only sysinit.target and sockets.target are pulled in, so most of the
     # host's enabled units (multi-user.target's ssh, postgresql, its timers) never
@@ -201,6 +201,9 @@ StandardOutput=journal+console
 TimeoutStartSec=infinity
 UNIT
     console "starting systemd at $(cut -d' ' -f1 /proc/uptime) s"
+    # execfail: a failed exec returns here (PID 1 exiting would panic the kernel).
+    shopt -s execfail
+    # shellcheck disable=SC2093 # it does continue when the exec fails
     exec /lib/systemd/systemd --unit=zkeep-guest.target
     fail "cannot exec /lib/systemd/systemd"
 }
