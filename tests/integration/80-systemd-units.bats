@@ -120,10 +120,11 @@ unit_journal() { # UNIT
         run systemctl show -P LoadState "$u"
         assert_equal "$output" loaded "LoadState of $u"
     done
-    # --man=no: Documentation=man:zkeep(8) names a page this host has not installed.
-    run systemd-analyze verify --man=no "$UNITS"/zkeep-*.service "$UNITS"/zkeep-*.timer
-    echo "$output"
-    assert_success
+    # What systemd said about them when it loaded them at daemon-reload (an unknown
+    # setting, a bad value: "FILE:LINE: ..., ignoring" from PID 1).
+    journalctl --sync
+    run journalctl -q -b _PID=1 -o cat --no-pager --grep "$UNITS/zkeep-"
+    [ -z "$output" ] || fail "systemd complained about the units:" "$output"
 }
 
 @test "zkeep-snapshots.service under systemd: sanoid --cron as a DynamicUser, grants only during the run" {
