@@ -193,6 +193,33 @@ unit_journal() { # UNIT
     systemctl reset-failed zkeep-job-broken.service
 }
 
+@test "zkeep-job-local.service killed with SIGKILL mid-run: failed, and ExecStopPost=+ revoked" {
+    systemctl start --no-block zkeep-job-local.service
+    # Wait for ExecStart (the grants are made by then), at most 60 s.
+    local pid=0 i
+    for ((i = 0; i < 120; i++)); do
+        pid=$(systemctl show -P MainPID zkeep-job-local.service)
+        [ "$pid" != 0 ] && break
+        sleep 0.5
+    done
+    [ "$pid" != 0 ] || fail "zkeep-job-local.service never reached its ExecStart"
+    [ -n "$(zfs allow ysrc/data)" ] || fail "no grant on ysrc/data while the job runs"
+    run systemctl kill -s KILL zkeep-job-local.service
+    assert_success
+    # ExecStopPost=+ runs after the kill; the unit ends failed.
+    for ((i = 0; i < 120; i++)); do
+        [[ $(systemctl show -P ActiveState zkeep-job-local.service) == @(failed|inactive) ]] && break
+        sleep 0.5
+    done
+    run systemctl show -P Result zkeep-job-local.service
+    assert_equal "$output" signal "Result of the killed run"
+    run systemctl is-failed zkeep-job-local.service
+    assert_equal "$output" failed "state of the killed run"
+    assert_no_grants ysrc ydst
+    [ -z "$(ls "$STATE/grants")" ] || fail "grant journal left: $(ls "$STATE/grants")"
+    systemctl reset-failed zkeep-job-local.service
+}
+
 @test "zkeep-recover.service starts and stays active (RemainAfterExit)" {
     run systemctl start zkeep-recover.service
     unit_journal zkeep-recover.service
