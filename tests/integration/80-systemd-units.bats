@@ -208,7 +208,7 @@ unit_journal() { # UNIT
     assert_success
     # ExecStopPost=+ runs after the kill; the unit ends failed.
     for ((i = 0; i < 120; i++)); do
-        [[ $(systemctl show -P ActiveState zkeep-job-local.service) == @(failed|inactive) ]] && break
+        [[ $(systemctl show -P ActiveState zkeep-job-local.service) =~ ^(failed|inactive)$ ]] && break
         sleep 0.5
     done
     run systemctl show -P Result zkeep-job-local.service
