@@ -25,12 +25,15 @@ setup_file() {
     echo hello >/ysrc/data/file
     zfs snapshot ysrc/data@s1
     mkdir -p "$SANOID_DIR" "$STATE"
-    # snapshots at minute 07 of every hour; job local at 03:17 each day plus at most
-    # 600 s; job broken names a source that does not exist.
+    # snapshots every hour at the minute half an hour from now (so the timer neither
+    # fires during the tests nor moves to the next hour while one reads it); job local
+    # at 03:17 each day plus at most 600 s; job broken names a source that does not exist.
+    SNAP_MIN=$(printf %02d $(((10#$(date +%M) + 30) % 60)))
+    export SNAP_MIN
     cat >"$CONF" <<EOF
 [zkeep]
 state_dir = $STATE
-snapshot_schedule = *-*-* *:07:00
+snapshot_schedule = *-*-* *:$SNAP_MIN:00
 
 [job local]
 source = ysrc/data
@@ -240,18 +243,19 @@ timer_next() { # TIMER
     systemctl list-timers --all --no-pager zkeep-\* >&3
     local now next expect
     now=$(date +%s)
-    # snapshots: the next minute 07 of an hour (AccuracySec=1s, no random delay)
-    expect=$(date -d "$(date -u -d "@$now" '+%F %H'):07:00 UTC" +%s)
+    # OnCalendar= is local time, as date's. snapshots: the next minute $SNAP_MIN of an
+    # hour (AccuracySec=1s, no random delay)
+    expect=$(date -d "$(date -d "@$now" '+%F %H'):$SNAP_MIN:00" +%s)
     [ "$expect" -gt "$now" ] || expect=$((expect + 3600))
     next=$(timer_next zkeep-snapshots.timer)
     assert_equal "$next" "$expect" "next run of zkeep-snapshots.timer"
     # job local: the next 03:17, plus RandomizedDelaySec=600 at most
-    expect=$(date -d "$(date -u -d "@$now" +%F) 03:17:00 UTC" +%s)
+    expect=$(date -d "$(date -d "@$now" +%F) 03:17:00" +%s)
     [ "$expect" -gt "$now" ] || expect=$((expect + 86400))
     next=$(timer_next zkeep-job-local.timer)
     [ "$next" -ge "$expect" ] && [ "$next" -le $((expect + 600)) ] ||
-        fail "next run of zkeep-job-local.timer: $(date -u -d "@$next"), want" \
-            "$(date -u -d "@$expect") + 0..600 s"
+        fail "next run of zkeep-job-local.timer: $(date -d "@$next"), want" \
+            "$(date -d "@$expect") + 0..600 s"
     systemctl stop zkeep-snapshots.timer zkeep-job-local.timer
 }
 
