@@ -25,6 +25,8 @@ setup_file() {
     echo hello >/ysrc/data/file
     zfs snapshot ysrc/data@s1
     mkdir -p "$SANOID_DIR" "$STATE"
+    # Scored below, not run: job remote (an ssh target; what it needs to run is not
+    # there yet: issue #15's LoadCredential=) and drive usb1 (needs a hot-plugged disk).
     # snapshots every hour at the minute half an hour from now (so the timer neither
     # fires during the tests nor moves to the next hour while one reads it); job local
     # at 03:17 each day plus at most 600 s; job broken names a source that does not exist.
@@ -45,6 +47,16 @@ randomized_delay = 600
 source = ysrc/missing
 target = ydst/missing
 schedule = daily
+
+[job remote]
+source = ysrc/data
+target = zkeep@127.0.0.1:ydst/remote
+schedule = daily
+
+[drive usb1]
+pool = ydrv
+guid = 1
+datasets = ysrc/data
 EOF
     printf '[ysrc/data]\n\tuse_template = prod\n[template_prod]\n\thourly = 2\n\tdaily = 1\n' \
         >"$SANOID_DIR/sanoid.conf"
@@ -117,7 +129,8 @@ unit_journal() { # UNIT
 
 @test "zkeep units installed: systemd loads every unit without complaint" {
     local u units=(zkeep-snapshots.service zkeep-snapshots.timer zkeep-recover.service
-        zkeep-job-local.service zkeep-job-local.timer zkeep-job-broken.service)
+        zkeep-job-local.service zkeep-job-local.timer zkeep-job-broken.service
+        zkeep-job-remote.service zkeep-drive-usb1.service)
     for u in "${units[@]}"; do
         grep -qx "$UNITS/$u" "$BATS_FILE_TMPDIR/written" || fail "zkeep units did not write $u"
     done
@@ -261,7 +274,8 @@ timer_next() { # TIMER
 
 @test "systemd-analyze security: every zkeep unit as installed scores below 1.4" {
     local u score bad=
-    for u in zkeep-job-local.service zkeep-snapshots.service zkeep-recover.service; do
+    for u in zkeep-job-local.service zkeep-snapshots.service zkeep-recover.service \
+        zkeep-job-remote.service zkeep-drive-usb1.service; do
         score=$(systemd-analyze security --no-pager "$u" |
             sed -n 's/.*Overall exposure level for .*: \([0-9.]*\) .*/\1/p')
         echo "# systemd-analyze security $u: ${score:-none}" >&3
