@@ -27,7 +27,11 @@ void confined_report(const struct confine_info *info)
 {
 	for (size_t i = 0; i < info->recovered.n; i++)
 		log_notice("revoked leftover grants of a crashed run: %s", info->recovered.v[i]);
-	if (info->landlock_abi < 0)
+	if (info->landlock_abi == -EPERM)
+		log_notice("Landlock is blocked here (EPERM: a seccomp filter, such as a systemd "
+			   "unit's SystemCallFilter=, denies its system calls): the worker ran "
+			   "without its file and network rules");
+	else if (info->landlock_abi < 0)
 		log_notice("Landlock is not available on this kernel: the worker ran without its "
 			   "file and network rules (namespaces and seccomp still applied)");
 	for (size_t i = 0; i < info->pending.n; i++)

@@ -43,6 +43,12 @@ static const struct {
 	{ "SystemCallFilter=@system-service", UNIT_ZFS },
 	{ "SystemCallFilter=~@aio @chown @keyring @memlock @privileged @resources @setuid",
 	  UNIT_ZFS },
+	/* zkeep's own Landlock layer: systemd 252's @system-service lacks these three, so
+	 * without them the worker's landlock_create_ruleset() fails with EPERM under the
+	 * unit and it runs without its file and network rules. Landlock only takes
+	 * rights away. */
+	{ "SystemCallFilter=landlock_create_ruleset landlock_add_rule landlock_restrict_self",
+	  UNIT_ZFS },
 	/* zpool import and export mount and unmount */
 	{ "SystemCallFilter=@system-service @mount", UNIT_DRIVE },
 	{ "SystemCallFilter=~@privileged @resources", UNIT_DRIVE },

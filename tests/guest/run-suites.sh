@@ -8,6 +8,10 @@
 # balanced by rough weights, below), and the demo only in shard N: tests/run-all.sh boots N
 # guests at once, because one guest keeps about one host core busy (its tests
 # run one zfs command after another) and CI machines have two.
+# The files named NN-systemd-*.bats need systemd as PID 1: they are never in the
+# shards. With ZKEEP_TEST_SYSTEMD=1 (in a guest booted with run.sh --systemd) it
+# runs those files only, in one pass, without shards or demo:
+#   ZKEEP_TEST_SYSTEMD=1 tests/guest/run.sh --systemd tests/guest/run-suites.sh
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
@@ -23,7 +27,27 @@ args=()
 # minutes because each `zpool import` scan waited 30 s for the udev the guest does
 # not run (now ZPOOL_IMPORT_UDEV_TIMEOUT_MS=0 in tests/integration/drive.bash, and
 # zkeep imports with one scan instead of two).
-all=(tests/integration/*.bats)
+all=()
+systemd_files=()
+for f in tests/integration/*.bats; do
+    case ${f##*/} in
+        [0-9]*-systemd-*.bats) systemd_files+=("$f") ;;
+        *) all+=("$f") ;;
+    esac
+done
+if [ "${ZKEEP_TEST_SYSTEMD:-0}" = 1 ]; then
+    [ "$(cat /proc/1/comm)" = systemd ] || {
+        echo "run-suites.sh: ZKEEP_TEST_SYSTEMD=1 needs systemd as PID 1: tests/guest/run.sh --systemd" >&2
+        exit 2
+    }
+    status=0
+    echo "# systemd pass: ${systemd_files[*]##*/}"
+    for b in ${ZKEEP_TEST_BUILDS:-build}; do
+        echo "# suite: systemd tests against $b/"
+        ZKEEP_BUILD=$b tests/guest/run-integration.sh "${args[@]}" "${systemd_files[@]}" || status=1
+    done
+    exit $status
+fi
 shard=${ZKEEP_TEST_SHARD:-1/1}
 k=${shard%/*} n=${shard#*/}
 [[ $k =~ ^[1-9][0-9]*$ && $n =~ ^[1-9][0-9]*$ ]] && [ "$k" -le "$n" ] ||

@@ -2,7 +2,7 @@
 # Run a script as root inside a throw-away QEMU guest that has the real OpenZFS module.
 #
 #   tests/guest/run.sh [--timeout SECONDS] [--mem MB] [--cpus N] [--keep-log FILE]
-#                      [--out DIR] SCRIPT [ARGS...]
+#                      [--out DIR] [--systemd] SCRIPT [ARGS...]
 #
 # The guest boots Debian's own kernel (the newest /boot/vmlinuz-*-amd64) under TCG
 # (nested KVM hangs on these machines), sees the host's / read-only through 9p with a
@@ -23,6 +23,10 @@
 # ran the same file 3x slower than with one (53-confine-sanoid: 250 s against 80 s):
 # multi-threaded TCG stops every vCPU for each cross-CPU TLB flush, and a vCPU whose
 # host thread is not running holds the others up.
+# --systemd boots systemd (the host's, 252) as PID 1 once the guest is set up, into a
+# minimal target of stage 2's own (sysinit and sockets: journald, udevd, tmpfiles; the
+# host's fstab, gettys, network and time sync masked), and SCRIPT runs as the oneshot
+# service zkeep-guest-job.service, with the same output, status and power-off.
 #
 # Exit status: SCRIPT's; 124 if the watchdog fired; 125 if the guest died, could not
 # be set up before reporting a status, or was stopped because it is stuck (ZFS hung,
@@ -39,6 +43,7 @@ mem=2048
 cpus=1
 keep_log=
 out_dir=
+systemd=0
 while [ $# -gt 0 ]; do
     case $1 in
         --timeout) [ $# -ge 2 ] || usage; timeout=$2; shift 2 ;;
@@ -46,6 +51,7 @@ while [ $# -gt 0 ]; do
         --cpus) [ $# -ge 2 ] || usage; cpus=$2; shift 2 ;;
         --keep-log) [ $# -ge 2 ] || usage; keep_log=$2; shift 2 ;;
         --out) [ $# -ge 2 ] || usage; out_dir=$2; shift 2 ;;
+        --systemd) systemd=1; shift ;;
         -h | --help) usage ;;
         --) shift; break ;;
         -*) echo "run.sh: unknown option $1" >&2; usage ;;
@@ -76,6 +82,7 @@ kver=${kernel#/boot/vmlinuz-}
 [ -d "/lib/modules/$kver" ] || die "no /lib/modules/$kver for $kernel: $hint"
 modinfo -k "$kver" -F filename zfs >/dev/null 2>&1 \
     || die "no zfs.ko for kernel $kver (zfs-dkms not built for it?): $hint"
+[ "$systemd" = 0 ] || [ -x /lib/systemd/systemd ] || die "--systemd: no /lib/systemd/systemd on the host"
 command -v zfs >/dev/null && command -v zpool >/dev/null || die "zfs/zpool not found (zfsutils-linux): $hint"
 initrd=$("$here/build-initramfs.sh" "$kver") || die "could not build the initramfs"
 
@@ -128,6 +135,7 @@ done < <(env -0)
     printf 'args=('; [ $# -eq 0 ] || printf ' %q' "$@"; printf ' )\n'
     printf 'keep_tmp=('; [ ${#keep_tmp[@]} -eq 0 ] || printf ' %q' "${keep_tmp[@]}"; printf ' )\n'
     printf 'fresh_tmp=%q\n' "$fresh_tmp"
+    printf 'systemd=%q\n' "$systemd"
     printf 'env_pass=('; [ ${#env_pass[@]} -eq 0 ] || printf ' %q' "${env_pass[@]}"; printf ' )\n'
 } >"$tmp/xchg/job"
 
