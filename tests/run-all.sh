@@ -9,7 +9,8 @@
 #    `build-asan/` (clang, AddressSanitizer + UndefinedBehaviorSanitizer);
 # 3. runs the unit tests and fuzz-corpus replays of both builds (meson test, TAP);
 # 4. boots the real-ZFS guest (two side by side on a two-core machine, each
-#    running half of the test files) and runs every integration test (bats,
+#    running half of the test files, then one with systemd as PID 1 for the
+#    NN-systemd-*.bats files) and runs every integration test (bats,
 #    TAP) against the sanitizer build - so memory and UB errors anywhere on a
 #    real pool fail the suite - then the demo against the release build, which
 #    drives the shipped binary through snapshot, replicate, prune, restore.
@@ -82,6 +83,16 @@ for ((g = 1; g <= guests; g++)); do
         echo "${PIPESTATUS[0]}" >"$logs/guest$g.status"
     ) &
 done
+# The systemd units under systemd 252 (tests/guest/run.sh --systemd, the NN-systemd-*.bats
+# files, which the shards leave out): in one more guest, started when the first shard
+# ends and its core is free.
+wait -n || true
+(
+    set +e
+    ZKEEP_TEST_SYSTEMD=1 tests/guest/run.sh --systemd --timeout 1200 tests/guest/run-suites.sh 2>&1 |
+        tee "$logs/guest-systemd.log" | sed -u 's/^/[guest systemd] /'
+    echo "${PIPESTATUS[0]}" >"$logs/guest-systemd.status"
+) &
 wait
 for ((g = 1; g <= guests; g++)); do
     rc=$(cat "$logs/guest$g.status")
@@ -90,6 +101,10 @@ for ((g = 1; g <= guests; g++)); do
     grep '^not ok' "$logs/guest$g.log" | sed "s/^/#   guest $g: /" || true
     [ "$rc" = 0 ] || status=1
 done
+rc=$(cat "$logs/guest-systemd.status")
+printf '# systemd guest: exit %s; %s not ok\n' "$rc" "$(grep -c '^not ok' "$logs/guest-systemd.log" || true)"
+grep '^not ok' "$logs/guest-systemd.log" | sed 's/^/#   guest systemd: /' || true
+[ "$rc" = 0 ] || status=1
 echo "# guest logs: $logs"
 # Where the time went (issue #15): every file's and every test's wall time is in
 # the guest logs (tests/guest/run-integration.sh); the ten slowest of each.
