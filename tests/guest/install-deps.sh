@@ -158,8 +158,12 @@ prepare_zfs21() {
     [ -d "/usr/src/linux-headers-$kver" ] || { echo "install-deps: no /usr/src/linux-headers-$kver" >&2; return 1; }
     work=$(mktemp -d) || return 1
     # Pinned versions from bookworm's contrib (the sources enabled above); downloaded only.
-    (cd "$work" && apt-get download -qq "${pkgs[@]/%/=$zfs21_ver}" 2>/dev/null) \
-        || { echo "install-deps: apt-get download of ZFS $zfs21_ver failed (bookworm contrib enabled?)" >&2; rm -rf "$work"; return 1; }
+    if ! (cd "$work" && apt-get download -qq "${pkgs[@]/%/=$zfs21_ver}" >"$work/download.log" 2>&1); then
+        grep -v 'unsandboxed' "$work/download.log" >&2
+        echo "install-deps: apt-get download of ZFS $zfs21_ver failed (bookworm contrib enabled?)" >&2
+        rm -rf "$work"
+        return 1
+    fi
     if ! [ -x "$zfs21_dir/root/sbin/zfs" ]; then
         rm -rf "$zfs21_dir/root.new"
         mkdir -p "$zfs21_dir/root.new"
