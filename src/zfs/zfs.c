@@ -19,6 +19,7 @@ void zfs_init(struct zfs *z, struct runner *run)
 	z->run = run;
 	strbuf_init(&z->err, 1 << 20);
 	z->dry_run = false;
+	z->no_holds_p = false;
 	strvec_init(&z->planned);
 }
 
@@ -463,11 +464,20 @@ int zfs_list_holds(struct zfs *z, const char *const *snapshots, bool recursive,
 	*out = (struct zfs_holds){ 0 };
 	if (!snapshots || !*snapshots)
 		return 0;
-	strvec_pushv(&argv, ARGV("zfs", "holds", "-Hp"));
+	/* -p is 2.2+: on 2.1 ("invalid option 'p'") the dates are parsed instead, and
+	 * this struct zfs asks without -p from then on. */
+	strvec_pushv(&argv, ARGV("zfs", "holds", z->no_holds_p ? "-H" : "-Hp"));
 	if (recursive)
 		strvec_push(&argv, "-r");
 	strvec_pushv(&argv, snapshots);
 	int r = run_capture(z, (const char *const *)argv.v, &outb);
+	if (r < 0 && !z->no_holds_p && strstr(z->err.buf, "invalid option 'p'")) {
+		z->no_holds_p = true;
+		free(argv.v[2]);
+		argv.v[2] = xstrdup("-H");
+		strbuf_reset(&outb);
+		r = run_capture(z, (const char *const *)argv.v, &outb);
+	}
 	if (r == 0) {
 		r = zfs_parse_holds(outb.buf, outb.len, out, &z->err);
 		if (r < 0)

@@ -29,6 +29,7 @@ struct zfs {
 	struct strbuf err;  /* message of the last failure */
 	bool dry_run;       /* when set, changing calls only record their argv in `planned` */
 	struct strvec planned; /* with dry_run: each would-be command, words joined by spaces */
+	bool no_holds_p;    /* `zfs holds` has no -p (OpenZFS 2.1): found on first use */
 };
 
 void zfs_init(struct zfs *z, struct runner *run);
@@ -218,7 +219,11 @@ struct zfs_holds {
 	struct zfs_hold *h;
 	size_t n;
 };
-/* `zfs holds -Hp [-r] snap...`. */
+/*
+ * `zfs holds -Hp [-r] snap...`. OpenZFS 2.1 has no -p: after its "invalid
+ * option 'p'" the call is made again with -H alone, whose local dates give
+ * timestamps to the minute (seconds 0); later calls on z go straight to -H.
+ */
 int zfs_list_holds(struct zfs *z, const char *const *snapshots, bool recursive,
 		   struct zfs_holds *out);
 void zfs_holds_release(struct zfs_holds *h);
@@ -399,7 +404,7 @@ int zpool_list_devices(struct zfs *z, const char *pool, struct strbuf *out);
 int zfs_parse_list(const char *buf, size_t len, struct zfs_tree *out, struct strbuf *err);
 /* `zfs get -Hp -o name,property,value,source`. */
 int zfs_parse_get(const char *buf, size_t len, struct zfs_props *out, struct strbuf *err);
-/* `zfs holds -Hp`: name, tag, timestamp. */
+/* `zfs holds -Hp`: name, tag, timestamp (or 2.1's `zfs holds -H` date, to the minute). */
 int zfs_parse_holds(const char *buf, size_t len, struct zfs_holds *out, struct strbuf *err);
 /* The "size\t<bytes>" line of `zfs send -nvP`. -ENODATA when absent. */
 int zfs_parse_send_estimate(const char *buf, size_t len, uint64_t *bytes);

@@ -5,6 +5,8 @@
 #include "zfs/zfs.h"
 #include "base/parse.h"
 
+#include <time.h>
+
 /* Hard limits against hostile or broken output. */
 #define MAX_DATASETS (1u << 20)
 #define MAX_SNAPS_PER_DATASET (1u << 22)
@@ -293,6 +295,27 @@ void zfs_holds_release(struct zfs_holds *h)
 	h->n = 0;
 }
 
+/*
+ * The date `zfs holds -H` prints without -p (OpenZFS 2.1: strftime "%a %b %e
+ * %H:%M %Y" in the C locale and local time, e.g. "Thu Dec  3 19:40 2026"), as
+ * seconds since the epoch (minute precision). 0 or -EINVAL.
+ */
+static int parse_holds_date(const char *s, time_t *out)
+{
+	struct tm tm = { 0 };
+	const char *end = strptime(s, "%a %b %e %H:%M %Y", &tm);
+	if (!end || *end)
+		return -EINVAL;
+	tm.tm_sec = 0;
+	tm.tm_isdst = -1;
+	tzset();
+	time_t t = mktime(&tm);
+	if (t == (time_t)-1)
+		return -EINVAL;
+	*out = t;
+	return 0;
+}
+
 int zfs_parse_holds(const char *buf, size_t len, struct zfs_holds *out, struct strbuf *err)
 {
 	struct zcursor c;
@@ -306,9 +329,12 @@ int zfs_parse_holds(const char *buf, size_t len, struct zfs_holds *out, struct s
 			strbuf_addf(err, "unexpected line %u of zfs holds output", c.line);
 			return -EINVAL;
 		}
-		/* -p prints seconds; older releases print a date: keep 0 then. */
-		if (zfield_u64(&f, 2, &ts) < 0 || ts > INT64_MAX)
-			ts = 0;
+		/* -p prints seconds; 2.1 has no -p and prints a local date to the minute. */
+		if (zfield_u64(&f, 2, &ts) < 0 || ts > INT64_MAX) {
+			_cleanup_free_ char *date = span_dup(f.f[2]);
+			time_t t;
+			ts = parse_holds_date(date, &t) == 0 ? (uint64_t)t : 0;
+		}
 		if (grow_rows((void **)&out->h, out->n, &alloc, sizeof(*out->h)) < 0) {
 			strbuf_addstr(err, "zfs holds printed too many lines");
 			return -E2BIG;

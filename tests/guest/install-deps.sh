@@ -141,6 +141,86 @@ fetch_sanoid_230() {
 mkdir -p "$ref_dir"
 fetch_sanoid_230 || die "could not fetch sanoid 2.3.0 from Debian's newest suites (forky, sid)"
 
+# OpenZFS 2.1.11, Debian 12's own version, for the version tier (ZKEEP_ZFS=2.1 run.sh):
+# the kernel modules built from zfs-dkms 2.1.11's source for the guest kernel and the
+# userland (zfsutils-linux and its four libraries) unpacked, all under $zfs21_dir. Nothing
+# is installed: the machine keeps its own ZFS (2.3 from backports), and stage2.sh puts
+# 2.1.11 in place of it only inside the guest's throw-away overlay. Complete when
+# modules/KVER/load-order and root/sbin/zfs exist (written last); else it starts over.
+zfs21_ver=2.1.11-1+deb12u1
+zfs21_dir=/var/cache/zkeep-zfs/2.1.11
+prepare_zfs21() {
+    local kver=$1 mods=$zfs21_dir/modules/$1 work src t0 p
+    local pkgs=(zfs-dkms zfsutils-linux libzfs4linux libnvpair3linux libuutil3linux libzpool5linux)
+    if [ -s "$mods/load-order" ] && [ -x "$zfs21_dir/root/sbin/zfs" ]; then
+        return 0
+    fi
+    [ -d "/usr/src/linux-headers-$kver" ] || { echo "install-deps: no /usr/src/linux-headers-$kver" >&2; return 1; }
+    work=$(mktemp -d) || return 1
+    # Pinned versions from bookworm's contrib (the sources enabled above); downloaded only.
+    if ! (cd "$work" && apt-get download -qq "${pkgs[@]/%/=$zfs21_ver}" >"$work/download.log" 2>&1); then
+        grep -v 'unsandboxed' "$work/download.log" >&2
+        echo "install-deps: apt-get download of ZFS $zfs21_ver failed (bookworm contrib enabled?)" >&2
+        rm -rf "$work"
+        return 1
+    fi
+    if ! [ -x "$zfs21_dir/root/sbin/zfs" ]; then
+        rm -rf "$zfs21_dir/root.new"
+        mkdir -p "$zfs21_dir/root.new"
+        for p in "${pkgs[@]:1}"; do
+            dpkg-deb -x "$work/${p}_${zfs21_ver}_amd64.deb" "$zfs21_dir/root.new" \
+                || { echo "install-deps: unpacking $p failed" >&2; rm -rf "$work"; return 1; }
+        done
+        rm -rf "$zfs21_dir/root.new/usr/share/doc" "$zfs21_dir/root.new/usr/share/man"
+        rm -rf "$zfs21_dir/root" && mv "$zfs21_dir/root.new" "$zfs21_dir/root" || return 1
+    fi
+    # The module: the dkms source configured as dkms.conf does (kernel only, against the
+    # headers of this kernel and their -common part), built, and only the .ko files kept.
+    dpkg-deb -x "$work/zfs-dkms_${zfs21_ver}_all.deb" "$work/dkms" || { rm -rf "$work"; return 1; }
+    src=$work/dkms/usr/src/zfs-2.1.11
+    echo "install-deps: building ZFS 2.1.11 modules for $kver (takes minutes)"
+    t0=$(date +%s)
+    if ! (cd "$src" && ./configure --with-config=kernel \
+        --with-linux="/usr/src/linux-headers-${kver%-amd64}-common" \
+        --with-linux-obj="/usr/src/linux-headers-$kver" >"$work/build.log" 2>&1 &&
+        make -j"$(nproc)" >>"$work/build.log" 2>&1); then
+        tail -n 30 "$work/build.log" >&2
+        echo "install-deps: building the ZFS 2.1.11 modules failed (log above)" >&2
+        rm -rf "$work"
+        return 1
+    fi
+    rm -rf "$mods.new"
+    mkdir -p "$mods.new"
+    find "$src/module" -name '*.ko' -exec cp {} "$mods.new/" \; || { rm -rf "$work"; return 1; }
+    # Without their debug info: 86 MB become a few, which the guest reads over 9p.
+    strip --strip-debug "$mods.new"/*.ko || { rm -rf "$work"; return 1; }
+    # insmod order: each module after the ones it depends on (modinfo's depends).
+    local -A done_=()
+    local order=() left changed m dep ok
+    left=$(cd "$mods.new" && ls -- *.ko | sed 's/\.ko$//')
+    while [ -n "$left" ]; do
+        changed=0
+        for m in $left; do
+            ok=1
+            for dep in $(modinfo -F depends "$mods.new/$m.ko" | tr ',' ' '); do
+                [ -f "$mods.new/$dep.ko" ] || continue # a module of the kernel itself
+                [ -n "${done_[$dep]:-}" ] || ok=0
+            done
+            [ "$ok" = 1 ] || continue
+            order+=("$m.ko")
+            done_[$m]=1
+            changed=1
+        done
+        left=$(for m in $left; do [ -n "${done_[$m]:-}" ] || echo "$m"; done)
+        [ "$changed" = 1 ] || { echo "install-deps: ZFS 2.1.11 modules: circular dependencies among: $left" >&2; rm -rf "$work"; return 1; }
+    done
+    [ -n "${done_[zfs]:-}" ] && [ -n "${done_[spl]:-}" ] || { echo "install-deps: ZFS 2.1.11 build made no zfs.ko or spl.ko" >&2; rm -rf "$work"; return 1; }
+    printf '%s\n' "${order[@]}" >"$mods.new/load-order"
+    rm -rf "$mods" && mv "$mods.new" "$mods" || return 1
+    echo "install-deps: ZFS 2.1.11 modules for $kver built in $(($(date +%s) - t0)) s, in $mods"
+    rm -rf "$work"
+}
+
 # Every installed guest kernel must have a zfs.ko; dkms builds for each kernel whose
 # headers are present, so a missing one means the build failed.
 kver=$(ls /lib/modules | grep -E '^[0-9].*-amd64$' | sort -V | tail -n1)
@@ -149,4 +229,5 @@ if ! find "/lib/modules/$kver" -name 'zfs.ko*' | grep -q .; then
     echo "install-deps: zfs.ko missing for $kver, running dkms autoinstall"
     dkms autoinstall -k "$kver" || die "dkms could not build zfs for $kver"
 fi
+prepare_zfs21 "$kver" || die "could not prepare ZFS 2.1.11 in $zfs21_dir"
 exit 0

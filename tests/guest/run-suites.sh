@@ -4,6 +4,8 @@
 #      (default "build"), each a TAP stream announced by a "# suite:" line;
 #   2. with ZKEEP_DEMO_BUILD set, the demo (demo/demo-guest.sh) against that
 #      build: the whole snapshot -> replicate -> prune -> restore cycle.
+# With ZKEEP_TEST_TIER=2.1 (in a guest booted with ZKEEP_ZFS=2.1) only the files of
+# that version tier run, and no demo (below).
 # With ZKEEP_TEST_SHARD=K/N (1 <= K <= N) it runs only shard K of N (files
 # balanced by rough weights, below), and the demo only in shard N: tests/run-all.sh boots N
 # guests at once, because one guest keeps about one host core busy (its tests
@@ -48,6 +50,30 @@ if [ "${ZKEEP_TEST_SYSTEMD:-0}" = 1 ]; then
     done
     exit $status
 fi
+# ZKEEP_TEST_TIER=2.1: the version tier instead of every file, for a guest booted with
+# ZKEEP_ZFS=2.1 (OpenZFS 2.1.11, Debian 12's): backend, snapshots, replication basics,
+# resume and the confined worker. The guest must run that version (module and tools),
+# else the pass fails at once instead of testing the host's ZFS under the tier's name.
+# No demo in a tier pass.
+tier=${ZKEEP_TEST_TIER:-}
+case $tier in
+    "") ;;
+    2.1)
+        all=(tests/integration/10-backend.bats tests/integration/30-sanoid-take.bats
+            tests/integration/40-replicate-basic.bats tests/integration/40-replicate-resume.bats
+            tests/integration/50-confine-worker.bats tests/integration/51-confine-replicate.bats)
+        kmod=$(cat /sys/module/zfs/version 2>/dev/null)
+        user=$(zfs version 2>/dev/null | head -n1)
+        if [[ $kmod != 2.1.* || $user != zfs-2.1.* ]]; then
+            echo "run-suites.sh: ZKEEP_TEST_TIER=2.1 but the guest runs zfs module '$kmod'," \
+                "tools '$user': boot it with ZKEEP_ZFS=2.1 tests/guest/run.sh" >&2
+            exit 2
+        fi
+        ZKEEP_DEMO_BUILD= ;;
+    *)
+        echo "run-suites.sh: ZKEEP_TEST_TIER='$tier' is not a tier (2.1)" >&2
+        exit 2 ;;
+esac
 shard=${ZKEEP_TEST_SHARD:-1/1}
 k=${shard%/*} n=${shard#*/}
 [[ $k =~ ^[1-9][0-9]*$ && $n =~ ^[1-9][0-9]*$ ]] && [ "$k" -le "$n" ] ||
@@ -85,10 +111,10 @@ done | sort -k1,1nr -k2,2)
 # ...and each shard in name order, as a single guest runs them.
 [ ${#files[@]} -eq 0 ] || mapfile -t files < <(printf '%s\n' "${files[@]}" | sort)
 [ "$k" -eq "$n" ] || ZKEEP_DEMO_BUILD=
-echo "# shard $k/$n: ${files[*]##*/}"
+echo "# shard $k/$n${tier:+, tier $tier}: ${files[*]##*/}"
 status=0
 for b in ${ZKEEP_TEST_BUILDS:-build}; do
-    echo "# suite: integration tests against $b/"
+    echo "# suite: integration tests against $b/${tier:+ on ZFS $tier}"
     ZKEEP_BUILD=$b tests/guest/run-integration.sh "${args[@]}" "${files[@]}" || status=1
 done
 if [ -n "${ZKEEP_DEMO_BUILD:-}" ]; then

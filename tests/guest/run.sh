@@ -16,6 +16,8 @@
 #     (default: a temp dir that is removed).
 # The guest gets a clean root environment (PATH, HOME=/root, no TZ) plus the host's
 # ZKEEP_* variables (e.g. ZKEEP_BUILD), ZKEEP_GUEST=1 and ZKEEP_GUEST_OUT.
+# ZKEEP_ZFS=2.1 runs OpenZFS 2.1.11 (module and userland) instead of the host's; see
+# below and tests/guest/README.md.
 # --keep-log FILE keeps the guest's console log (kernel messages, stage 1 errors).
 # --timeout (default 1800 s) is a watchdog: a hung guest is killed and run.sh fails.
 # --cpus (default 1) is the guest's vCPU count. One is faster: the tests run one
@@ -84,6 +86,21 @@ modinfo -k "$kver" -F filename zfs >/dev/null 2>&1 \
     || die "no zfs.ko for kernel $kver (zfs-dkms not built for it?): $hint"
 [ "$systemd" = 0 ] || [ -x /lib/systemd/systemd ] || die "--systemd: no /lib/systemd/systemd on the host"
 command -v zfs >/dev/null && command -v zpool >/dev/null || die "zfs/zpool not found (zfsutils-linux): $hint"
+# ZKEEP_ZFS picks the OpenZFS the guest runs: unset, "" or "host" is the host's own
+# (its dkms zfs.ko and /usr/sbin/zfs); "2.1" is Debian 12's 2.1.11, prepared by
+# install-deps.sh in /var/cache/zkeep-zfs/2.1.11 (modules for this kernel, userland),
+# which stage2.sh loads and puts over the host's userland in the guest's overlay.
+zfs_alt=
+case ${ZKEEP_ZFS:-host} in
+    host) ;;
+    2.1)
+        zfs_alt=/var/cache/zkeep-zfs/2.1.11
+        [ -s "$zfs_alt/modules/$kver/load-order" ] && [ -x "$zfs_alt/root/sbin/zfs" ] \
+            || die "ZKEEP_ZFS=2.1: ZFS 2.1.11 is not prepared in $zfs_alt for kernel $kver: $hint" ;;
+    *)
+        echo "run.sh: ZKEEP_ZFS='$ZKEEP_ZFS' is not a ZFS version the guest has: use 2.1 or host (unset)" >&2
+        exit 2 ;;
+esac
 initrd=$("$here/build-initramfs.sh" "$kver") || die "could not build the initramfs"
 
 # --- exchange share: job description in, exit status out --------------------------
@@ -137,6 +154,7 @@ done < <(env -0)
     printf 'fresh_tmp=%q\n' "$fresh_tmp"
     printf 'systemd=%q\n' "$systemd"
     printf 'env_pass=('; [ ${#env_pass[@]} -eq 0 ] || printf ' %q' "${env_pass[@]}"; printf ' )\n'
+    printf 'zfs_alt=%q\n' "$zfs_alt"
 } >"$tmp/xchg/job"
 
 # --- boot ---------------------------------------------------------------------------

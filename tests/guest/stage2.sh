@@ -90,12 +90,33 @@ setup() {
     # the guest's memory: pool files live in tmpfs (RAM) too, and an uncapped ARC makes
     # the small guest run out of memory under write-heavy tests.
     modprobe loop || fail "modprobe loop failed"
-    modprobe zfs zfs_arc_max=$((mem_kb * 1024 / 4)) \
-        || fail "modprobe zfs failed: no zfs.ko for kernel $(uname -r)? run tests/guest/install-deps.sh"
+    if [ -n "${zfs_alt:-}" ]; then
+        # Another OpenZFS than the host's (run.sh ZKEEP_ZFS=2.1): its modules, built for
+        # this kernel, are loaded in dependency order; its userland is copied over the
+        # host's in the overlay (the host's binaries and libraries of the same names are
+        # replaced, the rest stays unused), so every caller, zkeep's confined worker (which
+        # resolves /usr/sbin/zfs's libraries from the ELF and the ld.so cache) included,
+        # runs it. Directory symlinks (/sbin -> usr/sbin) are followed, not replaced.
+        zmods=$zfs_alt/modules/$(uname -r)
+        [ -s "$zmods/load-order" ] || fail "no ZFS modules for $(uname -r) in $zfs_alt"
+        while read -r ko; do
+            if [ "$ko" = zfs.ko ]; then
+                insmod "$zmods/$ko" zfs_arc_max=$((mem_kb * 1024 / 4)) || fail "insmod $zmods/$ko failed"
+            else
+                insmod "$zmods/$ko" || fail "insmod $zmods/$ko failed"
+            fi
+        done <"$zmods/load-order"
+        tar -C "$zfs_alt/root" -cf - . | tar -C / -xf - --keep-directory-symlink --no-same-owner \
+            || fail "cannot put the userland of $zfs_alt over the host's"
+        ldconfig || fail "ldconfig failed after installing $zfs_alt's libraries"
+    else
+        modprobe zfs zfs_arc_max=$((mem_kb * 1024 / 4)) \
+            || fail "modprobe zfs failed: no zfs.ko for kernel $(uname -r)? run tests/guest/install-deps.sh"
+    fi
     # What udev does on real systems; delegated (zfs allow) users need it.
     chmod 0666 /dev/zfs || fail "no /dev/zfs after loading zfs"
 
-    say "kernel $(uname -r), zfs $(cat /sys/module/zfs/version), zfsutils $(zfs version 2>&1 | head -n1)"
+    say "kernel $(uname -r), zfs $(cat /sys/module/zfs/version), zfsutils $(zfs version 2>&1 | head -n1)${zfs_alt:+ (from $zfs_alt)}"
 }
 
 # The job, with its output on the console port; its exit status goes back to run.sh.

@@ -42,6 +42,16 @@ need_zkeep() {
     [ -x "$ZKEEP" ] || skip "zkeep is not built ($ZKEEP); build it first (meson/ninja)"
 }
 
+# The major.minor of the ZFS tools in use ("2.3", or "2.1" in a guest booted with
+# ZKEEP_ZFS=2.1), for the tests whose exact expectation depends on the version.
+zfs_tools_version() {
+    local v
+    v=$(zfs version 2>/dev/null | head -n1) || return 1
+    v=${v#zfs-}
+    [[ $v =~ ^([0-9]+\.[0-9]+)\. ]] || { fail "cannot read the ZFS version from '$v'"; return 1; }
+    echo "${BASH_REMATCH[1]}"
+}
+
 # --- assertions ----------------------------------------------------------------------
 # Each prints what it expected and what it got, and returns 1 (which fails the test).
 # Inside a helper, `fail` is followed by `return 1` unless it is the last command:

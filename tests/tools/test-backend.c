@@ -194,8 +194,8 @@ int main(int argc, char **argv)
 		struct zfs_holds h;
 		if ((r = zfs_list_holds(&z, rest(argc, argv + 1), false, &h)) == 0) {
 			for (size_t i = 0; i < h.n; i++)
-				printf("%s\t%s\t%s\n", h.h[i].snapshot, h.h[i].tag,
-				       h.h[i].timestamp > 1000000000 ? "time-ok" : "time-bad");
+				printf("%s\t%s\t%lld\n", h.h[i].snapshot, h.h[i].tag,
+				       (long long)h.h[i].timestamp);
 			zfs_holds_release(&h);
 		}
 	} else if (streq(cmd, "bookmark") && argc == 3) {

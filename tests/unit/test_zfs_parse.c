@@ -93,6 +93,24 @@ static void test_holds_estimate_version_pools(void **state)
 	assert_int_equal(h.h[0].timestamp, 1700000000);
 	zfs_holds_release(&h);
 
+	/* OpenZFS 2.1 has no -p: a local date to the minute (TZ=UTC here). */
+	const char *tz = getenv("TZ");
+	_cleanup_free_ char *old_tz = tz ? xstrdup(tz) : NULL;
+	setenv("TZ", "UTC", 1);
+	const char holds21[] = "tank@a\tkeep\tThu Dec  3 19:40 2026\ntank@b\tk2\tTue Nov 14 22:13 2023\n"
+			       "tank@c\tk3\tnot a date\n";
+	assert_int_equal(zfs_parse_holds(holds21, sizeof(holds21) - 1, &h, &err), 0);
+	assert_int_equal(h.n, 3);
+	assert_int_equal(h.h[0].timestamp, 1796326800); /* 2026-12-03 19:40:00 UTC */
+	assert_int_equal(h.h[1].timestamp, 1699999980); /* 2023-11-14 22:13:00 UTC */
+	assert_int_equal(h.h[2].timestamp, 0);
+	zfs_holds_release(&h);
+	if (old_tz)
+		setenv("TZ", old_tz, 1);
+	else
+		unsetenv("TZ");
+	tzset();
+
 	uint64_t bytes = 0;
 	const char est[] = "incremental\t@a\ttank@b\t4096\nsize\t4096\n";
 	assert_int_equal(zfs_parse_send_estimate(est, sizeof(est) - 1, &bytes), 0);
