@@ -234,6 +234,9 @@ static int write_job_units(const struct units_opts *o, const struct job *j)
 	/* The run whose grants ExecStartPre=+ makes: jobconf_repl_facts() says both. */
 	struct repl_facts f;
 	jobconf_repl_facts(j, false, false, &f);
+	/* ssh_port is where the job's ssh connects (and all Landlock lets it reach). */
+	_cleanup_free_ char *port = j->target_host && j->ssh_port != 22
+		? xasprintf(" --sshport=%u", j->ssh_port) : xstrdup("");
 	_cleanup_free_ char *svc = xasprintf(
 		"[Unit]\n"
 		"Description=zkeep: replication job %s (%s -> %s)\n"
@@ -243,7 +246,7 @@ static int write_job_units(const struct units_opts *o, const struct job *j)
 		"Type=oneshot\n"
 		"User=zkeep-job-%s\n"
 		"ExecStartPre=+%s allow --apply --user zkeep-job-%s --job %s %s\n"
-		"ExecStart=%s replicate --recvoptions=%s%s%s%s%s %s %s\n"
+		"ExecStart=%s replicate --recvoptions=%s%s%s%s%s%s %s %s\n"
 		"ExecStopPost=+%s allow --revoke --job %s %s\n"
 		/* The worker's own directory; the grant journals stay root's. */
 		"StateDirectory=zkeep-work/job-%s\n"
@@ -252,7 +255,7 @@ static int write_job_units(const struct units_opts *o, const struct job *j)
 		j->name, j->source, target, j->name, o->zkeep, j->name, j->name, o->common,
 		o->zkeep, f.recvoptions, f.recursive ? " --recursive" : "",
 		f.sendoptions ? " --sendoptions=" : "", f.sendoptions ? f.sendoptions : "",
-		f.rollback ? " --rollback" : "", j->source, target, o->zkeep, j->name, o->common,
+		f.rollback ? " --rollback" : "", port, j->source, target, o->zkeep, j->name, o->common,
 		j->name, j->name, hardening_user, o->hardening,
 		j->target_host ? net_ssh : UNIT_NET_LOCAL, allow);
 	_cleanup_free_ char *timer = xasprintf(

@@ -76,10 +76,12 @@ if grep -q '^ExecStartPre=+.* allow --apply --user zkeep-job-local --job local '
    grep -q '^ExecStopPost=+.* allow --revoke --job local ' "$svc" &&
    grep -q '^ExecStart=.* replicate --recvoptions=u --recursive tank/data backup/data$' "$svc" &&
    grep -q '^PrivateNetwork=yes$' "$svc" &&
-   grep -q '^RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6$' "$tmp/units/zkeep-job-offsite.service"; then
+   grep -q '^RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6$' "$tmp/units/zkeep-job-offsite.service" &&
+   grep -q '^ExecStart=.* replicate --recvoptions=u --sendoptions=w --sshport=2222 tank/data backup@nas.example:pool/tank-data$' \
+       "$tmp/units/zkeep-job-offsite.service"; then
     echo "ok $i job services grant before and revoke after the run"
 else
-    echo "not ok $i job service lines"; sed 's/^/# /' "$svc"; rc=1
+    echo "not ok $i job service lines"; sed 's/^/# /' "$svc" "$tmp/units/zkeep-job-offsite.service"; rc=1
 fi
 i=$((i + 1))
 out=$(systemd-analyze verify --man=no "$tmp"/units/*.service "$tmp"/units/*.timer 2>&1 |
