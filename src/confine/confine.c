@@ -5,7 +5,6 @@
 #include "zfs/zfs.h"
 
 #include <fcntl.h>
-#include <dirent.h>
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
@@ -164,23 +163,16 @@ static int open_work_parent(const char *state, bool privileged, int *out, struct
  */
 static void remove_stale_run_dirs(int parent)
 {
-	int fd = openat(parent, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-	if (!d) {
-		if (fd >= 0)
-			close(fd);
+	_cleanup_(strvec_release) struct strvec names = STRVEC_INIT;
+	if (dir_names_at(parent, &names) < 0)
 		return;
-	}
-	for (struct dirent *de; (de = readdir(d));) {
-		if (streq(de->d_name, ".") || streq(de->d_name, ".."))
-			continue;
-		_cleanup_fd_ int e = openat(parent, de->d_name,
+	for (size_t i = 0; i < names.n; i++) {
+		_cleanup_fd_ int e = openat(parent, names.v[i],
 					    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (e >= 0 && flock(e, LOCK_EX | LOCK_NB) < 0)
 			continue; /* a live run's */
-		remove_tree_at(parent, de->d_name, 64);
+		remove_tree_at(parent, names.v[i], 64);
 	}
-	closedir(d);
 }
 
 static int make_locked_run_dir(const char *state, const char *job, bool privileged, uid_t uid,

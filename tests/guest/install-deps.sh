@@ -194,28 +194,21 @@ prepare_zfs21() {
     find "$src/module" -name '*.ko' -exec cp {} "$mods.new/" \; || { rm -rf "$work"; return 1; }
     # Without their debug info: 86 MB become a few, which the guest reads over 9p.
     strip --strip-debug "$mods.new"/*.ko || { rm -rf "$work"; return 1; }
-    # insmod order: each module after the ones it depends on (modinfo's depends).
-    local -A done_=()
-    local order=() left changed m dep ok
-    left=$(cd "$mods.new" && ls -- *.ko | sed 's/\.ko$//')
-    while [ -n "$left" ]; do
-        changed=0
-        for m in $left; do
-            ok=1
-            for dep in $(modinfo -F depends "$mods.new/$m.ko" | tr ',' ' '); do
-                [ -f "$mods.new/$dep.ko" ] || continue # a module of the kernel itself
-                [ -n "${done_[$dep]:-}" ] || ok=0
-            done
-            [ "$ok" = 1 ] || continue
-            order+=("$m.ko")
-            done_[$m]=1
-            changed=1
+    # insmod order: each module after the ones it depends on (modinfo's depends;
+    # those of the kernel itself are loaded already), sorted by tsort.
+    local order m dep
+    if ! order=$(for m in $(cd "$mods.new" && ls -- *.ko | sed 's/\.ko$//'); do
+        echo "$m $m"
+        for dep in $(modinfo -F depends "$mods.new/$m.ko" | tr ',' ' '); do
+            if [ -f "$mods.new/$dep.ko" ]; then echo "$dep $m"; fi
         done
-        left=$(for m in $left; do [ -n "${done_[$m]:-}" ] || echo "$m"; done)
-        [ "$changed" = 1 ] || { echo "install-deps: ZFS 2.1.11 modules: circular dependencies among: $left" >&2; rm -rf "$work"; return 1; }
-    done
-    [ -n "${done_[zfs]:-}" ] && [ -n "${done_[spl]:-}" ] || { echo "install-deps: ZFS 2.1.11 build made no zfs.ko or spl.ko" >&2; rm -rf "$work"; return 1; }
-    printf '%s\n' "${order[@]}" >"$mods.new/load-order"
+    done | tsort); then
+        echo "install-deps: ZFS 2.1.11 modules: no load order (circular dependencies?)" >&2
+        rm -rf "$work"
+        return 1
+    fi
+    grep -qx zfs <<<"$order" && grep -qx spl <<<"$order" || { echo "install-deps: ZFS 2.1.11 build made no zfs.ko or spl.ko" >&2; rm -rf "$work"; return 1; }
+    sed 's/$/.ko/' <<<"$order" >"$mods.new/load-order"
     rm -rf "$mods" && mv "$mods.new" "$mods" || return 1
     echo "install-deps: ZFS 2.1.11 modules for $kver built in $(($(date +%s) - t0)) s, in $mods"
     rm -rf "$work"
