@@ -83,12 +83,11 @@ logs=$(mktemp -d /tmp/zkeep-run-all.XXXXXX)
 # two boots).
 extra=640
 pass() { # NAME LOG-PREFIX ENV... -- RUN.SH-OPTIONS...: one guest running run-suites.sh
-    local name=$1 prefix=$2 envs=() opts=()
+    local name=$1 prefix=$2 envs=()
     shift 2
     while [ "$1" != -- ]; do envs+=("$1"); shift; done
     shift
-    opts=("$@")
-    env "${envs[@]}" tests/guest/run.sh "${opts[@]}" tests/guest/run-suites.sh 2>&1 |
+    env "${envs[@]}" tests/guest/run.sh "$@" tests/guest/run-suites.sh 2>&1 |
         tee "$logs/$name.log" | sed -u "s/^/[$prefix] /"
     echo "${PIPESTATUS[0]}" >"$logs/$name.status"
 }
