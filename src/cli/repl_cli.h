@@ -26,6 +26,8 @@ struct repl_cli {
 	const char *identifier, *sendoptions, *recvoptions, *compress;
 	const char *mbuffer_size, *source_bwlimit, *target_bwlimit;
 	const char *sshkey, *sshport, *sshcipher, *sshconfig;
+	const char *ssh_runtime_dir;  /* where ssh's control socket goes (the confined
+				       * worker's own directory); NULL = ssh.h's default */
 	/*
 	 * source_arg and target_arg parsed by repl_cli_endpoints(), once: whether
 	 * a side is remote is theirs to say (endpoint_parse(), with this host's

@@ -195,6 +195,9 @@ static int repl_worker(void *data, const char *work_dir)
 	_cleanup_strvec_ struct strvec store = STRVEC_INIT;
 	if (w->copies && work_dir)
 		ssh_use_copies(w->c, work_dir, &store);
+	/* Its own directory is all a worker may write to when it is not root's
+	 * (Landlock alone, no private /tmp): the ssh control socket goes there. */
+	w->c->ssh_runtime_dir = work_dir;
 	return repl_execute(w->c);
 }
 

@@ -69,6 +69,7 @@ static struct runner *remote_runner(struct repl_cli *c, const struct endpoint *e
 		.options = (const char *const *)c->ssh_options.v,
 		.mode = c->serve ? SSH_REMOTE_SERVE : SSH_REMOTE_SHELL,
 		.zkeep_path = c->relay_path,
+		.runtime_dir = c->ssh_runtime_dir,
 		/* syncoid runs remote commands with sudo unless the user is root */
 		.elevate = !c->serve && e->user && !streq(e->user, "root") &&
 			   !c->no_privilege_elevation,
@@ -268,7 +269,9 @@ static int open_sides(struct repl_cli *c, struct sides *s)
 
 /*
  * Stream compression, only across ssh; none by default for raw sends
- * (incompressible). -1 on an unknown codec (reported).
+ * (incompressible). A remote without the codec's tool gets the stream
+ * uncompressed, with a warning as syncoid gives (it can cost hours on a slow
+ * link). -1 on an unknown codec (reported).
  */
 static int choose_codecs(const struct repl_cli *c, const struct sides *s,
 			 const struct sendopts *send, struct replicate_opts *ro)
@@ -288,13 +291,15 @@ static int choose_codecs(const struct repl_cli *c, const struct sides *s,
 		if (c->serve || remote_has_codec(s->rsrc, &codec))
 			ro->src_codec = codec;
 		else
-			log_info("%s has no %s tool: sending uncompressed", s->rsrc->label, cname);
+			log_warning("%s has no %s tool: the sync continues without compression",
+				    s->rsrc->label, cname);
 	}
 	if (s->rtgt && codec.kind != PUMP_CODEC_NONE) {
 		if (c->serve || remote_has_codec(s->rtgt, &codec))
 			ro->tgt_codec = codec;
 		else
-			log_info("%s has no %s tool: sending uncompressed", s->rtgt->label, cname);
+			log_warning("%s has no %s tool: the sync continues without compression",
+				    s->rtgt->label, cname);
 	}
 	return 0;
 }

@@ -29,7 +29,9 @@ const char cmd_units_help[] =
 	"as a second layer around zkeep's own (no_new_privs, Landlock, seccomp).\n"
 	"ExecStartPre=+ grants the job's minimal `zfs allow` set to that user\n"
 	"(journalled first), and ExecStopPost=+ revokes it, also after a failure or\n"
-	"kill -9. The drive services run as root (they import and export pools).\n"
+	"kill -9. An ssh job's ssh_key and ssh_known_hosts reach its run as\n"
+	"credentials (LoadCredential=: copied for the run, readable by its user alone).\n"
+	"The drive services run as root (they import and export pools).\n"
 	"Check a unit with `systemd-analyze security --offline=true UNIT`.\n";
 
 /* The jobs: a DynamicUser without any capability. */
@@ -84,12 +86,6 @@ static int write_unit(const char *dir, const char *name, const char *text)
 	}
 	printf("%s\n", path);
 	return 0;
-}
-
-/* A path or name for a unit line: no whitespace, quotes, '%' or '$'. */
-static bool unit_word_ok(const char *s)
-{
-	return *s && !strpbrk(s, " \t\n\"'\\%$;");
 }
 
 /* For each [drive NAME]: its udev rule and service (drive_units.h). */
@@ -150,8 +146,7 @@ static int units_parse_options(int argc, char **argv, struct units_opts *o)
 		log_error("usage: zkeep units --output DIR [--config FILE]");
 		return -EINVAL;
 	}
-	if (o->config[0] != '/' || o->sanoid_dir[0] != '/' || o->zkeep[0] != '/' ||
-	    !unit_word_ok(o->config) || !unit_word_ok(o->sanoid_dir) || !unit_word_ok(o->zkeep)) {
+	if (!unit_path_ok(o->config) || !unit_path_ok(o->sanoid_dir) || !unit_path_ok(o->zkeep)) {
 		log_error("--config, --configdir and --zkeep must be absolute paths without "
 			  "spaces, quotes, '%%' or '$' (they go into unit files)");
 		return -EINVAL;
@@ -216,6 +211,28 @@ static int write_recover_unit(const struct units_opts *o)
 	return write_unit(o->out, "zkeep-recover.service", svc) < 0 ? -EIO : 0;
 }
 
+/*
+ * An ssh job's key and known_hosts, handed over as systemd hands secrets to a
+ * DynamicUser: LoadCredential= copies each file (root's, 0600 is fine) into the
+ * run's own credentials directory, readable by that user alone and gone when
+ * the run ends; ExecStart names them there (%d). Lines and arguments, or "".
+ */
+static void ssh_credentials(const struct job *j, char **lines, char **args)
+{
+	_cleanup_strbuf_ struct strbuf l = STRBUF_INIT, a = STRBUF_INIT;
+	if (j->target_host && j->ssh_key) {
+		strbuf_addf(&l, "LoadCredential=ssh-key:%s\n", j->ssh_key);
+		strbuf_addstr(&a, " --sshkey=%d/ssh-key");
+	}
+	if (j->target_host && j->ssh_known_hosts) {
+		strbuf_addf(&l, "LoadCredential=ssh-known-hosts:%s\n", j->ssh_known_hosts);
+		strbuf_addstr(&a, " --sshoption=UserKnownHostsFile=%d/ssh-known-hosts"
+				  " --sshoption=StrictHostKeyChecking=yes");
+	}
+	*lines = strbuf_detach(&l);
+	*args = strbuf_detach(&a);
+}
+
 /* A [job NAME]: its service (grants around a confined zkeep replicate) and timer. */
 static int write_job_units(const struct units_opts *o, const struct job *j)
 {
@@ -236,7 +253,13 @@ static int write_job_units(const struct units_opts *o, const struct job *j)
 	jobconf_repl_facts(j, false, false, &f);
 	/* ssh_port is where the job's ssh connects (and all Landlock lets it reach). */
 	_cleanup_free_ char *port = j->target_host && j->ssh_port != 22
-		? xasprintf(" --sshport=%u", j->ssh_port) : xstrdup("");
+		? xasprintf(" --sshport=%u%s", j->ssh_port, j->serve ? " --serve" : "")
+		: xstrdup(j->serve ? " --serve" : "");
+	_cleanup_free_ char *cred_lines = NULL, *cred_args = NULL;
+	ssh_credentials(j, &cred_lines, &cred_args);
+	if (j->target_host && !j->ssh_key)
+		log_warning("[job %s]: no ssh_key: its unit runs as a DynamicUser, which has "
+			    "no key of its own to log in to %s with", j->name, j->target_host);
 	_cleanup_free_ char *svc = xasprintf(
 		"[Unit]\n"
 		"Description=zkeep: replication job %s (%s -> %s)\n"
@@ -246,16 +269,17 @@ static int write_job_units(const struct units_opts *o, const struct job *j)
 		"Type=oneshot\n"
 		"User=zkeep-job-%s\n"
 		"ExecStartPre=+%s allow --apply --user zkeep-job-%s --job %s %s\n"
-		"ExecStart=%s replicate --recvoptions=%s%s%s%s%s%s %s %s\n"
+		"%s"
+		"ExecStart=%s replicate --recvoptions=%s%s%s%s%s%s%s %s %s\n"
 		"ExecStopPost=+%s allow --revoke --job %s %s\n"
 		/* The worker's own directory; the grant journals stay root's. */
 		"StateDirectory=zkeep-work/job-%s\n"
 		"Environment=ZKEEP_STATE_DIR=/var/lib/zkeep-work/job-%s\n"
 		"%s%s%s%s",
 		j->name, j->source, target, j->name, o->zkeep, j->name, j->name, o->common,
-		o->zkeep, f.recvoptions, f.recursive ? " --recursive" : "",
+		cred_lines, o->zkeep, f.recvoptions, f.recursive ? " --recursive" : "",
 		f.sendoptions ? " --sendoptions=" : "", f.sendoptions ? f.sendoptions : "",
-		f.rollback ? " --rollback" : "", port, j->source, target, o->zkeep, j->name, o->common,
+		f.rollback ? " --rollback" : "", port, cred_args, j->source, target, o->zkeep, j->name, o->common,
 		j->name, j->name, hardening_user, o->hardening,
 		j->target_host ? net_ssh : UNIT_NET_LOCAL, allow);
 	_cleanup_free_ char *timer = xasprintf(

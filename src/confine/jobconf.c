@@ -7,6 +7,7 @@
 #include "base/parse.h"
 #include "replication/sendopts.h"
 #include "replication/ssh.h"
+#include "confine/unit_hardening.h"
 
 struct pstate {
 	struct jobconf *c;
@@ -110,11 +111,12 @@ static bool handler(void *user, const char *section, const char *name, const cha
 			       : ep.user ? xasprintf("%s@%s", ep.user, ep.host)
 					 : xstrdup(ep.host);
 		return set_dataset(st, section, name, ep.dataset, &j->target);
-	} else if (streq(name, "recursive") || streq(name, "raw") || streq(name, "force")) {
+	} else if (streq(name, "recursive") || streq(name, "raw") || streq(name, "force") ||
+		   streq(name, "serve")) {
 		if (parse_bool(value, &b) < 0)
 			FAIL("'%s' is not yes or no", value);
 		*(streq(name, "recursive") ? &j->recursive : streq(name, "raw") ? &j->raw
-										 : &j->force) = b;
+			: streq(name, "force") ? &j->force : &j->serve) = b;
 	} else if (streq(name, "schedule")) {
 		if (!calendar_ok(value))
 			FAIL("'%s' is not a systemd calendar expression", value);
@@ -133,9 +135,16 @@ static bool handler(void *user, const char *section, const char *name, const cha
 	} else if (streq(name, "ssh_port")) {
 		if (parse_uint_range(value, 1, 65535, &j->ssh_port) < 0)
 			FAIL("'%s' is not a TCP port", value);
+	} else if (streq(name, "ssh_key") || streq(name, "ssh_known_hosts")) {
+		if (!unit_path_ok(value))
+			FAIL("'%s' is not an absolute path without spaces, quotes, '%%', '$', ';' "
+			     "or '\\' (it goes into the unit's LoadCredential=)", value);
+		char **out = streq(name, "ssh_key") ? &j->ssh_key : &j->ssh_known_hosts;
+		free(*out);
+		*out = xstrdup(value);
 	} else {
-		FAIL("unknown setting (known: source, target, recursive, raw, force, schedule, "
-		     "randomized_delay, ssh_port, ip_allow)");
+		FAIL("unknown setting (known: source, target, recursive, raw, force, serve, "
+		     "schedule, randomized_delay, ssh_port, ssh_key, ssh_known_hosts, ip_allow)");
 	}
 	return true;
 }
@@ -149,6 +158,11 @@ int jobconf_parse(const char *text, const char *origin, struct jobconf *out, str
 		struct job *j = &c.jobs[i];
 		if (!j->source || !j->target) {
 			strbuf_addf(err, "%s: [job %s] needs both source and target", origin, j->name);
+			failed = true;
+		}
+		if (!failed && !j->target_host && (j->ssh_key || j->ssh_known_hosts || j->serve)) {
+			strbuf_addf(err, "%s: [job %s]: ssh_key, ssh_known_hosts and serve are for "
+				    "an ssh target (user@host:dataset)", origin, j->name);
 			failed = true;
 		}
 		if (!j->schedule)
@@ -182,6 +196,8 @@ void jobconf_release(struct jobconf *c)
 		free(j->target_host);
 		free(j->schedule);
 		free(j->ip_allow);
+		free(j->ssh_key);
+		free(j->ssh_known_hosts);
 	}
 	free(c->jobs);
 	free(c->state_dir);

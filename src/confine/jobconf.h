@@ -15,9 +15,12 @@
  *     recursive = yes
  *     raw = yes                     ; zfs send -w
  *     force = no                    ; receive -F
+ *     serve = no                    ; ssh target whose key runs `zkeep serve --stdio`
  *     schedule = hourly             ; OnCalendar
  *     randomized_delay = 10m        ; RandomizedDelaySec
  *     ssh_port = 22
+ *     ssh_key = /etc/zkeep/keys/offsite         ; handed to the unit with LoadCredential=
+ *     ssh_known_hosts = /etc/zkeep/known_hosts  ; likewise; ssh then checks strictly
  *     ip_allow = 192.0.2.10 2001:db8::/64  ; default: the target host's addresses
  *
  * Snapshots and pruning follow sanoid.conf; the [zkeep] snapshot_schedule
@@ -39,10 +42,13 @@ struct job {
 	char *source, *target;          /* dataset names; ssh target: target_host set */
 	char *target_host;              /* "[user@]host" or NULL */
 	bool recursive, raw, force;
+	bool serve;                     /* the target's key runs `zkeep serve --stdio` (--serve) */
 	char *schedule;                 /* OnCalendar; default "hourly" */
 	uint64_t randomized_delay;      /* seconds; default 300 */
 	unsigned ssh_port;              /* default 22 */
 	char *ip_allow;                 /* addresses/prefixes ssh may reach (units' IPAddressAllow=) */
+	char *ssh_key;                  /* ssh target: the key file, or NULL */
+	char *ssh_known_hosts;          /* ssh target: its known_hosts file, or NULL */
 };
 
 struct jobconf {

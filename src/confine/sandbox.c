@@ -58,6 +58,59 @@ static int add_ro_path(struct sandbox_plan *p, const char *path, struct strbuf *
 	return 0;
 }
 
+void sandbox_nss_services(const char *nsswitch, struct strvec *out)
+{
+	_cleanup_strvec_ struct strvec lines = STRVEC_INIT;
+	strvec_split(&lines, nsswitch, "\n");
+	for (size_t i = 0; i < lines.n; i++) {
+		char *line = lines.v[i] + strspn(lines.v[i], " \t");
+		line[strcspn(line, "#")] = '\0';
+		const char *rest = skip_prefix(line, "passwd:");
+		if (!rest)
+			rest = skip_prefix(line, "group:");
+		if (!rest)
+			continue;
+		_cleanup_strvec_ struct strvec words = STRVEC_INIT;
+		strvec_split(&words, rest, " \t");
+		for (size_t j = 0; j < words.n; j++) {
+			const char *w = words.v[j];
+			bool name = *w && strspn(w, "abcdefghijklmnopqrstuvwxyz0123456789_-") == strlen(w);
+			if (name && strvec_find(out, w) < 0)
+				strvec_push(out, w);
+		}
+	}
+}
+
+/*
+ * Unprivileged: the worker looks users up through the host's NSS. Its
+ * modules (libnss_NAME.so.2 and their closure) become readable, and with
+ * nss-systemd the userdb directory it finds its varlink services in.
+ */
+static int add_nss_modules(struct sandbox_plan *p, struct strbuf *err)
+{
+	_cleanup_strbuf_ struct strbuf text = STRBUF_INIT;
+	if (strbuf_read_file(&text, "/etc/nsswitch.conf") < 0)
+		return 0; /* glibc's built-in default: files only */
+	_cleanup_strvec_ struct strvec services = STRVEC_INIT;
+	sandbox_nss_services(text.buf, &services);
+	for (size_t i = 0; i < services.n; i++) {
+		_cleanup_free_ char *lib = xasprintf("libnss_%s.so.2", services.v[i]);
+		_cleanup_strbuf_ struct strbuf why = STRBUF_INIT;
+		size_t before = p->files.n;
+		/* not installed: glibc skips that service, so may the worker */
+		if (sandbox_closure_add_library(p, lib, &why) < 0)
+			continue;
+		for (size_t j = before; j < p->files.n; j++)
+			add_rule(p, p->files.v[j], SBX_FS_EXECUTE | SBX_FS_READ_FILE, false);
+		if (streq(services.v[i], "systemd") && is_dir("/run/systemd/userdb")) {
+			int r = add_ro_path(p, "/run/systemd/userdb", err);
+			if (r < 0)
+				return r;
+		}
+	}
+	return 0;
+}
+
 int sandbox_plan_build(const struct sandbox_config *cfg, struct sandbox_plan *plan,
 		       struct strbuf *err)
 {
@@ -173,6 +226,8 @@ int sandbox_plan_build(const struct sandbox_config *cfg, struct sandbox_plan *pl
 		for (size_t i = 0; i < ARRAY_SIZE(host_etc); i++)
 			if (access(host_etc[i], R_OK) == 0)
 				add_rule(&p, host_etc[i], SBX_FS_READ_FILE, false);
+		if ((r = add_nss_modules(&p, err)) < 0)
+			goto fail;
 	}
 	if (p.state_dir)
 		add_rule(&p, p.state_dir, SBX_RW, true);

@@ -151,6 +151,15 @@ int sandbox_worker_wait(struct sandbox_worker *w, int *status);
  */
 int sandbox_enter(const struct sandbox_plan *plan, struct strbuf *err);
 
+/*
+ * The NSS services nsswitch.conf text names for passwd and group ("files",
+ * "systemd", ...; the [STATUS=action] words left out), deduplicated, into
+ * out. An unprivileged worker keeps the host's passwd lookups, so it needs
+ * their modules: ssh refuses to run when its uid has no passwd entry, and a
+ * systemd DynamicUser has one only through nss-systemd.
+ */
+void sandbox_nss_services(const char *nsswitch, struct strvec *out);
+
 /* ---- the backends (sandbox_*.c) ---------------------------------------- */
 
 /* ELF/script closure of one program into files/links (sandbox_elf.c). */

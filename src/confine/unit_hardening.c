@@ -61,3 +61,13 @@ void unit_hardening(enum unit_kind kind, struct strbuf *out)
 		if (lines[i].kinds & kind)
 			strbuf_addf(out, "%s\n", lines[i].line);
 }
+
+bool unit_word_ok(const char *s)
+{
+	return s && *s && !strpbrk(s, " \t\n\"'\\%$;");
+}
+
+bool unit_path_ok(const char *s)
+{
+	return unit_word_ok(s) && s[0] == '/' && strlen(s) < 1024;
+}

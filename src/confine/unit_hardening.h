@@ -25,6 +25,14 @@ enum unit_kind {
 /* Append the hardening lines of a unit of this kind, one "Key=value\n" each. */
 void unit_hardening(enum unit_kind kind, struct strbuf *out);
 
+/*
+ * A word a unit file holds as it is (a dataset, a path): no whitespace, quote,
+ * backslash, ';', or '%' / '$' that systemd would expand. unit_path_ok(): also
+ * absolute, and under 1024 bytes.
+ */
+bool unit_word_ok(const char *s);
+bool unit_path_ok(const char *s);
+
 /* No network at all (local jobs, recovery, drives). */
 #define UNIT_NET_LOCAL \
 	"PrivateNetwork=yes\n" \

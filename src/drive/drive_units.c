@@ -13,11 +13,6 @@ char *drive_rule_name(const struct drive *d)
 	return xasprintf("90-zkeep-drive-%s.rules", d->name);
 }
 
-static bool unit_path_ok(const char *s)
-{
-	return s && s[0] == '/' && strlen(s) < 1024 && !strpbrk(s, " \t\n\"'\\%$;");
-}
-
 int drive_units_render(const struct drive *d, const char *zkeep_path, const char *config_path,
 		       struct strbuf *rule, struct strbuf *unit, struct strbuf *err)
 {

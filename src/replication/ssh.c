@@ -434,9 +434,18 @@ static bool value_ok(const char *v)
 	return v && *v && v[0] != '-' && !strchr(v, '\n');
 }
 
+/*
+ * The longest parent a control socket fits under: sun_path holds 107 bytes,
+ * and a master binds "PARENT/zkeep-ssh-XXXXXX/ctl" plus a 17-byte temporary
+ * suffix before renaming it.
+ */
+#define CONTROL_PARENT_MAX (107 - sizeof("/zkeep-ssh-XXXXXX/ctl") + 1 - 17)
+
 static char *make_control_dir(const char *parent, struct strbuf *err)
 {
 	const char *xdg = getenv("XDG_RUNTIME_DIR");
+	if (parent && strlen(parent) > CONTROL_PARENT_MAX)
+		parent = NULL;
 	if (!parent)
 		parent = xdg && *xdg && access(xdg, W_OK) == 0 ? xdg : "/tmp";
 	char *dir = xasprintf("%s/zkeep-ssh-XXXXXX", parent);

@@ -95,8 +95,9 @@ struct ssh_opts {
 	const char *config;          /* --sshconfig */
 	const char *const *options;  /* --sshoption values (NULL-terminated, may be NULL) */
 	const char *ssh_program;     /* NULL = "ssh" from PATH (tests use a fake) */
-	const char *runtime_dir;     /* parent of the control directory; NULL =
-				      * $XDG_RUNTIME_DIR if set and writable, else /tmp */
+	const char *runtime_dir;     /* parent of the control directory; NULL (or
+				      * too long for a socket path) = $XDG_RUNTIME_DIR
+				      * if set and writable, else /tmp */
 	enum ssh_remote_mode mode;
 	bool elevate;                /* SSH_REMOTE_SHELL: prefix "sudo" */
 	bool no_multiplex;           /* do not use a control master (tests) */

@@ -8,6 +8,9 @@
 # keeps it out of the normal shards.
 
 load lib
+# start_sshd/stop_sshd: a private sshd on 127.0.0.1 for the ssh job (its own
+# setup_file/teardown_file are replaced by this file's below).
+load transport
 
 CONF=/etc/zkeep-test/zkeep.conf
 SANOID_DIR=/etc/zkeep-test/sanoid
@@ -25,8 +28,10 @@ setup_file() {
     echo hello >/ysrc/data/file
     zfs snapshot ysrc/data@s1
     mkdir -p "$SANOID_DIR" "$STATE"
-    # Scored below, not run: job remote (an ssh target; what it needs to run is not
-    # there yet: issue #15's LoadCredential=) and drive usb1 (needs a hot-plugged disk).
+    # job remote: over ssh to the private sshd, as root (its "id" key logs each
+    # command), with the key and known_hosts from root-only files that reach the run
+    # as credentials. Scored below, not run: drive usb1 (81-systemd-drive runs one).
+    start_sshd
     # snapshots every hour at the minute half an hour from now (so the timer neither
     # fires during the tests nor moves to the next hour while one reads it); job local
     # at 03:17 each day plus at most 600 s; job broken names a source that does not exist.
@@ -50,8 +55,11 @@ schedule = daily
 
 [job remote]
 source = ysrc/data
-target = zkeep@127.0.0.1:ydst/remote
+target = root@127.0.0.1:ydst/remote
 schedule = daily
+ssh_port = $SSHD_PORT
+ssh_key = $SSHD_DIR/id
+ssh_known_hosts = $SSHD_DIR/known_hosts
 
 [drive usb1]
 pool = ydrv
@@ -72,6 +80,7 @@ EOF
 
 teardown_file() {
     [ "$(cat /proc/1/comm)" = systemd ] || return 0
+    stop_sshd
     destroy_pools
 }
 
@@ -194,6 +203,41 @@ unit_journal() { # UNIT
     run journalctl -b -u zkeep-job-local.service -o short --no-pager SYSLOG_IDENTIFIER=zkeep
     [ -n "$(printf '%s\n' "$output" | grep ' zkeep\[[0-9]*\]: ')" ] ||
         fail "no line of zkeep in the unit's journal:" "$output"
+}
+
+@test "zkeep-job-remote.service under systemd: over ssh with its key as a credential (LoadCredential=)" {
+    assert_no_grants ysrc ydst
+    # Only root can read the key where zkeep.conf names it (a 0700 directory): the
+    # run's DynamicUser reaches it through the credential alone.
+    assert_equal "$(stat -c %a "$SSHD_DIR")" 700 "mode of the key's directory"
+    local skip_src
+    skip_src=$(zpool history -l ysrc | wc -l)
+    cp "$SSHD_DIR/sshd.log" "$SSHD_DIR/sshd.log.before"
+    run systemctl start zkeep-job-remote.service
+    unit_journal zkeep-job-remote.service
+    assert_success
+    run unit_journal zkeep-job-remote.service
+    [[ $output != *Landlock* ]] || fail "the worker ran without Landlock:" "$output"
+    assert_dataset_exists ydst/remote@s1
+    # (jobs receive with -u: mounted here to read it)
+    zfs mount ydst/remote
+    assert_equal "$(cat /ydst/remote/file)" hello "the file received over ssh"
+    # The source side ran as a dynamic user (its sync snapshot); the receive was the
+    # remote's, as root, through the key's logged commands.
+    # shellcheck disable=SC2046
+    assert_dynamic_uids $(history_uids ysrc snapshot "$skip_src")
+    grep -q "'zfs' 'receive'" "$LOGGED_CMDS" || fail "no receive through the key:" "$(cat "$LOGGED_CMDS")"
+    # sshd let in exactly the key of ssh_key (the only one the run had).
+    local fp
+    fp=$(ssh-keygen -lf "$SSHD_DIR/id.pub" | awk '{print $2}')
+    run diff "$SSHD_DIR/sshd.log.before" "$SSHD_DIR/sshd.log"
+    assert_output_contains "Accepted publickey for root from 127.0.0.1"
+    assert_output_contains "$fp"
+    # systemd removed the run's credentials with the run.
+    [ ! -e /run/credentials/zkeep-job-remote.service ] ||
+        fail "credentials left: $(ls -la /run/credentials/zkeep-job-remote.service)"
+    assert_no_grants ysrc ydst
+    [ -z "$(ls "$STATE/grants")" ] || fail "grant journal left: $(ls "$STATE/grants")"
 }
 
 @test "a job whose source does not exist: the unit fails, says why, leaves no grant" {

@@ -14,6 +14,9 @@ static const char conf_text[] =
 	"schedule = *-*-* 02:00:00\n"
 	"randomized_delay = 30m\n"
 	"ssh_port = 2222\n"
+	"ssh_key = /etc/zkeep/keys/offsite\n"
+	"ssh_known_hosts = /etc/zkeep/known_hosts\n"
+	"serve = yes\n"
 	"\n"
 	"[job local]\n"
 	"source = tank/data\n"
@@ -37,11 +40,16 @@ static void test_parse(void **state)
 	assert_true(o->recursive && o->raw && !o->force);
 	assert_int_equal(o->randomized_delay, 1800);
 	assert_int_equal(o->ssh_port, 2222);
+	assert_string_equal(o->ssh_key, "/etc/zkeep/keys/offsite");
+	assert_string_equal(o->ssh_known_hosts, "/etc/zkeep/known_hosts");
+	assert_true(o->serve);
 	assert_string_equal(o->schedule, "*-*-* 02:00:00");
 	const struct job *l = jobconf_find(&c, "local");
 	assert_null(l->target_host);
 	assert_string_equal(l->schedule, "hourly");
 	assert_int_equal(l->randomized_delay, 300);
+	assert_null(l->ssh_key);
+	assert_false(l->serve);
 
 	struct deleg_need n[2];
 	_cleanup_strvec_ struct strvec props = STRVEC_INIT;
@@ -96,6 +104,14 @@ static void test_errors(void **state)
 		"[job a]\nsource = t\ntarget = b\nschedule = daily\nExecStart=/bin/sh\n",
 		"[job a]\nsource = t\ntarget = b\nschedule = daily\\nExecStart=x\n",
 		"[job a]\nsource = t\ntarget = b\nssh_port = 70000\n",
+		/* key files go into LoadCredential=: absolute, no specifier, for ssh only */
+		"[job a]\nsource = t\ntarget = h:b\nssh_key = keys/a\n",
+		"[job a]\nsource = t\ntarget = h:b\nssh_key = /etc/%d/key\n",
+		"[job a]\nsource = t\ntarget = h:b\nssh_known_hosts = /etc/k h\n",
+		"[job a]\nsource = t\ntarget = h:b\nssh_key = /k;ExecStart=/bin/sh\n",
+		"[job a]\nsource = t\ntarget = b\nssh_key = /etc/zkeep/keys/a\n",
+		"[job a]\nsource = t\ntarget = b\nserve = yes\n",
+		"[job a]\nsource = t\ntarget = h:b\nserve = maybe\n",
 		"[zkeep]\nrun_uids = 0-10\n",
 		"[other]\nx = y\n",
 		"[job a]\nsource = t\ntarget = -oProxyCommand=x:pool/b\n",

@@ -312,6 +312,23 @@ static void test_describe(void **state)
 		assert_non_null(strstr(out.buf, "tcp connect: 22;"));
 }
 
+/* passwd and group services, in order, once each; actions and comments are not services. */
+static void test_nss_services(void **state)
+{
+	static const char text[] =
+		"# /etc/nsswitch.conf\n"
+		"passwd:         files systemd\n"
+		"group:\tfiles [SUCCESS=merge] systemd # dynamic users\n"
+		"shadow:         files\n"
+		"hosts:          files mymachines dns\n"
+		"passwdx: evil\n"
+		"  passwd: ldap\n";
+	_cleanup_strvec_ struct strvec sv = STRVEC_INIT;
+	sandbox_nss_services(text, &sv);
+	_cleanup_free_ char *joined = strvec_join(&sv, ",");
+	assert_string_equal(joined, "files,systemd,ldap");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -322,6 +339,7 @@ int main(void)
 		cmocka_unit_test(test_privileged_worker_is_confined),
 		cmocka_unit_test(test_setup_failure_is_reported),
 		cmocka_unit_test(test_describe),
+		cmocka_unit_test(test_nss_services),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

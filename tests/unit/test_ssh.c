@@ -289,6 +289,32 @@ static void test_connect_failure_is_named(void **state)
 	fake_teardown(&f);
 }
 
+/* The control socket goes under runtime_dir, unless its path would not fit a socket. */
+static void test_control_dir_fits_a_socket_path(void **state)
+{
+	struct fake f;
+	fake_setup(&f);
+	unsetenv("XDG_RUNTIME_DIR");
+	const char *const cmd[] = { "true", NULL };
+	_cleanup_free_ char *longdir = xasprintf("%s/%0100d", f.dir, 0);
+	const char *const parents[] = { f.dir, longdir };
+	const char *const expect[] = { f.dir, "/tmp" };
+	for (size_t i = 0; i < ARRAY_SIZE(parents); i++) {
+		struct ssh_opts so = { .host = "h", .ssh_program = f.ssh, .runtime_dir = parents[i] };
+		_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
+		struct runner *r = ssh_runner_new(&so, &err);
+		assert_non_null(r);
+		_cleanup_strvec_ struct strvec argv = STRVEC_INIT;
+		assert_int_equal(ssh_runner_argv(r, cmd, &argv), 0);
+		_cleanup_free_ char *joined = strvec_join(&argv, "|");
+		_cleanup_free_ char *want = xasprintf("|-oControlPath=%s/zkeep-ssh-", expect[i]);
+		if (!strstr(joined, want))
+			fail_msg("runtime_dir %s: %s", parents[i], joined);
+		runner_free(r);
+	}
+	fake_teardown(&f);
+}
+
 static void test_elevate_and_serve_argv(void **state)
 {
 	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
@@ -354,6 +380,7 @@ int main(void)
 		cmocka_unit_test(test_describe_failure),
 		cmocka_unit_test(test_runner_runs_argv_remotely_quoted_once),
 		cmocka_unit_test(test_connect_failure_is_named),
+		cmocka_unit_test(test_control_dir_fits_a_socket_path),
 		cmocka_unit_test(test_elevate_and_serve_argv),
 		cmocka_unit_test(test_bad_options_refused),
 	};

@@ -33,7 +33,14 @@ raw = yes
 schedule = daily
 randomized_delay = 1h
 ssh_port = 2222
+ssh_key = /etc/zkeep/keys/offsite
+ssh_known_hosts = /etc/zkeep/known_hosts
 ip_allow = 192.0.2.10
+
+[job vault]
+source = tank/data
+target = zk@192.0.2.20:vault/data
+serve = yes
 
 [drive usb1]
 pool = usbbackup
@@ -77,9 +84,14 @@ if grep -q '^ExecStartPre=+.* allow --apply --user zkeep-job-local --job local '
    grep -q '^ExecStart=.* replicate --recvoptions=u --recursive tank/data backup/data$' "$svc" &&
    grep -q '^PrivateNetwork=yes$' "$svc" &&
    grep -q '^RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6$' "$tmp/units/zkeep-job-offsite.service" &&
-   grep -q '^ExecStart=.* replicate --recvoptions=u --sendoptions=w --sshport=2222 tank/data backup@nas.example:pool/tank-data$' \
-       "$tmp/units/zkeep-job-offsite.service"; then
-    echo "ok $i job services grant before and revoke after the run"
+   grep -q '^ExecStart=.* replicate --recvoptions=u --sendoptions=w --sshport=2222 --sshkey=%d/ssh-key --sshoption=UserKnownHostsFile=%d/ssh-known-hosts --sshoption=StrictHostKeyChecking=yes tank/data backup@nas.example:pool/tank-data$' \
+       "$tmp/units/zkeep-job-offsite.service" &&
+   grep -q '^LoadCredential=ssh-key:/etc/zkeep/keys/offsite$' "$tmp/units/zkeep-job-offsite.service" &&
+   grep -q '^LoadCredential=ssh-known-hosts:/etc/zkeep/known_hosts$' "$tmp/units/zkeep-job-offsite.service" &&
+   ! grep -q 'LoadCredential' "$svc" &&
+   grep -q '^ExecStart=.* replicate --recvoptions=u --serve tank/data zk@192.0.2.20:vault/data$' \
+       "$tmp/units/zkeep-job-vault.service"; then
+    echo "ok $i job services grant before and revoke after the run; the ssh job gets its key as a credential"
 else
     echo "not ok $i job service lines"; sed 's/^/# /' "$svc" "$tmp/units/zkeep-job-offsite.service"; rc=1
 fi
