@@ -131,3 +131,8 @@ int policy_cli_open(const struct policy_cli *c, struct engine *e, bool take, boo
 	}
 	return EXIT_OK;
 }
+
+int policy_cli_status(const struct engine *e, int status)
+{
+	return status == EXIT_OK && e->pol.problems.n ? EXIT_PARTIAL : status;
+}

@@ -41,4 +41,11 @@ int policy_cli_parse(struct policy_cli *c, int argc, char **argv, const struct o
 /* Open the engine for `take`/`prune`; logs and returns EXIT_FATAL on error. */
 int policy_cli_open(const struct policy_cli *c, struct engine *e, bool take, bool prune);
 
+/*
+ * A native command's exit status after a run that ended with `status`: a
+ * section that could not be applied (its dataset missing) makes an otherwise
+ * good run EXIT_PARTIAL, so a script sees it (sanoid itself exits 0 then).
+ */
+int policy_cli_status(const struct engine *e, int status);
+
 #endif

@@ -29,7 +29,8 @@ const char cmd_prune_help[] =
 	"the run. With pruning scripts configured it runs unconfined, with a warning.\n"
 	"\n"
 	"Prints the snapshots destroyed. Exit status 0, 1 when a dataset or a hook\n"
-	"failed, 2 for a config or ZFS error before anything was done.\n";
+	"failed or a section's dataset does not exist (the others are done), 2 for\n"
+	"a config or ZFS error before anything was done.\n";
 
 enum { PR_FORCE = 400, PR_NO_CONFINE };
 static const struct option prune_opts[] = {
@@ -67,7 +68,7 @@ int cmd_prune(int argc, char **argv)
 		return EXIT_FATAL;
 	if (policy_cli_open(&c, &e, false, true) != EXIT_OK)
 		return EXIT_FATAL;
-	int status = engine_run_confined(&e, prune_act, NULL);
+	int status = policy_cli_status(&e, engine_run_confined(&e, prune_act, NULL));
 	engine_release(&e);
 	return status;
 }

@@ -27,7 +27,8 @@ const char cmd_snapshot_help[] =
 	"pre/post snapshot scripts configured it runs unconfined, with a warning.\n"
 	"\n"
 	"Prints the snapshots taken. Exit status 0, 1 when a dataset or a hook\n"
-	"failed, 2 for a config or ZFS error before anything was done.\n";
+	"failed or a section's dataset does not exist (the others are done), 2 for\n"
+	"a config or ZFS error before anything was done.\n";
 
 enum { SN_NO_CONFINE = 400 };
 static const struct option snapshot_opts[] = {
@@ -60,7 +61,7 @@ int cmd_snapshot(int argc, char **argv)
 		return EXIT_FATAL;
 	if (policy_cli_open(&c, &e, true, false) != EXIT_OK)
 		return EXIT_FATAL;
-	int status = engine_run_confined(&e, snapshot_act, NULL);
+	int status = policy_cli_status(&e, engine_run_confined(&e, snapshot_act, NULL));
 	engine_release(&e);
 	return status;
 }

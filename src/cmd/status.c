@@ -19,7 +19,9 @@ const char cmd_status_help[] =
 	"\n"
 	"Show, for every dataset of sanoid.conf: its snapshots of each type (count\n"
 	"and policy), the newest of each type and its age, the types due now, and\n"
-	"how many snapshots a prune would destroy. Changes nothing.\n"
+	"how many snapshots a prune would destroy. Changes nothing. A section whose\n"
+	"dataset does not exist is shown CRITICAL (\"missing\": true in JSON) and\n"
+	"makes the exit status 1.\n"
 	"\n"
 	POLICY_CLI_OPTIONS_HELP
 	"  --json             print one JSON document instead of text\n"
@@ -36,6 +38,7 @@ const char cmd_metrics_help[] =
 	"  zkeep_snapshot_due{dataset,type}              1 when a run now would take one\n"
 	"  zkeep_snapshots_prunable{dataset}             what a prune now would destroy\n"
 	"  zkeep_snapshots_held{dataset}                 expired but held (kept)\n"
+	"  zkeep_dataset_missing{dataset}                1 when it does not exist\n"
 	"  zkeep_metrics_timestamp_seconds               when these were computed\n"
 	"\n"
 	POLICY_CLI_OPTIONS_HELP;
@@ -140,6 +143,14 @@ static void metrics(const struct engine *e, const struct row *rows, struct strbu
 		label(sb, e->pol.p[i].path);
 		strbuf_addf(sb, "\"} %zu\n", rows[i].held);
 	}
+	strbuf_addstr(sb, "# HELP zkeep_dataset_missing 1 when the dataset of a sanoid.conf section "
+			  "does not exist (nothing is done for it).\n"
+			  "# TYPE zkeep_dataset_missing gauge\n");
+	for (size_t i = 0; i < e->pol.n; i++) {
+		strbuf_addstr(sb, "zkeep_dataset_missing{dataset=\"");
+		label(sb, e->pol.p[i].path);
+		strbuf_addf(sb, "\"} %d\n", e->pol.p[i].missing);
+	}
 	strbuf_addf(sb, "# HELP zkeep_metrics_timestamp_seconds When these metrics were computed.\n"
 			"# TYPE zkeep_metrics_timestamp_seconds gauge\nzkeep_metrics_timestamp_seconds %lld\n",
 		    (long long)e->o.now);
@@ -151,6 +162,11 @@ static void print_text(const struct engine *e, const struct row *rows)
 		const struct sanoid_policy *p = &e->pol.p[i];
 		const struct engine_summary *s = &rows[i].s;
 		printf("%s%s\n", p->path, p->process_children_only ? " (children only)" : "");
+		if (p->missing) {
+			printf("  CRITICAL: the dataset does not exist (section [%s]): no snapshots "
+			       "are taken or pruned for it\n", p->section);
+			continue;
+		}
 		for (int t = SNAP_NTYPES - 1; t >= 0; t--) {
 			_cleanup_strbuf_ struct strbuf when = STRBUF_INIT;
 			if (!p->count[t] && !s->count[t])
@@ -184,6 +200,8 @@ static void print_json(const struct engine *e, const struct row *rows)
 		json_t *d = json_object(), *types = json_object(), *pr = json_array();
 		json_object_set_new(d, "dataset", json_str(p->path));
 		json_object_set_new(d, "section", json_str(p->section));
+		/* its section names a dataset that does not exist: nothing is done for it */
+		json_object_set_new(d, "missing", json_boolean(p->missing));
 		json_object_set_new(d, "autosnap", json_boolean(p->autosnap));
 		json_object_set_new(d, "autoprune", json_boolean(p->autoprune));
 		json_object_set_new(d, "process_children_only", json_boolean(p->process_children_only));
@@ -241,6 +259,7 @@ int cmd_status(int argc, char **argv)
 		}
 	}
 	rows_free(rows, e.pol.n);
+	rc = policy_cli_status(&e, rc);
 	engine_release(&e);
 	return rc;
 }

@@ -487,6 +487,7 @@ struct eff {
 	bool own_section;
 	bool initialized;
 	bool zfs_recursion;
+	bool missing;
 	enum sanoid_recursive recursive;
 	char *v[K_NKEYS]; /* NULL = unset */
 };
@@ -552,6 +553,7 @@ static void eff_to_policy(const struct eff *e, struct sanoid_policy *p)
 	p->section = xstrdup(e->section->name);
 	p->line = e->section->line;
 	p->own_section = e->own_section;
+	p->missing = e->missing;
 	p->recursive = e->recursive;
 	p->zfs_recursion = e->zfs_recursion;
 	p->autosnap = eff_bool(e, K_AUTOSNAP);
@@ -790,7 +792,7 @@ static void inherit_to_children(struct effs *es, size_t pi, const struct sanoid_
 
 int sanoid_config_resolve(const struct sanoid_config *cfg, const char *const *datasets,
 			  size_t ndatasets, struct sanoid_policies *out,
-			  struct strvec *warnings, struct strbuf *err)
+			  struct strvec *warnings)
 {
 	_cleanup_release_(effs) struct effs es = { NULL, 0 };
 	size_t nsecs = 0;
@@ -798,16 +800,18 @@ int sanoid_config_resolve(const struct sanoid_config *cfg, const char *const *da
 
 	out->p = NULL;
 	out->n = 0;
+	strvec_init(&out->problems);
 
 	for (size_t si = 0; si < nsecs; si++) {
 		const struct sanoid_section *s = order[si];
 		const char *path = section_path(s);
+		bool missing = !dataset_listed(datasets, ndatasets, path);
 
-		if (!dataset_listed(datasets, ndatasets, path)) {
+		if (missing) {
 			const struct sanoid_kv *kv = section_get(s, "path");
-			strbuf_addf(err, "%s:%u: [%s]%s: dataset '%s' does not exist (create it, import its pool, or remove the section)",
-				    cfg->file, kv ? kv->line : s->line, s->name, kv ? " path" : "", path);
-			return -EINVAL;
+			strvec_pushf(&out->problems, "%s:%u: [%s]%s: dataset '%s' does not exist "
+				     "(create it, import its pool, or remove the section)",
+				     cfg->file, kv ? kv->line : s->line, s->name, kv ? " path" : "", path);
 		}
 
 		struct eff *e = effs_get(&es, path);
@@ -820,6 +824,9 @@ int sanoid_config_resolve(const struct sanoid_config *cfg, const char *const *da
 		eff_apply_templates(e, cfg, s, warnings);
 		eff_apply(e, s, true, true, NULL, NULL);
 		eff_set(e, K_PATH, path);
+		e->missing = missing;
+		if (missing)
+			continue; /* it has no children to pass its settings to */
 		if (e->zfs_recursion && eff_bool(e, K_AUTOSNAP)) {
 			if (warnings)
 				strvec_pushf(warnings, "ignored autosnap configuration for '%s' because it's part of a zfs recursion", s->name);
@@ -864,6 +871,7 @@ void sanoid_policies_release(struct sanoid_policies *p)
 	free(p->p);
 	p->p = NULL;
 	p->n = 0;
+	strvec_release(&p->problems);
 }
 
 const struct sanoid_policy *sanoid_policies_find(const struct sanoid_policies *p, const char *path)

@@ -113,6 +113,7 @@ struct sanoid_policy {
 	char *section;  /* the section it comes from (its own or its parent's) */
 	unsigned line;  /* line of that section's header */
 	bool own_section;          /* the dataset has a section of its own */
+	bool missing;              /* its section names a dataset that does not exist */
 	enum sanoid_recursive recursive; /* as the dataset's own section says */
 	bool zfs_recursion;        /* under (or root of) a recursive = zfs section */
 	bool autosnap, autoprune, monitor, monitor_dont_warn, monitor_dont_crit;
@@ -135,6 +136,10 @@ struct sanoid_policy {
 struct sanoid_policies {
 	struct sanoid_policy *p;
 	size_t n;
+	/* One message per section that could not be applied ("FILE:LINE: [SECTION]:
+	 * dataset 'X' does not exist ..."): its policy is there, marked missing,
+	 * and nothing is done for it; the other sections are unaffected. */
+	struct strvec problems;
 };
 
 /*
@@ -142,12 +147,13 @@ struct sanoid_policies {
  * filesystems and volumes that exist under the configured roots (at least),
  * parents before children as `zfs list` prints them. Warnings (keys sanoid
  * ignores, like recursive in a template) are appended to `warnings` (may be
- * NULL). -EINVAL with the message in err when a section's dataset does not
- * exist.
+ * NULL). A section whose dataset does not exist (a pool not imported, a USB
+ * drive not plugged in) stops nothing: its policy is marked missing and
+ * out->problems says so, as sanoid goes on with the others. Always 0.
  */
 int sanoid_config_resolve(const struct sanoid_config *cfg, const char *const *datasets,
 			  size_t ndatasets, struct sanoid_policies *out,
-			  struct strvec *warnings, struct strbuf *err);
+			  struct strvec *warnings);
 void sanoid_policies_release(struct sanoid_policies *p);
 const struct sanoid_policy *sanoid_policies_find(const struct sanoid_policies *p,
 						 const char *path);

@@ -392,12 +392,14 @@ int engine_open(struct engine *e, const struct engine_opts *o, struct strbuf *er
 
 	for (size_t i = 0; i < e->tree.nds; i++)
 		strvec_push(&names, e->tree.ds[i].name);
-	r = sanoid_config_resolve(&e->cfg, (const char *const *)names.v, names.n, &e->pol,
-				  &e->warnings, err);
-	if (r < 0)
-		return r;
+	sanoid_config_resolve(&e->cfg, (const char *const *)names.v, names.n, &e->pol,
+			      &e->warnings);
 	for (size_t i = 0; i < e->warnings.n; i++)
 		ev(e, ENG_WARN, "%s", e->warnings.v[i]);
+	/* A section that cannot be applied stops nothing else (a pool not imported).
+	 * Said by runs that take or prune; monitors and status show it their way. */
+	for (size_t i = 0; (o->take || o->prune) && i < e->pol.problems.n; i++)
+		ev(e, ENG_WARN, "WARN: %s: nothing is done for it", e->pol.problems.v[i]);
 	return 0;
 }
 

@@ -17,7 +17,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (sanoid_config_parse(&cfg, (const char *)data, size, "fuzz.conf", sanoid_defaults_conf,
 				strlen(sanoid_defaults_conf), "defaults", &err) == 0) {
-		if (sanoid_config_resolve(&cfg, ds, ARRAY_SIZE(ds), &pol, NULL, &err) == 0)
+		if (sanoid_config_resolve(&cfg, ds, ARRAY_SIZE(ds), &pol, NULL) == 0)
 			sanoid_policies_release(&pol);
 		sanoid_config_release(&cfg);
 	}

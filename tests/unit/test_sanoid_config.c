@@ -26,7 +26,7 @@ static int resolve(const char *text, const char *const *ds, struct sanoid_polici
 		return rc;
 	while (ds[n])
 		n++;
-	rc = sanoid_config_resolve(&cfg, ds, n, out, NULL, err);
+	rc = sanoid_config_resolve(&cfg, ds, n, out, NULL);
 	sanoid_config_release(&cfg);
 	return rc;
 }
@@ -182,7 +182,7 @@ static void test_path_key_and_roots(void **state)
 	assert_int_equal(roots.n, 1);
 	assert_string_equal(roots.v[0], "tank/home");
 	struct sanoid_policies pol;
-	assert_int_equal(sanoid_config_resolve(&cfg, ds, 1, &pol, NULL, &err), 0);
+	assert_int_equal(sanoid_config_resolve(&cfg, ds, 1, &pol, NULL), 0);
 	assert_int_equal(pol.n, 1);
 	sanoid_policies_release(&pol);
 	sanoid_config_release(&cfg);
@@ -203,12 +203,26 @@ static void test_errors(void **state)
 	expect_error("[tank]\njust words\n", "sanoid.conf:2: expected");
 	expect_error("[tank\n", "sanoid.conf:1: section header without ']'");
 
-	/* missing dataset: resolution names file, line and section */
-	static const char *const ds[] = { "tank", NULL };
+	/* A missing dataset stops nothing: its policy is marked, the problem names
+	 * file, line and section, and the other sections resolve as before. */
+	static const char *const ds[] = { "tank", "tank/c", NULL };
 	struct sanoid_policies pol;
 	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
-	assert_int_equal(resolve("[tank]\n\n[tank/gone]\nhourly = 1\n", ds, &pol, &err), -EINVAL);
-	assert_non_null(strstr(err.buf, "sanoid.conf:3: [tank/gone]: dataset 'tank/gone' does not exist"));
+	assert_int_equal(resolve("[tank]\nrecursive = yes\nhourly = 5\n\n[tank/gone]\nhourly = 1\n"
+				 "[usb/x]\ndaily = 2\n", ds, &pol, &err), 0);
+	assert_int_equal(pol.problems.n, 2);
+	assert_non_null(strstr(pol.problems.v[0], "sanoid.conf:5: [tank/gone]: dataset 'tank/gone' does not exist"));
+	assert_non_null(strstr(pol.problems.v[1], "sanoid.conf:7: [usb/x]: dataset 'usb/x' does not exist"));
+	const struct sanoid_policy *gone = sanoid_policies_find(&pol, "tank/gone");
+	assert_non_null(gone);
+	assert_true(gone->missing);
+	assert_int_equal(gone->count[SNAP_HOURLY], 1);
+	const struct sanoid_policy *c = sanoid_policies_find(&pol, "tank/c");
+	assert_non_null(c);
+	assert_false(c->missing);
+	assert_int_equal(c->count[SNAP_HOURLY], 5);
+	assert_false(sanoid_policies_find(&pol, "tank")->missing);
+	sanoid_policies_release(&pol);
 }
 
 static void test_defaults_file_rules(void **state)
