@@ -17,14 +17,20 @@ const char cmd_config_help[] =
 	"of recursive sections with their own sections on top.\n"
 	"\n"
 	"  --config-dir DIR   directory of sanoid.conf (default /etc/sanoid)\n"
+	"  --offline          check the file alone, without ZFS (another machine, CI):\n"
+	"                     every section's dataset is taken to exist, and children\n"
+	"                     of recursive sections are not listed\n"
 	"\n"
-	"Exit status 0 when the config is good, 2 with a message naming file,\n"
-	"line, section and key when it is not.\n";
+	"Exit status 0 when the config is good, 1 when a section's dataset does\n"
+	"not exist (marked MISSING; snapshot runs skip it and do the others), 2\n"
+	"with a message naming file, line, section and key when it is not good.\n";
 
 static void print_policy(const struct sanoid_policy *p)
 {
 	static const char *const rec[] = { "no", "yes", "zfs" };
 	printf("[%s]\n", p->path);
+	if (p->missing)
+		printf("  MISSING        the dataset does not exist: nothing is done for it\n");
 	if (!p->own_section || !streq(p->section, p->path))
 		printf("  from section   [%s] (line %u)\n", p->section, p->line);
 	printf("  autosnap       %s%s\n", p->autosnap ? "yes" : "no",
@@ -62,6 +68,45 @@ static void print_policy(const struct sanoid_policy *p)
 		       p->no_inconsistent_snapshot ? ", no_inconsistent_snapshot" : "");
 }
 
+enum { CF_OFFLINE = 600 };
+static const struct option config_opts[] = {
+	{ "offline", no_argument, NULL, CF_OFFLINE },
+	{ NULL, 0, NULL, 0 },
+};
+
+static bool offline;
+
+static int config_opt(struct policy_cli *c, int opt, const char *arg)
+{
+	if (opt != CF_OFFLINE)
+		return -EINVAL;
+	offline = true;
+	return 0;
+}
+
+/* --offline: the file and its defaults alone; each section's dataset taken to exist. */
+static int check_offline(const struct policy_cli *c)
+{
+	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
+	struct sanoid_config cfg;
+	if (sanoid_config_load(&cfg, c->config_dir, &err) < 0) {
+		log_error("%s", err.buf);
+		return EXIT_FATAL;
+	}
+	_cleanup_strvec_ struct strvec roots = STRVEC_INIT, warnings = STRVEC_INIT;
+	sanoid_config_roots(&cfg, &roots);
+	struct sanoid_policies pol;
+	sanoid_config_resolve(&cfg, (const char *const *)roots.v, roots.n, &pol, &warnings);
+	for (size_t i = 0; i < warnings.n; i++)
+		log_warning("%s", warnings.v[i]);
+	printf("# %s: good (%zu sections; offline: datasets not checked)\n", cfg.file, pol.n);
+	for (size_t i = 0; i < pol.n; i++)
+		print_policy(&pol.p[i]);
+	sanoid_policies_release(&pol);
+	sanoid_config_release(&cfg);
+	return EXIT_OK;
+}
+
 int cmd_config(int argc, char **argv)
 {
 	struct policy_cli c;
@@ -73,15 +118,22 @@ int cmd_config(int argc, char **argv)
 	/* errors name the command and its help page: "config", not "check" */
 	char topic[] = "config";
 	argv[1] = topic;
-	if (policy_cli_parse(&c, argc - 1, argv + 1, NULL, NULL) < 0)
+	if (policy_cli_parse(&c, argc - 1, argv + 1, config_opts, config_opt) < 0)
 		return EXIT_FATAL;
+	if (offline)
+		return check_offline(&c);
 	c.dry_run = true;
 	c.results_only = true;
 	if (policy_cli_open(&c, &e, false, false) != EXIT_OK)
 		return EXIT_FATAL;
-	printf("# %s: good (%zu datasets)\n", e.cfg.file, e.pol.n);
+	if (e.pol.problems.n)
+		printf("# %s: %zu datasets, %zu of them missing (nothing is done for those)\n",
+		       e.cfg.file, e.pol.n, e.pol.problems.n);
+	else
+		printf("# %s: good (%zu datasets)\n", e.cfg.file, e.pol.n);
 	for (size_t i = 0; i < e.pol.n; i++)
 		print_policy(&e.pol.p[i]);
+	int rc = policy_cli_status(&e, EXIT_OK);
 	engine_release(&e);
-	return EXIT_OK;
+	return rc;
 }
