@@ -22,7 +22,8 @@ mkdir -p "$stamp_dir"
 build_pkgs=(meson ninja-build gcc pkg-config git
     libcmocka-dev libjansson-dev libinih-dev libzstd-dev liblz4-dev zlib1g-dev
     libseccomp-dev libcap-dev bats
-    clang libclang-rt-14-dev) # the sanitizer and fuzz builds use clang
+    clang libclang-rt-14-dev # the sanitizer and fuzz builds use clang
+    groff-base man-db)       # the man page test renders them
 # Guest side: Debian's kernel and its headers (zfs-dkms builds against them),
 # QEMU, a static busybox for the initramfs, and what the tests run inside.
 guest_pkgs=(linux-image-amd64 linux-headers-amd64 qemu-system-x86 busybox-static
