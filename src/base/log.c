@@ -3,12 +3,22 @@
 #include "base/term.h"
 
 static const char *program = "zkeep";
-static enum log_level level = LOG_LVL_NOTICE;
+static unsigned shown = (LOG_MASK(LOG_LVL_NOTICE) << 1) - 1; /* notice and more severe */
 static int tty = -1;
 
 void log_set_program(const char *name) { program = name; }
-void log_set_level(enum log_level l) { level = l; }
-enum log_level log_get_level(void) { return level; }
+void log_set_level(enum log_level l) { shown = (LOG_MASK(l) << 1) - 1; }
+void log_set_mask(unsigned mask) { shown = mask; }
+bool log_enabled(enum log_level l) { return (shown & LOG_MASK(l)) != 0; }
+
+enum log_level log_get_level(void)
+{
+	enum log_level l = LOG_LVL_ERROR;
+	for (enum log_level i = LOG_LVL_ERROR; i <= LOG_LVL_DEBUG; i++)
+		if (shown & LOG_MASK(i))
+			l = i;
+	return l;
+}
 void log_set_tty(int t) { tty = t; }
 
 static const char *const names[] = { "error", "warning", "notice", "info", "debug" };
@@ -16,7 +26,7 @@ static const char *const colours[] = { "\033[1;31m", "\033[1;33m", "", "", "\033
 
 void log_vmsg(enum log_level l, const char *fmt, va_list ap)
 {
-	if (l > level)
+	if (!log_enabled(l))
 		return;
 	if (tty < 0)
 		tty = term_stderr_tty() && !streq(getenv("TERM"), "dumb") && !getenv("NO_COLOR");

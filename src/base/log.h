@@ -28,9 +28,17 @@ enum log_level {
 
 /* Name used in prefixes: "zkeep", "sanoid" or "syncoid". */
 void log_set_program(const char *name);
+/* Show `level` and everything more severe. */
 void log_set_level(enum log_level level);
+/*
+ * Show exactly the levels in `mask` (LOG_MASK(l) | ...): syncoid's --debug
+ * with --quiet shows errors and debug lines but no warnings or info.
+ */
+#define LOG_MASK(l) (1u << (l))
+void log_set_mask(unsigned mask);
+/* The least severe level shown. */
 enum log_level log_get_level(void);
-static inline bool log_enabled(enum log_level l) { return l <= log_get_level(); }
+bool log_enabled(enum log_level l);
 /* Force the tty/colour decision (tests); -1 = decide from isatty(2). */
 void log_set_tty(int tty);
 

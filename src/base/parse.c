@@ -130,6 +130,56 @@ int parse_duration(const char *s, uint64_t bare_unit, uint64_t *seconds)
 	return 0;
 }
 
+int parse_perl_int(const char *s, char text[PERL_INT_TEXT_MAX], int64_t *value)
+{
+	_cleanup_free_ char *digits = xmalloc(strlen(s) + 1);
+	size_t n = 0;
+	bool neg = false;
+	const char *p = s;
+
+	if (*p == '-' || *p == '+')
+		neg = *p++ == '-';
+	while (*p == '_')
+		p++;
+	if (*p < '0' || *p > '9')
+		return -EINVAL;
+	for (; *p; p++) {
+		if (*p >= '0' && *p <= '9') {
+			if (n || *p != '0') /* leading zeros say nothing */
+				digits[n++] = *p;
+		} else if (*p != '_') {
+			break;
+		}
+	}
+	if (*p && !(p[0] == '\n' && p[1] == '\0'))
+		return -EINVAL;
+	digits[n] = '\0';
+
+	uint64_t mag;
+	if (n == 0) {
+		mag = 0;
+	} else if (parse_u64(digits, &mag) < 0) {
+		/* past 64 bits Perl keeps a double and prints 15 digits */
+		double d = strtod(digits, NULL);
+		snprintf(text, PERL_INT_TEXT_MAX, "%.15g", neg ? -d : d);
+		*value = neg ? INT64_MIN : INT64_MAX;
+		return 0;
+	}
+	if (neg && mag > (uint64_t)INT64_MAX + 1) {
+		snprintf(text, PERL_INT_TEXT_MAX, "%.15g", -(double)mag);
+		*value = INT64_MIN;
+		return 0;
+	}
+	if (neg && mag) {
+		snprintf(text, PERL_INT_TEXT_MAX, "-%" PRIu64, mag);
+		*value = mag == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)mag;
+	} else {
+		snprintf(text, PERL_INT_TEXT_MAX, "%" PRIu64, mag);
+		*value = mag > INT64_MAX ? INT64_MAX : (int64_t)mag;
+	}
+	return 0;
+}
+
 int parse_bool(const char *s, bool *out)
 {
 	static const char *const yes[] = { "1", "true", "yes", "on" };

@@ -38,6 +38,16 @@ int parse_size(const char *s, uint64_t *out);
  * w = 7 d. Several parts ("1d12h") are summed.
  */
 int parse_duration(const char *s, uint64_t bare_unit, uint64_t *seconds);
+/*
+ * An integer option value as Perl's Getopt::Long accepts it for "=i": the
+ * whole string matches [-+]?_*[0-9][0-9_]* (underscores anywhere after the
+ * sign, one trailing newline allowed, as Perl's "$" does). On success `text`
+ * gets the number as Perl then prints it (0+$arg: "007" -> "7", "-0" -> "0",
+ * beyond 64 bits the "%.15g" of the double, "1e+23") and *value the number
+ * clamped to int64. -EINVAL when it does not match. `text` holds 32 bytes.
+ */
+#define PERL_INT_TEXT_MAX 32
+int parse_perl_int(const char *s, char text[PERL_INT_TEXT_MAX], int64_t *value);
 /* Boolean as sanoid accepts it: 1/true/yes/on, 0/false/no/off, any case. */
 int parse_bool(const char *s, bool *out);
 

@@ -20,6 +20,7 @@ void repl_cli_init(struct repl_cli *c)
 	c->endpoints_r = -EINVAL;
 	strbuf_init(&c->endpoints_err, 0);
 	strbuf_addstr(&c->endpoints_err, "the endpoints were not parsed");
+	c->parsed = (struct perl_getopt_result)PERL_GETOPT_RESULT_INIT;
 }
 
 void repl_cli_release(struct repl_cli *c)
@@ -31,6 +32,7 @@ void repl_cli_release(struct repl_cli *c)
 	endpoint_release(&c->src);
 	endpoint_release(&c->dst);
 	strbuf_release(&c->endpoints_err);
+	perl_getopt_result_release(&c->parsed);
 }
 
 /* The names of this host's pools (for syncoid's "host:" rule). */
@@ -77,7 +79,7 @@ enum {
 	OPT_COMPRESS, OPT_MBUFFER_SIZE, OPT_PV_OPTIONS, OPT_SOURCE_BWLIMIT, OPT_TARGET_BWLIMIT,
 	OPT_BWLIMIT, OPT_SSHKEY, OPT_SSHPORT, OPT_SSHCONFIG, OPT_INSECURE_DIRECT,
 	OPT_NO_PRIV_ELEVATION, OPT_NO_COMMAND_CHECKS, OPT_MONITOR_VERSION, OPT_DUMPSNAPS, OPT_DEBUG,
-	OPT_QUIET, OPT_VERBOSE, OPT_HELP, OPT_VERSION, OPT_DRY_RUN, OPT_JSON, OPT_SERVE,
+	OPT_QUIET, OPT_VERBOSE, OPT_HELP, OPT_DRY_RUN, OPT_JSON, OPT_SERVE, OPT_EXCLUDE,
 };
 
 #define COMMON_OPTIONS \
@@ -111,25 +113,6 @@ enum {
 	{ "dry-run", no_argument, NULL, OPT_DRY_RUN }, \
 	{ "serve", no_argument, NULL, OPT_SERVE }
 
-static const struct option syncoid_options[] = {
-	COMMON_OPTIONS,
-	{ "exclude", required_argument, NULL, OPT_EXCLUDE_DATASETS },
-	{ "use-hold", no_argument, NULL, OPT_USE_HOLD },
-	{ "no-rollback", no_argument, NULL, OPT_NO_ROLLBACK },
-	{ "no-clone-rollback", no_argument, NULL, OPT_NO_CLONE_ROLLBACK },
-	{ "mbuffer-size", required_argument, NULL, OPT_MBUFFER_SIZE },
-	{ "pv-options", required_argument, NULL, OPT_PV_OPTIONS },
-	{ "source-bwlimit", required_argument, NULL, OPT_SOURCE_BWLIMIT },
-	{ "target-bwlimit", required_argument, NULL, OPT_TARGET_BWLIMIT },
-	{ "insecure-direct-connection", required_argument, NULL, OPT_INSECURE_DIRECT },
-	{ "no-privilege-elevation", no_argument, NULL, OPT_NO_PRIV_ELEVATION },
-	{ "no-command-checks", no_argument, NULL, OPT_NO_COMMAND_CHECKS },
-	{ "monitor-version", no_argument, NULL, OPT_MONITOR_VERSION },
-	{ "dumpsnaps", no_argument, NULL, OPT_DUMPSNAPS },
-	{ "version", no_argument, NULL, OPT_VERSION },
-	{ NULL, 0, NULL, 0 },
-};
-
 static const struct option replicate_options[] = {
 	COMMON_OPTIONS,
 	{ "no-hold", no_argument, NULL, OPT_NO_HOLD },
@@ -142,80 +125,207 @@ static const struct option replicate_options[] = {
 };
 
 /*
+ * One option of either command line. `arg` is its value (NULL for a flag).
+ * Logging levels are the caller's: syncoid sets both --debug and --quiet.
+ */
+static void apply_option(struct repl_cli *c, int id, const char *arg)
+{
+	switch (id) {
+	case 'r': c->recursive = true; break;
+	case OPT_SKIP_PARENT: c->skip_parent = true; break;
+	case OPT_EXCLUDE_DATASETS: strvec_push(&c->exclude_datasets, arg); break;
+	case OPT_IDENTIFIER: c->identifier = arg; break;
+	case OPT_NO_SYNC_SNAP: c->no_sync_snap = true; break;
+	case OPT_KEEP_SYNC_SNAP: c->keep_sync_snap = true; break;
+	case OPT_CREATE_BOOKMARK: c->create_bookmark = true; break;
+	case OPT_USE_HOLD: c->use_hold = true; break;
+	case OPT_NO_HOLD: c->use_hold = false; break;
+	case OPT_NO_STREAM: c->no_stream = true; break;
+	case OPT_NO_RESUME: c->no_resume = true; break;
+	case OPT_NO_ROLLBACK: c->no_rollback = true; break;
+	case OPT_ROLLBACK: c->rollback = true; break;
+	case OPT_NO_CLONE_ROLLBACK: break; /* zkeep rolls back with -r: clones are never destroyed */
+	case OPT_FORCE_DELETE: c->force_delete = true; break;
+	case OPT_DELETE_TARGET_SNAPSHOTS: c->delete_target_snapshots = true; break;
+	case OPT_INCLUDE_SNAPS: strvec_push(&c->include_snaps, arg); break;
+	case OPT_EXCLUDE_SNAPS: strvec_push(&c->exclude_snaps, arg); break;
+	case OPT_NO_CLONE_HANDLING: c->no_clone_handling = true; break;
+	case OPT_SENDOPTIONS: c->sendoptions = arg; break;
+	case OPT_RECVOPTIONS: c->recvoptions = arg; break;
+	case OPT_PRESERVE_PROPERTIES: c->preserve_properties = true; break;
+	case OPT_PRESERVE_RECORDSIZE: c->preserve_recordsize = true; break;
+	case OPT_COMPRESS: c->compress = arg; break;
+	case OPT_MBUFFER_SIZE: c->mbuffer_size = arg; break;
+	case OPT_PV_OPTIONS: c->pv_options_given = true; break;
+	case OPT_SOURCE_BWLIMIT: c->source_bwlimit = arg; break;
+	case OPT_TARGET_BWLIMIT: c->target_bwlimit = arg; break;
+	case OPT_BWLIMIT: c->source_bwlimit = arg; break;
+	case OPT_SSHKEY: c->sshkey = arg; break;
+	case OPT_SSHPORT: c->sshport = arg; break;
+	case 'c': c->sshcipher = arg; break;
+	case 'o': strvec_push(&c->ssh_options, arg); break;
+	case OPT_SSHCONFIG: c->sshconfig = arg; break;
+	case OPT_INSECURE_DIRECT: c->insecure_direct_given = true; break;
+	case OPT_NO_PRIV_ELEVATION: c->no_privilege_elevation = true; break;
+	case OPT_NO_COMMAND_CHECKS: break; /* zkeep needs no helper commands */
+	case OPT_MONITOR_VERSION: break;   /* does nothing in syncoid either */
+	case OPT_DUMPSNAPS: c->dumpsnaps = true; break;
+	case 'n':
+	case OPT_DRY_RUN: c->dry_run = true; break;
+	case OPT_JSON: c->json = true; break;
+	case OPT_SERVE: c->serve = true; break;
+	}
+}
+
+/* What syncoid says about options it takes and zkeep ignores, unless --quiet. */
+static void warn_ignored(const struct repl_cli *c)
+{
+	if (c->pv_options_given)
+		log_warning("--pv-options is ignored: zkeep shows progress itself (a bar on a terminal)");
+	if (c->insecure_direct_given)
+		log_warning("--insecure-direct-connection is ignored: zkeep always sends through ssh");
+}
+
+/* syncoid 2.3.0, `GetOptions(\%args, ...)`, in its order. */
+static const struct perl_opt syncoid_opts[] = {
+	{ "no-command-checks", OPT_NO_COMMAND_CHECKS },
+	{ "monitor-version", OPT_MONITOR_VERSION },
+	{ "compress=s", OPT_COMPRESS },
+	{ "dumpsnaps", OPT_DUMPSNAPS },
+	{ "recursive|r", 'r' },
+	{ "sendoptions=s", OPT_SENDOPTIONS },
+	{ "recvoptions=s", OPT_RECVOPTIONS },
+	{ "source-bwlimit=s", OPT_SOURCE_BWLIMIT },
+	{ "target-bwlimit=s", OPT_TARGET_BWLIMIT },
+	{ "sshconfig=s", OPT_SSHCONFIG },
+	{ "sshkey=s", OPT_SSHKEY },
+	{ "sshport=i", OPT_SSHPORT },
+	{ "sshcipher|c=s", 'c' },
+	{ "sshoption|o=s@", 'o' },
+	{ "debug", OPT_DEBUG },
+	{ "quiet", OPT_QUIET },
+	{ "no-stream", OPT_NO_STREAM },
+	{ "no-sync-snap", OPT_NO_SYNC_SNAP },
+	{ "no-resume", OPT_NO_RESUME },
+	{ "exclude=s@", OPT_EXCLUDE },
+	{ "skip-parent", OPT_SKIP_PARENT },
+	{ "identifier=s", OPT_IDENTIFIER },
+	{ "no-clone-handling", OPT_NO_CLONE_HANDLING },
+	{ "no-privilege-elevation", OPT_NO_PRIV_ELEVATION },
+	{ "force-delete", OPT_FORCE_DELETE },
+	{ "no-rollback", OPT_NO_ROLLBACK },
+	{ "create-bookmark", OPT_CREATE_BOOKMARK },
+	{ "use-hold", OPT_USE_HOLD },
+	{ "pv-options=s", OPT_PV_OPTIONS },
+	{ "keep-sync-snap", OPT_KEEP_SYNC_SNAP },
+	{ "preserve-recordsize", OPT_PRESERVE_RECORDSIZE },
+	{ "mbuffer-size=s", OPT_MBUFFER_SIZE },
+	{ "delete-target-snapshots", OPT_DELETE_TARGET_SNAPSHOTS },
+	{ "insecure-direct-connection=s", OPT_INSECURE_DIRECT },
+	{ "preserve-properties", OPT_PRESERVE_PROPERTIES },
+	{ "include-snaps=s@", OPT_INCLUDE_SNAPS },
+	{ "exclude-snaps=s@", OPT_EXCLUDE_SNAPS },
+	{ "exclude-datasets=s@", OPT_EXCLUDE_DATASETS },
+};
+
+/* zkeep's own: whole names only (perl_getopt.h). */
+static const struct perl_opt syncoid_extras[] = {
+	{ "dry-run", OPT_DRY_RUN },
+	{ "serve", OPT_SERVE },
+	{ "no-clone-rollback", OPT_NO_CLONE_ROLLBACK },
+};
+
+const struct perl_getopt syncoid_getopt = {
+	.opts = syncoid_opts, .n_opts = ARRAY_SIZE(syncoid_opts),
+	.extras = syncoid_extras, .n_extras = ARRAY_SIZE(syncoid_extras),
+};
+
+/* syncoid: Getopt::Long with syncoid's list, then syncoid's own rules. */
+static int syncoid_parse(struct repl_cli *c, int argc, char **argv, const char *help)
+{
+	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
+	_cleanup_strvec_ struct strvec exclude = STRVEC_INIT;
+	struct perl_getopt g = syncoid_getopt;
+	bool debug = false, quiet = false;
+
+	g.posixly_correct = getenv("POSIXLY_CORRECT") != NULL;
+	int r = perl_getopt_parse(&g, argc, argv, &c->parsed, &err);
+	fputs(err.buf, stderr);
+	if (c->parsed.action == PERL_GETOPT_HELP) {
+		fputs(help, stdout);
+		return 1;
+	}
+	if (c->parsed.action == PERL_GETOPT_VERSION) {
+		printf("syncoid version 2.3.0 (zkeep %s)\n", ZKEEP_VERSION);
+		return 1;
+	}
+	if (r < 0) {
+		fputs("Usage: syncoid [options]... SOURCE TARGET (see syncoid --help)\n", stderr);
+		return -1;
+	}
+	for (size_t i = 0; i < c->parsed.n; i++) {
+		const struct perl_getopt_value *v = &c->parsed.v[i];
+		if (v->opt->id == OPT_DEBUG)
+			debug = true;
+		else if (v->opt->id == OPT_QUIET)
+			quiet = true;
+		else if (v->opt->id == OPT_EXCLUDE)
+			strvec_push(&exclude, v->value);
+		else
+			apply_option(c, v->opt->id, v->value);
+	}
+	/* syncoid warns before it reads --quiet, so this shows even with it */
+	if (exclude.n) {
+		log_warning("The --exclude option is deprecated, please use --exclude-datasets instead");
+		if (!c->exclude_datasets.n) /* both given: --exclude is ignored */
+			strvec_pushv(&c->exclude_datasets, (const char *const *)exclude.v);
+	}
+	/* syncoid's writelog(): --quiet hides INFO and WARN, --debug shows DEBUG; both may hold */
+	if (debug && quiet)
+		log_set_mask(LOG_MASK(LOG_LVL_ERROR) | LOG_MASK(LOG_LVL_DEBUG));
+	else if (debug)
+		log_set_level(LOG_LVL_DEBUG);
+	else if (quiet)
+		log_set_level(LOG_LVL_ERROR);
+	warn_ignored(c);
+	if (c->parsed.operands.n != 2) {
+		log_error("need exactly a SOURCE and a TARGET dataset (got %zu argument%s); see --help",
+			  c->parsed.operands.n, c->parsed.operands.n == 1 ? "" : "s");
+		return -1;
+	}
+	c->source_arg = c->parsed.operands.v[0];
+	c->target_arg = c->parsed.operands.v[1];
+	return 0;
+}
+
+/*
  * Parse argv into c. Returns 0 to run, 1 when done (help/version printed),
  * -1 on a usage error (already reported).
  */
 int repl_cli_parse(struct repl_cli *c, int argc, char **argv, const char *help)
 {
-	const struct option *opts = c->syncoid ? syncoid_options : replicate_options;
 	int ch;
+
+	if (c->syncoid)
+		return syncoid_parse(c, argc, argv, help);
+	/* zkeep replicate: getopt_long, options before the operands */
 	optind = 1;
 	opterr = 1;
-	if (!c->syncoid)
-		c->use_hold = true;
-	while ((ch = c->syncoid ? getopt_long_only(argc, argv, "+rc:o:", opts, NULL)
-				: getopt_long(argc, argv, "+rc:o:nv", opts, NULL)) != -1) {
+	c->use_hold = true;
+	while ((ch = getopt_long(argc, argv, "+rc:o:nv", replicate_options, NULL)) != -1) {
 		switch (ch) {
-		case 'r': c->recursive = true; break;
-		case OPT_SKIP_PARENT: c->skip_parent = true; break;
-		case OPT_EXCLUDE_DATASETS: strvec_push(&c->exclude_datasets, optarg); break;
-		case OPT_IDENTIFIER: c->identifier = optarg; break;
-		case OPT_NO_SYNC_SNAP: c->no_sync_snap = true; break;
-		case OPT_KEEP_SYNC_SNAP: c->keep_sync_snap = true; break;
-		case OPT_CREATE_BOOKMARK: c->create_bookmark = true; break;
-		case OPT_USE_HOLD: c->use_hold = true; break;
-		case OPT_NO_HOLD: c->use_hold = false; break;
-		case OPT_NO_STREAM: c->no_stream = true; break;
-		case OPT_NO_RESUME: c->no_resume = true; break;
-		case OPT_NO_ROLLBACK: c->no_rollback = true; break;
-		case OPT_ROLLBACK: c->rollback = true; break;
-		case OPT_NO_CLONE_ROLLBACK: break; /* zkeep rolls back with -r: clones are never destroyed */
-		case OPT_FORCE_DELETE: c->force_delete = true; break;
-		case OPT_DELETE_TARGET_SNAPSHOTS: c->delete_target_snapshots = true; break;
-		case OPT_INCLUDE_SNAPS: strvec_push(&c->include_snaps, optarg); break;
-		case OPT_EXCLUDE_SNAPS: strvec_push(&c->exclude_snaps, optarg); break;
-		case OPT_NO_CLONE_HANDLING: c->no_clone_handling = true; break;
-		case OPT_SENDOPTIONS: c->sendoptions = optarg; break;
-		case OPT_RECVOPTIONS: c->recvoptions = optarg; break;
-		case OPT_PRESERVE_PROPERTIES: c->preserve_properties = true; break;
-		case OPT_PRESERVE_RECORDSIZE: c->preserve_recordsize = true; break;
-		case OPT_COMPRESS: c->compress = optarg; break;
-		case OPT_MBUFFER_SIZE: c->mbuffer_size = optarg; break;
-		case OPT_PV_OPTIONS:
-			log_warning("--pv-options is ignored: zkeep shows progress itself (a bar "
-				    "on a terminal)");
-			break;
-		case OPT_SOURCE_BWLIMIT: c->source_bwlimit = optarg; break;
-		case OPT_TARGET_BWLIMIT: c->target_bwlimit = optarg; break;
-		case OPT_BWLIMIT: c->source_bwlimit = optarg; break;
-		case OPT_SSHKEY: c->sshkey = optarg; break;
-		case OPT_SSHPORT: c->sshport = optarg; break;
-		case 'c': c->sshcipher = optarg; break;
-		case 'o': strvec_push(&c->ssh_options, optarg); break;
-		case OPT_SSHCONFIG: c->sshconfig = optarg; break;
-		case OPT_INSECURE_DIRECT:
-			log_warning("--insecure-direct-connection is ignored: zkeep always sends "
-				    "through ssh");
-			break;
-		case OPT_NO_PRIV_ELEVATION: c->no_privilege_elevation = true; break;
-		case OPT_NO_COMMAND_CHECKS: break; /* zkeep needs no helper commands */
-		case OPT_MONITOR_VERSION: break;   /* does nothing in syncoid either */
-		case OPT_DUMPSNAPS: c->dumpsnaps = true; break;
 		case OPT_DEBUG: log_set_level(LOG_LVL_DEBUG); break;
 		case OPT_QUIET: log_set_level(LOG_LVL_ERROR); break;
 		case 'v':
 		case OPT_VERBOSE: log_set_level(LOG_LVL_INFO); break;
-		case 'n':
-		case OPT_DRY_RUN: c->dry_run = true; break;
-		case OPT_JSON: c->json = true; break;
-		case OPT_SERVE: c->serve = true; break;
 		case OPT_HELP: fputs(help, stdout); return 1;
-		case OPT_VERSION: printf("syncoid version 2.3.0 (zkeep %s)\n", ZKEEP_VERSION); return 1;
-		default:
-			fprintf(stderr, "see '%s --help'\n", c->syncoid ? "syncoid" : "zkeep replicate");
+		case '?':
+			fprintf(stderr, "see 'zkeep replicate --help'\n");
 			return -1;
+		default: apply_option(c, ch, optarg); break;
 		}
 	}
+	warn_ignored(c);
 	if (argc - optind != 2) {
 		log_error("need exactly a SOURCE and a TARGET dataset (got %d argument%s); see --help",
 			  argc - optind, argc - optind == 1 ? "" : "s");

@@ -9,6 +9,7 @@
 
 #include "base/strbuf.h"
 #include "base/strvec.h"
+#include "cli/perl_getopt.h"
 #include "replication/ssh.h"
 
 struct repl_cli {
@@ -18,6 +19,7 @@ struct repl_cli {
 	bool no_stream, no_resume, no_rollback, rollback, force_delete, delete_target_snapshots;
 	bool no_clone_handling, preserve_properties, preserve_recordsize, dry_run, json, dumpsnaps;
 	bool no_privilege_elevation;
+	bool pv_options_given, insecure_direct_given; /* accepted, ignored with a warning */
 	bool serve;                   /* remote side is `zkeep serve --stdio` (forced command) */
 	const char *relay_path;       /* --serve: the zkeep that relays frames to ssh, as an
 				       * absolute path (the confined worker's copy); NULL =
@@ -36,13 +38,18 @@ struct repl_cli {
 	struct endpoint src, dst;
 	int endpoints_r;              /* 0, or -EINVAL: endpoints_err says why */
 	struct strbuf endpoints_err;
+	struct perl_getopt_result parsed; /* syncoid's options: the strings above point here */
 };
+
+/* syncoid's GetOptions list (and zkeep's extras), for the tests. */
+extern const struct perl_getopt syncoid_getopt;
 
 void repl_cli_init(struct repl_cli *c);
 void repl_cli_release(struct repl_cli *c);
 /*
- * Parse argv (syncoid's options when c->syncoid, else zkeep replicate's)
- * into c. 0 to run, 1 when --help/--version was printed, -1 on a usage
+ * Parse argv into c: when c->syncoid exactly as syncoid's Getopt::Long
+ * does (perl_getopt.h; options anywhere, POSIXLY_CORRECT honoured), else
+ * zkeep replicate's getopt_long options before the operands. 0 to run, 1 when --help/--version was printed, -1 on a usage
  * error (reported).
  */
 int repl_cli_parse(struct repl_cli *c, int argc, char **argv, const char *help);

@@ -2,32 +2,36 @@
  * sanoid.c - zkeep run as `sanoid`: sanoid 2.3's command line over the
  * snapshot engine (snapshot_engine.h).
  *
- * Options are parsed like Perl's Getopt::Long defaults: long options with
- * one or two dashes, unique abbreviations, "--opt=value" or "--opt value"
- * (glibc's getopt_long_only). With no action, sanoid runs as --cron
- * --verbose. Output follows sanoid: --verbose lines on stdout, warnings on
- * stderr, monitor results as one Nagios line on stdout with exit status
- * 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
+ * Options are parsed as sanoid's Getopt::Long parses them
+ * (cli/sanoid_cli.h). With nothing but --configdir, --cache-dir or --run-dir,
+ * sanoid runs as --cron --verbose; any other option alone does nothing.
+ * Output follows sanoid: --verbose lines on stdout, warnings on stderr,
+ * monitor results as one Nagios line on stdout with exit status 0 OK,
+ * 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
  */
 #include "base/zkeep.h"
 #include "config.h"
 #include "cli/commands.h"
 #include "cli/confined.h"
+#include "cli/sanoid_cli.h"
 #include "cli/snapshots_confined.h"
 #include "base/log.h"
-#include "base/parse.h"
+#include "snapshots/sanoid_config.h"
 #include "snapshots/schedule.h"
 #include "snapshots/snapshot_engine.h"
 #include "base/timeutil.h"
-
-#include <getopt.h>
 
 const char cmd_sanoid_help[] =
 	"usage: sanoid [options]\n"
 	"\n"
 	"zkeep run as sanoid: takes and prunes ZFS snapshots by the policy in\n"
-	"sanoid.conf, a drop-in for sanoid 2.3. Assumes --cron --verbose if no\n"
-	"action is given. Options may start with - or --, and may be abbreviated.\n"
+	"sanoid.conf, a drop-in for sanoid 2.3. Assumes --cron --verbose when no\n"
+	"option but --configdir, --cache-dir and --run-dir is given; any other\n"
+	"option alone (--verbose, --readonly, ...) does nothing.\n"
+	"\n"
+	"Options are parsed as sanoid's Perl Getopt::Long parses them: - or --,\n"
+	"any case, unique abbreviations, anywhere on the line, -? for --help.\n"
+	"zkeep's own --no-confine must be spelled in full.\n"
 	"\n"
 	"  --configdir=DIR       directory of sanoid.conf (default /etc/sanoid); a\n"
 	"                        sanoid.defaults.conf there replaces the built-in one\n"
@@ -42,7 +46,7 @@ const char cmd_sanoid_help[] =
 	"  --prune-snapshots     destroy expired snapshots\n"
 	"  --force-prune         prune even while zfs send/receive runs on a dataset\n"
 	"  --force-update        refresh the snapshot cache from zfs list now\n"
-	"  --readonly            print what would be done, change nothing\n"
+	"  --readonly            with an action: print what would be done, change nothing\n"
 	"  --verbose             print what is done\n"
 	"  --debug               print the effective policy and more detail\n"
 	"  --quiet               print errors only\n"
@@ -51,9 +55,9 @@ const char cmd_sanoid_help[] =
 	"  --monitor-health      Nagios check: zpool health\n"
 	"  --monitor-capacity    Nagios check: zpool capacity\n"
 	"\n"
-	"  --no-confine          take and prune as this process, not as the confined\n"
-	"                        worker (debugging only; warns on every run). Also\n"
-	"                        ZKEEP_NO_CONFINE=1\n"
+	"  --no-confine          zkeep only: take and prune as this process, not as\n"
+	"                        the confined worker (debugging only; warns on every\n"
+	"                        run). Also ZKEEP_NO_CONFINE=1\n"
 	"\n"
 	"  --help                print this text\n"
 	"  --version             print the version\n"
@@ -66,43 +70,6 @@ const char cmd_sanoid_help[] =
 	"\n"
 	"The test hook ZKEEP_NOW=SECONDS sets the run's clock (and makes snapshot\n"
 	"times come from their names); it is for tests, not for production.\n";
-
-enum {
-	OPT_VERBOSE = 256, OPT_DEBUG, OPT_CRON, OPT_READONLY, OPT_QUIET, OPT_CONFIGDIR,
-	OPT_CACHE_DIR, OPT_RUN_DIR, OPT_MONITOR_HEALTH, OPT_FORCE_UPDATE, OPT_MONITOR_SNAPSHOTS,
-	OPT_TAKE, OPT_PRUNE, OPT_FORCE_PRUNE, OPT_MONITOR_CAPACITY, OPT_CACHE_TTL, OPT_HELP,
-	OPT_VERSION, OPT_NO_CONFINE,
-};
-
-static const struct option sanoid_options[] = {
-	{ "verbose", no_argument, NULL, OPT_VERBOSE },
-	{ "debug", no_argument, NULL, OPT_DEBUG },
-	{ "cron", no_argument, NULL, OPT_CRON },
-	{ "readonly", no_argument, NULL, OPT_READONLY },
-	{ "quiet", no_argument, NULL, OPT_QUIET },
-	{ "configdir", required_argument, NULL, OPT_CONFIGDIR },
-	{ "cache-dir", required_argument, NULL, OPT_CACHE_DIR },
-	{ "run-dir", required_argument, NULL, OPT_RUN_DIR },
-	{ "monitor-health", no_argument, NULL, OPT_MONITOR_HEALTH },
-	{ "force-update", no_argument, NULL, OPT_FORCE_UPDATE },
-	{ "monitor-snapshots", no_argument, NULL, OPT_MONITOR_SNAPSHOTS },
-	{ "take-snapshots", no_argument, NULL, OPT_TAKE },
-	{ "prune-snapshots", no_argument, NULL, OPT_PRUNE },
-	{ "force-prune", no_argument, NULL, OPT_FORCE_PRUNE },
-	{ "monitor-capacity", no_argument, NULL, OPT_MONITOR_CAPACITY },
-	{ "cache-ttl", required_argument, NULL, OPT_CACHE_TTL },
-	{ "help", no_argument, NULL, OPT_HELP },
-	{ "version", no_argument, NULL, OPT_VERSION },
-	{ "no-confine", no_argument, NULL, OPT_NO_CONFINE },
-	{ NULL, 0, NULL, 0 },
-};
-
-struct sanoid_args {
-	bool verbose, debug, cron, readonly, quiet, force_update, force_prune;
-	bool take, prune, mon_snapshots, mon_health, mon_capacity;
-	const char *configdir, *cache_dir, *run_dir;
-	int64_t cache_ttl; /* -1: default */
-};
 
 static void sanoid_event(void *ctx, enum engine_level level, const char *msg)
 {
@@ -143,62 +110,32 @@ static void print_policies(const struct engine *e)
 	}
 }
 
+/*
+ * sanoid's GetOptions(...) or pod2usage(2): Perl's messages, then the usage,
+ * on stderr. -1 on a usage error, 1 when --help or --version was printed.
+ */
 static int parse_args(int argc, char **argv, struct sanoid_args *a)
 {
-	int c, actions = 0;
-	uint64_t ttl;
+	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
+	int r = sanoid_args_parse(a, argc, argv, getenv("POSIXLY_CORRECT") != NULL, &err);
 
-	opterr = 1;
-	optind = 1;
-	while ((c = getopt_long_only(argc, argv, "", sanoid_options, NULL)) != -1) {
-		switch (c) {
-		case OPT_VERBOSE: a->verbose = true; break;
-		case OPT_DEBUG: a->debug = true; break;
-		case OPT_CRON: a->cron = true; actions++; break;
-		case OPT_READONLY: a->readonly = true; break;
-		case OPT_QUIET: a->quiet = true; break;
-		case OPT_CONFIGDIR: a->configdir = optarg; break;
-		case OPT_CACHE_DIR: a->cache_dir = optarg; break;
-		case OPT_RUN_DIR: a->run_dir = optarg; break;
-		case OPT_MONITOR_HEALTH: a->mon_health = true; actions++; break;
-		case OPT_FORCE_UPDATE: a->force_update = true; actions++; break;
-		case OPT_MONITOR_SNAPSHOTS: a->mon_snapshots = true; actions++; break;
-		case OPT_TAKE: a->take = true; actions++; break;
-		case OPT_PRUNE: a->prune = true; actions++; break;
-		case OPT_FORCE_PRUNE: a->force_prune = true; break;
-		case OPT_MONITOR_CAPACITY: a->mon_capacity = true; actions++; break;
-		case OPT_CACHE_TTL:
-			if (parse_u64(optarg, &ttl) < 0 || ttl > INT32_MAX) {
-				fprintf(stderr, "sanoid: --cache-ttl wants a number of seconds, not '%s'\n", optarg);
-				return -EINVAL;
-			}
-			a->cache_ttl = (int64_t)ttl;
-			break;
-		case OPT_HELP:
-			fputs(cmd_sanoid_help, stdout);
-			exit(EXIT_OK);
-		case OPT_NO_CONFINE: confined_disable(); break;
-		case OPT_VERSION:
-			printf("sanoid version 2.3.0 (zkeep %s)\n", ZKEEP_VERSION);
-			exit(EXIT_OK);
-		default:
-			fputs("Usage: sanoid [options] (see sanoid --help)\n", stderr);
-			return -EINVAL;
-		}
+	fputs(err.buf, stderr);
+	switch (a->parsed.action) {
+	case PERL_GETOPT_HELP:
+		fputs(cmd_sanoid_help, stdout);
+		return 1;
+	case PERL_GETOPT_VERSION:
+		printf("sanoid version 2.3.0 (zkeep %s)\n", ZKEEP_VERSION);
+		return 1;
+	case PERL_GETOPT_RUN:
+		break;
 	}
-	if (optind < argc) {
-		fprintf(stderr, "sanoid: unexpected argument '%s' (see sanoid --help)\n", argv[optind]);
-		return -EINVAL;
+	if (r < 0) {
+		fputs("Usage: sanoid [options] (see sanoid --help)\n", stderr);
+		return -1;
 	}
-	/* No action: --cron --verbose, as sanoid does. */
-	if (!actions) {
-		a->cron = true;
-		a->verbose = true;
-	}
-	if (a->debug)
-		a->verbose = true;
-	if (a->cron && a->quiet)
-		a->verbose = false;
+	if (a->no_confine)
+		confined_disable();
 	return 0;
 }
 
@@ -218,17 +155,31 @@ static int sanoid_act(struct engine *e, void *ctx)
 
 int cmd_sanoid(int argc, char **argv)
 {
-	struct sanoid_args a = { .configdir = "/etc/sanoid", .cache_dir = "/var/cache/sanoid",
-				 .run_dir = "/var/run/sanoid", .cache_ttl = -1 };
+	_cleanup_release_(sanoid_args) struct sanoid_args a = { .parsed = PERL_GETOPT_RESULT_INIT };
 	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT, line = STRBUF_INIT;
 	struct engine_opts o = { 0 };
 	struct engine e;
-	bool monitor_only;
+	bool monitor_only, any_monitor;
 	int rc, status = EXIT_OK;
 
-	if (parse_args(argc, argv, &a) < 0)
-		return EXIT_FATAL;
+	rc = parse_args(argc, argv, &a);
+	if (rc)
+		return rc < 0 ? EXIT_FATAL : EXIT_OK;
 	monitor_only = !a.cron && !a.take && !a.prune && !a.force_update;
+	any_monitor = a.mon_snapshots || a.mon_health || a.mon_capacity;
+	if (a.cache_ttl < 0) {
+		fprintf(stderr, "ERROR: cache-ttl needs to be positive!\n");
+		return EXIT_FATAL;
+	}
+	if (!any_monitor && !a.cron && !a.take && !a.prune && !a.force_update && !a.debug) {
+		/* Nothing to do (`sanoid --verbose`): sanoid only reads its config. */
+		struct sanoid_config cfg = SANOID_CONFIG_INIT;
+		rc = sanoid_config_load(&cfg, a.configdir, &err);
+		if (rc < 0)
+			fprintf(stderr, "FATAL: %s\n", err.buf);
+		sanoid_config_release(&cfg);
+		return rc < 0 ? EXIT_FATAL : EXIT_OK;
+	}
 	if (zkeep_now(&o.now) < 0) {
 		fprintf(stderr, "sanoid: ZKEEP_NOW must be seconds since the epoch\n");
 		return EXIT_FATAL;
@@ -238,7 +189,10 @@ int cmd_sanoid(int argc, char **argv)
 	o.config_dir = a.configdir;
 	o.cache_dir = a.cache_dir;
 	o.run_dir = a.run_dir;
-	o.cache_ttl = a.cache_ttl >= 0 ? a.cache_ttl : monitor_only ? 18000 : 1200;
+	/* sanoid: 1200 s, or --cache-ttl when true (not 0); 18000 s when only monitoring */
+	o.cache_ttl = a.cache_ttl ? a.cache_ttl : 1200;
+	if (any_monitor && !a.cron && !a.force_update && !a.take && !a.prune && !a.cache_ttl)
+		o.cache_ttl = 18000;
 	o.force_update = a.force_update;
 	o.readonly = a.readonly;
 	o.force_prune = a.force_prune;
@@ -270,6 +224,10 @@ int cmd_sanoid(int argc, char **argv)
 		return status;
 	}
 
+	if (!o.take && !o.prune) {
+		engine_release(&e); /* --debug or --force-update alone: listed, nothing to change */
+		return EXIT_OK;
+	}
 	/* Taking and pruning run in the confined worker (cli/snapshots_confined.h). */
 	status = engine_run_confined(&e, sanoid_act, &a);
 	engine_release(&e);

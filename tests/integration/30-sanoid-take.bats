@@ -44,7 +44,7 @@ CONF
         "autosnap_2026-07-01_14:34:56_daily autosnap_2026-07-01_14:34:56_hourly autosnap_2026-07-01_14:34:56_monthly autosnap_2026-07-01_14:34:56_yearly autosnap_2026-07-01_15:00:00_hourly "
 }
 
-@test "sanoid: no action means --cron --verbose; --readonly changes nothing" {
+@test "sanoid: no action means --cron --verbose; --readonly alone does nothing, with --cron changes nothing" {
     make_pool st2
     zfs create st2/a
     write_conf <<'CONF'
@@ -53,7 +53,14 @@ CONF
 	daily = 0
 	monthly = 0
 CONF
-    ZKEEP_NOW=1782909296 run "$SANOID" -configdir "$SD/etc" -cache-d "$SD/cache" -run "$SD/run" -readonly
+    # sanoid's `keys %args < 4`: any option besides the three directories, --readonly
+    # too, means no default action, so nothing is taken or printed
+    ZKEEP_NOW=1782909296 run "$SANOID" -configdir "$SD/etc" -cache-d "$SD/cache" -run "$SD/run" -readonly -Verb
+    assert_success
+    assert_equal "$output" ""
+    assert_equal "$(snaps st2/a | wc -l)" 0
+    # options after an operand, any case, abbreviated: Getopt::Long's permute and ignore_case
+    ZKEEP_NOW=1782909296 run "$SANOID" -configdir "$SD/etc" ignored -cache-d "$SD/cache" -run "$SD/run" -readonly -CRON -v
     assert_success
     assert_output_contains "INFO: taking snapshots..."
     assert_output_contains "taking snapshot st2/a@autosnap_2026-07-01_12:34:56_hourly"
@@ -65,6 +72,7 @@ CONF
     # ambiguous abbreviation is refused like Getopt::Long does
     run "$SANOID" --c
     assert_failure 2
+    assert_output_contains "Option c is ambiguous (cache-dir, cache-ttl, configdir, cron)"
 }
 
 @test "sanoid: recursive = zfs is one atomic snapshot -r; recursive = yes honours child sections" {

@@ -101,9 +101,14 @@ teardown() {
     # --skip-parent with -r: the parent is not replicated
     run "$SYNCOID" -r --skip-parent --exclude=skipme --exclude=off srcp/top dstp/kids
     assert_failure 1 # dstp/kids does not exist: its children cannot be received
+    assert_output_contains "The --exclude option is deprecated, please use --exclude-datasets instead"
     zfs create dstp/kids
-    run "$SYNCOID" -recursive -skip-parent -exclude-datasets 'skip|off' srcp/top dstp/kids
+    # Getopt::Long's parse: options after the datasets, abbreviated, any case; --exclude
+    # is ignored next to --exclude-datasets, and its warning shows even with --quiet
+    run "$SYNCOID" srcp/top dstp/kids -recursive -skip-parent --exclude=a -Exclude-D 'skip|off' --quiet
     assert_success
+    assert_output_contains "The --exclude option is deprecated"
+    assert_dataset_exists dstp/kids/a
     assert_equal "$(zfs list -H -o name -t snapshot -d 1 dstp/kids | wc -l)" 0 "parent not replicated"
     assert_dataset_exists "dstp/kids/with space"
     assert_no_dataset dstp/kids/skipme

@@ -136,9 +136,37 @@ static void test_cursor_too_many_fields(void **state)
 	assert_int_equal(zcursor_next(&c, &z), -EINVAL);
 }
 
+static void test_perl_int(void **state)
+{
+	static const struct {
+		const char *in, *text;
+		int64_t value;
+	} ok[] = {
+		{ "22", "22", 22 }, { "+7", "7", 7 }, { "007", "7", 7 }, { "-0", "0", 0 },
+		{ "0_5", "5", 5 }, { "_5", "5", 5 }, { "1__", "1", 1 }, { "-_3", "-3", -3 },
+		{ "5\n", "5", 5 },
+		{ "18446744073709551615", "18446744073709551615", INT64_MAX },
+		{ "18446744073709551616", "1.84467440737096e+19", INT64_MAX },
+		{ "-9223372036854775808", "-9223372036854775808", INT64_MIN },
+		{ "-9223372036854775809", "-9.22337203685478e+18", INT64_MIN },
+		{ "99999999999999999999999", "1e+23", INT64_MAX },
+	};
+	static const char *const bad[] = { "", "-", "+", "_", "x", "1e3", " 5", "5 ", "0x10", "5\n\n", "1-" };
+	char text[PERL_INT_TEXT_MAX];
+	int64_t v;
+	for (size_t i = 0; i < ARRAY_SIZE(ok); i++) {
+		assert_int_equal(parse_perl_int(ok[i].in, text, &v), 0);
+		assert_string_equal(text, ok[i].text);
+		assert_true(v == ok[i].value);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
+		assert_int_equal(parse_perl_int(bad[i], text, &v), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_perl_int),
 		cmocka_unit_test(test_u64),
 		cmocka_unit_test(test_i64_and_range),
 		cmocka_unit_test(test_size),
