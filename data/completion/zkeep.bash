@@ -3,9 +3,11 @@
 # `zkeep help COMMAND`, `sanoid --help`), so they are always the program's; dataset
 # names from `zfs list`. Standalone: bash-completion's helpers are not needed.
 
-# The long options a help text lists ("--name" and "--name=VALUE"), one per line.
+# The long options a help text lists, one per line: "--name=" for one that takes a
+# value (shown as --name=VALUE anywhere in the text), else "--name".
 _zkeep_options_of() {
-    "$@" 2>/dev/null | grep -oE -- '--[a-z][a-z0-9-]*=?' | sort -u
+    "$@" 2>/dev/null | grep -oE -- '--[a-z][a-z0-9-]*=?' | sort -u |
+        awk '{ o[$0] = 1 } END { for (k in o) if (!((k "=") in o)) print k }' | sort
 }
 
 # Filesystems, volumes and snapshots whose names start with $1 (snapshots only once
