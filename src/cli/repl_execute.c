@@ -364,6 +364,8 @@ static int run_engine(struct repl_cli *c, struct sides *s, struct replicate_opts
 	repl_printer_init(&pr, c->json, c->syncoid ? LOG_LVL_INFO : LOG_LVL_NOTICE);
 	ro->event = on_event;
 	ro->event_data = &pr;
+	/* cron with --quiet, syncoid without --debug in a log: no zfs send -nvP */
+	ro->no_estimate = !repl_printer_watched(&pr);
 
 	if (c->dumpsnaps)
 		dump_snaps(&s->zsrc, &s->ztgt, c);

@@ -95,6 +95,11 @@ static void draw_bar(struct repl_printer *p, const struct replicate_event *ev, b
 	p->bar_drawn = !done;
 }
 
+bool repl_printer_watched(const struct repl_printer *p)
+{
+	return p->json || p->bar || log_enabled(p->level);
+}
+
 void repl_printer_done(struct repl_printer *p)
 {
 	if (p->bar_drawn) {

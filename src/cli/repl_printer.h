@@ -36,6 +36,9 @@ struct repl_printer {
 /* Defaults: bar when stderr is a terminal (and not quiet), lines every 10 s. */
 void repl_printer_init(struct repl_printer *p, bool json, enum log_level level);
 void repl_printer_event(struct repl_printer *p, const struct replicate_event *ev);
+/* Whether anyone sees sizes or progress (JSON, a bar, or transfer lines shown):
+ * when not, the engine skips its size estimates. */
+bool repl_printer_watched(const struct repl_printer *p);
 /* Finish a bar still on the screen (with a newline). */
 void repl_printer_done(struct repl_printer *p);
 

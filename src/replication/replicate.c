@@ -393,6 +393,8 @@ static uint64_t estimate(struct ctx *c, const struct replan_ds *d, const struct 
 	_cleanup_strbuf_ struct strbuf flags = STRBUF_INIT;
 	struct zfs_send_args sa;
 	uint64_t bytes = 0;
+	if (c->o->no_estimate && !c->o->dry_run)
+		return UINT64_MAX; /* unknown: a zfs process saved per send */
 	fill_send_args(c, st, &sa, &flags, NULL, NULL);
 	const struct zfs_tree *stt;
 	const struct zfs_dataset *s = find_ds(c, true, d->source, &stt);

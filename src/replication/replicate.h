@@ -68,6 +68,8 @@ struct replicate_opts {
 	time_t now;                   /* names the sync snapshot */
 	const struct sendopts *send, *recv; /* may be NULL */
 	bool dry_run;                 /* plan, estimate, print; change nothing */
+	bool no_estimate;             /* nobody reads sizes or progress: no zfs send -nvP
+				       * per send (the dry run still estimates) */
 	size_t buffer_size;           /* pump ring, 0 = default */
 	uint64_t bwlimit;             /* bytes/s, 0 = none */
 	/* Stream compression on the wire: src_codec when the source is remote

@@ -146,3 +146,20 @@ teardown() {
     assert_failure
     assert_dataset_exists dstp/inbox/d
 }
+
+@test "ssh: no zfs send -nvP size estimate when nobody watches (--quiet); one per send when its line is shown" {
+    zfs create srcp/e
+    echo a >/srcp/e/a
+    zfs snapshot srcp/e@s1
+    run "$SYNCOID" "${SSHO[@]}" --quiet --no-sync-snap root@127.0.0.1:srcp/e dstp/e
+    assert_success
+    assert_equal "$(plain_snaps_of dstp/e)" "s1" "pulled"
+    grep -q "^'zfs' 'send' " "$LOGGED_CMDS" || fail "no remote send logged:" "$(cat "$LOGGED_CMDS")"
+    ! grep -q "^'zfs' 'send' '-nvP" "$LOGGED_CMDS" || fail "an estimate nobody sees:" "$(cat "$LOGGED_CMDS")"
+    : >"$LOGGED_CMDS"
+    zfs snapshot srcp/e@s2
+    run "$ZKEEP" replicate "${SSHO[@]}" --no-sync-snap root@127.0.0.1:srcp/e dstp/e
+    assert_success
+    assert_output_contains " to send"
+    grep -q "^'zfs' 'send' '-nvP" "$LOGGED_CMDS" || fail "no estimate for the shown size:" "$(cat "$LOGGED_CMDS")"
+}
