@@ -80,9 +80,9 @@ logs=$(mktemp -d /tmp/zkeep-run-all.XXXXXX)
 # systemd 252 as PID 1 (run.sh --systemd, with the disk 81-systemd-drive.bats plugs
 # in: --hotplug-disk), and the version tier on OpenZFS 2.1.11
 # (ZKEEP_ZFS=2.1). Guest 1 runs them after its shard, so shard 1 gets that many
-# fewer seconds of files (ZKEEP_TEST_SHARD_EXTRA: about 90 s + 60 s for the systemd
+# fewer seconds of files (ZKEEP_TEST_SHARD_EXTRA: about 90 s + 90 s for the systemd
 # files and 520 s for the tier, measured, plus two boots).
-extra=700
+extra=730
 pass() { # NAME LOG-PREFIX ENV... -- RUN.SH-OPTIONS...: one guest running run-suites.sh
     local name=$1 prefix=$2 envs=()
     shift 2

@@ -234,9 +234,16 @@ hotplug_serve() {
         done
         return 1
     }
-    local r req line buf='' rc reply dev a
-    r=$(qmp '{"execute": "qmp_capabilities"}')
-    log "qmp_capabilities: $r"
+    local r req line buf='' rc reply dev a ready=0
+    # QMP takes commands once capabilities are negotiated; tried again before a request
+    # if qemu was not up yet.
+    negotiate() {
+        [ "$ready" = 1 ] && return 0
+        r=$(qmp '{"execute": "qmp_capabilities"}')
+        log "qmp_capabilities: $r"
+        [[ $r == *'"return"'* ]] && ready=1
+    }
+    negotiate
     while kill -0 "$qpid" 2>/dev/null; do
         line=
         IFS= read -r -t 1 -u 5 line
@@ -246,6 +253,7 @@ hotplug_serve() {
         [ $rc = 0 ] || break
         req=${buf}${line%$'\r'}
         buf=
+        negotiate
         case $req in
             "add virtio-blk-pci" | "add scsi-hd")
                 dev=${req#add }
