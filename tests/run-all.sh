@@ -77,11 +77,12 @@ logs=$(mktemp -d /tmp/zkeep-run-all.XXXXXX)
 # The guest's watchdog: CI stops everything at 5400 s, and install, builds and
 # unit tests take about 6 minutes; a guest still running at 4900 s has lost anyway.
 # Two more passes need a guest booted another way: the NN-systemd-*.bats files under
-# systemd 252 as PID 1 (run.sh --systemd), and the version tier on OpenZFS 2.1.11
+# systemd 252 as PID 1 (run.sh --systemd, with the disk 81-systemd-drive.bats plugs
+# in: --hotplug-disk), and the version tier on OpenZFS 2.1.11
 # (ZKEEP_ZFS=2.1). Guest 1 runs them after its shard, so shard 1 gets that many
-# fewer seconds of files (ZKEEP_TEST_SHARD_EXTRA: about 90 s + 520 s, measured, plus
-# two boots).
-extra=640
+# fewer seconds of files (ZKEEP_TEST_SHARD_EXTRA: about 90 s + 90 s for the systemd
+# files and 520 s for the tier, measured, plus two boots).
+extra=730
 pass() { # NAME LOG-PREFIX ENV... -- RUN.SH-OPTIONS...: one guest running run-suites.sh
     local name=$1 prefix=$2 envs=()
     shift 2
@@ -99,7 +100,8 @@ for ((g = 1; g <= guests; g++)); do
         pass "guest$g" "guest $g" ZKEEP_TEST_SHARD=$g/$guests ZKEEP_TEST_SHARD_EXTRA=$extra -- \
             --timeout 4900
         if [ "$g" = 1 ]; then
-            pass guest-systemd "guest 1 systemd" ZKEEP_TEST_SYSTEMD=1 -- --systemd --timeout 1200
+            pass guest-systemd "guest 1 systemd" ZKEEP_TEST_SYSTEMD=1 -- --systemd --hotplug-disk 128 \
+                --timeout 1200
             pass guest-zfs21 "guest 1 zfs 2.1" ZKEEP_ZFS=2.1 ZKEEP_TEST_TIER=2.1 -- --timeout 1800
         fi
     ) &

@@ -13,7 +13,8 @@
 # The files named NN-systemd-*.bats need systemd as PID 1: they are never in the
 # shards. With ZKEEP_TEST_SYSTEMD=1 (in a guest booted with run.sh --systemd) it
 # runs those files only, in one pass, without shards or demo:
-#   ZKEEP_TEST_SYSTEMD=1 tests/guest/run.sh --systemd tests/guest/run-suites.sh
+#   ZKEEP_TEST_SYSTEMD=1 tests/guest/run.sh --systemd --hotplug-disk 128 tests/guest/run-suites.sh
+# (--hotplug-disk: the drive tests' hot-plugged disk, 81-systemd-drive.bats).
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 

@@ -2,7 +2,7 @@
 # Run a script as root inside a throw-away QEMU guest that has the real OpenZFS module.
 #
 #   tests/guest/run.sh [--timeout SECONDS] [--mem MB] [--cpus N] [--keep-log FILE]
-#                      [--out DIR] [--systemd] SCRIPT [ARGS...]
+#                      [--out DIR] [--systemd] [--hotplug-disk MB] SCRIPT [ARGS...]
 #
 # The guest boots Debian's own kernel (the newest /boot/vmlinuz-*-amd64) under TCG
 # (nested KVM hangs on these machines), sees the host's / read-only through 9p with a
@@ -29,6 +29,14 @@
 # minimal target of stage 2's own (sysinit and sockets: journald, udevd, tmpfiles; the
 # host's fstab, gettys, network and time sync masked), and SCRIPT runs as the oneshot
 # service zkeep-guest-job.service, with the same output, status and power-off.
+# --hotplug-disk MB gives the guest a disk it can plug and unplug (the drive tests'
+# removable drive): a sparse image of MB megabytes in run.sh's temp dir, attached to no
+# device at boot. The guest asks for it by writing a line to the virtio-serial port
+# zkeep.hotplug and reads the answer ("ok ..." or "error ...") from it:
+#   add virtio-blk-pci | add scsi-hd   QMP device_add (id hotdisk, serial zkeep-hotplug;
+#                                      scsi-hd on the virtio-scsi controller hotscsi)
+#   del                                QMP device_del, answered once QEMU removed it
+# tests/integration/hotplug.bash has the guest's side.
 #
 # Exit status: SCRIPT's; 124 if the watchdog fired; 125 if the guest died, could not
 # be set up before reporting a status, or was stopped because it is stuck (ZFS hung,
@@ -46,6 +54,7 @@ cpus=1
 keep_log=
 out_dir=
 systemd=0
+hotplug_mb=
 while [ $# -gt 0 ]; do
     case $1 in
         --timeout) [ $# -ge 2 ] || usage; timeout=$2; shift 2 ;;
@@ -54,6 +63,7 @@ while [ $# -gt 0 ]; do
         --keep-log) [ $# -ge 2 ] || usage; keep_log=$2; shift 2 ;;
         --out) [ $# -ge 2 ] || usage; out_dir=$2; shift 2 ;;
         --systemd) systemd=1; shift ;;
+        --hotplug-disk) [ $# -ge 2 ] || usage; hotplug_mb=$2; shift 2 ;;
         -h | --help) usage ;;
         --) shift; break ;;
         -*) echo "run.sh: unknown option $1" >&2; usage ;;
@@ -64,6 +74,7 @@ done
 [[ $timeout =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: --timeout wants whole seconds" >&2; exit 2; }
 [[ $mem =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: --mem wants megabytes" >&2; exit 2; }
 [[ $cpus =~ ^[1-9][0-9]?$ ]] || { echo "run.sh: --cpus wants a count of vCPUs" >&2; exit 2; }
+[[ -z $hotplug_mb || $hotplug_mb =~ ^[1-9][0-9]{0,5}$ ]] || { echo "run.sh: --hotplug-disk wants megabytes" >&2; exit 2; }
 
 script=$1
 shift
@@ -172,6 +183,98 @@ qemu=(qemu-system-x86_64 -accel tcg -m "$mem" -smp "$cpus" -nographic -no-reboot
     -virtfs "local,path=$(q "$tmp/xchg"),mount_tag=xchg,security_model=none"
     -virtfs "local,path=$(q "$out_dir"),mount_tag=out,security_model=none")
 
+# --hotplug-disk: the image as a block node without a device; QEMU's pipe chardevs read
+# NAME.in and write NAME.out, so run.sh talks QMP and serves the guest's requests through
+# FIFOs with bash alone (no socket tool, no port to pick).
+if [ -n "$hotplug_mb" ]; then
+    truncate -s "${hotplug_mb}M" "$tmp/hotdisk.img"
+    mkfifo "$tmp/qmp.in" "$tmp/qmp.out" "$tmp/hotplug.in" "$tmp/hotplug.out"
+    qemu+=(-blockdev "driver=raw,node-name=hotimg,file.driver=file,file.filename=$(q "$tmp/hotdisk.img")"
+        -device virtio-scsi-pci,id=hotscsi
+        -chardev "pipe,id=qmp,path=$(q "$tmp/qmp")" -mon chardev=qmp,mode=control
+        -chardev "pipe,id=hotplug,path=$(q "$tmp/hotplug")"
+        -device virtserialport,chardev=hotplug,name=zkeep.hotplug)
+fi
+
+# The host's side of --hotplug-disk: one request line from the guest, one answer line,
+# until qemu is gone. Each step is logged to $tmp/hotplug.log (shown with the console).
+hotplug_serve() {
+    set +e # a failed step is answered to the guest, never the end of the service
+    # O_RDWR: opening a FIFO so never blocks, whether or not qemu has it open yet.
+    exec 3<>"$tmp/qmp.out" 4<>"$tmp/qmp.in" 5<>"$tmp/hotplug.out" 6<>"$tmp/hotplug.in"
+    log() { echo "$(date +%T) $*" >>"$tmp/hotplug.log"; }
+    # QMP command -> QEMU's "return" or "error" line; events on the way go to qmp.events.
+    qmp() {
+        local l
+        printf '%s\n' "$1" >&4
+        while IFS= read -r -t 30 -u 3 l; do
+            case $l in
+                *'"event"'*) printf '%s\n' "$l" >>"$tmp/qmp.events" ;;
+                *'"return"'* | *'"error"'*) printf '%s\n' "$l"; return 0 ;;
+            esac
+        done
+        echo '{"error": {"desc": "QEMU did not answer within 30 s"}}'
+    }
+    answer() { # QMP-ANSWER OK-TEXT
+        if [[ $1 == *'"return"'* ]]; then
+            echo "ok $2"
+        else
+            echo "error $(sed -n 's/.*"desc": *"\([^"]*\)".*/\1/p' <<<"$1")"
+        fi
+    }
+    # device_del returns at once; the device is gone with its DEVICE_DELETED event (a
+    # PCI device only once the guest let go of it).
+    deleted() {
+        local l end=$((SECONDS + 30)) re='"DEVICE_DELETED".*"device": *"hotdisk"'
+        grep -qE "$re" "$tmp/qmp.events" && return 0
+        while [ $SECONDS -lt $end ]; do
+            IFS= read -r -t 1 -u 3 l || continue
+            printf '%s\n' "$l" >>"$tmp/qmp.events"
+            [[ $l =~ $re ]] && return 0
+        done
+        return 1
+    }
+    local r req line buf='' rc reply dev a ready=0
+    # QMP takes commands once capabilities are negotiated; tried again before a request
+    # if qemu was not up yet.
+    negotiate() {
+        [ "$ready" = 1 ] && return 0
+        r=$(qmp '{"execute": "qmp_capabilities"}')
+        log "qmp_capabilities: $r"
+        [[ $r == *'"return"'* ]] && ready=1
+    }
+    negotiate
+    while kill -0 "$qpid" 2>/dev/null; do
+        line=
+        IFS= read -r -t 1 -u 5 line
+        rc=$?
+        # a timeout keeps the part of a line read so far
+        if [ $rc -gt 128 ]; then buf+=$line; continue; fi
+        [ $rc = 0 ] || break
+        req=${buf}${line%$'\r'}
+        buf=
+        negotiate
+        case $req in
+            "add virtio-blk-pci" | "add scsi-hd")
+                dev=${req#add }
+                a="\"driver\": \"$dev\", \"id\": \"hotdisk\", \"drive\": \"hotimg\", \"serial\": \"zkeep-hotplug\""
+                [ "$dev" = scsi-hd ] && a+=', "bus": "hotscsi.0"'
+                r=$(qmp "{\"execute\": \"device_add\", \"arguments\": {$a}}")
+                reply=$(answer "$r" "plugged in as $dev") ;;
+            del)
+                : >"$tmp/qmp.events"
+                r=$(qmp '{"execute": "device_del", "arguments": {"id": "hotdisk"}}')
+                reply=$(answer "$r" unplugged)
+                if [[ $reply == ok* ]] && ! deleted; then
+                    reply="error QEMU did not remove the disk within 30 s (the guest did not release it)"
+                fi ;;
+            *) reply="error unknown request '$req' (add virtio-blk-pci, add scsi-hd, del)" ;;
+        esac
+        log "$req: $r -> $reply"
+        printf '%s\n' "$reply" >&6
+    done
+}
+
 # In the background so that a signal to run.sh (Ctrl-C, a CI runner's TERM) is handled
 # at once: the trap stops qemu instead of waiting for the watchdog. timeout forwards
 # the TERM to qemu and kills it outright 10 s later.
@@ -192,12 +295,17 @@ hang_re='blocked for more than [0-9]+ seconds|Out of memory: Killed|Kernel panic
     done
 ) &
 wpid=$!
+hpid=
+if [ -n "$hotplug_mb" ]; then
+    hotplug_serve &
+    hpid=$!
+fi
 trap 'kill -TERM "$qpid" 2>/dev/null; wait "$qpid"; echo "run.sh: interrupted, guest stopped" >&2; exit 130' INT TERM
 qrc=0
 wait "$qpid" || qrc=$?
 trap - INT TERM
-kill "$wpid" 2>/dev/null || true
-wait "$wpid" 2>/dev/null || true
+kill "$wpid" $hpid 2>/dev/null || true
+wait "$wpid" $hpid 2>/dev/null || true
 
 if [ -n "$keep_log" ]; then
     cp "$tmp/console.log" "$keep_log" || echo "run.sh: could not write $keep_log" >&2
@@ -205,6 +313,10 @@ fi
 show_console() {
     echo "run.sh: last lines of the guest console (all of it: --keep-log FILE):" >&2
     tail -n 40 "$tmp/console.log" | sed 's/^/  | /' >&2
+    if [ -s "$tmp/hotplug.log" ]; then
+        echo "run.sh: the hot-plug requests (--hotplug-disk):" >&2
+        tail -n 10 "$tmp/hotplug.log" | sed 's/^/  | /' >&2
+    fi
 }
 if [ -s "$tmp/failfast" ]; then
     echo "run.sh: the guest is stuck, stopped it at once: $(tr -d '\r' <"$tmp/failfast")" >&2
