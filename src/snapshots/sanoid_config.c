@@ -457,6 +457,37 @@ static int read_defaults(struct sanoid_config *cfg, const char *text, size_t len
 	return 0;
 }
 
+/*
+ * The names of use_template as sanoid splits them: split(' *, *', ...) (spaces only,
+ * empty names kept except at the end, as Perl's split does), then trailing blanks cut
+ * from each; "a b" is one name.
+ */
+static void template_names(const char *v, struct strvec *names)
+{
+	size_t keep = 0;
+	for (;;) {
+		const char *comma = strchr(v, ',');
+		const char *e = comma ? comma : v + strlen(v);
+		while (e > v && (comma ? e[-1] == ' ' : perl_space(e[-1])))
+			e--;
+		_cleanup_free_ char *name = xstrndup(v, (size_t)(e - v));
+		const char *t = name + strlen(name);
+		while (t > name && perl_space(t[-1]))
+			t--;
+		name[t - name] = '\0';
+		strvec_push(names, name);
+		if (*name)
+			keep = names->n;
+		if (!comma)
+			break;
+		v = comma + 1;
+		while (*v == ' ')
+			v++;
+	}
+	while (names->n > keep)
+		strvec_pop(names);
+}
+
 /* sanoid.conf: unknown keys are fatal (sanoid dies); the rest is sanoid's to warn
  * about, and resolution's to judge per section. */
 static int read_user(struct sanoid_config *cfg, const char *text, size_t len, const char *name,
@@ -500,7 +531,7 @@ static int read_user(struct sanoid_config *cfg, const char *text, size_t len, co
 		_cleanup_strvec_ struct strvec names = STRVEC_INIT;
 		if (!kv)
 			continue;
-		strvec_split(&names, kv->value, ", \t");
+		template_names(kv->value, &names);
 		for (size_t j = 0; j < names.n; j++) {
 			_cleanup_free_ char *t = xasprintf("template_%s", names.v[j]);
 			if (!config_section(cfg, t))
@@ -820,7 +851,7 @@ static void eff_apply_templates(struct eff *e, const struct sanoid_config *cfg,
 	if (!kv)
 		return;
 	_cleanup_strvec_ struct strvec names = STRVEC_INIT;
-	strvec_split(&names, kv->value, ", \t");
+	template_names(kv->value, &names);
 	for (size_t j = 0; j < names.n; j++) {
 		_cleanup_free_ char *t = xasprintf("template_%s", names.v[j]);
 		_cleanup_free_ char *what = xasprintf("template '%s'", names.v[j]);
@@ -935,7 +966,7 @@ static int section_refusal(const struct sanoid_config *cfg, const struct sanoid_
 		return -EINVAL;
 	if (kv) {
 		_cleanup_strvec_ struct strvec names = STRVEC_INIT;
-		strvec_split(&names, kv->value, ", \t");
+		template_names(kv->value, &names);
 		for (size_t j = 0; j < names.n; j++) {
 			_cleanup_free_ char *t = xasprintf("template_%s", names.v[j]);
 			const struct sanoid_section *ts = config_section(cfg, t);

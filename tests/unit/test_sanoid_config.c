@@ -314,6 +314,21 @@ static void test_read_as_sanoid(void **state)
 	sanoid_config_release(&cfg);
 }
 
+/* use_template is split as sanoid splits it: at commas only. */
+static void test_template_names_as_sanoid(void **state)
+{
+	static const char *const ds[] = { "tank", NULL };
+	struct sanoid_policies pol;
+	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
+	assert_int_equal(resolve("[template_a b]\nhourly = 3\n[template_c]\ndaily = 4\n"
+				 "[template_a]\nhourly = 9\n[tank]\nuse_template = a b ,c,\n",
+				 ds, &pol, &err), 0);
+	assert_int_equal(pol.problems.n, 0);
+	assert_int_equal(pol.p[0].count[SNAP_HOURLY], 3);
+	assert_int_equal(pol.p[0].count[SNAP_DAILY], 4);
+	sanoid_policies_release(&pol);
+}
+
 static void test_defaults_file_rules(void **state)
 {
 	struct sanoid_config cfg;
@@ -338,6 +353,7 @@ int main(void)
 		cmocka_unit_test(test_path_key_and_roots),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_read_as_sanoid),
+		cmocka_unit_test(test_template_names_as_sanoid),
 		cmocka_unit_test(test_defaults_file_rules),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
