@@ -208,9 +208,9 @@ static bool in_list(const char *v, const char *const *list, size_t n)
 /*
  * The number Perl's numeric context makes of a string (how sanoid reads every
  * number): blanks skipped, the longest decimal number at the start, 0 when there is
- * none, printed as Perl prints it.
+ * none, printed as Perl prints it. Returns where the number ends.
  */
-static void perl_number(const char *v, struct strbuf *out)
+static const char *perl_number(const char *v, struct strbuf *out)
 {
 	const char *s = v, *p;
 	bool any;
@@ -221,7 +221,7 @@ static void perl_number(const char *v, struct strbuf *out)
 	if (!strncasecmp(p, "inf", 3) || !strncasecmp(p, "nan", 3)) {
 		strbuf_addf(out, "%s%s", *s == '-' ? "-" : "",
 			    tolower((unsigned char)*p) == 'i' ? "Inf" : "NaN");
-		return;
+		return s; /* not a number zkeep takes */
 	}
 	const char *digits = p;
 	while (isdigit((unsigned char)*p))
@@ -235,7 +235,7 @@ static void perl_number(const char *v, struct strbuf *out)
 	}
 	if (!any) {
 		strbuf_addstr(out, "0");
-		return;
+		return s;
 	}
 	if (*p == 'e' || *p == 'E') {
 		const char *q = p + 1;
@@ -248,6 +248,7 @@ static void perl_number(const char *v, struct strbuf *out)
 	}
 	_cleanup_free_ char *num = xstrndup(s, (size_t)(p - s));
 	strbuf_addf(out, "%.15g", strtod(num, NULL));
+	return p;
 }
 
 /*
@@ -268,6 +269,22 @@ static bool number_then_comment(const char *v, unsigned min, unsigned max, unsig
 		return false;
 	_cleanup_free_ char *num = xstrndup(v, (size_t)(p - v));
 	return parse_uint_range(num, min, max, out) == 0;
+}
+
+/*
+ * A whole number in [min, max] as sanoid reads it, and as written: "48", "+3", "1.0",
+ * "" (0), "48 # two days". Not "abc" (0 for sanoid), "1.5", "5x".
+ */
+static bool sanoid_uint(const char *v, unsigned min, unsigned max, unsigned *out)
+{
+	_cleanup_strbuf_ struct strbuf num = STRBUF_INIT;
+	if (parse_uint_range(*v ? v : "0", min, max, out) == 0 ||
+	    number_then_comment(v, min, max, out))
+		return true;
+	const char *end = perl_number(v, &num);
+	while (perl_space(*end))
+		end++;
+	return end > v && !*end && parse_uint_range(num.buf, min, max, out) == 0;
 }
 
 /* convertTimePeriod: /^\d+[yYwWdDhHmMsS]?$/, anything else is 1 second. */
@@ -323,8 +340,7 @@ static int value_as_sanoid_reads(int k, const char *v, struct strbuf *why)
 			    v, strcasestr(v, "zfs") ? "zfs" : "no");
 		return -EINVAL;
 	case KT_UINT:
-		if (parse_uint_range(*v ? v : "0", d->min, d->max, &u) == 0 ||
-		    number_then_comment(v, d->min, d->max, &u))
+		if (sanoid_uint(v, d->min, d->max, &u))
 			return 0;
 		perl_number(v, &num);
 		strbuf_addf(why, "'%s' is not a whole number from %u to %u (sanoid 2.3.0 would read "
@@ -655,8 +671,7 @@ static void eff_apply(struct eff *e, const struct sanoid_section *s, bool skip_t
 static unsigned eff_uint(const struct eff *e, int k)
 {
 	unsigned u = 0;
-	if (e->v[k] && *e->v[k] && parse_uint_range(e->v[k], keys[k].min, keys[k].max, &u) < 0 &&
-	    !number_then_comment(e->v[k], keys[k].min, keys[k].max, &u))
+	if (e->v[k] && *e->v[k] && !sanoid_uint(e->v[k], keys[k].min, keys[k].max, &u))
 		u = 0; /* refused (value_as_sanoid_reads) */
 	return u;
 }

@@ -329,6 +329,24 @@ static void test_template_names_as_sanoid(void **state)
 	sanoid_policies_release(&pol);
 }
 
+/* Numbers sanoid reads as written are read the same, however they are written. */
+static void test_numbers_as_perl(void **state)
+{
+	static const char *const ds[] = { "tank", NULL };
+	struct sanoid_policies pol;
+	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
+	assert_int_equal(resolve("[tank]\nhourly = 05\ndaily = +3\nweekly = 1.0\nmonthly = 2e0\n"
+				 "yearly = 1 ; one\n", ds, &pol, &err), 0);
+	assert_int_equal(pol.problems.n, 0);
+	assert_int_equal(pol.p[0].count[SNAP_HOURLY], 5);
+	assert_int_equal(pol.p[0].count[SNAP_DAILY], 3);
+	assert_int_equal(pol.p[0].count[SNAP_WEEKLY], 1);
+	assert_int_equal(pol.p[0].count[SNAP_MONTHLY], 2);
+	assert_int_equal(pol.p[0].count[SNAP_YEARLY], 1);
+	sanoid_policies_release(&pol);
+	expect_refused("[tank]\nhourly = 5x\n[pool]\n", "would read it as 5)", "tank", "pool");
+}
+
 static void test_defaults_file_rules(void **state)
 {
 	struct sanoid_config cfg;
@@ -354,6 +372,7 @@ int main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_read_as_sanoid),
 		cmocka_unit_test(test_template_names_as_sanoid),
+		cmocka_unit_test(test_numbers_as_perl),
 		cmocka_unit_test(test_defaults_file_rules),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
