@@ -21,9 +21,11 @@ const char cmd_config_help[] =
 	"                     every section's dataset is taken to exist, and children\n"
 	"                     of recursive sections are not listed\n"
 	"\n"
-	"Exit status 0 when the config is good, 1 when a section's dataset does\n"
-	"not exist (marked MISSING; snapshot runs skip it and do the others), 2\n"
-	"with a message naming file, line, section and key when it is not good.\n";
+	"Exit status 0 when the config is good; 1 when a section's dataset does\n"
+	"not exist (marked MISSING) or a section has a value sanoid 2.3.0 would\n"
+	"misread (marked REFUSED, with file, line, section, key and what sanoid\n"
+	"would make of it): snapshot runs skip those sections and do the others;\n"
+	"2 when the file cannot be used at all (a syntax error, an unknown key).\n";
 
 static void print_policy(const struct sanoid_policy *p)
 {
@@ -31,6 +33,9 @@ static void print_policy(const struct sanoid_policy *p)
 	printf("[%s]\n", p->path);
 	if (p->missing)
 		printf("  MISSING        the dataset does not exist: nothing is done for it\n");
+	if (p->refused)
+		printf("  REFUSED        a value sanoid would misread (see above): nothing is done "
+		       "for it\n");
 	if (!p->own_section || !streq(p->section, p->path))
 		printf("  from section   [%s] (line %u)\n", p->section, p->line);
 	printf("  autosnap       %s%s\n", p->autosnap ? "yes" : "no",
@@ -99,12 +104,19 @@ static int check_offline(const struct policy_cli *c)
 	sanoid_config_resolve(&cfg, (const char *const *)roots.v, roots.n, &pol, &warnings);
 	for (size_t i = 0; i < warnings.n; i++)
 		log_warning("%s", warnings.v[i]);
-	printf("# %s: good (%zu sections; offline: datasets not checked)\n", cfg.file, pol.n);
+	for (size_t i = 0; i < pol.problems.n; i++)
+		log_warning("%s: nothing is done for it", pol.problems.v[i]);
+	if (pol.problems.n)
+		printf("# %s: %zu sections, %zu with problems (offline: datasets not checked)\n",
+		       cfg.file, pol.n, pol.problems.n);
+	else
+		printf("# %s: good (%zu sections; offline: datasets not checked)\n", cfg.file, pol.n);
 	for (size_t i = 0; i < pol.n; i++)
 		print_policy(&pol.p[i]);
+	int rc = pol.problems.n ? EXIT_PARTIAL : EXIT_OK;
 	sanoid_policies_release(&pol);
 	sanoid_config_release(&cfg);
-	return EXIT_OK;
+	return rc;
 }
 
 int cmd_config(int argc, char **argv)
@@ -126,9 +138,11 @@ int cmd_config(int argc, char **argv)
 	c.results_only = true;
 	if (policy_cli_open(&c, &e, false, false) != EXIT_OK)
 		return EXIT_FATAL;
+	for (size_t i = 0; i < e.pol.problems.n; i++)
+		log_warning("%s: nothing is done for it", e.pol.problems.v[i]);
 	if (e.pol.problems.n)
-		printf("# %s: %zu datasets, %zu of them missing (nothing is done for those)\n",
-		       e.cfg.file, e.pol.n, e.pol.problems.n);
+		printf("# %s: %zu datasets, %zu sections missing or refused (nothing is done for "
+		       "those)\n", e.cfg.file, e.pol.n, e.pol.problems.n);
 	else
 		printf("# %s: good (%zu datasets)\n", e.cfg.file, e.pol.n);
 	for (size_t i = 0; i < e.pol.n; i++)

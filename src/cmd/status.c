@@ -20,7 +20,8 @@ const char cmd_status_help[] =
 	"Show, for every dataset of sanoid.conf: its snapshots of each type (count\n"
 	"and policy), the newest of each type and its age, the types due now, and\n"
 	"how many snapshots a prune would destroy. Changes nothing. A section whose\n"
-	"dataset does not exist is shown CRITICAL (\"missing\": true in JSON) and\n"
+	"dataset does not exist is shown CRITICAL (\"missing\": true in JSON), and\n"
+	"so is one with a value sanoid would misread (\"refused\": true); either\n"
 	"makes the exit status 1.\n"
 	"\n"
 	POLICY_CLI_OPTIONS_HELP
@@ -39,6 +40,7 @@ const char cmd_metrics_help[] =
 	"  zkeep_snapshots_prunable{dataset}             what a prune now would destroy\n"
 	"  zkeep_snapshots_held{dataset}                 expired but held (kept)\n"
 	"  zkeep_dataset_missing{dataset}                1 when it does not exist\n"
+	"  zkeep_dataset_refused{dataset}                1 when its section is refused\n"
 	"  zkeep_metrics_timestamp_seconds               when these were computed\n"
 	"\n"
 	POLICY_CLI_OPTIONS_HELP;
@@ -71,6 +73,19 @@ static void label(struct strbuf *sb, const char *v)
 			strbuf_addstr(sb, "\\n");
 		else
 			strbuf_addch(sb, *v);
+	}
+}
+
+/* One 0/1 gauge per dataset: its policy's missing or refused flag. */
+static void dataset_flag_metric(struct strbuf *sb, const struct engine *e, const char *name,
+				const char *help, bool refused)
+{
+	strbuf_addf(sb, "# HELP %s %s\n# TYPE %s gauge\n", name, help, name);
+	for (size_t i = 0; i < e->pol.n; i++) {
+		const struct sanoid_policy *p = &e->pol.p[i];
+		strbuf_addf(sb, "%s{dataset=\"", name);
+		label(sb, p->path);
+		strbuf_addf(sb, "\"} %d\n", refused ? p->refused : p->missing);
 	}
 }
 
@@ -143,14 +158,10 @@ static void metrics(const struct engine *e, const struct row *rows, struct strbu
 		label(sb, e->pol.p[i].path);
 		strbuf_addf(sb, "\"} %zu\n", rows[i].held);
 	}
-	strbuf_addstr(sb, "# HELP zkeep_dataset_missing 1 when the dataset of a sanoid.conf section "
-			  "does not exist (nothing is done for it).\n"
-			  "# TYPE zkeep_dataset_missing gauge\n");
-	for (size_t i = 0; i < e->pol.n; i++) {
-		strbuf_addstr(sb, "zkeep_dataset_missing{dataset=\"");
-		label(sb, e->pol.p[i].path);
-		strbuf_addf(sb, "\"} %d\n", e->pol.p[i].missing);
-	}
+	dataset_flag_metric(sb, e, "zkeep_dataset_missing", "1 when the dataset of a sanoid.conf "
+			    "section does not exist (nothing is done for it).", false);
+	dataset_flag_metric(sb, e, "zkeep_dataset_refused", "1 when its sanoid.conf section has a "
+			    "value sanoid would misread (nothing is done for it).", true);
 	strbuf_addf(sb, "# HELP zkeep_metrics_timestamp_seconds When these metrics were computed.\n"
 			"# TYPE zkeep_metrics_timestamp_seconds gauge\nzkeep_metrics_timestamp_seconds %lld\n",
 		    (long long)e->o.now);
@@ -165,6 +176,11 @@ static void print_text(const struct engine *e, const struct row *rows)
 		if (p->missing) {
 			printf("  CRITICAL: the dataset does not exist (section [%s]): no snapshots "
 			       "are taken or pruned for it\n", p->section);
+			continue;
+		}
+		if (p->refused) {
+			printf("  CRITICAL: section [%s] has a value sanoid would misread (zkeep config "
+			       "check says which): no snapshots are taken or pruned for it\n", p->section);
 			continue;
 		}
 		for (int t = SNAP_NTYPES - 1; t >= 0; t--) {
@@ -202,6 +218,8 @@ static void print_json(const struct engine *e, const struct row *rows)
 		json_object_set_new(d, "section", json_str(p->section));
 		/* its section names a dataset that does not exist: nothing is done for it */
 		json_object_set_new(d, "missing", json_boolean(p->missing));
+		/* a value sanoid would misread: nothing is done for it */
+		json_object_set_new(d, "refused", json_boolean(p->refused));
 		json_object_set_new(d, "autosnap", json_boolean(p->autosnap));
 		json_object_set_new(d, "autoprune", json_boolean(p->autoprune));
 		json_object_set_new(d, "process_children_only", json_boolean(p->process_children_only));

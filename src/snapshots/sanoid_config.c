@@ -1,14 +1,15 @@
 /*
- * sanoid_config.c - sanoid.conf parsing (inih) and policy resolution.
+ * sanoid_config.c - sanoid.conf checking and policy resolution.
  *
- * The file is read with ini_text (inih without its 50-byte section names and
- * 200-byte lines, see ini_text.h); this file checks every key and value.
+ * The files are read as sanoid reads them (sanoid_ini.h: Config::IniFiles' rules);
+ * this file checks every key, and every value against what sanoid 2.3.0 makes of it.
  */
 #include "base/zkeep.h"
 #include "snapshots/sanoid_config.h"
-#include "base/ini_text.h"
+#include "snapshots/sanoid_ini.h"
 #include "base/parse.h"
 
+#include <ctype.h>
 #include <fcntl.h>
 
 const char *const snap_type_names[SNAP_NTYPES] = {
@@ -188,6 +189,177 @@ static int value_check(int k, const char *v, struct strbuf *why)
 	return -EINVAL;
 }
 
+/* ---- what sanoid 2.3.0 makes of a value ----------------------------------- */
+
+/* sanoid's @istrue and @isfalse: toggles are compared with these exactly (eq). */
+static const char *const sanoid_true[] = { "1", "true", "True", "TRUE", "yes", "Yes", "YES",
+					   "on", "On", "ON" };
+static const char *const sanoid_false[] = { "0", "false", "False", "FALSE", "no", "No", "NO",
+					    "off", "Off", "OFF" };
+
+static bool in_list(const char *v, const char *const *list, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (streq(v, list[i]))
+			return true;
+	return false;
+}
+
+/*
+ * The number Perl's numeric context makes of a string (how sanoid reads every
+ * number): blanks skipped, the longest decimal number at the start, 0 when there is
+ * none, printed as Perl prints it. Returns where the number ends.
+ */
+static const char *perl_number(const char *v, struct strbuf *out)
+{
+	const char *s = v, *p;
+	bool any;
+
+	while (perl_space(*s))
+		s++;
+	p = s + (*s == '+' || *s == '-');
+	if (!strncasecmp(p, "inf", 3) || !strncasecmp(p, "nan", 3)) {
+		strbuf_addf(out, "%s%s", *s == '-' ? "-" : "",
+			    tolower((unsigned char)*p) == 'i' ? "Inf" : "NaN");
+		return s; /* not a number zkeep takes */
+	}
+	const char *digits = p;
+	while (isdigit((unsigned char)*p))
+		p++;
+	any = p > digits;
+	if (*p == '.') {
+		const char *frac = ++p;
+		while (isdigit((unsigned char)*p))
+			p++;
+		any = any || p > frac;
+	}
+	if (!any) {
+		strbuf_addstr(out, "0");
+		return s;
+	}
+	if (*p == 'e' || *p == 'E') {
+		const char *q = p + 1;
+		q += *q == '+' || *q == '-';
+		if (isdigit((unsigned char)*q)) {
+			while (isdigit((unsigned char)*q))
+				q++;
+			p = q;
+		}
+	}
+	_cleanup_free_ char *num = xstrndup(s, (size_t)(p - s));
+	strbuf_addf(out, "%.15g", strtod(num, NULL));
+	return p;
+}
+
+/*
+ * "48 # two days": a whole number, blanks, then '#' or ';' and anything. Perl reads
+ * the number (and warns that the rest is not numeric); zkeep reads it the same.
+ */
+static bool number_then_comment(const char *v, unsigned min, unsigned max, unsigned *out)
+{
+	const char *p = v;
+	while (isdigit((unsigned char)*p))
+		p++;
+	if (p == v || !perl_space(*p))
+		return false;
+	const char *c = p;
+	while (perl_space(*c))
+		c++;
+	if (*c != '#' && *c != ';')
+		return false;
+	_cleanup_free_ char *num = xstrndup(v, (size_t)(p - v));
+	return parse_uint_range(num, min, max, out) == 0;
+}
+
+/*
+ * A whole number in [min, max] as sanoid reads it, and as written: "48", "+3", "1.0",
+ * "" (0), "48 # two days". Not "abc" (0 for sanoid), "1.5", "5x".
+ */
+static bool sanoid_uint(const char *v, unsigned min, unsigned max, unsigned *out)
+{
+	_cleanup_strbuf_ struct strbuf num = STRBUF_INIT;
+	if (parse_uint_range(*v ? v : "0", min, max, out) == 0 ||
+	    number_then_comment(v, min, max, out))
+		return true;
+	const char *end = perl_number(v, &num);
+	while (perl_space(*end))
+		end++;
+	return end > v && !*end && parse_uint_range(num.buf, min, max, out) == 0;
+}
+
+/* convertTimePeriod: /^\d+[yYwWdDhHmMsS]?$/, anything else is 1 second. */
+static bool sanoid_duration(const char *v)
+{
+	const char *p = v;
+	while (isdigit((unsigned char)*p))
+		p++;
+	if (p == v)
+		return false;
+	if (*p && strchr("yYwWdDhHmMsS", *p))
+		p++;
+	return !*p;
+}
+
+/* Keys that become Time::Local arguments, which croaks on a value out of range. */
+static bool is_time_of_day(int k)
+{
+	return k == K_HOURLY_MIN || k == K_DAILY_HOUR || k == K_DAILY_MIN || k == K_WEEKLY_HOUR ||
+	       k == K_WEEKLY_MIN || k == K_MONTHLY_MDAY || k == K_MONTHLY_HOUR ||
+	       k == K_MONTHLY_MIN || k == K_YEARLY_MON || k == K_YEARLY_MDAY ||
+	       k == K_YEARLY_HOUR || k == K_YEARLY_MIN;
+}
+
+/*
+ * Whether v, the value of key k as sanoid gets it, means to sanoid 2.3.0 what zkeep
+ * reads. When not, why says what is wrong and what sanoid would make of it, and
+ * -EINVAL is returned: the sections using it are refused. Strings are always fine.
+ */
+static int value_as_sanoid_reads(int k, const char *v, struct strbuf *why)
+{
+	const struct key_def *d = &keys[k];
+	_cleanup_strbuf_ struct strbuf num = STRBUF_INIT;
+	unsigned u;
+
+	switch (d->type) {
+	case KT_STRING:
+		return 0;
+	case KT_BOOL:
+		if (!*v || in_list(v, sanoid_true, ARRAY_SIZE(sanoid_true)) ||
+		    in_list(v, sanoid_false, ARRAY_SIZE(sanoid_false)))
+			return 0;
+		strbuf_addf(why, "'%s' is not one of yes/no, Yes/No, YES/NO, true/false, on/off, "
+			    "1/0 (sanoid 2.3.0 would read it as %s)", v,
+			    k == K_SKIP_CHILDREN ? "no" : "yes: any other text is true in Perl");
+		return -EINVAL;
+	case KT_RECURSIVE:
+		/* sanoid: /^VALUE$/ against @istrue, and /zfs/i */
+		if (!*v || in_list(v, sanoid_true, ARRAY_SIZE(sanoid_true)) ||
+		    in_list(v, sanoid_false, ARRAY_SIZE(sanoid_false)) || strcasecmp(v, "zfs") == 0)
+			return 0;
+		strbuf_addf(why, "'%s' is not one of no, yes, zfs (sanoid 2.3.0 would read it as %s)",
+			    v, strcasestr(v, "zfs") ? "zfs" : "no");
+		return -EINVAL;
+	case KT_UINT:
+		if (sanoid_uint(v, d->min, d->max, &u))
+			return 0;
+		perl_number(v, &num);
+		strbuf_addf(why, "'%s' is not a whole number from %u to %u (sanoid 2.3.0 would read "
+			    "it as %s%s)", v, d->min, d->max, num.buf,
+			    k == K_FREQUENT_PERIOD && streq(num.buf, "0")
+				    ? " and die dividing by it when it takes snapshots"
+				    : is_time_of_day(k) ? ", and die if Time::Local refuses it when it "
+							  "takes snapshots" : "");
+		return -EINVAL;
+	case KT_DURATION:
+		if (sanoid_duration(v))
+			return 0;
+		strbuf_addf(why, "'%s' is not an age (digits and one of y, w, d, h, m, s, or digits "
+			    "alone; sanoid 2.3.0 would read it as 1 second)", v);
+		return -EINVAL;
+	}
+	return -EINVAL;
+}
+
 /* ---- sections ------------------------------------------------------------ */
 
 static void section_release(struct sanoid_section *s)
@@ -195,6 +367,7 @@ static void section_release(struct sanoid_section *s)
 	for (size_t i = 0; i < s->nkv; i++) {
 		free(s->kv[i].key);
 		free(s->kv[i].value);
+		free(s->kv[i].raw);
 	}
 	free(s->kv);
 	free(s->name);
@@ -209,21 +382,6 @@ static const struct sanoid_kv *section_get(const struct sanoid_section *s, const
 	return NULL;
 }
 
-/* Set key (a later line wins over an earlier one with the same key). */
-static void section_set(struct sanoid_section *s, const char *key, const char *value, unsigned line)
-{
-	for (size_t i = 0; i < s->nkv; i++) {
-		if (streq(s->kv[i].key, key)) {
-			free(s->kv[i].value);
-			s->kv[i].value = xstrdup(value);
-			s->kv[i].line = line;
-			return;
-		}
-	}
-	s->kv = xreallocarray(s->kv, s->nkv + 1, sizeof(*s->kv));
-	s->kv[s->nkv++] = (struct sanoid_kv){ xstrdup(key), xstrdup(value), line };
-}
-
 static const struct sanoid_section *config_section(const struct sanoid_config *cfg,
 						   const char *name)
 {
@@ -233,125 +391,29 @@ static const struct sanoid_section *config_section(const struct sanoid_config *c
 	return NULL;
 }
 
-/* ---- the handler for ini_text ------------------------------------------ */
-
-struct reader {
-	unsigned line; /* of the line being handled, for messages */
-	const char *file;
-	bool is_defaults;
-	struct sanoid_config *cfg;
-	/* sections as registered by the reader; the defaults file keeps all of
-	 * them here, the user file's go to cfg->sections */
-	struct sanoid_section *secs;
-	size_t nsecs;
-	size_t cur; /* index of the section being read */
-	struct strbuf *err;
-	bool failed;
-	unsigned version; /* [version] version of the defaults file */
-};
-
-PRINTF(2, 3) static void reader_fail(struct reader *r, const char *fmt, ...)
+/* Perl's s/^\s+|\s+$//g, as sanoid trims the values of sanoid.conf. */
+static char *perl_trim(const char *v)
 {
-	va_list ap;
-	if (r->failed)
-		return;
-	r->failed = true;
-	strbuf_addf(r->err, "%s:%u: ", r->file, r->line);
-	va_start(ap, fmt);
-	strbuf_vaddf(r->err, fmt, ap);
-	va_end(ap);
+	const char *e = v + strlen(v);
+	while (perl_space(*v))
+		v++;
+	while (e > v && perl_space(e[-1]))
+		e--;
+	return xstrndup(v, (size_t)(e - v));
 }
 
-/* A header: a new section, or a repeated one continued (as Config::IniFiles). */
-static bool reader_add_section(struct reader *r, const char *name)
+/* A section as sanoid uses it: the first value of each key (an empty heredoc, undef
+ * for sanoid, as an empty value). */
+static void section_from_ini(struct sanoid_section *out, const struct sanoid_ini_section *in)
 {
-	for (size_t i = 0; i < r->nsecs; i++) {
-		if (streq(r->secs[i].name, name)) {
-			r->cur = i;
-			return true;
-		}
+	*out = (struct sanoid_section){ .name = xstrdup(in->name), .line = in->line };
+	out->kv = xcalloc(in->nkeys ? in->nkeys : 1, sizeof(*out->kv));
+	for (size_t i = 0; i < in->nkeys; i++) {
+		const struct sanoid_ini_key *k = &in->keys[i];
+		const char *first = k->values.n ? k->values.v[0] : "";
+		out->kv[out->nkv++] = (struct sanoid_kv){ xstrdup(k->name), perl_trim(first),
+							  xstrdup(first), k->line };
 	}
-	if (r->nsecs >= SANOID_MAX_SECTIONS) {
-		reader_fail(r, "more than %d sections", SANOID_MAX_SECTIONS);
-		return false;
-	}
-	r->secs = xreallocarray(r->secs, r->nsecs + 1, sizeof(*r->secs));
-	r->secs[r->nsecs] = (struct sanoid_section){ .name = xstrdup(name), .line = r->line };
-	r->cur = r->nsecs++;
-	return true;
-}
-
-static bool ini_handle(void *user, const char *section, const char *name, const char *value,
-		       unsigned line)
-{
-	struct reader *r = user;
-	struct sanoid_section *sec;
-	int k;
-
-	r->line = line;
-	if (!name)
-		return reader_add_section(r, section);
-	sec = &r->secs[r->cur];
-	if (sec->nkv >= SANOID_MAX_KEYS) {
-		reader_fail(r, "[%s] has more than %d keys", sec->name, SANOID_MAX_KEYS);
-		return false;
-	}
-
-	if (r->is_defaults) {
-		if (streq(sec->name, "version") && streq(name, "version")) {
-			unsigned v;
-			if (parse_uint_range(value, 0, 1000, &v) < 0) {
-				reader_fail(r, "[version] version: '%s' is not a number", value);
-				return false;
-			}
-			r->version = v;
-		}
-		if (streq(sec->name, "template_default")) {
-			k = key_lookup(name);
-			if (k >= 0 && *value) {
-				_cleanup_strbuf_ struct strbuf why = STRBUF_INIT;
-				if (value_check(k, value, &why) < 0) {
-					reader_fail(r, "[%s] %s: %s", sec->name, name, why.buf);
-					return false;
-				}
-			}
-		}
-		section_set(sec, name, value, line);
-		return true;
-	}
-
-	/* The defaults file lists every key sanoid allows. */
-	if (!section_get(&r->cfg->defaults, name)) {
-		reader_fail(r, "[%s] %s: unknown setting (not in %s; check the spelling)", sec->name,
-			    name, r->cfg->defaults_file);
-		return false;
-	}
-	k = key_lookup(name);
-	if (k >= 0) {
-		_cleanup_strbuf_ struct strbuf why = STRBUF_INIT;
-		if (value_check(k, value, &why) < 0) {
-			reader_fail(r, "[%s] %s: %s", sec->name, name, why.buf);
-			return false;
-		}
-	}
-	section_set(sec, name, value, line);
-	return true;
-}
-
-static int run_ini(struct reader *r, const char *buf, size_t len)
-{
-	if (ini_text_parse(buf, len, r->file, ini_handle, r, r->err) < 0)
-		r->failed = true; /* the message is in err, from ini_text or from us */
-	return r->failed ? -EINVAL : 0;
-}
-
-static void reader_release(struct reader *r)
-{
-	for (size_t i = 0; i < r->nsecs; i++)
-		section_release(&r->secs[i]);
-	free(r->secs);
-	r->secs = NULL;
-	r->nsecs = 0;
 }
 
 void sanoid_config_release(struct sanoid_config *cfg)
@@ -362,73 +424,153 @@ void sanoid_config_release(struct sanoid_config *cfg)
 	section_release(&cfg->defaults);
 	free(cfg->file);
 	free(cfg->defaults_file);
+	strvec_release(&cfg->warnings);
 	memset(cfg, 0, sizeof(*cfg));
 }
 
 #define MIN_DEFAULTS_VERSION 2
 
-int sanoid_config_parse(struct sanoid_config *cfg, const char *conf, size_t conf_len,
-			const char *file_name, const char *defaults, size_t defaults_len,
-			const char *defaults_name, struct strbuf *err)
+/* The defaults file: zkeep's own (or the admin's copy of sanoid's); every value must
+ * be good, since every section gets them. */
+static int read_defaults(struct sanoid_config *cfg, const char *text, size_t len,
+			 const char *name, struct strbuf *err)
 {
-	struct reader r = { .file = defaults_name, .is_defaults = true, .cfg = cfg, .err = err };
-	int rc;
+	_cleanup_release_(sanoid_ini) struct sanoid_ini ini = SANOID_INI_INIT;
+	const struct sanoid_ini_section *ver, *def;
+	const struct sanoid_ini_key *vk;
+	unsigned version = 1;
 
-	memset(cfg, 0, sizeof(*cfg));
-	cfg->file = xstrdup(file_name);
-	cfg->defaults_file = xstrdup(defaults_name);
-
-	rc = run_ini(&r, defaults, defaults_len);
-	if (rc == 0) {
-		size_t i;
-		for (i = 0; i < r.nsecs && !streq(r.secs[i].name, "template_default"); i++)
-			;
-		if (i == r.nsecs) {
-			strbuf_addf(err, "%s: no [template_default] section", defaults_name);
-			rc = -EINVAL;
-		} else if (r.version < MIN_DEFAULTS_VERSION) {
-			strbuf_addf(err, "%s: version %u of the defaults file; version %d or later is needed",
-				    defaults_name, r.version ? r.version : 1, MIN_DEFAULTS_VERSION);
-			rc = -EINVAL;
-		} else {
-			cfg->defaults = r.secs[i];
-			r.secs[i] = (struct sanoid_section){ 0 };
+	if (sanoid_ini_parse(&ini, text, len, name, err) < 0)
+		return -EINVAL;
+	ver = sanoid_ini_section(&ini, "version");
+	vk = ver ? sanoid_ini_key(ver, "version") : NULL;
+	if (vk && vk->values.n && parse_uint_range(vk->values.v[0], 0, 1000, &version) < 0) {
+		strbuf_addf(err, "%s:%u: [version] version: '%s' is not a number", name, vk->line,
+			    vk->values.v[0]);
+		return -EINVAL;
+	}
+	def = sanoid_ini_section(&ini, "template_default");
+	if (!def) {
+		strbuf_addf(err, "%s: no [template_default] section", name);
+		return -EINVAL;
+	}
+	if (version < MIN_DEFAULTS_VERSION) {
+		strbuf_addf(err, "%s: version %u of the defaults file; version %d or later is needed",
+			    name, version, MIN_DEFAULTS_VERSION);
+		return -EINVAL;
+	}
+	section_from_ini(&cfg->defaults, def);
+	for (size_t i = 0; i < cfg->defaults.nkv; i++) {
+		const struct sanoid_kv *kv = &cfg->defaults.kv[i];
+		int k = key_lookup(kv->key);
+		_cleanup_strbuf_ struct strbuf why = STRBUF_INIT;
+		if (k >= 0 && *kv->value && value_check(k, kv->value, &why) < 0) {
+			strbuf_addf(err, "%s:%u: [template_default] %s: %s", name, kv->line, kv->key,
+				    why.buf);
+			return -EINVAL;
 		}
 	}
-	reader_release(&r);
-	if (rc < 0) {
-		sanoid_config_release(cfg);
-		return rc;
-	}
+	return 0;
+}
 
-	r = (struct reader){ .file = file_name, .cfg = cfg, .err = err };
-	rc = run_ini(&r, conf, conf_len);
-	cfg->sections = steal_pointer(&r.secs);
-	cfg->nsections = r.nsecs;
-	r.nsecs = 0;
-	reader_release(&r);
-	if (rc < 0) {
-		sanoid_config_release(cfg);
-		return rc;
+/*
+ * The names of use_template as sanoid splits them: split(' *, *', ...) (spaces only,
+ * empty names kept except at the end, as Perl's split does), then trailing blanks cut
+ * from each; "a b" is one name.
+ */
+static void template_names(const char *v, struct strvec *names)
+{
+	size_t keep = 0;
+	for (;;) {
+		const char *comma = strchr(v, ',');
+		const char *e = comma ? comma : v + strlen(v);
+		while (e > v && (comma ? e[-1] == ' ' : perl_space(e[-1])))
+			e--;
+		_cleanup_free_ char *name = xstrndup(v, (size_t)(e - v));
+		const char *t = name + strlen(name);
+		while (t > name && perl_space(t[-1]))
+			t--;
+		name[t - name] = '\0';
+		strvec_push(names, name);
+		if (*name)
+			keep = names->n;
+		if (!comma)
+			break;
+		v = comma + 1;
+		while (*v == ' ')
+			v++;
 	}
+	while (names->n > keep)
+		strvec_pop(names);
+}
 
-	/* Every template named in use_template must exist. */
+/* sanoid.conf: unknown keys are fatal (sanoid dies); the rest is sanoid's to warn
+ * about, and resolution's to judge per section. */
+static int read_user(struct sanoid_config *cfg, const char *text, size_t len, const char *name,
+		     struct strbuf *err)
+{
+	_cleanup_release_(sanoid_ini) struct sanoid_ini ini = SANOID_INI_INIT;
+
+	if (sanoid_ini_parse(&ini, text, len, name, err) < 0)
+		return -EINVAL;
+	cfg->sections = xcalloc(ini.nsections, sizeof(*cfg->sections));
+	for (size_t i = 0; i < ini.nsections; i++) {
+		const struct sanoid_ini_section *is = &ini.sections[i];
+		section_from_ini(&cfg->sections[cfg->nsections++], is);
+		for (size_t j = 0; j < is->nkeys; j++) {
+			const struct sanoid_ini_key *ik = &is->keys[j];
+			const struct sanoid_kv *kv = &cfg->sections[i].kv[j];
+			int k = key_lookup(ik->name);
+			unsigned u;
+			if (!section_get(&cfg->defaults, ik->name)) {
+				strbuf_addf(err, "%s:%u: [%s] %s: unknown setting (not in %s; check the "
+					    "spelling)", name, ik->line, is->name, ik->name,
+					    cfg->defaults_file);
+				return -EINVAL;
+			}
+			if (ik->values.n > 1) /* sanoid's words, and its spelling */
+				strvec_pushf(&cfg->warnings, "duplicate key '%s' in section '%s', using the "
+					     "value from the first occurence and ignoring the others.",
+					     ik->name, is->name);
+			if (k >= 0 && keys[k].type == KT_UINT &&
+			    number_then_comment(kv->value, keys[k].min, keys[k].max, &u))
+				strvec_pushf(&cfg->warnings, "%s:%u: [%s] %s: '%s' is read as %u, as sanoid "
+					     "2.3.0 reads it (text after a value is not a comment: put "
+					     "comments on lines of their own)", name, ik->line, is->name,
+					     ik->name, kv->value, u);
+		}
+	}
+	/* sanoid skips a use_template name that has no [template_NAME]. */
 	for (size_t i = 0; i < cfg->nsections; i++) {
 		const struct sanoid_section *s = &cfg->sections[i];
 		const struct sanoid_kv *kv = section_get(s, "use_template");
 		_cleanup_strvec_ struct strvec names = STRVEC_INIT;
 		if (!kv)
 			continue;
-		strvec_split(&names, kv->value, ", \t");
+		template_names(kv->value, &names);
 		for (size_t j = 0; j < names.n; j++) {
 			_cleanup_free_ char *t = xasprintf("template_%s", names.v[j]);
-			if (!config_section(cfg, t)) {
-				strbuf_addf(err, "%s:%u: [%s] use_template: no section [%s] for template '%s'",
-					    file_name, kv->line, s->name, t, names.v[j]);
-				sanoid_config_release(cfg);
-				return -EINVAL;
-			}
+			if (!config_section(cfg, t))
+				strvec_pushf(&cfg->warnings, "%s:%u: [%s] use_template: no section [%s]: "
+					     "template '%s' is ignored, as sanoid 2.3.0 ignores it",
+					     name, kv->line, s->name, t, names.v[j]);
 		}
+	}
+	return 0;
+}
+
+int sanoid_config_parse(struct sanoid_config *cfg, const char *conf, size_t conf_len,
+			const char *file_name, const char *defaults, size_t defaults_len,
+			const char *defaults_name, struct strbuf *err)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	strvec_init(&cfg->warnings);
+	cfg->file = xstrdup(file_name);
+	cfg->defaults_file = xstrdup(defaults_name);
+	if (read_defaults(cfg, defaults, defaults_len, defaults_name, err) < 0 ||
+	    read_user(cfg, conf, conf_len, file_name, err) < 0) {
+		sanoid_config_release(cfg);
+		return -EINVAL;
 	}
 	return 0;
 }
@@ -488,6 +630,7 @@ struct eff {
 	bool initialized;
 	bool zfs_recursion;
 	bool missing;
+	bool refused; /* a value sanoid misreads, here or in the section it inherits from */
 	enum sanoid_recursive recursive;
 	char *v[K_NKEYS]; /* NULL = unset */
 };
@@ -528,8 +671,8 @@ static void eff_apply(struct eff *e, const struct sanoid_section *s, bool skip_t
 static unsigned eff_uint(const struct eff *e, int k)
 {
 	unsigned u = 0;
-	if (e->v[k] && *e->v[k])
-		parse_uint_range(e->v[k], keys[k].min, keys[k].max, &u);
+	if (e->v[k] && *e->v[k] && !sanoid_uint(e->v[k], keys[k].min, keys[k].max, &u))
+		u = 0; /* refused (value_as_sanoid_reads) */
 	return u;
 }
 
@@ -554,6 +697,7 @@ static void eff_to_policy(const struct eff *e, struct sanoid_policy *p)
 	p->line = e->section->line;
 	p->own_section = e->own_section;
 	p->missing = e->missing;
+	p->refused = e->refused;
 	p->recursive = e->recursive;
 	p->zfs_recursion = e->zfs_recursion;
 	p->autosnap = eff_bool(e, K_AUTOSNAP);
@@ -606,6 +750,10 @@ static void eff_to_policy(const struct eff *e, struct sanoid_policy *p)
 	p->post_snapshot_script = eff_str(e, K_POST_SNAPSHOT_SCRIPT);
 	p->pre_pruning_script = eff_str(e, K_PRE_PRUNING_SCRIPT);
 	p->pruning_script = eff_str(e, K_PRUNING_SCRIPT);
+	if (p->refused) { /* nothing is done for it */
+		p->autosnap = false;
+		p->autoprune = false;
+	}
 }
 
 static struct eff *effs_find(struct eff *effs, size_t n, const char *path)
@@ -718,7 +866,7 @@ static void eff_apply_templates(struct eff *e, const struct sanoid_config *cfg,
 	if (!kv)
 		return;
 	_cleanup_strvec_ struct strvec names = STRVEC_INIT;
-	strvec_split(&names, kv->value, ", \t");
+	template_names(kv->value, &names);
 	for (size_t j = 0; j < names.n; j++) {
 		_cleanup_free_ char *t = xasprintf("template_%s", names.v[j]);
 		_cleanup_free_ char *what = xasprintf("template '%s'", names.v[j]);
@@ -754,7 +902,8 @@ static void inherit_to_children(struct effs *es, size_t pi, const struct sanoid_
 				const char *const *datasets, size_t ndatasets)
 {
 	/* Snapshot the parent's values: es->v may move while children are added. */
-	struct eff parent = { .zfs_recursion = es->v[pi].zfs_recursion, .section = s };
+	struct eff parent = { .zfs_recursion = es->v[pi].zfs_recursion, .section = s,
+			      .refused = es->v[pi].refused };
 	for (int k = 0; k < K_NKEYS; k++)
 		parent.v[k] = es->v[pi].v[k] ? xstrdup(es->v[pi].v[k]) : NULL;
 
@@ -783,11 +932,64 @@ static void inherit_to_children(struct effs *es, size_t pi, const struct sanoid_
 			eff_set(c, K_AUTOSNAP, "0");
 		eff_set(c, K_PATH, ds);
 		c->zfs_recursion = parent.zfs_recursion;
+		c->refused = parent.refused;
 		c->section = s;
 		c->own_section = false;
 		c->initialized = true;
 	}
 	eff_release(&parent);
+}
+
+/*
+ * The values sanoid takes from src for the section user (src: the section itself, a
+ * template it uses or [template_default]), each as sanoid gets it: trimmed, unless src
+ * is a template that comes after user in the file (sanoid trims section by section,
+ * in file order). The first one sanoid would misread is described in why.
+ */
+static int source_refusal(const struct sanoid_config *cfg, const struct sanoid_section *src,
+			  const struct sanoid_section *user, struct strbuf *why)
+{
+	bool is_template = src != user, trimmed = src <= user;
+	for (size_t i = 0; i < src->nkv; i++) {
+		const struct sanoid_kv *kv = &src->kv[i];
+		int k = key_lookup(kv->key);
+		_cleanup_strbuf_ struct strbuf reason = STRBUF_INIT;
+		if (k < 0 || (is_template && (strstr(kv->key, "template") || strstr(kv->key, "recursive"))))
+			continue; /* sanoid does not use it */
+		if (value_as_sanoid_reads(k, trimmed ? kv->value : kv->raw, &reason) == 0)
+			continue;
+		strbuf_addf(why, "%s:%u: [%s] %s: %s", cfg->file, kv->line, src->name, kv->key,
+			    reason.buf);
+		if (!trimmed && !streq(kv->value, kv->raw))
+			strbuf_addf(why, " (sanoid does not trim the values of a template that comes "
+				    "after the section using it: remove the blanks around the value)");
+		if (is_template)
+			strbuf_addf(why, "; [%s] uses it", user->name);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Whether sanoid would misread a value section s uses: its own, its templates',
+ * [template_default]'s. */
+static int section_refusal(const struct sanoid_config *cfg, const struct sanoid_section *s,
+			   struct strbuf *why)
+{
+	const struct sanoid_section *user_default = config_section(cfg, "template_default");
+	const struct sanoid_kv *kv = section_get(s, "use_template");
+	if (user_default && source_refusal(cfg, user_default, s, why) < 0)
+		return -EINVAL;
+	if (kv) {
+		_cleanup_strvec_ struct strvec names = STRVEC_INIT;
+		template_names(kv->value, &names);
+		for (size_t j = 0; j < names.n; j++) {
+			_cleanup_free_ char *t = xasprintf("template_%s", names.v[j]);
+			const struct sanoid_section *ts = config_section(cfg, t);
+			if (ts && source_refusal(cfg, ts, s, why) < 0)
+				return -EINVAL;
+		}
+	}
+	return source_refusal(cfg, s, s, why);
 }
 
 int sanoid_config_resolve(const struct sanoid_config *cfg, const char *const *datasets,
@@ -801,6 +1003,8 @@ int sanoid_config_resolve(const struct sanoid_config *cfg, const char *const *da
 	out->p = NULL;
 	out->n = 0;
 	strvec_init(&out->problems);
+	for (size_t i = 0; warnings && i < cfg->warnings.n; i++)
+		strvec_push(warnings, cfg->warnings.v[i]);
 
 	for (size_t si = 0; si < nsecs; si++) {
 		const struct sanoid_section *s = order[si];
@@ -827,6 +1031,11 @@ int sanoid_config_resolve(const struct sanoid_config *cfg, const char *const *da
 		e->missing = missing;
 		if (missing)
 			continue; /* it has no children to pass its settings to */
+		_cleanup_strbuf_ struct strbuf why = STRBUF_INIT;
+		if (section_refusal(cfg, s, &why) < 0) {
+			strvec_push(&out->problems, why.buf);
+			e->refused = true;
+		}
 		if (e->zfs_recursion && eff_bool(e, K_AUTOSNAP)) {
 			if (warnings)
 				strvec_pushf(warnings, "ignored autosnap configuration for '%s' because it's part of a zfs recursion", s->name);

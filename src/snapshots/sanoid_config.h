@@ -4,14 +4,14 @@
  *
  * Two steps, as sanoid does it:
  *
- *  1. sanoid_config_parse() reads the two INI texts (with inih). The
- *     defaults file's [template_default] is the list of allowed keys and
- *     their shipped values; every key of the user file must be in it. Every
- *     value is checked against its key's type (boolean, number in range,
- *     duration, recursive = no|yes|zfs) and every name in use_template must
- *     be a [template_NAME] section. An error names the file, the line, the
- *     section and the key: "sanoid.conf:12: [tank/home] hourly: 'x' is not a
- *     number". sanoid_config_load() does the same from a config directory:
+ *  1. sanoid_config_parse() reads the two INI texts as sanoid does (with
+ *     Config::IniFiles' rules, see sanoid_ini.h). The defaults file's
+ *     [template_default] is the list of allowed keys and their shipped
+ *     values; a key of the user file that is not in it is fatal, as for
+ *     sanoid: "sanoid.conf:12: [tank/home] hourlz: unknown setting". A key
+ *     given twice keeps its first value, with sanoid's warning; a
+ *     use_template name with no [template_NAME] is ignored, with a warning.
+ *     sanoid_config_load() does the same from a config directory:
  *     DIR/sanoid.conf, and DIR/sanoid.defaults.conf when it exists, else the
  *     copy of data/sanoid.defaults.conf embedded in the binary.
  *
@@ -27,8 +27,10 @@
  *     child section written before its parent is overwritten there; zkeep
  *     always lets the more specific section win). skip_children drops the
  *     children; process_children_only keeps the parent out of taking,
- *     pruning and monitoring. A section whose dataset does not exist is an
- *     error.
+ *     pruning and monitoring. A section whose dataset does not exist, or
+ *     that has a value sanoid 2.3.0 would misread (in the section, in a
+ *     template it uses, in [template_default]) stops nothing else: its policy
+ *     is marked missing or refused and the other sections run.
  *
  * Ownership: a struct sanoid_config owns everything it points to and is
  * released with sanoid_config_release(); the same for struct sanoid_policies.
@@ -60,10 +62,13 @@ enum sanoid_recursive {
 /* The text of data/sanoid.defaults.conf, compiled in. */
 extern const char sanoid_defaults_conf[];
 
-/* One key = value of a section, as written. */
+/* One key = value of a section: its first value (sanoid uses that one). */
 struct sanoid_kv {
-	char *key, *value;
-	unsigned line;
+	char *key;
+	char *value;   /* trimmed, as sanoid trims it */
+	char *raw;     /* as written; what sanoid uses from a template that comes later in
+			* the file than the section using it (it trims sections in file order) */
+	unsigned line; /* of the first "key =" */
 };
 
 struct sanoid_section {
@@ -79,12 +84,11 @@ struct sanoid_config {
 	struct sanoid_section defaults; /* [template_default] of the defaults file */
 	struct sanoid_section *sections; /* of sanoid.conf, in file order */
 	size_t nsections;
+	/* What sanoid warns about (a duplicate key, in its words) or ignores (a
+	 * use_template naming no template): sanoid_config_resolve() hands them on. */
+	struct strvec warnings;
 };
 #define SANOID_CONFIG_INIT { 0 }
-
-/* Limits against hostile input. */
-#define SANOID_MAX_SECTIONS 10000
-#define SANOID_MAX_KEYS 200
 
 /*
  * Parse the two texts. file_name/defaults_name are used in messages. On
@@ -114,6 +118,8 @@ struct sanoid_policy {
 	unsigned line;  /* line of that section's header */
 	bool own_section;          /* the dataset has a section of its own */
 	bool missing;              /* its section names a dataset that does not exist */
+	bool refused;              /* a value sanoid would misread: nothing is done for it
+				    * (autosnap and autoprune are off, monitors say CRIT) */
 	enum sanoid_recursive recursive; /* as the dataset's own section says */
 	bool zfs_recursion;        /* under (or root of) a recursive = zfs section */
 	bool autosnap, autoprune, monitor, monitor_dont_warn, monitor_dont_crit;
@@ -137,8 +143,10 @@ struct sanoid_policies {
 	struct sanoid_policy *p;
 	size_t n;
 	/* One message per section that could not be applied ("FILE:LINE: [SECTION]:
-	 * dataset 'X' does not exist ..."): its policy is there, marked missing,
-	 * and nothing is done for it; the other sections are unaffected. */
+	 * dataset 'X' does not exist ...", "FILE:LINE: [SECTION] KEY: 'abc' is not
+	 * a whole number ... (sanoid 2.3.0 would read it as 0)"): its policy is
+	 * there, marked missing or refused, and nothing is done for it; the other
+	 * sections are unaffected. */
 	struct strvec problems;
 };
 
@@ -147,9 +155,11 @@ struct sanoid_policies {
  * filesystems and volumes that exist under the configured roots (at least),
  * parents before children as `zfs list` prints them. Warnings (keys sanoid
  * ignores, like recursive in a template) are appended to `warnings` (may be
- * NULL). A section whose dataset does not exist (a pool not imported, a USB
- * drive not plugged in) stops nothing: its policy is marked missing and
- * out->problems says so, as sanoid goes on with the others. Always 0.
+ * NULL), after those of cfg->warnings. A section whose dataset does not exist
+ * (a pool not imported, a USB drive not plugged in) stops nothing: its policy
+ * is marked missing and out->problems says so, as sanoid goes on with the
+ * others. The same for a section with a value sanoid would misread (marked
+ * refused), and for the children it passes its settings to. Always 0.
  */
 int sanoid_config_resolve(const struct sanoid_config *cfg, const char *const *datasets,
 			  size_t ndatasets, struct sanoid_policies *out,

@@ -1073,6 +1073,12 @@ int engine_monitor_snapshots(struct engine *e, struct strbuf *line)
 		if (!p->monitor || p->process_children_only)
 			continue;
 		strvec_push(&paths, p->path);
+		if (p->refused) { /* its values are not what sanoid reads: none are checked */
+			strvec_pushf(&msgs, "CRIT: %s is not snapshotted: zkeep refuses its section "
+				     "[%s] (zkeep config check says why)", p->path, p->section);
+			level = 2;
+			continue;
+		}
 		engine_summarize(e, p, &sum);
 		for (int t = 0; t < SNAP_NTYPES; t++) {
 			int64_t elapsed = -1;

@@ -188,21 +188,71 @@ static void test_path_key_and_roots(void **state)
 	sanoid_config_release(&cfg);
 }
 
+/* The one problem of resolving text against ds, which must contain needle; the policy
+ * of refused_path must be refused, that of good_path not. */
+static void expect_refused(const char *text, const char *needle, const char *refused_path,
+			   const char *good_path)
+{
+	static const char *const ds[] = { "tank", "tank/a", "pool", NULL };
+	struct sanoid_policies pol;
+	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
+	assert_int_equal(resolve(text, ds, &pol, &err), 0);
+	if (pol.problems.n != 1 || !strstr(pol.problems.v[0], needle))
+		fail_msg("%zu problems, the first '%s'; expected one with '%s'", pol.problems.n,
+			 pol.problems.n ? pol.problems.v[0] : "", needle);
+	const struct sanoid_policy *r = sanoid_policies_find(&pol, refused_path);
+	assert_non_null(r);
+	assert_true(r->refused);
+	assert_false(r->autosnap);
+	assert_false(r->autoprune);
+	if (good_path) {
+		const struct sanoid_policy *g = sanoid_policies_find(&pol, good_path);
+		assert_non_null(g);
+		assert_false(g->refused);
+		assert_true(g->autosnap);
+	}
+	sanoid_policies_release(&pol);
+}
+
 static void test_errors(void **state)
 {
+	/* Fatal, as for sanoid: an unknown key, a file Config::IniFiles cannot read. */
 	expect_error("[tank]\nhourly = 1\nhoutly = 3\n", "sanoid.conf:3: [tank] houtly: unknown setting");
-	expect_error("[tank]\nhourly = many\n", "sanoid.conf:2: [tank] hourly: 'many' is not a whole number");
-	expect_error("[tank]\nhourly = -1\n", "[tank] hourly:");
-	expect_error("[tank]\nautosnap = maybe\n", "sanoid.conf:2: [tank] autosnap: 'maybe' is not a boolean");
-	expect_error("[tank]\nrecursive = deep\n", "[tank] recursive: 'deep' is not one of no, yes, zfs");
-	expect_error("[tank]\n\nhourly_warn = 90x\n", "sanoid.conf:3: [tank] hourly_warn:");
-	expect_error("[tank]\ndaily_hour = 24\n", "[tank] daily_hour: '24' is not a whole number from 0 to 23");
-	expect_error("[template_a]\nhourly = 3\n[tank]\nuse_template = a,b\n",
-		     "sanoid.conf:4: [tank] use_template: no section [template_b]");
-	expect_error("hourly = 3\n", "sanoid.conf:1: 'hourly' is outside any [section]");
+	expect_error("hourly = 3\n", "sanoid.conf:1: 'hourly' comes before the first [section]");
 	expect_error("[tank]\njust words\n", "sanoid.conf:2: expected");
-	expect_error("[tank\n", "sanoid.conf:1: section header without ']'");
+	expect_error("[tank\n", "sanoid.conf:1: bad section header");
+	expect_error("[tank] # pool\n", "sanoid.conf:1: bad section header");
+	expect_error("[tank]\nhourly = <<EOT\n5\n", "sanoid.conf:2: 'hourly = <<EOT' has no end");
+	expect_error("# nothing\n", "no [section]");
+	expect_error("\xEF\xBB\xBF[tank]\n", "sanoid.conf:1: the file starts with a UTF-8 byte order mark");
 
+	/* A value sanoid would misread refuses its section, and only that one. */
+	expect_refused("[tank]\nhourly = many\n[pool]\n",
+		       "sanoid.conf:2: [tank] hourly: 'many' is not a whole number from 0 to 1000000 "
+		       "(sanoid 2.3.0 would read it as 0)", "tank", "pool");
+	expect_refused("[pool]\n[tank]\nhourly = -1.5\n", "would read it as -1.5", "tank", "pool");
+	expect_refused("[tank]\ndaily_hour = 25\n[pool]\n",
+		       "[tank] daily_hour: '25' is not a whole number from 0 to 23 (sanoid 2.3.0 would "
+		       "read it as 25, and die if Time::Local refuses it", "tank", "pool");
+	expect_refused("[tank]\nautosnap = no ; paused\n[pool]\n",
+		       "sanoid.conf:2: [tank] autosnap: 'no ; paused' is not one of yes/no", "tank", "pool");
+	expect_refused("[tank]\nautosnap = no # paused\n[pool]\n", "would read it as yes", "tank", "pool");
+	expect_refused("[tank]\nautoprune = nO\n[pool]\n", "would read it as yes", "tank", "pool");
+	expect_refused("[tank]\nrecursive = deep\n[pool]\n",
+		       "[tank] recursive: 'deep' is not one of no, yes, zfs (sanoid 2.3.0 would read it as no)",
+		       "tank", "pool");
+	expect_refused("[tank]\n\nhourly_warn = 90x\n[pool]\n",
+		       "sanoid.conf:3: [tank] hourly_warn: '90x' is not an age", "tank", "pool");
+	expect_refused("[tank]\nhourly_warn = 1d12h\n[pool]\n", "would read it as 1 second", "tank", "pool");
+	expect_refused("[tank]\nfrequent_period = 0\n[pool]\n", "die dividing by it", "tank", "pool");
+	/* A bad template refuses the sections that use it; its children get nothing either. */
+	expect_refused("[template_t]\nhourly = x\n[tank]\nuse_template = t\nrecursive = yes\n[pool]\n",
+		       "sanoid.conf:2: [template_t] hourly: 'x' is not a whole number", "tank/a", "pool");
+	expect_refused("[template_default]\nmonitor = maybe\n[tank]\n",
+		       "[template_default] monitor: 'maybe'", "tank", NULL);
+	/* sanoid trims a template's values only when it has come to it in the file. */
+	expect_refused("[tank]\nuse_template = t\n[template_t]\nautosnap = no \n[pool]\n",
+		       "'no ' is not one of", "tank", "pool");
 	/* A missing dataset stops nothing: its policy is marked, the problem names
 	 * file, line and section, and the other sections resolve as before. */
 	static const char *const ds[] = { "tank", "tank/c", NULL };
@@ -223,6 +273,78 @@ static void test_errors(void **state)
 	assert_int_equal(c->count[SNAP_HOURLY], 5);
 	assert_false(sanoid_policies_find(&pol, "tank")->missing);
 	sanoid_policies_release(&pol);
+}
+
+/* What sanoid reads as intended, zkeep reads the same; sanoid's warnings are kept. */
+static void test_read_as_sanoid(void **state)
+{
+	static const char *const ds[] = { "tank", "pool", NULL };
+	struct sanoid_config cfg;
+	struct sanoid_policies pol;
+	_cleanup_strvec_ struct strvec warnings = STRVEC_INIT;
+	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
+	_cleanup_strbuf_ struct strbuf text = STRBUF_INIT;
+
+	strbuf_init(&text, 1 << 20);
+	strbuf_addstr(&text, "[tank]\r\n  hourly = 5 # five\r\n  hourly = 7\r\n  daily = <<EOT\r\n 3 \r\n"
+		      "4\r\nEOT\r\n  use_template = nosuch, t\r\n  pre_snapshot_script = /bin/");
+	for (int i = 0; i < 5000; i++) /* no line length limit */
+		strbuf_addch(&text, 'x');
+	strbuf_addstr(&text, "\r\n[template_t]\r\nmonthly = 2\r\n[pool]\r\nautosnap = No\r\n"
+		      "[tank]\r\nweekly = 1\r\nhourly = 9\r\n");
+	assert_int_equal(sanoid_config_parse(&cfg, text.buf, text.len, "sanoid.conf",
+					     sanoid_defaults_conf, strlen(sanoid_defaults_conf),
+					     "defaults", &err), 0);
+	assert_int_equal(sanoid_config_resolve(&cfg, ds, 2, &pol, &warnings), 0);
+	assert_int_equal(pol.problems.n, 0);
+	const struct sanoid_policy *tank = sanoid_policies_find(&pol, "tank");
+	assert_int_equal(tank->count[SNAP_HOURLY], 5);  /* the first value, its comment ignored */
+	assert_int_equal(tank->count[SNAP_DAILY], 3);   /* the heredoc's first line, trimmed */
+	assert_int_equal(tank->count[SNAP_WEEKLY], 1);  /* a repeated section continues */
+	assert_int_equal(tank->count[SNAP_MONTHLY], 2); /* the unknown template is skipped */
+	assert_int_equal(strlen(tank->pre_snapshot_script), 5005);
+	assert_false(sanoid_policies_find(&pol, "pool")->autosnap);
+	_cleanup_free_ char *all = strvec_join(&warnings, "\n");
+	assert_non_null(strstr(all, "duplicate key 'hourly' in section 'tank', using the value from "
+				    "the first occurence and ignoring the others."));
+	assert_non_null(strstr(all, "duplicate key 'daily' in section 'tank'"));
+	assert_non_null(strstr(all, "sanoid.conf:2: [tank] hourly: '5 # five' is read as 5"));
+	assert_non_null(strstr(all, "sanoid.conf:8: [tank] use_template: no section [template_nosuch]"));
+	sanoid_policies_release(&pol);
+	sanoid_config_release(&cfg);
+}
+
+/* use_template is split as sanoid splits it: at commas only. */
+static void test_template_names_as_sanoid(void **state)
+{
+	static const char *const ds[] = { "tank", NULL };
+	struct sanoid_policies pol;
+	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
+	assert_int_equal(resolve("[template_a b]\nhourly = 3\n[template_c]\ndaily = 4\n"
+				 "[template_a]\nhourly = 9\n[tank]\nuse_template = a b ,c,\n",
+				 ds, &pol, &err), 0);
+	assert_int_equal(pol.problems.n, 0);
+	assert_int_equal(pol.p[0].count[SNAP_HOURLY], 3);
+	assert_int_equal(pol.p[0].count[SNAP_DAILY], 4);
+	sanoid_policies_release(&pol);
+}
+
+/* Numbers sanoid reads as written are read the same, however they are written. */
+static void test_numbers_as_perl(void **state)
+{
+	static const char *const ds[] = { "tank", NULL };
+	struct sanoid_policies pol;
+	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
+	assert_int_equal(resolve("[tank]\nhourly = 05\ndaily = +3\nweekly = 1.0\nmonthly = 2e0\n"
+				 "yearly = 1 ; one\n", ds, &pol, &err), 0);
+	assert_int_equal(pol.problems.n, 0);
+	assert_int_equal(pol.p[0].count[SNAP_HOURLY], 5);
+	assert_int_equal(pol.p[0].count[SNAP_DAILY], 3);
+	assert_int_equal(pol.p[0].count[SNAP_WEEKLY], 1);
+	assert_int_equal(pol.p[0].count[SNAP_MONTHLY], 2);
+	assert_int_equal(pol.p[0].count[SNAP_YEARLY], 1);
+	sanoid_policies_release(&pol);
+	expect_refused("[tank]\nhourly = 5x\n[pool]\n", "would read it as 5)", "tank", "pool");
 }
 
 static void test_defaults_file_rules(void **state)
@@ -248,6 +370,9 @@ int main(void)
 		cmocka_unit_test(test_recursive_zfs_and_skip),
 		cmocka_unit_test(test_path_key_and_roots),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_read_as_sanoid),
+		cmocka_unit_test(test_template_names_as_sanoid),
+		cmocka_unit_test(test_numbers_as_perl),
 		cmocka_unit_test(test_defaults_file_rules),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
