@@ -7,10 +7,15 @@
 #include "confine/jobconf.h"
 #include "base/log.h"
 
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 struct engine_work {
 	struct engine *e;
 	int (*fn)(struct engine *e, void *ctx);
 	void *ctx;
+	int report_fd; /* the worker's report of what it took and destroyed, or -1 */
 };
 
 static int engine_worker(void *data, const char *work_dir)
@@ -24,6 +29,8 @@ static int engine_worker(void *data, const char *work_dir)
 	 */
 	w->e->o.cache_dir = NULL;
 	w->e->o.run_dir = NULL;
+	w->e->o.cache_report = w->report_fd >= 0;
+	w->e->o.cache_report_fd = w->report_fd;
 	int status = w->fn(w->e, w->ctx);
 	fflush(stdout); /* the worker leaves by _exit() */
 	fflush(stderr);
@@ -70,6 +77,29 @@ static bool root_listed(const char *root, void *tree)
 	return zfs_tree_find(tree, root) != NULL;
 }
 
+/* The most a worker may report: a line per snapshot it took or destroyed. */
+#define REPORT_MAX (64u << 20)
+
+/*
+ * After a worker ran: apply its report to the cache, or, when there is none
+ * or it does not check out (engine_cache_apply_report), remove the cache so
+ * the next run lists again.
+ */
+static void cache_from_worker(struct engine *e, int report_fd)
+{
+	_cleanup_strbuf_ struct strbuf report = STRBUF_INIT;
+	struct stat st;
+	bool applied = report_fd >= 0 && fstat(report_fd, &st) == 0 && st.st_size >= 0 &&
+		       (uint64_t)st.st_size <= REPORT_MAX && lseek(report_fd, 0, SEEK_SET) == 0 &&
+		       strbuf_read_fd(&report, report_fd) >= 0 && report.len <= REPORT_MAX &&
+		       engine_cache_apply_report(e, report.buf, report.len) == 0;
+	if (applied)
+		return;
+	_cleanup_free_ char *cache = xasprintf("%s/snapshots.txt", e->o.cache_dir);
+	if (unlink(cache) < 0 && errno != ENOENT)
+		log_warning("cannot remove the stale snapshot cache %s: %s", cache, strerror(errno));
+}
+
 int engine_run_confined(struct engine *e, int (*fn)(struct engine *e, void *ctx), void *ctx)
 {
 	if (confined_disabled()) {
@@ -102,18 +132,19 @@ int engine_run_confined(struct engine *e, int (*fn)(struct engine *e, void *ctx)
 		.name = "snapshots", .needs = needs, .nneeds = n,
 		.state_dir = getenv("ZKEEP_STATE_DIR"),
 	};
-	struct engine_work w = { .e = e, .fn = fn, .ctx = ctx };
+	/* Where the worker says what it took and destroyed, for the cache the supervisor keeps. */
+	_cleanup_fd_ int report_fd = e->o.cache_dir ? memfd_create("zkeep-cache-report", MFD_CLOEXEC) : -1;
+	if (report_fd >= 0) {
+		job.keep_fds = &report_fd;
+		job.nkeep_fds = 1;
+	}
+	struct engine_work w = { .e = e, .fn = fn, .ctx = ctx, .report_fd = report_fd };
 	struct confine_info info = CONFINE_INFO_INIT;
 	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
 	int status = EXIT_FATAL;
 	int r = confine_run(&job, engine_worker, &w, &status, &info, &err);
-	/* The worker changed snapshots the cache lists: the next run lists again. */
-	if (e->o.cache_dir) {
-		_cleanup_free_ char *cache = xasprintf("%s/snapshots.txt", e->o.cache_dir);
-		if (unlink(cache) < 0 && errno != ENOENT)
-			log_warning("cannot remove the stale snapshot cache %s: %s", cache,
-				    strerror(errno));
-	}
+	if (e->o.cache_dir)
+		cache_from_worker(e, r == 0 && status <= EXIT_FATAL ? report_fd : -1);
 	confined_report(&info);
 	if (err.len)
 		log_error("%s", err.buf);

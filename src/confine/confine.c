@@ -410,7 +410,8 @@ static int run_worker(const struct confine_job *job, confine_fn *fn, void *data,
 		return r;
 	struct sandbox_worker w = SANDBOX_WORKER_INIT;
 	struct worker_call wc = { .fn = fn, .data = data, .work_dir = ci->work_dir };
-	if ((r = sandbox_worker_start(&plan, worker_call, &wc, NULL, 0, &w, err)) < 0)
+	if ((r = sandbox_worker_start(&plan, worker_call, &wc, job->keep_fds, job->nkeep_fds, &w,
+					 err)) < 0)
 		return r;
 	return sandbox_worker_wait(&w, status);
 }

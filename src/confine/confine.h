@@ -68,6 +68,8 @@ struct confine_job {
 	size_t n_tcp_ports;
 	const struct confine_file *files; /* copied into the worker's directory (root) */
 	size_t nfiles;
+	const int *keep_fds;           /* open files the worker keeps (e.g. one it reports into) */
+	size_t nkeep_fds;
 	uid_t uid_min, uid_max;        /* 0: GRANTS_UID_*_DEFAULT */
 	bool no_confine;
 	const char *root_dir;          /* tests; default in sandbox.h */

@@ -257,16 +257,13 @@ static int cache_load(struct engine *e, int64_t ttl)
  * names, created now) and drop `removed`. A cache in another state is
  * removed, so the next run lists.
  */
-static void cache_update(struct engine *e, const struct strvec *added, const struct strvec *removed)
+static void cache_apply(struct engine *e, const struct strvec *added, const struct strvec *removed)
 {
-	_cleanup_free_ char *path = NULL;
+	_cleanup_free_ char *path = cache_path(e);
 	_cleanup_strbuf_ struct strbuf sb = STRBUF_INIT, hdr = STRBUF_INIT, out = STRBUF_INIT;
 	struct stat st;
 	int fd = -1;
 
-	if (!e->o.cache_dir || e->o.readonly || (!added->n && !removed->n))
-		return;
-	path = cache_path(e);
 	if (e->o.run_dir && lock_take(e, "sanoid_cacheupdate.lock", true, &fd) < 0)
 		fd = -1;
 	cache_header(e, &hdr);
@@ -290,9 +287,100 @@ static void cache_update(struct engine *e, const struct strvec *added, const str
 	}
 	for (size_t i = 0; i < added->n; i++)
 		cache_line(&out, added->v[i], ZFS_TYPE_SNAPSHOT, 0, 0, e->o.now, "0");
+	/* the mtime stays: the cache is as old as its listing (sanoid does the same) */
 	if (cache_write(e, &out, st.st_mtime) < 0)
 		unlink(path);
 	lock_release(&fd);
+}
+
+static void write_all(int fd, const char *buf, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, buf, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return; /* a short report is refused by the supervisor */
+		buf += w;
+		n -= (size_t)w;
+	}
+}
+
+/* In a worker: tell the supervisor, which keeps the cache, what changed. */
+static void cache_report(struct engine *e, const struct strvec *added, const struct strvec *removed)
+{
+	_cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
+	for (size_t i = 0; i < added->n; i++)
+		strbuf_addf(&sb, "+%s\n", added->v[i]);
+	for (size_t i = 0; i < removed->n; i++)
+		strbuf_addf(&sb, "-%s\n", removed->v[i]);
+	write_all(e->o.cache_report_fd, sb.buf, sb.len);
+}
+
+/* What this run took or destroyed, into the cache (or the report of a worker). */
+static void cache_update(struct engine *e, const struct strvec *added, const struct strvec *removed)
+{
+	if ((!e->o.cache_dir && !e->o.cache_report) || e->o.readonly || (!added->n && !removed->n))
+		return;
+	if (added->n)
+		ev(e, ENG_INFO, "INFO: adding taken snapshots to cache.");
+	if (e->o.cache_report)
+		cache_report(e, added, removed);
+	else
+		cache_apply(e, added, removed);
+}
+
+/* One line of a worker's report: +NAME taken, -NAME destroyed, checked against the listing. */
+static int report_line_check(const struct engine *e, const char *line)
+{
+	if (line[0] != '+' && line[0] != '-')
+		return -EINVAL;
+	const char *name = line + 1;
+	const char *at = strchr(name, '@');
+	if (!at || !zfs_name_valid(name, true) || autosnap_type(at + 1) < 0)
+		return -EINVAL;
+	_cleanup_free_ char *ds_name = xstrndup(name, (size_t)(at - name));
+	const struct zfs_dataset *ds = zfs_tree_find(&e->tree, ds_name);
+	if (!ds)
+		return -EINVAL;
+	/* a run names what it takes with its time (a faked clock too) */
+	time_t t;
+	if (line[0] == '+' && autosnap_time(at + 1, &t) < 0)
+		return -EINVAL;
+	bool listed = false;
+	for (size_t i = 0; i < ds->nsnaps && !listed; i++)
+		listed = streq(ds->snaps[i].name, name);
+	/* taken: new to the listing; destroyed: in it */
+	return listed == (line[0] == '-') ? 0 : -EINVAL;
+}
+
+int engine_cache_report_parse(const struct engine *e, const char *report, size_t len,
+			      struct strvec *added, struct strvec *removed)
+{
+	if (memchr(report, '\0', len) || (len && report[len - 1] != '\n'))
+		return -EINVAL;
+	for (const char *p = report, *end = report + len; p < end;) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		_cleanup_free_ char *line = xstrndup(p, (size_t)(nl - p));
+		if (report_line_check(e, line) < 0)
+			return -EINVAL;
+		strvec_push(line[0] == '+' ? added : removed, line + 1);
+		p = nl + 1;
+	}
+	return 0;
+}
+
+int engine_cache_apply_report(struct engine *e, const char *report, size_t len)
+{
+	_cleanup_strvec_ struct strvec added = STRVEC_INIT, removed = STRVEC_INIT;
+	if (!e->o.cache_dir || e->o.readonly)
+		return 0;
+	int r = engine_cache_report_parse(e, report, len, &added, &removed);
+	if (r < 0)
+		return r;
+	if (added.n || removed.n)
+		cache_apply(e, &added, &removed);
+	return 0;
 }
 
 /* ---- opening a run -------------------------------------------------------------- */
@@ -372,9 +460,13 @@ int engine_open(struct engine *e, const struct engine_opts *o, struct strbuf *er
 		e->from_cache = true;
 		ev(e, ENG_DEBUG, "DEBUG: snapshot list from the cache (%s/snapshots.txt)", o->cache_dir);
 	} else if (e->roots.n) {
-		if (e->o.cache_dir)
-			ev(e, ENG_INFO, "INFO: cache %s - updating from zfs list.",
-			   o->force_update ? "forcibly expired" : "expired");
+		if (e->o.cache_dir) {
+			/* sanoid 2.3.0 keeps datasets and snapshots in two caches on one
+			 * clock and says so for both; zkeep's one cache holds both */
+			const char *why = o->force_update ? "forcibly expired" : "expired";
+			ev(e, ENG_INFO, "INFO: dataset cache %s - updating from zfs list.", why);
+			ev(e, ENG_INFO, "INFO: cache %s - updating from zfs list.", why);
+		}
 		r = zfs_list_tree(&e->z, (const char *const *)e->roots.v,
 				  ZFS_LIST_RECURSIVE | ZFS_LIST_SNAPSHOTS, props, &e->tree);
 		if (r < 0 && r != -ENOENT) {
@@ -1028,6 +1120,29 @@ static void prune_hooks(struct engine *e, const struct prune_sets *sets)
 	}
 }
 
+/*
+ * sanoid 2.3.0 updates its cache after each batch of one type of one dataset
+ * that destroyed something, and says so each time with --verbose; zkeep
+ * updates its cache once, but says it as often.
+ */
+static void say_cache_removals(struct engine *e, const struct prune_sets *sets)
+{
+	if (!e->o.cache_dir && !e->o.cache_report)
+		return;
+	for (size_t i = 0; i < sets->n; i++) {
+		bool type_done[SNAP_NTYPES] = { false };
+		for (size_t j = 0; j < sets->s[i].ok.n; j++) {
+			const char *snap = sets->s[i].ok.v[j];
+			int t = autosnap_type(snap);
+			_cleanup_free_ char *full = xasprintf("%s@%s", sets->s[i].p->path, snap);
+			if (t < 0 || type_done[t] || strvec_find(&e->pruned, full) < 0)
+				continue;
+			type_done[t] = true;
+			ev(e, ENG_INFO, "INFO: removing destroyed snapshots from cache.");
+		}
+	}
+}
+
 unsigned engine_prune(struct engine *e)
 {
 	_cleanup_release_(prune_sets) struct prune_sets sets = PRUNE_SETS_INIT;
@@ -1048,6 +1163,7 @@ unsigned engine_prune(struct engine *e)
 	if (!e->o.readonly) {
 		prune_destroy(e, &sets);
 		prune_hooks(e, &sets);
+		say_cache_removals(e, &sets);
 	}
 	struct strvec none = STRVEC_INIT;
 	cache_update(e, &none, &e->pruned);

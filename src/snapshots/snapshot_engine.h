@@ -40,7 +40,8 @@
  * file in another format, like sanoid's, is simply refreshed). It is used
  * when younger than cache_ttl seconds, written atomically (rename), and
  * changed in place (under its lock) for the snapshots a run took or
- * destroyed. Its age is measured on the run's clock (the file's mtime is set
+ * destroyed (a confined worker reports them to its supervisor, which
+ * changes the file: engine_cache_apply_report). Its age is measured on the run's clock (the file's mtime is set
  * to the run's now), so a faked now (ZKEEP_NOW) works.
  *
  * The engine never prints: it reports through opts.event, with sanoid's
@@ -73,6 +74,10 @@ struct engine_opts {
 	time_t now;
 	bool name_time;          /* snapshot times from autosnap names (test clock) */
 	bool no_channel_programs; /* destroy per dataset even as root (ZKEEP_NO_CHANNEL_PROGRAMS) */
+	/* In a confined worker: the supervisor keeps the cache. Say what sanoid says
+	 * about it, and write what was taken and destroyed to cache_report_fd. */
+	bool cache_report;
+	int cache_report_fd;
 	void (*event)(void *ctx, enum engine_level level, const char *msg);
 	void *event_ctx;
 };
@@ -115,6 +120,19 @@ void engine_release(struct engine *e);
 unsigned engine_take(struct engine *e);
 /* Prune. Returns the number of failures. */
 unsigned engine_prune(struct engine *e);
+
+/*
+ * In the supervisor, after a confined worker ran engine_take/engine_prune with
+ * cache_report: apply its report (lines "+POOL/FS@autosnap_..._TYPE" taken,
+ * "-..." destroyed) to the cache. The worker is not trusted: every line must
+ * name a managed snapshot of a listed dataset, new to the listing for "+"
+ * and in it for "-"; otherwise nothing is applied and -EINVAL returned (the
+ * caller then removes the cache, so the next run lists).
+ */
+int engine_cache_apply_report(struct engine *e, const char *report, size_t len);
+/* Its parser (pure): the names taken into added, destroyed into removed; 0 or -EINVAL. */
+int engine_cache_report_parse(const struct engine *e, const char *report, size_t len,
+			      struct strvec *added, struct strvec *removed);
 
 /* The dataset of a policy in the listing (NULL if it vanished). */
 const struct zfs_dataset *engine_dataset(const struct engine *e, const struct sanoid_policy *p);

@@ -74,6 +74,15 @@ history_uids() { # OP
     assert_success
     assert_output_contains "cs1/a@autosnap_2026-07-01_10:00:00_hourly"
     assert_no_grants cs1; assert_no_grant_journal
+    # The worker reported what it took and the supervisor put it in its cache, so a
+    # run within the cache's 20 minutes lists nothing and takes nothing again.
+    for s in cs1/a@autosnap_2026-07-01_10:00:00_hourly cs1/a/child@autosnap_2026-07-01_10:00:00_daily; do
+        grep -q "^$s	" "$SD/cache/snapshots.txt" || fail "$s is not in the cache" "$(cat "$SD/cache/snapshots.txt")"
+    done
+    ZKEEP_NOW=$(at "2026-07-01 10:05:00") run zsanoid --cron --verbose
+    assert_success
+    ! grep -Eq '^INFO: (dataset )?cache expired|^taking snapshot ' <<<"$output" ||
+        fail "a run 5 minutes later listed or took again" "$output"
     for h in 11 12; do
         ZKEEP_NOW=$(at "2026-07-01 $h:00:00") run "$ZKEEP" snapshot --config-dir "$SD/etc"
         assert_success
