@@ -206,8 +206,14 @@ int cmd_sanoid(int argc, char **argv)
 		fflush(stdout);
 		fprintf(stderr, "FATAL: %s\n", err.buf);
 		engine_release(&e);
-		/* a monitor that cannot look is UNKNOWN to Nagios */
-		return monitor_only && rc != -EINVAL ? 3 : EXIT_FATAL;
+		if (!monitor_only || rc == -EINVAL)
+			return EXIT_FATAL;
+		/* A monitor that cannot look is UNKNOWN to Nagios, with a line to show
+		 * (in the words sanoid's monitors use when their command fails). */
+		if (any_monitor)
+			printf("UNKNOWN 'zfs list' command returns no result! NOTE: This plugin needs OS "
+			       "support for ZFS, and execution with root privileges.\n");
+		return 3;
 	}
 	if (a.debug)
 		print_policies(&e);

@@ -5,6 +5,8 @@
 load lib
 load sanoid-lib
 
+bats_require_minimum_version 1.5.0
+
 setup() {
     need_root
     need_zfs
@@ -13,6 +15,7 @@ setup() {
 }
 
 teardown() {
+    rm -f /usr/local/sbin/zfs
     destroy_pools
 }
 
@@ -80,4 +83,22 @@ CONF
     assert_success
     read -r size cap free < <(zpool list -H -o size,cap,free sm2)
     assert_equal "$output" "OK ZPOOL sm2 : ONLINE {Size:$size Free:$free Cap:$cap} "
+
+    # ZFS cannot be asked (here a zfs that fails as it does without the module):
+    # each monitor says UNKNOWN on stdout, which Nagios shows, and exits 3.
+    # zkeep runs zfs from a fixed PATH that starts with /usr/local/sbin (teardown removes it).
+    printf '#!/bin/sh\necho "The ZFS modules are not loaded." >&2\nexit 1\n' >/usr/local/sbin/zfs
+    chmod 755 /usr/local/sbin/zfs
+    for m in --monitor-snapshots --monitor-health --monitor-capacity; do
+        rm -f "$SD/cache/"* # else the monitor reads the cache the runs above left
+        run --separate-stderr zsanoid $m
+        assert_failure 3
+        assert_equal "$output" "UNKNOWN 'zfs list' command returns no result! NOTE: This plugin needs OS support for ZFS, and execution with root privileges." "stdout of $m"
+        [[ $stderr == *"The ZFS modules are not loaded."* ]] || fail "stderr of $m does not say why" "$stderr"
+    done
+    # What sanoid 2.3.0 says there (docs/sanoid.md, "What differs"), for the log.
+    mkdir -p "$SD/ref"
+    run "$REF230_SANOID" --configdir="$SD/etc" --cache-dir="$SD/ref" \
+        --run-dir="$SD/ref" --monitor-snapshots
+    echo "# sanoid 2.3.0 --monitor-snapshots without ZFS: exit $status: $output" >&3
 }
