@@ -16,12 +16,17 @@ static const struct option common[] = {
 	{ "cache-dir", required_argument, NULL, PO_CACHE_DIR },
 	{ "cache-ttl", required_argument, NULL, PO_CACHE_TTL },
 	{ "run-dir", required_argument, NULL, PO_RUN_DIR },
-	{ "dry-run", no_argument, NULL, PO_DRY_RUN },
-	{ "readonly", no_argument, NULL, PO_DRY_RUN },
 	{ "verbose", no_argument, NULL, PO_VERBOSE },
 };
 
-int policy_cli_parse(struct policy_cli *c, int argc, char **argv, const struct option *extra,
+/* Only for the commands that change something (snapshot, prune). */
+static const struct option dry_run_opts[] = {
+	{ "dry-run", no_argument, NULL, PO_DRY_RUN },
+	{ "readonly", no_argument, NULL, PO_DRY_RUN },
+};
+
+int policy_cli_parse(struct policy_cli *c, int argc, char **argv, bool changes,
+		     const struct option *extra,
 		     int (*handle)(struct policy_cli *c, int opt, const char *arg))
 {
 	struct option opts[32];
@@ -33,13 +38,15 @@ int policy_cli_parse(struct policy_cli *c, int argc, char **argv, const struct o
 				  .run_dir = "/var/run/sanoid", .cache_ttl = 0 };
 	for (size_t i = 0; i < ARRAY_SIZE(common); i++)
 		opts[n++] = common[i];
+	for (size_t i = 0; changes && i < ARRAY_SIZE(dry_run_opts); i++)
+		opts[n++] = dry_run_opts[i];
 	for (const struct option *x = extra; x && x->name && n < ARRAY_SIZE(opts) - 1; x++)
 		opts[n++] = *x;
 	opts[n] = (struct option){ 0 };
 
 	optind = 1;
 	opterr = 0;
-	while ((o = getopt_long(argc, argv, "+nv", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, changes ? "+nv" : "+v", opts, NULL)) != -1) {
 		switch (o) {
 		case PO_CONFIG_DIR: c->config_dir = optarg; break;
 		case PO_CACHE_DIR: c->cache_dir = optarg; break;

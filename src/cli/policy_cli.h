@@ -19,8 +19,10 @@
 	"  --cache-ttl SECS   read the cache instead of listing when it is younger than\n" \
 	"                     this (default 0: always list)\n" \
 	"  --run-dir DIR      lock files, shared with sanoid (default /var/run/sanoid)\n" \
-	"  -n, --dry-run      change nothing; print what would be done (--readonly)\n" \
 	"  -v, --verbose      say what is done\n"
+/* ... and for the commands that change something (changes = true below). */
+#define POLICY_CLI_DRY_RUN_HELP \
+	"  -n, --dry-run      change nothing; print what would be done (--readonly)\n"
 
 struct policy_cli {
 	const char *config_dir, *cache_dir, *run_dir;
@@ -31,11 +33,13 @@ struct policy_cli {
 };
 
 /*
- * Parse argv with the common options plus `extra` (may be NULL; their
+ * Parse argv with the common options, --dry-run when the command `changes`
+ * something, plus `extra` (may be NULL; their
  * getopt values are handled by `handle`, which returns 0 or -EINVAL).
  * Returns 0, or -EINVAL after printing a usage error.
  */
-int policy_cli_parse(struct policy_cli *c, int argc, char **argv, const struct option *extra,
+int policy_cli_parse(struct policy_cli *c, int argc, char **argv, bool changes,
+		     const struct option *extra,
 		     int (*handle)(struct policy_cli *c, int opt, const char *arg));
 
 /* Open the engine for `take`/`prune`; logs and returns EXIT_FATAL on error. */

@@ -130,7 +130,7 @@ int cmd_config(int argc, char **argv)
 	/* errors name the command and its help page: "config", not "check" */
 	char topic[] = "config";
 	argv[1] = topic;
-	if (policy_cli_parse(&c, argc - 1, argv + 1, config_opts, config_opt) < 0)
+	if (policy_cli_parse(&c, argc - 1, argv + 1, false, config_opts, config_opt) < 0)
 		return EXIT_FATAL;
 	if (offline)
 		return check_offline(&c);

@@ -21,6 +21,7 @@ const char cmd_prune_help[] =
 	"pre_pruning_script and pruning_script apply as in sanoid.\n"
 	"\n"
 	POLICY_CLI_OPTIONS_HELP
+	POLICY_CLI_DRY_RUN_HELP
 	"  --force-prune      prune even while zfs send/receive runs on the dataset\n"
 	"  --no-confine       not as the confined worker (debugging only; warns)\n"
 	"\n"
@@ -64,7 +65,7 @@ int cmd_prune(int argc, char **argv)
 {
 	struct policy_cli c;
 	struct engine e;
-	if (policy_cli_parse(&c, argc, argv, prune_opts, prune_opt) < 0)
+	if (policy_cli_parse(&c, argc, argv, true, prune_opts, prune_opt) < 0)
 		return EXIT_FATAL;
 	if (policy_cli_open(&c, &e, false, true) != EXIT_OK)
 		return EXIT_FATAL;

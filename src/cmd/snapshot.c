@@ -20,6 +20,7 @@ const char cmd_snapshot_help[] =
 	"scripts of the config.\n"
 	"\n"
 	POLICY_CLI_OPTIONS_HELP
+	POLICY_CLI_DRY_RUN_HELP
 	"  --no-confine       not as the confined worker (debugging only; warns)\n"
 	"\n"
 	"As root, the snapshots are taken by zkeep's confined worker: a transient\n"
@@ -57,7 +58,7 @@ int cmd_snapshot(int argc, char **argv)
 {
 	struct policy_cli c;
 	struct engine e;
-	if (policy_cli_parse(&c, argc, argv, snapshot_opts, snapshot_opt) < 0)
+	if (policy_cli_parse(&c, argc, argv, true, snapshot_opts, snapshot_opt) < 0)
 		return EXIT_FATAL;
 	if (policy_cli_open(&c, &e, true, false) != EXIT_OK)
 		return EXIT_FATAL;

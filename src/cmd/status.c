@@ -255,7 +255,7 @@ int cmd_status(int argc, char **argv)
 	struct policy_cli c;
 	struct engine e;
 	int rc = EXIT_OK;
-	if (policy_cli_parse(&c, argc, argv, status_opts, status_opt) < 0)
+	if (policy_cli_parse(&c, argc, argv, false, status_opts, status_opt) < 0)
 		return EXIT_FATAL;
 	c.dry_run = true; /* status changes nothing (the cache is only read) */
 	c.results_only = true;
@@ -287,7 +287,7 @@ int cmd_metrics(int argc, char **argv)
 	struct policy_cli c;
 	struct engine e;
 	_cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
-	if (policy_cli_parse(&c, argc, argv, NULL, NULL) < 0)
+	if (policy_cli_parse(&c, argc, argv, false, NULL, NULL) < 0)
 		return EXIT_FATAL;
 	c.dry_run = true;
 	c.results_only = true;

@@ -128,6 +128,15 @@ CONF
     run "$ZKEEP" config check "${opts[@]}"
     assert_success
     assert_output_contains "[st4/a]"
+    # --dry-run is for the commands that change something, not offered where it means nothing
+    for cmd in status metrics "config check"; do
+        # shellcheck disable=SC2086
+        run "$ZKEEP" $cmd --dry-run "${opts[@]}"
+        assert_failure 2
+        assert_output_contains "unknown option or missing value '--dry-run'"
+        run "$ZKEEP" $cmd --help
+        [[ $output != *"--dry-run"* ]] || fail "zkeep $cmd --help offers --dry-run" "$output"
+    done
     assert_output_contains "hourly=2"
     for h in 10 11 12 13; do
         ZKEEP_NOW=$(at "2026-07-01 $h:00:00") run "$ZKEEP" snapshot "${opts[@]}"
