@@ -128,6 +128,7 @@ CONF
     run "$ZKEEP" config check "${opts[@]}"
     assert_success
     assert_output_contains "[st4/a]"
+    assert_output_contains "hourly=2"
     # --dry-run is for the commands that change something, not offered where it means nothing
     for cmd in status metrics "config check"; do
         # shellcheck disable=SC2086
@@ -137,7 +138,6 @@ CONF
         run "$ZKEEP" $cmd --help
         [[ $output != *"--dry-run"* ]] || fail "zkeep $cmd --help offers --dry-run" "$output"
     done
-    assert_output_contains "hourly=2"
     for h in 10 11 12 13; do
         ZKEEP_NOW=$(at "2026-07-01 $h:00:00") run "$ZKEEP" snapshot "${opts[@]}"
         assert_success
