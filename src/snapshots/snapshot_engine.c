@@ -22,7 +22,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-#define CACHE_MAGIC "#zkeep-snapshots-v1"
+#define CACHE_MAGIC "#zkeep-snapshots-v2"
 
 PRINTF(3, 4) static void ev(struct engine *e, enum engine_level l, const char *fmt, ...)
 {
@@ -182,12 +182,36 @@ static void cache_header(const struct engine *e, struct strbuf *sb)
 	strbuf_addch(sb, '\n');
 }
 
+/* What the cache and the listings hold besides name, type, guid, txg and creation. */
+static const char *const list_props[] = { "userrefs", "snapshots_changed", NULL };
+enum { PROP_USERREFS, PROP_SNAPSHOTS_CHANGED };
+
 static void cache_line(struct strbuf *sb, const char *name, enum zfs_type type, uint64_t guid,
-		       uint64_t txg, int64_t creation, const char *userrefs)
+		       uint64_t txg, int64_t creation, const char *userrefs,
+		       const char *snapshots_changed)
 {
-	strbuf_addf(sb, "%s\t%s\t%llu\t%llu\t%lld\t%s\n", name, zfs_type_name(type),
+	strbuf_addf(sb, "%s\t%s\t%llu\t%llu\t%lld\t%s\t%s\n", name, zfs_type_name(type),
 		    (unsigned long long)guid, (unsigned long long)txg, (long long)creation,
-		    userrefs ? userrefs : "-");
+		    userrefs ? userrefs : "-", snapshots_changed ? snapshots_changed : "-");
+}
+
+/* The props of a listed dataset or snapshot, by list_props index (NULL: "-"). */
+static const char *row_prop(const struct zfs_tree *t, char **props, int which)
+{
+	ssize_t i = zfs_tree_prop_index(t, list_props[which]);
+	return i >= 0 ? props[i] : NULL;
+}
+
+static void cache_dataset_lines(struct strbuf *sb, const struct zfs_tree *t,
+				const struct zfs_dataset *d, bool with_snaps)
+{
+	cache_line(sb, d->name, d->type, d->guid, d->createtxg, d->creation,
+		   row_prop(t, d->props, PROP_USERREFS), row_prop(t, d->props, PROP_SNAPSHOTS_CHANGED));
+	for (size_t j = 0; with_snaps && j < d->nsnaps; j++) {
+		const struct zfs_snap *s = &d->snaps[j];
+		cache_line(sb, s->name, s->type, s->guid, s->createtxg, s->creation,
+			   row_prop(t, s->props, PROP_USERREFS), NULL);
+	}
 }
 
 /* Write content atomically with mtime = mtime. */
@@ -203,53 +227,192 @@ static int cache_write(const struct engine *e, const struct strbuf *content, tim
 	return atomic_file_commit(&f);
 }
 
-static int cache_store(struct engine *e)
+/* Write the run's listing to the cache; its mtime is now when expired, else it stays. */
+static int cache_store(struct engine *e, bool expired)
 {
 	_cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
+	_cleanup_free_ char *path = cache_path(e);
+	struct stat st;
 	int fd = -1, r;
+	time_t mtime = !expired && stat(path, &st) == 0 ? st.st_mtime : e->o.now;
 	cache_header(e, &sb);
-	for (size_t i = 0; i < e->tree.nds; i++) {
-		const struct zfs_dataset *d = &e->tree.ds[i];
-		cache_line(&sb, d->name, d->type, d->guid, d->createtxg, d->creation,
-			   e->userrefs >= 0 ? d->props[e->userrefs] : NULL);
-		for (size_t j = 0; j < d->nsnaps; j++) {
-			const struct zfs_snap *s = &d->snaps[j];
-			cache_line(&sb, s->name, s->type, s->guid, s->createtxg, s->creation,
-				   e->userrefs >= 0 ? s->props[e->userrefs] : NULL);
-		}
-	}
+	strbuf_addf(&sb, "#listed-at\t%lld\n", (long long)e->listed_at);
+	for (size_t i = 0; i < e->tree.nds; i++)
+		cache_dataset_lines(&sb, &e->tree, &e->tree.ds[i], true);
 	if (e->o.run_dir && lock_take(e, "sanoid_cacheupdate.lock", true, &fd) < 0)
 		fd = -1;
-	r = cache_write(e, &sb, e->o.now);
+	r = cache_write(e, &sb, mtime);
 	lock_release(&fd);
 	return r;
 }
 
-/* Load the cache if it is young enough and for the same roots. 1 loaded, 0 not. */
-static int cache_load(struct engine *e, int64_t ttl)
+/* Whether the cache file is younger than ttl on the run's clock (sanoid's rule). */
+static bool cache_young(const struct engine *e, int64_t ttl)
+{
+	_cleanup_free_ char *path = cache_path(e);
+	struct stat st;
+	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
+		return false;
+	return (int64_t)e->o.now - (int64_t)st.st_mtime <= ttl &&
+	       (int64_t)st.st_mtime <= (int64_t)e->o.now;
+}
+
+/*
+ * Read the cache, whatever its age, if it is for the same roots: its listing
+ * into *t and when it was listed (wall clock) into *listed_at. 1 read, 0 not.
+ */
+static int cache_read(const struct engine *e, struct zfs_tree *t, int64_t *listed_at)
 {
 	_cleanup_free_ char *path = cache_path(e);
 	_cleanup_strbuf_ struct strbuf sb = STRBUF_INIT, hdr = STRBUF_INIT, err = STRBUF_INIT;
-	struct stat st;
-	const char *body;
+	static const char at_key[] = "#listed-at\t";
 
-	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
-		return 0;
-	if ((int64_t)e->o.now - (int64_t)st.st_mtime > ttl || (int64_t)st.st_mtime > (int64_t)e->o.now)
-		return 0;
+	*t = (struct zfs_tree)ZFS_TREE_INIT;
 	if (strbuf_read_file(&sb, path) < 0)
 		return 0;
 	cache_header(e, &hdr);
 	if (sb.len < hdr.len || memcmp(sb.buf, hdr.buf, hdr.len) != 0)
-		return 0; /* sanoid's format, or other roots */
-	body = sb.buf + hdr.len;
-	e->tree = (struct zfs_tree)ZFS_TREE_INIT;
-	strvec_push(&e->tree.props, "userrefs");
-	if (zfs_parse_list(body, sb.len - hdr.len, &e->tree, &err) < 0) {
-		zfs_tree_release(&e->tree);
+		return 0; /* sanoid's format, an older zkeep's, or other roots */
+	const char *p = sb.buf + hdr.len, *end = sb.buf + sb.len;
+	const char *nl = memchr(p, '\n', (size_t)(end - p));
+	uint64_t at;
+	if (!nl || (size_t)(nl - p) <= strlen(at_key) || memcmp(p, at_key, strlen(at_key)) != 0 ||
+	    parse_u64_n(p + strlen(at_key), (size_t)(nl - p) - strlen(at_key), &at) < 0 ||
+	    at > INT64_MAX)
+		return 0;
+	*listed_at = (int64_t)at;
+	strvec_pushv(&t->props, list_props);
+	if (zfs_parse_list(nl + 1, (size_t)(end - nl - 1), t, &err) < 0) {
+		zfs_tree_release(t);
 		return 0;
 	}
 	return 1;
+}
+
+/* Load the cache if it is younger than ttl and for the same roots. 1 loaded, 0 not. */
+static int cache_load(struct engine *e, int64_t ttl)
+{
+	int64_t at;
+	if (!cache_young(e, ttl) || cache_read(e, &e->tree, &at) < 1)
+		return 0;
+	e->listed_at = at;
+	return 1;
+}
+
+/*
+ * Whether the snapshots a cached dataset row lists are still all there are:
+ * its snapshots_changed (seconds) has not moved, and moved last before the
+ * cache was listed (a change in the second of the listing may be missing).
+ */
+static bool snapshots_unchanged(const struct zfs_tree *now, const struct zfs_dataset *d,
+				const struct zfs_tree *cached, const struct zfs_dataset *cd,
+				int64_t listed_at)
+{
+	const char *v = row_prop(now, d->props, PROP_SNAPSHOTS_CHANGED);
+	const char *cv = cd ? row_prop(cached, cd->props, PROP_SNAPSHOTS_CHANGED) : NULL;
+	int64_t t;
+	return v && cv && streq(v, cv) && parse_i64(v, &t) == 0 && t < listed_at &&
+	       d->guid == cd->guid;
+}
+
+/* How many datasets one `zfs list -d 1` re-lists: well inside the argument limit. */
+#define RELIST_CHUNK 200
+
+/*
+ * ZFS 2.2+: list the datasets with their snapshots_changed; the snapshots of
+ * a dataset whose value has not moved come from the cache, the others' are
+ * listed (one `zfs list -d 1` for many datasets). Into e->tree. 0 (or
+ * -ENOENT: a root is missing, the rest is listed) done; 1 no cache to start
+ * from (the caller lists everything, with snapshots_changed); 2 ZFS has no
+ * snapshots_changed (2.1: the caller lists everything without it); -errno.
+ */
+static int list_changed(struct engine *e, struct strbuf *err)
+{
+	_cleanup_strbuf_ struct strbuf text = STRBUF_INIT, perr = STRBUF_INIT;
+	_cleanup_strvec_ struct strvec relist = STRVEC_INIT;
+	struct zfs_tree rows = ZFS_TREE_INIT, cached = ZFS_TREE_INIT;
+	struct zfs_tree *fresh = NULL;
+	size_t nfresh = 0;
+	int64_t cached_at = 0;
+	int64_t listed_at = (int64_t)time(NULL); /* before the listing: see snapshots_unchanged */
+	int r = zfs_list_tree(&e->z, (const char *const *)e->roots.v, ZFS_LIST_RECURSIVE,
+			      list_props, &rows);
+	if (r < 0 && r != -ENOENT) {
+		ev(e, ENG_DEBUG, "DEBUG: no snapshots_changed (%s): listing every snapshot",
+		   zfs_error(&e->z));
+		return 2;
+	}
+	int missing = r;
+	_cleanup_free_ char *missing_msg = missing < 0 ? xstrdup(zfs_error(&e->z)) : NULL;
+	if (cache_read(e, &cached, &cached_at) < 1) {
+		zfs_tree_release(&rows);
+		return 1; /* no cache: one listing of everything is cheaper */
+	}
+	_cleanup_free_ bool *reuse = xcalloc(rows.nds ? rows.nds : 1, sizeof(*reuse));
+	for (size_t i = 0; i < rows.nds; i++) {
+		const struct zfs_dataset *d = &rows.ds[i];
+		reuse[i] = snapshots_unchanged(&rows, d, &cached, zfs_tree_find(&cached, d->name),
+					       cached_at);
+		if (!reuse[i])
+			strvec_push(&relist, d->name);
+	}
+	r = 0;
+	for (size_t k = 0; k < relist.n && r == 0; k += RELIST_CHUNK) {
+		size_t n = relist.n - k < RELIST_CHUNK ? relist.n - k : RELIST_CHUNK;
+		_cleanup_free_ const char **names = xcalloc(n + 1, sizeof(*names));
+		memcpy(names, relist.v + k, n * sizeof(*names));
+		fresh = xreallocarray(fresh, nfresh + 1, sizeof(*fresh));
+		r = zfs_list_tree(&e->z, names, ZFS_LIST_SNAPSHOTS, list_props, &fresh[nfresh++]);
+		/* -ENOENT: destroyed since the first listing; it is listed without snapshots */
+		if (r == -ENOENT)
+			r = 0;
+		else if (r < 0)
+			strbuf_addf(err, "%s", zfs_error(&e->z));
+	}
+	if (r == 0) {
+		for (size_t i = 0; i < rows.nds; i++) {
+			const struct zfs_dataset *d = &rows.ds[i], *src = NULL;
+			const struct zfs_tree *st = NULL;
+			if (reuse[i]) {
+				st = &cached;
+				src = zfs_tree_find(&cached, d->name);
+			}
+			for (size_t f = 0; !src && f < nfresh; f++)
+				if ((src = zfs_tree_find(&fresh[f], d->name)))
+					st = &fresh[f];
+			cache_dataset_lines(&text, &rows, d, false);
+			if (src)
+				for (size_t j = 0; j < src->nsnaps; j++)
+					cache_line(&text, src->snaps[j].name, src->snaps[j].type,
+						   src->snaps[j].guid, src->snaps[j].createtxg,
+						   src->snaps[j].creation,
+						   row_prop(st, src->snaps[j].props, PROP_USERREFS), NULL);
+		}
+		e->tree = (struct zfs_tree)ZFS_TREE_INIT;
+		strvec_pushv(&e->tree.props, list_props);
+		if (zfs_parse_list(text.buf, text.len, &e->tree, &perr) < 0) {
+			strbuf_addf(err, "the merged listing: %s", perr.buf);
+			r = -EIO;
+		} else {
+			r = 0;
+		}
+	}
+	ev(e, ENG_DEBUG, "DEBUG: snapshots of %zu of %zu datasets listed, the others' unchanged "
+	   "since the cache (snapshots_changed)", relist.n, rows.nds);
+	/* Nothing re-listed: the cache stays as it is, listed_at included (still true). */
+	e->listed_at = relist.n ? listed_at : cached_at;
+	e->cache_unchanged = relist.n == 0;
+	for (size_t f = 0; f < nfresh; f++)
+		zfs_tree_release(&fresh[f]);
+	free(fresh);
+	zfs_tree_release(&rows);
+	zfs_tree_release(&cached);
+	if (r == 0 && missing == -ENOENT) {
+		strbuf_reset(&e->z.err);
+		strbuf_addstr(&e->z.err, missing_msg);
+		return -ENOENT;
+	}
+	return r;
 }
 
 /*
@@ -286,7 +449,7 @@ static void cache_apply(struct engine *e, const struct strvec *added, const stru
 		p = le;
 	}
 	for (size_t i = 0; i < added->n; i++)
-		cache_line(&out, added->v[i], ZFS_TYPE_SNAPSHOT, 0, 0, e->o.now, "0");
+		cache_line(&out, added->v[i], ZFS_TYPE_SNAPSHOT, 0, 0, e->o.now, "0", NULL);
 	/* the mtime stays: the cache is as old as its listing (sanoid does the same) */
 	if (cache_write(e, &out, st.st_mtime) < 0)
 		unlink(path);
@@ -455,31 +618,50 @@ int engine_open(struct engine *e, const struct engine_opts *o, struct strbuf *er
 	zfs_init(&e->z, e->run);
 	e->z.dry_run = o->readonly;
 
-	if (e->roots.n && e->o.cache_dir && o->cache_ttl > 0 && !o->force_update &&
-	    cache_load(e, o->cache_ttl) == 1) {
-		e->from_cache = true;
-		ev(e, ENG_DEBUG, "DEBUG: snapshot list from the cache (%s/snapshots.txt)", o->cache_dir);
-	} else if (e->roots.n) {
-		if (e->o.cache_dir) {
-			/* sanoid 2.3.0 keeps datasets and snapshots in two caches on one
-			 * clock and says so for both; zkeep's one cache holds both */
-			const char *why = o->force_update ? "forcibly expired" : "expired";
-			ev(e, ENG_INFO, "INFO: dataset cache %s - updating from zfs list.", why);
-			ev(e, ENG_INFO, "INFO: cache %s - updating from zfs list.", why);
-		}
-		r = zfs_list_tree(&e->z, (const char *const *)e->roots.v,
-				  ZFS_LIST_RECURSIVE | ZFS_LIST_SNAPSHOTS, props, &e->tree);
-		if (r < 0 && r != -ENOENT) {
-			strbuf_addf(err, "%s", zfs_error(&e->z));
-			return r;
-		}
-		/* -ENOENT: a root is missing; resolution names its section below. */
-		e->userrefs = zfs_tree_prop_index(&e->tree, "userrefs");
-		if (r == 0 && e->o.cache_dir && !o->readonly && cache_store(e) < 0)
-			ev(e, ENG_WARN, "WARN: could not write the cache %s/snapshots.txt", o->cache_dir);
-	} else {
-		strvec_push(&e->tree.props, "userrefs");
+	/* sanoid's clock says when the cache has expired: say it as sanoid does (2.3.0
+	 * keeps datasets and snapshots in two caches on one clock; zkeep in one) */
+	bool expired = o->force_update || o->cache_ttl <= 0 || !cache_young(e, o->cache_ttl);
+	if (e->roots.n && e->o.cache_dir && expired) {
+		const char *why = o->force_update ? "forcibly expired" : "expired";
+		ev(e, ENG_INFO, "INFO: dataset cache %s - updating from zfs list.", why);
+		ev(e, ENG_INFO, "INFO: cache %s - updating from zfs list.", why);
 	}
+	r = 1;
+	bool changed_only = e->o.cache_dir && !o->force_update;
+	if (e->roots.n && changed_only)
+		r = list_changed(e, err); /* what changed only, whatever the cache's age */
+	if (!e->roots.n) {
+		strvec_pushv(&e->tree.props, list_props);
+		r = 0;
+	} else if (r == 2 && !expired && cache_load(e, o->cache_ttl) == 1) {
+		/* ZFS 2.1: the cache as sanoid uses it, within its time */
+		e->from_cache = true;
+		r = 0;
+		ev(e, ENG_DEBUG, "DEBUG: snapshot list from the cache (%s/snapshots.txt)", o->cache_dir);
+	} else if (r >= 1) {
+		/* everything; with snapshots_changed for the next run, unless list_changed()
+		 * found that this ZFS has none */
+		bool without = r == 2;
+		e->listed_at = (int64_t)time(NULL);
+		r = zfs_list_tree(&e->z, (const char *const *)e->roots.v,
+				  ZFS_LIST_RECURSIVE | ZFS_LIST_SNAPSHOTS,
+				  without ? props : list_props, &e->tree);
+		if (r < 0 && r != -ENOENT && !without && !changed_only) {
+			ev(e, ENG_DEBUG, "DEBUG: no snapshots_changed (%s): listing without it",
+			   zfs_error(&e->z));
+			r = zfs_list_tree(&e->z, (const char *const *)e->roots.v,
+					  ZFS_LIST_RECURSIVE | ZFS_LIST_SNAPSHOTS, props, &e->tree);
+		}
+	}
+	if (r < 0 && r != -ENOENT) {
+		if (!err->len)
+			strbuf_addf(err, "%s", zfs_error(&e->z));
+		return r;
+	}
+	/* -ENOENT: a root is missing; resolution names its section below. */
+	if (r == 0 && e->roots.n && e->o.cache_dir && !o->readonly && !e->from_cache &&
+	    !(e->cache_unchanged && !expired) && cache_store(e, expired) < 0)
+		ev(e, ENG_WARN, "WARN: could not write the cache %s/snapshots.txt", o->cache_dir);
 	e->userrefs = zfs_tree_prop_index(&e->tree, "userrefs");
 
 	for (size_t i = 0; i < e->tree.nds; i++)

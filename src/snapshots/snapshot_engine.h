@@ -103,6 +103,8 @@ struct engine {
 	int take_fd, prune_fd;
 	bool prune_locked_out;   /* another run is pruning */
 	bool from_cache;
+	bool cache_unchanged;    /* snapshots_changed: nothing re-listed, the cache is current */
+	int64_t listed_at;       /* wall clock when the listing began (the cache keeps it) */
 	struct strvec taken;     /* full names this run took */
 	struct strvec pruned;    /* full names this run destroyed */
 	unsigned failures;       /* datasets or hooks that failed */

@@ -158,3 +158,49 @@ CONF
 st4/a@autosnap_2026-07-01_11:00:00_hourly"
     assert_equal "$(snaps st4/a | tr '\n' ' ')" "autosnap_2026-07-01_12:00:00_hourly autosnap_2026-07-01_13:00:00_hourly "
 }
+
+@test "sanoid: the cache is never stale: only datasets whose snapshots_changed moved are listed again" {
+    make_pool sc5
+    zfs get -H -o value snapshots_changed sc5 >/dev/null 2>&1 ||
+        skip "this ZFS has no snapshots_changed (2.1 lists everything)"
+    zfs create sc5/a
+    zfs create sc5/a/c
+    zfs create sc5/b
+    write_conf <<'CONF'
+[sc5/a]
+	use_template = t
+	recursive = yes
+[sc5/b]
+	use_template = t
+[template_t]
+	hourly = 2
+	daily = 0
+	monthly = 0
+CONF
+    relisted() { grep -o 'DEBUG: snapshots of [0-9]* of [0-9]* datasets listed' <<<"$output"; }
+    ZKEEP_NOW=$(at "2026-07-01 10:00:00") run zsanoid --cron --debug
+    assert_success
+    sleep 1 # a change in the second of a listing is listed again, to be sure
+    # every dataset got a snapshot: all three are listed again
+    ZKEEP_NOW=$(at "2026-07-01 10:05:00") run zsanoid --cron --debug
+    assert_success
+    assert_equal "$(relisted)" "DEBUG: snapshots of 3 of 3 datasets listed" "after the first run"
+    sleep 1
+    # a quiet pool: the dataset rows, nothing else; the cache file is not rewritten
+    local before; before=$(stat -c %Y.%s "$SD/cache/snapshots.txt")
+    ZKEEP_NOW=$(at "2026-07-01 10:06:00") run zsanoid --cron --debug
+    assert_success
+    assert_equal "$(relisted)" "DEBUG: snapshots of 0 of 3 datasets listed" "on a quiet pool"
+    [[ $output != *"taking snapshot "* ]] || fail "took again on a quiet pool" "$output"
+    assert_equal "$(stat -c %Y.%s "$SD/cache/snapshots.txt")" "$before" "the cache file after a quiet run"
+    # behind zkeep's back: the hourly of sc5/a/c destroyed, one of sc5/b made by hand
+    zfs destroy sc5/a/c@autosnap_2026-07-01_10:00:00_hourly
+    zfs snapshot sc5/b@autosnap_2026-07-01_09:30:00_hourly
+    ZKEEP_NOW=$(at "2026-07-01 10:07:00") run zsanoid --cron --debug
+    assert_success
+    assert_equal "$(relisted)" "DEBUG: snapshots of 2 of 3 datasets listed" "after changes behind its back"
+    # the next run saw both: sc5/a/c's hourly is due again, sc5/b has two hourlies
+    assert_output_contains "taking snapshot sc5/a/c@autosnap_2026-07-01_10:07:00_hourly"
+    [[ $output != *"taking snapshot sc5/b@"* && $output != *"taking snapshot sc5/a@"* ]] ||
+        fail "took for a dataset that had its hourly" "$output"
+}
