@@ -16,8 +16,9 @@
 	"  --config-dir DIR   directory of sanoid.conf (default /etc/sanoid)\n" \
 	"  --cache-dir DIR    the snapshot cache shared with sanoid runs, kept up to date\n" \
 	"                     (default /var/cache/sanoid)\n" \
-	"  --cache-ttl SECS   read the cache instead of listing when it is younger than\n" \
-	"                     this (default 0: always list)\n" \
+	"  --cache-ttl SECS   ZFS 2.1 only: read the cache instead of listing when it is\n" \
+	"                     younger than this (default 0: always list); on 2.2+ only\n" \
+	"                     datasets whose snapshots_changed moved are listed again\n" \
 	"  --run-dir DIR      lock files, shared with sanoid (default /var/run/sanoid)\n" \
 	"  -v, --verbose      say what is done\n"
 /* ... and for the commands that change something (changes = true below). */

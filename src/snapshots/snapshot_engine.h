@@ -37,12 +37,17 @@
  * guards changes of the cache file.
  *
  * Cache: cache_dir/snapshots.txt holds the listing (zkeep's own format; a
- * file in another format, like sanoid's, is simply refreshed). It is used
- * when younger than cache_ttl seconds, written atomically (rename), and
- * changed in place (under its lock) for the snapshots a run took or
- * destroyed (a confined worker reports them to its supervisor, which
- * changes the file: engine_cache_apply_report). Its age is measured on the run's clock (the file's mtime is set
- * to the run's now), so a faked now (ZKEEP_NOW) works.
+ * file in another format, like sanoid's, is simply refreshed), written
+ * atomically (rename) and changed in place (under its lock) for the
+ * snapshots a run took or destroyed (a confined worker reports them to its
+ * supervisor, which changes the file: engine_cache_apply_report). On ZFS
+ * 2.2+ it is never trusted blindly: each run lists the dataset rows with
+ * snapshots_changed and lists again the snapshots of the datasets whose
+ * value moved since the cache was listed, whatever the cache's age; a quiet
+ * run reads the dataset rows only. On ZFS 2.1 (no such property) the cache
+ * is used as sanoid uses it, when younger than cache_ttl seconds. Either
+ * way the age, on the run's clock (mtime = the run's now, so a faked now,
+ * ZKEEP_NOW, works), decides what --verbose says, as sanoid's TTL does.
  *
  * The engine never prints: it reports through opts.event, with sanoid's
  * wording for what sanoid prints.
@@ -66,8 +71,8 @@ struct engine_opts {
 	const char *config_dir;  /* where sanoid.conf is */
 	const char *cache_dir;   /* NULL: no cache */
 	const char *run_dir;     /* NULL: no locks */
-	int64_t cache_ttl;       /* seconds; 0 = always list */
-	bool force_update;       /* list even when the cache is young */
+	int64_t cache_ttl;       /* seconds; 0 = always list (ZFS 2.1; see Cache above) */
+	bool force_update;       /* list everything, whatever the cache says */
 	bool readonly;           /* change nothing, report what would be done */
 	bool force_prune;        /* prune even while zfs send/receive runs on the dataset */
 	bool take, prune;        /* what the run will do (which locks to take) */
