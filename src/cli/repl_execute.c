@@ -268,17 +268,46 @@ static int open_sides(struct repl_cli *c, struct sides *s)
 }
 
 /*
- * Stream compression, only across ssh; none by default for raw sends
- * (incompressible). A remote without the codec's tool gets the stream
- * uncompressed, with a warning as syncoid gives (it can cost hours on a slow
- * link). -1 on an unknown codec (reported).
+ * The codec one remote side speaks. syncoid's default, lzo, is lz4 on zkeep's
+ * wire (zkeep links liblz4, not liblzo); a remote without the lz4 tool gets
+ * zstd for the default instead, so a host set up for syncoid (lzop, plus zstd
+ * as most have) is not silently sent an uncompressed stream. A codec the user
+ * chose is never swapped. With no usable tool the stream goes uncompressed,
+ * with syncoid's warning (it can cost hours on a slow link).
  */
+static void remote_codec(const struct repl_cli *c, struct runner *r, const char *side,
+			 const char *cname, bool chosen, const struct pump_codec *want,
+			 struct pump_codec *out)
+{
+	if (c->serve || remote_has_codec(r, want)) {
+		*out = *want;
+		return;
+	}
+	struct pump_codec alt = { 0 };
+	if (!chosen && pump_codec_from_syncoid("zstd-fast", &alt, NULL) == 0 &&
+	    remote_has_codec(r, &alt)) {
+		log_info("%s %s has no lz4: the stream is compressed with zstd instead", side,
+			 r->label);
+		*out = alt;
+		return;
+	}
+	_cleanup_strvec_ struct strvec argv = STRVEC_INIT;
+	pump_codec_argv(want, true, &argv);
+	const char *at = strchr(r->label, '@');
+	log_warning("%s%s not available on %s ssh:%s - sync will continue without compression.",
+		    argv.n ? argv.v[0] : cname, chosen ? "" : " and zstd", side,
+		    at ? at + 1 : r->label);
+}
+
+/* Stream compression, only across ssh; none by default for raw sends
+ * (incompressible). -1 on an unknown codec (reported). */
 static int choose_codecs(const struct repl_cli *c, const struct sides *s,
 			 const struct sendopts *send, struct replicate_opts *ro)
 {
 	if (!s->rsrc && !s->rtgt)
 		return 0;
 	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
+	bool chosen = c->compress && !streq(c->compress, "default") && !streq(c->compress, "lzo");
 	const char *cname = c->compress ? c->compress : sendopts_has(send, 'w') ? "none" : "lzo";
 	struct pump_codec codec = { 0 };
 	if (streq(cname, "default"))
@@ -287,20 +316,12 @@ static int choose_codecs(const struct repl_cli *c, const struct sides *s,
 		log_error("%s", err.buf);
 		return -1;
 	}
-	if (s->rsrc && codec.kind != PUMP_CODEC_NONE) {
-		if (c->serve || remote_has_codec(s->rsrc, &codec))
-			ro->src_codec = codec;
-		else
-			log_warning("%s has no %s tool: the sync continues without compression",
-				    s->rsrc->label, cname);
-	}
-	if (s->rtgt && codec.kind != PUMP_CODEC_NONE) {
-		if (c->serve || remote_has_codec(s->rtgt, &codec))
-			ro->tgt_codec = codec;
-		else
-			log_warning("%s has no %s tool: the sync continues without compression",
-				    s->rtgt->label, cname);
-	}
+	if (codec.kind == PUMP_CODEC_NONE)
+		return 0;
+	if (s->rsrc)
+		remote_codec(c, s->rsrc, "source", cname, chosen, &codec, &ro->src_codec);
+	if (s->rtgt)
+		remote_codec(c, s->rtgt, "target", cname, chosen, &codec, &ro->tgt_codec);
 	return 0;
 }
 

@@ -20,7 +20,14 @@ setup() {
 
 teardown() {
     destroy_pools
-    rm -f /tmp/pwned
+    rm -f /tmp/pwned /usr/local/bin/lz4 /usr/local/bin/zstd
+}
+
+# A command that the remote shell finds first on its PATH and that fails as a
+# missing one does: the remote "has no" TOOL.
+hide_remote_tool() { # TOOL
+    printf '#!/bin/sh\necho "%s: not found" >&2\nexit 127\n' "$1" >"/usr/local/bin/$1"
+    chmod 755 "/usr/local/bin/$1"
 }
 
 @test "ssh: push and pull with syncoid's ssh options; incremental; data identical" {
@@ -162,4 +169,34 @@ teardown() {
     assert_success
     assert_output_contains " to send"
     grep -q "^'zfs' 'send' '-nvP" "$LOGGED_CMDS" || fail "no estimate for the shown size:" "$(cat "$LOGGED_CMDS")"
+}
+
+@test "ssh: a remote without lz4 gets syncoid's default compressed with zstd; with neither, syncoid's warning" {
+    zfs create srcp/c
+    echo a >/srcp/c/a
+    zfs snapshot srcp/c@s1
+    hide_remote_tool lz4
+    run "$SYNCOID" "${SSHO[@]}" --no-sync-snap srcp/c root@127.0.0.1:dstp/c
+    assert_success
+    assert_equal "$(plain_snaps_of dstp/c)" "s1" "pushed"
+    grep -q "'zstd' '-q' '-d'" "$LOGGED_CMDS" ||
+        fail "the remote did not decompress with zstd:" "$(cat "$LOGGED_CMDS")"
+    : >"$LOGGED_CMDS"
+    hide_remote_tool zstd
+    zfs snapshot srcp/c@s2
+    run "$SYNCOID" "${SSHO[@]}" --no-sync-snap srcp/c root@127.0.0.1:dstp/c
+    assert_success
+    assert_output_contains "lz4 and zstd not available on target ssh:127.0.0.1 - sync will continue without compression."
+    assert_equal "$(plain_snaps_of dstp/c)" "s1 s2" "pushed uncompressed"
+    ! grep -v -e "'--version'" "$LOGGED_CMDS" | grep -q -e "'lz4'" -e "'zstd'" ||
+        fail "a codec the remote lacks was run:" "$(cat "$LOGGED_CMDS")"
+    # a codec the user chose is never swapped for another
+    zfs snapshot srcp/c@s3
+    rm /usr/local/bin/zstd
+    : >"$LOGGED_CMDS"
+    run "$SYNCOID" "${SSHO[@]}" --no-sync-snap --compress=lz4 srcp/c root@127.0.0.1:dstp/c
+    assert_success
+    assert_output_contains "lz4 not available on target ssh:127.0.0.1 - sync will continue without compression."
+    ! grep -v -e "'--version'" "$LOGGED_CMDS" | grep -q -e "'lz4'" -e "'zstd'" ||
+        fail "the chosen codec was swapped:" "$(cat "$LOGGED_CMDS")"
 }
