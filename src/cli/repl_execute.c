@@ -362,6 +362,11 @@ static int run_engine(struct repl_cli *c, struct sides *s, struct replicate_opts
 	struct repl_printer pr;
 	/* syncoid shows pv's bar by default, its lines only with --debug */
 	repl_printer_init(&pr, c->json, c->syncoid ? LOG_LVL_INFO : LOG_LVL_NOTICE);
+	pr.run = (struct syncoid_run){
+		.no_stream = c->no_stream,
+		.snaps_filtered = ro->plan.n_include_snaps || ro->plan.n_exclude_snaps,
+		.recursive = c->recursive,
+	};
 	ro->event = on_event;
 	ro->event_data = &pr;
 	/* cron with --quiet, syncoid without --debug in a log: no zfs send -nvP */
@@ -374,6 +379,12 @@ static int run_engine(struct repl_cli *c, struct sides *s, struct replicate_opts
 	signal(SIGPIPE, SIG_IGN);
 	int r = replicate_run(&s->zsrc, &s->ztgt, ro, &res, &err);
 	repl_printer_done(&pr);
+	if (r == -ENOENT && c->syncoid) {
+		/* syncoid passes on zfs's own words */
+		log_error("cannot open '%s': dataset does not exist", c->source_arg);
+		log_debug("%s", err.buf);
+		return EXIT_FATAL;
+	}
 	if (r < 0) {
 		log_error("%s", err.buf);
 		return EXIT_FATAL;

@@ -1,5 +1,6 @@
 /* cmd/syncoid.c - zkeep run as `syncoid`: syncoid 2.3's command line. */
 #include "base/zkeep.h"
+#include "base/log.h"
 #include "cli/commands.h"
 #include "cli/repl_cli.h"
 #include "cli/repl_run.h"
@@ -65,6 +66,8 @@ const char cmd_syncoid_help[] =
 int cmd_syncoid(int argc, char **argv)
 {
 	struct repl_cli c;
+	/* syncoid's INFO/DEBUG on stdout, WARNING/CRITICAL ERROR on stderr */
+	log_set_style(LOG_STYLE_SYNCOID);
 	repl_cli_init(&c);
 	c.syncoid = true;
 	int r = repl_cli_parse(&c, argc, argv, cmd_syncoid_help);
