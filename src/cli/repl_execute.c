@@ -356,16 +356,28 @@ static void report_result(const struct repl_cli *c, const struct replicate_resul
 	}
 }
 
+/* "[user@]host" of a remote endpoint, as syncoid names it in its lines; NULL if local. */
+static char *endpoint_nice_host(const struct endpoint *e)
+{
+	if (!endpoint_is_remote(e))
+		return NULL;
+	return e->user ? xasprintf("%s@%s", e->user, e->host) : xstrdup(e->host);
+}
+
 static int run_engine(struct repl_cli *c, struct sides *s, struct replicate_opts *ro)
 {
 	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
 	struct repl_printer pr;
 	/* syncoid shows pv's bar by default, its lines only with --debug */
 	repl_printer_init(&pr, c->json, c->syncoid ? LOG_LVL_INFO : LOG_LVL_NOTICE);
+	_cleanup_free_ char *shost = endpoint_nice_host(&c->src);
+	_cleanup_free_ char *thost = endpoint_nice_host(&c->dst);
 	pr.run = (struct syncoid_run){
 		.no_stream = c->no_stream,
 		.snaps_filtered = ro->plan.n_include_snaps || ro->plan.n_exclude_snaps,
 		.recursive = c->recursive,
+		.source_host = shost,
+		.target_host = thost,
 	};
 	ro->event = on_event;
 	ro->event_data = &pr;

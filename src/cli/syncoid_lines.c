@@ -42,6 +42,12 @@ void syncoid_size(struct strbuf *sb, uint64_t bytes)
 		strbuf_addf(sb, "%llu KB", (unsigned long long)(bytes / 1024));
 }
 
+/* buildnicename(): "[user@]host:name" for a remote side. */
+static char *nice_name(const char *host, const char *name)
+{
+	return host ? xasprintf("%s:%s", host, name) : xstrdup(name);
+}
+
 /* syncfull(), syncincremental(), syncclone(), syncresume(), syncbookmark(). */
 static void step_lines(const struct syncoid_run *run, const struct replicate_event *ev,
 		       struct syncoid_lines *out)
@@ -49,27 +55,32 @@ static void step_lines(const struct syncoid_run *run, const struct replicate_eve
 	const struct replan_step *st = ev->step;
 	_cleanup_strbuf_ struct strbuf size = STRBUF_INIT;
 	syncoid_size(&size, ev->expected_bytes);
+	_cleanup_free_ char *tgt = nice_name(run->target_host, ev->target);
+	_cleanup_free_ char *from = st->from ? nice_name(run->source_host, st->from) : NULL;
+	_cleanup_free_ char *to = st->to ? nice_name(run->source_host, st->to) : NULL;
 	struct strbuf *sb;
 	switch (st->kind) {
-	case REPLAN_STEP_RESUME:
+	case REPLAN_STEP_RESUME: {
+		_cleanup_free_ char *src = nice_name(run->source_host, ev->source);
 		strbuf_addf(line(out, LOG_LVL_NOTICE),
 			    "Resuming interrupted zfs send/receive from %s to %s (~ %s remaining):",
-			    ev->source, ev->target, size.buf);
+			    src, tgt, size.buf);
 		break;
+	}
 	case REPLAN_STEP_FULL:
 		sb = line(out, LOG_LVL_NOTICE);
 		if (st->clone)
-			strbuf_addf(sb, "Clone is recreated on target %s based on %s (~ %s):",
-				    ev->target, st->from, size.buf);
+			strbuf_addf(sb, "Clone is recreated on target %s based on %s (~ %s):", tgt,
+				    from, size.buf);
 		else if (run->no_stream)
 			strbuf_addf(sb,
 				    "--no-stream selected; sending newest full snapshot %s to new "
 				    "target filesystem %s: (~ %s)",
-				    st->to, ev->target, size.buf);
+				    to, tgt, size.buf);
 		else
 			strbuf_addf(sb,
 				    "Sending oldest full snapshot %s to new target filesystem %s (~ %s):",
-				    st->to, ev->target, size.buf);
+				    to, tgt, size.buf);
 		break;
 	case REPLAN_STEP_INCR: {
 		/* a filtered -I is a chain of -i sends, announced once at its start */
@@ -82,14 +93,13 @@ static void step_lines(const struct syncoid_run *run, const struct replicate_eve
 			strbuf_addstr(line(out, LOG_LVL_NOTICE),
 				      "--no-stream is omitted but snaps are filtered. Simulating -I "
 				      "with filtered snaps");
-		const char *to = strchr(st->to, '@') + 1;
+		const char *tosnap = strchr(st->to, '@') + 1;
 		sb = line(out, LOG_LVL_NOTICE);
 		if (st->from_bookmark)
-			strbuf_addf(sb, "Sending incremental %s ... %s to %s:", st->from, to,
-				    ev->target);
+			strbuf_addf(sb, "Sending incremental %s ... %s to %s:", from, tosnap, tgt);
 		else
-			strbuf_addf(sb, "Sending incremental %s ... %s to %s (~ %s):", st->from, to,
-				    ev->target, size.buf);
+			strbuf_addf(sb, "Sending incremental %s ... %s to %s (~ %s):", from, tosnap,
+				    tgt, size.buf);
 		break;
 	}
 	}

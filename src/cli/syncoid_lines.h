@@ -21,6 +21,9 @@ struct syncoid_run {
 	bool no_stream;      /* --no-stream */
 	bool snaps_filtered; /* --include-snaps or --exclude-snaps */
 	bool recursive;      /* --recursive */
+	/* a remote side's "[user@]host" as the command line gave it (syncoid's
+	 * buildnicename() puts it before the names a send line shows), or NULL */
+	const char *source_host, *target_host;
 };
 
 /* A line printed as syncoid's die() prints it: as it is, on stderr. */

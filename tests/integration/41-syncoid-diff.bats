@@ -15,6 +15,8 @@
 #
 # One set of pools for the file (setup_file): each test has its own datasets.
 
+bats_require_minimum_version 1.5.0
+
 load lib
 load replicate
 
@@ -33,6 +35,9 @@ teardown_file() {
 
 setup() {
     setup_replicate
+    # sync-snapshot names of this host, with or without an identifier, in 2.1's, 2.3.0's
+    # and zkeep's forms (`..._YYYY-MM-DD:hh:mm:ss[-GMT+hh:mm]`, `..._YYYY-MM-DD_hh:...`)
+    sync_time_re="(syncoid_([A-Za-z0-9:._-]+_)?$HOST)_[0-9]{4}-[0-9]{2}-[0-9]{2}[_:][0-9]{2}:[0-9]{2}:[0-9]{2}(-GMT-?[0-9]{2}:[0-9]{2})?"
 }
 
 # on_both 'SHELL': runs SHELL twice, with $S=sa $T=ta and then $S=sb $T=tb.
@@ -44,10 +49,6 @@ on_both() {
         S=$1 T=$2 bash -euc "$BOTH" || fail "setup step failed on $1/$2: $BOTH"
     done
 }
-
-# sync-snapshot names of this host, with or without an identifier, in 2.1's, 2.3.0's
-# and zkeep's forms (`..._YYYY-MM-DD:hh:mm:ss[-GMT+hh:mm]` or `..._YYYY-MM-DD_hh:...`)
-sync_time_re="(syncoid_([A-Za-z0-9:._-]+_)?$HOST)_[0-9]{4}-[0-9]{2}-[0-9]{2}[_:][0-9]{2}:[0-9]{2}:[0-9]{2}(-GMT-?[0-9]{2}:[0-9]{2})?"
 
 # state SRC-POOL TGT-POOL: every dataset, and the snapshots and bookmarks of each in
 # creation order, each pool named by its role (S or T), sync-snapshot times blanked.

@@ -103,6 +103,18 @@ static void test_full_incremental_clone_resume(void **state)
 	syncoid_event_lines(&run, &ev, &L);
 	assert_line(0, LOG_LVL_NOTICE,
 		    "Resuming interrupted zfs send/receive from tank/c to bk/c (~ UNKNOWN remaining):");
+	/* remote sides are named as the command line named them */
+	run.source_host = "root@db";
+	run.target_host = "nas";
+	syncoid_event_lines(&run, &ev, &L);
+	assert_line(0, LOG_LVL_NOTICE,
+		    "Resuming interrupted zfs send/receive from root@db:tank/c to nas:bk/c "
+		    "(~ UNKNOWN remaining):");
+	c.steps = &clone;
+	ev = step_ev(&c, 0, 5000);
+	syncoid_event_lines(&run, &ev, &L);
+	assert_line(0, LOG_LVL_NOTICE,
+		    "Clone is recreated on target nas:bk/c based on root@db:tank/o@base (~ 4 KB):");
 }
 
 /* syncbookmark() says no size; a filtered -I is announced once, then -i by -i. */
