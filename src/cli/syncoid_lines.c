@@ -140,11 +140,11 @@ static void status_lines(const struct syncoid_run *run, const struct replicate_e
 				      "CRIT: --no-sync-snap is set, and getnewestsnapshot() could not "
 				      "find any snapshots on source!");
 		} else if (d->target_exists && !d->common) {
-			/* a here-document after a blank line, chomped once */
+			/* a <<~ here-document whose lines keep one tab more than its end, chomped once */
 			strbuf_addf(line(out, LOG_LVL_ERROR),
-				    "\nTarget %s exists but has no snapshots matching with %s!\n"
-				    "Replication to target would require destroying existing\n"
-				    "target. Cowardly refusing to destroy your existing target.\n",
+				    "\n\tTarget %s exists but has no snapshots matching with %s!\n"
+				    "\tReplication to target would require destroying existing\n"
+				    "\ttarget. Cowardly refusing to destroy your existing target.\n",
 				    d->target, d->source);
 		}
 		break;

@@ -172,9 +172,9 @@ static void test_status_lines(void **state)
 	ev = about(&d, REPL_EV_ERROR, REPL_TOPIC_STATUS);
 	assert_int_equal(syncoid_event_lines(&run, &ev, &L), 1);
 	assert_line(0, LOG_LVL_ERROR,
-		    "\nTarget bk/a exists but has no snapshots matching with tank/a!\n"
-		    "Replication to target would require destroying existing\n"
-		    "target. Cowardly refusing to destroy your existing target.\n");
+		    "\n\tTarget bk/a exists but has no snapshots matching with tank/a!\n"
+		    "\tReplication to target would require destroying existing\n"
+		    "\ttarget. Cowardly refusing to destroy your existing target.\n");
 	d.common = S("tank/a@s1"); /* a rollback refused: zkeep's words */
 	assert_int_equal(syncoid_event_lines(&run, &ev, &L), 0);
 
