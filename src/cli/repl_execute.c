@@ -241,6 +241,22 @@ static void sides_release(struct sides *s)
 	runner_free(s->run);
 }
 
+/* syncoid --debug shows the commands it runs; zkeep's are these (no shell, no pipes). */
+static void trace_command(const struct runner *r, const char *const *argv, void *data)
+{
+	_cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
+	ssh_quote_argv(&sb, argv);
+	log_debug("running on %s: %s", r->label, sb.buf);
+}
+
+static void trace_runners(struct sides *s)
+{
+	struct runner *const all[] = { s->run, s->rsrc, s->rtgt };
+	for (size_t i = 0; i < ARRAY_SIZE(all); i++)
+		if (all[i])
+			all[i]->trace = trace_command;
+}
+
 /* Connect to the remote sides (c->src, c->dst); -1 on failure (reported). */
 static int open_sides(struct repl_cli *c, struct sides *s)
 {
@@ -412,7 +428,11 @@ int repl_execute(struct repl_cli *c)
 		return EXIT_FATAL;
 	_cleanup_release_(sides) struct sides s = { 0 };
 	struct replicate_opts ro = { 0 };
-	if (open_sides(c, &s) < 0 || choose_codecs(c, &s, &o.send, &ro) < 0)
+	if (open_sides(c, &s) < 0)
+		return EXIT_FATAL;
+	if (c->syncoid && log_enabled(LOG_LVL_DEBUG))
+		trace_runners(&s);
+	if (choose_codecs(c, &s, &o.send, &ro) < 0)
 		return EXIT_FATAL;
 	c->source_arg = c->src.dataset;
 	c->target_arg = c->dst.dataset;
