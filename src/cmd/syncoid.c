@@ -58,6 +58,8 @@ const char cmd_syncoid_help[] =
 	"  --serve               zkeep only: the remote key runs `zkeep serve --stdio`\n"
 	"  --debug, --quiet, --help, --version\n"
 	"\n"
+	"Output: syncoid 2.3.0's lines, INFO: (unless --quiet) and DEBUG: (with --debug) on\n"
+	"stdout, WARNING: (unless --quiet) and CRITICAL ERROR: on stderr.\n"
 	"Progress: a bar on a terminal (unless --quiet); with --debug, a line every 10 s.\n"
 	"\n"
 	"Exit status: 0 all good, 1 some dataset failed or the target is busy (another run\n"
