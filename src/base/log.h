@@ -6,7 +6,8 @@
  *
  * Levels, most to least severe: error, warning, notice (the default), info
  * (--verbose), debug (--debug). --quiet shows errors only. Everything goes to
- * stderr, so stdout stays clean for results (JSON, lists, monitor lines).
+ * stderr, so stdout stays clean for results (JSON, lists, monitor lines),
+ * except in syncoid's style (log_set_style, below).
  *
  * On a terminal, messages are "error: ..." with colour; otherwise every line
  * has a plain prefix ("zkeep: error: ...") so logs from cron and systemd can
@@ -42,7 +43,27 @@ bool log_enabled(enum log_level l);
 /* Force the tty/colour decision (tests); -1 = decide from isatty(2). */
 void log_set_tty(int tty);
 
+/*
+ * How lines look. LOG_STYLE_ZKEEP is the above. LOG_STYLE_SYNCOID is syncoid
+ * 2.3.0's writelog(), which scripts grep: errors "CRITICAL ERROR: ..." and
+ * warnings "WARNING: ..." on stderr, "INFO: ..." and "DEBUG: ..." on stdout,
+ * never colour. syncoid's INFO lines (shown unless --quiet) are only those
+ * it prints itself, logged with log_tool(LOG_LVL_NOTICE, ...); zkeep's own
+ * notices, info and debug lines are "DEBUG: ..." and shown only with --debug
+ * (syncoid has no --verbose). stdout is flushed after each line, so a
+ * confined worker's lines are neither lost nor held back behind its exit.
+ */
+enum log_style {
+	LOG_STYLE_ZKEEP,
+	LOG_STYLE_SYNCOID,
+};
+void log_set_style(enum log_style style);
+enum log_style log_get_style(void);
+
 void log_msg(enum log_level level, const char *fmt, ...) PRINTF(2, 3);
+/* A line in the words of the tool zkeep stands in for (syncoid's INFO is
+ * log_tool(LOG_LVL_NOTICE, ...)): a notice is not demoted to debug. */
+void log_tool(enum log_level level, const char *fmt, ...) PRINTF(2, 3);
 void log_vmsg(enum log_level level, const char *fmt, va_list ap) PRINTF(2, 0);
 
 #define log_error(...) log_msg(LOG_LVL_ERROR, __VA_ARGS__)

@@ -241,6 +241,22 @@ static void sides_release(struct sides *s)
 	runner_free(s->run);
 }
 
+/* syncoid --debug shows the commands it runs; zkeep's are these (no shell, no pipes). */
+static void trace_command(const struct runner *r, const char *const *argv, void *data)
+{
+	_cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
+	ssh_quote_argv(&sb, argv);
+	log_debug("running on %s: %s", r->label, sb.buf);
+}
+
+static void trace_runners(struct sides *s)
+{
+	struct runner *const all[] = { s->run, s->rsrc, s->rtgt };
+	for (size_t i = 0; i < ARRAY_SIZE(all); i++)
+		if (all[i])
+			all[i]->trace = trace_command;
+}
+
 /* Connect to the remote sides (c->src, c->dst); -1 on failure (reported). */
 static int open_sides(struct repl_cli *c, struct sides *s)
 {
@@ -377,12 +393,29 @@ static void report_result(const struct repl_cli *c, const struct replicate_resul
 	}
 }
 
+/* "[user@]host" of a remote endpoint, as syncoid names it in its lines; NULL if local. */
+static char *endpoint_nice_host(const struct endpoint *e)
+{
+	if (!endpoint_is_remote(e))
+		return NULL;
+	return e->user ? xasprintf("%s@%s", e->user, e->host) : xstrdup(e->host);
+}
+
 static int run_engine(struct repl_cli *c, struct sides *s, struct replicate_opts *ro)
 {
 	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
 	struct repl_printer pr;
 	/* syncoid shows pv's bar by default, its lines only with --debug */
 	repl_printer_init(&pr, c->json, c->syncoid ? LOG_LVL_INFO : LOG_LVL_NOTICE);
+	_cleanup_free_ char *shost = endpoint_nice_host(&c->src);
+	_cleanup_free_ char *thost = endpoint_nice_host(&c->dst);
+	pr.run = (struct syncoid_run){
+		.no_stream = c->no_stream,
+		.snaps_filtered = ro->plan.n_include_snaps || ro->plan.n_exclude_snaps,
+		.recursive = c->recursive,
+		.source_host = shost,
+		.target_host = thost,
+	};
 	ro->event = on_event;
 	ro->event_data = &pr;
 	/* cron with --quiet, syncoid without --debug in a log: no zfs send -nvP */
@@ -395,6 +428,12 @@ static int run_engine(struct repl_cli *c, struct sides *s, struct replicate_opts
 	signal(SIGPIPE, SIG_IGN);
 	int r = replicate_run(&s->zsrc, &s->ztgt, ro, &res, &err);
 	repl_printer_done(&pr);
+	if (r == -ENOENT && c->syncoid) {
+		/* syncoid passes on zfs's own words */
+		log_error("cannot open '%s': dataset does not exist", c->source_arg);
+		log_debug("%s", err.buf);
+		return EXIT_FATAL;
+	}
 	if (r < 0) {
 		log_error("%s", err.buf);
 		return EXIT_FATAL;
@@ -410,7 +449,11 @@ int repl_execute(struct repl_cli *c)
 		return EXIT_FATAL;
 	_cleanup_release_(sides) struct sides s = { 0 };
 	struct replicate_opts ro = { 0 };
-	if (open_sides(c, &s) < 0 || choose_codecs(c, &s, &o.send, &ro) < 0)
+	if (open_sides(c, &s) < 0)
+		return EXIT_FATAL;
+	if (c->syncoid && log_enabled(LOG_LVL_DEBUG))
+		trace_runners(&s);
+	if (choose_codecs(c, &s, &o.send, &ro) < 0)
 		return EXIT_FATAL;
 	c->source_arg = c->src.dataset;
 	c->target_arg = c->dst.dataset;

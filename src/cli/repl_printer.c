@@ -15,6 +15,7 @@ static const char *const ev_names[] = {
 	[REPL_EV_ERROR] = "error",	 [REPL_EV_PLAN] = "plan",
 	[REPL_EV_SEND_START] = "send",	 [REPL_EV_PROGRESS] = "progress",
 	[REPL_EV_SEND_DONE] = "sent",	 [REPL_EV_DEBUG] = "debug",
+	[REPL_EV_STEP] = "info",
 };
 
 void repl_printer_init(struct repl_printer *p, bool json, enum log_level level)
@@ -27,6 +28,7 @@ void repl_printer_init(struct repl_printer *p, bool json, enum log_level level)
 	p->bar = !json && term_stderr_tty() && !(term && streq(term, "dumb")) &&
 		 log_enabled(LOG_LVL_NOTICE);
 	p->line_interval = 10;
+	p->syncoid = !json && log_get_style() == LOG_STYLE_SYNCOID;
 	const char *iv = getenv("ZKEEP_PROGRESS_INTERVAL");
 	unsigned secs;
 	if (iv && *iv && parse_uint_range(iv, 0, 86400, &secs) == 0)
@@ -97,7 +99,9 @@ static void draw_bar(struct repl_printer *p, const struct replicate_event *ev, b
 
 bool repl_printer_watched(const struct repl_printer *p)
 {
-	return p->json || p->bar || log_enabled(p->level);
+	/* syncoid's INFO lines carry the estimate */
+	return p->json || p->bar || log_enabled(p->level) ||
+	       (p->syncoid && log_enabled(LOG_LVL_NOTICE));
 }
 
 void repl_printer_done(struct repl_printer *p)
@@ -107,6 +111,24 @@ void repl_printer_done(struct repl_printer *p)
 		fflush(stderr);
 		p->bar_drawn = false;
 	}
+}
+
+/* syncoid's own lines for ev, if it has any: printed, and true. */
+static bool syncoid_event(const struct repl_printer *p, const struct replicate_event *ev)
+{
+	_cleanup_release_(syncoid_lines) struct syncoid_lines l;
+	syncoid_lines_init(&l);
+	if (!syncoid_event_lines(&p->run, ev, &l))
+		return false;
+	for (size_t i = 0; i < l.n; i++) {
+		if (l.level[i] == SYNCOID_RAW) {
+			fprintf(stderr, "%s\n", l.text[i].buf);
+			fflush(stderr);
+		} else {
+			log_tool((enum log_level)l.level[i], "%s", l.text[i].buf);
+		}
+	}
+	return true;
 }
 
 void repl_printer_event(struct repl_printer *p, const struct replicate_event *ev)
@@ -120,10 +142,13 @@ void repl_printer_event(struct repl_printer *p, const struct replicate_event *ev
 		fputs("\r\033[K", stderr); /* wipe the bar; the next tick redraws it */
 		p->bar_drawn = false;
 	}
+	if (p->syncoid && syncoid_event(p, ev))
+		return;
 	_cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
 	struct pump_progress pp;
 	switch (ev->kind) {
 	case REPL_EV_INFO:
+	case REPL_EV_STEP:
 		log_notice("%s%s", p->indent, ev->message);
 		break;
 	case REPL_EV_WARNING:

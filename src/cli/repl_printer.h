@@ -5,6 +5,7 @@
 #define ZKEEP_CLI_REPL_PRINTER_H
 
 #include "base/log.h"
+#include "cli/syncoid_lines.h"
 #include "replication/replicate.h"
 
 /*
@@ -20,6 +21,11 @@
  * (and errors-only was not asked for), else a log line every line_interval
  * seconds (ZKEEP_PROGRESS_INTERVAL overrides it; 0 turns the lines off).
  * Before any other message a drawn bar is wiped, so lines never mix with it.
+ *
+ * In syncoid's log style (base/log.h) what syncoid 2.3.0 itself prints for an
+ * event is printed in its words (cli/syncoid_lines.h: "INFO: Sending
+ * incremental ..."); zkeep's other messages keep their level, its notices
+ * and transfer lines being debug lines there.
  */
 struct repl_printer {
 	bool json;
@@ -28,6 +34,8 @@ struct repl_printer {
 	enum log_level level; /* of the transfer lines (size, progress, totals) */
 	bool bar;             /* progress as a bar (a terminal), not as lines */
 	double line_interval; /* seconds between progress lines; 0 none */
+	bool syncoid;         /* syncoid's words (set from the log style) */
+	struct syncoid_run run; /* what they depend on; the caller fills it */
 	/* state */
 	double last_line;
 	bool bar_drawn;

@@ -56,17 +56,34 @@ static char *lock_dir(void)
  * lock's descriptor (>= 0), -1 when no lock could be made (not fatal: the
  * check by process still ran), or -EBUSY (reported).
  */
+static int busy(const struct repl_cli *c, const char *fmt, ...) PRINTF(2, 3);
+static int busy(const struct repl_cli *c, const char *fmt, ...)
+{
+	_cleanup_strbuf_ struct strbuf why = STRBUF_INIT;
+	va_list ap;
+	va_start(ap, fmt);
+	strbuf_vaddf(&why, fmt, ap);
+	va_end(ap);
+	if (!c->syncoid) {
+		log_error("%s", why.buf);
+		return -EBUSY;
+	}
+	/* syncoid's words, a warning; which run or process it is, a detail */
+	log_tool(LOG_LVL_WARNING, "Cannot sync now: %s is already target of a zfs receive process.",
+		 c->endpoints_r == 0 ? c->dst.dataset : c->target_arg);
+	log_debug("%s", why.buf);
+	return -EBUSY;
+}
+
 static int lock_target(const struct repl_cli *c)
 {
 	const char *t = c->target_arg;
 	if (c->endpoints_r == 0 && !endpoint_is_remote(&c->dst)) {
 		pid_t pid = local_receiver(c->dst.dataset);
-		if (pid) {
-			log_error("cannot replicate into %s now: it is the target of a running zfs "
-				  "receive (pid %d); try again when that has finished",
-				  t, (int)pid);
-			return -EBUSY;
-		}
+		if (pid)
+			return busy(c, "cannot replicate into %s now: it is the target of a running "
+				    "zfs receive (pid %d); try again when that has finished",
+				    t, (int)pid);
 	}
 	_cleanup_free_ char *dir = lock_dir();
 	if (!dir) {
@@ -86,10 +103,9 @@ static int lock_target(const struct repl_cli *c)
 	if (r == -EWOULDBLOCK) {
 		_cleanup_strbuf_ struct strbuf who = STRBUF_INIT;
 		lockfile_holder(fd, &who);
-		log_error("cannot replicate into %s now: another replication into it is "
-			  "running (pid %s, lock %s); try again when it has finished",
-			  t, who.len ? who.buf : "unknown", path.buf);
-		return -EBUSY;
+		return busy(c, "cannot replicate into %s now: another replication into it is "
+			    "running (pid %s, lock %s); try again when it has finished",
+			    t, who.len ? who.buf : "unknown", path.buf);
 	}
 	if (r < 0) {
 		log_debug("cannot lock %s: %s", path.buf, strerror(-r));

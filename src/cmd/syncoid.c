@@ -1,5 +1,6 @@
 /* cmd/syncoid.c - zkeep run as `syncoid`: syncoid 2.3's command line. */
 #include "base/zkeep.h"
+#include "base/log.h"
 #include "cli/commands.h"
 #include "cli/repl_cli.h"
 #include "cli/repl_run.h"
@@ -57,6 +58,8 @@ const char cmd_syncoid_help[] =
 	"  --serve               zkeep only: the remote key runs `zkeep serve --stdio`\n"
 	"  --debug, --quiet, --help, --version\n"
 	"\n"
+	"Output: syncoid 2.3.0's lines, INFO: (unless --quiet) and DEBUG: (with --debug) on\n"
+	"stdout, WARNING: (unless --quiet) and CRITICAL ERROR: on stderr.\n"
 	"Progress: a bar on a terminal (unless --quiet); with --debug, a line every 10 s.\n"
 	"\n"
 	"Exit status: 0 all good, 1 some dataset failed or the target is busy (another run\n"
@@ -65,6 +68,8 @@ const char cmd_syncoid_help[] =
 int cmd_syncoid(int argc, char **argv)
 {
 	struct repl_cli c;
+	/* syncoid's INFO/DEBUG on stdout, WARNING/CRITICAL ERROR on stderr */
+	log_set_style(LOG_STYLE_SYNCOID);
 	repl_cli_init(&c);
 	c.syncoid = true;
 	int r = repl_cli_parse(&c, argc, argv, cmd_syncoid_help);

@@ -52,34 +52,30 @@ static const struct zfs_dataset *find_ds(const struct ctx *c, bool source, const
 
 static const char *const extra_source_props[] = { "written", "referenced", NULL };
 
-static void emitv(struct ctx *c, enum replicate_event_kind kind, const struct replan_ds *d,
-		  const char *fmt, va_list ap) PRINTF(4, 0);
-static void emitv(struct ctx *c, enum replicate_event_kind kind, const struct replan_ds *d,
-		  const char *fmt, va_list ap)
+/* An event with a message (about a topic, replicate.h) to the caller. */
+static void emit_about(struct ctx *c, enum replicate_event_kind kind, enum replicate_topic topic,
+		       const struct replan_ds *d, const char *fmt, ...) PRINTF(5, 6);
+static void emit_about(struct ctx *c, enum replicate_event_kind kind, enum replicate_topic topic,
+		       const struct replan_ds *d, const char *fmt, ...)
 {
 	if (!c->o->event)
 		return;
 	_cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
+	va_list ap;
+	va_start(ap, fmt);
 	strbuf_vaddf(&sb, fmt, ap);
+	va_end(ap);
 	struct replicate_event ev = {
 		.kind = kind,
 		.source = d ? d->source : NULL,
 		.target = d ? d->target : NULL,
 		.message = sb.buf,
+		.topic = topic,
+		.ds = d,
 	};
 	c->o->event(&ev, c->o->event_data);
 }
-
-static void emit(struct ctx *c, enum replicate_event_kind kind, const struct replan_ds *d,
-		 const char *fmt, ...) PRINTF(4, 5);
-static void emit(struct ctx *c, enum replicate_event_kind kind, const struct replan_ds *d,
-		 const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	emitv(c, kind, d, fmt, ap);
-	va_end(ap);
-}
+#define emit(c, kind, d, ...) emit_about(c, kind, REPL_TOPIC_NONE, d, __VA_ARGS__)
 
 /* ---- the data path -------------------------------------------------------- */
 
@@ -246,9 +242,10 @@ static void fill_recv_args(struct ctx *c, const struct replan_ds *d, struct zfs_
 	ra->extra_flags = flags->buf;
 }
 
-/* REPL_EV_SEND_START or REPL_EV_SEND_DONE of a step. */
+/* REPL_EV_STEP (what: its description), REPL_EV_SEND_START or REPL_EV_SEND_DONE of a step. */
 static void emit_send(struct ctx *c, enum replicate_event_kind kind, const struct replan_ds *d,
-		      const struct replan_step *st, uint64_t expected, uint64_t bytes, double secs)
+		      const struct replan_step *st, uint64_t expected, uint64_t bytes, double secs,
+		      const char *what)
 {
 	if (!c->o->event)
 		return;
@@ -258,7 +255,10 @@ static void emit_send(struct ctx *c, enum replicate_event_kind kind, const struc
 		.target = d->target,
 		.from = st->from,
 		.to = st->to,
+		.message = what,
 		.expected_bytes = expected,
+		.ds = d,
+		.step = st,
 	};
 	if (kind == REPL_EV_SEND_DONE) {
 		ev.bytes = bytes;
@@ -327,7 +327,7 @@ static enum replicate_xfer transfer(struct ctx *c, const struct replan_ds *d,
 		emit(c, REPL_EV_DEBUG, d, "send options '%s' do not apply to this kind of send: left out",
 		     dropped.buf);
 	fill_recv_args(c, d, &ra, &rflags, &set, &ex);
-	emit_send(c, REPL_EV_SEND_START, d, st, expected, 0, 0);
+	emit_send(c, REPL_EV_SEND_START, d, st, expected, 0, 0, NULL);
 
 	struct zfs_proc sp = ZFS_PROC_INIT, rp = ZFS_PROC_INIT;
 	int r = start_send(c, &sa, &excludes, &sp);
@@ -355,7 +355,7 @@ static enum replicate_xfer transfer(struct ctx *c, const struct replan_ds *d,
 		c->res->bytes += x.bytes;
 		if (x.recv_err.len)
 			emit(c, REPL_EV_WARNING, d, "zfs receive %s: %s", d->target, x.recv_err.buf);
-		emit_send(c, REPL_EV_SEND_DONE, d, st, expected, x.bytes, x.secs);
+		emit_send(c, REPL_EV_SEND_DONE, d, st, expected, x.bytes, x.secs, NULL);
 	} else if (out == REPL_XFER_FAILED) {
 		if (x.send_rc < 0)
 			emit(c, REPL_EV_ERROR, d, "%s", x.send_err.buf);
@@ -503,7 +503,8 @@ static int after_sync(struct ctx *c, const struct replan_ds *d)
 			_cleanup_free_ char *g = NULL;
 			free(bm);
 			bm = replicate_bookmark_retry_name(d->source, d->final_snap, sn, &g);
-			emit(c, REPL_EV_INFO, d, "bookmark creation failed, retrying with guid based suffix (%s)", g);
+			emit_about(c, REPL_EV_INFO, REPL_TOPIC_BOOKMARK_RETRY, d,
+				   "bookmark creation failed, retrying with guid based suffix (%s)", g);
 			if (zfs_bookmark(c->src, ssnap, bm) < 0) {
 				emit(c, REPL_EV_ERROR, d, "creating bookmark %s: %s", bm, zfs_error(c->src));
 				ret = -EIO;
@@ -605,27 +606,28 @@ static int run_dataset(struct ctx *c, struct replan_ds *d, int depth)
 		return -ELOOP;
 	}
 	if (d->status == REPLAN_UPTODATE) {
-		emit(c, REPL_EV_INFO, d, "%s", d->message);
+		emit_about(c, REPL_EV_INFO, REPL_TOPIC_STATUS, d, "%s", d->message);
 		/* still protect what both sides have, prune as asked */
 		return after_sync(c, d) < 0 ? -EIO : 0;
 	}
 	if (d->status != REPLAN_SYNC) {
-		emit(c, REPL_EV_ERROR, d, "%s", d->message);
+		emit_about(c, REPL_EV_ERROR, REPL_TOPIC_STATUS, d, "%s", d->message);
 		return -EINVAL;
 	}
 	if (d->abort_partial) {
 		if (d->abort_why)
 			emit(c, REPL_EV_WARNING, d, "the resume token on %s %s: not resumed",
 			     d->target, d->abort_why);
-		emit(c, REPL_EV_INFO, d, "resetting partially receive state of %s", d->target);
+		emit_about(c, REPL_EV_INFO, REPL_TOPIC_RESET_PARTIAL, d,
+			   "resetting partially receive state of %s", d->target);
 		if (zfs_recv_abort(c->tgt, d->target) < 0) {
 			emit(c, REPL_EV_ERROR, d, "%s", zfs_error(c->tgt));
 			return -EIO;
 		}
 	}
 	if (d->destroy_target) {
-		emit(c, REPL_EV_INFO, d, "Removing %s because no matching snapshots were found",
-		     d->target);
+		emit_about(c, REPL_EV_INFO, REPL_TOPIC_DESTROY_TARGET, d,
+			   "Removing %s because no matching snapshots were found", d->target);
 		if (zfs_destroy(c->tgt, d->target, ZFS_DESTROY_RECURSIVE) < 0) {
 			emit(c, REPL_EV_ERROR, d, "%s", zfs_error(c->tgt));
 			return -EIO;
@@ -643,18 +645,20 @@ static int run_dataset(struct ctx *c, struct replan_ds *d, int depth)
 		_cleanup_strbuf_ struct strbuf what = STRBUF_INIT;
 		uint64_t exp = estimate(c, d, st);
 		replicate_describe_step(&what, d, st);
-		emit(c, REPL_EV_INFO, d, "%s", what.buf);
+		emit_send(c, REPL_EV_STEP, d, st, exp == UINT64_MAX ? 0 : exp, 0, 0, what.buf);
 		enum replicate_xfer x = transfer(c, d, st, exp == UINT64_MAX ? 0 : exp);
 		if (x == REPL_XFER_FAILED && st->clone) {
-			emit(c, REPL_EV_WARNING, d,
-			     "receiving %s as a clone failed; sending it in full instead", d->source);
+			emit_about(c, REPL_EV_WARNING, REPL_TOPIC_CLONE_FALLBACK, d,
+				   "receiving %s as a clone failed; sending it in full instead",
+				   d->source);
 			free(st->from);
 			st->from = NULL;
 			st->clone = false;
 			x = transfer(c, d, st, 0);
 		}
 		if (x == REPL_XFER_PARTIAL_STATE) {
-			emit(c, REPL_EV_WARNING, d, "resetting partially receive state of %s", d->target);
+			emit_about(c, REPL_EV_WARNING, REPL_TOPIC_RESET_PARTIAL, d,
+				   "resetting partially receive state of %s", d->target);
 			if (zfs_recv_abort(c->tgt, d->target) < 0) {
 				emit(c, REPL_EV_ERROR, d, "%s", zfs_error(c->tgt));
 				return -EIO;
@@ -662,8 +666,9 @@ static int run_dataset(struct ctx *c, struct replan_ds *d, int depth)
 			x = transfer(c, d, st, exp == UINT64_MAX ? 0 : exp);
 		}
 		if (x == REPL_XFER_RESUME_GONE) {
-			emit(c, REPL_EV_WARNING, d,
-			     "resetting partially receive state because the snapshot source no longer exists");
+			emit_about(c, REPL_EV_WARNING, REPL_TOPIC_RESUME_GONE, d,
+				   "resetting partially receive state because the snapshot source "
+				   "no longer exists");
 			if (zfs_recv_abort(c->tgt, d->target) < 0) {
 				emit(c, REPL_EV_ERROR, d, "%s", zfs_error(c->tgt));
 				return -EIO;
@@ -793,7 +798,7 @@ static int execute_plan(struct ctx *c, struct replan *plan, struct strbuf *err)
 	for (size_t i = 0; i < plan->n; i++) {
 		struct replan_ds *d = &plan->ds[i];
 		if (d->status == REPLAN_SKIP) {
-			emit(c, REPL_EV_INFO, d, "%s", d->message);
+			emit_about(c, REPL_EV_INFO, REPL_TOPIC_STATUS, d, "%s", d->message);
 			res->skipped++;
 			continue;
 		}

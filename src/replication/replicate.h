@@ -46,6 +46,19 @@ enum replicate_event_kind {
 	REPL_EV_PROGRESS,   /* bytes/expected_bytes/rate/eta */
 	REPL_EV_SEND_DONE,  /* bytes, seconds */
 	REPL_EV_DEBUG,      /* message: a command about to run */
+	REPL_EV_STEP,       /* message: a send about to start (ds, step, expected_bytes) */
+};
+
+/* What a message is about, for printers that word it as another tool does
+ * (cli/syncoid_lines.h); the message is zkeep's own words. */
+enum replicate_topic {
+	REPL_TOPIC_NONE,
+	REPL_TOPIC_STATUS,         /* ds->message: skipped, failed or up to date */
+	REPL_TOPIC_DESTROY_TARGET, /* a target that shares nothing is destroyed */
+	REPL_TOPIC_RESET_PARTIAL,  /* a partial receive is discarded (zfs receive -A) */
+	REPL_TOPIC_RESUME_GONE,    /* the same, as the resumed snapshot is gone */
+	REPL_TOPIC_CLONE_FALLBACK, /* a clone is sent in full instead */
+	REPL_TOPIC_BOOKMARK_RETRY, /* a bookmark is made under a guid-suffixed name */
 };
 
 struct replicate_event {
@@ -55,6 +68,9 @@ struct replicate_event {
 	const char *message;
 	uint64_t bytes, expected_bytes; /* expected 0 = unknown */
 	double rate, eta, seconds;
+	enum replicate_topic topic;
+	const struct replan_ds *ds;     /* the dataset's plan, or NULL */
+	const struct replan_step *step; /* REPL_EV_STEP: the send */
 };
 
 struct replicate_opts {

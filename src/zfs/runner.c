@@ -51,6 +51,8 @@ void runner_free(struct runner *r)
 int runner_start(struct runner *r, const char *const *argv, int in, int out, int err,
 		 struct child *c)
 {
+	if (r->trace)
+		r->trace(r, argv, r->trace_data);
 	int ret = r->ops->start(r, argv, in, out, err, c);
 	if (ret == 0)
 		r->spawned++;

@@ -30,6 +30,10 @@ struct runner {
 	const struct runner_ops *ops;
 	char *label;       /* "local", or "[user@]host" for messages */
 	unsigned spawned;  /* number of processes started (benchmarks, --debug) */
+	/* Told each argv runner_start() is about to start, or NULL: the command
+	 * layer shows zkeep's own commands with --debug. */
+	void (*trace)(const struct runner *r, const char *const *argv, void *data);
+	void *trace_data;
 };
 
 /* A runner for this host: the default environment of spawn.h. */

@@ -89,7 +89,7 @@ wait_received() { # BYTES
 wait_sent() { # FILE
     local i
     for ((i = 0; i < 600; i++)); do
-        grep -qE '(info|notice): [1-9][0-9]*\.[0-9]+ MiB( of|,) ' "$1" 2>/dev/null && return 0
+        grep -qE '(info|notice|DEBUG): [1-9][0-9]*\.[0-9]+ MiB( of|,) ' "$1" 2>/dev/null && return 0
         sleep 0.2
     done
     fail "the run did not report 1 MiB sent in 120 s; its output:" "$(cat "$1")" "processes:" \
