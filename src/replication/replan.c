@@ -387,7 +387,8 @@ static bool arrives_with_steps(const struct replan_ds *d, const char *n)
 
 /* After success: the older sync snapshots on the target, and those this run
  * brings over (an interrupted run's sync snapshot arrives as an intermediate
- * of -I, or as a step). */
+ * of -I, or as a step) - except as syncoid, which prunes only what the target
+ * had before the run and leaves those to the next one. */
 static void plan_target_prune(const struct ds_view *v, const struct replan_opts *o,
 			      const struct zfs_snap *common, const struct zfs_snap *tcommon,
 			      struct replan_ds *d)
@@ -399,7 +400,7 @@ static void plan_target_prune(const struct ds_view *v, const struct replan_opts 
 		    !streq(v->ts[j]->short_name, o->sync_snap) &&
 		    syncsnap_matches(v->ts[j]->short_name, o->sync_prefix))
 			strvec_push(&d->prune_target, v->ts[j]->short_name);
-	for (size_t i = 0; i < v->nss; i++) {
+	for (size_t i = 0; !o->syncoid && i < v->nss; i++) {
 		const char *n = v->ss[i]->short_name;
 		if (v->ss[i]->createtxg <= common->createtxg || streq(n, o->sync_snap) ||
 		    !syncsnap_matches(n, o->sync_prefix) || strvec_find(&d->prune_target, n) >= 0)
@@ -521,6 +522,7 @@ static bool plan_no_common(const struct zfs_dataset *s, const struct zfs_dataset
 			   struct replan_ds *d)
 {
 	if (!o->force_delete && o->syncoid) {
+		d->take_sync_snap = o->sync_snap != NULL; /* syncoid took it before it looked */
 		fail(d, REPLAN_FAIL,
 		     xasprintf("\nTarget %s exists but has no snapshots matching with %s!\n"
 			       "Replication to target would require destroying existing\n"
