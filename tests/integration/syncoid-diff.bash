@@ -17,27 +17,29 @@ on_both() {
     done
 }
 
-# diff_state SRC-POOL TGT-POOL: every dataset, snapshot and bookmark of both pools by
-# role (S, T) in creation order, grouped by dataset, sync-snapshot times blanked; a
-# target snapshot says whether its guid is its same-named source snapshot's (=), is
-# another (!=) or has no source namesake (-); a dataset whether it holds a resume token.
+# diff_state SRC TGT: every dataset, snapshot and bookmark under SRC and TGT (datasets
+# that may be missing) by role (S, T) in creation order, grouped by dataset,
+# sync-snapshot times blanked; a target snapshot says whether its guid is its
+# same-named source snapshot's (=), is another (!=) or has no source namesake (-); a
+# dataset whether it holds a resume token. Only these two trees: a test's failure
+# leaves nothing that the next test's comparison sees.
 diff_state() {
-    local line name type guid tok rel
+    local line name type guid tok rel p
     declare -A sguid=()
     while IFS=$'\t' read -r name type guid; do
-        [ "$type" = snapshot ] && sguid[${name#"$1"}]=$guid
-    done < <(zfs list -Hp -t snapshot -o name,type,guid -r "$1")
+        sguid[${name#"$1"}]=$guid
+    done < <(zfs list -Hp -t snapshot -o name,type,guid -r "$1" 2>/dev/null)
     for p in "$1:S" "$2:T"; do
         while IFS=$'\t' read -r name type guid tok; do
             rel=${name#"${p%:*}"}
-            line="${p#*:}$rel $type"
+            line="${p##*:}$rel $type"
             case $type in
-            snapshot) [ "${p#*:}" = T ] && { if [ -z "${sguid[$rel]:-}" ]; then line+=" -"
+            snapshot) [ "${p##*:}" = T ] && { if [ -z "${sguid[$rel]:-}" ]; then line+=" -"
                       elif [ "${sguid[$rel]}" = "$guid" ]; then line+=" ="; else line+=" !="; fi; } ;;
             filesystem | volume) [ "$tok" = - ] || line+=" token" ;;
             esac
             echo "$line"
-        done < <(zfs list -Hp -t all -s createtxg -s name -o name,type,guid,receive_resume_token -r "${p%:*}")
+        done < <(zfs list -Hp -t all -s createtxg -s name -o name,type,guid,receive_resume_token -r "${p%:*}" 2>/dev/null)
     done | sed -E "s,(syncoid_([A-Za-z0-9:._-]+_)?$HOST)_[0-9][^ ]*,\1_TIME," |
         awk '{ k = $1; sub(/[@#].*/, "", k); print k "\t" $0 }' | LC_ALL=C sort -s -t "$(printf '\t')" -k1,1 | cut -f2-
 }
@@ -45,7 +47,8 @@ diff_state() {
 # diff_sync [OPTIONS...] SRC-REL TGT-REL: 2.3.0 on sa/SRC -> ta/TGT, zkeep on sb/SRC ->
 # tb/TGT; the same exit status (DIFFER="REF OURS" where compat.md gives another: "2 1"
 # for a dataset that failed) and the same state, or the test fails. $ref_out and
-# $our_out keep what each said (stdout and stderr).
+# $our_out keep what each said (stdout and stderr). Sync snapshots are named to the
+# second: the other pair's run between two of a pair keeps them apart.
 diff_sync() {
     local src=${*: -2:1} tgt=${*: -1} opts=("${@:1:$#-2}") want
     run "$REF230_SYNCOID" "${opts[@]}" "sa/$src" "ta/$tgt"
@@ -60,10 +63,8 @@ diff_sync() {
     fi
     [ "$our_status" -eq "$want" ] ||
         fail "exit status: zkeep $our_status (want $want), syncoid 2.3.0 $ref_status" "--- 2.3.0 said:" "$ref_out" "--- zkeep said:" "$our_out"
-    assert_equal "$(diff_state sb tb)" "$(diff_state sa ta)" \
+    assert_equal "$(diff_state "sb/$src" "tb/$tgt")" "$(diff_state "sa/$src" "ta/$tgt")" \
         "state after syncoid ${opts[*]} $src $tgt (zkeep vs 2.3.0; 2.3.0 said: $ref_out)"
-    # a sync snapshot is named to the second: never let two runs share one
-    sleep 1
 }
 
 # norm_said SRC-POOL TGT-POOL: stdin with the pools by role, sync-snapshot times blanked.
