@@ -24,6 +24,10 @@
  * - A target snapshot with the name of a snapshot to send (another guid)
  *   makes that receive fail ("destination already exists"); force_delete
  *   destroys such snapshots first (syncoid: "removing existing destination").
+ * - A partial receive (resume token) is resumed; without resume it is
+ *   discarded first, except with o->syncoid: then the receive fails on it
+ *   and the engine resets it and retries, and an interrupted full receive is
+ *   a target with nothing in common, as in syncoid 2.3.0.
  * - A target that does not exist gets a full send of the oldest snapshot and
  *   an incremental to the newest (no_stream: a full send of the newest).
  * - A target with snapshots newer than the common one is rolled back only
