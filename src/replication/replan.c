@@ -521,8 +521,10 @@ static bool plan_no_common(const struct zfs_dataset *s, const struct zfs_dataset
 			   const struct ds_view *v, const struct replan_opts *o,
 			   struct replan_ds *d)
 {
-	if (!o->force_delete && o->syncoid) {
-		d->take_sync_snap = o->sync_snap != NULL; /* syncoid took it before it looked */
+	/* syncoid took its sync snapshot before it looked, and refuses a pool
+	 * root in the same words as any target */
+	if (o->syncoid && (!o->force_delete || !strchr(t->name, '/'))) {
+		d->take_sync_snap = o->sync_snap != NULL;
 		fail(d, REPLAN_FAIL,
 		     xasprintf("\nTarget %s exists but has no snapshots matching with %s!\n"
 			       "Replication to target would require destroying existing\n"

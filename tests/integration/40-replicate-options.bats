@@ -26,7 +26,8 @@ teardown() {
     zfs snapshot dstp/d@other
     run "$SYNCOID" srcp/d dstp/d
     assert_failure 1
-    assert_output_contains "no snapshot in common"
+    assert_output_contains "Target dstp/d exists but has no snapshots matching with srcp/d!"
+    assert_output_contains "Cowardly refusing to destroy your existing target."
     assert_dataset_exists dstp/d@other
     run "$SYNCOID" --force-delete srcp/d dstp/d
     assert_success
@@ -37,6 +38,9 @@ teardown() {
     echo keep >/dstp/keep
     zfs snapshot dstp@mine
     run "$SYNCOID" --force-delete srcp/d dstp
+    assert_failure 1
+    assert_output_contains "Cowardly refusing"
+    run "$ZKEEP" replicate --force-delete srcp/d dstp
     assert_failure 1
     assert_output_contains "pool"
     assert_dataset_exists dstp@mine

@@ -272,6 +272,15 @@ static void test_no_common(void **state)
 	assert_false(p.ds[0].destroy_target);
 	assert_non_null(strstr(p.ds[0].message, "pool"));
 	replan_release(&p);
+	/* syncoid refuses it as any target with nothing in common, after taking
+	 * its sync snapshot */
+	o.syncoid = true;
+	plan(src_abc, "dst|filesystem|9|5|900|-|-\ndst@other|snapshot|999|6|901|-|-\n", &o, &p);
+	assert_int_equal(p.ds[0].status, REPLAN_FAIL);
+	assert_false(p.ds[0].destroy_target);
+	assert_true(p.ds[0].take_sync_snap);
+	assert_non_null(strstr(p.ds[0].message, "Cowardly refusing"));
+	replan_release(&p);
 }
 
 /* Made with tests/tools/test-token: toname src/fs@c (a label), toguid 103
