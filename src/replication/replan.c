@@ -611,7 +611,7 @@ static void plan_dataset(const struct zfs_tree *src, const struct zfs_dataset *s
 			       "--no-sync-snap.",
 			       s->name));
 		d->fail_warning = true;
-		d->take_sync_snap = true;
+		d->take_sync_snap = o->syncoid;
 		return;
 	}
 	if (v.nn == 0) {
@@ -642,8 +642,10 @@ void replan_dataset(const struct zfs_tree *src, const struct zfs_dataset *s,
 		    struct replan_ds *d)
 {
 	plan_dataset(src, s, tgt, t, local, o, target_name, d);
-	/* syncoid takes it before it knows whether it sends it */
-	if (o->sync_snap && (d->status == REPLAN_SYNC || d->status == REPLAN_UPTODATE))
+	/* syncoid takes it before it knows whether it sends it; zkeep
+	 * replicate only one it sends */
+	if (o->sync_snap && (d->status == REPLAN_SYNC || d->status == REPLAN_UPTODATE) &&
+	    (o->syncoid || snap_included(o, o->sync_snap)))
 		d->take_sync_snap = true;
 }
 

@@ -19,8 +19,9 @@
  * - --include-snaps/--exclude-snaps filter the snapshot lists of BOTH sides
  *   before anything is decided, as syncoid's getsnaps() does: the common
  *   snapshot is the newest included one, what is sent is the included ones,
- *   one -i step at a time (unless no_stream), and the sync snapshot is taken
- *   but neither sent nor pruned when it is not included.
+ *   one -i step at a time (unless no_stream), and the sync snapshot, when it
+ *   is not included, is neither sent nor pruned (taken all the same with
+ *   o->syncoid, as syncoid does; not taken otherwise).
  * - A target snapshot with the name of a snapshot to send (another guid)
  *   makes that receive fail ("destination already exists"); force_delete
  *   destroys such snapshots first (syncoid: "removing existing destination").
@@ -108,7 +109,7 @@ struct replan_ds {
 	enum replan_status status;
 	char *message;           /* SKIP, FAIL, UPTODATE: why (for the log) */
 	bool fail_warning;       /* FAIL said as a warning (syncoid's WARN) */
-	bool take_sync_snap;     /* the run takes opts.sync_snap on this source (even unsent) */
+	bool take_sync_snap;     /* the run takes opts.sync_snap on this source (syncoid: even unsent) */
 	bool target_exists;
 	bool abort_partial;      /* zfs receive -A target first (a token, but --no-resume) */
 	char *abort_why;         /* with abort_partial: why the token was not resumed, or NULL */

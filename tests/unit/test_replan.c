@@ -481,6 +481,17 @@ static void test_filters_both_sides(void **state)
 	assert_string_equal(d->message,
 			    "no snapshots on source newer than keep3 on target. Nothing to do, not syncing.");
 	replan_release(&p);
+	/* zkeep replicate takes no sync snapshot that it does not send */
+	o.syncoid = false;
+	plan(src, tgt3, &o, &p);
+	assert_int_equal(p.ds[0].status, REPLAN_UPTODATE);
+	assert_false(p.ds[0].take_sync_snap);
+	replan_release(&p);
+	plan(src, tgt, &o, &p);
+	assert_int_equal(p.ds[0].status, REPLAN_SYNC);
+	assert_false(p.ds[0].take_sync_snap);
+	replan_release(&p);
+	o.syncoid = true;
 
 	/* nothing included on the source: syncoid's warning, sync snapshot taken */
 	o.include_snaps = &ex;
