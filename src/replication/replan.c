@@ -603,7 +603,7 @@ static void plan_dataset(const struct zfs_tree *src, const struct zfs_dataset *s
 	plan_source_prune(&v, o, d);
 	if (plan_partial_receive(src, s, tgt, &t, &v, o, d))
 		return;
-	if (v.nn == 0 && o->sync_snap) {
+	if (v.nn == 0 && o->sync_snap && o->syncoid) {
 		/* syncoid took its sync snapshot, which the filters exclude, and
 		 * warns in the words of --no-sync-snap */
 		fail(d, REPLAN_FAIL,
@@ -611,7 +611,14 @@ static void plan_dataset(const struct zfs_tree *src, const struct zfs_dataset *s
 			       "--no-sync-snap.",
 			       s->name));
 		d->fail_warning = true;
-		d->take_sync_snap = o->syncoid;
+		d->take_sync_snap = true;
+		return;
+	}
+	if (v.nn == 0 && o->sync_snap) {
+		fail(d, REPLAN_FAIL,
+		     xasprintf("no snapshot of %s passes --include-snaps/--exclude-snaps, the "
+			       "sync snapshot neither: nothing to send",
+			       s->name));
 		return;
 	}
 	if (v.nn == 0) {
