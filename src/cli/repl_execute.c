@@ -360,6 +360,7 @@ static void engine_opts(const struct repl_cli *c, const struct exec_opts *o, con
 	ro->plan.no_stream = c->no_stream;
 	ro->plan.resume = !c->no_resume;
 	ro->plan.allow_rollback = c->syncoid ? !c->no_rollback : c->rollback;
+	ro->plan.syncoid = c->syncoid;
 	ro->plan.force_delete = c->force_delete;
 	ro->plan.delete_target_snapshots = c->delete_target_snapshots;
 	ro->plan.clone_handling = !c->no_clone_handling;

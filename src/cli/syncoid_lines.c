@@ -127,7 +127,10 @@ static void status_lines(const struct syncoid_run *run, const struct replicate_e
 			strbuf_addf(line(out, LOG_LVL_NOTICE), "Skipping dataset (%s...", why);
 		break;
 	case REPLAN_FAIL:
-		if (!d->final_snap && run->recursive) {
+		if (d->fail_warning) {
+			/* the planner's message is syncoid's own warning */
+			strbuf_addstr(line(out, LOG_LVL_WARNING), d->message);
+		} else if (!d->final_snap && run->recursive) {
 			strbuf_addstr(line(out, LOG_LVL_WARNING),
 				      "--no-sync-snap is set, and getnewestsnapshot() could not find "
 				      "any snapshots on source for current dataset. Continuing.");

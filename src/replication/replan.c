@@ -79,13 +79,13 @@ static bool filters_active(const struct replan_opts *o)
 	return o->n_include_snaps || o->n_exclude_snaps;
 }
 
-static bool snap_sendable(const struct replan_opts *o, const char *short_name)
+/* syncoid's snapisincluded(): an exclude wins over an include; the sync
+ * snapshot is no exception. */
+static bool snap_included(const struct replan_opts *o, const char *short_name)
 {
-	if (o->sync_snap && streq(short_name, o->sync_snap))
-		return true;
-	if (o->n_include_snaps && !any_match(o->include_snaps, o->n_include_snaps, short_name))
+	if (any_match(o->exclude_snaps, o->n_exclude_snaps, short_name))
 		return false;
-	return !any_match(o->exclude_snaps, o->n_exclude_snaps, short_name);
+	return !o->n_include_snaps || any_match(o->include_snaps, o->n_include_snaps, short_name);
 }
 
 static struct replan_step *add_step(struct replan_ds *d, enum replan_step_kind kind)
@@ -157,6 +157,7 @@ void replan_ds_release(struct replan_ds *d)
 	free(d->message);
 	free(d->abort_why);
 	free(d->rollback_to);
+	strvec_release(&d->destroy_conflicts);
 	free(d->common);
 	free(d->common_target);
 	free(d->final_snap);
@@ -218,11 +219,14 @@ static void plan_props(const struct zfs_tree *src, const struct zfs_dataset *s,
 
 /*
  * What replan_dataset() works from: the dataset's listings sorted oldest
- * first, and the source snapshots it may send.
+ * first, and the source snapshots it may send. ss and ts are filtered by
+ * --include-snaps/--exclude-snaps (syncoid decides on filtered lists); ts_all
+ * is what is really on the target (names collide, rollbacks destroy).
  */
 struct ds_view {
 	const struct zfs_snap **ss, **ts, **bm; /* source and target snapshots, source bookmarks */
-	size_t nss, nts, nbm;
+	const struct zfs_snap **ts_all;
+	size_t nss, nts, nbm, nts_all;
 	char **names;   /* sendable source names, oldest first, with the sync snapshot last */
 	uint64_t *txg;  /* their createtxg (UINT64_MAX for the sync snapshot to take) */
 	size_t nn;
@@ -232,10 +236,21 @@ static void ds_view_release(struct ds_view *v)
 {
 	free(v->ss);
 	free(v->ts);
+	free(v->ts_all);
 	free(v->bm);
 	free(v->names);
 	free(v->txg);
 	memset(v, 0, sizeof(*v));
+}
+
+/* Keep the included snapshots of v[0..*n), in order. */
+static void filter_snaps(const struct replan_opts *o, const struct zfs_snap **v, size_t *n)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < *n; i++)
+		if (snap_included(o, v[i]->short_name))
+			v[k++] = v[i];
+	*n = k;
 }
 
 static void ds_view_init(struct ds_view *v, const struct zfs_dataset *s,
@@ -244,18 +259,19 @@ static void ds_view_init(struct ds_view *v, const struct zfs_dataset *s,
 	memset(v, 0, sizeof(*v));
 	v->ss = sorted(s, ZFS_TYPE_SNAPSHOT, &v->nss);
 	v->ts = sorted(t, ZFS_TYPE_SNAPSHOT, &v->nts);
+	v->ts_all = sorted(t, ZFS_TYPE_SNAPSHOT, &v->nts_all);
 	v->bm = sorted(s, ZFS_TYPE_BOOKMARK, &v->nbm);
+	filter_snaps(o, v->ss, &v->nss);
+	filter_snaps(o, v->ts, &v->nts);
 	v->names = xcalloc(v->nss + 2, sizeof(char *));
 	v->txg = xcalloc(v->nss + 2, sizeof(uint64_t));
 	for (size_t i = 0; i < v->nss; i++) {
 		if (o->sync_snap && streq(v->ss[i]->short_name, o->sync_snap))
 			continue; /* taken already (a replan after resume): counted below */
-		if (snap_sendable(o, v->ss[i]->short_name)) {
-			v->names[v->nn] = (char *)v->ss[i]->short_name;
-			v->txg[v->nn++] = v->ss[i]->createtxg;
-		}
+		v->names[v->nn] = (char *)v->ss[i]->short_name;
+		v->txg[v->nn++] = v->ss[i]->createtxg;
 	}
-	if (o->sync_snap) {
+	if (o->sync_snap && snap_included(o, o->sync_snap)) {
 		v->names[v->nn] = (char *)o->sync_snap;
 		v->txg[v->nn++] = UINT64_MAX;
 	}
@@ -314,11 +330,16 @@ static bool plan_partial_receive(const struct zfs_tree *src, const struct zfs_da
 		d->resume_then_replan = true;
 		return true;
 	}
+	/* syncoid --no-resume never reads the token: the receive fails on the
+	 * partial state, which is reset then and the receive retried; an
+	 * interrupted full receive is a target with no snapshot in common. */
+	if (!o->resume && o->syncoid)
+		return false;
 	d->abort_partial = true;
 	/* An interrupted full receive: the partial state is the target
 	 * itself, which has no snapshot yet, and `zfs receive -A` destroys
 	 * it - plan as for a new target. */
-	if (v->nts == 0) {
+	if (v->nts_all == 0) {
 		*t = NULL;
 		d->target_exists = false;
 	}
@@ -366,7 +387,8 @@ static bool arrives_with_steps(const struct replan_ds *d, const char *n)
 
 /* After success: the older sync snapshots on the target, and those this run
  * brings over (an interrupted run's sync snapshot arrives as an intermediate
- * of -I, or as a step). */
+ * of -I, or as a step) - except as syncoid, which prunes only what the target
+ * had before the run and leaves those to the next one. */
 static void plan_target_prune(const struct ds_view *v, const struct replan_opts *o,
 			      const struct zfs_snap *common, const struct zfs_snap *tcommon,
 			      struct replan_ds *d)
@@ -378,7 +400,7 @@ static void plan_target_prune(const struct ds_view *v, const struct replan_opts 
 		    !streq(v->ts[j]->short_name, o->sync_snap) &&
 		    syncsnap_matches(v->ts[j]->short_name, o->sync_prefix))
 			strvec_push(&d->prune_target, v->ts[j]->short_name);
-	for (size_t i = 0; i < v->nss; i++) {
+	for (size_t i = 0; !o->syncoid && i < v->nss; i++) {
 		const char *n = v->ss[i]->short_name;
 		if (v->ss[i]->createtxg <= common->createtxg || streq(n, o->sync_snap) ||
 		    !syncsnap_matches(n, o->sync_prefix) || strvec_find(&d->prune_target, n) >= 0)
@@ -403,6 +425,42 @@ static void plan_target_deletes(const struct ds_view *v, const struct zfs_snap *
 	}
 }
 
+/* The target snapshot named name (any guid: names collide), or NULL. */
+static const struct zfs_snap *target_named(const struct ds_view *v, const char *name)
+{
+	for (size_t j = 0; j < v->nts_all; j++)
+		if (streq(v->ts_all[j]->short_name, name))
+			return v->ts_all[j];
+	return NULL;
+}
+
+/*
+ * Target snapshots named like a snapshot this run receives (names[first..]),
+ * on which `zfs receive` fails with "destination already exists". The first
+ * received name collides with any target snapshot; a later one only with
+ * those up to the common snapshot, as the first receive -F destroys the
+ * newer ones. force_delete: destroy them first (syncoid does one per retry).
+ * True when the first received name collides.
+ */
+static bool plan_conflicts(const struct ds_view *v, const struct replan_opts *o,
+			   const struct zfs_snap *tcommon, size_t first, struct replan_ds *d)
+{
+	bool first_conflicts = false;
+	if (first >= v->nn)
+		return false;
+	size_t lo = o->no_stream ? v->nn - 1 : first; /* the first name received */
+	for (size_t i = lo; i < v->nn; i++) {
+		const struct zfs_snap *t = target_named(v, v->names[i]);
+		if (!t || (i != lo && snap_cmp(&t, &tcommon) > 0))
+			continue;
+		if (i == lo)
+			first_conflicts = true;
+		if (o->force_delete)
+			strvec_push(&d->destroy_conflicts, t->short_name);
+	}
+	return first_conflicts;
+}
+
 /* The target shares a snapshot (or a bookmark) with the source: roll back
  * what is newer on the target if allowed, then send what is newer. */
 static void plan_from_common(const struct zfs_dataset *s, const struct zfs_dataset *t,
@@ -412,12 +470,22 @@ static void plan_from_common(const struct zfs_dataset *s, const struct zfs_datas
 {
 	d->common = xstrdup(common->name);
 	d->common_target = xstrdup(tcommon->name);
-	/* target snapshots after the common one: newer data on the target */
+	/* sendable snapshots newer than the common one */
+	size_t first = 0;
+	while (first < v->nn && v->txg[first] <= common->createtxg)
+		first++;
+	bool first_conflicts = plan_conflicts(v, o, tcommon, first, d);
+	/* target snapshots after the common one, filtered or not: newer data
+	 * on the target, which receive -F would destroy */
 	_cleanup_strvec_ struct strvec newer = STRVEC_INIT;
-	for (size_t j = 0; j < v->nts; j++)
-		if (snap_cmp(&v->ts[j], &tcommon) > 0)
-			strvec_push(&newer, v->ts[j]->short_name);
-	if (newer.n) {
+	for (size_t j = 0; j < v->nts_all; j++)
+		if (snap_cmp(&v->ts_all[j], &tcommon) > 0 &&
+		    strvec_find(&d->destroy_conflicts, v->ts_all[j]->short_name) < 0)
+			strvec_push(&newer, v->ts_all[j]->short_name);
+	if (first_conflicts && !o->force_delete) {
+		/* syncoid's receive -F fails on the name before it rolls anything
+		 * back: so does ours, with the target untouched */
+	} else if (newer.n) {
 		if (!o->allow_rollback) {
 			_cleanup_free_ char *list = strvec_join(&newer, ", ");
 			fail(d, REPLAN_FAIL,
@@ -430,15 +498,14 @@ static void plan_from_common(const struct zfs_dataset *s, const struct zfs_datas
 		}
 		d->rollback_to = xstrdup(tcommon->name);
 	}
-	/* sendable snapshots newer than the common one */
-	size_t first = 0;
-	while (first < v->nn && v->txg[first] <= common->createtxg)
-		first++;
 	if (first == v->nn) {
 		fail(d, REPLAN_UPTODATE,
-		     xasprintf("no snapshots on source newer than %s on target %s: "
-			       "nothing to do",
-			       common->short_name, t->name));
+		     o->syncoid ? xasprintf("no snapshots on source newer than %s on target. "
+					    "Nothing to do, not syncing.",
+					    common->short_name)
+				: xasprintf("no snapshots on source newer than %s on target %s: "
+					    "nothing to do",
+					    common->short_name, t->name));
 	} else {
 		add_incrementals(d, o, s->name, common->name, bookmark, v->names + first,
 				 v->nn - first);
@@ -454,16 +521,27 @@ static bool plan_no_common(const struct zfs_dataset *s, const struct zfs_dataset
 			   const struct ds_view *v, const struct replan_opts *o,
 			   struct replan_ds *d)
 {
+	/* syncoid took its sync snapshot before it looked, and refuses a pool
+	 * root in the same words as any target */
+	if (o->syncoid && (!o->force_delete || !strchr(t->name, '/'))) {
+		d->take_sync_snap = o->sync_snap != NULL;
+		fail(d, REPLAN_FAIL,
+		     xasprintf("\nTarget %s exists but has no snapshots matching with %s!\n"
+			       "Replication to target would require destroying existing\n"
+			       "target. Cowardly refusing to destroy your existing target.\n",
+			       t->name, s->name));
+		return false;
+	}
 	if (!o->force_delete) {
 		fail(d, REPLAN_FAIL,
 		     xasprintf("target %s exists but has no snapshot in common with %s: "
 			       "replicating would need destroying the target; refusing "
 			       "(%s; --force-delete destroys it and sends everything again)",
 			       t->name, s->name,
-			       v->nts ? "its snapshots do not match the source's"
-				      : "it has no snapshots - was it created by hand? the "
-					"first replication must go to a dataset that does not "
-					"exist yet"));
+			       v->nts_all ? "its snapshots do not match the source's"
+					  : "it has no snapshots - was it created by hand? the "
+					    "first replication must go to a dataset that does not "
+					    "exist yet"));
 		return false;
 	}
 	if (!strchr(t->name, '/')) {
@@ -505,10 +583,10 @@ static void plan_full_send(const struct zfs_tree *src, const struct zfs_dataset 
 	}
 }
 
-void replan_dataset(const struct zfs_tree *src, const struct zfs_dataset *s,
-		    const struct zfs_tree *tgt, const struct zfs_dataset *t,
-		    const struct zfs_props *local, const struct replan_opts *o, const char *target_name,
-		    struct replan_ds *d)
+static void plan_dataset(const struct zfs_tree *src, const struct zfs_dataset *s,
+			 const struct zfs_tree *tgt, const struct zfs_dataset *t,
+			 const struct zfs_props *local, const struct replan_opts *o,
+			 const char *target_name, struct replan_ds *d)
 {
 	_cleanup_release_(ds_view) struct ds_view v;
 	ds_view_init(&v, s, t, o);
@@ -525,6 +603,24 @@ void replan_dataset(const struct zfs_tree *src, const struct zfs_dataset *s,
 	plan_source_prune(&v, o, d);
 	if (plan_partial_receive(src, s, tgt, &t, &v, o, d))
 		return;
+	if (v.nn == 0 && o->sync_snap && o->syncoid) {
+		/* syncoid took its sync snapshot, which the filters exclude, and
+		 * warns in the words of --no-sync-snap */
+		fail(d, REPLAN_FAIL,
+		     xasprintf("CRITICAL: no snapshots exist on source %s, and you asked for "
+			       "--no-sync-snap.",
+			       s->name));
+		d->fail_warning = true;
+		d->take_sync_snap = true;
+		return;
+	}
+	if (v.nn == 0 && o->sync_snap) {
+		fail(d, REPLAN_FAIL,
+		     xasprintf("no snapshot of %s passes --include-snaps/--exclude-snaps, the "
+			       "sync snapshot neither: nothing to send",
+			       s->name));
+		return;
+	}
 	if (v.nn == 0) {
 		fail(d, REPLAN_FAIL,
 		     xasprintf("no snapshots exist on source %s, and no sync snapshot is taken "
@@ -545,6 +641,19 @@ void replan_dataset(const struct zfs_tree *src, const struct zfs_dataset *s,
 			return;
 	}
 	plan_full_send(src, s, &v, o, d);
+}
+
+void replan_dataset(const struct zfs_tree *src, const struct zfs_dataset *s,
+		    const struct zfs_tree *tgt, const struct zfs_dataset *t,
+		    const struct zfs_props *local, const struct replan_opts *o, const char *target_name,
+		    struct replan_ds *d)
+{
+	plan_dataset(src, s, tgt, t, local, o, target_name, d);
+	/* syncoid takes it before it knows whether it sends it; zkeep
+	 * replicate only one it sends */
+	if (o->sync_snap && (d->status == REPLAN_SYNC || d->status == REPLAN_UPTODATE) &&
+	    (o->syncoid || snap_included(o, o->sync_snap)))
+		d->take_sync_snap = true;
 }
 
 /* ---- the whole tree ----------------------------------------------------- */
@@ -714,6 +823,8 @@ void replan_describe(const struct replan_ds *d, const uint64_t *estimates, struc
 		strbuf_addf(out, "  discard the partial receive on %s (zfs receive -A)\n", d->target);
 	if (d->destroy_target)
 		strbuf_addf(out, "  destroy %s and everything below it (--force-delete)\n", d->target);
+	list_names(out, "destroy same-named snapshots (--force-delete)", d->target,
+		   &d->destroy_conflicts);
 	if (d->rollback_to)
 		strbuf_addf(out, "  roll %s back to %s (zfs rollback -R)\n", d->target, d->rollback_to);
 	for (size_t i = 0; i < d->nsteps; i++) {

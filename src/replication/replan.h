@@ -15,8 +15,20 @@
  *   has it but has a bookmark with the guid of a target snapshot, the first
  *   send starts at that bookmark (-i, to the next snapshot), then goes on.
  * - Incremental sends use -I (every intermediate snapshot) unless no_stream
- *   (-i to the newest only). With --include-snaps/--exclude-snaps the sent
- *   snapshots are filtered and sent one -i step at a time.
+ *   (-i to the newest only).
+ * - --include-snaps/--exclude-snaps filter the snapshot lists of BOTH sides
+ *   before anything is decided, as syncoid's getsnaps() does: the common
+ *   snapshot is the newest included one, what is sent is the included ones,
+ *   one -i step at a time (unless no_stream), and the sync snapshot, when it
+ *   is not included, is neither sent nor pruned (taken all the same with
+ *   o->syncoid, as syncoid does; not taken otherwise).
+ * - A target snapshot with the name of a snapshot to send (another guid)
+ *   makes that receive fail ("destination already exists"); force_delete
+ *   destroys such snapshots first (syncoid: "removing existing destination").
+ * - A partial receive (resume token) is resumed; without resume it is
+ *   discarded first, except with o->syncoid: then the receive fails on it
+ *   and the engine resets it and retries, and an interrupted full receive is
+ *   a target with nothing in common, as in syncoid 2.3.0.
  * - A target that does not exist gets a full send of the oldest snapshot and
  *   an incremental to the newest (no_stream: a full send of the newest).
  * - A target with snapshots newer than the common one is rolled back only
@@ -65,6 +77,7 @@ struct replan_opts {
 	const char *hostname;     /* for the syncoid:sync property */
 	const char *sync_snap;    /* short name of the snapshot this run takes, or NULL */
 	const char *sync_prefix;  /* prune older sync snapshots with this prefix, or NULL */
+	bool syncoid;             /* word refusals as syncoid 2.3.0 does */
 };
 
 enum replan_step_kind {
@@ -95,11 +108,15 @@ struct replan_ds {
 	enum zfs_type type;      /* of the source: filesystem or volume */
 	enum replan_status status;
 	char *message;           /* SKIP, FAIL, UPTODATE: why (for the log) */
+	bool fail_warning;       /* FAIL said as a warning (syncoid's WARN) */
+	bool take_sync_snap;     /* the run takes opts.sync_snap on this source (syncoid: even unsent) */
 	bool target_exists;
 	bool abort_partial;      /* zfs receive -A target first (a token, but --no-resume) */
 	char *abort_why;         /* with abort_partial: why the token was not resumed, or NULL */
 	bool destroy_target;     /* --force-delete: zfs destroy -r target first */
 	char *rollback_to;       /* zfs rollback -R this target snapshot first, or NULL */
+	struct strvec destroy_conflicts; /* short names: target snapshots named like a snapshot
+					  * to send (--force-delete), destroyed first */
 	bool recv_force;         /* receive -F */
 	bool resume_then_replan; /* the steps only resume; plan again afterwards */
 	char *common;            /* full name of the newest common source snapshot/bookmark, or NULL */

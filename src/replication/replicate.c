@@ -356,6 +356,9 @@ static enum replicate_xfer transfer(struct ctx *c, const struct replan_ds *d,
 		if (x.recv_err.len)
 			emit(c, REPL_EV_WARNING, d, "zfs receive %s: %s", d->target, x.recv_err.buf);
 		emit_send(c, REPL_EV_SEND_DONE, d, st, expected, x.bytes, x.secs, NULL);
+	} else if (out == REPL_XFER_PARTIAL_STATE) {
+		/* syncoid shows the failed receive before it resets and retries */
+		emit(c, REPL_EV_ERROR, d, "%s", x.recv_err.buf);
 	} else if (out == REPL_XFER_FAILED) {
 		if (x.send_rc < 0)
 			emit(c, REPL_EV_ERROR, d, "%s", x.send_err.buf);
@@ -611,7 +614,8 @@ static int run_dataset(struct ctx *c, struct replan_ds *d, int depth)
 		return after_sync(c, d) < 0 ? -EIO : 0;
 	}
 	if (d->status != REPLAN_SYNC) {
-		emit_about(c, REPL_EV_ERROR, REPL_TOPIC_STATUS, d, "%s", d->message);
+		emit_about(c, d->fail_warning ? REPL_EV_WARNING : REPL_EV_ERROR, REPL_TOPIC_STATUS, d,
+			   "%s", d->message);
 		return -EINVAL;
 	}
 	if (d->abort_partial) {
@@ -629,6 +633,16 @@ static int run_dataset(struct ctx *c, struct replan_ds *d, int depth)
 		emit_about(c, REPL_EV_INFO, REPL_TOPIC_DESTROY_TARGET, d,
 			   "Removing %s because no matching snapshots were found", d->target);
 		if (zfs_destroy(c->tgt, d->target, ZFS_DESTROY_RECURSIVE) < 0) {
+			emit(c, REPL_EV_ERROR, d, "%s", zfs_error(c->tgt));
+			return -EIO;
+		}
+	}
+	if (d->destroy_conflicts.n) {
+		for (size_t i = 0; i < d->destroy_conflicts.n; i++)
+			emit(c, REPL_EV_WARNING, d, "removing existing destination: %s@%s", d->target,
+			     d->destroy_conflicts.v[i]);
+		if (zfs_destroy_snapshots(c->tgt, d->target,
+					  (const char *const *)d->destroy_conflicts.v) < 0) {
 			emit(c, REPL_EV_ERROR, d, "%s", zfs_error(c->tgt));
 			return -EIO;
 		}
@@ -663,6 +677,7 @@ static int run_dataset(struct ctx *c, struct replan_ds *d, int depth)
 				emit(c, REPL_EV_ERROR, d, "%s", zfs_error(c->tgt));
 				return -EIO;
 			}
+			emit(c, REPL_EV_INFO, d, "%s", what.buf);
 			x = transfer(c, d, st, exp == UINT64_MAX ? 0 : exp);
 		}
 		if (x == REPL_XFER_RESUME_GONE) {
@@ -759,7 +774,7 @@ static void report_plan(struct ctx *c, struct replan *plan)
 		_cleanup_free_ uint64_t *est = xcalloc(d->nsteps + 1, sizeof(uint64_t));
 		for (size_t k = 0; k < d->nsteps; k++)
 			est[k] = estimate(c, d, &d->steps[k]);
-		if (d->status == REPLAN_SYNC && c->sync_snap)
+		if (d->take_sync_snap && c->sync_snap)
 			strbuf_addf(&sb, "%s: take snapshot %s@%s\n", d->source, d->source,
 				    c->sync_snap);
 		replan_describe(d, est, &sb);
@@ -780,7 +795,7 @@ static int execute_plan(struct ctx *c, struct replan *plan, struct strbuf *err)
 	struct replicate_result *res = c->res;
 	_cleanup_strvec_ struct strvec snaps = STRVEC_INIT;
 	for (size_t i = 0; i < plan->n; i++)
-		if (plan->ds[i].status == REPLAN_SYNC && c->sync_snap)
+		if (plan->ds[i].take_sync_snap && c->sync_snap)
 			strvec_pushf(&snaps, "%s@%s", plan->ds[i].source, c->sync_snap);
 
 	c->resumable = c->o->plan.resume && pool_resumable(c->src, c->o->plan.source_root) &&

@@ -158,6 +158,14 @@ static void test_interrupted_sync_snapshot_pruned_on_arrival(void **state)
 	assert_int_equal(p.ds[0].prune_target.n, 0);
 	assert_int_equal(p.ds[0].prune_source.n, 1);
 	replan_release(&p);
+	/* syncoid prunes only what the target had before the run: the arrival
+	 * stays until the next run */
+	o.no_stream = false;
+	o.syncoid = true;
+	plan(src_abc, "dst/fs|filesystem|9|5|900|-|-\ndst/fs@a|snapshot|101|6|901|-|-\n", &o, &p);
+	assert_int_equal(p.ds[0].prune_target.n, 0);
+	assert_int_equal(p.ds[0].prune_source.n, 1);
+	replan_release(&p);
 }
 
 static void test_createtxg_orders_not_creation(void **state)
@@ -263,6 +271,15 @@ static void test_no_common(void **state)
 	assert_int_equal(p.ds[0].status, REPLAN_FAIL);
 	assert_false(p.ds[0].destroy_target);
 	assert_non_null(strstr(p.ds[0].message, "pool"));
+	replan_release(&p);
+	/* syncoid refuses it as any target with nothing in common, after taking
+	 * its sync snapshot */
+	o.syncoid = true;
+	plan(src_abc, "dst|filesystem|9|5|900|-|-\ndst@other|snapshot|999|6|901|-|-\n", &o, &p);
+	assert_int_equal(p.ds[0].status, REPLAN_FAIL);
+	assert_false(p.ds[0].destroy_target);
+	assert_true(p.ds[0].take_sync_snap);
+	assert_non_null(strstr(p.ds[0].message, "Cowardly refusing"));
 	replan_release(&p);
 }
 
@@ -396,6 +413,225 @@ static void test_snapshot_filters(void **state)
 	assert_step(&d->steps[2], REPLAN_STEP_INCR, "src/fs@keep2", "src/fs@keep3", false);
 	replan_release(&p);
 	regfree(&inc);
+}
+
+/* syncoid decides on filtered lists of both sides (its getsnaps()): the
+ * common snapshot is the newest INCLUDED one the target has, whatever newer
+ * excluded one both share, and what lies after it on the target goes */
+static void test_filters_both_sides(void **state)
+{
+	struct replan_opts o;
+	struct replan p;
+	regex_t inc, ex;
+	defaults(&o);
+	o.syncoid = true;
+	assert_int_equal(regcomp(&inc, "^keep", REG_EXTENDED | REG_NOSUB), 0);
+	assert_int_equal(regcomp(&ex, "2$", REG_EXTENDED | REG_NOSUB), 0);
+	o.include_snaps = &inc;
+	o.n_include_snaps = 1;
+	const char *src = SRC_ROOT "src/fs@keep1|snapshot|1|11|1|-|-|-|-\n"
+				   "src/fs@drop1|snapshot|2|12|2|-|-|-|-\n"
+				   "src/fs@keep2|snapshot|3|13|3|-|-|-|-\n"
+				   "src/fs@keep3|snapshot|4|14|4|-|-|-|-\n";
+	const char *tgt = "dst/fs|filesystem|9|5|900|-|-\n"
+			  "dst/fs@keep1|snapshot|1|6|901|-|-\n"
+			  "dst/fs@drop1|snapshot|2|7|902|-|-\n";
+	plan(src, tgt, &o, &p);
+	struct replan_ds *d = &p.ds[0];
+	assert_int_equal(d->status, REPLAN_SYNC);
+	assert_string_equal(d->common, "src/fs@keep1");
+	/* drop1 (excluded, common) is newer than keep1 on the target: rolled back */
+	assert_string_equal(d->rollback_to, "dst/fs@keep1");
+	/* the sync snapshot is taken but, not included, never sent */
+	assert_true(d->take_sync_snap);
+	assert_string_equal(d->final_snap, "keep3");
+	assert_int_equal(d->nsteps, 2);
+	assert_step(&d->steps[0], REPLAN_STEP_INCR, "src/fs@keep1", "src/fs@keep2", false);
+	assert_step(&d->steps[1], REPLAN_STEP_INCR, "src/fs@keep2", "src/fs@keep3", false);
+	replan_release(&p);
+
+	/* an exclude wins over an include */
+	o.exclude_snaps = &ex;
+	o.n_exclude_snaps = 1;
+	plan(src, tgt, &o, &p);
+	d = &p.ds[0];
+	assert_int_equal(d->nsteps, 1);
+	assert_step(&d->steps[0], REPLAN_STEP_INCR, "src/fs@keep1", "src/fs@keep3", false);
+	replan_release(&p);
+
+	/* --no-stream: one -i to the newest included */
+	o.n_exclude_snaps = 0;
+	o.no_stream = true;
+	plan(src, tgt, &o, &p);
+	d = &p.ds[0];
+	assert_int_equal(d->nsteps, 1);
+	assert_step(&d->steps[0], REPLAN_STEP_INCR, "src/fs@keep1", "src/fs@keep3", false);
+	replan_release(&p);
+	o.no_stream = false;
+
+	/* the newest included is there: up to date, in syncoid's words, and the
+	 * sync snapshot is taken all the same */
+	const char *tgt3 = "dst/fs|filesystem|9|5|900|-|-\n"
+			   "dst/fs@keep1|snapshot|1|6|901|-|-\n"
+			   "dst/fs@keep3|snapshot|4|7|902|-|-\n";
+	plan(src, tgt3, &o, &p);
+	d = &p.ds[0];
+	assert_int_equal(d->status, REPLAN_UPTODATE);
+	assert_true(d->take_sync_snap);
+	assert_string_equal(d->message,
+			    "no snapshots on source newer than keep3 on target. Nothing to do, not syncing.");
+	replan_release(&p);
+	/* zkeep replicate takes no sync snapshot that it does not send */
+	o.syncoid = false;
+	plan(src, tgt3, &o, &p);
+	assert_int_equal(p.ds[0].status, REPLAN_UPTODATE);
+	assert_false(p.ds[0].take_sync_snap);
+	replan_release(&p);
+	plan(src, tgt, &o, &p);
+	assert_int_equal(p.ds[0].status, REPLAN_SYNC);
+	assert_false(p.ds[0].take_sync_snap);
+	replan_release(&p);
+	o.syncoid = true;
+
+	/* nothing included on the source: syncoid's warning, sync snapshot taken */
+	o.include_snaps = &ex;
+	plan(SRC_ROOT "src/fs@a|snapshot|1|11|1|-|-|-|-\n", "", &o, &p);
+	d = &p.ds[0];
+	assert_int_equal(d->status, REPLAN_FAIL);
+	assert_true(d->fail_warning);
+	assert_true(d->take_sync_snap);
+	assert_string_equal(d->message, "CRITICAL: no snapshots exist on source src/fs, and you "
+					"asked for --no-sync-snap.");
+	replan_release(&p);
+
+	/* a new target: the oldest included in full, then one -i at a time */
+	o.include_snaps = &inc;
+	plan(src, "", &o, &p);
+	d = &p.ds[0];
+	assert_int_equal(d->nsteps, 3);
+	assert_step(&d->steps[0], REPLAN_STEP_FULL, NULL, "src/fs@keep1", false);
+	assert_step(&d->steps[2], REPLAN_STEP_INCR, "src/fs@keep2", "src/fs@keep3", false);
+	replan_release(&p);
+
+	/* the target's included snapshots have no match: nothing in common */
+	plan(src, "dst/fs|filesystem|9|5|900|-|-\ndst/fs@drop1|snapshot|2|7|902|-|-\n", &o, &p);
+	assert_int_equal(p.ds[0].status, REPLAN_FAIL);
+	assert_true(p.ds[0].take_sync_snap); /* syncoid took it before it looked */
+	replan_release(&p);
+	regfree(&inc);
+	regfree(&ex);
+}
+
+/* A target snapshot named like one to receive (another guid): receive fails
+ * with "destination already exists" - unless --force-delete removes it */
+static void test_name_conflicts(void **state)
+{
+	struct replan_opts o;
+	struct replan p;
+	defaults(&o);
+	o.syncoid = true;
+	/* b' is newer than the common a: without --force-delete nothing is rolled
+	 * back, so that receive fails on b as syncoid's does */
+	const char *tgt = "dst/fs|filesystem|9|5|900|-|-\n"
+			  "dst/fs@a|snapshot|101|6|901|-|-\n"
+			  "dst/fs@b|snapshot|777|7|902|-|-\n";
+	plan(src_abc, tgt, &o, &p);
+	struct replan_ds *d = &p.ds[0];
+	assert_int_equal(d->status, REPLAN_SYNC);
+	assert_string_equal(d->common, "src/fs@a");
+	assert_null(d->rollback_to);
+	assert_int_equal(d->destroy_conflicts.n, 0);
+	assert_step(&d->steps[0], REPLAN_STEP_INCR, "src/fs@a",
+		    "src/fs@syncoid_h1_2026-11-22_12:00:00-GMT00:00", true);
+	replan_release(&p);
+
+	o.force_delete = true;
+	plan(src_abc, tgt, &o, &p);
+	d = &p.ds[0];
+	assert_int_equal(d->destroy_conflicts.n, 1);
+	assert_string_equal(d->destroy_conflicts.v[0], "b");
+	assert_null(d->rollback_to); /* nothing else newer */
+	assert_false(d->destroy_target);
+	replan_release(&p);
+
+	/* with another newer target snapshot, that one is rolled back */
+	plan(src_abc,
+	     "dst/fs|filesystem|9|5|900|-|-\n"
+	     "dst/fs@a|snapshot|101|6|901|-|-\n"
+	     "dst/fs@b|snapshot|777|7|902|-|-\n"
+	     "dst/fs@mine|snapshot|778|8|903|-|-\n",
+	     &o, &p);
+	d = &p.ds[0];
+	assert_int_equal(d->destroy_conflicts.n, 1);
+	assert_string_equal(d->rollback_to, "dst/fs@a");
+	replan_release(&p);
+
+	/* a later name collides only with a snapshot up to the common one (the
+	 * first receive -F destroys the newer ones) */
+	plan(src_abc,
+	     "dst/fs|filesystem|9|5|900|-|-\n"
+	     "dst/fs@syncoid_h2_2026-11-21_12:00:00-GMT00:00|snapshot|779|5|899|-|-\n"
+	     "dst/fs@a|snapshot|101|6|901|-|-\n",
+	     &o, &p);
+	d = &p.ds[0];
+	assert_int_equal(d->destroy_conflicts.n, 1);
+	assert_string_equal(d->destroy_conflicts.v[0], "syncoid_h2_2026-11-21_12:00:00-GMT00:00");
+	replan_release(&p);
+	plan(src_abc,
+	     "dst/fs|filesystem|9|5|900|-|-\n"
+	     "dst/fs@a|snapshot|101|6|901|-|-\n"
+	     "dst/fs@syncoid_h2_2026-11-21_12:00:00-GMT00:00|snapshot|779|7|902|-|-\n",
+	     &o, &p);
+	d = &p.ds[0];
+	assert_int_equal(d->destroy_conflicts.n, 0);
+	assert_string_equal(d->rollback_to, "dst/fs@a");
+	replan_release(&p);
+
+	/* --no-stream receives only the newest: only its name counts */
+	o.no_stream = true;
+	plan(src_abc, tgt, &o, &p);
+	assert_int_equal(p.ds[0].destroy_conflicts.n, 0);
+	assert_string_equal(p.ds[0].rollback_to, "dst/fs@a");
+	replan_release(&p);
+}
+
+/* syncoid --no-resume never reads the token: the receive fails on the partial
+ * state and is retried after a reset (the engine); an interrupted full
+ * receive is a target with nothing in common */
+static void test_syncoid_no_resume(void **state)
+{
+	struct replan_opts o;
+	struct replan p;
+	defaults(&o);
+	o.syncoid = true;
+	o.resume = false;
+	plan(src_abc,
+	     "dst/fs|filesystem|9|5|900|" TOKEN_C_FROM_A "|-\n"
+	     "dst/fs@a|snapshot|101|6|901|-|-\n",
+	     &o, &p);
+	struct replan_ds *d = &p.ds[0];
+	assert_int_equal(d->status, REPLAN_SYNC);
+	assert_false(d->abort_partial);
+	assert_step(&d->steps[0], REPLAN_STEP_INCR, "src/fs@a",
+		    "src/fs@syncoid_h1_2026-11-22_12:00:00-GMT00:00", true);
+	replan_release(&p);
+
+	const char *full = "dst/fs|filesystem|9|5|900|1-abc-def|-\n";
+	plan(src_abc, full, &o, &p);
+	d = &p.ds[0];
+	assert_int_equal(d->status, REPLAN_FAIL);
+	assert_false(d->abort_partial);
+	assert_non_null(strstr(d->message, "Cowardly refusing to destroy your existing target."));
+	replan_release(&p);
+
+	o.force_delete = true;
+	plan(src_abc, full, &o, &p);
+	d = &p.ds[0];
+	assert_int_equal(d->status, REPLAN_SYNC);
+	assert_true(d->destroy_target);
+	assert_false(d->abort_partial);
+	assert_int_equal(d->steps[0].kind, REPLAN_STEP_FULL);
+	replan_release(&p);
 }
 
 static void test_delete_target_snapshots(void **state)
@@ -553,6 +789,9 @@ int main(void)
 		cmocka_unit_test(test_delete_target_snapshots),
 		cmocka_unit_test(test_clone_after_origin),
 		cmocka_unit_test(test_preserve_properties),
+		cmocka_unit_test(test_filters_both_sides),
+		cmocka_unit_test(test_name_conflicts),
+		cmocka_unit_test(test_syncoid_no_resume),
 		cmocka_unit_test(test_describe),
 		cmocka_unit_test(test_busy_receive_argv),
 		cmocka_unit_test(test_lock_name),
