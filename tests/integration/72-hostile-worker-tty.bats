@@ -115,18 +115,21 @@ zk() { # zkeep confine --run with this test's state dir and uid range
         -o StrictHostKeyChecking=yes ttyp/ssrc root@127.0.0.1:ttyp/sdst \
         >"$BATS_TEST_TMPDIR/run.log" 2>&1 &
     REPL_PID=$!
-    # The worker's ssh: a run uid's (default range 60700-60799) process named ssh.
+    # The worker: zkeep as a run uid (default range 60700-60799), there for the whole
+    # run; its ssh is its child. Its name is in /proc/PID/comm.
     local pid= uid= i
     for i in $(seq 300); do
         read -r pid uid < <(ps -e -o pid=,uid=,comm= |
-            awk '$3 == "ssh" && $2 >= 60700 && $2 <= 60799 { print $1, $2; exit }') || true
+            awk '$3 == "zkeep" && $2 >= 60700 && $2 <= 60799 { print $1, $2; exit }') || true
         [ -n "$pid" ] && break
         kill -0 "$REPL_PID" 2>/dev/null || break
         sleep 0.1
     done
-    [ -n "$pid" ] || fail "no ssh of the worker seen:" "$(cat "$BATS_TEST_TMPDIR/run.log")"
-    [ "$(readlink "/proc/$pid/ns/net")" != "$(readlink /proc/self/ns/net)" ] ||
-        fail "the worker's ssh runs in this host's network namespace"
+    [ -n "$pid" ] || fail "no worker seen:" "$(cat "$BATS_TEST_TMPDIR/run.log")"
+    local netns
+    netns=$(readlink "/proc/$pid/ns/net")
+    [ -n "$netns" ] && [ "$netns" != "$(readlink /proc/self/ns/net)" ] ||
+        fail "the worker runs in this host's network namespace ($netns)"
     # From inside the worker's network namespace, as its run uid: TCP to the ssh
     # port itself and to another port, UDP, and netlink (which sees no address and
     # no link but its own loopback, down). In the host's namespace all of these reach.
