@@ -30,6 +30,9 @@ struct repl_cli {
 	const char *sshkey, *sshport, *sshcipher, *sshconfig;
 	const char *ssh_runtime_dir;  /* where ssh's control socket goes (the confined
 				       * worker's own directory); NULL = ssh.h's default */
+	int ssh_connected_fd;         /* > 2: a socket the supervisor connected to the
+				       * remote host, for the worker's ssh (ssh_opts'
+				       * connected_fd; the first ssh runner takes it); 0: none */
 	/*
 	 * source_arg and target_arg parsed by repl_cli_endpoints(), once: whether
 	 * a side is remote is theirs to say (endpoint_parse(), with this host's

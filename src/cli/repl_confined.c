@@ -9,6 +9,7 @@
 #include "base/log.h"
 #include "base/parse.h"
 #include "replication/sendopts.h"
+#include "replication/ssh.h"
 #include "zfs/zfs.h"
 
 #include <pwd.h>
@@ -53,9 +54,11 @@ static bool mount_received(struct zfs *z, const char *target, bool recursive)
  * the worker's reach), the caller's known_hosts, known_hosts2 and config,
  * and the files --sshconfig and file-valued --sshoption name; the worker
  * then points the options at the copies. Not root, the originals are added
- * to the paths Landlock lets it read. Landlock (ABI 4+) allows TCP connect
- * only to the --sshport (default 22): a Port in an ssh config is not seen
- * here, so give it as --sshport.
+ * to the paths Landlock lets it read. As root the supervisor also makes the
+ * TCP connection (ssh_connect_for_worker()) and the worker has no network;
+ * otherwise Landlock (ABI 4+) allows TCP connect only to the --sshport
+ * (default 22): a Port in an ssh config is not seen there, so give it as
+ * --sshport.
  */
 #define SSH_HOME_FILES "known_hosts", "known_hosts2", "config"
 #define SSH_COPY_KEY ".ssh/zkeep-sshkey"
@@ -67,6 +70,7 @@ struct ssh_setup {
 	size_t nfiles;
 	struct strvec store, ro;
 	unsigned port;
+	int fd; /* the socket connected for the worker's ssh, or -1 */
 };
 
 static void ssh_setup_init(struct ssh_setup *ss)
@@ -74,12 +78,60 @@ static void ssh_setup_init(struct ssh_setup *ss)
 	memset(ss, 0, sizeof(*ss));
 	strvec_init(&ss->store);
 	strvec_init(&ss->ro);
+	ss->fd = -1;
 }
 
 static void ssh_setup_release(struct ssh_setup *ss)
 {
 	strvec_release(&ss->store);
 	strvec_release(&ss->ro);
+	if (ss->fd >= 0)
+		close(ss->fd);
+	ss->fd = -1;
+}
+
+/*
+ * As root: connect the worker's ssh here, so the worker gets a network
+ * namespace of its own with nothing in it (ssh.h: the master runs over the
+ * socket, ProxyCommand=-). Where to connect is what `ssh -G` says with the
+ * job's options and root's config, as ssh itself would decide. A config that
+ * sends ssh through a ProxyCommand or ProxyJump is not a TCP connection zkeep
+ * can make for it: then the worker keeps the host's network (said), with
+ * Landlock's port rule as before. 1 when connected, 0 when not (fall back),
+ * -errno when the host cannot be reached (reported).
+ */
+static int ssh_connect_for_worker(const struct repl_cli *c, struct ssh_setup *ss)
+{
+	const struct endpoint *e = endpoint_is_remote(&c->src) ? &c->src : &c->dst;
+	struct ssh_opts so = {
+		.user = e->user, .host = e->host, .port = c->sshport, .key = c->sshkey,
+		.cipher = c->sshcipher, .config = c->sshconfig,
+		.options = (const char *const *)c->ssh_options.v,
+	};
+	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT, msg = STRBUF_INIT;
+	_cleanup_release_(ssh_destination) struct ssh_destination d = SSH_DESTINATION_INIT;
+	int r = ssh_destination_resolve(&so, &d, &err);
+	if (r < 0) {
+		log_error("%s", err.buf);
+		return r;
+	}
+	if (d.proxy) {
+		log_notice("the ssh config of %s sets %s: the confined worker keeps this host's "
+			   "network (Landlock limits its TCP to port %u where the kernel can)", e->host,
+			   d.proxy, ss->port);
+		return 0;
+	}
+	r = ssh_destination_connect(&d, &ss->fd, &err);
+	if (r < 0) {
+		_cleanup_free_ char *label = e->user ? xasprintf("%s@%s", e->user, e->host)
+						     : xstrdup(e->host);
+		(void)ssh_describe_failure(label, 255, err.buf, &msg);
+		log_error("%s", msg.buf);
+		return r;
+	}
+	log_info("connected to %s port %u for the worker's ssh: the worker gets no network",
+		 d.hostname, d.port);
+	return 1;
 }
 
 /* The --sshoption KEY=/FILE whose file the worker gets as a copy: the length of KEY, or 0. */
@@ -126,6 +178,23 @@ static int ssh_setup_prepare(const struct repl_cli *c, struct confine_job *job,
 	}
 	job->tcp_ports = &ss->port;
 	job->n_tcp_ports = 1;
+	if (root) {
+		int r = ssh_connect_for_worker(c, ss);
+		if (r < 0)
+			return r;
+		if (r > 0) {
+			/* No TCP port: the sandbox gives the worker a network namespace of its
+			 * own. ssh still reads the system's config (as it would). */
+			job->tcp_ports = NULL;
+			job->n_tcp_ports = 0;
+			job->keep_fds = &ss->fd;
+			job->nkeep_fds = 1;
+			static const char *const sys[] = { "/etc/ssh/ssh_config", "/etc/ssh/ssh_config.d" };
+			for (size_t i = 0; i < ARRAY_SIZE(sys); i++)
+				if (access(sys[i], R_OK) == 0)
+					strvec_push(&ss->ro, sys[i]);
+		}
+	}
 	struct passwd *pw = getpwuid(geteuid());
 	_cleanup_free_ char *home_ssh = pw && pw->pw_dir ? xasprintf("%s/.ssh", pw->pw_dir) : NULL;
 	if (root && home_ssh) {
@@ -304,6 +373,7 @@ static int run_worker(struct repl_cli *c, struct confine_job *job, struct zfs *z
 			return EXIT_FATAL;
 		job->programs = ssh_programs;
 		w.copies = geteuid() == 0;
+		c->ssh_connected_fd = ss.fd >= 0 ? ss.fd : 0; /* the worker's ssh takes it */
 	}
 	/* Linux cannot delegate mounting: the worker receives with -u, we mount after. */
 	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
@@ -319,6 +389,7 @@ static int run_worker(struct repl_cli *c, struct confine_job *job, struct zfs *z
 	c->relay_path = self;
 	int r = confine_run(job, repl_worker, &w, &status, &info, &err);
 	c->relay_path = NULL;
+	c->ssh_connected_fd = 0; /* ss closes the supervisor's copy */
 	c->recvoptions = saved;
 	if (r == 0 && info.privileged && !user_no_mount && !dst_remote &&
 	    !mount_received(z, c->target_arg, c->recursive) && status == EXIT_OK)

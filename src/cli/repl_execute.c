@@ -70,11 +70,13 @@ static struct runner *remote_runner(struct repl_cli *c, const struct endpoint *e
 		.mode = c->serve ? SSH_REMOTE_SERVE : SSH_REMOTE_SHELL,
 		.zkeep_path = c->relay_path,
 		.runtime_dir = c->ssh_runtime_dir,
+		.connected_fd = c->ssh_connected_fd,
 		/* syncoid runs remote commands with sudo unless the user is root */
 		.elevate = !c->serve && e->user && !streq(e->user, "root") &&
 			   !c->no_privilege_elevation,
 	};
 	struct runner *r = ssh_runner_new(&so, &err);
+	c->ssh_connected_fd = 0; /* the runner's now, whatever happened */
 	if (!r) {
 		log_error("%s", err.buf);
 		return NULL;

@@ -15,7 +15,9 @@
  *
  * Entering happens in stages, each a backend:
  *   sandbox_ns.c       (root only) new mount/pid/ipc/uts namespaces (and net
- *                      when the job has no TCP port: no ssh, no network) but the
+ *                      when the job has no TCP port: no network at all; an ssh
+ *                      job's supervisor connects for it and passes the socket
+ *                      in keep_fds) but the
  *                      initial user namespace (ZFS 2.2+ hides every dataset
  *                      from other user namespaces); a tmpfs root holding the
  *                      closure read-only, /dev/{null,zero,urandom,zfs}, /proc

@@ -3,8 +3,12 @@
 #include "replication/ssh.h"
 #include "replication/serve_proto.h"
 
+#include "base/parse.h"
+
 #include <fcntl.h>
+#include <netdb.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -197,6 +201,7 @@ struct ssh_runner {
 	char *zkeep_path;
 	struct strvec opts; /* ssh program + options common to every call */
 	char *dir, *ctl;    /* private control directory and socket */
+	int fd;             /* the connected socket the master is to use, or -1 */
 };
 
 static struct ssh_runner *to_ssh(struct runner *r)
@@ -213,6 +218,11 @@ static void session_argv(struct ssh_runner *s, struct strvec *argv, bool master)
 		if (master) {
 			strvec_push(argv, "-oControlMaster=yes");
 			strvec_push(argv, "-oControlPersist=" CONTROL_PERSIST);
+			/* the connection is stdin and stdout; no command of its own (ssh.h) */
+			if (s->fd >= 0) {
+				strvec_push(argv, "-oProxyCommand=-");
+				strvec_push(argv, "-N");
+			}
 		} else {
 			strvec_push(argv, "-oControlMaster=no");
 		}
@@ -272,48 +282,72 @@ int ssh_runner_argv(struct runner *r, const char *const *argv, struct strvec *ou
 	return build_argv(to_ssh(r), one, 1, out);
 }
 
+/*
+ * Run one ssh to completion with its stderr in an anonymous file (a master
+ * stays in the background with it: a pipe would not see EOF until the master
+ * exits). 0 with *code set, or -errno with a message in err.
+ */
+static int run_ssh(struct ssh_runner *s, const struct strvec *argv, int inout, int *code,
+		   struct strbuf *stderr_text, struct strbuf *err)
+{
+	_cleanup_fd_ int errfd = memfd_create("ssh-stderr", MFD_CLOEXEC);
+	if (errfd < 0) {
+		int e = errno;
+		strbuf_addf(err, "memfd_create: %s", strerror(e));
+		return -e;
+	}
+	struct spawn_req req = { .argv = (const char *const *)argv->v, .in = inout,
+				 .out = inout, .err = errfd };
+	struct child c = CHILD_INIT;
+	int rc = spawn_start(&req, &c);
+	if (rc < 0) {
+		strbuf_addf(err, "cannot run %s to connect to %s: %s", s->opts.v[0], s->base.label,
+			    strerror(-rc));
+		return rc;
+	}
+	s->base.spawned++;
+	int ws = 0;
+	spawn_wait(&c, &ws);
+	*code = spawn_exit_code(ws);
+	lseek(errfd, 0, SEEK_SET);
+	(void)strbuf_read_fd(stderr_text, errfd);
+	return 0;
+}
+
 int ssh_runner_connect(struct runner *r, struct strbuf *err)
 {
 	struct ssh_runner *s = to_ssh(r);
 	if (s->connected)
 		return 0;
+	/* a probe: `true` in a shell; for a forced `zkeep serve`, EOF before a request */
+	const char *probe = s->mode == SSH_REMOTE_SERVE ? "zkeep serve --stdio" : "true";
 	_cleanup_strvec_ struct strvec argv = STRVEC_INIT;
 	session_argv(s, &argv, true);
-	/* a probe: `true` in a shell; for a forced `zkeep serve`, EOF before a request */
-	strvec_push(&argv, s->mode == SSH_REMOTE_SERVE ? "zkeep serve --stdio" : "true");
-
-	/*
-	 * The master stays in the background with our stderr: a pipe would not
-	 * see EOF until it exits, so its stderr is an anonymous file.
-	 */
-	_cleanup_fd_ int errfd = memfd_create("ssh-stderr", MFD_CLOEXEC);
-	if (errfd < 0) {
-		strbuf_addf(err, "memfd_create: %s", strerror(errno));
-		return -errno;
+	if (s->fd < 0)
+		strvec_push(&argv, probe);
+	_cleanup_strbuf_ struct strbuf msg = STRBUF_INIT;
+	strbuf_init(&msg, 64 << 10);
+	int code = 0;
+	int rc = run_ssh(s, &argv, s->fd >= 0 ? s->fd : SPAWN_NULL, &code, &msg, err);
+	if (rc == 0 && code == 0 && s->fd >= 0) {
+		/* The master holds the connection now; the probe is a session on it. */
+		close(s->fd);
+		s->fd = -1;
+		strvec_release(&argv);
+		session_argv(s, &argv, false);
+		strvec_push(&argv, probe);
+		strbuf_reset(&msg);
+		rc = run_ssh(s, &argv, SPAWN_NULL, &code, &msg, err);
 	}
-	struct spawn_req req = { .argv = (const char *const *)argv.v, .in = SPAWN_NULL,
-				 .out = SPAWN_NULL, .err = errfd };
-	struct child c = CHILD_INIT;
-	int rc = spawn_start(&req, &c);
 	if (rc < 0) {
-		strbuf_addf(err, "cannot run %s to connect to %s: %s", s->opts.v[0], r->label,
-			    strerror(-rc));
 		s->connect_failed = true;
 		return rc;
 	}
-	r->spawned++;
-	int ws = 0;
-	spawn_wait(&c, &ws);
-	int code = spawn_exit_code(ws);
 	if (code == 0) {
 		s->connected = true;
 		return 0;
 	}
 	s->connect_failed = true;
-	_cleanup_strbuf_ struct strbuf msg = STRBUF_INIT;
-	strbuf_init(&msg, 64 << 10);
-	lseek(errfd, 0, SEEK_SET);
-	(void)strbuf_read_fd(&msg, errfd);
 	int e = ssh_describe_failure(r->label, code, msg.buf, err);
 	if (e)
 		return e;
@@ -405,6 +439,8 @@ static void ssh_free(struct runner *r)
 		unlink(s->ctl); /* normally gone with the master */
 	if (s->dir)
 		rmdir(s->dir);
+	if (s->fd >= 0)
+		close(s->fd);
 	free(s->ctl);
 	free(s->dir);
 	free(s->host);
@@ -458,19 +494,20 @@ static char *make_control_dir(const char *parent, struct strbuf *err)
 	return dir;
 }
 
-struct runner *ssh_runner_new(const struct ssh_opts *o, struct strbuf *err)
+/* The options of o that ssh can never take for something else. 0 or -EINVAL. */
+static int opts_check(const struct ssh_opts *o, struct strbuf *err)
 {
 	if (!o->host || !name_ok(o->host, strlen(o->host))) {
 		strbuf_addf(err, "invalid host name '%s'", o->host ? o->host : "");
-		return NULL;
+		return -EINVAL;
 	}
 	if (o->user && !name_ok(o->user, strlen(o->user))) {
 		strbuf_addf(err, "invalid remote user name '%s'", o->user);
-		return NULL;
+		return -EINVAL;
 	}
 	if (o->port && (!digits(o->port) || strlen(o->port) > 5)) {
 		strbuf_addf(err, "invalid ssh port '%s': a number is expected", o->port);
-		return NULL;
+		return -EINVAL;
 	}
 	const struct {
 		const char *what, *v;
@@ -478,49 +515,67 @@ struct runner *ssh_runner_new(const struct ssh_opts *o, struct strbuf *err)
 	for (size_t i = 0; i < ARRAY_SIZE(vals); i++)
 		if (vals[i].v && !value_ok(vals[i].v)) {
 			strbuf_addf(err, "invalid %s '%s'", vals[i].what, vals[i].v);
-			return NULL;
+			return -EINVAL;
 		}
 	for (const char *const *p = o->options; p && *p; p++)
 		if (!value_ok(*p)) {
 			strbuf_addf(err, "invalid ssh option '%s' (expected KEY=VALUE as for ssh -o)", *p);
-			return NULL;
+			return -EINVAL;
 		}
+	return 0;
+}
 
+/* The ssh program and the options of o, common to every call (and to `ssh -G`). */
+static void opts_argv(const struct ssh_opts *o, struct strvec *out)
+{
+	strvec_push(out, o->ssh_program ? o->ssh_program : "ssh");
+	if (o->config) {
+		strvec_push(out, "-F");
+		strvec_push(out, o->config);
+	}
+	strvec_push(out, "-oBatchMode=yes");
+	if (o->user) {
+		strvec_push(out, "-l");
+		strvec_push(out, o->user);
+	}
+	if (o->port) {
+		strvec_push(out, "-p");
+		strvec_push(out, o->port);
+	}
+	if (o->key) {
+		strvec_push(out, "-i");
+		strvec_push(out, o->key);
+	}
+	if (o->cipher) {
+		strvec_push(out, "-c");
+		strvec_push(out, o->cipher);
+	}
+	for (const char *const *p = o->options; p && *p; p++) {
+		strvec_push(out, "-o");
+		strvec_push(out, *p);
+	}
+}
+
+struct runner *ssh_runner_new(const struct ssh_opts *o, struct strbuf *err)
+{
+	_cleanup_fd_ int fd = o->connected_fd > STDERR_FILENO ? o->connected_fd : -1;
+	if (opts_check(o, err) < 0)
+		return NULL;
+	if (fd >= 0 && o->no_multiplex) {
+		strbuf_addstr(err, "a connected socket needs ssh multiplexing");
+		return NULL;
+	}
 	struct ssh_runner *s = xcalloc(1, sizeof(*s));
 	s->base.ops = &ssh_ops;
 	s->base.label = o->user ? xasprintf("%s@%s", o->user, o->host) : xstrdup(o->host);
 	s->mode = o->mode;
 	s->elevate = o->elevate;
 	s->multiplex = !o->no_multiplex;
+	s->fd = steal_fd(&fd);
 	s->host = xstrdup(o->host);
 	s->zkeep_path = xstrdup(o->zkeep_path ? o->zkeep_path : "/proc/self/exe");
 	strvec_init(&s->opts);
-	strvec_push(&s->opts, o->ssh_program ? o->ssh_program : "ssh");
-	if (o->config) {
-		strvec_push(&s->opts, "-F");
-		strvec_push(&s->opts, o->config);
-	}
-	strvec_push(&s->opts, "-oBatchMode=yes");
-	if (o->user) {
-		strvec_push(&s->opts, "-l");
-		strvec_push(&s->opts, o->user);
-	}
-	if (o->port) {
-		strvec_push(&s->opts, "-p");
-		strvec_push(&s->opts, o->port);
-	}
-	if (o->key) {
-		strvec_push(&s->opts, "-i");
-		strvec_push(&s->opts, o->key);
-	}
-	if (o->cipher) {
-		strvec_push(&s->opts, "-c");
-		strvec_push(&s->opts, o->cipher);
-	}
-	for (const char *const *p = o->options; p && *p; p++) {
-		strvec_push(&s->opts, "-o");
-		strvec_push(&s->opts, *p);
-	}
+	opts_argv(o, &s->opts);
 	if (s->multiplex) {
 		s->dir = make_control_dir(o->runtime_dir, err);
 		if (!s->dir) {
@@ -530,4 +585,140 @@ struct runner *ssh_runner_new(const struct ssh_opts *o, struct strbuf *err)
 		s->ctl = xasprintf("%s/ctl", s->dir);
 	}
 	return &s->base;
+}
+
+/* ---- connecting for a confined client ----------------------------------------------- */
+
+void ssh_destination_release(struct ssh_destination *d)
+{
+	free(d->hostname);
+	free(d->proxy);
+	*d = (struct ssh_destination)SSH_DESTINATION_INIT;
+}
+
+#define SSH_G_MAX ((size_t)1 << 20) /* ssh -G prints a few KiB */
+
+/* On error d is left released (SSH_DESTINATION_INIT). */
+int ssh_destination_parse(const char *dump, struct ssh_destination *d, struct strbuf *err)
+{
+	ssh_destination_release(d);
+	bool have_port = false;
+	for (const char *p = dump; *p;) {
+		const char *nl = strchr(p, '\n');
+		size_t n = nl ? (size_t)(nl - p) : strlen(p);
+		_cleanup_free_ char *line = xstrndup(p, n);
+		p += n + (nl != NULL);
+		char *v = strchr(line, ' ');
+		if (!v)
+			continue;
+		*v++ = '\0';
+		bool none = streq(v, "none");
+		if (streq(line, "hostname") && *v) {
+			free(d->hostname);
+			d->hostname = xstrdup(v);
+		} else if (streq(line, "port")) {
+			if (parse_uint_range(v, 1, 65535, &d->port) < 0) {
+				strbuf_addf(err, "ssh -G gave the port '%s'", v);
+				ssh_destination_release(d);
+				return -EINVAL;
+			}
+			have_port = true;
+		} else if (streq(line, "addressfamily")) {
+			d->family = streq(v, "inet") ? AF_INET : streq(v, "inet6") ? AF_INET6 : AF_UNSPEC;
+		} else if (streq(line, "connecttimeout")) {
+			d->connect_timeout = 0;
+			if (!none && parse_uint_range(v, 0, 86400, &d->connect_timeout) < 0) {
+				strbuf_addf(err, "ssh -G gave the connect timeout '%s'", v);
+				ssh_destination_release(d);
+				return -EINVAL;
+			}
+		} else if ((streq(line, "proxycommand") || streq(line, "proxyjump")) && !none &&
+			   !d->proxy) {
+			d->proxy = xasprintf("%s %s", line, v);
+		}
+	}
+	if (!d->hostname || !have_port) {
+		strbuf_addstr(err, "ssh -G printed no hostname and port");
+		ssh_destination_release(d);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int ssh_destination_resolve(const struct ssh_opts *o, struct ssh_destination *d,
+			    struct strbuf *err)
+{
+	int r = opts_check(o, err);
+	if (r < 0)
+		return r;
+	_cleanup_strvec_ struct strvec argv = STRVEC_INIT;
+	opts_argv(o, &argv);
+	strvec_push(&argv, "-G");
+	strvec_push(&argv, "--");
+	strvec_push(&argv, o->host);
+	_cleanup_strbuf_ struct strbuf out = STRBUF_INIT, errtext = STRBUF_INIT;
+	strbuf_init(&out, SSH_G_MAX);
+	strbuf_init(&errtext, 64 << 10);
+	struct spawn_req req = { .argv = (const char *const *)argv.v, .in = SPAWN_NULL,
+				 .out = SPAWN_PIPE, .err = SPAWN_PIPE };
+	int code = -1;
+	r = spawn_run(&req, NULL, 0, &out, &errtext, &code);
+	if (r < 0) {
+		strbuf_addf(err, "cannot run %s -G for %s: %s", argv.v[0], o->host, strerror(-r));
+		return r;
+	}
+	if (code != 0) {
+		strbuf_rtrim(&errtext);
+		strbuf_addf(err, "%s -G %s failed (exit status %d): %s", argv.v[0], o->host, code,
+			    errtext.len ? errtext.buf : "no message");
+		return -EINVAL;
+	}
+	r = ssh_destination_parse(out.buf, d, err);
+	if (r < 0)
+		strbuf_addf(err, " (for %s)", o->host);
+	return r;
+}
+
+int ssh_destination_connect(const struct ssh_destination *d, int *fd, struct strbuf *err)
+{
+	char port[8];
+	snprintf(port, sizeof(port), "%u", d->port);
+	struct addrinfo hints = { .ai_family = d->family, .ai_socktype = SOCK_STREAM,
+				  .ai_flags = AI_ADDRCONFIG };
+	struct addrinfo *ai = NULL;
+	int g = getaddrinfo(d->hostname, port, &hints, &ai);
+	if (g != 0) {
+		strbuf_addf(err, "ssh: Could not resolve hostname %s: %s", d->hostname,
+			    gai_strerror(g));
+		return -EHOSTUNREACH;
+	}
+	int e = EHOSTUNREACH;
+	for (struct addrinfo *a = ai; a; a = a->ai_next) {
+		_cleanup_fd_ int s = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC,
+					    a->ai_protocol);
+		if (s < 0) {
+			e = errno;
+			continue;
+		}
+		/* Linux bounds a blocking connect() by the send timeout. */
+		struct timeval tv = { .tv_sec = (time_t)d->connect_timeout };
+		if (d->connect_timeout)
+			(void)setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+		int c;
+		while ((c = connect(s, a->ai_addr, a->ai_addrlen)) < 0 && errno == EINTR)
+			;
+		if (c == 0) {
+			tv.tv_sec = 0;
+			if (d->connect_timeout)
+				(void)setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+			freeaddrinfo(ai);
+			*fd = steal_fd(&s);
+			return 0;
+		}
+		e = errno == EINPROGRESS ? ETIMEDOUT : errno;
+	}
+	freeaddrinfo(ai);
+	strbuf_addf(err, "ssh: connect to host %s port %s: %s", d->hostname, port,
+		    e == ETIMEDOUT ? "Connection timed out" : strerror(e));
+	return -e;
 }

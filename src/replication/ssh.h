@@ -103,9 +103,25 @@ struct ssh_opts {
 	bool no_multiplex;           /* do not use a control master (tests) */
 	const char *zkeep_path;      /* SSH_REMOTE_SERVE: the local zkeep binary;
 				      * NULL = /proc/self/exe */
+	int connected_fd;            /* > 2: a socket already connected to the host's
+				      * ssh server (ssh_destination_connect(), in the
+				      * supervisor); 0: ssh connects itself */
 };
 
 /*
+ * With opts->connected_fd, the master connection runs over that socket, so the
+ * process needs no network of its own (a confined worker in a network
+ * namespace without any): the master is `ssh -o ProxyCommand=- -N ...` with
+ * the socket as its stdin and stdout, which OpenSSH (6.5+) takes as the
+ * connection itself; no shell and no proxy program run. -N: the master runs
+ * no command, whose input and output would share the connection's
+ * descriptors; the probe is then a session on it. One socket is one TCP
+ * connection, and a run needs only one: every later command is a session on
+ * the master, and a command started after the master died tries to connect
+ * by itself and, without a network, fails. The runner takes the descriptor
+ * over (also when it returns NULL) and closes it once the master holds it.
+ * It needs multiplexing (-EINVAL with no_multiplex).
+ *
  * Create a runner for opts->host (strings are copied). Validates the
  * options (port digits, host/user as in endpoint_parse) and creates the
  * private control directory; does not connect. NULL with a message in err.
@@ -149,6 +165,47 @@ int ssh_runner_start_pipeline(struct runner *r, const char *const *const *argvs,
 int ssh_runner_start_coded(struct runner *r, const char *const *argv,
 			   const struct pump_codec *codec, bool on_stdout, int in, int out,
 			   int err, struct child *c);
+
+/* ---- connecting for a confined client ------------------------------------------------- */
+
+/*
+ * Where ssh would connect for opts, as `ssh -G` (with the same options and
+ * config) says: the user's ssh configuration decides, as for ssh itself.
+ */
+struct ssh_destination {
+	char *hostname;            /* after the config's HostName and canonicalisation */
+	unsigned port;
+	int family;                /* AF_UNSPEC, AF_INET or AF_INET6 (AddressFamily) */
+	unsigned connect_timeout;  /* seconds (ConnectTimeout); 0: the kernel's */
+	char *proxy;               /* the ProxyCommand or ProxyJump in force, or NULL:
+				    * then ssh does not connect by itself and a
+				    * connected socket cannot stand in for it */
+};
+#define SSH_DESTINATION_INIT { .hostname = NULL, .proxy = NULL }
+void ssh_destination_release(struct ssh_destination *d); /* _cleanup_release_(ssh_destination) */
+
+/*
+ * Parse the output of `ssh -G` (lowercase "key value" lines) into d: hostname
+ * and port are required, the rest keeps its default when absent ("none" for
+ * connecttimeout, proxycommand and proxyjump). Pure. 0, or -EINVAL with the
+ * reason in err and d released.
+ */
+int ssh_destination_parse(const char *dump, struct ssh_destination *d, struct strbuf *err);
+
+/*
+ * Run `ssh [the options of opts] -G -- HOST` (nothing is connected) and parse
+ * it. 0, or -errno with a message naming the host in err.
+ */
+int ssh_destination_resolve(const struct ssh_opts *opts, struct ssh_destination *d,
+			    struct strbuf *err);
+
+/*
+ * Connect a TCP socket (close-on-exec) to d's host and port, trying each
+ * address getaddrinfo() gives in turn, as ssh does. 0 with *fd set, or
+ * -EHOSTUNREACH (name not resolved) or the last connect()'s -errno, with
+ * ssh's wording in err ("connect to host H port P: ...").
+ */
+int ssh_destination_connect(const struct ssh_destination *d, int *fd, struct strbuf *err);
 
 /*
  * Explain a failed remote command: with exit_code 255 (ssh's own failure)

@@ -3,6 +3,9 @@
 #include "base/parse.h"
 
 #include <fcntl.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 /* Words that would do something if a shell ever saw them unquoted. */
@@ -148,6 +151,7 @@ static const char fake_ssh[] =
 	"for a in \"$@\"; do printf '%s\\n' \"$a\"; done >> \"$log\"\n"
 	"echo -- >> \"$log\"\n"
 	"for a in \"$@\"; do case \"$a\" in -Oexit) exit 0;; esac; done\n"
+	"for a in \"$@\"; do case \"$a\" in -N) [ -S /dev/stdin ] && echo master-on-socket; exit 0;; esac; done\n"
 	"if [ -e \"$(dirname \"$0\")/deny\" ]; then echo 'root@h: Permission denied (publickey).' >&2; exit 255; fi\n"
 	"for a in \"$@\"; do last=\"$a\"; done\n"
 	"exec sh -c \"$last\"\n";
@@ -289,6 +293,106 @@ static void test_connect_failure_is_named(void **state)
 	fake_teardown(&f);
 }
 
+/* A connected socket: the master runs over it (ProxyCommand=-, -N), the probe is a session. */
+static void test_master_over_connected_socket(void **state)
+{
+	struct fake f;
+	fake_setup(&f);
+	int sp[2];
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp), 0);
+	int mine = fcntl(sp[0], F_DUPFD_CLOEXEC, 3);
+	close(sp[0]);
+	struct ssh_opts so = { .host = "h", .ssh_program = f.ssh, .runtime_dir = f.dir,
+			       .connected_fd = mine };
+	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT, got = STRBUF_INIT, log = STRBUF_INIT;
+	struct runner *r = ssh_runner_new(&so, &err);
+	assert_non_null(r);
+	assert_int_equal(ssh_runner_connect(r, &err), 0);
+	/* the master had the socket as stdin and stdout; the runner closed its copy: EOF */
+	assert_int_equal(strbuf_read_fd(&got, sp[1]), 0);
+	assert_string_equal(got.buf, "master-on-socket\n");
+	close(sp[1]);
+	assert_int_equal(strbuf_read_file(&log, f.log), 0);
+	assert_non_null(strstr(log.buf, "-oControlMaster=yes\n-oControlPersist=60\n"
+					"-oProxyCommand=-\n-N\n--\nh\n--\n"));
+	assert_non_null(strstr(log.buf, "-oControlMaster=no\n--\nh\ntrue\n--\n"));
+	assert_int_equal(r->spawned, 2);
+	runner_free(r);
+
+	/* without multiplexing there is no master to hand it to: refused, and closed */
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp), 0);
+	mine = fcntl(sp[0], F_DUPFD_CLOEXEC, 3);
+	close(sp[0]);
+	so.connected_fd = mine;
+	so.no_multiplex = true;
+	strbuf_reset(&err);
+	assert_null(ssh_runner_new(&so, &err));
+	assert_non_null(strstr(err.buf, "multiplexing"));
+	strbuf_reset(&got);
+	assert_int_equal(strbuf_read_fd(&got, sp[1]), 0);
+	assert_int_equal(got.len, 0);
+	close(sp[1]);
+	fake_teardown(&f);
+}
+
+/* `ssh -G` output: where ssh connects, and whether a proxy stands in between. */
+static void test_destination_parse(void **state)
+{
+	_cleanup_release_(ssh_destination) struct ssh_destination d = SSH_DESTINATION_INIT;
+	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
+	assert_int_equal(ssh_destination_parse("host b\nhostname backup.example\nport 2222\n"
+					       "addressfamily inet6\nconnecttimeout 7\n"
+					       "proxycommand none\nuser root\n", &d, &err), 0);
+	assert_string_equal(d.hostname, "backup.example");
+	assert_int_equal(d.port, 2222);
+	assert_int_equal(d.family, AF_INET6);
+	assert_int_equal(d.connect_timeout, 7);
+	assert_null(d.proxy);
+	assert_int_equal(ssh_destination_parse("hostname h\nport 22\nconnecttimeout none\n"
+					       "addressfamily any\nproxyjump jump@gw:2200", &d, &err), 0);
+	assert_int_equal(d.family, AF_UNSPEC);
+	assert_int_equal(d.connect_timeout, 0);
+	assert_string_equal(d.proxy, "proxyjump jump@gw:2200");
+	assert_int_equal(ssh_destination_parse("hostname h\nport 22\nproxycommand nc %h %p\n", &d,
+					       &err), 0);
+	assert_string_equal(d.proxy, "proxycommand nc %h %p");
+	assert_int_equal(ssh_destination_parse("hostname h\nport 0\n", &d, &err), -EINVAL);
+	assert_int_equal(ssh_destination_parse("hostname h\nport 22x\n", &d, &err), -EINVAL);
+	assert_int_equal(ssh_destination_parse("port 22\n", &d, &err), -EINVAL);
+	assert_int_equal(ssh_destination_parse("", &d, &err), -EINVAL);
+	assert_int_equal(ssh_destination_parse("hostname h\nport 22\nconnecttimeout -1\n", &d,
+					       &err), -EINVAL);
+	assert_null(d.hostname);
+}
+
+/* A refused port is named as ssh names it; a listener is connected. */
+static void test_destination_connect(void **state)
+{
+	int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t al = sizeof(a);
+	assert_int_equal(bind(l, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(l, 1), 0);
+	assert_int_equal(getsockname(l, (struct sockaddr *)&a, &al), 0);
+	struct ssh_destination d = { .hostname = (char *)"127.0.0.1", .port = ntohs(a.sin_port),
+				     .family = AF_INET, .connect_timeout = 5 };
+	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
+	int fd = -1;
+	assert_int_equal(ssh_destination_connect(&d, &fd, &err), 0);
+	assert_true(fd > 2 && (fcntl(fd, F_GETFD) & FD_CLOEXEC));
+	close(fd);
+	close(l); /* nothing listens there now */
+	fd = -1;
+	assert_int_equal(ssh_destination_connect(&d, &fd, &err), -ECONNREFUSED);
+	assert_int_equal(fd, -1);
+	_cleanup_free_ char *want = xasprintf("ssh: connect to host 127.0.0.1 port %u: Connection "
+					      "refused", d.port);
+	assert_string_equal(err.buf, want);
+	/* as the runner's error classifier words it */
+	_cleanup_strbuf_ struct strbuf m = STRBUF_INIT;
+	assert_int_equal(ssh_describe_failure("h", 255, err.buf, &m), -EHOSTUNREACH);
+}
+
 /* The control socket goes under runtime_dir, unless its path would not fit a socket. */
 static void test_control_dir_fits_a_socket_path(void **state)
 {
@@ -380,6 +484,9 @@ int main(void)
 		cmocka_unit_test(test_describe_failure),
 		cmocka_unit_test(test_runner_runs_argv_remotely_quoted_once),
 		cmocka_unit_test(test_connect_failure_is_named),
+		cmocka_unit_test(test_master_over_connected_socket),
+		cmocka_unit_test(test_destination_parse),
+		cmocka_unit_test(test_destination_connect),
 		cmocka_unit_test(test_control_dir_fits_a_socket_path),
 		cmocka_unit_test(test_elevate_and_serve_argv),
 		cmocka_unit_test(test_bad_options_refused),
