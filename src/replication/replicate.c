@@ -677,7 +677,7 @@ static int run_dataset(struct ctx *c, struct replan_ds *d, int depth)
 				emit(c, REPL_EV_ERROR, d, "%s", zfs_error(c->tgt));
 				return -EIO;
 			}
-			emit(c, REPL_EV_INFO, d, "%s", what.buf);
+			emit_send(c, REPL_EV_STEP, d, st, exp == UINT64_MAX ? 0 : exp, 0, 0, what.buf);
 			x = transfer(c, d, st, exp == UINT64_MAX ? 0 : exp);
 		}
 		if (x == REPL_XFER_RESUME_GONE) {
