@@ -87,11 +87,11 @@ declare -A weight=([00-guest]=40 [10-backend]=70 [30-sanoid-config]=10 [30-sanoi
     [30-sanoid-dst]=50 [30-sanoid-hooks]=20 [30-sanoid-monitor]=20 [30-sanoid-prune]=60
     [30-sanoid-runs]=60 [30-sanoid-take]=40 [30-sanoid-year]=120 [40-replicate-basic]=140
     [40-replicate-busy]=60 [40-replicate-options]=230 [40-replicate-progress]=50
-    [40-replicate-resume]=160 [40-replicate-ssh]=480 [41-syncoid-diff]=540 [42-syncoid-scenarios]=270
+    [40-replicate-resume]=160 [40-replicate-ssh]=530 [41-syncoid-diff]=540 [42-syncoid-scenarios]=270
     [45-transport-serve]=350 [45-transport-ssh]=270 [50-confine-worker]=140
     [51-confine-replicate]=100 [52-confine-units]=80 [53-confine-sanoid]=120
     [54-confine-ssh]=290 [60-drive-backup]=250 [60-drive-unplug]=40 [60-drive-verify]=130
-    [70-hostile-receive]=170 [71-hostile-token]=150 [72-hostile-worker-tty]=20
+    [70-hostile-receive]=170 [71-hostile-token]=150 [72-hostile-worker-tty]=70
     [73-hostile-restore]=20 [74-hostile-worker-files]=110 [75-hostile-grants]=50
     [76-hostile-drive]=40)
 load=()
