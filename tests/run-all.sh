@@ -74,39 +74,49 @@ export ZKEEP_DEMO_BUILD=${ZKEEP_DEMO_BUILD-build}
 guests=${ZKEEP_TEST_GUESTS:-$(( $(nproc) >= 2 ? 2 : 1 ))}
 [[ $guests =~ ^[1-9][0-9]*$ ]] || { echo "run-all.sh: ZKEEP_TEST_GUESTS wants a number" >&2; exit 2; }
 logs=$(mktemp -d /tmp/zkeep-run-all.XXXXXX)
-# The guest's watchdog: CI stops everything at 5400 s, and install, builds and
-# unit tests take about 6 minutes; a guest still running at 4900 s has lost anyway.
-# Two more passes need a guest booted another way: the NN-systemd-*.bats files under
-# systemd 252 as PID 1 (run.sh --systemd, with the disk 81-systemd-drive.bats plugs
-# in: --hotplug-disk), and the version tier on OpenZFS 2.1.11
-# (ZKEEP_ZFS=2.1). Guest 1 runs them after its shard, so shard 1 gets that many
-# fewer seconds of files (ZKEEP_TEST_SHARD_EXTRA: about 90 s + 90 s for the systemd
-# files and 520 s for the tier, measured, plus two boots).
-extra=730
+# Each guest first runs a pass that needs a guest booted another way, then takes
+# test files from a queue the guests share (run-suites.sh, ZKEEP_TEST_QUEUE: the
+# longest file left goes to the first guest free, so both end together):
+#   guest 1: the NN-systemd-*.bats files under systemd 252 as PID 1 (run.sh --systemd,
+#            with the disk 81-systemd-drive.bats plugs in: --hotplug-disk);
+#   guest 2: the version tier on OpenZFS 2.1.11 (ZKEEP_ZFS=2.1).
+# With one guest, it runs all three passes. Every pass's run.sh gets the same --out
+# directory, which the queue lives in.
+# The watchdogs: CI stops everything at 5400 s, and install, builds and unit tests
+# take about 6 minutes; a guest still running at 4900 s has lost anyway.
+queue=$logs/queue
+mkdir "$queue"
 pass() { # NAME LOG-PREFIX ENV... -- RUN.SH-OPTIONS...: one guest running run-suites.sh
     local name=$1 prefix=$2 envs=()
     shift 2
     while [ "$1" != -- ]; do envs+=("$1"); shift; done
     shift
-    env "${envs[@]}" tests/guest/run.sh "$@" tests/guest/run-suites.sh 2>&1 |
+    env "${envs[@]}" tests/guest/run.sh --out "$queue" "$@" tests/guest/run-suites.sh 2>&1 |
         tee "$logs/$name.log" | sed -u "s/^/[$prefix] /"
     echo "${PIPESTATUS[0]}" >"$logs/$name.status"
 }
-passes=()
+systemd_pass() { # LOG-PREFIX
+    pass guest-systemd "$1 systemd" ZKEEP_TEST_SYSTEMD=1 -- --systemd --hotplug-disk 128 --timeout 1200
+}
+tier_pass() { # LOG-PREFIX
+    pass guest-zfs21 "$1 zfs 2.1" ZKEEP_ZFS=2.1 ZKEEP_TEST_TIER=2.1 -- --timeout 1800
+}
+passes=(guest-systemd guest-zfs21)
 for ((g = 1; g <= guests; g++)); do
     passes+=("guest$g")
     (
         set +e
-        pass "guest$g" "guest $g" ZKEEP_TEST_SHARD=$g/$guests ZKEEP_TEST_SHARD_EXTRA=$extra -- \
-            --timeout 4900
-        if [ "$g" = 1 ]; then
-            pass guest-systemd "guest 1 systemd" ZKEEP_TEST_SYSTEMD=1 -- --systemd --hotplug-disk 128 \
-                --timeout 1200
-            pass guest-zfs21 "guest 1 zfs 2.1" ZKEEP_ZFS=2.1 ZKEEP_TEST_TIER=2.1 -- --timeout 1800
+        if [ "$guests" = 1 ]; then
+            systemd_pass "guest $g"
+            tier_pass "guest $g"
+        elif [ "$g" = 1 ]; then
+            systemd_pass "guest $g"
+        elif [ "$g" = 2 ]; then
+            tier_pass "guest $g"
         fi
+        pass "guest$g" "guest $g" ZKEEP_TEST_QUEUE=1 -- --timeout 4900
     ) &
 done
-passes+=(guest-systemd guest-zfs21)
 wait
 for p in "${passes[@]}"; do
     rc=$(cat "$logs/$p.status" 2>/dev/null || echo none)

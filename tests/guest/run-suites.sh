@@ -6,13 +6,13 @@
 #      build: the whole snapshot -> replicate -> prune -> restore cycle.
 # With ZKEEP_TEST_TIER=2.1 (in a guest booted with ZKEEP_ZFS=2.1) only the files of
 # that version tier run, and no demo (below).
-# With ZKEEP_TEST_SHARD=K/N (1 <= K <= N) it runs only shard K of N (files
-# balanced by rough weights, below), and the demo only in shard N: tests/run-all.sh boots N
-# guests at once, because one guest keeps about one host core busy (its tests
-# run one zfs command after another) and CI machines have two.
+# With ZKEEP_TEST_QUEUE=DIR it runs only what it claims from a queue shared with
+# other guests (below): tests/run-all.sh boots two guests at once, because one guest
+# keeps about one host core busy (its tests run one zfs command after another) and
+# CI machines have two.
 # The files named NN-systemd-*.bats need systemd as PID 1: they are never in the
-# shards. With ZKEEP_TEST_SYSTEMD=1 (in a guest booted with run.sh --systemd) it
-# runs those files only, in one pass, without shards or demo:
+# queue. With ZKEEP_TEST_SYSTEMD=1 (in a guest booted with run.sh --systemd) it
+# runs those files only, in one pass, without queue or demo:
 #   ZKEEP_TEST_SYSTEMD=1 tests/guest/run.sh --systemd --hotplug-disk 128 tests/guest/run-suites.sh
 # (--hotplug-disk: the drive tests' hot-plugged disk, 81-systemd-drive.bats).
 set -uo pipefail
@@ -75,61 +75,69 @@ case $tier in
         echo "run-suites.sh: ZKEEP_TEST_TIER='$tier' is not a tier (2.1)" >&2
         exit 2 ;;
 esac
-shard=${ZKEEP_TEST_SHARD:-1/1}
-k=${shard%/*} n=${shard#*/}
-[[ $k =~ ^[1-9][0-9]*$ && $n =~ ^[1-9][0-9]*$ ]] && [ "$k" -le "$n" ] ||
-    { echo "run-suites.sh: ZKEEP_TEST_SHARD wants K/N with 1 <= K <= N, not '$shard'" >&2; exit 2; }
-# Longest first onto the least loaded shard. The weights are each file's seconds in
-# a full run (one-vCPU guests, two side by side, the host otherwise busy: run-all.sh
-# prints every file's time); a file not listed counts 60, the demo (about 90) goes
-# to shard N.
-declare -A weight=([00-guest]=40 [10-backend]=70 [30-sanoid-config]=10 [30-sanoid-diff]=90
-    [30-sanoid-dst]=50 [30-sanoid-hooks]=20 [30-sanoid-monitor]=20 [30-sanoid-prune]=60
-    [30-sanoid-runs]=60 [30-sanoid-take]=40 [30-sanoid-year]=120 [40-replicate-basic]=140
-    [40-replicate-busy]=60 [40-replicate-options]=230 [40-replicate-progress]=50
-    [40-replicate-resume]=160 [40-replicate-ssh]=530 [41-syncoid-diff]=540 [42-syncoid-scenarios]=270
-    [45-transport-serve]=350 [45-transport-ssh]=270 [50-confine-worker]=140
-    [51-confine-replicate]=100 [52-confine-units]=80 [53-confine-sanoid]=120
-    [54-confine-ssh]=290 [60-drive-backup]=250 [60-drive-unplug]=40 [60-drive-verify]=130
-    [70-hostile-receive]=170 [71-hostile-token]=150 [72-hostile-worker-tty]=70
-    [73-hostile-restore]=20 [74-hostile-worker-files]=110 [75-hostile-grants]=50
-    [76-hostile-drive]=40)
-load=()
-for ((i = 1; i <= n; i++)); do load[i]=0; done
-load[n]=90
-# ZKEEP_TEST_SHARD_EXTRA=SECONDS: shard 1's guest has that much more to run after
-# its shard (tests/run-all.sh: the systemd pass and the version tier).
-extra=${ZKEEP_TEST_SHARD_EXTRA:-0}
-[[ $extra =~ ^[0-9]+$ ]] || { echo "run-suites.sh: ZKEEP_TEST_SHARD_EXTRA wants seconds" >&2; exit 2; }
-[ "$n" -gt 1 ] && load[1]=$extra
-files=()
-while IFS=' ' read -r w f; do
-    best=1
-    for ((i = 2; i <= n; i++)); do
-        [ "${load[i]}" -lt "${load[best]}" ] && best=$i
+# What to run, longest first (the weights below): each build's files, then the demo.
+# Alone, a guest runs all of it. With ZKEEP_TEST_QUEUE=1, the guests of one run share
+# $ZKEEP_GUEST_OUT (tests/run-all.sh gives each the same run.sh --out) and a guest
+# runs only what it claims there: before each item it makes claimed.BUILD.FILE, and
+# mkdir on the host is atomic, so exactly one guest gets each.
+# Every guest walks the same list in the same order, so each takes the longest item
+# left whenever it is free, and the guests end within about one short file of each
+# other, whatever else (the systemd pass, the version tier) each ran before.
+# The weights are each file's seconds in a full run (one-vCPU guests, two side by side:
+# run-all.sh prints every file's time); a file not listed counts 60, the demo 90.
+declare -A weight=([00-guest]=40 [10-backend]=70 [30-sanoid-config]=60 [30-sanoid-diff]=120
+    [30-sanoid-dst]=40 [30-sanoid-hooks]=20 [30-sanoid-monitor]=25 [30-sanoid-prune]=60
+    [30-sanoid-runs]=55 [30-sanoid-take]=70 [30-sanoid-year]=110 [40-replicate-basic]=135
+    [40-replicate-busy]=50 [40-replicate-options]=200 [40-replicate-progress]=45
+    [40-replicate-resume]=130 [40-replicate-ssh]=500 [41-syncoid-diff]=460 [42-syncoid-scenarios]=210
+    [45-transport-serve]=250 [45-transport-ssh]=170 [50-confine-worker]=75
+    [51-confine-replicate]=90 [52-confine-units]=45 [53-confine-sanoid]=80
+    [54-confine-ssh]=195 [60-drive-backup]=190 [60-drive-unplug]=30 [60-drive-verify]=130
+    [70-hostile-receive]=170 [71-hostile-token]=125 [72-hostile-worker-tty]=70
+    [73-hostile-restore]=20 [74-hostile-worker-files]=110 [75-hostile-grants]=55
+    [76-hostile-drive]=40 [demo]=90)
+queue=
+case ${ZKEEP_TEST_QUEUE:-0} in
+    0) ;;
+    1) queue=${ZKEEP_GUEST_OUT:-}
+        [ -d "$queue" ] || { echo "run-suites.sh: ZKEEP_TEST_QUEUE=1 outside the guest (no ZKEEP_GUEST_OUT)" >&2; exit 2; } ;;
+    *) echo "run-suites.sh: ZKEEP_TEST_QUEUE wants 0 or 1" >&2; exit 2 ;;
+esac
+items=() # "BUILD FILE", or "DEMO BUILD"
+while IFS=' ' read -r _w b f; do
+    items+=("$b $f")
+done < <({
+    for b in ${ZKEEP_TEST_BUILDS:-build}; do
+        for f in "${all[@]}"; do
+            name=$(basename "$f" .bats)
+            echo "${weight[$name]:-60} $b $f"
+        done
     done
-    load[best]=$((load[best] + w))
-    [ "$best" -eq "$k" ] && files+=("$f")
-done < <(for f in "${all[@]}"; do
-    b=$(basename "$f" .bats)
-    echo "${weight[$b]:-60} $f"
-done | sort -k1,1nr -k2,2)
-# ...and each shard in name order, as a single guest runs them.
-[ ${#files[@]} -eq 0 ] || mapfile -t files < <(printf '%s\n' "${files[@]}" | sort)
-[ "$k" -eq "$n" ] || ZKEEP_DEMO_BUILD=
-echo "# shard $k/$n${tier:+, tier $tier}: ${files[*]##*/}"
+    [ -z "${ZKEEP_DEMO_BUILD:-}" ] || echo "${weight[demo]} DEMO $ZKEEP_DEMO_BUILD"
+} | sort -k1,1nr -k3,3 -k2,2)
+# claim BUILD FILE: true when this guest runs it (always, without a queue).
+claim() {
+    [ -z "$queue" ] || mkdir "$queue/claimed.$1.$(basename "$2" .bats)" 2>/dev/null
+}
+echo "# ${tier:+tier $tier, }${#items[@]} items${queue:+, shared with the other guests}"
 status=0
-for b in ${ZKEEP_TEST_BUILDS:-build}; do
-    echo "# suite: integration tests against $b/${tier:+ on ZFS $tier}"
-    ZKEEP_BUILD=$b tests/guest/run-integration.sh "${args[@]}" "${files[@]}" || status=1
-done
-if [ -n "${ZKEEP_DEMO_BUILD:-}" ]; then
-    echo "# suite: demo against $ZKEEP_DEMO_BUILD/"
-    if ZKEEP_BUILD=$ZKEEP_DEMO_BUILD demo/demo-guest.sh; then
-        echo "ok - demo: snapshot, replicate, prune, restore with $ZKEEP_DEMO_BUILD/zkeep"
-    else
-        echo "not ok - demo failed with $ZKEEP_DEMO_BUILD/zkeep"
-        status=1
+suite=
+for item in "${items[@]}"; do
+    b=${item%% *} f=${item#* }
+    claim "$b" "$f" || continue
+    if [ "$b" = DEMO ]; then
+        echo "# suite: demo against $f/"
+        suite=
+        if ZKEEP_BUILD=$f demo/demo-guest.sh; then
+            echo "ok - demo: snapshot, replicate, prune, restore with $f/zkeep"
+        else
+            echo "not ok - demo failed with $f/zkeep"
+            status=1
+        fi
+        continue
     fi
-fi
+    [ "$suite" = "$b" ] || echo "# suite: integration tests against $b/${tier:+ on ZFS $tier}"
+    suite=$b
+    ZKEEP_BUILD=$b tests/guest/run-integration.sh "${args[@]}" "$f" || status=1
+done
 exit $status

@@ -85,6 +85,12 @@ setup() {
     echo zkeep-guest >/proc/sys/kernel/hostname
     echo zkeep-guest >/etc/hostname
     echo "127.0.1.1 zkeep-guest" >>/etc/hosts
+    # Root's shell startup files are the host's (a developer's pyenv, cargo, nvm...):
+    # bash reads ~/.bashrc for every command sshd runs, so each ssh session the tests
+    # open would pay for them (pyenv init: 7 s per session under TCG). The guest's root
+    # starts without them (removed in the overlay only).
+    rm -f /root/.bashrc /root/.bash_profile /root/.bash_login /root/.profile /root/.bash_logout \
+        || fail "cannot remove root's shell startup files in the overlay"
 
     # zfs.ko is the host's dkms build for this kernel. The ARC is capped at a quarter of
     # the guest's memory: pool files live in tmpfs (RAM) too, and an uncapped ARC makes
