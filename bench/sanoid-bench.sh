@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
-# zkeep as sanoid vs Debian's sanoid (Perl) on the same kind of pool: 200 datasets,
-# 20,000 snapshots. One `--cron` run and one `--monitor-snapshots` run each; prints
-# wall time, zfs/zpool processes spawned and peak RSS, and the ratios.
+# zkeep as sanoid vs the reference sanoid (Perl) on the same kind of pool: 200 datasets,
+# 20,000 snapshots. Per tool: a `--cron` run with no cache (cold), another ten minutes
+# later within the cache's TTL (warm: nothing is due, as in most runs of a cron job
+# every quarter hour), and `--monitor-snapshots` runs; prints wall time, zfs/zpool
+# processes spawned and peak RSS, and the ratios.
+# The reference is sanoid 2.3.0 (unpacked by tests/guest/install-deps.sh into
+# /var/cache/zkeep-refs); ZKEEP_BENCH_REF=2.1 runs Debian 12's installed 2.1 instead.
 #
 #   tests/guest/run.sh --mem 4096 --timeout 5400 bench/sanoid-bench.sh [DATASETS [SNAPSHOTS]]
 #
@@ -34,7 +38,12 @@ esac
 NDS=${1:-200}
 NSNAP=${2:-100}
 [ -x "$ZKEEP" ] || { echo "no zkeep at $ZKEEP (set ZKEEP_BUILD)" >&2; exit 2; }
-[ -x /usr/sbin/sanoid ] || { echo "Debian's sanoid is not installed" >&2; exit 2; }
+case ${ZKEEP_BENCH_REF:-2.3.0} in
+    2.3.0) REF=2.3.0 REF_SANOID=/var/cache/zkeep-refs/sanoid-2.3.0/usr/sbin/sanoid ;;
+    2.1) REF=2.1 REF_SANOID=/usr/sbin/sanoid ;;
+    *) echo "ZKEEP_BENCH_REF: 2.3.0 or 2.1" >&2; exit 2 ;;
+esac
+[ -x "$REF_SANOID" ] || { echo "no sanoid $REF at $REF_SANOID (tests/guest/install-deps.sh)" >&2; exit 2; }
 [ -c /dev/zfs ] || { echo "no ZFS here: run through tests/guest/run.sh" >&2; exit 2; }
 
 work=$(mktemp -d /var/tmp/sanoid-bench.XXXXXX)
@@ -121,11 +130,11 @@ conf benchb "$work/zk"
 conf benchc "$work/zku"
 ln -s "$ZKEEP" "$work/sanoid"
 
-sanoid_ref() { /usr/sbin/sanoid --configdir="$work/ref/etc" --cache-dir="$work/ref/cache" --run-dir="$work/ref/run" "$@"; }
+sanoid_ref() { "$REF_SANOID" --configdir="$work/ref/etc" --cache-dir="$work/ref/cache" --run-dir="$work/ref/run" "$@"; }
 sanoid_zk() { "$work/sanoid" --configdir="$work/zk/etc" --cache-dir="$work/zk/cache" --run-dir="$work/zk/run" "$@"; }
 sanoid_zku() { ZKEEP_NO_CONFINE=1 "$work/sanoid" --configdir="$work/zku/etc" --cache-dir="$work/zku/cache" --run-dir="$work/zku/run" "$@"; }
 export -f sanoid_ref sanoid_zk sanoid_zku
-export work ZKEEP
+export work ZKEEP REF_SANOID
 
 # Each tool runs with only its own pool imported: sanoid lists the snapshots of
 # every pool, and a real system would not have the other tool's 20,000.
@@ -133,15 +142,19 @@ swap_to() { # POOL-TO-IMPORT POOL-TO-EXPORT
     zpool export "$2"
     zpool import -d "$work/${1#bench}" "$1"
 }
-# One tool's runs: --cron at T0, then --monitor-snapshots half an hour later (past
+# One tool's runs: --cron at T0 (no cache: cold), --cron again at T0 + 600 s (within
+# every cache TTL, nothing due: warm), then --monitor-snapshots half an hour later (past
 # sanoid 2.1's cache TTL of 900 s, within zkeep's 18000 s for monitor-only runs, sanoid
 # 2.3's) and once more after a forced re-list (--force-update is an action in 2.3, so
-# zkeep lists; sanoid 2.1 lists too). Sets NAME_{cron,mon,monf}_{t,p,m}.
+# zkeep lists; sanoid 2.1 lists too). Sets NAME_{cron,warm,mon,monf}_{t,p,m}.
 run_tool() { # NAME FUNCTION: NAME prefixes the variables and the files in $work
     local name=$1 fn=$2 t p m
     date -s "@$T0" >/dev/null
     read -r t p m < <(measure "$name-cron" "$work/$name-cron.out" bash -c "$fn --cron")
     printf -v "${name}_cron_t" %s "$t"; printf -v "${name}_cron_p" %s "$p"; printf -v "${name}_cron_m" %s "$m"
+    date -s "@$((T0 + 600))" >/dev/null
+    read -r t p m < <(measure "$name-warm" "$work/$name-warm.out" bash -c "$fn --cron")
+    printf -v "${name}_warm_t" %s "$t"; printf -v "${name}_warm_p" %s "$p"; printf -v "${name}_warm_m" %s "$m"
     date -s "@$((T0 + 1800))" >/dev/null
     read -r t p m < <(measure "$name-mon" "$work/$name-mon.out" bash -c "$fn --monitor-snapshots")
     printf -v "${name}_mon_t" %s "$t"; printf -v "${name}_mon_p" %s "$p"; printf -v "${name}_mon_m" %s "$m"
@@ -150,11 +163,11 @@ run_tool() { # NAME FUNCTION: NAME prefixes the variables and the files in $work
 }
 zpool export benchb
 if [ -z "${ZKEEP_BENCH_SKIP_REF:-}" ]; then
-    echo "# running sanoid 2.1 --cron"
+    echo "# running sanoid $REF --cron"
     run_tool ref sanoid_ref
 else
-    echo "# ZKEEP_BENCH_SKIP_REF: Debian's sanoid not run"
-    for v in ref_cron ref_mon ref_monf; do
+    echo "# ZKEEP_BENCH_SKIP_REF: the reference sanoid not run"
+    for v in ref_cron ref_warm ref_mon ref_monf; do
         for m in t p m; do printf -v "${v}_$m" 0; done
     done
 fi
@@ -167,7 +180,7 @@ date -s "@$T0" >/dev/null
 read -r zku_cron_t zku_cron_p zku_cron_m < <(measure zku-cron "$work/zku-cron.out" bash -c 'sanoid_zku --cron')
 swap_to benchb benchc
 # where the time goes: the zfs commands each tool ran, and the listing alone
-for n in zk-cron zku-cron zk-monf ref-monf; do
+for n in ref-cron zk-cron zku-cron ref-warm zk-warm zk-monf ref-monf; do
     [ -f "$work/$n.trace" ] || continue
     echo "# $n ran: $(grep -oE 'execve\("[^"]*/(zfs|zpool|ps)", \[[^]]{0,100}' "$work/$n.trace" | sed -E 's/^execve\("[^"]*", \[//' | sort | uniq -c | sort -rn | head -n 4 | tr -s ' ' | tr '\n' ';')"
 done
@@ -200,7 +213,7 @@ echo "#                 zkeep:  $(head -c 100 "$work/zk-mon.out")"
 date -s "@$((now0 + $(up) - s))" >/dev/null
 
 ratio() { echo "scale=1; $1 / $2" | bc; }
-printf '\n%-34s %12s %12s %10s\n' "run" "sanoid 2.1" "zkeep" "ratio"
+printf '\n%-34s %12s %12s %10s\n' "run" "sanoid $REF" "zkeep" "ratio"
 row() { printf '%-34s %12s %12s %9sx\n' "$1" "$2" "$3" "$(ratio "$2" "$(echo "if ($3 == 0) 1 else $3" | bc)")"; }
 # ref_* and zk_* are set by run_tool through printf -v, which shellcheck cannot follow
 # shellcheck disable=SC2154
@@ -208,6 +221,9 @@ row() { printf '%-34s %12s %12s %9sx\n' "$1" "$2" "$3" "$(ratio "$2" "$(echo "if
     row "--cron wall time (s)" "$ref_cron_t" "$zk_cron_t"
     row "--cron zfs/zpool processes" "$ref_cron_p" "$zk_cron_p"
     row "--cron peak RSS (KiB)" "$ref_cron_m" "$zk_cron_m"
+    row "--cron warm wall time (s)" "$ref_warm_t" "$zk_warm_t"
+    row "--cron warm zfs/zpool processes" "$ref_warm_p" "$zk_warm_p"
+    row "--cron warm peak RSS (KiB)" "$ref_warm_m" "$zk_warm_m"
     row "--cron unconfined wall time (s)" "$ref_cron_t" "$zku_cron_t"
     row "--cron unconfined zfs/zpool procs" "$ref_cron_p" "$zku_cron_p"
     row "--cron unconfined peak RSS (KiB)" "$ref_cron_m" "$zku_cron_m"

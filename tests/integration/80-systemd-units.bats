@@ -5,7 +5,7 @@
 # Only in the systemd guest (tests/guest/run.sh --systemd); outside it every test FAILS:
 #   tests/guest/run.sh --systemd tests/guest/run-integration.sh tests/integration/80-systemd-units.bats
 # tests/guest/run-suites.sh runs it in its own systemd pass (ZKEEP_TEST_SYSTEMD=1) and
-# keeps it out of the normal shards.
+# keeps it out of the normal queue.
 
 load lib
 # start_sshd/stop_sshd: a private sshd on 127.0.0.1 for the ssh job (its own
