@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Replication throughput: zkeep's pump vs the raw pipe vs Debian's syncoid 2.1.
+# Replication throughput: zkeep as users run it vs the raw pipe vs syncoid 2.3.0.
 #
 #   ZKEEP_BUILD=/path/to/build tests/guest/run.sh --mem 8192 bench/replicate-bench.sh [MIB] [ROUNDS] [DATASETS]
 #
@@ -8,13 +8,18 @@
 # over ssh to a private sshd on 127.0.0.1:
 #
 #   raw       zfs send | zfs receive                 (the limit)
-#   zkeep     zfs send -> zkeep pump -> zfs receive  (tests/tools/test-transport send-recv;
-#             splice path, and the copying ring with --no-splice)
-#   syncoid   /usr/sbin/syncoid --no-sync-snap (mbuffer, pv, lzop; default --compress=lzo,
-#             and --compress=none)
+#   zkeep     `syncoid --no-sync-snap --quiet SRC DST` with zkeep as syncoid: the command
+#             a user runs, confined as by default (a worker with only its grants), its
+#             default compression over ssh and --compress=none; and the same with
+#             ZKEEP_NO_CONFINE=1, to show what confinement costs
+#   component zfs send -> zkeep pump -> zfs receive (tests/tools/test-transport
+#             send-recv: the pump alone, splice path and copying ring; named so)
+#   syncoid   the reference, 2.3.0 (unpacked by tests/guest/install-deps.sh), --no-sync-snap
+#             (mbuffer, pv, lzop; default --compress=lzo, and --compress=none);
+#             ZKEEP_BENCH_REF=2.1 runs Debian 12's installed 2.1 instead
 #
 # With DATASETS = N (e.g. 100) also N datasets with a small increment each, over ssh:
-# `syncoid -r` of Debian's syncoid 2.1 vs zkeep run as `syncoid` (same command line)
+# `syncoid -r` of the reference syncoid vs zkeep run as `syncoid` (same command line)
 # vs `zkeep replicate -r --serve` (the remote key's forced command is `zkeep serve`):
 # wall time, and the zfs/zpool/ssh processes and all programs
 # started in the guest (every execve, counted by the kernel's sched_process_exec trace
@@ -37,6 +42,12 @@ case ${ZKEEP_BUILD:-build} in
     *) ZKEEP=$ZKEEP_ROOT/${ZKEEP_BUILD:-build}/zkeep ;;
 esac
 export ZKEEP ZKEEP_ROOT
+case ${ZKEEP_BENCH_REF:-2.3.0} in
+    2.3.0) REF="syncoid 2.3.0" REF_SYNCOID=/var/cache/zkeep-refs/sanoid-2.3.0/usr/sbin/syncoid ;;
+    2.1) REF="syncoid 2.1" REF_SYNCOID=/usr/sbin/syncoid ;;
+    *) echo "ZKEEP_BENCH_REF: 2.3.0 or 2.1" >&2; exit 2 ;;
+esac
+[ -x "$REF_SYNCOID" ] || { echo "no $REF at $REF_SYNCOID (tests/guest/install-deps.sh)" >&2; exit 2; }
 # shellcheck source=../tests/integration/transport.bash
 source tests/integration/transport.bash
 [ -x "$TT" ] || { echo "no $TT: build first" >&2; exit 2; }
@@ -104,33 +115,38 @@ _measure() { # NAME CMD...
 raw_local() { zfs send bsrc/data@s1 | zfs receive bdst/t; }
 raw_ssh() { zfs send bsrc/data@s1 | "${ssh_cmd[@]}" zfs receive bdst/t; }
 
-echo "# $MIB MiB, best of $ROUNDS; $(nproc) CPUs; $(zfs version | head -n1)"
+mkdir -p "$work/bin"
+ln -s "$ZKEEP" "$work/bin/syncoid"
+zk_syncoid() { "$work/bin/syncoid" --no-sync-snap --quiet "$@"; }
+zk_syncoid_unconfined() { ZKEEP_NO_CONFINE=1 "$work/bin/syncoid" --no-sync-snap --quiet "$@"; }
+echo "# $MIB MiB, best of $ROUNDS; $(nproc) CPUs; $(zfs version | head -n1); reference $REF"
 if [ "$MIB" -gt 0 ]; then
 echo "## local"
 measure "raw pipe" raw_local
-measure "zkeep (splice)" "$TT" send-recv bsrc/data@s1 bdst/t
-measure "zkeep (copy ring)" "$TT" send-recv --no-splice bsrc/data@s1 bdst/t
-measure "syncoid 2.1" /usr/sbin/syncoid --no-sync-snap --quiet bsrc/data bdst/t
+measure "zkeep syncoid" zk_syncoid bsrc/data bdst/t
+measure "zkeep syncoid unconfined" zk_syncoid_unconfined bsrc/data bdst/t
+measure "component: pump (splice)" "$TT" send-recv bsrc/data@s1 bdst/t
+measure "component: pump (copy)" "$TT" send-recv --no-splice bsrc/data@s1 bdst/t
+measure "$REF" "$REF_SYNCOID" --no-sync-snap --quiet bsrc/data bdst/t
 echo "## ssh to 127.0.0.1"
 measure "raw pipe over ssh" raw_ssh
-measure "zkeep ssh (none)" "$TT" send-recv "${SSH_OPTS[@]}" bsrc/data@s1 root@127.0.0.1:bdst/t
-measure "zkeep ssh (lz4)" "$TT" send-recv "${SSH_OPTS[@]}" --compress lz4 bsrc/data@s1 root@127.0.0.1:bdst/t
-measure "zkeep serve (none)" "$TT" send-recv "${SERVE_OPTS[@]}" bsrc/data@s1 root@127.0.0.1:bdst/t
-measure "syncoid 2.1 ssh (lzo)" /usr/sbin/syncoid --no-sync-snap --quiet "${syncoid_ssh[@]}" bsrc/data root@127.0.0.1:bdst/t
-measure "syncoid 2.1 ssh (none)" /usr/sbin/syncoid --no-sync-snap --quiet --compress=none "${syncoid_ssh[@]}" bsrc/data root@127.0.0.1:bdst/t
+measure "zkeep syncoid ssh" zk_syncoid "${syncoid_ssh[@]}" bsrc/data root@127.0.0.1:bdst/t
+measure "zkeep syncoid ssh (none)" zk_syncoid --compress=none "${syncoid_ssh[@]}" bsrc/data root@127.0.0.1:bdst/t
+measure "zkeep syncoid ssh unconfined (none)" zk_syncoid_unconfined --compress=none "${syncoid_ssh[@]}" bsrc/data root@127.0.0.1:bdst/t
+measure "component: pump ssh (none)" "$TT" send-recv "${SSH_OPTS[@]}" bsrc/data@s1 root@127.0.0.1:bdst/t
+measure "$REF ssh (lzo)" "$REF_SYNCOID" --no-sync-snap --quiet "${syncoid_ssh[@]}" bsrc/data root@127.0.0.1:bdst/t
+measure "$REF ssh (none)" "$REF_SYNCOID" --no-sync-snap --quiet --compress=none "${syncoid_ssh[@]}" bsrc/data root@127.0.0.1:bdst/t
 
 ratio() { quotient "$2" "$1" 2; } # throughput of $1 over $2: the inverse of their times
 echo "## ratios (throughput of the first over the second; > 1 is faster)"
-echo "local:  zkeep/raw $(ratio "zkeep (splice)" "raw pipe")  zkeep-copy/raw $(ratio "zkeep (copy ring)" "raw pipe")  zkeep/syncoid $(ratio "zkeep (splice)" "syncoid 2.1")"
-echo "ssh:    zkeep/raw $(ratio "zkeep ssh (none)" "raw pipe over ssh")  zkeep/syncoid-lzo $(ratio "zkeep ssh (none)" "syncoid 2.1 ssh (lzo)")  zkeep/syncoid-none $(ratio "zkeep ssh (none)" "syncoid 2.1 ssh (none)")  zkeep-lz4/syncoid-lzo $(ratio "zkeep ssh (lz4)" "syncoid 2.1 ssh (lzo)")  serve/raw $(ratio "zkeep serve (none)" "raw pipe over ssh")"
+echo "local:  zkeep/raw $(ratio "zkeep syncoid" "raw pipe")  unconfined/raw $(ratio "zkeep syncoid unconfined" "raw pipe")  zkeep/$REF $(ratio "zkeep syncoid" "$REF")  component pump/raw $(ratio "component: pump (splice)" "raw pipe")"
+echo "ssh:    zkeep-none/raw $(ratio "zkeep syncoid ssh (none)" "raw pipe over ssh")  zkeep-default/raw $(ratio "zkeep syncoid ssh" "raw pipe over ssh")  unconfined-none/raw $(ratio "zkeep syncoid ssh unconfined (none)" "raw pipe over ssh")  zkeep-default/$REF-lzo $(ratio "zkeep syncoid ssh" "$REF ssh (lzo)")  zkeep-none/$REF-none $(ratio "zkeep syncoid ssh (none)" "$REF ssh (none)")  component pump-ssh/raw $(ratio "component: pump ssh (none)" "raw pipe over ssh")"
 fi
 
 # --- many datasets with small increments (opt-in: slow under TCG) ---------------------
 # (an argument: run.sh passes only ZKEEP_* variables into the guest)
 N=${3:-0}
 if [ "$N" -gt 0 ]; then
-    mkdir -p "$work/bin"
-    ln -s "$ZKEEP" "$work/bin/syncoid"
     zfs create bsrc/many
     # zfs create waits for its txg: many at once share txgs
     seq -f "bsrc/many/d%g" 1 "$N" | xargs -P 16 -n 5 sh -c 'for d; do zfs create "$d"; done' sh
@@ -181,7 +197,7 @@ if [ "$N" -gt 0 ]; then
         head -c 4096 /dev/urandom >"/bsrc/many/d$i/inc"
     done
     zfs snapshot -r bsrc/many@inc1
-    many "many: syncoid 2.1" /usr/sbin/syncoid -r --no-sync-snap --quiet "${syncoid_ssh[@]}" bsrc/many root@127.0.0.1:bdst/sy
+    many "many: $REF" "$REF_SYNCOID" -r --no-sync-snap --quiet "${syncoid_ssh[@]}" bsrc/many root@127.0.0.1:bdst/sy
     many "many: zkeep as syncoid" "$work/bin/syncoid" -r --no-sync-snap --quiet "${syncoid_ssh[@]}" bsrc/many root@127.0.0.1:bdst/zk
     # zkeep on both ends: the key's forced command is `zkeep serve` (one ssh session
     # per command, as for a plain remote: serve restricts, it does not batch)
@@ -190,6 +206,6 @@ if [ "$N" -gt 0 ]; then
     for t in sy zk zs; do
         [ "$(zfs list -H -o name "bdst/$t/d$N@inc1" 2>/dev/null)" = "bdst/$t/d$N@inc1" ] || echo "# bdst/$t: the increment is missing"
     done
-    echo "many:   zkeep/syncoid wall time $(q "many: zkeep as syncoid" "many: syncoid 2.1")  zfs/ssh processes $(q "many: zkeep as syncoid-zfsssh" "many: syncoid 2.1-zfsssh")  all programs $(q "many: zkeep as syncoid-execs" "many: syncoid 2.1-execs") (targets: <= 0.33 and <= 0.10)"
-    echo "many:   serve/syncoid wall time $(q "many: zkeep --serve" "many: syncoid 2.1")  zfs/ssh processes $(q "many: zkeep --serve-zfsssh" "many: syncoid 2.1-zfsssh")  all programs $(q "many: zkeep --serve-execs" "many: syncoid 2.1-execs")"
+    echo "many:   zkeep/syncoid wall time $(q "many: zkeep as syncoid" "many: $REF")  zfs/ssh processes $(q "many: zkeep as syncoid-zfsssh" "many: $REF-zfsssh")  all programs $(q "many: zkeep as syncoid-execs" "many: $REF-execs") (targets: <= 0.10 and <= 0.10)"
+    echo "many:   serve/syncoid wall time $(q "many: zkeep --serve" "many: $REF")  zfs/ssh processes $(q "many: zkeep --serve-zfsssh" "many: $REF-zfsssh")  all programs $(q "many: zkeep --serve-execs" "many: $REF-execs")"
 fi
