@@ -508,10 +508,9 @@ static int check_pools(int fd, const struct deleg_set *set, grants_runner_fn run
 		}
 		struct zfs z;
 		zfs_init(&z, r);
-		_cleanup_free_ char *v = NULL, *guid = NULL;
-		int rc = zpool_get_prop(&z, pool, "delegation", &v);
-		if (rc == 0)
-			rc = zpool_get_prop(&z, pool, "guid", &guid);
+		char *vals[2] = { NULL, NULL };
+		int rc = zpool_get_props(&z, pool, ARGV("delegation", "guid"), 2, vals);
+		_cleanup_free_ char *v = vals[0], *guid = vals[1];
 		if (rc < 0) {
 			strbuf_addf(err, "cannot check pool '%s' on %s: %s", pool,
 				    host_label(gr->host), zfs_error(&z));

@@ -38,6 +38,11 @@ struct runner *runner_local_new(void)
 	return &l->base;
 }
 
+bool runner_is_local(const struct runner *r)
+{
+	return r && r->ops == &local_ops;
+}
+
 void runner_free(struct runner *r)
 {
 	if (!r)

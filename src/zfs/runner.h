@@ -38,6 +38,8 @@ struct runner {
 
 /* A runner for this host: the default environment of spawn.h. */
 struct runner *runner_local_new(void);
+/* Whether r runs on this host (made by runner_local_new()). */
+bool runner_is_local(const struct runner *r);
 void runner_free(struct runner *r);
 DEFINE_FREEP(runner)
 

@@ -123,6 +123,26 @@ static int run_change(struct zfs *z, const char *const *argv)
 }
 
 
+int zfs_kmod_version(unsigned *major, unsigned *minor)
+{
+	char buf[64] = "";
+	_cleanup_fd_ int fd = open("/sys/module/zfs/version", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return n < 0 ? -errno : -EIO;
+	buf[n] = '\0';
+	/* the same parse as `zfs version`'s zfs-kmod- line */
+	_cleanup_free_ char *text = xasprintf("zfs-%s\nzfs-kmod-%s", buf, buf);
+	struct zfs_version v;
+	if (zfs_parse_version(text, &v) < 0 || !v.kmod_major)
+		return -EIO;
+	*major = v.kmod_major;
+	*minor = v.kmod_minor;
+	return 0;
+}
+
 int zfs_get_version(struct zfs *z, struct zfs_version *v)
 {
 	struct strbuf out = STRBUF_INIT;
@@ -684,6 +704,20 @@ int zpool_get_prop(struct zfs *z, const char *pool, const char *prop, char **val
 		*value = strbuf_detach(&outb);
 	}
 	strbuf_release(&outb);
+	return r;
+}
+
+int zpool_get_props(struct zfs *z, const char *pool, const char *const *props, size_t n,
+		    char **values)
+{
+	_cleanup_strbuf_ struct strbuf list = STRBUF_INIT, outb = STRBUF_INIT;
+	for (size_t i = 0; i < n; i++)
+		strbuf_addf(&list, "%s%s", i ? "," : "", props[i]);
+	int r = run_capture(z, ARGV("zpool", "get", "-Hp", "-o", "property,value", list.buf, pool),
+			    &outb);
+	if (r == 0 && (r = zpool_parse_props(outb.buf, outb.len, props, n, values)) < 0)
+		strbuf_addf(&z->err, "cannot understand 'zpool get %s %s' output: %s", list.buf,
+			    pool, outb.buf);
 	return r;
 }
 

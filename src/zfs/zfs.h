@@ -352,6 +352,13 @@ int zpool_list(struct zfs *z, const char *const *pools, struct zpool_infos *out)
 void zpool_infos_release(struct zpool_infos *p);
 /* `zpool get -Hp value PROP pool` (e.g. "delegation", "feature@bookmarks"). */
 int zpool_get_prop(struct zfs *z, const char *pool, const char *prop, char **value);
+/*
+ * Several properties of one pool in one `zpool get -Hp -o property,value
+ * P1,P2,... pool` (each zpool process costs more than its answer): values[i]
+ * (caller frees each) is props[i]'s, for the n props.
+ */
+int zpool_get_props(struct zfs *z, const char *pool, const char *const *props, size_t n,
+		    char **values);
 enum {
 	ZPOOL_IMPORT_READONLY = 1 << 0,     /* -o readonly=on */
 	ZPOOL_IMPORT_NO_CACHEFILE = 1 << 1, /* -o cachefile=none: nothing imports it at boot */
@@ -410,6 +417,19 @@ int zfs_parse_holds(const char *buf, size_t len, struct zfs_holds *out, struct s
 int zfs_parse_send_estimate(const char *buf, size_t len, uint64_t *bytes);
 /* `zfs version`: "zfs-2.3.2-2~bpo12+2\nzfs-kmod-2.3.2-...". */
 int zfs_parse_version(const char *buf, struct zfs_version *v);
+/*
+ * The loaded module's version from /sys/module/zfs/version ("2.3.2-2~bpo12+2"),
+ * this host's only, without starting a process: 0 with *major, *minor, or
+ * -errno (-ENOENT: no module loaded).
+ */
+int zfs_kmod_version(unsigned *major, unsigned *minor);
+/*
+ * `zpool get -Hp -o property,value P1,...`: values[i] (caller frees each) is
+ * props[i]'s, matched by exact name; -EINVAL (nothing set) when a line is
+ * not "property<TAB>value" or a property is missing.
+ */
+int zpool_parse_props(const char *buf, size_t len, const char *const *props, size_t n,
+		      char **values);
 /* `zpool list -Hp -o name,health,guid,size,allocated,free,capacity`. */
 int zpool_parse_list(const char *buf, size_t len, struct zpool_infos *out, struct strbuf *err);
 /*

@@ -394,6 +394,36 @@ int zfs_parse_version(const char *buf, struct zfs_version *v)
 	return v->major || v->minor ? 0 : -EINVAL;
 }
 
+int zpool_parse_props(const char *buf, size_t len, const char *const *props, size_t n,
+		      char **values)
+{
+	for (size_t i = 0; i < n; i++)
+		values[i] = NULL;
+	const char *p = buf, *end = buf + len;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *eol = nl ? nl : end;
+		const char *tab = memchr(p, '\t', (size_t)(eol - p));
+		if (!tab)
+			goto bad;
+		for (size_t i = 0; i < n; i++)
+			if (!values[i] && strlen(props[i]) == (size_t)(tab - p) &&
+			    memcmp(p, props[i], (size_t)(tab - p)) == 0) {
+				values[i] = xstrndup(tab + 1, (size_t)(eol - tab - 1));
+				break;
+			}
+		p = nl ? nl + 1 : end;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (!values[i])
+			goto bad;
+	return 0;
+bad:
+	for (size_t i = 0; i < n; i++)
+		free(steal_pointer(&values[i]));
+	return -EINVAL;
+}
+
 bool zfs_version_at_least(const struct zfs_version *v, unsigned major, unsigned minor)
 {
 	return v->major > major || (v->major == major && v->minor >= minor);

@@ -1,4 +1,4 @@
-/* Fuzz target: `zfs get -Hp`, `zfs holds -Hp` and `zpool list -Hp` output. */
+/* Fuzz target: `zfs get -Hp`, `zfs holds -Hp`, `zpool list -Hp` and `zpool get -Hp` output. */
 #include "base/zkeep.h"
 #include "zfs/zfs.h"
 
@@ -16,6 +16,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	zfs_parse_holds((const char *)data, size, &h, &err);
 	zpool_parse_list((const char *)data, size, &z, &err);
 	zfs_parse_send_estimate((const char *)data, size, &bytes);
+	char *pv[2];
+	if (zpool_parse_props((const char *)data, size, ARGV("delegation", "guid"), 2, pv) == 0) {
+		free(pv[0]);
+		free(pv[1]);
+	}
 	char *s = xstrndup((const char *)data, size);
 	zfs_parse_version(s, &v);
 	zfs_errno_from_message(s);

@@ -53,6 +53,10 @@ static int fake_start(struct runner *r, const char *const *argv, int in, int out
 	_cleanup_free_ char *owned = NULL;
 	if (streq(argv[0], "zpool") && f->exported && streq(argv[sv.n - 1], f->exported)) {
 		script = "echo \"cannot open 'backup': no such pool\" >&2; exit 1";
+	} else if (streq(argv[0], "zpool") && streq(argv[sv.n - 2], "delegation,guid")) {
+		/* one call for both, answered in another order than asked */
+		owned = xasprintf("printf 'guid\\t%s\\ndelegation\\t%s\\n'", f->guid, f->delegation);
+		script = owned;
 	} else if (streq(argv[0], "zpool")) {
 		owned = xasprintf("echo %s", streq(argv[sv.n - 2], "guid") ? f->guid : f->delegation);
 		script = owned;
@@ -142,8 +146,8 @@ static void test_apply_and_end(void **state)
 
 	assert_int_equal(grants_apply(&g, &set, grants_same_runner, &f, &err), 0);
 	assert_int_equal(f.allow_not_journalled, 0);
-	assert_true(strvec_find(&f.calls, "zpool get -Hp -o value delegation backup") >= 0);
-	assert_true(strvec_find(&f.calls, "zpool get -Hp -o value delegation tank") >= 0);
+	assert_true(strvec_find(&f.calls, "zpool get -Hp -o property,value delegation,guid backup") >= 0);
+	assert_true(strvec_find(&f.calls, "zpool get -Hp -o property,value delegation,guid tank") >= 0);
 	assert_true(strvec_find(&f.calls,
 		"zfs allow -u 60000 create,mount,receive,rollback backup/data") >= 0);
 	assert_true(strvec_find(&f.calls, "zfs allow -l -u 60000 hold,release tank/data") >= 0);

@@ -139,6 +139,43 @@ static void test_holds_estimate_version_pools(void **state)
 	zpool_infos_release(&pools);
 }
 
+static void test_zpool_props(void **state)
+{
+	(void)state;
+	const char *const props[] = { "delegation", "guid" };
+	char *v[2];
+	/* zpool's order need not be the asked one: matched by name */
+	const char out[] = "guid\t1234567890\ndelegation\ton\n";
+	assert_int_equal(zpool_parse_props(out, sizeof(out) - 1, props, 2, v), 0);
+	assert_string_equal(v[0], "on");
+	assert_string_equal(v[1], "1234567890");
+	free(v[0]);
+	free(v[1]);
+	/* no trailing newline; a value with spaces kept whole */
+	const char *const one[] = { "comment" };
+	const char out1[] = "comment\ta b";
+	assert_int_equal(zpool_parse_props(out1, sizeof(out1) - 1, one, 1, v), 0);
+	assert_string_equal(v[0], "a b");
+	free(v[0]);
+	/* exact names: a prefix or a longer name is not the property */
+	const char pre[] = "deleg\ton\ndelegationx\toff\nguid\t1\n";
+	assert_int_equal(zpool_parse_props(pre, sizeof(pre) - 1, props, 2, v), -EINVAL);
+	assert_null(v[0]);
+	assert_null(v[1]);
+	/* missing one, or a line without a tab: refused, nothing left set */
+	const char miss[] = "guid\t1\n";
+	assert_int_equal(zpool_parse_props(miss, sizeof(miss) - 1, props, 2, v), -EINVAL);
+	assert_null(v[1]);
+	const char notab[] = "delegation on\nguid\t1\n";
+	assert_int_equal(zpool_parse_props(notab, sizeof(notab) - 1, props, 2, v), -EINVAL);
+	/* the first of a repeated property counts */
+	const char twice[] = "delegation\ton\ndelegation\toff\nguid\t2\n";
+	assert_int_equal(zpool_parse_props(twice, sizeof(twice) - 1, props, 2, v), 0);
+	assert_string_equal(v[0], "on");
+	free(v[0]);
+	free(v[1]);
+}
+
 static void test_errno_mapping(void **state)
 {
 	assert_int_equal(zfs_errno_from_message("cannot open 'x/y': dataset does not exist"), -ENOENT);
@@ -285,6 +322,7 @@ int main(void)
 		cmocka_unit_test(test_list_rejects_garbage),
 		cmocka_unit_test(test_get_sources),
 		cmocka_unit_test(test_holds_estimate_version_pools),
+		cmocka_unit_test(test_zpool_props),
 		cmocka_unit_test(test_errno_mapping),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_send_recv_argv),
