@@ -81,11 +81,11 @@ static bool root_listed(const char *root, void *tree)
 #define REPORT_MAX (64u << 20)
 
 /*
- * After a worker ran: apply its report to the cache, or, when there is none
- * or it does not check out (engine_cache_apply_report), remove the cache so
- * the next run lists again.
+ * After a worker ran: apply its report to the cache (true), or, when there is
+ * none or it does not check out (engine_cache_apply_report), remove the cache
+ * so the next run lists again (false).
  */
-static void cache_from_worker(struct engine *e, int report_fd)
+static bool cache_from_worker(struct engine *e, int report_fd)
 {
 	_cleanup_strbuf_ struct strbuf report = STRBUF_INIT;
 	struct stat st;
@@ -94,22 +94,35 @@ static void cache_from_worker(struct engine *e, int report_fd)
 		       strbuf_read_fd(&report, report_fd) >= 0 && report.len <= REPORT_MAX &&
 		       engine_cache_apply_report(e, report.buf, report.len) == 0;
 	if (applied)
-		return;
+		return true;
 	_cleanup_free_ char *cache = xasprintf("%s/snapshots.txt", e->o.cache_dir);
 	if (unlink(cache) < 0 && errno != ENOENT)
 		log_warning("cannot remove the stale snapshot cache %s: %s", cache, strerror(errno));
+	return false;
+}
+
+/* fn in this process, then the cache brought up to date (engine_cache_refresh). */
+static int run_here(struct engine *e, int (*fn)(struct engine *e, void *ctx), void *ctx)
+{
+	int status = fn(e, ctx);
+	struct timespec done;
+	clock_gettime(CLOCK_REALTIME, &done);
+	if (engine_cache_refresh(e, &done) < 0)
+		log_debug("the snapshot cache was not listed again after this run's changes; "
+			  "the next run lists them");
+	return status;
 }
 
 int engine_run_confined(struct engine *e, int (*fn)(struct engine *e, void *ctx), void *ctx)
 {
 	if (confined_disabled()) {
 		confined_warn_unconfined();
-		return fn(e, ctx);
+		return run_here(e, fn, ctx);
 	}
 	if (e->o.readonly || (!e->o.take && !e->o.prune))
-		return fn(e, ctx); /* changes nothing */
+		return run_here(e, fn, ctx); /* changes nothing */
 	if (!engine_has_work(e))
-		return fn(e, ctx); /* nothing due, nothing to prune: no grant, no worker */
+		return run_here(e, fn, ctx); /* nothing due, nothing to prune: no grant, no worker */
 	const char *hook = engine_hook(e);
 	if (hook) {
 		/*
@@ -119,7 +132,7 @@ int engine_run_confined(struct engine *e, int (*fn)(struct engine *e, void *ctx)
 		log_warning("*** sanoid.conf configures a pre/post snapshot or pruning script "
 			    "('%s'): scripts run with this process's privileges, so this run is "
 			    "NOT confined. Remove the scripts to confine it. ***", hook);
-		return fn(e, ctx);
+		return run_here(e, fn, ctx);
 	}
 	/* Each configured root that exists, with its descendants (the one rule, jobconf.h). */
 	_cleanup_free_ struct deleg_need *needs =
@@ -127,7 +140,7 @@ int engine_run_confined(struct engine *e, int (*fn)(struct engine *e, void *ctx)
 	size_t n = jobconf_snapshot_needs((const char *const *)e->roots.v, e->roots.n, e->o.take,
 					  e->o.prune, root_listed, &e->tree, needs);
 	if (!n)
-		return fn(e, ctx); /* no dataset to change: the engine says so */
+		return run_here(e, fn, ctx); /* no dataset to change: the engine says so */
 	struct confine_job job = {
 		.name = "snapshots", .needs = needs, .nneeds = n,
 		.state_dir = getenv("ZKEEP_STATE_DIR"),
@@ -143,8 +156,11 @@ int engine_run_confined(struct engine *e, int (*fn)(struct engine *e, void *ctx)
 	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
 	int status = EXIT_FATAL;
 	int r = confine_run(&job, engine_worker, &w, &status, &info, &err);
-	if (e->o.cache_dir)
-		cache_from_worker(e, r == 0 && status <= EXIT_FATAL ? report_fd : -1);
+	if (e->o.cache_dir &&
+	    cache_from_worker(e, r == 0 && status <= EXIT_FATAL ? report_fd : -1) &&
+	    engine_cache_refresh(e, &info.worker_ended) < 0)
+		log_debug("the snapshot cache was not listed again after this run's changes; "
+			  "the next run lists them");
 	confined_report(&info);
 	if (err.len)
 		log_error("%s", err.buf);

@@ -416,7 +416,9 @@ static int run_worker(const struct confine_job *job, confine_fn *fn, void *data,
 	if ((r = sandbox_worker_start(&plan, worker_call, &wc, job->keep_fds, job->nkeep_fds, &w,
 					 err)) < 0)
 		return r;
-	return sandbox_worker_wait(&w, status);
+	r = sandbox_worker_wait(&w, status);
+	clock_gettime(CLOCK_REALTIME, &ci->worker_ended);
+	return r;
 }
 
 /* Revoke the grants of a run, if it made any; r is the run's result so far. */
@@ -450,6 +452,7 @@ int confine_run(const struct confine_job *job, confine_fn *fn, void *data, int *
 		return r;
 	if (job->no_confine) {
 		*status = fn(data, NULL) & 0xff;
+		clock_gettime(CLOCK_REALTIME, &ci->worker_ended);
 		return 0;
 	}
 	ci->privileged = geteuid() == 0;

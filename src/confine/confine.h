@@ -37,6 +37,8 @@
 #include "confine/grants.h"
 #include "confine/sandbox.h"
 
+#include <time.h>
+
 #define CONFINE_STATE_DIR_DEFAULT "/var/lib/zkeep"
 
 /*
@@ -86,6 +88,7 @@ struct confine_info {
 	struct strvec missing;         /* not root: `zfs allow` commands an admin still must run */
 	unsigned zfs_major, zfs_minor;
 	int landlock_abi;              /* of the worker's plan; <= 0: it ran without Landlock */
+	struct timespec worker_ended;  /* wall clock when the worker (or fn) had ended */
 };
 #define CONFINE_INFO_INIT { .grants = DELEG_SET_INIT, .recovered = STRVEC_INIT, \
 	.pending = STRVEC_INIT, .missing = STRVEC_INIT }

@@ -202,16 +202,24 @@ static const char *row_prop(const struct zfs_tree *t, char **props, int which)
 	return i >= 0 ? props[i] : NULL;
 }
 
-static void cache_dataset_lines(struct strbuf *sb, const struct zfs_tree *t,
-				const struct zfs_dataset *d, bool with_snaps)
+/* A dataset's row, with the snapshots_changed to store (NULL: "-"), and its snapshots. */
+static void cache_dataset_lines_as(struct strbuf *sb, const struct zfs_tree *t,
+				   const struct zfs_dataset *d, const char *snapshots_changed,
+				   bool with_snaps)
 {
 	cache_line(sb, d->name, d->type, d->guid, d->createtxg, d->creation,
-		   row_prop(t, d->props, PROP_USERREFS), row_prop(t, d->props, PROP_SNAPSHOTS_CHANGED));
+		   row_prop(t, d->props, PROP_USERREFS), snapshots_changed);
 	for (size_t j = 0; with_snaps && j < d->nsnaps; j++) {
 		const struct zfs_snap *s = &d->snaps[j];
 		cache_line(sb, s->name, s->type, s->guid, s->createtxg, s->creation,
 			   row_prop(t, s->props, PROP_USERREFS), NULL);
 	}
+}
+
+static void cache_dataset_lines(struct strbuf *sb, const struct zfs_tree *t,
+				const struct zfs_dataset *d, bool with_snaps)
+{
+	cache_dataset_lines_as(sb, t, d, row_prop(t, d->props, PROP_SNAPSHOTS_CHANGED), with_snaps);
 }
 
 /* Write content atomically with mtime = mtime. */
@@ -318,6 +326,55 @@ static bool snapshots_unchanged(const struct zfs_tree *now, const struct zfs_dat
 /* How many datasets one `zfs list -d 1` re-lists: well inside the argument limit. */
 #define RELIST_CHUNK 200
 
+/* Datasets listed again, each with its own snapshots: one tree per chunk of names. */
+struct relisting {
+	struct zfs_tree *t;
+	size_t n;
+};
+
+static void relisting_release(struct relisting *rl)
+{
+	for (size_t i = 0; i < rl->n; i++)
+		zfs_tree_release(&rl->t[i]);
+	free(rl->t);
+	rl->t = NULL;
+	rl->n = 0;
+}
+
+/* List names with `zfs list -d 1`, RELIST_CHUNK at a time. A name destroyed meanwhile is
+ * simply missing. 0 or -errno (zfs's message in err). */
+static int relist(struct engine *e, const struct strvec *names, struct relisting *out,
+		  struct strbuf *err)
+{
+	int r = 0;
+	for (size_t k = 0; k < names->n && r == 0; k += RELIST_CHUNK) {
+		size_t n = names->n - k < RELIST_CHUNK ? names->n - k : RELIST_CHUNK;
+		_cleanup_free_ const char **chunk = xcalloc(n + 1, sizeof(*chunk));
+		memcpy(chunk, names->v + k, n * sizeof(*chunk));
+		out->t = xreallocarray(out->t, out->n + 1, sizeof(*out->t));
+		r = zfs_list_tree(&e->z, chunk, ZFS_LIST_SNAPSHOTS, list_props, &out->t[out->n++]);
+		if (r == -ENOENT)
+			r = 0;
+		else if (r < 0)
+			strbuf_addf(err, "%s", zfs_error(&e->z));
+	}
+	return r;
+}
+
+/* A dataset of a relisting and the tree it is in (*t), or NULL. */
+static const struct zfs_dataset *relisting_find(const struct relisting *rl, const char *name,
+						const struct zfs_tree **t)
+{
+	for (size_t i = 0; i < rl->n; i++) {
+		const struct zfs_dataset *d = zfs_tree_find(&rl->t[i], name);
+		if (d) {
+			*t = &rl->t[i];
+			return d;
+		}
+	}
+	return NULL;
+}
+
 /*
  * ZFS 2.2+: list the datasets with their snapshots_changed; the snapshots of
  * a dataset whose value has not moved come from the cache, the others' are
@@ -329,10 +386,9 @@ static bool snapshots_unchanged(const struct zfs_tree *now, const struct zfs_dat
 static int list_changed(struct engine *e, struct strbuf *err)
 {
 	_cleanup_strbuf_ struct strbuf text = STRBUF_INIT, perr = STRBUF_INIT;
-	_cleanup_strvec_ struct strvec relist = STRVEC_INIT;
+	_cleanup_strvec_ struct strvec relisted = STRVEC_INIT;
 	struct zfs_tree rows = ZFS_TREE_INIT, cached = ZFS_TREE_INIT;
-	struct zfs_tree *fresh = NULL;
-	size_t nfresh = 0;
+	struct relisting fresh = { 0 };
 	int64_t cached_at = 0;
 	int64_t listed_at = (int64_t)time(NULL); /* before the listing: see snapshots_unchanged */
 	int r = zfs_list_tree(&e->z, (const char *const *)e->roots.v, ZFS_LIST_RECURSIVE,
@@ -354,21 +410,10 @@ static int list_changed(struct engine *e, struct strbuf *err)
 		reuse[i] = snapshots_unchanged(&rows, d, &cached, zfs_tree_find(&cached, d->name),
 					       cached_at);
 		if (!reuse[i])
-			strvec_push(&relist, d->name);
+			strvec_push(&relisted, d->name);
 	}
-	r = 0;
-	for (size_t k = 0; k < relist.n && r == 0; k += RELIST_CHUNK) {
-		size_t n = relist.n - k < RELIST_CHUNK ? relist.n - k : RELIST_CHUNK;
-		_cleanup_free_ const char **names = xcalloc(n + 1, sizeof(*names));
-		memcpy(names, relist.v + k, n * sizeof(*names));
-		fresh = xreallocarray(fresh, nfresh + 1, sizeof(*fresh));
-		r = zfs_list_tree(&e->z, names, ZFS_LIST_SNAPSHOTS, list_props, &fresh[nfresh++]);
-		/* -ENOENT: destroyed since the first listing; it is listed without snapshots */
-		if (r == -ENOENT)
-			r = 0;
-		else if (r < 0)
-			strbuf_addf(err, "%s", zfs_error(&e->z));
-	}
+	/* a dataset destroyed since the first listing is listed without snapshots */
+	r = relist(e, &relisted, &fresh, err);
 	if (r == 0) {
 		for (size_t i = 0; i < rows.nds; i++) {
 			const struct zfs_dataset *d = &rows.ds[i], *src = NULL;
@@ -377,9 +422,8 @@ static int list_changed(struct engine *e, struct strbuf *err)
 				st = &cached;
 				src = zfs_tree_find(&cached, d->name);
 			}
-			for (size_t f = 0; !src && f < nfresh; f++)
-				if ((src = zfs_tree_find(&fresh[f], d->name)))
-					st = &fresh[f];
+			if (!src)
+				src = relisting_find(&fresh, d->name, &st);
 			cache_dataset_lines(&text, &rows, d, false);
 			if (src)
 				for (size_t j = 0; j < src->nsnaps; j++)
@@ -398,13 +442,11 @@ static int list_changed(struct engine *e, struct strbuf *err)
 		}
 	}
 	ev(e, ENG_DEBUG, "DEBUG: snapshots of %zu of %zu datasets listed, the others' unchanged "
-	   "since the cache (snapshots_changed)", relist.n, rows.nds);
+	   "since the cache (snapshots_changed)", relisted.n, rows.nds);
 	/* Nothing re-listed: the cache stays as it is, listed_at included (still true). */
-	e->listed_at = relist.n ? listed_at : cached_at;
-	e->cache_unchanged = relist.n == 0;
-	for (size_t f = 0; f < nfresh; f++)
-		zfs_tree_release(&fresh[f]);
-	free(fresh);
+	e->listed_at = relisted.n ? listed_at : cached_at;
+	e->cache_unchanged = relisted.n == 0;
+	relisting_release(&fresh);
 	zfs_tree_release(&rows);
 	zfs_tree_release(&cached);
 	if (r == 0 && missing == -ENOENT) {
@@ -480,11 +522,26 @@ static void cache_report(struct engine *e, const struct strvec *added, const str
 	write_all(e->o.cache_report_fd, sb.buf, sb.len);
 }
 
+/* The datasets of full snapshot names, into e->changed (each once). */
+static void note_changed(struct engine *e, const struct strvec *names)
+{
+	for (size_t i = 0; i < names->n; i++) {
+		const char *at = strchr(names->v[i], '@');
+		if (!at)
+			continue;
+		_cleanup_free_ char *ds = xstrndup(names->v[i], (size_t)(at - names->v[i]));
+		if (strvec_find(&e->changed, ds) < 0)
+			strvec_push(&e->changed, ds);
+	}
+}
+
 /* What this run took or destroyed, into the cache (or the report of a worker). */
 static void cache_update(struct engine *e, const struct strvec *added, const struct strvec *removed)
 {
 	if ((!e->o.cache_dir && !e->o.cache_report) || e->o.readonly || (!added->n && !removed->n))
 		return;
+	note_changed(e, added);
+	note_changed(e, removed);
 	if (added->n)
 		ev(e, ENG_INFO, "INFO: adding taken snapshots to cache.");
 	if (e->o.cache_report)
@@ -543,7 +600,83 @@ int engine_cache_apply_report(struct engine *e, const char *report, size_t len)
 		return r;
 	if (added.n || removed.n)
 		cache_apply(e, &added, &removed);
+	note_changed(e, &added);
+	note_changed(e, &removed);
 	return 0;
+}
+
+/*
+ * Sleep until time() is past the second of t. time() is the coarse clock that
+ * ZFS stamps snapshots_changed with (it can lag the precise clock by a tick):
+ * a listing begun after that compares right with every stamp until then.
+ */
+static void wait_second_after(const struct timespec *t)
+{
+	struct timespec now;
+	while (time(NULL) <= t->tv_sec && clock_gettime(CLOCK_REALTIME, &now) == 0) {
+		struct timespec d = { .tv_nsec = 2000000L }; /* past the second: the next tick */
+		if (now.tv_sec <= t->tv_sec) {
+			d.tv_sec = t->tv_sec - now.tv_sec;
+			d.tv_nsec = 1000000000L - now.tv_nsec;
+		}
+		nanosleep(&d, NULL);
+	}
+}
+
+int engine_cache_refresh(struct engine *e, const struct timespec *changes_done)
+{
+	_cleanup_strvec_ struct strvec names = STRVEC_INIT;
+	_cleanup_strbuf_ struct strbuf text = STRBUF_INIT, err = STRBUF_INIT;
+	_cleanup_free_ char *path = cache_path(e);
+	struct zfs_tree cached = ZFS_TREE_INIT;
+	struct relisting fresh = { 0 };
+	int64_t cached_at = 0;
+	struct stat st;
+	int r, fd = -1;
+
+	/* ZFS 2.1 lists no snapshots_changed: the run's own update is the cache, as in sanoid */
+	if (!e->o.cache_dir || e->o.readonly || !e->changed.n || e->from_cache ||
+	    zfs_tree_prop_index(&e->tree, "snapshots_changed") < 0)
+		return 0;
+	for (size_t i = 0; i < e->changed.n; i++)
+		if (zfs_tree_find(&e->tree, e->changed.v[i]))
+			strvec_push(&names, e->changed.v[i]);
+	if (!names.n)
+		return 0;
+	/* a listing from the next second on is complete for every change until then */
+	wait_second_after(changes_done);
+	int64_t listed_at = (int64_t)time(NULL);
+	r = relist(e, &names, &fresh, &err); /* a dataset destroyed since: its row goes */
+	if (r == 0 && e->o.run_dir && lock_take(e, "sanoid_cacheupdate.lock", true, &fd) < 0)
+		fd = -1;
+	if (r == 0 && (stat(path, &st) < 0 || cache_read(e, &cached, &cached_at) < 1))
+		r = -ENOENT; /* removed meanwhile: the next run lists */
+	if (r == 0) {
+		cache_header(e, &text);
+		strbuf_addf(&text, "#listed-at\t%lld\n", (long long)listed_at);
+		for (size_t i = 0; i < cached.nds; i++) {
+			const struct zfs_dataset *d = &cached.ds[i], *now;
+			const struct zfs_tree *t;
+			if (strvec_find(&names, d->name) >= 0) {
+				if ((now = relisting_find(&fresh, d->name, &t)))
+					cache_dataset_lines(&text, t, now, true);
+				continue;
+			}
+			/* Any other row keeps its value only if its snapshots were complete
+			 * when the cache was listed: under the later listed-at it counts for longer. */
+			const char *sc = row_prop(&cached, d->props, PROP_SNAPSHOTS_CHANGED);
+			int64_t at;
+			bool keep = sc && parse_i64(sc, &at) == 0 && at < cached_at;
+			cache_dataset_lines_as(&text, &cached, d, keep ? sc : NULL, true);
+		}
+		r = cache_write(e, &text, st.st_mtime);
+		ev(e, ENG_DEBUG, "DEBUG: %zu dataset(s) this run changed listed again for the cache",
+		   names.n);
+	}
+	lock_release(&fd);
+	relisting_release(&fresh);
+	zfs_tree_release(&cached);
+	return r;
 }
 
 /* ---- opening a run -------------------------------------------------------------- */
@@ -569,6 +702,7 @@ int engine_open(struct engine *e, const struct engine_opts *o, struct strbuf *er
 	strvec_init(&e->warnings);
 	strvec_init(&e->taken);
 	strvec_init(&e->pruned);
+	strvec_init(&e->changed);
 
 	r = sanoid_config_load(&e->cfg, o->config_dir, err);
 	if (r < 0)
@@ -693,6 +827,7 @@ void engine_release(struct engine *e)
 	strvec_release(&e->warnings);
 	strvec_release(&e->taken);
 	strvec_release(&e->pruned);
+	strvec_release(&e->changed);
 }
 
 /* ---- hooks -------------------------------------------------------------------- */

@@ -41,7 +41,8 @@
  * atomically (rename) and changed in place (under its lock) for the
  * snapshots a run took or destroyed (a confined worker reports them to its
  * supervisor, which changes the file: engine_cache_apply_report). On ZFS
- * 2.2+ it is never trusted blindly: each run lists the dataset rows with
+ * 2.2+ the run then lists the datasets it changed once more
+ * (engine_cache_refresh), and the cache is never trusted blindly: each run lists the dataset rows with
  * snapshots_changed and lists again the snapshots of the datasets whose
  * value moved since the cache was listed, whatever the cache's age; a quiet
  * run reads the dataset rows only. On ZFS 2.1 (no such property) the cache
@@ -59,6 +60,8 @@
 #include "snapshots/sanoid_config.h"
 #include "snapshots/monitor.h" /* sanoid_displaytime() for the commands */
 #include "zfs/zfs.h"
+
+#include <time.h>
 
 enum engine_level {
 	ENG_ERROR = 0, /* a dataset failed; the run goes on */
@@ -112,6 +115,7 @@ struct engine {
 	int64_t listed_at;       /* wall clock when the listing began (the cache keeps it) */
 	struct strvec taken;     /* full names this run took */
 	struct strvec pruned;    /* full names this run destroyed */
+	struct strvec changed;   /* datasets whose snapshots this run changed (or its worker said it did) */
 	unsigned failures;       /* datasets or hooks that failed */
 };
 
@@ -137,6 +141,18 @@ unsigned engine_prune(struct engine *e);
  * caller then removes the cache, so the next run lists).
  */
 int engine_cache_apply_report(struct engine *e, const char *report, size_t len);
+/*
+ * ZFS 2.2+, after the run's takes and destroys (changes_done: when the last
+ * of them had returned): list again, here, the datasets the run changed and
+ * store their rows and snapshots in the cache, so the next run finds their
+ * snapshots_changed unmoved and lists dataset rows only. A worker's report
+ * only chooses which listed datasets are read again; what is stored is what
+ * ZFS lists. Waits for the second after changes_done first (snapshots_changed
+ * has whole seconds). 0 (also: nothing to do, ZFS 2.1), or -errno: the cache
+ * stays as the run's own update left it, and the next run lists those
+ * datasets again.
+ */
+int engine_cache_refresh(struct engine *e, const struct timespec *changes_done);
 /* Its parser (pure): the names taken into added, destroyed into removed; 0 or -EINVAL. */
 int engine_cache_report_parse(const struct engine *e, const char *report, size_t len,
 			      struct strvec *added, struct strvec *removed);

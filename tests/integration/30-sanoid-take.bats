@@ -183,19 +183,16 @@ CONF
         skip "this ZFS has no snapshots_changed: checked that it says so and lists everything"
     fi
     relisted() { grep -o 'DEBUG: snapshots of [0-9]* of [0-9]* datasets listed' <<<"$output"; }
+    refreshed() { grep -o 'DEBUG: [0-9]* dataset(s) this run changed listed again for the cache' <<<"$output"; }
     ZKEEP_NOW=$(at "2026-07-01 10:00:00") run zsanoid --cron --debug
     assert_success
-    sleep 1 # a change in the second of a listing is listed again, to be sure
-    # every dataset got a snapshot: all three are listed again
-    ZKEEP_NOW=$(at "2026-07-01 10:05:00") run zsanoid --cron --debug
-    assert_success
-    assert_equal "$(relisted)" "DEBUG: snapshots of 3 of 3 datasets listed" "after the first run"
-    sleep 1
-    # a quiet pool: the dataset rows, nothing else; the cache file is not rewritten
+    # every dataset got a snapshot: the run itself lists the three again for the cache
+    assert_equal "$(refreshed)" "DEBUG: 3 dataset(s) this run changed listed again for the cache"
+    # so the next run, at once, reads the dataset rows only; the cache file is not rewritten
     local before; before=$(stat -c %Y.%s "$SD/cache/snapshots.txt")
     ZKEEP_NOW=$(at "2026-07-01 10:06:00") run zsanoid --cron --debug
     assert_success
-    assert_equal "$(relisted)" "DEBUG: snapshots of 0 of 3 datasets listed" "on a quiet pool"
+    assert_equal "$(relisted)" "DEBUG: snapshots of 0 of 3 datasets listed" "on a quiet pool after a taking run"
     [[ $output != *"taking snapshot "* ]] || fail "took again on a quiet pool" "$output"
     assert_equal "$(stat -c %Y.%s "$SD/cache/snapshots.txt")" "$before" "the cache file after a quiet run"
     # behind zkeep's back: the hourly of sc5/a/c destroyed, one of sc5/b made by hand
@@ -208,4 +205,18 @@ CONF
     assert_output_contains "taking snapshot sc5/a/c@autosnap_2026-07-01_10:07:00_hourly"
     [[ $output != *"taking snapshot sc5/b@"* && $output != *"taking snapshot sc5/a@"* ]] ||
         fail "took for a dataset that had its hourly" "$output"
+    assert_equal "$(refreshed)" "DEBUG: 1 dataset(s) this run changed listed again for the cache"
+    # a change right after a run that listed for the cache (within its second) is seen
+    zfs destroy sc5/a@autosnap_2026-07-01_10:00:00_hourly
+    ZKEEP_NOW=$(at "2026-07-01 10:08:00") run zsanoid --cron --debug
+    assert_success
+    assert_equal "$(relisted)" "DEBUG: snapshots of 1 of 3 datasets listed" "after a destroy right after a run"
+    assert_output_contains "taking snapshot sc5/a@autosnap_2026-07-01_10:08:00_hourly"
+    # unconfined, the run lists for the cache the same way
+    ZKEEP_NOW=$(at "2026-07-01 11:00:00") run zsanoid --cron --debug --no-confine
+    assert_success
+    assert_equal "$(refreshed)" "DEBUG: 3 dataset(s) this run changed listed again for the cache"
+    ZKEEP_NOW=$(at "2026-07-01 11:01:00") run zsanoid --cron --debug
+    assert_success
+    assert_equal "$(relisted)" "DEBUG: snapshots of 0 of 3 datasets listed" "after an unconfined taking run"
 }
