@@ -701,13 +701,35 @@ static int run_dataset(struct ctx *c, struct replan_ds *d, int depth)
 
 /* ---- the run ------------------------------------------------------------- */
 
+/* A pool can keep a partial receive: feature@extensible_dataset is on. */
+static bool feature_on(const char *state)
+{
+	return state && (streq(state, "active") || streq(state, "enabled"));
+}
+
 static bool pool_resumable(struct zfs *z, const char *dataset)
 {
 	_cleanup_free_ char *pool = zfs_pool_of(dataset);
 	_cleanup_free_ char *v = NULL;
-	if (zpool_get_prop(z, pool, "feature@extensible_dataset", &v) < 0)
-		return false;
-	return streq(v, "active") || streq(v, "enabled");
+	return zpool_get_prop(z, pool, "feature@extensible_dataset", &v) == 0 && feature_on(v);
+}
+
+/* Both pools resumable; one `zpool get` for both when both are on this host. */
+static bool pools_resumable(struct ctx *c)
+{
+	if (!runner_is_local(c->src->run) || !runner_is_local(c->tgt->run))
+		return pool_resumable(c->src, c->o->plan.source_root) &&
+		       pool_resumable(c->tgt, c->o->plan.target_root);
+	_cleanup_free_ char *sp = zfs_pool_of(c->o->plan.source_root);
+	_cleanup_free_ char *tp = zfs_pool_of(c->o->plan.target_root);
+	const char *pools[2] = { sp, tp };
+	size_t n = streq(sp, tp) ? 1 : 2;
+	char *v[2] = { NULL, NULL };
+	bool on = zpool_get_prop_pools(c->src, "feature@extensible_dataset", pools, n, v) == 0 &&
+		  feature_on(v[0]) && (n == 1 || feature_on(v[1]));
+	free(v[0]);
+	free(v[1]);
+	return on;
 }
 
 static void describe_protection(struct ctx *c, const struct replan_ds *d, struct strbuf *sb)
@@ -798,8 +820,7 @@ static int execute_plan(struct ctx *c, struct replan *plan, struct strbuf *err)
 		if (plan->ds[i].take_sync_snap && c->sync_snap)
 			strvec_pushf(&snaps, "%s@%s", plan->ds[i].source, c->sync_snap);
 
-	c->resumable = c->o->plan.resume && pool_resumable(c->src, c->o->plan.source_root) &&
-		       pool_resumable(c->tgt, c->o->plan.target_root);
+	c->resumable = c->o->plan.resume && pools_resumable(c);
 
 	if (snaps.n) {
 		int r = zfs_snapshot(c->src, (const char *const *)snaps.v, false, NULL);

@@ -707,6 +707,21 @@ int zpool_get_prop(struct zfs *z, const char *pool, const char *prop, char **val
 	return r;
 }
 
+int zpool_get_prop_pools(struct zfs *z, const char *prop, const char *const *pools, size_t n,
+			 char **values)
+{
+	_cleanup_strvec_ struct strvec argv = STRVEC_INIT;
+	_cleanup_strbuf_ struct strbuf outb = STRBUF_INIT;
+	strvec_pushv(&argv, ARGV("zpool", "get", "-Hp", "-o", "name,value", prop));
+	for (size_t i = 0; i < n; i++)
+		strvec_push(&argv, pools[i]);
+	int r = run_capture(z, (const char *const *)argv.v, &outb);
+	/* "name<TAB>value" has the shape of "property<TAB>value", keyed by pool */
+	if (r == 0 && (r = zpool_parse_props(outb.buf, outb.len, pools, n, values)) < 0)
+		strbuf_addf(&z->err, "cannot understand 'zpool get %s' output: %s", prop, outb.buf);
+	return r;
+}
+
 int zpool_get_props(struct zfs *z, const char *pool, const char *const *props, size_t n,
 		    char **values)
 {

@@ -353,10 +353,16 @@ void zpool_infos_release(struct zpool_infos *p);
 /* `zpool get -Hp value PROP pool` (e.g. "delegation", "feature@bookmarks"). */
 int zpool_get_prop(struct zfs *z, const char *pool, const char *prop, char **value);
 /*
+ * One property of n distinct pools in one `zpool get -Hp -o name,value PROP
+ * POOL...`: values[i] (caller frees each) is pools[i]'s, matched by exact name.
+ */
+/*
  * Several properties of one pool in one `zpool get -Hp -o property,value
  * P1,P2,... pool` (each zpool process costs more than its answer): values[i]
  * (caller frees each) is props[i]'s, for the n props.
  */
+int zpool_get_prop_pools(struct zfs *z, const char *prop, const char *const *pools, size_t n,
+			 char **values);
 int zpool_get_props(struct zfs *z, const char *pool, const char *const *props, size_t n,
 		    char **values);
 enum {

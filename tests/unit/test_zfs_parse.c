@@ -174,6 +174,17 @@ static void test_zpool_props(void **state)
 	assert_string_equal(v[0], "on");
 	free(v[0]);
 	free(v[1]);
+	/* keyed by pool (`zpool get -o name,value PROP P1 P2`): a pool named like the
+	 * start of another is not that pool */
+	const char *const pools[] = { "tank", "tank2" };
+	const char byname[] = "tank2\tenabled\ntank\tactive\n";
+	assert_int_equal(zpool_parse_props(byname, sizeof(byname) - 1, pools, 2, v), 0);
+	assert_string_equal(v[0], "active");
+	assert_string_equal(v[1], "enabled");
+	free(v[0]);
+	free(v[1]);
+	const char onlylonger[] = "tank2\tenabled\n";
+	assert_int_equal(zpool_parse_props(onlylonger, sizeof(onlylonger) - 1, pools, 2, v), -EINVAL);
 }
 
 static void test_errno_mapping(void **state)
