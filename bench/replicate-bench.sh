@@ -52,13 +52,8 @@ esac
 source tests/integration/transport.bash
 [ -x "$TT" ] || { echo "no $TT: build first" >&2; exit 2; }
 
-# The guest's root file system is the host's, so root's dot files are the host's too,
-# and the remote shell of every ssh command runs them (Debian's bash reads ~/.bashrc
-# for ssh commands; a developer's pyenv or cargo set-up there starts some 30 programs
-# per command). A remote root usually has Debian's plain files: give root an empty
-# home for this run (a tmpfs over /root, only in the guest; ssh keeps its keys and
-# known_hosts under $SSHD_DIR).
-mount -t tmpfs -o mode=0700 tmpfs /root
+# Root's shell start-up files, which the guest would share with the host and which every
+# ssh command's remote shell runs, are removed in the guest by tests/guest/stage2.sh.
 
 work=$(mktemp -d /var/tmp/zkeep-bench.XXXXXX)
 cleanup() {
