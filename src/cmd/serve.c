@@ -32,7 +32,7 @@ const char cmd_serve_help[] =
 	"      token sends), zfs bookmark, and destroying bookmarks and sync snapshots\n"
 	"      (syncoid_*) only\n"
 	"  --allow-receive DATASET: zfs receive (not -o mountpoint, sharenfs, sharesmb,\n"
-	"      zoned; the server adds -x mountpoint so that received datasets stay under\n"
+	"      zoned, exec; the server adds -x mountpoint so that received datasets stay under\n"
 	"      DATASET's mountpoint), receive -A, rollback, destroy of snapshots and of\n"
 	"      datasets below DATASET (never DATASET itself)\n"
 	"\n"

@@ -42,6 +42,7 @@ const char cmd_syncoid_help[] =
 	"  --sendoptions=OPTS    e.g. \"Lc e\" -> zfs send -L -c -e; \"X pool/a\" excludes\n"
 	"  --recvoptions=OPTS    e.g. \"ux recordsize o compression=lz4\"; unlike syncoid every\n"
 	"                        receive sets setuid/devices/sharenfs/sharesmb=off, -x zoned,\n"
+	"                        -x exec,\n"
 	"                        zvols volmode=none, unless named here\n"
 	"  --sshkey=FILE  --sshport=PORT  --sshcipher|c=CIPHER  --sshoption|o=OPTION (repeatable)\n"
 	"  --sshconfig=FILE      ssh settings\n"

@@ -403,7 +403,7 @@ static int check_receive_prop(char flag, const char *v, struct strbuf *err)
 		return strbuf_addf(err, "receive -%c %s is not allowed over zkeep serve: the server "
 				   "sets it itself (received datasets are quarantined: not mounted, "
 				   "mountpoint under the server's tree, setuid, devices, sharenfs, "
-				   "sharesmb off, zoned inherited, zvols volmode=none)", flag, key),
+				   "sharesmb off, zoned and exec inherited, zvols volmode=none)", flag, key),
 		       -EPERM;
 	if (streq(key, "origin"))
 		return strbuf_addstr(err, "receive -o origin is not allowed over zkeep serve (it "

@@ -142,7 +142,7 @@ void serve_policy_release(struct serve_policy *p);
  *   in a receive root:
  *     zfs receive [-s -F -u -v -n -e -d -h] [-o P=V]... [-x P]... TARGET
  *       (no -o/-x of the quarantined properties: mountpoint, setuid,
- *       devices, sharenfs, sharesmb, zoned, volmode; canmount only off or
+ *       devices, sharenfs, sharesmb, zoned, exec, volmode; canmount only off or
  *       noauto; the server itself adds -u and the quarantine,
  *       serve_harden_receive())
  *     zfs receive -A TARGET
@@ -187,7 +187,7 @@ bool serve_is_receive(const char *const *argv);
  * What the server adds to a checked zfs receive (not to an abort, -A): -u
  * and the quarantine of zfs/recvprops.h for a stream of type (-x
  * mountpoint, so that received datasets stay under the server's own
- * mountpoint; setuid, devices, sharenfs, sharesmb off; -x zoned; a
+ * mountpoint; setuid, devices, sharenfs, sharesmb off; -x zoned, -x exec; a
  * volume's volmode=none). The client cannot name any of these
  * (serve_policy_check() refuses a -o or -x of them).
  */

@@ -14,6 +14,7 @@ static const struct recv_override {
 	{ "sharenfs", "off", ZFS_TYPE_FILESYSTEM, false },
 	{ "sharesmb", "off", ZFS_TYPE_FILESYSTEM, false },
 	{ "zoned", NULL, ZFS_TYPE_FILESYSTEM, false },
+	{ "exec", NULL, ZFS_TYPE_FILESYSTEM, false },
 	{ "volmode", "none", ZFS_TYPE_VOLUME, false },
 	{ "mountpoint", NULL, ZFS_TYPE_FILESYSTEM, true },
 };

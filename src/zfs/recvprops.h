@@ -11,6 +11,9 @@
  *
  *   setuid=off devices=off sharenfs=off sharesmb=off   (-o, filesystems)
  *   zoned: -x (inherited from the target's parent)     (filesystems)
+ *   exec: -x (inherited: the operator's exec=off on a   (filesystems)
+ *       backup tree holds for what lands in it; not forced off, so
+ *       a replica meant to run still can)
  *   volmode=none                                       (-o, volumes)
  *   mountpoint: -x (serve only: inherited from the     (filesystems)
  *       server's own tree; zkeep's own receives keep the replica's

@@ -4,7 +4,8 @@
 #    received datasets (not mounted, mountpoint under the server's tree, setuid and
 #    devices off) by words that merely contain "mountpoint", nor by -o setuid=on;
 #  - properties a stream carries (setuid=on, devices=on, a zvol's volmode=full) are
-#    overridden by zkeep's own confined receives (replicate and syncoid);
+#    overridden by zkeep's own confined receives (replicate and syncoid), and its exec=on
+#    does not undo the exec=off the operator set on the target's tree;
 #  - a symbolic link planted in a received parent's content, where a child's inherited
 #    mountpoint lies, does not make root mount the child outside the target's tree;
 #  - nor does a mountpoint the stream carries (-p): the worker holds no grant to receive it.
@@ -25,13 +26,15 @@ setup_file() {
     echo untouched >"$VICTIM/file"
     make_pool hsrc
     make_pool hdst
+    # the operator's rule for the backup tree: nothing in it runs
+    zfs set exec=off hdst
     # what a serve client pushes: mounted elsewhere, setuid and devices on (sent with -p)
-    zfs create -o mountpoint=/hsrc-out-mnt -o setuid=on -o devices=on hsrc/out
+    zfs create -o mountpoint=/hsrc-out-mnt -o setuid=on -o devices=on -o exec=on hsrc/out
     echo data >/hsrc-out-mnt/file
     zfs snapshot hsrc/out@s1
     zfs create -o mountpoint=/hdst-inbox hdst/inbox
     # a stream whose properties would make its mounted copy a way to root
-    zfs create -o setuid=on -o devices=on hsrc/s
+    zfs create -o setuid=on -o devices=on -o exec=on hsrc/s
     zfs create -s -V 8M -o volmode=full hsrc/s/vol
     zfs snapshot -r hsrc/s@s1
     # a parent whose content has a symlink exactly where its child will be mounted
@@ -71,6 +74,7 @@ assert_quarantined() { # DATASET
     assert_equal "$(zfs get -H -o value mounted "$1")" no "$1 mounted"
     assert_equal "$(zfs get -H -o value setuid "$1")" off "$1 setuid"
     assert_equal "$(zfs get -H -o value devices "$1")" off "$1 devices"
+    assert_equal "$(zfs get -H -o value,source exec "$1")" "off	inherited from hdst" "$1 exec"
     # nothing mounted over the source's mountpoint
     assert_equal "$(findmnt -n -o SOURCE /hsrc-out-mnt)" hsrc/out "mounted at /hsrc-out-mnt"
 }
@@ -103,13 +107,14 @@ assert_quarantined() { # DATASET
     assert_quarantined hdst/inbox/t4
 }
 
-@test "stream-carried setuid=on, devices=on, a zvol's volmode=full: safe on the target (confined replicate, syncoid)" {
+@test "stream-carried setuid=on, devices=on, exec=on, a zvol's volmode=full: safe on the target (confined replicate, syncoid)" {
     run "$ZKEEP" --verbose replicate --recursive --sendoptions=p hsrc/s hdst/s
     assert_success
     assert_output_contains "replicated as confined worker"
     assert_equal "$(zfs get -H -o value setuid,devices hdst/s | tr '\n' ' ')" "off off " \
         "hdst/s setuid, devices"
     assert_equal "$(zfs get -H -o value volmode hdst/s/vol)" none "hdst/s/vol volmode"
+    assert_equal "$(zfs get -H -o value,source exec hdst/s)" "off	inherited from hdst" "hdst/s exec"
     [ ! -e /dev/zvol/hdst/s/vol ] || fail "the received zvol was exposed as /dev/zvol/hdst/s/vol"
     # the source keeps its own values
     assert_equal "$(zfs get -H -o value setuid,devices hsrc/s | tr '\n' ' ')" "on on " \
@@ -120,6 +125,7 @@ assert_quarantined() { # DATASET
     assert_success
     assert_equal "$(zfs get -H -o value setuid,devices hdst/s2 | tr '\n' ' ')" "off off " \
         "hdst/s2 setuid, devices"
+    assert_equal "$(zfs get -H -o value,source exec hdst/s2)" "off	inherited from hdst" "hdst/s2 exec"
 }
 
 @test "a symlink in a received parent where its child mounts: root mounts nothing outside the target" {

@@ -127,19 +127,19 @@ static void expect(const char *const *args, bool src_remote, bool dst_remote, bo
 static void test_rule(void **state)
 {
 	/*
-	 * every receive sets the quarantine (zfs/recvprops.h): devices, setuid,
+	 * every receive sets the quarantine (zfs/recvprops.h): devices, exec, setuid,
 	 * sharenfs, sharesmb, volmode and zoned are granted on the target
 	 */
 	/* local push, target there */
 	expect(ARGV("replicate", "tank/a", "backup/a"), false, false, true, false, NULL,
 	       "- backup/a d destroy,mount\n"
-	       "- backup/a l create,devices,hold,mount,receive,release,setuid,sharenfs,"
+	       "- backup/a l create,devices,exec,hold,mount,receive,release,setuid,sharenfs,"
 	       "sharesmb,volmode,zoned\n"
 	       "- tank/a d destroy,mount,send\n"
 	       "- tank/a l bookmark,hold,release,snapshot\n");
 	/* an interrupted full receive: granted as new (on the parent), and abort-full */
 	expect(ARGV("replicate", "tank/a", "backup/a"), false, false, true, true, NULL,
-	       "- backup 0 create,destroy,devices,hold,mount,receive,release,setuid,"
+	       "- backup 0 create,destroy,devices,exec,hold,mount,receive,release,setuid,"
 	       "sharenfs,sharesmb,volmode,zoned\n"
 	       "- tank/a d destroy,mount,send\n"
 	       "- tank/a l bookmark,hold,release,snapshot\n");
@@ -148,14 +148,14 @@ static void test_rule(void **state)
 	for (int there = 0; there <= 1; there++)
 		expect(ARGV("replicate", "--force-delete", "tank/a", "backup/a"), false, false,
 		       there, false, NULL,
-		       "- backup 0 create,destroy,devices,hold,mount,receive,release,setuid,"
+		       "- backup 0 create,destroy,devices,exec,hold,mount,receive,release,setuid,"
 		       "sharenfs,sharesmb,volmode,zoned\n"
 		       "- tank/a d destroy,mount,send\n"
 		       "- tank/a l bookmark,hold,release,snapshot\n");
 	/* ... pulled from a remote: only the target, here */
 	expect(ARGV("syncoid", "--force-delete", "me@nas:pool/a", "backup/a"), true, false, true,
 	       false, NULL,
-	       "- backup 0 create,destroy,devices,hold,mount,receive,release,rollback,setuid,"
+	       "- backup 0 create,destroy,devices,exec,hold,mount,receive,release,rollback,setuid,"
 	       "sharenfs,sharesmb,volmode,zoned\n");
 	/* both ends remote: nothing at all here (the worker gets no ZFS) */
 	expect(ARGV("replicate", "--force-delete", "me@a:pool/a", "me@b:pool/a"), true, true,
@@ -163,14 +163,14 @@ static void test_rule(void **state)
 	/* syncoid rolls back unless --no-rollback */
 	expect(ARGV("syncoid", "tank/a", "backup/a"), false, false, true, false, NULL,
 	       "- backup/a d destroy,mount\n"
-	       "- backup/a l create,devices,hold,mount,receive,release,rollback,setuid,"
+	       "- backup/a l create,devices,exec,hold,mount,receive,release,rollback,setuid,"
 	       "sharenfs,sharesmb,volmode,zoned\n"
 	       "- tank/a d destroy,mount,send\n"
 	       "- tank/a l bookmark,hold,release,snapshot\n");
 	/* pull from a remote: only the target, here */
 	expect(ARGV("replicate", "me@nas:pool/a", "backup/a"), true, false, true, false, NULL,
 	       "- backup/a d destroy,mount\n"
-	       "- backup/a l create,devices,hold,mount,receive,release,setuid,sharenfs,"
+	       "- backup/a l create,devices,exec,hold,mount,receive,release,setuid,sharenfs,"
 	       "sharesmb,volmode,zoned\n");
 	/* no sync snapshot: the source takes and destroys none */
 	expect(ARGV("replicate", "--no-sync-snap", "tank/a", "nas:pool/a"), false, true, false,
@@ -183,7 +183,7 @@ static void test_rule(void **state)
 		    "--preserve-recordsize", "tank/a", "backup/a"),
 	       false, false, true, false, local,
 	       "- backup/a d destroy,mount\n"
-	       "- backup/a l atime,compression,create,devices,hold,mount,receive,recordsize,"
+	       "- backup/a l atime,compression,create,devices,exec,hold,mount,receive,recordsize,"
 	       "release,setuid,sharenfs,sharesmb,userprop,volmode,zoned\n"
 	       "- tank/a d destroy,mount,send\n"
 	       "- tank/a l bookmark,hold,release,snapshot\n");

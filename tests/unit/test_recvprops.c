@@ -48,14 +48,14 @@ static void test_args(void **state)
 	recv_guard_args(ZFS_TYPE_FILESYSTEM, false, NULL, NULL, &set, &ex);
 	_cleanup_free_ char *s1 = joined(&set), *e1 = joined(&ex);
 	assert_string_equal(s1, "setuid=off devices=off sharenfs=off sharesmb=off");
-	assert_string_equal(e1, "zoned");
+	assert_string_equal(e1, "zoned exec");
 	strvec_release(&set);
 	strvec_release(&ex);
 	/* serve: mountpoint too; what the operator names is theirs */
 	recv_guard_args(ZFS_TYPE_FILESYSTEM, true, ARGV("setuid=on"), ARGV("devices"), &set, &ex);
 	_cleanup_free_ char *s2 = joined(&set), *e2 = joined(&ex);
 	assert_string_equal(s2, "sharenfs=off sharesmb=off");
-	assert_string_equal(e2, "zoned mountpoint");
+	assert_string_equal(e2, "zoned exec mountpoint");
 	strvec_release(&set);
 	strvec_release(&ex);
 	recv_guard_args(ZFS_TYPE_VOLUME, true, NULL, NULL, &set, &ex);

@@ -286,7 +286,7 @@ static void hardened(const char *const *argv, enum zfs_type type, const char *wa
 static void test_harden_receive(void **state)
 {
 	const char *q = "-u -o setuid=off -o devices=off -o sharenfs=off -o sharesmb=off "
-			"-x zoned -x mountpoint";
+			"-x zoned -x exec -x mountpoint";
 	_cleanup_free_ char *w1 = xasprintf("zfs receive %s -ocom.x:mountpoint=1 b/h/x", q);
 	hardened(ARGV("zfs", "receive", "-ocom.x:mountpoint=1", "b/h/x"), ZFS_TYPE_FILESYSTEM, w1);
 	_cleanup_free_ char *w2 = xasprintf("zfs receive %s -x a:mountpoint b/h/x", q);
@@ -296,7 +296,7 @@ static void test_harden_receive(void **state)
 	/* what the client repeated is not added twice */
 	hardened(ARGV("zfs", "receive", "-o", "setuid=off", "-xmountpoint", "b/h/x"),
 		 ZFS_TYPE_FILESYSTEM,
-		 "zfs receive -u -o devices=off -o sharenfs=off -o sharesmb=off -x zoned -o "
+		 "zfs receive -u -o devices=off -o sharenfs=off -o sharesmb=off -x zoned -x exec -o "
 		 "setuid=off -xmountpoint b/h/x");
 	hardened(ARGV("zfs", "receive", "-F", "b/h/vol"), ZFS_TYPE_VOLUME,
 		 "zfs receive -u -o volmode=none -F b/h/vol");
