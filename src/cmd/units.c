@@ -257,6 +257,11 @@ static int write_job_units(const struct units_opts *o, const struct job *j)
 		: xstrdup(j->serve ? " --serve" : "");
 	_cleanup_free_ char *cred_lines = NULL, *cred_args = NULL;
 	ssh_credentials(j, &cred_lines, &cred_args);
+	/* one argument: quoted when receive_set/receive_inherit added words (their
+	 * characters are checked: no quote, '%', '$' or backslash, jobconf.c) */
+	_cleanup_free_ char *recvopt = strchr(f.recvoptions, ' ')
+		? xasprintf("\"--recvoptions=%s\"", f.recvoptions)
+		: xasprintf("--recvoptions=%s", f.recvoptions);
 	if (j->target_host && !j->ssh_key)
 		log_warning("[job %s]: no ssh_key: its unit runs as a DynamicUser, which has "
 			    "no key of its own to log in to %s with", j->name, j->target_host);
@@ -270,14 +275,14 @@ static int write_job_units(const struct units_opts *o, const struct job *j)
 		"User=zkeep-job-%s\n"
 		"ExecStartPre=+%s allow --apply --user zkeep-job-%s --job %s %s\n"
 		"%s"
-		"ExecStart=%s replicate --recvoptions=%s%s%s%s%s%s%s %s %s\n"
+		"ExecStart=%s replicate %s%s%s%s%s%s%s %s %s\n"
 		"ExecStopPost=+%s allow --revoke --job %s %s\n"
 		/* The worker's own directory; the grant journals stay root's. */
 		"StateDirectory=zkeep-work/job-%s\n"
 		"Environment=ZKEEP_STATE_DIR=/var/lib/zkeep-work/job-%s\n"
 		"%s%s%s%s",
 		j->name, j->source, target, j->name, o->zkeep, j->name, j->name, o->common,
-		cred_lines, o->zkeep, f.recvoptions, f.recursive ? " --recursive" : "",
+		cred_lines, o->zkeep, recvopt, f.recursive ? " --recursive" : "",
 		f.sendoptions ? " --sendoptions=" : "", f.sendoptions ? f.sendoptions : "",
 		f.rollback ? " --rollback" : "", port, cred_args, j->source, target, o->zkeep, j->name, o->common,
 		j->name, j->name, hardening_user, o->hardening,

@@ -36,6 +36,43 @@ static bool set_dataset(struct pstate *st, const char *section, const char *name
 	return true;
 }
 
+/* A property value that goes into a unit's ExecStart= inside double quotes. */
+static bool unit_value_ok(const char *v)
+{
+	return *v && strlen(v) <= 256 && only_alnum_or(v, "_.:,/@+=-");
+}
+
+/*
+ * receive_set ("k=v k=v", set: true) or receive_inherit ("k k") as --recvoptions
+ * words ("o k=v o k=v", "x k x k") into out. Names are parsed exactly
+ * (recv_prop_name); origin is refused (a receive -o origin= clones from any
+ * snapshot of the pool). 0, or -EINVAL with why.
+ */
+static int receive_words(const char *value, bool set, struct strbuf *out, struct strbuf *why)
+{
+	_cleanup_strvec_ struct strvec words = STRVEC_INIT;
+	strvec_split(&words, value, " \t");
+	if (!words.n || words.n > 32)
+		return strbuf_addf(why, "'%s': give 1 to 32 %s, separated by spaces", value,
+				   set ? "property=value" : "property names"), -EINVAL;
+	for (size_t i = 0; i < words.n; i++) {
+		_cleanup_free_ char *k = NULL;
+		const char *w = words.v[i];
+		if (recv_prop_name(w, set, &k) < 0)
+			return strbuf_addf(why, "'%s' is not %s", w,
+					   set ? "property=value" : "a property name"), -EINVAL;
+		if (set && !unit_value_ok(w + strlen(k) + 1))
+			return strbuf_addf(why, "'%s': the value may have letters, digits and "
+					   "_ . : , / @ + = - only (it goes into the unit)", w),
+			       -EINVAL;
+		if (streq(k, "origin"))
+			return strbuf_addstr(why, "origin cannot be set on a receive here (it "
+					     "would clone from any snapshot of the pool)"), -EINVAL;
+		strbuf_addf(out, "%s%s %s", out->len ? " " : "", set ? "o" : "x", w);
+	}
+	return 0;
+}
+
 /* The job of a [job NAME] section, made at its first header. */
 static struct job *job_get(struct jobconf *c, const char *jname)
 {
@@ -142,9 +179,18 @@ static bool handler(void *user, const char *section, const char *name, const cha
 		char **out = streq(name, "ssh_key") ? &j->ssh_key : &j->ssh_known_hosts;
 		free(*out);
 		*out = xstrdup(value);
+	} else if (streq(name, "receive_set") || streq(name, "receive_inherit")) {
+		bool set = streq(name, "receive_set");
+		_cleanup_strbuf_ struct strbuf words = STRBUF_INIT, why = STRBUF_INIT;
+		if (receive_words(value, set, &words, &why) < 0)
+			FAIL("%s", why.buf);
+		char **out = set ? &j->receive_set : &j->receive_inherit;
+		free(*out);
+		*out = strbuf_detach(&words);
 	} else {
 		FAIL("unknown setting (known: source, target, recursive, raw, force, serve, "
-		     "schedule, randomized_delay, ssh_port, ssh_key, ssh_known_hosts, ip_allow)");
+		     "schedule, randomized_delay, ssh_port, ssh_key, ssh_known_hosts, ip_allow, "
+		     "receive_set, receive_inherit)");
 	}
 	return true;
 }
@@ -167,6 +213,11 @@ int jobconf_parse(const char *text, const char *origin, struct jobconf *out, str
 		}
 		if (!j->schedule)
 			j->schedule = xstrdup("hourly");
+		/* Linux cannot delegate mounting: the unit receives with -u. */
+		j->recvoptions = xasprintf("u%s%s%s%s", j->receive_set ? " " : "",
+					   j->receive_set ? j->receive_set : "",
+					   j->receive_inherit ? " " : "",
+					   j->receive_inherit ? j->receive_inherit : "");
 	}
 	if (failed) {
 		jobconf_release(&c);
@@ -198,6 +249,9 @@ void jobconf_release(struct jobconf *c)
 		free(j->ip_allow);
 		free(j->ssh_key);
 		free(j->ssh_known_hosts);
+		free(j->receive_set);
+		free(j->receive_inherit);
+		free(j->recvoptions);
 	}
 	free(c->jobs);
 	free(c->state_dir);
@@ -218,10 +272,11 @@ static void recv_props(const struct repl_facts *f, struct strvec *props)
 {
 	struct sendopts ro = SENDOPTS_INIT;
 	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
-	/* --recvoptions "o k=v" (what parses: the command words a bad option) */
+	/* --recvoptions "o k=v" and "x k" (what parses: the command words a bad option);
+	 * receiving with -x k inherits k, which takes k's permission if the stream has it */
 	(void)sendopts_parse(f->recvoptions, true, &ro, &err);
 	for (size_t i = 0; i < ro.n; i++)
-		if (ro.flag[i] == 'o' && ro.value[i]) {
+		if ((ro.flag[i] == 'o' || ro.flag[i] == 'x') && ro.value[i]) {
 			_cleanup_free_ char *k = xstrndup(ro.value[i], strcspn(ro.value[i], "="));
 			if (strvec_find(props, k) < 0)
 				strvec_push(props, k);
@@ -281,8 +336,7 @@ void jobconf_repl_facts(const struct job *j, bool target_exists, bool target_par
 		.target_remote = j->target_host != NULL,
 		.recursive = j->recursive,
 		.sendoptions = j->raw ? "w" : NULL,
-		/* Linux cannot delegate mounting: the unit receives with -u. */
-		.recvoptions = "u",
+		.recvoptions = j->recvoptions ? j->recvoptions : "u",
 		.rollback = j->force,
 		.target_exists = target_exists,
 		.target_partial_full = target_partial_full,

@@ -49,6 +49,9 @@ struct job {
 	char *ip_allow;                 /* addresses/prefixes ssh may reach (units' IPAddressAllow=) */
 	char *ssh_key;                  /* ssh target: the key file, or NULL */
 	char *ssh_known_hosts;          /* ssh target: its known_hosts file, or NULL */
+	char *receive_set;              /* "o k=v ..." from receive_set, or NULL */
+	char *receive_inherit;          /* "x k ..." from receive_inherit, or NULL */
+	char *recvoptions;              /* its runs' --recvoptions: "u" and the two above */
 };
 
 struct jobconf {

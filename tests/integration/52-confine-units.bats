@@ -27,6 +27,8 @@ state_dir = $STATE
 source = usrc/data
 target = udst/data
 schedule = hourly
+receive_set = readonly=on canmount=noauto
+receive_inherit = atime
 
 [drive usb1]
 pool = udrv
@@ -71,10 +73,16 @@ unit_line() { # UNIT KEY
     # ExecStart as the unit's user, in its StateDirectory
     local work
     work=$(mktemp -d /tmp/zkeep-work.XXXXXX) && chown $U:$U "$work"
-    run setpriv --reuid=$U --regid=$U --clear-groups env ZKEEP_STATE_DIR="$work" $start
+    # systemd's quoting: receive_set makes --recvoptions one double-quoted argument
+    [[ $start == *' "--recvoptions=u o readonly=on o canmount=noauto x atime" '* ]] ||
+        fail "ExecStart without the job's receive options: $start"
+    eval "run setpriv --reuid=$U --regid=$U --clear-groups env ZKEEP_STATE_DIR=\"\$work\" $start"
     echo "$output"
     assert_success
     assert_dataset_exists udst/data@s1
+    # what the job's receive_set says, granted by ExecStartPre=+ and set by the receive
+    assert_equal "$(zfs get -H -o value,source readonly,canmount udst/data | tr '\n' ' ')" \
+        "on	local noauto	local " "udst/data readonly, canmount"
     [ -n "$(zfs list -H -t snapshot -o name -r usrc/data | grep '@syncoid_')" ] \
         || fail "no sync snapshot made by the worker"
     # ExecStopPost=+ (root)

@@ -47,6 +47,7 @@ source = ysrc/data
 target = ydst/data
 schedule = *-*-* 03:17:00
 randomized_delay = 600
+receive_set = readonly=on
 
 [job broken]
 source = ysrc/missing
@@ -195,6 +196,9 @@ unit_journal() { # UNIT
     run unit_journal zkeep-job-local.service
     [[ $output != *Landlock* ]] || fail "the worker ran without Landlock:" "$output"
     assert_dataset_exists ydst/data@s1
+    # receive_set: systemd passed the quoted --recvoptions as one argument, and the
+    # DynamicUser was granted what it sets
+    assert_equal "$(zfs get -H -o value,source readonly ydst/data)" "on	local" "ydst/data readonly"
     # shellcheck disable=SC2046
     assert_dynamic_uids $(history_uids ysrc snapshot "$skip_src") $(history_uids ydst receive "$skip_dst")
     assert_no_grants ysrc ydst

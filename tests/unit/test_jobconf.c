@@ -21,7 +21,9 @@ static const char conf_text[] =
 	"[job local]\n"
 	"source = tank/data\n"
 	"target = backup/data\n"
-	"force = yes\n";
+	"force = yes\n"
+	"receive_set = readonly=on canmount=noauto\n"
+	"receive_inherit = atime\n";
 
 static void test_parse(void **state)
 {
@@ -50,6 +52,9 @@ static void test_parse(void **state)
 	assert_int_equal(l->randomized_delay, 300);
 	assert_null(l->ssh_key);
 	assert_false(l->serve);
+	/* the receive's own properties, as --recvoptions words after the unit's -u */
+	assert_string_equal(l->recvoptions, "u o readonly=on o canmount=noauto x atime");
+	assert_string_equal(o->recvoptions, "u");
 
 	struct deleg_need n[2];
 	_cleanup_strvec_ struct strvec props = STRVEC_INIT;
@@ -59,6 +64,11 @@ static void test_parse(void **state)
 	assert_int_equal(jobconf_needs(l, false, false, &props, n), 2);
 	assert_false(n[1].exists);
 	assert_true(n[1].ops & DELEG_RECV_FORCE);
+	/* what the job's receive sets or inherits is granted with the quarantine's */
+	assert_true(strvec_find(&props, "readonly") >= 0);
+	assert_true(strvec_find(&props, "canmount") >= 0);
+	assert_true(strvec_find(&props, "atime") >= 0);
+	assert_true(strvec_find(&props, "exec") >= 0);
 	jobconf_release(&c);
 }
 
@@ -115,6 +125,16 @@ static void test_errors(void **state)
 		"[zkeep]\nrun_uids = 0-10\n",
 		"[other]\nx = y\n",
 		"[job a]\nsource = t\ntarget = -oProxyCommand=x:pool/b\n",
+		/* receive_set/receive_inherit go into ExecStart=: exact names, plain values */
+		"[job a]\nsource = t\ntarget = b\nreceive_set = readonly\n",
+		"[job a]\nsource = t\ntarget = b\nreceive_set = readonly=on\"\n",
+		"[job a]\nsource = t\ntarget = b\nreceive_set = a:b=%d\n",
+		"[job a]\nsource = t\ntarget = b\nreceive_set = a:b=$HOME\n",
+		"[job a]\nsource = t\ntarget = b\nreceive_set = a:b=x\\\\y\n",
+		"[job a]\nsource = t\ntarget = b\nreceive_set = origin=t@s\n",
+		"[job a]\nsource = t\ntarget = b\nreceive_set = Exec=on\n",
+		"[job a]\nsource = t\ntarget = b\nreceive_inherit = exec=off\n",
+		"[job a]\nsource = t\ntarget = b\nreceive_inherit = \n",
 	};
 	/* a 64-character name is the longest accepted */
 	struct jobconf ok;

@@ -25,6 +25,8 @@ target = backup/data
 recursive = yes
 schedule = *-*-* 01:00:00
 randomized_delay = 15m
+receive_set = readonly=on canmount=noauto
+receive_inherit = atime
 
 [job offsite]
 source = tank/data
@@ -81,7 +83,7 @@ i=$((i + 1))
 svc=$tmp/units/zkeep-job-local.service
 if grep -q '^ExecStartPre=+.* allow --apply --user zkeep-job-local --job local ' "$svc" &&
    grep -q '^ExecStopPost=+.* allow --revoke --job local ' "$svc" &&
-   grep -q '^ExecStart=.* replicate --recvoptions=u --recursive tank/data backup/data$' "$svc" &&
+   grep -q '^ExecStart=.* replicate "--recvoptions=u o readonly=on o canmount=noauto x atime" --recursive tank/data backup/data$' "$svc" &&
    grep -q '^PrivateNetwork=yes$' "$svc" &&
    grep -q '^RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6$' "$tmp/units/zkeep-job-offsite.service" &&
    grep -q '^ExecStart=.* replicate --recvoptions=u --sendoptions=w --sshport=2222 --sshkey=%d/ssh-key --sshoption=UserKnownHostsFile=%d/ssh-known-hosts --sshoption=StrictHostKeyChecking=yes tank/data backup@nas.example:pool/tank-data$' \
