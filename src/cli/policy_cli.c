@@ -131,6 +131,7 @@ int policy_cli_open(const struct policy_cli *c, struct engine *e, bool take, boo
 	}
 	o.name_time = zkeep_now_overridden();
 	o.no_channel_programs = getenv("ZKEEP_NO_CHANNEL_PROGRAMS") != NULL;
+	o.relist_chunk = engine_relist_chunk_env();
 	if (engine_open(e, &o, &err) < 0) {
 		log_error("%s", err.buf);
 		engine_release(e);

@@ -186,6 +186,7 @@ int cmd_sanoid(int argc, char **argv)
 	}
 	o.name_time = zkeep_now_overridden();
 	o.no_channel_programs = getenv("ZKEEP_NO_CHANNEL_PROGRAMS") != NULL;
+	o.relist_chunk = engine_relist_chunk_env();
 	o.config_dir = a.configdir;
 	o.cache_dir = a.cache_dir;
 	o.run_dir = a.run_dir;

@@ -326,10 +326,24 @@ static bool snapshots_unchanged(const struct zfs_tree *now, const struct zfs_dat
 /* How many datasets one `zfs list -d 1` re-lists: well inside the argument limit. */
 #define RELIST_CHUNK 200
 
+unsigned engine_relist_chunk_env(void)
+{
+	const char *v = getenv("ZKEEP_RELIST_CHUNK");
+	unsigned n;
+	return v && parse_uint_range(v, 1, RELIST_CHUNK, &n) == 0 ? n : 0;
+}
+
+static size_t relist_chunk(const struct engine *e)
+{
+	return e->o.relist_chunk ? e->o.relist_chunk : RELIST_CHUNK;
+}
+
 /* Datasets listed again, each with its own snapshots: one tree per chunk of names. */
 struct relisting {
 	struct zfs_tree *t;
 	size_t n;
+	const struct strvec *names; /* what was asked, chunk names per tree */
+	size_t chunk;
 };
 
 static void relisting_release(struct relisting *rl)
@@ -341,14 +355,16 @@ static void relisting_release(struct relisting *rl)
 	rl->n = 0;
 }
 
-/* List names with `zfs list -d 1`, RELIST_CHUNK at a time. A name destroyed meanwhile is
- * simply missing. 0 or -errno (zfs's message in err). */
+/* List names with `zfs list -d 1`, relist_chunk() at a time. A name destroyed meanwhile
+ * is simply missing. 0 or -errno (zfs's message in err). */
 static int relist(struct engine *e, const struct strvec *names, struct relisting *out,
 		  struct strbuf *err)
 {
 	int r = 0;
-	for (size_t k = 0; k < names->n && r == 0; k += RELIST_CHUNK) {
-		size_t n = names->n - k < RELIST_CHUNK ? names->n - k : RELIST_CHUNK;
+	out->names = names;
+	out->chunk = relist_chunk(e);
+	for (size_t k = 0; k < names->n && r == 0; k += out->chunk) {
+		size_t n = names->n - k < out->chunk ? names->n - k : out->chunk;
 		_cleanup_free_ const char **chunk = xcalloc(n + 1, sizeof(*chunk));
 		memcpy(chunk, names->v + k, n * sizeof(*chunk));
 		out->t = xreallocarray(out->t, out->n + 1, sizeof(*out->t));
@@ -361,18 +377,20 @@ static int relist(struct engine *e, const struct strvec *names, struct relisting
 	return r;
 }
 
-/* A dataset of a relisting and the tree it is in (*t), or NULL. */
+/*
+ * A dataset that was asked for, from the listing of its own chunk (*t), or NULL.
+ * Not from another chunk: `zfs list -d 1` of a parent lists its children's rows
+ * too, but without their snapshots.
+ */
 static const struct zfs_dataset *relisting_find(const struct relisting *rl, const char *name,
 						const struct zfs_tree **t)
 {
-	for (size_t i = 0; i < rl->n; i++) {
-		const struct zfs_dataset *d = zfs_tree_find(&rl->t[i], name);
-		if (d) {
-			*t = &rl->t[i];
-			return d;
-		}
-	}
-	return NULL;
+	ssize_t k = rl->names ? strvec_find(rl->names, name) : -1;
+	size_t chunk = k < 0 ? 0 : (size_t)k / rl->chunk;
+	if (k < 0 || chunk >= rl->n)
+		return NULL;
+	*t = &rl->t[chunk];
+	return zfs_tree_find(*t, name);
 }
 
 /*

@@ -82,6 +82,7 @@ struct engine_opts {
 	time_t now;
 	bool name_time;          /* snapshot times from autosnap names (test clock) */
 	bool no_channel_programs; /* destroy per dataset even as root (ZKEEP_NO_CHANNEL_PROGRAMS) */
+	unsigned relist_chunk;    /* datasets per `zfs list -d 1` listing again; 0: 200 (ZKEEP_RELIST_CHUNK) */
 	/* In a confined worker: the supervisor keeps the cache. Say what sanoid says
 	 * about it, and write what was taken and destroyed to cache_report_fd. */
 	bool cache_report;
@@ -118,6 +119,9 @@ struct engine {
 	struct strvec changed;   /* datasets whose snapshots this run changed (or its worker said it did) */
 	unsigned failures;       /* datasets or hooks that failed */
 };
+
+/* ZKEEP_RELIST_CHUNK (a test hook: 1 to 200), else 0. */
+unsigned engine_relist_chunk_env(void);
 
 /*
  * Open a run. Returns 0, -EINVAL for a config error (message in err, which
