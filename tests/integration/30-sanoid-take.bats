@@ -201,6 +201,7 @@ CONF
     # behind zkeep's back: the hourly of sc5/a/c destroyed, one of sc5/b made by hand
     zfs destroy sc5/a/c@autosnap_2026-07-01_10:00:00_hourly
     zfs snapshot sc5/b@autosnap_2026-07-01_09:30:00_hourly
+    sleep 1 # else a change in the second the next listing starts makes it list sc5/b again too
     ZKEEP_NOW=$(at "2026-07-01 10:07:00") run zsanoid --cron --debug
     assert_success
     assert_equal "$(relisted)" "DEBUG: snapshots of 2 of 3 datasets listed" "after changes behind its back"
@@ -209,12 +210,12 @@ CONF
     [[ $output != *"taking snapshot sc5/b@"* && $output != *"taking snapshot sc5/a@"* ]] ||
         fail "took for a dataset that had its hourly" "$output"
     assert_equal "$(refreshed)" "DEBUG: 1 dataset(s) this run changed listed again for the cache"
-    # a change right after a run that listed for the cache (within its second) is seen
-    zfs destroy sc5/a@autosnap_2026-07-01_10:00:00_hourly
+    # a change right after the run listed a dataset for the cache (within its second) is seen
+    zfs destroy sc5/a/c@autosnap_2026-07-01_10:07:00_hourly
     ZKEEP_NOW=$(at "2026-07-01 10:08:00") run zsanoid --cron --debug
     assert_success
     assert_equal "$(relisted)" "DEBUG: snapshots of 1 of 3 datasets listed" "after a destroy right after a run"
-    assert_output_contains "taking snapshot sc5/a@autosnap_2026-07-01_10:08:00_hourly"
+    assert_output_contains "taking snapshot sc5/a/c@autosnap_2026-07-01_10:08:00_hourly"
     # unconfined, the run lists for the cache the same way
     ZKEEP_NOW=$(at "2026-07-01 11:00:00") run zsanoid --cron --debug --no-confine
     assert_success
