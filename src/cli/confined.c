@@ -37,6 +37,9 @@ void confined_report(const struct confine_info *info)
 	for (size_t i = 0; i < info->pending.n; i++)
 		log_warning("leftover grant of a crashed run pending until its pool is imported "
 			    "again: %s", info->pending.v[i]);
+	for (size_t i = 0; i < info->repaired.n; i++)
+		log_error("the worker weakened a guarded property, put back as root: %s",
+			  info->repaired.v[i]);
 	for (size_t i = 0; i < info->missing.n; i++)
 		log_warning("missing grant (an admin must run it): %s", info->missing.v[i]);
 }

@@ -3,6 +3,7 @@
 #include "cli/jobspec.h"
 #include "base/log.h"
 #include "base/parse.h"
+#include "replication/sendopts.h"
 #include "snapshots/sanoid_config.h"
 #include "zfs/zfs.h"
 
@@ -13,6 +14,7 @@ void jobspec_init(struct jobspec *js)
 	strvec_init(&js->props);
 	strvec_init(&js->programs);
 	strvec_init(&js->ro);
+	strvec_init(&js->keep);
 }
 
 void jobspec_release(struct jobspec *js)
@@ -22,6 +24,7 @@ void jobspec_release(struct jobspec *js)
 	strvec_release(&js->props);
 	strvec_release(&js->programs);
 	strvec_release(&js->ro);
+	strvec_release(&js->keep);
 	free(js->name_buf);
 }
 
@@ -181,6 +184,10 @@ static int config_job(struct jobspec *js)
 		repl_target_facts(&z, j->target, &f);
 	}
 	js->job.nneeds = jobconf_repl_needs(&f, &js->props, js->needs);
+	/* what its receive_set / recvoptions set is the operator's (prop_guard.h) */
+	recvopts_prop_names(j->recvoptions, &js->keep);
+	if (js->keep.n)
+		js->job.guard_keep = (const char *const *)js->keep.v;
 	if (!js->state_dir)
 		js->state_dir = js->conf.state_dir;
 	if (!js->job.uid_min) {

@@ -384,6 +384,11 @@ static int run_worker(struct repl_cli *c, struct confine_job *job, struct zfs *z
 		recvoptions = c->recvoptions ? xasprintf("u %s", c->recvoptions) : xstrdup("u");
 		c->recvoptions = recvoptions;
 	}
+	/* What the operator sets itself is theirs: the guard checks the rest (prop_guard.h). */
+	_cleanup_strvec_ struct strvec keep = STRVEC_INIT;
+	recvopts_prop_names(c->recvoptions, &keep);
+	if (keep.n)
+		job->guard_keep = (const char *const *)keep.v;
 	struct confine_info info = CONFINE_INFO_INIT;
 	int status = EXIT_FATAL;
 	c->relay_path = self;

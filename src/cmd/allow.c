@@ -4,6 +4,7 @@
 #include "cli/jobspec.h"
 #include "base/log.h"
 #include "base/parse.h"
+#include "confine/prop_guard.h"
 
 #include <pwd.h>
 
@@ -23,6 +24,10 @@ const char cmd_allow_help[] =
 	"             STATE/grants; a leftover of the job's last run is revoked before.\n"
 	"             For systemd units (ExecStartPre=+).\n"
 	"  --revoke   revoke what --apply granted for JOB (ExecStopPost=+).\n"
+	"Between the two, the guarded properties of the granted datasets (setuid,\n"
+	"devices, sharenfs, sharesmb, zoned, exec, volmode) are watched: --apply\n"
+	"lists them, --revoke puts back as root what the run made less safe and\n"
+	"then fails.\n"
 	"  --recover  revoke the grants of every run that ended without revoking\n"
 	"             (crash, kill -9): run at boot by zkeep-recover.service.\n"
 	"A grant on a pool that is not imported stays journalled (a warning says\n"
@@ -71,6 +76,38 @@ static int allow_print(struct jobspec *js)
 	return EXIT_OK;
 }
 
+/* Where --apply keeps the guarded properties for --revoke (prop_guard.h). */
+static char *guard_file(const char *state, const char *job)
+{
+	return xasprintf("%s/grants/job-%s.guard", state, job);
+}
+
+/*
+ * The check of the job's last --apply, if its file is there: put back what
+ * the run weakened, then remove the file. 0 (also when there was none), or
+ * -errno after logging (-EPERM: something was put back).
+ */
+static int guard_check(const char *state, const struct jobspec *js, struct runner *run)
+{
+	_cleanup_free_ char *path = guard_file(state, js->job.name);
+	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
+	_cleanup_release_(prop_guard) struct prop_guard pg = PROP_GUARD_INIT;
+	_cleanup_strvec_ struct strvec repaired = STRVEC_INIT;
+	int r = prop_guard_load(&pg, path, js->job.guard_keep, &err);
+	if (r == -ENOENT)
+		return 0;
+	if (r == 0)
+		r = prop_guard_end(&pg, run, &repaired, &err);
+	for (size_t i = 0; i < repaired.n; i++)
+		log_error("the run weakened a guarded property, put back as root: %s",
+			  repaired.v[i]);
+	if (r < 0)
+		log_error("%s", err.buf);
+	if (unlink(path) < 0 && errno != ENOENT)
+		log_error("cannot remove %s: %s", path, strerror(errno));
+	return r;
+}
+
 static int allow_apply(struct jobspec *js, const char *user, struct runner *run)
 {
 	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
@@ -89,8 +126,15 @@ static int allow_apply(struct jobspec *js, const char *user, struct runner *run)
 		log_error("%s", err.buf);
 		return EXIT_FATAL;
 	}
+	/* A last run whose --revoke never came: its check first. */
+	if (guard_check(state, js, run) < 0)
+		return EXIT_FATAL;
+	_cleanup_release_(prop_guard) struct prop_guard pg = PROP_GUARD_INIT;
+	_cleanup_free_ char *guard = guard_file(state, js->job.name);
 	struct grants g = GRANTS_INIT;
 	int r = grants_begin_job(&g, state, js->job.name, uid, grants_same_runner, run, &err);
+	if (r == 0 && (r = prop_guard_begin(&pg, &set, js->job.guard_keep, run, &err)) == 0)
+		r = prop_guard_save(&pg, guard, &err);
 	if (r == 0)
 		r = grants_apply(&g, &set, grants_same_runner, run, &err);
 	bool began = g.fd >= 0;
@@ -101,6 +145,7 @@ static int allow_apply(struct jobspec *js, const char *user, struct runner *run)
 		if (began && grants_revoke_job(state, js->job.name, grants_same_runner, run, NULL,
 					       NULL, &err) < 0)
 			log_error("%s", err.buf);
+		(void)unlink(guard);
 		return EXIT_FATAL;
 	}
 	log_info("granted %zu permission sets to uid %u for job %s", set.n, (unsigned)uid,
@@ -113,6 +158,8 @@ static int allow_revoke(struct jobspec *js, bool recover, struct runner *run)
 	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
 	_cleanup_strvec_ struct strvec done = STRVEC_INIT, pending = STRVEC_INIT;
 	const char *state = js->state_dir ? js->state_dir : CONFINE_STATE_DIR_DEFAULT;
+	/* before the revoke: the run is over (ExecStopPost), its changes are final */
+	int rg = recover ? 0 : guard_check(state, js, run);
 	int r = recover ? grants_recover(state, true, grants_same_runner, run, &done, &pending,
 					 &err)
 			: grants_revoke_job(state, js->job.name, grants_same_runner, run, &done,
@@ -124,7 +171,7 @@ static int allow_revoke(struct jobspec *js, bool recover, struct runner *run)
 		log_warning("pending until its pool is imported again: %s", pending.v[i]);
 	if (r < 0)
 		log_error("%s", err.buf);
-	return r < 0 ? (recover ? EXIT_PARTIAL : EXIT_FATAL) : EXIT_OK;
+	return r < 0 ? (recover ? EXIT_PARTIAL : EXIT_FATAL) : rg < 0 ? EXIT_FATAL : EXIT_OK;
 }
 
 int cmd_allow(int argc, char **argv)

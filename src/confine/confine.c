@@ -2,6 +2,7 @@
 #include "base/zkeep.h"
 #include "base/safe_path.h"
 #include "confine/confine.h"
+#include "confine/prop_guard.h"
 #include "zfs/zfs.h"
 
 #include <fcntl.h>
@@ -25,6 +26,7 @@ void confine_info_release(struct confine_info *ci)
 	strvec_release(&ci->recovered);
 	strvec_release(&ci->pending);
 	strvec_release(&ci->missing);
+	strvec_release(&ci->repaired);
 	*ci = (struct confine_info)CONFINE_INFO_INIT;
 }
 
@@ -363,8 +365,8 @@ static int worker_call(void *p)
 }
 
 static int run_worker(const struct confine_job *job, confine_fn *fn, void *data, int *status,
-		      struct confine_info *ci, struct grants *g, struct run_dir *rd,
-		      struct runner *run, struct strbuf *err)
+		      struct confine_info *ci, struct grants *g, struct prop_guard *pg,
+		      struct run_dir *rd, struct runner *run, struct strbuf *err)
 {
 	_cleanup_sandbox_plan_ struct sandbox_plan plan = SANDBOX_PLAN_INIT;
 	const char *state = job->state_dir ? job->state_dir : CONFINE_STATE_DIR_DEFAULT;
@@ -409,6 +411,9 @@ static int run_worker(const struct confine_job *job, confine_fn *fn, void *data,
 	if ((r = sandbox_plan_build(&sc, &plan, err)) < 0)
 		return r;
 	ci->landlock_abi = plan.landlock_abi;
+	if (ci->privileged &&
+	    (r = prop_guard_begin(pg, &ci->grants, job->guard_keep, run, err)) < 0)
+		return r;
 	if (ci->privileged && (r = grants_apply(g, &ci->grants, grants_same_runner, run, err)) < 0)
 		return r;
 	struct sandbox_worker w = SANDBOX_WORKER_INIT;
@@ -418,7 +423,9 @@ static int run_worker(const struct confine_job *job, confine_fn *fn, void *data,
 		return r;
 	r = sandbox_worker_wait(&w, status);
 	clock_gettime(CLOCK_REALTIME, &ci->worker_ended);
-	return r;
+	/* the worker is gone (or, if the wait failed, killed): its changes are final */
+	int rg = prop_guard_end(pg, run, &ci->repaired, err);
+	return r < 0 ? r : rg;
 }
 
 /* Revoke the grants of a run, if it made any; r is the run's result so far. */
@@ -445,6 +452,7 @@ int confine_run(const struct confine_job *job, confine_fn *fn, void *data, int *
 	_cleanup_release_(confine_info) struct confine_info local = CONFINE_INFO_INIT;
 	struct confine_info *ci = info ? info : &local;
 	struct grants g = GRANTS_INIT;
+	_cleanup_release_(prop_guard) struct prop_guard pg = PROP_GUARD_INIT;
 	int r;
 
 	*status = 255;
@@ -457,7 +465,7 @@ int confine_run(const struct confine_job *job, confine_fn *fn, void *data, int *
 	}
 	ci->privileged = geteuid() == 0;
 	_cleanup_(runner_freep) struct runner *run = runner_local_new();
-	r = run_worker(job, fn, data, status, ci, &g, &rd, run, err);
+	r = run_worker(job, fn, data, status, ci, &g, &pg, &rd, run, err);
 	run_dir_release(&rd, err);
 	return end_grants(&g, run, ci, r, err);
 }

@@ -76,6 +76,7 @@ struct confine_job {
 	bool no_confine;
 	const char *root_dir;          /* tests; default in sandbox.h */
 	unsigned zfs_major, zfs_minor; /* 0.0: probe `zfs version` */
+	const char *const *guard_keep; /* properties the operator sets itself (prop_guard.h) */
 };
 
 struct confine_info {
@@ -89,9 +90,10 @@ struct confine_info {
 	unsigned zfs_major, zfs_minor;
 	int landlock_abi;              /* of the worker's plan; <= 0: it ran without Landlock */
 	struct timespec worker_ended;  /* wall clock when the worker (or fn) had ended */
+	struct strvec repaired;        /* guarded properties the worker weakened, put back */
 };
 #define CONFINE_INFO_INIT { .grants = DELEG_SET_INIT, .recovered = STRVEC_INIT, \
-	.pending = STRVEC_INIT, .missing = STRVEC_INIT }
+	.pending = STRVEC_INIT, .missing = STRVEC_INIT, .repaired = STRVEC_INIT }
 void confine_info_release(struct confine_info *ci);
 
 /* The work of a job: work_dir is the run's directory (NULL with no_confine). */
@@ -101,7 +103,9 @@ typedef int confine_fn(void *data, const char *work_dir);
  * Run fn(data, WORK) confined as described. *status gets the worker's exit status
  * (fn's return value; 128+N when killed by signal N). Returns 0 when the
  * worker ran (whatever its status) and every grant was revoked, else -errno
- * with the reason in err. info (may be NULL) gets what was done.
+ * with the reason in err: -EPERM when the worker weakened a property of the
+ * quarantine, which root has put back (prop_guard.h; info->repaired says
+ * what). info (may be NULL) gets what was done.
  */
 int confine_run(const struct confine_job *job, confine_fn *fn, void *data, int *status,
 		struct confine_info *info, struct strbuf *err);

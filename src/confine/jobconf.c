@@ -270,18 +270,9 @@ const struct job *jobconf_find(const struct jobconf *c, const char *name)
 /* The names of the properties a run's receive sets ("userprop" etc.: deleg_prop_perm). */
 static void recv_props(const struct repl_facts *f, struct strvec *props)
 {
-	struct sendopts ro = SENDOPTS_INIT;
-	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
-	/* --recvoptions "o k=v" and "x k" (what parses: the command words a bad option);
-	 * receiving with -x k inherits k, which takes k's permission if the stream has it */
-	(void)sendopts_parse(f->recvoptions, true, &ro, &err);
-	for (size_t i = 0; i < ro.n; i++)
-		if ((ro.flag[i] == 'o' || ro.flag[i] == 'x') && ro.value[i]) {
-			_cleanup_free_ char *k = xstrndup(ro.value[i], strcspn(ro.value[i], "="));
-			if (strvec_find(props, k) < 0)
-				strvec_push(props, k);
-		}
-	sendopts_release(&ro);
+	/* --recvoptions "o k=v" and "x k": receiving with -x k inherits k, which takes
+	 * k's permission if the stream has it */
+	recvopts_prop_names(f->recvoptions, props);
 	for (size_t i = 0; f->source_props && f->source_props[i] && props->n < DELEG_MAX_PROPS;
 	     i++)
 		if (strvec_find(props, f->source_props[i]) < 0)

@@ -34,6 +34,21 @@ void sendopts_release(struct sendopts *o)
 	o->n = 0;
 }
 
+void recvopts_prop_names(const char *recvoptions, struct strvec *names)
+{
+	struct sendopts ro = SENDOPTS_INIT;
+	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
+	if (sendopts_parse(recvoptions, true, &ro, &err) == 0)
+		for (size_t i = 0; i < ro.n; i++)
+			if ((ro.flag[i] == 'o' || ro.flag[i] == 'x') && ro.value[i]) {
+				_cleanup_free_ char *k =
+					xstrndup(ro.value[i], strcspn(ro.value[i], "="));
+				if (strvec_find(names, k) < 0)
+					strvec_push(names, k);
+			}
+	sendopts_release(&ro);
+}
+
 bool sendopts_has(const struct sendopts *o, char c)
 {
 	for (size_t i = 0; i < o->n; i++)

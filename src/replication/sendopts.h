@@ -47,6 +47,13 @@ void sendopts_release(struct sendopts *o);
 bool sendopts_has(const struct sendopts *o, char c);
 
 /*
+ * The names of the properties --recvoptions sets (o k=v) or excludes (x k),
+ * the operator's own, each appended to names once. Options that do not
+ * parse name none (the command itself says what is wrong).
+ */
+void recvopts_prop_names(const char *recvoptions, struct strvec *names);
+
+/*
  * The one-letter flags of o allowed for kind, without o/x/X, as a string
  * ("Lce", "" when none) into flags; the value-taking ones go to the vectors:
  * receive -o values to set_props, receive -x to exclude_props, send -X to

@@ -110,3 +110,86 @@ void recv_guard_names(struct strvec *names_out)
 		if (!overrides[i].serve_only && strvec_find(names_out, overrides[i].name) < 0)
 			strvec_push(names_out, overrides[i].name);
 }
+
+void recv_repairs_release(struct recv_repairs *r)
+{
+	if (!r)
+		return;
+	for (size_t i = 0; i < r->n; i++) {
+		free(r->r[i].dataset);
+		free(r->r[i].name);
+		free(r->r[i].value);
+		free(r->r[i].found);
+	}
+	free(r->r);
+	*r = (struct recv_repairs)RECV_REPAIRS_INIT;
+}
+
+static int cmp_prop_row(const void *a, const void *b)
+{
+	const struct zfs_prop *x = *(const struct zfs_prop *const *)a;
+	const struct zfs_prop *y = *(const struct zfs_prop *const *)b;
+	int c = strcmp(x->dataset, y->dataset);
+	return c ? c : strcmp(x->name, y->name);
+}
+
+static bool listed(const char *const *list, const char *name)
+{
+	for (size_t i = 0; list && list[i]; i++)
+		if (streq(list[i], name))
+			return true;
+	return false;
+}
+
+static const struct recv_override *guarded_override(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(overrides); i++)
+		if (!overrides[i].serve_only && streq(overrides[i].name, name))
+			return &overrides[i];
+	return NULL;
+}
+
+void recv_guard_repairs(const struct zfs_props *before, const struct zfs_props *after,
+			const char *const *keep, struct recv_repairs *out)
+{
+	/* before, sorted by dataset and name, for a lookup per row of after */
+	const struct zfs_prop **index = xcalloc(before->n + 1, sizeof(*index));
+	for (size_t i = 0; i < before->n; i++)
+		index[i] = &before->p[i];
+	if (before->n > 1)
+		qsort(index, before->n, sizeof(*index), cmp_prop_row);
+	for (size_t i = 0; i < after->n; i++) {
+		const struct zfs_prop *p = &after->p[i];
+		const struct recv_override *o = guarded_override(p->name);
+		if (!o || streq(p->value, "-") || listed(keep, p->name))
+			continue;
+		const struct zfs_prop *key = p;
+		const struct zfs_prop **found =
+			before->n ? bsearch(&key, index, before->n, sizeof(*index), cmp_prop_row)
+				  : NULL;
+		const struct zfs_prop *b = found ? *found : NULL;
+		if (o->value) {
+			if (streq(p->value, o->value) || (b && streq(b->value, p->value)))
+				continue; /* the override's value, or as it was */
+		} else {
+			bool set_here = p->source & (ZFS_SRC_LOCAL | ZFS_SRC_RECEIVED);
+			if (!b && !set_here)
+				continue; /* new, and inheriting as -x makes it */
+			if (b && streq(b->value, p->value) && b->source == p->source)
+				continue; /* as it was */
+			if (b && !set_here && !(b->source & ZFS_SRC_LOCAL))
+				continue; /* a receive's -x cleared a received value */
+		}
+		out->r = xreallocarray(out->r, out->n + 1, sizeof(*out->r));
+		struct recv_repair *rp = &out->r[out->n++];
+		rp->dataset = xstrdup(p->dataset);
+		rp->name = xstrdup(p->name);
+		if (b)
+			rp->value = b->source & (ZFS_SRC_LOCAL | ZFS_SRC_RECEIVED) ? xstrdup(b->value)
+										 : NULL;
+		else
+			rp->value = o->value ? xstrdup(o->value) : NULL;
+		rp->found = xasprintf("%s (%s)", p->value, zfs_source_word(p->source));
+	}
+	free(index);
+}

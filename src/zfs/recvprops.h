@@ -70,4 +70,39 @@ void recv_guard_strip(struct strvec *set);
 /* The names of every override's property (for the grants of a receive). */
 void recv_guard_names(struct strvec *names);
 
+/*
+ * The worker's grants are the weak spot of the quarantine: to receive with
+ * -o setuid=off it must hold the setuid permission, with which a
+ * compromised worker can as well set setuid=on, on anything its grants
+ * reach. So root lists the guarded properties of the granted trees before
+ * the worker starts and after it ended (`zfs get`), and puts back whatever
+ * the worker made less safe. A property counts as weakened when:
+ *   an -o override (setuid...): its value is not the override's value and
+ *       the dataset is new, or existed with another value;
+ *   an -x override (zoned, exec): on a new dataset, its source is local or
+ *       received; on one that existed, its value or source changed, and
+ *       it is now local or received, or was local (an -x clears only a
+ *       received value).
+ * A new dataset gets the override (set VALUE, or inherit); one that existed
+ * gets its old value back (set, when it was local or received; else
+ * inherit). Properties in keep (the operator's own -o/-x names) and values
+ * "-" (not a property of that type) are not checked.
+ */
+struct recv_repair {
+	char *dataset, *name;
+	char *value; /* zfs set NAME=VALUE; NULL: zfs inherit NAME */
+	char *found; /* what the worker left, e.g. "on (local)" */
+};
+
+struct recv_repairs {
+	struct recv_repair *r;
+	size_t n;
+};
+#define RECV_REPAIRS_INIT { .r = NULL, .n = 0 }
+void recv_repairs_release(struct recv_repairs *r);
+
+/* Append to out the repairs that after needs, compared with before (rows of any order). */
+void recv_guard_repairs(const struct zfs_props *before, const struct zfs_props *after,
+			const char *const *keep, struct recv_repairs *out);
+
 #endif

@@ -197,8 +197,9 @@ int zfs_list_tree(struct zfs *z, const char *const *roots, unsigned flags,
 	return r;
 }
 
-int zfs_get_props(struct zfs *z, const char *const *datasets, bool recursive,
-		  const char *const *props, unsigned sources, struct zfs_props *out)
+static int get_props(struct zfs *z, const char *const *datasets, bool recursive,
+		     bool no_snapshots, const char *const *props, unsigned sources,
+		     struct zfs_props *out)
 {
 	struct strvec argv = STRVEC_INIT;
 	struct strbuf outb = STRBUF_INIT;
@@ -206,6 +207,8 @@ int zfs_get_props(struct zfs *z, const char *const *datasets, bool recursive,
 	strvec_pushv(&argv, ARGV("zfs", "get", "-Hp", "-o", "name,property,value,source"));
 	if (recursive)
 		strvec_push(&argv, "-r");
+	if (no_snapshots)
+		strvec_pushv(&argv, ARGV("-t", "filesystem,volume"));
 	if (sources) {
 		struct strvec s = STRVEC_INIT;
 		static const struct { unsigned bit; const char *word; } w[] = {
@@ -240,6 +243,18 @@ int zfs_get_props(struct zfs *z, const char *const *datasets, bool recursive,
 	return r;
 }
 
+int zfs_get_props(struct zfs *z, const char *const *datasets, bool recursive,
+		  const char *const *props, unsigned sources, struct zfs_props *out)
+{
+	return get_props(z, datasets, recursive, false, props, sources, out);
+}
+
+int zfs_get_dataset_props(struct zfs *z, const char *const *datasets, bool recursive,
+			  const char *const *props, struct zfs_props *out)
+{
+	return get_props(z, datasets, recursive, true, props, 0, out);
+}
+
 int zfs_get_prop(struct zfs *z, const char *dataset, const char *prop, char **value)
 {
 	struct strbuf outb = STRBUF_INIT;
@@ -263,6 +278,11 @@ int zfs_set_props(struct zfs *z, const char *dataset, const char *const *assignm
 	int r = run_change(z, (const char *const *)argv.v);
 	strvec_release(&argv);
 	return r;
+}
+
+int zfs_inherit_prop(struct zfs *z, const char *dataset, const char *prop)
+{
+	return run_change(z, ARGV("zfs", "inherit", prop, dataset));
 }
 
 int zfs_create(struct zfs *z, const char *name, bool parents, const char *const *props)

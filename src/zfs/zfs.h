@@ -139,6 +139,9 @@ struct zfs_props {
  */
 int zfs_get_props(struct zfs *z, const char *const *datasets, bool recursive,
 		  const char *const *props, unsigned sources, struct zfs_props *out);
+/* The same of filesystems and volumes only (-t filesystem,volume: no snapshot rows), any source. */
+int zfs_get_dataset_props(struct zfs *z, const char *const *datasets, bool recursive,
+			  const char *const *props, struct zfs_props *out);
 void zfs_props_release(struct zfs_props *p);
 /* One value of one dataset (caller frees). -ENOENT: no such dataset. */
 int zfs_get_prop(struct zfs *z, const char *dataset, const char *prop, char **value);
@@ -146,6 +149,8 @@ int zfs_get_prop(struct zfs *z, const char *dataset, const char *prop, char **va
 int zfs_exists(struct zfs *z, const char *name);
 /* `zfs set k=v ...` (assignments NULL-terminated). */
 int zfs_set_props(struct zfs *z, const char *dataset, const char *const *assignments);
+/* `zfs inherit PROP DATASET` (also over a received value). */
+int zfs_inherit_prop(struct zfs *z, const char *dataset, const char *prop);
 
 /* ---- changing datasets ------------------------------------------------- */
 
@@ -417,6 +422,8 @@ int zpool_list_devices(struct zfs *z, const char *pool, struct strbuf *out);
 int zfs_parse_list(const char *buf, size_t len, struct zfs_tree *out, struct strbuf *err);
 /* `zfs get -Hp -o name,property,value,source`. */
 int zfs_parse_get(const char *buf, size_t len, struct zfs_props *out, struct strbuf *err);
+/* A ZFS_SRC_* as `zfs get` words it ("inherited" without its "from X"). */
+const char *zfs_source_word(unsigned source);
 /* `zfs holds -Hp`: name, tag, timestamp (or 2.1's `zfs holds -H` date, to the minute). */
 int zfs_parse_holds(const char *buf, size_t len, struct zfs_holds *out, struct strbuf *err);
 /* The "size\t<bytes>" line of `zfs send -nvP`. -ENODATA when absent. */

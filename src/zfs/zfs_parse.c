@@ -230,18 +230,30 @@ void zfs_props_release(struct zfs_props *p)
 	p->n = 0;
 }
 
+/* The words of `zfs get`'s source column ("inherited from X" aside). */
+static const struct { const char *word; unsigned src; } source_words[] = {
+	{ "local", ZFS_SRC_LOCAL }, { "default", ZFS_SRC_DEFAULT },
+	{ "received", ZFS_SRC_RECEIVED }, { "temporary", ZFS_SRC_TEMPORARY },
+	{ "-", ZFS_SRC_NONE },
+};
+
+const char *zfs_source_word(unsigned source)
+{
+	if (source == ZFS_SRC_INHERITED)
+		return "inherited";
+	for (size_t i = 0; i < ARRAY_SIZE(source_words); i++)
+		if (source_words[i].src == source)
+			return source_words[i].word;
+	return "-";
+}
+
 static int source_from_span(struct span s, unsigned *src, char **from)
 {
-	static const struct { const char *word; unsigned src; } words[] = {
-		{ "local", ZFS_SRC_LOCAL }, { "default", ZFS_SRC_DEFAULT },
-		{ "received", ZFS_SRC_RECEIVED }, { "temporary", ZFS_SRC_TEMPORARY },
-		{ "-", ZFS_SRC_NONE },
-	};
 	static const char inh[] = "inherited from ";
 	*from = NULL;
-	for (size_t i = 0; i < ARRAY_SIZE(words); i++)
-		if (span_eq(s, words[i].word)) {
-			*src = words[i].src;
+	for (size_t i = 0; i < ARRAY_SIZE(source_words); i++)
+		if (span_eq(s, source_words[i].word)) {
+			*src = source_words[i].src;
 			return 0;
 		}
 	if (s.len > sizeof(inh) - 1 && memcmp(s.s, inh, sizeof(inh) - 1) == 0) {

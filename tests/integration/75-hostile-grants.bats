@@ -151,3 +151,60 @@ crash_a_run() {
     assert_no_grants gsrc gdst
     [ -z "$(ls "$STATE"/grants/)" ] || fail "journal left: $(ls "$STATE"/grants/)"
 }
+
+# The grants a receive needs for its quarantine (-o setuid=off...) also let a compromised
+# worker set setuid=on: here on a sibling backup, through the grant a new target gets on
+# its parent. Root lists the guarded properties before and after the worker, puts back
+# what it weakened, and the run fails. The worker checks that its changes took effect.
+@test "a worker that weakens the quarantine's properties: root puts them back, the run fails" {
+    zfs create -p -o setuid=off -o exec=off gdst/bk/sib
+    zfs create -o volmode=none -V 8M gdst/bk/vol
+    zfs create -o setuid=on gdst/bk/own # the operator's: not the worker's to guard
+    local hostile='zfs set setuid=on devices=on gdst/bk/sib && zfs inherit exec gdst/bk/sib &&
+        zfs set volmode=full gdst/bk/vol; zfs create -o setuid=on gdst/bk/planted
+        echo "worker-saw: $(zfs get -H -o value setuid,exec,devices gdst/bk/sib | tr "\n" " ")$(
+            zfs get -H -o value volmode gdst/bk/vol)"'
+    run zk --grant gdst/bk/new=receive,new,prop:setuid,prop:devices,prop:exec,prop:volmode \
+        --program sh --program zfs --program tr -- sh -c "$hostile"
+    echo "$output"
+    assert_failure
+    assert_output_contains "worker-saw: on on on full" # the grants did let it
+    assert_output_contains "put back as root: gdst/bk/sib setuid: on (local) -> off"
+    assert_output_contains "gdst/bk/planted setuid: on (local) -> off"
+    [ "$(zfs get -H -o value,source setuid gdst/bk/sib)" = "off	local" ] || fail "setuid stays on"
+    [ "$(zfs get -H -o value,source exec gdst/bk/sib)" = "off	local" ] || fail "exec stays inherited"
+    [ "$(zfs get -H -o value devices gdst/bk/sib)" = off ] || fail "devices stays on"
+    [ "$(zfs get -H -o value volmode gdst/bk/vol)" = none ] || fail "volmode stays full"
+    [ "$(zfs get -H -o value setuid gdst/bk/planted)" = off ] || fail "the planted dataset is setuid"
+    [ "$(zfs get -H -o value setuid gdst/bk/own)" = on ] || fail "root changed what the worker did not"
+    assert_no_grants gsrc gdst
+    zfs destroy -r gdst/bk
+}
+
+# The same under systemd, where the run is the unit's and --apply / --revoke are its
+# ExecStartPre=+ / ExecStopPost=+: --apply keeps the listing in root's state directory.
+@test "systemd shape: a run that weakens a guarded property: --revoke puts it back and fails" {
+    zfs create -p -o setuid=off gdst/bu/sib
+    local u=61640 spec=(--state-dir "$STATE" --job unit2 --grant gdst/bu/new=receive,new,prop:setuid)
+    run "$ZKEEP" allow --apply --user $u "${spec[@]}"
+    echo "$output"
+    assert_success
+    [ -e "$STATE/grants/job-unit2.guard" ] || fail "--apply kept no listing"
+    setpriv --reuid $u --regid $u --clear-groups zfs set setuid=on gdst/bu/sib
+    [ "$(zfs get -H -o value setuid gdst/bu/sib)" = on ] || fail "the grant did not let the run set it"
+    run "$ZKEEP" allow --revoke "${spec[@]}"
+    echo "$output"
+    assert_failure
+    assert_output_contains "put back as root: gdst/bu/sib setuid: on (local) -> off"
+    [ "$(zfs get -H -o value setuid gdst/bu/sib)" = off ] || fail "setuid stays on"
+    assert_no_grants gsrc gdst
+    [ ! -e "$STATE/grants/job-unit2.guard" ] || fail "the listing stays"
+    # An honest run: nothing to put back.
+    run "$ZKEEP" allow --apply --user $u "${spec[@]}"
+    assert_success
+    run "$ZKEEP" allow --revoke "${spec[@]}"
+    echo "$output"
+    assert_success
+    [[ $output != *"put back"* ]] || fail "an honest run was repaired"
+    zfs destroy -r gdst/bu
+}

@@ -77,6 +77,93 @@ static void test_strip(void **state)
 	assert_null(set.v[set.n]);
 }
 
+static void props_of(const char *text, struct zfs_props *p)
+{
+	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
+	assert_int_equal(zfs_parse_get(text, strlen(text), p, &err), 0);
+}
+
+static const struct recv_repair *repair_of(const struct recv_repairs *rs, const char *ds,
+					   const char *name)
+{
+	for (size_t i = 0; i < rs->n; i++)
+		if (streq(rs->r[i].dataset, ds) && streq(rs->r[i].name, name))
+			return &rs->r[i];
+	return NULL;
+}
+
+/* What a worker holding the quarantine's grants may leave, and what root puts back. */
+static void test_repairs(void **state)
+{
+	struct zfs_props before = { 0 }, after = { 0 };
+	props_of("b/sib\tsetuid\toff\tlocal\n"
+		 "b/sib\texec\toff\tlocal\n"
+		 "b/sib\tdevices\ton\tdefault\n"     /* was unsafe, left so: not the worker's */
+		 "b/sib\tsharenfs\toff\tdefault\n"
+		 "b/sib\tzoned\toff\tdefault\n"
+		 "b/sib\tvolmode\t-\t-\n"
+		 "b/old\tsetuid\ton\tlocal\n"        /* the operator's, then the receive's off */
+		 "b/vol\tvolmode\tnone\tlocal\n"
+		 "b/vol\tsetuid\t-\t-\n",
+		 &before);
+	props_of("b/sib\tsetuid\ton\tlocal\n"         /* weakened: back to off */
+		 "b/sib\texec\ton\tinherited from b\n" /* weakened: back to local off */
+		 "b/sib\tdevices\ton\tdefault\n"
+		 "b/sib\tsharenfs\trw\tlocal\n"        /* weakened: inherit again */
+		 "b/sib\tzoned\toff\tdefault\n"
+		 "b/sib\tvolmode\t-\t-\n"
+		 "b/old\tsetuid\toff\tlocal\n"
+		 "b/vol\tvolmode\tfull\tlocal\n"      /* weakened: back to none */
+		 "b/vol\tsetuid\t-\t-\n"
+		 "b/new\tsetuid\toff\tlocal\n"         /* new and quarantined: fine */
+		 "b/new\texec\ton\tdefault\n"
+		 "b/new\tdevices\ton\treceived\n"      /* new, not overridden: off */
+		 "b/new\tzoned\ton\treceived\n"        /* new, -x not applied: inherit */
+		 "b/newvol\tvolmode\tdefault\treceived\n",
+		 &after);
+	struct recv_repairs rs = RECV_REPAIRS_INIT;
+	recv_guard_repairs(&before, &after, NULL, &rs);
+	assert_int_equal(rs.n, 7);
+	const struct recv_repair *r;
+	assert_non_null(r = repair_of(&rs, "b/sib", "setuid"));
+	assert_string_equal(r->value, "off");
+	assert_string_equal(r->found, "on (local)");
+	assert_non_null(r = repair_of(&rs, "b/sib", "exec"));
+	assert_string_equal(r->value, "off");
+	assert_non_null(r = repair_of(&rs, "b/sib", "sharenfs"));
+	assert_null(r->value);
+	assert_non_null(r = repair_of(&rs, "b/vol", "volmode"));
+	assert_string_equal(r->value, "none");
+	assert_non_null(r = repair_of(&rs, "b/new", "devices"));
+	assert_string_equal(r->value, "off");
+	assert_non_null(r = repair_of(&rs, "b/new", "zoned"));
+	assert_null(r->value);
+	assert_non_null(r = repair_of(&rs, "b/newvol", "volmode"));
+	assert_string_equal(r->value, "none");
+	assert_null(repair_of(&rs, "b/sib", "devices"));
+	assert_null(repair_of(&rs, "b/old", "setuid"));
+	assert_null(repair_of(&rs, "b/new", "exec"));
+	recv_repairs_release(&rs);
+	recv_repairs_release(&rs); /* released twice: safe */
+	zfs_props_release(&before);
+	zfs_props_release(&after);
+}
+
+/* The operator's own -o setuid=on is theirs; nothing before (an empty listing) is new. */
+static void test_repairs_keep(void **state)
+{
+	struct zfs_props before = { 0 }, after = { 0 };
+	props_of("t/r\tsetuid\ton\tlocal\nt/r\tdevices\ton\tlocal\n", &after);
+	const char *const keep[] = { "setuid", NULL };
+	struct recv_repairs rs = RECV_REPAIRS_INIT;
+	recv_guard_repairs(&before, &after, keep, &rs);
+	assert_int_equal(rs.n, 1);
+	assert_string_equal(rs.r[0].name, "devices");
+	assert_string_equal(rs.r[0].value, "off");
+	recv_repairs_release(&rs);
+	zfs_props_release(&after);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -84,6 +171,8 @@ int main(void)
 		cmocka_unit_test(test_is_override),
 		cmocka_unit_test(test_args),
 		cmocka_unit_test(test_strip),
+		cmocka_unit_test(test_repairs),
+		cmocka_unit_test(test_repairs_keep),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
