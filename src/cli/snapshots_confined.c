@@ -101,15 +101,22 @@ static bool cache_from_worker(struct engine *e, int report_fd)
 	return false;
 }
 
+/* The cache brought up to date after the run's changes, or why not (debug). */
+static void cache_refresh(struct engine *e, const struct timespec *changes_done)
+{
+	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
+	if (engine_cache_refresh(e, changes_done, &err) < 0)
+		log_debug("the snapshot cache was not listed again after this run's changes (%s); "
+			  "the next run lists them", err.len ? err.buf : "no reason given");
+}
+
 /* fn in this process, then the cache brought up to date (engine_cache_refresh). */
 static int run_here(struct engine *e, int (*fn)(struct engine *e, void *ctx), void *ctx)
 {
 	int status = fn(e, ctx);
 	struct timespec done;
 	clock_gettime(CLOCK_REALTIME, &done);
-	if (engine_cache_refresh(e, &done) < 0)
-		log_debug("the snapshot cache was not listed again after this run's changes; "
-			  "the next run lists them");
+	cache_refresh(e, &done);
 	return status;
 }
 
@@ -157,10 +164,8 @@ int engine_run_confined(struct engine *e, int (*fn)(struct engine *e, void *ctx)
 	int status = EXIT_FATAL;
 	int r = confine_run(&job, engine_worker, &w, &status, &info, &err);
 	if (e->o.cache_dir &&
-	    cache_from_worker(e, r == 0 && status <= EXIT_FATAL ? report_fd : -1) &&
-	    engine_cache_refresh(e, &info.worker_ended) < 0)
-		log_debug("the snapshot cache was not listed again after this run's changes; "
-			  "the next run lists them");
+	    cache_from_worker(e, r == 0 && status <= EXIT_FATAL ? report_fd : -1))
+		cache_refresh(e, &info.worker_ended);
 	confined_report(&info);
 	if (err.len)
 		log_error("%s", err.buf);

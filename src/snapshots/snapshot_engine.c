@@ -641,10 +641,11 @@ static void wait_second_after(const struct timespec *t)
 	}
 }
 
-int engine_cache_refresh(struct engine *e, const struct timespec *changes_done)
+int engine_cache_refresh(struct engine *e, const struct timespec *changes_done,
+			 struct strbuf *err)
 {
 	_cleanup_strvec_ struct strvec names = STRVEC_INIT;
-	_cleanup_strbuf_ struct strbuf text = STRBUF_INIT, err = STRBUF_INIT;
+	_cleanup_strbuf_ struct strbuf text = STRBUF_INIT;
 	_cleanup_free_ char *path = cache_path(e);
 	struct zfs_tree cached = ZFS_TREE_INIT;
 	struct relisting fresh = { 0 };
@@ -664,11 +665,13 @@ int engine_cache_refresh(struct engine *e, const struct timespec *changes_done)
 	/* a listing from the next second on is complete for every change until then */
 	wait_second_after(changes_done);
 	int64_t listed_at = (int64_t)time(NULL);
-	r = relist(e, &names, &fresh, &err); /* a dataset destroyed since: its row goes */
+	r = relist(e, &names, &fresh, err); /* a dataset destroyed since: its row goes */
 	if (r == 0 && e->o.run_dir && lock_take(e, "sanoid_cacheupdate.lock", true, &fd) < 0)
 		fd = -1;
-	if (r == 0 && (stat(path, &st) < 0 || cache_read(e, &cached, &cached_at) < 1))
-		r = -ENOENT; /* removed meanwhile: the next run lists */
+	if (r == 0 && (stat(path, &st) < 0 || cache_read(e, &cached, &cached_at) < 1)) {
+		strbuf_addf(err, "%s was removed meanwhile", path);
+		r = -ENOENT; /* the next run lists */
+	}
 	if (r == 0) {
 		cache_header(e, &text);
 		strbuf_addf(&text, "#listed-at\t%lld\n", (long long)listed_at);
@@ -688,6 +691,8 @@ int engine_cache_refresh(struct engine *e, const struct timespec *changes_done)
 			cache_dataset_lines_as(&text, &cached, d, keep ? sc : NULL, true);
 		}
 		r = cache_write(e, &text, st.st_mtime);
+		if (r < 0)
+			strbuf_addf(err, "cannot write %s: %s", path, strerror(-r));
 		ev(e, ENG_DEBUG, "DEBUG: %zu dataset(s) this run changed listed again for the cache",
 		   names.n);
 	}

@@ -153,10 +153,11 @@ int engine_cache_apply_report(struct engine *e, const char *report, size_t len);
  * only chooses which listed datasets are read again; what is stored is what
  * ZFS lists. Waits for the second after changes_done first (snapshots_changed
  * has whole seconds). 0 (also: nothing to do, ZFS 2.1), or -errno: the cache
- * stays as the run's own update left it, and the next run lists those
- * datasets again.
+ * stays as the run's own update left it, the next run lists those datasets
+ * again, and err says why.
  */
-int engine_cache_refresh(struct engine *e, const struct timespec *changes_done);
+int engine_cache_refresh(struct engine *e, const struct timespec *changes_done,
+			 struct strbuf *err);
 /* Its parser (pure): the names taken into added, destroyed into removed; 0 or -EINVAL. */
 int engine_cache_report_parse(const struct engine *e, const char *report, size_t len,
 			      struct strvec *added, struct strvec *removed);
