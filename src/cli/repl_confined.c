@@ -178,7 +178,12 @@ static int ssh_setup_prepare(const struct repl_cli *c, struct confine_job *job,
 	}
 	job->tcp_ports = &ss->port;
 	job->n_tcp_ports = 1;
-	if (root) {
+	bool both_remote = endpoint_is_remote(&c->src) && endpoint_is_remote(&c->dst);
+	if (root && both_remote)
+		log_notice("both ends are remote: the confined worker keeps this host's network "
+			   "for its two ssh connections (Landlock limits its TCP to port %u where "
+			   "the kernel can); it has no ZFS grant here", ss->port);
+	if (root && !both_remote) {
 		int r = ssh_connect_for_worker(c, ss);
 		if (r < 0)
 			return r;
@@ -324,8 +329,8 @@ static size_t repl_needs(const struct repl_cli *c, struct zfs *z, bool src_remot
 /*
  * Whether the run can be confined: not with --no-confine (warned), not a dry
  * run or --dumpsnaps (they change nothing), not --force-delete (said), not
- * endpoints that do not parse (the command says what is wrong), not both
- * ends remote (said).
+ * endpoints that do not parse (the command says what is wrong). Both ends
+ * remote: a worker without grants and without this host's zfs.
  */
 static bool confinable(const struct repl_cli *c)
 {
@@ -348,10 +353,6 @@ static bool confinable(const struct repl_cli *c)
 	}
 	if (c->endpoints_r < 0)
 		return false;
-	if (endpoint_is_remote(&c->src) && endpoint_is_remote(&c->dst)) {
-		log_notice("both ends are remote: nothing to confine here, running as before");
-		return false;
-	}
 	return true;
 }
 
@@ -364,14 +365,16 @@ static int run_worker(struct repl_cli *c, struct confine_job *job, struct zfs *z
 {
 	bool src_remote = endpoint_is_remote(&c->src);
 	bool dst_remote = endpoint_is_remote(&c->dst);
+	/* both ends remote: this host's ZFS is not the job's (it may have none) */
 	const char *const ssh_programs[] = { "zfs", "zpool", "ssh", self, NULL };
+	const char *const remote_programs[] = { "ssh", self, NULL };
 	_cleanup_(ssh_setup_release) struct ssh_setup ss;
 	ssh_setup_init(&ss);
 	struct repl_work w = { .c = c };
 	if (src_remote || dst_remote) {
 		if (ssh_setup_prepare(c, job, &ss) < 0)
 			return EXIT_FATAL;
-		job->programs = ssh_programs;
+		job->programs = src_remote && dst_remote ? remote_programs : ssh_programs;
 		w.copies = geteuid() == 0;
 		c->ssh_connected_fd = ss.fd >= 0 ? ss.fd : 0; /* the worker's ssh takes it */
 	}

@@ -383,7 +383,8 @@ static int run_worker(const struct confine_job *job, confine_fn *fn, void *data,
 			strbuf_addf(err, "%s; ", msg.buf);
 		}
 	}
-	if ((r = probe_version(job, run, &ci->zfs_major, &ci->zfs_minor, err)) < 0)
+	/* no dataset here (both ends of a replication remote): no grant, no ZFS needed */
+	if (job->nneeds && (r = probe_version(job, run, &ci->zfs_major, &ci->zfs_minor, err)) < 0)
 		return r;
 	if ((r = deleg_compute(job->needs, job->nneeds, ci->zfs_major, ci->zfs_minor, &ci->grants,
 			       err)) < 0)

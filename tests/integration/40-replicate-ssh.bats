@@ -114,10 +114,13 @@ hide_remote_tool() { # TOOL
     echo more >/srcp/rr/more
     sleep 1
     : >"$LOGGED_CMDS"
-    run timeout 300 "$ZKEEP" replicate --json "${SSHO[@]}" --compress=zstd-fast \
+    # confined: a worker with no grant and no zfs of this host, only ssh
+    run timeout 300 "$ZKEEP" --verbose replicate --json "${SSHO[@]}" --compress=zstd-fast \
         root@127.0.0.1:srcp/rr root@127.0.0.1:dstp/rr
     assert_success
     assert_output_contains '"event":"sent"'
+    assert_output_contains "replicated as confined worker uid "
+    assert_output_contains "both ends are remote: the confined worker keeps"
     grep -q "'zfs' 'send'" "$LOGGED_CMDS" && grep -q "'zfs' 'receive'" "$LOGGED_CMDS" \
         || fail "send and receive did not both run through ssh:" "$(cat "$LOGGED_CMDS")"
     ss=$(sync_snaps_of srcp/rr)
