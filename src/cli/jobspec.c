@@ -185,7 +185,7 @@ static int config_job(struct jobspec *js)
 	}
 	js->job.nneeds = jobconf_repl_needs(&f, &js->props, js->needs);
 	/* what its receive_set / recvoptions set is the operator's (prop_guard.h) */
-	recvopts_prop_names(j->recvoptions, &js->keep);
+	recvopts_prop_words(j->recvoptions, &js->keep);
 	if (js->keep.n)
 		js->job.guard_keep = (const char *const *)js->keep.v;
 	if (!js->state_dir)

@@ -20,7 +20,7 @@ struct jobspec {
 	struct confine_job job;
 	struct jobconf conf;
 	struct strvec store, props, programs, ro;
-	struct strvec keep; /* the job's own --recvoptions property names (guard_keep) */
+	struct strvec keep; /* the job's own --recvoptions o/x words (guard_keep) */
 	struct deleg_need needs[DELEG_MAX_NEEDS];
 	unsigned ports[SANDBOX_MAX_PORTS];
 	const char *config, *job_name, *state_dir, *sanoid_dir;

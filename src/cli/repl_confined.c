@@ -389,7 +389,7 @@ static int run_worker(struct repl_cli *c, struct confine_job *job, struct zfs *z
 	}
 	/* What the operator sets itself is theirs: the guard checks the rest (prop_guard.h). */
 	_cleanup_strvec_ struct strvec keep = STRVEC_INIT;
-	recvopts_prop_names(c->recvoptions, &keep);
+	recvopts_prop_words(c->recvoptions, &keep);
 	if (keep.n)
 		job->guard_keep = (const char *const *)keep.v;
 	struct confine_info info = CONFINE_INFO_INIT;

@@ -84,8 +84,9 @@ static char *guard_file(const char *state, const char *job)
 
 /*
  * The check of the job's last --apply, if its file is there: put back what
- * the run weakened, then remove the file. 0 (also when there was none), or
- * -errno after logging (-EPERM: something was put back).
+ * the run weakened, then remove the file (kept when the check failed). 0
+ * (also when there was none), or -errno after logging (-EPERM: something
+ * was put back).
  */
 static int guard_check(const char *state, const struct jobspec *js, struct runner *run)
 {
@@ -103,7 +104,8 @@ static int guard_check(const char *state, const struct jobspec *js, struct runne
 			  repaired.v[i]);
 	if (r < 0)
 		log_error("%s", err.buf);
-	if (unlink(path) < 0 && errno != ENOENT)
+	/* kept when the check could not be made: the next --apply makes it, or refuses */
+	if ((r == 0 || r == -EPERM) && unlink(path) < 0 && errno != ENOENT)
 		log_error("cannot remove %s: %s", path, strerror(errno));
 	return r;
 }

@@ -76,7 +76,7 @@ struct confine_job {
 	bool no_confine;
 	const char *root_dir;          /* tests; default in sandbox.h */
 	unsigned zfs_major, zfs_minor; /* 0.0: probe `zfs version` */
-	const char *const *guard_keep; /* properties the operator sets itself (prop_guard.h) */
+	const char *const *guard_keep; /* the operator's own o k=v / x k words (prop_guard.h) */
 };
 
 struct confine_info {

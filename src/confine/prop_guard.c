@@ -12,9 +12,8 @@ void prop_guard_release(struct prop_guard *g)
 {
 	if (!g)
 		return;
-	strvec_release(&g->roots_r);
-	strvec_release(&g->roots_flat);
-	zfs_props_release(&g->before);
+	strvec_release(&g->roots);
+	strbuf_release(&g->before_text);
 	*g = (struct prop_guard)PROP_GUARD_INIT;
 }
 
@@ -25,14 +24,6 @@ static bool within(const char *dataset, const char *root)
 	return strncmp(dataset, root, n) == 0 && (dataset[n] == '\0' || dataset[n] == '/');
 }
 
-static bool within_any(const char *dataset, const struct strvec *roots)
-{
-	for (size_t i = 0; i < roots->n; i++)
-		if (within(dataset, roots->v[i]))
-			return true;
-	return false;
-}
-
 static bool grant_guarded(const struct deleg_grant *gr)
 {
 	for (size_t i = 0; i < gr->perms.n; i++)
@@ -41,59 +32,32 @@ static bool grant_guarded(const struct deleg_grant *gr)
 	return false;
 }
 
-/* Move the rows of from to the end of to. */
-static void props_append(struct zfs_props *to, struct zfs_props *from)
-{
-	if (!from->n)
-		return;
-	to->p = xreallocarray(to->p, to->n + from->n, sizeof(*to->p));
-	memcpy(to->p + to->n, from->p, from->n * sizeof(*from->p));
-	to->n += from->n;
-	free(from->p);
-	*from = (struct zfs_props){ 0 };
-}
-
 /*
- * Append the guarded properties of roots (and, when recursive, below them)
- * to out. After the worker (when_gone), a root it destroyed is left out
- * rather than failing the whole listing.
+ * The listing of the roots into text. After the worker (when_gone), a root
+ * it destroyed is left out rather than failing the whole listing.
  */
-static int list_guarded(struct zfs *z, const struct strvec *roots, bool recursive, bool when_gone,
-			struct zfs_props *out, struct strbuf *err)
+static int list_guarded(const struct prop_guard *g, struct zfs *z, bool when_gone,
+			struct strbuf *text, struct strbuf *err)
 {
-	if (!roots->n)
-		return 0;
-	_cleanup_strvec_ struct strvec names = STRVEC_INIT, present = STRVEC_INIT;
-	recv_guard_names(&names);
-	struct zfs_props got = { 0 };
-	int r = zfs_get_dataset_props(z, (const char *const *)roots->v, recursive,
-				      (const char *const *)names.v, &got);
+	_cleanup_strvec_ struct strvec props = STRVEC_INIT, present = STRVEC_INIT;
+	recv_guard_list_props(&props);
+	const char *const *roots = (const char *const *)g->roots.v;
+	int r = zfs_get_text(z, roots, RECV_GUARD_COLUMNS, (const char *const *)props.v, text);
 	if (r < 0 && when_gone) {
-		for (size_t i = 0; i < roots->n; i++)
-			if (zfs_exists(z, roots->v[i]))
-				strvec_push(&present, roots->v[i]);
-		if (present.n == roots->n)
-			goto fail;
+		for (size_t i = 0; i < g->roots.n; i++)
+			if (zfs_exists(z, g->roots.v[i]))
+				strvec_push(&present, g->roots.v[i]);
 		if (!present.n)
 			return 0;
-		r = zfs_get_dataset_props(z, (const char *const *)present.v, recursive,
-					  (const char *const *)names.v, &got);
+		strbuf_reset(text);
+		if (present.n < g->roots.n)
+			r = zfs_get_text(z, (const char *const *)present.v, RECV_GUARD_COLUMNS,
+					 (const char *const *)props.v, text);
 	}
-	if (r == 0) {
-		props_append(out, &got);
-		return 0;
-	}
-fail:
-	strbuf_addf(err, "cannot read the properties a worker must not weaken: %s",
-		    zfs_error(z));
+	if (r < 0)
+		strbuf_addf(err, "cannot read the properties a worker must not weaken: %s",
+			    zfs_error(z));
 	return r;
-}
-
-static int list_all(struct prop_guard *g, struct zfs *z, bool when_gone, struct zfs_props *out,
-		    struct strbuf *err)
-{
-	int r = list_guarded(z, &g->roots_r, true, when_gone, out, err);
-	return r < 0 ? r : list_guarded(z, &g->roots_flat, false, when_gone, out, err);
 }
 
 int prop_guard_begin(struct prop_guard *g, const struct deleg_set *set,
@@ -102,29 +66,29 @@ int prop_guard_begin(struct prop_guard *g, const struct deleg_set *set,
 	g->keep = keep;
 	for (size_t i = 0; i < set->n; i++) {
 		const struct deleg_grant *gr = &set->g[i];
-		if (gr->host || !grant_guarded(gr))
-			continue;
-		struct strvec *to = gr->scope == 'l' ? &g->roots_flat : &g->roots_r;
-		if (strvec_find(to, gr->dataset) < 0)
-			strvec_push(to, gr->dataset);
+		if (!gr->host && grant_guarded(gr) && strvec_find(&g->roots, gr->dataset) < 0)
+			strvec_push(&g->roots, gr->dataset);
 	}
-	/* a dataset alone inside a granted tree is listed with the tree */
+	/* a root inside another is listed with it */
 	size_t kept = 0;
-	for (size_t i = 0; i < g->roots_flat.n; i++) {
-		if (within_any(g->roots_flat.v[i], &g->roots_r)) {
-			free(g->roots_flat.v[i]);
+	for (size_t i = 0; i < g->roots.n; i++) {
+		bool inner = false;
+		for (size_t j = 0; j < g->roots.n && !inner; j++)
+			inner = j != i && within(g->roots.v[i], g->roots.v[j]) &&
+				!streq(g->roots.v[i], g->roots.v[j]);
+		if (inner) {
+			free(g->roots.v[i]);
 			continue;
 		}
-		g->roots_flat.v[kept++] = g->roots_flat.v[i];
+		g->roots.v[kept++] = g->roots.v[i];
 	}
-	g->roots_flat.n = kept;
-	if (g->roots_flat.v)
-		g->roots_flat.v[kept] = NULL;
-	if (!g->roots_r.n && !g->roots_flat.n)
+	g->roots.n = kept;
+	if (!kept)
 		return 0;
+	g->roots.v[kept] = NULL;
 	_cleanup_release_(zfs) struct zfs z;
 	zfs_init(&z, run);
-	int r = list_all(g, &z, false, &g->before, err);
+	int r = list_guarded(g, &z, false, &g->before_text, err);
 	g->armed = r == 0;
 	return r;
 }
@@ -136,12 +100,18 @@ int prop_guard_end(struct prop_guard *g, struct runner *run, struct strvec *repa
 		return 0;
 	_cleanup_release_(zfs) struct zfs z;
 	zfs_init(&z, run);
-	struct zfs_props after = { 0 };
-	int r = list_all(g, &z, true, &after, err);
+	_cleanup_strbuf_ struct strbuf after_text = STRBUF_INIT;
+	_cleanup_release_(guard_rows) struct guard_rows before = GUARD_ROWS_INIT;
+	_cleanup_release_(guard_rows) struct guard_rows after = GUARD_ROWS_INIT;
 	_cleanup_release_(recv_repairs) struct recv_repairs rs = RECV_REPAIRS_INIT;
+	const char *const *roots = (const char *const *)g->roots.v;
+	int r = list_guarded(g, &z, true, &after_text, err);
+	if (r == 0 && ((r = recv_guard_parse(g->before_text.buf, g->before_text.len, roots,
+					     &before)) < 0 ||
+		       (r = recv_guard_parse(after_text.buf, after_text.len, roots, &after)) < 0))
+		strbuf_addstr(err, "the listing of the guarded properties is too long to check");
 	if (r == 0)
-		recv_guard_repairs(&g->before, &after, g->keep, &rs);
-	zfs_props_release(&after);
+		recv_guard_repairs(&before, &after, g->keep, &rs);
 	for (size_t i = 0; i < rs.n; i++) {
 		const struct recv_repair *rp = &rs.r[i];
 		int rr;
@@ -168,18 +138,9 @@ int prop_guard_end(struct prop_guard *g, struct runner *run, struct strvec *repa
 	return r;
 }
 
-static const char *source_text(const struct zfs_prop *p, char *buf, size_t n)
-{
-	if (p->source != ZFS_SRC_INHERITED)
-		return zfs_source_word(p->source);
-	snprintf(buf, n, "inherited from %s", p->inherited_from ? p->inherited_from : "-");
-	return buf;
-}
-
 /*
- * The file: the magic line, "tree\tDATASET" and "alone\tDATASET" lines, an
- * empty line, then the listing as `zfs get -Hp -o name,property,value,source`
- * prints it (zfs_parse_get() reads it back).
+ * The file: the magic line, a "root\tDATASET" line per root, an empty line,
+ * then the listing as zfs printed it (recv_guard_parse() reads it again).
  */
 int prop_guard_save(const struct prop_guard *g, const char *path, struct strbuf *err)
 {
@@ -187,17 +148,10 @@ int prop_guard_save(const struct prop_guard *g, const char *path, struct strbuf 
 		return 0;
 	_cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
 	strbuf_addstr(&sb, GUARD_MAGIC);
-	for (size_t i = 0; i < g->roots_r.n; i++)
-		strbuf_addf(&sb, "tree\t%s\n", g->roots_r.v[i]);
-	for (size_t i = 0; i < g->roots_flat.n; i++)
-		strbuf_addf(&sb, "alone\t%s\n", g->roots_flat.v[i]);
+	for (size_t i = 0; i < g->roots.n; i++)
+		strbuf_addf(&sb, "root\t%s\n", g->roots.v[i]);
 	strbuf_addch(&sb, '\n');
-	for (size_t i = 0; i < g->before.n; i++) {
-		const struct zfs_prop *p = &g->before.p[i];
-		char from[320];
-		strbuf_addf(&sb, "%s\t%s\t%s\t%s\n", p->dataset, p->name, p->value,
-			    source_text(p, from, sizeof(from)));
-	}
+	strbuf_add(&sb, g->before_text.buf, g->before_text.len);
 	int r = write_file_atomic(path, sb.buf, sb.len, 0600);
 	if (r < 0)
 		strbuf_addf(err, "cannot write %s: %s", path, strerror(-r));
@@ -216,7 +170,7 @@ int prop_guard_load(struct prop_guard *g, const char *path, const char *const *k
 	}
 	struct stat st;
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != 0 ||
-	    (st.st_mode & 077) || st.st_size > (64 << 20)) {
+	    (st.st_mode & 077) || st.st_size > (256 << 20)) {
 		strbuf_addf(err, "%s is not root's own file: not read", path);
 		return -EPERM;
 	}
@@ -226,35 +180,23 @@ int prop_guard_load(struct prop_guard *g, const char *path, const char *const *k
 		strbuf_addf(err, "cannot read %s: %s", path, strerror(-r));
 		return r;
 	}
-	const char *end = strstr(sb.buf, "\n\n");
-	if (!skip_prefix(sb.buf, GUARD_MAGIC) || !end) {
+	prop_guard_release(g);
+	g->keep = keep;
+	const char *p = skip_prefix(sb.buf, GUARD_MAGIC);
+	while (p && *p && *p != '\n') {
+		const char *nl = strchr(p, '\n'), *ds;
+		_cleanup_free_ char *line = nl ? xstrndup(p, (size_t)(nl - p)) : NULL;
+		if (!line || !(ds = skip_prefix(line, "root\t")) || !deleg_dataset_name_ok(ds))
+			break;
+		strvec_push(&g->roots, ds);
+		p = nl + 1;
+	}
+	if (!p || *p != '\n' || !g->roots.n) {
 		strbuf_addf(err, "%s is not a zkeep guard file", path);
 		return -EINVAL;
 	}
-	prop_guard_release(g);
-	g->keep = keep;
-	_cleanup_strvec_ struct strvec lines = STRVEC_INIT;
-	_cleanup_free_ char *head = xstrndup(sb.buf + strlen(GUARD_MAGIC),
-					     (size_t)(end + 1 - sb.buf) - strlen(GUARD_MAGIC));
-	strvec_split(&lines, head, "\n");
-	for (size_t i = 0; i < lines.n; i++) {
-		const char *ds;
-		if (!lines.v[i][0])
-			continue;
-		if ((ds = skip_prefix(lines.v[i], "tree\t")) && deleg_dataset_name_ok(ds))
-			strvec_push(&g->roots_r, ds);
-		else if ((ds = skip_prefix(lines.v[i], "alone\t")) && deleg_dataset_name_ok(ds))
-			strvec_push(&g->roots_flat, ds);
-		else {
-			strbuf_addf(err, "%s: unexpected line '%s'", path, lines.v[i]);
-			return -EINVAL;
-		}
-	}
-	const char *rows = end + 2;
-	if ((r = zfs_parse_get(rows, strlen(rows), &g->before, err)) < 0) {
-		zfs_props_release(&g->before);
-		return r;
-	}
+	p++;
+	strbuf_add(&g->before_text, p, sb.len - (size_t)(p - sb.buf));
 	g->armed = true;
 	return 0;
 }

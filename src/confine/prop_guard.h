@@ -8,10 +8,12 @@
  * grants let a compromised worker set setuid=on on any dataset they reach,
  * which root would then mount as it is (now, or at the next boot). So
  * before the worker starts, root lists those properties of every tree a
- * grant with such a permission covers (one `zfs get -t filesystem,volume`
- * for the recursive grants, one for the others), lists them again when the
+ * grant with such a permission covers (one `zfs get`, zfs/recvprops.h),
+ * lists them again when the
  * worker has ended, and repairs, as root, what recv_guard_repairs() finds
- * weakened. Run only as root; grants on other hosts are their admin's.
+ * weakened. Every granted dataset is listed with its descendants (a local
+ * create grant is enough to make a zvol child). Run only as root; grants on
+ * other hosts are their admin's.
  *
  * Functions return 0 or -errno with a message in err; nothing is logged.
  */
@@ -21,14 +23,15 @@
 #include "zfs/delegation.h"
 #include "zfs/recvprops.h"
 #include "zfs/runner.h"
+#include "base/strbuf.h"
 
 struct prop_guard {
-	struct strvec roots_r, roots_flat; /* the granted trees, and datasets alone */
-	struct zfs_props before;           /* their guarded properties before the worker */
-	const char *const *keep;           /* the operator's own -o/-x names: not checked */
-	bool armed;                        /* before was taken (or loaded) */
+	struct strvec roots;          /* the granted datasets, each with its descendants */
+	struct strbuf before_text;    /* the listing before the worker, as zfs printed it */
+	const char *const *keep;      /* the operator's own o k=v / x k words: theirs */
+	bool armed;                   /* before_text was taken (or loaded) */
 };
-#define PROP_GUARD_INIT { .roots_r = STRVEC_INIT, .roots_flat = STRVEC_INIT }
+#define PROP_GUARD_INIT { .roots = STRVEC_INIT, .before_text = STRBUF_INIT }
 void prop_guard_release(struct prop_guard *g);
 
 /*

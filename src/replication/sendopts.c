@@ -49,6 +49,18 @@ void recvopts_prop_names(const char *recvoptions, struct strvec *names)
 	sendopts_release(&ro);
 }
 
+void recvopts_prop_words(const char *recvoptions, struct strvec *words)
+{
+	struct sendopts ro = SENDOPTS_INIT;
+	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
+	if (sendopts_parse(recvoptions, true, &ro, &err) == 0)
+		for (size_t i = 0; i < ro.n; i++)
+			if ((ro.flag[i] == 'o' || ro.flag[i] == 'x') && ro.value[i] &&
+			    strvec_find(words, ro.value[i]) < 0)
+				strvec_push(words, ro.value[i]);
+	sendopts_release(&ro);
+}
+
 bool sendopts_has(const struct sendopts *o, char c)
 {
 	for (size_t i = 0; i < o->n; i++)

@@ -52,6 +52,8 @@ bool sendopts_has(const struct sendopts *o, char c);
  * parse name none (the command itself says what is wrong).
  */
 void recvopts_prop_names(const char *recvoptions, struct strvec *names);
+/* The same as the operator wrote them: "k=v" for o, "k" for x. */
+void recvopts_prop_words(const char *recvoptions, struct strvec *words);
 
 /*
  * The one-letter flags of o allowed for kind, without o/x/X, as a string

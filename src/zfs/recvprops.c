@@ -1,6 +1,7 @@
 /* zfs/recvprops.c - see recvprops.h. */
 #include "base/zkeep.h"
 #include "zfs/recvprops.h"
+#include "zfs/delegation.h"
 
 /* The overrides: value NULL means -x (inherit from the target's parent). */
 static const struct recv_override {
@@ -125,20 +126,165 @@ void recv_repairs_release(struct recv_repairs *r)
 	*r = (struct recv_repairs)RECV_REPAIRS_INIT;
 }
 
-static int cmp_prop_row(const void *a, const void *b)
+void guard_rows_release(struct guard_rows *rows)
 {
-	const struct zfs_prop *x = *(const struct zfs_prop *const *)a;
-	const struct zfs_prop *y = *(const struct zfs_prop *const *)b;
+	if (!rows)
+		return;
+	for (size_t i = 0; i < rows->n; i++) {
+		free(rows->r[i].dataset);
+		free(rows->r[i].name);
+		free(rows->r[i].value);
+	}
+	free(rows->r);
+	*rows = (struct guard_rows)GUARD_ROWS_INIT;
+}
+
+void recv_guard_list_props(struct strvec *props)
+{
+	strvec_push(props, "type");
+	recv_guard_names(props);
+}
+
+static bool within_roots(const char *dataset, const char *const *roots)
+{
+	for (size_t i = 0; roots && roots[i]; i++) {
+		size_t n = strlen(roots[i]);
+		if (strncmp(dataset, roots[i], n) == 0 && (dataset[n] == '\0' || dataset[n] == '/'))
+			return true;
+	}
+	return false;
+}
+
+static bool guard_source(const char *s, size_t n, unsigned *src)
+{
+	static const char inh[] = "inherited from ";
+	static const unsigned plain[] = { ZFS_SRC_LOCAL, ZFS_SRC_DEFAULT, ZFS_SRC_RECEIVED,
+					  ZFS_SRC_TEMPORARY, ZFS_SRC_NONE };
+	for (size_t i = 0; i < ARRAY_SIZE(plain); i++) {
+		const char *w = zfs_source_word(plain[i]);
+		if (strlen(w) == n && memcmp(s, w, n) == 0) {
+			*src = plain[i];
+			return true;
+		}
+	}
+	if (n > sizeof(inh) - 1 && memcmp(s, inh, sizeof(inh) - 1) == 0) {
+		_cleanup_free_ char *from = xstrndup(s + sizeof(inh) - 1, n - (sizeof(inh) - 1));
+		*src = ZFS_SRC_INHERITED;
+		return deleg_dataset_name_ok(from);
+	}
+	return false;
+}
+
+/* A row's start: DATASET \t PROPERTY \t SOURCE \t VALUE, each checked. */
+static bool row_start(const char *line, size_t len, const char *const *roots,
+		      const struct strvec *props, struct guard_row *row)
+{
+	const char *end = line + len, *f[3];
+	const char *p = line;
+	for (int i = 0; i < 3; i++) {
+		f[i] = memchr(p, '\t', (size_t)(end - p));
+		if (!f[i])
+			return false;
+		p = f[i] + 1;
+	}
+	_cleanup_free_ char *ds = xstrndup(line, (size_t)(f[0] - line));
+	_cleanup_free_ char *name = xstrndup(f[0] + 1, (size_t)(f[1] - f[0] - 1));
+	unsigned src;
+	if (!deleg_dataset_name_ok(ds) || !within_roots(ds, roots) ||
+	    strvec_find(props, name) < 0 ||
+	    !guard_source(f[1] + 1, (size_t)(f[2] - f[1] - 1), &src))
+		return false;
+	*row = (struct guard_row){ .dataset = steal_pointer(&ds), .name = steal_pointer(&name),
+		.value = xstrndup(f[2] + 1, (size_t)(end - f[2] - 1)), .source = src };
+	return true;
+}
+
+static int cmp_guard_row(const void *a, const void *b)
+{
+	const struct guard_row *x = a, *y = b;
 	int c = strcmp(x->dataset, y->dataset);
 	return c ? c : strcmp(x->name, y->name);
 }
 
-static bool listed(const char *const *list, const char *name)
+#define GUARD_MAX_ROWS 1000000
+
+int recv_guard_parse(const char *buf, size_t len, const char *const *roots,
+		     struct guard_rows *out)
+{
+	_cleanup_strvec_ struct strvec props = STRVEC_INIT;
+	recv_guard_list_props(&props);
+	guard_rows_release(out);
+	size_t alloc = 0;
+	const char *p = buf, *end = buf + len;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		struct guard_row row;
+		if (memchr(p, '\0', n)) {
+			/* no row holds a NUL; as a value's text it ends there */
+		} else if (row_start(p, n, roots, &props, &row)) {
+			if (out->n >= GUARD_MAX_ROWS) {
+				free(row.dataset);
+				free(row.name);
+				free(row.value);
+				guard_rows_release(out);
+				return -E2BIG;
+			}
+			if (out->n == alloc) {
+				alloc = alloc ? alloc * 2 : 64;
+				out->r = xreallocarray(out->r, alloc, sizeof(*out->r));
+			}
+			out->r[out->n++] = row;
+		} else if (out->n && !(nl == NULL && n == 0)) {
+			/* a line break inside the previous row's value */
+			struct guard_row *last = &out->r[out->n - 1];
+			char *v = xasprintf("%s\n%.*s", last->value, (int)n, p);
+			free(last->value);
+			last->value = v;
+		}
+		p = nl ? nl + 1 : end;
+	}
+	if (out->n > 1)
+		qsort(out->r, out->n, sizeof(*out->r), cmp_guard_row);
+	/* one row per pair: a repeated one is ambiguous */
+	size_t kept = 0;
+	for (size_t i = 0; i < out->n; i++) {
+		if (kept && cmp_guard_row(&out->r[kept - 1], &out->r[i]) == 0) {
+			out->r[kept - 1].ambiguous = true;
+			free(out->r[i].dataset);
+			free(out->r[i].name);
+			free(out->r[i].value);
+			continue;
+		}
+		out->r[kept++] = out->r[i];
+	}
+	out->n = kept;
+	return 0;
+}
+
+static const struct guard_row *guard_find(const struct guard_rows *rows, const char *dataset,
+					  const char *name)
+{
+	struct guard_row key = { .dataset = (char *)dataset, .name = (char *)name };
+	return rows->n ? bsearch(&key, rows->r, rows->n, sizeof(*rows->r), cmp_guard_row) : NULL;
+}
+
+static bool listed(const char *const *list, const char *word)
 {
 	for (size_t i = 0; list && list[i]; i++)
-		if (streq(list[i], name))
+		if (streq(list[i], word))
 			return true;
 	return false;
+}
+
+/* The operator's own -o value for name in keep ("name=value"), or NULL. */
+static const char *kept_value(const char *const *keep, const char *name)
+{
+	size_t n = strlen(name);
+	for (size_t i = 0; keep && keep[i]; i++)
+		if (strncmp(keep[i], name, n) == 0 && keep[i][n] == '=')
+			return keep[i] + n + 1;
+	return NULL;
 }
 
 static const struct recv_override *guarded_override(const char *name)
@@ -149,36 +295,47 @@ static const struct recv_override *guarded_override(const char *name)
 	return NULL;
 }
 
-void recv_guard_repairs(const struct zfs_props *before, const struct zfs_props *after,
+/* ZFS_TYPE_FILESYSTEM or _VOLUME from a dataset's type row; 0 when unknown or forged. */
+static int row_type(const struct guard_rows *rows, const char *dataset)
+{
+	const struct guard_row *t = guard_find(rows, dataset, "type");
+	if (!t || t->ambiguous)
+		return 0;
+	return streq(t->value, "filesystem") ? ZFS_TYPE_FILESYSTEM
+	       : streq(t->value, "volume")   ? ZFS_TYPE_VOLUME
+					     : 0;
+}
+
+void recv_guard_repairs(const struct guard_rows *before, const struct guard_rows *after,
 			const char *const *keep, struct recv_repairs *out)
 {
-	/* before, sorted by dataset and name, for a lookup per row of after */
-	const struct zfs_prop **index = xcalloc(before->n + 1, sizeof(*index));
-	for (size_t i = 0; i < before->n; i++)
-		index[i] = &before->p[i];
-	if (before->n > 1)
-		qsort(index, before->n, sizeof(*index), cmp_prop_row);
 	for (size_t i = 0; i < after->n; i++) {
-		const struct zfs_prop *p = &after->p[i];
+		const struct guard_row *p = &after->r[i];
 		const struct recv_override *o = guarded_override(p->name);
-		if (!o || streq(p->value, "-") || listed(keep, p->name))
+		if (!o || (streq(p->value, "-") && !p->ambiguous))
 			continue;
-		const struct zfs_prop *key = p;
-		const struct zfs_prop **found =
-			before->n ? bsearch(&key, index, before->n, sizeof(*index), cmp_prop_row)
-				  : NULL;
-		const struct zfs_prop *b = found ? *found : NULL;
-		if (o->value) {
-			if (streq(p->value, o->value) || (b && streq(b->value, p->value)))
-				continue; /* the override's value, or as it was */
-		} else {
-			bool set_here = p->source & (ZFS_SRC_LOCAL | ZFS_SRC_RECEIVED);
-			if (!b && !set_here)
-				continue; /* new, and inheriting as -x makes it */
-			if (b && streq(b->value, p->value) && b->source == p->source)
+		int type = row_type(after, p->dataset);
+		if (type && (int)o->type != type)
+			continue; /* volmode of a filesystem, setuid of a volume */
+		const struct guard_row *b = guard_find(before, p->dataset, p->name);
+		if (b && (b->ambiguous || row_type(before, p->dataset) != type))
+			b = NULL; /* a listing not to trust, or a new dataset under an old name */
+		const char *mine = kept_value(keep, p->name);
+		bool set_here = p->source & (ZFS_SRC_LOCAL | ZFS_SRC_RECEIVED);
+		if (!p->ambiguous) {
+			/* inheriting is what -x makes, unless it dropped a local value (a
+			 * receive's -x drops only a received one) */
+			bool inherits = !set_here && !(b && (b->source & ZFS_SRC_LOCAL) &&
+						       !streq(b->value, p->value));
+			bool acceptable = o->value ? streq(p->value, o->value) : inherits;
+			if (mine && streq(p->value, mine))
+				acceptable = true;
+			if (listed(keep, p->name) && inherits)
+				acceptable = true; /* the operator's -x */
+			if (acceptable)
+				continue;
+			if (b && streq(b->value, p->value) && (o->value || b->source == p->source))
 				continue; /* as it was */
-			if (b && !set_here && !(b->source & ZFS_SRC_LOCAL))
-				continue; /* a receive's -x cleared a received value */
 		}
 		out->r = xreallocarray(out->r, out->n + 1, sizeof(*out->r));
 		struct recv_repair *rp = &out->r[out->n++];
@@ -187,9 +344,11 @@ void recv_guard_repairs(const struct zfs_props *before, const struct zfs_props *
 		if (b)
 			rp->value = b->source & (ZFS_SRC_LOCAL | ZFS_SRC_RECEIVED) ? xstrdup(b->value)
 										 : NULL;
+		else if (mine)
+			rp->value = xstrdup(mine);
 		else
-			rp->value = o->value ? xstrdup(o->value) : NULL;
-		rp->found = xasprintf("%s (%s)", p->value, zfs_source_word(p->source));
+			rp->value = o->value && !listed(keep, p->name) ? xstrdup(o->value) : NULL;
+		rp->found = xasprintf("%s (%s%s)", p->value, zfs_source_word(p->source),
+				      p->ambiguous ? ", listed more than once" : "");
 	}
-	free(index);
 }

@@ -74,19 +74,56 @@ void recv_guard_names(struct strvec *names);
  * The worker's grants are the weak spot of the quarantine: to receive with
  * -o setuid=off it must hold the setuid permission, with which a
  * compromised worker can as well set setuid=on, on anything its grants
- * reach. So root lists the guarded properties of the granted trees before
- * the worker starts and after it ended (`zfs get`), and puts back whatever
- * the worker made less safe. A property counts as weakened when:
- *   an -o override (setuid...): its value is not the override's value and
- *       the dataset is new, or existed with another value;
- *   an -x override (zoned, exec): on a new dataset, its source is local or
- *       received; on one that existed, its value or source changed, and
- *       it is now local or received, or was local (an -x clears only a
- *       received value).
- * A new dataset gets the override (set VALUE, or inherit); one that existed
- * gets its old value back (set, when it was local or received; else
- * inherit). Properties in keep (the operator's own -o/-x names) and values
- * "-" (not a property of that type) are not checked.
+ * reach. So root lists the guarded properties (and each dataset's type) of
+ * the granted trees before the worker starts and after it ended, and puts
+ * back whatever the worker made less safe (confine/prop_guard.h).
+ *
+ * The listing is `zfs get -Hpr -t filesystem,volume -o RECV_GUARD_COLUMNS`,
+ * value last: sharenfs and sharesmb are free text a worker can set, with
+ * tabs and line breaks in it. recv_guard_parse() starts a row only at a line
+ * whose first three fields are a dataset inside the listed roots, a listed
+ * property and a source; any other line continues the previous row's value.
+ * A line forged inside a value can only repeat a (dataset, property) that
+ * ZFS lists as well: such a pair is marked ambiguous, and always repaired.
+ */
+#define RECV_GUARD_COLUMNS "name,property,source,value"
+
+struct guard_row {
+	char *dataset, *name, *value;
+	unsigned source;  /* ZFS_SRC_* */
+	bool ambiguous;   /* listed more than once */
+};
+
+struct guard_rows {
+	struct guard_row *r; /* sorted by dataset, then property; one per pair */
+	size_t n;
+};
+#define GUARD_ROWS_INIT { .r = NULL, .n = 0 }
+void guard_rows_release(struct guard_rows *rows);
+
+/* The properties the guard lists: "type" and every override's (not serve's mountpoint). */
+void recv_guard_list_props(struct strvec *props);
+
+/*
+ * Parse such a listing of roots (each listed with its descendants) into out
+ * (released first). Never fails on content: what is not a row is a value's
+ * continuation; -E2BIG past a million rows.
+ */
+int recv_guard_parse(const char *buf, size_t len, const char *const *roots,
+		     struct guard_rows *out);
+
+/*
+ * What the guard repairs in after, compared with before. A property counts
+ * as weakened when its value is not acceptable - the override's (setuid
+ * off...), for an -x override (zoned, exec) inherited (any source but local
+ * or received) unless that dropped a local value, or the operator's own
+ * value for it in keep ("k=v" from -o, "k" from -x) - and it is not as it
+ * was before: on a dataset that is new (or changed its type), or whose
+ * value changed (-x: value or source). An
+ * ambiguous pair is always repaired. A dataset that existed gets its old
+ * value back (set, when it was local or received; else inherit), a new one
+ * the operator's value or the override's. Values "-" (not a property of
+ * the type) are skipped.
  */
 struct recv_repair {
 	char *dataset, *name;
@@ -101,8 +138,7 @@ struct recv_repairs {
 #define RECV_REPAIRS_INIT { .r = NULL, .n = 0 }
 void recv_repairs_release(struct recv_repairs *r);
 
-/* Append to out the repairs that after needs, compared with before (rows of any order). */
-void recv_guard_repairs(const struct zfs_props *before, const struct zfs_props *after,
+void recv_guard_repairs(const struct guard_rows *before, const struct guard_rows *after,
 			const char *const *keep, struct recv_repairs *out);
 
 #endif

@@ -197,9 +197,8 @@ int zfs_list_tree(struct zfs *z, const char *const *roots, unsigned flags,
 	return r;
 }
 
-static int get_props(struct zfs *z, const char *const *datasets, bool recursive,
-		     bool no_snapshots, const char *const *props, unsigned sources,
-		     struct zfs_props *out)
+int zfs_get_props(struct zfs *z, const char *const *datasets, bool recursive,
+		  const char *const *props, unsigned sources, struct zfs_props *out)
 {
 	struct strvec argv = STRVEC_INIT;
 	struct strbuf outb = STRBUF_INIT;
@@ -207,8 +206,6 @@ static int get_props(struct zfs *z, const char *const *datasets, bool recursive,
 	strvec_pushv(&argv, ARGV("zfs", "get", "-Hp", "-o", "name,property,value,source"));
 	if (recursive)
 		strvec_push(&argv, "-r");
-	if (no_snapshots)
-		strvec_pushv(&argv, ARGV("-t", "filesystem,volume"));
 	if (sources) {
 		struct strvec s = STRVEC_INIT;
 		static const struct { unsigned bit; const char *word; } w[] = {
@@ -243,16 +240,18 @@ static int get_props(struct zfs *z, const char *const *datasets, bool recursive,
 	return r;
 }
 
-int zfs_get_props(struct zfs *z, const char *const *datasets, bool recursive,
-		  const char *const *props, unsigned sources, struct zfs_props *out)
+int zfs_get_text(struct zfs *z, const char *const *datasets, const char *columns,
+		 const char *const *props, struct strbuf *out)
 {
-	return get_props(z, datasets, recursive, false, props, sources, out);
-}
-
-int zfs_get_dataset_props(struct zfs *z, const char *const *datasets, bool recursive,
-			  const char *const *props, struct zfs_props *out)
-{
-	return get_props(z, datasets, recursive, true, props, 0, out);
+	struct strvec argv = STRVEC_INIT, p = STRVEC_INIT;
+	strvec_pushv(&argv, ARGV("zfs", "get", "-Hpr", "-t", "filesystem,volume", "-o", columns));
+	strvec_pushv(&p, props);
+	strvec_push_nodup(&argv, strvec_join(&p, ","));
+	strvec_pushv(&argv, datasets);
+	int r = run_capture(z, (const char *const *)argv.v, out);
+	strvec_release(&argv);
+	strvec_release(&p);
+	return r;
 }
 
 int zfs_get_prop(struct zfs *z, const char *dataset, const char *prop, char **value)

@@ -139,9 +139,13 @@ struct zfs_props {
  */
 int zfs_get_props(struct zfs *z, const char *const *datasets, bool recursive,
 		  const char *const *props, unsigned sources, struct zfs_props *out);
-/* The same of filesystems and volumes only (-t filesystem,volume: no snapshot rows), any source. */
-int zfs_get_dataset_props(struct zfs *z, const char *const *datasets, bool recursive,
-			  const char *const *props, struct zfs_props *out);
+/*
+ * `zfs get -Hpr -t filesystem,volume -o COLUMNS PROPS DATASETS`, its output as
+ * text, for a parser that must not trust a column split (a free-text value
+ * such as sharenfs may hold tabs and line breaks: recv_guard_parse()).
+ */
+int zfs_get_text(struct zfs *z, const char *const *datasets, const char *columns,
+		 const char *const *props, struct strbuf *out);
 void zfs_props_release(struct zfs_props *p);
 /* One value of one dataset (caller frees). -ENOENT: no such dataset. */
 int zfs_get_prop(struct zfs *z, const char *dataset, const char *prop, char **value);

@@ -77,10 +77,11 @@ static void test_strip(void **state)
 	assert_null(set.v[set.n]);
 }
 
-static void props_of(const char *text, struct zfs_props *p)
+static const char *const roots_b[] = { "b", NULL };
+
+static void rows_of(const char *text, struct guard_rows *rows)
 {
-	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
-	assert_int_equal(zfs_parse_get(text, strlen(text), p, &err), 0);
+	assert_int_equal(recv_guard_parse(text, strlen(text), roots_b, rows), 0);
 }
 
 static const struct recv_repair *repair_of(const struct recv_repairs *rs, const char *ds,
@@ -95,35 +96,48 @@ static const struct recv_repair *repair_of(const struct recv_repairs *rs, const 
 /* What a worker holding the quarantine's grants may leave, and what root puts back. */
 static void test_repairs(void **state)
 {
-	struct zfs_props before = { 0 }, after = { 0 };
-	props_of("b/sib\tsetuid\toff\tlocal\n"
-		 "b/sib\texec\toff\tlocal\n"
-		 "b/sib\tdevices\ton\tdefault\n"     /* was unsafe, left so: not the worker's */
-		 "b/sib\tsharenfs\toff\tdefault\n"
-		 "b/sib\tzoned\toff\tdefault\n"
-		 "b/sib\tvolmode\t-\t-\n"
-		 "b/old\tsetuid\ton\tlocal\n"        /* the operator's, then the receive's off */
-		 "b/vol\tvolmode\tnone\tlocal\n"
-		 "b/vol\tsetuid\t-\t-\n",
-		 &before);
-	props_of("b/sib\tsetuid\ton\tlocal\n"         /* weakened: back to off */
-		 "b/sib\texec\ton\tinherited from b\n" /* weakened: back to local off */
-		 "b/sib\tdevices\ton\tdefault\n"
-		 "b/sib\tsharenfs\trw\tlocal\n"        /* weakened: inherit again */
-		 "b/sib\tzoned\toff\tdefault\n"
-		 "b/sib\tvolmode\t-\t-\n"
-		 "b/old\tsetuid\toff\tlocal\n"
-		 "b/vol\tvolmode\tfull\tlocal\n"      /* weakened: back to none */
-		 "b/vol\tsetuid\t-\t-\n"
-		 "b/new\tsetuid\toff\tlocal\n"         /* new and quarantined: fine */
-		 "b/new\texec\ton\tdefault\n"
-		 "b/new\tdevices\ton\treceived\n"      /* new, not overridden: off */
-		 "b/new\tzoned\ton\treceived\n"        /* new, -x not applied: inherit */
-		 "b/newvol\tvolmode\tdefault\treceived\n",
-		 &after);
+	struct guard_rows before = GUARD_ROWS_INIT, after = GUARD_ROWS_INIT;
+	rows_of("b/sib\ttype\t-\tfilesystem\n"
+		"b/sib\tsetuid\tlocal\toff\n"
+		"b/sib\texec\tlocal\toff\n"
+		"b/sib\tdevices\tdefault\ton\n"     /* was unsafe, left so: not the worker's */
+		"b/sib\tsharenfs\tdefault\toff\n"
+		"b/sib\tzoned\tdefault\toff\n"
+		"b/sib\tvolmode\tdefault\tdefault\n" /* a filesystem's: not guarded */
+		"b/old\ttype\t-\tfilesystem\n"
+		"b/old\tsetuid\tlocal\ton\n"        /* the operator's, then the receive's off */
+		"b/vol\ttype\t-\tvolume\n"
+		"b/vol\tvolmode\tlocal\tnone\n"
+		"b/vol\tsetuid\t-\t-\n"
+		"b/fs2vol\ttype\t-\tfilesystem\n"
+		"b/fs2vol\tvolmode\tdefault\tdefault\n",
+		&before);
+	rows_of("b/sib\ttype\t-\tfilesystem\n"
+		"b/sib\tsetuid\tlocal\ton\n"              /* weakened: back to off */
+		"b/sib\texec\tinherited from b\ton\n"     /* weakened: back to local off */
+		"b/sib\tdevices\tdefault\ton\n"
+		"b/sib\tsharenfs\tlocal\trw\n"            /* weakened: inherit again */
+		"b/sib\tzoned\tdefault\toff\n"
+		"b/sib\tvolmode\tdefault\tdefault\n"
+		"b/old\ttype\t-\tfilesystem\n"
+		"b/old\tsetuid\tlocal\toff\n"
+		"b/vol\ttype\t-\tvolume\n"
+		"b/vol\tvolmode\tlocal\tfull\n"           /* weakened: back to none */
+		"b/vol\tsetuid\t-\t-\n"
+		"b/new\ttype\t-\tfilesystem\n"
+		"b/new\tsetuid\tlocal\toff\n"              /* new and quarantined: fine */
+		"b/new\texec\tdefault\ton\n"
+		"b/new\tvolmode\tdefault\tdefault\n"       /* a new filesystem's: fine */
+		"b/new\tdevices\treceived\ton\n"           /* new, not overridden: off */
+		"b/new\tzoned\treceived\ton\n"             /* new, -x not applied: inherit */
+		"b/newvol\ttype\t-\tvolume\n"
+		"b/newvol\tvolmode\treceived\tdefault\n"
+		"b/fs2vol\ttype\t-\tvolume\n"              /* destroyed, made again a zvol */
+		"b/fs2vol\tvolmode\tdefault\tdefault\n",
+		&after);
 	struct recv_repairs rs = RECV_REPAIRS_INIT;
 	recv_guard_repairs(&before, &after, NULL, &rs);
-	assert_int_equal(rs.n, 7);
+	assert_int_equal(rs.n, 8);
 	const struct recv_repair *r;
 	assert_non_null(r = repair_of(&rs, "b/sib", "setuid"));
 	assert_string_equal(r->value, "off");
@@ -140,28 +154,73 @@ static void test_repairs(void **state)
 	assert_null(r->value);
 	assert_non_null(r = repair_of(&rs, "b/newvol", "volmode"));
 	assert_string_equal(r->value, "none");
+	assert_non_null(r = repair_of(&rs, "b/fs2vol", "volmode"));
+	assert_string_equal(r->value, "none");
 	assert_null(repair_of(&rs, "b/sib", "devices"));
+	assert_null(repair_of(&rs, "b/sib", "volmode"));
+	assert_null(repair_of(&rs, "b/new", "volmode"));
 	assert_null(repair_of(&rs, "b/old", "setuid"));
 	assert_null(repair_of(&rs, "b/new", "exec"));
 	recv_repairs_release(&rs);
 	recv_repairs_release(&rs); /* released twice: safe */
-	zfs_props_release(&before);
-	zfs_props_release(&after);
+	guard_rows_release(&before);
+	guard_rows_release(&after);
 }
 
-/* The operator's own -o setuid=on is theirs; nothing before (an empty listing) is new. */
+/* The operator's own -o setuid=on is theirs, no other value; nothing before is new. */
 static void test_repairs_keep(void **state)
 {
-	struct zfs_props before = { 0 }, after = { 0 };
-	props_of("t/r\tsetuid\ton\tlocal\nt/r\tdevices\ton\tlocal\n", &after);
-	const char *const keep[] = { "setuid", NULL };
+	struct guard_rows before = GUARD_ROWS_INIT, after = GUARD_ROWS_INIT;
+	rows_of("b/r\ttype\t-\tfilesystem\nb/r\tsetuid\tlocal\ton\nb/r\tdevices\tlocal\ton\n"
+		"b/r\texec\tlocal\ton\nb/s\ttype\t-\tfilesystem\nb/s\tsharenfs\tlocal\trw\n",
+		&after);
+	const char *const keep[] = { "setuid=on", "exec", "sharenfs=ro", NULL };
 	struct recv_repairs rs = RECV_REPAIRS_INIT;
 	recv_guard_repairs(&before, &after, keep, &rs);
-	assert_int_equal(rs.n, 1);
-	assert_string_equal(rs.r[0].name, "devices");
-	assert_string_equal(rs.r[0].value, "off");
+	assert_int_equal(rs.n, 3);
+	assert_null(repair_of(&rs, "b/r", "setuid"));
+	assert_string_equal(repair_of(&rs, "b/r", "devices")->value, "off");
+	assert_null(repair_of(&rs, "b/r", "exec")->value); /* the operator's -x: inherit */
+	assert_string_equal(repair_of(&rs, "b/s", "sharenfs")->value, "ro");
 	recv_repairs_release(&rs);
-	zfs_props_release(&after);
+	guard_rows_release(&after);
+}
+
+/*
+ * A worker sets sharenfs to text with line breaks and tabs, forging rows: one that
+ * repeats a real pair (ambiguous: repaired), one outside the listed tree and one
+ * with a property not listed (a value's continuation, nothing more).
+ */
+static void test_parse_forged(void **state)
+{
+	struct guard_rows before = GUARD_ROWS_INIT, after = GUARD_ROWS_INIT;
+	const char *text = "b/a\ttype\t-\tfilesystem\n"
+			   "b/a\tsharenfs\tlocal\trw\tx\n"
+			   "b/s\tsetuid\tlocal\toff\n"      /* forged */
+			   "etc\tsetuid\tlocal\ton\n"       /* forged, outside b */
+			   "b/s\tquota\tlocal\t1\n"         /* forged, not listed */
+			   "\n"
+			   "b/s\ttype\t-\tfilesystem\n"
+			   "b/s\tsetuid\tlocal\ton\n";      /* the real one */
+	rows_of(text, &after);
+	assert_int_equal(after.n, 4);
+	assert_string_equal(after.r[0].dataset, "b/a");
+	assert_string_equal(after.r[0].name, "sharenfs");
+	assert_string_equal(after.r[0].value, "rw\tx");
+	assert_false(after.r[0].ambiguous);
+	assert_string_equal(after.r[2].name, "setuid");
+	assert_true(after.r[2].ambiguous);
+	struct recv_repairs rs = RECV_REPAIRS_INIT;
+	recv_guard_repairs(&before, &after, NULL, &rs);
+	assert_int_equal(rs.n, 2);
+	assert_string_equal(repair_of(&rs, "b/a", "sharenfs")->value, "off");
+	assert_string_equal(repair_of(&rs, "b/s", "setuid")->value, "off");
+	assert_null(repair_of(&rs, "etc", "setuid"));
+	recv_repairs_release(&rs);
+	/* nothing that is not a row: nothing */
+	assert_int_equal(recv_guard_parse("x\ny\tz\n\n", 8, roots_b, &before), 0);
+	assert_int_equal(before.n, 0);
+	guard_rows_release(&after);
 }
 
 int main(void)
@@ -173,6 +232,7 @@ int main(void)
 		cmocka_unit_test(test_strip),
 		cmocka_unit_test(test_repairs),
 		cmocka_unit_test(test_repairs_keep),
+		cmocka_unit_test(test_parse_forged),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
