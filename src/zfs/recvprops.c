@@ -306,20 +306,40 @@ static int row_type(const struct guard_rows *rows, const char *dataset)
 					     : 0;
 }
 
+/*
+ * A row as the property is, not as the mount shows it: on a mounted
+ * filesystem `zfs get` prints a mount option that differs from setuid,
+ * devices or exec (nosuid...) as the value, source "temporary". The
+ * property is then the other value; its source is not shown (counted as
+ * set here).
+ */
+static struct guard_row stored(const struct guard_row *r)
+{
+	struct guard_row s = *r;
+	if (r->source == ZFS_SRC_TEMPORARY && (streq(r->value, "on") || streq(r->value, "off"))) {
+		s.value = (char *)(streq(r->value, "on") ? "off" : "on"); /* not freed: a view */
+		s.source = ZFS_SRC_LOCAL;
+	}
+	return s;
+}
+
 void recv_guard_repairs(const struct guard_rows *before, const struct guard_rows *after,
 			const char *const *keep, struct recv_repairs *out)
 {
 	for (size_t i = 0; i < after->n; i++) {
-		const struct guard_row *p = &after->r[i];
+		const struct guard_row shown = after->r[i], sp = stored(&shown), *p = &sp;
 		const struct recv_override *o = guarded_override(p->name);
 		if (!o || (streq(p->value, "-") && !p->ambiguous))
 			continue;
 		int type = row_type(after, p->dataset);
 		if (type && (int)o->type != type)
 			continue; /* volmode of a filesystem, setuid of a volume */
-		const struct guard_row *b = guard_find(before, p->dataset, p->name);
-		if (b && (b->ambiguous || row_type(before, p->dataset) != type))
-			b = NULL; /* a listing not to trust, or a new dataset under an old name */
+		const struct guard_row *bl = guard_find(before, p->dataset, p->name), *b = NULL;
+		struct guard_row sb;
+		if (bl && !bl->ambiguous && row_type(before, p->dataset) == type) {
+			sb = stored(bl);
+			b = &sb;
+		} /* else: a listing not to trust, or a new dataset under an old name */
 		const char *mine = kept_value(keep, p->name);
 		bool set_here = p->source & (ZFS_SRC_LOCAL | ZFS_SRC_RECEIVED);
 		if (!p->ambiguous) {
@@ -348,7 +368,9 @@ void recv_guard_repairs(const struct guard_rows *before, const struct guard_rows
 			rp->value = xstrdup(mine);
 		else
 			rp->value = o->value && !listed(keep, p->name) ? xstrdup(o->value) : NULL;
-		rp->found = xasprintf("%s (%s%s)", p->value, zfs_source_word(p->source),
+		rp->found = xasprintf("%s (%s%s)", p->value,
+				      shown.source == ZFS_SRC_TEMPORARY ? "shadowed by a mount option"
+									: zfs_source_word(p->source),
 				      p->ambiguous ? ", listed more than once" : "");
 	}
 }

@@ -123,7 +123,9 @@ int recv_guard_parse(const char *buf, size_t len, const char *const *roots,
  * ambiguous pair is always repaired. A dataset that existed gets its old
  * value back (set, when it was local or received; else inherit), a new one
  * the operator's value or the override's. Values "-" (not a property of
- * the type) are skipped.
+ * the type) are skipped. A value that a mount option shadows (source
+ * "temporary": `zfs get` of a filesystem mounted nosuid while setuid is on
+ * shows off) is taken as the property's, the other one.
  */
 struct recv_repair {
 	char *dataset, *name;

@@ -191,6 +191,29 @@ static void test_repairs_keep(void **state)
  * repeats a real pair (ambiguous: repaired), one outside the listed tree and one
  * with a property not listed (a value's continuation, nothing more).
  */
+/* Mounted nosuid while the property is on: zfs get shows off, "temporary". */
+static void test_repairs_mounted(void **state)
+{
+	struct guard_rows before = GUARD_ROWS_INIT, after = GUARD_ROWS_INIT;
+	rows_of("b/m\ttype\t-\tfilesystem\nb/m\tsetuid\tlocal\toff\nb/m\texec\tlocal\toff\n"
+		"b/m\tdevices\ttemporary\toff\n", /* an admin's mount -o nodev */
+		&before);
+	rows_of("b/m\ttype\t-\tfilesystem\nb/m\tsetuid\ttemporary\toff\n"
+		"b/m\texec\ttemporary\toff\nb/m\tdevices\ttemporary\toff\n",
+		&after);
+	struct recv_repairs rs = RECV_REPAIRS_INIT;
+	recv_guard_repairs(&before, &after, NULL, &rs);
+	assert_int_equal(rs.n, 2);
+	assert_string_equal(repair_of(&rs, "b/m", "setuid")->value, "off");
+	assert_string_equal(repair_of(&rs, "b/m", "setuid")->found,
+			    "on (shadowed by a mount option)");
+	assert_string_equal(repair_of(&rs, "b/m", "exec")->value, "off");
+	assert_null(repair_of(&rs, "b/m", "devices")); /* as it was */
+	recv_repairs_release(&rs);
+	guard_rows_release(&before);
+	guard_rows_release(&after);
+}
+
 static void test_parse_forged(void **state)
 {
 	struct guard_rows before = GUARD_ROWS_INIT, after = GUARD_ROWS_INIT;
@@ -233,6 +256,7 @@ int main(void)
 		cmocka_unit_test(test_repairs),
 		cmocka_unit_test(test_repairs_keep),
 		cmocka_unit_test(test_parse_forged),
+		cmocka_unit_test(test_repairs_mounted),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
