@@ -342,12 +342,6 @@ size_t jobconf_needs(const struct job *j, bool target_exists, bool target_partia
 	return jobconf_repl_needs(&f, props, needs);
 }
 
-static bool below(const char *ds, const char *root)
-{
-	const char *rest = skip_prefix(ds, root);
-	return rest && *rest == '/';
-}
-
 size_t jobconf_snapshot_needs(const char *const *roots, size_t n, bool take, bool prune,
 			      bool (*exists)(const char *name, void *ctx), void *ctx,
 			      struct deleg_need *out)
@@ -357,7 +351,7 @@ size_t jobconf_snapshot_needs(const char *const *roots, size_t n, bool take, boo
 	for (size_t i = 0; i < n && k < DELEG_MAX_NEEDS; i++) {
 		bool nested = false;
 		for (size_t j = 0; j < n && !nested; j++)
-			nested = below(roots[i], roots[j]);
+			nested = zfs_name_below(roots[i], roots[j]);
 		if (nested || !deleg_dataset_name_ok(roots[i]) || !exists(roots[i], ctx))
 			continue;
 		/* Recursive: sections may recurse (yes or zfs). */

@@ -17,13 +17,6 @@ void prop_guard_release(struct prop_guard *g)
 	*g = (struct prop_guard)PROP_GUARD_INIT;
 }
 
-/* Whether dataset is root or below it. */
-static bool within(const char *dataset, const char *root)
-{
-	size_t n = strlen(root);
-	return strncmp(dataset, root, n) == 0 && (dataset[n] == '\0' || dataset[n] == '/');
-}
-
 static bool grant_guarded(const struct deleg_grant *gr)
 {
 	for (size_t i = 0; i < gr->perms.n; i++)
@@ -74,8 +67,7 @@ int prop_guard_begin(struct prop_guard *g, const struct deleg_set *set,
 	for (size_t i = 0; i < g->roots.n; i++) {
 		bool inner = false;
 		for (size_t j = 0; j < g->roots.n && !inner; j++)
-			inner = j != i && within(g->roots.v[i], g->roots.v[j]) &&
-				!streq(g->roots.v[i], g->roots.v[j]);
+			inner = zfs_name_below(g->roots.v[i], g->roots.v[j]);
 		if (inner) {
 			free(g->roots.v[i]);
 			continue;

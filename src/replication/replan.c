@@ -863,12 +863,6 @@ void replan_describe(const struct replan_ds *d, const uint64_t *estimates, struc
 
 /* ---- is the target busy? ---------------------------------------------------- */
 
-static bool under(const char *child, const char *parent)
-{
-	size_t n = strlen(parent);
-	return strncmp(child, parent, n) == 0 && (child[n] == '\0' || child[n] == '/');
-}
-
 bool replan_argv_receives_into(const char *const *argv, size_t n, const char *target)
 {
 	size_t i = 0;
@@ -881,13 +875,13 @@ bool replan_argv_receives_into(const char *const *argv, size_t n, const char *ta
 	if (!streq(prog, "zfs") || !(streq(argv[i + 1], "receive") || streq(argv[i + 1], "recv")))
 		return false;
 	const char *ds = argv[n - 1];
-	if (under(ds, target))
+	if (zfs_name_within(ds, target))
 		return true;
 	bool prefix_mode = false;
 	for (size_t k = i + 2; k + 1 < n; k++)
 		if (argv[k][0] == '-' && argv[k][1] != '-' && strpbrk(argv[k] + 1, "de"))
 			prefix_mode = true; /* -d / -e: received under ds */
-	return prefix_mode && under(target, ds);
+	return prefix_mode && zfs_name_within(target, ds);
 }
 
 void replan_lock_name(const char *target, struct strbuf *out)

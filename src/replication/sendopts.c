@@ -36,17 +36,13 @@ void sendopts_release(struct sendopts *o)
 
 void recvopts_prop_names(const char *recvoptions, struct strvec *names)
 {
-	struct sendopts ro = SENDOPTS_INIT;
-	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
-	if (sendopts_parse(recvoptions, true, &ro, &err) == 0)
-		for (size_t i = 0; i < ro.n; i++)
-			if ((ro.flag[i] == 'o' || ro.flag[i] == 'x') && ro.value[i]) {
-				_cleanup_free_ char *k =
-					xstrndup(ro.value[i], strcspn(ro.value[i], "="));
-				if (strvec_find(names, k) < 0)
-					strvec_push(names, k);
-			}
-	sendopts_release(&ro);
+	_cleanup_strvec_ struct strvec words = STRVEC_INIT;
+	recvopts_prop_words(recvoptions, &words);
+	for (size_t i = 0; i < words.n; i++) {
+		_cleanup_free_ char *k = xstrndup(words.v[i], strcspn(words.v[i], "="));
+		if (strvec_find(names, k) < 0)
+			strvec_push(names, k);
+	}
 }
 
 void recvopts_prop_words(const char *recvoptions, struct strvec *words)

@@ -8,6 +8,7 @@
 #include "snapshots/sanoid_config.h"
 #include "snapshots/sanoid_ini.h"
 #include "base/parse.h"
+#include "zfs/zfs.h"
 
 #include <ctype.h>
 #include <fcntl.h>
@@ -778,12 +779,6 @@ static const char *section_path(const struct sanoid_section *s)
 	return p && *p->value ? p->value : s->name;
 }
 
-static bool is_child_of(const char *ds, const char *parent)
-{
-	const char *rest = skip_prefix(ds, parent);
-	return rest && *rest == '/';
-}
-
 /* The effective settings of every dataset met so far. */
 struct effs {
 	struct eff *v;
@@ -910,7 +905,7 @@ static void inherit_to_children(struct effs *es, size_t pi, const struct sanoid_
 	for (size_t i = 0; i < ndatasets; i++) {
 		const char *ds = datasets[i];
 		struct eff *c;
-		if (!is_child_of(ds, path))
+		if (!zfs_name_below(ds, path))
 			continue;
 		if (rec != RECURSIVE_ZFS && skip_children) {
 			c = effs_find(es->v, es->n, ds);

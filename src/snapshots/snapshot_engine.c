@@ -704,12 +704,6 @@ int engine_cache_refresh(struct engine *e, const struct timespec *changes_done,
 
 /* ---- opening a run -------------------------------------------------------------- */
 
-static bool is_below(const char *ds, const char *root)
-{
-	const char *rest = skip_prefix(ds, root);
-	return rest && *rest == '/';
-}
-
 int engine_open(struct engine *e, const struct engine_opts *o, struct strbuf *err)
 {
 	static const char *const props[] = { "userrefs", NULL };
@@ -736,7 +730,7 @@ int engine_open(struct engine *e, const struct engine_opts *o, struct strbuf *er
 	for (size_t i = 0; i < all_roots.n; i++) {
 		bool below = false;
 		for (size_t j = 0; j < all_roots.n && !below; j++)
-			below = is_below(all_roots.v[i], all_roots.v[j]);
+			below = zfs_name_below(all_roots.v[i], all_roots.v[j]);
 		if (!below)
 			strvec_push(&e->roots, all_roots.v[i]);
 	}
@@ -984,7 +978,7 @@ static void take_done(struct engine *e, const struct take_group *g, size_t j, bo
 {
 	for (size_t i = 0; i < e->tree.nds; i++) {
 		const char *d = e->tree.ds[i].name;
-		if (streq(d, g->p->path) || (recursive && is_below(d, g->p->path)))
+		if (streq(d, g->p->path) || (recursive && zfs_name_below(d, g->p->path)))
 			strvec_pushf(&e->taken, "%s@%s", d, g->names.v[j]);
 	}
 }

@@ -147,32 +147,17 @@ void recv_guard_list_props(struct strvec *props)
 
 static bool within_roots(const char *dataset, const char *const *roots)
 {
-	for (size_t i = 0; roots && roots[i]; i++) {
-		size_t n = strlen(roots[i]);
-		if (strncmp(dataset, roots[i], n) == 0 && (dataset[n] == '\0' || dataset[n] == '/'))
+	for (size_t i = 0; roots && roots[i]; i++)
+		if (zfs_name_within(dataset, roots[i]))
 			return true;
-	}
 	return false;
 }
 
+/* A real source word; "inherited from X" only with a dataset name for X. */
 static bool guard_source(const char *s, size_t n, unsigned *src)
 {
-	static const char inh[] = "inherited from ";
-	static const unsigned plain[] = { ZFS_SRC_LOCAL, ZFS_SRC_DEFAULT, ZFS_SRC_RECEIVED,
-					  ZFS_SRC_TEMPORARY, ZFS_SRC_NONE };
-	for (size_t i = 0; i < ARRAY_SIZE(plain); i++) {
-		const char *w = zfs_source_word(plain[i]);
-		if (strlen(w) == n && memcmp(s, w, n) == 0) {
-			*src = plain[i];
-			return true;
-		}
-	}
-	if (n > sizeof(inh) - 1 && memcmp(s, inh, sizeof(inh) - 1) == 0) {
-		_cleanup_free_ char *from = xstrndup(s + sizeof(inh) - 1, n - (sizeof(inh) - 1));
-		*src = ZFS_SRC_INHERITED;
-		return deleg_dataset_name_ok(from);
-	}
-	return false;
+	_cleanup_free_ char *from = NULL;
+	return zfs_source_parse(s, n, src, &from) == 0 && (!from || deleg_dataset_name_ok(from));
 }
 
 /* A row's start: DATASET \t PROPERTY \t SOURCE \t VALUE, each checked. */

@@ -56,6 +56,10 @@ enum zfs_type {
 	ZFS_TYPE_BOOKMARK = 8,
 };
 const char *zfs_type_name(enum zfs_type t);
+/* Whether dataset name is strictly below root ("a/b" below "a"; not "ab", not "a"). */
+bool zfs_name_below(const char *name, const char *root);
+/* Whether name is root itself or below it. */
+bool zfs_name_within(const char *name, const char *root);
 
 /* A snapshot or a bookmark. */
 struct zfs_snap {
@@ -426,6 +430,11 @@ int zpool_list_devices(struct zfs *z, const char *pool, struct strbuf *out);
 int zfs_parse_list(const char *buf, size_t len, struct zfs_tree *out, struct strbuf *err);
 /* `zfs get -Hp -o name,property,value,source`. */
 int zfs_parse_get(const char *buf, size_t len, struct zfs_props *out, struct strbuf *err);
+/*
+ * `zfs get`'s source column (n bytes at s) as a ZFS_SRC_*; *from gets the X
+ * of "inherited from X" (caller frees), else NULL. 0 or -EINVAL.
+ */
+int zfs_source_parse(const char *s, size_t n, unsigned *src, char **from);
 /* A ZFS_SRC_* as `zfs get` words it ("inherited" without its "from X"). */
 const char *zfs_source_word(unsigned source);
 /* `zfs holds -Hp`: name, tag, timestamp (or 2.1's `zfs holds -H` date, to the minute). */

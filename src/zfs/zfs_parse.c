@@ -34,6 +34,17 @@ static int too_many_fields(struct strbuf *err, const struct zcursor *c, const ch
 	return -EINVAL;
 }
 
+bool zfs_name_below(const char *name, const char *root)
+{
+	const char *rest = skip_prefix(name, root);
+	return rest && *rest == '/';
+}
+
+bool zfs_name_within(const char *name, const char *root)
+{
+	return streq(name, root) || zfs_name_below(name, root);
+}
+
 const char *zfs_type_name(enum zfs_type t)
 {
 	switch (t) {
@@ -247,21 +258,27 @@ const char *zfs_source_word(unsigned source)
 	return "-";
 }
 
-static int source_from_span(struct span s, unsigned *src, char **from)
+int zfs_source_parse(const char *s, size_t n, unsigned *src, char **from)
 {
 	static const char inh[] = "inherited from ";
+	struct span sp = { s, n };
 	*from = NULL;
 	for (size_t i = 0; i < ARRAY_SIZE(source_words); i++)
-		if (span_eq(s, source_words[i].word)) {
+		if (span_eq(sp, source_words[i].word)) {
 			*src = source_words[i].src;
 			return 0;
 		}
-	if (s.len > sizeof(inh) - 1 && memcmp(s.s, inh, sizeof(inh) - 1) == 0) {
+	if (n > sizeof(inh) - 1 && memcmp(s, inh, sizeof(inh) - 1) == 0) {
 		*src = ZFS_SRC_INHERITED;
-		*from = xstrndup(s.s + sizeof(inh) - 1, s.len - (sizeof(inh) - 1));
+		*from = xstrndup(s + sizeof(inh) - 1, n - (sizeof(inh) - 1));
 		return 0;
 	}
 	return -EINVAL;
+}
+
+static int source_from_span(struct span s, unsigned *src, char **from)
+{
+	return zfs_source_parse(s.s, s.len, src, from);
 }
 
 int zfs_parse_get(const char *buf, size_t len, struct zfs_props *out, struct strbuf *err)
