@@ -229,6 +229,12 @@ void jobspec_print_grants(const struct deleg_set *set, const char *who)
 	for (size_t i = 0; i < set->n; i++) {
 		const struct deleg_grant *g = &set->g[i];
 		_cleanup_free_ char *perms = deleg_perms_join(g);
+		if (g->scope == 'c') {
+			/* create time: for whoever creates below, no user */
+			printf("%s%szfs allow -c %s %s\n", g->host ? g->host : "", g->host ? ": " : "",
+			       perms, g->dataset);
+			continue;
+		}
 		printf("%s%szfs allow%s -u %s %s %s\n", g->host ? g->host : "",
 		       g->host ? ": " : "", g->scope == 'l' ? " -l" : g->scope == 'd' ? " -d" : "",
 		       who, perms, g->dataset);

@@ -10,7 +10,9 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 
-#define HEADER "zkeep-grants 1\n"
+/* 2 added "create" lines: a zkeep that knows only 1 refuses them, not drops them. */
+#define HEADER "zkeep-grants 2\n"
+#define HEADER_V1 "zkeep-grants 1\n"
 
 struct runner *grants_same_runner(void *ctx, const char *host)
 {
@@ -80,6 +82,8 @@ static int journal_append(int fd, const char *kind, const char *host, const char
 
 struct jentry {
 	char *host, *dataset;
+	bool create;          /* a "create" line: dataset's create-time set */
+	char *create_added;   /* ... the permissions this run added to it; NULL: none */
 };
 
 /* The pool a run's grants were made on: its name and guid on host. */
@@ -93,6 +97,8 @@ struct journal {
 	size_t n;
 	struct jpool *p;
 	size_t np;
+	struct jpool *t;      /* "txg" lines: host, dataset, the tree's newest createtxg */
+	size_t nt;
 };
 
 static void journal_free(struct journal *j)
@@ -100,13 +106,19 @@ static void journal_free(struct journal *j)
 	for (size_t i = 0; i < j->n; i++) {
 		free(j->e[i].host);
 		free(j->e[i].dataset);
+		free(j->e[i].create_added);
 	}
 	for (size_t i = 0; i < j->np; i++) {
 		free(j->p[i].host);
 		free(j->p[i].pool);
 	}
+	for (size_t i = 0; i < j->nt; i++) {
+		free(j->t[i].host);
+		free(j->t[i].pool);
+	}
 	free(j->e);
 	free(j->p);
+	free(j->t);
 	*j = (struct journal){ 0 };
 }
 
@@ -121,6 +133,15 @@ static uint64_t journal_pool_guid(const struct journal *j, const char *host, con
 	for (size_t i = 0; i < j->np; i++)
 		if (streq(j->p[i].host, host) && streq(j->p[i].pool, pool))
 			return j->p[i].guid;
+	return 0;
+}
+
+/* The txg journalled for a create-time grant on (host, dataset), or 0 (none). */
+static uint64_t journal_txg(const struct journal *j, const char *host, const char *dataset)
+{
+	for (size_t i = 0; i < j->nt; i++)
+		if (streq(j->t[i].host, host) && streq(j->t[i].pool, dataset))
+			return j->t[i].guid;
 	return 0;
 }
 
@@ -139,8 +160,8 @@ static int journal_read(int fd, const char *path, struct journal *j, struct strb
 	*j = (struct journal){ 0 };
 	if (sb.len == 0)
 		return 0; /* created, nothing granted yet */
-	if (!skip_prefix(sb.buf, HEADER)) {
-		strbuf_addf(err, "%s is not a zkeep grant journal", path);
+	if (!skip_prefix(sb.buf, HEADER) && !skip_prefix(sb.buf, HEADER_V1)) {
+		strbuf_addf(err, "%s is not a zkeep grant journal this zkeep knows", path);
 		return -EINVAL;
 	}
 	struct zcursor c;
@@ -148,7 +169,7 @@ static int journal_read(int fd, const char *path, struct journal *j, struct strb
 	zcursor_init(&c, sb.buf + strlen(HEADER), sb.len - strlen(HEADER));
 	while (zcursor_next(&c, &f) > 0) {
 		/* A torn last line (crash mid-write) has fewer fields: its allow never ran. */
-		if (f.n != 4 || j->n + j->np >= GRANTS_MAX_ENTRIES)
+		if (f.n != 4 || j->n + j->np + j->nt >= GRANTS_MAX_ENTRIES)
 			continue;
 		_cleanup_free_ char *host = span_is_none(f.f[1]) ? NULL : span_dup(f.f[1]);
 		_cleanup_free_ char *name = span_dup(f.f[2]);
@@ -160,15 +181,26 @@ static int journal_read(int fd, const char *path, struct journal *j, struct strb
 							guid };
 			continue;
 		}
-		if (!span_eq(f.f[0], "allow"))
+		if (span_eq(f.f[0], "txg") && zfield_u64(&f, 3, &guid) == 0 &&
+		    !journal_txg(j, host, name)) {
+			j->t = xreallocarray(j->t, j->nt + 1, sizeof(*j->t));
+			j->t[j->nt++] = (struct jpool){ steal_pointer(&host), steal_pointer(&name),
+							guid };
+			continue;
+		}
+		bool create = span_eq(f.f[0], "create");
+		if (!create && !span_eq(f.f[0], "allow"))
 			continue;
 		bool dup = false;
 		for (size_t i = 0; i < j->n && !dup; i++)
-			dup = streq(j->e[i].host, host) && streq(j->e[i].dataset, name);
+			dup = streq(j->e[i].host, host) && streq(j->e[i].dataset, name) &&
+			      j->e[i].create == create;
 		if (dup)
 			continue;
+		char *added = create && !span_is_none(f.f[3]) ? span_dup(f.f[3]) : NULL;
 		j->e = xreallocarray(j->e, j->n + 1, sizeof(*j->e));
-		j->e[j->n++] = (struct jentry){ steal_pointer(&host), steal_pointer(&name) };
+		j->e[j->n++] = (struct jentry){ steal_pointer(&host), steal_pointer(&name), create,
+						added };
 	}
 	return 0;
 }
@@ -206,6 +238,58 @@ static int pool_state(struct runner *r, const char *host, const char *pool, uint
 	return rc;
 }
 
+/* "CREATETXG<TAB>NAME" of each filesystem and volume of the tree at dataset. */
+static int tree_createtxg(struct runner *r, const char *host, const char *dataset,
+			  struct strbuf *listing, struct strbuf *err)
+{
+	strbuf_init(listing, 64 << 20);
+	struct zfs z;
+	zfs_init(&z, r);
+	int rc = zfs_get_text(&z, ARGV(dataset), "value,name", ARGV("createtxg"), listing);
+	if (rc < 0)
+		strbuf_addf(err, "cannot list '%s' on %s: %s", dataset, host_label(host),
+			    zfs_error(&z));
+	zfs_release(&z);
+	return rc;
+}
+
+/*
+ * A create-time grant: take out of e->dataset's create-time set what the run
+ * added (first, so that no dataset made from here on gets it), then the
+ * uid's copies on each dataset made below it since the grant (the new
+ * target, its children, anything else the worker created) - all of them
+ * when the journal has no txg (a crash before it was written).
+ */
+static int revoke_create_time(const struct journal *j, const struct jentry *e, struct runner *r,
+			      uid_t uid, grants_runner_fn runner_for, void *ctx, struct strbuf *msg)
+{
+	_cleanup_strvec_ struct strvec argv = STRVEC_INIT;
+	int rc;
+	if (e->create_added) {
+		zfs_unallow_create_argv(e->create_added, e->dataset, &argv);
+		if ((rc = run_zfs(runner_for, ctx, e->host, &argv, msg)) < 0)
+			return rc;
+	}
+	_cleanup_strbuf_ struct strbuf listing = STRBUF_INIT;
+	rc = tree_createtxg(r, e->host, e->dataset, &listing, msg);
+	_cleanup_strvec_ struct strvec made = STRVEC_INIT;
+	if (rc == 0 && (rc = deleg_created_since(listing.buf,
+						 journal_txg(j, e->host, e->dataset), &made)) < 0)
+		strbuf_addf(msg, "cannot read the listing of '%s' on %s", e->dataset,
+			    host_label(e->host));
+	for (size_t i = 0; rc == 0 && i < made.n; i++) {
+		_cleanup_strvec_ struct strvec un = STRVEC_INIT;
+		_cleanup_strbuf_ struct strbuf m = STRBUF_INIT;
+		zfs_unallow_argv(uid, true, made.v[i], &un);
+		rc = run_zfs(runner_for, ctx, e->host, &un, &m);
+		if (rc == -ENOENT)
+			rc = 0; /* destroyed meanwhile: its grants went with it */
+		if (rc < 0)
+			strbuf_addstr(msg, m.buf);
+	}
+	return rc;
+}
+
 /*
  * Revoke one journalled grant: 0 when revoked, or when its dataset is gone
  * from the (imported, same) pool - the grants of a dataset live in it and go
@@ -225,9 +309,13 @@ static int revoke_one(const struct journal *j, size_t i, uid_t uid, grants_runne
 	if (rc < 0)
 		return rc;
 	_cleanup_strvec_ struct strvec argv = STRVEC_INIT;
-	zfs_unallow_argv(uid, e->dataset, &argv);
 	_cleanup_strbuf_ struct strbuf msg = STRBUF_INIT;
-	rc = run_zfs(runner_for, ctx, e->host, &argv, &msg);
+	if (e->create) {
+		rc = revoke_create_time(j, e, r, uid, runner_for, ctx, &msg);
+	} else {
+		zfs_unallow_argv(uid, false, e->dataset, &argv);
+		rc = run_zfs(runner_for, ctx, e->host, &argv, &msg);
+	}
 	if (rc == -ENOENT) {
 		/* Gone, or its pool exported meanwhile: ask again. */
 		struct zfs z;
@@ -531,6 +619,70 @@ static int check_pools(int fd, const struct deleg_set *set, grants_runner_fn run
 	return 0;
 }
 
+/*
+ * A create-time grant: add to the dataset's create-time set what it lacks,
+ * journalled first as "txg HOST DATASET NEWEST" (the newest createtxg in its
+ * tree: what is newer at the revoke, the run made) and "create HOST DATASET
+ * ADDED" ("-": nothing added; the line still makes the revoke clear the
+ * uid's copies below the dataset). What the set had before (the
+ * operator's) is never removed.
+ */
+static int apply_create_time(struct grants *g, const struct deleg_grant *gr,
+			     grants_runner_fn runner_for, void *ctx, struct strbuf *err)
+{
+	struct runner *run = runner_for(ctx, gr->host);
+	if (!run) {
+		strbuf_addf(err, "no way to run commands on %s", host_label(gr->host));
+		return -EHOSTUNREACH;
+	}
+	_cleanup_strbuf_ struct strbuf text = STRBUF_INIT;
+	strbuf_init(&text, 1 << 20);
+	struct zfs z;
+	zfs_init(&z, run);
+	int r = zfs_allow_list(&z, gr->dataset, &text);
+	if (r < 0)
+		strbuf_addf(err, "cannot read the grants on '%s' on %s: %s", gr->dataset,
+			    host_label(gr->host), zfs_error(&z));
+	zfs_release(&z);
+	if (r < 0)
+		return r;
+	/* The newest dataset in the tree now: what the revoke finds newer is the run's. */
+	_cleanup_strbuf_ struct strbuf listing = STRBUF_INIT;
+	if ((r = tree_createtxg(run, gr->host, gr->dataset, &listing, err)) < 0)
+		return r;
+	uint64_t newest = 0;
+	struct zcursor c;
+	struct zfields f;
+	zcursor_init(&c, listing.buf, listing.len);
+	while ((r = zcursor_next(&c, &f)) > 0) {
+		uint64_t v;
+		if (zfield_u64(&f, 0, &v) < 0) {
+			strbuf_addf(err, "unexpected createtxg listing of '%s'", gr->dataset);
+			return -EIO;
+		}
+		newest = v > newest ? v : newest;
+	}
+	_cleanup_free_ char *txg = xasprintf("%" PRIu64, newest);
+	if ((r = journal_append(g->fd, "txg", gr->host, gr->dataset, txg, err)) < 0)
+		return r;
+	_cleanup_strvec_ struct strvec had = STRVEC_INIT, added = STRVEC_INIT;
+	deleg_create_time(text.buf, gr->dataset, &had);
+	for (size_t i = 0; i < gr->perms.n; i++)
+		if (strvec_find(&had, gr->perms.v[i]) < 0)
+			strvec_push(&added, gr->perms.v[i]);
+	_cleanup_free_ char *perms = added.n ? strvec_join(&added, ",") : xstrdup("-");
+	if ((r = journal_append(g->fd, "create", gr->host, gr->dataset, perms, err)) < 0)
+		return r;
+	if (added.n) {
+		_cleanup_strvec_ struct strvec argv = STRVEC_INIT;
+		zfs_allow_argv('c', g->uid, perms, gr->dataset, &argv);
+		if ((r = run_zfs(runner_for, ctx, gr->host, &argv, err)) < 0)
+			return r;
+	}
+	g->applied++;
+	return 0;
+}
+
 int grants_apply(struct grants *g, const struct deleg_set *set, grants_runner_fn runner_for,
 		 void *ctx, struct strbuf *err)
 {
@@ -544,6 +696,11 @@ int grants_apply(struct grants *g, const struct deleg_set *set, grants_runner_fn
 	for (size_t i = 0; i < set->n; i++) {
 		const struct deleg_grant *gr = &set->g[i];
 		_cleanup_free_ char *perms = deleg_perms_join(gr);
+		if (gr->scope == 'c') {
+			if ((r = apply_create_time(g, gr, runner_for, ctx, err)) < 0)
+				return r;
+			continue;
+		}
 		if ((r = journal_append(g->fd, "allow", gr->host, gr->dataset, perms, err)) < 0)
 			return r;
 		_cleanup_strvec_ struct strvec argv = STRVEC_INIT;

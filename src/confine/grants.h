@@ -21,9 +21,22 @@
  * job can be running).
  *
  * Layout: STATE/grants/UID.journal, text:
- *     zkeep-grants 1
+ *     zkeep-grants 2                            (1 is read too: no create lines)
  *     pool<TAB>HOST<TAB>POOL<TAB>GUID           (before its first allow)
  *     allow<TAB>HOST<TAB>DATASET<TAB>PERMS      ("-" for this host)
+ *     txg<TAB>HOST<TAB>DATASET<TAB>TXG          (before a create line: the newest
+ *                                                createtxg in DATASET's tree)
+ *     create<TAB>HOST<TAB>DATASET<TAB>ADDED     (a create-time grant: ADDED, or
+ *                                                "-", is what it added to
+ *                                                DATASET's create-time set)
+ *
+ * A create-time grant (scope 'c', delegation.h) is for no uid: ZFS copies it
+ * to the uid of whoever creates a dataset below DATASET. Its revoke removes
+ * from the set only what the run added (the operator's own stay), then the
+ * uid's grants on each dataset of the tree created after TXG (the copies;
+ * zfs unallow -r where it covers two levels, deleg_created_since()). Two runs that make new datasets under one parent at once share
+ * the set: the first to end removes it, and the other's target, if not yet
+ * created, is refused (permission denied) until its next run.
  *
  * A grant is revoked only on the pool it was made on: while that pool is
  * not imported (exported, a drive unplugged, or another pool of the same

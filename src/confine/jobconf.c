@@ -294,8 +294,9 @@ size_t jobconf_repl_needs(const struct repl_facts *f, struct strvec *props,
 	/*
 	 * An interrupted full receive left only partial state: aborting it
 	 * destroys the target, which is then received anew - granted like a
-	 * target that does not exist yet (on its parent, for its descendants).
-	 * --force-delete may do the same with `zfs destroy -r` (recursive).
+	 * target that does not exist yet (delegation.h: its parent's create-time
+	 * set), plus destroy on the target as it is now. --force-delete may do
+	 * the same with `zfs destroy -r` (recursive).
 	 */
 	bool partial_full = f->target_exists && strchr(f->target, '/') &&
 			    (f->target_partial_full || f->force_delete);

@@ -105,7 +105,7 @@ struct repl_facts {
  * abort, destroy, hold; force with rollback; raw-encrypted when raw and
  * recursive; one permission per property the receive sets (names kept in
  * props, which out points into). A target that does not exist yet is new
- * (granted on its parent); one that holds an interrupted full receive too,
+ * (granted through its parent, delegation.h); one that holds an interrupted full receive too,
  * with abort-full: aborting it destroys the target, received anew; and so
  * does an existing target with force_delete (`zfs destroy -r`; a pool root,
  * never destroyed, is not). A --force-delete run itself is not confined yet

@@ -1,6 +1,7 @@
 /* delegation.c - see delegation.h. */
 #include "base/zkeep.h"
 #include "zfs/delegation.h"
+#include "base/parse.h"
 
 bool deleg_dataset_name_ok(const char *name)
 {
@@ -70,6 +71,13 @@ static int cmp_grant(const void *a, const void *b)
  * The permissions one need asks for: fs receives what ZFS checks on the
  * filesystem, snap what it checks on snapshots (may be the same grant).
  */
+/* receive:append on 2.4+ when the job never forces: it cannot roll back or replace. */
+static const char *receive_perm(const struct deleg_need *nd, unsigned major, unsigned minor)
+{
+	bool v24 = major > 2 || (major == 2 && minor >= 4);
+	return v24 && !(nd->ops & DELEG_RECV_FORCE) ? "receive:append" : "receive";
+}
+
 static void perms_of(const struct deleg_need *nd, unsigned major, unsigned minor,
 		     struct deleg_grant *fs, struct deleg_grant *snap)
 {
@@ -101,7 +109,7 @@ static void perms_of(const struct deleg_need *nd, unsigned major, unsigned minor
 	if (ops & DELEG_BOOKMARK)
 		add_perm(fs, "bookmark");
 	if (ops & DELEG_RECEIVE) {
-		add_perm(fs, v24 && !(ops & DELEG_RECV_FORCE) ? "receive:append" : "receive");
+		add_perm(fs, receive_perm(nd, major, minor));
 		add_perm(fs, "create");
 		add_perm(fs, "mount");
 	}
@@ -143,28 +151,47 @@ int deleg_compute(const struct deleg_need *needs, size_t n, unsigned major, unsi
 					    DELEG_MAX_PROPS, nd->dataset);
 				goto fail;
 			}
-		const char *where = nd->dataset;
-		_cleanup_free_ char *parent = NULL;
-		bool split = !nd->recursive;
-		if (!nd->exists) {
-			const char *slash = strrchr(nd->dataset, '/');
-			if (!slash) {
-				strbuf_addf(err, "'%s' does not exist and has no parent to grant on "
-					    "(create the pool first)", nd->dataset);
-				goto fail;
-			}
-			parent = xstrndup(nd->dataset, (size_t)(slash - nd->dataset));
-			where = parent;
-			split = false; /* the new dataset inherits descendent grants */
+		if (nd->exists) {
+			bool split = !nd->recursive;
+			/* Create both first: grant_for() may move the array. */
+			grant_for(&s, nd->host, nd->dataset, split ? 'l' : 0);
+			struct deleg_grant *gs = grant_for(&s, nd->host, nd->dataset, split ? 'd' : 0);
+			struct deleg_grant *g = grant_for(&s, nd->host, nd->dataset, split ? 'l' : 0);
+			perms_of(nd, major, minor, g, gs);
+			continue;
 		}
-		/* Create both first: grant_for() may move the array. */
-		grant_for(&s, nd->host, where, split ? 'l' : 0);
-		struct deleg_grant *gs = grant_for(&s, nd->host, where, split ? 'd' : 0);
-		struct deleg_grant *g = grant_for(&s, nd->host, where, split ? 'l' : 0);
-		perms_of(nd, major, minor, g, gs);
-		if (!nd->exists) {
-			add_perm(g, "create");
-			add_perm(g, "mount");
+		const char *slash = strrchr(nd->dataset, '/');
+		if (!slash) {
+			strbuf_addf(err, "'%s' does not exist and has no parent to grant on "
+				    "(create the pool first)", nd->dataset);
+			goto fail;
+		}
+		_cleanup_free_ char *parent = xstrndup(nd->dataset, (size_t)(slash - nd->dataset));
+		/*
+		 * The parent: only what ZFS checks there to create the child, and
+		 * only there (-l): siblings get nothing. The new dataset (and each
+		 * child a recursive receive creates) gets the rest from the
+		 * parent's create-time set, copied to its creator as local grants.
+		 */
+		grant_for(&s, nd->host, parent, 'l');
+		grant_for(&s, nd->host, parent, 'c');
+		if (nd->ops & DELEG_RECV_ABORT_FULL)
+			grant_for(&s, nd->host, nd->dataset, 0);
+		struct deleg_grant *gp = grant_for(&s, nd->host, parent, 'l');
+		struct deleg_grant *gc = grant_for(&s, nd->host, parent, 'c');
+		add_perm(gp, receive_perm(nd, major, minor));
+		add_perm(gp, "create");
+		add_perm(gp, "mount");
+		perms_of(nd, major, minor, gc, gc);
+		add_perm(gc, receive_perm(nd, major, minor));
+		add_perm(gc, "create");
+		add_perm(gc, "mount");
+		if (nd->ops & DELEG_RECV_ABORT_FULL) {
+			/* It is there now (a partial receive, --force-delete): destroying
+			 * it (zfs destroy -r, receive -A) is checked on it and below. */
+			struct deleg_grant *gd = grant_for(&s, nd->host, nd->dataset, 0);
+			add_perm(gd, "destroy");
+			add_perm(gd, "mount");
 		}
 	}
 	size_t kept = 0;
@@ -317,12 +344,38 @@ static bool principal_matches(const char *line, const char **perms, const char *
 	return false;
 }
 
+void deleg_create_time(const char *text, const char *dataset, struct strvec *perms)
+{
+	_cleanup_strvec_ struct strvec lines = STRVEC_INIT;
+	strvec_split(&lines, text, "\n");
+	bool self = false, in_set = false;
+	for (size_t i = 0; i < lines.n; i++) {
+		const char *l = lines.v[i], *rest;
+		if ((rest = skip_prefix(l, "---- Permissions on "))) {
+			size_t len = strcspn(rest, " ");
+			self = len == strlen(dataset) && strncmp(rest, dataset, len) == 0;
+			in_set = false;
+		} else if (l[0] != '\t') {
+			in_set = self && streq(l, "Create time permissions:");
+		} else if (in_set) {
+			/* "\tPERM,PERM,...": no principal (whoever creates) */
+			_cleanup_strvec_ struct strvec pv = STRVEC_INIT;
+			strvec_split(&pv, l + 1, ",");
+			for (size_t j = 0; j < pv.n; j++)
+				if (*pv.v[j] && strvec_find(perms, pv.v[j]) < 0)
+					strvec_push(perms, pv.v[j]);
+		}
+	}
+}
+
 void deleg_missing(const struct deleg_grant *g, const char *text, const char *user, uid_t uid,
 		   const char *const *groups, struct strvec *missing)
 {
 	/* have_l / have_d: per permission of g, held locally / for descendants. */
 	size_t n = g->perms.n;
 	bool *have_l = xcalloc(n + 1, sizeof(bool)), *have_d = xcalloc(n + 1, sizeof(bool));
+	_cleanup_strvec_ struct strvec create_set = STRVEC_INIT;
+	deleg_create_time(text, g->dataset, &create_set);
 	_cleanup_strvec_ struct strvec lines = STRVEC_INIT;
 	strvec_split(&lines, text, "\n");
 	bool self = false, local = false, desc = false;
@@ -351,7 +404,7 @@ void deleg_missing(const struct deleg_grant *g, const char *text, const char *us
 			continue;
 		}
 		if (l[0] != '\t') {
-			local = desc = false; /* create time, permission sets: not counted */
+			local = desc = false; /* create time, permission sets: below, not counted */
 			continue;
 		}
 		const char *perms;
@@ -367,17 +420,61 @@ void deleg_missing(const struct deleg_grant *g, const char *text, const char *us
 	}
 	_cleanup_strvec_ struct strvec lack = STRVEC_INIT;
 	for (size_t j = 0; j < n; j++) {
+		/* create time: an own -d grant on the parent covers the new dataset too */
 		bool ok = g->scope == 'l' ? have_l[j] : g->scope == 'd' ? have_d[j]
-							 : have_l[j] && have_d[j];
+			: g->scope == 'c' ? strvec_find(&create_set, g->perms.v[j]) >= 0 || have_d[j]
+			: have_l[j] && have_d[j];
 		if (!ok)
 			strvec_push(&lack, g->perms.v[j]);
 	}
 	if (lack.n) {
 		_cleanup_free_ char *p = strvec_join(&lack, ",");
-		strvec_pushf(missing, "zfs allow%s -u %s %s %s",
-			     g->scope == 'l' ? " -l" : g->scope == 'd' ? " -d" : "",
-			     user ? user : "YOU", p, g->dataset);
+		if (g->scope == 'c')
+			strvec_pushf(missing, "zfs allow -c %s %s", p, g->dataset);
+		else
+			strvec_pushf(missing, "zfs allow%s -u %s %s %s",
+				     g->scope == 'l' ? " -l" : g->scope == 'd' ? " -d" : "",
+				     user ? user : "YOU", p, g->dataset);
 	}
 	free(have_l);
 	free(have_d);
+}
+
+/* How many of name's ancestors, from its parent up, are in `set` without a gap. */
+static size_t new_ancestors(const char *name, const struct strvec *set)
+{
+	size_t n = 0;
+	_cleanup_free_ char *up = xstrdup(name);
+	char *slash;
+	while ((slash = strrchr(up, '/'))) {
+		*slash = '\0';
+		if (strvec_find(set, up) < 0)
+			break;
+		n++;
+	}
+	return n;
+}
+
+int deleg_created_since(const char *listing, uint64_t after, struct strvec *out)
+{
+	_cleanup_strvec_ struct strvec made = STRVEC_INIT;
+	struct zcursor c;
+	struct zfields f;
+	int r;
+	zcursor_init(&c, listing, strlen(listing));
+	while ((r = zcursor_next(&c, &f)) > 0) {
+		uint64_t txg;
+		if (f.n != 2 || zfield_u64(&f, 0, &txg) < 0 || f.f[1].len == 0)
+			return -EINVAL;
+		_cleanup_free_ char *name = span_dup(f.f[1]);
+		if (txg > after && strvec_find(&made, name) < 0)
+			strvec_push_nodup(&made, steal_pointer(&name));
+	}
+	if (r < 0)
+		return r;
+	/* unallow -r covers a dataset and its direct children: every second level */
+	for (size_t i = 0; i < made.n; i++)
+		if (new_ancestors(made.v[i], &made) % 2 == 0)
+			strvec_push(out, made.v[i]);
+	return 0;
 }

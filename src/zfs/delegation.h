@@ -30,9 +30,19 @@
  *                       properties (names with a ':')
  *
  * A receive target that does not exist yet (exists == false) cannot carry a
- * grant: the grant goes to its parent instead, which must exist, with its
- * descendants (ZFS checks create and mount on the parent and receive on the
- * new dataset, which inherits the parent's descendent permissions).
+ * grant. ZFS checks receive, create and mount for it on its parent, so the
+ * parent (which must exist) gets exactly those, locally (-l): its other
+ * children, the sibling backups, get nothing. Everything else goes into the
+ * parent's create-time set (zfs allow -c, scope 'c'), which ZFS copies to
+ * whoever creates a dataset below the parent as that user's local grants on
+ * it: the new target, and each child a recursive receive creates in it
+ * (verified on 2.1.11 and 2.3.2; OpenZFS dsl_deleg_set_create_perms). Those
+ * copies are local, so what ZFS checks on snapshots (send, destroy) is not
+ * granted on a dataset created in the same run. grants.h revokes the copies
+ * with the uid's other grants (zfs unallow -r under the parent). A new target
+ * that is there now and is destroyed first (DELEG_RECV_ABORT_FULL: a partial
+ * full receive, --force-delete) also gets destroy,mount on itself, with its
+ * descendants.
  *
  * Scope: a recursive need is granted "local+descendent" (zfs allow's
  * default). A non-recursive one on an existing dataset is split: what ZFS
@@ -84,7 +94,9 @@ struct deleg_need {
 struct deleg_grant {
 	char *host;             /* NULL: this host */
 	char *dataset;
-	char scope;             /* 0: local+descendent, 'l': zfs allow -l, 'd': zfs allow -d */
+	char scope;             /* 0: local+descendent, 'l': zfs allow -l, 'd': zfs allow -d,
+				 * 'c': zfs allow -c (create time: for no user, copied to
+				 * the creator of each new dataset below) */
 	struct strvec perms;    /* sorted, unique, e.g. {"hold", "release", "send"} */
 };
 
@@ -138,10 +150,32 @@ int deleg_parse_need(const char *spec, struct deleg_need *need, struct strvec *s
  * for g->dataset) shows as held by a principal: the user (by name or as
  * "(unknown: UID)"), any of its groups (names), or everyone. A permission
  * counts when it is granted on the dataset itself in a scope that covers
- * g->scope, or on an ancestor as descendent. Permission sets (@name) are not
- * expanded. The missing ones are appended to `missing`. Pure.
+ * g->scope, or on an ancestor as descendent; for a create-time grant (scope
+ * 'c'), when the dataset's create-time set has it or the user holds it there
+ * as descendent. Permission sets (@name) are not expanded. The missing ones
+ * are appended to `missing` as the `zfs allow` that grants them. Pure.
  */
 void deleg_missing(const struct deleg_grant *g, const char *text, const char *user, uid_t uid,
 		   const char *const *groups, struct strvec *missing);
+
+/*
+ * The create-time set of `dataset` in the output of `zfs allow DATASET`
+ * (its "Create time permissions:" section), appended to perms without
+ * duplicates. Pure.
+ */
+void deleg_create_time(const char *text, const char *dataset, struct strvec *perms);
+
+/*
+ * Where to run `zfs unallow -r -u UID` so that each dataset of a tree that
+ * was created after txg `after` loses the uid's grants (the create-time
+ * copies). listing: "CREATETXG<TAB>NAME" lines, as `zfs get -Hpr -o
+ * value,name createtxg TREE` prints them. `zfs unallow -r` reaches only a
+ * dataset's direct children (OpenZFS cmd/zfs set_deleg_perms: one
+ * zfs_iter_filesystems level; seen on 2.3.2 with a grandchild), so the
+ * answer is each new dataset below an even number of new ancestors. Names
+ * are appended to out. 0, or -EINVAL for a line that is not TXG<TAB>NAME.
+ * Pure.
+ */
+int deleg_created_since(const char *listing, uint64_t after, struct strvec *out);
 
 #endif

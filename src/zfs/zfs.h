@@ -342,12 +342,15 @@ int zfs_diff(struct zfs *z, const char *a, const char *b, struct strbuf *out);
 /* `zfs allow DATASET`: the permissions delegated on it, as zfs prints them. */
 int zfs_allow_list(struct zfs *z, const char *dataset, struct strbuf *out);
 /*
- * The argv of `zfs allow [-l|-d] -u UID PERMS DATASET` (scope 'l', 'd' or
- * anything else for both) and of `zfs unallow -u UID DATASET` (pure).
+ * The argv of `zfs allow [-l|-d] -u UID PERMS DATASET` (scope 'l', 'd' or 0
+ * for both; 'c': `zfs allow -c PERMS DATASET`, the create-time set, for no
+ * uid), of `zfs unallow [-r] -u UID DATASET` (every grant of UID there, and
+ * with recursive below it too) and of `zfs unallow -c PERMS DATASET` (pure).
  */
 void zfs_allow_argv(char scope, uid_t uid, const char *perms, const char *dataset,
 		    struct strvec *argv);
-void zfs_unallow_argv(uid_t uid, const char *dataset, struct strvec *argv);
+void zfs_unallow_argv(uid_t uid, bool recursive, const char *dataset, struct strvec *argv);
+void zfs_unallow_create_argv(const char *perms, const char *dataset, struct strvec *argv);
 
 /* ---- pools ------------------------------------------------------------- */
 

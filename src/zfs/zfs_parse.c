@@ -713,6 +713,10 @@ void zfs_allow_argv(char scope, uid_t uid, const char *perms, const char *datase
 		    struct strvec *argv)
 {
 	strvec_pushv(argv, ARGV("zfs", "allow"));
+	if (scope == 'c') {
+		strvec_pushv(argv, ARGV("-c", perms, dataset));
+		return;
+	}
 	if (scope == 'l')
 		strvec_push(argv, "-l");
 	else if (scope == 'd')
@@ -723,9 +727,17 @@ void zfs_allow_argv(char scope, uid_t uid, const char *perms, const char *datase
 	strvec_push(argv, dataset);
 }
 
-void zfs_unallow_argv(uid_t uid, const char *dataset, struct strvec *argv)
+void zfs_unallow_argv(uid_t uid, bool recursive, const char *dataset, struct strvec *argv)
 {
-	strvec_pushv(argv, ARGV("zfs", "unallow", "-u"));
+	strvec_pushv(argv, ARGV("zfs", "unallow"));
+	if (recursive)
+		strvec_push(argv, "-r");
+	strvec_push(argv, "-u");
 	strvec_pushf(argv, "%u", (unsigned)uid);
 	strvec_push(argv, dataset);
+}
+
+void zfs_unallow_create_argv(const char *perms, const char *dataset, struct strvec *argv)
+{
+	strvec_pushv(argv, ARGV("zfs", "unallow", "-c", perms, dataset));
 }

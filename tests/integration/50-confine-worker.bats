@@ -218,7 +218,9 @@ zk() { # zkeep confine --run with this test's state dir and uid range
     echo "$output"
     assert_output_contains "zfs allow -d -u UID destroy,mount,send csrc/data"
     assert_output_contains "zfs allow -l -u UID bookmark,hold,release,snapshot csrc/data"
-    assert_output_contains "zfs allow -u UID create,mount,receive cdst"
+    # a new target: on its parent only what creating it takes, the rest at create time
+    assert_output_contains "zfs allow -l -u UID create,mount,receive cdst"
+    assert_output_contains "zfs allow -c create,mount,receive cdst"
     run "$ZKEEP" confine --print --state-dir "$STATE" --grant csrc/data=snapshot
     assert_success
     assert_output_contains "bind ro   /usr/sbin/zfs"

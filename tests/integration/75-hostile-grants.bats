@@ -41,6 +41,7 @@ teardown() {
         zpool destroy -f gdst
     fi
     zpool list -H gdst >/dev/null 2>&1 || zpool import -d "$POOLDIR" gdst
+    zfs destroy -r gdst/nb 2>/dev/null || true # its create-time set is the operator's
     for ds in $(zfs list -H -o name -r gsrc gdst); do
         zfs unallow -u 60740 "$ds"
         zfs unallow -u 61640 "$ds"
@@ -110,6 +111,9 @@ crash_a_run() {
     crash_a_run
     zfs destroy gdst/keep
     zfs create gdst/keep
+    # (gdst's create-time set, left by the crashed run for its new target gdst/x, gave root,
+    # who made gdst/keep, its own copy: root's, not the run's)
+    zfs unallow -u 0 gdst/keep
     # (It still shows what it inherits from gdst; none is its own.)
     zfs allow gdst/keep | grep "Permissions on gdst/keep " && fail "a recreated dataset has grants"
     run zk --grant gsrc/data=snapshot -- true
@@ -153,54 +157,104 @@ crash_a_run() {
 }
 
 # The grants a receive needs for its quarantine (-o setuid=off...) also let a compromised
-# worker set setuid=on: here on a sibling backup, through the grant a new target gets on
-# its parent. Root lists the guarded properties before and after the worker, puts back
-# what it weakened, and the run fails. The worker checks that its changes took effect.
+# worker set setuid=on: on the target it receives into and what is below it, and on each
+# dataset it creates under a new target's parent (the create-time grants). Root lists the
+# guarded properties before and after the worker, puts back what it weakened, and the
+# run fails. The worker checks that its changes took effect.
 @test "a worker that weakens the quarantine's properties: root puts them back, the run fails" {
-    zfs create -p -o setuid=off -o exec=off -o devices=off gdst/bk/sib
-    zfs create -o volmode=none -V 8M gdst/bk/vol
+    zfs create -p -o setuid=off -o exec=off -o devices=off gdst/bk/tgt
+    zfs create -o volmode=none -V 8M gdst/bk/tgt/vol
     zfs create -o setuid=on gdst/bk/own # the operator's: not the worker's to guard
     # (each command may report that it could not remount: the worker cannot)
-    local hostile='zfs set setuid=on devices=on gdst/bk/sib; zfs inherit exec gdst/bk/sib
-        zfs set volmode=full gdst/bk/vol; zfs create -o setuid=on gdst/bk/planted
-        echo "worker-saw: $(zfs get -H -o value setuid,exec,devices gdst/bk/sib | tr "\n" " ")$(
-            zfs get -H -o value volmode gdst/bk/vol)"'
-    run zk --grant gdst/bk/new=receive,new,prop:setuid,prop:devices,prop:exec,prop:volmode \
+    local hostile='zfs set setuid=on devices=on gdst/bk/tgt; zfs inherit exec gdst/bk/tgt
+        zfs set volmode=full gdst/bk/tgt/vol; zfs create -o setuid=on gdst/bk/planted
+        echo "worker-saw: $(zfs get -H -o value setuid,exec,devices gdst/bk/tgt | tr "\n" " ")$(
+            zfs get -H -o value volmode gdst/bk/tgt/vol)"'
+    run zk --grant gdst/bk/tgt=receive,recursive,prop:setuid,prop:devices,prop:exec,prop:volmode \
+        --grant gdst/bk/new=receive,new,prop:setuid \
         --program sh --program zfs --program tr -- sh -c "$hostile"
     echo "$output"
     assert_failure
     assert_output_contains "worker-saw: on on on full" # the grants did let it
-    # sib is mounted (nosuid, noexec, nodev): zfs get shows the mount's values, "temporary"
-    assert_output_contains "put back as root: gdst/bk/sib setuid: on (shadowed by a mount option) -> off"
+    # tgt is mounted (nosuid, noexec, nodev): zfs get shows the mount's values, "temporary"
+    assert_output_contains "put back as root: gdst/bk/tgt setuid: on (shadowed by a mount option) -> off"
     assert_output_contains "gdst/bk/planted setuid: on (local) -> off"
-    [ "$(zfs get -H -o value,source setuid gdst/bk/sib)" = "off	local" ] || fail "setuid stays on"
-    [ "$(zfs get -H -o value,source exec gdst/bk/sib)" = "off	local" ] || fail "exec stays inherited"
-    [ "$(zfs get -H -o value,source devices gdst/bk/sib)" = "off	local" ] || fail "devices stays on"
-    [ "$(zfs get -H -o value volmode gdst/bk/vol)" = none ] || fail "volmode stays full"
+    [ "$(zfs get -H -o value,source setuid gdst/bk/tgt)" = "off	local" ] || fail "setuid stays on"
+    [ "$(zfs get -H -o value,source exec gdst/bk/tgt)" = "off	local" ] || fail "exec stays inherited"
+    [ "$(zfs get -H -o value,source devices gdst/bk/tgt)" = "off	local" ] || fail "devices stays on"
+    [ "$(zfs get -H -o value volmode gdst/bk/tgt/vol)" = none ] || fail "volmode stays full"
     [ "$(zfs get -H -o value setuid gdst/bk/planted)" = off ] || fail "the planted dataset is setuid"
     [ "$(zfs get -H -o value setuid gdst/bk/own)" = on ] || fail "root changed what the worker did not"
     assert_no_grants gsrc gdst
     zfs destroy -r gdst/bk
 }
 
+# A target that does not exist yet cannot carry a grant: its parent gets only what ZFS
+# checks there to create it (receive,create,mount, -l), and the rest is the parent's
+# create-time set, which ZFS copies onto each dataset the worker creates. Before, the
+# parent was granted everything with descendants: the worker could destroy, roll back,
+# receive into or unprotect every sibling backup.
+@test "a new target's grants reach no sibling backup; the received tree's grants go after the run" {
+    zfs create -p -o setuid=off gdst/nb/sib
+    zfs snapshot gdst/nb/sib@keep
+    zfs snapshot gdst/nb@parent
+    zfs create gsrc/tree
+    zfs create gsrc/tree/kid
+    zfs snapshot -r gsrc/tree@s1
+    zfs allow -c userprop gdst/nb # the operator's own create-time permission: it stays
+    local sib_guid
+    sib_guid=$(zfs get -H -p -o value guid gdst/nb/sib@keep)
+    # What a replication of gsrc/tree into the new gdst/nb/new is granted: receive, force,
+    # abort, destroy, hold and the quarantine's properties, which it sets as zkeep does.
+    local hostile='for c in "zfs destroy gdst/nb/sib@keep" "zfs rollback gdst/nb/sib@keep" \
+            "zfs set setuid=on gdst/nb/sib" "zfs destroy -r gdst/nb/sib" \
+            "zfs hold evil gdst/nb/sib@keep" "zfs snapshot gdst/nb/sib@evil"; do
+            $c 2>/dev/null && echo "worker-did: $c"
+        done
+        zfs send gsrc/tree@s1 | zfs receive -u -F gdst/nb/sib 2>/dev/null && echo "worker-did: receive -F sib"
+        zfs send -R gsrc/tree@s1 | zfs receive -u -o setuid=off -o devices=off \
+            -o sharenfs=off -o sharesmb=off -x zoned -x exec gdst/nb/new &&
+            echo "worker-received: $(zfs list -H -o name -r gdst/nb/new | tr "\n" " ")"'
+    run zk --grant gsrc/tree=send,hold,recursive \
+        --grant gdst/nb/new=receive,new,recursive,force,abort,destroy,hold,prop:setuid,prop:devices,prop:sharenfs,prop:sharesmb,prop:zoned,prop:exec \
+        --program sh --program zfs --program tr -- sh -c "$hostile"
+    echo "$output"
+    assert_success
+    assert_output_contains "worker-received: gdst/nb/new gdst/nb/new/kid "
+    [[ $output != *worker-did* ]] || fail "the worker reached a sibling backup"
+    [ "$(zfs get -H -p -o value guid gdst/nb/sib@keep)" = "$sib_guid" ] || fail "sib@keep changed"
+    assert_no_dataset gdst/nb/sib@evil
+    [ "$(zfs get -H -o value,source setuid gdst/nb/sib)" = "off	local" ] || fail "sib's setuid changed"
+    [ -z "$(zfs holds -H gdst/nb/sib@keep)" ] || fail "a hold on sib@keep"
+    # After the run: the create-time set is the operator's again, and nothing on the
+    # received tree (its creator's copies are revoked with the run uid).
+    [ "$(zfs allow gdst/nb | sed 1d)" = "Create time permissions:"$'\n\t'"userprop" ] ||
+        fail "grants left on gdst/nb:" "$(zfs allow gdst/nb)"
+    zfs allow gdst/nb/new/kid | grep -q "Local permissions" && fail "grants left on the received child"
+    zfs unallow -c userprop gdst/nb
+    assert_no_grants gsrc gdst
+    zfs destroy -r gdst/nb
+    zfs destroy -r gsrc/tree
+}
+
 # The same under systemd, where the run is the unit's and --apply / --revoke are its
 # ExecStartPre=+ / ExecStopPost=+: --apply keeps the listing in root's state directory.
 @test "systemd shape: a run that weakens a guarded property: --revoke puts it back and fails" {
-    zfs create -p -o setuid=off gdst/bu/sib
-    local u=61640 spec=(--state-dir "$STATE" --job unit2 --grant gdst/bu/new=receive,new,prop:setuid)
+    zfs create -p -o setuid=off gdst/bu/tgt
+    local u=61640 spec=(--state-dir "$STATE" --job unit2 --grant gdst/bu/tgt=receive,prop:setuid)
     run "$ZKEEP" allow --apply --user $u "${spec[@]}"
     echo "$output"
     assert_success
     [ -e "$STATE/grants/job-unit2.guard" ] || fail "--apply kept no listing"
-    setpriv --reuid $u --regid $u --clear-groups zfs set setuid=on gdst/bu/sib || true # no remount
+    setpriv --reuid $u --regid $u --clear-groups zfs set setuid=on gdst/bu/tgt || true # no remount
     # mounted nosuid, so zfs get shows the mount's "off", temporary: the property is on
-    [ "$(zfs get -H -o value,source setuid gdst/bu/sib)" = "off	temporary" ] ||
+    [ "$(zfs get -H -o value,source setuid gdst/bu/tgt)" = "off	temporary" ] ||
         fail "the grant did not let the run set it"
     run "$ZKEEP" allow --revoke "${spec[@]}"
     echo "$output"
     assert_failure
-    assert_output_contains "put back as root: gdst/bu/sib setuid: on (shadowed by a mount option) -> off"
-    [ "$(zfs get -H -o value,source setuid gdst/bu/sib)" = "off	local" ] || fail "setuid stays on"
+    assert_output_contains "put back as root: gdst/bu/tgt setuid: on (shadowed by a mount option) -> off"
+    [ "$(zfs get -H -o value,source setuid gdst/bu/tgt)" = "off	local" ] || fail "setuid stays on"
     assert_no_grants gsrc gdst
     [ ! -e "$STATE/grants/job-unit2.guard" ] || fail "the listing stays"
     # An honest run: nothing to put back.

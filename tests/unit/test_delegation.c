@@ -76,10 +76,32 @@ static void test_new_target_goes_to_parent(void **state)
 	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
 	_cleanup_deleg_set_ struct deleg_set s = DELEG_SET_INIT;
 	assert_int_equal(deleg_compute(&n, 1, 2, 3, &s, &err), 0);
-	assert_int_equal(s.n, 1);
+	/* The parent: what ZFS checks there to create the child, locally only. */
+	assert_int_equal(s.n, 2);
+	assert_string_equal(s.g[1].dataset, "backup/host");
+	assert_int_equal(s.g[1].scope, 'l');
+	assert_perms(&s, 1, "create,mount,receive");
+	/* The rest: the parent's create-time set, copied to the new datasets. */
 	assert_string_equal(s.g[0].dataset, "backup/host");
-	assert_int_equal(s.g[0].scope, 0);
+	assert_int_equal(s.g[0].scope, 'c');
 	assert_perms(&s, 0, "change-key,create,keylocation,mount,receive");
+
+	/* 2.4, never forcing: receive:append, there too. */
+	n.ops = DELEG_RECEIVE;
+	_cleanup_deleg_set_ struct deleg_set a = DELEG_SET_INIT;
+	assert_int_equal(deleg_compute(&n, 1, 2, 4, &a, &err), 0);
+	assert_perms(&a, 0, "create,mount,receive:append");
+	assert_perms(&a, 1, "create,mount,receive:append");
+
+	/* There now and destroyed first (a partial full receive): destroy on it too. */
+	n.ops = DELEG_RECEIVE | DELEG_RECV_ABORT_FULL;
+	_cleanup_deleg_set_ struct deleg_set d = DELEG_SET_INIT;
+	assert_int_equal(deleg_compute(&n, 1, 2, 3, &d, &err), 0);
+	assert_int_equal(d.n, 3);
+	assert_string_equal(d.g[2].dataset, "backup/host/data");
+	assert_int_equal(d.g[2].scope, 0);
+	assert_perms(&d, 2, "destroy,mount");
+	assert_perms(&d, 1, "create,mount,receive");
 
 	/* A pool cannot be a new target: nothing to grant on. */
 	struct deleg_need p = { .dataset = "newpool", .exists = false, .ops = DELEG_RECEIVE };
@@ -200,6 +222,63 @@ static void test_missing_grants(void **state)
 	strvec_release(&g.perms);
 }
 
+static void test_create_time_set(void **state)
+{
+	/* As zfs allow prints it (2.1.11 and 2.3.2); a child's section comes first. */
+	const char text[] =
+		"---- Permissions on gdst/bk/new --------------------------------------\n"
+		"Create time permissions:\n"
+		"\tsnapshot\n"
+		"Local permissions:\n"
+		"\tuser (unknown: 61640) create,destroy,mount\n"
+		"---- Permissions on gdst/bk ------------------------------------------\n"
+		"Create time permissions:\n"
+		"\tcreate,destroy,mount\n"
+		"Local permissions:\n"
+		"\tuser (unknown: 61640) create,mount,receive\n"
+		"Descendent permissions:\n"
+		"\tuser alice receive\n";
+	_cleanup_strvec_ struct strvec set = STRVEC_INIT, none = STRVEC_INIT;
+	deleg_create_time(text, "gdst/bk", &set);
+	_cleanup_free_ char *got = strvec_join(&set, ",");
+	assert_string_equal(got, "create,destroy,mount"); /* not the child's, not a user's */
+	deleg_create_time(text, "gdst", &none);
+	assert_int_equal(none.n, 0);
+
+	/* A create-time grant counts as held from the set, or by an own -d grant. */
+	struct deleg_grant g = { .dataset = (char *)"gdst/bk", .scope = 'c', .perms = STRVEC_INIT };
+	strvec_pushv(&g.perms, ARGV("destroy", "receive", "setuid"));
+	_cleanup_strvec_ struct strvec m = STRVEC_INIT;
+	deleg_missing(&g, text, "alice", 1000, NULL, &m);
+	assert_int_equal(m.n, 1);
+	assert_string_equal(m.v[0], "zfs allow -c setuid gdst/bk");
+	strvec_release(&g.perms);
+}
+
+static void test_created_since(void **state)
+{
+	_cleanup_strvec_ struct strvec out = STRVEC_INIT, all = STRVEC_INIT, bad = STRVEC_INIT;
+	const char listing[] = "3\tgdst/bk\n"
+			       "5\tgdst/bk/sib\n"
+			       "9\tgdst/bk/new\n"
+			       "10\tgdst/bk/new/a\n"
+			       "11\tgdst/bk/new/a/b\n"
+			       "12\tgdst/bk/new/a/b/c\n"
+			       "13\tgdst/bk/new/z\n"
+			       "14\tgdst/bk/planted\n";
+	assert_int_equal(deleg_created_since(listing, 5, &out), 0);
+	/* unallow -r takes a dataset and its children: every second level of the new */
+	_cleanup_free_ char *got = strvec_join(&out, " ");
+	assert_string_equal(got, "gdst/bk/new gdst/bk/new/a/b gdst/bk/planted");
+	/* no txg journalled: the whole tree */
+	assert_int_equal(deleg_created_since(listing, 0, &all), 0);
+	_cleanup_free_ char *every = strvec_join(&all, " ");
+	assert_string_equal(every, "gdst/bk gdst/bk/new/a gdst/bk/new/a/b/c gdst/bk/new/z");
+	assert_int_equal(deleg_created_since("9\n", 0, &bad), -EINVAL);
+	assert_int_equal(deleg_created_since("x\tgdst/a\n", 0, &bad), -EINVAL);
+	assert_int_equal(bad.n, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -211,6 +290,8 @@ int main(void)
 		cmocka_unit_test(test_rejects_bad_input),
 		cmocka_unit_test(test_parse_need),
 		cmocka_unit_test(test_missing_grants),
+		cmocka_unit_test(test_create_time_set),
+		cmocka_unit_test(test_created_since),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -21,6 +21,8 @@ struct fake {
 	const char *exported;     /* a pool that is not imported */
 	bool fail_unallow;
 	const char *journal_dir;  /* to check write-before-grant */
+	const char *allow_text;   /* what `zfs allow DATASET` prints */
+	int txg_listings;         /* createtxg listings so far */
 	int allow_not_journalled; /* allows seen before their journal line */
 };
 
@@ -62,6 +64,15 @@ static int fake_start(struct runner *r, const char *const *argv, int in, int out
 		script = owned;
 	} else if (streq(argv[1], "list") && strstr(argv[sv.n - 1], "gone")) {
 		script = "echo \"cannot open 'tank/gone': dataset does not exist\" >&2; exit 1";
+	} else if (streq(argv[1], "get") && streq(argv[sv.n - 2], "createtxg")) {
+		/* the tree before the run (value), and after (value,name) */
+		script = f->txg_listings++ % 2 == 0 /* a grant's, then its revoke's */
+				 ? "printf '3\tbackup\n5\tbackup/old\n'"
+				 : "printf '3\tbackup\n5\tbackup/old\n9\tbackup/new\n10\tbackup/new/kid\n"
+				   "11\tbackup/new/kid/g\n12\tbackup/planted\n'";
+	} else if (streq(argv[1], "allow") && sv.n == 3) {
+		owned = xasprintf("printf '%%s' '%s'", f->allow_text ? f->allow_text : "");
+		script = owned;
 	} else if (streq(argv[1], "allow")) {
 		if (!journal_has(f->journal_dir, argv[sv.n - 1]))
 			f->allow_not_journalled++;
@@ -158,6 +169,61 @@ static void test_apply_and_end(void **state)
 	assert_true(strvec_find(&f.calls, "zfs unallow -u 60000 backup/data") >= 0);
 	assert_int_equal(access(journal, F_OK), -1);
 	assert_int_equal(g.fd, -1);
+	fake_free(&f.base);
+	rm_state(dir);
+}
+
+/* A new target: the parent's create-time set gets what it lacks, and loses only that. */
+static void test_create_time_grant(void **state)
+{
+	_cleanup_free_ char *dir = state_dir();
+	struct fake f;
+	fake_init(&f, dir);
+	/* The operator's own create-time set already has destroy. */
+	f.allow_text = "---- Permissions on backup ----\nCreate time permissions:\n\tdestroy\n";
+	struct deleg_need n = { .dataset = "backup/new", .exists = false,
+				.ops = DELEG_RECEIVE | DELEG_RECV_ABORT };
+	_cleanup_deleg_set_ struct deleg_set set = DELEG_SET_INIT;
+	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
+	assert_int_equal(deleg_compute(&n, 1, 2, 3, &set, &err), 0);
+	struct grants g = GRANTS_INIT;
+	assert_int_equal(grants_begin(&g, dir, 60000, 60000, &err), 0);
+	assert_int_equal(grants_apply(&g, &set, grants_same_runner, &f, &err), 0);
+	assert_int_equal(f.allow_not_journalled, 0);
+	assert_true(strvec_find(&f.calls, "zfs allow -c create,mount,receive backup") >= 0);
+	assert_true(strvec_find(&f.calls, "zfs allow -l -u 60000 create,mount,receive backup") >= 0);
+	_cleanup_strbuf_ struct strbuf j = STRBUF_INIT;
+	assert_int_equal(strbuf_read_file(&j, g.journal), 0);
+	assert_non_null(strstr(j.buf, "zkeep-grants 2\n"));
+	assert_non_null(strstr(j.buf, "txg\t-\tbackup\t5\ncreate\t-\tbackup\tcreate,mount,receive\n"));
+	/*
+	 * Revoke: the added part of the set first, then the uid's copies on what
+	 * was made after txg 5 - unallow -r reaches one level down, so the new
+	 * target (for kid too), its grandchild, and what the worker planted.
+	 */
+	size_t before = f.calls.n;
+	assert_int_equal(grants_end(&g, grants_same_runner, &f, &err), 0);
+	ssize_t uc = strvec_find(&f.calls, "zfs unallow -c create,mount,receive backup");
+	ssize_t ur = strvec_find(&f.calls, "zfs unallow -r -u 60000 backup/new");
+	assert_true(uc >= (ssize_t)before && ur > uc);
+	assert_true(strvec_find(&f.calls, "zfs unallow -r -u 60000 backup/new/kid/g") > uc);
+	assert_true(strvec_find(&f.calls, "zfs unallow -r -u 60000 backup/planted") > uc);
+	assert_true(strvec_find(&f.calls, "zfs unallow -r -u 60000 backup/new/kid") < 0);
+	assert_true(strvec_find(&f.calls, "zfs unallow -r -u 60000 backup/old") < 0);
+	assert_true(strvec_find(&f.calls, "zfs unallow -u 60000 backup") >= 0);
+
+	/* Nothing to add: the line is still there, for the copies' revoke. */
+	f.allow_text = "---- Permissions on backup ----\nCreate time permissions:\n"
+		       "\tcreate,destroy,mount,receive\n";
+	strvec_release(&f.calls);
+	assert_int_equal(grants_begin(&g, dir, 60000, 60000, &err), 0);
+	assert_int_equal(grants_apply(&g, &set, grants_same_runner, &f, &err), 0);
+	for (size_t i = 0; i < f.calls.n; i++)
+		assert_null(strstr(f.calls.v[i], "allow -c"));
+	assert_int_equal(grants_end(&g, grants_same_runner, &f, &err), 0);
+	for (size_t i = 0; i < f.calls.n; i++)
+		assert_null(strstr(f.calls.v[i], "unallow -c"));
+	assert_true(strvec_find(&f.calls, "zfs unallow -r -u 60000 backup/new") >= 0);
 	fake_free(&f.base);
 	rm_state(dir);
 }
@@ -362,6 +428,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_apply_and_end),
+		cmocka_unit_test(test_create_time_grant),
 		cmocka_unit_test(test_delegation_off_is_a_plain_error),
 		cmocka_unit_test(test_crash_is_recovered),
 		cmocka_unit_test(test_exported_pool_stays_pending),

@@ -137,26 +137,33 @@ static void test_rule(void **state)
 	       "sharesmb,volmode,zoned\n"
 	       "- tank/a d destroy,mount,send\n"
 	       "- tank/a l bookmark,hold,release,snapshot\n");
-	/* an interrupted full receive: granted as new (on the parent), and abort-full */
-	expect(ARGV("replicate", "tank/a", "backup/a"), false, false, true, true, NULL,
-	       "- backup 0 create,destroy,devices,exec,hold,mount,receive,release,setuid,"
-	       "sharenfs,sharesmb,volmode,zoned\n"
-	       "- tank/a d destroy,mount,send\n"
-	       "- tank/a l bookmark,hold,release,snapshot\n");
+	/*
+	 * an interrupted full receive: granted as new - on the parent only what
+	 * creating it needs (l), the rest in the parent's create-time set (c) -
+	 * and destroy on the partial target itself, which is there now
+	 */
+	const char *new_target =
+		"- backup c create,destroy,devices,exec,hold,mount,receive,release,setuid,"
+		"sharenfs,sharesmb,volmode,zoned\n"
+		"- backup l create,mount,receive\n";
+	const char *source = "- tank/a d destroy,mount,send\n"
+			     "- tank/a l bookmark,hold,release,snapshot\n";
+	_cleanup_free_ char *partial = xasprintf("%s- backup/a 0 destroy,mount\n%s", new_target,
+						 source);
+	expect(ARGV("replicate", "tank/a", "backup/a"), false, false, true, true, NULL, partial);
 	/* --force-delete may destroy the target (zfs destroy -r) and receive it anew:
-	 * granted as new (on the parent) with abort-full's destroy, there or not */
+	 * granted as new, with destroy on the target when it is there */
+	_cleanup_free_ char *absent = xasprintf("%s%s", new_target, source);
 	for (int there = 0; there <= 1; there++)
 		expect(ARGV("replicate", "--force-delete", "tank/a", "backup/a"), false, false,
-		       there, false, NULL,
-		       "- backup 0 create,destroy,devices,exec,hold,mount,receive,release,setuid,"
-		       "sharenfs,sharesmb,volmode,zoned\n"
-		       "- tank/a d destroy,mount,send\n"
-		       "- tank/a l bookmark,hold,release,snapshot\n");
+		       there, false, NULL, there ? partial : absent);
 	/* ... pulled from a remote: only the target, here */
 	expect(ARGV("syncoid", "--force-delete", "me@nas:pool/a", "backup/a"), true, false, true,
 	       false, NULL,
-	       "- backup 0 create,destroy,devices,exec,hold,mount,receive,release,rollback,setuid,"
-	       "sharenfs,sharesmb,volmode,zoned\n");
+	       "- backup c create,destroy,devices,exec,hold,mount,receive,release,rollback,setuid,"
+	       "sharenfs,sharesmb,volmode,zoned\n"
+	       "- backup l create,mount,receive\n"
+	       "- backup/a 0 destroy,mount\n");
 	/* both ends remote: nothing at all here (the worker gets no ZFS) */
 	expect(ARGV("replicate", "--force-delete", "me@a:pool/a", "me@b:pool/a"), true, true,
 	       false, false, NULL, "");

@@ -321,9 +321,22 @@ static void test_allow_argv(void **state)
 	_cleanup_free_ char *t = strvec_join(&argv, " ");
 	assert_string_equal(t, "zfs allow -u 5 mount tank");
 	strvec_release(&argv);
-	zfs_unallow_argv(5, "tank/a", &argv);
+	zfs_unallow_argv(5, false, "tank/a", &argv);
 	_cleanup_free_ char *u = strvec_join(&argv, " ");
 	assert_string_equal(u, "zfs unallow -u 5 tank/a");
+	strvec_release(&argv);
+	/* create time: for no user */
+	zfs_allow_argv('c', 5, "create,receive", "tank/bk", &argv);
+	_cleanup_free_ char *c = strvec_join(&argv, " ");
+	assert_string_equal(c, "zfs allow -c create,receive tank/bk");
+	strvec_release(&argv);
+	zfs_unallow_create_argv("create,receive", "tank/bk", &argv);
+	_cleanup_free_ char *uc = strvec_join(&argv, " ");
+	assert_string_equal(uc, "zfs unallow -c create,receive tank/bk");
+	strvec_release(&argv);
+	zfs_unallow_argv(5, true, "tank/bk", &argv);
+	_cleanup_free_ char *ur = strvec_join(&argv, " ");
+	assert_string_equal(ur, "zfs unallow -r -u 5 tank/bk");
 }
 
 int main(void)
