@@ -96,8 +96,11 @@ static void perms_of(const struct deleg_need *nd, unsigned major, unsigned minor
 		add_perm(snap, "mount");
 	}
 	if (ops & DELEG_RECV_ABORT_FULL) {
+		/* the dataset itself, and with zfs destroy -r what is below it */
 		add_perm(fs, "destroy");
 		add_perm(fs, "mount");
+		add_perm(snap, "destroy");
+		add_perm(snap, "mount");
 	}
 	if (ops & (DELEG_SEND | DELEG_SEND_RAW))
 		add_perm(snap, v24 && (ops & DELEG_SEND_RAW) && !(ops & DELEG_SEND) ? "send:raw"
@@ -151,15 +154,22 @@ int deleg_compute(const struct deleg_need *needs, size_t n, unsigned major, unsi
 					    DELEG_MAX_PROPS, nd->dataset);
 				goto fail;
 			}
-		if (nd->exists) {
+		/*
+		 * A dataset there now: what the job does to it. That includes a
+		 * new target that is there and may be destroyed and received anew
+		 * (DELEG_RECV_ABORT_FULL: a partial full receive, which a resume
+		 * continues; --force-delete, which may keep it).
+		 */
+		if (nd->exists || (nd->ops & DELEG_RECV_ABORT_FULL)) {
 			bool split = !nd->recursive;
 			/* Create both first: grant_for() may move the array. */
 			grant_for(&s, nd->host, nd->dataset, split ? 'l' : 0);
 			struct deleg_grant *gs = grant_for(&s, nd->host, nd->dataset, split ? 'd' : 0);
 			struct deleg_grant *g = grant_for(&s, nd->host, nd->dataset, split ? 'l' : 0);
 			perms_of(nd, major, minor, g, gs);
-			continue;
 		}
+		if (nd->exists)
+			continue;
 		const char *slash = strrchr(nd->dataset, '/');
 		if (!slash) {
 			strbuf_addf(err, "'%s' does not exist and has no parent to grant on "
@@ -174,11 +184,8 @@ int deleg_compute(const struct deleg_need *needs, size_t n, unsigned major, unsi
 		 * parent's create-time set, copied to its creator as local grants.
 		 */
 		grant_for(&s, nd->host, parent, 'l');
-		grant_for(&s, nd->host, parent, 'c');
-		if (nd->ops & DELEG_RECV_ABORT_FULL)
-			grant_for(&s, nd->host, nd->dataset, 0);
-		struct deleg_grant *gp = grant_for(&s, nd->host, parent, 'l');
 		struct deleg_grant *gc = grant_for(&s, nd->host, parent, 'c');
+		struct deleg_grant *gp = grant_for(&s, nd->host, parent, 'l');
 		add_perm(gp, receive_perm(nd, major, minor));
 		add_perm(gp, "create");
 		add_perm(gp, "mount");
@@ -186,13 +193,6 @@ int deleg_compute(const struct deleg_need *needs, size_t n, unsigned major, unsi
 		add_perm(gc, receive_perm(nd, major, minor));
 		add_perm(gc, "create");
 		add_perm(gc, "mount");
-		if (nd->ops & DELEG_RECV_ABORT_FULL) {
-			/* It is there now (a partial receive, --force-delete): destroying
-			 * it (zfs destroy -r, receive -A) is checked on it and below. */
-			struct deleg_grant *gd = grant_for(&s, nd->host, nd->dataset, 0);
-			add_perm(gd, "destroy");
-			add_perm(gd, "mount");
-		}
 	}
 	size_t kept = 0;
 	for (size_t i = 0; i < s.n; i++) {

@@ -39,10 +39,11 @@
  * (verified on 2.1.11 and 2.3.2; OpenZFS dsl_deleg_set_create_perms). Those
  * copies are local, so what ZFS checks on snapshots (send, destroy) is not
  * granted on a dataset created in the same run. grants.h revokes the copies
- * with the uid's other grants (zfs unallow -r under the parent). A new target
- * that is there now and is destroyed first (DELEG_RECV_ABORT_FULL: a partial
- * full receive, --force-delete) also gets destroy,mount on itself, with its
- * descendants.
+ * with the uid's other grants (grants.h). A new target that is there now
+ * and may be destroyed and received anew (DELEG_RECV_ABORT_FULL: a partial
+ * full receive, which a resume may continue instead; --force-delete, which
+ * may keep it) is also granted as the dataset it is now, with destroy,mount
+ * on it and below it.
  *
  * Scope: a recursive need is granted "local+descendent" (zfs allow's
  * default). A non-recursive one on an existing dataset is split: what ZFS

@@ -93,14 +93,17 @@ static void test_new_target_goes_to_parent(void **state)
 	assert_perms(&a, 0, "create,mount,receive:append");
 	assert_perms(&a, 1, "create,mount,receive:append");
 
-	/* There now and destroyed first (a partial full receive): destroy on it too. */
+	/*
+	 * There now, and maybe destroyed and received anew (a partial full
+	 * receive): granted as it is too (a resume continues it), with destroy.
+	 */
 	n.ops = DELEG_RECEIVE | DELEG_RECV_ABORT_FULL;
 	_cleanup_deleg_set_ struct deleg_set d = DELEG_SET_INIT;
 	assert_int_equal(deleg_compute(&n, 1, 2, 3, &d, &err), 0);
 	assert_int_equal(d.n, 3);
 	assert_string_equal(d.g[2].dataset, "backup/host/data");
-	assert_int_equal(d.g[2].scope, 0);
-	assert_perms(&d, 2, "destroy,mount");
+	assert_int_equal(d.g[2].scope, 0); /* recursive */
+	assert_perms(&d, 2, "create,destroy,mount,receive");
 	assert_perms(&d, 1, "create,mount,receive");
 
 	/* A pool cannot be a new target: nothing to grant on. */

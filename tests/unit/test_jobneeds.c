@@ -140,7 +140,7 @@ static void test_rule(void **state)
 	/*
 	 * an interrupted full receive: granted as new - on the parent only what
 	 * creating it needs (l), the rest in the parent's create-time set (c) -
-	 * and destroy on the partial target itself, which is there now
+	 * and as the target it is now (a resume continues it), with destroy
 	 */
 	const char *new_target =
 		"- backup c create,destroy,devices,exec,hold,mount,receive,release,setuid,"
@@ -148,8 +148,10 @@ static void test_rule(void **state)
 		"- backup l create,mount,receive\n";
 	const char *source = "- tank/a d destroy,mount,send\n"
 			     "- tank/a l bookmark,hold,release,snapshot\n";
-	_cleanup_free_ char *partial = xasprintf("%s- backup/a 0 destroy,mount\n%s", new_target,
-						 source);
+	_cleanup_free_ char *partial = xasprintf(
+		"%s- backup/a d destroy,mount\n"
+		"- backup/a l create,destroy,devices,exec,hold,mount,receive,release,setuid,sharenfs,"
+		"sharesmb,volmode,zoned\n%s", new_target, source);
 	expect(ARGV("replicate", "tank/a", "backup/a"), false, false, true, true, NULL, partial);
 	/* --force-delete may destroy the target (zfs destroy -r) and receive it anew:
 	 * granted as new, with destroy on the target when it is there */
@@ -163,7 +165,9 @@ static void test_rule(void **state)
 	       "- backup c create,destroy,devices,exec,hold,mount,receive,release,rollback,setuid,"
 	       "sharenfs,sharesmb,volmode,zoned\n"
 	       "- backup l create,mount,receive\n"
-	       "- backup/a 0 destroy,mount\n");
+	       "- backup/a d destroy,mount\n"
+	       "- backup/a l create,destroy,devices,exec,hold,mount,receive,release,rollback,setuid,"
+	       "sharenfs,sharesmb,volmode,zoned\n");
 	/* both ends remote: nothing at all here (the worker gets no ZFS) */
 	expect(ARGV("replicate", "--force-delete", "me@a:pool/a", "me@b:pool/a"), true, true,
 	       false, false, NULL, "");
