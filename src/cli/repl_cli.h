@@ -33,6 +33,9 @@ struct repl_cli {
 	int ssh_connected_fd;         /* > 2: a socket the supervisor connected to the
 				       * remote host, for the worker's ssh (ssh_opts'
 				       * connected_fd; the first ssh runner takes it); 0: none */
+	int root_requests_fd;         /* > 2: the worker's end of its channel to root
+				       * (--force-delete: "unmount DATASET" before the
+				       * destroy, repl_unmount_request()); 0: none */
 	/*
 	 * source_arg and target_arg parsed by repl_cli_endpoints(), once: whether
 	 * a side is remote is theirs to say (endpoint_parse(), with this host's

@@ -13,6 +13,7 @@
 #include "zfs/zfs.h"
 
 #include <pwd.h>
+#include <sys/socket.h>
 #include <strings.h>
 
 /* The names of the properties set locally on dataset (and below it). */
@@ -328,7 +329,7 @@ static size_t repl_needs(const struct repl_cli *c, struct zfs *z, bool src_remot
 
 /*
  * Whether the run can be confined: not with --no-confine (warned), not a dry
- * run or --dumpsnaps (they change nothing), not --force-delete (said), not
+ * run or --dumpsnaps (they change nothing), not
  * endpoints that do not parse (the command says what is wrong). Both ends
  * remote: a worker without grants and without this host's zfs.
  */
@@ -340,20 +341,69 @@ static bool confinable(const struct repl_cli *c)
 	}
 	if (c->dry_run || c->dumpsnaps)
 		return false;
-	if (c->force_delete) {
-		/*
-		 * Destroying a mounted filesystem unmounts it: Linux cannot delegate
-		 * that, and whether the target is destroyed at all is known only once
-		 * the run compared it with the source (unmounting it on every run
-		 * would fail on a busy target).
-		 */
-		log_notice("--force-delete may destroy (and so unmount) the target, which Linux "
-			   "cannot delegate: running unconfined");
-		return false;
-	}
 	if (c->endpoints_r < 0)
 		return false;
 	return true;
+}
+
+int repl_unmount_request(const char *target, const char *request, const char **dataset)
+{
+	const char *name = skip_prefix(request, "unmount ");
+	if (!name || !deleg_dataset_name_ok(name) || !zfs_name_within(name, target))
+		return -EPERM;
+	*dataset = name;
+	return 0;
+}
+
+/*
+ * --force-delete, as root: the worker destroys its target when the run
+ * finds nothing in common with the source, and destroying a mounted
+ * filesystem unmounts it, which Linux cannot delegate. Whether it will is
+ * known only in the worker, so right before the destroy it asks root on a
+ * channel of its own ("unmount DATASET"); root unmounts that dataset's
+ * mounted filesystems (deepest first) only when it is the job's target or
+ * below it - what the worker is granted to destroy anyway - and after the
+ * run mounts again those that still exist.
+ */
+struct root_service {
+	const char *target;
+	struct zfs *z;
+	bool syncoid;            /* say it at debug level: syncoid prints no such line */
+	struct strvec unmounted;
+};
+
+static void serve_unmount(void *ctx, const char *request, struct strbuf *reply)
+{
+	struct root_service *s = ctx;
+	const char *name;
+	if (repl_unmount_request(s->target, request, &name) < 0) {
+		log_warning("refused the confined worker's request '%s': root unmounts only %s "
+			    "and what is below it", request, s->target);
+		strbuf_addf(reply, "error refused: root unmounts only %s and what is below it",
+			    s->target);
+		return;
+	}
+	_cleanup_strbuf_ struct strbuf out = STRBUF_INIT;
+	if (zfs_get_text(s->z, ARGV(name), "value,name", ARGV("mounted"), &out) < 0) {
+		strbuf_addf(reply, "error %s", zfs_error(s->z));
+		return;
+	}
+	_cleanup_strvec_ struct strvec lines = STRVEC_INIT;
+	strvec_split(&lines, out.buf, "\n");
+	for (size_t i = lines.n; i-- > 0;) { /* listed parents first: children first here */
+		const char *fs = skip_prefix(lines.v[i], "yes\t");
+		if (!fs || !zfs_name_within(fs, name))
+			continue;
+		if (zfs_unmount(s->z, fs) < 0) {
+			strbuf_addf(reply, "error %s", zfs_error(s->z));
+			return;
+		}
+		log_msg(s->syncoid ? LOG_LVL_DEBUG : LOG_LVL_INFO,
+			"unmounted %s for the confined worker, which destroys it (--force-delete)",
+			fs);
+		strvec_push(&s->unmounted, fs);
+	}
+	strbuf_addstr(reply, "ok");
 }
 
 /*
@@ -392,16 +442,47 @@ static int run_worker(struct repl_cli *c, struct confine_job *job, struct zfs *z
 	recvopts_prop_words(c->recvoptions, &keep);
 	if (keep.n)
 		job->guard_keep = (const char *const *)keep.v;
+	/* --force-delete: the worker asks root to unmount what it destroys (serve_unmount). */
+	struct root_service rs = { .target = c->target_arg, .z = z, .syncoid = c->syncoid,
+				   .unmounted = STRVEC_INIT };
+	int pair[2] = { -1, -1 };
+	int fds[2];
+	struct sandbox_requests rq = { .fd = -1, .fn = serve_unmount, .ctx = &rs };
+	if (c->force_delete && !dst_remote && geteuid() == 0) {
+		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0) {
+			log_error("cannot make the worker's channel to root: %s", strerror(errno));
+			return EXIT_FATAL;
+		}
+		size_t n = 0;
+		for (size_t i = 0; i < job->nkeep_fds && n < ARRAY_SIZE(fds) - 1; i++)
+			fds[n++] = job->keep_fds[i];
+		fds[n++] = pair[1];
+		job->keep_fds = fds;
+		job->nkeep_fds = n;
+		rq.fd = pair[0];
+		job->requests = &rq;
+		c->root_requests_fd = pair[1];
+	}
 	struct confine_info info = CONFINE_INFO_INIT;
 	int status = EXIT_FATAL;
 	c->relay_path = self;
 	int r = confine_run(job, repl_worker, &w, &status, &info, &err);
 	c->relay_path = NULL;
 	c->ssh_connected_fd = 0; /* ss closes the supervisor's copy */
+	c->root_requests_fd = 0;
 	c->recvoptions = saved;
+	for (size_t i = 0; i < 2; i++)
+		if (pair[i] >= 0)
+			close(pair[i]);
 	if (r == 0 && info.privileged && !user_no_mount && !dst_remote &&
 	    !mount_received(z, c->target_arg, c->recursive) && status == EXIT_OK)
 		status = EXIT_PARTIAL;
+	/* what root unmounted for a destroy that did not happen (or failed) */
+	for (size_t i = 0; i < rs.unmounted.n; i++)
+		if (zfs_exists(z, rs.unmounted.v[i]) == 1 &&
+		    !mount_received(z, rs.unmounted.v[i], false) && status == EXIT_OK)
+			status = EXIT_PARTIAL;
+	strvec_release(&rs.unmounted);
 	confined_report(&info);
 	if (r == 0 && info.privileged)
 		log_info("replicated as confined worker uid %u", (unsigned)info.uid);

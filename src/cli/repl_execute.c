@@ -3,6 +3,7 @@
 #include "cli/commands.h"
 #include "cli/repl_execute.h"
 #include "cli/repl_printer.h"
+#include "confine/sandbox.h"
 #include "base/log.h"
 #include "base/parse.h"
 #include "base/json_out.h"
@@ -14,6 +15,7 @@
 #include <jansson.h>
 #include <regex.h>
 #include <signal.h>
+#include <sys/socket.h>
 
 static void on_event(const struct replicate_event *ev, void *data)
 {
@@ -343,6 +345,29 @@ static int choose_codecs(const struct repl_cli *c, const struct sides *s,
 	return 0;
 }
 
+/*
+ * A confined worker's --force-delete: ask root to unmount what it is about
+ * to destroy (repl_confined.c serves it; Linux cannot delegate unmounting).
+ */
+static int ask_root_unmount(void *data, const char *dataset, struct strbuf *err)
+{
+	const struct repl_cli *c = data;
+	_cleanup_free_ char *req = xasprintf("unmount %s", dataset);
+	char buf[SANDBOX_REQUEST_MAX + 1];
+	ssize_t n;
+	if (send(c->root_requests_fd, req, strlen(req), MSG_NOSIGNAL) < 0 ||
+	    (n = recv(c->root_requests_fd, buf, sizeof(buf) - 1, 0)) < 0) {
+		strbuf_addf(err, "cannot ask root to unmount it: %s", strerror(errno));
+		return -EIO;
+	}
+	buf[n] = '\0';
+	if (streq(buf, "ok"))
+		return 0;
+	const char *why = skip_prefix(buf, "error ");
+	strbuf_addf(err, "root did not unmount it: %s", why ? why : "no answer");
+	return -EPERM;
+}
+
 /* The engine's options from the command's; they point into c, o, prefix and tag. */
 static void engine_opts(const struct repl_cli *c, const struct exec_opts *o, const char *prefix,
 			const char *tag, struct replicate_opts *ro)
@@ -379,6 +404,10 @@ static void engine_opts(const struct repl_cli *c, const struct exec_opts *o, con
 	ro->send = &o->send;
 	ro->recv = &o->recv;
 	ro->dry_run = c->dry_run;
+	if (c->root_requests_fd > 2) {
+		ro->before_destroy = ask_root_unmount;
+		ro->before_destroy_data = (void *)c;
+	}
 }
 
 /* The totals: a "done" event with --json, else a log line (syncoid's only with -v). */

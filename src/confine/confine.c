@@ -422,7 +422,7 @@ static int run_worker(const struct confine_job *job, confine_fn *fn, void *data,
 	if ((r = sandbox_worker_start(&plan, worker_call, &wc, job->keep_fds, job->nkeep_fds, &w,
 					 err)) < 0)
 		return r;
-	r = sandbox_worker_wait(&w, status);
+	r = sandbox_worker_wait(&w, job->requests, status);
 	clock_gettime(CLOCK_REALTIME, &ci->worker_ended);
 	/* the worker is gone (or, if the wait failed, killed): its changes are final */
 	int rg = prop_guard_end(pg, run, &ci->repaired, err);

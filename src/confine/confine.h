@@ -77,6 +77,8 @@ struct confine_job {
 	const char *root_dir;          /* tests; default in sandbox.h */
 	unsigned zfs_major, zfs_minor; /* 0.0: probe `zfs version` */
 	const char *const *guard_keep; /* the operator's own o k=v / x k words (prop_guard.h) */
+	const struct sandbox_requests *requests; /* what root does for the worker on its asking;
+						  * its worker end goes in keep_fds */
 };
 
 struct confine_info {

@@ -108,8 +108,8 @@ struct repl_facts {
  * (granted through its parent, delegation.h); one that holds an interrupted full receive too,
  * with abort-full: aborting it destroys the target, received anew; and so
  * does an existing target with force_delete (`zfs destroy -r`; a pool root,
- * never destroyed, is not). A --force-delete run itself is not confined yet
- * (cli/repl_confined.c): these are the grants it will need.
+ * never destroyed, is not); root unmounts for its destroy
+ * (cli/repl_confined.c).
  */
 size_t jobconf_repl_needs(const struct repl_facts *f, struct strvec *props,
 			  struct deleg_need out[2]);

@@ -8,6 +8,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -522,7 +523,26 @@ static void on_stop(int sig)
 	stop_signal = sig;
 }
 
-int sandbox_worker_wait(struct sandbox_worker *w, int *status)
+/* Answer one request of the worker; false when the channel is closed or broken. */
+static bool answer_request(const struct sandbox_requests *rq)
+{
+	char buf[SANDBOX_REQUEST_MAX + 1];
+	ssize_t n = recv(rq->fd, buf, sizeof(buf), MSG_DONTWAIT | MSG_TRUNC);
+	if (n < 0)
+		return errno == EINTR || errno == EAGAIN;
+	if (n == 0)
+		return false; /* the worker closed its end */
+	_cleanup_strbuf_ struct strbuf reply = STRBUF_INIT;
+	if ((size_t)n > SANDBOX_REQUEST_MAX || memchr(buf, '\0', (size_t)n)) {
+		strbuf_addstr(&reply, "error malformed request");
+	} else {
+		buf[n] = '\0';
+		rq->fn(rq->ctx, buf, &reply);
+	}
+	return send(rq->fd, reply.buf ? reply.buf : "", reply.len, MSG_NOSIGNAL) >= 0;
+}
+
+int sandbox_worker_wait(struct sandbox_worker *w, const struct sandbox_requests *rq, int *status)
 {
 	struct sigaction sa = { .sa_handler = on_stop }, old[3];
 	const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
@@ -538,19 +558,21 @@ int sandbox_worker_wait(struct sandbox_worker *w, int *status)
 	w->out = w->err = -1;
 	/* The worker's exit, even when something it left behind keeps the pipes open. */
 	_cleanup_fd_ int pidfd = (int)syscall(SYS_pidfd_open, w->pid, 0);
-	bool killed = false, exited = false;
+	bool killed = false, exited = false, asking = rq && rq->fd >= 0 && rq->fn;
 	while (!exited && (rl[0].from >= 0 || rl[1].from >= 0)) {
 		if (stop_signal && !killed) {
 			kill(w->pid, SIGKILL); /* pid 1 of its namespace: only SIGKILL reaches it */
 			killed = true;
 		}
-		struct pollfd pfd[3];
+		struct pollfd pfd[4];
 		nfds_t n = 0;
 		for (size_t i = 0; i < 2; i++)
 			if (rl[i].from >= 0)
 				pfd[n++] = (struct pollfd){ .fd = rl[i].from, .events = POLLIN };
 		if (pidfd >= 0)
 			pfd[n++] = (struct pollfd){ .fd = pidfd, .events = POLLIN };
+		if (asking)
+			pfd[n++] = (struct pollfd){ .fd = rq->fd, .events = POLLIN };
 		if (poll(pfd, n, -1) < 0) {
 			if (errno == EINTR)
 				continue;
@@ -561,6 +583,10 @@ int sandbox_worker_wait(struct sandbox_worker *w, int *status)
 				continue;
 			if (pfd[k].fd == pidfd) {
 				exited = true;
+				continue;
+			}
+			if (asking && pfd[k].fd == rq->fd) {
+				asking = answer_request(rq);
 				continue;
 			}
 			for (size_t i = 0; i < 2; i++)

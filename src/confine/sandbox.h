@@ -139,12 +139,29 @@ int sandbox_worker_start(const struct sandbox_plan *plan, int (*fn)(void *), voi
 			 struct strbuf *err);
 
 /*
+ * A channel on which the worker asks its supervisor for what it cannot do
+ * itself (unmounting, which Linux cannot delegate): the supervisor's end
+ * of an AF_UNIX SOCK_SEQPACKET pair, one request per message. fn answers
+ * each request (at most SANDBOX_REQUEST_MAX bytes, NUL-free) with one
+ * message in reply; the request is the worker's word, and fn must check
+ * it. A malformed request gets "error malformed request" and no call.
+ */
+#define SANDBOX_REQUEST_MAX 1024
+typedef void sandbox_request_fn(void *ctx, const char *request, struct strbuf *reply);
+struct sandbox_requests {
+	int fd;
+	sandbox_request_fn *fn;
+	void *ctx;
+};
+
+/*
  * Relay the worker's stdout and stderr to the supervisor's (escaped) until
  * it exits, then reap it: *status gets its exit status (128+N when killed by
  * signal N). A SIGINT, SIGTERM or SIGHUP to the supervisor meanwhile kills
- * the worker. Closes w's pipes.
+ * the worker. Closes w's pipes. With rq (may be NULL), answers the worker's
+ * requests meanwhile.
  */
-int sandbox_worker_wait(struct sandbox_worker *w, int *status);
+int sandbox_worker_wait(struct sandbox_worker *w, const struct sandbox_requests *rq, int *status);
 
 /*
  * Enter the plan in the calling process (already forked). Used by

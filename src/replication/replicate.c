@@ -629,9 +629,17 @@ static int run_dataset(struct ctx *c, struct replan_ds *d, int depth)
 			return -EIO;
 		}
 	}
-	if (d->destroy_target) {
+	/* A child whose parent this run destroyed (-r) went with it: nothing to destroy. */
+	if (d->destroy_target && zfs_exists(c->tgt, d->target) != 0) {
 		emit_about(c, REPL_EV_INFO, REPL_TOPIC_DESTROY_TARGET, d,
 			   "Removing %s because no matching snapshots were found", d->target);
+		if (c->o->before_destroy) {
+			_cleanup_strbuf_ struct strbuf why = STRBUF_INIT;
+			if (c->o->before_destroy(c->o->before_destroy_data, d->target, &why) < 0) {
+				emit(c, REPL_EV_ERROR, d, "cannot destroy %s: %s", d->target, why.buf);
+				return -EIO;
+			}
+		}
 		if (zfs_destroy(c->tgt, d->target, ZFS_DESTROY_RECURSIVE) < 0) {
 			emit(c, REPL_EV_ERROR, d, "%s", zfs_error(c->tgt));
 			return -EIO;

@@ -94,6 +94,13 @@ struct replicate_opts {
 	struct pump_codec src_codec, tgt_codec;
 	void (*event)(const struct replicate_event *ev, void *data);
 	void *event_data;
+	/*
+	 * Before `zfs destroy -r` of a target (--force-delete): may unmount it
+	 * (a confined worker asks root, which Linux cannot delegate). 0 or
+	 * -errno with the reason in err (the destroy is not tried). NULL: none.
+	 */
+	int (*before_destroy)(void *data, const char *dataset, struct strbuf *err);
+	void *before_destroy_data;
 };
 
 struct replicate_result {

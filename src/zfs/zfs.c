@@ -284,6 +284,11 @@ int zfs_inherit_prop(struct zfs *z, const char *dataset, const char *prop)
 	return run_change(z, ARGV("zfs", "inherit", prop, dataset));
 }
 
+int zfs_unmount(struct zfs *z, const char *filesystem)
+{
+	return run_change(z, ARGV("zfs", "unmount", filesystem));
+}
+
 int zfs_create(struct zfs *z, const char *name, bool parents, const char *const *props)
 {
 	struct strvec argv = STRVEC_INIT;

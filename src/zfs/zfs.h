@@ -159,6 +159,8 @@ int zfs_exists(struct zfs *z, const char *name);
 int zfs_set_props(struct zfs *z, const char *dataset, const char *const *assignments);
 /* `zfs inherit PROP DATASET` (also over a received value). */
 int zfs_inherit_prop(struct zfs *z, const char *dataset, const char *prop);
+/* `zfs unmount FILESYSTEM` (only it: a filesystem mounted below it stays, and makes it busy). */
+int zfs_unmount(struct zfs *z, const char *filesystem);
 
 /* ---- changing datasets ------------------------------------------------- */
 

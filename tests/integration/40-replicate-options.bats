@@ -34,6 +34,7 @@ teardown() {
     assert_no_dataset dstp/d@other
     assert_equal "$(plain_snaps_of dstp/d)" "s1" "target snapshots after --force-delete"
     [ ! -e /dstp/d/mine ] || fail "old target content survived"
+    [ -e /dstp/d/f ] || fail "the new target is not mounted"
     # a pool root is never destroyed
     echo keep >/dstp/keep
     zfs snapshot dstp@mine

@@ -93,3 +93,35 @@ teardown() {
     assert_dataset_exists rdst/b:c/child@s2
     assert_no_grants rsrc rdst
 }
+
+# Destroying a mounted filesystem unmounts it, which Linux cannot delegate: the worker
+# asks root, on a channel of its own, right before the destroy, and root unmounts only
+# the job's target tree (a request for anything else is refused: unit test_jobneeds).
+# Before, a --force-delete run was not confined at all.
+@test "confined --force-delete: root unmounts the target tree for the worker, which replaces it; mounted again; no grant left" {
+    zfs create -p rdst/data/child
+    echo mine >/rdst/data/child/mine
+    zfs snapshot -r rdst/data@other
+    zfs create rdst/sib # a sibling backup, mounted: left alone
+    run "$ZKEEP" --verbose replicate --recursive rsrc/data rdst/data
+    assert_failure 1 # nothing in common: refused without --force-delete
+    run "$ZKEEP" --verbose replicate --recursive --force-delete rsrc/data rdst/data
+    echo "$output"
+    assert_success
+    assert_output_contains "replicated as confined worker uid 607"
+    assert_output_contains "unmounted rdst/data/child for the confined worker"
+    assert_output_contains "unmounted rdst/data for the confined worker"
+    assert_no_dataset rdst/data@other
+    [ ! -e /rdst/data/child/mine ] || fail "the old target's content survived"
+    assert_same_tree /rsrc/data/child/.zfs/snapshot/s1 /rdst/data/child/.zfs/snapshot/s1
+    assert_equal "$(zfs get -H -o value mounted rdst/data/child)" yes "rdst/data/child mounted"
+    assert_equal "$(zfs get -H -o value mounted rdst/sib)" yes "the sibling stays mounted"
+    assert_no_grants rsrc rdst
+    # Something in common now: nothing to destroy, nothing unmounted.
+    zfs snapshot -r rsrc/data@s2
+    run "$ZKEEP" --verbose replicate --recursive --force-delete rsrc/data rdst/data
+    assert_success
+    [[ $output != *unmounted* ]] || fail "unmounted with nothing to destroy"
+    assert_equal "$(zfs get -H -o value mounted rdst/data)" yes "rdst/data mounted"
+    assert_no_grants rsrc rdst
+}

@@ -232,12 +232,40 @@ static void test_snapshots_job(void **state)
 	assert_string_equal(b.buf, "- tank/a 0 snapshot\n- tank/c 0 snapshot\n");
 }
 
+/* What root unmounts when a confined --force-delete worker asks: its target's tree only. */
+static void test_unmount_request(void **state)
+{
+	const char *ds = NULL;
+	assert_int_equal(repl_unmount_request("bk/a", "unmount bk/a", &ds), 0);
+	assert_string_equal(ds, "bk/a");
+	assert_int_equal(repl_unmount_request("bk/a", "unmount bk/a/kid", &ds), 0);
+	assert_string_equal(ds, "bk/a/kid");
+	const char *bad[] = {
+		"unmount bk/ab",         /* a sibling that shares a prefix */
+		"unmount bk",            /* the parent */
+		"unmount bk/b",
+		"unmount /etc",          /* a path */
+		"unmount bk/a/../b",
+		"unmount bk/a@snap",
+		"unmount  bk/a",         /* exact words only */
+		"unmount bk/a\n",
+		"unmount bk/a x",
+		"umount bk/a",
+		"unmount",
+		"",
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
+		if (repl_unmount_request("bk/a", bad[i], &ds) != -EPERM)
+			fail_msg("accepted '%s'", bad[i]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_units_equal_worker),
 		cmocka_unit_test(test_rule),
 		cmocka_unit_test(test_snapshots_job),
+		cmocka_unit_test(test_unmount_request),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

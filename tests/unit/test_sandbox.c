@@ -251,7 +251,7 @@ static void run_probe(bool privileged)
 	if (sandbox_worker_start(&p, probe_fn, &pr, NULL, 0, &w, &err) < 0)
 		fail_msg("worker: %s", err.buf);
 	int st;
-	assert_int_equal(sandbox_worker_wait(&w, &st), 0);
+	assert_int_equal(sandbox_worker_wait(&w, NULL, &st), 0);
 	assert_int_equal(st, 0);
 
 	_cleanup_free_ char *escaped = xasprintf("%s/escaped", outside);
