@@ -349,7 +349,9 @@ static bool confinable(const struct repl_cli *c)
 int repl_unmount_request(const char *target, const char *request, const char **dataset)
 {
 	const char *name = skip_prefix(request, "unmount ");
-	if (!name || !deleg_dataset_name_ok(name) || !zfs_name_within(name, target))
+	/* a pool's root is never destroyed (--force-delete), so never unmounted for it */
+	if (!name || !deleg_dataset_name_ok(name) || !zfs_name_within(name, target) ||
+	    !strchr(name, '/'))
 		return -EPERM;
 	*dataset = name;
 	return 0;
@@ -477,8 +479,11 @@ static int run_worker(struct repl_cli *c, struct confine_job *job, struct zfs *z
 	if (r == 0 && info.privileged && !user_no_mount && !dst_remote &&
 	    !mount_received(z, c->target_arg, c->recursive) && status == EXIT_OK)
 		status = EXIT_PARTIAL;
-	/* what root unmounted for a destroy that did not happen (or failed) */
-	for (size_t i = 0; i < rs.unmounted.n; i++)
+	/*
+	 * What root unmounted for a destroy that did not happen (or failed),
+	 * parents first; not after a failed run or guard (nothing is mounted then).
+	 */
+	for (size_t i = rs.unmounted.n; r == 0 && i-- > 0;)
 		if (zfs_exists(z, rs.unmounted.v[i]) == 1 &&
 		    !mount_received(z, rs.unmounted.v[i], false) && status == EXIT_OK)
 			status = EXIT_PARTIAL;

@@ -136,13 +136,16 @@ static uint64_t journal_pool_guid(const struct journal *j, const char *host, con
 	return 0;
 }
 
-/* The txg journalled for a create-time grant on (host, dataset), or 0 (none). */
-static uint64_t journal_txg(const struct journal *j, const char *host, const char *dataset)
+/* The txg journalled for the tree at (host, dataset): false when there is none. */
+static bool journal_txg(const struct journal *j, const char *host, const char *dataset,
+			uint64_t *txg)
 {
 	for (size_t i = 0; i < j->nt; i++)
-		if (streq(j->t[i].host, host) && streq(j->t[i].pool, dataset))
-			return j->t[i].guid;
-	return 0;
+		if (streq(j->t[i].host, host) && streq(j->t[i].pool, dataset)) {
+			*txg = j->t[i].guid;
+			return true;
+		}
+	return false;
 }
 
 /*
@@ -181,8 +184,9 @@ static int journal_read(int fd, const char *path, struct journal *j, struct strb
 							guid };
 			continue;
 		}
+		uint64_t seen;
 		if (span_eq(f.f[0], "txg") && zfield_u64(&f, 3, &guid) == 0 &&
-		    !journal_txg(j, host, name)) {
+		    !journal_txg(j, host, name, &seen)) {
 			j->t = xreallocarray(j->t, j->nt + 1, sizeof(*j->t));
 			j->t[j->nt++] = (struct jpool){ steal_pointer(&host), steal_pointer(&name),
 							guid };
@@ -260,21 +264,14 @@ static int tree_createtxg(struct runner *r, const char *host, const char *datase
  * target, its children, anything else the worker created) - all of them
  * when the journal has no txg (a crash before it was written).
  */
-static int revoke_create_time(const struct journal *j, const struct jentry *e, struct runner *r,
-			      uid_t uid, grants_runner_fn runner_for, void *ctx, struct strbuf *msg)
+static int revoke_created_since(const struct jentry *e, uint64_t txg, struct runner *r,
+				uid_t uid, grants_runner_fn runner_for, void *ctx,
+				struct strbuf *msg)
 {
-	_cleanup_strvec_ struct strvec argv = STRVEC_INIT;
-	int rc;
-	if (e->create_added) {
-		zfs_unallow_create_argv(e->create_added, e->dataset, &argv);
-		if ((rc = run_zfs(runner_for, ctx, e->host, &argv, msg)) < 0)
-			return rc;
-	}
 	_cleanup_strbuf_ struct strbuf listing = STRBUF_INIT;
-	rc = tree_createtxg(r, e->host, e->dataset, &listing, msg);
+	int rc = tree_createtxg(r, e->host, e->dataset, &listing, msg);
 	_cleanup_strvec_ struct strvec made = STRVEC_INIT;
-	if (rc == 0 && (rc = deleg_created_since(listing.buf,
-						 journal_txg(j, e->host, e->dataset), &made)) < 0)
+	if (rc == 0 && (rc = deleg_created_since(listing.buf, txg, &made)) < 0)
 		strbuf_addf(msg, "cannot read the listing of '%s' on %s", e->dataset,
 			    host_label(e->host));
 	for (size_t i = 0; rc == 0 && i < made.n; i++) {
@@ -288,6 +285,30 @@ static int revoke_create_time(const struct journal *j, const struct jentry *e, s
 			strbuf_addstr(msg, m.buf);
 	}
 	return rc;
+}
+
+static int revoke_create_time(const struct journal *j, const struct jentry *e, struct runner *r,
+			      uid_t uid, grants_runner_fn runner_for, void *ctx, struct strbuf *msg)
+{
+	_cleanup_strvec_ struct strvec argv = STRVEC_INIT;
+	int rc;
+	if (e->create_added) {
+		zfs_unallow_create_argv(e->create_added, e->dataset, &argv);
+		if ((rc = run_zfs(runner_for, ctx, e->host, &argv, msg)) < 0)
+			return rc;
+	}
+	uint64_t txg = 0; /* none journalled (a crash before it): the whole tree */
+	journal_txg(j, e->host, e->dataset, &txg);
+	return revoke_created_since(e, txg, r, uid, runner_for, ctx, msg);
+}
+
+/* Whether the journal has a create-time grant on (host, dataset). */
+static bool journal_creates(const struct journal *j, const char *host, const char *dataset)
+{
+	for (size_t i = 0; i < j->n; i++)
+		if (j->e[i].create && streq(j->e[i].host, host) && streq(j->e[i].dataset, dataset))
+			return true;
+	return false;
 }
 
 /*
@@ -310,11 +331,19 @@ static int revoke_one(const struct journal *j, size_t i, uid_t uid, grants_runne
 		return rc;
 	_cleanup_strvec_ struct strvec argv = STRVEC_INIT;
 	_cleanup_strbuf_ struct strbuf msg = STRBUF_INIT;
+	uint64_t txg;
 	if (e->create) {
 		rc = revoke_create_time(j, e, r, uid, runner_for, ctx, &msg);
 	} else {
 		zfs_unallow_argv(uid, false, e->dataset, &argv);
 		rc = run_zfs(runner_for, ctx, e->host, &argv, &msg);
+		/*
+		 * A grant with create: another run's create-time set on an ancestor
+		 * gave this uid copies on what it created below (grants.h).
+		 */
+		if (rc == 0 && journal_txg(j, e->host, e->dataset, &txg) &&
+		    !journal_creates(j, e->host, e->dataset))
+			rc = revoke_created_since(e, txg, r, uid, runner_for, ctx, &msg);
 	}
 	if (rc == -ENOENT) {
 		/* Gone, or its pool exported meanwhile: ask again. */
@@ -620,6 +649,34 @@ static int check_pools(int fd, const struct deleg_set *set, grants_runner_fn run
 }
 
 /*
+ * Journal "txg HOST DATASET NEWEST": the newest createtxg in the dataset's
+ * tree now. What the revoke finds newer the run made (or another run made
+ * meanwhile): the uid's grants there are copies of a create-time set.
+ */
+static int journal_tree_txg(struct grants *g, const struct deleg_grant *gr, struct runner *run,
+			    struct strbuf *err)
+{
+	_cleanup_strbuf_ struct strbuf listing = STRBUF_INIT;
+	int r = tree_createtxg(run, gr->host, gr->dataset, &listing, err);
+	if (r < 0)
+		return r;
+	uint64_t newest = 0;
+	struct zcursor c;
+	struct zfields f;
+	zcursor_init(&c, listing.buf, listing.len);
+	while ((r = zcursor_next(&c, &f)) > 0) {
+		uint64_t v;
+		if (zfield_u64(&f, 0, &v) < 0) {
+			strbuf_addf(err, "unexpected createtxg listing of '%s'", gr->dataset);
+			return -EIO;
+		}
+		newest = v > newest ? v : newest;
+	}
+	_cleanup_free_ char *txg = xasprintf("%" PRIu64, newest);
+	return journal_append(g->fd, "txg", gr->host, gr->dataset, txg, err);
+}
+
+/*
  * A create-time grant: add to the dataset's create-time set what it lacks,
  * journalled first as "txg HOST DATASET NEWEST" (the newest createtxg in its
  * tree: what is newer at the revoke, the run made) and "create HOST DATASET
@@ -646,24 +703,7 @@ static int apply_create_time(struct grants *g, const struct deleg_grant *gr,
 	zfs_release(&z);
 	if (r < 0)
 		return r;
-	/* The newest dataset in the tree now: what the revoke finds newer is the run's. */
-	_cleanup_strbuf_ struct strbuf listing = STRBUF_INIT;
-	if ((r = tree_createtxg(run, gr->host, gr->dataset, &listing, err)) < 0)
-		return r;
-	uint64_t newest = 0;
-	struct zcursor c;
-	struct zfields f;
-	zcursor_init(&c, listing.buf, listing.len);
-	while ((r = zcursor_next(&c, &f)) > 0) {
-		uint64_t v;
-		if (zfield_u64(&f, 0, &v) < 0) {
-			strbuf_addf(err, "unexpected createtxg listing of '%s'", gr->dataset);
-			return -EIO;
-		}
-		newest = v > newest ? v : newest;
-	}
-	_cleanup_free_ char *txg = xasprintf("%" PRIu64, newest);
-	if ((r = journal_append(g->fd, "txg", gr->host, gr->dataset, txg, err)) < 0)
+	if ((r = journal_tree_txg(g, gr, run, err)) < 0)
 		return r;
 	_cleanup_strvec_ struct strvec had = STRVEC_INIT, added = STRVEC_INIT;
 	deleg_create_time(text.buf, gr->dataset, &had);
@@ -683,6 +723,16 @@ static int apply_create_time(struct grants *g, const struct deleg_grant *gr,
 	return 0;
 }
 
+/* Whether set has a create-time grant on gr's host and dataset. */
+static bool has_create_time(const struct deleg_set *set, const struct deleg_grant *gr)
+{
+	for (size_t i = 0; i < set->n; i++)
+		if (set->g[i].scope == 'c' && streq(set->g[i].host, gr->host) &&
+		    streq(set->g[i].dataset, gr->dataset))
+			return true;
+	return false;
+}
+
 int grants_apply(struct grants *g, const struct deleg_set *set, grants_runner_fn runner_for,
 		 void *ctx, struct strbuf *err)
 {
@@ -700,6 +750,21 @@ int grants_apply(struct grants *g, const struct deleg_set *set, grants_runner_fn
 			if ((r = apply_create_time(g, gr, runner_for, ctx, err)) < 0)
 				return r;
 			continue;
+		}
+		/*
+		 * A grant that lets the uid create datasets: what it creates gets the
+		 * create-time sets of their ancestors (another run's new target's), to
+		 * be revoked with the rest. Not on the parent of this run's own new
+		 * target: its create-time grant covers the tree.
+		 */
+		if (strvec_find(&gr->perms, "create") >= 0 && !has_create_time(set, gr)) {
+			struct runner *run = runner_for(ctx, gr->host);
+			if (!run) {
+				strbuf_addf(err, "no way to run commands on %s", host_label(gr->host));
+				return -EHOSTUNREACH;
+			}
+			if ((r = journal_tree_txg(g, gr, run, err)) < 0)
+				return r;
 		}
 		if ((r = journal_append(g->fd, "allow", gr->host, gr->dataset, perms, err)) < 0)
 			return r;

@@ -24,7 +24,8 @@
  *     zkeep-grants 2                            (1 is read too: no create lines)
  *     pool<TAB>HOST<TAB>POOL<TAB>GUID           (before its first allow)
  *     allow<TAB>HOST<TAB>DATASET<TAB>PERMS      ("-" for this host)
- *     txg<TAB>HOST<TAB>DATASET<TAB>TXG          (before a create line: the newest
+ *     txg<TAB>HOST<TAB>DATASET<TAB>TXG          (before a create line, or an allow
+ *                                                line with create: the newest
  *                                                createtxg in DATASET's tree)
  *     create<TAB>HOST<TAB>DATASET<TAB>ADDED     (a create-time grant: ADDED, or
  *                                                "-", is what it added to
@@ -34,7 +35,11 @@
  * to the uid of whoever creates a dataset below DATASET. Its revoke removes
  * from the set only what the run added (the operator's own stay), then the
  * uid's grants on each dataset of the tree created after TXG (the copies;
- * zfs unallow -r where it covers two levels, deleg_created_since()). Two runs that make new datasets under one parent at once share
+ * zfs unallow -r where it covers two levels, deleg_created_since()). ZFS
+ * copies a create-time set to whoever creates a dataset anywhere below it:
+ * another run with create on a dataset below (an existing target it
+ * receives new children into) gets copies too, so every allow grant with
+ * create is revoked the same way on what was made below it since. Two runs that make new datasets under one parent at once share
  * the set: the first to end removes it, and the other's target, if not yet
  * created, is refused (permission denied) until its next run.
  *

@@ -539,7 +539,8 @@ static bool answer_request(const struct sandbox_requests *rq)
 		buf[n] = '\0';
 		rq->fn(rq->ctx, buf, &reply);
 	}
-	return send(rq->fd, reply.buf ? reply.buf : "", reply.len, MSG_NOSIGNAL) >= 0;
+	/* never blocks: a worker that does not read its answers loses the channel */
+	return send(rq->fd, reply.buf ? reply.buf : "", reply.len, MSG_NOSIGNAL | MSG_DONTWAIT) >= 0;
 }
 
 int sandbox_worker_wait(struct sandbox_worker *w, const struct sandbox_requests *rq, int *status)

@@ -167,6 +167,15 @@ static void test_apply_and_end(void **state)
 	assert_int_equal(grants_end(&g, grants_same_runner, &f, &err), 0);
 	assert_true(strvec_find(&f.calls, "zfs unallow -u 60000 tank/data") >= 0);
 	assert_true(strvec_find(&f.calls, "zfs unallow -u 60000 backup/data") >= 0);
+	/*
+	 * backup/data's grant has create: what the uid made below it since the
+	 * grant may hold copies of another run's create-time set, revoked too
+	 * (the fake's listing after the run names new datasets). tank/data's has
+	 * no create: no listing.
+	 */
+	assert_true(strvec_find(&f.calls, "zfs unallow -r -u 60000 backup/new") >= 0);
+	assert_true(strvec_find(&f.calls, "zfs get -Hpr -t filesystem,volume -o value,name "
+					  "createtxg tank/data") < 0);
 	assert_int_equal(access(journal, F_OK), -1);
 	assert_int_equal(g.fd, -1);
 	fake_free(&f.base);

@@ -257,6 +257,9 @@ static void test_unmount_request(void **state)
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
 		if (repl_unmount_request("bk/a", bad[i], &ds) != -EPERM)
 			fail_msg("accepted '%s'", bad[i]);
+	/* a pool's root is never destroyed: its job's worker gets no unmount */
+	assert_int_equal(repl_unmount_request("bk", "unmount bk", &ds), -EPERM);
+	assert_int_equal(repl_unmount_request("bk", "unmount bk/x", &ds), 0);
 }
 
 int main(void)
