@@ -344,16 +344,29 @@ static bool principal_matches(const char *line, const char **perms, const char *
 	return false;
 }
 
+/*
+ * Whether a `zfs allow` section header names dataset: "---- Permissions on
+ * NAME " and dashes up to column 70 (none for a long name). A name may hold
+ * spaces, and dashes after them.
+ */
+static bool header_names(const char *line, const char *dataset)
+{
+	const char *rest = skip_prefix(line, "---- Permissions on ");
+	size_t n = strlen(dataset);
+	if (!rest || strncmp(rest, dataset, n) != 0 || rest[n] != ' ')
+		return false;
+	return rest[n + 1 + strspn(rest + n + 1, "-")] == '\0';
+}
+
 void deleg_create_time(const char *text, const char *dataset, struct strvec *perms)
 {
 	_cleanup_strvec_ struct strvec lines = STRVEC_INIT;
 	strvec_split(&lines, text, "\n");
 	bool self = false, in_set = false;
 	for (size_t i = 0; i < lines.n; i++) {
-		const char *l = lines.v[i], *rest;
-		if ((rest = skip_prefix(l, "---- Permissions on "))) {
-			size_t len = strcspn(rest, " ");
-			self = len == strlen(dataset) && strncmp(rest, dataset, len) == 0;
+		const char *l = lines.v[i];
+		if (skip_prefix(l, "---- Permissions on ")) {
+			self = header_names(l, dataset);
 			in_set = false;
 		} else if (l[0] != '\t') {
 			in_set = self && streq(l, "Create time permissions:");
@@ -380,11 +393,9 @@ void deleg_missing(const struct deleg_grant *g, const char *text, const char *us
 	strvec_split(&lines, text, "\n");
 	bool self = false, local = false, desc = false;
 	for (size_t i = 0; i < lines.n; i++) {
-		const char *l = lines.v[i], *rest;
-		if ((rest = skip_prefix(l, "---- Permissions on "))) {
-			const char *sp = strchr(rest, ' ');
-			size_t len = sp ? (size_t)(sp - rest) : strlen(rest);
-			self = len == strlen(g->dataset) && strncmp(rest, g->dataset, len) == 0;
+		const char *l = lines.v[i];
+		if (skip_prefix(l, "---- Permissions on ")) {
+			self = header_names(l, g->dataset);
 			local = desc = false;
 			continue;
 		}

@@ -247,6 +247,29 @@ static void test_create_time_set(void **state)
 	assert_string_equal(got, "create,destroy,mount"); /* not the child's, not a user's */
 	deleg_create_time(text, "gdst", &none);
 	assert_int_equal(none.n, 0);
+	/* names may hold spaces, and dashes after them; a long name has no dashes */
+	const char spaced[] =
+		"---- Permissions on gdst/a b - c ---------------------------------------\n"
+		"Create time permissions:\n"
+		"\tmount\n"
+		"---- Permissions on gdst/a ------------------------------------------\n"
+		"Create time permissions:\n"
+		"\tsnapshot\n"
+		"---- Permissions on gdst/a-very-long-name-that-fills-the-line-past-column-70 \n"
+		"Create time permissions:\n"
+		"\tdestroy\n";
+	_cleanup_strvec_ struct strvec s1 = STRVEC_INIT, s2 = STRVEC_INIT, s3 = STRVEC_INIT,
+				       s4 = STRVEC_INIT;
+	deleg_create_time(spaced, "gdst/a b - c", &s1);
+	assert_int_equal(s1.n, 1);
+	assert_string_equal(s1.v[0], "mount");
+	deleg_create_time(spaced, "gdst/a", &s2);
+	assert_int_equal(s2.n, 1);
+	assert_string_equal(s2.v[0], "snapshot");
+	deleg_create_time(spaced, "gdst/a b", &s3);
+	assert_int_equal(s3.n, 0);
+	deleg_create_time(spaced, "gdst/a-very-long-name-that-fills-the-line-past-column-70", &s4);
+	assert_int_equal(s4.n, 1);
 
 	/* A create-time grant counts as held from the set, or by an own -d grant. */
 	struct deleg_grant g = { .dataset = (char *)"gdst/bk", .scope = 'c', .perms = STRVEC_INIT };
