@@ -24,15 +24,23 @@ static const char *host_label(const char *host)
 	return host ? host : "this host";
 }
 
+/* The runner of host, or NULL with the reason in err (then fail with -EHOSTUNREACH). */
+static struct runner *host_runner(grants_runner_fn runner_for, void *ctx, const char *host,
+				  struct strbuf *err)
+{
+	struct runner *r = runner_for(ctx, host);
+	if (!r)
+		strbuf_addf(err, "no way to run commands on %s", host_label(host));
+	return r;
+}
+
 /* Run a zfs command through the runner for host; ZFS's words in err on failure. */
 static int run_zfs(grants_runner_fn runner_for, void *ctx, const char *host,
 		   const struct strvec *argv, struct strbuf *err)
 {
-	struct runner *r = runner_for(ctx, host);
-	if (!r) {
-		strbuf_addf(err, "no way to run commands on %s", host_label(host));
+	struct runner *r = host_runner(runner_for, ctx, host, err);
+	if (!r)
 		return -EHOSTUNREACH;
-	}
 	_cleanup_strbuf_ struct strbuf out = STRBUF_INIT, msg = STRBUF_INIT;
 	strbuf_init(&out, 1 << 20);
 	strbuf_init(&msg, 1 << 20);
@@ -320,11 +328,9 @@ static int revoke_one(const struct journal *j, size_t i, uid_t uid, grants_runne
 		      void *ctx, struct strbuf *why)
 {
 	const struct jentry *e = &j->e[i];
-	struct runner *r = runner_for(ctx, e->host);
-	if (!r) {
-		strbuf_addf(why, "no way to run commands on %s", host_label(e->host));
+	struct runner *r = host_runner(runner_for, ctx, e->host, why);
+	if (!r)
 		return -EHOSTUNREACH;
-	}
 	_cleanup_free_ char *pool = pool_of(e->dataset);
 	int rc = pool_state(r, e->host, pool, journal_pool_guid(j, e->host, pool), why);
 	if (rc < 0)
@@ -618,11 +624,9 @@ static int check_pools(int fd, const struct deleg_set *set, grants_runner_fn run
 		if (strvec_find(&seen, key) >= 0)
 			continue;
 		strvec_push(&seen, key);
-		struct runner *r = runner_for(ctx, gr->host);
-		if (!r) {
-			strbuf_addf(err, "no way to run commands on %s", host_label(gr->host));
+		struct runner *r = host_runner(runner_for, ctx, gr->host, err);
+		if (!r)
 			return -EHOSTUNREACH;
-		}
 		struct zfs z;
 		zfs_init(&z, r);
 		char *vals[2] = { NULL, NULL };
@@ -687,11 +691,9 @@ static int journal_tree_txg(struct grants *g, const struct deleg_grant *gr, stru
 static int apply_create_time(struct grants *g, const struct deleg_grant *gr,
 			     grants_runner_fn runner_for, void *ctx, struct strbuf *err)
 {
-	struct runner *run = runner_for(ctx, gr->host);
-	if (!run) {
-		strbuf_addf(err, "no way to run commands on %s", host_label(gr->host));
+	struct runner *run = host_runner(runner_for, ctx, gr->host, err);
+	if (!run)
 		return -EHOSTUNREACH;
-	}
 	_cleanup_strbuf_ struct strbuf text = STRBUF_INIT;
 	strbuf_init(&text, 1 << 20);
 	struct zfs z;
@@ -758,11 +760,9 @@ int grants_apply(struct grants *g, const struct deleg_set *set, grants_runner_fn
 		 * target: its create-time grant covers the tree.
 		 */
 		if (strvec_find(&gr->perms, "create") >= 0 && !has_create_time(set, gr)) {
-			struct runner *run = runner_for(ctx, gr->host);
-			if (!run) {
-				strbuf_addf(err, "no way to run commands on %s", host_label(gr->host));
+			struct runner *run = host_runner(runner_for, ctx, gr->host, err);
+			if (!run)
 				return -EHOSTUNREACH;
-			}
 			if ((r = journal_tree_txg(g, gr, run, err)) < 0)
 				return r;
 		}

@@ -39,9 +39,10 @@
  * copies a create-time set to whoever creates a dataset anywhere below it:
  * another run with create on a dataset below (an existing target it
  * receives new children into) gets copies too, so every allow grant with
- * create is revoked the same way on what was made below it since. Two runs that make new datasets under one parent at once share
- * the set: the first to end removes it, and the other's target, if not yet
- * created, is refused (permission denied) until its next run.
+ * create is revoked the same way on what was made below it since. Two runs
+ * that make new datasets under one parent at once share the set: the first
+ * to end removes it, and the other's target, if not yet created, is refused
+ * (permission denied) until its next run.
  *
  * A grant is revoked only on the pool it was made on: while that pool is
  * not imported (exported, a drive unplugged, or another pool of the same

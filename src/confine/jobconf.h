@@ -105,11 +105,11 @@ struct repl_facts {
  * abort, destroy, hold; force with rollback; raw-encrypted when raw and
  * recursive; one permission per property the receive sets (names kept in
  * props, which out points into). A target that does not exist yet is new
- * (granted through its parent, delegation.h); one that holds an interrupted full receive too,
- * with abort-full: aborting it destroys the target, received anew; and so
- * does an existing target with force_delete (`zfs destroy -r`; a pool root,
- * never destroyed, is not); root unmounts for its destroy
- * (cli/repl_confined.c).
+ * (granted through its parent, delegation.h); one that holds an
+ * interrupted full receive too, with abort-full: aborting it destroys the
+ * target, received anew; and so does an existing target with force_delete
+ * (`zfs destroy -r`; a pool root, never destroyed, is not), whose destroy
+ * root unmounts for (cli/repl_confined.c).
  */
 size_t jobconf_repl_needs(const struct repl_facts *f, struct strvec *props,
 			  struct deleg_need out[2]);
