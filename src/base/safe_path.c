@@ -62,6 +62,42 @@ int path_root_only(const char *path, struct strbuf *why)
 	}
 }
 
+/* The next component of *p (slashes skipped): its length, 0 at the end. */
+static size_t next_component(const char **p)
+{
+	while (**p == '/')
+		(*p)++;
+	return strcspn(*p, "/");
+}
+
+static bool dot_component(const char *c, size_t n)
+{
+	return (n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.');
+}
+
+bool path_within(const char *path, const char *dir)
+{
+	if (path[0] != '/' || dir[0] != '/')
+		return false;
+	for (const char *q = path; *q;) {
+		size_t n = next_component(&q);
+		if (dot_component(q, n))
+			return false;
+		q += n;
+	}
+	const char *p = path, *d = dir;
+	for (;;) {
+		size_t nd = next_component(&d);
+		if (nd == 0)
+			return true;
+		size_t np = next_component(&p);
+		if (np != nd || memcmp(p, d, nd) != 0 || dot_component(d, nd))
+			return false;
+		p += np;
+		d += nd;
+	}
+}
+
 /* ---- directories by fd ------------------------------------------------------- */
 
 static int cmp_names(const void *a, const void *b)

@@ -24,6 +24,14 @@
 int path_root_only(const char *path, struct strbuf *why);
 
 /*
+ * Whether absolute path is dir itself or lies below it, compared by whole
+ * components ("/a/bc" is not below "/a/b"; repeated and trailing slashes
+ * count as one; "/" holds every absolute path). A path with a "." or ".."
+ * component is never within anything.
+ */
+bool path_within(const char *path, const char *dir);
+
+/*
  * The entry names of the directory dfd (without "." and ".."), sorted
  * bytewise, appended to out. dfd stays open and its position is not used.
  * 0 or -errno.

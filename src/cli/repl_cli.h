@@ -30,9 +30,10 @@ struct repl_cli {
 	const char *sshkey, *sshport, *sshcipher, *sshconfig;
 	const char *ssh_runtime_dir;  /* where ssh's control socket goes (the confined
 				       * worker's own directory); NULL = ssh.h's default */
-	int ssh_connected_fd;         /* > 2: a socket the supervisor connected to the
-				       * remote host, for the worker's ssh (ssh_opts'
-				       * connected_fd; the first ssh runner takes it); 0: none */
+	int ssh_connected_fds[2];     /* > 2: a socket the supervisor connected to the
+				       * source's [0] or the target's [1] remote host, for
+				       * the worker's ssh (ssh_opts' connected_fd; that
+				       * side's ssh runner takes it); 0: none */
 	int root_requests_fd;         /* > 2: the worker's end of its channel to root
 				       * (--force-delete: "unmount DATASET" before the
 				       * destroy, repl_unmount_request()); 0: none */

@@ -29,17 +29,22 @@ static void local_props(struct zfs *z, const char *dataset, bool recursive, stru
 }
 
 /*
- * What `zfs receive` as root would have mounted (zfs_mount_received()).
- * Failures (a key not loaded) are only reported: the data is received. A
- * mount refused because received data could redirect it (a symbolic link
- * on the way to the mountpoint) is an error: false.
+ * What `zfs receive` as root would have mounted (zfs_mount_received()), in
+ * area only. Failures (a key not loaded) and mountpoints outside area (which
+ * --preserve-properties of a source's own mountpoint sets too) are only
+ * reported: the data is received. A mount refused because received data
+ * could redirect it (a symbolic link on the way to the mountpoint) is an
+ * error: false.
  */
-static bool mount_received(struct zfs *z, const char *target, bool recursive)
+static bool mount_received(struct zfs *z, const char *area, const char *root, bool recursive)
 {
-	_cleanup_strvec_ struct strvec failed = STRVEC_INIT, refused = STRVEC_INIT;
-	zfs_mount_received(z, target, recursive, &failed, &refused);
+	_cleanup_strvec_ struct strvec failed = STRVEC_INIT, elsewhere = STRVEC_INIT;
+	_cleanup_strvec_ struct strvec refused = STRVEC_INIT;
+	zfs_mount_received(z, area, root, recursive, &failed, &elsewhere, &refused);
 	for (size_t i = 0; i < failed.n; i++)
 		log_info("not mounted: %s", failed.v[i]);
+	for (size_t i = 0; i < elsewhere.n; i++)
+		log_warning("not mounted (mount it yourself if you trust where): %s", elsewhere.v[i]);
 	for (size_t i = 0; i < refused.n; i++)
 		log_error("not mounted, the way to its mountpoint is not root's alone (received "
 			  "data may redirect it): %s", refused.v[i]);
@@ -71,7 +76,10 @@ struct ssh_setup {
 	size_t nfiles;
 	struct strvec store, ro;
 	unsigned port;
-	int fd; /* the socket connected for the worker's ssh, or -1 */
+	int fds[2]; /* the sockets connected for the worker's ssh to the source's and the
+		     * target's host, or -1 */
+	int keep[2]; /* the connected ones, for the worker */
+	size_t nkeep;
 };
 
 static void ssh_setup_init(struct ssh_setup *ss)
@@ -79,31 +87,33 @@ static void ssh_setup_init(struct ssh_setup *ss)
 	memset(ss, 0, sizeof(*ss));
 	strvec_init(&ss->store);
 	strvec_init(&ss->ro);
-	ss->fd = -1;
+	ss->fds[0] = ss->fds[1] = -1;
 }
 
 static void ssh_setup_release(struct ssh_setup *ss)
 {
 	strvec_release(&ss->store);
 	strvec_release(&ss->ro);
-	if (ss->fd >= 0)
-		close(ss->fd);
-	ss->fd = -1;
+	for (size_t i = 0; i < ARRAY_SIZE(ss->fds); i++) {
+		if (ss->fds[i] >= 0)
+			close(ss->fds[i]);
+		ss->fds[i] = -1;
+	}
 }
 
 /*
- * As root: connect the worker's ssh here, so the worker gets a network
- * namespace of its own with nothing in it (ssh.h: the master runs over the
- * socket, ProxyCommand=-). Where to connect is what `ssh -G` says with the
- * job's options and root's config, as ssh itself would decide. A config that
- * sends ssh through a ProxyCommand or ProxyJump is not a TCP connection zkeep
- * can make for it: then the worker keeps the host's network (said), with
- * Landlock's port rule as before. 1 when connected, 0 when not (fall back),
- * -errno when the host cannot be reached (reported).
+ * As root: connect the worker's ssh to e's host here, so the worker gets a
+ * network namespace of its own with nothing in it (ssh.h: the master runs
+ * over the socket, ProxyCommand=-). Where to connect is what `ssh -G` says
+ * with the job's options and root's config, as ssh itself would decide. A
+ * config that sends ssh through a ProxyCommand or ProxyJump is not a TCP
+ * connection zkeep can make for it: then *proxy is set (caller frees). 1
+ * when connected (*fd), 0 when not (*proxy), -errno when the host cannot be
+ * reached (reported).
  */
-static int ssh_connect_for_worker(const struct repl_cli *c, struct ssh_setup *ss)
+static int ssh_connect_for_worker(const struct repl_cli *c, const struct endpoint *e, int *fd,
+				  char **proxy)
 {
-	const struct endpoint *e = endpoint_is_remote(&c->src) ? &c->src : &c->dst;
 	struct ssh_opts so = {
 		.user = e->user, .host = e->host, .port = c->sshport, .key = c->sshkey,
 		.cipher = c->sshcipher, .config = c->sshconfig,
@@ -117,12 +127,10 @@ static int ssh_connect_for_worker(const struct repl_cli *c, struct ssh_setup *ss
 		return r;
 	}
 	if (d.proxy) {
-		log_notice("the ssh config of %s sets %s: the confined worker keeps this host's "
-			   "network (Landlock limits its TCP to port %u where the kernel can)", e->host,
-			   d.proxy, ss->port);
+		*proxy = xasprintf("the ssh config of %s sets %s", e->host, d.proxy);
 		return 0;
 	}
-	r = ssh_destination_connect(&d, &ss->fd, &err);
+	r = ssh_destination_connect(&d, fd, &err);
 	if (r < 0) {
 		_cleanup_free_ char *label = e->user ? xasprintf("%s@%s", e->user, e->host)
 						     : xstrdup(e->host);
@@ -179,27 +187,43 @@ static int ssh_setup_prepare(const struct repl_cli *c, struct confine_job *job,
 	}
 	job->tcp_ports = &ss->port;
 	job->n_tcp_ports = 1;
-	bool both_remote = endpoint_is_remote(&c->src) && endpoint_is_remote(&c->dst);
-	if (root && both_remote)
-		log_notice("both ends are remote: the confined worker keeps this host's network "
-			   "for its two ssh connections (Landlock limits its TCP to port %u where "
-			   "the kernel can); it has no ZFS grant here", ss->port);
-	if (root && !both_remote) {
-		int r = ssh_connect_for_worker(c, ss);
+	/* each remote side's host, once (one connection serves both when they are one) */
+	const struct endpoint *remote[2] = {
+		endpoint_is_remote(&c->src) ? &c->src : NULL,
+		endpoint_is_remote(&c->dst) && !endpoint_same_connection(&c->src, &c->dst) ? &c->dst
+											   : NULL,
+	};
+	_cleanup_free_ char *proxy = NULL;
+	for (size_t i = 0; root && i < ARRAY_SIZE(remote) && !proxy; i++) {
+		if (!remote[i])
+			continue;
+		int r = ssh_connect_for_worker(c, remote[i], &ss->fds[i], &proxy);
 		if (r < 0)
 			return r;
-		if (r > 0) {
-			/* No TCP port: the sandbox gives the worker a network namespace of its
-			 * own. ssh still reads the system's config (as it would). */
-			job->tcp_ports = NULL;
-			job->n_tcp_ports = 0;
-			job->keep_fds = &ss->fd;
-			job->nkeep_fds = 1;
-			static const char *const sys[] = { "/etc/ssh/ssh_config", "/etc/ssh/ssh_config.d" };
-			for (size_t i = 0; i < ARRAY_SIZE(sys); i++)
-				if (access(sys[i], R_OK) == 0)
-					strvec_push(&ss->ro, sys[i]);
-		}
+	}
+	if (proxy) {
+		log_notice("%s: the confined worker keeps this host's network (Landlock limits "
+			   "its TCP to port %u where the kernel can)", proxy, ss->port);
+		for (size_t i = 0; i < ARRAY_SIZE(ss->fds); i++)
+			if (ss->fds[i] >= 0) {
+				close(ss->fds[i]);
+				ss->fds[i] = -1;
+			}
+	}
+	if (root && !proxy) {
+		/* No TCP port: the sandbox gives the worker a network namespace of its
+		 * own. ssh still reads the system's config (as it would). */
+		job->tcp_ports = NULL;
+		job->n_tcp_ports = 0;
+		for (size_t i = 0; i < ARRAY_SIZE(ss->fds); i++)
+			if (ss->fds[i] >= 0)
+				ss->keep[ss->nkeep++] = ss->fds[i];
+		job->keep_fds = ss->keep;
+		job->nkeep_fds = ss->nkeep;
+		static const char *const sys[] = { "/etc/ssh/ssh_config", "/etc/ssh/ssh_config.d" };
+		for (size_t i = 0; i < ARRAY_SIZE(sys); i++)
+			if (access(sys[i], R_OK) == 0)
+				strvec_push(&ss->ro, sys[i]);
 	}
 	struct passwd *pw = getpwuid(geteuid());
 	_cleanup_free_ char *home_ssh = pw && pw->pw_dir ? xasprintf("%s/.ssh", pw->pw_dir) : NULL;
@@ -428,7 +452,8 @@ static int run_worker(struct repl_cli *c, struct confine_job *job, struct zfs *z
 			return EXIT_FATAL;
 		job->programs = src_remote && dst_remote ? remote_programs : ssh_programs;
 		w.copies = geteuid() == 0;
-		c->ssh_connected_fd = ss.fd >= 0 ? ss.fd : 0; /* the worker's ssh takes it */
+		for (size_t i = 0; i < ARRAY_SIZE(ss.fds); i++) /* the worker's ssh takes them */
+			c->ssh_connected_fds[i] = ss.fds[i] >= 0 ? ss.fds[i] : 0;
 	}
 	/* Linux cannot delegate mounting: the worker receives with -u, we mount after. */
 	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
@@ -448,7 +473,7 @@ static int run_worker(struct repl_cli *c, struct confine_job *job, struct zfs *z
 	struct root_service rs = { .target = c->target_arg, .z = z, .syncoid = c->syncoid,
 				   .unmounted = STRVEC_INIT };
 	int pair[2] = { -1, -1 };
-	int fds[2];
+	int fds[3];
 	struct sandbox_requests rq = { .fd = -1, .fn = serve_unmount, .ctx = &rs };
 	if (c->force_delete && !dst_remote && geteuid() == 0) {
 		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0) {
@@ -465,19 +490,24 @@ static int run_worker(struct repl_cli *c, struct confine_job *job, struct zfs *z
 		job->requests = &rq;
 		c->root_requests_fd = pair[1];
 	}
+	/* Where root will mount what is received: decided before the worker can change it. */
+	_cleanup_free_ char *area = NULL;
+	if (geteuid() == 0 && !user_no_mount && !dst_remote &&
+	    zfs_received_mount_area(z, c->target_arg, &area) < 0)
+		log_warning("nothing received will be mounted: %s", zfs_error(z));
 	struct confine_info info = CONFINE_INFO_INIT;
 	int status = EXIT_FATAL;
 	c->relay_path = self;
 	int r = confine_run(job, repl_worker, &w, &status, &info, &err);
 	c->relay_path = NULL;
-	c->ssh_connected_fd = 0; /* ss closes the supervisor's copy */
+	c->ssh_connected_fds[0] = c->ssh_connected_fds[1] = 0; /* ss closes root's copies */
 	c->root_requests_fd = 0;
 	c->recvoptions = saved;
 	for (size_t i = 0; i < 2; i++)
 		if (pair[i] >= 0)
 			close(pair[i]);
 	if (r == 0 && info.privileged && !user_no_mount && !dst_remote &&
-	    !mount_received(z, c->target_arg, c->recursive) && status == EXIT_OK)
+	    !mount_received(z, area, c->target_arg, c->recursive) && status == EXIT_OK)
 		status = EXIT_PARTIAL;
 	/*
 	 * What root unmounted for a destroy that did not happen (or failed),
@@ -485,7 +515,7 @@ static int run_worker(struct repl_cli *c, struct confine_job *job, struct zfs *z
 	 */
 	for (size_t i = rs.unmounted.n; r == 0 && i-- > 0;)
 		if (zfs_exists(z, rs.unmounted.v[i]) == 1 &&
-		    !mount_received(z, rs.unmounted.v[i], false) && status == EXIT_OK)
+		    !mount_received(z, area, rs.unmounted.v[i], false) && status == EXIT_OK)
 			status = EXIT_PARTIAL;
 	strvec_release(&rs.unmounted);
 	confined_report(&info);

@@ -58,7 +58,8 @@ static int compile_all(const struct strvec *src, struct regex_list *out, const c
 	return 0;
 }
 
-static struct runner *remote_runner(struct repl_cli *c, const struct endpoint *e)
+/* side: 0 the source's host, 1 the target's (which socket the supervisor connected). */
+static struct runner *remote_runner(struct repl_cli *c, const struct endpoint *e, int side)
 {
 	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
 	struct ssh_opts so = {
@@ -72,13 +73,13 @@ static struct runner *remote_runner(struct repl_cli *c, const struct endpoint *e
 		.mode = c->serve ? SSH_REMOTE_SERVE : SSH_REMOTE_SHELL,
 		.zkeep_path = c->relay_path,
 		.runtime_dir = c->ssh_runtime_dir,
-		.connected_fd = c->ssh_connected_fd,
+		.connected_fd = c->ssh_connected_fds[side],
 		/* syncoid runs remote commands with sudo unless the user is root */
 		.elevate = !c->serve && e->user && !streq(e->user, "root") &&
 			   !c->no_privilege_elevation,
 	};
 	struct runner *r = ssh_runner_new(&so, &err);
-	c->ssh_connected_fd = 0; /* the runner's now, whatever happened */
+	c->ssh_connected_fds[side] = 0; /* the runner's now, whatever happened */
 	if (!r) {
 		log_error("%s", err.buf);
 		return NULL;
@@ -271,13 +272,12 @@ static int open_sides(struct repl_cli *c, struct sides *s)
 		return -1;
 	}
 	if (esrc->host) {
-		s->rsrc = remote_runner(c, esrc);
+		s->rsrc = remote_runner(c, esrc, 0);
 		if (!s->rsrc)
 			return -1;
 	}
 	if (etgt->host) {
-		bool same = esrc->host && streq(esrc->host, etgt->host) && streq(esrc->user, etgt->user);
-		s->rtgt = same ? s->rsrc : remote_runner(c, etgt);
+		s->rtgt = endpoint_same_connection(esrc, etgt) ? s->rsrc : remote_runner(c, etgt, 1);
 		if (!s->rtgt)
 			return -1;
 	}

@@ -31,6 +31,11 @@ static bool name_ok(const char *s, size_t n)
 	return true;
 }
 
+bool endpoint_same_connection(const struct endpoint *a, const struct endpoint *b)
+{
+	return a->host && b->host && streq(a->host, b->host) && streq(a->user, b->user);
+}
+
 void endpoint_release(struct endpoint *e)
 {
 	free(e->user);

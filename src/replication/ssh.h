@@ -66,6 +66,8 @@ int endpoint_parse(const char *arg, const char *const *local_pools, struct endpo
 		   struct strbuf *err);
 void endpoint_release(struct endpoint *e);
 static inline bool endpoint_is_remote(const struct endpoint *e) { return e->host != NULL; }
+/* Whether two remote endpoints name the same user at the same host: one ssh connection serves both. */
+bool endpoint_same_connection(const struct endpoint *a, const struct endpoint *b);
 
 /* ---- quoting (pure) ------------------------------------------------------ */
 

@@ -674,8 +674,32 @@ bool zfs_partial_full_receive(struct zfs *z, const char *name)
 				   name), &snaps) == 0 && snaps.len == 0;
 }
 
-int zfs_mount_received(struct zfs *z, const char *root, bool recursive, struct strvec *failed,
-		       struct strvec *refused)
+int zfs_received_mount_area(struct zfs *z, const char *target, char **area)
+{
+	*area = NULL;
+	const char *slash = strrchr(target, '/');
+	if (!slash) {
+		/* a pool's root: where ZFS mounts it by default, unless someone set it */
+		const char *const ds[] = { target, NULL }, *const props[] = { "mountpoint", NULL };
+		struct zfs_props p = { 0 };
+		int r = zfs_get_props(z, ds, false, props, ZFS_SRC_DEFAULT, &p);
+		if (r == 0 && p.n == 1 && p.p[0].value[0] == '/')
+			*area = xstrdup(p.p[0].value);
+		zfs_props_release(&p);
+		return r;
+	}
+	_cleanup_free_ char *parent = xstrndup(target, (size_t)(slash - target));
+	_cleanup_free_ char *mp = NULL;
+	int r = zfs_get_prop(z, parent, "mountpoint", &mp);
+	if (r < 0)
+		return r;
+	if (mp[0] == '/')
+		*area = xasprintf("%s%s%s", mp, mp[strlen(mp) - 1] == '/' ? "" : "/", slash + 1);
+	return 0;
+}
+
+int zfs_mount_received(struct zfs *z, const char *area, const char *root, bool recursive,
+		       struct strvec *failed, struct strvec *elsewhere, struct strvec *refused)
 {
 	const char *const roots[] = { root, NULL };
 	const char *const props[] = { "canmount", "mounted", "mountpoint", NULL };
@@ -688,6 +712,18 @@ int zfs_mount_received(struct zfs *z, const char *root, bool recursive, struct s
 			continue;
 		_cleanup_strbuf_ struct strbuf msg = STRBUF_INIT;
 		int code = 0;
+		if (!area) {
+			strvec_pushf(elsewhere, "%s: mountpoint %s: this host chose none (the target's "
+				     "parent mounts nowhere, or it is a pool's root whose mountpoint "
+				     "was set)", d->name, d->props[2]);
+			continue;
+		}
+		if (!path_within(d->props[2], area)) {
+			strvec_pushf(elsewhere, "%s: mountpoint %s lies outside %s, where the target's "
+				     "parent mounts it (set by the stream, the source or the worker, "
+				     "not by this host)", d->name, d->props[2], area);
+			continue;
+		}
 		if (path_root_only(d->props[2], &msg) < 0) {
 			strvec_pushf(refused, "%s: mountpoint %s: %s", d->name, d->props[2], msg.buf);
 			continue;

@@ -114,13 +114,17 @@ hide_remote_tool() { # TOOL
     echo more >/srcp/rr/more
     sleep 1
     : >"$LOGGED_CMDS"
-    # confined: a worker with no grant and no zfs of this host, only ssh
+    # confined: a worker with no grant and no zfs of this host, only ssh; two host
+    # names, so two connections, both made by the supervisor: the worker has no
+    # network of its own, and an ssh that connected by itself would fail
     run timeout 300 "$ZKEEP" --verbose replicate --json "${SSHO[@]}" --compress=zstd-fast \
-        root@127.0.0.1:srcp/rr root@127.0.0.1:dstp/rr
+        root@127.0.0.1:srcp/rr root@localhost:dstp/rr
     assert_success
     assert_output_contains '"event":"sent"'
     assert_output_contains "replicated as confined worker uid "
-    assert_output_contains "both ends are remote: the confined worker keeps"
+    assert_output_contains "connected to 127.0.0.1 port $SSHD_PORT for the worker's ssh: the worker gets no network"
+    assert_output_contains "connected to localhost port $SSHD_PORT for the worker's ssh: the worker gets no network"
+    [[ $output != *"keeps this host's network"* ]] || fail "the worker kept the network:" "$output"
     grep -q "'zfs' 'send'" "$LOGGED_CMDS" && grep -q "'zfs' 'receive'" "$LOGGED_CMDS" \
         || fail "send and receive did not both run through ssh:" "$(cat "$LOGGED_CMDS")"
     ss=$(sync_snaps_of srcp/rr)

@@ -8,7 +8,9 @@
 #    does not undo the exec=off the operator set on the target's tree;
 #  - a symbolic link planted in a received parent's content, where a child's inherited
 #    mountpoint lies, does not make root mount the child outside the target's tree;
-#  - nor does a mountpoint the stream carries (-p): the worker holds no grant to receive it.
+#  - nor does a mountpoint the stream carries (-p): the worker holds no grant to receive it;
+#  - nor one --preserve-properties copies (the worker holds the grant then): root mounts
+#    only inside the directory the target inherits from its parent.
 # One pair of pools and one sshd for the whole file (setup_file).
 # Runs in the guest:
 #   tests/guest/run.sh tests/guest/run-integration.sh tests/integration/70-hostile-receive.bats
@@ -153,4 +155,18 @@ assert_quarantined() { # DATASET
     [ -z "$(findmnt -n "$ELSEWHERE")" ] || fail "mounted over $ELSEWHERE: $(findmnt -n "$ELSEWHERE")"
     assert_equal "$(ls -A "$ELSEWHERE")" file "$ELSEWHERE content"
     assert_equal "$(cat "$ELSEWHERE/file")" untouched "$ELSEWHERE/file"
+}
+
+@test "--preserve-properties of a source mounted elsewhere: the copy keeps the mountpoint, root does not mount it there" {
+    # the worker holds the mountpoint permission here, so the copy gets the
+    # source's mountpoint: a hostile worker or source could name /etc/cron.d
+    run "$ZKEEP" --verbose replicate --preserve-properties hsrc/m hdst/m2
+    assert_success
+    [ -z "$(findmnt -n "$ELSEWHERE")" ] || fail "mounted over $ELSEWHERE: $(findmnt -n "$ELSEWHERE")"
+    assert_output_contains "not mounted (mount it yourself if you trust where): hdst/m2: mountpoint $ELSEWHERE lies outside /hdst/m2"
+    assert_equal "$(zfs get -H -o value,source mountpoint hdst/m2)" "$ELSEWHERE	local" \
+        "hdst/m2 mountpoint"
+    assert_equal "$(zfs get -H -o value mounted hdst/m2)" no "hdst/m2 mounted"
+    assert_dataset_exists hdst/m2@s1
+    assert_equal "$(ls -A "$ELSEWHERE")" file "$ELSEWHERE content"
 }

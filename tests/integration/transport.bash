@@ -73,7 +73,11 @@ MaxStartups 50
 LogLevel VERBOSE
 KexAlgorithms curve25519-sha256,curve25519-sha256@libssh.org
 EOS
-    echo "[127.0.0.1]:$SSHD_PORT $(cat "$SSHD_DIR/host_key.pub")" >"$SSHD_DIR/known_hosts"
+    # two names for the one server, for jobs whose two ends are different hosts
+    {
+        echo "[127.0.0.1]:$SSHD_PORT $(cat "$SSHD_DIR/host_key.pub")"
+        echo "[localhost]:$SSHD_PORT $(cat "$SSHD_DIR/host_key.pub")"
+    } >"$SSHD_DIR/known_hosts"
     mkdir -p /run/sshd
     /usr/sbin/sshd -f "$SSHD_DIR/sshd_config" -D -E "$SSHD_DIR/sshd.log" &
     SSHD_PID=$!

@@ -84,6 +84,25 @@ static void test_remove_tree(void **state)
 	assert_int_equal(rmdir(base), 0);
 }
 
+/* Where root may mount a received dataset: whole components only, no "..". */
+static void test_within(void **state)
+{
+	(void)state;
+	assert_true(path_within("/hdst/p", "/hdst/p"));
+	assert_true(path_within("/hdst/p/c", "/hdst/p"));
+	assert_true(path_within("//hdst//p/c/", "/hdst/p/"));
+	assert_true(path_within("/anything", "/"));
+	assert_false(path_within("/hdst/pc", "/hdst/p"));
+	assert_false(path_within("/hdst", "/hdst/p"));
+	assert_false(path_within("/etc/cron.d", "/hdst/p"));
+	assert_false(path_within("/hdst/p/../../etc", "/hdst/p"));
+	assert_false(path_within("/hdst/p/./c", "/hdst/p"));
+	assert_false(path_within("/hdst/p/..", "/"));
+	assert_false(path_within("hdst/p", "/hdst"));
+	assert_false(path_within("/hdst/p", "hdst"));
+	assert_false(path_within("/x/../y", "/x/.."));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -91,6 +110,7 @@ int main(void)
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_owner),
 		cmocka_unit_test(test_remove_tree),
+		cmocka_unit_test(test_within),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
