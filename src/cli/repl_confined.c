@@ -36,11 +36,13 @@ static void local_props(struct zfs *z, const char *dataset, bool recursive, stru
  * could redirect it (a symbolic link on the way to the mountpoint) is an
  * error: false.
  */
-static bool mount_received(struct zfs *z, const char *area, const char *root, bool recursive)
+static bool mount_received(struct zfs *z, const struct strvec *areas, const char *root,
+			   bool recursive)
 {
 	_cleanup_strvec_ struct strvec failed = STRVEC_INIT, elsewhere = STRVEC_INIT;
 	_cleanup_strvec_ struct strvec refused = STRVEC_INIT;
-	zfs_mount_received(z, area, root, recursive, &failed, &elsewhere, &refused);
+	zfs_mount_received(z, (const char *const *)areas->v, root, recursive, &failed, &elsewhere,
+			   &refused);
 	for (size_t i = 0; i < failed.n; i++)
 		log_info("not mounted: %s", failed.v[i]);
 	for (size_t i = 0; i < elsewhere.n; i++)
@@ -491,9 +493,9 @@ static int run_worker(struct repl_cli *c, struct confine_job *job, struct zfs *z
 		c->root_requests_fd = pair[1];
 	}
 	/* Where root will mount what is received: decided before the worker can change it. */
-	_cleanup_free_ char *area = NULL;
+	_cleanup_strvec_ struct strvec areas = STRVEC_INIT;
 	if (geteuid() == 0 && !user_no_mount && !dst_remote &&
-	    zfs_received_mount_area(z, c->target_arg, &area) < 0)
+	    zfs_received_mount_areas(z, c->target_arg, &areas) < 0)
 		log_warning("nothing received will be mounted: %s", zfs_error(z));
 	struct confine_info info = CONFINE_INFO_INIT;
 	int status = EXIT_FATAL;
@@ -507,7 +509,7 @@ static int run_worker(struct repl_cli *c, struct confine_job *job, struct zfs *z
 		if (pair[i] >= 0)
 			close(pair[i]);
 	if (r == 0 && info.privileged && !user_no_mount && !dst_remote &&
-	    !mount_received(z, area, c->target_arg, c->recursive) && status == EXIT_OK)
+	    !mount_received(z, &areas, c->target_arg, c->recursive) && status == EXIT_OK)
 		status = EXIT_PARTIAL;
 	/*
 	 * What root unmounted for a destroy that did not happen (or failed),
@@ -515,7 +517,7 @@ static int run_worker(struct repl_cli *c, struct confine_job *job, struct zfs *z
 	 */
 	for (size_t i = rs.unmounted.n; r == 0 && i-- > 0;)
 		if (zfs_exists(z, rs.unmounted.v[i]) == 1 &&
-		    !mount_received(z, area, rs.unmounted.v[i], false) && status == EXIT_OK)
+		    !mount_received(z, &areas, rs.unmounted.v[i], false) && status == EXIT_OK)
 			status = EXIT_PARTIAL;
 	strvec_release(&rs.unmounted);
 	confined_report(&info);

@@ -674,17 +674,28 @@ bool zfs_partial_full_receive(struct zfs *z, const char *name)
 				   name), &snaps) == 0 && snaps.len == 0;
 }
 
-int zfs_received_mount_area(struct zfs *z, const char *target, char **area)
+/* An absolute path that a line-based listing cannot have cut or joined. */
+static bool plain_abs_path(const char *p)
 {
-	*area = NULL;
+	if (!p || p[0] != '/')
+		return false;
+	for (; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return false;
+	return true;
+}
+
+int zfs_received_mount_areas(struct zfs *z, const char *target, struct strvec *areas)
+{
 	const char *slash = strrchr(target, '/');
+	const char *const ds[] = { target, NULL };
 	if (!slash) {
 		/* a pool's root: where ZFS mounts it by default, unless someone set it */
-		const char *const ds[] = { target, NULL }, *const props[] = { "mountpoint", NULL };
+		const char *const props[] = { "mountpoint", NULL };
 		struct zfs_props p = { 0 };
 		int r = zfs_get_props(z, ds, false, props, ZFS_SRC_DEFAULT, &p);
-		if (r == 0 && p.n == 1 && p.p[0].value[0] == '/')
-			*area = xstrdup(p.p[0].value);
+		if (r == 0 && p.n == 1 && plain_abs_path(p.p[0].value))
+			strvec_push(areas, p.p[0].value);
 		zfs_props_release(&p);
 		return r;
 	}
@@ -693,18 +704,53 @@ int zfs_received_mount_area(struct zfs *z, const char *target, char **area)
 	int r = zfs_get_prop(z, parent, "mountpoint", &mp);
 	if (r < 0)
 		return r;
-	if (mp[0] == '/')
-		*area = xasprintf("%s%s%s", mp, mp[strlen(mp) - 1] == '/' ? "" : "/", slash + 1);
+	if (plain_abs_path(mp))
+		strvec_pushf(areas, "%s%s%s", mp, mp[strlen(mp) - 1] == '/' ? "" : "/", slash + 1);
+	/* a target mounted now (by hand, or by root as before): its children below it */
+	const char *const props[] = { "mounted", "mountpoint", NULL };
+	struct zfs_props p = { 0 };
+	if (zfs_get_props(z, ds, false, props, 0, &p) == 0 && p.n == 2 &&
+	    streq(p.p[0].name, "mounted") && streq(p.p[0].value, "yes") &&
+	    plain_abs_path(p.p[1].value))
+		strvec_push(areas, p.p[1].value);
+	zfs_props_release(&p);
 	return 0;
 }
 
-int zfs_mount_received(struct zfs *z, const char *area, const char *root, bool recursive,
+/* Whether t lists root and datasets below it, each once: what a line break in a
+ * property value could fake (a second line for a name) is refused. */
+static bool one_tree(const struct zfs_tree *t, const char *root)
+{
+	for (size_t i = 0; i < t->nds; i++) {
+		if (!zfs_name_within(t->ds[i].name, root))
+			return false;
+		for (size_t k = 0; k < i; k++)
+			if (streq(t->ds[k].name, t->ds[i].name))
+				return false;
+	}
+	return true;
+}
+
+static bool within_any(const char *path, const char *const *areas)
+{
+	for (size_t i = 0; areas && areas[i]; i++)
+		if (path_within(path, areas[i]))
+			return true;
+	return false;
+}
+
+int zfs_mount_received(struct zfs *z, const char *const *areas, const char *root, bool recursive,
 		       struct strvec *failed, struct strvec *elsewhere, struct strvec *refused)
 {
 	const char *const roots[] = { root, NULL };
 	const char *const props[] = { "canmount", "mounted", "mountpoint", NULL };
-	struct zfs_tree t = ZFS_TREE_INIT;
+	_cleanup_release_(zfs_tree) struct zfs_tree t = ZFS_TREE_INIT;
 	int r = zfs_list_tree(z, roots, recursive ? ZFS_LIST_RECURSIVE : 0, props, &t);
+	if (r == 0 && !one_tree(&t, root)) {
+		strvec_pushf(refused, "%s: its listing names a dataset twice or one outside it (a "
+			     "property value with a line break?): nothing is mounted", root);
+		return -EINVAL;
+	}
 	for (size_t i = 0; r == 0 && i < t.nds; i++) {
 		const struct zfs_dataset *d = &t.ds[i];
 		if (d->type != ZFS_TYPE_FILESYSTEM || !streq(d->props[0], "on") ||
@@ -712,16 +758,19 @@ int zfs_mount_received(struct zfs *z, const char *area, const char *root, bool r
 			continue;
 		_cleanup_strbuf_ struct strbuf msg = STRBUF_INIT;
 		int code = 0;
-		if (!area) {
+		if (!areas || !areas[0]) {
 			strvec_pushf(elsewhere, "%s: mountpoint %s: this host chose none (the target's "
 				     "parent mounts nowhere, or it is a pool's root whose mountpoint "
 				     "was set)", d->name, d->props[2]);
 			continue;
 		}
-		if (!path_within(d->props[2], area)) {
-			strvec_pushf(elsewhere, "%s: mountpoint %s lies outside %s, where the target's "
-				     "parent mounts it (set by the stream, the source or the worker, "
-				     "not by this host)", d->name, d->props[2], area);
+		if (!plain_abs_path(d->props[2]) || !within_any(d->props[2], areas)) {
+			_cleanup_strbuf_ struct strbuf where = STRBUF_INIT;
+			for (size_t k = 0; areas[k]; k++)
+				strbuf_addf(&where, "%s%s", k ? " or " : "", areas[k]);
+			strvec_pushf(elsewhere, "%s: mountpoint %s lies outside %s, where root mounts "
+				     "what it receives (the directory the target inherits, or the "
+				     "target's own while mounted)", d->name, d->props[2], where.buf);
 			continue;
 		}
 		if (path_root_only(d->props[2], &msg) < 0) {
@@ -732,7 +781,6 @@ int zfs_mount_received(struct zfs *z, const char *area, const char *root, bool r
 		    code != 0)
 			strvec_pushf(failed, "%s: %s", d->name, msg.buf);
 	}
-	zfs_tree_release(&t);
 	return r;
 }
 

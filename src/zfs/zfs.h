@@ -321,30 +321,34 @@ int zfs_recv_abort(struct zfs *z, const char *dataset);
  */
 bool zfs_partial_full_receive(struct zfs *z, const char *name);
 /*
- * Where root mounts what a run receives into target: the directory target
- * inherits from its parent (the parent's mountpoint, then target's last
- * name), which the operator set, not the stream, the source or the worker.
- * For a pool's root, its mountpoint while that is ZFS's default. *area
- * (caller frees) is NULL when there is none: the parent's mountpoint is
- * none or legacy, or the pool root's was set. Ask before the worker runs.
- * 0, or the errno of asking (message in z->err).
+ * Where root mounts what a run receives into target, added to areas: the
+ * directory target inherits from its parent (the parent's mountpoint, then
+ * target's last name), which the operator set, not the stream, the source
+ * or the worker; for a pool's root, its mountpoint while that is ZFS's
+ * default; and target's own mountpoint while target is mounted there (by
+ * hand, or by root before). None when the parent's mountpoint is none or
+ * legacy, or the pool root's was set. Ask before the worker runs. 0, or
+ * the errno of asking (message in z->err).
  */
-int zfs_received_mount_area(struct zfs *z, const char *target, char **area);
+int zfs_received_mount_areas(struct zfs *z, const char *target, struct strvec *areas);
 
 /*
  * What `zfs receive` as root would have mounted: `zfs mount` each filesystem
  * under root (with recursive, its descendants too, parents first) with
  * canmount=on and a mountpoint, not mounted yet. Each mount that fails adds
  * "NAME: zfs's message" to failed. A dataset whose mountpoint lies outside
- * area (zfs_received_mount_area(); NULL: nothing is mounted) - one a
- * stream, --preserve-properties or a worker set - is not mounted: "NAME:
- * mountpoint PATH: why" goes to elsewhere. One whose mountpoint does not
- * lead only through root's own directories (path_root_only(): a symbolic
- * link planted in a received parent's content, a directory a user owns) is
- * not mounted either: the same words go to refused. 0, or the errno of
- * listing them (message in z->err).
+ * every one of areas (NULL-terminated, zfs_received_mount_areas(); none:
+ * nothing is mounted) - one a stream, --preserve-properties or a worker
+ * set - is not mounted: "NAME: mountpoint PATH: why" goes to elsewhere. One
+ * whose mountpoint does not lead only through root's own directories
+ * (path_root_only(): a symbolic link planted in a received parent's
+ * content, a directory a user owns) is not mounted either: the same words
+ * go to refused. A listing that names a dataset twice or one outside root
+ * (a line break in a property value could fake a line) mounts nothing:
+ * -EINVAL, said in refused. 0, or the errno of listing them (message in
+ * z->err).
  */
-int zfs_mount_received(struct zfs *z, const char *area, const char *root, bool recursive,
+int zfs_mount_received(struct zfs *z, const char *const *areas, const char *root, bool recursive,
 		       struct strvec *failed, struct strvec *elsewhere, struct strvec *refused);
 
 /* ---- diff and delegation ----------------------------------------------- */
