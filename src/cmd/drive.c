@@ -1,6 +1,7 @@
 /* cmd/drive.c - `zkeep drive backup|status|units`: backups to removable drives. */
 #include "base/zkeep.h"
 #include "cli/commands.h"
+#include "cli/drive_confined.h"
 #include "cli/repl_printer.h"
 #include "drive/drive.h"
 #include "drive/drive_runner.h"
@@ -37,7 +38,10 @@ const char cmd_drive_help[] =
 	"        and never rolling the target back; set readonly=on (and the\n"
 	"        configured snapdir/mountpoint/canmount) on the targets, scrub when\n"
 	"        configured, export the pool - also after a failure - and power the\n"
-	"        drive off. An interrupted backup resumes next time.\n"
+	"        drive off. An interrupted backup resumes next time. The replication\n"
+	"        runs in a confined worker under zfs allow grants (the pool needs\n"
+	"        delegation=on), as zkeep replicate's does; root imports, sets the\n"
+	"        properties, scrubs and exports.\n"
 	"        --dry-run imports the pool read-only, prints the plan and exports it.\n"
 	"status  whether the drive is present, when it was last backed up (the newest\n"
 	"        snapshot it shares with the source) and how many source snapshots it is\n"
@@ -164,6 +168,10 @@ static void on_event(const struct drive_event *ev, void *data)
 struct stopper {
 	struct runner *run;
 	const struct drive *d;
+	int stop_pipe[2]; /* written on the first signal: the confined worker is killed */
+	/* held whenever this thread may hold a lock (malloc, stdio) that the confined
+	 * worker, a raw clone of the main thread, could need (sandbox_worker_start()) */
+	pthread_mutex_t quiet;
 	atomic_int sig;
 	sigset_t set;
 	bool suspended;
@@ -194,21 +202,30 @@ static void watch_pool(struct stopper *s, struct zfs *z)
 static void *stopper_main(void *arg)
 {
 	struct stopper *s = arg;
+	pthread_mutex_lock(&s->quiet);
 	struct runner *watch_run = runner_local_new();
 	struct zfs z;
 	zfs_init(&z, watch_run);
+	pthread_mutex_unlock(&s->quiet);
 	for (;;) {
 		const struct timespec every = { .tv_sec = WATCH_SECONDS };
 		int sig = sigtimedwait(&s->set, NULL, &every);
 		if (sig < 0) {
-			if (errno == EAGAIN && !atomic_load(&s->sig))
+			if (errno == EAGAIN && !atomic_load(&s->sig)) {
+				pthread_mutex_lock(&s->quiet);
 				watch_pool(s, &z);
+				pthread_mutex_unlock(&s->quiet);
+			}
 			continue;
 		}
+		pthread_mutex_lock(&s->quiet);
 		const char *name = sigabbrev_np(sig) ? sigabbrev_np(sig) : "?";
 		int expected = 0;
 		if (atomic_compare_exchange_strong(&s->sig, &expected, sig)) {
 			unsigned n = drive_runner_stop(s->run);
+			if (write(s->stop_pipe[1], "", 1) < 0) {
+				/* full or closed: the worker is being stopped already */
+			}
 			log_warning("SIG%s received: stopping the backup (%u process(es) terminated); "
 				    "the pool will be exported - do not unplug the drive before zkeep exits",
 				    name, n);
@@ -216,6 +233,7 @@ static void *stopper_main(void *arg)
 			log_warning("SIG%s received: still exporting the pool; wait for zkeep to exit",
 				    name);
 		}
+		pthread_mutex_unlock(&s->quiet);
 	}
 	return NULL;
 }
@@ -225,6 +243,22 @@ static int start_stopper(struct stopper *s, struct runner *run, const struct dri
 {
 	s->run = run;
 	s->d = d;
+	if (pipe2(s->stop_pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
+		log_error("cannot set up the signal handling: %s", strerror(errno));
+		return -errno;
+	}
+	/* never descriptor 0 (stdin closed): for confine_job, 0 means none */
+	for (size_t i = 0; i < 2; i++)
+		if (s->stop_pipe[i] <= STDERR_FILENO) {
+			int fd = fcntl(s->stop_pipe[i], F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
+			if (fd < 0) {
+				log_error("cannot set up the signal handling: %s", strerror(errno));
+				return -errno;
+			}
+			close(s->stop_pipe[i]);
+			s->stop_pipe[i] = fd;
+		}
+	pthread_mutex_init(&s->quiet, NULL);
 	atomic_init(&s->sig, 0);
 	sigemptyset(&s->set);
 	sigaddset(&s->set, SIGINT);
@@ -266,9 +300,11 @@ static int do_backup(struct dopts *o, const struct drive *d)
 	}
 	struct zfs z;
 	zfs_init(&z, run);
+	struct drive_confined dc = { .stop_fd = stop.stop_pipe[0], .clone_lock = &stop.quiet };
 	struct drive_opts dopt = {
 		.d = d, .dry_run = o->dry_run, .now = now, .hostname = host,
 		.event = on_event, .event_data = o, .interrupted = &stop.sig,
+		.replicate = drive_replicate_confined, .replicate_data = &dc,
 	};
 	struct drive_result res;
 	repl_printer_init(&o->repl, o->json, LOG_LVL_NOTICE);

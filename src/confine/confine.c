@@ -419,10 +419,11 @@ static int run_worker(const struct confine_job *job, confine_fn *fn, void *data,
 		return r;
 	struct sandbox_worker w = SANDBOX_WORKER_INIT;
 	struct worker_call wc = { .fn = fn, .data = data, .work_dir = ci->work_dir };
-	if ((r = sandbox_worker_start(&plan, worker_call, &wc, job->keep_fds, job->nkeep_fds, &w,
+	if ((r = sandbox_worker_start(&plan, worker_call, &wc, job->keep_fds, job->nkeep_fds,
+					 job->clone_lock, &w,
 					 err)) < 0)
 		return r;
-	r = sandbox_worker_wait(&w, job->requests, status);
+	r = sandbox_worker_wait(&w, job->requests, job->stop_fd > 0 ? job->stop_fd : -1, status);
 	clock_gettime(CLOCK_REALTIME, &ci->worker_ended);
 	/* the worker is gone (or, if the wait failed, killed): its changes are final */
 	int rg = prop_guard_end(pg, run, &ci->repaired, err);

@@ -79,6 +79,9 @@ struct confine_job {
 	const char *const *guard_keep; /* the operator's own o k=v / x k words (prop_guard.h) */
 	const struct sandbox_requests *requests; /* what root does for the worker on its asking;
 						  * its worker end goes in keep_fds */
+	int stop_fd;                   /* > 0: readable once the worker must be killed (a
+					* caller whose signals another thread takes); 0 none */
+	pthread_mutex_t *clone_lock;   /* a caller with other threads: sandbox_worker_start() */
 };
 
 struct confine_info {

@@ -376,8 +376,8 @@ static void close_pair(int fds[2])
 }
 
 int sandbox_worker_start(const struct sandbox_plan *p, int (*fn)(void *), void *data,
-			 const int *keep_fds, size_t nkeep, struct sandbox_worker *w,
-			 struct strbuf *err)
+			 const int *keep_fds, size_t nkeep, pthread_mutex_t *clone_lock,
+			 struct sandbox_worker *w, struct strbuf *err)
 {
 	int report[2] = { -1, -1 }, alive[2] = { -1, -1 }, out[2] = { -1, -1 },
 	    errp[2] = { -1, -1 };
@@ -402,9 +402,14 @@ int sandbox_worker_start(const struct sandbox_plan *p, int (*fn)(void *), void *
 	if (p->privileged && p->nports == 0)
 		flags |= CLONE_NEWNET;
 	/* A raw clone: fork() cannot make the child pid 1 of a new pid namespace. */
+	if (clone_lock)
+		pthread_mutex_lock(clone_lock);
 	pid_t pid = (pid_t)syscall(SYS_clone, flags, NULL, NULL, NULL, 0);
+	int clone_errno = errno;
+	if (clone_lock && pid != 0)
+		pthread_mutex_unlock(clone_lock);
 	if (pid < 0) {
-		int e = errno;
+		int e = clone_errno;
 		strbuf_addf(err, "cannot start the worker: %s", strerror(e));
 		close_pair(report);
 		close_pair(alive);
@@ -543,7 +548,8 @@ static bool answer_request(const struct sandbox_requests *rq)
 	return send(rq->fd, reply.buf ? reply.buf : "", reply.len, MSG_NOSIGNAL | MSG_DONTWAIT) >= 0;
 }
 
-int sandbox_worker_wait(struct sandbox_worker *w, const struct sandbox_requests *rq, int *status)
+int sandbox_worker_wait(struct sandbox_worker *w, const struct sandbox_requests *rq, int stop_fd,
+			int *status)
 {
 	struct sigaction sa = { .sa_handler = on_stop }, old[3];
 	const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
@@ -565,7 +571,7 @@ int sandbox_worker_wait(struct sandbox_worker *w, const struct sandbox_requests 
 			kill(w->pid, SIGKILL); /* pid 1 of its namespace: only SIGKILL reaches it */
 			killed = true;
 		}
-		struct pollfd pfd[4];
+		struct pollfd pfd[5];
 		nfds_t n = 0;
 		for (size_t i = 0; i < 2; i++)
 			if (rl[i].from >= 0)
@@ -574,6 +580,8 @@ int sandbox_worker_wait(struct sandbox_worker *w, const struct sandbox_requests 
 			pfd[n++] = (struct pollfd){ .fd = pidfd, .events = POLLIN };
 		if (asking)
 			pfd[n++] = (struct pollfd){ .fd = rq->fd, .events = POLLIN };
+		if (stop_fd >= 0 && !killed)
+			pfd[n++] = (struct pollfd){ .fd = stop_fd, .events = POLLIN };
 		if (poll(pfd, n, -1) < 0) {
 			if (errno == EINTR)
 				continue;
@@ -584,6 +592,12 @@ int sandbox_worker_wait(struct sandbox_worker *w, const struct sandbox_requests 
 				continue;
 			if (pfd[k].fd == pidfd) {
 				exited = true;
+				continue;
+			}
+			if (pfd[k].fd == stop_fd) {
+				if (!killed)
+					kill(w->pid, SIGKILL);
+				killed = true;
 				continue;
 			}
 			if (asking && pfd[k].fd == rq->fd) {

@@ -54,6 +54,7 @@
 #include "base/strbuf.h"
 #include "base/strvec.h"
 
+#include <pthread.h>
 #include <sys/types.h>
 
 #define SANDBOX_MAX_PORTS 16
@@ -133,10 +134,16 @@ struct sandbox_worker {
  * supervisor (journal, locks, keys) is closed before anything else runs in
  * the worker. Its HOME is the state directory (the home of its passwd
  * entry when privileged), whatever the caller's was.
+ *
+ * The worker is a raw clone (pid 1 of a new pid namespace), which runs no
+ * fork handlers: a lock another thread of the caller holds at that moment
+ * (malloc's, stdio's) stays held forever in the worker. A caller with other
+ * threads gives clone_lock (else NULL), held across the clone, and has
+ * those threads hold it whenever they may take such a lock.
  */
 int sandbox_worker_start(const struct sandbox_plan *plan, int (*fn)(void *), void *data,
-			 const int *keep_fds, size_t nkeep, struct sandbox_worker *w,
-			 struct strbuf *err);
+			 const int *keep_fds, size_t nkeep, pthread_mutex_t *clone_lock,
+			 struct sandbox_worker *w, struct strbuf *err);
 
 /*
  * A channel on which the worker asks its supervisor for what it cannot do
@@ -158,10 +165,12 @@ struct sandbox_requests {
  * Relay the worker's stdout and stderr to the supervisor's (escaped) until
  * it exits, then reap it: *status gets its exit status (128+N when killed by
  * signal N). A SIGINT, SIGTERM or SIGHUP to the supervisor meanwhile kills
- * the worker. Closes w's pipes. With rq (may be NULL), answers the worker's
- * requests meanwhile.
+ * the worker, and so does stop_fd (>= 0) becoming readable: a caller whose
+ * signals another thread takes writes to it. Closes w's pipes. With rq (may
+ * be NULL), answers the worker's requests meanwhile.
  */
-int sandbox_worker_wait(struct sandbox_worker *w, const struct sandbox_requests *rq, int *status);
+int sandbox_worker_wait(struct sandbox_worker *w, const struct sandbox_requests *rq, int stop_fd,
+			int *status);
 
 /*
  * Enter the plan in the calling process (already forked). Used by

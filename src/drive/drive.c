@@ -6,6 +6,7 @@
 #include "snapshots/syncsnap.h"
 
 #include <fcntl.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <libgen.h>
@@ -549,6 +550,67 @@ static int replicate_one(struct bctx *c, const char *src, const char *tgt)
 	return rr.failed ? -EIO : 0;
 }
 
+/* Each dataset but those skip marks to its copy (parents made as needed), counted in c->res. */
+static void replicate_all(struct bctx *c, const bool *skip)
+{
+	const struct drive *d = c->d;
+	for (size_t i = 0; i < d->datasets.n && !interrupted(c); i++) {
+		if (skip && skip[i])
+			continue;
+		const char *src = d->datasets.v[i];
+		_cleanup_free_ char *tgt = drive_target_of(d, c->res->pool, src);
+		step(c, "replicate", "%s -> %s%s", src, tgt, d->raw ? " (raw)" : "");
+		if (ensure_parent(c, tgt) < 0) {
+			c->res->failed++;
+			continue;
+		}
+		replicate_one(c, src, tgt); /* failures are counted in res */
+	}
+}
+
+void drive_replicate(struct zfs *z, const struct drive_opts *o, const char *pool,
+		     const bool *skip, struct drive_result *res)
+{
+	struct drive_result mine = { .pool = (char *)pool, .interrupted = res->interrupted };
+	struct bctx c = { .z = z, .o = o, .d = o->d, .res = &mine };
+	replicate_all(&c, skip);
+	res->interrupted = mine.interrupted; /* said once */
+	res->synced += mine.synced;
+	res->uptodate += mine.uptodate;
+	res->failed += mine.failed;
+	res->bytes += mine.bytes;
+}
+
+char *drive_counts_format(const struct drive_result *res)
+{
+	return xasprintf("%u %u %u %" PRIu64 "\n", res->synced, res->uptodate, res->failed,
+			 res->bytes);
+}
+
+int drive_counts_parse(const char *text, size_t len, struct drive_result *res)
+{
+	if (len == 0 || len >= DRIVE_COUNTS_MAX || text[len - 1] != '\n')
+		return -EINVAL;
+	uint64_t v[4];
+	const char *p = text;
+	for (size_t i = 0; i < ARRAY_SIZE(v); i++) {
+		size_t n = 0;
+		while (p + n < text + len && p[n] >= '0' && p[n] <= '9')
+			n++;
+		char end = i + 1 < ARRAY_SIZE(v) ? ' ' : '\n';
+		if (n == 0 || p + n >= text + len || p[n] != end || parse_u64_n(p, n, &v[i]) < 0)
+			return -EINVAL;
+		p += n + 1;
+	}
+	if (p != text + len || v[0] > UINT_MAX || v[1] > UINT_MAX || v[2] > UINT_MAX)
+		return -EINVAL;
+	res->synced += (unsigned)v[0];
+	res->uptodate += (unsigned)v[1];
+	res->failed += (unsigned)v[2];
+	res->bytes += v[3];
+	return 0;
+}
+
 static int set_target_props(struct bctx *c, const char *top)
 {
 	const struct drive *d = c->d;
@@ -690,22 +752,28 @@ int drive_backup(struct zfs *z, const struct drive_opts *o, struct drive_result 
 	}
 
 	/* ---- replicate ---- */
-	for (size_t i = 0; i < d->datasets.n && !interrupted(&c); i++) {
-		const char *src = d->datasets.v[i];
-		_cleanup_free_ char *tgt = drive_target_of(d, res->pool, src);
-		step(&c, "replicate", "%s -> %s%s", src, tgt, d->raw ? " (raw)" : "");
-		if (ensure_parent(&c, tgt) < 0) {
-			res->failed++;
-			continue;
-		}
-		replicate_one(&c, src, tgt); /* failures are counted in res */
-		if (!o->dry_run && !interrupted(&c)) {
-			_cleanup_free_ char *v = NULL;
-			if (zfs_get_prop(z, tgt, "name", &v) == 0) {
-				step(&c, "properties", "properties of %s", tgt);
-				if (set_target_props(&c, tgt) < 0)
-					res->step_failures++;
+	if (o->replicate && !o->dry_run) {
+		/* elsewhere (a confined worker): the parents first, made here */
+		_cleanup_free_ bool *skip = xcalloc(d->datasets.n + 1, sizeof(*skip));
+		for (size_t i = 0; i < d->datasets.n; i++) {
+			_cleanup_free_ char *tgt = drive_target_of(d, res->pool, d->datasets.v[i]);
+			if (ensure_parent(&c, tgt) < 0) {
+				skip[i] = true;
+				res->failed++;
 			}
+		}
+		if (!interrupted(&c))
+			o->replicate(o->replicate_data, z, o, res->pool, skip, res);
+	} else {
+		replicate_all(&c, NULL);
+	}
+	for (size_t i = 0; i < d->datasets.n && !o->dry_run && !interrupted(&c); i++) {
+		_cleanup_free_ char *tgt = drive_target_of(d, res->pool, d->datasets.v[i]);
+		_cleanup_free_ char *v = NULL;
+		if (zfs_get_prop(z, tgt, "name", &v) == 0) {
+			step(&c, "properties", "properties of %s", tgt);
+			if (set_target_props(&c, tgt) < 0)
+				res->step_failures++;
 		}
 	}
 

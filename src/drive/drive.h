@@ -65,6 +65,8 @@ struct drive_event {
 	const struct replicate_event *repl;
 };
 
+struct drive_result;
+
 struct drive_opts {
 	const struct drive *d;
 	bool dry_run;
@@ -79,6 +81,19 @@ struct drive_opts {
 	 * properties, no scrub, no power-off, but the export as always.
 	 */
 	const atomic_int *interrupted;
+	/*
+	 * May be NULL: then drive_backup() replicates in this process. Else
+	 * (not with dry_run) it makes the targets' missing parents and calls
+	 * replicate(replicate_data, z, o, pool, skip, res) for the replication
+	 * step of every dataset at once (skip[i]: dataset i's parent could not
+	 * be made, counted failed already), after the import and before the
+	 * properties, scrub and export, which stay drive_backup()'s: the caller
+	 * runs drive_replicate() elsewhere (a confined worker,
+	 * cli/drive_confined.h) and adds its counts to res.
+	 */
+	void (*replicate)(void *replicate_data, struct zfs *z, const struct drive_opts *o,
+			  const char *pool, const bool *skip, struct drive_result *res);
+	void *replicate_data;
 };
 
 struct drive_result {
@@ -95,6 +110,24 @@ struct drive_result {
 
 int drive_backup(struct zfs *z, const struct drive_opts *o, struct drive_result *res,
 		 struct strbuf *err);
+
+/*
+ * The replication step of drive_backup(): each configured dataset but those
+ * skip (NULL: none) marks to its copy on pool (whose parents exist),
+ * counted into res (synced, uptodate, failed, bytes), with o's events.
+ */
+void drive_replicate(struct zfs *z, const struct drive_opts *o, const char *pool,
+		     const bool *skip, struct drive_result *res);
+
+/*
+ * The counts of drive_replicate() as a confined worker reports them to its
+ * supervisor: "SYNCED UPTODATE FAILED BYTES\n" (caller frees). The parse
+ * takes them exactly (decimal numbers, single spaces, one newline, less than
+ * DRIVE_COUNTS_MAX bytes) and adds them to res: 0, or -EINVAL (res as it was).
+ */
+#define DRIVE_COUNTS_MAX 128
+char *drive_counts_format(const struct drive_result *res);
+int drive_counts_parse(const char *text, size_t len, struct drive_result *res);
 void drive_result_release(struct drive_result *r);
 
 /* ---- status --------------------------------------------------------------- */

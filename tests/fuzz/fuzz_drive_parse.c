@@ -1,7 +1,8 @@
 /*
  * Fuzz target: the zpool outputs `zkeep drive` and `zkeep verify` read
  * (drive.h): the `zpool import` scan, `zpool list -vHPL` vdevs and the
- * problems in `zpool status -p`.
+ * problems in `zpool status -p`; and the counts a confined drive worker
+ * reports to root (drive_counts_parse(), on the raw bytes).
  */
 #include "base/zkeep.h"
 #include "drive/drive.h"
@@ -10,6 +11,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	struct drive_result counts = { 0 }, again = { 0 };
+	if (drive_counts_parse((const char *)data, size, &counts) == 0) {
+		/* what parses is four numbers: written out and read back, the same */
+		char *text = drive_counts_format(&counts);
+		if (drive_counts_parse(text, strlen(text), &again) < 0 ||
+		    memcmp(&counts, &again, sizeof(counts)) != 0)
+			abort();
+		free(text);
+	}
 	char *text = xstrndup((const char *)data, size);
 	struct zpool_scan_entry *e = NULL;
 	size_t n = 0;

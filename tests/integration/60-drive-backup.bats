@@ -40,15 +40,21 @@ teardown() {
     echo more >>/srcp/enc/f1
     zfs snapshot -r srcp@s2
 
-    run "$ZKEEP" drive backup --config "$CONF" usb1
+    run "$ZKEEP" --verbose drive backup --config "$CONF" usb1
     assert_success
     assert_output_contains "[import]"
     assert_output_contains "[export]"
     assert_output_contains "is a loop device: not detached"
     ! pool_imported usbp || fail "usbp is still imported after the backup"
+    # root imported and exported; a confined worker received, under grants now revoked
+    assert_output_contains "replicated to the drive as confined worker uid 607"
+    uid=$(sed -n 's/.*confined worker uid \([0-9]*\).*/\1/p' <<<"$output" | head -n1)
 
     # what is on the drive
     zpool import -o cachefile=none -N usbp
+    uids=$(zpool history -l usbp | grep ' zfs receive ' | sed -n 's/.*\[user \([0-9]*\).*/\1/p' | sort -u)
+    assert_equal "$uids" "$uid" "the users of the receives into usbp"
+    assert_no_grants srcp usbp
     for ds in enc plain plain/child; do
         assert_equal "$(plain_snaps_of usbp/srcp/$ds)" "s1 s2" "snapshots of usbp/srcp/$ds"
         assert_equal "$(guid_of usbp/srcp/$ds@s2)" "$(guid_of srcp/$ds@s2)" "guid of $ds@s2"

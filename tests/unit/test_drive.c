@@ -152,6 +152,35 @@ static void test_runner(void **state)
 	runner_free(r);
 }
 
+/* What a confined worker reports to root: taken exactly, or not at all. */
+static void test_counts(void **state)
+{
+	(void)state;
+	struct drive_result in = { .synced = 3, .uptodate = 1, .failed = 2, .bytes = 1ull << 40 };
+	char *text = drive_counts_format(&in);
+	assert_string_equal(text, "3 1 2 1099511627776\n");
+	struct drive_result out = { .synced = 1 };
+	assert_int_equal(drive_counts_parse(text, strlen(text), &out), 0);
+	assert_int_equal(out.synced, 4);
+	assert_int_equal(out.uptodate, 1);
+	assert_int_equal(out.failed, 2);
+	assert_true(out.bytes == 1ull << 40);
+	free(text);
+	static const char *const bad[] = {
+		"", "\n", "1 2 3\n", "1 2 3 4", "1 2 3 4 5\n", "1  2 3 4\n", " 1 2 3 4\n",
+		"1 2 3 4\n\n", "1 2 3 -4\n", "1 2 3 +4\n", "1 2 3 4x\n", "4294967296 0 0 0\n",
+		"0 0 0 18446744073709551616\n", "1\t2 3 4\n",
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		struct drive_result r = { 0 };
+		assert_int_equal(drive_counts_parse(bad[i], strlen(bad[i]), &r), -EINVAL);
+		assert_int_equal(r.synced + r.uptodate + r.failed, 0);
+	}
+	/* a NUL inside is not a number's end */
+	struct drive_result r = { 0 };
+	assert_int_equal(drive_counts_parse("1\0002 3 4\n", 9, &r), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -161,6 +190,7 @@ int main(void)
 		cmocka_unit_test(test_units),
 		cmocka_unit_test(test_import_not_found),
 		cmocka_unit_test(test_runner),
+		cmocka_unit_test(test_counts),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -248,10 +248,10 @@ static void run_probe(bool privileged)
 	/* Unconfined, port 9 is reachable as far as the kernel's rules go. */
 	assert_int_not_equal(tcp_connect(9), EACCES);
 	struct sandbox_worker w = SANDBOX_WORKER_INIT;
-	if (sandbox_worker_start(&p, probe_fn, &pr, NULL, 0, &w, &err) < 0)
+	if (sandbox_worker_start(&p, probe_fn, &pr, NULL, 0, NULL, &w, &err) < 0)
 		fail_msg("worker: %s", err.buf);
 	int st;
-	assert_int_equal(sandbox_worker_wait(&w, NULL, &st), 0);
+	assert_int_equal(sandbox_worker_wait(&w, NULL, -1, &st), 0);
 	assert_int_equal(st, 0);
 
 	_cleanup_free_ char *escaped = xasprintf("%s/escaped", outside);
@@ -286,7 +286,7 @@ static void test_setup_failure_is_reported(void **state)
 		skip();
 	assert_int_equal(sandbox_plan_build(&cfg, &p, &err), 0);
 	struct sandbox_worker w = SANDBOX_WORKER_INIT;
-	int r = sandbox_worker_start(&p, probe_fn, NULL, NULL, 0, &w, &err);
+	int r = sandbox_worker_start(&p, probe_fn, NULL, NULL, 0, NULL, &w, &err);
 	assert_true(r < 0);
 	assert_non_null(strstr(err.buf, "/proc/version"));
 }
