@@ -103,8 +103,7 @@ int jobspec_option(struct jobspec *js, int ch, const char *arg)
 
 void repl_target_facts(struct zfs *z, const char *target, struct repl_facts *f)
 {
-	f->target_exists = zfs_exists(z, target) == 1;
-	f->target_partial_full = f->target_exists && zfs_partial_full_receive(z, target);
+	zfs_receive_target_state(z, target, &f->target_exists, &f->target_partial_full);
 }
 
 static bool root_exists(const char *name, void *ctx)

@@ -109,6 +109,12 @@ struct journal {
 	size_t nt;
 };
 
+/* Whether a and b name the same host (NULL: this one). */
+static bool same_host(const char *a, const char *b)
+{
+	return a == b || (a && b && streq(a, b));
+}
+
 static void journal_free(struct journal *j)
 {
 	for (size_t i = 0; i < j->n; i++) {
@@ -217,6 +223,63 @@ static int journal_read(int fd, const char *path, struct journal *j, struct strb
 	return 0;
 }
 
+/* "HOST<TAB>POOL<TAB>" of known_pool_guid(): "-" for this host. */
+static char *pool_key(const char *host, const char *pool)
+{
+	return xasprintf("%s\t%s\t", host ? host : "-", pool);
+}
+
+/* The guid read for (host, pool) by read_pool_guids(), or NULL. */
+static const char *known_pool_guid(const struct strvec *known, const char *host,
+				   const char *pool)
+{
+	_cleanup_free_ char *key = pool_key(host, pool);
+	for (size_t i = 0; known && i < known->n; i++) {
+		const char *guid = skip_prefix(known->v[i], key);
+		if (guid)
+			return guid;
+	}
+	return NULL;
+}
+
+/*
+ * The guids of the pools of j's entries, one zpool process per host, into
+ * known ("HOST<TAB>POOL<TAB>GUID"). A host where that fails (a pool not
+ * imported) adds nothing: pool_state() then asks pool by pool.
+ */
+static void read_pool_guids(const struct journal *j, grants_runner_fn runner_for, void *ctx,
+			    struct strvec *known)
+{
+	_cleanup_strvec_ struct strvec hosts = STRVEC_INIT;
+	for (size_t i = 0; i < j->n; i++) {
+		const char *host = j->e[i].host;
+		if (strvec_find(&hosts, host ? host : "-") >= 0)
+			continue;
+		strvec_push(&hosts, host ? host : "-");
+		_cleanup_strvec_ struct strvec pools = STRVEC_INIT;
+		for (size_t k = i; k < j->n; k++) {
+			_cleanup_free_ char *pool = pool_of(j->e[k].dataset);
+			if (same_host(j->e[k].host, host) && strvec_find(&pools, pool) < 0)
+				strvec_push(&pools, pool);
+		}
+		_cleanup_strbuf_ struct strbuf ignored = STRBUF_INIT;
+		struct runner *r = host_runner(runner_for, ctx, host, &ignored);
+		if (!r)
+			continue;
+		struct zfs z;
+		zfs_init(&z, r);
+		_cleanup_free_ char **vals = xcalloc(pools.n, sizeof(*vals));
+		if (zpool_get_prop_pools(&z, "guid", (const char *const *)pools.v, pools.n, vals) ==
+		    0)
+			for (size_t k = 0; k < pools.n; k++)
+				strvec_pushf(known, "%s\t%s\t%s", host ? host : "-", pools.v[k],
+					     vals[k]);
+		for (size_t k = 0; k < pools.n; k++)
+			free(vals[k]);
+		zfs_release(&z);
+	}
+}
+
 /*
  * Whether the grants journalled on pool can be revoked now: 0 when the pool
  * of that name on host is the one granted on (the journalled guid, when the
@@ -225,13 +288,14 @@ static int journal_read(int fd, const char *path, struct journal *j, struct strb
  * does the journal entry, until that pool is imported again.
  */
 static int pool_state(struct runner *r, const char *host, const char *pool, uint64_t guid,
-		      struct strbuf *err)
+		      const struct strvec *known, struct strbuf *err)
 {
 	struct zfs z;
 	zfs_init(&z, r);
 	_cleanup_free_ char *v = NULL;
 	uint64_t now = 0;
-	int rc = zpool_get_prop(&z, pool, "guid", &v);
+	const char *seen = known_pool_guid(known, host, pool);
+	int rc = seen ? (v = xstrdup(seen), 0) : zpool_get_prop(&z, pool, "guid", &v);
 	if (rc == 0 && (parse_u64(v, &now) < 0 || now == 0)) {
 		strbuf_addf(err, "pool '%s' on %s has no guid ('%s')", pool, host_label(host), v);
 		rc = -EIO;
@@ -325,14 +389,14 @@ static bool journal_creates(const struct journal *j, const char *host, const cha
  * with it; -ENXIO when its pool is not here (pending, message in why).
  */
 static int revoke_one(const struct journal *j, size_t i, uid_t uid, grants_runner_fn runner_for,
-		      void *ctx, struct strbuf *why)
+		      void *ctx, const struct strvec *known, struct strbuf *why)
 {
 	const struct jentry *e = &j->e[i];
 	struct runner *r = host_runner(runner_for, ctx, e->host, why);
 	if (!r)
 		return -EHOSTUNREACH;
 	_cleanup_free_ char *pool = pool_of(e->dataset);
-	int rc = pool_state(r, e->host, pool, journal_pool_guid(j, e->host, pool), why);
+	int rc = pool_state(r, e->host, pool, journal_pool_guid(j, e->host, pool), known, why);
 	if (rc < 0)
 		return rc;
 	_cleanup_strvec_ struct strvec argv = STRVEC_INIT;
@@ -358,7 +422,7 @@ static int revoke_one(const struct journal *j, size_t i, uid_t uid, grants_runne
 		bool exists = zfs_exists(&z, e->dataset);
 		zfs_release(&z);
 		rc = exists ? -EIO : pool_state(r, e->host, pool, journal_pool_guid(j, e->host, pool),
-						 &msg);
+						 NULL, &msg);
 	}
 	if (rc < 0)
 		strbuf_addstr(why, msg.buf);
@@ -376,10 +440,13 @@ static int revoke_all(int fd, const char *path, uid_t uid, grants_runner_fn runn
 	struct journal j;
 	int r = journal_read(fd, path, &j, err), first = r;
 	bool waiting = false;
+	_cleanup_strvec_ struct strvec known = STRVEC_INIT;
+	if (r == 0)
+		read_pool_guids(&j, runner_for, ctx, &known);
 	for (size_t i = 0; r == 0 && i < j.n; i++) {
 		_cleanup_strbuf_ struct strbuf msg = STRBUF_INIT;
 		const char *host = j.e[i].host ? j.e[i].host : "-";
-		int rr = revoke_one(&j, i, uid, runner_for, ctx, &msg);
+		int rr = revoke_one(&j, i, uid, runner_for, ctx, &known, &msg);
 		if (rr == -ENXIO) {
 			waiting = true;
 			if (pending)
@@ -609,44 +676,75 @@ int grants_begin(struct grants *g, const char *state_dir, uid_t uid_min, uid_t u
 }
 
 /*
- * Once per (host, pool): zpool get delegation, and journal the pool's guid
- * (revoked only on that pool: another pool of the same name - a rotated
- * drive - does not count).
+ * The pools of set's grants on host (set->g[from].host), each once, and the
+ * index of the first grant on another host not yet seen, in *next (set->n
+ * when none is left).
+ */
+static void host_pools(const struct deleg_set *set, size_t from, struct strvec *pools,
+		       size_t *next)
+{
+	const char *host = set->g[from].host;
+	*next = set->n;
+	for (size_t i = from; i < set->n; i++) {
+		if (!same_host(set->g[i].host, host)) {
+			bool seen = false;
+			for (size_t k = 0; k < from && !seen; k++)
+				seen = same_host(set->g[k].host, set->g[i].host);
+			if (!seen && *next == set->n)
+				*next = i;
+			continue;
+		}
+		_cleanup_free_ char *pool = pool_of(set->g[i].dataset);
+		if (strvec_find(pools, pool) < 0)
+			strvec_push(pools, pool);
+	}
+}
+
+/*
+ * Once per (host, pool), in one zpool process per host: zpool get
+ * delegation, and journal the pool's guid (revoked only on that pool:
+ * another pool of the same name - a rotated drive - does not count).
  */
 static int check_pools(int fd, const struct deleg_set *set, grants_runner_fn runner_for,
 		       void *ctx, struct strbuf *err)
 {
-	_cleanup_strvec_ struct strvec seen = STRVEC_INIT;
-	for (size_t i = 0; i < set->n; i++) {
-		const struct deleg_grant *gr = &set->g[i];
-		_cleanup_free_ char *pool = pool_of(gr->dataset);
-		_cleanup_free_ char *key = xasprintf("%s\t%s", gr->host ? gr->host : "-", pool);
-		if (strvec_find(&seen, key) >= 0)
-			continue;
-		strvec_push(&seen, key);
-		struct runner *r = host_runner(runner_for, ctx, gr->host, err);
+	for (size_t h = 0; h < set->n;) {
+		const char *host = set->g[h].host;
+		_cleanup_strvec_ struct strvec pools = STRVEC_INIT;
+		size_t next;
+		host_pools(set, h, &pools, &next);
+		h = next;
+		struct runner *r = host_runner(runner_for, ctx, host, err);
 		if (!r)
 			return -EHOSTUNREACH;
 		struct zfs z;
 		zfs_init(&z, r);
-		char *vals[2] = { NULL, NULL };
-		int rc = zpool_get_props(&z, pool, ARGV("delegation", "guid"), 2, vals);
-		_cleanup_free_ char *v = vals[0], *guid = vals[1];
+		const char *const props[] = { "delegation", "guid" };
+		_cleanup_free_ char **vals = xcalloc(pools.n * 2, sizeof(*vals));
+		int rc = zpool_get_pools_props(&z, (const char *const *)pools.v, pools.n, props, 2,
+					       vals);
 		if (rc < 0) {
-			strbuf_addf(err, "cannot check pool '%s' on %s: %s", pool,
-				    host_label(gr->host), zfs_error(&z));
-			zfs_release(&z);
-			return rc;
+			_cleanup_free_ char *list = strvec_join(&pools, "', '");
+			strbuf_addf(err, "cannot check pool%s '%s' on %s: %s",
+				    pools.n > 1 ? "s" : "", list, host_label(host), zfs_error(&z));
 		}
 		zfs_release(&z);
-		if (!streq(v, "on")) {
+		for (size_t i = 0; rc == 0 && i < pools.n; i++) {
+			const char *v = vals[2 * i], *guid = vals[2 * i + 1];
+			if (streq(v, "on")) {
+				rc = journal_append(fd, "pool", host, pools.v[i], guid, err);
+				continue;
+			}
 			strbuf_addf(err, "pool '%s' on %s has delegation=%s: ZFS refuses every "
 				    "delegated permission there, so the confined worker cannot work "
 				    "on it. Run 'zpool set delegation=on %s' (as root), or run this "
-				    "job with --no-confine.", pool, host_label(gr->host), v, pool);
-			return -EPERM;
+				    "job with --no-confine.", pools.v[i], host_label(host), v,
+				    pools.v[i]);
+			rc = -EPERM;
 		}
-		if ((rc = journal_append(fd, "pool", gr->host, pool, guid, err)) < 0)
+		for (size_t i = 0; i < pools.n * 2; i++)
+			free(vals[i]);
+		if (rc < 0)
 			return rc;
 	}
 	return 0;

@@ -664,14 +664,15 @@ int zfs_recv_abort(struct zfs *z, const char *dataset)
 	return run_change(z, ARGV("zfs", "receive", "-A", dataset));
 }
 
-bool zfs_partial_full_receive(struct zfs *z, const char *name)
+void zfs_receive_target_state(struct zfs *z, const char *name, bool *exists, bool *partial_full)
 {
 	_cleanup_free_ char *token = NULL;
 	_cleanup_strbuf_ struct strbuf snaps = STRBUF_INIT;
-	if (zfs_get_resume_token(z, name, &token) < 0 || !token)
-		return false;
-	return run_capture(z, ARGV("zfs", "list", "-H", "-o", "name", "-t", "snapshot", "-d", "1",
-				   name), &snaps) == 0 && snaps.len == 0;
+	/* the token's `zfs get` fails exactly when the dataset is not there */
+	*exists = zfs_get_resume_token(z, name, &token) == 0;
+	*partial_full = token && run_capture(z, ARGV("zfs", "list", "-H", "-o", "name", "-t",
+						     "snapshot", "-d", "1", name), &snaps) == 0 &&
+			snaps.len == 0;
 }
 
 /* An absolute path that a line-based listing cannot have cut or joined. */
@@ -815,33 +816,39 @@ int zpool_get_prop(struct zfs *z, const char *pool, const char *prop, char **val
 	return r;
 }
 
+int zpool_get_pools_props(struct zfs *z, const char *const *pools, size_t npools,
+			  const char *const *props, size_t nprops, char **values)
+{
+	_cleanup_strvec_ struct strvec argv = STRVEC_INIT, keys = STRVEC_INIT;
+	_cleanup_strbuf_ struct strbuf list = STRBUF_INIT, outb = STRBUF_INIT;
+	for (size_t k = 0; k < nprops; k++)
+		strbuf_addf(&list, "%s%s", k ? "," : "", props[k]);
+	strvec_pushv(&argv, ARGV("zpool", "get", "-Hp", "-o", "name,property,value", list.buf));
+	for (size_t i = 0; i < npools; i++) {
+		strvec_push(&argv, pools[i]);
+		for (size_t k = 0; k < nprops; k++)
+			strvec_pushf(&keys, "%s\t%s", pools[i], props[k]);
+	}
+	for (size_t i = 0; i < npools * nprops; i++)
+		values[i] = NULL;
+	int r = run_capture(z, (const char *const *)argv.v, &outb);
+	if (r == 0 && (r = zpool_parse_keyed(outb.buf, outb.len, (const char *const *)keys.v,
+					     keys.n, 2, values)) < 0)
+		strbuf_addf(&z->err, "cannot understand 'zpool get %s' output: %s", list.buf,
+			    outb.buf);
+	return r;
+}
+
 int zpool_get_prop_pools(struct zfs *z, const char *prop, const char *const *pools, size_t n,
 			 char **values)
 {
-	_cleanup_strvec_ struct strvec argv = STRVEC_INIT;
-	_cleanup_strbuf_ struct strbuf outb = STRBUF_INIT;
-	strvec_pushv(&argv, ARGV("zpool", "get", "-Hp", "-o", "name,value", prop));
-	for (size_t i = 0; i < n; i++)
-		strvec_push(&argv, pools[i]);
-	int r = run_capture(z, (const char *const *)argv.v, &outb);
-	/* "name<TAB>value" has the shape of "property<TAB>value", keyed by pool */
-	if (r == 0 && (r = zpool_parse_props(outb.buf, outb.len, pools, n, values)) < 0)
-		strbuf_addf(&z->err, "cannot understand 'zpool get %s' output: %s", prop, outb.buf);
-	return r;
+	return zpool_get_pools_props(z, pools, n, &prop, 1, values);
 }
 
 int zpool_get_props(struct zfs *z, const char *pool, const char *const *props, size_t n,
 		    char **values)
 {
-	_cleanup_strbuf_ struct strbuf list = STRBUF_INIT, outb = STRBUF_INIT;
-	for (size_t i = 0; i < n; i++)
-		strbuf_addf(&list, "%s%s", i ? "," : "", props[i]);
-	int r = run_capture(z, ARGV("zpool", "get", "-Hp", "-o", "property,value", list.buf, pool),
-			    &outb);
-	if (r == 0 && (r = zpool_parse_props(outb.buf, outb.len, props, n, values)) < 0)
-		strbuf_addf(&z->err, "cannot understand 'zpool get %s %s' output: %s", list.buf,
-			    pool, outb.buf);
-	return r;
+	return zpool_get_pools_props(z, &pool, 1, props, n, values);
 }
 
 static void import_dirs(const char *const *dirs, struct strvec *argv)

@@ -315,11 +315,13 @@ int zfs_get_resume_token(struct zfs *z, const char *dataset, char **token);
 /* `zfs receive -A dataset`: discard a partially received state. */
 int zfs_recv_abort(struct zfs *z, const char *dataset);
 /*
- * Whether name holds the partial state of an interrupted FULL receive: a
- * resume token and no snapshot yet (aborting it destroys name itself).
- * false when either question fails.
+ * Whether the dataset name exists (false also when zfs cannot say), and
+ * whether it holds the partial state of an interrupted FULL receive: a
+ * resume token and no snapshot yet (aborting it destroys name itself;
+ * false when either question fails). One `zfs get`, and a snapshot listing
+ * only when there is a token.
  */
-bool zfs_partial_full_receive(struct zfs *z, const char *name);
+void zfs_receive_target_state(struct zfs *z, const char *name, bool *exists, bool *partial_full);
 /*
  * Where root mounts what a run receives into target, added to areas: the
  * directory target inherits from its parent (the parent's mountpoint, then
@@ -389,16 +391,18 @@ void zpool_infos_release(struct zpool_infos *p);
 /* `zpool get -Hp value PROP pool` (e.g. "delegation", "feature@bookmarks"). */
 int zpool_get_prop(struct zfs *z, const char *pool, const char *prop, char **value);
 /*
- * One property of n distinct pools in one `zpool get -Hp -o name,value PROP
- * POOL...`: values[i] (caller frees each) is pools[i]'s, matched by exact name.
+ * Properties of pools in one `zpool get -Hp -o name,property,value P1,P2,...
+ * POOL...` (each zpool process costs more than its answer): values[i *
+ * nprops + k] (caller frees each) is pools[i]'s props[k], matched by exact
+ * names. Fails (nothing set) when one pool is not there: ask it alone to
+ * tell which.
  */
-/*
- * Several properties of one pool in one `zpool get -Hp -o property,value
- * P1,P2,... pool` (each zpool process costs more than its answer): values[i]
- * (caller frees each) is props[i]'s, for the n props.
- */
+int zpool_get_pools_props(struct zfs *z, const char *const *pools, size_t npools,
+			  const char *const *props, size_t nprops, char **values);
+/* One property of n distinct pools: values[i] is pools[i]'s. */
 int zpool_get_prop_pools(struct zfs *z, const char *prop, const char *const *pools, size_t n,
 			 char **values);
+/* Several properties of one pool: values[i] is props[i]'s, for the n props. */
 int zpool_get_props(struct zfs *z, const char *pool, const char *const *props, size_t n,
 		    char **values);
 enum {
@@ -479,6 +483,12 @@ int zfs_kmod_version(unsigned *major, unsigned *minor);
  */
 int zpool_parse_props(const char *buf, size_t len, const char *const *props, size_t n,
 		      char **values);
+/*
+ * The same for lines whose key is their first key_columns columns
+ * ("pool<TAB>property<TAB>value": keys "pool<TAB>property", 2).
+ */
+int zpool_parse_keyed(const char *buf, size_t len, const char *const *keys, size_t n,
+		      unsigned key_columns, char **values);
 /* `zpool list -Hp -o name,health,guid,size,allocated,free,capacity`. */
 int zpool_parse_list(const char *buf, size_t len, struct zpool_infos *out, struct strbuf *err);
 /*

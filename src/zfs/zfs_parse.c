@@ -423,8 +423,18 @@ int zfs_parse_version(const char *buf, struct zfs_version *v)
 	return v->major || v->minor ? 0 : -EINVAL;
 }
 
-int zpool_parse_props(const char *buf, size_t len, const char *const *props, size_t n,
-		      char **values)
+/* The end of the first k tab-separated columns of [p, eol), or NULL. */
+static const char *key_end(const char *p, const char *eol, unsigned k)
+{
+	const char *tab = p - 1;
+	for (unsigned i = 0; i < k; i++)
+		if (!(tab = memchr(tab + 1, '\t', (size_t)(eol - tab - 1))))
+			return NULL;
+	return tab;
+}
+
+int zpool_parse_keyed(const char *buf, size_t len, const char *const *keys, size_t n,
+		      unsigned key_columns, char **values)
 {
 	for (size_t i = 0; i < n; i++)
 		values[i] = NULL;
@@ -432,12 +442,12 @@ int zpool_parse_props(const char *buf, size_t len, const char *const *props, siz
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		const char *eol = nl ? nl : end;
-		const char *tab = memchr(p, '\t', (size_t)(eol - p));
+		const char *tab = key_end(p, eol, key_columns);
 		if (!tab)
 			goto bad;
 		for (size_t i = 0; i < n; i++)
-			if (!values[i] && strlen(props[i]) == (size_t)(tab - p) &&
-			    memcmp(p, props[i], (size_t)(tab - p)) == 0) {
+			if (!values[i] && strlen(keys[i]) == (size_t)(tab - p) &&
+			    memcmp(p, keys[i], (size_t)(tab - p)) == 0) {
 				values[i] = xstrndup(tab + 1, (size_t)(eol - tab - 1));
 				break;
 			}
@@ -451,6 +461,12 @@ bad:
 	for (size_t i = 0; i < n; i++)
 		free(steal_pointer(&values[i]));
 	return -EINVAL;
+}
+
+int zpool_parse_props(const char *buf, size_t len, const char *const *props, size_t n,
+		      char **values)
+{
+	return zpool_parse_keyed(buf, len, props, n, 1, values);
 }
 
 bool zfs_version_at_least(const struct zfs_version *v, unsigned major, unsigned minor)

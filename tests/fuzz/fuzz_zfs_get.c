@@ -21,6 +21,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(pv[0]);
 		free(pv[1]);
 	}
+	if (zpool_parse_keyed((const char *)data, size, ARGV("tank\tguid", "tank2\tguid"), 2, 2,
+			      pv) == 0) {
+		free(pv[0]);
+		free(pv[1]);
+	}
 	char *s = xstrndup((const char *)data, size);
 	zfs_parse_version(s, &v);
 	zfs_errno_from_message(s);

@@ -185,6 +185,23 @@ static void test_zpool_props(void **state)
 	free(v[1]);
 	const char onlylonger[] = "tank2\tenabled\n";
 	assert_int_equal(zpool_parse_props(onlylonger, sizeof(onlylonger) - 1, pools, 2, v), -EINVAL);
+	/* keyed by pool and property (`zpool get -o name,property,value P1,P2 POOL...`) */
+	const char *const keys[] = { "tank\tguid", "tank\tdelegation", "tank2\tguid" };
+	char *w[3];
+	const char rows[] = "tank2\tguid\t7\ntank\tdelegation\ton\ntank\tguid\t5\n";
+	assert_int_equal(zpool_parse_keyed(rows, sizeof(rows) - 1, keys, 3, 2, w), 0);
+	assert_string_equal(w[0], "5");
+	assert_string_equal(w[1], "on");
+	assert_string_equal(w[2], "7");
+	for (size_t i = 0; i < 3; i++)
+		free(w[i]);
+	/* a row with one column too few, or another pool's row only: refused */
+	const char short_row[] = "tank\tguid\ntank\tdelegation\ton\ntank2\tguid\t7\n";
+	assert_int_equal(zpool_parse_keyed(short_row, sizeof(short_row) - 1, keys, 3, 2, w),
+			 -EINVAL);
+	assert_null(w[0]);
+	const char other[] = "tank2\tguid\t7\ntank2\tdelegation\ton\ntank\tguid\t5\n";
+	assert_int_equal(zpool_parse_keyed(other, sizeof(other) - 1, keys, 3, 2, w), -EINVAL);
 }
 
 static void test_errno_mapping(void **state)
