@@ -3,6 +3,7 @@
  * their exit status and stderr into an errno and a message.
  */
 #include "zfs/zfs.h"
+#include "base/mountinfo.h"
 #include "base/safe_path.h"
 #include "base/parse.h"
 
@@ -686,35 +687,63 @@ static bool plain_abs_path(const char *p)
 	return true;
 }
 
+/* dir and a last name joined by one slash ("/" and "x": "/x"). */
+static char *path_join(const char *dir, const char *name)
+{
+	size_t n = strlen(dir);
+	return xasprintf("%s%s%s", dir, n && dir[n - 1] == '/' ? "" : "/", name);
+}
+
+/* Each path where dataset is mounted now, as a whole and on a plain path, into paths. */
+static void real_mounts(const struct mount_table *mt, const char *dataset, struct strvec *paths)
+{
+	_cleanup_strvec_ struct strvec all = STRVEC_INIT;
+	mount_table_zfs_paths(mt, dataset, &all);
+	for (size_t i = 0; i < all.n; i++)
+		if (plain_abs_path(all.v[i]))
+			strvec_push(paths, all.v[i]);
+}
+
 int zfs_received_mount_areas(struct zfs *z, const char *target, struct strvec *areas)
 {
+	_cleanup_release_(mount_table) struct mount_table mt = MOUNT_TABLE_INIT;
+	int r = mountinfo_read(&mt);
+	if (r < 0) {
+		strbuf_addf(&z->err, "cannot read /proc/self/mountinfo: %s", strerror(-r));
+		return r;
+	}
+	/*
+	 * Real mounts, not mountpoint properties: a receive into a mounted
+	 * dataset, or a worker's own ioctl, changes the property and moves no
+	 * mount. The target where it is mounted now (by hand, or by root before).
+	 */
+	real_mounts(&mt, target, areas);
 	const char *slash = strrchr(target, '/');
 	const char *const ds[] = { target, NULL };
 	if (!slash) {
 		/* a pool's root: where ZFS mounts it by default, unless someone set it */
 		const char *const props[] = { "mountpoint", NULL };
 		struct zfs_props p = { 0 };
-		int r = zfs_get_props(z, ds, false, props, ZFS_SRC_DEFAULT, &p);
+		r = zfs_get_props(z, ds, false, props, ZFS_SRC_DEFAULT, &p);
 		if (r == 0 && p.n == 1 && plain_abs_path(p.p[0].value))
 			strvec_push(areas, p.p[0].value);
 		zfs_props_release(&p);
 		return r;
 	}
+	/* the directory target inherits from its parent: below the parent's real mount */
 	_cleanup_free_ char *parent = xstrndup(target, (size_t)(slash - target));
+	_cleanup_strvec_ struct strvec at = STRVEC_INIT;
+	real_mounts(&mt, parent, &at);
+	for (size_t i = 0; i < at.n; i++)
+		strvec_push_nodup(areas, path_join(at.v[i], slash + 1));
+	if (at.n)
+		return 0;
+	/* a parent that is not mounted (canmount=off, say): where its mountpoint says */
 	_cleanup_free_ char *mp = NULL;
-	int r = zfs_get_prop(z, parent, "mountpoint", &mp);
-	if (r < 0)
+	if ((r = zfs_get_prop(z, parent, "mountpoint", &mp)) < 0)
 		return r;
 	if (plain_abs_path(mp))
-		strvec_pushf(areas, "%s%s%s", mp, mp[strlen(mp) - 1] == '/' ? "" : "/", slash + 1);
-	/* a target mounted now (by hand, or by root as before): its children below it */
-	const char *const props[] = { "mounted", "mountpoint", NULL };
-	struct zfs_props p = { 0 };
-	if (zfs_get_props(z, ds, false, props, 0, &p) == 0 && p.n == 2 &&
-	    streq(p.p[0].name, "mounted") && streq(p.p[0].value, "yes") &&
-	    plain_abs_path(p.p[1].value))
-		strvec_push(areas, p.p[1].value);
-	zfs_props_release(&p);
+		strvec_push_nodup(areas, path_join(mp, slash + 1));
 	return 0;
 }
 

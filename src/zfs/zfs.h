@@ -323,14 +323,16 @@ int zfs_recv_abort(struct zfs *z, const char *dataset);
  */
 void zfs_receive_target_state(struct zfs *z, const char *name, bool *exists, bool *partial_full);
 /*
- * Where root mounts what a run receives into target, added to areas: the
- * directory target inherits from its parent (the parent's mountpoint, then
- * target's last name), which the operator set, not the stream, the source
- * or the worker; for a pool's root, its mountpoint while that is ZFS's
- * default; and target's own mountpoint while target is mounted there (by
- * hand, or by root before). None when the parent's mountpoint is none or
- * legacy, or the pool root's was set. Ask before the worker runs. 0, or
- * the errno of asking (message in z->err).
+ * Where root mounts what a run receives into target, added to areas, from
+ * real mounts (/proc/self/mountinfo) wherever there is one, never from a
+ * mountpoint property that a receive or a worker may have changed without
+ * a remount: the directory target inherits from its parent (where the
+ * parent is mounted now, then target's last name; a parent that is not
+ * mounted: its mountpoint property, which the operator set); for a pool's
+ * root, its mountpoint while that is ZFS's default; and where target is
+ * mounted now (by hand, or by root before). None from a mountpoint that is
+ * none or legacy, or a pool root's that was set. Ask before the worker
+ * runs. 0, or the errno of asking (message in z->err).
  */
 int zfs_received_mount_areas(struct zfs *z, const char *target, struct strvec *areas);
 

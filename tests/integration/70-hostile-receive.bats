@@ -10,7 +10,10 @@
 #    mountpoint lies, does not make root mount the child outside the target's tree;
 #  - nor does a mountpoint the stream carries (-p): the worker holds no grant to receive it;
 #  - nor one --preserve-properties copies (the worker holds the grant then): root mounts
-#    only inside the directory the target inherits from its parent.
+#    only inside the directory the target inherits from its parent;
+#  - nor a mountpoint moved on a mounted target without a remount (a receive into it, a
+#    worker's own ioctl): root mounts below where datasets really are mounted
+#    (/proc/self/mountinfo), not where their mountpoint property says.
 # One pair of pools and one sshd for the whole file (setup_file).
 # Runs in the guest:
 #   tests/guest/run.sh tests/guest/run-integration.sh tests/integration/70-hostile-receive.bats
@@ -169,4 +172,31 @@ assert_quarantined() { # DATASET
     assert_equal "$(zfs get -H -o value mounted hdst/m2)" no "hdst/m2 mounted"
     assert_dataset_exists hdst/m2@s1
     assert_equal "$(ls -A "$ELSEWHERE")" file "$ELSEWHERE content"
+}
+
+@test "a target whose mountpoint moved without a remount: its new children are mounted only below where it really is" {
+    # What a receive with --preserve-properties into the mounted target, or a worker's
+    # own ioctl, does: the mountpoint property names another place and the mount
+    # stays. Simulated here by moving the property, then the mount back by hand.
+    zfs create hsrc/r
+    zfs snapshot hsrc/r@s1
+    run "$ZKEEP" replicate hsrc/r hdst/r
+    assert_success
+    local away=$BATS_TEST_TMPDIR/away
+    mkdir "$away"
+    zfs set mountpoint="$away" hdst/r
+    zfs unmount hdst/r
+    mkdir -p /hdst/r
+    mount -t zfs -o zfsutil hdst/r /hdst/r
+    zfs create hsrc/r/c
+    zfs snapshot -r hsrc/r@s2
+    run "$ZKEEP" --verbose replicate --recursive hsrc/r hdst/r
+    assert_success
+    local under
+    under=$(findmnt -rn -o TARGET | grep -F "$away" || true)
+    [ -z "$under" ] || fail "mounted below $away, where only the property points: $under"
+    assert_output_contains "not mounted (mount it yourself if you trust where): hdst/r/c: mountpoint $away/c lies outside"
+    assert_equal "$(zfs get -H -o value mounted hdst/r/c)" no "hdst/r/c mounted"
+    assert_dataset_exists hdst/r/c@s2
+    assert_equal "$(findmnt -n -o SOURCE /hdst/r)" hdst/r "hdst/r still mounted where it was"
 }
