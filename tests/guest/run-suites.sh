@@ -93,7 +93,7 @@ declare -A weight=([00-guest]=40 [10-backend]=70 [30-sanoid-config]=60 [30-sanoi
     [45-transport-serve]=250 [45-transport-ssh]=170 [50-confine-worker]=75
     [51-confine-replicate]=90 [52-confine-units]=45 [53-confine-sanoid]=80
     [54-confine-ssh]=195 [60-drive-backup]=190 [60-drive-unplug]=30 [60-drive-verify]=130
-    [70-hostile-receive]=170 [71-hostile-token]=125 [72-hostile-worker-tty]=70
+    [70-hostile-receive]=170 [71-hostile-token]=125 [72-hostile-worker-tty]=105
     [73-hostile-restore]=20 [74-hostile-worker-files]=110 [75-hostile-grants]=55
     [76-hostile-drive]=40 [demo]=90)
 queue=

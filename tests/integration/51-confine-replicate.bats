@@ -96,7 +96,8 @@ teardown() {
 
 # Destroying a mounted filesystem unmounts it, which Linux cannot delegate: the worker
 # asks root, on a channel of its own, right before the destroy, and root unmounts only
-# the job's target tree (a request for anything else is refused: unit test_jobneeds).
+# the job's target tree (a request for anything else is refused: unit test_jobneeds,
+# and 72-hostile-worker-tty with forged requests on a running worker's channel).
 # Before, a --force-delete run was not confined at all.
 @test "confined --force-delete: root unmounts the target tree for the worker, which replaces it; mounted again; no grant left" {
     zfs create -p rdst/data/child

@@ -4,11 +4,17 @@
 # reaches the admin's terminal only through the supervisor's relay with control
 # sequences escaped, and the kernel interfaces no worker needs (userfaultfd,
 # personality changes) are refused. A worker has no network: without ssh nothing at
-# all, with ssh only the connection its supervisor made to the job's host and port.
+# all, with ssh only the connection its supervisor made to the job's host and port
+# (with both ends remote, one to each host). On --force-delete's channel to root it
+# gets nothing unmounted but its own target tree: a forged request gets root's refusal.
 #
-# The hostile worker is tests/tools/test-tty-escape.c, run with `zkeep confine --run`
-# under script(1), i.e. on a real pseudo-terminal that is the controlling terminal
-# of the session zkeep was started from.
+# The terminal tests' hostile worker is tests/tools/test-tty-escape.c, run with
+# `zkeep confine --run` under script(1), i.e. on a real pseudo-terminal that is the
+# controlling terminal of the session zkeep was started from. The network and channel
+# tests catch the worker of a real `zkeep replicate` (slowed down with --bwlimit) and,
+# mostly while it is held with SIGSTOP, act as it from outside: from its network
+# namespace as its uid (nsenter, setpriv), and on its end of the channel to root
+# (pidfd_getfd(2), which root in the test may use).
 # Runs inside the guest: tests/guest/run.sh tests/guest/run-integration.sh
 
 load lib
@@ -23,13 +29,16 @@ setup_file() {
         *) TOOL=$ZKEEP_ROOT/${ZKEEP_BUILD:-build}/tests/test-tty-escape ;;
     esac
     export TOOL=${ZKEEP_TTY_TOOL:-$TOOL}
-    # The worker needs a job: one grant on a dataset of a scratch pool.
+    # The worker needs a job: one grant on a dataset of a scratch pool. The ssh jobs
+    # replicate over the private sshd, which the pool's host serves under two names.
     if [ -c /dev/zfs ] && [ "$(id -u)" = 0 ]; then
         make_pool ttyp 64M
+        start_sshd
     fi
 }
 
 teardown_file() {
+    [ -z "${SSHD_PID:-}" ] || stop_sshd
     destroy_pools
 }
 
@@ -45,9 +54,16 @@ setup() {
 teardown() {
     pkill -KILL -U 60720 2>/dev/null || true
     if [ -n "${REPL_PID:-}" ]; then kill "$REPL_PID" 2>/dev/null; wait "$REPL_PID" 2>/dev/null; fi
-    [ -z "${SSHD_PID:-}" ] || stop_sshd
-    zfs destroy -r ttyp/ssrc 2>/dev/null || true
-    zfs destroy -r ttyp/sdst 2>/dev/null || true
+    # Every dataset a test made, with the holds zkeep replicate takes without --no-hold
+    # (zfs destroy refuses a held snapshot).
+    local snap refs tag ds
+    zfs list -H -o name,userrefs -t snapshot -r ttyp 2>/dev/null | while read -r snap refs; do
+        [ "$refs" = 0 ] || zfs holds -H "$snap" | cut -f2 |
+            while IFS= read -r tag; do zfs release "$tag" "$snap"; done
+    done
+    for ds in $(zfs list -H -o name -d 1 ttyp 2>/dev/null | tail -n +2); do
+        zfs destroy -r "$ds" || true
+    done
 }
 
 zk() { # zkeep confine --run with this test's state dir and uid range
@@ -104,35 +120,52 @@ zk() { # zkeep confine --run with this test's state dir and uid range
     assert_output_contains "Network is unreachable"
 }
 
-@test "worker: an ssh job's worker has no network (ssh runs over the socket its supervisor connected)" {
-    start_sshd
-    zfs create ttyp/ssrc
-    head -c 3M /dev/urandom >/ttyp/ssrc/f
-    zfs snapshot ttyp/ssrc@s1
-    # Slow on purpose (12 s of stream) so the worker is caught while it replicates.
-    ZKEEP_STATE_DIR=$STATE "$ZKEEP" --verbose replicate --no-sync-snap --bwlimit=256K --sshport="$SSHD_PORT" \
-        --sshkey="$SSHD_DIR/id" -o "UserKnownHostsFile=$SSHD_DIR/known_hosts" \
-        -o StrictHostKeyChecking=yes ttyp/ssrc root@127.0.0.1:ttyp/sdst \
-        >"$BATS_TEST_TMPDIR/run.log" 2>&1 &
-    REPL_PID=$!
-    # The worker: zkeep as a run uid (default range 60700-60799), there for the whole
-    # run; its ssh is its child. Its name is in /proc/PID/comm.
-    local pid= uid= i
-    for i in $(seq 300); do
-        read -r pid uid < <(ps -e -o pid=,uid=,comm= |
+# The confined worker of the `zkeep replicate` running in the background ($REPL_PID,
+# its output in $BATS_TEST_TMPDIR/run.log): zkeep as a run uid (default range
+# 60700-60799), there for the whole run; its ssh and zfs are its children. Its name is
+# in /proc/PID/comm. Sets WORKER_PID and WORKER_UID.
+catch_worker() {
+    local _
+    WORKER_PID='' WORKER_UID=''
+    for _ in $(seq 300); do
+        read -r WORKER_PID WORKER_UID < <(ps -e -o pid=,uid=,comm= |
             awk '$3 == "zkeep" && $2 >= 60700 && $2 <= 60799 { print $1, $2; exit }') || true
-        [ -n "$pid" ] && break
+        [ -n "$WORKER_PID" ] && return 0
         kill -0 "$REPL_PID" 2>/dev/null || break
         sleep 0.1
     done
-    [ -n "$pid" ] || fail "no worker seen:" "$(cat "$BATS_TEST_TMPDIR/run.log")"
-    local netns
+    fail "no worker seen:" "$(cat "$BATS_TEST_TMPDIR/run.log")"
+}
+
+# SIGSTOP holds the caught worker where it is while the test probes it, so the probe
+# cannot race the end of the run however slow the machine; its namespaces, its
+# descriptors and root's side of them stay as they are. The worker is pid 1 of its pid
+# namespace: a SIGSTOP from this (an ancestor) namespace stops it all the same.
+# thaw_worker lets it go on; teardown's kill of the run ends a stopped worker too.
+freeze_worker() {
+    kill -STOP "$WORKER_PID" || fail "cannot stop the worker $WORKER_PID"
+}
+thaw_worker() {
+    kill -CONT "$WORKER_PID" || fail "cannot resume the worker $WORKER_PID"
+}
+
+# The replication in the background must end well (exit 0).
+wait_replication() {
+    local rc=0
+    wait "$REPL_PID" || rc=$?
+    REPL_PID=
+    [ "$rc" = 0 ] || fail "the replication failed (exit $rc):" "$(cat "$BATS_TEST_TMPDIR/run.log")"
+}
+
+# The worker PID (run uid UID) has no network: a network namespace of its own, and from
+# inside it, as its run uid: TCP to the ssh port itself and to another port, UDP, and
+# netlink (which sees no address and no link but its own loopback, down). In the host's
+# namespace all of these reach.
+assert_worker_offline() { # PID UID
+    local pid=$1 uid=$2 netns
     netns=$(readlink "/proc/$pid/ns/net")
     [ -n "$netns" ] && [ "$netns" != "$(readlink /proc/self/ns/net)" ] ||
-        fail "the worker runs in this host's network namespace ($netns)"
-    # From inside the worker's network namespace, as its run uid: TCP to the ssh
-    # port itself and to another port, UDP, and netlink (which sees no address and
-    # no link but its own loopback, down). In the host's namespace all of these reach.
+        { fail "the worker runs in this host's network namespace ($netns)"; return 1; }
     run nsenter --target "$pid" --net setpriv --reuid="$uid" --regid="$uid" --clear-groups \
         /usr/bin/python3 -c '
 import errno, socket, sys
@@ -149,24 +182,199 @@ try:
     u.sendto(b"x", ("127.0.0.1", 9)); print("udp SENT")
 except OSError as e:
     print("udp", err(e))' "$SSHD_PORT"
-    assert_success
+    assert_success || return 1
     assert_equal "$output" "$(printf 'tcp %s ENETUNREACH\ntcp 9 ENETUNREACH\nudp ENETUNREACH' "$SSHD_PORT")" \
-        "TCP and UDP from the worker's namespace"
+        "TCP and UDP from the worker's namespace" || return 1
     run nsenter --target "$pid" --net setpriv --reuid="$uid" --regid="$uid" --clear-groups ip -o addr show
-    assert_success
-    [ -z "$output" ] || fail "netlink shows the worker addresses:" "$output"
+    assert_success || return 1
+    [ -z "$output" ] || { fail "netlink shows the worker addresses:" "$output"; return 1; }
     run nsenter --target "$pid" --net setpriv --reuid="$uid" --regid="$uid" --clear-groups ip -o link show
-    assert_success
+    assert_success || return 1
     [[ $(printf '%s\n' "$output" | wc -l) == 1 && $output == *": lo: "* && $output != *"UP"* ]] ||
         fail "netlink shows the worker more than its own loopback, down:" "$output"
+}
+
+# ttyp/ssrc with one file of SIZE random bytes, and its snapshot s1.
+make_source() { # SIZE
+    zfs create ttyp/ssrc
+    head -c "$1" /dev/urandom >/ttyp/ssrc/f
+    zfs snapshot ttyp/ssrc@s1
+}
+
+# The replication's result: ttyp/sdst mounted with s1 and the same file; no grant left.
+assert_replicated() {
+    cmp /ttyp/ssrc/f "$(mountpoint_of ttyp/sdst)/f" || { fail "the data differs"; return 1; }
+    assert_dataset_exists ttyp/sdst@s1 || return 1
+    assert_no_grants ttyp
+}
+
+# A replication over ssh, in the background ($REPL_PID, output in run.log), with the
+# private sshd's key and known_hosts, and no more than it needs (no sync snapshot, no
+# hold). --bwlimit makes it slow on purpose, so the worker is caught while it replicates.
+replicate_ssh_bg() { # BWLIMIT SOURCE TARGET
+    ZKEEP_STATE_DIR=$STATE "$ZKEEP" --verbose replicate --no-sync-snap --no-hold --bwlimit="$1" \
+        --sshport="$SSHD_PORT" --sshkey="$SSHD_DIR/id" -o "UserKnownHostsFile=$SSHD_DIR/known_hosts" \
+        -o StrictHostKeyChecking=yes "$2" "$3" >"$BATS_TEST_TMPDIR/run.log" 2>&1 &
+    REPL_PID=$!
+}
+
+@test "worker: an ssh job's worker has no network (ssh runs over the socket its supervisor connected)" {
+    make_source 3M
+    replicate_ssh_bg 256K ttyp/ssrc root@127.0.0.1:ttyp/sdst # 12 s of stream
+    catch_worker
+    assert_worker_offline "$WORKER_PID" "$WORKER_UID"
     # ...while the replication over ssh works.
-    local rc=0
-    wait "$REPL_PID" || rc=$?
-    REPL_PID=
-    [ "$rc" = 0 ] || fail "the ssh replication failed (exit $rc):" "$(cat "$BATS_TEST_TMPDIR/run.log")"
+    wait_replication
     grep -q "connected to 127.0.0.1 port $SSHD_PORT for the worker's ssh" "$BATS_TEST_TMPDIR/run.log" ||
         fail "the supervisor did not connect for the worker:" "$(cat "$BATS_TEST_TMPDIR/run.log")"
-    cmp /ttyp/ssrc/f "$(zfs get -H -o value mountpoint ttyp/sdst)/f" || fail "the data differs"
-    assert_dataset_exists ttyp/sdst@s1
-    assert_no_grants ttyp
+    assert_replicated
+}
+
+# Two host names for the one sshd (transport.bash's known_hosts has both): two
+# connections, both made by root. The worker gets no grant and no zfs of this host.
+@test "worker: a job with both ends remote: the worker has no network (root made both ssh connections)" {
+    make_source 256K
+    replicate_ssh_bg 256K root@127.0.0.1:ttyp/ssrc root@localhost:ttyp/sdst # 1 s of stream
+    catch_worker
+    freeze_worker
+    assert_worker_offline "$WORKER_PID" "$WORKER_UID"
+    # its root has ssh (so the look is no vacuous one) and no zfs
+    [ -e "/proc/$WORKER_PID/root/usr/bin/ssh" ] || fail "no ssh in the worker's root"
+    [ ! -e "/proc/$WORKER_PID/root/usr/sbin/zfs" ] && [ ! -e "/proc/$WORKER_PID/root/sbin/zfs" ] ||
+        fail "the both-remote worker has this host's zfs"
+    thaw_worker
+    wait_replication
+    local log=$BATS_TEST_TMPDIR/run.log
+    [ "$(grep -c "for the worker's ssh: the worker gets no network" "$log")" = 2 ] ||
+        fail "root did not make two connections for the worker:" "$(cat "$log")"
+    grep -q "connected to 127.0.0.1 port $SSHD_PORT for the worker's ssh" "$log" &&
+        grep -q "connected to localhost port $SSHD_PORT for the worker's ssh" "$log" ||
+        fail "the supervisor did not connect to both hosts for the worker:" "$(cat "$log")"
+    ! grep -q "keeps this host's network" "$log" || fail "the worker kept the network:" "$(cat "$log")"
+    assert_replicated
+}
+
+# --force-delete as root: right before it destroys its target the worker asks root, on
+# an AF_UNIX SOCK_SEQPACKET channel of its own, "unmount DATASET"; root answers only for
+# the job's target and below it (repl_unmount_request(), serve_unmount()). Here root
+# plays the compromised worker: it takes the worker's end of the channel
+# (pidfd_getfd(2) on the running worker) and sends what the worker's code never would.
+# Each refused request must get root's exact refusal and leave every mount alone, while
+# the real replication goes on and ends well.
+@test "worker: forged requests on root's --force-delete channel from a real worker are refused" {
+    make_source 256K
+    # nothing in common with the source: the worker destroys it (asking root first)
+    zfs create ttyp/sdst
+    echo old >/ttyp/sdst/old
+    zfs snapshot ttyp/sdst@other
+    # mounted siblings outside the target, one whose name starts with the target's
+    zfs create ttyp/sibling
+    zfs create ttyp/sdst2
+    local log=$BATS_TEST_TMPDIR/run.log
+    ZKEEP_STATE_DIR=$STATE "$ZKEEP" --verbose replicate --no-sync-snap --no-hold --force-delete \
+        --bwlimit=64K ttyp/ssrc ttyp/sdst >"$log" 2>&1 & # 4 s of stream
+    REPL_PID=$!
+    catch_worker
+    # The worker's own request comes first: once the old target is gone root has
+    # answered it (and the worker read the answer), and the worker asks nothing more.
+    local _
+    for _ in $(seq 300); do
+        zfs list ttyp/sdst@other >/dev/null 2>&1 || break
+        kill -0 "$REPL_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    freeze_worker
+    grep -q "unmounted ttyp/sdst for the confined worker" "$log" ||
+        fail "root did not unmount the old target for the worker:" "$(cat "$log")"
+    run /usr/bin/python3 -c '
+import ctypes, os, socket, sys
+pid = int(sys.argv[1])
+libc = ctypes.CDLL(None, use_errno=True)
+libc.syscall.restype = ctypes.c_long
+def sys_call(*args):
+    r = libc.syscall(*[ctypes.c_long(a) for a in args])
+    if r < 0:
+        sys.exit("syscall %d: %s" % (args[0], os.strerror(ctypes.get_errno())))
+    return r
+pidfd = sys_call(434, pid, 0)  # pidfd_open
+chan = []
+for fd in sorted(os.listdir("/proc/%d/fd" % pid), key=int):
+    if not os.readlink("/proc/%d/fd/%s" % (pid, fd)).startswith("socket:"):
+        continue
+    s = socket.socket(fileno=sys_call(438, pidfd, int(fd), 0))  # pidfd_getfd
+    if s.type == socket.SOCK_SEQPACKET:
+        chan.append(s)
+    else:
+        s.close()
+print("SEQPACKET sockets of the worker:", len(chan))
+if len(chan) != 1:
+    sys.exit(1)
+chan = chan[0]
+def ask(what, msg, wait=10):
+    chan.send(msg)
+    chan.settimeout(wait)
+    try:
+        r = chan.recv(4096)
+        r = r.decode("ascii", "backslashreplace") if r else "(channel closed)"
+    except socket.timeout:
+        r = "(no answer)"
+    print(what + ":", r)
+ask("sibling", b"unmount ttyp/sibling")
+ask("sibling, the target name a prefix", b"unmount ttyp/sdst2")
+ask("pool root", b"unmount ttyp")
+ask("dot-dot", b"unmount ttyp/sdst/../sibling")
+ask("trailing space", b"unmount ttyp/sdst ")
+ask("two spaces", b"unmount  ttyp/sibling")
+ask("a path", b"unmount /ttyp/sibling")
+ask("a snapshot", b"unmount ttyp/sdst@other")
+ask("another word", b"destroy ttyp/sibling")
+ask("escapes", b"unmount ttyp/sibling\x1b]0;pwned\x07")
+ask("1024 bytes", b"unmount ttyp/sdst/" + b"a" * (1024 - 18))
+ask("1025 bytes", b"unmount ttyp/sdst/" + b"a" * (1025 - 18))
+ask("NUL", b"unmount ttyp/sdst\0/../sibling")
+# last: root takes an empty message for the end of the channel and stops answering
+ask("empty", b"", wait=1)
+' "$WORKER_PID"
+    # What is mounted, at once, while the worker runs: after the run root mounts again
+    # what it unmounted for the worker, which would hide a wrong unmount.
+    local mounted running=yes
+    mounted=$(zfs get -H -o name,value mounted ttyp ttyp/sibling ttyp/sdst2 ttyp/ssrc | LC_ALL=C sort)
+    kill -0 "$REPL_PID" 2>/dev/null || running=no
+    thaw_worker
+    assert_equal "$mounted" "$(printf '%s\tyes\n' ttyp ttyp/sdst2 ttyp/sibling ttyp/ssrc)" \
+        "what is mounted after the forged requests" || { echo "root's answers: $output" >&2; return 1; }
+    [ "$running" = yes ] || fail "root's zkeep ended during the forged requests:" "$output"
+    assert_success
+    local refused="error refused: root unmounts only ttyp/sdst and what is below it"
+    assert_equal "$output" "SEQPACKET sockets of the worker: 1
+sibling: $refused
+sibling, the target name a prefix: $refused
+pool root: $refused
+dot-dot: $refused
+trailing space: $refused
+two spaces: $refused
+a path: $refused
+a snapshot: $refused
+another word: $refused
+escapes: $refused
+1024 bytes: $refused
+1025 bytes: error malformed request
+NUL: error malformed request
+empty: (no answer)" "root's answers"
+    wait_replication
+    # root's log: each refusal (the worker's words escaped), no other unmount
+    [ "$(grep -c "warning: refused the confined worker's request '.*': root unmounts only ttyp/sdst and what is below it" "$log")" = 11 ] ||
+        fail "not 11 refusals in root's log:" "$(cat "$log")"
+    grep -qF "refused the confined worker's request 'unmount ttyp/sibling': root unmounts only ttyp/sdst" "$log" &&
+        grep -qF "refused the confined worker's request 'unmount ttyp': root unmounts only" "$log" &&
+        grep -qF "refused the confined worker's request 'unmount ttyp/sibling\x1b]0;pwned\x07': root" "$log" ||
+        fail "root's log does not show the refusals:" "$(cat "$log")"
+    ! grep -q $'\033' "$log" || fail "a raw ESC reached root's log:" "$(cat "$log")"
+    assert_equal "$(grep -o "unmounted [^ ]* for the confined worker" "$log")" \
+        "unmounted ttyp/sdst for the confined worker" "what root unmounted"
+    # ...and the replication itself: the old target replaced, the data identical
+    assert_no_dataset ttyp/sdst@other
+    assert_replicated
+    assert_equal "$(zfs get -H -o name,value mounted ttyp ttyp/sibling ttyp/sdst2 ttyp/sdst | LC_ALL=C sort)" \
+        "$(printf '%s\tyes\n' ttyp ttyp/sdst ttyp/sdst2 ttyp/sibling)" "what is mounted after the run"
 }
