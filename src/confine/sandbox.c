@@ -528,17 +528,21 @@ static void on_stop(int sig)
 	stop_signal = sig;
 }
 
-/* Answer one request of the worker; false when the channel is closed or broken. */
-static bool answer_request(const struct sandbox_requests *rq)
+/*
+ * Answer one request of the worker (revents: what poll said of the channel);
+ * false when the channel is closed or broken.
+ */
+static bool answer_request(const struct sandbox_requests *rq, short revents)
 {
 	char buf[SANDBOX_REQUEST_MAX + 1];
 	ssize_t n = recv(rq->fd, buf, sizeof(buf), MSG_DONTWAIT | MSG_TRUNC);
 	if (n < 0)
 		return errno == EINTR || errno == EAGAIN;
-	if (n == 0)
-		return false; /* the worker closed its end */
+	/* the worker closed its end; an empty message alone is malformed, not an end */
+	if (n == 0 && (revents & POLLHUP))
+		return false;
 	_cleanup_strbuf_ struct strbuf reply = STRBUF_INIT;
-	if ((size_t)n > SANDBOX_REQUEST_MAX || memchr(buf, '\0', (size_t)n)) {
+	if (n == 0 || (size_t)n > SANDBOX_REQUEST_MAX || memchr(buf, '\0', (size_t)n)) {
 		strbuf_addstr(&reply, "error malformed request");
 	} else {
 		buf[n] = '\0';
@@ -601,7 +605,7 @@ int sandbox_worker_wait(struct sandbox_worker *w, const struct sandbox_requests 
 				continue;
 			}
 			if (asking && pfd[k].fd == rq->fd) {
-				asking = answer_request(rq);
+				asking = answer_request(rq, pfd[k].revents);
 				continue;
 			}
 			for (size_t i = 0; i < 2; i++)

@@ -151,7 +151,8 @@ int sandbox_worker_start(const struct sandbox_plan *plan, int (*fn)(void *), voi
  * of an AF_UNIX SOCK_SEQPACKET pair, one request per message. fn answers
  * each request (at most SANDBOX_REQUEST_MAX bytes, NUL-free) with one
  * message in reply; the request is the worker's word, and fn must check
- * it. A malformed request gets "error malformed request" and no call.
+ * it. A malformed request (empty, too long, with a NUL byte) gets "error
+ * malformed request" and no call.
  */
 #define SANDBOX_REQUEST_MAX 1024
 typedef void sandbox_request_fn(void *ctx, const char *request, struct strbuf *reply);
