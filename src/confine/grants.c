@@ -223,63 +223,6 @@ static int journal_read(int fd, const char *path, struct journal *j, struct strb
 	return 0;
 }
 
-/* "HOST<TAB>POOL<TAB>" of known_pool_guid(): "-" for this host. */
-static char *pool_key(const char *host, const char *pool)
-{
-	return xasprintf("%s\t%s\t", host ? host : "-", pool);
-}
-
-/* The guid read for (host, pool) by read_pool_guids(), or NULL. */
-static const char *known_pool_guid(const struct strvec *known, const char *host,
-				   const char *pool)
-{
-	_cleanup_free_ char *key = pool_key(host, pool);
-	for (size_t i = 0; known && i < known->n; i++) {
-		const char *guid = skip_prefix(known->v[i], key);
-		if (guid)
-			return guid;
-	}
-	return NULL;
-}
-
-/*
- * The guids of the pools of j's entries, one zpool process per host, into
- * known ("HOST<TAB>POOL<TAB>GUID"). A host where that fails (a pool not
- * imported) adds nothing: pool_state() then asks pool by pool.
- */
-static void read_pool_guids(const struct journal *j, grants_runner_fn runner_for, void *ctx,
-			    struct strvec *known)
-{
-	_cleanup_strvec_ struct strvec hosts = STRVEC_INIT;
-	for (size_t i = 0; i < j->n; i++) {
-		const char *host = j->e[i].host;
-		if (strvec_find(&hosts, host ? host : "-") >= 0)
-			continue;
-		strvec_push(&hosts, host ? host : "-");
-		_cleanup_strvec_ struct strvec pools = STRVEC_INIT;
-		for (size_t k = i; k < j->n; k++) {
-			_cleanup_free_ char *pool = pool_of(j->e[k].dataset);
-			if (same_host(j->e[k].host, host) && strvec_find(&pools, pool) < 0)
-				strvec_push(&pools, pool);
-		}
-		_cleanup_strbuf_ struct strbuf ignored = STRBUF_INIT;
-		struct runner *r = host_runner(runner_for, ctx, host, &ignored);
-		if (!r)
-			continue;
-		struct zfs z;
-		zfs_init(&z, r);
-		_cleanup_free_ char **vals = xcalloc(pools.n, sizeof(*vals));
-		if (zpool_get_prop_pools(&z, "guid", (const char *const *)pools.v, pools.n, vals) ==
-		    0)
-			for (size_t k = 0; k < pools.n; k++)
-				strvec_pushf(known, "%s\t%s\t%s", host ? host : "-", pools.v[k],
-					     vals[k]);
-		for (size_t k = 0; k < pools.n; k++)
-			free(vals[k]);
-		zfs_release(&z);
-	}
-}
-
 /*
  * Whether the grants journalled on pool can be revoked now: 0 when the pool
  * of that name on host is the one granted on (the journalled guid, when the
@@ -288,14 +231,13 @@ static void read_pool_guids(const struct journal *j, grants_runner_fn runner_for
  * does the journal entry, until that pool is imported again.
  */
 static int pool_state(struct runner *r, const char *host, const char *pool, uint64_t guid,
-		      const struct strvec *known, struct strbuf *err)
+		      struct strbuf *err)
 {
 	struct zfs z;
 	zfs_init(&z, r);
 	_cleanup_free_ char *v = NULL;
 	uint64_t now = 0;
-	const char *seen = known_pool_guid(known, host, pool);
-	int rc = seen ? (v = xstrdup(seen), 0) : zpool_get_prop(&z, pool, "guid", &v);
+	int rc = zpool_get_prop(&z, pool, "guid", &v);
 	if (rc == 0 && (parse_u64(v, &now) < 0 || now == 0)) {
 		strbuf_addf(err, "pool '%s' on %s has no guid ('%s')", pool, host_label(host), v);
 		rc = -EIO;
@@ -389,14 +331,14 @@ static bool journal_creates(const struct journal *j, const char *host, const cha
  * with it; -ENXIO when its pool is not here (pending, message in why).
  */
 static int revoke_one(const struct journal *j, size_t i, uid_t uid, grants_runner_fn runner_for,
-		      void *ctx, const struct strvec *known, struct strbuf *why)
+		      void *ctx, struct strbuf *why)
 {
 	const struct jentry *e = &j->e[i];
 	struct runner *r = host_runner(runner_for, ctx, e->host, why);
 	if (!r)
 		return -EHOSTUNREACH;
 	_cleanup_free_ char *pool = pool_of(e->dataset);
-	int rc = pool_state(r, e->host, pool, journal_pool_guid(j, e->host, pool), known, why);
+	int rc = pool_state(r, e->host, pool, journal_pool_guid(j, e->host, pool), why);
 	if (rc < 0)
 		return rc;
 	_cleanup_strvec_ struct strvec argv = STRVEC_INIT;
@@ -422,7 +364,7 @@ static int revoke_one(const struct journal *j, size_t i, uid_t uid, grants_runne
 		bool exists = zfs_exists(&z, e->dataset);
 		zfs_release(&z);
 		rc = exists ? -EIO : pool_state(r, e->host, pool, journal_pool_guid(j, e->host, pool),
-						 NULL, &msg);
+						 &msg);
 	}
 	if (rc < 0)
 		strbuf_addstr(why, msg.buf);
@@ -440,13 +382,10 @@ static int revoke_all(int fd, const char *path, uid_t uid, grants_runner_fn runn
 	struct journal j;
 	int r = journal_read(fd, path, &j, err), first = r;
 	bool waiting = false;
-	_cleanup_strvec_ struct strvec known = STRVEC_INIT;
-	if (r == 0)
-		read_pool_guids(&j, runner_for, ctx, &known);
 	for (size_t i = 0; r == 0 && i < j.n; i++) {
 		_cleanup_strbuf_ struct strbuf msg = STRBUF_INIT;
 		const char *host = j.e[i].host ? j.e[i].host : "-";
-		int rr = revoke_one(&j, i, uid, runner_for, ctx, &known, &msg);
+		int rr = revoke_one(&j, i, uid, runner_for, ctx, &msg);
 		if (rr == -ENXIO) {
 			waiting = true;
 			if (pending)

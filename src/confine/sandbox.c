@@ -538,8 +538,8 @@ static bool answer_request(const struct sandbox_requests *rq, short revents)
 	ssize_t n = recv(rq->fd, buf, sizeof(buf), MSG_DONTWAIT | MSG_TRUNC);
 	if (n < 0)
 		return errno == EINTR || errno == EAGAIN;
-	/* the worker closed its end; an empty message alone is malformed, not an end */
-	if (n == 0 && (revents & POLLHUP))
+	/* the worker closed (or shut down) its end; an empty message alone is malformed */
+	if (n == 0 && (revents & (POLLHUP | POLLRDHUP)))
 		return false;
 	_cleanup_strbuf_ struct strbuf reply = STRBUF_INIT;
 	if (n == 0 || (size_t)n > SANDBOX_REQUEST_MAX || memchr(buf, '\0', (size_t)n)) {
@@ -583,7 +583,7 @@ int sandbox_worker_wait(struct sandbox_worker *w, const struct sandbox_requests 
 		if (pidfd >= 0)
 			pfd[n++] = (struct pollfd){ .fd = pidfd, .events = POLLIN };
 		if (asking)
-			pfd[n++] = (struct pollfd){ .fd = rq->fd, .events = POLLIN };
+			pfd[n++] = (struct pollfd){ .fd = rq->fd, .events = POLLIN | POLLRDHUP };
 		if (stop_fd >= 0 && !killed)
 			pfd[n++] = (struct pollfd){ .fd = stop_fd, .events = POLLIN };
 		if (poll(pfd, n, -1) < 0) {

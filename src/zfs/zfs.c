@@ -738,12 +738,21 @@ int zfs_received_mount_areas(struct zfs *z, const char *target, struct strvec *a
 		strvec_push_nodup(areas, path_join(at.v[i], slash + 1));
 	if (at.n)
 		return 0;
-	/* a parent that is not mounted (canmount=off, say): where its mountpoint says */
-	_cleanup_free_ char *mp = NULL;
-	if ((r = zfs_get_prop(z, parent, "mountpoint", &mp)) < 0)
+	/*
+	 * A parent that is not mounted (canmount=off, say): where its mountpoint
+	 * says, once ZFS confirms it is not mounted (a table read while mounts
+	 * changed could have missed its line).
+	 */
+	const char *const pds[] = { parent, NULL };
+	const char *const props[] = { "mounted", "mountpoint", NULL };
+	struct zfs_props p = { 0 };
+	if ((r = zfs_get_props(z, pds, false, props, 0, &p)) < 0)
 		return r;
-	if (plain_abs_path(mp))
-		strvec_push_nodup(areas, path_join(mp, slash + 1));
+	if (p.n == 2 && streq(p.p[0].dataset, parent) && streq(p.p[0].name, "mounted") &&
+	    streq(p.p[0].value, "no") && streq(p.p[1].dataset, parent) &&
+	    streq(p.p[1].name, "mountpoint") && plain_abs_path(p.p[1].value))
+		strvec_push_nodup(areas, path_join(p.p[1].value, slash + 1));
+	zfs_props_release(&p);
 	return 0;
 }
 
@@ -769,6 +778,20 @@ static bool within_any(const char *path, const char *const *areas)
 	return false;
 }
 
+/*
+ * A dataset root does not mount must not be mounted at the next boot or `zfs
+ * mount -a` either, where nothing checks its way: canmount=noauto (the
+ * operator can still `zfs mount` it). What became of that, for the message.
+ */
+static const char *keep_from_boot(struct zfs *z, const char *name)
+{
+	const char *const set[] = { "canmount=noauto", NULL };
+	if (zfs_set_props(z, name, set) < 0)
+		return "; and canmount could not be set to noauto: a boot or `zfs mount -a` "
+		       "may mount it there";
+	return "; canmount=noauto now, so that no boot or `zfs mount -a` mounts it there";
+}
+
 int zfs_mount_received(struct zfs *z, const char *const *areas, const char *root, bool recursive,
 		       struct strvec *failed, struct strvec *elsewhere, struct strvec *refused)
 {
@@ -791,7 +814,7 @@ int zfs_mount_received(struct zfs *z, const char *const *areas, const char *root
 		if (!areas || !areas[0]) {
 			strvec_pushf(elsewhere, "%s: mountpoint %s: this host chose none (the target's "
 				     "parent mounts nowhere, or it is a pool's root whose mountpoint "
-				     "was set)", d->name, d->props[2]);
+				     "was set)%s", d->name, d->props[2], keep_from_boot(z, d->name));
 			continue;
 		}
 		if (!plain_abs_path(d->props[2]) || !within_any(d->props[2], areas)) {
@@ -799,12 +822,14 @@ int zfs_mount_received(struct zfs *z, const char *const *areas, const char *root
 			for (size_t k = 0; areas[k]; k++)
 				strbuf_addf(&where, "%s%s", k ? " or " : "", areas[k]);
 			strvec_pushf(elsewhere, "%s: mountpoint %s lies outside %s, where root mounts "
-				     "what it receives (the directory the target inherits, or the "
-				     "target's own while mounted)", d->name, d->props[2], where.buf);
+				     "what it receives (the directory the target inherits, or where "
+				     "the target is mounted)%s", d->name, d->props[2], where.buf,
+				     keep_from_boot(z, d->name));
 			continue;
 		}
 		if (path_root_only(d->props[2], &msg) < 0) {
-			strvec_pushf(refused, "%s: mountpoint %s: %s", d->name, d->props[2], msg.buf);
+			strvec_pushf(refused, "%s: mountpoint %s: %s%s", d->name, d->props[2], msg.buf,
+				     keep_from_boot(z, d->name));
 			continue;
 		}
 		if (runner_run(z->run, ARGV("zfs", "mount", d->name), NULL, 0, NULL, &msg, &code) < 0 ||

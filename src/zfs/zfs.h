@@ -347,8 +347,10 @@ int zfs_received_mount_areas(struct zfs *z, const char *target, struct strvec *a
  * whose mountpoint does not lead only through root's own directories
  * (path_root_only(): a symbolic link planted in a received parent's
  * content, a directory a user owns) is not mounted either: the same words
- * go to refused. A listing that names a dataset twice or one outside root
- * (a line break in a property value could fake a line) mounts nothing:
+ * go to refused. Either kind gets canmount=noauto, so that no boot or `zfs
+ * mount -a` mounts it where root would not. A listing that names a dataset
+ * twice or one outside root (a line break in a property value could fake a
+ * line) mounts nothing:
  * -EINVAL, said in refused. 0, or the errno of listing them (message in
  * z->err).
  */

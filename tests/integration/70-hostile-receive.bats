@@ -140,6 +140,8 @@ assert_quarantined() { # DATASET
     assert_output_contains "hdst/p/c: mountpoint /hdst/p/c: /hdst/p/c is a symbolic link"
     assert_equal "$(zfs get -H -o value mounted hdst/p)" yes "hdst/p mounted"
     assert_equal "$(zfs get -H -o value mounted hdst/p/c)" no "hdst/p/c mounted"
+    # nor at the next boot or `zfs mount -a`, which would follow the link
+    assert_equal "$(zfs get -H -o value canmount hdst/p/c)" noauto "hdst/p/c canmount"
     assert_dataset_exists hdst/p/c@s1
     [ -z "$(findmnt -n "$VICTIM")" ] || fail "mounted over $VICTIM: $(findmnt -n "$VICTIM")"
     assert_equal "$(ls -A "$VICTIM")" file "$VICTIM content"
@@ -170,6 +172,9 @@ assert_quarantined() { # DATASET
     assert_equal "$(zfs get -H -o value,source mountpoint hdst/m2)" "$ELSEWHERE	local" \
         "hdst/m2 mountpoint"
     assert_equal "$(zfs get -H -o value mounted hdst/m2)" no "hdst/m2 mounted"
+    # nor by the next boot's or anyone's `zfs mount -a`, which check nothing
+    assert_output_contains "canmount=noauto now, so that no boot or \`zfs mount -a\` mounts it there"
+    assert_equal "$(zfs get -H -o value canmount hdst/m2)" noauto "hdst/m2 canmount"
     assert_dataset_exists hdst/m2@s1
     assert_equal "$(ls -A "$ELSEWHERE")" file "$ELSEWHERE content"
 }
@@ -197,6 +202,7 @@ assert_quarantined() { # DATASET
     [ -z "$under" ] || fail "mounted below $away, where only the property points: $under"
     assert_output_contains "not mounted (mount it yourself if you trust where): hdst/r/c: mountpoint $away/c lies outside"
     assert_equal "$(zfs get -H -o value mounted hdst/r/c)" no "hdst/r/c mounted"
+    assert_equal "$(zfs get -H -o value canmount hdst/r/c)" noauto "hdst/r/c canmount"
     assert_dataset_exists hdst/r/c@s2
     assert_equal "$(findmnt -n -o SOURCE /hdst/r)" hdst/r "hdst/r still mounted where it was"
 }
