@@ -828,8 +828,8 @@ int zfs_mount_received(struct zfs *z, const char *const *areas, const char *root
 			continue;
 		}
 		if (path_root_only(d->props[2], &msg) < 0) {
-			strvec_pushf(refused, "%s: mountpoint %s: %s%s", d->name, d->props[2], msg.buf,
-				     keep_from_boot(z, d->name));
+			strvec_pushf(refused, "%s: mountpoint %s: %s%s", d->name, d->props[2],
+				     msg.buf, keep_from_boot(z, d->name));
 			continue;
 		}
 		if (runner_run(z->run, ARGV("zfs", "mount", d->name), NULL, 0, NULL, &msg, &code) < 0 ||
