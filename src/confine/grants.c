@@ -614,25 +614,21 @@ int grants_begin(struct grants *g, const char *state_dir, uid_t uid_min, uid_t u
 	return -EAGAIN;
 }
 
-/*
- * The pools of set's grants on host (set->g[from].host), each once, and the
- * index of the first grant on another host not yet seen, in *next (set->n
- * when none is left).
- */
-static void host_pools(const struct deleg_set *set, size_t from, struct strvec *pools,
-		       size_t *next)
+/* Whether set's grant h is the first on its host. */
+static bool first_of_host(const struct deleg_set *set, size_t h)
 {
-	const char *host = set->g[from].host;
-	*next = set->n;
-	for (size_t i = from; i < set->n; i++) {
-		if (!same_host(set->g[i].host, host)) {
-			bool seen = false;
-			for (size_t k = 0; k < from && !seen; k++)
-				seen = same_host(set->g[k].host, set->g[i].host);
-			if (!seen && *next == set->n)
-				*next = i;
+	for (size_t k = 0; k < h; k++)
+		if (same_host(set->g[k].host, set->g[h].host))
+			return false;
+	return true;
+}
+
+/* The pools of set's grants on the host of grant h (the first there), each once. */
+static void host_pools(const struct deleg_set *set, size_t h, struct strvec *pools)
+{
+	for (size_t i = h; i < set->n; i++) {
+		if (!same_host(set->g[i].host, set->g[h].host))
 			continue;
-		}
 		_cleanup_free_ char *pool = pool_of(set->g[i].dataset);
 		if (strvec_find(pools, pool) < 0)
 			strvec_push(pools, pool);
@@ -647,12 +643,12 @@ static void host_pools(const struct deleg_set *set, size_t from, struct strvec *
 static int check_pools(int fd, const struct deleg_set *set, grants_runner_fn runner_for,
 		       void *ctx, struct strbuf *err)
 {
-	for (size_t h = 0; h < set->n;) {
+	for (size_t h = 0; h < set->n; h++) {
+		if (!first_of_host(set, h))
+			continue;
 		const char *host = set->g[h].host;
 		_cleanup_strvec_ struct strvec pools = STRVEC_INIT;
-		size_t next;
-		host_pools(set, h, &pools, &next);
-		h = next;
+		host_pools(set, h, &pools);
 		struct runner *r = host_runner(runner_for, ctx, host, err);
 		if (!r)
 			return -EHOSTUNREACH;

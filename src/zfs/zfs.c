@@ -899,12 +899,6 @@ int zpool_get_prop_pools(struct zfs *z, const char *prop, const char *const *poo
 	return zpool_get_pools_props(z, pools, n, &prop, 1, values);
 }
 
-int zpool_get_props(struct zfs *z, const char *pool, const char *const *props, size_t n,
-		    char **values)
-{
-	return zpool_get_pools_props(z, &pool, 1, props, n, values);
-}
-
 static void import_dirs(const char *const *dirs, struct strvec *argv)
 {
 	strvec_pushv(argv, ARGV("zpool", "import"));

@@ -406,9 +406,6 @@ int zpool_get_pools_props(struct zfs *z, const char *const *pools, size_t npools
 /* One property of n distinct pools: values[i] is pools[i]'s. */
 int zpool_get_prop_pools(struct zfs *z, const char *prop, const char *const *pools, size_t n,
 			 char **values);
-/* Several properties of one pool: values[i] is props[i]'s, for the n props. */
-int zpool_get_props(struct zfs *z, const char *pool, const char *const *props, size_t n,
-		    char **values);
 enum {
 	ZPOOL_IMPORT_READONLY = 1 << 0,     /* -o readonly=on */
 	ZPOOL_IMPORT_NO_CACHEFILE = 1 << 1, /* -o cachefile=none: nothing imports it at boot */
