@@ -93,6 +93,17 @@ static const struct recv_repair *repair_of(const struct recv_repairs *rs, const 
 	return NULL;
 }
 
+/* The repair that must be there; fails the test otherwise. cmocka's assertions do not tell
+ * the compiler they return only on success, so an optimising build would warn below. */
+static const struct recv_repair *must_repair(const struct recv_repairs *rs, const char *ds,
+					     const char *name)
+{
+	const struct recv_repair *r = repair_of(rs, ds, name);
+	if (!r)
+		fail_msg("no repair of %s on %s", name, ds);
+	return r;
+}
+
 /* What a worker holding the quarantine's grants may leave, and what root puts back. */
 static void test_repairs(void **state)
 {
@@ -139,22 +150,22 @@ static void test_repairs(void **state)
 	recv_guard_repairs(&before, &after, NULL, &rs);
 	assert_int_equal(rs.n, 8);
 	const struct recv_repair *r;
-	assert_non_null(r = repair_of(&rs, "b/sib", "setuid"));
+	r = must_repair(&rs, "b/sib", "setuid");
 	assert_string_equal(r->value, "off");
 	assert_string_equal(r->found, "on (local)");
-	assert_non_null(r = repair_of(&rs, "b/sib", "exec"));
+	r = must_repair(&rs, "b/sib", "exec");
 	assert_string_equal(r->value, "off");
-	assert_non_null(r = repair_of(&rs, "b/sib", "sharenfs"));
+	r = must_repair(&rs, "b/sib", "sharenfs");
 	assert_null(r->value);
-	assert_non_null(r = repair_of(&rs, "b/vol", "volmode"));
+	r = must_repair(&rs, "b/vol", "volmode");
 	assert_string_equal(r->value, "none");
-	assert_non_null(r = repair_of(&rs, "b/new", "devices"));
+	r = must_repair(&rs, "b/new", "devices");
 	assert_string_equal(r->value, "off");
-	assert_non_null(r = repair_of(&rs, "b/new", "zoned"));
+	r = must_repair(&rs, "b/new", "zoned");
 	assert_null(r->value);
-	assert_non_null(r = repair_of(&rs, "b/newvol", "volmode"));
+	r = must_repair(&rs, "b/newvol", "volmode");
 	assert_string_equal(r->value, "none");
-	assert_non_null(r = repair_of(&rs, "b/fs2vol", "volmode"));
+	r = must_repair(&rs, "b/fs2vol", "volmode");
 	assert_string_equal(r->value, "none");
 	assert_null(repair_of(&rs, "b/sib", "devices"));
 	assert_null(repair_of(&rs, "b/sib", "volmode"));
