@@ -59,6 +59,7 @@ size_t term_escape(struct strbuf *out, const char *str, size_t n, unsigned flags
 {
 	const unsigned char *s = (const unsigned char *)str;
 	bool progress = flags & TERM_KEEP_PROGRESS, final = flags & TERM_FINAL;
+	bool lines = !(flags & TERM_ONE_LINE);
 	size_t i = 0;
 	while (i < n) {
 		unsigned char c = s[i];
@@ -71,7 +72,7 @@ size_t term_escape(struct strbuf *out, const char *str, size_t n, unsigned flags
 			continue;
 		}
 		ssize_t len = 0;
-		if (c == '\n' || c == '\t' || (c == '\r' && progress))
+		if (((c == '\n' || c == '\t') && lines) || (c == '\r' && progress))
 			len = 1;
 		else if (c == 0x1b && progress)
 			len = kept_seq(s + i, n - i);

@@ -25,11 +25,14 @@ enum term_escape_flags {
 	/* The input ends here: an incomplete sequence at its end is escaped, not
 	 * left for the next call. */
 	TERM_FINAL = 1 << 1,
+	/* '\n' and '\t' are escaped too: for words from elsewhere quoted inside one line of
+	 * root's log, where a line break would start a line that looks like zkeep's own. */
+	TERM_ONE_LINE = 1 << 2,
 };
 
 /*
  * Append s[0..n) to out with every control character escaped as "\xNN":
- * C0 controls but '\n' and '\t' ('\r' too with TERM_KEEP_PROGRESS), DEL, C1
+ * C0 controls but '\n' and '\t' (unless TERM_ONE_LINE; '\r' too with TERM_KEEP_PROGRESS), DEL, C1
  * controls (U+0080..U+009F in UTF-8) and bytes that are not UTF-8. Returns
  * how many bytes of s were consumed: all of them with TERM_FINAL, else an
  * incomplete UTF-8 character or kept sequence at the end is left for the

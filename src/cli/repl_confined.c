@@ -7,6 +7,7 @@
 #include "cli/jobspec.h"
 #include "confine/confine.h"
 #include "base/log.h"
+#include "base/term.h"
 #include "base/parse.h"
 #include "replication/sendopts.h"
 #include "replication/ssh.h"
@@ -405,8 +406,10 @@ static void serve_unmount(void *ctx, const char *request, struct strbuf *reply)
 	struct root_service *s = ctx;
 	const char *name;
 	if (repl_unmount_request(s->target, request, &name) < 0) {
+		_cleanup_strbuf_ struct strbuf quoted = STRBUF_INIT;
+		term_escape(&quoted, request, strlen(request), TERM_FINAL | TERM_ONE_LINE);
 		log_warning("refused the confined worker's request '%s': root unmounts only %s "
-			    "and what is below it", request, s->target);
+			    "and what is below it", quoted.buf, s->target);
 		strbuf_addf(reply, "error refused: root unmounts only %s and what is below it",
 			    s->target);
 		return;

@@ -329,6 +329,7 @@ ask("a path", b"unmount /ttyp/sibling")
 ask("a snapshot", b"unmount ttyp/sdst@other")
 ask("another word", b"destroy ttyp/sibling")
 ask("escapes", b"unmount ttyp/sibling\x1b]0;pwned\x07")
+ask("a line break", b"unmount ttyp/sibling\nzkeep: error: forged by the worker")
 ask("1024 bytes", b"unmount ttyp/sdst/" + b"a" * (1024 - 18))
 ask("1025 bytes", b"unmount ttyp/sdst/" + b"a" * (1025 - 18))
 ask("NUL", b"unmount ttyp/sdst\0/../sibling")
@@ -358,6 +359,7 @@ a path: $refused
 a snapshot: $refused
 another word: $refused
 escapes: $refused
+a line break: $refused
 1024 bytes: $refused
 1025 bytes: error malformed request
 NUL: error malformed request
@@ -365,8 +367,12 @@ empty: error malformed request
 sibling again: $refused" "root's answers"
     wait_replication
     # root's log: each refusal (the worker's words escaped), no other unmount
-    [ "$(grep -c "warning: refused the confined worker's request '.*': root unmounts only ttyp/sdst and what is below it" "$log")" = 12 ] ||
-        fail "not 12 refusals in root's log:" "$(cat "$log")"
+    [ "$(grep -c "warning: refused the confined worker's request '.*': root unmounts only ttyp/sdst and what is below it" "$log")" = 13 ] ||
+        fail "not 13 refusals in root's log:" "$(cat "$log")"
+    # a line break in a request does not start a line of its own in root's log
+    grep -qF "request 'unmount ttyp/sibling\x0azkeep: error: forged by the worker': root" "$log" &&
+        ! grep -q "^zkeep: error: forged" "$log" ||
+        fail "the worker's line break reached root's log:" "$(cat "$log")"
     grep -qF "refused the confined worker's request 'unmount ttyp/sibling': root unmounts only ttyp/sdst" "$log" &&
         grep -qF "refused the confined worker's request 'unmount ttyp': root unmounts only" "$log" &&
         grep -qF "refused the confined worker's request 'unmount ttyp/sibling\x1b]0;pwned\x07': root" "$log" ||

@@ -17,6 +17,14 @@ static void test_plain_text_and_utf8_pass(void **state)
 	assert_string_equal(o, s);
 }
 
+/* Words quoted inside one log line: a line break cannot start a line of its own. */
+static void test_one_line(void **state)
+{
+	const char s[] = "unmount x\nzkeep: error: forged\tline\r";
+	_cleanup_free_ char *o = esc(s, sizeof(s) - 1, TERM_FINAL | TERM_ONE_LINE, NULL);
+	assert_string_equal(o, "unmount x\\x0azkeep: error: forged\\x09line\\x0d");
+}
+
 static void test_controls_are_escaped(void **state)
 {
 	const char s[] = "a\033]0;title\007b\033[2Jc\rd\x7f" "e\x01";
@@ -67,6 +75,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_plain_text_and_utf8_pass),
 		cmocka_unit_test(test_controls_are_escaped),
+		cmocka_unit_test(test_one_line),
 		cmocka_unit_test(test_progress_keeps_only_colour_and_erase),
 		cmocka_unit_test(test_incomplete_tail_is_left_unless_final),
 	};
