@@ -1,9 +1,11 @@
 /* pump.c - see pump.h. */
 #include "base/zkeep.h"
 #include "replication/pump.h"
+#include "config.h"
 
 #include <fcntl.h>
 #include <inttypes.h>
+#define LZ4F_STATIC_LINKING_ONLY /* LZ4F_uncompressedUpdate(), see encoder */
 #include <lz4frame.h>
 #include <poll.h>
 #include <pthread.h>
@@ -228,6 +230,7 @@ struct pump {
 
 	/* counters, written by one thread each, read under mu by the main thread */
 	uint64_t wire_in, wire_out, stream_bytes;
+	uint64_t stored_bytes; /* the writer's, when it is done */
 	struct timespec t0;
 };
 
@@ -550,6 +553,17 @@ out:
 	return NULL;
 }
 
+/*
+ * lz4 only: a chunk (of 64 KiB or more) that compressed by less than 1/STORE_GAIN is
+ * followed by STORE_BYTES sent as they are (uncompressed blocks of the same frame, which
+ * every lz4 decoder reads), then a chunk is tried again. Encrypted (raw) sends and media are
+ * incompressible: trying costs more CPU than the wire saves, most where the CPU is the
+ * limit (one core for zfs, ssh's cipher and the pump).
+ */
+#define STORE_GAIN 32
+#define STORE_BYTES ((uint64_t)16 << 20)
+#define STORE_PROBE_MIN ((size_t)64 << 10)
+
 struct encoder {
 	enum pump_codec_kind kind;
 	ZSTD_CCtx *z;
@@ -557,6 +571,8 @@ struct encoder {
 	LZ4F_preferences_t prefs;
 	uint8_t *obuf;
 	size_t ocap;
+	uint64_t store_left; /* lz4: bytes still to send uncompressed */
+	uint64_t stored;     /* lz4: stream bytes sent uncompressed */
 };
 
 static int encoder_init(struct pump *p, struct encoder *e)
@@ -582,6 +598,8 @@ static int encoder_init(struct pump *p, struct encoder *e)
 		e->prefs = (LZ4F_preferences_t)LZ4F_INIT_PREFERENCES;
 		e->prefs.compressionLevel = c->level;
 		e->prefs.frameInfo.contentChecksumFlag = LZ4F_contentChecksumEnabled;
+		/* uncompressed blocks need blocks that do not refer to the ones before */
+		e->prefs.frameInfo.blockMode = LZ4F_blockIndependent;
 		/* room for the header and one CHUNK of input in the worst case */
 		e->ocap = LZ4F_compressBound(CHUNK, &e->prefs) + LZ4F_HEADER_SIZE_MAX;
 	}
@@ -595,6 +613,17 @@ static void encoder_free(struct encoder *e)
 	if (e->l)
 		LZ4F_freeCompressionContext(e->l);
 	free(e->obuf);
+}
+
+/* len bytes of src into the frame as they are (see STORE_GAIN); LZ4F's result. */
+static size_t lz4_store(struct encoder *e, uint8_t *dst, size_t cap, const uint8_t *src,
+			size_t len)
+{
+#if HAVE_LZ4F_UNCOMPRESSED_UPDATE
+	return LZ4F_uncompressedUpdate(e->l, dst, cap, src, len, NULL);
+#else
+	return LZ4F_compressUpdate(e->l, dst, cap, src, len, NULL);
+#endif
 }
 
 /* Compress src (or finish the frame when end) and write the output. */
@@ -629,10 +658,18 @@ static int encode_and_write(struct pump *p, struct encoder *e, const uint8_t *sr
 		*begun = true;
 	}
 	if (len) {
-		size_t r = LZ4F_compressUpdate(e->l, e->obuf + n, e->ocap - n, src, len, NULL);
+		bool store = HAVE_LZ4F_UNCOMPRESSED_UPDATE && e->store_left > 0;
+		size_t r = store ? lz4_store(e, e->obuf + n, e->ocap - n, src, len)
+				 : LZ4F_compressUpdate(e->l, e->obuf + n, e->ocap - n, src, len, NULL);
 		if (LZ4F_isError(r)) {
 			n = r;
 			goto lz4err;
+		}
+		if (store) {
+			e->store_left -= len < e->store_left ? len : e->store_left;
+			e->stored += len;
+		} else if (len >= STORE_PROBE_MIN && r > len - len / STORE_GAIN) {
+			e->store_left = STORE_BYTES;
 		}
 		n += r;
 	}
@@ -686,6 +723,7 @@ static void *writer_copy(void *arg)
 		ring_release(p, len);
 	}
 out:
+	p->stored_bytes = e.stored;
 	encoder_free(&e);
 	pthread_mutex_lock(&p->mu);
 	p->writer_done = true;
@@ -1024,6 +1062,7 @@ int pump_run(int in_fd, int out_fd, const struct pump_opts *opts, struct pump_st
 			stats->wire_out = p.wire_out;
 			stats->seconds = elapsed_since(&p.t0);
 			stats->spliced = p.splice_mode;
+			stats->stored_bytes = p.stored_bytes;
 		}
 		pump_teardown(&p);
 	}

@@ -137,6 +137,7 @@ struct pump_stats {
 	uint64_t wire_in, wire_out;
 	double seconds;
 	bool spliced;            /* the splice path was used */
+	uint64_t stored_bytes;   /* stream bytes sent uncompressed: they did not compress */
 };
 
 /*

@@ -271,6 +271,52 @@ static void test_wire_format_matches_cli_tools(void **state)
 	}
 }
 
+/*
+ * lz4 sends what does not compress as it is (uncompressed blocks), and compresses again
+ * once the data does: random data, then compressible data, in one stream. Both pump and
+ * the lz4 tool read the result back.
+ */
+static void test_lz4_stores_what_does_not_compress(void **state)
+{
+	size_t rnd = 16u << 20, len = 48u << 20;
+	_cleanup_free_ uint8_t *data = make_data(len, 3, true);
+	_cleanup_free_ uint8_t *noise = make_data(rnd, 4, false);
+	memcpy(data, noise, rnd);
+	struct pump_codec c;
+	assert_int_equal(pump_codec_from_syncoid("lzo", &c, NULL), 0);
+	_cleanup_strbuf_ struct strbuf comp = STRBUF_INIT, err = STRBUF_INIT;
+	struct pump_opts o = { .compress = c };
+	struct pump_stats st;
+	assert_int_equal(through_pump(data, len, &o, &comp, &st, &err), 0);
+	assert_int_equal(st.stream_bytes, len);
+	/* most of the noise went as it was; what followed it compressed again */
+	assert_true(st.stored_bytes >= rnd / 2);
+	assert_true(st.stored_bytes <= rnd + (16u << 20) + (1u << 20));
+	assert_true(st.wire_out < st.stored_bytes + (len - st.stored_bytes) / 2);
+
+	_cleanup_strbuf_ struct strbuf back = STRBUF_INIT, plain = STRBUF_INIT;
+	struct pump_opts d = { .decompress = c };
+	assert_int_equal(through_pump((uint8_t *)comp.buf, comp.len, &d, &back, NULL, &err), 0);
+	assert_int_equal(back.len, len);
+	assert_memory_equal(back.buf, data, len);
+	_cleanup_strvec_ struct strvec argv = STRVEC_INIT;
+	pump_codec_argv(&c, true, &argv);
+	struct spawn_req req = { .argv = (const char *const *)argv.v };
+	int code;
+	assert_int_equal(spawn_run(&req, comp.buf, comp.len, &plain, NULL, &code), 0);
+	assert_int_equal(code, 0);
+	assert_int_equal(plain.len, len);
+	assert_memory_equal(plain.buf, data, len);
+
+	/* compressible data alone: nothing stored; zstd never stores */
+	_cleanup_strbuf_ struct strbuf comp2 = STRBUF_INIT, comp3 = STRBUF_INIT;
+	assert_int_equal(through_pump(data + rnd, len - rnd, &o, &comp2, &st, &err), 0);
+	assert_int_equal(st.stored_bytes, 0);
+	assert_int_equal(pump_codec_from_syncoid("zstd-fast", &o.compress, NULL), 0);
+	assert_int_equal(through_pump(data, len, &o, &comp3, &st, &err), 0);
+	assert_int_equal(st.stored_bytes, 0);
+}
+
 static void expect_bad_input(const struct pump_codec *c, const uint8_t *in, size_t len)
 {
 	_cleanup_strbuf_ struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
@@ -584,6 +630,7 @@ int main(void)
 		cmocka_unit_test(test_compression_round_trip),
 		cmocka_unit_test(test_wire_format_matches_cli_tools),
 		cmocka_unit_test(test_decompressor_rejects_garbage),
+		cmocka_unit_test(test_lz4_stores_what_does_not_compress),
 		cmocka_unit_test(test_bwlimit_caps_the_rate),
 		cmocka_unit_test(test_receiver_gone_is_epipe),
 		cmocka_unit_test(test_receiver_done_before_eof_is_success),
