@@ -230,6 +230,21 @@ static void test_compression_round_trip(void **state)
 	}
 }
 
+/* The command-line tool of pump_codec_argv() turns comp back into data[0..len). */
+static void cli_decompresses(const struct pump_codec *c, const struct strbuf *comp,
+			     const uint8_t *data, size_t len)
+{
+	_cleanup_strvec_ struct strvec argv = STRVEC_INIT;
+	_cleanup_strbuf_ struct strbuf plain = STRBUF_INIT;
+	pump_codec_argv(c, true, &argv);
+	struct spawn_req req = { .argv = (const char *const *)argv.v };
+	int code;
+	assert_int_equal(spawn_run(&req, comp->buf, comp->len, &plain, NULL, &code), 0);
+	assert_int_equal(code, 0);
+	assert_int_equal(plain.len, len);
+	assert_memory_equal(plain.buf, data, len);
+}
+
 /* Compress with pump, decompress with the command-line tool of pump_codec_argv. */
 static void test_wire_format_matches_cli_tools(void **state)
 {
@@ -239,22 +254,16 @@ static void test_wire_format_matches_cli_tools(void **state)
 	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
 		struct pump_codec c;
 		assert_int_equal(pump_codec_from_syncoid(names[i], &c, NULL), 0);
-		_cleanup_strbuf_ struct strbuf comp = STRBUF_INIT, plain = STRBUF_INIT;
+		_cleanup_strbuf_ struct strbuf comp = STRBUF_INIT;
 		struct pump_opts o = { .compress = c };
 		assert_int_equal(through_pump(data, len, &o, &comp, NULL, NULL), 0);
-		_cleanup_strvec_ struct strvec argv = STRVEC_INIT;
-		pump_codec_argv(&c, true, &argv);
-		struct spawn_req req = { .argv = (const char *const *)argv.v };
-		int code;
-		assert_int_equal(spawn_run(&req, comp.buf, comp.len, &plain, NULL, &code), 0);
-		assert_int_equal(code, 0);
-		assert_int_equal(plain.len, len);
-		assert_memory_equal(plain.buf, data, len);
+		cli_decompresses(&c, &comp, data, len);
 
 		/* and the other way: the tool compresses, pump decompresses */
 		_cleanup_strvec_ struct strvec cargv = STRVEC_INIT;
 		pump_codec_argv(&c, false, &cargv);
-		req.argv = (const char *const *)cargv.v;
+		struct spawn_req req = { .argv = (const char *const *)cargv.v };
+		int code;
 		strbuf_reset(&comp);
 		assert_int_equal(spawn_run(&req, data, len, &comp, NULL, &code), 0);
 		assert_int_equal(code, 0);
@@ -294,19 +303,12 @@ static void test_lz4_stores_what_does_not_compress(void **state)
 	assert_true(st.stored_bytes <= rnd + (16u << 20) + (1u << 20));
 	assert_true(st.wire_out < st.stored_bytes + (len - st.stored_bytes) / 2);
 
-	_cleanup_strbuf_ struct strbuf back = STRBUF_INIT, plain = STRBUF_INIT;
+	_cleanup_strbuf_ struct strbuf back = STRBUF_INIT;
 	struct pump_opts d = { .decompress = c };
 	assert_int_equal(through_pump((uint8_t *)comp.buf, comp.len, &d, &back, NULL, &err), 0);
 	assert_int_equal(back.len, len);
 	assert_memory_equal(back.buf, data, len);
-	_cleanup_strvec_ struct strvec argv = STRVEC_INIT;
-	pump_codec_argv(&c, true, &argv);
-	struct spawn_req req = { .argv = (const char *const *)argv.v };
-	int code;
-	assert_int_equal(spawn_run(&req, comp.buf, comp.len, &plain, NULL, &code), 0);
-	assert_int_equal(code, 0);
-	assert_int_equal(plain.len, len);
-	assert_memory_equal(plain.buf, data, len);
+	cli_decompresses(&c, &comp, data, len);
 
 	/* compressible data alone: nothing stored; zstd never stores */
 	_cleanup_strbuf_ struct strbuf comp2 = STRBUF_INIT, comp3 = STRBUF_INIT;
