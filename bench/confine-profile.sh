@@ -7,9 +7,11 @@
 #   ZKEEP_BUILD=$PWD/build tests/guest/run.sh bench/confine-profile.sh [MIB]
 #
 # Runs INSIDE the test guest (real ZFS), on two throwaway pools: a full send of MIB MiB
-# (default 8), an incremental confined, an incremental unconfined. The kernel records
-# each execve (a kprobe that reads the first ten arguments; one it could not read shows
-# as garbage), each exec and each exit (sched events), so the figures cost no ptrace.
+# (default 8) confined and the same unconfined (so a gap that grows with the data shows
+# as the programs that ran longer), an incremental confined, an incremental unconfined.
+# The kernel records each execve (a kprobe that reads the first ten arguments; one it
+# could not read shows as garbage), each exec and each exit (sched events), so the
+# figures cost no ptrace.
 # Columns: seconds since the command started, seconds the program ran, its argv.
 # Under emulation every zfs process costs about 0.1 s, whatever it does.
 set -euo pipefail
@@ -29,11 +31,13 @@ cleanup() {
     rm -rf "$work"
 }
 trap cleanup EXIT
-truncate -s 512M "$work/a.img" "$work/b.img"
+MIB=${1:-8}
+size=$((MIB * 2 + 512))
+truncate -s "${size}M" "$work/a.img" "$work/b.img"
 zpool create -f psrc "$work/a.img"
 zpool create -f pdst "$work/b.img"
 zfs create psrc/d
-head -c "${1:-8}M" /dev/urandom >/psrc/d/f
+head -c "${MIB}M" /dev/urandom >/psrc/d/f
 zfs snapshot psrc/d@s1
 
 [ -e "$t/events" ] || mount -t tracefs nodev "$t"
@@ -84,6 +88,7 @@ print("## programs:", n)
 PY
 }
 profile "$ZKEEP" replicate --no-sync-snap psrc/d pdst/d
+ZKEEP_NO_CONFINE=1 profile "$ZKEEP" replicate --no-sync-snap psrc/d pdst/u
 zfs snapshot psrc/d@s2
 profile "$ZKEEP" replicate --no-sync-snap psrc/d pdst/d
 zfs snapshot psrc/d@s3

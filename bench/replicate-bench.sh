@@ -17,6 +17,8 @@
 #   syncoid   the reference, 2.3.0 (unpacked by tests/guest/install-deps.sh), --no-sync-snap
 #             (mbuffer, pv, lzop; default --compress=lzo, and --compress=none);
 #             ZKEEP_BENCH_REF=2.1 runs Debian 12's installed 2.1 instead
+# ZKEEP_BENCH_ONLY=REGEX runs only the throughput measurements whose names (as printed)
+# match, to measure a change again without the whole run.
 #
 # With DATASETS = N (e.g. 100) also N datasets with a small increment each, over ssh:
 # `syncoid -r` of the reference syncoid vs zkeep run as `syncoid` (same command line)
@@ -92,6 +94,8 @@ measure() { _measure "$@" || true; }
 _measure() { # NAME CMD...
     local name=$1 t0 t1 dt r
     shift
+    # ZKEEP_BENCH_ONLY=REGEX: only the measurements whose names match (a re-measure)
+    [[ -z ${ZKEEP_BENCH_ONLY:-} || $name =~ $ZKEEP_BENCH_ONLY ]] || return 0
     for ((r = 0; r < ROUNDS; r++)); do
         zfs destroy -r bdst/t 2>/dev/null || true
         sync

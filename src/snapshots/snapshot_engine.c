@@ -142,6 +142,67 @@ static struct retain_snap *retain_input(const struct engine *e, const struct zfs
 	return rs;
 }
 
+/* The full names of the snapshots of p that its plan rs keeps only for their holds. */
+static void push_held(const struct sanoid_policy *p, const struct retain_snap *rs, size_t m,
+		      struct strvec *held)
+{
+	for (size_t j = 0; j < m; j++)
+		if (rs[j].verdict == RETAIN_KEPT_HELD)
+			strvec_pushf(held, "%s@%s", p->path, rs[j].name);
+}
+
+/*
+ * A listed hold can be stale: the userrefs of a cached row, or of one the cache refresh
+ * carried over from the run's listing, is as old as that listing, and a snapshot
+ * released since (zkeep replicate releases its holds) would be kept for ever. So the
+ * snapshots that pruning would remove but for a hold are asked about, with one
+ * `zfs holds`; those with no hold left count as unheld from here on. Nothing to ask in
+ * most runs: only policies that prune and snapshots that are due to go, each once a run
+ * (at the start, for the plan, and before pruning, for what the run took since).
+ */
+static void recheck_held(struct engine *e)
+{
+	_cleanup_strvec_ struct strvec held = STRVEC_INIT;
+	struct zfs_holds h = { 0 };
+	for (size_t i = 0; e->userrefs >= 0 && i < e->pol.n; i++) {
+		const struct sanoid_policy *p = &e->pol.p[i];
+		const struct zfs_dataset *ds = engine_dataset(e, p);
+		if (!ds || !p->autoprune || p->process_children_only)
+			continue;
+		size_t m;
+		struct retain_snap *rs = retain_input(e, ds, &m);
+		retention_plan(p, e->o.now, rs, m);
+		push_held(p, rs, m, &held);
+		free(rs);
+	}
+	_cleanup_strvec_ struct strvec ask = STRVEC_INIT;
+	for (size_t i = 0; i < held.n; i++)
+		if (strvec_find(&e->held_asked, held.v[i]) < 0)
+			strvec_push(&ask, held.v[i]);
+	if (!ask.n)
+		return;
+	strvec_pushv(&e->held_asked, (const char *const *)ask.v);
+	if (zfs_list_holds(&e->z, (const char *const *)ask.v, false, &h) < 0) {
+		ev(e, ENG_DEBUG, "DEBUG: zfs holds: %s", zfs_error(&e->z));
+		return;
+	}
+	for (size_t i = 0; i < ask.n; i++) {
+		bool still = false;
+		for (size_t j = 0; j < h.n && !still; j++)
+			still = streq(h.h[j].snapshot, ask.v[i]);
+		const char *at = strchr(ask.v[i], '@');
+		_cleanup_free_ char *ds_name = xstrndup(ask.v[i], (size_t)(at - ask.v[i]));
+		struct zfs_dataset *ds = zfs_tree_find(&e->tree, ds_name);
+		struct zfs_snap *s = ds ? zfs_dataset_find_snap(ds, at + 1) : NULL;
+		if (still || !s)
+			continue;
+		free(s->props[e->userrefs]);
+		s->props[e->userrefs] = xstrdup("0");
+		ev(e, ENG_DEBUG, "DEBUG: %s is no longer held (its listing was older)", ask.v[i]);
+	}
+	zfs_holds_release(&h);
+}
+
 void engine_plan(const struct engine *e, const struct sanoid_policy *p, unsigned *due,
 		 struct strvec *would_prune, size_t *held)
 {
@@ -375,6 +436,94 @@ static int relist(struct engine *e, const struct strvec *names, struct relisting
 			strbuf_addf(err, "%s", zfs_error(&e->z));
 	}
 	return r;
+}
+
+/* A listed snapshot's creation and userrefs (value "-": none) from zfs get's props. */
+static int snap_details_apply(struct zfs_tree *t, const struct zfs_props *got)
+{
+	ssize_t iu = zfs_tree_prop_index(t, list_props[PROP_USERREFS]);
+	for (size_t i = 0; i < got->n; i++) {
+		const struct zfs_prop *p = &got->p[i];
+		const char *at = strchr(p->dataset, '@');
+		_cleanup_free_ char *ds_name =
+			at ? xstrndup(p->dataset, (size_t)(at - p->dataset)) : NULL;
+		struct zfs_dataset *d = ds_name ? zfs_tree_find(t, ds_name) : NULL;
+		struct zfs_snap *s = d ? zfs_dataset_find_snap(d, at + 1) : NULL;
+		if (!s)
+			return -EINVAL; /* zfs answered for a name it was not asked */
+		if (streq(p->name, "creation") && parse_i64(p->value, &s->creation) < 0)
+			return -EINVAL;
+		if (streq(p->name, "userrefs") && iu >= 0 && !streq(p->value, "-")) {
+			free(s->props[iu]);
+			s->props[iu] = xstrdup(p->value);
+		}
+	}
+	return 0;
+}
+
+/*
+ * For the cache, after the run's own takes and destroys: the rows of names and their
+ * snapshots, as relist() lists them, but without ZFS reading every snapshot's
+ * properties (at 20,000 snapshots that full listing is most of a cold run). Three
+ * steps: the dataset rows (snapshots_changed first: a snapshot made after it moves it,
+ * so the next run lists that dataset again); every snapshot's name, guid and createtxg
+ * (ZFS's fast listing); creation and userrefs of each snapshot this run's own listing
+ * had with the same guid and createtxg from there, of the rest (the snapshots the run
+ * took, anything made behind its back) from one `zfs get` per chunk. Into out as one
+ * tree. 0 (a dataset destroyed meanwhile is missing), or -errno with err.
+ */
+static int relist_for_cache(struct engine *e, const struct strvec *names, struct relisting *out,
+			    size_t *details, struct strbuf *err)
+{
+	static const char *const detail_props[] = { "creation", "userrefs", NULL };
+	_cleanup_strvec_ struct strvec listed = STRVEC_INIT, detail = STRVEC_INIT;
+	out->names = names;
+	out->chunk = names->n;
+	out->t = xcalloc(1, sizeof(*out->t));
+	out->n = 1;
+	struct zfs_tree *t = out->t;
+	int r = zfs_list_tree(&e->z, (const char *const *)names->v, 0, list_props, t);
+	ssize_t iu_before = zfs_tree_prop_index(&e->tree, list_props[PROP_USERREFS]);
+	ssize_t iu = zfs_tree_prop_index(t, list_props[PROP_USERREFS]);
+	for (size_t i = 0; (r == 0 || r == -ENOENT) && i < t->nds; i++)
+		strvec_push(&listed, t->ds[i].name);
+	if ((r == 0 || r == -ENOENT) && listed.n)
+		r = zfs_list_snapshot_ids(&e->z, (const char *const *)listed.v, t);
+	if (r < 0 && r != -ENOENT) {
+		strbuf_addf(err, "%s", zfs_error(&e->z));
+		return r;
+	}
+	for (size_t i = 0; i < t->nds; i++) {
+		const struct zfs_dataset *d = &t->ds[i], *before = zfs_tree_find(&e->tree, d->name);
+		for (size_t j = 0; j < d->nsnaps; j++) {
+			struct zfs_snap *s = &d->snaps[j];
+			const struct zfs_snap *o =
+				before ? zfs_dataset_find_snap(before, s->short_name) : NULL;
+			if (!o || o->guid != s->guid || o->createtxg != s->createtxg) {
+				strvec_push(&detail, s->name);
+				continue;
+			}
+			s->creation = o->creation;
+			if (iu >= 0 && iu_before >= 0 && o->props[iu_before])
+				s->props[iu] = xstrdup(o->props[iu_before]);
+		}
+	}
+	*details = detail.n;
+	for (size_t k = 0; k < detail.n; k += relist_chunk(e)) {
+		size_t n = detail.n - k < relist_chunk(e) ? detail.n - k : relist_chunk(e);
+		_cleanup_free_ const char **chunk = xcalloc(n + 1, sizeof(*chunk));
+		memcpy(chunk, detail.v + k, n * sizeof(*chunk));
+		struct zfs_props got = { 0 };
+		r = zfs_get_props(&e->z, chunk, false, detail_props, 0, &got);
+		if (r < 0)
+			strbuf_addf(err, "%s", zfs_error(&e->z)); /* destroyed meanwhile, too */
+		else if ((r = snap_details_apply(t, &got)) < 0)
+			strbuf_addstr(err, "unexpected zfs get output for the cache");
+		zfs_props_release(&got);
+		if (r < 0)
+			return r;
+	}
+	return 0;
 }
 
 /*
@@ -665,7 +814,9 @@ int engine_cache_refresh(struct engine *e, const struct timespec *changes_done,
 	/* a listing from the next second on is complete for every change until then */
 	wait_second_after(changes_done);
 	int64_t listed_at = (int64_t)time(NULL);
-	r = relist(e, &names, &fresh, err); /* a dataset destroyed since: its row goes */
+	size_t details = 0;
+	/* a dataset destroyed since: its row goes */
+	r = relist_for_cache(e, &names, &fresh, &details, err);
 	if (r == 0 && e->o.run_dir && lock_take(e, "sanoid_cacheupdate.lock", true, &fd) < 0)
 		fd = -1;
 	if (r == 0 && (stat(path, &st) < 0 || cache_read(e, &cached, &cached_at) < 1)) {
@@ -693,8 +844,8 @@ int engine_cache_refresh(struct engine *e, const struct timespec *changes_done,
 		r = cache_write(e, &text, st.st_mtime);
 		if (r < 0)
 			strbuf_addf(err, "cannot write %s: %s", path, strerror(-r));
-		ev(e, ENG_DEBUG, "DEBUG: %zu dataset(s) this run changed listed again for the cache",
-		   names.n);
+		ev(e, ENG_DEBUG, "DEBUG: %zu dataset(s) this run changed listed again for the cache"
+		   " (%zu snapshot(s) read in full)", names.n, details);
 	}
 	lock_release(&fd);
 	relisting_release(&fresh);
@@ -720,6 +871,7 @@ int engine_open(struct engine *e, const struct engine_opts *o, struct strbuf *er
 	strvec_init(&e->taken);
 	strvec_init(&e->pruned);
 	strvec_init(&e->changed);
+	strvec_init(&e->held_asked);
 
 	r = sanoid_config_load(&e->cfg, o->config_dir, err);
 	if (r < 0)
@@ -821,6 +973,8 @@ int engine_open(struct engine *e, const struct engine_opts *o, struct strbuf *er
 			      &e->warnings);
 	for (size_t i = 0; i < e->warnings.n; i++)
 		ev(e, ENG_WARN, "%s", e->warnings.v[i]);
+	if (o->prune && !o->readonly)
+		recheck_held(e);
 	/* A section that cannot be applied stops nothing else (a pool not imported).
 	 * Said by runs that take or prune; monitors and status show it their way. */
 	for (size_t i = 0; (o->take || o->prune) && i < e->pol.problems.n; i++)
@@ -845,6 +999,7 @@ void engine_release(struct engine *e)
 	strvec_release(&e->taken);
 	strvec_release(&e->pruned);
 	strvec_release(&e->changed);
+	strvec_release(&e->held_asked);
 }
 
 /* ---- hooks -------------------------------------------------------------------- */
@@ -1302,9 +1457,7 @@ static void prune_plan(struct engine *e, struct prune_sets *sets, struct strvec 
 		size_t m;
 		struct retain_snap *rs = retain_input(e, ds, &m);
 		retention_plan(p, e->o.now, rs, m);
-		for (size_t j = 0; j < m; j++)
-			if (rs[j].verdict == RETAIN_KEPT_HELD)
-				strvec_pushf(held, "%s@%s", p->path, rs[j].name);
+		push_held(p, rs, m, held);
 		sets->s = xreallocarray(sets->s, sets->n + 1, sizeof(*sets->s));
 		sets->s[sets->n++] = (struct prune_set){ p, ds, rs, m, STRVEC_INIT };
 	}
@@ -1488,6 +1641,7 @@ unsigned engine_prune(struct engine *e)
 		ev(e, ENG_INFO, "INFO: deferring snapshot pruning - valid pruning lock held by other sanoid process.");
 		return 0;
 	}
+	recheck_held(e);
 	prune_plan(e, &sets, &held);
 	/* Who holds what: one call for every held snapshot that would go. */
 	if (held.n)

@@ -117,6 +117,7 @@ struct engine {
 	struct strvec taken;     /* full names this run took */
 	struct strvec pruned;    /* full names this run destroyed */
 	struct strvec changed;   /* datasets whose snapshots this run changed (or its worker said it did) */
+	struct strvec held_asked; /* held snapshots whose holds this run asked ZFS about */
 	unsigned failures;       /* datasets or hooks that failed */
 };
 
@@ -147,8 +148,10 @@ unsigned engine_prune(struct engine *e);
 int engine_cache_apply_report(struct engine *e, const char *report, size_t len);
 /*
  * ZFS 2.2+, after the run's takes and destroys (changes_done: when the last
- * of them had returned): list again, here, the datasets the run changed and
- * store their rows and snapshots in the cache, so the next run finds their
+ * of them had returned): list again, here, the datasets the run changed (their
+ * snapshots by name, guid and txg; the other columns from the run's own listing
+ * where it had the same snapshot, else from zfs get) and store their rows and
+ * snapshots in the cache, so the next run finds their
  * snapshots_changed unmoved and lists dataset rows only. A worker's report
  * only chooses which listed datasets are read again; what is stored is what
  * ZFS lists. Waits for the second after changes_done first (snapshots_changed

@@ -156,13 +156,38 @@ int zfs_get_version(struct zfs *z, struct zfs_version *v)
 	return r;
 }
 
+typedef int list_parser(const char *buf, size_t len, struct zfs_tree *t, struct strbuf *err);
+
+/*
+ * Run a `zfs list` argv and parse its output into t. With several names, zfs lists what
+ * exists and fails for the rest: -ENOENT then, with what exists in t.
+ */
+static int run_list(struct zfs *z, const struct strvec *argv, list_parser *parse,
+		    struct zfs_tree *t)
+{
+	_cleanup_strbuf_ struct strbuf outb = STRBUF_INIT, err = STRBUF_INIT;
+	const char *const *av = (const char *const *)argv->v;
+	int code = 0;
+
+	strbuf_reset(&z->err);
+	strbuf_init(&err, 1 << 20);
+	int r = runner_run(z->run, av, NULL, 0, &outb, &err, &code);
+	if (r == -E2BIG)
+		strbuf_addstr(&z->err, "zfs list output is too large");
+	else if (r < 0)
+		r = spawn_failed(z, av, r);
+	else
+		r = parse(outb.buf, outb.len, t, &z->err);
+	if (r == 0 && code != 0)
+		r = command_failed(z, av, code, err.buf);
+	return r;
+}
+
 int zfs_list_tree(struct zfs *z, const char *const *roots, unsigned flags,
 		  const char *const *props, struct zfs_tree *out)
 {
 	_cleanup_strvec_ struct strvec argv = STRVEC_INIT;
-	_cleanup_strbuf_ struct strbuf cols = STRBUF_INIT, types = STRBUF_INIT, outb = STRBUF_INIT,
-				       err = STRBUF_INIT;
-	int r, code = 0;
+	_cleanup_strbuf_ struct strbuf cols = STRBUF_INIT, types = STRBUF_INIT;
 
 	*out = (struct zfs_tree)ZFS_TREE_INIT;
 	strvec_pushv(&out->props, props);
@@ -180,22 +205,20 @@ int zfs_list_tree(struct zfs *z, const char *const *roots, unsigned flags,
 	else if (flags & (ZFS_LIST_SNAPSHOTS | ZFS_LIST_BOOKMARKS))
 		strvec_pushv(&argv, ARGV("-d", "1")); /* the dataset and its own snapshots */
 	strvec_pushv(&argv, roots);
-
-	strbuf_reset(&z->err);
-	strbuf_init(&err, 1 << 20);
-	r = runner_run(z->run, (const char *const *)argv.v, NULL, 0, &outb, &err, &code);
-	if (r == -E2BIG)
-		strbuf_addstr(&z->err, "zfs list output is too large");
-	else if (r < 0)
-		r = spawn_failed(z, (const char *const *)argv.v, r);
-	else /* with several roots, zfs lists what exists and fails for the rest */
-		r = zfs_parse_list(outb.buf, outb.len, out, &z->err);
-	if (r == 0 && code != 0)
-		r = command_failed(z, (const char *const *)argv.v, code, err.buf);
+	int r = run_list(z, &argv, zfs_parse_list, out);
 	/* only "does not exist" is partial; anything else is a failure */
 	if (r < 0 && r != -ENOENT)
 		zfs_tree_release(out);
 	return r;
+}
+
+int zfs_list_snapshot_ids(struct zfs *z, const char *const *datasets, struct zfs_tree *rows)
+{
+	_cleanup_strvec_ struct strvec argv = STRVEC_INIT;
+	strvec_pushv(&argv, ARGV("zfs", "list", "-Hp", "-o", "name,guid,createtxg", "-t",
+				 "snapshot", "-d", "1"));
+	strvec_pushv(&argv, datasets);
+	return run_list(z, &argv, zfs_parse_snapshot_ids, rows);
 }
 
 int zfs_get_props(struct zfs *z, const char *const *datasets, bool recursive,

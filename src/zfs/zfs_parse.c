@@ -143,6 +143,14 @@ static int cmp_snap(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
+/* Every dataset's snapshots and bookmarks oldest first (cmp_snap). */
+static void sort_snaps(struct zfs_tree *t)
+{
+	for (size_t i = 0; i < t->nds; i++)
+		if (t->ds[i].nsnaps > 1)
+			qsort(t->ds[i].snaps, t->ds[i].nsnaps, sizeof(struct zfs_snap), cmp_snap);
+}
+
 /* Datasets seen so far, looked up by name when snapshots arrive. zfs lists a
  * dataset's snapshots right after it, so the last one usually matches. */
 static struct zfs_dataset *find_parent(struct zfs_tree *t, const char *name, size_t len)
@@ -153,6 +161,25 @@ static struct zfs_dataset *find_parent(struct zfs_tree *t, const char *name, siz
 			return d;
 	}
 	return NULL;
+}
+
+/* Append *s (its name from span `name`, which holds d's name and a separator) to d's
+ * snapshots, unsorted. -E2BIG past MAX_SNAPS_PER_DATASET; s's props are then the caller's. */
+static int add_snap(struct zfs_dataset *d, const struct zfs_snap *s, struct span name,
+		    struct strbuf *err)
+{
+	if (d->nsnaps >= MAX_SNAPS_PER_DATASET) {
+		strbuf_addf(err, "more than %u snapshots on %s", MAX_SNAPS_PER_DATASET, d->name);
+		return -E2BIG;
+	}
+	/* Grow by doubling; capacity is not stored, so use powers of two. */
+	if ((d->nsnaps & (d->nsnaps - 1)) == 0)
+		d->snaps = xreallocarray(d->snaps, d->nsnaps ? d->nsnaps * 2 : 1, sizeof(*d->snaps));
+	struct zfs_snap *n = &d->snaps[d->nsnaps++];
+	*n = *s;
+	n->name = span_dup(name);
+	n->short_name = n->name + strlen(d->name) + 1;
+	return 0;
 }
 
 int zfs_parse_list(const char *buf, size_t len, struct zfs_tree *out, struct strbuf *err)
@@ -191,22 +218,12 @@ int zfs_parse_list(const char *buf, size_t len, struct zfs_tree *out, struct str
 				free_props(props, np);
 				return -EINVAL;
 			}
-			if (d->nsnaps >= MAX_SNAPS_PER_DATASET) {
-				strbuf_addf(err, "more than %u snapshots on %s", MAX_SNAPS_PER_DATASET, d->name);
+			struct zfs_snap s = { .type = type, .guid = guid, .createtxg = txg,
+					      .creation = (int64_t)creation, .props = props };
+			if ((r = add_snap(d, &s, f.f[0], err)) < 0) {
 				free_props(props, np);
-				return -E2BIG;
+				return r;
 			}
-			/* Grow by doubling; capacity is not stored, so use powers of two. */
-			if ((d->nsnaps & (d->nsnaps - 1)) == 0)
-				d->snaps = xreallocarray(d->snaps, d->nsnaps ? d->nsnaps * 2 : 1, sizeof(*d->snaps));
-			struct zfs_snap *s = &d->snaps[d->nsnaps++];
-			s->name = span_dup(f.f[0]);
-			s->short_name = s->name + (at - f.f[0].s) + 1;
-			s->type = type;
-			s->guid = guid;
-			s->createtxg = txg;
-			s->creation = (int64_t)creation;
-			s->props = props;
 		} else {
 			if (out->nds >= MAX_DATASETS) {
 				strbuf_addf(err, "more than %u datasets listed", MAX_DATASETS);
@@ -222,9 +239,40 @@ int zfs_parse_list(const char *buf, size_t len, struct zfs_tree *out, struct str
 	}
 	if (r < 0)
 		return too_many_fields(err, &c, "zfs list");
-	for (size_t i = 0; i < out->nds; i++)
-		if (out->ds[i].nsnaps > 1)
-			qsort(out->ds[i].snaps, out->ds[i].nsnaps, sizeof(struct zfs_snap), cmp_snap);
+	sort_snaps(out);
+	return 0;
+}
+
+int zfs_parse_snapshot_ids(const char *buf, size_t len, struct zfs_tree *rows,
+			   struct strbuf *err)
+{
+	struct zcursor c;
+	struct zfields f;
+	size_t np = rows->props.n;
+	int r;
+
+	zcursor_init(&c, buf, len);
+	while ((r = zcursor_next(&c, &f)) > 0) {
+		uint64_t guid, txg;
+		const char *at = f.n == 3 ? memchr(f.f[0].s, '@', f.f[0].len) : NULL;
+		if (!at || zfield_u64(&f, 1, &guid) < 0 || zfield_u64(&f, 2, &txg) < 0) {
+			strbuf_addf(err, "unexpected line %u of zfs list output: '%.*s'", c.line,
+				    (int)(f.f[0].len > 200 ? 200 : f.f[0].len), f.f[0].s);
+			return -EINVAL;
+		}
+		struct zfs_dataset *d = find_parent(rows, f.f[0].s, (size_t)(at - f.f[0].s));
+		if (!d)
+			continue; /* not asked for (created since its row was listed) */
+		struct zfs_snap s = { .type = ZFS_TYPE_SNAPSHOT, .guid = guid, .createtxg = txg,
+				      .props = np ? xcalloc(np, sizeof(char *)) : NULL };
+		if ((r = add_snap(d, &s, f.f[0], err)) < 0) {
+			free_props(s.props, np);
+			return r;
+		}
+	}
+	if (r < 0)
+		return too_many_fields(err, &c, "zfs list");
+	sort_snaps(rows);
 	return 0;
 }
 

@@ -1,4 +1,6 @@
-/* Fuzz target: `zfs list -Hp` output with 0..3 extra property columns. */
+/* Fuzz target: `zfs list -Hp` output with 0..3 extra property columns; with the first
+ * byte's high bit, the same bytes as snapshot ids (name, guid, createtxg) onto the rows
+ * they parsed to up to their first empty line. */
 #include "base/zkeep.h"
 #include "zfs/zfs.h"
 
@@ -14,7 +16,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct strbuf err = STRBUF_INIT;
 	for (size_t i = 0; i < np; i++)
 		strvec_push(&t.props, props[i]);
-	if (zfs_parse_list((const char *)data + 1, size - 1, &t, &err) == 0) {
+	const char *text = (const char *)data + 1;
+	size_t len = size - 1;
+	const char *blank = memmem(text, len, "\n\n", 2);
+	size_t rows_len = blank && (data[0] & 0x80) ? (size_t)(blank - text) + 1 : len;
+	int r = zfs_parse_list(text, rows_len, &t, &err);
+	if (r == 0 && rows_len < len)
+		r = zfs_parse_snapshot_ids(text + rows_len + 1, len - rows_len - 1, &t, &err);
+	if (r == 0) {
 		/* Invariants the rest of zkeep relies on. */
 		for (size_t i = 0; i < t.nds; i++)
 			for (size_t j = 1; j < t.ds[i].nsnaps; j++)

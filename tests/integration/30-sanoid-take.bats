@@ -187,10 +187,18 @@ CONF
     export ZKEEP_RELIST_CHUNK=1
     relisted() { grep -o 'DEBUG: snapshots of [0-9]* of [0-9]* datasets listed' <<<"$output"; }
     refreshed() { grep -o 'DEBUG: [0-9]* dataset(s) this run changed listed again for the cache' <<<"$output"; }
+    # what the cache holds of each snapshot is what a full listing says (the run lists its
+    # changed datasets again by names, guids and txgs only, and reads the rest of new ones)
+    cache_is_zfs() {
+        diff <(grep @ "$SD/cache/snapshots.txt" | cut -f1-6 | sort) \
+            <(zfs list -Hp -o name,type,guid,createtxg,creation,userrefs -t snapshot -r sc5 |
+                sort) || fail "the cache's snapshot rows are not zfs list's" "$1"
+    }
     ZKEEP_NOW=$(at "2026-07-01 10:00:00") run zsanoid --cron --debug
     assert_success
     # every dataset got a snapshot: the run itself lists the three again for the cache
     assert_equal "$(refreshed)" "DEBUG: 3 dataset(s) this run changed listed again for the cache"
+    cache_is_zfs "after the first run"
     # so the next run, at once, reads the dataset rows only; the cache file is not rewritten
     local before; before=$(stat -c %Y.%s "$SD/cache/snapshots.txt")
     ZKEEP_NOW=$(at "2026-07-01 10:06:00") run zsanoid --cron --debug
@@ -220,7 +228,29 @@ CONF
     ZKEEP_NOW=$(at "2026-07-01 11:00:00") run zsanoid --cron --debug --no-confine
     assert_success
     assert_equal "$(refreshed)" "DEBUG: 3 dataset(s) this run changed listed again for the cache"
+    # the rows of the snapshots that were there before come from the run's own listing
+    assert_output_contains "listed again for the cache (3 snapshot(s) read in full)"
+    cache_is_zfs "after an unconfined taking run"
     ZKEEP_NOW=$(at "2026-07-01 11:01:00") run zsanoid --cron --debug
     assert_success
     assert_equal "$(relisted)" "DEBUG: snapshots of 0 of 3 datasets listed" "after an unconfined taking run"
+    # a hold the cache saw, released behind zkeep's back (which moves no snapshots_changed):
+    # the snapshot goes when its time comes, it is not kept for ever for a stale userrefs
+    local s10=sc5/b@autosnap_2026-07-01_10:00:00_hourly
+    zfs hold keep "$s10"
+    zfs snapshot sc5/b@manual # moves snapshots_changed: the next run lists sc5/b, hold and all
+    sleep 1
+    ZKEEP_NOW=$(at "2026-07-01 11:02:00") run zsanoid --cron --debug
+    assert_success
+    cache_is_zfs "after a hold"
+    zfs release keep "$s10"
+    # a run that takes carries the listed hold over into the cache (it reads only what it
+    # took); the next one that would prune it asks zfs holds first
+    ZKEEP_NOW=$(at "2026-07-01 12:00:00") run zsanoid --take-snapshots --debug
+    assert_success
+    ZKEEP_NOW=$(at "2026-07-01 12:01:00") run zsanoid --prune-snapshots --debug
+    assert_success
+    assert_output_contains "DEBUG: $s10 is no longer held (its listing was older)"
+    ! zfs list "$s10" >/dev/null 2>&1 || fail "$s10 was kept for a hold released long ago" "$output"
+    cache_is_zfs "after a stale hold"
 }

@@ -59,6 +59,47 @@ static void test_list_rejects_garbage(void **state)
 	}
 }
 
+/* `zfs list -Hp -o name,guid,createtxg -t snapshot -d 1` onto dataset rows listed before. */
+static void test_snapshot_ids(void **state)
+{
+	const char rows[] = "tank\tfilesystem\t111\t1\t1700000000\t5\n"
+			    "tank/a b\tvolume\t222\t2\t1700000001\t-\n";
+	const char ids[] = "tank@late\t13\t30\n"
+			   "tank@early\t12\t20\n"
+			   "tank/a b@x y\t21\t25\n"
+			   "tank/new@s\t31\t40\n"; /* its row was not listed: left out */
+	struct zfs_tree t = ZFS_TREE_INIT;
+	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
+	strvec_push(&t.props, "userrefs");
+	assert_int_equal(zfs_parse_list(rows, sizeof(rows) - 1, &t, &err), 0);
+	assert_int_equal(zfs_parse_snapshot_ids(ids, sizeof(ids) - 1, &t, &err), 0);
+	assert_int_equal(t.nds, 2);
+	assert_int_equal(t.ds[0].nsnaps, 2);
+	const struct zfs_snap *s = &t.ds[0].snaps[0];
+	assert_string_equal(s->name, "tank@early"); /* oldest first */
+	assert_string_equal(s->short_name, "early");
+	assert_int_equal(s->type, ZFS_TYPE_SNAPSHOT);
+	assert_int_equal(s->guid, 12);
+	assert_int_equal(s->createtxg, 20);
+	assert_int_equal(s->creation, 0);
+	assert_null(s->props[0]);
+	assert_string_equal(t.ds[0].snaps[1].short_name, "late");
+	assert_int_equal(t.ds[1].nsnaps, 1);
+	assert_string_equal(t.ds[1].snaps[0].short_name, "x y");
+	const char *bad[] = {
+		"tank@a\t1\n",        /* missing a column */
+		"tank@a\t1\t2\t3\n",  /* one too many */
+		"tank\t1\t2\n",      /* not a snapshot */
+		"tank@a\tx\t2\n",    /* not a number */
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		strbuf_reset(&err);
+		assert_int_equal(zfs_parse_snapshot_ids(bad[i], strlen(bad[i]), &t, &err), -EINVAL);
+		assert_true(err.len > 0);
+	}
+	zfs_tree_release(&t);
+}
+
 static void test_get_sources(void **state)
 {
 	const char out[] = "tank/a\tcompression\tlz4\tlocal\n"
@@ -361,6 +402,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_list_tree_snapshots_bookmarks),
 		cmocka_unit_test(test_list_rejects_garbage),
+		cmocka_unit_test(test_snapshot_ids),
 		cmocka_unit_test(test_get_sources),
 		cmocka_unit_test(test_holds_estimate_version_pools),
 		cmocka_unit_test(test_zpool_props),
