@@ -600,8 +600,9 @@ static int encoder_init(struct pump *p, struct encoder *e)
 		e->prefs.frameInfo.contentChecksumFlag = LZ4F_contentChecksumEnabled;
 		/* uncompressed blocks need blocks that do not refer to the ones before */
 		e->prefs.frameInfo.blockMode = LZ4F_blockIndependent;
-		/* room for the header and one CHUNK of input in the worst case */
-		e->ocap = LZ4F_compressBound(CHUNK, &e->prefs) + LZ4F_HEADER_SIZE_MAX;
+		/* room for the header and one CHUNK of input in the worst case; twice that,
+		 * for lz4_store(), whose lz4 call counts capacity loosely */
+		e->ocap = 2 * (LZ4F_compressBound(CHUNK, &e->prefs) + LZ4F_HEADER_SIZE_MAX);
 	}
 	e->obuf = xmalloc(e->ocap);
 	return 0;
@@ -615,12 +616,20 @@ static void encoder_free(struct encoder *e)
 	free(e->obuf);
 }
 
-/* len bytes of src into the frame as they are (see STORE_GAIN); LZ4F's result. */
+/*
+ * len bytes of src into the frame as they are (see STORE_GAIN); LZ4F's result. What the
+ * frame still buffers is flushed first: lz4 1.9.4's LZ4F_uncompressedUpdate() writes it
+ * in front of src without counting it against cap (ASan caught the overflow).
+ */
 static size_t lz4_store(struct encoder *e, uint8_t *dst, size_t cap, const uint8_t *src,
 			size_t len)
 {
 #if HAVE_LZ4F_UNCOMPRESSED_UPDATE
-	return LZ4F_uncompressedUpdate(e->l, dst, cap, src, len, NULL);
+	size_t f = LZ4F_flush(e->l, dst, cap, NULL);
+	if (LZ4F_isError(f))
+		return f;
+	size_t r = LZ4F_uncompressedUpdate(e->l, dst + f, cap - f, src, len, NULL);
+	return LZ4F_isError(r) ? r : f + r;
 #else
 	return LZ4F_compressUpdate(e->l, dst, cap, src, len, NULL);
 #endif
