@@ -555,13 +555,16 @@ out:
 
 /*
  * lz4 only: a chunk (of 64 KiB or more) that compressed by less than 1/STORE_GAIN is
- * followed by STORE_BYTES sent as they are (uncompressed blocks of the same frame, which
- * every lz4 decoder reads), then a chunk is tried again. Encrypted (raw) sends and media are
- * incompressible: trying costs more CPU than the wire saves, most where the CPU is the
- * limit (one core for zfs, ssh's cipher and the pump).
+ * followed by a window of bytes sent as they are (uncompressed blocks of the same frame,
+ * which every lz4 decoder reads), then a chunk is tried again. The window starts at
+ * STORE_MIN and doubles while the tries fail, up to STORE_MAX, so an incompressible file
+ * amid compressible ones costs little ratio and a wholly incompressible stream (an
+ * encrypted raw send, media) is hardly tried at all: trying costs more CPU than the wire
+ * saves, most where the CPU is the limit (one core for zfs, ssh's cipher and the pump).
  */
 #define STORE_GAIN 32
-#define STORE_BYTES ((uint64_t)16 << 20)
+#define STORE_MIN ((uint64_t)1 << 20)
+#define STORE_MAX ((uint64_t)16 << 20)
 #define STORE_PROBE_MIN ((size_t)64 << 10)
 
 struct encoder {
@@ -572,6 +575,7 @@ struct encoder {
 	uint8_t *obuf;
 	size_t ocap;
 	uint64_t store_left; /* lz4: bytes still to send uncompressed */
+	uint64_t store_next; /* lz4: the next window after a failed try (0: STORE_MIN) */
 	uint64_t stored;     /* lz4: stream bytes sent uncompressed */
 };
 
@@ -678,7 +682,10 @@ static int encode_and_write(struct pump *p, struct encoder *e, const uint8_t *sr
 			e->store_left -= len < e->store_left ? len : e->store_left;
 			e->stored += len;
 		} else if (len >= STORE_PROBE_MIN && r > len - len / STORE_GAIN) {
-			e->store_left = STORE_BYTES;
+			e->store_left = e->store_next ? e->store_next : STORE_MIN;
+			e->store_next = e->store_left * 2 < STORE_MAX ? e->store_left * 2 : STORE_MAX;
+		} else if (len >= STORE_PROBE_MIN) {
+			e->store_next = 0; /* it compresses again: a short window next time */
 		}
 		n += r;
 	}

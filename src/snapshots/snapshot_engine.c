@@ -495,11 +495,18 @@ static int relist_for_cache(struct engine *e, const struct strvec *names, struct
 	}
 	for (size_t i = 0; i < t->nds; i++) {
 		const struct zfs_dataset *d = &t->ds[i], *before = zfs_tree_find(&e->tree, d->name);
+		/* both lists are oldest first: one walk, also at 100,000 snapshots */
+		const struct zfs_snap *b = before ? before->snaps : NULL;
+		size_t k = 0, nb = before ? before->nsnaps : 0;
 		for (size_t j = 0; j < d->nsnaps; j++) {
 			struct zfs_snap *s = &d->snaps[j];
-			const struct zfs_snap *o =
-				before ? zfs_dataset_find_snap(before, s->short_name) : NULL;
-			if (!o || o->guid != s->guid || o->createtxg != s->createtxg) {
+			const struct zfs_snap *o = NULL;
+			while (k < nb && b[k].createtxg < s->createtxg)
+				k++;
+			for (size_t q = k; q < nb && b[q].createtxg == s->createtxg; q++)
+				if (!o && b[q].guid == s->guid && streq(b[q].name, s->name))
+					o = &b[q];
+			if (!o) {
 				strvec_push(&detail, s->name);
 				continue;
 			}

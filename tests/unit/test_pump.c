@@ -312,6 +312,15 @@ static void test_lz4_stores_what_does_not_compress(void **state)
 	assert_memory_equal(back.buf, data, len);
 	cli_decompresses(&c, &comp, data, len);
 
+	/* a little noise amid compressible data: a short window, compressing again soon after */
+	_cleanup_strbuf_ struct strbuf mixed = STRBUF_INIT;
+	size_t mlen = 24u << 20;
+	_cleanup_free_ uint8_t *m = make_data(mlen, 6, true);
+	memcpy(m + (8u << 20), noise, 4u << 20);
+	assert_int_equal(through_pump(m, mlen, &o, &mixed, &st, &err), 0);
+	assert_true(st.stored_bytes >= (1u << 20));
+	assert_true(st.stored_bytes <= (6u << 20));
+
 	/* compressible data alone: nothing stored; zstd never stores */
 	_cleanup_strbuf_ struct strbuf comp2 = STRBUF_INIT, comp3 = STRBUF_INIT;
 	assert_int_equal(through_pump(data + rnd, len - rnd, &o, &comp2, &st, &err), 0);
