@@ -190,10 +190,7 @@ static void recheck_held(struct engine *e)
 		bool still = false;
 		for (size_t j = 0; j < h.n && !still; j++)
 			still = streq(h.h[j].snapshot, ask.v[i]);
-		const char *at = strchr(ask.v[i], '@');
-		_cleanup_free_ char *ds_name = xstrndup(ask.v[i], (size_t)(at - ask.v[i]));
-		struct zfs_dataset *ds = zfs_tree_find(&e->tree, ds_name);
-		struct zfs_snap *s = ds ? zfs_dataset_find_snap(ds, at + 1) : NULL;
+		struct zfs_snap *s = zfs_tree_find_snap(&e->tree, ask.v[i]);
 		if (still || !s)
 			continue;
 		free(s->props[e->userrefs]);
@@ -444,11 +441,7 @@ static int snap_details_apply(struct zfs_tree *t, const struct zfs_props *got)
 	ssize_t iu = zfs_tree_prop_index(t, list_props[PROP_USERREFS]);
 	for (size_t i = 0; i < got->n; i++) {
 		const struct zfs_prop *p = &got->p[i];
-		const char *at = strchr(p->dataset, '@');
-		_cleanup_free_ char *ds_name =
-			at ? xstrndup(p->dataset, (size_t)(at - p->dataset)) : NULL;
-		struct zfs_dataset *d = ds_name ? zfs_tree_find(t, ds_name) : NULL;
-		struct zfs_snap *s = d ? zfs_dataset_find_snap(d, at + 1) : NULL;
+		struct zfs_snap *s = zfs_tree_find_snap(t, p->dataset);
 		if (!s)
 			return -EINVAL; /* zfs answered for a name it was not asked */
 		if (streq(p->name, "creation") && parse_i64(p->value, &s->creation) < 0)

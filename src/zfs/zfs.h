@@ -119,6 +119,8 @@ struct zfs_dataset *zfs_tree_find(const struct zfs_tree *t, const char *name);
 ssize_t zfs_tree_prop_index(const struct zfs_tree *t, const char *prop);
 /* The snapshot of ds with this short name, or NULL. */
 struct zfs_snap *zfs_dataset_find_snap(const struct zfs_dataset *ds, const char *short_name);
+/* The snapshot "pool/fs@snap" of t by its full name, or NULL. */
+struct zfs_snap *zfs_tree_find_snap(const struct zfs_tree *t, const char *full_name);
 /* The snapshot or bookmark (types: ZFS_TYPE_SNAPSHOT | ZFS_TYPE_BOOKMARK) with this guid, or NULL. */
 const struct zfs_snap *zfs_dataset_find_guid(const struct zfs_dataset *ds, uint64_t guid,
 					     unsigned types);

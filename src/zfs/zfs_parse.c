@@ -116,6 +116,16 @@ struct zfs_snap *zfs_dataset_find_snap(const struct zfs_dataset *ds, const char 
 	return NULL;
 }
 
+struct zfs_snap *zfs_tree_find_snap(const struct zfs_tree *t, const char *full_name)
+{
+	const char *at = strchr(full_name, '@');
+	if (!at)
+		return NULL;
+	_cleanup_free_ char *ds_name = xstrndup(full_name, (size_t)(at - full_name));
+	const struct zfs_dataset *ds = zfs_tree_find(t, ds_name);
+	return ds ? zfs_dataset_find_snap(ds, at + 1) : NULL;
+}
+
 const struct zfs_snap *zfs_dataset_find_guid(const struct zfs_dataset *ds, uint64_t guid,
 					     unsigned types)
 {
