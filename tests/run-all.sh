@@ -127,8 +127,11 @@ done
 echo "# guest logs: $logs"
 # Where the time went (issue #15): every file's and every test's wall time is in
 # the guest logs (tests/guest/run-integration.sh); the ten slowest of each.
+# top10 reads all its input: `head` would exit early and, under pipefail, sort's
+# SIGPIPE (exit 141) would fail a suite that passed (stop 28's CI did exactly that).
+top10() { sort -rn | awk 'NR <= 10'; }
 echo "# the ten slowest test files (seconds, setup included):"
-sed -n 's/^# time \(.*\): \([0-9]*\) ms.*$/\2 \1/p' "$logs"/guest*.log | sort -rn | head -10 |
+sed -n 's/^# time \(.*\): \([0-9]*\) ms.*$/\2 \1/p' "$logs"/guest*.log | top10 |
     awk '{ printf "#   %5.0f  %s\n", $1 / 1000, $2 }'
 echo "# the ten slowest tests (seconds):"
 awk '/^# file: / { file = $3; sub(/.*\//, "", file); sub(/\.bats$/, "", file) }
@@ -136,7 +139,7 @@ awk '/^# file: / { file = $3; sub(/.*\//, "", file); sub(/\.bats$/, "", file) }
          # bats times a test by the wall clock, which some tests set: skip such jumps
          if (ms + 0 < 0 || ms + 0 > 14400000) next
          sub(/^(not )?ok [0-9]+ /, "", name); sub(/ in -?[0-9]+ms$/, "", name)
-         printf "%d %s: %s\n", ms, file, name }' "$logs"/guest*.log | sort -rn | head -10 |
+         printf "%d %s: %s\n", ms, file, name }' "$logs"/guest*.log | top10 |
     awk '{ ms = $1; $1 = ""; printf "#   %5.0f %s\n", ms / 1000, $0 }'
 
 step "done: $([ $status = 0 ] && echo PASS || echo FAIL)"
