@@ -437,6 +437,12 @@ static void serve_unmount(void *ctx, const char *request, struct strbuf *reply)
 	strbuf_addstr(reply, "ok");
 }
 
+static void log_malformed(void *ctx, const char *why)
+{
+	(void)ctx;
+	log_warning("refused a malformed request of the confined worker: %s", why);
+}
+
 /*
  * Run repl_execute(c) as the worker of job: with ssh set up when a side is
  * remote, receiving with -u as root (Linux cannot delegate mounting), then
@@ -479,7 +485,8 @@ static int run_worker(struct repl_cli *c, struct confine_job *job, struct zfs *z
 				   .unmounted = STRVEC_INIT };
 	int pair[2] = { -1, -1 };
 	int fds[3];
-	struct sandbox_requests rq = { .fd = -1, .fn = serve_unmount, .ctx = &rs };
+	struct sandbox_requests rq = { .fd = -1, .fn = serve_unmount, .malformed = log_malformed,
+				       .ctx = &rs };
 	if (c->force_delete && !dst_remote && geteuid() == 0) {
 		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0) {
 			log_error("cannot make the worker's channel to root: %s", strerror(errno));

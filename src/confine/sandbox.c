@@ -541,9 +541,17 @@ static bool answer_request(const struct sandbox_requests *rq, short revents)
 	/* the worker closed (or shut down) its end; an empty message alone is malformed */
 	if (n == 0 && (revents & (POLLHUP | POLLRDHUP)))
 		return false;
-	_cleanup_strbuf_ struct strbuf reply = STRBUF_INIT;
-	if (n == 0 || (size_t)n > SANDBOX_REQUEST_MAX || memchr(buf, '\0', (size_t)n)) {
+	_cleanup_strbuf_ struct strbuf reply = STRBUF_INIT, why = STRBUF_INIT;
+	if (n == 0)
+		strbuf_addstr(&why, "an empty message");
+	else if ((size_t)n > SANDBOX_REQUEST_MAX)
+		strbuf_addf(&why, "a message of %zd bytes (at most %d)", n, SANDBOX_REQUEST_MAX);
+	else if (memchr(buf, '\0', (size_t)n))
+		strbuf_addstr(&why, "a NUL byte in the message");
+	if (why.len) {
 		strbuf_addstr(&reply, "error malformed request");
+		if (rq->malformed)
+			rq->malformed(rq->ctx, why.buf);
 	} else {
 		buf[n] = '\0';
 		rq->fn(rq->ctx, buf, &reply);

@@ -152,13 +152,16 @@ int sandbox_worker_start(const struct sandbox_plan *plan, int (*fn)(void *), voi
  * each request (at most SANDBOX_REQUEST_MAX bytes, NUL-free) with one
  * message in reply; the request is the worker's word, and fn must check
  * it. A malformed request (empty, too long, with a NUL byte) gets "error
- * malformed request" and no call.
+ * malformed request" and no call to fn; malformed (may be NULL) is told why,
+ * so that the caller can log it (this library does not log).
  */
 #define SANDBOX_REQUEST_MAX 1024
 typedef void sandbox_request_fn(void *ctx, const char *request, struct strbuf *reply);
+typedef void sandbox_malformed_fn(void *ctx, const char *why);
 struct sandbox_requests {
 	int fd;
 	sandbox_request_fn *fn;
+	sandbox_malformed_fn *malformed;
 	void *ctx;
 };
 

@@ -369,6 +369,11 @@ sibling again: $refused" "root's answers"
     # root's log: each refusal (the worker's words escaped), no other unmount
     [ "$(grep -c "warning: refused the confined worker's request '.*': root unmounts only ttyp/sdst and what is below it" "$log")" = 13 ] ||
         fail "not 13 refusals in root's log:" "$(cat "$log")"
+    # ...and each malformed one, with why
+    assert_equal "$(grep -o "warning: refused a malformed request of the confined worker: .*" "$log")" \
+        "warning: refused a malformed request of the confined worker: a message of 1025 bytes (at most 1024)
+warning: refused a malformed request of the confined worker: a NUL byte in the message
+warning: refused a malformed request of the confined worker: an empty message" "malformed requests in root's log"
     # a line break in a request does not start a line of its own in root's log
     grep -qF "request 'unmount ttyp/sibling\x0azkeep: error: forged by the worker': root" "$log" &&
         ! grep -q "^zkeep: error: forged" "$log" ||
