@@ -18,7 +18,8 @@
 # alike, one per tool: 200 datasets under bench?/d, each with 100 hourly snapshots (one
 # created "200 hours ago" and 99 "2 hours ago": the clock is set back while they are
 # made, since sanoid reads snapshot ages from their creation time; the parent bench?/d
-# gets them too but is not managed: process_children_only). ZFS makes one snapshot per
+# gets them too and is managed like its children, as `zfs snapshot -r` users have it:
+# recursive = yes, so one `zfs destroy -r` can prune the tree). ZFS makes one snapshot per
 # dataset per txg, so that is 100 txgs of `zfs snapshot -r`; the second pool is a copy
 # of the first's image (new guid). Each tool runs with only its own pool imported.
 # Setup is most of the run's time, and TCG is CPU-bound: run it when no other guest
@@ -26,7 +27,8 @@
 # Policy hourly = SNAPSHOTS - 1: each --cron run takes one hourly and prunes one per dataset.
 # zkeep runs --cron twice, each on its own copy of the pool: as root by default, that
 # is confined (a worker with only `zfs allow` grants; channel programs are root only,
-# so it destroys with one `zfs destroy` per dataset, several at once), and with
+# so it destroys with `zfs destroy -r` where a whole tree drops a name, else one `zfs
+# destroy` per dataset, several at once), and with
 # ZKEEP_NO_CONFINE=1, with root's privileges as sanoid has them (one channel program
 # per pool). ZKEEP_BENCH_SKIP_REF=1 leaves out Debian's sanoid (to re-measure zkeep only).
 # Processes are counted with `strace -f --seccomp-bpf -e trace=execve` (it stops only
@@ -66,7 +68,6 @@ conf() { # POOL DIR
     cat >"$2/etc/sanoid.conf" <<CONF
 [$1/d]
 	recursive = yes
-	process_children_only = yes
 	frequently = 0
 	hourly = $((NSNAP - 1))
 	daily = 0

@@ -60,6 +60,16 @@ void strvec_pop(struct strvec *sv)
 	sv->v[sv->n] = NULL;
 }
 
+void strvec_remove(struct strvec *sv, size_t i)
+{
+	if (i >= sv->n)
+		return;
+	free(sv->v[i]);
+	/* the NULL after the last entry moves down too */
+	memmove(&sv->v[i], &sv->v[i + 1], (sv->n - i) * sizeof(*sv->v));
+	sv->n--;
+}
+
 void strvec_release(struct strvec *sv)
 {
 	if (sv->alloc) {

@@ -36,6 +36,8 @@ void strvec_push_nodup(struct strvec *sv, char *s);
 void strvec_pushv(struct strvec *sv, const char *const *items);
 /* Remove and free the last entry (no-op when empty). */
 void strvec_pop(struct strvec *sv);
+/* Remove and free entry i (< n), keeping the order of the rest. */
+void strvec_remove(struct strvec *sv, size_t i);
 void strvec_release(struct strvec *sv);
 /* Index of s in sv, or -1. */
 ssize_t strvec_find(const struct strvec *sv, const char *s);

@@ -8,6 +8,7 @@
 #include "base/parse.h"
 #include "snapshots/syncsnap.h"
 #include "snapshots/retention.h"
+#include "snapshots/prune_batch.h"
 #include "snapshots/schedule.h"
 #include "snapshots/monitor.h"
 #include "base/timeutil.h"
@@ -1509,35 +1510,91 @@ static bool set_in_pool(const struct prune_set *s, const char *pool)
 }
 
 /*
- * Without channel programs: several datasets' `zfs destroy` at once (they
- * share txgs); what fails is done again one by one, which sorts out holds
- * and words errors. The sets from `first` on that are in pool.
+ * Without channel programs: first each tree of datasets that destroys a name in
+ * one `zfs destroy -r ROOT@NAME` (prune_batch.h); rest[k] gets what set k has
+ * left. A call that fails destroyed nothing (one txg), and its names are left
+ * to the per-dataset way, which sorts out holds.
+ */
+static void destroy_trees(struct engine *e, struct prune_sets *sets, size_t first,
+			  const char *pool, struct strvec *rest)
+{
+	size_t nds = e->tree.nds;
+	_cleanup_free_ bool *managed = xcalloc(nds ? nds : 1, sizeof(*managed));
+	_cleanup_free_ const struct strvec **chosen = xcalloc(nds ? nds : 1, sizeof(*chosen));
+	_cleanup_free_ size_t *set_of = xcalloc(nds ? nds : 1, sizeof(*set_of));
+	for (size_t i = 0; i < e->pol.n; i++) {
+		const struct zfs_dataset *ds = engine_dataset(e, &e->pol.p[i]);
+		if (ds)
+			managed[ds - e->tree.ds] = true;
+	}
+	for (size_t k = first; k < sets->n; k++) {
+		strvec_init(&rest[k]);
+		if (!set_in_pool(&sets->s[k], pool))
+			continue;
+		strvec_pushv(&rest[k], (const char *const *)sets->s[k].ok.v);
+		size_t i = (size_t)(sets->s[k].ds - e->tree.ds);
+		chosen[i] = &sets->s[k].ok;
+		set_of[i] = k;
+	}
+	_cleanup_release_(prune_batches) struct prune_batches b = PRUNE_BATCHES_INIT;
+	prune_batches_plan(&e->tree, managed, chosen, &b);
+	for (size_t i = 0; i < b.n; i++) {
+		const struct prune_batch *pb = &b.b[i];
+		_cleanup_free_ char *spec = xasprintf("%s@%s", e->tree.ds[pb->root].name, pb->name);
+		if (zfs_destroy(&e->z, spec, ZFS_DESTROY_RECURSIVE) < 0) {
+			ev(e, ENG_DEBUG, "DEBUG: zfs destroy -r %s: %s; destroying per dataset",
+			   spec, zfs_error(&e->z));
+			continue;
+		}
+		ev(e, ENG_DEBUG, "DEBUG: destroyed %s in %zu datasets with one zfs destroy -r %s",
+		   pb->name, pb->nmembers, spec);
+		for (size_t j = 0; j < pb->nmembers; j++) {
+			size_t m = pb->members[j];
+			struct strvec *left = &rest[set_of[m]];
+			ssize_t at = strvec_find(left, pb->name);
+			strvec_pushf(&e->pruned, "%s@%s", e->tree.ds[m].name, pb->name);
+			if (at >= 0)
+				strvec_remove(left, (size_t)at);
+		}
+	}
+}
+
+/*
+ * Without channel programs: whole trees first (destroy_trees()), then several
+ * datasets' `zfs destroy` at once (they share txgs); what fails is done again
+ * one by one, which sorts out holds and words errors. The sets from `first`
+ * on that are in pool.
  */
 static void destroy_pool_parallel(struct engine *e, struct prune_sets *sets, size_t first,
 				  const char *pool)
 {
 	size_t nds = 0;
+	struct strvec *rest = xcalloc(sets->n, sizeof(*rest));
+	destroy_trees(e, sets, first, pool, rest);
 	_cleanup_free_ const char **dsv = xcalloc(sets->n, sizeof(*dsv));
 	_cleanup_free_ const char *const **namev = xcalloc(sets->n, sizeof(*namev));
 	_cleanup_free_ size_t *setv = xcalloc(sets->n, sizeof(*setv));
 	_cleanup_free_ bool *okv = xcalloc(sets->n, sizeof(*okv));
 	for (size_t k = first; k < sets->n; k++) {
-		if (!set_in_pool(&sets->s[k], pool))
+		if (!set_in_pool(&sets->s[k], pool) || !rest[k].n)
 			continue;
 		dsv[nds] = sets->s[k].p->path;
-		namev[nds] = (const char *const *)sets->s[k].ok.v;
+		namev[nds] = (const char *const *)rest[k].v;
 		setv[nds++] = k;
 	}
 	zfs_destroy_snapshots_parallel(&e->z, dsv, namev, nds, DESTROY_PARALLEL, okv);
 	for (size_t d = 0; d < nds; d++) {
 		struct prune_set *ps = &sets->s[setv[d]];
 		if (!okv[d]) {
-			destroy_one_dataset(e, ps->p->path, &ps->ok);
+			destroy_one_dataset(e, ps->p->path, &rest[setv[d]]);
 			continue;
 		}
-		for (size_t j = 0; j < ps->ok.n; j++)
-			strvec_pushf(&e->pruned, "%s@%s", ps->p->path, ps->ok.v[j]);
+		for (size_t j = 0; j < rest[setv[d]].n; j++)
+			strvec_pushf(&e->pruned, "%s@%s", ps->p->path, rest[setv[d]].v[j]);
 	}
+	for (size_t k = first; k < sets->n; k++)
+		strvec_release(&rest[k]);
+	free(rest);
 }
 
 /*

@@ -49,6 +49,69 @@ CONF
     assert_equal "$(snaps sp1/a | tr '\n' ' ')" "autosnap_2026-07-01_09:00:00_xhourly autosnap_2026-07-01_14:00:00_hourly manual_2026-07-01_09:00:00_hourly "
 }
 
+@test "sanoid prune, confined: a tree's expired snapshot goes in one zfs destroy -r; what keeps it, a dataset nobody configured, a clone, stop it there" {
+    make_pool sp5
+    # sp5/d: children only, all alike; sp5/o: k below it keeps everything;
+    # sp5/n: one child has a policy, its sibling none
+    for ds in d d/a d/b d/c d/c/x o o/k n n/m n/free; do zfs create "sp5/$ds"; done
+    for h in 10 11 12; do
+        zfs snapshot -r "sp5@autosnap_2026-07-01_$h:00:00_hourly"
+    done
+    # a clone of b's oldest hourly: no policy knows it, and its destroy must fail
+    zfs clone "sp5/d/b@autosnap_2026-07-01_10:00:00_hourly" sp5/clone
+    write_conf <<'CONF'
+[sp5/d]
+	recursive = yes
+	process_children_only = yes
+	hourly = 1
+	daily = 0
+	monthly = 0
+	autosnap = no
+[sp5/o]
+	hourly = 1
+	daily = 0
+	monthly = 0
+	autosnap = no
+[sp5/o/k]
+	hourly = 1
+	autoprune = no
+	autosnap = no
+[sp5/n/m]
+	hourly = 1
+	daily = 0
+	monthly = 0
+	autosnap = no
+CONF
+    local h10=autosnap_2026-07-01_10:00:00_hourly h11=autosnap_2026-07-01_11:00:00_hourly
+    local h12=autosnap_2026-07-01_12:00:00_hourly
+    ZKEEP_NOW=$(at "2026-07-01 13:30:00") run zsanoid --prune-snapshots --debug
+    # b's 10:00 has a clone: that is an error, and the run says so
+    assert_failure
+    assert_output_contains "could not remove snapshots of sp5/d/b"
+    # 11:00 of the whole tree in one call; 10:00's call failed as a whole (the clone)
+    # and went per dataset, which destroyed it everywhere but in b
+    assert_output_contains "DEBUG: destroyed $h11 in 4 datasets with one zfs destroy -r sp5/d@$h11"
+    assert_output_contains "DEBUG: zfs destroy -r sp5/d@$h10: "
+    for ds in d/a d/c d/c/x; do
+        assert_equal "$(snaps sp5/$ds | tr '\n' ' ')" "$h12 " "sp5/$ds"
+    done
+    assert_equal "$(snaps sp5/d/b | tr '\n' ' ')" "$h10 $h12 " "sp5/d/b"
+    # the parent is not pruned (process_children_only) and keeps its own
+    assert_equal "$(snaps sp5/d | tr '\n' ' ')" "$h10 $h11 $h12 " "sp5/d"
+    # k keeps its hourlies, so nothing below sp5/o went in one call; o pruned its own
+    assert_equal "$(snaps sp5/o/k | tr '\n' ' ')" "$h10 $h11 $h12 " "sp5/o/k"
+    assert_equal "$(snaps sp5/o | tr '\n' ' ')" "$h12 " "sp5/o"
+    # n/free has no policy: untouched, and m pruned alone
+    assert_equal "$(snaps sp5/n/free | tr '\n' ' ')" "$h10 $h11 $h12 " "sp5/n/free"
+    assert_equal "$(snaps sp5/n/m | tr '\n' ' ')" "$h12 " "sp5/n/m"
+    # the pool's own record of the commands that changed it: the one -r call that
+    # succeeded, and no -r anywhere else
+    zpool history sp5 >"$BATS_TEST_TMPDIR/history"
+    assert_equal "$(grep -c "zfs destroy -r sp5/d@$h11\$" "$BATS_TEST_TMPDIR/history")" 1 "-r calls"
+    assert_equal "$(grep -c "zfs destroy -r" "$BATS_TEST_TMPDIR/history")" 1 "all -r calls"
+    ! grep -q "zfs destroy -r sp5/d@$h10" "$BATS_TEST_TMPDIR/history" || fail "a failed -r call in the history"
+}
+
 @test "sanoid prune: prune_defer waits until the pool is fuller than the limit" {
     make_pool sp2 256M
     zfs create -o compression=off sp2/a

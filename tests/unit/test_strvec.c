@@ -15,6 +15,14 @@ static void test_push_keeps_null_terminated(void **state)
 	strvec_pop(&sv);
 	assert_int_equal(sv.n, 99);
 	assert_null(sv.v[99]);
+	strvec_remove(&sv, 42);
+	assert_int_equal(sv.n, 98);
+	assert_string_equal(sv.v[41], "item41");
+	assert_string_equal(sv.v[42], "item43");
+	assert_string_equal(sv.v[97], "item98");
+	assert_null(sv.v[98]);
+	strvec_remove(&sv, 98); /* past the end: nothing */
+	assert_int_equal(sv.n, 98);
 }
 
 static void test_push_copies(void **state)
