@@ -56,6 +56,8 @@ static int prune_opt(struct policy_cli *c, int opt, const char *arg)
 static int prune_act(struct engine *e, void *ctx)
 {
 	unsigned failures = engine_prune(e);
+	/* in name order: the destroys' own order depends on how they were batched */
+	strvec_sort(&e->pruned);
 	for (size_t i = 0; i < e->pruned.n; i++)
 		printf("%s\n", e->pruned.v[i]);
 	return failures ? EXIT_PARTIAL : EXIT_OK;
