@@ -55,10 +55,10 @@ static bool chose(const struct strvec *const *chosen, size_t i, const char *name
 	return chosen[i] && strvec_find(chosen[i], name) >= 0;
 }
 
-/* The calls for one name: clean[] and top[] are scratch of the tree's size. */
+/* The calls for one name: clean[], top[] and count[] are scratch of the tree's size. */
 static void plan_name(const struct zfs_tree *t, const bool *managed,
 		      const struct strvec *const *chosen, const ssize_t *parent, const char *name,
-		      bool *clean, size_t *count, struct prune_batches *out)
+		      bool *clean, size_t *top, size_t *count, struct prune_batches *out)
 {
 	/* clean[i]: nothing in i's subtree stops a `zfs destroy -r` of name */
 	for (size_t i = 0; i < t->nds; i++)
@@ -72,7 +72,6 @@ static void plan_name(const struct zfs_tree *t, const bool *managed,
 	}
 	/* each dataset that destroys name under the highest clean ancestor it has */
 	memset(count, 0, t->nds * sizeof(*count));
-	size_t *top = xcalloc(t->nds ? t->nds : 1, sizeof(*top));
 	for (size_t i = 0; i < t->nds; i++) {
 		top[i] = SIZE_MAX;
 		if (!chose(chosen, i, name) || !clean[i])
@@ -94,7 +93,6 @@ static void plan_name(const struct zfs_tree *t, const bool *managed,
 		out->b = xreallocarray(out->b, out->n + 1, sizeof(*out->b));
 		out->b[out->n++] = b;
 	}
-	free(top);
 }
 
 void prune_batches_plan(const struct zfs_tree *t, const bool *managed,
@@ -103,28 +101,31 @@ void prune_batches_plan(const struct zfs_tree *t, const bool *managed,
 	*out = (struct prune_batches)PRUNE_BATCHES_INIT;
 	if (!t->nds)
 		return;
-	/* the names, each once, and each with the first chosen[] string that has it */
-	struct strvec names = STRVEC_INIT;
-	_cleanup_free_ const char **name_ptr = NULL;
+	/* the names, each once: the first chosen[] string that has it */
+	_cleanup_free_ const char **names = NULL;
+	size_t nnames = 0;
 	for (size_t i = 0; i < t->nds; i++) {
 		for (size_t j = 0; chosen[i] && j < chosen[i]->n; j++) {
-			if (strvec_find(&names, chosen[i]->v[j]) >= 0)
+			size_t k = 0;
+			while (k < nnames && !streq(names[k], chosen[i]->v[j]))
+				k++;
+			if (k < nnames)
 				continue;
-			strvec_push(&names, chosen[i]->v[j]);
-			name_ptr = xreallocarray(name_ptr, names.n, sizeof(*name_ptr));
-			name_ptr[names.n - 1] = chosen[i]->v[j];
+			names = xreallocarray(names, nnames + 1, sizeof(*names));
+			names[nnames++] = chosen[i]->v[j];
 		}
 	}
 	ssize_t *parent = xcalloc(t->nds, sizeof(*parent));
 	bool *clean = xcalloc(t->nds, sizeof(*clean));
+	size_t *top = xcalloc(t->nds, sizeof(*top));
 	size_t *count = xcalloc(t->nds, sizeof(*count));
 	parents(t, parent);
-	for (size_t k = 0; k < names.n; k++)
-		plan_name(t, managed, chosen, parent, name_ptr[k], clean, count, out);
+	for (size_t k = 0; k < nnames; k++)
+		plan_name(t, managed, chosen, parent, names[k], clean, top, count, out);
 	free(parent);
 	free(clean);
+	free(top);
 	free(count);
-	strvec_release(&names);
 }
 
 void prune_batches_release(struct prune_batches *b)
