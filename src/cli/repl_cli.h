@@ -37,6 +37,8 @@ struct repl_cli {
 	int root_requests_fd;         /* > 2: the worker's end of its channel to root
 				       * (--force-delete: "unmount DATASET" before the
 				       * destroy, repl_unmount_request()); 0: none */
+	bool root_receives;           /* the worker's zfs receives go to root on that
+				       * channel (zfs/root_receive.h): its target existed */
 	/*
 	 * source_arg and target_arg parsed by repl_cli_endpoints(), once: whether
 	 * a side is remote is theirs to say (endpoint_parse(), with this host's

@@ -11,9 +11,12 @@
 #include "base/parse.h"
 #include "replication/sendopts.h"
 #include "replication/ssh.h"
+#include "zfs/root_receive.h"
+#include "zfs/root_request.h"
 #include "zfs/zfs.h"
 
 #include <pwd.h>
+#include <sys/wait.h>
 #include <sys/socket.h>
 #include <strings.h>
 
@@ -398,14 +401,20 @@ struct root_service {
 	const char *target;
 	struct zfs *z;
 	bool syncoid;            /* say it at debug level: syncoid prints no such line */
+	bool unmounts;           /* --force-delete: root unmounts for the worker */
 	struct strvec unmounted;
+	/* The worker's receives, when its target existed (zfs/root_receive.h). */
+	bool receives;
+	struct root_recv_policy policy;
+	struct strvec env;       /* of root's zfs receive */
+	pid_t *keepers;          /* the processes waiting for root's receives */
+	size_t nkeepers;
 };
 
-static void serve_unmount(void *ctx, const char *request, struct strbuf *reply)
+static void serve_unmount(struct root_service *s, const char *request, struct strbuf *reply)
 {
-	struct root_service *s = ctx;
 	const char *name;
-	if (repl_unmount_request(s->target, request, &name) < 0) {
+	if (!s->unmounts || repl_unmount_request(s->target, request, &name) < 0) {
 		_cleanup_strbuf_ struct strbuf quoted = STRBUF_INIT;
 		term_escape(&quoted, request, strlen(request), TERM_FINAL | TERM_ONE_LINE);
 		log_warning("refused the confined worker's request '%s': root unmounts only %s "
@@ -437,6 +446,89 @@ static void serve_unmount(void *ctx, const char *request, struct strbuf *reply)
 	strbuf_addstr(reply, "ok");
 }
 
+_Static_assert(ROOT_RECV_MAX == SANDBOX_REQUEST_MAX && ROOT_RECV_NFDS <= SANDBOX_REQUEST_FDS,
+	       "a receive request fits the worker's channel to root");
+
+/* Reap the keepers of receives that ended (all of them when wait_all). */
+static void reap_keepers(struct root_service *s, bool wait_all)
+{
+	size_t kept = 0;
+	for (size_t i = 0; i < s->nkeepers; i++) {
+		pid_t r;
+		do
+			r = waitpid(s->keepers[i], NULL, wait_all ? 0 : WNOHANG);
+		while (r < 0 && errno == EINTR);
+		if (r == 0)
+			s->keepers[kept++] = s->keepers[i];
+	}
+	s->nkeepers = kept;
+}
+
+static void refuse_receive(int answer_fd, const char *why)
+{
+	_cleanup_strbuf_ struct strbuf quoted = STRBUF_INIT;
+	term_escape(&quoted, why, strlen(why), TERM_FINAL | TERM_ONE_LINE);
+	log_warning("refused the confined worker's zfs receive: %s", quoted.buf);
+	if (answer_fd < 0)
+		return;
+	_cleanup_free_ char *text = xasprintf("refused %s", why);
+	if (send(answer_fd, text, strlen(text), MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+		return; /* the worker is gone */
+}
+
+/*
+ * "receive\nzfs\nreceive\n...": root runs the worker's zfs receive into its
+ * existing target (zfs/root_receive.h), checked against the job's own
+ * options; the answer goes on the request's first descriptor.
+ */
+static void serve_receive(struct root_service *s, const char *request, int *fds, size_t nfds)
+{
+	reap_keepers(s, false);
+	if (nfds != ROOT_RECV_NFDS) {
+		_cleanup_free_ char *why = xasprintf("%zu descriptors with the request (%d wanted)",
+						     nfds, ROOT_RECV_NFDS);
+		refuse_receive(nfds ? fds[0] : -1, why);
+		return;
+	}
+	_cleanup_strvec_ struct strvec argv = STRVEC_INIT, run = STRVEC_INIT;
+	_cleanup_strbuf_ struct strbuf why = STRBUF_INIT;
+	if (!s->receives)
+		strbuf_addf(&why, "root runs no receive in this run (%s did not exist when it "
+			    "began)", s->target);
+	else if (root_recv_decode(request, &argv) < 0)
+		strbuf_addstr(&why, "not a receive request");
+	else
+		root_recv_check(&s->policy, (const char *const *)argv.v, &run, &why);
+	if (why.len) {
+		refuse_receive(fds[0], why.buf);
+		return;
+	}
+	pid_t keeper;
+	int r = root_recv_run((const char *const *)run.v, (const char *const *)s->env.v, fds[0],
+			      fds[1], fds[2], &keeper);
+	if (r < 0) {
+		_cleanup_free_ char *text = xasprintf("cannot start it: %s", strerror(-r));
+		refuse_receive(fds[0], text);
+		return;
+	}
+	s->keepers = xrealloc(s->keepers, (s->nkeepers + 1) * sizeof(*s->keepers));
+	s->keepers[s->nkeepers++] = keeper;
+	_cleanup_free_ char *words = strvec_join(&run, " ");
+	_cleanup_strbuf_ struct strbuf quoted = STRBUF_INIT;
+	term_escape(&quoted, words, strlen(words), TERM_FINAL | TERM_ONE_LINE);
+	log_debug("root runs the confined worker's receive: %s", quoted.buf);
+}
+
+static void serve_request(void *ctx, const char *request, int *fds, size_t nfds,
+			  struct strbuf *reply)
+{
+	struct root_service *s = ctx;
+	if (skip_prefix(request, ROOT_RECV_VERB "\n"))
+		serve_receive(s, request, fds, nfds);
+	else
+		serve_unmount(s, request, reply);
+}
+
 static void log_malformed(void *ctx, const char *why)
 {
 	(void)ctx;
@@ -448,7 +540,8 @@ static void log_malformed(void *ctx, const char *why)
  * remote, receiving with -u as root (Linux cannot delegate mounting), then
  * mount what it received and report. The exit status.
  */
-static int run_worker(struct repl_cli *c, struct confine_job *job, struct zfs *z, const char *self)
+static int run_worker(struct repl_cli *c, struct confine_job *job, struct zfs *z, const char *self,
+		      const char *const *props, bool force)
 {
 	bool src_remote = endpoint_is_remote(&c->src);
 	bool dst_remote = endpoint_is_remote(&c->dst);
@@ -480,14 +573,26 @@ static int run_worker(struct repl_cli *c, struct confine_job *job, struct zfs *z
 	recvopts_prop_words(c->recvoptions, &keep);
 	if (keep.n)
 		job->guard_keep = (const char *const *)keep.v;
-	/* --force-delete: the worker asks root to unmount what it destroys (serve_unmount). */
-	struct root_service rs = { .target = c->target_arg, .z = z, .syncoid = c->syncoid,
-				   .unmounted = STRVEC_INIT };
+	/*
+	 * The worker's channel to root: --force-delete asks root to unmount what
+	 * it destroys (serve_unmount); into an existing target, root runs every
+	 * zfs receive (serve_receive), and the worker holds no receive grant.
+	 */
+	struct root_service rs = {
+		.target = c->target_arg, .z = z, .syncoid = c->syncoid,
+		.unmounts = c->force_delete, .unmounted = STRVEC_INIT,
+		.receives = c->root_receives,
+		.policy = { .target = c->target_arg, .recursive = c->recursive,
+			    .force = force, .props = props,
+			    .keep = keep.n ? (const char *const *)keep.v : NULL },
+		.env = STRVEC_INIT,
+	};
+	spawn_env_default(&rs.env);
 	int pair[2] = { -1, -1 };
 	int fds[3];
-	struct sandbox_requests rq = { .fd = -1, .fn = serve_unmount, .malformed = log_malformed,
+	struct sandbox_requests rq = { .fd = -1, .fn = serve_request, .malformed = log_malformed,
 				       .ctx = &rs };
-	if (c->force_delete && !dst_remote && geteuid() == 0) {
+	if ((c->force_delete || c->root_receives) && !dst_remote && geteuid() == 0) {
 		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0) {
 			log_error("cannot make the worker's channel to root: %s", strerror(errno));
 			return EXIT_FATAL;
@@ -512,6 +617,9 @@ static int run_worker(struct repl_cli *c, struct confine_job *job, struct zfs *z
 	c->relay_path = self;
 	int r = confine_run(job, repl_worker, &w, &status, &info, &err);
 	c->relay_path = NULL;
+	reap_keepers(&rs, true); /* root's receives end before anything is mounted */
+	free(rs.keepers);
+	strvec_release(&rs.env);
 	c->ssh_connected_fds[0] = c->ssh_connected_fds[1] = 0; /* ss closes root's copies */
 	c->root_requests_fd = 0;
 	c->recvoptions = saved;
@@ -553,6 +661,22 @@ int repl_execute_confined(struct repl_cli *c)
 	struct deleg_need needs[2];
 	const struct deleg_need *local_needs;
 	size_t nlocal = repl_needs(c, &z, src_remote, dst_remote, &props, needs, &local_needs);
+	/*
+	 * Root runs the receives into a target that exists (a new one is still
+	 * the worker's, through its parent's grants): the worker gets no
+	 * receive permission on it, zfs/root_receive.h says why.
+	 */
+	bool force = false;
+	c->root_receives = false;
+	for (size_t i = 0; i < nlocal; i++) {
+		if (!(needs[i].ops & DELEG_RECEIVE))
+			continue;
+		force = needs[i].ops & DELEG_RECV_FORCE;
+		if (needs[i].exists && geteuid() == 0) {
+			needs[i].ops |= DELEG_RECV_BY_ROOT;
+			c->root_receives = true;
+		}
+	}
 	for (size_t i = 0; i < nlocal; i++)
 		if (!deleg_dataset_name_ok(local_needs[i].dataset))
 			return repl_execute(c); /* let the command word the error (changes nothing) */
@@ -577,5 +701,7 @@ int repl_execute_confined(struct repl_cli *c)
 		.needs = local_needs, .nneeds = nlocal,
 		.state_dir = getenv("ZKEEP_STATE_DIR"),
 	};
-	return run_worker(c, &job, &z, self);
+	int status = run_worker(c, &job, &z, self, (const char *const *)props.v, force);
+	c->root_receives = false;
+	return status;
 }

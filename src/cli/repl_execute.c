@@ -267,6 +267,8 @@ static int open_sides(struct repl_cli *c, struct sides *s)
 {
 	const struct endpoint *esrc = &c->src, *etgt = &c->dst;
 	s->run = runner_local_new();
+	if (c->root_receives && c->root_requests_fd > 2)
+		runner_local_receive_via_root(s->run, c->root_requests_fd);
 	if (c->endpoints_r < 0) {
 		log_error("%s", c->endpoints_err.buf);
 		return -1;
@@ -404,7 +406,7 @@ static void engine_opts(const struct repl_cli *c, const struct exec_opts *o, con
 	ro->send = &o->send;
 	ro->recv = &o->recv;
 	ro->dry_run = c->dry_run;
-	if (c->root_requests_fd > 2) {
+	if (c->root_requests_fd > 2 && c->force_delete) {
 		ro->before_destroy = ask_root_unmount;
 		ro->before_destroy_data = (void *)c;
 	}

@@ -535,14 +535,38 @@ static void on_stop(int sig)
 static bool answer_request(const struct sandbox_requests *rq, short revents)
 {
 	char buf[SANDBOX_REQUEST_MAX + 1];
-	ssize_t n = recv(rq->fd, buf, sizeof(buf), MSG_DONTWAIT | MSG_TRUNC);
+	union {
+		char space[CMSG_SPACE(sizeof(int) * SANDBOX_REQUEST_FDS)];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.space,
+			     .msg_controllen = sizeof(u.space) };
+	ssize_t n = recvmsg(rq->fd, &mh, MSG_DONTWAIT | MSG_TRUNC | MSG_CMSG_CLOEXEC);
 	if (n < 0)
 		return errno == EINTR || errno == EAGAIN;
+	int fds[SANDBOX_REQUEST_FDS];
+	size_t nfds = 0;
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		size_t k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < k; i++) {
+			int fd;
+			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
+			if (nfds < SANDBOX_REQUEST_FDS)
+				fds[nfds++] = fd;
+			else
+				close(fd);
+		}
+	}
 	/* the worker closed (or shut down) its end; an empty message alone is malformed */
-	if (n == 0 && (revents & (POLLHUP | POLLRDHUP)))
+	if (n == 0 && !nfds && (revents & (POLLHUP | POLLRDHUP)))
 		return false;
 	_cleanup_strbuf_ struct strbuf reply = STRBUF_INIT, why = STRBUF_INIT;
-	if (n == 0)
+	if (mh.msg_flags & MSG_CTRUNC)
+		strbuf_addf(&why, "more than %d descriptors", SANDBOX_REQUEST_FDS);
+	else if (n == 0)
 		strbuf_addstr(&why, "an empty message");
 	else if ((size_t)n > SANDBOX_REQUEST_MAX)
 		strbuf_addf(&why, "a message of %zd bytes (at most %d)", n, SANDBOX_REQUEST_MAX);
@@ -554,10 +578,15 @@ static bool answer_request(const struct sandbox_requests *rq, short revents)
 			rq->malformed(rq->ctx, why.buf);
 	} else {
 		buf[n] = '\0';
-		rq->fn(rq->ctx, buf, &reply);
+		rq->fn(rq->ctx, buf, fds, nfds, &reply);
 	}
+	for (size_t i = 0; i < nfds; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	if (!reply.len)
+		return true;
 	/* never blocks: a worker that does not read its answers loses the channel */
-	return send(rq->fd, reply.buf ? reply.buf : "", reply.len, MSG_NOSIGNAL | MSG_DONTWAIT) >= 0;
+	return send(rq->fd, reply.buf, reply.len, MSG_NOSIGNAL | MSG_DONTWAIT) >= 0;
 }
 
 int sandbox_worker_wait(struct sandbox_worker *w, const struct sandbox_requests *rq, int stop_fd,

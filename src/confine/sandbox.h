@@ -151,12 +151,18 @@ int sandbox_worker_start(const struct sandbox_plan *plan, int (*fn)(void *), voi
  * of an AF_UNIX SOCK_SEQPACKET pair, one request per message. fn answers
  * each request (at most SANDBOX_REQUEST_MAX bytes, NUL-free) with one
  * message in reply; the request is the worker's word, and fn must check
- * it. A malformed request (empty, too long, with a NUL byte) gets "error
- * malformed request" and no call to fn; malformed (may be NULL) is told why,
- * so that the caller can log it (this library does not log).
+ * it. A malformed request (empty, too long, with a NUL byte, with more than
+ * SANDBOX_REQUEST_FDS descriptors) gets "error malformed request" and no
+ * call to fn; malformed (may be NULL) is told why, so that the caller can
+ * log it (this library does not log). Descriptors that came with a request
+ * (SCM_RIGHTS) are given to fn in fds (close-on-exec); fn takes one by
+ * setting its slot to -1, the rest are closed after it. An empty reply is
+ * not sent (fn answered on a descriptor of the request, or not at all).
  */
-#define SANDBOX_REQUEST_MAX 1024
-typedef void sandbox_request_fn(void *ctx, const char *request, struct strbuf *reply);
+#define SANDBOX_REQUEST_MAX 8192
+#define SANDBOX_REQUEST_FDS 4
+typedef void sandbox_request_fn(void *ctx, const char *request, int *fds, size_t nfds,
+				struct strbuf *reply);
 typedef void sandbox_malformed_fn(void *ctx, const char *why);
 struct sandbox_requests {
 	int fd;

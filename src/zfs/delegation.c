@@ -111,9 +111,12 @@ static void perms_of(const struct deleg_need *nd, unsigned major, unsigned minor
 	}
 	if (ops & DELEG_BOOKMARK)
 		add_perm(fs, "bookmark");
-	if (ops & DELEG_RECEIVE) {
+	bool by_root = (ops & DELEG_RECV_BY_ROOT) && nd->exists;
+	if ((ops & DELEG_RECEIVE) && !by_root) {
 		add_perm(fs, receive_perm(nd, major, minor));
 		add_perm(fs, "create");
+		add_perm(fs, "mount");
+	} else if (ops & DELEG_RECEIVE) {
 		add_perm(fs, "mount");
 	}
 	if (ops & DELEG_RECV_FORCE)
@@ -122,7 +125,7 @@ static void perms_of(const struct deleg_need *nd, unsigned major, unsigned minor
 		add_perm(fs, "change-key");
 		add_perm(fs, "keylocation");
 	}
-	for (size_t i = 0; nd->recv_props && nd->recv_props[i]; i++)
+	for (size_t i = 0; !by_root && nd->recv_props && nd->recv_props[i]; i++)
 		add_perm(fs, deleg_prop_perm(nd->recv_props[i]));
 }
 

@@ -19,6 +19,10 @@
  *   bookmark            DELEG_BOOKMARK
  *   receive,create,mount DELEG_RECEIVE; "receive:append" instead of receive
  *                       on 2.4+ when the job never forces (no DELEG_RECV_FORCE)
+ *   mount only          DELEG_RECEIVE with DELEG_RECV_BY_ROOT: root runs the
+ *                       receives into this existing dataset (zfs/root_receive.h),
+ *                       so neither receive, create nor the received properties'
+ *                       permissions are granted
  *   rollback            DELEG_RECV_FORCE (receive -F)
  *   destroy             DELEG_RECV_ABORT (receive -A)
  *   destroy,mount on the dataset itself  DELEG_RECV_ABORT_FULL (receive -A
@@ -78,8 +82,9 @@ enum {
 	DELEG_RECV_ABORT = 1 << 8,
 	DELEG_RECV_RAW_ENC = 1 << 9,
 	DELEG_RECV_ABORT_FULL = 1 << 10,
+	DELEG_RECV_BY_ROOT = 1 << 11,
 };
-#define DELEG_ALL_OPS ((1u << 11) - 1)
+#define DELEG_ALL_OPS ((1u << 12) - 1)
 
 /* One dataset a job touches, on one host. */
 struct deleg_need {

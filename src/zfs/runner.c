@@ -1,15 +1,30 @@
 /* runner.c - the runner interface and the local runner (see runner.h). */
 #include "zfs/runner.h"
+#include "zfs/root_request.h"
 
 struct local_runner {
 	struct runner base;
 	struct strvec env;
+	int root_channel; /* > 2: zfs receive is root's to run (root_receive.h) */
 };
+
+/* `zfs receive` into a dataset (not -A, which destroys a partial state). */
+static bool is_receive(const char *const *argv)
+{
+	if (!argv[0] || !streq(argv[0], "zfs") || !argv[1] || !streq(argv[1], "receive"))
+		return false;
+	for (size_t i = 2; argv[i]; i++)
+		if (streq(argv[i], "-A"))
+			return false;
+	return true;
+}
 
 static int local_start(struct runner *r, const char *const *argv, int in, int out, int err,
 		       struct child *c)
 {
 	struct local_runner *l = (struct local_runner *)r;
+	if (l->root_channel > 2 && is_receive(argv))
+		return root_recv_start(l->root_channel, argv, in, out, err, c);
 	struct spawn_req req = {
 		.argv = argv,
 		.env = (const char *const *)l->env.v,
@@ -41,6 +56,12 @@ struct runner *runner_local_new(void)
 bool runner_is_local(const struct runner *r)
 {
 	return r && r->ops == &local_ops;
+}
+
+void runner_local_receive_via_root(struct runner *r, int channel)
+{
+	if (runner_is_local(r))
+		((struct local_runner *)r)->root_channel = channel;
 }
 
 void runner_free(struct runner *r)

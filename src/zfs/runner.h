@@ -40,6 +40,11 @@ struct runner {
 struct runner *runner_local_new(void);
 /* Whether r runs on this host (made by runner_local_new()). */
 bool runner_is_local(const struct runner *r);
+/*
+ * A confined worker's local runner: every `zfs receive` it starts (but
+ * -A) goes to root on channel (zfs/root_receive.h) instead of running here.
+ */
+void runner_local_receive_via_root(struct runner *r, int channel);
 void runner_free(struct runner *r);
 DEFINE_FREEP(runner)
 

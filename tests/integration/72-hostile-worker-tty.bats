@@ -330,8 +330,8 @@ ask("a snapshot", b"unmount ttyp/sdst@other")
 ask("another word", b"destroy ttyp/sibling")
 ask("escapes", b"unmount ttyp/sibling\x1b]0;pwned\x07")
 ask("a line break", b"unmount ttyp/sibling\nzkeep: error: forged by the worker")
-ask("1024 bytes", b"unmount ttyp/sdst/" + b"a" * (1024 - 18))
-ask("1025 bytes", b"unmount ttyp/sdst/" + b"a" * (1025 - 18))
+ask("8192 bytes", b"unmount ttyp/sdst/" + b"a" * (8192 - 18))
+ask("8193 bytes", b"unmount ttyp/sdst/" + b"a" * (8193 - 18))
 ask("NUL", b"unmount ttyp/sdst\0/../sibling")
 # an empty message is malformed too, not the end of the channel: root still answers
 ask("empty", b"")
@@ -360,8 +360,8 @@ a snapshot: $refused
 another word: $refused
 escapes: $refused
 a line break: $refused
-1024 bytes: $refused
-1025 bytes: error malformed request
+8192 bytes: $refused
+8193 bytes: error malformed request
 NUL: error malformed request
 empty: error malformed request
 sibling again: $refused" "root's answers"
@@ -371,7 +371,7 @@ sibling again: $refused" "root's answers"
         fail "not 13 refusals in root's log:" "$(cat "$log")"
     # ...and each malformed one, with why
     assert_equal "$(grep -o "warning: refused a malformed request of the confined worker: .*" "$log")" \
-        "warning: refused a malformed request of the confined worker: a message of 1025 bytes (at most 1024)
+        "warning: refused a malformed request of the confined worker: a message of 8193 bytes (at most 8192)
 warning: refused a malformed request of the confined worker: a NUL byte in the message
 warning: refused a malformed request of the confined worker: an empty message" "malformed requests in root's log"
     # a line break in a request does not start a line of its own in root's log

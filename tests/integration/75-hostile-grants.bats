@@ -237,6 +237,72 @@ crash_a_run() {
     zfs destroy -r gsrc/tree
 }
 
+# OpenZFS checks a delegated receive on the name the ioctl is given and receives into
+# another name it never compares (tests/poc/recv-name-bypass.sh): a worker that holds
+# receive anywhere receives with its own ioctl into any dataset of the host. Into a
+# target that exists, root runs the worker's receives (zfs/root_receive.h), so the
+# worker holds no receive at all: its forged ioctl (the PoC's shim, as the worker's uid
+# while its run lasts) is refused, and the run's own receive is root's (zpool history).
+@test "into an existing target root runs the receive: the worker holds no receive, its own ioctl reaches no backup" {
+    local shim=$BATS_TEST_TMPDIR/shim/recv-name-shim.so
+    mkdir -p "$BATS_TEST_TMPDIR/shim"
+    cc -shared -fPIC -o "$shim" "$BATS_TEST_DIRNAME/../poc/recv-name-shim.c" -ldl
+    chmod 755 "$BATS_TEST_TMPDIR" "$BATS_TEST_TMPDIR/shim" # the worker's uid loads it
+    export ZKEEP_STATE_DIR=$STATE
+    zfs create gsrc/rr
+    head -c 256K /dev/urandom >/gsrc/rr/f1
+    zfs snapshot gsrc/rr@a
+    run "$ZKEEP" replicate --no-sync-snap gsrc/rr gdst/rr # new: the worker's, via the parent
+    assert_success
+    # another backup, and an incremental stream that would apply to it
+    zfs create gsrc/o
+    zfs snapshot gsrc/o@a
+    zfs send gsrc/o@a | zfs receive -u gdst/o
+    echo planted >/gsrc/o/planted
+    zfs snapshot gsrc/o@b
+    zfs send -i @a gsrc/o@b >"$BATS_TEST_TMPDIR/incr"
+    chmod 644 "$BATS_TEST_TMPDIR/incr"
+    # an incremental slow enough to act as the worker while it runs
+    head -c 2M /dev/urandom >/gsrc/rr/f2
+    zfs snapshot gsrc/rr@b
+    "$ZKEEP" --debug replicate --no-sync-snap --bwlimit=256k gsrc/rr gdst/rr \
+        >"$BATS_TEST_TMPDIR/run.out" 2>&1 &
+    local sup=$! user= uid i perms
+    for i in $(seq 150); do # the run uid, by its passwd name
+        user=$(zfs allow gdst/rr | sed -n 's/^\tuser \([^ ]*\) .*/\1/p' | head -n1)
+        [ -n "$user" ] && break
+        sleep 0.1
+    done
+    [ -n "$user" ] || { kill "$sup"; fail "no grant on gdst/rr appeared"; }
+    uid=$(id -u "$user")
+    perms=$(zfs allow gdst/rr)
+    local forged rc
+    forged=$(SHIM_NAME=gdst/rr LD_PRELOAD=$shim setpriv --reuid "$uid" --regid "$uid" \
+        --clear-groups zfs receive -u gdst/o <"$BATS_TEST_TMPDIR/incr" 2>&1) && rc=0 || rc=$?
+    kill -0 "$sup" 2>/dev/null || fail "the run ended before the forged receive was tried"
+    wait "$sup" || { cat "$BATS_TEST_TMPDIR/run.out"; fail "the replication failed"; }
+    echo "worker's grants on gdst/rr during the run: $perms"
+    echo "forged receive as uid $uid: rc=$rc: $forged"
+    [[ $perms != *receive* ]] || fail "the worker holds receive on its existing target"
+    [ "$rc" != 0 ] || fail "the worker's own ioctl received into gdst/o"
+    assert_no_dataset gdst/o@b
+    assert_dataset_exists gdst/rr@b
+    grep -q "root runs the confined worker's receive: zfs receive -u .* gdst/rr" \
+        "$BATS_TEST_TMPDIR/run.out" || fail "no debug line of root's receive: $(cat "$BATS_TEST_TMPDIR/run.out")"
+    # the first receive was the worker's (a new target), the second root's
+    zpool history -l gdst | grep " zfs receive .*gdst/rr" >"$BATS_TEST_TMPDIR/hist"
+    cat "$BATS_TEST_TMPDIR/hist"
+    [ "$(wc -l <"$BATS_TEST_TMPDIR/hist")" = 2 ] || fail "not two receives into gdst/rr"
+    grep -v "user 0 " "$BATS_TEST_TMPDIR/hist" | head -n1 | grep -q "user 607" ||
+        fail "the first receive was not a run uid's"
+    tail -n1 "$BATS_TEST_TMPDIR/hist" | grep -q "user 0 " || fail "the second receive was not root's"
+    assert_no_grants gsrc gdst
+    zfs destroy -r gdst/rr
+    zfs destroy -r gdst/o
+    zfs destroy -r gsrc/rr
+    zfs destroy -r gsrc/o
+}
+
 # The same under systemd, where the run is the unit's and --apply / --revoke are its
 # ExecStartPre=+ / ExecStopPost=+: --apply keeps the listing in root's state directory.
 @test "systemd shape: a run that weakens a guarded property: --revoke puts it back and fails" {

@@ -69,6 +69,31 @@ static void test_target_side(void **state)
 	assert_perms(&c, 0, "create,mount,receive:append");
 }
 
+/* Root runs the receives into an existing target: no receive, create or property grant. */
+static void test_target_received_by_root(void **state)
+{
+	const char *const props[] = { "compression", "setuid", NULL };
+	struct deleg_need n = { .dataset = "backup/data", .exists = true,
+		.ops = DELEG_RECEIVE | DELEG_RECV_FORCE | DELEG_RECV_ABORT | DELEG_RECV_BY_ROOT,
+		.recv_props = props };
+	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
+	_cleanup_deleg_set_ struct deleg_set a = DELEG_SET_INIT, b = DELEG_SET_INIT;
+	assert_int_equal(deleg_compute(&n, 1, 2, 2, &a, &err), 0);
+	assert_int_equal(a.n, 2);
+	assert_perms(&a, 0, "destroy,mount");
+	assert_perms(&a, 1, "mount,rollback");
+	/* a new target is still the worker's to receive, through its parent */
+	n.exists = false;
+	assert_int_equal(deleg_compute(&n, 1, 2, 2, &b, &err), 0);
+	bool parent_receives = false;
+	for (size_t i = 0; i < b.n; i++)
+		if (streq(b.g[i].dataset, "backup") && b.g[i].scope == 'l') {
+			_cleanup_free_ char *j = deleg_perms_join(&b.g[i]);
+			parent_receives = strstr(j, "receive") != NULL;
+		}
+	assert_true(parent_receives);
+}
+
 static void test_new_target_goes_to_parent(void **state)
 {
 	struct deleg_need n = { .dataset = "backup/host/data", .exists = false,
@@ -311,6 +336,7 @@ int main(void)
 		cmocka_unit_test(test_source_side_21_vs_24),
 		cmocka_unit_test(test_non_raw_send_is_plain_send_on_24),
 		cmocka_unit_test(test_target_side),
+		cmocka_unit_test(test_target_received_by_root),
 		cmocka_unit_test(test_new_target_goes_to_parent),
 		cmocka_unit_test(test_merge_hosts_and_order),
 		cmocka_unit_test(test_rejects_bad_input),
