@@ -35,6 +35,10 @@ setup() {
 # Each test starts from both pools imported and no grant (whatever the last one left).
 teardown() {
     local ds g
+    if [ -n "${RR_SUP:-}" ]; then # a replication a failed test left running
+        kill "$RR_SUP" 2>/dev/null
+        wait "$RR_SUP" 2>/dev/null
+    fi
     pkill -KILL -U 60740 2>/dev/null || true
     g=$(zpool get -Hp -o value guid gdst 2>/dev/null) || g=
     if [ -n "$g" ] && [ "$g" != "$GDST_GUID" ]; then
@@ -243,16 +247,17 @@ crash_a_run() {
 # target that exists, root runs the worker's receives (zfs/root_receive.h), so the
 # worker holds no receive at all: its forged ioctl (the PoC's shim, as the worker's uid
 # while its run lasts) is refused, and the run's own receive is root's (zpool history).
-@test "into an existing target root runs the receive: the worker holds no receive, its own ioctl reaches no backup" {
-    local shim=$BATS_TEST_TMPDIR/shim/recv-name-shim.so
-    mkdir -p "$BATS_TEST_TMPDIR/shim"
+@test "into an existing target root runs the receive: the worker holds no receive; its ioctl is refused" {
+    local shimdir shim
+    shimdir=$(mktemp -d /tmp/recv-shim.XXXXXX) # on a way the worker's uid may walk
+    chmod 755 "$shimdir"
+    shim=$shimdir/recv-name-shim.so
     cc -shared -fPIC -o "$shim" "$BATS_TEST_DIRNAME/../poc/recv-name-shim.c" -ldl
-    chmod 755 "$BATS_TEST_TMPDIR" "$BATS_TEST_TMPDIR/shim" # the worker's uid loads it
     export ZKEEP_STATE_DIR=$STATE
     zfs create gsrc/rr
     head -c 256K /dev/urandom >/gsrc/rr/f1
     zfs snapshot gsrc/rr@a
-    run "$ZKEEP" replicate --no-sync-snap gsrc/rr gdst/rr # new: the worker's, via the parent
+    run "$ZKEEP" replicate --no-sync-snap --no-hold gsrc/rr gdst/rr # new: the worker's receive
     assert_success
     # another backup, and an incremental stream that would apply to it
     zfs create gsrc/o
@@ -265,37 +270,43 @@ crash_a_run() {
     # an incremental slow enough to act as the worker while it runs
     head -c 2M /dev/urandom >/gsrc/rr/f2
     zfs snapshot gsrc/rr@b
-    "$ZKEEP" --debug replicate --no-sync-snap --bwlimit=256k gsrc/rr gdst/rr \
+    "$ZKEEP" --debug replicate --no-sync-snap --no-hold --bwlimit=256k gsrc/rr gdst/rr \
         >"$BATS_TEST_TMPDIR/run.out" 2>&1 &
-    local sup=$! user= uid i perms
-    for i in $(seq 150); do # the run uid, by its passwd name
-        user=$(zfs allow gdst/rr | sed -n 's/^\tuser \([^ ]*\) .*/\1/p' | head -n1)
-        [ -n "$user" ] && break
+    local sup=$! line= uid i perms
+    RR_SUP=$sup # teardown stops it when the test fails early
+    for i in $(seq 150); do # "user NAME perms" or "user (unknown: UID) perms"
+        line=$(zfs allow gdst/rr | grep -m1 $'^\tuser ') && break
         sleep 0.1
     done
-    [ -n "$user" ] || { kill "$sup"; fail "no grant on gdst/rr appeared"; }
-    uid=$(id -u "$user")
+    [ -n "$line" ] || fail "no grant on gdst/rr appeared"
+    uid=$(sed -n 's/^\tuser (unknown: \([0-9]*\)).*/\1/p' <<<"$line")
+    [ -n "$uid" ] || uid=$(id -u "$(awk '{print $2}' <<<"$line")")
     perms=$(zfs allow gdst/rr)
     local forged rc
     forged=$(SHIM_NAME=gdst/rr LD_PRELOAD=$shim setpriv --reuid "$uid" --regid "$uid" \
         --clear-groups zfs receive -u gdst/o <"$BATS_TEST_TMPDIR/incr" 2>&1) && rc=0 || rc=$?
     kill -0 "$sup" 2>/dev/null || fail "the run ended before the forged receive was tried"
     wait "$sup" || { cat "$BATS_TEST_TMPDIR/run.out"; fail "the replication failed"; }
+    RR_SUP=
     echo "worker's grants on gdst/rr during the run: $perms"
     echo "forged receive as uid $uid: rc=$rc: $forged"
     [[ $perms != *receive* ]] || fail "the worker holds receive on its existing target"
+    [[ $forged == *"shim: zc_name '"*"' -> 'gdst/rr'"* ]] || fail "the shim did not forge the ioctl"
     [ "$rc" != 0 ] || fail "the worker's own ioctl received into gdst/o"
+    rm -rf "$shimdir"
     assert_no_dataset gdst/o@b
     assert_dataset_exists gdst/rr@b
-    grep -q "root runs the confined worker's receive: zfs receive -u .* gdst/rr" \
-        "$BATS_TEST_TMPDIR/run.out" || fail "no debug line of root's receive: $(cat "$BATS_TEST_TMPDIR/run.out")"
+    grep -q "root runs the confined worker's receive: zfs receive -[a-zA-Z]*u[a-zA-Z]* .* gdst/rr" \
+        "$BATS_TEST_TMPDIR/run.out" ||
+        fail "no debug line of root's receive:" "$(cat "$BATS_TEST_TMPDIR/run.out")"
     # the first receive was the worker's (a new target), the second root's
     zpool history -l gdst | grep " zfs receive .*gdst/rr" >"$BATS_TEST_TMPDIR/hist"
     cat "$BATS_TEST_TMPDIR/hist"
     [ "$(wc -l <"$BATS_TEST_TMPDIR/hist")" = 2 ] || fail "not two receives into gdst/rr"
     grep -v "user 0 " "$BATS_TEST_TMPDIR/hist" | head -n1 | grep -q "user 607" ||
         fail "the first receive was not a run uid's"
-    tail -n1 "$BATS_TEST_TMPDIR/hist" | grep -q "user 0 " || fail "the second receive was not root's"
+    tail -n1 "$BATS_TEST_TMPDIR/hist" | grep -q "user 0 " ||
+        fail "the second receive was not root's"
     assert_no_grants gsrc gdst
     zfs destroy -r gdst/rr
     zfs destroy -r gdst/o
