@@ -446,6 +446,9 @@ static void serve_unmount(struct root_service *s, const char *request, struct st
 	strbuf_addstr(reply, "ok");
 }
 
+/* Receives root runs at once for one worker (the engine runs a few in parallel). */
+#define ROOT_RECV_MAX_RUNNING 64
+
 _Static_assert(ROOT_RECV_MAX == SANDBOX_REQUEST_MAX && ROOT_RECV_NFDS <= SANDBOX_REQUEST_FDS,
 	       "a receive request fits the worker's channel to root");
 
@@ -484,6 +487,11 @@ static void refuse_receive(int answer_fd, const char *why)
 static void serve_receive(struct root_service *s, const char *request, int *fds, size_t nfds)
 {
 	reap_keepers(s, false);
+	if (s->nkeepers >= ROOT_RECV_MAX_RUNNING && nfds) {
+		/* a worker's requests must not become an unbounded number of root's processes */
+		refuse_receive(fds[0], "too many receives at once");
+		return;
+	}
 	if (nfds != ROOT_RECV_NFDS) {
 		_cleanup_free_ char *why = xasprintf("%zu descriptors with the request (%d wanted)",
 						     nfds, ROOT_RECV_NFDS);

@@ -6,7 +6,8 @@
 # personality changes) are refused. A worker has no network: without ssh nothing at
 # all, with ssh only the connection its supervisor made to the job's host and port
 # (with both ends remote, one to each host). On --force-delete's channel to root it
-# gets nothing unmounted but its own target tree: a forged request gets root's refusal.
+# gets nothing unmounted but its own target tree, and no zfs receive root would not run
+# for its job: a forged request gets root's refusal.
 #
 # The terminal tests' hostile worker is tests/tools/test-tty-escape.c, run with
 # `zkeep confine --run` under script(1), i.e. on a real pseudo-terminal that is the
@@ -65,6 +66,41 @@ teardown() {
         zfs destroy -r "$ds" || true
     done
 }
+
+# Python that takes the worker's end of its channel to root (pidfd_getfd(2) on the
+# running worker, pid in argv[1]) as `chan`, and reads one answer from a socket with
+# answer(); a test's own code follows it.
+WORKER_CHANNEL_PY='import ctypes, os, socket, sys
+pid = int(sys.argv[1])
+libc = ctypes.CDLL(None, use_errno=True)
+libc.syscall.restype = ctypes.c_long
+def sys_call(*args):
+    r = libc.syscall(*[ctypes.c_long(a) for a in args])
+    if r < 0:
+        sys.exit("syscall %d: %s" % (args[0], os.strerror(ctypes.get_errno())))
+    return r
+pidfd = sys_call(434, pid, 0)  # pidfd_open
+chan = []
+for fd in sorted(os.listdir("/proc/%d/fd" % pid), key=int):
+    if not os.readlink("/proc/%d/fd/%s" % (pid, fd)).startswith("socket:"):
+        continue
+    s = socket.socket(fileno=sys_call(438, pidfd, int(fd), 0))  # pidfd_getfd
+    if s.type == socket.SOCK_SEQPACKET:
+        chan.append(s)
+    else:
+        s.close()
+print("SEQPACKET sockets of the worker:", len(chan))
+if len(chan) != 1:
+    sys.exit(1)
+chan = chan[0]
+def answer(sock, wait):
+    sock.settimeout(wait)
+    try:
+        a = sock.recv(4096)
+        return a.decode("ascii", "backslashreplace") if a else "(channel closed)"
+    except socket.timeout:
+        return "(no answer)"
+'
 
 zk() { # zkeep confine --run with this test's state dir and uid range
     "$ZKEEP" confine --run --state-dir "$STATE" --uid-range "$UIDS" --grant ttyp=snapshot "$@"
@@ -286,39 +322,10 @@ replicate_ssh_bg() { # BWLIMIT SOURCE TARGET
     freeze_worker
     grep -q "unmounted ttyp/sdst for the confined worker" "$log" ||
         fail "root did not unmount the old target for the worker:" "$(cat "$log")"
-    run /usr/bin/python3 -c '
-import ctypes, os, socket, sys
-pid = int(sys.argv[1])
-libc = ctypes.CDLL(None, use_errno=True)
-libc.syscall.restype = ctypes.c_long
-def sys_call(*args):
-    r = libc.syscall(*[ctypes.c_long(a) for a in args])
-    if r < 0:
-        sys.exit("syscall %d: %s" % (args[0], os.strerror(ctypes.get_errno())))
-    return r
-pidfd = sys_call(434, pid, 0)  # pidfd_open
-chan = []
-for fd in sorted(os.listdir("/proc/%d/fd" % pid), key=int):
-    if not os.readlink("/proc/%d/fd/%s" % (pid, fd)).startswith("socket:"):
-        continue
-    s = socket.socket(fileno=sys_call(438, pidfd, int(fd), 0))  # pidfd_getfd
-    if s.type == socket.SOCK_SEQPACKET:
-        chan.append(s)
-    else:
-        s.close()
-print("SEQPACKET sockets of the worker:", len(chan))
-if len(chan) != 1:
-    sys.exit(1)
-chan = chan[0]
+    run /usr/bin/python3 -c "$WORKER_CHANNEL_PY"'
 def ask(what, msg, wait=10):
     chan.send(msg)
-    chan.settimeout(wait)
-    try:
-        r = chan.recv(4096)
-        r = r.decode("ascii", "backslashreplace") if r else "(channel closed)"
-    except socket.timeout:
-        r = "(no answer)"
-    print(what + ":", r)
+    print(what + ":", answer(chan, wait))
 ask("sibling", b"unmount ttyp/sibling")
 ask("sibling, the target name a prefix", b"unmount ttyp/sdst2")
 ask("pool root", b"unmount ttyp")
@@ -390,4 +397,67 @@ warning: refused a malformed request of the confined worker: an empty message" "
     assert_replicated
     assert_equal "$(zfs get -H -o name,value mounted ttyp ttyp/sibling ttyp/sdst2 ttyp/sdst | LC_ALL=C sort)" \
         "$(printf '%s\tyes\n' ttyp ttyp/sdst ttyp/sdst2 ttyp/sibling)" "what is mounted after the run"
+}
+
+# Into a target that exists root runs the worker's zfs receive (zfs/root_receive.h): the
+# request comes on the same channel with three descriptors, the answer socket, the
+# stream and the stderr file. Root plays the compromised worker again with the running
+# worker's end of the channel: a receive into a sibling, with a property the job does
+# not set, with the quarantine weakened, without -u, and one without descriptors are
+# refused (on the answer socket, and in root's log); a request that passes root's check
+# is run by root (an empty stream: zfs receive fails, "exit 1"). The real replication
+# goes on and ends well, and nothing of the forged requests lands.
+@test "worker: forged receive requests on root's channel are refused; root runs what the job may" {
+    make_source 64K
+    ZKEEP_STATE_DIR=$STATE "$ZKEEP" replicate --no-sync-snap --no-hold ttyp/ssrc ttyp/sdst
+    head -c 256K /dev/urandom >/ttyp/ssrc/g
+    zfs snapshot ttyp/ssrc@s2
+    zfs create ttyp/sibling
+    local log=$BATS_TEST_TMPDIR/run.log
+    ZKEEP_STATE_DIR=$STATE "$ZKEEP" --verbose replicate --no-sync-snap --no-hold --bwlimit=64K \
+        ttyp/ssrc ttyp/sdst >"$log" 2>&1 & # 4 s of stream, into the existing target
+    REPL_PID=$!
+    catch_worker
+    freeze_worker
+    run /usr/bin/python3 -c "$WORKER_CHANNEL_PY"'
+Q = ["-o", "setuid=off", "-o", "devices=off", "-o", "sharenfs=off", "-o", "sharesmb=off",
+     "-x", "zoned", "-x", "exec"]
+def ask(what, words):
+    mine, roots = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    r, w = os.pipe()
+    err = os.open("/dev/null", os.O_WRONLY)
+    msg = "\n".join(["receive", "zfs", "receive"] + words).encode()
+    socket.send_fds(chan, [msg], [roots.fileno(), r, err])
+    for fd in (r, w, err):
+        os.close(fd)
+    roots.close()
+    print(what + ":", answer(mine, 60))
+ask("sibling", ["-u"] + Q + ["ttyp/sibling"])
+ask("quota", ["-u", "-o", "quota=1K"] + Q + ["ttyp/sdst"])
+ask("setuid=on", ["-u", "-o", "setuid=on"] + Q[2:] + ["ttyp/sdst"])
+ask("without -u", ["-s"] + Q + ["ttyp/sdst"])
+chan.send(b"receive\nzfs\nreceive\n-u\nttyp/sdst")  # no descriptors: nobody to answer
+ask("its own target, an empty stream", ["-u"] + Q + ["ttyp/sdst"])
+' "$WORKER_PID"
+    local running=yes
+    kill -0 "$REPL_PID" 2>/dev/null || running=no
+    thaw_worker
+    [ "$running" = yes ] || fail "root's zkeep ended during the forged requests:" "$output"
+    assert_success
+    assert_equal "$output" "SEQPACKET sockets of the worker: 1
+sibling: refused not the job's target or below it: 'ttyp/sibling'
+quota: refused the job sets no such property: 'quota'
+setuid=on: refused it would weaken the quarantine of what is received: 'setuid=on'
+without -u: refused a receive without -u (root mounts what it received itself)
+its own target, an empty stream: exit 1" "root's answers"
+    wait_replication
+    [ "$(grep -c "warning: refused the confined worker's zfs receive: " "$log")" = 5 ] ||
+        fail "not 5 refusals in root's log:" "$(cat "$log")"
+    grep -qF "zfs receive: 0 descriptors with the request (3 wanted)" "$log" ||
+        fail "the request without descriptors is not in root's log:" "$(cat "$log")"
+    assert_dataset_exists ttyp/sdst@s2
+    cmp /ttyp/ssrc/g "$(mountpoint_of ttyp/sdst)/g" || fail "the data differs"
+    assert_equal "$(zfs get -H -o value quota ttyp/sdst)" none "ttyp/sdst quota"
+    assert_equal "$(zfs list -H -t snapshot -o name -r ttyp/sibling)" "" "snapshots of ttyp/sibling"
+    assert_no_grants ttyp
 }
