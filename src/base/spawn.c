@@ -234,6 +234,39 @@ int spawn_wait(struct child *c, int *wstatus)
 	return 0;
 }
 
+static void close_between(unsigned from, unsigned to)
+{
+	if (syscall(SYS_close_range, from, to, 0) == 0)
+		return;
+	for (unsigned fd = from; fd <= to && fd < 65536; fd++) /* kernels before 5.9 */
+		close((int)fd);
+}
+
+/* The smallest descriptor of keep and more that is at least from, or -1. */
+static long next_kept(const int *keep, size_t nkeep, const int *more, size_t nmore,
+		      unsigned from)
+{
+	long next = -1;
+	for (size_t i = 0; i < nkeep + nmore; i++) {
+		int fd = i < nkeep ? keep[i] : more[i - nkeep];
+		if (fd >= 0 && (unsigned)fd >= from && (next < 0 || fd < next))
+			next = fd;
+	}
+	return next;
+}
+
+void spawn_close_fds_except(const int *keep, size_t nkeep, const int *more, size_t nmore)
+{
+	unsigned from = 3;
+	long next;
+	while ((next = next_kept(keep, nkeep, more, nmore, from)) >= 0) {
+		if ((unsigned)next > from)
+			close_between(from, (unsigned)next - 1);
+		from = (unsigned)next + 1;
+	}
+	close_between(from, ~0U);
+}
+
 int spawn_exit_code(int wstatus)
 {
 	if (WIFEXITED(wstatus))

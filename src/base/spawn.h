@@ -69,6 +69,13 @@ int spawn_wait(struct child *c, int *wstatus);
 
 /* Exit code of a wait status; 128 + signal number for a killed child. */
 int spawn_exit_code(int wstatus);
+
+/*
+ * In a forked child that does not exec (close-on-exec does not help it):
+ * close every descriptor from 3 up but those in keep and more (any order;
+ * more may be NULL). Async-signal-safe.
+ */
+void spawn_close_fds_except(const int *keep, size_t nkeep, const int *more, size_t nmore);
 /* "exit status 3", "killed by signal 9 (Killed)" into sb. */
 void spawn_describe_status(struct strbuf *sb, int wstatus);
 

@@ -1,6 +1,7 @@
 /* sandbox.c - the plan and the worker; see sandbox.h. */
 #include "base/zkeep.h"
 #include "confine/sandbox.h"
+#include "base/spawn.h"
 #include "base/term.h"
 
 #include <fcntl.h>
@@ -342,21 +343,6 @@ static NORETURN void child_fail(int fd, int r, const struct strbuf *msg)
 	_exit(127);
 }
 
-/* Close every descriptor from 3 up except those in keep (and the two pipe ends). */
-static void close_other_fds(const int *keep, size_t nkeep, int a, int b)
-{
-	int max = (int)sysconf(_SC_OPEN_MAX);
-	if (max < 0 || max > 65536)
-		max = 65536;
-	for (int fd = 3; fd < max; fd++) {
-		bool k = fd == a || fd == b;
-		for (size_t i = 0; !k && i < nkeep; i++)
-			k = keep[i] == fd;
-		if (!k)
-			close(fd);
-	}
-}
-
 /* In the worker: no terminal. Its own session, stdin /dev/null, stdout and stderr the relay's pipes. */
 static int detach_stdio(int null_fd, int out_fd, int err_fd)
 {
@@ -420,7 +406,8 @@ int sandbox_worker_start(const struct sandbox_plan *p, int (*fn)(void *), void *
 	if (pid == 0) {
 		_cleanup_strbuf_ struct strbuf msg = STRBUF_INIT;
 		int r = detach_stdio(null_fd, out[1], errp[1]);
-		close_other_fds(keep_fds, nkeep, report[1], alive[0]);
+		const int pipe_ends[] = { report[1], alive[0] };
+		spawn_close_fds_except(keep_fds, nkeep, pipe_ends, ARRAY_SIZE(pipe_ends));
 		if (r < 0) {
 			strbuf_addstr(&msg, "cannot detach the worker from the terminal");
 			child_fail(report[1], r, &msg);

@@ -4,7 +4,6 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 
 int root_recv_encode(const char *const *argv, struct strbuf *msg)
@@ -37,37 +36,6 @@ int root_recv_decode(const char *msg, struct strvec *argv)
 
 /* ---- the worker's side ------------------------------------------------------ */
 
-/* Close every descriptor from 3 up but those in keep (sorted ascending). */
-static void close_between(unsigned from, unsigned to)
-{
-	if (syscall(SYS_close_range, from, to, 0) == 0)
-		return;
-	for (unsigned fd = from; fd <= to && fd < 65536; fd++) /* kernels before 5.9 */
-		close((int)fd);
-}
-
-static void close_all_but(const int *keep, size_t n)
-{
-	unsigned from = 3;
-	for (size_t i = 0; i < n; i++) {
-		if ((unsigned)keep[i] > from)
-			close_between(from, (unsigned)keep[i] - 1);
-		if ((unsigned)keep[i] + 1 > from)
-			from = (unsigned)keep[i] + 1;
-	}
-	close_between(from, ~0U);
-}
-
-static void sort_fds(int *v, size_t n)
-{
-	for (size_t i = 1; i < n; i++)
-		for (size_t j = i; j > 0 && v[j - 1] > v[j]; j--) {
-			int t = v[j];
-			v[j] = v[j - 1];
-			v[j - 1] = t;
-		}
-}
-
 static void say(int fd, const char *a, const char *b)
 {
 	if (write(fd, a, strlen(a)) < 0 || write(fd, b, strlen(b)) < 0 ||
@@ -83,9 +51,8 @@ static void say(int fd, const char *a, const char *b)
 static _Noreturn void relay_child(int channel, const struct strbuf *msg, int st_mine,
 				  int st_root, int in_fd, int err_fd)
 {
-	int keep[] = { channel, st_mine, st_root, in_fd, err_fd };
-	sort_fds(keep, ARRAY_SIZE(keep));
-	close_all_but(keep, ARRAY_SIZE(keep));
+	const int keep[] = { channel, st_mine, st_root, in_fd, err_fd };
+	spawn_close_fds_except(keep, ARRAY_SIZE(keep), NULL, 0);
 	int pass[ROOT_RECV_NFDS] = { st_root, in_fd, err_fd };
 	union {
 		char buf[CMSG_SPACE(sizeof(pass))];
@@ -189,9 +156,8 @@ int root_recv_run(const char *const *argv, const char *const *env, int status_fd
 		return 0;
 	}
 	/* the keeper: root, outside the sandbox; it holds nothing else of root's */
-	int keep[] = { status_fd, in_fd, err_fd };
-	sort_fds(keep, ARRAY_SIZE(keep));
-	close_all_but(keep, ARRAY_SIZE(keep));
+	const int keep[] = { status_fd, in_fd, err_fd };
+	spawn_close_fds_except(keep, ARRAY_SIZE(keep), NULL, 0);
 	signal(SIGPIPE, SIG_IGN);
 	struct spawn_req req = { .argv = argv, .env = env, .in = in_fd, .out = SPAWN_NULL,
 				 .err = err_fd };

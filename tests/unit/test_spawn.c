@@ -147,6 +147,32 @@ static void test_start_with_pipes(void **state)
 	assert_string_equal(out.buf, "TANK/HOME\n");
 }
 
+/* A forked child that does not exec keeps exactly the descriptors it names. */
+static void test_close_fds_except(void **state)
+{
+	int fds[6];
+	for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
+		assert_true((fds[i] = open("/dev/null", O_RDONLY)) >= 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		const int keep[] = { fds[4], fds[1] }, more[] = { fds[1], -1 };
+		spawn_close_fds_except(keep, ARRAY_SIZE(keep), more, ARRAY_SIZE(more));
+		int bits = 0;
+		for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
+			if (fcntl(fds[i], F_GETFD) >= 0)
+				bits |= 1 << i;
+		/* 0..2 are never closed */
+		_exit(fcntl(2, F_GETFD) >= 0 ? bits : 255);
+	}
+	int st;
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), (1 << 1) | (1 << 4));
+	for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
+		close(fds[i]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -159,6 +185,7 @@ int main(void)
 		cmocka_unit_test(test_output_cap_kills_child),
 		cmocka_unit_test(test_signal_status),
 		cmocka_unit_test(test_start_with_pipes),
+		cmocka_unit_test(test_close_fds_except),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
