@@ -403,9 +403,14 @@ struct root_service {
 	bool syncoid;            /* say it at debug level: syncoid prints no such line */
 	bool unmounts;           /* --force-delete: root unmounts for the worker */
 	struct strvec unmounted;
-	/* The worker's receives, when its target existed (zfs/root_receive.h). */
+	/* The worker's receives (zfs/root_receive.h). */
 	bool receives;
 	struct root_recv_policy policy;
+	/* A target that was not there (or could be destroyed and received anew)
+	 * when the run began: what the worker is granted once root's receive made it. */
+	bool target_new;
+	const struct deleg_need *target_need;
+	const struct confine_info *info; /* the run's, for its journal */
 	struct strvec env;       /* of root's zfs receive */
 	pid_t *keepers;          /* the processes waiting for root's receives */
 	size_t nkeepers;
@@ -480,9 +485,27 @@ static void refuse_receive(int answer_fd, const char *why)
 }
 
 /*
+ * In the keeper of a receive that ran while the job's new target did not
+ * exist: if it made it, the worker gets its grants there (the ones an
+ * existing target gets) before it hears that its receive succeeded.
+ */
+static int grant_new_target(void *ctx, int err_fd)
+{
+	struct root_service *s = ctx;
+	if (zfs_exists(s->z, s->target) != 1)
+		return 0; /* not this receive's doing (a child before its parent fails) */
+	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
+	if (confine_grant_created(s->info, s->target_need, &err) == 0)
+		return 0;
+	dprintf(err_fd, "zkeep: received %s, but cannot grant the confined worker on it: %s\n",
+		s->target, err.buf);
+	return 1;
+}
+
+/*
  * "receive\nzfs\nreceive\n...": root runs the worker's zfs receive into its
- * existing target (zfs/root_receive.h), checked against the job's own
- * options; the answer goes on the request's first descriptor.
+ * target (zfs/root_receive.h), checked against the job's own options; the
+ * answer goes on the request's first descriptor.
  */
 static void serve_receive(struct root_service *s, const char *request, int *fds, size_t nfds)
 {
@@ -501,8 +524,7 @@ static void serve_receive(struct root_service *s, const char *request, int *fds,
 	_cleanup_strvec_ struct strvec argv = STRVEC_INIT, run = STRVEC_INIT;
 	_cleanup_strbuf_ struct strbuf why = STRBUF_INIT;
 	if (!s->receives)
-		strbuf_addf(&why, "root runs no receive in this run (%s did not exist when it "
-			    "began)", s->target);
+		strbuf_addstr(&why, "root runs no receive in this run");
 	else if (root_recv_decode(request, &argv) < 0)
 		strbuf_addstr(&why, "not a receive request");
 	else
@@ -511,9 +533,14 @@ static void serve_receive(struct root_service *s, const char *request, int *fds,
 		refuse_receive(fds[0], why.buf);
 		return;
 	}
+	/* a receive while the target is not there (yet, or any more) may make it: grant after */
+	bool may_create = s->target_new && zfs_exists(s->z, s->target) != 1;
+	const int journal[] = { s->info->journal_fd };
+	struct root_recv_after after = { .fn = grant_new_target, .ctx = s, .keep = journal,
+					 .nkeep = 1 };
 	pid_t keeper;
 	int r = root_recv_run((const char *const *)run.v, (const char *const *)s->env.v, fds[0],
-			      fds[1], fds[2], &keeper);
+			      fds[1], fds[2], may_create ? &after : NULL, &keeper);
 	if (r < 0) {
 		_cleanup_free_ char *text = xasprintf("cannot start it: %s", strerror(-r));
 		refuse_receive(fds[0], text);
@@ -549,7 +576,7 @@ static void log_malformed(void *ctx, const char *why)
  * mount what it received and report. The exit status.
  */
 static int run_worker(struct repl_cli *c, struct confine_job *job, struct zfs *z, const char *self,
-		      const char *const *props, bool force)
+		      const char *const *props, bool force, const struct deleg_need *target_need)
 {
 	bool src_remote = endpoint_is_remote(&c->src);
 	bool dst_remote = endpoint_is_remote(&c->dst);
@@ -583,13 +610,16 @@ static int run_worker(struct repl_cli *c, struct confine_job *job, struct zfs *z
 		job->guard_keep = (const char *const *)keep.v;
 	/*
 	 * The worker's channel to root: --force-delete asks root to unmount what
-	 * it destroys (serve_unmount); into an existing target, root runs every
-	 * zfs receive (serve_receive), and the worker holds no receive grant.
+	 * it destroys (serve_unmount); root runs every zfs receive into the
+	 * target (serve_receive), and the worker holds no receive grant.
 	 */
+	struct confine_info info = CONFINE_INFO_INIT;
 	struct root_service rs = {
 		.target = c->target_arg, .z = z, .syncoid = c->syncoid,
 		.unmounts = c->force_delete, .unmounted = STRVEC_INIT,
 		.receives = c->root_receives,
+		.target_new = c->root_receives && target_need && !target_need->exists,
+		.target_need = target_need, .info = &info,
 		.policy = { .target = c->target_arg, .recursive = c->recursive,
 			    .force = force, .props = props,
 			    .keep = keep.n ? (const char *const *)keep.v : NULL },
@@ -620,7 +650,6 @@ static int run_worker(struct repl_cli *c, struct confine_job *job, struct zfs *z
 	if (geteuid() == 0 && !user_no_mount && !dst_remote &&
 	    zfs_received_mount_areas(z, c->target_arg, &areas) < 0)
 		log_warning("nothing received will be mounted: %s", zfs_error(z));
-	struct confine_info info = CONFINE_INFO_INIT;
 	int status = EXIT_FATAL;
 	c->relay_path = self;
 	int r = confine_run(job, repl_worker, &w, &status, &info, &err);
@@ -670,19 +699,22 @@ int repl_execute_confined(struct repl_cli *c)
 	const struct deleg_need *local_needs;
 	size_t nlocal = repl_needs(c, &z, src_remote, dst_remote, &props, needs, &local_needs);
 	/*
-	 * Root runs the receives into a target that exists (a new one is still
-	 * the worker's, through its parent's grants): the worker gets no
-	 * receive permission on it, zfs/root_receive.h says why.
+	 * Root runs the receives into the target: the worker gets no receive
+	 * permission, zfs/root_receive.h says why. A new target gets its grants
+	 * once root's receive made it; so does one a partial full receive's
+	 * abort or --force-delete destroys and root receives anew.
 	 */
 	bool force = false;
+	const struct deleg_need *target_need = NULL;
 	c->root_receives = false;
 	for (size_t i = 0; i < nlocal; i++) {
 		if (!(needs[i].ops & DELEG_RECEIVE))
 			continue;
 		force = needs[i].ops & DELEG_RECV_FORCE;
-		if (needs[i].exists && geteuid() == 0) {
+		if (geteuid() == 0) {
 			needs[i].ops |= DELEG_RECV_BY_ROOT;
 			c->root_receives = true;
+			target_need = &needs[i];
 		}
 	}
 	for (size_t i = 0; i < nlocal; i++)
@@ -709,7 +741,8 @@ int repl_execute_confined(struct repl_cli *c)
 		.needs = local_needs, .nneeds = nlocal,
 		.state_dir = getenv("ZKEEP_STATE_DIR"),
 	};
-	int status = run_worker(c, &job, &z, self, (const char *const *)props.v, force);
+	int status = run_worker(c, &job, &z, self, (const char *const *)props.v, force,
+				target_need);
 	c->root_receives = false;
 	return status;
 }

@@ -396,6 +396,7 @@ static int run_worker(const struct confine_job *job, confine_fn *fn, void *data,
 				      job->uid_max ? job->uid_max : GRANTS_UID_MAX_DEFAULT, err)) < 0)
 			return r;
 		ci->uid = g->uid;
+		ci->journal_fd = g->fd;
 	}
 	if ((r = make_run_dir(state, job->name, ci->privileged, ci->uid, rd, &ci->work_dir,
 			      err)) < 0)
@@ -468,6 +469,26 @@ int confine_run(const struct confine_job *job, confine_fn *fn, void *data, int *
 	ci->privileged = geteuid() == 0;
 	_cleanup_(runner_freep) struct runner *run = runner_local_new();
 	r = run_worker(job, fn, data, status, ci, &g, &pg, &rd, run, err);
+	ci->journal_fd = -1;
 	run_dir_release(&rd, err);
 	return end_grants(&g, run, ci, r, err);
+}
+
+int confine_grant_created(const struct confine_info *ci, const struct deleg_need *need,
+			  struct strbuf *err)
+{
+	if (!ci->privileged || ci->journal_fd < 0) {
+		strbuf_addstr(err, "no confined run to grant to");
+		return -EBADF;
+	}
+	struct deleg_need created = *need;
+	created.exists = true;
+	_cleanup_deleg_set_ struct deleg_set set = DELEG_SET_INIT;
+	int r = deleg_compute(&created, 1, ci->zfs_major, ci->zfs_minor, &set, err);
+	if (r < 0)
+		return r;
+	/* the run's journal, shared: grants_end() revokes what is appended here */
+	struct grants g = { .fd = ci->journal_fd, .uid = ci->uid };
+	_cleanup_(runner_freep) struct runner *run = runner_local_new();
+	return grants_apply(&g, &set, grants_same_runner, run, err);
 }

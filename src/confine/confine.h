@@ -96,9 +96,11 @@ struct confine_info {
 	int landlock_abi;              /* of the worker's plan; <= 0: it ran without Landlock */
 	struct timespec worker_ended;  /* wall clock when the worker (or fn) had ended */
 	struct strvec repaired;        /* guarded properties the worker weakened, put back */
+	int journal_fd;                /* the run's grant journal while the worker runs, or -1 */
 };
 #define CONFINE_INFO_INIT { .grants = DELEG_SET_INIT, .recovered = STRVEC_INIT, \
-	.pending = STRVEC_INIT, .missing = STRVEC_INIT, .repaired = STRVEC_INIT }
+	.pending = STRVEC_INIT, .missing = STRVEC_INIT, .repaired = STRVEC_INIT, \
+	.journal_fd = -1 }
 void confine_info_release(struct confine_info *ci);
 
 /* The work of a job: work_dir is the run's directory (NULL with no_confine). */
@@ -114,6 +116,16 @@ typedef int confine_fn(void *data, const char *work_dir);
  */
 int confine_run(const struct confine_job *job, confine_fn *fn, void *data, int *status,
 		struct confine_info *info, struct strbuf *err);
+
+/*
+ * While the worker of ci's run lives, in root or a process root forked (it
+ * keeps ci->journal_fd open): grant the run uid what need asks for on a
+ * dataset root has just created for it (a new receive target; need->exists
+ * is taken as true), journalled and revoked with the run's other grants.
+ * -EBADF when no run is live; -errno with the reason in err.
+ */
+int confine_grant_created(const struct confine_info *ci, const struct deleg_need *need,
+			  struct strbuf *err);
 
 /*
  * Without running anything: the grants (for the given or probed ZFS

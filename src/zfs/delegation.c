@@ -111,7 +111,8 @@ static void perms_of(const struct deleg_need *nd, unsigned major, unsigned minor
 	}
 	if (ops & DELEG_BOOKMARK)
 		add_perm(fs, "bookmark");
-	bool by_root = (ops & DELEG_RECV_BY_ROOT) && nd->exists;
+	/* root receives into it once it is there (a partial full receive, --force-delete: now) */
+	bool by_root = (ops & DELEG_RECV_BY_ROOT) && (nd->exists || (ops & DELEG_RECV_ABORT_FULL));
 	if ((ops & DELEG_RECEIVE) && !by_root) {
 		add_perm(fs, receive_perm(nd, major, minor));
 		add_perm(fs, "create");
@@ -179,6 +180,10 @@ int deleg_compute(const struct deleg_need *needs, size_t n, unsigned major, unsi
 				    "(create the pool first)", nd->dataset);
 			goto fail;
 		}
+		/* Root's receive creates it: the parent gets nothing, the new
+		 * dataset its grants once it exists (confine_grant_created()). */
+		if (nd->ops & DELEG_RECV_BY_ROOT)
+			continue;
 		_cleanup_free_ char *parent = xstrndup(nd->dataset, (size_t)(slash - nd->dataset));
 		/*
 		 * The parent: only what ZFS checks there to create the child, and

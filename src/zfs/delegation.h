@@ -20,9 +20,12 @@
  *   receive,create,mount DELEG_RECEIVE; "receive:append" instead of receive
  *                       on 2.4+ when the job never forces (no DELEG_RECV_FORCE)
  *   mount only          DELEG_RECEIVE with DELEG_RECV_BY_ROOT: root runs the
- *                       receives into this existing dataset (zfs/root_receive.h),
- *                       so neither receive, create nor the received properties'
- *                       permissions are granted
+ *                       receives into this dataset (zfs/root_receive.h), so
+ *                       neither receive, create nor the received properties'
+ *                       permissions are granted; when it does not exist yet,
+ *                       nothing at all (not its parent): root grants the new
+ *                       dataset as existing once its receive made it (also
+ *                       after DELEG_RECV_ABORT_FULL's destroy)
  *   rollback            DELEG_RECV_FORCE (receive -F)
  *   destroy             DELEG_RECV_ABORT (receive -A)
  *   destroy,mount on the dataset itself  DELEG_RECV_ABORT_FULL (receive -A

@@ -146,7 +146,7 @@ static void answer(int fd, const char *text)
 }
 
 int root_recv_run(const char *const *argv, const char *const *env, int status_fd, int in_fd,
-		  int err_fd, pid_t *keeper)
+		  int err_fd, const struct root_recv_after *after, pid_t *keeper)
 {
 	pid_t pid = fork();
 	if (pid < 0)
@@ -157,7 +157,8 @@ int root_recv_run(const char *const *argv, const char *const *env, int status_fd
 	}
 	/* the keeper: root, outside the sandbox; it holds nothing else of root's */
 	const int keep[] = { status_fd, in_fd, err_fd };
-	spawn_close_fds_except(keep, ARRAY_SIZE(keep), NULL, 0);
+	spawn_close_fds_except(keep, ARRAY_SIZE(keep), after ? after->keep : NULL,
+			       after ? after->nkeep : 0);
 	signal(SIGPIPE, SIG_IGN);
 	struct spawn_req req = { .argv = argv, .env = env, .in = in_fd, .out = SPAWN_NULL,
 				 .err = err_fd };
@@ -172,8 +173,11 @@ int root_recv_run(const char *const *argv, const char *const *env, int status_fd
 	close(in_fd);
 	int st = 0;
 	r = spawn_wait(&ch, &st);
+	int code = r < 0 ? 255 : spawn_exit_code(st);
+	if (code == 0 && after)
+		code = after->fn(after->ctx, err_fd);
 	char text[32];
-	snprintf(text, sizeof(text), "exit %d", r < 0 ? 255 : spawn_exit_code(st));
+	snprintf(text, sizeof(text), "exit %d", code);
 	answer(status_fd, text);
 	_exit(0);
 }

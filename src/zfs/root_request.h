@@ -4,9 +4,10 @@
  * OpenZFS checks a delegated `receive` on the name the ioctl is given and
  * receives into another name it never compares with it, so a worker that
  * holds `receive` anywhere and issues its own ioctl can receive into any
- * dataset of the host (docs/security.md). A worker whose target exists
- * when the run begins therefore holds no `receive` (nor `create`, nor the
- * received properties' permissions) at all: it asks root, over its channel,
+ * dataset of the host (docs/security.md). A worker that replicates into a
+ * local target under root's supervision therefore holds no `receive` (nor
+ * `create`, nor the received properties' permissions) at all, not even for
+ * a new target's first receive: it asks root, over its channel,
  * to run the receive, and hands over the stream's read end and its stderr
  * file. Root checks the command against what the job may do
  * (root_recv_check()), runs it itself, and a small root process that waits
@@ -46,12 +47,26 @@ int root_recv_start(int channel, const char *const *argv, int in, int out, int e
 		    struct child *c);
 
 /*
+ * What the keeper does after a receive that succeeded, before it answers:
+ * fn(ctx, err_fd) returns the exit code to report instead of 0 (why it is
+ * not 0 goes to err_fd, the receive's stderr). keep: descriptors of root's
+ * that fn needs open in the keeper.
+ */
+struct root_recv_after {
+	int (*fn)(void *ctx, int err_fd);
+	void *ctx;
+	const int *keep;
+	size_t nkeep;
+};
+
+/*
  * Root's side, for a checked argv: start it with stdin in_fd, stdout
  * /dev/null and stderr err_fd, in a root process (*keeper) that waits for
- * it and writes "exit N" to status_fd. The caller closes its own copies of
- * the three descriptors and reaps *keeper (it ends when the receive does).
+ * it, runs after (may be NULL) when it succeeded, and writes "exit N" to
+ * status_fd. The caller closes its own copies of the three descriptors and
+ * reaps *keeper (it ends when the receive and after do).
  */
 int root_recv_run(const char *const *argv, const char *const *env, int status_fd, int in_fd,
-		  int err_fd, pid_t *keeper);
+		  int err_fd, const struct root_recv_after *after, pid_t *keeper);
 
 #endif

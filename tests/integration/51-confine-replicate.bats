@@ -74,8 +74,8 @@ teardown() {
 }
 
 # A local dataset whose name has a ':' after a '/' is local (the endpoint parser's rule,
-# as syncoid's): its receive side is granted to the worker like any local target's.
-@test "confined replicate into a local target named with a ':' (rdst/b:c): the receive is the run uid's, granted; no grant left" {
+# as syncoid's): root runs the worker's receives into it like any local target's.
+@test "confined replicate into a local target named with a ':' (rdst/b:c): the receives are root's; no grant left" {
     run "$ZKEEP" --verbose replicate --recursive rsrc/data rdst/b:c
     assert_success
     assert_output_contains "replicated as confined worker uid "
@@ -84,7 +84,7 @@ teardown() {
     assert_same_tree /rsrc/data/child/.zfs/snapshot/s1 /rdst/b:c/child/.zfs/snapshot/s1
     assert_equal "$(zfs get -H -o value mounted rdst/b:c/child)" yes "rdst/b:c/child mounted"
     uids=$(zpool history -l rdst | grep ' zfs receive .*rdst/b:c' | sed -n 's/.*\[user \([0-9]*\).*/\1/p' | sort -u)
-    assert_equal "$uids" "$uid" "uids of zfs receive into rdst/b:c"
+    assert_equal "$uids" 0 "uids of zfs receive into rdst/b:c (root's, for worker $uid)"
     assert_no_grants rsrc rdst
     # and the incremental, into the target that now exists
     zfs snapshot -r rsrc/data@s2
@@ -118,6 +118,15 @@ teardown() {
     assert_equal "$(zfs get -H -o value mounted rdst/data/child)" yes "rdst/data/child mounted"
     assert_equal "$(zfs get -H -o value mounted rdst/sib)" yes "the sibling stays mounted"
     assert_no_grants rsrc rdst
+    # The worker destroyed the old tree (granted on it as it was); root received the new
+    # one and granted the worker on it (its holds there needed that).
+    zpool history -l rdst | grep -E " zfs (destroy|receive) .*rdst/data" | tail -n 4
+    zpool history -l rdst | grep " zfs destroy -r rdst/data " | tail -n 1 | grep -q "user 607" ||
+        fail "the old tree was not destroyed by the run uid"
+    zpool history -l rdst | grep " zfs receive .* rdst/data " | grep -v "user 0 " &&
+        fail "a receive into rdst/data was not root's"
+    [ -n "$(zfs list -H -t snapshot -o name -d 1 rdst/data | xargs zfs holds -H)" ] ||
+        fail "no hold of the worker's on the new rdst/data"
     # Something in common now: nothing to destroy, nothing unmounted.
     zfs snapshot -r rsrc/data@s2
     run "$ZKEEP" --verbose replicate --recursive --force-delete rsrc/data rdst/data

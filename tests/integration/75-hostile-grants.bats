@@ -243,22 +243,53 @@ crash_a_run() {
 
 # OpenZFS checks a delegated receive on the name the ioctl is given and receives into
 # another name it never compares (tests/poc/recv-name-bypass.sh): a worker that holds
-# receive anywhere receives with its own ioctl into any dataset of the host. Into a
-# target that exists, root runs the worker's receives (zfs/root_receive.h), so the
-# worker holds no receive at all: its forged ioctl (the PoC's shim, as the worker's uid
-# while its run lasts) is refused, and the run's own receive is root's (zpool history).
-@test "into an existing target root runs the receive: the worker holds no receive; its ioctl is refused" {
-    local shimdir shim
+# receive anywhere receives with its own ioctl into any dataset of the host. So root
+# runs the worker's receives (zfs/root_receive.h) and the worker holds no receive at
+# all: not on a new target's parent during its first run (root grants the rest on the
+# new target once its receive made it: the run's hold needs them), not on the target
+# after. The forged ioctl (the PoC's shim, as the worker's uid while each run lasts)
+# is refused both times, and every receive into the target is root's (zpool history).
+
+# Start a slow replication of gsrc/rr into gdst/rr as RR_SUP; wait until root runs its
+# receive and set RR_UID to the run uid (its grant journal's name).
+rr_start() {
+    "$ZKEEP" --debug replicate --no-sync-snap --bwlimit=256k "$@" gsrc/rr gdst/rr \
+        >"$BATS_TEST_TMPDIR/run.out" 2>&1 &
+    RR_SUP=$! # teardown stops it when the test fails early
+    local i j
+    for i in $(seq 150); do
+        grep -q "root runs the confined worker's receive: " "$BATS_TEST_TMPDIR/run.out" &&
+            break
+        sleep 0.1
+    done
+    grep "root runs the confined worker's receive: zfs receive -[a-zA-Z]*u[a-zA-Z]* .* gdst/rr" \
+        "$BATS_TEST_TMPDIR/run.out" ||
+        fail "root runs no receive:" "$(cat "$BATS_TEST_TMPDIR/run.out")"
+    j=$(cd "$STATE/grants" && ls [0-9]*.journal)
+    RR_UID=${j%.journal}
+    [ -n "$RR_UID" ] || fail "no run uid"
+}
+
+# Forge, as the run uid, a receive of the incremental for gdst/o whose ioctl names
+# gdst/rr: "rc=N: output" in RR_FORGED. The run must still be live.
+rr_forge() {
+    RR_FORGED=$(SHIM_NAME=gdst/rr LD_PRELOAD=$RR_SHIM setpriv --reuid "$RR_UID" \
+        --regid "$RR_UID" --clear-groups zfs receive -u gdst/o <"$BATS_TEST_TMPDIR/incr" 2>&1) &&
+        RR_FORGED="rc=0: $RR_FORGED" || RR_FORGED="rc=$?: $RR_FORGED"
+    kill -0 "$RR_SUP" 2>/dev/null || fail "the run ended before the forged receive was tried"
+    echo "forged receive as uid $RR_UID: $RR_FORGED"
+    [[ $RR_FORGED == *"shim: zc_name '"*"' -> 'gdst/rr'"* ]] ||
+        fail "the shim did not forge the ioctl"
+    [[ $RR_FORGED != rc=0:* ]] || fail "the worker's own ioctl received into gdst/o"
+}
+
+@test "root runs every receive, into a new target and after: the worker holds no receive; its ioctl is refused" {
+    local shimdir
     shimdir=$(mktemp -d /tmp/recv-shim.XXXXXX) # on a way the worker's uid may walk
     chmod 755 "$shimdir"
-    shim=$shimdir/recv-name-shim.so
-    cc -shared -fPIC -o "$shim" "$BATS_TEST_DIRNAME/../poc/recv-name-shim.c" -ldl
+    RR_SHIM=$shimdir/recv-name-shim.so
+    cc -shared -fPIC -o "$RR_SHIM" "$BATS_TEST_DIRNAME/../poc/recv-name-shim.c" -ldl
     export ZKEEP_STATE_DIR=$STATE
-    zfs create gsrc/rr
-    head -c 256K /dev/urandom >/gsrc/rr/f1
-    zfs snapshot gsrc/rr@a
-    run "$ZKEEP" replicate --no-sync-snap --no-hold gsrc/rr gdst/rr # new: the worker's receive
-    assert_success
     # another backup, and an incremental stream that would apply to it
     zfs create gsrc/o
     zfs snapshot gsrc/o@a
@@ -267,47 +298,44 @@ crash_a_run() {
     zfs snapshot gsrc/o@b
     zfs send -i @a gsrc/o@b >"$BATS_TEST_TMPDIR/incr"
     chmod 644 "$BATS_TEST_TMPDIR/incr"
-    # an incremental slow enough to act as the worker while it runs
+    # a new target: its first full receive, slow enough to act as the worker meanwhile
+    zfs create gsrc/rr
+    head -c 2M /dev/urandom >/gsrc/rr/f1
+    zfs snapshot gsrc/rr@a
+    rr_start # holds the snapshots it sent on both sides: granted on the new target
+    local parent
+    parent=$(zfs allow gdst)
+    rr_forge
+    wait "$RR_SUP" || { cat "$BATS_TEST_TMPDIR/run.out"; fail "the first replication failed"; }
+    RR_SUP=
+    echo "grants on gdst during the first run: $parent"
+    [[ $parent != *user* ]] || fail "the worker holds grants on the new target's parent"
+    assert_dataset_exists gdst/rr@a
+    [ "$(zfs get -H -o value mounted gdst/rr)" = yes ] || fail "gdst/rr not mounted"
+    [ -n "$(zfs holds -H gdst/rr@a)" ] || fail "the worker's hold on the new target is missing"
+    assert_no_grants gsrc gdst
+    # the target exists: an incremental
     head -c 2M /dev/urandom >/gsrc/rr/f2
     zfs snapshot gsrc/rr@b
-    "$ZKEEP" --debug replicate --no-sync-snap --no-hold --bwlimit=256k gsrc/rr gdst/rr \
-        >"$BATS_TEST_TMPDIR/run.out" 2>&1 &
-    local sup=$! line= uid i perms
-    RR_SUP=$sup # teardown stops it when the test fails early
-    for i in $(seq 150); do # "user NAME perms" or "user (unknown: UID) perms"
-        line=$(zfs allow gdst/rr | grep -m1 $'^\tuser ') && break
-        sleep 0.1
-    done
-    [ -n "$line" ] || fail "no grant on gdst/rr appeared"
-    uid=$(sed -n 's/^\tuser (unknown: \([0-9]*\)).*/\1/p' <<<"$line")
-    [ -n "$uid" ] || uid=$(id -u "$(awk '{print $2}' <<<"$line")")
+    rr_start --no-hold
+    local perms
     perms=$(zfs allow gdst/rr)
-    local forged rc
-    forged=$(SHIM_NAME=gdst/rr LD_PRELOAD=$shim setpriv --reuid "$uid" --regid "$uid" \
-        --clear-groups zfs receive -u gdst/o <"$BATS_TEST_TMPDIR/incr" 2>&1) && rc=0 || rc=$?
-    kill -0 "$sup" 2>/dev/null || fail "the run ended before the forged receive was tried"
-    wait "$sup" || { cat "$BATS_TEST_TMPDIR/run.out"; fail "the replication failed"; }
+    rr_forge
+    wait "$RR_SUP" || { cat "$BATS_TEST_TMPDIR/run.out"; fail "the replication failed"; }
     RR_SUP=
     echo "worker's grants on gdst/rr during the run: $perms"
-    echo "forged receive as uid $uid: rc=$rc: $forged"
+    [[ $perms == *user* ]] || fail "no grant on gdst/rr during the run"
     [[ $perms != *receive* ]] || fail "the worker holds receive on its existing target"
-    [[ $forged == *"shim: zc_name '"*"' -> 'gdst/rr'"* ]] || fail "the shim did not forge the ioctl"
-    [ "$rc" != 0 ] || fail "the worker's own ioctl received into gdst/o"
     rm -rf "$shimdir"
     assert_no_dataset gdst/o@b
     assert_dataset_exists gdst/rr@b
-    grep -q "root runs the confined worker's receive: zfs receive -[a-zA-Z]*u[a-zA-Z]* .* gdst/rr" \
-        "$BATS_TEST_TMPDIR/run.out" ||
-        fail "no debug line of root's receive:" "$(cat "$BATS_TEST_TMPDIR/run.out")"
-    # the first receive was the worker's (a new target), the second root's
+    # both receives were root's
     zpool history -l gdst | grep " zfs receive .*gdst/rr" >"$BATS_TEST_TMPDIR/hist"
     cat "$BATS_TEST_TMPDIR/hist"
     [ "$(wc -l <"$BATS_TEST_TMPDIR/hist")" = 2 ] || fail "not two receives into gdst/rr"
-    grep -v "user 0 " "$BATS_TEST_TMPDIR/hist" | head -n1 | grep -q "user 607" ||
-        fail "the first receive was not a run uid's"
-    tail -n1 "$BATS_TEST_TMPDIR/hist" | grep -q "user 0 " ||
-        fail "the second receive was not root's"
+    [ "$(grep -c "user 0 " "$BATS_TEST_TMPDIR/hist")" = 2 ] || fail "a receive was not root's"
     assert_no_grants gsrc gdst
+    zfs holds -H gdst/rr@a gsrc/rr@a | while read -r snap tag _; do zfs release "$tag" "$snap"; done
     zfs destroy -r gdst/rr
     zfs destroy -r gdst/o
     zfs destroy -r gsrc/rr

@@ -82,13 +82,28 @@ static void test_target_received_by_root(void **state)
 	assert_int_equal(a.n, 2);
 	assert_perms(&a, 0, "destroy,mount");
 	assert_perms(&a, 1, "mount,rollback");
-	/* a new target is still the worker's to receive, through its parent */
+	/* a new target: nothing, not on its parent (root grants it once it exists) */
 	n.exists = false;
 	assert_int_equal(deleg_compute(&n, 1, 2, 2, &b, &err), 0);
+	assert_int_equal(b.n, 0);
+	/* one that is there and may be destroyed and received anew: as it is now, no receive */
+	_cleanup_deleg_set_ struct deleg_set d = DELEG_SET_INIT;
+	n.ops |= DELEG_RECV_ABORT_FULL;
+	assert_int_equal(deleg_compute(&n, 1, 2, 2, &d, &err), 0);
+	assert_int_equal(d.n, 2);
+	for (size_t i = 0; i < d.n; i++)
+		assert_string_equal(d.g[i].dataset, "backup/data");
+	assert_perms(&d, 0, "destroy,mount");
+	assert_perms(&d, 1, "destroy,mount,rollback");
+	n.ops &= ~DELEG_RECV_ABORT_FULL;
+	/* without root (zkeep allow, a unit's grants): the parent receives */
+	_cleanup_deleg_set_ struct deleg_set c = DELEG_SET_INIT;
+	n.ops &= ~DELEG_RECV_BY_ROOT;
+	assert_int_equal(deleg_compute(&n, 1, 2, 2, &c, &err), 0);
 	bool parent_receives = false;
-	for (size_t i = 0; i < b.n; i++)
-		if (streq(b.g[i].dataset, "backup") && b.g[i].scope == 'l') {
-			_cleanup_free_ char *j = deleg_perms_join(&b.g[i]);
+	for (size_t i = 0; i < c.n; i++)
+		if (streq(c.g[i].dataset, "backup") && c.g[i].scope == 'l') {
+			_cleanup_free_ char *j = deleg_perms_join(&c.g[i]);
 			parent_receives = strstr(j, "receive") != NULL;
 		}
 	assert_true(parent_receives);

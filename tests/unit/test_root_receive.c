@@ -159,17 +159,21 @@ static void test_encode_decode(void **state)
  * descriptors off the channel and runs the command; the child ends with the
  * command's status, and its stderr is in the worker's file.
  */
-static void test_plumbing(void **state)
+/* In the keeper: write through a descriptor root kept for it, and say why it fails. */
+static int after_receive(void *ctx, int err_fd)
 {
-	int chan[2];
-	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, chan), 0);
-	int errfd = memfd_create("err", MFD_CLOEXEC);
-	assert_true(errfd >= 0);
-	const char *const argv[] = { "zfs", "receive", "-u", "backup/data", NULL };
-	struct child c;
-	assert_int_equal(root_recv_start(chan[1], argv, SPAWN_PIPE, SPAWN_NULL, errfd, &c), 0);
-	assert_true(c.in >= 0);
+	if (write(*(int *)ctx, "kept", 4) != 4 || dprintf(err_fd, "after said no\n") < 0)
+		return 9;
+	return 4;
+}
 
+/*
+ * Empty the stderr file, start argv through chan[1] and take root's side:
+ * the request decoded into got (unless NULL), its three descriptors in fds.
+ */
+static void next_request(const int chan[2], const char *const *argv, int errfd, struct child *c,
+			 int fds[ROOT_RECV_NFDS], struct strvec *got)
+{
 	char buf[ROOT_RECV_MAX + 1];
 	union {
 		char space[CMSG_SPACE(sizeof(int) * ROOT_RECV_NFDS)];
@@ -178,26 +182,43 @@ static void test_plumbing(void **state)
 	struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) - 1 };
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.space,
 			     .msg_controllen = sizeof(u.space) };
+	assert_int_equal(ftruncate(errfd, 0), 0);
+	assert_int_equal(lseek(errfd, 0, SEEK_SET), 0);
+	assert_int_equal(root_recv_start(chan[1], argv, SPAWN_PIPE, SPAWN_NULL, errfd, c), 0);
 	ssize_t n = recvmsg(chan[0], &mh, MSG_CMSG_CLOEXEC);
 	assert_true(n > 0);
 	buf[n] = '\0';
-	_cleanup_strvec_ struct strvec got = STRVEC_INIT;
-	assert_int_equal(root_recv_decode(buf, &got), 0);
-	assert_string_equal(got.v[3], "backup/data");
+	if (got)
+		assert_int_equal(root_recv_decode(buf, got), 0);
 	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-	if (!cm)
+	if (!cm) {
 		fail_msg("no descriptors came with the request");
-	else
-		assert_int_equal(cm->cmsg_len, CMSG_LEN(sizeof(int) * ROOT_RECV_NFDS));
+		return;
+	}
+	assert_int_equal(cm->cmsg_len, CMSG_LEN(sizeof(int) * ROOT_RECV_NFDS));
+	memcpy(fds, CMSG_DATA(cm), sizeof(int) * ROOT_RECV_NFDS);
+}
+
+static void test_plumbing(void **state)
+{
+	int chan[2];
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, chan), 0);
+	int errfd = memfd_create("err", MFD_CLOEXEC);
+	assert_true(errfd >= 0);
+	const char *const argv[] = { "zfs", "receive", "-u", "backup/data", NULL };
+	struct child c;
 	int fds[ROOT_RECV_NFDS];
-	memcpy(fds, CMSG_DATA(cm), sizeof(fds));
+	_cleanup_strvec_ struct strvec got = STRVEC_INIT;
+	next_request(chan, argv, errfd, &c, fds, &got);
+	assert_true(c.in >= 0);
+	assert_string_equal(got.v[3], "backup/data");
 
 	const char *const run[] = { "/bin/sh", "-c", "wc -c >&2; exit 3", NULL };
 	_cleanup_strvec_ struct strvec env = STRVEC_INIT;
 	spawn_env_default(&env);
 	pid_t keeper;
 	assert_int_equal(root_recv_run(run, (const char *const *)env.v, fds[0], fds[1], fds[2],
-				       &keeper), 0);
+				       NULL, &keeper), 0);
 	for (size_t i = 0; i < ROOT_RECV_NFDS; i++)
 		close(fds[i]);
 	assert_int_equal(write(c.in, "stream", 6), 6);
@@ -212,15 +233,7 @@ static void test_plumbing(void **state)
 	assert_string_equal(out, "6\n");
 
 	/* a refusal: the child ends with 1 and says why in the stderr file */
-	assert_int_equal(ftruncate(errfd, 0), 0);
-	assert_int_equal(lseek(errfd, 0, SEEK_SET), 0);
-	assert_int_equal(root_recv_start(chan[1], argv, SPAWN_PIPE, SPAWN_NULL, errfd, &c), 0);
-	mh.msg_controllen = sizeof(u.space);
-	assert_true(recvmsg(chan[0], &mh, MSG_CMSG_CLOEXEC) > 0);
-	cm = CMSG_FIRSTHDR(&mh);
-	if (!cm)
-		fail_msg("no descriptors came with the second request");
-	memcpy(fds, CMSG_DATA(cm), sizeof(fds));
+	next_request(chan, argv, errfd, &c, fds, NULL);
 	assert_true(send(fds[0], "refused not today", 17, 0) == 17);
 	for (size_t i = 0; i < ROOT_RECV_NFDS; i++)
 		close(fds[i]);
@@ -231,6 +244,31 @@ static void test_plumbing(void **state)
 	memset(out, 0, sizeof(out));
 	assert_true(pread(errfd, out, sizeof(out) - 1, 0) > 0);
 	assert_string_equal(out, "zkeep: root refused to run this receive: not today\n");
+
+	/* after a receive that succeeded: after's code is the answer, its fd kept open */
+	next_request(chan, argv, errfd, &c, fds, NULL);
+	int kept[2];
+	assert_int_equal(pipe(kept), 0);
+	const char *const ok[] = { "/bin/sh", "-c", "cat >/dev/null", NULL };
+	struct root_recv_after after = { .fn = after_receive, .ctx = &kept[1], .keep = &kept[1],
+					 .nkeep = 1 };
+	assert_int_equal(root_recv_run(ok, (const char *const *)env.v, fds[0], fds[1], fds[2],
+				       &after, &keeper), 0);
+	for (size_t i = 0; i < ROOT_RECV_NFDS; i++)
+		close(fds[i]);
+	close(kept[1]);
+	close(c.in);
+	c.in = -1;
+	assert_int_equal(spawn_wait(&c, &st), 0);
+	assert_int_equal(spawn_exit_code(st), 4);
+	assert_int_equal(waitpid(keeper, &st, 0), keeper);
+	memset(out, 0, sizeof(out));
+	assert_true(read(kept[0], out, sizeof(out) - 1) == 4);
+	assert_string_equal(out, "kept");
+	close(kept[0]);
+	memset(out, 0, sizeof(out));
+	assert_true(pread(errfd, out, sizeof(out) - 1, 0) > 0);
+	assert_string_equal(out, "after said no\n");
 	close(errfd);
 	close(chan[0]);
 	close(chan[1]);
