@@ -4,17 +4,20 @@
 #include "cli/commands.h"
 #include "cli/confined.h"
 #include "cli/jobspec.h"
+#include "cli/root_receives.h"
 #include "confine/confine.h"
 #include "confine/jobconf.h"
 #include "base/log.h"
 #include "base/parse.h"
 #include "drive/driveconf.h"
+#include "zfs/root_request.h"
 
 #include <fcntl.h>
 #include <stdatomic.h>
 #include <sys/mman.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <linux/capability.h>
 
 struct drive_work {
@@ -23,11 +26,12 @@ struct drive_work {
 	const char *pool;
 	const bool *skip;
 	int counts_fd; /* an anonymous file: the counts so far, rewritten after each dataset */
+	int root_fd;   /* > 2: the channel on which root runs the worker's receives */
 };
 
-static int drive_worker(void *data, const char *work_dir)
+/* drive_replicate() one dataset at a time; the counts so far in w->counts_fd after each. */
+static int replicate_each(struct drive_work *w)
 {
-	struct drive_work *w = data;
 	const struct drive *d = w->o->d;
 	struct drive_result res = { 0 };
 	_cleanup_free_ bool *others = xcalloc(d->datasets.n + 1, sizeof(*others));
@@ -45,6 +49,26 @@ static int drive_worker(void *data, const char *work_dir)
 			return EXIT_FATAL;
 	}
 	return res.failed ? EXIT_PARTIAL : EXIT_OK;
+}
+
+static int drive_worker(void *data, const char *work_dir)
+{
+	struct drive_work *w = data;
+	/*
+	 * The worker's zfs through a local runner whose receives root runs.
+	 * The drive runner's stop is the supervisor's (it kills the worker),
+	 * and its import settings concern zpool import, root's.
+	 */
+	_cleanup_(runner_freep) struct runner *local = NULL;
+	struct runner *drive_run = w->z->run;
+	if (w->root_fd > 2) {
+		local = runner_local_new();
+		runner_local_receive_via_root(local, w->root_fd);
+		w->z->run = local;
+	}
+	int status = replicate_each(w);
+	w->z->run = drive_run;
+	return status;
 }
 
 /*
@@ -97,7 +121,18 @@ static size_t drive_needs(struct zfs *z, const struct drive *d, const char *pool
 	return n;
 }
 
-/* Run drive_replicate() as the confined worker of needs[0..n); its counts into res. */
+static void serve_request(void *ctx, const char *request, int *fds, size_t nfds,
+			  struct strbuf *reply)
+{
+	(void)reply; /* refusals are answered on the request's own socket */
+	root_receives_serve(ctx, request, fds, nfds);
+}
+
+/*
+ * Run drive_replicate() as the confined worker of needs[0..n); its counts
+ * into res. Root runs its receives (cli/root_receives.h): the worker holds
+ * no receive permission on the drive.
+ */
 static void run_worker(struct drive_confined *dc, struct zfs *z, const struct drive_opts *o,
 		       const char *pool, const bool *skip, const struct deleg_need *needs,
 		       size_t n, struct drive_result *res)
@@ -108,19 +143,48 @@ static void run_worker(struct drive_confined *dc, struct zfs *z, const struct dr
 		res->failed++;
 		return;
 	}
+	struct confine_info info = CONFINE_INFO_INIT;
+	struct root_receives rr;
+	root_receives_init(&rr, z, &info);
+	_cleanup_free_ struct root_recv_policy *policies = xcalloc(n + 1, sizeof(*policies));
+	for (size_t i = 0; i < n; i++) {
+		if (!(needs[i].ops & DELEG_RECV_BY_ROOT))
+			continue;
+		policies[i] = (struct root_recv_policy){
+			.target = needs[i].dataset, .recursive = needs[i].recursive,
+			.force = needs[i].ops & DELEG_RECV_FORCE, .props = needs[i].recv_props,
+		};
+		/* not there when the run began (or to be replaced): granted once received */
+		root_receives_add(&rr, &policies[i], needs[i].exists ? NULL : &needs[i]);
+	}
+	int pair[2] = { -1, -1 };
+	if (rr.ntargets && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0) {
+		log_error("cannot make the worker's channel to root: %s", strerror(errno));
+		root_receives_release(&rr);
+		res->failed++;
+		return;
+	}
+	const int keep[] = { counts_fd, pair[1] };
+	struct sandbox_requests rq = { .fd = pair[0], .fn = serve_request,
+				       .malformed = root_receives_malformed, .ctx = &rr };
 	/* the job names the run's directory: "drive" when the drive's name is too long */
 	_cleanup_free_ char *name = xasprintf("drive-%s", o->d->name);
 	struct confine_job job = {
 		.name = section_name_ok(name) ? name : "drive", .needs = needs, .nneeds = n,
 		.state_dir = getenv("ZKEEP_STATE_DIR"),
-		.keep_fds = &counts_fd, .nkeep_fds = 1,
+		.keep_fds = keep, .nkeep_fds = pair[1] >= 0 ? 2 : 1,
+		.requests = pair[0] >= 0 ? &rq : NULL,
 		.stop_fd = dc->stop_fd, .clone_lock = dc->clone_lock,
 	};
-	struct drive_work w = { .z = z, .o = o, .pool = pool, .skip = skip, .counts_fd = counts_fd };
-	struct confine_info info = CONFINE_INFO_INIT;
+	struct drive_work w = { .z = z, .o = o, .pool = pool, .skip = skip, .counts_fd = counts_fd,
+				.root_fd = pair[1] };
 	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
 	int status = EXIT_FATAL;
 	int r = confine_run(&job, drive_worker, &w, &status, &info, &err);
+	root_receives_release(&rr); /* root's receives end before the pool is exported */
+	for (size_t i = 0; i < ARRAY_SIZE(pair); i++)
+		if (pair[i] >= 0)
+			close(pair[i]);
 	char buf[DRIVE_COUNTS_MAX];
 	ssize_t got = pread(counts_fd, buf, sizeof(buf), 0); /* the worker has ended */
 	confined_report(&info);
@@ -162,6 +226,10 @@ void drive_replicate_confined(void *data, struct zfs *z, const struct drive_opts
 	for (size_t i = 0; i < d->datasets.n; i++)
 		strvec_init(&props[i]);
 	size_t n = drive_needs(z, d, pool, skip, &targets, props, needs);
+	/* Root runs the receives onto the drive: the worker holds no receive (root_request.h). */
+	for (size_t i = 0; i < n; i++)
+		if (needs[i].ops & DELEG_RECEIVE)
+			needs[i].ops |= DELEG_RECV_BY_ROOT;
 	run_worker(data, z, o, pool, skip, needs, n, res);
 	for (size_t i = 0; i < d->datasets.n; i++)
 		strvec_release(&props[i]);

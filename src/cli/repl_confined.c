@@ -4,6 +4,7 @@
 #include "cli/repl_confined.h"
 #include "cli/confined.h"
 #include "cli/repl_execute.h"
+#include "cli/root_receives.h"
 #include "cli/jobspec.h"
 #include "confine/confine.h"
 #include "base/log.h"
@@ -403,17 +404,7 @@ struct root_service {
 	bool syncoid;            /* say it at debug level: syncoid prints no such line */
 	bool unmounts;           /* --force-delete: root unmounts for the worker */
 	struct strvec unmounted;
-	/* The worker's receives (zfs/root_receive.h). */
-	bool receives;
-	struct root_recv_policy policy;
-	/* A target that was not there (or could be destroyed and received anew)
-	 * when the run began: what the worker is granted once root's receive made it. */
-	bool target_new;
-	const struct deleg_need *target_need;
-	const struct confine_info *info; /* the run's, for its journal */
-	struct strvec env;       /* of root's zfs receive */
-	pid_t *keepers;          /* the processes waiting for root's receives */
-	size_t nkeepers;
+	struct root_receives receives; /* the worker's (cli/root_receives.h) */
 };
 
 static void serve_unmount(struct root_service *s, const char *request, struct strbuf *reply)
@@ -451,123 +442,14 @@ static void serve_unmount(struct root_service *s, const char *request, struct st
 	strbuf_addstr(reply, "ok");
 }
 
-/* Receives root runs at once for one worker (the engine runs a few in parallel). */
-#define ROOT_RECV_MAX_RUNNING 64
-
-_Static_assert(ROOT_RECV_MAX == SANDBOX_REQUEST_MAX && ROOT_RECV_NFDS <= SANDBOX_REQUEST_FDS,
-	       "a receive request fits the worker's channel to root");
-
-/* Reap the keepers of receives that ended (all of them when wait_all). */
-static void reap_keepers(struct root_service *s, bool wait_all)
-{
-	size_t kept = 0;
-	for (size_t i = 0; i < s->nkeepers; i++) {
-		pid_t r;
-		do
-			r = waitpid(s->keepers[i], NULL, wait_all ? 0 : WNOHANG);
-		while (r < 0 && errno == EINTR);
-		if (r == 0)
-			s->keepers[kept++] = s->keepers[i];
-	}
-	s->nkeepers = kept;
-}
-
-static void refuse_receive(int answer_fd, const char *why)
-{
-	_cleanup_strbuf_ struct strbuf quoted = STRBUF_INIT;
-	term_escape(&quoted, why, strlen(why), TERM_FINAL | TERM_ONE_LINE);
-	log_warning("refused the confined worker's zfs receive: %s", quoted.buf);
-	if (answer_fd < 0)
-		return;
-	_cleanup_free_ char *text = xasprintf("refused %s", why);
-	if (send(answer_fd, text, strlen(text), MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
-		return; /* the worker is gone */
-}
-
-/*
- * In the keeper of a receive that ran while the job's new target did not
- * exist: if it made it, the worker gets its grants there (the ones an
- * existing target gets) before it hears that its receive succeeded.
- */
-static int grant_new_target(void *ctx, int err_fd)
-{
-	struct root_service *s = ctx;
-	if (zfs_exists(s->z, s->target) != 1)
-		return 0; /* not this receive's doing (a child before its parent fails) */
-	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
-	if (confine_grant_created(s->info, s->target_need, &err) == 0)
-		return 0;
-	dprintf(err_fd, "zkeep: received %s, but cannot grant the confined worker on it: %s\n",
-		s->target, err.buf);
-	return 1;
-}
-
-/*
- * "receive\nzfs\nreceive\n...": root runs the worker's zfs receive into its
- * target (zfs/root_receive.h), checked against the job's own options; the
- * answer goes on the request's first descriptor.
- */
-static void serve_receive(struct root_service *s, const char *request, int *fds, size_t nfds)
-{
-	reap_keepers(s, false);
-	if (s->nkeepers >= ROOT_RECV_MAX_RUNNING && nfds) {
-		/* a worker's requests must not become an unbounded number of root's processes */
-		refuse_receive(fds[0], "too many receives at once");
-		return;
-	}
-	if (nfds != ROOT_RECV_NFDS) {
-		_cleanup_free_ char *why = xasprintf("%zu descriptors with the request (%d wanted)",
-						     nfds, ROOT_RECV_NFDS);
-		refuse_receive(nfds ? fds[0] : -1, why);
-		return;
-	}
-	_cleanup_strvec_ struct strvec argv = STRVEC_INIT, run = STRVEC_INIT;
-	_cleanup_strbuf_ struct strbuf why = STRBUF_INIT;
-	if (!s->receives)
-		strbuf_addstr(&why, "root runs no receive in this run");
-	else if (root_recv_decode(request, &argv) < 0)
-		strbuf_addstr(&why, "not a receive request");
-	else
-		root_recv_check(&s->policy, (const char *const *)argv.v, &run, &why);
-	if (why.len) {
-		refuse_receive(fds[0], why.buf);
-		return;
-	}
-	/* a receive while the target is not there (yet, or any more) may make it: grant after */
-	bool may_create = s->target_new && zfs_exists(s->z, s->target) != 1;
-	const int journal[] = { s->info->journal_fd };
-	struct root_recv_after after = { .fn = grant_new_target, .ctx = s, .keep = journal,
-					 .nkeep = 1 };
-	pid_t keeper;
-	int r = root_recv_run((const char *const *)run.v, (const char *const *)s->env.v, fds[0],
-			      fds[1], fds[2], may_create ? &after : NULL, &keeper);
-	if (r < 0) {
-		_cleanup_free_ char *text = xasprintf("cannot start it: %s", strerror(-r));
-		refuse_receive(fds[0], text);
-		return;
-	}
-	s->keepers = xrealloc(s->keepers, (s->nkeepers + 1) * sizeof(*s->keepers));
-	s->keepers[s->nkeepers++] = keeper;
-	_cleanup_free_ char *words = strvec_join(&run, " ");
-	_cleanup_strbuf_ struct strbuf quoted = STRBUF_INIT;
-	term_escape(&quoted, words, strlen(words), TERM_FINAL | TERM_ONE_LINE);
-	log_debug("root runs the confined worker's receive: %s", quoted.buf);
-}
-
 static void serve_request(void *ctx, const char *request, int *fds, size_t nfds,
 			  struct strbuf *reply)
 {
 	struct root_service *s = ctx;
 	if (skip_prefix(request, ROOT_RECV_VERB "\n"))
-		serve_receive(s, request, fds, nfds);
+		root_receives_serve(&s->receives, request, fds, nfds);
 	else
 		serve_unmount(s, request, reply);
-}
-
-static void log_malformed(void *ctx, const char *why)
-{
-	(void)ctx;
-	log_warning("refused a malformed request of the confined worker: %s", why);
 }
 
 /*
@@ -617,19 +499,20 @@ static int run_worker(struct repl_cli *c, struct confine_job *job, struct zfs *z
 	struct root_service rs = {
 		.target = c->target_arg, .z = z, .syncoid = c->syncoid,
 		.unmounts = c->force_delete, .unmounted = STRVEC_INIT,
-		.receives = c->root_receives,
-		.target_new = c->root_receives && target_need && !target_need->exists,
-		.target_need = target_need, .info = &info,
-		.policy = { .target = c->target_arg, .recursive = c->recursive,
-			    .force = force, .props = props,
-			    .keep = keep.n ? (const char *const *)keep.v : NULL },
-		.env = STRVEC_INIT,
 	};
-	spawn_env_default(&rs.env);
+	root_receives_init(&rs.receives, z, &info);
+	const struct root_recv_policy policy = {
+		.target = c->target_arg, .recursive = c->recursive, .force = force, .props = props,
+		.keep = keep.n ? (const char *const *)keep.v : NULL,
+	};
+	/* not there when the run began (or to be replaced): granted once root's receive made it */
+	if (c->root_receives)
+		root_receives_add(&rs.receives, &policy,
+				  target_need && !target_need->exists ? target_need : NULL);
 	int pair[2] = { -1, -1 };
 	int fds[3];
-	struct sandbox_requests rq = { .fd = -1, .fn = serve_request, .malformed = log_malformed,
-				       .ctx = &rs };
+	struct sandbox_requests rq = { .fd = -1, .fn = serve_request,
+				       .malformed = root_receives_malformed, .ctx = &rs };
 	if ((c->force_delete || c->root_receives) && !dst_remote && geteuid() == 0) {
 		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0) {
 			log_error("cannot make the worker's channel to root: %s", strerror(errno));
@@ -654,9 +537,7 @@ static int run_worker(struct repl_cli *c, struct confine_job *job, struct zfs *z
 	c->relay_path = self;
 	int r = confine_run(job, repl_worker, &w, &status, &info, &err);
 	c->relay_path = NULL;
-	reap_keepers(&rs, true); /* root's receives end before anything is mounted */
-	free(rs.keepers);
-	strvec_release(&rs.env);
+	root_receives_release(&rs.receives); /* root's receives end before anything is mounted */
 	c->ssh_connected_fds[0] = c->ssh_connected_fds[1] = 0; /* ss closes root's copies */
 	c->root_requests_fd = 0;
 	c->recvoptions = saved;

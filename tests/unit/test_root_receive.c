@@ -1,7 +1,11 @@
-/* test_root_receive.c - root runs the worker's zfs receive (zfs/root_receive.h). */
+/*
+ * test_root_receive.c - root runs the worker's zfs receive (zfs/root_receive.h,
+ * zfs/root_request.h; which target a request is for: cli/root_receives.h).
+ */
 #include "unit.h"
 #include "zfs/root_receive.h"
 #include "zfs/root_request.h"
+#include "cli/root_receives.h"
 
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -274,6 +278,44 @@ static void test_plumbing(void **state)
 	close(chan[1]);
 }
 
+/* Which of a job's targets (a drive's: several) a receive is for. */
+static void test_target_choice(void **state)
+{
+	struct root_receives rr;
+	root_receives_init(&rr, NULL, NULL);
+	const struct root_recv_policy p[] = {
+		{ .target = "usb/src/a", .recursive = true },
+		{ .target = "usb/src/a/b", .recursive = false },
+		{ .target = "usb/src/a/b/d", .recursive = true },
+		{ .target = "usb/src/c", .recursive = false },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(p); i++)
+		root_receives_add(&rr, &p[i], NULL);
+	static const struct {
+		const char *name, *target; /* NULL: none */
+	} cases[] = {
+		{ "usb/src/a", "usb/src/a" },
+		{ "usb/src/a/x", "usb/src/a" },
+		{ "usb/src/a/b", "usb/src/a/b" },       /* itself before a recursive parent */
+		{ "usb/src/a/b/x", "usb/src/a" },       /* a/b is not recursive */
+		{ "usb/src/a/b/d/e", "usb/src/a/b/d" }, /* the deepest */
+		{ "usb/src/ab", NULL },                 /* a prefix is not below */
+		{ "usb/src/c/x", NULL },
+		{ "usb/src", NULL },
+		{ "", NULL },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		const struct root_target *t = root_receives_target(&rr, cases[i].name);
+		if (!cases[i].target)
+			assert_null(t);
+		else if (!t)
+			fail_msg("no target for %s", cases[i].name);
+		else
+			assert_string_equal(t->policy.target, cases[i].target);
+	}
+	root_receives_release(&rr);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -282,6 +324,7 @@ int main(void)
 		cmocka_unit_test(test_operator_keep),
 		cmocka_unit_test(test_encode_decode),
 		cmocka_unit_test(test_plumbing),
+		cmocka_unit_test(test_target_choice),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
