@@ -140,6 +140,8 @@ void root_receives_serve(struct root_receives *rr, const char *request, int *fds
 		root_recv_check(t ? &t->policy : &rr->targets[0].policy,
 				(const char *const *)argv.v, &run, &why);
 	}
+	if (!why.len && !t) /* the check passes only a target's tree; never crash root on a slip */
+		strbuf_addstr(&why, "not one of the job's targets");
 	if (why.len) {
 		refuse_receive(fds[0], why.buf);
 		return;

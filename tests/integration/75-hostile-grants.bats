@@ -270,34 +270,16 @@ rr_start() {
     [ -n "$RR_UID" ] || fail "no run uid"
 }
 
-# Forge, as the run uid, a receive of the incremental for gdst/o whose ioctl names
-# gdst/rr: "rc=N: output" in RR_FORGED. The run must still be live.
+# Forge, as the run uid, a receive into gdst/o whose ioctl names gdst/rr, while the run
+# is live.
 rr_forge() {
-    RR_FORGED=$(SHIM_NAME=gdst/rr LD_PRELOAD=$RR_SHIM setpriv --reuid "$RR_UID" \
-        --regid "$RR_UID" --clear-groups zfs receive -u gdst/o <"$BATS_TEST_TMPDIR/incr" 2>&1) &&
-        RR_FORGED="rc=0: $RR_FORGED" || RR_FORGED="rc=$?: $RR_FORGED"
+    recv_forge gdst/rr gdst/o "$RR_UID"
     kill -0 "$RR_SUP" 2>/dev/null || fail "the run ended before the forged receive was tried"
-    echo "forged receive as uid $RR_UID: $RR_FORGED"
-    [[ $RR_FORGED == *"shim: zc_name '"*"' -> 'gdst/rr'"* ]] ||
-        fail "the shim did not forge the ioctl"
-    [[ $RR_FORGED != rc=0:* ]] || fail "the worker's own ioctl received into gdst/o"
 }
 
 @test "root runs every receive, into a new target and after: the worker holds no receive; its ioctl is refused" {
-    local shimdir
-    shimdir=$(mktemp -d /tmp/recv-shim.XXXXXX) # on a way the worker's uid may walk
-    chmod 755 "$shimdir"
-    RR_SHIM=$shimdir/recv-name-shim.so
-    cc -shared -fPIC -o "$RR_SHIM" "$BATS_TEST_DIRNAME/../poc/recv-name-shim.c" -ldl
     export ZKEEP_STATE_DIR=$STATE
-    # another backup, and an incremental stream that would apply to it
-    zfs create gsrc/o
-    zfs snapshot gsrc/o@a
-    zfs send gsrc/o@a | zfs receive -u gdst/o
-    echo planted >/gsrc/o/planted
-    zfs snapshot gsrc/o@b
-    zfs send -i @a gsrc/o@b >"$BATS_TEST_TMPDIR/incr"
-    chmod 644 "$BATS_TEST_TMPDIR/incr"
+    recv_forge_setup gsrc gdst/o # another backup, and a stream that would apply to it
     # a new target: its first full receive, slow enough to act as the worker meanwhile
     zfs create gsrc/rr
     head -c 2M /dev/urandom >/gsrc/rr/f1
@@ -326,7 +308,7 @@ rr_forge() {
     echo "worker's grants on gdst/rr during the run: $perms"
     [[ $perms == *user* ]] || fail "no grant on gdst/rr during the run"
     [[ $perms != *receive* ]] || fail "the worker holds receive on its existing target"
-    rm -rf "$shimdir"
+    rm -rf "$RECV_SHIM_DIR"
     assert_no_dataset gdst/o@b
     assert_dataset_exists gdst/rr@b
     # both receives were root's

@@ -5,7 +5,8 @@
 # configured name is refused loudly and never imported, and a drive without a configured
 # guid is refused outright. The right drive is imported inert: `zpool import -N` under
 # the altroot /run/zkeep/drive/NAME, so no dataset of it is mounted where its own
-# mountpoint property says.
+# mountpoint property says. And a compromised drive worker (attacker 5) holds no
+# receive: root runs the receives onto the drive.
 
 load lib
 load replicate
@@ -22,6 +23,10 @@ setup() {
 }
 
 teardown() {
+    if [ -n "${DRIVE_SUP:-}" ]; then # a backup a failed test left running
+        kill "$DRIVE_SUP" 2>/dev/null
+        wait "$DRIVE_SUP" 2>/dev/null
+    fi
     teardown_drive
     rm -rf "$EVIL" "$EVIL-root"
 }
@@ -95,4 +100,52 @@ EOF
     [[ " $imp " == *" -N "* ]] || fail "imported without -N: $imp"
     [[ $imp == *"altroot=/run/zkeep/drive/usb1"* ]] || fail "imported without the altroot: $imp"
     [[ $imp == *" $DRIVE_GUID"* ]] || fail "not imported by guid: $imp"
+}
+
+# OpenZFS lets whoever holds `receive` anywhere receive into any dataset through its own
+# ioctl (tests/poc/recv-name-bypass.sh). Root runs the drive worker's receives, so the
+# worker holds no receive, not even on a new target's parent: its forged ioctl during a
+# backup (the PoC's shim, as its uid while its grants live) is refused, and every
+# receive onto the drive is root's. Before, the worker held receive on usbp/srcp.
+@test "hostile worker: during a drive backup its own receive ioctl is refused; every receive onto the drive is root's" {
+    export ZKEEP_STATE_DIR=$BATS_TEST_TMPDIR/state
+    recv_forge_setup srcp srcp/victim # a dataset of this host, a stream that would apply
+    # a backup slow enough to act as its worker meanwhile
+    head -c 2M /dev/urandom >/srcp/plain/big
+    zfs snapshot srcp/plain@s2
+    make_drive usbp
+    cat >"$CONF" <<EOF2
+[drive usb1]
+pool = usbp
+guid = $DRIVE_GUID
+datasets = srcp/plain
+bwlimit = 256k
+EOF2
+    "$ZKEEP" --debug drive backup --config "$CONF" usb1 >"$BATS_TEST_TMPDIR/run.out" 2>&1 &
+    DRIVE_SUP=$! # teardown stops it when the test fails early
+    local i j uid
+    for i in $(seq 300); do # root's receive runs (or, before this was fixed, a grant appears)
+        grep -q "root runs the confined worker's receive: .* usbp/srcp/plain" \
+            "$BATS_TEST_TMPDIR/run.out" && break
+        zfs allow usbp/srcp 2>/dev/null | grep -q $'^\tuser ' && break
+        sleep 0.1
+    done
+    j=$(cd "$ZKEEP_STATE_DIR/grants" && ls [0-9]*.journal)
+    uid=${j%.journal}
+    recv_forge usbp/srcp srcp/victim "$uid"
+    [ -e "$ZKEEP_STATE_DIR/grants/$j" ] || fail "the worker's grants ended before the forged receive"
+    wait "$DRIVE_SUP" || { cat "$BATS_TEST_TMPDIR/run.out"; fail "the backup failed"; }
+    DRIVE_SUP=
+    rm -rf "$RECV_SHIM_DIR"
+    assert_no_dataset srcp/victim@b
+    grep -q "root runs the confined worker's receive: .* usbp/srcp/plain" \
+        "$BATS_TEST_TMPDIR/run.out" ||
+        fail "root ran no receive onto the drive:" "$(cat "$BATS_TEST_TMPDIR/run.out")"
+    zpool import -o cachefile=none -N usbp
+    zpool history -l usbp | grep " zfs receive " >"$BATS_TEST_TMPDIR/hist" || true
+    cat "$BATS_TEST_TMPDIR/hist"
+    [ -s "$BATS_TEST_TMPDIR/hist" ] || fail "no receive onto the drive"
+    grep -v "user 0 " "$BATS_TEST_TMPDIR/hist" && fail "a receive onto the drive was not root's"
+    assert_dataset_exists usbp/srcp/plain@s2
+    zpool export usbp
 }

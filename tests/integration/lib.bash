@@ -187,3 +187,35 @@ destroy_pools() {
     rm -f "$list" "$dir"/*.img
     return "$rc"
 }
+
+# The OpenZFS receive-name hole (tests/poc/recv-name-bypass.sh), played by a hostile
+# test as a worker's uid. recv_forge_setup POOL VICTIM: RECV_SHIM is the PoC's
+# LD_PRELOAD shim, built under RECV_SHIM_DIR (a way a run uid may walk; the caller
+# removes it); VICTIM is a copy of POOL/o@a, and $BATS_TEST_TMPDIR/incr an incremental
+# stream that would apply to it.
+recv_forge_setup() {
+    RECV_SHIM_DIR=$(mktemp -d /tmp/recv-shim.XXXXXX)
+    chmod 755 "$RECV_SHIM_DIR"
+    RECV_SHIM=$RECV_SHIM_DIR/recv-name-shim.so
+    cc -shared -fPIC -o "$RECV_SHIM" "$BATS_TEST_DIRNAME/../poc/recv-name-shim.c" -ldl
+    zfs create "$1/o"
+    zfs snapshot "$1/o@a"
+    zfs send "$1/o@a" | zfs receive -u "$2"
+    echo planted >"$(zfs get -H -o value mountpoint "$1/o")/planted"
+    zfs snapshot "$1/o@b"
+    zfs send -i @a "$1/o@b" >"$BATS_TEST_TMPDIR/incr"
+    chmod 644 "$BATS_TEST_TMPDIR/incr"
+}
+
+# recv_forge NAME VICTIM UID: as UID, receive that stream into VICTIM through an ioctl
+# that names NAME; RECV_FORGED is "rc=N: what it printed". Fails unless the shim
+# rewrote the ioctl and the receive was refused.
+recv_forge() {
+    RECV_FORGED=$(SHIM_NAME=$1 LD_PRELOAD=$RECV_SHIM setpriv --reuid "$3" --regid "$3" \
+        --clear-groups zfs receive -u "$2" <"$BATS_TEST_TMPDIR/incr" 2>&1) &&
+        RECV_FORGED="rc=0: $RECV_FORGED" || RECV_FORGED="rc=$?: $RECV_FORGED"
+    echo "forged receive as uid $3: $RECV_FORGED"
+    [[ $RECV_FORGED == *"shim: zc_name '"*"' -> '$1'"* ]] ||
+        { fail "the shim did not forge the ioctl"; return 1; }
+    [[ $RECV_FORGED != rc=0:* ]] || { fail "uid $3's own ioctl received into $2"; return 1; }
+}

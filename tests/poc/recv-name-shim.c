@@ -1,6 +1,7 @@
 /*
- * Proof of an OpenZFS delegation bypass (seen on 2.1.11 and 2.3.2; not yet
- * fixed in zkeep, see docs/security.md "Not done yet"): the kernel checks the
+ * Proof of an OpenZFS delegation bypass (seen on 2.1.11 and 2.3.2; zkeep's
+ * workers under root hold no receive because of it, a systemd job unit's
+ * still does: docs/security.md "Not done yet"): the kernel checks the
  * receive permission on the name the ioctl is given (zc_name) and receives
  * into another one (zc_value, or innvl "snapname"), and never checks that
  * they match. This LD_PRELOAD shim rewrites zc_name of ZFS_IOC_RECV (0x5a1b)
