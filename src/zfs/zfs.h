@@ -87,8 +87,13 @@ struct zfs_tree {
 	struct zfs_dataset *ds; /* in zfs's order: a parent before its children */
 	size_t nds;
 	struct strvec props;    /* the extra properties asked for */
+	/* ds's indices by name (then index), for zfs_tree_find(); made by
+	 * zfs_parse_list(), used while it covers all nds */
+	size_t *by_name;
+	size_t nby_name;
 };
-#define ZFS_TREE_INIT { .ds = NULL, .nds = 0, .props = STRVEC_INIT }
+#define ZFS_TREE_INIT { .ds = NULL, .nds = 0, .props = STRVEC_INIT, .by_name = NULL, \
+			.nby_name = 0 }
 
 enum {
 	ZFS_LIST_RECURSIVE = 1 << 0, /* the roots and everything below them */
@@ -114,6 +119,7 @@ int zfs_list_tree(struct zfs *z, const char *const *roots, unsigned flags,
  */
 int zfs_list_snapshot_ids(struct zfs *z, const char *const *datasets, struct zfs_tree *rows);
 void zfs_tree_release(struct zfs_tree *t);
+/* The dataset named name (the first listed if twice), or NULL: O(log n) after a parse. */
 struct zfs_dataset *zfs_tree_find(const struct zfs_tree *t, const char *name);
 /* Index of a property name in t->props, or -1. */
 ssize_t zfs_tree_prop_index(const struct zfs_tree *t, const char *prop);

@@ -91,16 +91,47 @@ void zfs_tree_release(struct zfs_tree *t)
 		free_props(d->props, np);
 	}
 	free(t->ds);
+	free(t->by_name);
 	strvec_release(&t->props);
 	*t = (struct zfs_tree)ZFS_TREE_INIT;
 }
 
+static int cmp_by_name(const void *a, const void *b, void *tree)
+{
+	const struct zfs_tree *t = tree;
+	size_t i = *(const size_t *)a, j = *(const size_t *)b;
+	int c = strcmp(t->ds[i].name, t->ds[j].name);
+	return c ? c : (i > j) - (i < j);
+}
+
+/* The name index of t's datasets (a run looks datasets up by name per policy and job). */
+static void index_by_name(struct zfs_tree *t)
+{
+	t->by_name = xreallocarray(t->by_name, t->nds + 1, sizeof(*t->by_name));
+	for (size_t i = 0; i < t->nds; i++)
+		t->by_name[i] = i;
+	qsort_r(t->by_name, t->nds, sizeof(*t->by_name), cmp_by_name, t);
+	t->nby_name = t->nds;
+}
+
 struct zfs_dataset *zfs_tree_find(const struct zfs_tree *t, const char *name)
 {
-	for (size_t i = 0; i < t->nds; i++)
-		if (streq(t->ds[i].name, name))
-			return &t->ds[i];
-	return NULL;
+	if (!t->by_name || t->nby_name != t->nds) { /* datasets added since: search them all */
+		for (size_t i = 0; i < t->nds; i++)
+			if (streq(t->ds[i].name, name))
+				return &t->ds[i];
+		return NULL;
+	}
+	size_t lo = 0, hi = t->nds; /* the first of the index not before name */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (strcmp(t->ds[t->by_name[mid]].name, name) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < t->nds && streq(t->ds[t->by_name[lo]].name, name) ? &t->ds[t->by_name[lo]]
+								     : NULL;
 }
 
 ssize_t zfs_tree_prop_index(const struct zfs_tree *t, const char *prop)
@@ -163,13 +194,27 @@ static void sort_snaps(struct zfs_tree *t)
 
 /* Datasets seen so far, looked up by name when snapshots arrive. zfs lists a
  * dataset's snapshots right after it, so the last one usually matches. */
-static struct zfs_dataset *find_parent(struct zfs_tree *t, const char *name, size_t len)
+static bool is_named(const struct zfs_dataset *d, const char *name, size_t len)
 {
-	for (size_t k = t->nds; k-- > 0;) {
-		struct zfs_dataset *d = &t->ds[k];
-		if (strlen(d->name) == len && memcmp(d->name, name, len) == 0)
-			return d;
-	}
+	return strlen(d->name) == len && memcmp(d->name, name, len) == 0;
+}
+
+/*
+ * The dataset named name[0..len), *hint first: zfs lists a dataset's
+ * snapshots together, so the one found last is nearly always the next one
+ * too (a search of the whole tree per snapshot made 100,000 snapshots of
+ * 1,000 datasets cost 0.4 s). *hint becomes the one found.
+ */
+static struct zfs_dataset *find_parent(struct zfs_tree *t, const char *name, size_t len,
+				       size_t *hint)
+{
+	if (*hint < t->nds && is_named(&t->ds[*hint], name, len))
+		return &t->ds[*hint];
+	for (size_t k = t->nds; k-- > 0;)
+		if (is_named(&t->ds[k], name, len)) {
+			*hint = k;
+			return &t->ds[k];
+		}
 	return NULL;
 }
 
@@ -197,6 +242,7 @@ int zfs_parse_list(const char *buf, size_t len, struct zfs_tree *out, struct str
 	struct zcursor c;
 	struct zfields f;
 	size_t np = out->props.n, alloc = 0;
+	size_t hint = SIZE_MAX; /* the dataset of the last snapshot */
 	int r;
 
 	if (np + 5 > ZFIELDS_MAX) {
@@ -221,7 +267,8 @@ int zfs_parse_list(const char *buf, size_t len, struct zfs_tree *out, struct str
 		if (type == ZFS_TYPE_SNAPSHOT || type == ZFS_TYPE_BOOKMARK) {
 			char sep = type == ZFS_TYPE_SNAPSHOT ? '@' : '#';
 			const char *at = memchr(f.f[0].s, sep, f.f[0].len);
-			struct zfs_dataset *d = at ? find_parent(out, f.f[0].s, (size_t)(at - f.f[0].s)) : NULL;
+			size_t dlen = at ? (size_t)(at - f.f[0].s) : 0;
+			struct zfs_dataset *d = at ? find_parent(out, f.f[0].s, dlen, &hint) : NULL;
 			if (!d) {
 				strbuf_addf(err, "zfs list printed %s '%.*s' before its dataset",
 					    zfs_type_name(type), (int)f.f[0].len, f.f[0].s);
@@ -250,6 +297,7 @@ int zfs_parse_list(const char *buf, size_t len, struct zfs_tree *out, struct str
 	if (r < 0)
 		return too_many_fields(err, &c, "zfs list");
 	sort_snaps(out);
+	index_by_name(out);
 	return 0;
 }
 
@@ -259,6 +307,7 @@ int zfs_parse_snapshot_ids(const char *buf, size_t len, struct zfs_tree *rows,
 	struct zcursor c;
 	struct zfields f;
 	size_t np = rows->props.n;
+	size_t hint = SIZE_MAX; /* the dataset of the last snapshot */
 	int r;
 
 	zcursor_init(&c, buf, len);
@@ -270,7 +319,7 @@ int zfs_parse_snapshot_ids(const char *buf, size_t len, struct zfs_tree *rows,
 				    (int)(f.f[0].len > 200 ? 200 : f.f[0].len), f.f[0].s);
 			return -EINVAL;
 		}
-		struct zfs_dataset *d = find_parent(rows, f.f[0].s, (size_t)(at - f.f[0].s));
+		struct zfs_dataset *d = find_parent(rows, f.f[0].s, (size_t)(at - f.f[0].s), &hint);
 		if (!d)
 			continue; /* not asked for (created since its row was listed) */
 		struct zfs_snap s = { .type = ZFS_TYPE_SNAPSHOT, .guid = guid, .createtxg = txg,

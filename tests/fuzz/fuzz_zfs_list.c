@@ -29,6 +29,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			for (size_t j = 1; j < t.ds[i].nsnaps; j++)
 				if (t.ds[i].snaps[j - 1].createtxg > t.ds[i].snaps[j].createtxg)
 					abort();
+		/* the name index finds what a search of every row finds first */
+		for (size_t i = 0; i < t.nds; i++) {
+			size_t first = 0;
+			while (strcmp(t.ds[first].name, t.ds[i].name) != 0)
+				first++;
+			if (zfs_tree_find(&t, t.ds[i].name) != &t.ds[first])
+				abort();
+		}
 	}
 	zfs_tree_release(&t);
 	strbuf_release(&err);

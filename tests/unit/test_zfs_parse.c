@@ -67,6 +67,8 @@ static void test_snapshot_ids(void **state)
 	const char ids[] = "tank@late\t13\t30\n"
 			   "tank@early\t12\t20\n"
 			   "tank/a b@x y\t21\t25\n"
+			   "tank@mid\t14\t22\n"     /* back to an earlier dataset */
+			   "tan@p\t15\t23\n"        /* a prefix of the last one's name: not it */
 			   "tank/new@s\t31\t40\n"; /* its row was not listed: left out */
 	struct zfs_tree t = ZFS_TREE_INIT;
 	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
@@ -74,7 +76,7 @@ static void test_snapshot_ids(void **state)
 	assert_int_equal(zfs_parse_list(rows, sizeof(rows) - 1, &t, &err), 0);
 	assert_int_equal(zfs_parse_snapshot_ids(ids, sizeof(ids) - 1, &t, &err), 0);
 	assert_int_equal(t.nds, 2);
-	assert_int_equal(t.ds[0].nsnaps, 2);
+	assert_int_equal(t.ds[0].nsnaps, 3);
 	const struct zfs_snap *s = &t.ds[0].snaps[0];
 	assert_string_equal(s->name, "tank@early"); /* oldest first */
 	assert_string_equal(s->short_name, "early");
@@ -83,7 +85,8 @@ static void test_snapshot_ids(void **state)
 	assert_int_equal(s->createtxg, 20);
 	assert_int_equal(s->creation, 0);
 	assert_null(s->props[0]);
-	assert_string_equal(t.ds[0].snaps[1].short_name, "late");
+	assert_string_equal(t.ds[0].snaps[1].short_name, "mid");
+	assert_string_equal(t.ds[0].snaps[2].short_name, "late");
 	assert_int_equal(t.ds[1].nsnaps, 1);
 	assert_string_equal(t.ds[1].snaps[0].short_name, "x y");
 	const char *bad[] = {
@@ -98,6 +101,41 @@ static void test_snapshot_ids(void **state)
 		assert_true(err.len > 0);
 	}
 	zfs_tree_release(&t);
+}
+
+/* zfs_tree_find() by the name index: zfs's order is not strcmp's ('/' sorts after '-'). */
+static void test_find_by_name(void **state)
+{
+	const char rows[] = "tank\tfilesystem\t1\t1\t1\n"
+			    "tank/a\tfilesystem\t2\t1\t1\n"
+			    "tank/a/b\tfilesystem\t3\t1\t1\n"
+			    "tank/a-c\tfilesystem\t4\t1\t1\n"
+			    "tank/a-c\tvolume\t5\t1\t1\n" /* twice: the first listed */
+			    "tank/Z\tfilesystem\t6\t1\t1\n";
+	struct zfs_tree t = ZFS_TREE_INIT;
+	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
+	assert_int_equal(zfs_parse_list(rows, sizeof(rows) - 1, &t, &err), 0);
+	assert_int_equal(t.nby_name, 6);
+	const char *const names[] = { "tank", "tank/a", "tank/a/b", "tank/a-c", "tank/Z" };
+	const uint64_t guids[] = { 1, 2, 3, 4, 6 };
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+		const struct zfs_dataset *d = zfs_tree_find(&t, names[i]);
+		if (!d)
+			fail_msg("%s not found", names[i]);
+		else
+			assert_int_equal(d->guid, guids[i]);
+	}
+	const char *const absent[] = { "", "tan", "tank/", "tank/a/", "tank/b", "zzz", "A" };
+	for (size_t i = 0; i < ARRAY_SIZE(absent); i++)
+		assert_null(zfs_tree_find(&t, absent[i]));
+	/* a dataset added without the parser: the index no longer covers all, all are searched */
+	t.ds = xreallocarray(t.ds, t.nds + 1, sizeof(*t.ds));
+	t.ds[t.nds++] = (struct zfs_dataset){ .name = xstrdup("tank/added"), .guid = 7 };
+	const struct zfs_dataset *d = zfs_tree_find(&t, "tank/added");
+	assert_non_null(d);
+	assert_int_equal(d->guid, 7);
+	zfs_tree_release(&t);
+	assert_null(t.by_name);
 }
 
 static void test_get_sources(void **state)
@@ -401,6 +439,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_list_tree_snapshots_bookmarks),
+		cmocka_unit_test(test_find_by_name),
 		cmocka_unit_test(test_list_rejects_garbage),
 		cmocka_unit_test(test_snapshot_ids),
 		cmocka_unit_test(test_get_sources),
