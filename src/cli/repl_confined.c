@@ -493,7 +493,7 @@ static int run_worker(struct repl_cli *c, struct confine_job *job, struct zfs *z
 	/*
 	 * The worker's channel to root: --force-delete asks root to unmount what
 	 * it destroys (serve_unmount); root runs every zfs receive into the
-	 * target (serve_receive), and the worker holds no receive grant.
+	 * target (root_receives_serve()), and the worker holds no receive grant.
 	 */
 	struct confine_info info = CONFINE_INFO_INIT;
 	struct root_service rs = {

@@ -4,10 +4,14 @@
 #include "base/log.h"
 #include "base/spawn.h"
 #include "base/term.h"
+#include "confine/sandbox.h"
 #include "zfs/root_request.h"
 
 #include <sys/socket.h>
 #include <sys/wait.h>
+
+_Static_assert(ROOT_RECV_MAX == SANDBOX_REQUEST_MAX && ROOT_RECV_NFDS <= SANDBOX_REQUEST_FDS,
+	       "a receive request fits the worker's channel to root");
 
 void root_receives_init(struct root_receives *rr, struct zfs *z, const struct confine_info *info)
 {
@@ -36,14 +40,9 @@ static void reap_keepers(struct root_receives *rr, bool wait_all)
 	rr->nkeepers = kept;
 }
 
-void root_receives_wait(struct root_receives *rr)
-{
-	reap_keepers(rr, true);
-}
-
 void root_receives_release(struct root_receives *rr)
 {
-	root_receives_wait(rr);
+	reap_keepers(rr, true);
 	free(rr->keepers);
 	free(rr->targets);
 	strvec_release(&rr->env);

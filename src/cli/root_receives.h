@@ -63,9 +63,11 @@ const struct root_target *root_receives_target(const struct root_receives *rr, c
 void root_receives_serve(struct root_receives *rr, const char *request, int *fds, size_t nfds);
 /* A sandbox_malformed_fn: says in root's log that a request was malformed. */
 void root_receives_malformed(void *ctx, const char *why);
-/* Wait for every receive root started (before anything received is mounted). */
-void root_receives_wait(struct root_receives *rr);
-/* Waits, then frees (safe after root_receives_init() only). */
+/*
+ * Waits for every receive root started (call it before anything received
+ * is mounted or the pool exported), then frees (safe after
+ * root_receives_init() only).
+ */
 void root_receives_release(struct root_receives *rr);
 
 #endif
