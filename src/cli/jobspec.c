@@ -176,6 +176,9 @@ static int config_job(struct jobspec *js)
 	 */
 	struct repl_facts f;
 	jobconf_repl_facts(j, false, false, &f);
+	/* not root (--print): no root service receives for whoever runs it */
+	if (geteuid() != 0)
+		f.receives_by_root = false;
 	if (!f.target_remote) {
 		_cleanup_(runner_freep) struct runner *run = runner_local_new();
 		_cleanup_release_(zfs) struct zfs z;

@@ -19,6 +19,7 @@
 #include <pwd.h>
 #include <sys/wait.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <strings.h>
 
 /* The names of the properties set locally on dataset (and below it). */
@@ -341,11 +342,12 @@ void repl_cli_grant_facts(const struct repl_cli *c, bool src_remote, bool dst_re
  * receive sets (out points into it).
  */
 static size_t repl_needs(const struct repl_cli *c, struct zfs *z, bool src_remote, bool dst_remote,
-			 struct strvec *props, struct deleg_need out[2],
+			 bool by_root, struct strvec *props, struct deleg_need out[2],
 			 const struct deleg_need **local_needs)
 {
 	struct repl_facts f;
 	repl_cli_grant_facts(c, src_remote, dst_remote, &f);
+	f.receives_by_root = by_root && !dst_remote;
 	/* --preserve-properties: the source's local properties, read here (this host's ZFS). */
 	_cleanup_strvec_ struct strvec local = STRVEC_INIT;
 	if (c->preserve_properties && !src_remote)
@@ -458,7 +460,8 @@ static void serve_request(void *ctx, const char *request, int *fds, size_t nfds,
  * mount what it received and report. The exit status.
  */
 static int run_worker(struct repl_cli *c, struct confine_job *job, struct zfs *z, const char *self,
-		      const char *const *props, bool force, const struct deleg_need *target_need)
+		      const char *const *props, bool force, const struct deleg_need *target_need,
+		      int unit_channel)
 {
 	bool src_remote = endpoint_is_remote(&c->src);
 	bool dst_remote = endpoint_is_remote(&c->dst);
@@ -527,6 +530,15 @@ static int run_worker(struct repl_cli *c, struct confine_job *job, struct zfs *z
 		rq.fd = pair[0];
 		job->requests = &rq;
 		c->root_requests_fd = pair[1];
+	} else if (c->root_receives && unit_channel >= 0) {
+		/* a unit's run: the worker asks root's receive service itself */
+		size_t n = 0;
+		for (size_t i = 0; i < job->nkeep_fds && n < ARRAY_SIZE(fds) - 1; i++)
+			fds[n++] = job->keep_fds[i];
+		fds[n++] = unit_channel;
+		job->keep_fds = fds;
+		job->nkeep_fds = n;
+		c->root_requests_fd = unit_channel;
 	}
 	/* Where root will mount what is received: decided before the worker can change it. */
 	_cleanup_strvec_ struct strvec areas = STRVEC_INIT;
@@ -565,12 +577,49 @@ static int run_worker(struct repl_cli *c, struct confine_job *job, struct zfs *z
 	return r < 0 ? EXIT_FATAL : status;
 }
 
+/*
+ * Under its systemd unit a job runs as a DynamicUser, and root's receive
+ * service for it listens on the socket ZKEEP_ROOT_RECEIVES names
+ * (cmd/units.c, `zkeep allow --serve-receives`): connected here, before
+ * the worker starts, for a local target. *fd is -1 when there is none;
+ * -errno when the socket is named but cannot be reached (logged): the
+ * run's user holds no receive grant then, so going on would fail later.
+ */
+static int unit_receive_channel(bool dst_remote, int *fd)
+{
+	*fd = -1;
+	const char *path = getenv("ZKEEP_ROOT_RECEIVES");
+	if (!path || !*path || dst_remote || geteuid() == 0)
+		return 0;
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		log_error("ZKEEP_ROOT_RECEIVES: the path is too long for a socket: %s", path);
+		return -ENAMETOOLONG;
+	}
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (s < 0 || connect(s, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int e = errno;
+		log_error("cannot reach root's receive service at %s (ZKEEP_ROOT_RECEIVES): %s",
+			  path, strerror(e));
+		if (s >= 0)
+			close(s);
+		return -e;
+	}
+	*fd = s;
+	return 0;
+}
+
 int repl_execute_confined(struct repl_cli *c)
 {
 	if (!confinable(c))
 		return repl_execute(c);
 	bool src_remote = endpoint_is_remote(&c->src);
 	bool dst_remote = endpoint_is_remote(&c->dst);
+	_cleanup_fd_ int unit_channel = -1;
+	if (unit_receive_channel(dst_remote, &unit_channel) < 0)
+		return EXIT_FATAL;
+	bool by_root = geteuid() == 0 || unit_channel >= 0;
 	/* This host's ZFS, for the questions the grants depend on (reading needs no privilege). */
 	_cleanup_(runner_freep) struct runner *run = runner_local_new();
 	_cleanup_release_(zfs) struct zfs z;
@@ -578,7 +627,8 @@ int repl_execute_confined(struct repl_cli *c)
 	_cleanup_strvec_ struct strvec props = STRVEC_INIT;
 	struct deleg_need needs[2];
 	const struct deleg_need *local_needs;
-	size_t nlocal = repl_needs(c, &z, src_remote, dst_remote, &props, needs, &local_needs);
+	size_t nlocal = repl_needs(c, &z, src_remote, dst_remote, by_root, &props, needs,
+				   &local_needs);
 	/*
 	 * Root runs the receives into the target: the worker gets no receive
 	 * permission, zfs/root_receive.h says why. A new target gets its grants
@@ -592,8 +642,7 @@ int repl_execute_confined(struct repl_cli *c)
 		if (!(needs[i].ops & DELEG_RECEIVE))
 			continue;
 		force = needs[i].ops & DELEG_RECV_FORCE;
-		if (geteuid() == 0) {
-			needs[i].ops |= DELEG_RECV_BY_ROOT;
+		if (needs[i].ops & DELEG_RECV_BY_ROOT) {
 			c->root_receives = true;
 			target_need = &needs[i];
 		}
@@ -623,7 +672,7 @@ int repl_execute_confined(struct repl_cli *c)
 		.state_dir = getenv("ZKEEP_STATE_DIR"),
 	};
 	int status = run_worker(c, &job, &z, self, (const char *const *)props.v, force,
-				target_need);
+				target_need, unit_channel);
 	c->root_receives = false;
 	return status;
 }

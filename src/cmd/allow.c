@@ -4,7 +4,14 @@
 #include "cli/jobspec.h"
 #include "base/log.h"
 #include "base/parse.h"
+#include "cli/root_receives.h"
+#include "confine/grants.h"
 #include "confine/prop_guard.h"
+#include "confine/sandbox.h"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <sys/socket.h>
 
 #include <pwd.h>
 
@@ -13,6 +20,7 @@ const char cmd_allow_help[] =
 	"       zkeep allow --apply --user USER JOB\n"
 	"       zkeep allow --revoke JOB\n"
 	"       zkeep allow --recover [--state-dir DIR]\n"
+	"       zkeep allow --serve-receives JOB\n"
 	"\n"
 	"The minimal `zfs allow` permissions a job needs, per dataset, for the ZFS\n"
 	"version found here (2.4+: send:raw, receive:append).\n"
@@ -30,12 +38,20 @@ const char cmd_allow_help[] =
 	"then fails.\n"
 	"  --recover  revoke the grants of every run that ended without revoking\n"
 	"             (crash, kill -9): run at boot by zkeep-recover.service.\n"
+	"  --serve-receives  root's side of a unit's receives: a job with a local\n"
+	"             target is granted no receive (a compromised run could receive\n"
+	"             into any dataset through its own ioctl); its run asks root on\n"
+	"             the job's receive socket instead (zkeep-job-JOB-receive.socket,\n"
+	"             whose connection is this command's standard input). Only the\n"
+	"             uid that holds the job's grants (--apply's) is answered, and\n"
+	"             only receives into the job's target, with its options; a new\n"
+	"             target gets the run's grants once root's receive made it.\n"
 	"A grant on a pool that is not imported stays journalled (a warning says\n"
 	"so) until a --revoke, --recover or run after the pool is back; --apply\n"
 	"refuses while the job's last grants are pending.\n"
 	"\n" JOBSPEC_HELP;
 
-enum { MODE_NONE, MODE_PRINT, MODE_APPLY, MODE_REVOKE, MODE_RECOVER };
+enum { MODE_NONE, MODE_PRINT, MODE_APPLY, MODE_REVOKE, MODE_RECOVER, MODE_SERVE_RECEIVES };
 
 static int resolve_user(const char *user, uid_t *uid)
 {
@@ -155,6 +171,125 @@ static int allow_apply(struct jobspec *js, const char *user, struct runner *run)
 	return EXIT_OK;
 }
 
+static void serve_receive(void *ctx, const char *request, int *fds, size_t nfds,
+			  struct strbuf *reply)
+{
+	(void)reply; /* answered on the request's own socket */
+	root_receives_serve(ctx, request, fds, nfds);
+}
+
+/*
+ * The socket systemd passes (socket activation: LISTEN_PID, LISTEN_FDS, the
+ * first at descriptor 3), which must be the job's receive socket: a
+ * listening AF_UNIX SOCK_SEQPACKET one. -1 when there is none.
+ */
+static int listen_socket(void)
+{
+	unsigned pid, n;
+	const char *p = getenv("LISTEN_PID"), *f = getenv("LISTEN_FDS");
+	if (!p || !f || parse_uint_range(p, 1, INT_MAX, &pid) < 0 || pid != (unsigned)getpid() ||
+	    parse_uint_range(f, 1, 1, &n) < 0)
+		return -1;
+	int type = 0, listening = 0;
+	socklen_t tlen = sizeof(type), llen = sizeof(listening);
+	if (getsockopt(3, SOL_SOCKET, SO_TYPE, &type, &tlen) < 0 || type != SOCK_SEQPACKET ||
+	    getsockopt(3, SOL_SOCKET, SO_ACCEPTCONN, &listening, &llen) < 0 || !listening)
+		return -1;
+	fcntl(3, F_SETFD, FD_CLOEXEC);
+	return 3;
+}
+
+/*
+ * --serve-receives: root's side of a job unit's receives. The unit's run
+ * holds no receive grant and connects to the job's receive socket
+ * (cmd/units.c; Accept=no, so root accepts here). Only a connection of the
+ * uid that holds the job's grants now (--apply's journal) is served, one,
+ * and then this ends (the socket starts it again for the next run); any
+ * other is refused, logged and closed. Each zfs receive the run asks for
+ * is checked and run as for root's own confined worker
+ * (cli/root_receives.h); a new target gets the run's grants once root's
+ * receive made it, appended to that journal for --revoke.
+ */
+static int allow_serve_receives(struct jobspec *js, struct runner *run)
+{
+	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
+	const char *state = js->job.state_dir ? js->job.state_dir : CONFINE_STATE_DIR_DEFAULT;
+	const struct job *j = jobconf_find(&js->conf, js->job_name ? js->job_name : "");
+	if (!j || j->target_host) {
+		log_error("--serve-receives: job %s receives on %s, not here", js->job_name,
+			  j ? j->target_host : "no host (it is not a [job] of zkeep.conf)");
+		return EXIT_FATAL;
+	}
+	int lfd = listen_socket();
+	if (lfd < 0) {
+		log_error("--serve-receives: no listening socket from systemd (LISTEN_FDS=1, "
+			  "an AF_UNIX SOCK_SEQPACKET one: the job's receive socket unit)");
+		return EXIT_FATAL;
+	}
+	struct confine_info info = CONFINE_INFO_INIT;
+	info.privileged = info.unit_journal = true;
+	_cleanup_fd_ int conn = -1;
+	while (conn < 0) {
+		struct ucred peer;
+		socklen_t plen = sizeof(peer);
+		int c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+		if (c < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			log_error("--serve-receives: accept: %s", strerror(errno));
+			return EXIT_FATAL;
+		}
+		strbuf_reset(&err);
+		if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &peer, &plen) < 0) {
+			log_error("refused a connection whose peer is unknown: %s", strerror(errno));
+		} else if (grants_job_journal(state, j->name, &info.uid, &info.journal_fd,
+					      &err) < 0) {
+			log_error("refused the receives of uid %u (pid %d): %s",
+				  (unsigned)peer.uid, (int)peer.pid, err.buf);
+		} else if (peer.uid != info.uid) {
+			log_error("refused the receives of uid %u (pid %d): job %s's run is uid %u",
+				  (unsigned)peer.uid, (int)peer.pid, j->name, (unsigned)info.uid);
+			close(info.journal_fd);
+		} else {
+			log_notice("serving the receives of job %s's run (uid %u, pid %d) into %s",
+				 j->name, (unsigned)info.uid, (int)peer.pid, j->target);
+			conn = c;
+			continue;
+		}
+		close(c);
+	}
+	/* the ZFS version the grants of a new target are computed for, as --apply's */
+	_cleanup_deleg_set_ struct deleg_set set = DELEG_SET_INIT;
+	_cleanup_sandbox_plan_ struct sandbox_plan plan = SANDBOX_PLAN_INIT;
+	if (confine_preview(&js->job, &set, &plan, &info.zfs_major, &info.zfs_minor, &err) < 0) {
+		log_error("%s", err.buf);
+		close(info.journal_fd);
+		return EXIT_FATAL;
+	}
+	const struct deleg_need *need = NULL;
+	for (size_t i = 0; i < js->job.nneeds; i++)
+		if (js->job.needs[i].ops & DELEG_RECEIVE)
+			need = &js->job.needs[i];
+	const struct root_recv_policy policy = {
+		.target = j->target, .recursive = j->recursive,
+		.force = need && (need->ops & DELEG_RECV_FORCE),
+		.props = js->props.n ? (const char *const *)js->props.v : NULL,
+		.keep = js->keep.n ? (const char *const *)js->keep.v : NULL,
+	};
+	struct zfs z;
+	zfs_init(&z, run);
+	struct root_receives rr;
+	root_receives_init(&rr, &z, &info);
+	root_receives_add(&rr, &policy, need && !need->exists ? need : NULL);
+	struct sandbox_requests rq = { .fd = conn, .fn = serve_receive,
+				       .malformed = root_receives_malformed, .ctx = &rr };
+	sandbox_requests_serve(&rq);
+	root_receives_release(&rr); /* the receives under way end first */
+	zfs_release(&z);
+	close(info.journal_fd);
+	return EXIT_OK;
+}
+
 static int allow_revoke(struct jobspec *js, bool recover, struct runner *run)
 {
 	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
@@ -183,6 +318,7 @@ int cmd_allow(int argc, char **argv)
 		{ "apply", no_argument, NULL, 'a' },
 		{ "revoke", no_argument, NULL, 'r' },
 		{ "recover", no_argument, NULL, 'R' },
+		{ "serve-receives", no_argument, NULL, 'S' },
 		{ "user", required_argument, NULL, 'u' },
 		JOBSPEC_OPTIONS,
 		{ NULL, 0, NULL, 0 },
@@ -198,12 +334,14 @@ int cmd_allow(int argc, char **argv)
 		case 'a': mode = MODE_APPLY; break;
 		case 'r': mode = MODE_REVOKE; break;
 		case 'R': mode = MODE_RECOVER; break;
+		case 'S': mode = MODE_SERVE_RECEIVES; break;
 		case 'u': user = optarg; break;
 		default: ok = ch >= 1000 && jobspec_option(&js, ch, optarg) == 0;
 		}
 	}
 	if (ok && (mode == MODE_NONE || optind != argc)) {
-		log_error("usage: zkeep allow --print|--apply|--revoke|--recover ... (see --help)");
+		log_error("usage: zkeep allow --print|--apply|--revoke|--recover|--serve-receives "
+			  "... (see --help)");
 		ok = false;
 	}
 	if (ok && mode != MODE_PRINT && geteuid() != 0) {
@@ -217,6 +355,7 @@ int cmd_allow(int argc, char **argv)
 		switch (mode) {
 		case MODE_PRINT: rc = allow_print(&js); break;
 		case MODE_APPLY: rc = allow_apply(&js, user, run); break;
+		case MODE_SERVE_RECEIVES: rc = allow_serve_receives(&js, run); break;
 		default: rc = allow_revoke(&js, mode == MODE_RECOVER, run); break;
 		}
 		runner_free(run);

@@ -20,6 +20,10 @@ const char cmd_units_help[] =
 	"  zkeep-snapshots.service/.timer   sanoid --cron on [zkeep] snapshot_schedule\n"
 	"  zkeep-job-NAME.service/.timer    each [job NAME], on its own schedule with\n"
 	"                                   its RandomizedDelaySec\n"
+	"  zkeep-job-NAME-receive.socket/.service\n"
+	"                                   a job with a local target: root runs\n"
+	"                                   its receives (zkeep allow --serve-receives);\n"
+	"                                   the job's user holds no receive grant\n"
 	"  zkeep-recover.service            at boot: revoke grants of runs a crash cut\n"
 	"  zkeep-drive-NAME.service         each [drive NAME]: `zkeep drive backup NAME`,\n"
 	"  90-zkeep-drive-NAME.rules        started by this udev rule when the drive's\n"
@@ -233,6 +237,55 @@ static void ssh_credentials(const struct job *j, char **lines, char **args)
 	*args = strbuf_detach(&a);
 }
 
+/* Where a job's run asks root for its receives (ZKEEP_ROOT_RECEIVES). */
+static char *receive_socket_path(const struct job *j)
+{
+	return xasprintf("/run/zkeep/receive/job-%s.sock", j->name);
+}
+
+/*
+ * A job with a local target: its run (a DynamicUser) holds no receive
+ * grant, since a delegated receive reaches any dataset through the ioctl
+ * (zfs/root_receive.h); root's service on this socket runs its receives
+ * (`zkeep allow --serve-receives`). Anyone may connect; the service serves
+ * only the uid that holds the job's grants. Accept=no: one root process,
+ * started on the run's connection, ending with it.
+ */
+static int write_receive_units(const struct units_opts *o, const struct job *j)
+{
+	_cleanup_free_ char *path = receive_socket_path(j);
+	_cleanup_free_ char *sock = xasprintf(
+		"[Unit]\n"
+		"Description=zkeep: root's receives for replication job %s\n"
+		"Documentation=man:zkeep(8)\n"
+		"\n[Socket]\n"
+		"ListenSequentialPacket=%s\n"
+		"SocketMode=0666\n"
+		"DirectoryMode=0755\n"
+		"RemoveOnStop=yes\n"
+		"Accept=no\n", j->name, path);
+	_cleanup_free_ char *svc = xasprintf(
+		"[Unit]\n"
+		"Description=zkeep: root runs the receives of replication job %s\n"
+		"Documentation=man:zkeep(8)\n"
+		"After=zfs.target\n"
+		"Requires=zkeep-job-%s-receive.socket\n"
+		"\n[Service]\n"
+		"Type=simple\n"
+		"ExecStart=%s allow --serve-receives --job %s %s\n"
+		/* Root, for zfs receive (CAP_SYS_ADMIN in ZFS's policy), and nothing else;
+		 * the job's grant journal, for a new target's grants. */
+		"CapabilityBoundingSet=CAP_SYS_ADMIN\n"
+		"ReadWritePaths=-%s\n"
+		"%s" UNIT_NET_LOCAL, j->name, j->name, o->zkeep, j->name, o->common, o->state,
+		o->hardening);
+	_cleanup_free_ char *sname = xasprintf("zkeep-job-%s-receive.socket", j->name);
+	_cleanup_free_ char *vname = xasprintf("zkeep-job-%s-receive.service", j->name);
+	if (write_unit(o->out, sname, sock) < 0 || write_unit(o->out, vname, svc) < 0)
+		return -EIO;
+	return 0;
+}
+
 /* A [job NAME]: its service (grants around a confined zkeep replicate) and timer. */
 static int write_job_units(const struct units_opts *o, const struct job *j)
 {
@@ -262,6 +315,14 @@ static int write_job_units(const struct units_opts *o, const struct job *j)
 	_cleanup_free_ char *recvopt = strchr(f.recvoptions, ' ')
 		? xasprintf("\"--recvoptions=%s\"", f.recvoptions)
 		: xasprintf("--recvoptions=%s", f.recvoptions);
+	/* a local target: root's receive service (write_receive_units()) */
+	_cleanup_free_ char *sock = j->target_host ? NULL : receive_socket_path(j);
+	_cleanup_free_ char *recv_deps = sock
+		? xasprintf("Requires=zkeep-job-%s-receive.socket\n"
+			    "After=zkeep-job-%s-receive.socket\n", j->name, j->name)
+		: xstrdup("");
+	_cleanup_free_ char *recv_env = sock
+		? xasprintf("Environment=ZKEEP_ROOT_RECEIVES=%s\n", sock) : xstrdup("");
 	if (j->target_host && !j->ssh_key)
 		log_warning("[job %s]: no ssh_key: its unit runs as a DynamicUser, which has "
 			    "no key of its own to log in to %s with", j->name, j->target_host);
@@ -270,6 +331,7 @@ static int write_job_units(const struct units_opts *o, const struct job *j)
 		"Description=zkeep: replication job %s (%s -> %s)\n"
 		"After=zfs.target network-online.target zkeep-recover.service\n"
 		"Wants=network-online.target zkeep-recover.service\n"
+		"%s"
 		"\n[Service]\n"
 		"Type=oneshot\n"
 		"User=zkeep-job-%s\n"
@@ -280,12 +342,13 @@ static int write_job_units(const struct units_opts *o, const struct job *j)
 		/* The worker's own directory; the grant journals stay root's. */
 		"StateDirectory=zkeep-work/job-%s\n"
 		"Environment=ZKEEP_STATE_DIR=/var/lib/zkeep-work/job-%s\n"
-		"%s%s%s%s",
-		j->name, j->source, target, j->name, o->zkeep, j->name, j->name, o->common,
+		"%s%s%s%s%s",
+		j->name, j->source, target, recv_deps, j->name, o->zkeep, j->name, j->name,
+		o->common,
 		cred_lines, o->zkeep, recvopt, f.recursive ? " --recursive" : "",
 		f.sendoptions ? " --sendoptions=" : "", f.sendoptions ? f.sendoptions : "",
 		f.rollback ? " --rollback" : "", port, cred_args, j->source, target, o->zkeep, j->name, o->common,
-		j->name, j->name, hardening_user, o->hardening,
+		j->name, j->name, recv_env, hardening_user, o->hardening,
 		j->target_host ? net_ssh : UNIT_NET_LOCAL, allow);
 	_cleanup_free_ char *timer = xasprintf(
 		"[Unit]\nDescription=zkeep: replication job %s on schedule\n\n"
@@ -296,7 +359,7 @@ static int write_job_units(const struct units_opts *o, const struct job *j)
 	_cleanup_free_ char *tname = xasprintf("zkeep-job-%s.timer", j->name);
 	if (write_unit(o->out, sname, svc) < 0 || write_unit(o->out, tname, timer) < 0)
 		return -EIO;
-	return 0;
+	return sock ? write_receive_units(o, j) : 0;
 }
 
 int cmd_units(int argc, char **argv)

@@ -487,8 +487,28 @@ int confine_grant_created(const struct confine_info *ci, const struct deleg_need
 	int r = deleg_compute(&created, 1, ci->zfs_major, ci->zfs_minor, &set, err);
 	if (r < 0)
 		return r;
-	/* the run's journal, shared: grants_end() revokes what is appended here */
-	struct grants g = { .fd = ci->journal_fd, .uid = ci->uid };
-	_cleanup_(runner_freep) struct runner *run = runner_local_new();
-	return grants_apply(&g, &set, grants_same_runner, run, err);
+	/*
+	 * The run's journal: grants_end() revokes what is appended here. A
+	 * unit's is revoked by its ExecStopPost (`zkeep allow --revoke`, which
+	 * locks it): locked meanwhile, and granted only while it is still
+	 * there, since a revoke that came first removed it and a grant now
+	 * would outlive the run. (confine_run()'s supervisor holds its own.)
+	 */
+	if (ci->unit_journal && flock(ci->journal_fd, LOCK_EX) < 0) {
+		int e = errno;
+		strbuf_addf(err, "cannot lock the run's grant journal: %s", strerror(e));
+		return -e;
+	}
+	struct stat st;
+	if (ci->unit_journal && (fstat(ci->journal_fd, &st) < 0 || st.st_nlink == 0)) {
+		strbuf_addstr(err, "the run's grants were revoked already");
+		r = -ESTALE;
+	} else {
+		struct grants g = { .fd = ci->journal_fd, .uid = ci->uid };
+		_cleanup_(runner_freep) struct runner *run = runner_local_new();
+		r = grants_apply(&g, &set, grants_same_runner, run, err);
+	}
+	if (ci->unit_journal)
+		flock(ci->journal_fd, LOCK_UN);
+	return r;
 }

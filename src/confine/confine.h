@@ -97,6 +97,8 @@ struct confine_info {
 	struct timespec worker_ended;  /* wall clock when the worker (or fn) had ended */
 	struct strvec repaired;        /* guarded properties the worker weakened, put back */
 	int journal_fd;                /* the run's grant journal while the worker runs, or -1 */
+	bool unit_journal;             /* journal_fd is a unit's run's (grants_job_journal()),
+					* which nobody here holds locked */
 };
 #define CONFINE_INFO_INIT { .grants = DELEG_SET_INIT, .recovered = STRVEC_INIT, \
 	.pending = STRVEC_INIT, .missing = STRVEC_INIT, .repaired = STRVEC_INIT, \
@@ -122,7 +124,8 @@ int confine_run(const struct confine_job *job, confine_fn *fn, void *data, int *
  * keeps ci->journal_fd open): grant the run uid what need asks for on a
  * dataset root has just created for it (a new receive target; need->exists
  * is taken as true), journalled and revoked with the run's other grants.
- * -EBADF when no run is live; -errno with the reason in err.
+ * Also for a unit's run (ci->unit_journal): -ESTALE when its grants were
+ * revoked meanwhile. -EBADF when no run is live; -errno with the reason in err.
  */
 int confine_grant_created(const struct confine_info *ci, const struct deleg_need *need,
 			  struct strbuf *err);

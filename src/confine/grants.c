@@ -507,6 +507,49 @@ int grants_revoke_job(const char *state_dir, const char *job, grants_runner_fn r
 	return r < 0 ? r : revoke_journals(dir, job, false, runner_for, ctx, done, pending, err);
 }
 
+int grants_job_journal(const char *state_dir, const char *job, uid_t *uid, int *fd,
+		       struct strbuf *err)
+{
+	_cleanup_free_ char *dir = xasprintf("%s/grants", state_dir);
+	DIR *d = opendir(dir);
+	if (!d) {
+		int e = errno;
+		strbuf_addf(err, "cannot read %s: %s", dir, strerror(e));
+		return -e;
+	}
+	_cleanup_free_ char *name = NULL;
+	uint64_t found = 0;
+	int r = 0;
+	struct dirent *de;
+	while (r == 0 && (de = readdir(d))) {
+		uint64_t u;
+		if (!skip_prefix(de->d_name, "job-") || !journal_uid(de->d_name, job, &u))
+			continue;
+		if (name) {
+			strbuf_addf(err, "job %s has more than one grant journal in %s", job, dir);
+			r = -EEXIST;
+		}
+		name = xstrdup(de->d_name);
+		found = u;
+	}
+	closedir(d);
+	if (r < 0)
+		return r;
+	if (!name) {
+		strbuf_addf(err, "no run of job %s holds grants (no journal in %s)", job, dir);
+		return -ENOENT;
+	}
+	_cleanup_free_ char *path = xasprintf("%s/%s", dir, name);
+	*fd = open(path, O_RDWR | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
+	if (*fd < 0) {
+		int e = errno;
+		strbuf_addf(err, "cannot open %s: %s", path, strerror(e));
+		return -e;
+	}
+	*uid = (uid_t)found;
+	return 0;
+}
+
 /* Create, lock and initialise a journal. */
 static int journal_create(const char *dir, const char *path, int *fd_out, struct strbuf *err)
 {

@@ -104,6 +104,14 @@ int grants_recover(const char *state_dir, bool include_jobs, grants_runner_fn ru
 int grants_begin_job(struct grants *g, const char *state_dir, const char *job, uid_t uid,
 		     grants_runner_fn runner_for, void *ctx, struct strbuf *err);
 void grants_detach(struct grants *g);
+/*
+ * The journal of job `job`'s run under way (grants_begin_job()'s, kept by
+ * grants_detach()): its uid, and it opened for appending into *fd (a
+ * grant made for the run meanwhile is revoked with the rest). -ENOENT when
+ * the job has none (no run holds grants), -EEXIST when it has several.
+ */
+int grants_job_journal(const char *state_dir, const char *job, uid_t *uid, int *fd,
+		       struct strbuf *err);
 /* Revoke and remove every journal of job `job`; done and pending as for grants_recover(). */
 int grants_revoke_job(const char *state_dir, const char *job, grants_runner_fn runner_for,
 		      void *ctx, struct strvec *done, struct strvec *pending, struct strbuf *err);

@@ -314,6 +314,7 @@ size_t jobconf_repl_needs(const struct repl_facts *f, struct strvec *props,
 			.ops = DELEG_RECEIVE | DELEG_RECV_ABORT | DELEG_DESTROY_SNAPS | DELEG_HOLD |
 			       (partial_full ? DELEG_RECV_ABORT_FULL : 0) |
 			       (f->rollback ? DELEG_RECV_FORCE : 0) |
+			       (f->receives_by_root ? DELEG_RECV_BY_ROOT : 0) |
 			       (raw && f->recursive ? DELEG_RECV_RAW_ENC : 0),
 			.recv_props = props->n ? (const char *const *)props->v : NULL,
 		};
@@ -330,6 +331,8 @@ void jobconf_repl_facts(const struct job *j, bool target_exists, bool target_par
 		.sendoptions = j->raw ? "w" : NULL,
 		.recvoptions = j->recvoptions ? j->recvoptions : "u",
 		.rollback = j->force,
+		/* its unit's receive socket: root's service runs them (cmd/units.c) */
+		.receives_by_root = j->target_host == NULL,
 		.target_exists = target_exists,
 		.target_partial_full = target_partial_full,
 	};

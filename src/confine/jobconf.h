@@ -89,6 +89,9 @@ struct repl_facts {
 	bool preserve_recordsize;         /* the receive sets recordsize */
 	bool force_delete;                /* --force-delete: the target may be destroyed
 					   * (zfs destroy -r) and received anew */
+	bool receives_by_root;            /* root runs the receives into the target
+					   * (zfs/root_receive.h): a confined run as root,
+					   * a unit's receive socket */
 	const char *const *source_props;  /* --preserve-properties: the source's local
 					   * properties (NULL-terminated or NULL) */
 	/* Read from this host's ZFS at run time (a local target only): */
@@ -109,14 +112,16 @@ struct repl_facts {
  * interrupted full receive too, with abort-full: aborting it destroys the
  * target, received anew; and so does an existing target with force_delete
  * (`zfs destroy -r`; a pool root, never destroyed, is not), whose destroy
- * root unmounts for (cli/repl_confined.c).
+ * root unmounts for (cli/repl_confined.c). With receives_by_root the target
+ * need is DELEG_RECV_BY_ROOT: no receive (delegation.h).
  */
 size_t jobconf_repl_needs(const struct repl_facts *f, struct strvec *props,
 			  struct deleg_need out[2]);
 
 /*
  * The options of job j's `zkeep replicate` run (the ExecStart= of its unit)
- * as facts, with the run-time facts given; strings point into j.
+ * as facts, with the run-time facts given; strings point into j. A local
+ * target's receives are root's (its unit's receive socket, or a run as root).
  */
 void jobconf_repl_facts(const struct job *j, bool target_exists, bool target_partial_full,
 			struct repl_facts *f);

@@ -576,6 +576,19 @@ static bool answer_request(const struct sandbox_requests *rq, short revents)
 	return send(rq->fd, reply.buf, reply.len, MSG_NOSIGNAL | MSG_DONTWAIT) >= 0;
 }
 
+void sandbox_requests_serve(const struct sandbox_requests *rq)
+{
+	bool asking = true;
+	while (asking) {
+		struct pollfd p = { .fd = rq->fd, .events = POLLIN | POLLRDHUP };
+		int r = poll(&p, 1, -1);
+		if (r < 0 && errno != EINTR)
+			return;
+		if (r > 0)
+			asking = answer_request(rq, p.revents);
+	}
+}
+
 int sandbox_worker_wait(struct sandbox_worker *w, const struct sandbox_requests *rq, int stop_fd,
 			int *status)
 {

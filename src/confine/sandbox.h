@@ -172,6 +172,13 @@ struct sandbox_requests {
 };
 
 /*
+ * Answer the requests on rq->fd as sandbox_worker_wait() does, with no
+ * worker of ours: a connection root's service accepted (a unit's run asks
+ * on it), until the peer hangs up or the channel breaks.
+ */
+void sandbox_requests_serve(const struct sandbox_requests *rq);
+
+/*
  * Relay the worker's stdout and stderr to the supervisor's (escaped) until
  * it exits, then reap it: *status gets its exit status (128+N when killed by
  * signal N). A SIGINT, SIGTERM or SIGHUP to the supervisor meanwhile kills

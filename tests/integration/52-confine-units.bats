@@ -46,8 +46,10 @@ EOF
 }
 
 teardown() {
+    [ -z "${RECV_PID:-}" ] || kill "$RECV_PID" 2>/dev/null || true
+    [ -z "${RECV_SOCK:-}" ] || rm -f "$RECV_SOCK"
     destroy_pools
-    rm -rf "${SANOID_DIR:-/nonexistent}"
+    rm -rf "${SANOID_DIR:-/nonexistent}" "${RECV_SHIM_DIR:-/nonexistent}"
 }
 
 
@@ -56,6 +58,42 @@ teardown() {
 unit_line() { # UNIT KEY
     sed -n "s/^$2=+\{0,1\}//p" "$BATS_TEST_TMPDIR/units/$1" | head -n1 |
         sed "s/--user zkeep-job-[A-Za-z0-9_.-]*/--user $U/"
+}
+
+# Plays zkeep-job-JOB-receive.socket: listens where it says (SocketMode=0666) and, on
+# the first connection, runs the receive service's ExecStart as root with the listening
+# socket (Accept=no: systemd-socket-activate without --accept). Its log:
+# $BATS_TEST_TMPDIR/receive.log.
+receive_socket_start() { # JOB
+    RECV_SOCK=$(sed -n 's/^ListenSequentialPacket=//p' \
+        "$BATS_TEST_TMPDIR/units/zkeep-job-$1-receive.socket")
+    [ -n "$RECV_SOCK" ] || { fail "job $1 has no receive socket unit"; return 1; }
+    local start i
+    start=$(unit_line "zkeep-job-$1-receive.service" ExecStart)
+    mkdir -p "$(dirname "$RECV_SOCK")"
+    chmod 755 "$(dirname "$(dirname "$RECV_SOCK")")" "$(dirname "$RECV_SOCK")" # DirectoryMode=
+    rm -f "$RECV_SOCK"
+    # shellcheck disable=SC2086 # the unit's words
+    systemd-socket-activate --seqpacket -l "$RECV_SOCK" -E ASAN_OPTIONS="$ASAN_OPTIONS" \
+        -E UBSAN_OPTIONS="$UBSAN_OPTIONS" $start >"$BATS_TEST_TMPDIR/receive.log" 2>&1 &
+    RECV_PID=$!
+    for ((i = 0; i < 100; i++)); do
+        [ -S "$RECV_SOCK" ] && break
+        sleep 0.1
+    done
+    chmod 666 "$RECV_SOCK"
+}
+
+# The unit's ExecStart as its user U (in a fresh StateDirectory), with its environment.
+run_as_unit() { # START
+    local work env
+    work=$(mktemp -d /tmp/zkeep-work.XXXXXX) && chown $U:$U "$work"
+    env=$(sed -n 's/^Environment=ZKEEP_ROOT_RECEIVES=/ZKEEP_ROOT_RECEIVES=/p' \
+        "$BATS_TEST_TMPDIR/units/zkeep-job-local.service")
+    [ "$env" = "ZKEEP_ROOT_RECEIVES=$RECV_SOCK" ] ||
+        fail "the job's unit does not name its receive socket: '$env'"
+    eval "run setpriv --reuid=$U --regid=$U --clear-groups env ZKEEP_STATE_DIR=\"\$work\" $env $1"
+    echo "$output"
 }
 
 @test "zkeep-job-local.service: grant, replicate as the unit's user, revoke" {
@@ -70,16 +108,26 @@ unit_line() { # UNIT KEY
     run $pre
     assert_success
     [ -n "$(zfs allow usrc/data)" ] || fail "no grant after ExecStartPre"
+    # a new target: nothing on its parent (root's receive service makes it)
+    [ -z "$(zfs allow udst)" ] || fail "grants on the new target's parent:" "$(zfs allow udst)"
+    receive_socket_start local
     # ExecStart as the unit's user, in its StateDirectory
-    local work
-    work=$(mktemp -d /tmp/zkeep-work.XXXXXX) && chown $U:$U "$work"
     # systemd's quoting: receive_set makes --recvoptions one double-quoted argument
     [[ $start == *' "--recvoptions=u o readonly=on o canmount=noauto x atime" '* ]] ||
         fail "ExecStart without the job's receive options: $start"
-    eval "run setpriv --reuid=$U --regid=$U --clear-groups env ZKEEP_STATE_DIR=\"\$work\" $start"
-    echo "$output"
+    run_as_unit "$start"
     assert_success
     assert_dataset_exists udst/data@s1
+    # root's service ran the receive, for this run's uid, and ended with the run
+    wait "$RECV_PID" || fail "the receive service failed:" "$(cat "$BATS_TEST_TMPDIR/receive.log")"
+    RECV_PID=
+    cat "$BATS_TEST_TMPDIR/receive.log"
+    grep -q "serving the receives of job local's run (uid $U, " "$BATS_TEST_TMPDIR/receive.log" ||
+        fail "the receive service did not serve uid $U"
+    # (the full stream and the sync snapshot's increment)
+    zpool history -l udst | grep " zfs receive .*udst/data " >"$BATS_TEST_TMPDIR/hist"
+    [ "$(wc -l <"$BATS_TEST_TMPDIR/hist")" = 2 ] && ! grep -v "\[user 0 " "$BATS_TEST_TMPDIR/hist" ||
+        fail "not two receives, both root's:" "$(cat "$BATS_TEST_TMPDIR/hist")"
     # what the job's receive_set says, granted by ExecStartPre=+ and set by the receive
     assert_equal "$(zfs get -H -o value,source readonly,canmount udst/data | tr '\n' ' ')" \
         "on	local noauto	local " "udst/data readonly, canmount"
@@ -90,6 +138,61 @@ unit_line() { # UNIT KEY
     assert_success
     assert_no_grants usrc udst
     [ -z "$(ls "$STATE/grants")" ] || fail "journal left: $(ls "$STATE/grants")"
+}
+
+# OpenZFS checks a delegated receive on the name the ioctl is given and receives into
+# another name it never compares (tests/poc/recv-name-bypass.sh), so a unit's run holds
+# no receive: root's receive service (the job's socket) runs its receives. The PoC's
+# shim, as the unit's uid, forges a receive into another backup: refused after
+# ExecStartPre (nothing on the new target's parent) and after the run made the target
+# (root granted it the rest there, no receive). Another local user's connection to the
+# socket is refused and closed, and the run is served after it.
+@test "hostile unit run: no receive grant, its own ioctl is refused; the receive socket serves its uid only" {
+    recv_forge_setup usrc udst/victim
+    local pre start post perms
+    pre=$(unit_line zkeep-job-local.service ExecStartPre)
+    start=$(unit_line zkeep-job-local.service ExecStart)
+    post=$(unit_line zkeep-job-local.service ExecStopPost)
+    run $pre
+    assert_success
+    recv_forge udst udst/victim $U
+    receive_socket_start local
+    # another user asks the socket for a receive into the job's target, well formed
+    run setpriv --reuid=65534 --regid=65534 --clear-groups python3 -c '
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.connect(sys.argv[1])
+r, w = os.pipe()
+mine, roots = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+words = ["receive", "zfs", "receive", "-u", "-o", "setuid=off", "-o", "devices=off", "-o",
+         "sharenfs=off", "-o", "sharesmb=off", "-x", "zoned", "-x", "exec", "udst/data"]
+try:
+    socket.send_fds(s, ["\n".join(words).encode()], [roots.fileno(), r, w])
+except OSError as e:
+    print("send:", e.strerror)
+roots.close()
+mine.settimeout(60)
+print("answer:", mine.recv(1000).decode() or "none, closed")
+' "$RECV_SOCK"
+    assert_success
+    assert_equal "$output" "answer: none, closed" "the other user's receive"
+    run_as_unit "$start"
+    assert_success
+    assert_dataset_exists udst/data@s1
+    perms=$(zfs allow udst/data)
+    echo "the run's grants on its target after the run: $perms"
+    [ -n "$perms" ] || fail "root's receive service did not grant the new target"
+    [[ $perms != *receive* ]] || fail "the run holds receive on its target"
+    recv_forge udst/data udst/victim $U
+    wait "$RECV_PID" || fail "the receive service failed:" "$(cat "$BATS_TEST_TMPDIR/receive.log")"
+    RECV_PID=
+    cat "$BATS_TEST_TMPDIR/receive.log"
+    grep -q "refused the receives of uid 65534 (pid [0-9]*): job local's run is uid $U" \
+        "$BATS_TEST_TMPDIR/receive.log" || fail "the other user's connection was not refused"
+    assert_no_dataset udst/victim@b
+    run $post
+    assert_success
+    assert_no_grants usrc udst
 }
 
 @test "a run killed before ExecStopPost: the next ExecStartPre revokes first; --recover at boot" {

@@ -140,7 +140,8 @@ unit_journal() { # UNIT
 @test "zkeep units installed: systemd loads every unit without complaint" {
     local u units=(zkeep-snapshots.service zkeep-snapshots.timer zkeep-recover.service
         zkeep-job-local.service zkeep-job-local.timer zkeep-job-broken.service
-        zkeep-job-remote.service zkeep-drive-usb1.service)
+        zkeep-job-remote.service zkeep-drive-usb1.service zkeep-job-local-receive.socket
+        zkeep-job-local-receive.service)
     for u in "${units[@]}"; do
         grep -qx "$UNITS/$u" "$BATS_FILE_TMPDIR/written" || fail "zkeep units did not write $u"
     done
@@ -185,7 +186,7 @@ unit_journal() { # UNIT
     assert_equal "$output" success "Result"
 }
 
-@test "zkeep-job-local.service under systemd: replicates as a DynamicUser, journal shows zkeep" {
+@test "zkeep-job-local.service under systemd: replicates as a DynamicUser, root receives, journal shows zkeep" {
     assert_no_grants ysrc ydst
     local skip_src skip_dst
     skip_src=$(zpool history -l ysrc | wc -l)
@@ -199,8 +200,20 @@ unit_journal() { # UNIT
     # receive_set: systemd passed the quoted --recvoptions as one argument, and the
     # DynamicUser was granted what it sets
     assert_equal "$(zfs get -H -o value,source readonly ydst/data)" "on	local" "ydst/data readonly"
-    # shellcheck disable=SC2046
-    assert_dynamic_uids $(history_uids ysrc snapshot "$skip_src") $(history_uids ydst receive "$skip_dst")
+    # The source side ran as the dynamic user; every receive was root's, run by the
+    # job's receive service for that user (its socket started it), which ended with
+    # the run. The target was new: root granted the user the rest there after it.
+    local uid
+    uid=$(history_uids ysrc snapshot "$skip_src")
+    assert_dynamic_uids $uid
+    assert_equal "$(history_uids ydst receive "$skip_dst")" 0 "the uids of the receives"
+    run unit_journal zkeep-job-local-receive.service
+    assert_output_contains "serving the receives of job local's run (uid $uid, "
+    [[ $output != *refused* ]] || fail "the receive service refused something:" "$output"
+    assert_equal "$(systemctl show -P ActiveState zkeep-job-local-receive.service)" inactive \
+        "the receive service after the run"
+    assert_equal "$(systemctl show -P ActiveState zkeep-job-local-receive.socket)" active \
+        "the receive socket after the run"
     assert_no_grants ysrc ydst
     [ -z "$(ls "$STATE/grants")" ] || fail "grant journal left: $(ls "$STATE/grants")"
     # The journal holds what ExecStartPre=+ and ExecStart said, under zkeep's name.
@@ -323,7 +336,7 @@ timer_next() { # TIMER
 @test "systemd-analyze security: every zkeep unit as installed scores below 1.4" {
     local u score bad=
     for u in zkeep-job-local.service zkeep-snapshots.service zkeep-recover.service \
-        zkeep-job-remote.service zkeep-drive-usb1.service; do
+        zkeep-job-remote.service zkeep-drive-usb1.service zkeep-job-local-receive.service; do
         score=$(systemd-analyze security --no-pager "$u" |
             sed -n 's/.*Overall exposure level for .*: \([0-9.]*\) .*/\1/p')
         echo "# systemd-analyze security $u: ${score:-none}" >&3

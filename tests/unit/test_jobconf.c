@@ -64,6 +64,8 @@ static void test_parse(void **state)
 	assert_int_equal(jobconf_needs(l, false, false, &props, n), 2);
 	assert_false(n[1].exists);
 	assert_true(n[1].ops & DELEG_RECV_FORCE);
+	/* its unit's run asks root's receive socket: no receive grant (units.c) */
+	assert_true(n[1].ops & DELEG_RECV_BY_ROOT);
 	/* what the job's receive sets or inherits is granted with the quarantine's */
 	assert_true(strvec_find(&props, "readonly") >= 0);
 	assert_true(strvec_find(&props, "canmount") >= 0);

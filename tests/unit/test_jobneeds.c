@@ -46,7 +46,7 @@ static void unit_grants(const char *conf, bool exists, bool partial, unsigned mi
  */
 static void worker_grants(const char *const *args, bool src_remote, bool dst_remote,
 			  bool exists, bool partial, const char *const *local_props, unsigned minor,
-			  struct strbuf *out)
+			  bool by_root, struct strbuf *out)
 {
 	struct repl_cli c;
 	repl_cli_init(&c);
@@ -60,6 +60,8 @@ static void worker_grants(const char *const *args, bool src_remote, bool dst_rem
 	f.source_props = local_props;
 	f.target_exists = !dst_remote && exists;
 	f.target_partial_full = !dst_remote && partial;
+	/* as root, or a unit's run with root's receive socket (repl_confined.c) */
+	f.receives_by_root = !dst_remote && by_root;
 	_cleanup_strvec_ struct strvec props = STRVEC_INIT;
 	struct deleg_need n[2];
 	size_t nn = jobconf_repl_needs(&f, &props, n);
@@ -104,13 +106,20 @@ static void test_units_equal_worker(void **state)
 				bool exists = !uc->target_remote && facts[k][0];
 				bool partial = !uc->target_remote && facts[k][1];
 				unit_grants(uc->conf, exists, partial, minor, &u);
+				/* the unit's run has root's receive socket for a local target */
 				worker_grants(uc->exec, false, uc->target_remote, exists, partial,
-					      NULL, minor, &w);
+					      NULL, minor, !uc->target_remote, &w);
 				if (!streq(u.buf, w.buf))
 					fail_msg("%s (exists %d, partial %d, 2.%u): unit\n%sworker\n%s",
 						 uc->what, facts[k][0], facts[k][1], minor, u.buf,
 						 w.buf);
 				assert_true(u.len > 0);
+				/* and so is granted no receive anywhere, the target's parent
+				 * included */
+				if (strstr(u.buf, "receive"))
+					fail_msg("%s (exists %d, partial %d): a unit's run holds "
+						 "receive:\n%s", uc->what, facts[k][0], facts[k][1],
+						 u.buf);
 			}
 }
 
@@ -119,7 +128,7 @@ static void expect(const char *const *args, bool src_remote, bool dst_remote, bo
 		   bool partial, const char *const *local_props, const char *want)
 {
 	_cleanup_strbuf_ struct strbuf got = STRBUF_INIT;
-	worker_grants(args, src_remote, dst_remote, exists, partial, local_props, 3, &got);
+	worker_grants(args, src_remote, dst_remote, exists, partial, local_props, 3, false, &got);
 	if (!streq(got.buf, want))
 		fail_msg("%s: got\n%swant\n%s", args[0], got.buf, want);
 }

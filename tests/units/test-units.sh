@@ -53,7 +53,7 @@ CONF
     --zkeep "$(realpath "$zkeep")" >/dev/null || { echo "1..1"; echo "not ok 1 zkeep units failed"; exit 1; }
 
 mapfile -t services < <(ls "$tmp/units"/*.service)
-n=$(( ${#services[@]} * 1 + 3 ))
+n=$(( ${#services[@]} * 1 + 4 ))
 echo "1..$n"
 i=0 rc=0
 for f in "${services[@]}"; do
@@ -97,8 +97,23 @@ if grep -q '^ExecStartPre=+.* allow --apply --user zkeep-job-local --job local '
 else
     echo "not ok $i job service lines"; sed 's/^/# /' "$svc" "$tmp/units/zkeep-job-offsite.service"; rc=1
 fi
+# A local target's receives are root's: the job's receive socket and service, named in
+# its run's environment; a remote target has neither.
 i=$((i + 1))
-out=$(systemd-analyze verify --man=no "$tmp"/units/*.service "$tmp"/units/*.timer 2>&1 |
+if grep -q '^Requires=zkeep-job-local-receive.socket$' "$svc" &&
+   grep -q '^Environment=ZKEEP_ROOT_RECEIVES=/run/zkeep/receive/job-local.sock$' "$svc" &&
+   grep -q '^ListenSequentialPacket=/run/zkeep/receive/job-local.sock$' \
+       "$tmp/units/zkeep-job-local-receive.socket" &&
+   grep -q '^ExecStart=.* allow --serve-receives --job local ' \
+       "$tmp/units/zkeep-job-local-receive.service" &&
+   ! grep -q 'ZKEEP_ROOT_RECEIVES' "$tmp/units/zkeep-job-offsite.service" &&
+   [ ! -e "$tmp/units/zkeep-job-offsite-receive.socket" ]; then
+    echo "ok $i a local target's receives go to root's receive socket; a remote target's do not"
+else
+    echo "not ok $i receive socket units"; rc=1
+fi
+i=$((i + 1))
+out=$(systemd-analyze verify --man=no "$tmp"/units/*.service "$tmp"/units/*.timer "$tmp"/units/*.socket 2>&1 |
       grep -v -e 'zfs.target' -e 'Unit .* not found' || true)
 if [ -z "$out" ]; then
     echo "ok $i systemd-analyze verify"
