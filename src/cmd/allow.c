@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <pwd.h>
 
@@ -174,8 +175,18 @@ static int allow_apply(struct jobspec *js, const char *user, struct runner *run)
 static void serve_receive(void *ctx, const char *request, int *fds, size_t nfds,
 			  struct strbuf *reply)
 {
-	(void)reply; /* answered on the request's own socket */
-	root_receives_serve(ctx, request, fds, nfds);
+	struct root_receives *rr = ctx;
+	struct stat st;
+	(void)reply; /* answered on the request's own socket, fds[0] */
+	/* the run's grants were revoked (its --revoke removed the journal): it is over */
+	if (fstat(rr->info->journal_fd, &st) < 0 || st.st_nlink == 0) {
+		static const char why[] = "refused the job's run is over (its grants are revoked)";
+		log_warning("%s", why);
+		if (nfds)
+			(void)send(fds[0], why, strlen(why), MSG_NOSIGNAL | MSG_DONTWAIT);
+		return;
+	}
+	root_receives_serve(rr, request, fds, nfds);
 }
 
 /*
@@ -280,7 +291,9 @@ static int allow_serve_receives(struct jobspec *js, struct runner *run)
 	zfs_init(&z, run);
 	struct root_receives rr;
 	root_receives_init(&rr, &z, &info);
-	root_receives_add(&rr, &policy, need && !need->exists ? need : NULL);
+	/* whether the target is there is asked per receive (the service may have been
+	 * started before the run) */
+	root_receives_add(&rr, &policy, need);
 	struct sandbox_requests rq = { .fd = conn, .fn = serve_receive,
 				       .malformed = root_receives_malformed, .ctx = &rr };
 	sandbox_requests_serve(&rq);

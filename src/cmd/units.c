@@ -270,6 +270,8 @@ static int write_receive_units(const struct units_opts *o, const struct job *j)
 		"Documentation=man:zkeep(8)\n"
 		"After=zfs.target\n"
 		"Requires=zkeep-job-%s-receive.socket\n"
+		/* stopped with the job's run, should it outlive it */
+		"PartOf=zkeep-job-%s.service\n"
 		"\n[Service]\n"
 		"Type=simple\n"
 		"ExecStart=%s allow --serve-receives --job %s %s\n"
@@ -277,8 +279,8 @@ static int write_receive_units(const struct units_opts *o, const struct job *j)
 		 * the job's grant journal, for a new target's grants. */
 		"CapabilityBoundingSet=CAP_SYS_ADMIN\n"
 		"ReadWritePaths=-%s\n"
-		"%s" UNIT_NET_LOCAL, j->name, j->name, o->zkeep, j->name, o->common, o->state,
-		o->hardening);
+		"%s" UNIT_NET_LOCAL, j->name, j->name, j->name, o->zkeep, j->name, o->common,
+		o->state, o->hardening);
 	_cleanup_free_ char *sname = xasprintf("zkeep-job-%s-receive.socket", j->name);
 	_cleanup_free_ char *vname = xasprintf("zkeep-job-%s-receive.service", j->name);
 	if (write_unit(o->out, sname, sock) < 0 || write_unit(o->out, vname, svc) < 0)

@@ -195,6 +195,55 @@ print("answer:", mine.recv(1000).decode() or "none, closed")
     assert_no_grants usrc udst
 }
 
+# A run's connection to root's receive service that outlives the run (say, passed to
+# another process) is served nothing once ExecStopPost revoked the run's grants.
+@test "hostile unit run: its connection to the receive service is served nothing after --revoke" {
+    local pre post
+    pre=$(unit_line zkeep-job-local.service ExecStartPre)
+    post=$(unit_line zkeep-job-local.service ExecStopPost)
+    run $pre
+    assert_success
+    receive_socket_start local
+    local flag
+    flag=$(mktemp -d /tmp/zkeep-flag.XXXXXX) && chmod 755 "$flag" # where U can look
+    setpriv --reuid=$U --regid=$U --clear-groups python3 -c '
+import os, socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.connect(sys.argv[1])
+for _ in range(600):
+    if os.path.exists(sys.argv[2]):
+        break
+    time.sleep(0.1)
+r, w = os.pipe()
+os.close(w)
+mine, roots = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+words = ["receive", "zfs", "receive", "-u", "-o", "setuid=off", "-o", "devices=off", "-o",
+         "sharenfs=off", "-o", "sharesmb=off", "-x", "zoned", "-x", "exec", "udst/data"]
+socket.send_fds(s, ["\n".join(words).encode()], [roots.fileno(), r, r])
+roots.close()
+mine.settimeout(60)
+print("answer:", mine.recv(1000).decode() or "none, closed")
+' "$RECV_SOCK" "$flag/revoked" >"$BATS_TEST_TMPDIR/late.out" 2>&1 &
+    local late=$! i
+    for ((i = 0; i < 100; i++)); do
+        grep -q "serving the receives of job local's run (uid $U, " \
+            "$BATS_TEST_TMPDIR/receive.log" && break
+        sleep 0.1
+    done
+    run $post
+    assert_success
+    touch "$flag/revoked"
+    wait "$late" || true
+    rm -rf "$flag"
+    cat "$BATS_TEST_TMPDIR/late.out" "$BATS_TEST_TMPDIR/receive.log"
+    assert_equal "$(cat "$BATS_TEST_TMPDIR/late.out")" \
+        "answer: refused the job's run is over (its grants are revoked)" "the late request"
+    kill "$RECV_PID" 2>/dev/null || true
+    RECV_PID=
+    assert_no_dataset udst/data
+    assert_no_grants usrc udst
+}
+
 @test "a run killed before ExecStopPost: the next ExecStartPre revokes first; --recover at boot" {
     local svc=zkeep-job-local.service pre post
     pre=$(unit_line $svc ExecStartPre)
