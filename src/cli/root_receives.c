@@ -7,6 +7,7 @@
 #include "confine/sandbox.h"
 #include "zfs/root_request.h"
 
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
@@ -42,6 +43,17 @@ static void reap_keepers(struct root_receives *rr, bool wait_all)
 
 void root_receives_release(struct root_receives *rr)
 {
+	/*
+	 * The worker (or the unit's run) is gone, and it waited for the answer
+	 * of each receive it asked for: what still runs is a receive it wedged
+	 * (a stream pipe whose write end it gave as the receive's stderr) or
+	 * one whose stream it cut. Neither may keep root waiting.
+	 */
+	reap_keepers(rr, false);
+	for (size_t i = 0; i < rr->nkeepers; i++) {
+		kill(-rr->keepers[i], SIGKILL);
+		kill(rr->keepers[i], SIGKILL);
+	}
 	reap_keepers(rr, true);
 	free(rr->keepers);
 	free(rr->targets);

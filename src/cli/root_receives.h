@@ -64,9 +64,10 @@ void root_receives_serve(struct root_receives *rr, const char *request, int *fds
 /* A sandbox_malformed_fn: says in root's log that a request was malformed. */
 void root_receives_malformed(void *ctx, const char *why);
 /*
- * Waits for every receive root started (call it before anything received
- * is mounted or the pool exported), then frees (safe after
- * root_receives_init() only).
+ * Ends every receive root started (call it once the worker is gone, before
+ * anything received is mounted or the pool exported): those still running
+ * are killed with their keeper, since the worker waited for the answer of
+ * each it asked for. Then frees (safe after root_receives_init() only).
  */
 void root_receives_release(struct root_receives *rr);
 

@@ -21,7 +21,7 @@ const char cmd_allow_help[] =
 	"       zkeep allow --apply --user USER JOB\n"
 	"       zkeep allow --revoke JOB\n"
 	"       zkeep allow --recover [--state-dir DIR]\n"
-	"       zkeep allow --serve-receives JOB\n"
+	"       zkeep allow --serve-receives --state-dir DIR JOB\n"
 	"\n"
 	"The minimal `zfs allow` permissions a job needs, per dataset, for the ZFS\n"
 	"version found here (2.4+: send:raw, receive:append).\n"
@@ -42,11 +42,12 @@ const char cmd_allow_help[] =
 	"  --serve-receives  root's side of a unit's receives: a job with a local\n"
 	"             target is granted no receive (a compromised run could receive\n"
 	"             into any dataset through its own ioctl); its run asks root on\n"
-	"             the job's receive socket instead (zkeep-job-JOB-receive.socket,\n"
-	"             whose connection is this command's standard input). Only the\n"
-	"             uid that holds the job's grants (--apply's) is answered, and\n"
-	"             only receives into the job's target, with its options; a new\n"
-	"             target gets the run's grants once root's receive made it.\n"
+	"             the job's receive socket instead (zkeep-receive-JOB.socket,\n"
+	"             which systemd passes to this command, Accept=no). Only the uid\n"
+	"             that holds the job's grants (--apply's) is served, one\n"
+	"             connection, and only receives into the job's target, with its\n"
+	"             options; a new target gets the run's grants once root's\n"
+	"             receive made it. It ends when the run hangs up or is revoked.\n"
 	"A grant on a pool that is not imported stays journalled (a warning says\n"
 	"so) until a --revoke, --recover or run after the pool is back; --apply\n"
 	"refuses while the job's last grants are pending.\n"
@@ -172,23 +173,6 @@ static int allow_apply(struct jobspec *js, const char *user, struct runner *run)
 	return EXIT_OK;
 }
 
-static void serve_receive(void *ctx, const char *request, int *fds, size_t nfds,
-			  struct strbuf *reply)
-{
-	struct root_receives *rr = ctx;
-	struct stat st;
-	(void)reply; /* answered on the request's own socket, fds[0] */
-	/* the run's grants were revoked (its --revoke removed the journal): it is over */
-	if (fstat(rr->info->journal_fd, &st) < 0 || st.st_nlink == 0) {
-		static const char why[] = "refused the job's run is over (its grants are revoked)";
-		log_warning("%s", why);
-		if (nfds)
-			(void)send(fds[0], why, strlen(why), MSG_NOSIGNAL | MSG_DONTWAIT);
-		return;
-	}
-	root_receives_serve(rr, request, fds, nfds);
-}
-
 /*
  * The socket systemd passes (socket activation: LISTEN_PID, LISTEN_FDS, the
  * first at descriptor 3), which must be the job's receive socket: a
@@ -210,25 +194,80 @@ static int listen_socket(void)
 	return 3;
 }
 
+static void serve_receive(void *ctx, const char *request, int *fds, size_t nfds,
+			  struct strbuf *reply)
+{
+	(void)reply; /* answered on the request's own socket, fds[0] */
+	root_receives_serve(ctx, request, fds, nfds);
+}
+
+/* Whether the run is still on: its grants are not revoked (--revoke removes the journal). */
+static bool run_still_on(void *ctx)
+{
+	struct root_receives *rr = ctx;
+	struct stat st;
+	if (fstat(rr->info->journal_fd, &st) == 0 && st.st_nlink > 0)
+		return true;
+	log_notice("the job's run is over (its grants are revoked): no more receives");
+	return false;
+}
+
+/*
+ * Accept on lfd until a connection comes from the uid that holds job's
+ * grants now (the uid of its journal in state, which --apply made); refuse,
+ * log and close any other. The connection, with info's uid and journal
+ * (open for appending), or -1 when accepting fails.
+ */
+static int accept_run(int lfd, const char *state, const char *job, struct confine_info *info)
+{
+	for (;;) {
+		_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
+		struct ucred peer;
+		socklen_t plen = sizeof(peer);
+		int c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+		if (c < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			log_error("--serve-receives: accept: %s", strerror(errno));
+			return -1;
+		}
+		if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &peer, &plen) < 0) {
+			log_error("refused a connection whose peer is unknown: %s", strerror(errno));
+		} else if (grants_job_journal(state, job, &info->uid, &info->journal_fd, &err) < 0) {
+			log_error("refused the receives of uid %u (pid %d): %s",
+				  (unsigned)peer.uid, (int)peer.pid, err.buf);
+		} else if (peer.uid != info->uid) {
+			log_error("refused the receives of uid %u (pid %d): job %s's run is uid %u",
+				  (unsigned)peer.uid, (int)peer.pid, job, (unsigned)info->uid);
+			close(info->journal_fd);
+			info->journal_fd = -1;
+		} else {
+			log_notice("serving the receives of job %s's run (uid %u, pid %d)", job,
+				   (unsigned)info->uid, (int)peer.pid);
+			return c;
+		}
+		close(c);
+	}
+}
+
 /*
  * --serve-receives: root's side of a job unit's receives. The unit's run
  * holds no receive grant and connects to the job's receive socket
  * (cmd/units.c; Accept=no, so root accepts here). Only a connection of the
- * uid that holds the job's grants now (--apply's journal) is served, one,
- * and then this ends (the socket starts it again for the next run); any
- * other is refused, logged and closed. Each zfs receive the run asks for
- * is checked and run as for root's own confined worker
- * (cli/root_receives.h); a new target gets the run's grants once root's
- * receive made it, appended to that journal for --revoke.
+ * uid that holds the job's grants now is served, one (accept_run()); the
+ * job's configuration is read then, not before (anyone may start this).
+ * Each zfs receive the run asks for is checked and run as for root's own
+ * confined worker (cli/root_receives.h); a new target gets the run's
+ * grants once root's receive made it, appended to its journal for
+ * --revoke. It ends when the run hangs up or its grants are revoked, and
+ * ends the receives still running then.
  */
 static int allow_serve_receives(struct jobspec *js, struct runner *run)
 {
 	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
-	const char *state = js->job.state_dir ? js->job.state_dir : CONFINE_STATE_DIR_DEFAULT;
-	const struct job *j = jobconf_find(&js->conf, js->job_name ? js->job_name : "");
-	if (!j || j->target_host) {
-		log_error("--serve-receives: job %s receives on %s, not here", js->job_name,
-			  j ? j->target_host : "no host (it is not a [job] of zkeep.conf)");
+	if (!js->job_name || !js->state_dir) {
+		log_error("--serve-receives needs --job NAME and --state-dir DIR "
+			  "(zkeep units writes both)");
 		return EXIT_FATAL;
 	}
 	int lfd = listen_socket();
@@ -239,42 +278,24 @@ static int allow_serve_receives(struct jobspec *js, struct runner *run)
 	}
 	struct confine_info info = CONFINE_INFO_INIT;
 	info.privileged = info.unit_journal = true;
-	_cleanup_fd_ int conn = -1;
-	while (conn < 0) {
-		struct ucred peer;
-		socklen_t plen = sizeof(peer);
-		int c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-		if (c < 0) {
-			if (errno == EINTR || errno == ECONNABORTED)
-				continue;
-			log_error("--serve-receives: accept: %s", strerror(errno));
-			return EXIT_FATAL;
-		}
-		strbuf_reset(&err);
-		if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &peer, &plen) < 0) {
-			log_error("refused a connection whose peer is unknown: %s", strerror(errno));
-		} else if (grants_job_journal(state, j->name, &info.uid, &info.journal_fd,
-					      &err) < 0) {
-			log_error("refused the receives of uid %u (pid %d): %s",
-				  (unsigned)peer.uid, (int)peer.pid, err.buf);
-		} else if (peer.uid != info.uid) {
-			log_error("refused the receives of uid %u (pid %d): job %s's run is uid %u",
-				  (unsigned)peer.uid, (int)peer.pid, j->name, (unsigned)info.uid);
-			close(info.journal_fd);
-		} else {
-			log_notice("serving the receives of job %s's run (uid %u, pid %d) into %s",
-				 j->name, (unsigned)info.uid, (int)peer.pid, j->target);
-			conn = c;
-			continue;
-		}
-		close(c);
+	_cleanup_fd_ int conn = accept_run(lfd, js->state_dir, js->job_name, &info);
+	if (conn < 0)
+		return EXIT_FATAL;
+	_cleanup_fd_ int journal = info.journal_fd; /* closed with the rest on return */
+	(void)journal;
+	if (jobspec_finish(js) < 0)
+		return EXIT_FATAL;
+	const struct job *j = jobconf_find(&js->conf, js->job_name);
+	if (!j || j->target_host) {
+		log_error("--serve-receives: job %s receives on %s, not here", js->job_name,
+			  j ? j->target_host : "no host (it is not a [job] of zkeep.conf)");
+		return EXIT_FATAL;
 	}
 	/* the ZFS version the grants of a new target are computed for, as --apply's */
 	_cleanup_deleg_set_ struct deleg_set set = DELEG_SET_INIT;
 	_cleanup_sandbox_plan_ struct sandbox_plan plan = SANDBOX_PLAN_INIT;
 	if (confine_preview(&js->job, &set, &plan, &info.zfs_major, &info.zfs_minor, &err) < 0) {
 		log_error("%s", err.buf);
-		close(info.journal_fd);
 		return EXIT_FATAL;
 	}
 	const struct deleg_need *need = NULL;
@@ -291,15 +312,13 @@ static int allow_serve_receives(struct jobspec *js, struct runner *run)
 	zfs_init(&z, run);
 	struct root_receives rr;
 	root_receives_init(&rr, &z, &info);
-	/* whether the target is there is asked per receive (the service may have been
-	 * started before the run) */
+	/* whether a receive may create the target (and grant it after) is asked per receive */
 	root_receives_add(&rr, &policy, need);
 	struct sandbox_requests rq = { .fd = conn, .fn = serve_receive,
 				       .malformed = root_receives_malformed, .ctx = &rr };
-	sandbox_requests_serve(&rq);
-	root_receives_release(&rr); /* the receives under way end first */
+	sandbox_requests_serve(&rq, run_still_on);
+	root_receives_release(&rr); /* what still runs is killed: the run is over */
 	zfs_release(&z);
-	close(info.journal_fd);
 	return EXIT_OK;
 }
 
@@ -361,7 +380,8 @@ int cmd_allow(int argc, char **argv)
 		log_error("only root can change zfs allow grants");
 		ok = false;
 	}
-	if (ok && mode != MODE_RECOVER && jobspec_finish(&js) < 0)
+	/* --serve-receives reads the job once its run connected */
+	if (ok && mode != MODE_RECOVER && mode != MODE_SERVE_RECEIVES && jobspec_finish(&js) < 0)
 		ok = false;
 	if (ok) {
 		struct runner *run = runner_local_new();

@@ -20,7 +20,7 @@ const char cmd_units_help[] =
 	"  zkeep-snapshots.service/.timer   sanoid --cron on [zkeep] snapshot_schedule\n"
 	"  zkeep-job-NAME.service/.timer    each [job NAME], on its own schedule with\n"
 	"                                   its RandomizedDelaySec\n"
-	"  zkeep-job-NAME-receive.socket/.service\n"
+	"  zkeep-receive-NAME.socket/.service\n"
 	"                                   a job with a local target: root runs\n"
 	"                                   its receives (zkeep allow --serve-receives);\n"
 	"                                   the job's user holds no receive grant\n"
@@ -247,9 +247,12 @@ static char *receive_socket_path(const struct job *j)
  * A job with a local target: its run (a DynamicUser) holds no receive
  * grant, since a delegated receive reaches any dataset through the ioctl
  * (zfs/root_receive.h); root's service on this socket runs its receives
- * (`zkeep allow --serve-receives`). Anyone may connect; the service serves
- * only the uid that holds the job's grants. Accept=no: one root process,
- * started on the run's connection, ending with it.
+ * (`zkeep allow --serve-receives`). Anyone may connect, and any connection
+ * starts the service (Accept=no: one root process), which serves only the
+ * uid that holds the job's grants, one connection, and ends when that run
+ * hangs up or is revoked; FlushPending= drops what waited meanwhile, so no
+ * connection outlives the service that refused or served its run. Named
+ * zkeep-receive-NAME: no job's own unit name can be one of them.
  */
 static int write_receive_units(const struct units_opts *o, const struct job *j)
 {
@@ -263,14 +266,15 @@ static int write_receive_units(const struct units_opts *o, const struct job *j)
 		"SocketMode=0666\n"
 		"DirectoryMode=0755\n"
 		"RemoveOnStop=yes\n"
-		"Accept=no\n", j->name, path);
+		"Accept=no\n"
+		"FlushPending=yes\n", j->name, path);
 	_cleanup_free_ char *svc = xasprintf(
 		"[Unit]\n"
 		"Description=zkeep: root runs the receives of replication job %s\n"
 		"Documentation=man:zkeep(8)\n"
 		"After=zfs.target\n"
-		"Requires=zkeep-job-%s-receive.socket\n"
-		/* stopped with the job's run, should it outlive it */
+		"Requires=zkeep-receive-%s.socket\n"
+		/* stopped when the job's unit is stopped (it ends by itself after a run) */
 		"PartOf=zkeep-job-%s.service\n"
 		"\n[Service]\n"
 		"Type=simple\n"
@@ -281,8 +285,8 @@ static int write_receive_units(const struct units_opts *o, const struct job *j)
 		"ReadWritePaths=-%s\n"
 		"%s" UNIT_NET_LOCAL, j->name, j->name, j->name, o->zkeep, j->name, o->common,
 		o->state, o->hardening);
-	_cleanup_free_ char *sname = xasprintf("zkeep-job-%s-receive.socket", j->name);
-	_cleanup_free_ char *vname = xasprintf("zkeep-job-%s-receive.service", j->name);
+	_cleanup_free_ char *sname = xasprintf("zkeep-receive-%s.socket", j->name);
+	_cleanup_free_ char *vname = xasprintf("zkeep-receive-%s.service", j->name);
 	if (write_unit(o->out, sname, sock) < 0 || write_unit(o->out, vname, svc) < 0)
 		return -EIO;
 	return 0;
@@ -320,8 +324,8 @@ static int write_job_units(const struct units_opts *o, const struct job *j)
 	/* a local target: root's receive service (write_receive_units()) */
 	_cleanup_free_ char *sock = j->target_host ? NULL : receive_socket_path(j);
 	_cleanup_free_ char *recv_deps = sock
-		? xasprintf("Requires=zkeep-job-%s-receive.socket\n"
-			    "After=zkeep-job-%s-receive.socket\n", j->name, j->name)
+		? xasprintf("Requires=zkeep-receive-%s.socket\n"
+			    "After=zkeep-receive-%s.socket\n", j->name, j->name)
 		: xstrdup("");
 	_cleanup_free_ char *recv_env = sock
 		? xasprintf("Environment=ZKEEP_ROOT_RECEIVES=%s\n", sock) : xstrdup("");

@@ -469,8 +469,14 @@ static int revoke_journals(const char *dir, const char *job, bool include_jobs,
 		_cleanup_fd_ int fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
 		if (fd < 0)
 			continue;
-		if (flock(fd, LOCK_EX | LOCK_NB) < 0)
-			continue; /* a live run holds it */
+		/*
+		 * A live run holds its own journal locked: skipped. A job's journal
+		 * is locked only for moments (--apply making it, root's receive
+		 * service granting a new target on it): waited for, since skipping
+		 * it would keep the job's grants after its --revoke.
+		 */
+		if (flock(fd, job ? LOCK_EX : LOCK_EX | LOCK_NB) < 0)
+			continue;
 		if (!same_file(fd, path))
 			continue; /* removed and recreated meanwhile */
 		_cleanup_strbuf_ struct strbuf msg = STRBUF_INIT;

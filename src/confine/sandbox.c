@@ -576,15 +576,15 @@ static bool answer_request(const struct sandbox_requests *rq, short revents)
 	return send(rq->fd, reply.buf, reply.len, MSG_NOSIGNAL | MSG_DONTWAIT) >= 0;
 }
 
-void sandbox_requests_serve(const struct sandbox_requests *rq)
+void sandbox_requests_serve(const struct sandbox_requests *rq, bool (*go_on)(void *ctx))
 {
 	bool asking = true;
-	while (asking) {
+	while (asking && go_on(rq->ctx)) {
 		struct pollfd p = { .fd = rq->fd, .events = POLLIN | POLLRDHUP };
-		int r = poll(&p, 1, -1);
+		int r = poll(&p, 1, 1000);
 		if (r < 0 && errno != EINTR)
 			return;
-		if (r > 0)
+		if (r > 0 && go_on(rq->ctx))
 			asking = answer_request(rq, p.revents);
 	}
 }

@@ -174,9 +174,10 @@ struct sandbox_requests {
 /*
  * Answer the requests on rq->fd as sandbox_worker_wait() does, with no
  * worker of ours: a connection root's service accepted (a unit's run asks
- * on it), until the peer hangs up or the channel breaks.
+ * on it), until the peer hangs up, the channel breaks, or go_on(rq->ctx),
+ * asked before each request and at least once a second, says false.
  */
-void sandbox_requests_serve(const struct sandbox_requests *rq);
+void sandbox_requests_serve(const struct sandbox_requests *rq, bool (*go_on)(void *ctx));
 
 /*
  * Relay the worker's stdout and stderr to the supervisor's (escaped) until

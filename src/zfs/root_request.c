@@ -152,10 +152,13 @@ int root_recv_run(const char *const *argv, const char *const *env, int status_fd
 	if (pid < 0)
 		return -errno;
 	if (pid > 0) {
+		setpgid(pid, pid); /* as the keeper does: a group before anyone may kill it */
 		*keeper = pid;
 		return 0;
 	}
-	/* the keeper: root, outside the sandbox; it holds nothing else of root's */
+	/* the keeper: root, outside the sandbox; it holds nothing else of root's. Its
+	 * own process group, with its zfs receive: killed together (root_receives.h) */
+	setpgid(0, 0);
 	const int keep[] = { status_fd, in_fd, err_fd };
 	spawn_close_fds_except(keep, ARRAY_SIZE(keep), after ? after->keep : NULL,
 			       after ? after->nkeep : 0);

@@ -64,7 +64,8 @@ struct root_recv_after {
  * /dev/null and stderr err_fd, in a root process (*keeper) that waits for
  * it, runs after (may be NULL) when it succeeded, and writes "exit N" to
  * status_fd. The caller closes its own copies of the three descriptors and
- * reaps *keeper (it ends when the receive and after do).
+ * reaps *keeper (it ends when the receive and after do). The keeper leads a
+ * process group of its own, with the receive: kill(-*keeper) ends both.
  */
 int root_recv_run(const char *const *argv, const char *const *env, int status_fd, int in_fd,
 		  int err_fd, const struct root_recv_after *after, pid_t *keeper);

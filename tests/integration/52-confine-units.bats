@@ -60,16 +60,16 @@ unit_line() { # UNIT KEY
         sed "s/--user zkeep-job-[A-Za-z0-9_.-]*/--user $U/"
 }
 
-# Plays zkeep-job-JOB-receive.socket: listens where it says (SocketMode=0666) and, on
+# Plays zkeep-receive-JOB.socket: listens where it says (SocketMode=0666) and, on
 # the first connection, runs the receive service's ExecStart as root with the listening
 # socket (Accept=no: systemd-socket-activate without --accept). Its log:
 # $BATS_TEST_TMPDIR/receive.log.
 receive_socket_start() { # JOB
     RECV_SOCK=$(sed -n 's/^ListenSequentialPacket=//p' \
-        "$BATS_TEST_TMPDIR/units/zkeep-job-$1-receive.socket")
+        "$BATS_TEST_TMPDIR/units/zkeep-receive-$1.socket")
     [ -n "$RECV_SOCK" ] || { fail "job $1 has no receive socket unit"; return 1; }
     local start i
-    start=$(unit_line "zkeep-job-$1-receive.service" ExecStart)
+    start=$(unit_line "zkeep-receive-$1.service" ExecStart)
     mkdir -p "$(dirname "$RECV_SOCK")"
     chmod 755 "$(dirname "$(dirname "$RECV_SOCK")")" "$(dirname "$RECV_SOCK")" # DirectoryMode=
     rm -f "$RECV_SOCK"
@@ -195,51 +195,87 @@ print("answer:", mine.recv(1000).decode() or "none, closed")
     assert_no_grants usrc udst
 }
 
-# A run's connection to root's receive service that outlives the run (say, passed to
-# another process) is served nothing once ExecStopPost revoked the run's grants.
-@test "hostile unit run: its connection to the receive service is served nothing after --revoke" {
-    local pre post
+# The run's end ends root's receive service, whatever the run left behind: a receive it
+# wedged (given its own stream's write end as stderr, root's zfs receive waits forever)
+# is killed when it hangs up; a connection it passed on (held open after the run) ends
+# within a second of ExecStopPost's --revoke. Before, root waited for ever.
+
+# As U: connect to the socket, ask for one receive into the job's target whose stderr is
+# the write end of its own stream pipe; then wait until FLAG exists (if given), hang up.
+wedge_receive() { # [FLAG]
+    setpriv --reuid=$U --regid=$U --clear-groups python3 -c '
+import os, socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.connect(sys.argv[1])
+r, w = os.pipe()
+mine, roots = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+words = ["receive", "zfs", "receive", "-u", "-o", "setuid=off", "-o", "devices=off", "-o",
+         "sharenfs=off", "-o", "sharesmb=off", "-x", "zoned", "-x", "exec", "udst/data"]
+socket.send_fds(s, ["\n".join(words).encode()], [roots.fileno(), r, w])
+for fd in (r, w):
+    os.close(fd)
+roots.close()
+for _ in range(600):
+    if len(sys.argv) < 3 or os.path.exists(sys.argv[2]):
+        break
+    time.sleep(0.1)
+' "$RECV_SOCK" "$@"
+}
+
+# Wait at most 30 s for the receive service to end by itself: 0 when it did.
+receive_service_ends() {
+    local i
+    for ((i = 0; i < 300; i++)); do
+        kill -0 "$RECV_PID" 2>/dev/null || { wait "$RECV_PID"; return; }
+        sleep 0.1
+    done
+    return 1
+}
+
+@test "hostile unit run: a receive it wedges is killed when it hangs up; its connection ends with --revoke" {
+    local pre post flag
     pre=$(unit_line zkeep-job-local.service ExecStartPre)
     post=$(unit_line zkeep-job-local.service ExecStopPost)
     run $pre
     assert_success
     receive_socket_start local
-    local flag
     flag=$(mktemp -d /tmp/zkeep-flag.XXXXXX) && chmod 755 "$flag" # where U can look
-    setpriv --reuid=$U --regid=$U --clear-groups python3 -c '
-import os, socket, sys, time
-s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-s.connect(sys.argv[1])
-for _ in range(600):
-    if os.path.exists(sys.argv[2]):
-        break
-    time.sleep(0.1)
-r, w = os.pipe()
-os.close(w)
-mine, roots = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-words = ["receive", "zfs", "receive", "-u", "-o", "setuid=off", "-o", "devices=off", "-o",
-         "sharenfs=off", "-o", "sharesmb=off", "-x", "zoned", "-x", "exec", "udst/data"]
-socket.send_fds(s, ["\n".join(words).encode()], [roots.fileno(), r, r])
-roots.close()
-mine.settimeout(60)
-print("answer:", mine.recv(1000).decode() or "none, closed")
-' "$RECV_SOCK" "$flag/revoked" >"$BATS_TEST_TMPDIR/late.out" 2>&1 &
-    local late=$! i
-    for ((i = 0; i < 100; i++)); do
-        grep -q "serving the receives of job local's run (uid $U, " \
-            "$BATS_TEST_TMPDIR/receive.log" && break
+    wedge_receive "$flag/go" &
+    local held=$! i
+    for ((i = 0; i < 300; i++)); do
+        pgrep -f "zfs receive .*udst/data" >/dev/null && break
         sleep 0.1
     done
+    pgrep -af "zfs receive .*udst/data" || fail "root runs no wedged receive:" \
+        "$(cat "$BATS_TEST_TMPDIR/receive.log")"
+    touch "$flag/go" # the run hangs up
+    wait "$held" || true
+    receive_service_ends || fail "root's receive service still waits after the run hung up:" \
+        "$(cat "$BATS_TEST_TMPDIR/receive.log")" "$(pgrep -af 'zfs receive')"
+    RECV_PID=
+    ! pgrep -af "zfs receive .*udst/data" || fail "root's wedged zfs receive still runs"
+    # a connection held open past the run: the service ends when --revoke removes the journal
+    rm -f "$flag/go"
+    receive_socket_start local
+    wedge_receive "$flag/go" &
+    held=$!
+    for ((i = 0; i < 300; i++)); do
+        pgrep -f "zfs receive .*udst/data" >/dev/null && break
+        sleep 0.1
+    done
+    pgrep -af "zfs receive .*udst/data" || fail "root runs no wedged receive the second time"
     run $post
     assert_success
-    touch "$flag/revoked"
-    wait "$late" || true
-    rm -rf "$flag"
-    cat "$BATS_TEST_TMPDIR/late.out" "$BATS_TEST_TMPDIR/receive.log"
-    assert_equal "$(cat "$BATS_TEST_TMPDIR/late.out")" \
-        "answer: refused the job's run is over (its grants are revoked)" "the late request"
-    kill "$RECV_PID" 2>/dev/null || true
+    receive_service_ends || fail "root's receive service still serves after --revoke:" \
+        "$(cat "$BATS_TEST_TMPDIR/receive.log")"
     RECV_PID=
+    touch "$flag/go"
+    wait "$held" || true
+    rm -rf "$flag"
+    cat "$BATS_TEST_TMPDIR/receive.log"
+    grep -q "the job's run is over (its grants are revoked): no more receives" \
+        "$BATS_TEST_TMPDIR/receive.log" || fail "the service did not end for the revoke"
+    ! pgrep -af "zfs receive .*udst/data" || fail "root's wedged zfs receive still runs"
     assert_no_dataset udst/data
     assert_no_grants usrc udst
 }

@@ -140,8 +140,8 @@ unit_journal() { # UNIT
 @test "zkeep units installed: systemd loads every unit without complaint" {
     local u units=(zkeep-snapshots.service zkeep-snapshots.timer zkeep-recover.service
         zkeep-job-local.service zkeep-job-local.timer zkeep-job-broken.service
-        zkeep-job-remote.service zkeep-drive-usb1.service zkeep-job-local-receive.socket
-        zkeep-job-local-receive.service)
+        zkeep-job-remote.service zkeep-drive-usb1.service zkeep-receive-local.socket
+        zkeep-receive-local.service)
     for u in "${units[@]}"; do
         grep -qx "$UNITS/$u" "$BATS_FILE_TMPDIR/written" || fail "zkeep units did not write $u"
     done
@@ -207,12 +207,12 @@ unit_journal() { # UNIT
     uid=$(history_uids ysrc snapshot "$skip_src")
     assert_dynamic_uids $uid
     assert_equal "$(history_uids ydst receive "$skip_dst")" 0 "the uids of the receives"
-    run unit_journal zkeep-job-local-receive.service
+    run unit_journal zkeep-receive-local.service
     assert_output_contains "serving the receives of job local's run (uid $uid, "
     [[ $output != *refused* ]] || fail "the receive service refused something:" "$output"
-    assert_equal "$(systemctl show -P ActiveState zkeep-job-local-receive.service)" inactive \
+    assert_equal "$(systemctl show -P ActiveState zkeep-receive-local.service)" inactive \
         "the receive service after the run"
-    assert_equal "$(systemctl show -P ActiveState zkeep-job-local-receive.socket)" active \
+    assert_equal "$(systemctl show -P ActiveState zkeep-receive-local.socket)" active \
         "the receive socket after the run"
     assert_no_grants ysrc ydst
     [ -z "$(ls "$STATE/grants")" ] || fail "grant journal left: $(ls "$STATE/grants")"
@@ -336,7 +336,7 @@ timer_next() { # TIMER
 @test "systemd-analyze security: every zkeep unit as installed scores below 1.4" {
     local u score bad=
     for u in zkeep-job-local.service zkeep-snapshots.service zkeep-recover.service \
-        zkeep-job-remote.service zkeep-drive-usb1.service zkeep-job-local-receive.service; do
+        zkeep-job-remote.service zkeep-drive-usb1.service zkeep-receive-local.service; do
         score=$(systemd-analyze security --no-pager "$u" |
             sed -n 's/.*Overall exposure level for .*: \([0-9.]*\) .*/\1/p')
         echo "# systemd-analyze security $u: ${score:-none}" >&3

@@ -100,14 +100,14 @@ fi
 # A local target's receives are root's: the job's receive socket and service, named in
 # its run's environment; a remote target has neither.
 i=$((i + 1))
-if grep -q '^Requires=zkeep-job-local-receive.socket$' "$svc" &&
+if grep -q '^Requires=zkeep-receive-local.socket$' "$svc" &&
    grep -q '^Environment=ZKEEP_ROOT_RECEIVES=/run/zkeep/receive/job-local.sock$' "$svc" &&
    grep -q '^ListenSequentialPacket=/run/zkeep/receive/job-local.sock$' \
-       "$tmp/units/zkeep-job-local-receive.socket" &&
+       "$tmp/units/zkeep-receive-local.socket" &&
    grep -q '^ExecStart=.* allow --serve-receives --job local ' \
-       "$tmp/units/zkeep-job-local-receive.service" &&
+       "$tmp/units/zkeep-receive-local.service" &&
    ! grep -q 'ZKEEP_ROOT_RECEIVES' "$tmp/units/zkeep-job-offsite.service" &&
-   [ ! -e "$tmp/units/zkeep-job-offsite-receive.socket" ]; then
+   [ ! -e "$tmp/units/zkeep-receive-offsite.socket" ]; then
     echo "ok $i a local target's receives go to root's receive socket; a remote target's do not"
 else
     echo "not ok $i receive socket units"; rc=1
