@@ -527,13 +527,14 @@ int grants_job_journal(const char *state_dir, const char *job, uid_t *uid, int *
 	uint64_t found = 0;
 	int r = 0;
 	struct dirent *de;
-	while (r == 0 && (de = readdir(d))) {
+	while ((de = readdir(d))) {
 		uint64_t u;
 		if (!skip_prefix(de->d_name, "job-") || !journal_uid(de->d_name, job, &u))
 			continue;
 		if (name) {
 			strbuf_addf(err, "job %s has more than one grant journal in %s", job, dir);
 			r = -EEXIST;
+			break;
 		}
 		name = xstrdup(de->d_name);
 		found = u;

@@ -447,6 +447,45 @@ static void test_systemd_job_journals(void **state)
 	rm_state(dir);
 }
 
+/* Root's receive service finds the run's journal by the job's name alone. */
+static void test_job_journal_lookup(void **state)
+{
+	_cleanup_free_ char *dir = state_dir();
+	struct fake f;
+	fake_init(&f, dir);
+	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
+	uid_t uid = 0;
+	int fd = -1;
+	struct grants g = GRANTS_INIT;
+	/* no run: nothing to serve */
+	assert_int_equal(grants_begin_job(&g, dir, "local2", 61700, grants_same_runner, &f, &err), 0);
+	grants_detach(&g);
+	assert_int_equal(grants_job_journal(dir, "local", &uid, &fd, &err), -ENOENT);
+	/* --apply made it: its uid, and it opened for appending */
+	assert_int_equal(grants_begin_job(&g, dir, "local", 61600, grants_same_runner, &f, &err), 0);
+	grants_detach(&g);
+	strbuf_reset(&err);
+	assert_int_equal(grants_job_journal(dir, "local", &uid, &fd, &err), 0);
+	assert_int_equal(uid, 61600);
+	_cleanup_free_ char *path = xasprintf("%s/grants/job-local.61600.journal", dir);
+	struct stat before, after;
+	assert_int_equal(stat(path, &before), 0);
+	assert_int_equal(write(fd, "x\n", 2), 2);
+	assert_int_equal(stat(path, &after), 0);
+	assert_int_equal(after.st_size, before.st_size + 2);
+	close(fd);
+	/* a name that only starts like the job's is another job's */
+	assert_int_equal(grants_job_journal(dir, "loc", &uid, &fd, &err), -ENOENT);
+	/* two journals of one job: which run is live is unknown, so none is served */
+	_cleanup_free_ char *other = xasprintf("%s/grants/job-local.61601.journal", dir);
+	int o = open(other, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	assert_true(o >= 0);
+	close(o);
+	assert_int_equal(grants_job_journal(dir, "local", &uid, &fd, &err), -EEXIST);
+	fake_free(&f.base);
+	rm_state(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -458,6 +497,7 @@ int main(void)
 		cmocka_unit_test(test_failed_revoke_keeps_journal_and_uid),
 		cmocka_unit_test(test_vanished_dataset_counts_as_revoked),
 		cmocka_unit_test(test_systemd_job_journals),
+		cmocka_unit_test(test_job_journal_lookup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
