@@ -513,7 +513,7 @@ static int run_worker(struct repl_cli *c, struct confine_job *job, struct zfs *z
 		root_receives_add(&rs.receives, &policy,
 				  target_need && !target_need->exists ? target_need : NULL);
 	int pair[2] = { -1, -1 };
-	int fds[3];
+	int fds[3], channel = -1; /* the worker's end of its channel to root */
 	struct sandbox_requests rq = { .fd = -1, .fn = serve_request,
 				       .malformed = root_receives_malformed, .ctx = &rs };
 	if ((c->force_delete || c->root_receives) && !dst_remote && geteuid() == 0) {
@@ -521,24 +521,20 @@ static int run_worker(struct repl_cli *c, struct confine_job *job, struct zfs *z
 			log_error("cannot make the worker's channel to root: %s", strerror(errno));
 			return EXIT_FATAL;
 		}
-		size_t n = 0;
-		for (size_t i = 0; i < job->nkeep_fds && n < ARRAY_SIZE(fds) - 1; i++)
-			fds[n++] = job->keep_fds[i];
-		fds[n++] = pair[1];
-		job->keep_fds = fds;
-		job->nkeep_fds = n;
 		rq.fd = pair[0];
 		job->requests = &rq;
-		c->root_requests_fd = pair[1];
+		channel = pair[1];
 	} else if (c->root_receives && unit_channel >= 0) {
-		/* a unit's run: the worker asks root's receive service itself */
+		channel = unit_channel; /* a unit's run: the worker asks root's receive service */
+	}
+	if (channel >= 0) { /* the worker keeps its end of the channel */
 		size_t n = 0;
 		for (size_t i = 0; i < job->nkeep_fds && n < ARRAY_SIZE(fds) - 1; i++)
 			fds[n++] = job->keep_fds[i];
-		fds[n++] = unit_channel;
+		fds[n++] = channel;
 		job->keep_fds = fds;
 		job->nkeep_fds = n;
-		c->root_requests_fd = unit_channel;
+		c->root_requests_fd = channel;
 	}
 	/* Where root will mount what is received: decided before the worker can change it. */
 	_cleanup_strvec_ struct strvec areas = STRVEC_INIT;

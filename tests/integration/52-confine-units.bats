@@ -60,6 +60,26 @@ unit_line() { # UNIT KEY
         sed "s/--user zkeep-job-[A-Za-z0-9_.-]*/--user $U/"
 }
 
+# Python: connect to the socket sys.argv[1] and send one well-formed receive request into
+# the job's target, with real descriptors (an answer socket, whose other end is `mine`,
+# and a pipe's read end as the stream and its write end as stderr).
+RECEIVE_REQUEST_PY='
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.connect(sys.argv[1])
+r, w = os.pipe()
+mine, roots = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+words = ["receive", "zfs", "receive", "-u", "-o", "setuid=off", "-o", "devices=off", "-o",
+         "sharenfs=off", "-o", "sharesmb=off", "-x", "zoned", "-x", "exec", "udst/data"]
+try:
+    socket.send_fds(s, ["\n".join(words).encode()], [roots.fileno(), r, w])
+except OSError as e:
+    print("send:", e.strerror)
+for fd in (r, w):
+    os.close(fd)
+roots.close()
+'
+
 # Plays zkeep-receive-JOB.socket: listens where it says (SocketMode=0666) and, on
 # the first connection, runs the receive service's ExecStart as root with the listening
 # socket (Accept=no: systemd-socket-activate without --accept). Its log:
@@ -158,19 +178,7 @@ run_as_unit() { # START
     recv_forge udst udst/victim $U
     receive_socket_start local
     # another user asks the socket for a receive into the job's target, well formed
-    run setpriv --reuid=65534 --regid=65534 --clear-groups python3 -c '
-import os, socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-s.connect(sys.argv[1])
-r, w = os.pipe()
-mine, roots = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-words = ["receive", "zfs", "receive", "-u", "-o", "setuid=off", "-o", "devices=off", "-o",
-         "sharenfs=off", "-o", "sharesmb=off", "-x", "zoned", "-x", "exec", "udst/data"]
-try:
-    socket.send_fds(s, ["\n".join(words).encode()], [roots.fileno(), r, w])
-except OSError as e:
-    print("send:", e.strerror)
-roots.close()
+    run setpriv --reuid=65534 --regid=65534 --clear-groups python3 -c "$RECEIVE_REQUEST_PY"'
 mine.settimeout(60)
 print("answer:", mine.recv(1000).decode() or "none, closed")
 ' "$RECV_SOCK"
@@ -203,18 +211,8 @@ print("answer:", mine.recv(1000).decode() or "none, closed")
 # As U: connect to the socket, ask for one receive into the job's target whose stderr is
 # the write end of its own stream pipe; then wait until FLAG exists (if given), hang up.
 wedge_receive() { # [FLAG]
-    setpriv --reuid=$U --regid=$U --clear-groups python3 -c '
-import os, socket, sys, time
-s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-s.connect(sys.argv[1])
-r, w = os.pipe()
-mine, roots = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-words = ["receive", "zfs", "receive", "-u", "-o", "setuid=off", "-o", "devices=off", "-o",
-         "sharenfs=off", "-o", "sharesmb=off", "-x", "zoned", "-x", "exec", "udst/data"]
-socket.send_fds(s, ["\n".join(words).encode()], [roots.fileno(), r, w])
-for fd in (r, w):
-    os.close(fd)
-roots.close()
+    setpriv --reuid=$U --regid=$U --clear-groups python3 -c "$RECEIVE_REQUEST_PY"'
+import time
 for _ in range(600):
     if len(sys.argv) < 3 or os.path.exists(sys.argv[2]):
         break
