@@ -853,14 +853,30 @@ static bool try_splice_setup(struct pump *p)
 		return false;
 	if (pipe2(p->mid, O_CLOEXEC) < 0)
 		return false;
-	/* The pipe is the buffer: only when it can be as large as asked. */
-	int got = fcntl(p->mid[1], F_SETPIPE_SZ, (int)p->cap);
-	if (got < 0 || (size_t)got < p->cap) {
+	/*
+	 * The pipe is the buffer: as large as asked. The default may shrink,
+	 * halving down to one CHUNK: a process without CAP_SYS_RESOURCE (a
+	 * confined worker) gets at most pipe-max-size (1 MiB unless raised),
+	 * and locally a 1 MiB pipe moved as fast as a 16 MiB one while the
+	 * copying ring cost a confined 1 GiB run about 2 s (bench/RESULTS.md).
+	 * A size the user asked for (--mbuffer-size) is honoured or the ring
+	 * is used.
+	 */
+	size_t want = p->cap;
+	size_t least = p->o->buffer_size ? p->cap : CHUNK;
+	int got = -1;
+	for (; want >= least; want /= 2) {
+		got = fcntl(p->mid[1], F_SETPIPE_SZ, (int)want);
+		if ((got >= 0 && (size_t)got >= want) || (got < 0 && errno != EPERM))
+			break;
+	}
+	if (got < 0 || (size_t)got < want || want < least) {
 		close(p->mid[0]);
 		close(p->mid[1]);
 		p->mid[0] = p->mid[1] = -1;
 		return false;
 	}
+	p->cap = (size_t)got;
 	return true;
 }
 
@@ -922,6 +938,23 @@ static void sigpipe_restore(struct sigpipe_guard *g)
 
 /* The stop eventfd, locks, messages, clock, and the buffer (a middle pipe
  * when splice can be used, else the ring). 0 or -errno (nothing to release). */
+/*
+ * A pipe at either end (zfs send's stdout, zfs receive's or ssh's stdin)
+ * holds 64 KiB unless grown, so the process on its far side stops every
+ * 64 KiB to wait for the pump, and on a busy CPU each stop is a switch
+ * between processes. One CHUNK, which needs no privilege (pipe-max-size);
+ * best effort, never shrunk.
+ */
+static void grow_pipe(int fd)
+{
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode))
+		return;
+	int n = fcntl(fd, F_GETPIPE_SZ);
+	if (n >= 0 && (size_t)n < CHUNK)
+		(void)fcntl(fd, F_SETPIPE_SZ, (int)CHUNK);
+}
+
 static int pump_setup(struct pump *p, struct strbuf *err)
 {
 	p->stopfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -943,6 +976,8 @@ static int pump_setup(struct pump *p, struct strbuf *err)
 	strbuf_init(&p->wmsg, 4096);
 	clock_gettime(CLOCK_MONOTONIC, &p->t0);
 
+	grow_pipe(p->in_fd);
+	grow_pipe(p->out_fd);
 	p->splice_mode = try_splice_setup(p);
 	if (!p->splice_mode)
 		p->ring = xmalloc(p->cap);

@@ -12,10 +12,12 @@
  * receiver does not stall the sender until buffer_size bytes are queued
  * (mbuffer's job). When nothing transforms the stream and there is no
  * bandwidth limit, the ring is a kernel pipe and the bytes move with
- * splice(2) without being copied through user space - but only when that
- * pipe can be made buffer_size large (F_SETPIPE_SZ; needs CAP_SYS_RESOURCE
- * above /proc/sys/fs/pipe-max-size), otherwise the copying ring is used so
- * that the buffer size asked for is always honoured.
+ * splice(2) without being copied through user space. A buffer_size asked
+ * for is honoured: the pipe is made that large (F_SETPIPE_SZ; needs
+ * CAP_SYS_RESOURCE above /proc/sys/fs/pipe-max-size) or the copying ring
+ * is used. The default (buffer_size 0) takes the largest pipe it can get,
+ * down to 1 MiB, before it falls back to the ring: a confined worker has
+ * no CAP_SYS_RESOURCE, and copying costs more than a smaller pipe.
  *
  * The calling thread waits and calls opts->progress every
  * progress_interval_ms (and once at the end with done = true), so the
@@ -121,7 +123,7 @@ static inline void pump_human_bytes(struct strbuf *sb, double b)
 }
 
 struct pump_opts {
-	size_t buffer_size;      /* ring size; 0 = PUMP_DEFAULT_BUFFER */
+	size_t buffer_size;      /* asked for; 0 = PUMP_DEFAULT_BUFFER or less (above) */
 	uint64_t bwlimit;        /* bytes/s written to out_fd; 0 = unlimited */
 	struct pump_codec decompress; /* applied to what is read from in_fd */
 	struct pump_codec compress;   /* applied to what is written to out_fd */
