@@ -223,17 +223,6 @@ static int journal_read(int fd, const char *path, struct journal *j, struct strb
 	return 0;
 }
 
-/* 0 when the pool now (its guid) is the one granted on; -ENXIO otherwise. */
-static int pool_same(const char *host, const char *pool, uint64_t now, uint64_t guid,
-		     struct strbuf *err)
-{
-	if (!guid || now == guid)
-		return 0;
-	strbuf_addf(err, "pool '%s' on %s is another pool (guid %" PRIu64 ", granted on "
-		    "%" PRIu64 ")", pool, host_label(host), now, guid);
-	return -ENXIO;
-}
-
 /*
  * Whether the grants journalled on pool can be revoked now: 0 when the pool
  * of that name on host is the one granted on (the journalled guid, when the
@@ -258,56 +247,13 @@ static int pool_state(struct runner *r, const char *host, const char *pool, uint
 	} else if (rc < 0) {
 		strbuf_addf(err, "cannot check pool '%s' on %s: %s", pool, host_label(host),
 			    zfs_error(&z));
-	} else {
-		rc = pool_same(host, pool, now, guid, err);
+	} else if (guid && now != guid) {
+		strbuf_addf(err, "pool '%s' on %s is another pool (guid %" PRIu64 ", granted on "
+			    "%" PRIu64 ")", pool, host_label(host), now, guid);
+		rc = -ENXIO;
 	}
 	zfs_release(&z);
 	return rc;
-}
-
-/*
- * The guids of the journal's pools as they are now, read in one zpool
- * process per host before the revokes (a pool each would cost a process
- * per grant). A host whose pools cannot all be read this way (one is not
- * imported) is left out: pool_state() asks for each of its pools, and says
- * which one is missing.
- */
-static void pools_now_read(const struct journal *j, grants_runner_fn runner_for, void *ctx,
-			   struct journal *now)
-{
-	*now = (struct journal){ 0 };
-	for (size_t h = 0; h < j->n; h++) {
-		bool first = true;
-		for (size_t k = 0; k < h && first; k++)
-			first = !same_host(j->e[k].host, j->e[h].host);
-		if (!first)
-			continue;
-		_cleanup_strvec_ struct strvec pools = STRVEC_INIT;
-		for (size_t i = h; i < j->n; i++) {
-			_cleanup_free_ char *pool = pool_of(j->e[i].dataset);
-			if (same_host(j->e[i].host, j->e[h].host) && strvec_find(&pools, pool) < 0)
-				strvec_push(&pools, pool);
-		}
-		struct runner *r = runner_for(ctx, j->e[h].host);
-		if (!r)
-			continue;
-		struct zfs z;
-		zfs_init(&z, r);
-		_cleanup_free_ char **vals = xcalloc(pools.n, sizeof(*vals));
-		bool ok = zpool_get_prop_pools(&z, "guid", (const char *const *)pools.v, pools.n,
-					       vals) == 0;
-		zfs_release(&z);
-		for (size_t i = 0; i < pools.n; i++) {
-			uint64_t guid = 0;
-			if (ok && parse_u64(vals[i], &guid) == 0 && guid) {
-				now->p = xreallocarray(now->p, now->np + 1, sizeof(*now->p));
-				now->p[now->np++] = (struct jpool){
-					j->e[h].host ? xstrdup(j->e[h].host) : NULL,
-					xstrdup(pools.v[i]), guid };
-			}
-			free(vals[i]);
-		}
-	}
 }
 
 /* "CREATETXG<TAB>NAME" of each filesystem and volume of the tree at dataset. */
@@ -384,18 +330,15 @@ static bool journal_creates(const struct journal *j, const char *host, const cha
  * from the (imported, same) pool - the grants of a dataset live in it and go
  * with it; -ENXIO when its pool is not here (pending, message in why).
  */
-static int revoke_one(const struct journal *j, const struct journal *now, size_t i, uid_t uid,
-		      grants_runner_fn runner_for, void *ctx, struct strbuf *why)
+static int revoke_one(const struct journal *j, size_t i, uid_t uid, grants_runner_fn runner_for,
+		      void *ctx, struct strbuf *why)
 {
 	const struct jentry *e = &j->e[i];
 	struct runner *r = host_runner(runner_for, ctx, e->host, why);
 	if (!r)
 		return -EHOSTUNREACH;
 	_cleanup_free_ char *pool = pool_of(e->dataset);
-	uint64_t guid = journal_pool_guid(j, e->host, pool);
-	uint64_t guid_now = journal_pool_guid(now, e->host, pool);
-	int rc = guid_now ? pool_same(e->host, pool, guid_now, guid, why)
-			  : pool_state(r, e->host, pool, guid, why);
+	int rc = pool_state(r, e->host, pool, journal_pool_guid(j, e->host, pool), why);
 	if (rc < 0)
 		return rc;
 	_cleanup_strvec_ struct strvec argv = STRVEC_INIT;
@@ -436,15 +379,13 @@ static int revoke_one(const struct journal *j, const struct journal *now, size_t
 static int revoke_all(int fd, const char *path, uid_t uid, grants_runner_fn runner_for,
 		      void *ctx, struct strvec *done, struct strvec *pending, struct strbuf *err)
 {
-	struct journal j, now = { 0 };
+	struct journal j;
 	int r = journal_read(fd, path, &j, err), first = r;
 	bool waiting = false;
-	if (r == 0)
-		pools_now_read(&j, runner_for, ctx, &now);
 	for (size_t i = 0; r == 0 && i < j.n; i++) {
 		_cleanup_strbuf_ struct strbuf msg = STRBUF_INIT;
 		const char *host = j.e[i].host ? j.e[i].host : "-";
-		int rr = revoke_one(&j, &now, i, uid, runner_for, ctx, &msg);
+		int rr = revoke_one(&j, i, uid, runner_for, ctx, &msg);
 		if (rr == -ENXIO) {
 			waiting = true;
 			if (pending)
@@ -458,7 +399,6 @@ static int revoke_all(int fd, const char *path, uid_t uid, grants_runner_fn runn
 			strvec_pushf(done, "%s %s uid %u", host, j.e[i].dataset, (unsigned)uid);
 	}
 	journal_free(&j);
-	journal_free(&now);
 	return first < 0 ? first : waiting ? -ENXIO : 0;
 }
 
