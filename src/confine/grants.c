@@ -379,7 +379,7 @@ static int revoke_one(const struct journal *j, size_t i, uid_t uid, grants_runne
 static int revoke_all(int fd, const char *path, uid_t uid, grants_runner_fn runner_for,
 		      void *ctx, struct strvec *done, struct strvec *pending, struct strbuf *err)
 {
-	struct journal j;
+	struct journal j = { 0 }; /* journal_read() can fail before it fills it */
 	int r = journal_read(fd, path, &j, err), first = r;
 	bool waiting = false;
 	for (size_t i = 0; r == 0 && i < j.n; i++) {

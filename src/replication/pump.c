@@ -875,7 +875,9 @@ static bool try_splice_setup(struct pump *p)
 	int got = -1;
 	for (; want >= least; want /= 2) {
 		got = fcntl(p->mid[1], F_SETPIPE_SZ, (int)want);
-		if ((got >= 0 && (size_t)got >= want) || (got < 0 && errno != EPERM))
+		/* EPERM: above pipe-max-size; ENOMEM: no room for this many pages now */
+		if ((got >= 0 && (size_t)got >= want) ||
+		    (got < 0 && errno != EPERM && errno != ENOMEM))
 			break;
 	}
 	if (got < 0 || (size_t)got < want || want < least) {
@@ -944,8 +946,6 @@ static void sigpipe_restore(struct sigpipe_guard *g)
 	pthread_sigmask(SIG_SETMASK, &g->old, NULL);
 }
 
-/* The stop eventfd, locks, messages, clock, and the buffer (a middle pipe
- * when splice can be used, else the ring). 0 or -errno (nothing to release). */
 /*
  * A pipe at either end (zfs send's stdout, zfs receive's or ssh's stdin)
  * holds 64 KiB unless grown, so the process on its far side stops every
@@ -963,6 +963,8 @@ static void grow_pipe(int fd)
 		(void)fcntl(fd, F_SETPIPE_SZ, (int)CHUNK);
 }
 
+/* The stop eventfd, locks, messages, clock, and the buffer (a middle pipe
+ * when splice can be used, else the ring). 0 or -errno (nothing to release). */
 static int pump_setup(struct pump *p, struct strbuf *err)
 {
 	p->stopfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
