@@ -27,6 +27,19 @@ int parse_u64(const char *s, uint64_t *out)
 	return parse_u64_n(s, strlen(s), out);
 }
 
+int parse_c_unsigned(const char *s, int base, uint64_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, base);
+	if (end == s || *end)
+		return -EINVAL;
+	if (errno)
+		return -errno;
+	*out = v;
+	return 0;
+}
+
 int parse_i64(const char *s, int64_t *out)
 {
 	bool neg = false;

@@ -21,6 +21,12 @@
 int parse_u64(const char *s, uint64_t *out);
 /* Same on a span that need not be NUL-terminated. */
 int parse_u64_n(const char *s, size_t len, uint64_t *out);
+/*
+ * A whole string as C's strtoull() reads it in base (0: also 0x and leading-0
+ * forms), leading blanks and a sign included: only to read files that other
+ * tools read that way and zkeep must read no narrower (/etc/subuid).
+ */
+int parse_c_unsigned(const char *s, int base, uint64_t *out);
 /* Decimal signed 64-bit integer with optional leading '-' or '+'. */
 int parse_i64(const char *s, int64_t *out);
 /* Decimal unsigned int within [min, max]; -ERANGE outside. */

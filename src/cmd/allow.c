@@ -218,10 +218,21 @@ static bool run_still_on(void *ctx)
  * log and close any other. The connection, with info's uid and journal
  * (open for appending), or -1 when accepting fails.
  */
+/*
+ * Whether the n-th refused connection (from 1) is logged: the first few,
+ * then the 2^k-th only. Anyone may connect, and a line for each would let
+ * a local user flood the journal until it drops this service's own lines.
+ */
+static bool refusal_logged(unsigned long n)
+{
+	return n <= 4 || (n & (n - 1)) == 0;
+}
+
 static int accept_run(int lfd, const char *state, const char *job, struct confine_info *info)
 {
+	unsigned long refused = 0;
 	for (;;) {
-		_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
+		_cleanup_strbuf_ struct strbuf err = STRBUF_INIT, why = STRBUF_INIT;
 		struct ucred peer;
 		socklen_t plen = sizeof(peer);
 		int c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
@@ -232,15 +243,22 @@ static int accept_run(int lfd, const char *state, const char *job, struct confin
 			return -1;
 		}
 		if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &peer, &plen) < 0) {
-			log_error("refused a connection whose peer is unknown: %s", strerror(errno));
+			strbuf_addf(&why, "a connection whose peer is unknown: %s", strerror(errno));
 		} else if (grants_job_journal(state, job, &info->uid, &info->journal_fd, &err) < 0) {
-			log_error("refused the receives of uid %u (pid %d): %s",
-				  (unsigned)peer.uid, (int)peer.pid, err.buf);
+			strbuf_addf(&why, "the receives of uid %u (pid %d): %s", (unsigned)peer.uid,
+				    (int)peer.pid, err.buf);
 		} else if (peer.uid != info->uid) {
-			log_error("refused the receives of uid %u (pid %d): job %s's run is uid %u",
-				  (unsigned)peer.uid, (int)peer.pid, job, (unsigned)info->uid);
+			strbuf_addf(&why, "the receives of uid %u (pid %d): job %s's run is uid %u",
+				    (unsigned)peer.uid, (int)peer.pid, job, (unsigned)info->uid);
 			close(info->journal_fd);
 			info->journal_fd = -1;
+		}
+		if (why.len) {
+			if (refusal_logged(++refused) && refused > 4)
+				strbuf_addf(&why, " (refusal %lu; from here on only the 2^k-th are "
+					    "logged)", refused);
+			if (refusal_logged(refused))
+				log_error("refused %s", why.buf);
 		} else {
 			log_notice("serving the receives of job %s's run (uid %u, pid %d)", job,
 				   (unsigned)info->uid, (int)peer.pid);

@@ -2,6 +2,7 @@
 #include "base/zkeep.h"
 #include "confine/grants.h"
 #include "base/parse.h"
+#include "base/subid.h"
 #include "zfs/zfs.h"
 
 #include <dirent.h>
@@ -587,12 +588,48 @@ static int journal_create(const char *dir, const char *path, int *fd_out, struct
 	return 0;
 }
 
+/*
+ * Whether a local user can act as id through a user namespace of theirs:
+ * 1 when a subordinate uid or gid range (/etc/subuid, /etc/subgid) holds it,
+ * with why said; 0; -errno when a file cannot be read (then nothing is
+ * lent). Such a user would hold a run's grants and own its files for as
+ * long as the run lasts, and pass a socket's peer check as the run.
+ */
+static int id_mappable(uint64_t id, struct strbuf *why)
+{
+	static const char *const files[] = { SUBUID_PATH, SUBGID_PATH };
+	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+		struct subid_range hit;
+		int r = subid_file_find(files[i], id, &hit);
+		if (r < 0) {
+			strbuf_addf(why, "cannot read %s: %s", files[i], strerror(-r));
+			return r;
+		}
+		if (r > 0) {
+			uint64_t last = hit.first + (hit.count - 1);
+			strbuf_addf(why, "%" PRIu64 " is in the subordinate ids of '%s' "
+				    "(%s line %u: %" PRIu64 "-%" PRIu64 "), which can act as it "
+				    "through a user namespace", id, hit.owner, files[i], hit.line,
+				    hit.first, last);
+			return 1;
+		}
+	}
+	return 0;
+}
+
 int grants_begin_job(struct grants *g, const char *state_dir, const char *job, uid_t uid,
 		     grants_runner_fn runner_for, void *ctx, struct strbuf *err)
 {
 	if (!*job || strchr(job, '/') || uid == 0) {
 		strbuf_addf(err, "invalid job '%s' or uid %u", job, (unsigned)uid);
 		return -EINVAL;
+	}
+	_cleanup_strbuf_ struct strbuf why = STRBUF_INIT;
+	int m = id_mappable(uid, &why);
+	if (m != 0) {
+		strbuf_addf(err, "job %s's run uid is not lent grants: %s (keep subordinate "
+			    "ranges out of systemd's DynamicUser range, 61184-65519)", job, why.buf);
+		return m < 0 ? m : -EPERM;
 	}
 	_cleanup_strvec_ struct strvec pending = STRVEC_INIT;
 	int r = grants_revoke_job(state_dir, job, runner_for, ctx, NULL, &pending, err);
@@ -643,9 +680,20 @@ int grants_begin(struct grants *g, const char *state_dir, uid_t uid_min, uid_t u
 			    (unsigned)uid_max);
 		return -EINVAL;
 	}
+	_cleanup_strbuf_ struct strbuf mapped = STRBUF_INIT;
 	for (uint64_t u = uid_min; u <= uid_max; u++) {
 		if (getpwuid((uid_t)u))
 			continue; /* a real account: never lend it grants */
+		_cleanup_strbuf_ struct strbuf why = STRBUF_INIT;
+		if ((r = id_mappable(u, &why)) < 0) {
+			strbuf_addstr(err, why.buf);
+			return r;
+		}
+		if (r > 0) {
+			if (!mapped.len)
+				strbuf_addstr(&mapped, why.buf);
+			continue;
+		}
 		_cleanup_free_ char *path = xasprintf("%s/%u.journal", dir, (unsigned)u);
 		int fd;
 		if ((r = journal_create(dir, path, &fd, err)) == -EEXIST)
@@ -659,8 +707,10 @@ int grants_begin(struct grants *g, const char *state_dir, uid_t uid_min, uid_t u
 		g->applied = 0;
 		return 0;
 	}
-	strbuf_addf(err, "every run uid in %u-%u is in use or has grants left to revoke "
-		    "(see %s)", (unsigned)uid_min, (unsigned)uid_max, dir);
+	strbuf_addf(err, "every run uid in %u-%u is in use, has grants left to revoke (see %s) "
+		    "or is another user's", (unsigned)uid_min, (unsigned)uid_max, dir);
+	if (mapped.len)
+		strbuf_addf(err, " (%s, and maybe more: move run_uids or that range)", mapped.buf);
 	return -EAGAIN;
 }
 

@@ -94,8 +94,9 @@ int grants_recover(const char *state_dir, bool include_jobs, grants_runner_fn ru
 		   void *ctx, struct strvec *done, struct strvec *pending, struct strbuf *err);
 
 /*
- * The systemd shape: revoke what journals of job `job` list (a run that
- * ended without its ExecStopPost), then create and lock the journal
+ * The systemd shape: refuse a uid in a user's subordinate ids (-EPERM),
+ * revoke what journals of job `job` list (a run that ended without its
+ * ExecStopPost), then create and lock the journal
  * job-JOB.UID.journal for uid. -EBUSY while grants of the job's last run
  * wait for their pool (the uid is not lent more). grants_apply() as usual;
  * then grants_detach() closes the journal and keeps it (and the grants) for
@@ -117,8 +118,9 @@ int grants_revoke_job(const char *state_dir, const char *job, grants_runner_fn r
 		      void *ctx, struct strvec *done, struct strvec *pending, struct strbuf *err);
 
 /*
- * Take a free run uid in [uid_min, uid_max]: one with no journal and no
- * passwd entry. Creates and locks its journal. -EAGAIN when all are taken.
+ * Take a free run uid in [uid_min, uid_max]: one with no journal, no
+ * passwd entry and in no user's subordinate ids (base/subid.h). Creates
+ * and locks its journal. -EAGAIN when all are taken.
  */
 int grants_begin(struct grants *g, const char *state_dir, uid_t uid_min, uid_t uid_max,
 		 struct strbuf *err);

@@ -184,6 +184,17 @@ print("answer:", mine.recv(1000).decode() or "none, closed")
 ' "$RECV_SOCK"
     assert_success
     assert_equal "$output" "answer: none, closed" "the other user's receive"
+    # ... and 40 times more: the log keeps the first 4 refusals and the 2^k-th only
+    run setpriv --reuid=65534 --regid=65534 --clear-groups python3 -c '
+import socket, sys
+for _ in range(40):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    s.connect(sys.argv[1])
+    s.settimeout(60)
+    s.recv(10)
+    s.close()
+' "$RECV_SOCK"
+    assert_success
     run_as_unit "$start"
     assert_success
     assert_dataset_exists udst/data@s1
@@ -197,6 +208,11 @@ print("answer:", mine.recv(1000).decode() or "none, closed")
     cat "$BATS_TEST_TMPDIR/receive.log"
     grep -q "refused the receives of uid 65534 (pid [0-9]*): job local's run is uid $U" \
         "$BATS_TEST_TMPDIR/receive.log" || fail "the other user's connection was not refused"
+    # 41 refusals, logged: 1, 2, 3, 4, 8, 16 and 32
+    assert_equal "$(grep -c "refused the receives of uid 65534" "$BATS_TEST_TMPDIR/receive.log")" 7 \
+        "refusal lines for 41 refused connections"
+    grep -q "(refusal 32; from here on only the 2^k-th are logged)" "$BATS_TEST_TMPDIR/receive.log" ||
+        fail "the 32nd refusal does not say it is one of many"
     assert_no_dataset udst/victim@b
     run $post
     assert_success

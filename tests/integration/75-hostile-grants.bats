@@ -40,6 +40,7 @@ teardown() {
         wait "$RR_SUP" 2>/dev/null
     fi
     pkill -KILL -U 60740 2>/dev/null || true
+    restore_subids
     g=$(zpool get -Hp -o value guid gdst 2>/dev/null) || g=
     if [ -n "$g" ] && [ "$g" != "$GDST_GUID" ]; then
         zpool destroy -f gdst
@@ -52,6 +53,24 @@ teardown() {
     done
 }
 
+
+# The guest's own /etc/subuid and /etc/subgid (or none), put back after each test.
+save_subids() {
+    local f
+    for f in /etc/subuid /etc/subgid; do
+        [ -e "$f.zkeep-test" ] || cp -p "$f" "$f.zkeep-test" 2>/dev/null || : >"$f.zkeep-test-none"
+    done
+}
+restore_subids() {
+    local f
+    for f in /etc/subuid /etc/subgid; do
+        if [ -e "$f.zkeep-test" ]; then
+            mv "$f.zkeep-test" "$f"
+        elif [ -e "$f.zkeep-test-none" ]; then
+            rm -f "$f" "$f.zkeep-test-none"
+        fi
+    done
+}
 
 zk() { # zkeep confine --run with this test's state dir and uid range
     "$ZKEEP" confine --run --state-dir "$STATE" --uid-range "$UIDS" "$@"
@@ -352,4 +371,46 @@ rr_forge() {
     assert_success
     [[ $output != *"put back"* ]] || fail "an honest run was repaired"
     zfs destroy -r gdst/bu
+}
+
+# A user given subordinate ids (/etc/subuid, /etc/subgid) can map them into a user
+# namespace of theirs, where the kernel takes their processes for those ids: they would
+# hold a run uid's grants, own its files and pass the receive socket's peer check for as
+# long as the run lasts. Such a uid is never lent grants.
+@test "subordinate ids that hold run uids: those are skipped; all of them, or a unit's: nothing granted" {
+    save_subids
+    # The first uid of the range is mallory's to map, the second's gid too: the run takes
+    # the third.
+    echo "mallory:60740:1" >/etc/subuid
+    echo "mallory:0xed45:1" >/etc/subgid # 60741, as older shadow reads hex
+    run zk --grant gsrc/data=snapshot --program id -- id -u
+    echo "$output"
+    assert_success
+    assert_equal "${lines[-1]}" 60742 "the run's uid"
+    # Every uid of the range: no run at all, and it says whose range it is.
+    echo "mallory:60700:100" >/etc/subuid
+    : >/etc/subgid
+    run zk --grant gsrc/data=snapshot --program id -- id -u
+    echo "$output"
+    assert_failure
+    assert_output_contains "60740 is in the subordinate ids of 'mallory' (/etc/subuid line 1: 60700-60799)"
+    ! grep -qx '[0-9][0-9]*' <<<"$output" || fail "the worker ran"
+    # A systemd job unit's DynamicUser uid (61184-65519) in a range: --apply refuses it.
+    echo "mallory:61184:4336" >/etc/subgid
+    run "$ZKEEP" allow --apply --user 61640 --state-dir "$STATE" --job unit1 \
+        --grant gsrc/data=snapshot,destroy
+    echo "$output"
+    assert_failure
+    assert_output_contains "job unit1's run uid is not lent grants: 61640 is in the subordinate ids of 'mallory' (/etc/subgid line 1"
+    [ -z "$(ls "$STATE/grants/" 2>/dev/null)" ] || fail "a journal was made: $(ls "$STATE/grants/")"
+    assert_no_grants gsrc gdst
+    restore_subids
+    # Without the range the same --apply grants (the refusal was the range's).
+    run "$ZKEEP" allow --apply --user 61640 --state-dir "$STATE" --job unit1 \
+        --grant gsrc/data=snapshot,destroy
+    assert_success
+    [ -n "$(zfs allow gsrc/data)" ] || fail "no grant after --apply"
+    run "$ZKEEP" allow --revoke --state-dir "$STATE" --job unit1 --grant gsrc/data=snapshot,destroy
+    assert_success
+    assert_no_grants gsrc gdst
 }
