@@ -53,7 +53,7 @@ if [ "${ZKEEP_TEST_SYSTEMD:-0}" = 1 ]; then
 fi
 # ZKEEP_TEST_TIER=2.1: the version tier instead of every file, for a guest booted with
 # ZKEEP_ZFS=2.1 (OpenZFS 2.1.11, Debian 12's): backend, snapshots, replication basics,
-# resume and the confined worker. The guest must run that version (module and tools),
+# resume, the confined worker, the units' grants and the hostile grant cases. The guest must run that version (module and tools),
 # else the pass fails at once instead of testing the host's ZFS under the tier's name.
 # No demo in a tier pass.
 tier=${ZKEEP_TEST_TIER:-}
@@ -62,7 +62,8 @@ case $tier in
     2.1)
         all=(tests/integration/10-backend.bats tests/integration/30-sanoid-take.bats
             tests/integration/40-replicate-basic.bats tests/integration/40-replicate-resume.bats
-            tests/integration/50-confine-worker.bats tests/integration/51-confine-replicate.bats)
+            tests/integration/50-confine-worker.bats tests/integration/51-confine-replicate.bats
+            tests/integration/52-confine-units.bats tests/integration/75-hostile-grants.bats)
         kmod=$(cat /sys/module/zfs/version 2>/dev/null)
         user=$(zfs version 2>/dev/null | head -n1)
         if [[ $kmod != 2.1.* || $user != zfs-2.1.* ]]; then
