@@ -16,9 +16,7 @@
 #include <stdatomic.h>
 #include <sys/mman.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
-#include <linux/capability.h>
 
 struct drive_work {
 	struct zfs *z;
@@ -73,8 +71,8 @@ static int drive_worker(void *data, const char *work_dir)
 
 /*
  * Whether a worker can be started here: root with the capabilities the
- * sandbox needs. The drive unit keeps CAP_SYS_ADMIN alone (and forbids
- * namespaces): its own sandbox is the confinement there.
+ * sandbox needs. The drive unit keeps them (drive/drive_units.c); a unit of
+ * the admin's own that bounds them away is the only confinement there.
  */
 static bool can_confine(void)
 {
@@ -84,14 +82,12 @@ static bool can_confine(void)
 	}
 	if (geteuid() != 0)
 		return false; /* the import already needed root: nothing to confine */
-	static const int caps[] = { CAP_SYS_ADMIN, CAP_SETUID, CAP_SETGID, CAP_KILL };
-	for (size_t i = 0; i < ARRAY_SIZE(caps); i++)
-		if (prctl(PR_CAPBSET_READ, (unsigned long)caps[i], 0, 0, 0) != 1) {
-			log_info("this service's own sandbox leaves no room for a confined worker "
-				 "(its capabilities are bounded): the replication runs in this "
-				 "process, within that sandbox");
-			return false;
-		}
+	if (!confine_supervisor_caps_bounded()) {
+		log_info("this service's own sandbox leaves no room for a confined worker (its "
+			 "capabilities are bounded: a worker needs " CONFINE_SUPERVISOR_CAPS "): "
+			 "the replication runs in this process, within that sandbox");
+		return false;
+	}
 	return true;
 }
 

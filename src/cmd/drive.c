@@ -3,6 +3,7 @@
 #include "cli/commands.h"
 #include "cli/drive_confined.h"
 #include "cli/repl_printer.h"
+#include "confine/confine.h"
 #include "drive/drive.h"
 #include "drive/drive_runner.h"
 #include "drive/drive_units.h"
@@ -441,7 +442,10 @@ static int do_units(struct dopts *o, const struct drive *d)
 {
 	_cleanup_strbuf_ struct strbuf rule = STRBUF_INIT, unit = STRBUF_INIT, err = STRBUF_INIT;
 	_cleanup_free_ char *cfg = realpath(o->config, NULL);
-	if (drive_units_render(d, o->zkeep_path, cfg ? cfg : o->config, &rule, &unit, &err) < 0) {
+	/* the state directory `zkeep drive backup` uses (cli/drive_confined.c) */
+	const char *state = getenv("ZKEEP_STATE_DIR");
+	if (drive_units_render(d, o->zkeep_path, cfg ? cfg : o->config,
+			       state ? state : CONFINE_STATE_DIR_DEFAULT, &rule, &unit, &err) < 0) {
 		log_error("%s", err.buf);
 		return EXIT_FATAL;
 	}

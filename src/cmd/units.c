@@ -94,7 +94,7 @@ static int write_unit(const char *dir, const char *name, const char *text)
 
 /* For each [drive NAME]: its udev rule and service (drive_units.h). */
 static int write_drive_units(const char *out, const char *text, const char *config,
-			     const char *zkeep)
+			     const char *zkeep, const char *state)
 {
 	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
 	struct driveconf dc = DRIVECONF_INIT;
@@ -106,7 +106,7 @@ static int write_drive_units(const char *out, const char *text, const char *conf
 	for (size_t i = 0; rc == EXIT_OK && i < dc.n; i++) {
 		const struct drive *d = &dc.drives[i];
 		_cleanup_strbuf_ struct strbuf rule = STRBUF_INIT, unit = STRBUF_INIT;
-		if (drive_units_render(d, zkeep, config, &rule, &unit, &err) < 0) {
+		if (drive_units_render(d, zkeep, config, state, &rule, &unit, &err) < 0) {
 			log_error("[drive %s]: %s", d->name, err.buf);
 			rc = EXIT_FATAL;
 			break;
@@ -401,5 +401,5 @@ int cmd_units(int argc, char **argv)
 	for (size_t i = 0; i < conf.njobs; i++)
 		if (write_job_units(&o, &conf.jobs[i]) < 0)
 			return EXIT_FATAL;
-	return write_drive_units(o.out, text.buf, o.config, o.zkeep);
+	return write_drive_units(o.out, text.buf, o.config, o.zkeep, o.state);
 }

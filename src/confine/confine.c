@@ -9,7 +9,9 @@
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
+#include <sys/capability.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -511,4 +513,18 @@ int confine_grant_created(const struct confine_info *ci, const struct deleg_need
 	if (ci->unit_journal)
 		flock(ci->journal_fd, LOCK_UN);
 	return r;
+}
+
+bool confine_supervisor_caps_bounded(void)
+{
+	_cleanup_free_ char *names = xstrdup(CONFINE_SUPERVISOR_CAPS);
+	char *save = NULL;
+	for (char *n = strtok_r(names, " ", &save); n; n = strtok_r(NULL, " ", &save)) {
+		cap_value_t c;
+		if (cap_from_name(n, &c) < 0)
+			return false;
+		if (prctl(PR_CAPBSET_READ, (unsigned long)c, 0, 0, 0) != 1)
+			return false;
+	}
+	return true;
 }

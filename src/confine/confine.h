@@ -42,6 +42,19 @@
 #define CONFINE_STATE_DIR_DEFAULT "/var/lib/zkeep"
 
 /*
+ * The capabilities root's supervisor starts a worker with: CAP_SYS_ADMIN
+ * (namespaces, mounts, the ZFS ioctls) and what making the worker takes
+ * (switching to the run uid, dropping its bounding set, owning its directory,
+ * ending it). A systemd unit that hosts workers keeps these in its
+ * CapabilityBoundingSet= (drive/drive_units.c).
+ */
+#define CONFINE_SUPERVISOR_CAPS \
+	"CAP_SYS_ADMIN CAP_SETUID CAP_SETGID CAP_SETPCAP CAP_KILL CAP_CHOWN CAP_FOWNER " \
+	"CAP_DAC_OVERRIDE"
+/* Whether this process's bounding set still holds every one of them. */
+bool confine_supervisor_caps_bounded(void);
+
+/*
  * A file of the caller the worker needs but must not read in place (an ssh
  * key in a root-only directory): as root, copied before the worker starts to
  * WORK/NAME (WORK: the run's directory, which is also the worker's home),

@@ -130,6 +130,9 @@ static int build_root(const struct sandbox_plan *p, struct strbuf *err)
 	const char *root = p->root_dir;
 	int r;
 
+	/* What is made here is the worker's to read: a caller's umask (a unit's UMask=0077)
+	 * would leave it directories it cannot search. This is the worker's process. */
+	umask(0022);
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		return fail_errno(err, "cannot make private", "/");
 	if ((r = mkdir_p("", root, err)) < 0)

@@ -32,7 +32,9 @@ static const struct {
 	{ "ProtectHostname=yes", ALL },
 	{ "ProtectProc=invisible", ALL },
 	{ "ProcSubset=pid", UNIT_ZFS },
-	{ "RestrictNamespaces=yes", ALL },
+	{ "RestrictNamespaces=yes", UNIT_ZFS },
+	/* the confined worker's own namespaces (confine/sandbox.c), made by root */
+	{ "RestrictNamespaces=mnt pid ipc uts net", UNIT_DRIVE },
 	{ "RestrictRealtime=yes", ALL },
 	{ "RestrictSUIDSGID=yes", ALL },
 	{ "LockPersonality=yes", ALL },
@@ -49,9 +51,14 @@ static const struct {
 	 * rights away. */
 	{ "SystemCallFilter=landlock_create_ruleset landlock_add_rule landlock_restrict_self",
 	  UNIT_ZFS },
-	/* zpool import and export mount and unmount */
+	/* zpool import and export mount and unmount; the worker's sandbox is made with
+	 * pivot_root, setgroups/setresuid/capset and Landlock; of @privileged nothing else */
 	{ "SystemCallFilter=@system-service @mount", UNIT_DRIVE },
-	{ "SystemCallFilter=~@privileged @resources", UNIT_DRIVE },
+	{ "SystemCallFilter=landlock_create_ruleset landlock_add_rule landlock_restrict_self",
+	  UNIT_DRIVE },
+	{ "SystemCallFilter=~@clock @module @raw-io @reboot @swap @resources _sysctl acct bpf "
+	  "fanotify_init fanotify_mark nfsservctl open_by_handle_at quotactl quotactl_fd "
+	  "setdomainname sethostname vhangup", UNIT_DRIVE },
 	{ "SystemCallErrorNumber=EPERM", ALL },
 };
 

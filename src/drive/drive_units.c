@@ -1,6 +1,7 @@
 /* drive_units.c - see drive_units.h. */
 #include "base/zkeep.h"
 #include "drive/drive_units.h"
+#include "confine/confine.h"
 #include "confine/unit_hardening.h"
 
 char *drive_unit_name(const struct drive *d)
@@ -14,12 +15,13 @@ char *drive_rule_name(const struct drive *d)
 }
 
 int drive_units_render(const struct drive *d, const char *zkeep_path, const char *config_path,
-		       struct strbuf *rule, struct strbuf *unit, struct strbuf *err)
+		       const char *state_dir, struct strbuf *rule, struct strbuf *unit,
+		       struct strbuf *err)
 {
-	if (!unit_path_ok(zkeep_path) || !unit_path_ok(config_path)) {
-		strbuf_addf(err, "'%s' / '%s': paths in units must be absolute, without spaces, "
-			    "quotes, '%%', '$', ';' or '\\'", zkeep_path ? zkeep_path : "",
-			    config_path ? config_path : "");
+	if (!unit_path_ok(zkeep_path) || !unit_path_ok(config_path) || !unit_path_ok(state_dir)) {
+		strbuf_addf(err, "'%s' / '%s' / '%s': paths in units must be absolute, without "
+			    "spaces, quotes, '%%', '$', ';' or '\\'", zkeep_path ? zkeep_path : "",
+			    config_path ? config_path : "", state_dir ? state_dir : "");
 		return -EINVAL;
 	}
 	_cleanup_free_ char *svc = drive_unit_name(d);
@@ -42,16 +44,26 @@ int drive_units_render(const struct drive *d, const char *zkeep_path, const char
 		    "Type=oneshot\n"
 		    "ExecStart=%s drive backup --config %s %s\n"
 		    "# Imports, receives, exports and powers off: root, because zpool import\n"
-		    "# and export cannot be delegated; but only CAP_SYS_ADMIN (the ZFS ioctls),\n"
-		    "# no network, a read-only system but for /run/zkeep and /sys/devices (the\n"
-		    "# power-off through sysfs), only /dev/zfs and disks, private mounts (the\n"
-		    "# pool is exported at the end anyway).\n"
-		    "CapabilityBoundingSet=CAP_SYS_ADMIN\n"
+		    "# and export cannot be delegated. The replication itself runs in a\n"
+		    "# confined worker (its own uid, namespaces, seccomp, Landlock, grants),\n"
+		    "# which the capabilities past CAP_SYS_ADMIN (the ZFS ioctls) and the\n"
+		    "# namespaces are for. No network, a read-only system but for /run/zkeep,\n"
+		    "# the state directory (grant journals, the worker's directory) and\n"
+		    "# /sys/devices (the power-off through sysfs), only /dev/zfs and disks,\n"
+		    "# private mounts (the pool is exported at the end anyway).\n"
+		    "CapabilityBoundingSet=" CONFINE_SUPERVISOR_CAPS "\n"
 		    UNIT_NET_LOCAL
+		    "Environment=ZKEEP_STATE_DIR=%s\n"
 		    "RuntimeDirectory=zkeep\n"
 		    "RuntimeDirectoryPreserve=yes\n"
 		    "ReadWritePaths=/sys/devices\n",
-		    d->name, d->name, zkeep_path, config_path, d->name);
+		    d->name, d->name, zkeep_path, config_path, d->name, state_dir);
+	/* under /var/lib: systemd makes it (root's, 0700) and writable */
+	const char *rel = skip_prefix(state_dir, "/var/lib/");
+	if (rel && *rel)
+		strbuf_addf(unit, "StateDirectory=%s\nStateDirectoryMode=0700\n", rel);
+	else
+		strbuf_addf(unit, "ReadWritePaths=%s\n", state_dir);
 	unit_hardening(UNIT_DRIVE, unit);
 	strbuf_addstr(unit, "Nice=10\n"
 			    "IOSchedulingClass=idle\n"

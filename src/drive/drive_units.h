@@ -22,12 +22,14 @@ char *drive_unit_name(const struct drive *d);
 char *drive_rule_name(const struct drive *d);
 
 /*
- * Render the rule and the unit. zkeep_path and config_path are absolute
- * paths without spaces, quotes, '%' or '\' (they go into the unit
- * verbatim); -EINVAL with a message in err otherwise. The texts are
- * appended to rule and unit.
+ * Render the rule and the unit. zkeep_path, config_path and state_dir (the
+ * grant journals and the confined worker's directories) are absolute paths
+ * without spaces, quotes, '%' or '\' (they go into the unit verbatim);
+ * -EINVAL with a message in err otherwise. The texts are appended to rule
+ * and unit.
  */
 int drive_units_render(const struct drive *d, const char *zkeep_path, const char *config_path,
-		       struct strbuf *rule, struct strbuf *unit, struct strbuf *err);
+		       const char *state_dir, struct strbuf *rule, struct strbuf *unit,
+		       struct strbuf *err);
 
 #endif

@@ -157,6 +157,14 @@ unit_diagnostics() {
     assert_output_contains "powered off: it can be unplugged"
     assert_output_contains "drive hot1: 1 dataset(s) synced"
     [[ $output != *"Failed with result"* ]] || fail "the unit failed"
+    # Within the unit's sandbox a confined worker replicated, under its own run uid (the
+    # hold on the source is its), as when root runs the backup by hand; before, the
+    # unit's own process did, as root.
+    local holders
+    holders=$(zpool history -l hsrc | grep ' zfs hold ' | sed -n 's/.*\[user \([0-9]*\).*/\1/p')
+    assert_equal "$(wc -l <<<"$holders")" 1 "holds on hsrc: $holders"
+    [ "$holders" -ge 60700 ] && [ "$holders" -le 60799 ] ||
+        fail "the hold on hsrc is uid $holders's, not a run uid's (60700-60799)"
     ! zpool list -H hdrv >/dev/null 2>&1 || fail "hdrv is still imported after the backup"
     [ -z "$(hotplug_disk)" ] || fail "the disk is still there: zkeep did not power it off"
     assert_no_grants hsrc
@@ -174,6 +182,9 @@ unit_diagnostics() {
     assert_equal "$(zpool get -Hp -o value name hdrv)" hdrv "pool name"
     assert_equal "$(guid_of hdrv/hsrc/data@s1)" "$(guid_of hsrc/data@s1)" "guid of the snapshot"
     assert_prop hdrv/hsrc/data readonly on
+    # root ran the receive into the drive, not the unit's worker
+    assert_equal "$(zpool history -l hdrv | grep ' zfs receive ' | sed -n 's/.*\[user \([0-9]*\).*/\1/p' | sort -u)" \
+        0 "the users of the receives into hdrv"
     mkdir -p "$BATS_TEST_TMPDIR/m"
     mount -t zfs -o ro hdrv/hsrc/data@s1 "$BATS_TEST_TMPDIR/m"
     assert_same_tree /hsrc/data/.zfs/snapshot/s1 "$BATS_TEST_TMPDIR/m"

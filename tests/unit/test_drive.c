@@ -88,7 +88,7 @@ static void test_units(void **state)
 					 "c", &c, &err),
 			 0);
 	assert_int_equal(drive_units_render(&c.drives[0], "/usr/bin/zkeep", "/etc/zkeep/zkeep.conf",
-					    &rule, &unit, &err),
+					    "/var/lib/zkeep", &rule, &unit, &err),
 			 0);
 	assert_non_null(strstr(rule.buf, "ENV{ID_FS_TYPE}==\"zfs_member\", ENV{ID_FS_UUID}==\"99\""));
 	assert_null(strstr(rule.buf, "ID_FS_LABEL")); /* never by the name */
@@ -96,16 +96,27 @@ static void test_units(void **state)
 	assert_non_null(strstr(unit.buf, "\nExecStart=/usr/bin/zkeep drive backup --config "
 					 "/etc/zkeep/zkeep.conf usb1\n"));
 	assert_non_null(strstr(unit.buf, "Type=oneshot\n"));
+	/* the confined worker's: its state directory, made by systemd under /var/lib */
+	assert_non_null(strstr(unit.buf, "\nEnvironment=ZKEEP_STATE_DIR=/var/lib/zkeep\n"));
+	assert_non_null(strstr(unit.buf, "\nStateDirectory=zkeep\nStateDirectoryMode=0700\n"));
+	assert_non_null(strstr(unit.buf, " CAP_SETUID "));
 	strbuf_reset(&rule);
 	strbuf_reset(&unit);
-	assert_int_equal(drive_units_render(&c.drives[1], "/usr/bin/zkeep", "/etc/z.conf", &rule,
-					    &unit, &err),
+	assert_int_equal(drive_units_render(&c.drives[1], "/usr/bin/zkeep", "/etc/z.conf", "/srv/zk",
+					    &rule, &unit, &err),
 			 0);
 	assert_non_null(strstr(rule.buf, "ENV{ID_FS_UUID}==\"77\""));
-	assert_int_equal(drive_units_render(&c.drives[1], "/usr/bin/zkeep", "/etc/my conf", &rule,
+	/* elsewhere: it must exist, and is made writable */
+	assert_non_null(strstr(unit.buf, "\nReadWritePaths=/srv/zk\n"));
+	assert_null(strstr(unit.buf, "StateDirectory="));
+	assert_int_equal(drive_units_render(&c.drives[1], "/usr/bin/zkeep", "/etc/my conf", "/s",
+					    &rule, &unit, &err),
+			 -EINVAL);
+	assert_int_equal(drive_units_render(&c.drives[1], "zkeep", "/etc/z.conf", "/s", &rule,
 					    &unit, &err),
 			 -EINVAL);
-	assert_int_equal(drive_units_render(&c.drives[1], "zkeep", "/etc/z.conf", &rule, &unit, &err),
+	assert_int_equal(drive_units_render(&c.drives[1], "/usr/bin/zkeep", "/etc/z.conf", "s",
+					    &rule, &unit, &err),
 			 -EINVAL);
 	_cleanup_free_ char *un = drive_unit_name(&c.drives[0]), *rn = drive_rule_name(&c.drives[0]);
 	assert_string_equal(un, "zkeep-drive-usb1.service");

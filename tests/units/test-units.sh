@@ -1,6 +1,7 @@
 #!/bin/bash
 # The systemd units `zkeep units` writes: each scores below 1.4 with
-# `systemd-analyze security --offline=true` (the NixOS syncoid unit's 1.4), and
+# `systemd-analyze security --offline=true` (the NixOS syncoid unit's 1.4), a drive's
+# service (root, hosting the confined worker) below 2.6, and
 # `systemd-analyze verify` accepts them. TAP; the scores are printed.
 #   tests/units/test-units.sh ZKEEP
 set -uo pipefail
@@ -60,10 +61,15 @@ for f in "${services[@]}"; do
     i=$((i + 1))
     out=$(cd "$tmp/units" && systemd-analyze security --offline=true "./$(basename "$f")" 2>&1)
     score=$(sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p' <<<"$out")
-    if [ -n "$score" ] && awk -v s="$score" -v l="$limit" 'BEGIN { exit !(s < l) }'; then
-        echo "ok $i $(basename "$f") scores $score (< $limit)"
+    l=$limit
+    # A drive's service is root (zpool import/export) and hosts the confined worker that
+    # replicates the drive's data: CAP_SETUID/SETGID/SETPCAP/KILL/CHOWN/FOWNER/
+    # DAC_OVERRIDE, the namespaces and pivot_root are that worker's (docs/security.md).
+    [[ $(basename "$f") == zkeep-drive-* ]] && l=2.6
+    if [ -n "$score" ] && awk -v s="$score" -v l="$l" 'BEGIN { exit !(s < l) }'; then
+        echo "ok $i $(basename "$f") scores $score (< $l)"
     else
-        echo "not ok $i $(basename "$f") scores '${score:-?}' (must be < $limit)"
+        echo "not ok $i $(basename "$f") scores '${score:-?}' (must be < $l)"
         sed 's/^/# /' <<<"$out" | grep -v '✓' | head -30
         rc=1
     fi
