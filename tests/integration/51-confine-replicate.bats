@@ -51,6 +51,12 @@ teardown() {
     assert_success
     assert_same_tree /rsrc/data/.zfs/snapshot/s1 /rdst/a/.zfs/snapshot/s1
     assert_no_grants rsrc rdst
+    # from a root shell with umask 077 (as a unit's UMask=0077): the worker can still
+    # search the root it is given
+    run bash -c 'umask 077 && exec "$0" rsrc/data rdst/u' "$SYNCOID"
+    assert_success
+    assert_same_tree /rsrc/data/.zfs/snapshot/s1 /rdst/u/.zfs/snapshot/s1
+    assert_no_grants rsrc rdst
     ZKEEP_NO_CONFINE=1 run "$SYNCOID" rsrc/data rdst/b
     assert_success
     assert_output_contains "WITHOUT confinement"
