@@ -2,6 +2,7 @@
 #include "base/zkeep.h"
 #include "base/subid.h"
 #include "base/parse.h"
+#include "base/proc_scan.h"
 #include "base/strbuf.h"
 
 /*
@@ -10,7 +11,7 @@
  */
 static bool field_number(const char *p, size_t n, int base, uint64_t *out)
 {
-	if (n == 0 || memchr(p, '\0', n))
+	if (n == 0)
 		return false;
 	_cleanup_free_ char *buf = xstrndup(p, n);
 	return parse_c_unsigned(buf, base, out) == 0;
@@ -24,14 +25,19 @@ static bool holds(uint64_t first, uint64_t count, uint64_t id)
 /* Whether the line [p, p+n) is a range that holds id under some reading. */
 static bool line_holds(const char *p, size_t n, uint64_t id, struct subid_range *r)
 {
+	const char *nul = memchr(p, '\0', n);
+	if (nul)
+		n = (size_t)(nul - p); /* the tools read a line as a C string */
 	const char *c1 = memchr(p, ':', n);
 	if (!c1)
 		return false;
 	const char *c2 = memchr(c1 + 1, ':', (size_t)(p + n - c1 - 1));
-	if (!c2 || memchr(c2 + 1, ':', (size_t)(p + n - c2 - 1)))
-		return false; /* exactly three fields */
+	if (!c2)
+		return false;
+	/* shadow up to 4.17 (Debian 12, 13) reads three fields and ignores what follows */
 	const char *f1 = c1 + 1, *f2 = c2 + 1;
-	size_t n1 = (size_t)(c2 - f1), n2 = (size_t)(p + n - f2);
+	const char *c3 = memchr(f2, ':', (size_t)(p + n - f2));
+	size_t n1 = (size_t)(c2 - f1), n2 = (size_t)((c3 ? c3 : p + n) - f2);
 	static const int bases[] = { 10, 0 };
 	for (size_t a = 0; a < ARRAY_SIZE(bases); a++)
 		for (size_t b = 0; b < ARRAY_SIZE(bases); b++) {
@@ -78,4 +84,71 @@ int subid_file_find(const char *path, uint64_t id, struct subid_range *hit)
 	if (r < 0)
 		return r;
 	return subid_find(sb.buf, sb.len, id, hit);
+}
+
+int subid_map_find(const char *text, size_t len, uint64_t id)
+{
+	for (size_t i = 0; i < len;) {
+		const char *nl = memchr(text + i, '\n', len - i);
+		size_t n = nl ? (size_t)(nl - (text + i)) : len - i;
+		_cleanup_free_ char *line = xstrndup(text + i, n);
+		i += n + 1;
+		char *save = NULL, *inside = strtok_r(line, " \t", &save);
+		char *outside = inside ? strtok_r(NULL, " \t", &save) : NULL;
+		char *count = outside ? strtok_r(NULL, " \t", &save) : NULL;
+		uint64_t first, cnt;
+		if (count && parse_u64(outside, &first) == 0 && parse_u64(count, &cnt) == 0 &&
+		    holds(first, cnt, id))
+			return 1;
+	}
+	return 0;
+}
+
+struct userns_scan {
+	const char *proc_dir;
+	char own_ns[64];
+	uint64_t id;
+	pid_t pid;
+};
+
+static int map_file_holds(const char *path, uint64_t id)
+{
+	_cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
+	return strbuf_read_file(&sb, path) == 0 && subid_map_find(sb.buf, sb.len, id) == 1;
+}
+
+static int userns_maps(const struct proc_entry *p, void *data)
+{
+	struct userns_scan *u = data;
+	char ns[64];
+	_cleanup_free_ char *link = xasprintf("%s/%d/ns/user", u->proc_dir, (int)p->pid);
+	ssize_t n = readlink(link, ns, sizeof(ns) - 1);
+	if (n <= 0)
+		return 0; /* gone, or not ours to see */
+	ns[n] = '\0';
+	if (streq(ns, u->own_ns))
+		return 0; /* this namespace: the ids are themselves */
+	static const char *const maps[] = { "uid_map", "gid_map" };
+	for (size_t i = 0; i < ARRAY_SIZE(maps); i++) {
+		_cleanup_free_ char *path = xasprintf("%s/%d/%s", u->proc_dir, (int)p->pid, maps[i]);
+		if (map_file_holds(path, u->id)) {
+			u->pid = p->pid;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+int subid_userns_find(const char *proc_dir, uint64_t id, pid_t *pid)
+{
+	struct userns_scan u = { .proc_dir = proc_dir, .id = id };
+	_cleanup_free_ char *self = xasprintf("%s/self/ns/user", proc_dir);
+	ssize_t n = readlink(self, u.own_ns, sizeof(u.own_ns) - 1);
+	if (n <= 0)
+		return n < 0 ? -errno : -EIO;
+	u.own_ns[n] = '\0';
+	int r = proc_scan(proc_dir, userns_maps, &u);
+	if (r > 0)
+		*pid = u.pid;
+	return r;
 }

@@ -24,14 +24,29 @@ struct subid_range {
 /*
  * Whether a line of text (a subuid or subgid file: OWNER:FIRST:COUNT a line)
  * gives a range that holds id: 1 with *hit set to the first such line, or 0.
- * Numbers are read both as shadow's tools of different versions read them
- * (decimal, and C's 0x / leading-0 forms); a line holds id if either
- * reading does, so no reading a tool may make is missed. Other lines are
- * skipped, as those tools skip them.
+ * Read no narrower than shadow's tools: a line ends at a NUL, fields past
+ * the third are ignored (as up to shadow 4.17), numbers are read as C's
+ * strtoul reads them in base 0 (0x, leading 0) and also as decimal. Lines
+ * none of those readings make a range of are skipped, as the tools skip them.
  */
 int subid_find(const char *text, size_t len, uint64_t id, struct subid_range *hit);
 
 /* subid_find() on the file at path: 0 also when it does not exist; -errno. */
 int subid_file_find(const char *path, uint64_t id, struct subid_range *hit);
+
+/*
+ * Whether a uid_map or gid_map (/proc/PID/uid_map: INSIDE OUTSIDE COUNT a
+ * line, OUTSIDE as the reader's namespace sees it) maps some id of the
+ * namespace onto id: 1 or 0. Lines of another shape are skipped.
+ */
+int subid_map_find(const char *text, size_t len, uint64_t id);
+
+/*
+ * Whether a process in a user namespace other than this process's already
+ * maps an id onto id (its uid_map or gid_map, through proc_dir, "/proc"):
+ * a mapping made from a subordinate range outlives that range's line. 1
+ * with *pid set, 0, or -errno when proc_dir cannot be read.
+ */
+int subid_userns_find(const char *proc_dir, uint64_t id, pid_t *pid);
 
 #endif

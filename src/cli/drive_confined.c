@@ -167,7 +167,7 @@ static void run_worker(struct drive_confined *dc, struct zfs *z, const struct dr
 	_cleanup_free_ char *name = xasprintf("drive-%s", o->d->name);
 	struct confine_job job = {
 		.name = section_name_ok(name) ? name : "drive", .needs = needs, .nneeds = n,
-		.state_dir = getenv("ZKEEP_STATE_DIR"),
+		.state_dir = dc->state_dir, .uid_min = dc->uid_min, .uid_max = dc->uid_max,
 		.keep_fds = keep, .nkeep_fds = pair[1] >= 0 ? 2 : 1,
 		.requests = pair[0] >= 0 ? &rq : NULL,
 		.stop_fd = dc->stop_fd, .clone_lock = dc->clone_lock,

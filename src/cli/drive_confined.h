@@ -14,9 +14,8 @@
  * nothing else), also after a stop.
  *
  * Not confined: with --no-confine (warned), and inside a service whose own
- * sandbox leaves no room for a worker (the drive unit of `zkeep drive
- * units`: CAP_SYS_ADMIN only, no namespaces; said at info level), where
- * the replication runs in the process.
+ * sandbox leaves no room for a worker (one without CONFINE_SUPERVISOR_CAPS;
+ * said at info level), where the replication runs in the process.
  */
 #ifndef ZKEEP_CLI_DRIVE_CONFINED_H
 #define ZKEEP_CLI_DRIVE_CONFINED_H
@@ -28,6 +27,8 @@
 struct drive_confined {
 	int stop_fd; /* > 2: readable once the backup must stop (the signal thread writes) */
 	pthread_mutex_t *clone_lock; /* the signal thread's (sandbox_worker_start()) */
+	const char *state_dir;       /* zkeep.conf's (or ZKEEP_STATE_DIR): the journals */
+	unsigned uid_min, uid_max;   /* zkeep.conf's run_uids */
 };
 
 /* A drive_opts.replicate: data is a struct drive_confined. */

@@ -213,28 +213,52 @@ static bool run_still_on(void *ctx)
 }
 
 /*
- * Accept on lfd until a connection comes from the uid that holds job's
- * grants now (the uid of its journal in state, which --apply made); refuse,
- * log and close any other. The connection, with info's uid and journal
- * (open for appending), or -1 when accepting fails.
+ * Which refusals are logged. Anyone may connect, and a line for each would
+ * let a local user flood the journal until it drops this service's own
+ * lines: the first refusal of each uid (of the first REFUSED_UIDS seen) and
+ * for each kind of reason, then only the 2^k-th refusal. What was not
+ * logged is counted and said once the run is served.
  */
-/*
- * Whether the n-th refused connection (from 1) is logged: the first few,
- * then the 2^k-th only. Anyone may connect, and a line for each would let
- * a local user flood the journal until it drops this service's own lines.
- */
-static bool refusal_logged(unsigned long n)
+#define REFUSED_UIDS 64
+struct refusals {
+	unsigned long n, unlogged;
+	uid_t uids[REFUSED_UIDS];
+	size_t nuids;
+	bool reason_seen[3];
+};
+
+static bool refusal_logged(struct refusals *rf, uid_t uid, unsigned reason)
 {
-	return n <= 4 || (n & (n - 1)) == 0;
+	rf->n++;
+	bool first_of_uid = true;
+	for (size_t i = 0; i < rf->nuids; i++)
+		first_of_uid &= rf->uids[i] != uid;
+	if (first_of_uid && rf->nuids < REFUSED_UIDS)
+		rf->uids[rf->nuids++] = uid;
+	else
+		first_of_uid = false;
+	bool first_of_reason = !rf->reason_seen[reason];
+	rf->reason_seen[reason] = true;
+	if (first_of_uid || first_of_reason || (rf->n & (rf->n - 1)) == 0)
+		return true;
+	rf->unlogged++;
+	return false;
 }
 
+/*
+ * Accept on lfd until a connection comes from the uid that holds job's
+ * grants now (the uid of its journal in state, which --apply made); refuse,
+ * log (refusal_logged()) and close any other. The connection, with info's
+ * uid and journal (open for appending), or -1 when accepting fails.
+ */
 static int accept_run(int lfd, const char *state, const char *job, struct confine_info *info)
 {
-	unsigned long refused = 0;
+	struct refusals rf = { 0 };
 	for (;;) {
 		_cleanup_strbuf_ struct strbuf err = STRBUF_INIT, why = STRBUF_INIT;
-		struct ucred peer;
+		struct ucred peer = { .uid = (uid_t)-1 };
 		socklen_t plen = sizeof(peer);
+		unsigned reason = 0;
 		int c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 		if (c < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
@@ -245,25 +269,29 @@ static int accept_run(int lfd, const char *state, const char *job, struct confin
 		if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &peer, &plen) < 0) {
 			strbuf_addf(&why, "a connection whose peer is unknown: %s", strerror(errno));
 		} else if (grants_job_journal(state, job, &info->uid, &info->journal_fd, &err) < 0) {
+			reason = 1;
 			strbuf_addf(&why, "the receives of uid %u (pid %d): %s", (unsigned)peer.uid,
 				    (int)peer.pid, err.buf);
 		} else if (peer.uid != info->uid) {
+			reason = 2;
 			strbuf_addf(&why, "the receives of uid %u (pid %d): job %s's run is uid %u",
 				    (unsigned)peer.uid, (int)peer.pid, job, (unsigned)info->uid);
 			close(info->journal_fd);
 			info->journal_fd = -1;
 		}
-		if (why.len) {
-			if (refusal_logged(++refused) && refused > 4)
-				strbuf_addf(&why, " (refusal %lu; from here on only the 2^k-th are "
-					    "logged)", refused);
-			if (refusal_logged(refused))
-				log_error("refused %s", why.buf);
-		} else {
+		if (!why.len) {
+			if (rf.unlogged)
+				log_error("refused %lu connections before the run's, %lu of them "
+					  "not logged", rf.n, rf.unlogged);
 			log_notice("serving the receives of job %s's run (uid %u, pid %d)", job,
 				   (unsigned)info->uid, (int)peer.pid);
 			return c;
 		}
+		if (refusal_logged(&rf, peer.uid, reason))
+			log_error("refused %s%s", why.buf,
+				  rf.n > 4 ? " (one of many: from here on only new uids, new "
+					     "reasons and the 2^k-th refusal are logged)"
+					   : "");
 		close(c);
 	}
 }

@@ -3,7 +3,7 @@
 #include "cli/commands.h"
 #include "cli/drive_confined.h"
 #include "cli/repl_printer.h"
-#include "confine/confine.h"
+#include "confine/jobconf.h"
 #include "drive/drive.h"
 #include "drive/drive_runner.h"
 #include "drive/drive_units.h"
@@ -61,9 +61,22 @@ struct dopts {
 	const char *output, *zkeep_path;
 	bool dry_run, json, no_import;
 	struct repl_printer repl;
+	/* zkeep.conf's [zkeep] settings the confined worker runs with, as every job */
+	const struct jobconf *settings;
 };
 
-static int load_config(const char *path, struct driveconf *c)
+/*
+ * The state directory of the grant journals and the workers' directories:
+ * ZKEEP_STATE_DIR, else zkeep.conf's state_dir, as for every job (and the
+ * recover unit, which revokes what a crashed run left there).
+ */
+static const char *state_dir(const struct dopts *o)
+{
+	const char *env = getenv("ZKEEP_STATE_DIR");
+	return env && *env ? env : o->settings->state_dir;
+}
+
+static int load_config(const char *path, struct driveconf *c, struct jobconf *settings)
 {
 	_cleanup_strbuf_ struct strbuf text = STRBUF_INIT, err = STRBUF_INIT;
 	strbuf_init(&text, 1 << 20);
@@ -72,7 +85,8 @@ static int load_config(const char *path, struct driveconf *c)
 		log_error("cannot read %s: %s", path, r == -E2BIG ? "larger than 1 MiB" : strerror(-r));
 		return r;
 	}
-	if (driveconf_parse(text.buf, path, c, &err) < 0) {
+	if (driveconf_parse(text.buf, path, c, &err) < 0 ||
+	    jobconf_parse(text.buf, path, settings, &err) < 0) {
 		log_error("%s", err.buf);
 		return -EINVAL;
 	}
@@ -302,7 +316,9 @@ static int do_backup(struct dopts *o, const struct drive *d)
 	}
 	struct zfs z;
 	zfs_init(&z, run);
-	struct drive_confined dc = { .stop_fd = stop.stop_pipe[0], .clone_lock = &stop.quiet };
+	struct drive_confined dc = { .stop_fd = stop.stop_pipe[0], .clone_lock = &stop.quiet,
+				     .state_dir = state_dir(o), .uid_min = o->settings->uid_min,
+				     .uid_max = o->settings->uid_max };
 	struct drive_opts dopt = {
 		.d = d, .dry_run = o->dry_run, .now = now, .hostname = host,
 		.event = on_event, .event_data = o, .interrupted = &stop.sig,
@@ -442,10 +458,8 @@ static int do_units(struct dopts *o, const struct drive *d)
 {
 	_cleanup_strbuf_ struct strbuf rule = STRBUF_INIT, unit = STRBUF_INIT, err = STRBUF_INIT;
 	_cleanup_free_ char *cfg = realpath(o->config, NULL);
-	/* the state directory `zkeep drive backup` uses (cli/drive_confined.c) */
-	const char *state = getenv("ZKEEP_STATE_DIR");
-	if (drive_units_render(d, o->zkeep_path, cfg ? cfg : o->config,
-			       state ? state : CONFINE_STATE_DIR_DEFAULT, &rule, &unit, &err) < 0) {
+	if (drive_units_render(d, o->zkeep_path, cfg ? cfg : o->config, state_dir(o), &rule,
+			       &unit, &err) < 0) {
 		log_error("%s", err.buf);
 		return EXIT_FATAL;
 	}
@@ -471,7 +485,9 @@ int cmd_drive(int argc, char **argv)
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct dopts o = { .config = DEFAULT_CONFIG, .zkeep_path = "/usr/bin/zkeep" };
+	_cleanup_release_(jobconf) struct jobconf settings = JOBCONF_INIT;
+	struct dopts o = { .config = DEFAULT_CONFIG, .zkeep_path = "/usr/bin/zkeep",
+			   .settings = &settings };
 	if (argc < 2 || streq(argv[1], "--help") || streq(argv[1], "-h")) {
 		fputs(cmd_drive_help, argc < 2 ? stderr : stdout);
 		return argc < 2 ? EXIT_FATAL : EXIT_OK;
@@ -510,7 +526,7 @@ int cmd_drive(int argc, char **argv)
 		return EXIT_FATAL;
 	}
 	struct driveconf c = DRIVECONF_INIT;
-	if (load_config(o.config, &c) < 0)
+	if (load_config(o.config, &c, &settings) < 0)
 		return EXIT_FATAL;
 	int ret = EXIT_OK;
 	const struct drive *d = nargs ? find_drive(&c, args[0], o.config) : NULL;

@@ -590,10 +590,12 @@ static int journal_create(const char *dir, const char *path, int *fd_out, struct
 
 /*
  * Whether a local user can act as id through a user namespace of theirs:
- * 1 when a subordinate uid or gid range (/etc/subuid, /etc/subgid) holds it,
- * with why said; 0; -errno when a file cannot be read (then nothing is
- * lent). Such a user would hold a run's grants and own its files for as
- * long as the run lasts, and pass a socket's peer check as the run.
+ * 1 when a subordinate uid or gid range (/etc/subuid, /etc/subgid) holds
+ * it or a user namespace maps onto it already (a mapping outlives the range
+ * it was made from), with why said; 0; -errno when a file cannot be read
+ * (then nothing is lent). Such a user would hold a run's grants and own its
+ * files for as long as the run lasts, and pass a socket's peer check as the
+ * run.
  */
 static int id_mappable(uint64_t id, struct strbuf *why)
 {
@@ -606,13 +608,26 @@ static int id_mappable(uint64_t id, struct strbuf *why)
 			return r;
 		}
 		if (r > 0) {
-			uint64_t last = hit.first + (hit.count - 1);
+			uint64_t last = hit.count - 1 > UINT64_MAX - hit.first
+						? UINT64_MAX
+						: hit.first + (hit.count - 1);
 			strbuf_addf(why, "%" PRIu64 " is in the subordinate ids of '%s' "
 				    "(%s line %u: %" PRIu64 "-%" PRIu64 "), which can act as it "
 				    "through a user namespace", id, hit.owner, files[i], hit.line,
 				    hit.first, last);
 			return 1;
 		}
+	}
+	pid_t pid;
+	int r = subid_userns_find("/proc", id, &pid);
+	if (r < 0) {
+		strbuf_addf(why, "cannot read the user namespaces' id maps: %s", strerror(-r));
+		return r;
+	}
+	if (r > 0) {
+		strbuf_addf(why, "%" PRIu64 " is mapped into the user namespace of process %d, "
+			    "which can act as it", id, (int)pid);
+		return 1;
 	}
 	return 0;
 }
@@ -626,10 +641,14 @@ int grants_begin_job(struct grants *g, const char *state_dir, const char *job, u
 	}
 	_cleanup_strbuf_ struct strbuf why = STRBUF_INIT;
 	int m = id_mappable(uid, &why);
-	if (m != 0) {
+	if (m < 0) {
+		strbuf_addf(err, "job %s's run uid is not lent grants: %s", job, why.buf);
+		return m;
+	}
+	if (m > 0) {
 		strbuf_addf(err, "job %s's run uid is not lent grants: %s (keep subordinate "
 			    "ranges out of systemd's DynamicUser range, 61184-65519)", job, why.buf);
-		return m < 0 ? m : -EPERM;
+		return -EPERM;
 	}
 	_cleanup_strvec_ struct strvec pending = STRVEC_INIT;
 	int r = grants_revoke_job(state_dir, job, runner_for, ctx, NULL, &pending, err);

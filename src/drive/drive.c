@@ -1,6 +1,7 @@
 /* drive.c - see drive.h. */
 #include "base/zkeep.h"
 #include "drive/drive.h"
+#include "zfs/delegation.h"
 #include "base/parse.h"
 #include "replication/sendopts.h"
 #include "snapshots/syncsnap.h"
@@ -146,6 +147,66 @@ static void step(struct bctx *c, const char *name, const char *fmt, ...)
 	va_start(ap, fmt);
 	emitv(c, DRIVE_EV_STEP, fmt, ap);
 	va_end(ap);
+}
+
+/* After a refusal that follows the import: export the pool again, said in err. */
+static void export_again(struct zfs *z, const char *pool, struct strbuf *err)
+{
+	if (zpool_export(z, pool) < 0)
+		strbuf_addf(err, "; exporting it again failed: %s (run `zpool export %s`)",
+			    zfs_error(z), pool);
+	else
+		strbuf_addstr(err, "; exported it again, nothing was written");
+}
+
+/*
+ * A drive is imported with delegation=off: any `zfs allow` it carries (an
+ * entry for everyone, or for a run uid, that a forged or tampered drive
+ * brought) gives nobody anything while root removes them all here. Then
+ * delegation is turned on for the worker's own grants, the only ones.
+ */
+static int strip_delegations(struct bctx *c, const char *pool, struct strbuf *err)
+{
+	_cleanup_release_(zfs_tree) struct zfs_tree tree = ZFS_TREE_INIT;
+	const char *roots[] = { pool, NULL };
+	if (zfs_list_tree(c->z, roots, ZFS_LIST_RECURSIVE, NULL, &tree) < 0) {
+		strbuf_addf(err, "cannot list the datasets of %s: %s", pool, zfs_error(c->z));
+		return -EIO;
+	}
+	size_t removed = 0;
+	for (size_t i = 0; i < tree.nds; i++) {
+		const char *ds = tree.ds[i].name;
+		/* remove, then look again: zfs unallow of a name it cannot resolve exits 0 */
+		for (int pass = 0; pass < 2; pass++) {
+			_cleanup_strbuf_ struct strbuf text = STRBUF_INIT;
+			_cleanup_strvec_ struct strvec who = STRVEC_INIT;
+			if (zfs_allow_list(c->z, ds, &text) < 0) {
+				strbuf_addf(err, "cannot list the delegations on %s: %s", ds,
+					    zfs_error(c->z));
+				return -EIO;
+			}
+			deleg_unallow_all(text.buf, ds, &who);
+			if (pass == 1 && who.n) {
+				strbuf_addf(err, "the drive carries delegations on %s that zfs "
+					    "unallow did not remove:\n%s", ds, text.buf);
+				return -EIO;
+			}
+			for (size_t k = 0; k < who.n; k++, removed++)
+				if (zfs_unallow_who(c->z, who.v[k], ds) < 0) {
+					strbuf_addf(err, "cannot remove a delegation the drive "
+						    "carries: %s", zfs_error(c->z));
+					return -EIO;
+				}
+		}
+	}
+	if (removed)
+		emit(c, DRIVE_EV_WARNING, "removed %zu delegation(s) (zfs allow) the drive carried: "
+		     "only the backup's own grants are made on it", removed);
+	if (zpool_set_prop(c->z, pool, "delegation", "on") < 0) {
+		strbuf_addf(err, "%s", zfs_error(c->z));
+		return -EIO;
+	}
+	return 0;
 }
 
 /*
@@ -320,7 +381,7 @@ static int import_pool(struct zfs *z, const struct drive *d, bool readonly, stru
 	 * nothing imports it at boot.
 	 */
 	unsigned flags = ZPOOL_IMPORT_NO_CACHEFILE | ZPOOL_IMPORT_NO_MOUNT |
-			 (readonly ? ZPOOL_IMPORT_READONLY : 0);
+			 (readonly ? ZPOOL_IMPORT_READONLY : ZPOOL_IMPORT_NO_DELEGATION);
 	int r = make_altroot(d, err);
 	if (r < 0)
 		return -EIO;
@@ -728,16 +789,16 @@ int drive_backup(struct zfs *z, const struct drive_opts *o, struct drive_result 
 			res->pool = xstrdup(import_name);
 		zpool_infos_release(&pools);
 		if (drive_check_pool_name(d, res->pool, err) < 0) {
-			if (zpool_export(z, res->pool) < 0)
-				strbuf_addf(err, "; exporting it again failed: %s (run `zpool export "
-					    "%s`)", zfs_error(z), res->pool);
-			else
-				strbuf_addstr(err, "; exported it again, nothing was written");
+			export_again(z, res->pool, err);
 			return -EINVAL;
 		}
 		_cleanup_free_ char *altroot = drive_altroot(d);
 		emit(&c, DRIVE_EV_INFO, "imported pool %s (guid %s) without mounting it, altroot %s",
 		     res->pool, import_name, altroot);
+		if (!o->dry_run && strip_delegations(&c, res->pool, err) < 0) {
+			export_again(z, res->pool, err);
+			return -EIO;
+		}
 	}
 	zpool_infos_release(&pools);
 

@@ -63,7 +63,7 @@ int drive_units_render(const struct drive *d, const char *zkeep_path, const char
 	if (rel && *rel)
 		strbuf_addf(unit, "StateDirectory=%s\nStateDirectoryMode=0700\n", rel);
 	else
-		strbuf_addf(unit, "ReadWritePaths=%s\n", state_dir);
+		strbuf_addf(unit, "ReadWritePaths=-%s\n", state_dir); /* made by root beforehand */
 	unit_hardening(UNIT_DRIVE, unit);
 	strbuf_addstr(unit, "Nice=10\n"
 			    "IOSchedulingClass=idle\n"

@@ -389,6 +389,57 @@ void deleg_create_time(const char *text, const char *dataset, struct strvec *per
 	}
 }
 
+void deleg_unallow_all(const char *text, const char *dataset, struct strvec *out)
+{
+	_cleanup_strvec_ struct strvec lines = STRVEC_INIT;
+	strvec_split(&lines, text, "\n");
+	bool self = false;
+	enum { NONE, SETS, CREATE, PRINCIPALS } section = NONE;
+	for (size_t i = 0; i < lines.n; i++) {
+		const char *l = lines.v[i];
+		if (skip_prefix(l, "---- Permissions on ")) {
+			self = header_names(l, dataset);
+			section = NONE;
+			continue;
+		}
+		if (l[0] != '\t') {
+			section = streq(l, "Permission sets:") ? SETS
+				: streq(l, "Create time permissions:") ? CREATE
+				: streq(l, "Local permissions:") ||
+						streq(l, "Descendent permissions:") ||
+						streq(l, "Local+Descendent permissions:")
+					? PRINCIPALS
+					: NONE;
+			continue;
+		}
+		if (!self || section == NONE)
+			continue;
+		/* "\tuser NAME PERMS", "\tgroup NAME PERMS", "\teveryone PERMS", "\t@SET PERMS" */
+		const char *w = l + 1, *sp = strchr(w, ' ');
+		_cleanup_free_ char *first = sp ? xstrndup(w, (size_t)(sp - w)) : xstrdup(w);
+		_cleanup_free_ char *arg = NULL;
+		if (section == CREATE) {
+			arg = xstrdup("-c");
+		} else if (section == SETS) {
+			if (first[0] == '@' && first[1])
+				arg = xasprintf("-s\t%s", first);
+		} else if (streq(first, "everyone")) {
+			arg = xstrdup("-e");
+		} else if ((streq(first, "user") || streq(first, "group")) && sp) {
+			/* a name, or "(unknown: ID)" for an id without one (a run uid) */
+			const char *name = sp + 1, *id = skip_prefix(name, "(unknown: ");
+			const char *end = id ? strchr(id, ')') : strchr(name, ' ');
+			if (id)
+				name = id;
+			if (end && end > name)
+				arg = xasprintf("%s\t%.*s", first[0] == 'u' ? "-u" : "-g",
+						(int)(end - name), name);
+		}
+		if (arg && strvec_find(out, arg) < 0)
+			strvec_push(out, arg);
+	}
+}
+
 void deleg_missing(const struct deleg_grant *g, const char *text, const char *user, uid_t uid,
 		   const char *const *groups, struct strvec *missing)
 {

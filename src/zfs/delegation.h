@@ -175,6 +175,15 @@ void deleg_missing(const struct deleg_grant *g, const char *text, const char *us
 void deleg_create_time(const char *text, const char *dataset, struct strvec *perms);
 
 /*
+ * What `zfs allow DATASET` (text) shows as delegated on dataset itself (not
+ * on its ancestors), as the arguments of the `zfs unallow` that removes
+ * each: "-u\tNAME", "-g\tNAME", "-e" (everyone), "-c" (the create-time
+ * set), "-s\t@SET" (a permission set), appended to out without
+ * duplicates. Pure. A drive someone plugs in may carry any of them.
+ */
+void deleg_unallow_all(const char *text, const char *dataset, struct strvec *out);
+
+/*
  * Where to run `zfs unallow -r -u UID` so that each dataset of a tree that
  * was created after txg `after` loses the uid's grants (the create-time
  * copies). listing: "CREATETXG<TAB>NAME" lines, as `zfs get -Hpr -o

@@ -941,6 +941,8 @@ int zpool_import(struct zfs *z, const char *name_or_guid, const char *const *dir
 		strvec_pushv(&argv, ARGV("-o", "readonly=on"));
 	if (flags & ZPOOL_IMPORT_NO_CACHEFILE)
 		strvec_pushv(&argv, ARGV("-o", "cachefile=none"));
+	if (flags & ZPOOL_IMPORT_NO_DELEGATION)
+		strvec_pushv(&argv, ARGV("-o", "delegation=off"));
 	if (altroot) {
 		strvec_push(&argv, "-o");
 		strvec_pushf(&argv, "altroot=%s", altroot);
@@ -1029,4 +1031,25 @@ int zfs_diff(struct zfs *z, const char *a, const char *b, struct strbuf *out)
 int zfs_allow_list(struct zfs *z, const char *dataset, struct strbuf *out)
 {
 	return run_capture(z, ARGV("zfs", "allow", dataset), out);
+}
+
+int zfs_unallow_who(struct zfs *z, const char *who, const char *dataset)
+{
+	_cleanup_strvec_ struct strvec argv = STRVEC_INIT;
+	strvec_pushv(&argv, ARGV("zfs", "unallow"));
+	const char *tab = strchr(who, '\t');
+	if (tab) {
+		strvec_push_nodup(&argv, xstrndup(who, (size_t)(tab - who)));
+		strvec_push(&argv, tab + 1);
+	} else {
+		strvec_push(&argv, who);
+	}
+	strvec_push(&argv, dataset);
+	return run_change(z, (const char *const *)argv.v);
+}
+
+int zpool_set_prop(struct zfs *z, const char *pool, const char *prop, const char *value)
+{
+	_cleanup_free_ char *pv = xasprintf("%s=%s", prop, value);
+	return run_change(z, ARGV("zpool", "set", pv, pool));
 }

@@ -394,6 +394,10 @@ void zfs_allow_argv(char scope, uid_t uid, const char *perms, const char *datase
 		    struct strvec *argv);
 void zfs_unallow_argv(uid_t uid, bool recursive, const char *dataset, struct strvec *argv);
 void zfs_unallow_create_argv(const char *perms, const char *dataset, struct strvec *argv);
+/* `zfs unallow WHO DATASET`, WHO one entry of deleg_unallow_all() ("-u\tNAME", "-e", ...). */
+int zfs_unallow_who(struct zfs *z, const char *who, const char *dataset);
+/* `zpool set PROP=VALUE POOL`. */
+int zpool_set_prop(struct zfs *z, const char *pool, const char *prop, const char *value);
 
 /* ---- pools ------------------------------------------------------------- */
 
@@ -427,6 +431,8 @@ enum {
 	ZPOOL_IMPORT_READONLY = 1 << 0,     /* -o readonly=on */
 	ZPOOL_IMPORT_NO_CACHEFILE = 1 << 1, /* -o cachefile=none: nothing imports it at boot */
 	ZPOOL_IMPORT_NO_MOUNT = 1 << 2,     /* -N */
+	/* -o delegation=off: no `zfs allow` the pool carries works until root turns it on */
+	ZPOOL_IMPORT_NO_DELEGATION = 1 << 3,
 };
 /*
  * `zpool import [-d dir]... [-o ...] [-o altroot=ALTROOT] [-N] NAME_OR_GUID`;

@@ -1,6 +1,7 @@
-/* Fuzz target: /etc/subuid and /etc/subgid text (base/subid.h). The files are
- * root's, but a tool that writes them (usermod, a configuration manager) may
- * leave any shape behind, and a range read too narrowly is a hole. */
+/* Fuzz target: /etc/subuid and /etc/subgid text, and /proc/PID/uid_map
+ * (base/subid.h). The files are root's, but a tool that writes them (usermod,
+ * a configuration manager) may leave any shape behind, and a range read too
+ * narrowly is a hole. */
 #include "base/zkeep.h"
 #include "base/subid.h"
 
@@ -20,6 +21,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		if (found && (ids[i] < r.first || ids[i] - r.first >= r.count || r.line == 0 ||
 			      r.line > lines || strlen(r.owner) >= sizeof(r.owner)))
+			abort();
+		/* the same text as a /proc/PID/uid_map */
+		int mapped = subid_map_find((const char *)data, size, ids[i]);
+		if (mapped != 0 && mapped != 1)
 			abort();
 	}
 	return 0;

@@ -1,7 +1,8 @@
 /*
  * Fuzz target: the outputs of zfs that the grants read as root - `zfs allow
- * DATASET` (deleg_create_time, deleg_missing: user and group names in it
- * are anyone's) and the createtxg listing of a new target's parent tree
+ * DATASET` (deleg_create_time, deleg_missing, deleg_unallow_all, which reads
+ * what a plugged-in drive carries: user and group names in it are anyone's)
+ * and the createtxg listing of a new target's parent tree
  * (deleg_created_since: the names of datasets a worker created). The same
  * input is read as each.
  */
@@ -14,6 +15,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *text = xstrndup((const char *)data, size);
 	struct strvec set = STRVEC_INIT, missing = STRVEC_INIT, made = STRVEC_INIT;
+	struct strvec who = STRVEC_INIT;
+	/* each entry one of the shapes zfs unallow is given, no empty name */
+	deleg_unallow_all(text, "gdst/bk", &who);
+	for (size_t i = 0; i < who.n; i++) {
+		const char *w = who.v[i];
+		bool ok = streq(w, "-e") || streq(w, "-c") ||
+			  ((skip_prefix(w, "-u\t") || skip_prefix(w, "-g\t")) && w[3] &&
+			   !strchr(w + 3, ' ')) ||
+			  (skip_prefix(w, "-s\t@") && w[4] && !strchr(w + 3, ' '));
+		if (!ok)
+			abort();
+	}
+	strvec_release(&who);
 	deleg_create_time(text, "gdst/bk", &set);
 	for (size_t i = 0; i < set.n; i++)
 		if (!*set.v[i] || strvec_find(&set, set.v[i]) != (ssize_t)i)

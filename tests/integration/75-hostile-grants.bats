@@ -405,6 +405,21 @@ rr_forge() {
     [ -z "$(ls "$STATE/grants/" 2>/dev/null)" ] || fail "a journal was made: $(ls "$STATE/grants/")"
     assert_no_grants gsrc gdst
     restore_subids
+    # A mapping outlives the range it was made from (a rootless container's pause
+    # process): a user namespace that maps the range's uids keeps them from the runs.
+    unshare --user sleep 60 &
+    local ns=$! i
+    for i in $(seq 50); do
+        [ "$(readlink /proc/$ns/ns/user)" != "$(readlink /proc/self/ns/user)" ] && break
+        sleep 0.1
+    done
+    echo "0 60740 10" >/proc/$ns/uid_map
+    run zk --grant gsrc/data=snapshot --program id -- id -u
+    echo "$output"
+    kill $ns
+    assert_failure
+    assert_output_contains "60740 is mapped into the user namespace of process $ns"
+    assert_no_grants gsrc gdst
     # Without the range the same --apply grants (the refusal was the range's).
     run "$ZKEEP" allow --apply --user 61640 --state-dir "$STATE" --job unit1 \
         --grant gsrc/data=snapshot,destroy

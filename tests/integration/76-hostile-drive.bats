@@ -74,6 +74,14 @@ EOF
     plug_in
     zpool create -o cachefile=none -O mountpoint="$EVIL-root" usbp "$LOOPDEV"
     zfs create -o mountpoint="$EVIL" -o canmount=on usbp/evil
+    # and delegations for whoever is on the host when it is plugged in: receive for
+    # everyone (the OpenZFS receive-name hole makes that any dataset of the host), for a
+    # run uid, in a permission set, at create time
+    zfs allow everyone receive,create,mount usbp
+    zfs allow -u 60700 receive,mount usbp/evil
+    zfs allow -s @evil receive,create usbp
+    zfs allow -g nogroup @evil usbp/evil
+    zfs allow -c destroy usbp
     DRIVE_GUID=$(zpool get -Hp -o value guid usbp)
     zpool export usbp
     rm -rf "$EVIL" "$EVIL-root"
@@ -85,6 +93,7 @@ datasets = srcp/plain
 EOF
     run "$ZKEEP" drive backup --config "$CONF" usb1
     assert_success
+    assert_output_contains "removed 5 delegation(s) (zfs allow) the drive carried"
     ! pool_imported usbp || fail "usbp is still imported after the backup"
     [ ! -e "$EVIL" ] || fail "a drive dataset was mounted at its own mountpoint $EVIL"
     [ ! -e "$EVIL-root" ] || fail "the drive's root dataset was mounted at $EVIL-root"
@@ -100,6 +109,16 @@ EOF
     [[ " $imp " == *" -N "* ]] || fail "imported without -N: $imp"
     [[ $imp == *"altroot=/run/zkeep/drive/usb1"* ]] || fail "imported without the altroot: $imp"
     [[ $imp == *" $DRIVE_GUID"* ]] || fail "not imported by guid: $imp"
+    # imported with delegation off: the drive's own grants worked for nobody meanwhile
+    [[ $imp == *"delegation=off"* ]] || fail "imported with its delegations live: $imp"
+    zpool import -o cachefile=none -o readonly=on -N usbp
+    local ds perms=
+    for ds in $(zfs list -H -o name -r usbp); do
+        perms+=$(zfs allow "$ds")
+    done
+    assert_equal "$(zpool get -H -o value delegation usbp)" on "delegation after the backup"
+    zpool export usbp
+    assert_equal "$perms" "" "the drive's delegations after the backup"
 }
 
 # OpenZFS lets whoever holds `receive` anywhere receive into any dataset through its own

@@ -345,6 +345,43 @@ static void test_created_since(void **state)
 	assert_int_equal(bad.n, 0);
 }
 
+/* Everything made on the dataset itself, nothing of its ancestor's section. */
+static void test_unallow_all(void **state)
+{
+	(void)state;
+	const char *text =
+		"---- Permissions on drv/a ---------------------------------------------------\n"
+		"Permission sets:\n"
+		"\t@evil receive,mount\n"
+		"Create time permissions:\n"
+		"\tdestroy\n"
+		"Local permissions:\n"
+		"\tuser 60700 receive\n"
+		"\tgroup staff mount\n"
+		"Descendent permissions:\n"
+		"\teveryone receive,create\n"
+		"Local+Descendent permissions:\n"
+		"\tuser mallory @evil\n"
+		"\tuser 60700 hold\n"
+		"\tuser (unknown: 60701) mount,receive\n"
+		"\tgroup (unknown: 60702) mount\n"
+		"---- Permissions on drv -----------------------------------------------------\n"
+		"Local+Descendent permissions:\n"
+		"\tuser bob snapshot\n";
+	struct strvec who = STRVEC_INIT;
+	deleg_unallow_all(text, "drv/a", &who);
+	_cleanup_free_ char *all = strvec_join(&who, "|");
+	assert_string_equal(all, "-s\t@evil|-c|-u\t60700|-g\tstaff|-e|-u\tmallory|-u\t60701|"
+				 "-g\t60702");
+	strvec_release(&who);
+	deleg_unallow_all(text, "drv", &who);
+	assert_int_equal(who.n, 1);
+	assert_string_equal(who.v[0], "-u\tbob");
+	strvec_release(&who);
+	deleg_unallow_all("", "drv", &who);
+	assert_int_equal(who.n, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -359,6 +396,7 @@ int main(void)
 		cmocka_unit_test(test_missing_grants),
 		cmocka_unit_test(test_create_time_set),
 		cmocka_unit_test(test_created_since),
+		cmocka_unit_test(test_unallow_all),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -107,7 +107,7 @@ static void test_units(void **state)
 			 0);
 	assert_non_null(strstr(rule.buf, "ENV{ID_FS_UUID}==\"77\""));
 	/* elsewhere: it must exist, and is made writable */
-	assert_non_null(strstr(unit.buf, "\nReadWritePaths=/srv/zk\n"));
+	assert_non_null(strstr(unit.buf, "\nReadWritePaths=-/srv/zk\n"));
 	assert_null(strstr(unit.buf, "StateDirectory="));
 	assert_int_equal(drive_units_render(&c.drives[1], "/usr/bin/zkeep", "/etc/my conf", "/s",
 					    &rule, &unit, &err),

@@ -6,6 +6,8 @@
 #include "unit.h"
 #include "base/subid.h"
 
+#include <sys/stat.h>
+
 /* subid_find() on a C string: the 1-based line that holds id, or 0. */
 static unsigned line_of(const char *text, uint64_t id)
 {
@@ -42,7 +44,7 @@ static void test_every_reading(void **state)
 	/* hex and octal as strtoul(..., 0) reads them (older shadow) */
 	assert_int_equal(line_of("u:0xED1C:1\n", 60700), 1);
 	assert_int_equal(line_of("u:0166434:1\n", 60700), 1);
-	/* ... and the decimal reading of a leading 0 (newer shadow) too */
+	/* ... and the decimal reading of a leading 0 too (no reading is left out) */
 	assert_int_equal(line_of("u:060700:1\n", 60700), 1);
 	/* blanks before a number and a sign, as strtoul takes them */
 	assert_int_equal(line_of("u: 60700:1\n", 60700), 1);
@@ -59,7 +61,6 @@ static void test_skipped(void **state)
 	(void)state;
 	const char *bad[] = {
 		"u:60700\n",           /* two fields */
-		"u:60700:1:x\n",       /* four */
 		"u:60700 :1\n",        /* trailing blank */
 		"u:60700:1 \n",
 		"u::1\n",              /* empty number */
@@ -71,6 +72,12 @@ static void test_skipped(void **state)
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
 		assert_int_equal(line_of(bad[i], 60700), 0);
+	/* fields past the third are ignored, as shadow up to 4.17 does; a NUL ends a line */
+	assert_int_equal(line_of("u:60700:1:x\n", 60700), 1);
+	assert_int_equal(line_of("u:60700:100:\n", 60799), 1);
+	struct subid_range n;
+	assert_int_equal(subid_find("u:60700:1\0junk\n", 15, 60700, &n), 1);
+	assert_int_equal(subid_find("u:60700:1\0", 10, 60700, &n), 1);
 	/* a line after skipped ones is still found, by its own number */
 	assert_int_equal(line_of("junk\n\n#c:1:1\nu:60700:1\n", 60700), 4);
 	/* a long owner is cut, not overflowed */
@@ -99,6 +106,73 @@ static void test_file(void **state)
 	unlink(path);
 }
 
+static void test_map(void **state)
+{
+	(void)state;
+	const char *m = "         0      60740         10\n1 2\nx 5 6\n";
+	assert_int_equal(subid_map_find(m, strlen(m), 60740), 1);
+	assert_int_equal(subid_map_find(m, strlen(m), 60749), 1);
+	assert_int_equal(subid_map_find(m, strlen(m), 60750), 0);
+	assert_int_equal(subid_map_find(m, strlen(m), 5), 1); /* the inside field is not read */
+	assert_int_equal(subid_map_find("0 1 x\n", 6, 1), 0);
+	assert_int_equal(subid_map_find("", 0, 1), 0);
+}
+
+/* A /proc of three processes: one in another namespace mapping 60740-60749, one in
+ * this process's namespace (its identity map is skipped), one without a namespace link. */
+static void test_userns(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/zkeep-proc-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char path[256];
+	const char *const mk[] = { "self", "self/ns", "10", "10/ns", "11", "11/ns", "12" };
+	for (size_t i = 0; i < ARRAY_SIZE(mk); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, mk[i]);
+		assert_int_equal(mkdir(path, 0700), 0);
+	}
+	const struct { const char *link, *target; } links[] = {
+		{ "self/ns/user", "user:[4026531837]" },
+		{ "10/ns/user", "user:[4026532001]" },
+		{ "11/ns/user", "user:[4026531837]" },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(links); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, links[i].link);
+		assert_int_equal(symlink(links[i].target, path), 0);
+	}
+	const struct { const char *file, *text; } files[] = {
+		{ "10/cmdline", "sleep" }, { "10/uid_map", "0 60740 10\n" },
+		{ "10/gid_map", "0 70000 1\n" }, { "11/cmdline", "x" },
+		{ "11/uid_map", "0 0 4294967295\n" }, { "12/cmdline", "y" },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, files[i].file);
+		FILE *f = fopen(path, "w");
+		assert_non_null(f);
+		fputs(files[i].text, f);
+		fclose(f);
+	}
+	pid_t pid = 0;
+	assert_int_equal(subid_userns_find(dir, 60745, &pid), 1);
+	assert_int_equal(pid, 10);
+	assert_int_equal(subid_userns_find(dir, 70000, &pid), 1); /* its gid map too */
+	assert_int_equal(subid_userns_find(dir, 60750, &pid), 0);
+	assert_int_equal(subid_userns_find(dir, 5, &pid), 0); /* 11's map: this namespace */
+	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, files[i].file);
+		assert_int_equal(unlink(path), 0);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(links); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, links[i].link);
+		assert_int_equal(unlink(path), 0);
+	}
+	for (size_t i = ARRAY_SIZE(mk); i-- > 0;) {
+		snprintf(path, sizeof(path), "%s/%s", dir, mk[i]);
+		assert_int_equal(rmdir(path), 0);
+	}
+	assert_int_equal(rmdir(dir), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -106,6 +180,8 @@ int main(void)
 		cmocka_unit_test(test_every_reading),
 		cmocka_unit_test(test_skipped),
 		cmocka_unit_test(test_file),
+		cmocka_unit_test(test_map),
+		cmocka_unit_test(test_userns),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
