@@ -2,8 +2,12 @@
 #include "base/zkeep.h"
 #include "base/subid.h"
 #include "base/parse.h"
-#include "base/proc_scan.h"
 #include "base/strbuf.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <linux/nsfs.h>
+#include <sys/ioctl.h>
 
 /*
  * A field as strtoull() reads it in base, the whole field, or false. Like
@@ -104,51 +108,68 @@ int subid_map_find(const char *text, size_t len, uint64_t id)
 	return 0;
 }
 
-struct userns_scan {
-	const char *proc_dir;
-	char own_ns[64];
-	uint64_t id;
-	pid_t pid;
-};
-
 static int map_file_holds(const char *path, uint64_t id)
 {
 	_cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
 	return strbuf_read_file(&sb, path) == 0 && subid_map_find(sb.buf, sb.len, id) == 1;
 }
 
-static int userns_maps(const struct proc_entry *p, void *data)
+/*
+ * Whether the user namespace at path (PROC/PID/ns/user) was made by root:
+ * root's own (a systemd unit's PrivateUsers=, a container manager's) map
+ * what root chose, not what a user can. Unknown counts as a user's.
+ */
+static bool userns_owned_by_root(const char *path)
 {
-	struct userns_scan *u = data;
+	_cleanup_fd_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	uid_t owner;
+	return fd >= 0 && ioctl(fd, NS_GET_OWNER_UID, &owner) == 0 && owner == 0;
+}
+
+/* Whether process pid's user namespace, if not self_ns and not root's, maps onto id. */
+static bool process_maps(const char *proc_dir, const char *pid, const char *self_ns, uint64_t id)
+{
 	char ns[64];
-	_cleanup_free_ char *link = xasprintf("%s/%d/ns/user", u->proc_dir, (int)p->pid);
+	_cleanup_free_ char *link = xasprintf("%s/%s/ns/user", proc_dir, pid);
 	ssize_t n = readlink(link, ns, sizeof(ns) - 1);
 	if (n <= 0)
-		return 0; /* gone, or not ours to see */
+		return false; /* gone, or not ours to see */
 	ns[n] = '\0';
-	if (streq(ns, u->own_ns))
-		return 0; /* this namespace: the ids are themselves */
+	if (streq(ns, self_ns) || userns_owned_by_root(link))
+		return false;
 	static const char *const maps[] = { "uid_map", "gid_map" };
 	for (size_t i = 0; i < ARRAY_SIZE(maps); i++) {
-		_cleanup_free_ char *path = xasprintf("%s/%d/%s", u->proc_dir, (int)p->pid, maps[i]);
-		if (map_file_holds(path, u->id)) {
-			u->pid = p->pid;
-			return 1;
-		}
+		_cleanup_free_ char *path = xasprintf("%s/%s/%s", proc_dir, pid, maps[i]);
+		if (map_file_holds(path, id))
+			return true;
 	}
-	return 0;
+	return false;
 }
 
 int subid_userns_find(const char *proc_dir, uint64_t id, pid_t *pid)
 {
-	struct userns_scan u = { .proc_dir = proc_dir, .id = id };
+	char self_ns[64];
 	_cleanup_free_ char *self = xasprintf("%s/self/ns/user", proc_dir);
-	ssize_t n = readlink(self, u.own_ns, sizeof(u.own_ns) - 1);
+	ssize_t n = readlink(self, self_ns, sizeof(self_ns) - 1);
 	if (n <= 0)
 		return n < 0 ? -errno : -EIO;
-	u.own_ns[n] = '\0';
-	int r = proc_scan(proc_dir, userns_maps, &u);
-	if (r > 0)
-		*pid = u.pid;
-	return r;
+	self_ns[n] = '\0';
+	DIR *d = opendir(proc_dir);
+	if (!d)
+		return -errno;
+	int found = 0;
+	struct dirent *e;
+	/* a plain walk: nothing of a process is read but its namespace and maps */
+	while (!found && (e = readdir(d))) {
+		if (e->d_name[0] < '1' || e->d_name[0] > '9' ||
+		    e->d_name[strspn(e->d_name, "0123456789")] != '\0')
+			continue;
+		if (process_maps(proc_dir, e->d_name, self_ns, id)) {
+			uint64_t p;
+			found = 1;
+			*pid = parse_u64(e->d_name, &p) == 0 ? (pid_t)p : 0;
+		}
+	}
+	closedir(d);
+	return found;
 }

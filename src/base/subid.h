@@ -42,10 +42,12 @@ int subid_file_find(const char *path, uint64_t id, struct subid_range *hit);
 int subid_map_find(const char *text, size_t len, uint64_t id);
 
 /*
- * Whether a process in a user namespace other than this process's already
- * maps an id onto id (its uid_map or gid_map, through proc_dir, "/proc"):
- * a mapping made from a subordinate range outlives that range's line. 1
- * with *pid set, 0, or -errno when proc_dir cannot be read.
+ * Whether a process in a user namespace other than this process's, and not
+ * made by root, already maps an id onto id (its uid_map or gid_map, through
+ * proc_dir, "/proc"): a mapping made from a subordinate range outlives that
+ * range's line. 1 with *pid set, 0, or -errno when proc_dir cannot be read.
+ * Best effort: processes this one cannot see (a unit's ProtectProc=) and a
+ * namespace kept alive with no process in it are not found.
  */
 int subid_userns_find(const char *proc_dir, uint64_t id, pid_t *pid);
 

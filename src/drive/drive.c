@@ -149,14 +149,18 @@ static void step(struct bctx *c, const char *name, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* After a refusal that follows the import: export the pool again, said in err. */
-static void export_again(struct zfs *z, const char *pool, struct strbuf *err)
+/*
+ * After a refusal that follows the import: export the pool again, said in
+ * err (written: whether root changed the pool before, its delegations).
+ */
+static void export_again(struct zfs *z, const char *pool, bool written, struct strbuf *err)
 {
 	if (zpool_export(z, pool) < 0)
 		strbuf_addf(err, "; exporting it again failed: %s (run `zpool export %s`)",
 			    zfs_error(z), pool);
 	else
-		strbuf_addstr(err, "; exported it again, nothing was written");
+		strbuf_addstr(err, written ? "; exported it again, no backup was written to it"
+					   : "; exported it again, nothing was written");
 }
 
 /*
@@ -176,27 +180,38 @@ static int strip_delegations(struct bctx *c, const char *pool, struct strbuf *er
 	size_t removed = 0;
 	for (size_t i = 0; i < tree.nds; i++) {
 		const char *ds = tree.ds[i].name;
-		/* remove, then look again: zfs unallow of a name it cannot resolve exits 0 */
-		for (int pass = 0; pass < 2; pass++) {
-			_cleanup_strbuf_ struct strbuf text = STRBUF_INIT;
-			_cleanup_strvec_ struct strvec who = STRVEC_INIT;
-			if (zfs_allow_list(c->z, ds, &text) < 0) {
-				strbuf_addf(err, "cannot list the delegations on %s: %s", ds,
+		_cleanup_strbuf_ struct strbuf text = STRBUF_INIT;
+		_cleanup_strvec_ struct strvec who = STRVEC_INIT;
+		if (zfs_allow_list(c->z, ds, &text) < 0) {
+			strbuf_addf(err, "cannot list the delegations on %s: %s", ds,
+				    zfs_error(c->z));
+			return -EIO;
+		}
+		deleg_unallow_all(text.buf, ds, &who);
+		for (size_t k = 0; k < who.n; k++, removed++)
+			if (zfs_unallow_who(c->z, who.v[k], ds) < 0) {
+				strbuf_addf(err, "cannot remove a delegation the drive carries: %s",
 					    zfs_error(c->z));
 				return -EIO;
 			}
-			deleg_unallow_all(text.buf, ds, &who);
-			if (pass == 1 && who.n) {
-				strbuf_addf(err, "the drive carries delegations on %s that zfs "
-					    "unallow did not remove:\n%s", ds, text.buf);
-				return -EIO;
-			}
-			for (size_t k = 0; k < who.n; k++, removed++)
-				if (zfs_unallow_who(c->z, who.v[k], ds) < 0) {
-					strbuf_addf(err, "cannot remove a delegation the drive "
-						    "carries: %s", zfs_error(c->z));
-					return -EIO;
-				}
+	}
+	/*
+	 * Then `zfs allow` must print nothing at all for any dataset, whatever
+	 * the grammar of what it printed: zfs unallow of a name it cannot
+	 * resolve exits 0, and names on a pool written by another zfs may be
+	 * anything (a line that reads as a section header).
+	 */
+	for (size_t i = 0; i < tree.nds; i++) {
+		_cleanup_strbuf_ struct strbuf text = STRBUF_INIT;
+		if (zfs_allow_list(c->z, tree.ds[i].name, &text) < 0) {
+			strbuf_addf(err, "cannot list the delegations on %s: %s", tree.ds[i].name,
+				    zfs_error(c->z));
+			return -EIO;
+		}
+		if (text.len) {
+			strbuf_addf(err, "the drive carries delegations on %s that could not be "
+				    "removed (refused):\n%s", tree.ds[i].name, text.buf);
+			return -EIO;
 		}
 	}
 	if (removed)
@@ -789,14 +804,14 @@ int drive_backup(struct zfs *z, const struct drive_opts *o, struct drive_result 
 			res->pool = xstrdup(import_name);
 		zpool_infos_release(&pools);
 		if (drive_check_pool_name(d, res->pool, err) < 0) {
-			export_again(z, res->pool, err);
+			export_again(z, res->pool, false, err);
 			return -EINVAL;
 		}
 		_cleanup_free_ char *altroot = drive_altroot(d);
 		emit(&c, DRIVE_EV_INFO, "imported pool %s (guid %s) without mounting it, altroot %s",
 		     res->pool, import_name, altroot);
 		if (!o->dry_run && strip_delegations(&c, res->pool, err) < 0) {
-			export_again(z, res->pool, err);
+			export_again(z, res->pool, true, err);
 			return -EIO;
 		}
 	}

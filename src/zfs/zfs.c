@@ -1038,11 +1038,14 @@ int zfs_unallow_who(struct zfs *z, const char *who, const char *dataset)
 	_cleanup_strvec_ struct strvec argv = STRVEC_INIT;
 	strvec_pushv(&argv, ARGV("zfs", "unallow"));
 	const char *tab = strchr(who, '\t');
+	/* "--": a name the drive recorded may begin with '-' ("(unknown: -5)") */
 	if (tab) {
 		strvec_push_nodup(&argv, xstrndup(who, (size_t)(tab - who)));
+		strvec_push(&argv, "--");
 		strvec_push(&argv, tab + 1);
 	} else {
 		strvec_push(&argv, who);
+		strvec_push(&argv, "--");
 	}
 	strvec_push(&argv, dataset);
 	return run_change(z, (const char *const *)argv.v);

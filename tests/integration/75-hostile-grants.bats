@@ -72,6 +72,16 @@ restore_subids() {
     done
 }
 
+# Once process PID is in a user namespace of its own, map 60740-60749 onto its 0-9.
+map_run_uids() { # PID
+    local i
+    for i in $(seq 50); do
+        [ "$(readlink /proc/$1/ns/user)" != "$(readlink /proc/self/ns/user)" ] && break
+        sleep 0.1
+    done
+    echo "0 60740 10" >/proc/$1/uid_map
+}
+
 zk() { # zkeep confine --run with this test's state dir and uid range
     "$ZKEEP" confine --run --state-dir "$STATE" --uid-range "$UIDS" "$@"
 }
@@ -406,19 +416,25 @@ rr_forge() {
     assert_no_grants gsrc gdst
     restore_subids
     # A mapping outlives the range it was made from (a rootless container's pause
-    # process): a user namespace that maps the range's uids keeps them from the runs.
-    unshare --user sleep 60 &
-    local ns=$! i
-    for i in $(seq 50); do
-        [ "$(readlink /proc/$ns/ns/user)" != "$(readlink /proc/self/ns/user)" ] && break
-        sleep 0.1
-    done
-    echo "0 60740 10" >/proc/$ns/uid_map
+    # process): a user's namespace that maps the range's uids keeps them from the runs
+    # (one made by root, as systemd's PrivateUsers=, does not).
+    setpriv --reuid=65534 --regid=65534 --clear-groups unshare --user sleep 60 &
+    local ns=$!
+    map_run_uids $ns
     run zk --grant gsrc/data=snapshot --program id -- id -u
     echo "$output"
     kill $ns
     assert_failure
     assert_output_contains "60740 is mapped into the user namespace of process $ns"
+    assert_no_grants gsrc gdst
+    # the same mapping in a namespace root made: root's choice, the run goes on
+    unshare --user sleep 60 &
+    ns=$!
+    map_run_uids $ns
+    run zk --grant gsrc/data=snapshot --program id -- id -u
+    kill $ns
+    assert_success
+    assert_equal "${lines[-1]}" 60740 "the run's uid beside root's own namespace"
     assert_no_grants gsrc gdst
     # Without the range the same --apply grants (the refusal was the range's).
     run "$ZKEEP" allow --apply --user 61640 --state-dir "$STATE" --job unit1 \

@@ -333,15 +333,19 @@ timer_next() { # TIMER
     systemctl stop zkeep-snapshots.timer zkeep-job-local.timer
 }
 
-@test "systemd-analyze security: every zkeep unit as installed scores below 1.4" {
-    local u score bad=
+# The drive's service is root and hosts the confined worker that replicates the drive's
+# data: the capabilities and namespaces that takes are its (tests/units/test-units.sh).
+@test "systemd-analyze security: every zkeep unit as installed scores below 1.4, a drive's below 2.6" {
+    local u score bad= limit
     for u in zkeep-job-local.service zkeep-snapshots.service zkeep-recover.service \
         zkeep-job-remote.service zkeep-drive-usb1.service zkeep-receive-local.service; do
         score=$(systemd-analyze security --no-pager "$u" |
             sed -n 's/.*Overall exposure level for .*: \([0-9.]*\) .*/\1/p')
         echo "# systemd-analyze security $u: ${score:-none}" >&3
         [ -n "$score" ] || { bad+=" $u(no score)"; continue; }
-        awk -v s="$score" 'BEGIN { exit !(s < 1.4) }' || bad+=" $u($score)"
+        limit=1.4
+        [[ $u == zkeep-drive-* ]] && limit=2.6
+        awk -v s="$score" -v l="$limit" 'BEGIN { exit !(s < l) }' || bad+=" $u($score >= $limit)"
     done
-    [ -z "$bad" ] || fail "scores not below 1.4:$bad"
+    [ -z "$bad" ] || fail "scores too high:$bad"
 }
