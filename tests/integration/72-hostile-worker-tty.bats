@@ -85,7 +85,11 @@ for fd in sorted(os.listdir("/proc/%d/fd" % pid), key=int):
     if not os.readlink("/proc/%d/fd/%s" % (pid, fd)).startswith("socket:"):
         continue
     s = socket.socket(fileno=sys_call(438, pidfd, int(fd), 0))  # pidfd_getfd
-    if s.type == socket.SOCK_SEQPACKET:
+    # root made its channel (SO_PEERCRED of a socketpair: its maker); a pair the
+    # worker made itself meanwhile (for a receive it asks for) is not the channel
+    cred = s.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12) \
+        if s.type == socket.SOCK_SEQPACKET else None
+    if cred is not None and int.from_bytes(cred[4:8], "little") == 0:
         chan.append(s)
     else:
         s.close()
