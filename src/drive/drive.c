@@ -163,6 +163,16 @@ static void export_again(struct zfs *z, const char *pool, bool written, struct s
 					   : "; exported it again, nothing was written");
 }
 
+/* delegation=off on the drive's pool (in err on failure) */
+static int stop_delegation(struct zfs *z, const char *pool, struct strbuf *err)
+{
+	if (zpool_set_prop(z, pool, "delegation", "off") < 0) {
+		strbuf_addf(err, "%s", zfs_error(z));
+		return -EIO;
+	}
+	return 0;
+}
+
 /*
  * A drive is imported with delegation=off: any `zfs allow` it carries (an
  * entry for everyone, or for a run uid, that a forged or tampered drive
@@ -385,7 +395,7 @@ static int refuse_impostor(struct zfs *z, const struct drive *d, struct strbuf *
  * on each). -ENXIO when zpool found no such pool (the drive is not plugged
  * in), -EIO with the message in err on any other failure.
  */
-static int import_pool(struct zfs *z, const struct drive *d, bool readonly, struct strbuf *err)
+static int import_pool(struct zfs *z, const struct drive *d, struct strbuf *err)
 {
 	_cleanup_free_ char *name = drive_import_name(d);
 	_cleanup_free_ char *altroot = drive_altroot(d);
@@ -393,10 +403,17 @@ static int import_pool(struct zfs *z, const struct drive *d, bool readonly, stru
 	 * By guid, never by name; nothing mounted (-N), and an altroot, so that
 	 * whatever is mounted later lies under it, never where the drive's own
 	 * mountpoint properties say. A removable pool stays out of zpool.cache:
-	 * nothing imports it at boot.
+	 * nothing imports it at boot. Always with delegation=off, set before the
+	 * pool can be opened by anyone else: no `zfs allow` the drive carries
+	 * works while it is imported (with OpenZFS's receive-name hole, a
+	 * `receive` for everyone would reach any dataset of the host). Also to
+	 * look (status, --dry-run): a read-only import would be the alternative,
+	 * but ZFS sets no pool property on one, so the drive's delegations would
+	 * be live; the price is that looking writes the property and ZFS's own
+	 * import record to the drive.
 	 */
 	unsigned flags = ZPOOL_IMPORT_NO_CACHEFILE | ZPOOL_IMPORT_NO_MOUNT |
-			 (readonly ? ZPOOL_IMPORT_READONLY : ZPOOL_IMPORT_NO_DELEGATION);
+			 ZPOOL_IMPORT_NO_DELEGATION;
 	int r = make_altroot(d, err);
 	if (r < 0)
 		return -EIO;
@@ -782,12 +799,18 @@ int drive_backup(struct zfs *z, const struct drive_opts *o, struct drive_result 
 		}
 		res->pool = xstrdup(pi->name);
 		step(&c, "import", "pool %s is imported already", pi->name);
-		if (o->dry_run)
+		if (o->dry_run) {
 			emit(&c, DRIVE_EV_INFO, "dry run: it will not be exported");
+		} else if (stop_delegation(z, res->pool, err) < 0 ||
+			   strip_delegations(&c, res->pool, err) < 0) {
+			/* someone imported it: theirs to export */
+			zpool_infos_release(&pools);
+			return -EIO;
+		}
 	} else {
-		step(&c, "import", "importing pool %s (guid %s)%s", d->pool ? d->pool : "-",
-		     import_name, o->dry_run ? " read-only" : "");
-		r = import_pool(z, d, o->dry_run, err);
+		step(&c, "import", "importing pool %s (guid %s) with delegation=off",
+		     d->pool ? d->pool : "-", import_name);
+		r = import_pool(z, d, err);
 		if (r == -EIO)
 			strbuf_addf(err, " (drive %s: the pool could not be imported; nothing was changed)",
 				    d->name);
@@ -866,6 +889,17 @@ int drive_backup(struct zfs *z, const struct drive_opts *o, struct drive_result 
 		}
 	} else if (d->scrub) {
 		step(&c, "scrub", "would scrub pool %s", res->pool);
+	}
+
+	/*
+	 * The drive rests with delegation off, its grants revoked by now: plugged
+	 * in anywhere, even imported read-only, nothing on it is delegated.
+	 */
+	if (!o->dry_run) {
+		_cleanup_strbuf_ struct strbuf e = STRBUF_INIT;
+		if (stop_delegation(z, res->pool, &e) < 0)
+			emit(&c, DRIVE_EV_WARNING, "cannot turn delegation off before the export: %s",
+			     e.buf);
 	}
 
 	/* ---- export: always, once imported ---- */
@@ -1011,9 +1045,9 @@ int drive_get_status(struct zfs *z, const struct drive *d, bool no_import, struc
 		return 0;
 	}
 	if (!st->pool) {
-		/* import read-only right away: one device scan, not a scan and an import */
+		/* import right away: one device scan, not a scan and an import */
 		_cleanup_strbuf_ struct strbuf e = STRBUF_INIT;
-		r = import_pool(z, d, true, &e);
+		r = import_pool(z, d, &e);
 		if (r == -ENXIO)
 			return 0; /* absent */
 		if (r < 0) {

@@ -937,8 +937,6 @@ int zpool_import(struct zfs *z, const char *name_or_guid, const char *const *dir
 	_cleanup_strvec_ struct strvec argv = STRVEC_INIT;
 	_cleanup_strbuf_ struct strbuf e = STRBUF_INIT;
 	import_dirs(dirs, &argv);
-	if (flags & ZPOOL_IMPORT_READONLY)
-		strvec_pushv(&argv, ARGV("-o", "readonly=on"));
 	if (flags & ZPOOL_IMPORT_NO_CACHEFILE)
 		strvec_pushv(&argv, ARGV("-o", "cachefile=none"));
 	if (flags & ZPOOL_IMPORT_NO_DELEGATION)

@@ -428,7 +428,6 @@ int zpool_get_pools_props(struct zfs *z, const char *const *pools, size_t npools
 int zpool_get_prop_pools(struct zfs *z, const char *prop, const char *const *pools, size_t n,
 			 char **values);
 enum {
-	ZPOOL_IMPORT_READONLY = 1 << 0,     /* -o readonly=on */
 	ZPOOL_IMPORT_NO_CACHEFILE = 1 << 1, /* -o cachefile=none: nothing imports it at boot */
 	ZPOOL_IMPORT_NO_MOUNT = 1 << 2,     /* -N */
 	/* -o delegation=off: no `zfs allow` the pool carries works until root turns it on */
@@ -437,8 +436,9 @@ enum {
 /*
  * `zpool import [-d dir]... [-o ...] [-o altroot=ALTROOT] [-N] NAME_OR_GUID`;
  * dirs and altroot may be NULL.
- * Ignores dry_run (a dry run imports read-only). On failure zfs_error()
- * names the whole command line, since the directories searched matter:
+ * Ignores dry_run (zkeep drive looks at a drive by importing it). On
+ * failure zfs_error() names the whole command line, since the directories
+ * searched matter:
  * "'zpool import -d DIR NAME' failed (exit status 1): cannot import ...";
  * -ENOEXEC with "cannot run zpool import: REASON" when zpool did not run.
  */

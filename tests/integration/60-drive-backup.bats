@@ -220,7 +220,7 @@ assert_resumes_plain() {
     assert_equal "$(pool_state srcp)" "$before" "source state"
 }
 
-@test "drive: --dry-run imports read-only, plans, exports and writes nothing" {
+@test "drive: --dry-run imports with delegation=off, plans, exports and writes no data" {
     zfs snapshot -r srcp@s1
     run "$ZKEEP" drive backup --dry-run --config "$CONF" usb1
     assert_success

@@ -39,6 +39,19 @@ drive_history() {
     zpool export usbp
 }
 
+# The exported drive usbp's delegation property, and "some" when `zfs allow` prints
+# anything for one of its datasets ("none" otherwise), imported read-only to look.
+drive_delegation() {
+    zpool import -o cachefile=none -o readonly=on -N usbp || { echo "cannot import usbp"; return 1; }
+    local ds perms= prop
+    prop=$(zpool get -H -o value delegation usbp)
+    for ds in $(zfs list -H -o name -r usbp); do
+        perms+=$(zfs allow "$ds")
+    done
+    zpool export usbp
+    echo "$prop $([ -n "$perms" ] && echo some || echo none)"
+}
+
 @test "hostile drive: a pool with the drive's name but another guid is refused, never imported, nothing written" {
     make_drive usbp # the forged stick: the right name, its own guid
     # no guid configured: refused before anything is imported
@@ -91,6 +104,20 @@ pool = usbp
 guid = $DRIVE_GUID
 datasets = srcp/plain
 EOF
+    # Looking imports it with delegation=off too (a read-only import would leave the
+    # drive's own delegation=on in force): written to the drive, read back read-only.
+    run "$ZKEEP" drive status --config "$CONF" usb1
+    assert_success
+    assert_output_contains "drive usb1: present"
+    assert_equal "$(drive_delegation)" "off some" "delegation and entries after drive status"
+    zpool import -o cachefile=none -N usbp
+    zpool set delegation=on usbp
+    zpool export usbp
+    run "$ZKEEP" drive backup --dry-run --config "$CONF" usb1
+    assert_success
+    assert_output_contains "with delegation=off"
+    assert_equal "$(drive_delegation)" "off some" "delegation and entries after a dry run"
+
     run "$ZKEEP" drive backup --config "$CONF" usb1
     assert_success
     assert_output_contains "removed 5 delegation(s) (zfs allow) the drive carried"
@@ -111,14 +138,20 @@ EOF
     [[ $imp == *" $DRIVE_GUID"* ]] || fail "not imported by guid: $imp"
     # imported with delegation off: the drive's own grants worked for nobody meanwhile
     [[ $imp == *"delegation=off"* ]] || fail "imported with its delegations live: $imp"
-    zpool import -o cachefile=none -o readonly=on -N usbp
-    local ds perms=
-    for ds in $(zfs list -H -o name -r usbp); do
-        perms+=$(zfs allow "$ds")
-    done
-    assert_equal "$(zpool get -H -o value delegation usbp)" on "delegation after the backup"
-    zpool export usbp
-    assert_equal "$perms" "" "the drive's delegations after the backup"
+    # at rest with delegation off: imported anywhere, even read-only, nothing is delegated
+    assert_equal "$(drive_delegation)" "off none" "delegation and entries after the backup"
+
+    # A drive someone imported before the backup (delegation on, an entry for everyone)
+    # is stripped as well, and exported.
+    zpool import -o cachefile=none -N usbp
+    zpool set delegation=on usbp
+    zfs allow everyone receive,create,mount usbp
+    run "$ZKEEP" drive backup --config "$CONF" usb1
+    assert_success
+    assert_output_contains "pool usbp is imported already"
+    assert_output_contains "removed 1 delegation(s) (zfs allow) the drive carried"
+    ! pool_imported usbp || fail "usbp is still imported after the backup"
+    assert_equal "$(drive_delegation)" "off none" "delegation and entries after the second backup"
 }
 
 # OpenZFS lets whoever holds `receive` anywhere receive into any dataset through its own
