@@ -12,6 +12,7 @@
 #include "base/parse.h"
 #include "replication/sendopts.h"
 #include "replication/ssh.h"
+#include "replication/ssh_connector.h"
 #include "zfs/root_receive.h"
 #include "zfs/root_request.h"
 #include "zfs/zfs.h"
@@ -151,6 +152,32 @@ static int ssh_connect_for_worker(const struct repl_cli *c, const struct endpoin
 	return 1;
 }
 
+/*
+ * A job unit's run (not root, no network of its own): its one remote host's
+ * connection from root's connector at path (replication/ssh_connector.h),
+ * which connects where the job's configuration says. 0 with fds[i] set for
+ * the remote side, or -errno (reported).
+ */
+static int ssh_fetch_connection(const struct endpoint *const remote[2], int fds[2],
+				const char *path)
+{
+	if (remote[0] && remote[1]) {
+		log_error("%s is set, and a connector serves one host: this job has two",
+			  SSH_CONNECTOR_ENV);
+		return -EINVAL;
+	}
+	size_t i = remote[0] ? 0 : 1;
+	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
+	/* longer than a TCP connect root makes without a ConnectTimeout (about 127 s) */
+	int r = ssh_connector_fetch(path, 180 * 1000, &fds[i], &err);
+	if (r < 0) {
+		log_error("%s", err.buf);
+		return r;
+	}
+	log_info("root's connector connected this run's ssh to %s", remote[i]->host);
+	return 0;
+}
+
 /* The --sshoption KEY=/FILE whose file the worker gets as a copy: the length of KEY, or 0. */
 static size_t ssh_file_option(const char *opt)
 {
@@ -202,6 +229,12 @@ static int ssh_setup_prepare(const struct repl_cli *c, struct confine_job *job,
 											   : NULL,
 	};
 	_cleanup_free_ char *proxy = NULL;
+	const char *connector = root ? NULL : getenv(SSH_CONNECTOR_ENV);
+	if (connector && *connector) {
+		int r = ssh_fetch_connection(remote, ss->fds, connector);
+		if (r < 0)
+			return r;
+	}
 	for (size_t i = 0; root && i < ARRAY_SIZE(remote) && !proxy; i++) {
 		if (!remote[i])
 			continue;
@@ -218,9 +251,10 @@ static int ssh_setup_prepare(const struct repl_cli *c, struct confine_job *job,
 				ss->fds[i] = -1;
 			}
 	}
-	if (root && !proxy) {
-		/* No TCP port: the sandbox gives the worker a network namespace of its
-		 * own. ssh still reads the system's config (as it would). */
+	if ((root && !proxy) || (connector && *connector)) {
+		/* No TCP port: as root the sandbox gives the worker a network namespace
+		 * of its own (a unit's run has one already). ssh still reads the
+		 * system's config (as it would). */
 		job->tcp_ports = NULL;
 		job->n_tcp_ports = 0;
 		for (size_t i = 0; i < ARRAY_SIZE(ss->fds); i++)

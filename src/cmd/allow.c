@@ -8,8 +8,11 @@
 #include "confine/grants.h"
 #include "confine/prop_guard.h"
 #include "confine/sandbox.h"
+#include "replication/ssh.h"
+#include "replication/ssh_connector.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <limits.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -22,6 +25,7 @@ const char cmd_allow_help[] =
 	"       zkeep allow --revoke JOB\n"
 	"       zkeep allow --recover [--state-dir DIR]\n"
 	"       zkeep allow --serve-receives --state-dir DIR JOB\n"
+	"       zkeep allow --serve-connection --state-dir DIR JOB\n"
 	"\n"
 	"The minimal `zfs allow` permissions a job needs, per dataset, for the ZFS\n"
 	"version found here (2.4+: send:raw, receive:append).\n"
@@ -48,12 +52,28 @@ const char cmd_allow_help[] =
 	"             connection, and only receives into the job's target, with its\n"
 	"             options; a new target gets the run's grants once root's\n"
 	"             receive made it. It ends when the run hangs up or is revoked.\n"
+	"  --serve-connection  root's side of a unit's ssh connection: the run of an\n"
+	"             ssh job has no network (PrivateNetwork=yes); it asks root on the\n"
+	"             job's connect socket (zkeep-connect-JOB.socket, Accept=no), and\n"
+	"             root connects to the job's host and port (ssh -G with the job's\n"
+	"             ssh_port decides, as for ssh; a ProxyCommand or ProxyJump is\n"
+	"             refused) and passes the connected socket to the uid that holds\n"
+	"             the job's grants, once. The run asks for nothing: where it\n"
+	"             connects is the configuration's alone.\n"
 	"A grant on a pool that is not imported stays journalled (a warning says\n"
 	"so) until a --revoke, --recover or run after the pool is back; --apply\n"
 	"refuses while the job's last grants are pending.\n"
 	"\n" JOBSPEC_HELP;
 
-enum { MODE_NONE, MODE_PRINT, MODE_APPLY, MODE_REVOKE, MODE_RECOVER, MODE_SERVE_RECEIVES };
+enum {
+	MODE_NONE,
+	MODE_PRINT,
+	MODE_APPLY,
+	MODE_REVOKE,
+	MODE_RECOVER,
+	MODE_SERVE_RECEIVES,
+	MODE_SERVE_CONNECTION,
+};
 
 static int resolve_user(const char *user, uid_t *uid)
 {
@@ -194,6 +214,25 @@ static int listen_socket(void)
 	return 3;
 }
 
+/*
+ * A --serve-* service's start: its job and state directory given, and the
+ * listening socket systemd passed (the job's `kind` socket unit). The socket,
+ * or -1 (said).
+ */
+static int service_socket(const struct jobspec *js, const char *option, const char *kind)
+{
+	if (!js->job_name || !js->state_dir) {
+		log_error("%s needs --job NAME and --state-dir DIR (zkeep units writes both)",
+			  option);
+		return -1;
+	}
+	int lfd = listen_socket();
+	if (lfd < 0)
+		log_error("%s: no listening socket from systemd (LISTEN_FDS=1, an AF_UNIX "
+			  "SOCK_SEQPACKET one: the job's %s socket unit)", option, kind);
+	return lfd;
+}
+
 static void serve_receive(void *ctx, const char *request, int *fds, size_t nfds,
 			  struct strbuf *reply)
 {
@@ -249,12 +288,23 @@ static bool refusal_logged(struct refusals *rf, uid_t uid, unsigned reason)
  * Accept on lfd until a connection comes from the uid that holds job's
  * grants now (the uid of its journal in state, which --apply made); refuse,
  * log (refusal_logged()) and close any other. The connection, with info's
- * uid and journal (open for appending), or -1 when accepting fails.
+ * uid and (journal) its journal open for appending; -1 when accepting fails,
+ * -2 when no connection came for idle_ms (< 0: wait for ever).
  */
-static int accept_run(int lfd, const char *state, const char *job, struct confine_info *info)
+static int accept_run(int lfd, const char *state, const char *job, const char *what,
+		      bool journal, int idle_ms, struct confine_info *info)
 {
 	struct refusals rf = { 0 };
 	for (;;) {
+		struct pollfd p = { .fd = lfd, .events = POLLIN };
+		int n = poll(&p, 1, idle_ms);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n == 0) {
+			log_notice("no connection for the %s of job %s's run in %d s: ending", what,
+				   job, idle_ms / 1000);
+			return -2;
+		}
 		_cleanup_strbuf_ struct strbuf err = STRBUF_INIT, why = STRBUF_INIT;
 		struct ucred peer = { .uid = (uid_t)-1 };
 		socklen_t plen = sizeof(peer);
@@ -263,27 +313,29 @@ static int accept_run(int lfd, const char *state, const char *job, struct confin
 		if (c < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
-			log_error("--serve-receives: accept: %s", strerror(errno));
+			log_error("accept on %s's socket: %s", what, strerror(errno));
 			return -1;
 		}
 		if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &peer, &plen) < 0) {
 			strbuf_addf(&why, "a connection whose peer is unknown: %s", strerror(errno));
-		} else if (grants_job_journal(state, job, &info->uid, &info->journal_fd, &err) < 0) {
+		} else if (grants_job_journal(state, job, &info->uid,
+					      journal ? &info->journal_fd : NULL, &err) < 0) {
 			reason = 1;
-			strbuf_addf(&why, "the receives of uid %u (pid %d): %s", (unsigned)peer.uid,
+			strbuf_addf(&why, "the %s of uid %u (pid %d): %s", what, (unsigned)peer.uid,
 				    (int)peer.pid, err.buf);
 		} else if (peer.uid != info->uid) {
 			reason = 2;
-			strbuf_addf(&why, "the receives of uid %u (pid %d): job %s's run is uid %u",
+			strbuf_addf(&why, "the %s of uid %u (pid %d): job %s's run is uid %u", what,
 				    (unsigned)peer.uid, (int)peer.pid, job, (unsigned)info->uid);
-			close(info->journal_fd);
+			if (info->journal_fd >= 0)
+				close(info->journal_fd);
 			info->journal_fd = -1;
 		}
 		if (!why.len) {
 			if (rf.unlogged)
 				log_error("refused %lu connections before the run's, %lu of them "
 					  "not logged", rf.n, rf.unlogged);
-			log_notice("serving the receives of job %s's run (uid %u, pid %d)", job,
+			log_notice("serving the %s of job %s's run (uid %u, pid %d)", what, job,
 				   (unsigned)info->uid, (int)peer.pid);
 			return c;
 		}
@@ -311,20 +363,13 @@ static int accept_run(int lfd, const char *state, const char *job, struct confin
 static int allow_serve_receives(struct jobspec *js, struct runner *run)
 {
 	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
-	if (!js->job_name || !js->state_dir) {
-		log_error("--serve-receives needs --job NAME and --state-dir DIR "
-			  "(zkeep units writes both)");
+	int lfd = service_socket(js, "--serve-receives", "receive");
+	if (lfd < 0)
 		return EXIT_FATAL;
-	}
-	int lfd = listen_socket();
-	if (lfd < 0) {
-		log_error("--serve-receives: no listening socket from systemd (LISTEN_FDS=1, "
-			  "an AF_UNIX SOCK_SEQPACKET one: the job's receive socket unit)");
-		return EXIT_FATAL;
-	}
 	struct confine_info info = CONFINE_INFO_INIT;
 	info.privileged = info.unit_journal = true;
-	_cleanup_fd_ int conn = accept_run(lfd, js->state_dir, js->job_name, &info);
+	_cleanup_fd_ int conn = accept_run(lfd, js->state_dir, js->job_name, "receives", true, -1,
+					   &info);
 	if (conn < 0)
 		return EXIT_FATAL;
 	_cleanup_fd_ int journal = info.journal_fd; /* closed with the rest on return */
@@ -368,6 +413,81 @@ static int allow_serve_receives(struct jobspec *js, struct runner *run)
 	return EXIT_OK;
 }
 
+/*
+ * Connect to job's ssh host for its run: the host, user and port of its
+ * configuration, resolved by `ssh -G` as ssh would. The connected socket, or
+ * -1 with why in err.
+ */
+static int connect_for_run(const struct job *j, struct strbuf *err)
+{
+	_cleanup_free_ char *arg = xasprintf("%s:%s", j->target_host, j->target);
+	_cleanup_release_(endpoint) struct endpoint e = ENDPOINT_INIT;
+	if (endpoint_parse(arg, NULL, &e, err) < 0 || !endpoint_is_remote(&e)) {
+		if (!err->len)
+			strbuf_addf(err, "job %s: %s is not a remote host", j->name, j->target_host);
+		return -1;
+	}
+	_cleanup_free_ char *port = xasprintf("%u", j->ssh_port);
+	const struct ssh_opts so = { .user = e.user, .host = e.host, .port = port };
+	_cleanup_release_(ssh_destination) struct ssh_destination d = SSH_DESTINATION_INIT;
+	if (ssh_destination_resolve(&so, &d, err) < 0)
+		return -1;
+	if (d.proxy) {
+		strbuf_addf(err, "the ssh config of %s sets %s: a job unit's run has no network, "
+			    "and root connects only directly", e.host, d.proxy);
+		return -1;
+	}
+	int fd = -1;
+	if (ssh_destination_connect(&d, &fd, err) < 0)
+		return -1;
+	log_notice("connected to %s port %u for job %s's ssh", d.hostname, d.port, j->name);
+	return fd;
+}
+
+/*
+ * --serve-connection: root's side of an ssh job unit's connection
+ * (replication/ssh_connector.h). Only the uid that holds the job's grants
+ * now is served, once (accept_run()); the job's configuration is read then
+ * (anyone may start this), and root connects where it says, whatever the run
+ * would like: the run sends nothing.
+ */
+/*
+ * How long a connector waits for its run: one started by another user's
+ * connection does not linger (with an old configuration after an update).
+ */
+#define CONNECT_IDLE_MS (5 * 60 * 1000)
+
+static int allow_serve_connection(struct jobspec *js)
+{
+	int lfd = service_socket(js, "--serve-connection", "connect");
+	if (lfd < 0)
+		return EXIT_FATAL;
+	/* the run's uid from its journal's name: this service writes nothing */
+	struct confine_info info = CONFINE_INFO_INIT;
+	_cleanup_fd_ int conn = accept_run(lfd, js->state_dir, js->job_name, "ssh connection",
+					   false, CONNECT_IDLE_MS, &info);
+	if (conn == -2)
+		return EXIT_OK; /* started by someone else's connection: ends, as it came */
+	if (conn < 0)
+		return EXIT_FATAL;
+	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
+	_cleanup_fd_ int fd = -1;
+	const struct job *j = NULL;
+	if (jobspec_finish(js) < 0)
+		strbuf_addstr(&err, "the configuration cannot be read (root's journal says why)");
+	else if (!(j = jobconf_find(&js->conf, js->job_name)) || !j->target_host)
+		strbuf_addf(&err, "job %s has no ssh host", js->job_name);
+	else
+		fd = connect_for_run(j, &err);
+	if (fd < 0)
+		log_error("--serve-connection: %s", err.buf);
+	int r = ssh_connector_answer(conn, fd, err.buf);
+	if (r < 0)
+		log_error("--serve-connection: cannot answer job %s's run: %s", js->job_name,
+			  strerror(-r));
+	return fd >= 0 && r == 0 ? EXIT_OK : EXIT_FATAL;
+}
+
 static int allow_revoke(struct jobspec *js, bool recover, struct runner *run)
 {
 	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
@@ -397,6 +517,7 @@ int cmd_allow(int argc, char **argv)
 		{ "revoke", no_argument, NULL, 'r' },
 		{ "recover", no_argument, NULL, 'R' },
 		{ "serve-receives", no_argument, NULL, 'S' },
+		{ "serve-connection", no_argument, NULL, 'C' },
 		{ "user", required_argument, NULL, 'u' },
 		JOBSPEC_OPTIONS,
 		{ NULL, 0, NULL, 0 },
@@ -413,21 +534,23 @@ int cmd_allow(int argc, char **argv)
 		case 'r': mode = MODE_REVOKE; break;
 		case 'R': mode = MODE_RECOVER; break;
 		case 'S': mode = MODE_SERVE_RECEIVES; break;
+		case 'C': mode = MODE_SERVE_CONNECTION; break;
 		case 'u': user = optarg; break;
 		default: ok = ch >= 1000 && jobspec_option(&js, ch, optarg) == 0;
 		}
 	}
 	if (ok && (mode == MODE_NONE || optind != argc)) {
-		log_error("usage: zkeep allow --print|--apply|--revoke|--recover|--serve-receives "
-			  "... (see --help)");
+		log_error("usage: zkeep allow --print|--apply|--revoke|--recover|--serve-receives"
+			  "|--serve-connection ... (see --help)");
 		ok = false;
 	}
 	if (ok && mode != MODE_PRINT && geteuid() != 0) {
 		log_error("only root can change zfs allow grants");
 		ok = false;
 	}
-	/* --serve-receives reads the job once its run connected */
-	if (ok && mode != MODE_RECOVER && mode != MODE_SERVE_RECEIVES && jobspec_finish(&js) < 0)
+	/* the services read the job once its run connected */
+	if (ok && mode != MODE_RECOVER && mode != MODE_SERVE_RECEIVES &&
+	    mode != MODE_SERVE_CONNECTION && jobspec_finish(&js) < 0)
 		ok = false;
 	if (ok) {
 		struct runner *run = runner_local_new();
@@ -435,6 +558,7 @@ int cmd_allow(int argc, char **argv)
 		case MODE_PRINT: rc = allow_print(&js); break;
 		case MODE_APPLY: rc = allow_apply(&js, user, run); break;
 		case MODE_SERVE_RECEIVES: rc = allow_serve_receives(&js, run); break;
+		case MODE_SERVE_CONNECTION: rc = allow_serve_connection(&js); break;
 		default: rc = allow_revoke(&js, mode == MODE_RECOVER, run); break;
 		}
 		runner_free(run);

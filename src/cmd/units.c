@@ -4,6 +4,7 @@
 #include "drive/drive_units.h"
 #include "confine/jobconf.h"
 #include "confine/unit_hardening.h"
+#include "replication/ssh_connector.h"
 #include "base/atomic_file.h"
 #include "base/log.h"
 
@@ -35,6 +36,10 @@ const char cmd_units_help[] =
 	"(journalled first), and ExecStopPost=+ revokes it, also after a failure or\n"
 	"kill -9. An ssh job's ssh_key and ssh_known_hosts reach its run as\n"
 	"credentials (LoadCredential=: copied for the run, readable by its user alone).\n"
+	"Every job's run has no network (PrivateNetwork=yes): an ssh job's gets its\n"
+	"one TCP connection from root's zkeep-connect-NAME service, which connects to\n"
+	"the job's host and port and passes the socket to the run's uid alone; a job\n"
+	"with a local target has its receives run by root's zkeep-receive-NAME service.\n"
 	"The drive services run as root (they import and export pools).\n"
 	"Check a unit with `systemd-analyze security --offline=true UNIT`.\n";
 
@@ -44,7 +49,7 @@ static const char hardening_user[] =
 	"CapabilityBoundingSet=\n"
 	"AmbientCapabilities=\n";
 
-/* Network for ssh jobs: inet sockets (Landlock limits the port); none for the others. */
+/* Network for root's ssh connector of a job (write_connect_units()): TCP to its host. */
 static const char net_ssh[] =
 	"RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6\n"
 	"IPAddressDeny=any\n";
@@ -237,6 +242,27 @@ static void ssh_credentials(const struct job *j, char **lines, char **args)
 	*args = strbuf_detach(&a);
 }
 
+/*
+ * The socket of one of root's services for a job's run: anyone may connect,
+ * and any connection starts the service (Accept=no: one root process), which
+ * serves only the uid that holds the job's grants; FlushPending= drops what
+ * waited meanwhile, so no connection outlives the service that refused or
+ * served its run.
+ */
+static char *service_socket_unit(const char *what, const struct job *j, const char *path)
+{
+	return xasprintf("[Unit]\n"
+			 "Description=zkeep: %s for replication job %s\n"
+			 "Documentation=man:zkeep(8)\n"
+			 "\n[Socket]\n"
+			 "ListenSequentialPacket=%s\n"
+			 "SocketMode=0666\n"
+			 "DirectoryMode=0755\n"
+			 "RemoveOnStop=yes\n"
+			 "Accept=no\n"
+			 "FlushPending=yes\n", what, j->name, path);
+}
+
 /* Where a job's run asks root for its receives (ZKEEP_ROOT_RECEIVES). */
 static char *receive_socket_path(const struct job *j)
 {
@@ -247,27 +273,14 @@ static char *receive_socket_path(const struct job *j)
  * A job with a local target: its run (a DynamicUser) holds no receive
  * grant, since a delegated receive reaches any dataset through the ioctl
  * (zfs/root_receive.h); root's service on this socket runs its receives
- * (`zkeep allow --serve-receives`). Anyone may connect, and any connection
- * starts the service (Accept=no: one root process), which serves only the
- * uid that holds the job's grants, one connection, and ends when that run
- * hangs up or is revoked; FlushPending= drops what waited meanwhile, so no
- * connection outlives the service that refused or served its run. Named
- * zkeep-receive-NAME: no job's own unit name can be one of them.
+ * (`zkeep allow --serve-receives`; service_socket_unit()), one connection,
+ * and ends when that run hangs up or is revoked. Named zkeep-receive-NAME
+ * (and zkeep-connect-NAME): no job's own unit name can be one of them.
  */
 static int write_receive_units(const struct units_opts *o, const struct job *j)
 {
 	_cleanup_free_ char *path = receive_socket_path(j);
-	_cleanup_free_ char *sock = xasprintf(
-		"[Unit]\n"
-		"Description=zkeep: root's receives for replication job %s\n"
-		"Documentation=man:zkeep(8)\n"
-		"\n[Socket]\n"
-		"ListenSequentialPacket=%s\n"
-		"SocketMode=0666\n"
-		"DirectoryMode=0755\n"
-		"RemoveOnStop=yes\n"
-		"Accept=no\n"
-		"FlushPending=yes\n", j->name, path);
+	_cleanup_free_ char *sock = service_socket_unit("root's receives", j, path);
 	_cleanup_free_ char *svc = xasprintf(
 		"[Unit]\n"
 		"Description=zkeep: root runs the receives of replication job %s\n"
@@ -287,6 +300,51 @@ static int write_receive_units(const struct units_opts *o, const struct job *j)
 		o->state, o->hardening);
 	_cleanup_free_ char *sname = xasprintf("zkeep-receive-%s.socket", j->name);
 	_cleanup_free_ char *vname = xasprintf("zkeep-receive-%s.service", j->name);
+	if (write_unit(o->out, sname, sock) < 0 || write_unit(o->out, vname, svc) < 0)
+		return -EIO;
+	return 0;
+}
+
+/* Where an ssh job's run gets its connection (replication/ssh_connector.h). */
+static char *connect_socket_path(const struct job *j)
+{
+	return xasprintf("/run/zkeep/connect/job-%s.sock", j->name);
+}
+
+/*
+ * An ssh job: its run has no network (PrivateNetwork=yes, as a local job's);
+ * root's service on this socket connects to the job's host and port and
+ * passes the socket to the run's uid alone, once (`zkeep allow
+ * --serve-connection`). Root without any capability, with the network the
+ * job's unit had before: TCP to the host's addresses only. As the receive
+ * service: Accept=no, FlushPending=; ends by itself once it answered, or
+ * after 5 minutes without its run's connection.
+ */
+static int write_connect_units(const struct units_opts *o, const struct job *j,
+			       const char *allow)
+{
+	_cleanup_free_ char *path = connect_socket_path(j);
+	_cleanup_strbuf_ struct strbuf hardening = STRBUF_INIT;
+	unit_hardening(UNIT_CONNECT, &hardening);
+	_cleanup_free_ char *sock = service_socket_unit("root's ssh connection", j, path);
+	_cleanup_free_ char *svc = xasprintf(
+		"[Unit]\n"
+		"Description=zkeep: root connects replication job %s to %s\n"
+		"Documentation=man:zkeep(8)\n"
+		"After=network-online.target\n"
+		"Wants=network-online.target\n"
+		"Requires=zkeep-connect-%s.socket\n"
+		"PartOf=zkeep-job-%s.service\n"
+		"\n[Service]\n"
+		"Type=simple\n"
+		"ExecStart=%s allow --serve-connection --job %s %s\n"
+		/* it reads the run's uid off its grant journal's name, and writes nothing */
+		"CapabilityBoundingSet=\n"
+		"AmbientCapabilities=\n"
+		"%s%s%s", j->name, j->target_host, j->name, j->name, o->zkeep, j->name, o->common,
+		hardening.buf, net_ssh, allow);
+	_cleanup_free_ char *sname = xasprintf("zkeep-connect-%s.socket", j->name);
+	_cleanup_free_ char *vname = xasprintf("zkeep-connect-%s.service", j->name);
 	if (write_unit(o->out, sname, sock) < 0 || write_unit(o->out, vname, svc) < 0)
 		return -EIO;
 	return 0;
@@ -323,12 +381,15 @@ static int write_job_units(const struct units_opts *o, const struct job *j)
 		: xasprintf("--recvoptions=%s", f.recvoptions);
 	/* a local target: root's receive service (write_receive_units()) */
 	_cleanup_free_ char *sock = j->target_host ? NULL : receive_socket_path(j);
-	_cleanup_free_ char *recv_deps = sock
-		? xasprintf("Requires=zkeep-receive-%s.socket\n"
-			    "After=zkeep-receive-%s.socket\n", j->name, j->name)
-		: xstrdup("");
+	/* an ssh target: root's connector (write_connect_units()) */
+	_cleanup_free_ char *csock = j->target_host ? connect_socket_path(j) : NULL;
+	_cleanup_free_ char *recv_deps = xasprintf(
+		"Requires=zkeep-%s-%s.socket\n"
+		"After=zkeep-%s-%s.socket\n", sock ? "receive" : "connect", j->name,
+		sock ? "receive" : "connect", j->name);
 	_cleanup_free_ char *recv_env = sock
-		? xasprintf("Environment=ZKEEP_ROOT_RECEIVES=%s\n", sock) : xstrdup("");
+		? xasprintf("Environment=ZKEEP_ROOT_RECEIVES=%s\n", sock)
+		: xasprintf("Environment=" SSH_CONNECTOR_ENV "=%s\n", csock);
 	if (j->target_host && !j->ssh_key)
 		log_warning("[job %s]: no ssh_key: its unit runs as a DynamicUser, which has "
 			    "no key of its own to log in to %s with", j->name, j->target_host);
@@ -348,14 +409,13 @@ static int write_job_units(const struct units_opts *o, const struct job *j)
 		/* The worker's own directory; the grant journals stay root's. */
 		"StateDirectory=zkeep-work/job-%s\n"
 		"Environment=ZKEEP_STATE_DIR=/var/lib/zkeep-work/job-%s\n"
-		"%s%s%s%s%s",
+		"%s%s%s" UNIT_NET_LOCAL,
 		j->name, j->source, target, recv_deps, j->name, o->zkeep, j->name, j->name,
 		o->common,
 		cred_lines, o->zkeep, recvopt, f.recursive ? " --recursive" : "",
 		f.sendoptions ? " --sendoptions=" : "", f.sendoptions ? f.sendoptions : "",
 		f.rollback ? " --rollback" : "", port, cred_args, j->source, target, o->zkeep, j->name, o->common,
-		j->name, j->name, recv_env, hardening_user, o->hardening,
-		j->target_host ? net_ssh : UNIT_NET_LOCAL, allow);
+		j->name, j->name, recv_env, hardening_user, o->hardening);
 	_cleanup_free_ char *timer = xasprintf(
 		"[Unit]\nDescription=zkeep: replication job %s on schedule\n\n"
 		"[Timer]\nOnCalendar=%s\nRandomizedDelaySec=%llu\nPersistent=yes\n\n"
@@ -365,7 +425,7 @@ static int write_job_units(const struct units_opts *o, const struct job *j)
 	_cleanup_free_ char *tname = xasprintf("zkeep-job-%s.timer", j->name);
 	if (write_unit(o->out, sname, svc) < 0 || write_unit(o->out, tname, timer) < 0)
 		return -EIO;
-	return sock ? write_receive_units(o, j) : 0;
+	return sock ? write_receive_units(o, j) : write_connect_units(o, j, allow);
 }
 
 int cmd_units(int argc, char **argv)

@@ -547,6 +547,9 @@ int grants_job_journal(const char *state_dir, const char *job, uid_t *uid, int *
 		strbuf_addf(err, "no run of job %s holds grants (no journal in %s)", job, dir);
 		return -ENOENT;
 	}
+	*uid = (uid_t)found;
+	if (!fd)
+		return 0;
 	_cleanup_free_ char *path = xasprintf("%s/%s", dir, name);
 	*fd = open(path, O_RDWR | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
 	if (*fd < 0) {
@@ -554,7 +557,6 @@ int grants_job_journal(const char *state_dir, const char *job, uid_t *uid, int *
 		strbuf_addf(err, "cannot open %s: %s", path, strerror(e));
 		return -e;
 	}
-	*uid = (uid_t)found;
 	return 0;
 }
 

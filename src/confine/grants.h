@@ -108,7 +108,8 @@ void grants_detach(struct grants *g);
 /*
  * The journal of job `job`'s run under way (grants_begin_job()'s, kept by
  * grants_detach()): its uid, and it opened for appending into *fd (a
- * grant made for the run meanwhile is revoked with the rest). -ENOENT when
+ * grant made for the run meanwhile is revoked with the rest; fd NULL: the
+ * uid alone, from the journal's name, nothing opened). -ENOENT when
  * the job has none (no run holds grants), -EEXIST when it has several.
  */
 int grants_job_journal(const char *state_dir, const char *job, uid_t *uid, int *fd,

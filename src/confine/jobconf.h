@@ -46,7 +46,7 @@ struct job {
 	char *schedule;                 /* OnCalendar; default "hourly" */
 	uint64_t randomized_delay;      /* seconds; default 300 */
 	unsigned ssh_port;              /* default 22 */
-	char *ip_allow;                 /* addresses/prefixes ssh may reach (units' IPAddressAllow=) */
+	char *ip_allow;                 /* what the ssh connector may reach (IPAddressAllow=) */
 	char *ssh_key;                  /* ssh target: the key file, or NULL */
 	char *ssh_known_hosts;          /* ssh target: its known_hosts file, or NULL */
 	char *receive_set;              /* "o k=v ..." from receive_set, or NULL */

@@ -2,7 +2,8 @@
 #include "base/zkeep.h"
 #include "confine/unit_hardening.h"
 
-#define ALL (UNIT_ZFS | UNIT_DRIVE)
+#define ALL (UNIT_ZFS | UNIT_DRIVE | UNIT_CONNECT)
+#define ZFS_CONNECT (UNIT_ZFS | UNIT_CONNECT)
 
 /* In the order units get them. */
 static const struct {
@@ -12,7 +13,8 @@ static const struct {
 	{ "NoNewPrivileges=yes", ALL },
 	{ "UMask=0077", ALL },
 	{ "DevicePolicy=closed", ALL },
-	{ "DeviceAllow=/dev/zfs rw", ALL },
+	{ "DeviceAllow=/dev/zfs rw", UNIT_ZFS | UNIT_DRIVE },
+	{ "PrivateDevices=yes", UNIT_CONNECT },
 	/* the drive's pool: its disks, wherever they show up */
 	{ "DeviceAllow=block-sd rw", UNIT_DRIVE },
 	{ "DeviceAllow=block-blkext rw", UNIT_DRIVE },
@@ -21,7 +23,7 @@ static const struct {
 	{ "DeviceAllow=block-device-mapper rw", UNIT_DRIVE },
 	{ "PrivateTmp=yes", ALL },
 	{ "PrivateMounts=yes", ALL },
-	{ "PrivateIPC=yes", UNIT_ZFS },
+	{ "PrivateIPC=yes", ZFS_CONNECT },
 	{ "ProtectSystem=strict", ALL },
 	{ "ProtectHome=yes", ALL },
 	{ "ProtectKernelTunables=yes", ALL },
@@ -31,20 +33,20 @@ static const struct {
 	{ "ProtectClock=yes", ALL },
 	{ "ProtectHostname=yes", ALL },
 	{ "ProtectProc=invisible", ALL },
-	{ "ProcSubset=pid", UNIT_ZFS },
-	{ "RestrictNamespaces=yes", UNIT_ZFS },
+	{ "ProcSubset=pid", ZFS_CONNECT },
+	{ "RestrictNamespaces=yes", ZFS_CONNECT },
 	/* the confined worker's own namespaces (confine/sandbox.c), made by root */
 	{ "RestrictNamespaces=mnt pid ipc uts net", UNIT_DRIVE },
 	{ "RestrictRealtime=yes", ALL },
 	{ "RestrictSUIDSGID=yes", ALL },
 	{ "LockPersonality=yes", ALL },
 	{ "MemoryDenyWriteExecute=yes", ALL },
-	{ "RemoveIPC=yes", UNIT_ZFS },
+	{ "RemoveIPC=yes", ZFS_CONNECT },
 	{ "KeyringMode=private", ALL },
 	{ "SystemCallArchitectures=native", ALL },
-	{ "SystemCallFilter=@system-service", UNIT_ZFS },
+	{ "SystemCallFilter=@system-service", ZFS_CONNECT },
 	{ "SystemCallFilter=~@aio @chown @keyring @memlock @privileged @resources @setuid",
-	  UNIT_ZFS },
+	  ZFS_CONNECT },
 	/* zkeep's own Landlock layer: systemd 252's @system-service lacks these three, so
 	 * without them the worker's landlock_create_ruleset() fails with EPERM under the
 	 * unit and it runs without its file and network rules. Landlock only takes

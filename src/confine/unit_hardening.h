@@ -7,7 +7,8 @@
  *
  * Not set anywhere, and why:
  *   PrivateUsers=   ZFS 2.2+ shows no dataset to another user namespace;
- *   PrivateDevices= /dev/zfs is needed (DeviceAllow= limits to it instead);
+ *   PrivateDevices= /dev/zfs is needed (DeviceAllow= limits to it instead),
+ *                   but by the ssh connector (UNIT_CONNECT);
  *   RootDirectory=  zkeep's own worker sandbox does the chroot part.
  */
 #ifndef ZKEEP_UNIT_HARDENING_H
@@ -20,6 +21,9 @@ enum unit_kind {
 	UNIT_ZFS = 1 << 0,
 	/* a removable drive's backup (root: imports, exports and powers off its pool) */
 	UNIT_DRIVE = 1 << 1,
+	/* root's ssh connector of a job (no ZFS, no device, no capability): as UNIT_ZFS
+	 * but PrivateDevices=yes */
+	UNIT_CONNECT = 1 << 2,
 };
 
 /* Append the hardening lines of a unit of this kind, one "Key=value\n" each. */

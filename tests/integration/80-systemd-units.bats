@@ -141,7 +141,7 @@ unit_journal() { # UNIT
     local u units=(zkeep-snapshots.service zkeep-snapshots.timer zkeep-recover.service
         zkeep-job-local.service zkeep-job-local.timer zkeep-job-broken.service
         zkeep-job-remote.service zkeep-drive-usb1.service zkeep-receive-local.socket
-        zkeep-receive-local.service)
+        zkeep-receive-local.service zkeep-connect-remote.socket zkeep-connect-remote.service)
     for u in "${units[@]}"; do
         grep -qx "$UNITS/$u" "$BATS_FILE_TMPDIR/written" || fail "zkeep units did not write $u"
     done
@@ -230,9 +230,38 @@ unit_journal() { # UNIT
     local skip_src
     skip_src=$(zpool history -l ysrc | wc -l)
     cp "$SSHD_DIR/sshd.log" "$SSHD_DIR/sshd.log.before"
+    # The run has no network (PrivateNetwork=yes): its one TCP connection is root's
+    # connector's, served to the run's uid alone. Another user who connects first starts
+    # the connector and is refused, while a run (uid 60999 here) holds the job's grants:
+    # closed, no socket passed.
+    assert_equal "$(systemctl show -P PrivateNetwork zkeep-job-remote.service)" yes \
+        "PrivateNetwork of the ssh job's unit"
+    "$ZKEEP" allow --apply --user 60999 --job remote --config "$CONF" --state-dir "$STATE"
+    systemctl start zkeep-connect-remote.socket
+    run setpriv --reuid=65534 --regid=65534 --clear-groups python3 -c '
+import array, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.settimeout(30)
+s.connect(sys.argv[1])
+msg, anc, flags, addr = s.recvmsg(4096, socket.CMSG_SPACE(16))
+print("answer=%r fds=%d" % (msg, len(anc)))' /run/zkeep/connect/job-remote.sock
+    assert_success
+    assert_equal "$output" "answer=b'' fds=0" "what the connector gave uid 65534"
+    "$ZKEEP" allow --revoke --job remote --config "$CONF" --state-dir "$STATE"
     run systemctl start zkeep-job-remote.service
     unit_journal zkeep-job-remote.service
     assert_success
+    run unit_journal zkeep-connect-remote.service
+    assert_output_contains "refused the ssh connection of uid 65534"
+    assert_output_contains "job remote's run is uid 60999"
+    assert_output_contains "connected to 127.0.0.1 port $SSHD_PORT for job remote's ssh"
+    local served
+    served=$(grep -o "serving the ssh connection of job remote's run (uid [0-9]*" <<<"$output" |
+        grep -o '[0-9]*$')
+    # shellcheck disable=SC2086
+    assert_dynamic_uids $served
+    assert_equal "$(systemctl show -P ActiveState zkeep-connect-remote.service)" inactive \
+        "the connector after the run"
     run unit_journal zkeep-job-remote.service
     [[ $output != *Landlock* ]] || fail "the worker ran without Landlock:" "$output"
     assert_dataset_exists ydst/remote@s1
@@ -334,17 +363,20 @@ timer_next() { # TIMER
 }
 
 # The drive's service is root and hosts the confined worker that replicates the drive's
-# data: the capabilities and namespaces that takes are its (tests/units/test-units.sh).
-@test "systemd-analyze security: every zkeep unit as installed scores below 1.4, a drive's below 2.6" {
+# data: the capabilities and namespaces that takes are its; an ssh job's connector is
+# root with the network its run no longer has (tests/units/test-units.sh).
+@test "systemd-analyze security: every zkeep unit as installed scores below 1.4, a drive's below 2.6, a connector's below 1.6" {
     local u score bad= limit
     for u in zkeep-job-local.service zkeep-snapshots.service zkeep-recover.service \
-        zkeep-job-remote.service zkeep-drive-usb1.service zkeep-receive-local.service; do
+        zkeep-job-remote.service zkeep-drive-usb1.service zkeep-receive-local.service \
+        zkeep-connect-remote.service; do
         score=$(systemd-analyze security --no-pager "$u" |
             sed -n 's/.*Overall exposure level for .*: \([0-9.]*\) .*/\1/p')
         echo "# systemd-analyze security $u: ${score:-none}" >&3
         [ -n "$score" ] || { bad+=" $u(no score)"; continue; }
         limit=1.4
         [[ $u == zkeep-drive-* ]] && limit=2.6
+        [[ $u == zkeep-connect-* ]] && limit=1.6
         awk -v s="$score" -v l="$limit" 'BEGIN { exit !(s < l) }' || bad+=" $u($score >= $limit)"
     done
     [ -z "$bad" ] || fail "scores too high:$bad"

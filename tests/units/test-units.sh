@@ -1,7 +1,8 @@
 #!/bin/bash
 # The systemd units `zkeep units` writes: each scores below 1.4 with
 # `systemd-analyze security --offline=true` (the NixOS syncoid unit's 1.4), a drive's
-# service (root, hosting the confined worker) below 2.6, and
+# service (root, hosting the confined worker) below 2.6, an ssh job's connector (root's
+# TCP connection for the run, which has no network) below 1.6, and
 # `systemd-analyze verify` accepts them. TAP; the scores are printed.
 #   tests/units/test-units.sh ZKEEP
 set -uo pipefail
@@ -54,7 +55,7 @@ CONF
     --zkeep "$(realpath "$zkeep")" >/dev/null || { echo "1..1"; echo "not ok 1 zkeep units failed"; exit 1; }
 
 mapfile -t services < <(ls "$tmp/units"/*.service)
-n=$(( ${#services[@]} * 1 + 4 ))
+n=$(( ${#services[@]} * 1 + 5 ))
 echo "1..$n"
 i=0 rc=0
 for f in "${services[@]}"; do
@@ -66,6 +67,10 @@ for f in "${services[@]}"; do
     # replicates the drive's data: CAP_SETUID/SETGID/SETPCAP/KILL/CHOWN/FOWNER/
     # DAC_OVERRIDE, the namespaces and pivot_root are that worker's (docs/security.md).
     [[ $(basename "$f") == zkeep-drive-* ]] && l=2.6
+    # An ssh job's connector is root (it reads the grant journal to know the run's uid)
+    # with the network the job's run no longer has (TCP to the host's addresses); it
+    # runs nothing but `ssh -G` and connects once. The run itself scores 0.5.
+    [[ $(basename "$f") == zkeep-connect-* ]] && l=1.6
     if [ -n "$score" ] && awk -v s="$score" -v l="$l" 'BEGIN { exit !(s < l) }'; then
         echo "ok $i $(basename "$f") scores $score (< $l)"
     else
@@ -91,7 +96,8 @@ if grep -q '^ExecStartPre=+.* allow --apply --user zkeep-job-local --job local '
    grep -q '^ExecStopPost=+.* allow --revoke --job local ' "$svc" &&
    grep -q '^ExecStart=.* replicate "--recvoptions=u o readonly=on o canmount=noauto x atime" --recursive tank/data backup/data$' "$svc" &&
    grep -q '^PrivateNetwork=yes$' "$svc" &&
-   grep -q '^RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6$' "$tmp/units/zkeep-job-offsite.service" &&
+   grep -q '^PrivateNetwork=yes$' "$tmp/units/zkeep-job-offsite.service" &&
+   grep -q '^RestrictAddressFamilies=AF_UNIX$' "$tmp/units/zkeep-job-offsite.service" &&
    grep -q '^ExecStart=.* replicate --recvoptions=u --sendoptions=w --sshport=2222 --sshkey=%d/ssh-key --sshoption=UserKnownHostsFile=%d/ssh-known-hosts --sshoption=StrictHostKeyChecking=yes tank/data backup@nas.example:pool/tank-data$' \
        "$tmp/units/zkeep-job-offsite.service" &&
    grep -q '^LoadCredential=ssh-key:/etc/zkeep/keys/offsite$' "$tmp/units/zkeep-job-offsite.service" &&
@@ -117,6 +123,28 @@ if grep -q '^Requires=zkeep-receive-local.socket$' "$svc" &&
     echo "ok $i a local target's receives go to root's receive socket; a remote target's do not"
 else
     echo "not ok $i receive socket units"; rc=1
+fi
+# An ssh job's run has no network: root's connector connects for it, with the network the
+# job's unit had (TCP to the host's addresses only) and no capability.
+i=$((i + 1))
+off=$tmp/units/zkeep-job-offsite.service
+con=$tmp/units/zkeep-connect-offsite.service
+if grep -q '^Requires=zkeep-connect-offsite.socket$' "$off" &&
+   grep -q '^Environment=ZKEEP_SSH_CONNECTOR=/run/zkeep/connect/job-offsite.sock$' "$off" &&
+   ! grep -q '^IPAddressAllow=' "$off" &&
+   grep -q '^ListenSequentialPacket=/run/zkeep/connect/job-offsite.sock$' \
+       "$tmp/units/zkeep-connect-offsite.socket" &&
+   grep -q '^ExecStart=.* allow --serve-connection --job offsite ' "$con" &&
+   grep -q '^CapabilityBoundingSet=$' "$con" &&
+   grep -q '^RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6$' "$con" &&
+   grep -q '^IPAddressDeny=any$' "$con" &&
+   grep -q '^IPAddressAllow=192.0.2.10$' "$con" &&
+   ! grep -q '^PrivateNetwork=' "$con" &&
+   [ -e "$tmp/units/zkeep-connect-vault.socket" ] &&
+   [ ! -e "$tmp/units/zkeep-connect-local.socket" ]; then
+    echo "ok $i an ssh job's run has no network; root's connector has its host's addresses"
+else
+    echo "not ok $i connect socket units"; sed 's/^/# /' "$off" "$con"; rc=1
 fi
 i=$((i + 1))
 out=$(systemd-analyze verify --man=no "$tmp"/units/*.service "$tmp"/units/*.timer "$tmp"/units/*.socket 2>&1 |
