@@ -178,6 +178,11 @@ static int stop_delegation(struct zfs *z, const char *pool, struct strbuf *err)
  * entry for everyone, or for a run uid, that a forged or tampered drive
  * brought) gives nobody anything while root removes them all here. Then
  * delegation is turned on for the worker's own grants, the only ones.
+ *
+ * Also on the hidden clone an interrupted incremental receive leaves under a
+ * dataset (D/%recv): ZFS lists no name with a '%', but `zfs allow` sets and
+ * honours delegations on it (checked on OpenZFS 2.3.2). Another hidden name,
+ * which only a raw ioctl could make, is not found (docs/security.md).
  */
 static int strip_delegations(struct bctx *c, const char *pool, struct strbuf *err)
 {
@@ -187,12 +192,22 @@ static int strip_delegations(struct bctx *c, const char *pool, struct strbuf *er
 		strbuf_addf(err, "cannot list the datasets of %s: %s", pool, zfs_error(c->z));
 		return -EIO;
 	}
-	size_t removed = 0;
+	_cleanup_strvec_ struct strvec names = STRVEC_INIT;
 	for (size_t i = 0; i < tree.nds; i++) {
-		const char *ds = tree.ds[i].name;
+		strvec_push(&names, tree.ds[i].name);
+		strvec_pushf(&names, "%s/%%recv", tree.ds[i].name);
+	}
+	size_t removed = 0;
+	for (size_t i = 0; i < names.n; i++) {
+		const char *ds = names.v[i];
 		_cleanup_strbuf_ struct strbuf text = STRBUF_INIT;
 		_cleanup_strvec_ struct strvec who = STRVEC_INIT;
-		if (zfs_allow_list(c->z, ds, &text) < 0) {
+		int r = zfs_allow_list(c->z, ds, &text);
+		if (r == -ENOENT && strchr(ds, '%')) {
+			names.v[i][0] = '\0'; /* no interrupted receive there */
+			continue;
+		}
+		if (r < 0) {
 			strbuf_addf(err, "cannot list the delegations on %s: %s", ds,
 				    zfs_error(c->z));
 			return -EIO;
@@ -211,16 +226,18 @@ static int strip_delegations(struct bctx *c, const char *pool, struct strbuf *er
 	 * resolve exits 0, and names on a pool written by another zfs may be
 	 * anything (a line that reads as a section header).
 	 */
-	for (size_t i = 0; i < tree.nds; i++) {
+	for (size_t i = 0; i < names.n; i++) {
 		_cleanup_strbuf_ struct strbuf text = STRBUF_INIT;
-		if (zfs_allow_list(c->z, tree.ds[i].name, &text) < 0) {
-			strbuf_addf(err, "cannot list the delegations on %s: %s", tree.ds[i].name,
+		if (!names.v[i][0])
+			continue;
+		if (zfs_allow_list(c->z, names.v[i], &text) < 0) {
+			strbuf_addf(err, "cannot list the delegations on %s: %s", names.v[i],
 				    zfs_error(c->z));
 			return -EIO;
 		}
 		if (text.len) {
 			strbuf_addf(err, "the drive carries delegations on %s that could not be "
-				    "removed (refused):\n%s", tree.ds[i].name, text.buf);
+				    "removed (refused):\n%s", names.v[i], text.buf);
 			return -EIO;
 		}
 	}
@@ -866,6 +883,19 @@ int drive_backup(struct zfs *z, const struct drive_opts *o, struct drive_result 
 	} else {
 		replicate_all(&c, NULL);
 	}
+	/*
+	 * The worker's grants are revoked by now: delegation goes off at once, for
+	 * the rest of the import (root sets the properties and scrubs) and at
+	 * rest: plugged in anywhere, even imported read-only, nothing on the drive
+	 * is delegated.
+	 */
+	if (!o->dry_run) {
+		_cleanup_strbuf_ struct strbuf e = STRBUF_INIT;
+		if (stop_delegation(z, res->pool, &e) < 0) {
+			emit(&c, DRIVE_EV_ERROR, "cannot turn delegation off again: %s", e.buf);
+			res->step_failures++;
+		}
+	}
 	for (size_t i = 0; i < d->datasets.n && !o->dry_run && !interrupted(&c); i++) {
 		_cleanup_free_ char *tgt = drive_target_of(d, res->pool, d->datasets.v[i]);
 		_cleanup_free_ char *v = NULL;
@@ -889,17 +919,6 @@ int drive_backup(struct zfs *z, const struct drive_opts *o, struct drive_result 
 		}
 	} else if (d->scrub) {
 		step(&c, "scrub", "would scrub pool %s", res->pool);
-	}
-
-	/*
-	 * The drive rests with delegation off, its grants revoked by now: plugged
-	 * in anywhere, even imported read-only, nothing on it is delegated.
-	 */
-	if (!o->dry_run) {
-		_cleanup_strbuf_ struct strbuf e = STRBUF_INIT;
-		if (stop_delegation(z, res->pool, &e) < 0)
-			emit(&c, DRIVE_EV_WARNING, "cannot turn delegation off before the export: %s",
-			     e.buf);
 	}
 
 	/* ---- export: always, once imported ---- */

@@ -30,8 +30,9 @@
  *
  * Nothing on the source is changed but the replication holds (and the sync
  * snapshot when sync_snap is configured). With dry_run the pool is imported
- * read-only, the replication planned and printed, and the pool exported
- * again: nothing is written anywhere.
+ * (delegation=off, as always: not read-only, where ZFS would ignore that),
+ * the replication planned and printed, and the pool exported again: no data
+ * is written anywhere (what an import itself writes, see docs/drive.md).
  *
  * The engine never logs: it reports steps and the replication's events
  * (with progress) through o->event. Returns 0 when the cycle ran (see the
@@ -152,7 +153,7 @@ struct drive_status {
 	char *pool;
 	uint64_t guid;
 	char *health;            /* from the scan or zpool list */
-	bool looked;             /* the datasets were compared (pool imported, maybe read-only for this) */
+	bool looked;             /* the datasets were compared (pool imported, maybe for this) */
 	struct drive_ds_status *ds;
 	size_t nds;
 };
@@ -160,8 +161,8 @@ struct drive_status {
 /*
  * Whether the drive is there and, when it is, how its datasets compare with
  * the sources. A pool that is present but not imported is imported
- * read-only (-o readonly=on -N, by guid, under the altroot) to look and
- * exported again, unless no_import. 0 or -errno with a message in err (a listing failed).
+ * (-o delegation=off -N, by guid, under the altroot) to look and exported
+ * again, unless no_import. 0 or -errno with a message in err (a listing failed).
  */
 int drive_get_status(struct zfs *z, const struct drive *d, bool no_import, struct drive_status *st,
 		     struct strbuf *err);

@@ -47,6 +47,8 @@ drive_delegation() {
     prop=$(zpool get -H -o value delegation usbp)
     for ds in $(zfs list -H -o name -r usbp); do
         perms+=$(zfs allow "$ds")
+        # an interrupted receive's hidden clone, where there is one
+        perms+=$(zfs allow "$ds/%recv" 2>/dev/null)
     done
     zpool export usbp
     echo "$prop $([ -n "$perms" ] && echo some || echo none)"
@@ -95,6 +97,19 @@ EOF
     zfs allow -s @evil receive,create usbp
     zfs allow -g nogroup @evil usbp/evil
     zfs allow -c destroy usbp
+    # and on the hidden clone of an interrupted receive (usbp/part/%recv), which no
+    # listing shows and whose delegations ZFS honours all the same
+    zfs create srcp/p
+    head -c 2M /dev/urandom >/srcp/p/a
+    zfs snapshot srcp/p@a
+    zfs send srcp/p@a | zfs receive -u usbp/part
+    head -c 8M /dev/urandom >/srcp/p/b
+    zfs snapshot srcp/p@b
+    # (cut short: the receive fails by design and keeps its partial state)
+    zfs send -i @a srcp/p@b | head -c 3000000 | zfs receive -s -u usbp/part 2>/dev/null || true
+    zfs allow everyone receive,create,mount usbp/part/%recv
+    [ -n "$(zfs allow usbp/part/%recv)" ] || fail "no delegation on usbp/part/%recv"
+    [[ $(zfs list -H -o name -r usbp) != *%recv* ]] || fail "zfs list shows the hidden clone"
     DRIVE_GUID=$(zpool get -Hp -o value guid usbp)
     zpool export usbp
     rm -rf "$EVIL" "$EVIL-root"
@@ -110,6 +125,9 @@ EOF
     assert_success
     assert_output_contains "drive usb1: present"
     assert_equal "$(drive_delegation)" "off some" "delegation and entries after drive status"
+    local imp
+    imp=$(drive_history | grep -E '^[0-9-]+\.[0-9:]+ zpool import ' | tail -n1)
+    [[ $imp == *"delegation=off"* && $imp != *readonly* ]] || fail "drive status imported: $imp"
     zpool import -o cachefile=none -N usbp
     zpool set delegation=on usbp
     zpool export usbp
@@ -117,10 +135,13 @@ EOF
     assert_success
     assert_output_contains "with delegation=off"
     assert_equal "$(drive_delegation)" "off some" "delegation and entries after a dry run"
+    imp=$(drive_history | grep -E '^[0-9-]+\.[0-9:]+ zpool import ' | tail -n1)
+    [[ $imp == *"delegation=off"* && $imp != *readonly* ]] || fail "the dry run imported: $imp"
 
     run "$ZKEEP" drive backup --config "$CONF" usb1
     assert_success
-    assert_output_contains "removed 5 delegation(s) (zfs allow) the drive carried"
+    # six set above, and two the create-time set gave root on usbp/part and its %recv
+    assert_output_contains "removed 8 delegation(s) (zfs allow) the drive carried"
     ! pool_imported usbp || fail "usbp is still imported after the backup"
     [ ! -e "$EVIL" ] || fail "a drive dataset was mounted at its own mountpoint $EVIL"
     [ ! -e "$EVIL-root" ] || fail "the drive's root dataset was mounted at $EVIL-root"
@@ -130,7 +151,6 @@ EOF
     run drive_history
     assert_success
     assert_output_contains "usbp/srcp/plain"
-    local imp
     imp=$(grep -E '^[0-9-]+\.[0-9:]+ zpool import ' <<<"$output" | tail -n1)
     [ -n "$imp" ] || fail "no import in the drive's history: $output"
     [[ " $imp " == *" -N "* ]] || fail "imported without -N: $imp"
