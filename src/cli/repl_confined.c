@@ -230,7 +230,9 @@ static int ssh_setup_prepare(const struct repl_cli *c, struct confine_job *job,
 	};
 	_cleanup_free_ char *proxy = NULL;
 	const char *connector = root ? NULL : getenv(SSH_CONNECTOR_ENV);
-	if (connector && *connector) {
+	if (connector && !*connector)
+		connector = NULL;
+	if (connector) {
 		int r = ssh_fetch_connection(remote, ss->fds, connector);
 		if (r < 0)
 			return r;
@@ -251,7 +253,7 @@ static int ssh_setup_prepare(const struct repl_cli *c, struct confine_job *job,
 				ss->fds[i] = -1;
 			}
 	}
-	if ((root && !proxy) || (connector && *connector)) {
+	if ((root && !proxy) || connector) {
 		/* No TCP port: as root the sandbox gives the worker a network namespace
 		 * of its own (a unit's run has one already). ssh still reads the
 		 * system's config (as it would). */

@@ -259,14 +259,15 @@ static bool run_still_on(void *ctx)
  * logged is counted and said once the run is served.
  */
 #define REFUSED_UIDS 64
+enum refusal_reason { REFUSED_PEER_UNKNOWN, REFUSED_NO_RUN, REFUSED_OTHER_UID, REFUSAL_REASONS };
 struct refusals {
 	unsigned long n, unlogged;
 	uid_t uids[REFUSED_UIDS];
 	size_t nuids;
-	bool reason_seen[3];
+	bool reason_seen[REFUSAL_REASONS];
 };
 
-static bool refusal_logged(struct refusals *rf, uid_t uid, unsigned reason)
+static bool refusal_logged(struct refusals *rf, uid_t uid, enum refusal_reason reason)
 {
 	rf->n++;
 	bool first_of_uid = true;
@@ -308,7 +309,7 @@ static int accept_run(int lfd, const char *state, const char *job, const char *w
 		_cleanup_strbuf_ struct strbuf err = STRBUF_INIT, why = STRBUF_INIT;
 		struct ucred peer = { .uid = (uid_t)-1 };
 		socklen_t plen = sizeof(peer);
-		unsigned reason = 0;
+		enum refusal_reason reason = REFUSED_PEER_UNKNOWN;
 		int c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 		if (c < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
@@ -320,11 +321,11 @@ static int accept_run(int lfd, const char *state, const char *job, const char *w
 			strbuf_addf(&why, "a connection whose peer is unknown: %s", strerror(errno));
 		} else if (grants_job_journal(state, job, &info->uid,
 					      journal ? &info->journal_fd : NULL, &err) < 0) {
-			reason = 1;
+			reason = REFUSED_NO_RUN;
 			strbuf_addf(&why, "the %s of uid %u (pid %d): %s", what, (unsigned)peer.uid,
 				    (int)peer.pid, err.buf);
 		} else if (peer.uid != info->uid) {
-			reason = 2;
+			reason = REFUSED_OTHER_UID;
 			strbuf_addf(&why, "the %s of uid %u (pid %d): job %s's run is uid %u", what,
 				    (unsigned)peer.uid, (int)peer.pid, job, (unsigned)info->uid);
 			if (info->journal_fd >= 0)
@@ -445,18 +446,18 @@ static int connect_for_run(const struct job *j, struct strbuf *err)
 }
 
 /*
+ * How long a connector waits for its run: one started by another user's
+ * connection does not linger (with an old configuration after an update).
+ */
+#define CONNECT_IDLE_MS (5 * 60 * 1000)
+
+/*
  * --serve-connection: root's side of an ssh job unit's connection
  * (replication/ssh_connector.h). Only the uid that holds the job's grants
  * now is served, once (accept_run()); the job's configuration is read then
  * (anyone may start this), and root connects where it says, whatever the run
  * would like: the run sends nothing.
  */
-/*
- * How long a connector waits for its run: one started by another user's
- * connection does not linger (with an old configuration after an update).
- */
-#define CONNECT_IDLE_MS (5 * 60 * 1000)
-
 static int allow_serve_connection(struct jobspec *js)
 {
 	int lfd = service_socket(js, "--serve-connection", "connect");

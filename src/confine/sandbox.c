@@ -1,6 +1,7 @@
 /* sandbox.c - the plan and the worker; see sandbox.h. */
 #include "base/zkeep.h"
 #include "confine/sandbox.h"
+#include "base/fd_passing.h"
 #include "base/spawn.h"
 #include "base/term.h"
 
@@ -533,20 +534,9 @@ static bool answer_request(const struct sandbox_requests *rq, short revents)
 	if (n < 0)
 		return errno == EINTR || errno == EAGAIN;
 	int fds[SANDBOX_REQUEST_FDS];
-	size_t nfds = 0;
-	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
-		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
-			continue;
-		size_t k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (size_t i = 0; i < k; i++) {
-			int fd;
-			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
-			if (nfds < SANDBOX_REQUEST_FDS)
-				fds[nfds++] = fd;
-			else
-				close(fd);
-		}
-	}
+	size_t nfds = fd_passing_take(&mh, fds, SANDBOX_REQUEST_FDS);
+	if (nfds > SANDBOX_REQUEST_FDS)
+		nfds = SANDBOX_REQUEST_FDS; /* the rest are closed */
 	/* the worker closed (or shut down) its end; an empty message alone is malformed */
 	if (n == 0 && !nfds && (revents & (POLLHUP | POLLRDHUP)))
 		return false;

@@ -163,10 +163,10 @@ static void export_again(struct zfs *z, const char *pool, bool written, struct s
 					   : "; exported it again, nothing was written");
 }
 
-/* delegation=off on the drive's pool (in err on failure) */
-static int stop_delegation(struct zfs *z, const char *pool, struct strbuf *err)
+/* The drive's pool's delegation property, "on" or "off" (in err on failure). */
+static int set_delegation(struct zfs *z, const char *pool, const char *value, struct strbuf *err)
 {
-	if (zpool_set_prop(z, pool, "delegation", "off") < 0) {
+	if (zpool_set_prop(z, pool, "delegation", value) < 0) {
 		strbuf_addf(err, "%s", zfs_error(z));
 		return -EIO;
 	}
@@ -198,20 +198,20 @@ static int strip_delegations(struct bctx *c, const char *pool, struct strbuf *er
 		strvec_pushf(&names, "%s/%%recv", tree.ds[i].name);
 	}
 	size_t removed = 0;
+	_cleanup_free_ bool *printed = xcalloc(names.n + 1, sizeof(*printed));
 	for (size_t i = 0; i < names.n; i++) {
 		const char *ds = names.v[i];
 		_cleanup_strbuf_ struct strbuf text = STRBUF_INIT;
 		_cleanup_strvec_ struct strvec who = STRVEC_INIT;
 		int r = zfs_allow_list(c->z, ds, &text);
-		if (r == -ENOENT && strchr(ds, '%')) {
-			names.v[i][0] = '\0'; /* no interrupted receive there */
-			continue;
-		}
+		if (r == -ENOENT && strchr(ds, '%'))
+			continue; /* no interrupted receive there */
 		if (r < 0) {
 			strbuf_addf(err, "cannot list the delegations on %s: %s", ds,
 				    zfs_error(c->z));
 			return -EIO;
 		}
+		printed[i] = text.len > 0;
 		deleg_unallow_all(text.buf, ds, &who);
 		for (size_t k = 0; k < who.n; k++, removed++)
 			if (zfs_unallow_who(c->z, who.v[k], ds) < 0) {
@@ -221,14 +221,16 @@ static int strip_delegations(struct bctx *c, const char *pool, struct strbuf *er
 			}
 	}
 	/*
-	 * Then `zfs allow` must print nothing at all for any dataset, whatever
-	 * the grammar of what it printed: zfs unallow of a name it cannot
-	 * resolve exits 0, and names on a pool written by another zfs may be
-	 * anything (a line that reads as a section header).
+	 * Then `zfs allow` must print nothing at all for any dataset it printed
+	 * something for, whatever the grammar of what it printed: zfs unallow
+	 * of a name it cannot resolve exits 0, and names on a pool written by
+	 * another zfs may be anything (a line that reads as a section header).
+	 * Where it printed nothing, nothing was removed, and with delegation
+	 * off no one but root can add anything meanwhile.
 	 */
 	for (size_t i = 0; i < names.n; i++) {
 		_cleanup_strbuf_ struct strbuf text = STRBUF_INIT;
-		if (!names.v[i][0])
+		if (!printed[i])
 			continue;
 		if (zfs_allow_list(c->z, names.v[i], &text) < 0) {
 			strbuf_addf(err, "cannot list the delegations on %s: %s", names.v[i],
@@ -244,11 +246,7 @@ static int strip_delegations(struct bctx *c, const char *pool, struct strbuf *er
 	if (removed)
 		emit(c, DRIVE_EV_WARNING, "removed %zu delegation(s) (zfs allow) the drive carried: "
 		     "only the backup's own grants are made on it", removed);
-	if (zpool_set_prop(c->z, pool, "delegation", "on") < 0) {
-		strbuf_addf(err, "%s", zfs_error(c->z));
-		return -EIO;
-	}
-	return 0;
+	return set_delegation(c->z, pool, "on", err);
 }
 
 /*
@@ -818,7 +816,7 @@ int drive_backup(struct zfs *z, const struct drive_opts *o, struct drive_result 
 		step(&c, "import", "pool %s is imported already", pi->name);
 		if (o->dry_run) {
 			emit(&c, DRIVE_EV_INFO, "dry run: it will not be exported");
-		} else if (stop_delegation(z, res->pool, err) < 0 ||
+		} else if (set_delegation(z, res->pool, "off", err) < 0 ||
 			   strip_delegations(&c, res->pool, err) < 0) {
 			/* someone imported it: theirs to export */
 			zpool_infos_release(&pools);
@@ -891,7 +889,7 @@ int drive_backup(struct zfs *z, const struct drive_opts *o, struct drive_result 
 	 */
 	if (!o->dry_run) {
 		_cleanup_strbuf_ struct strbuf e = STRBUF_INIT;
-		if (stop_delegation(z, res->pool, &e) < 0) {
+		if (set_delegation(z, res->pool, "off", &e) < 0) {
 			emit(&c, DRIVE_EV_ERROR, "cannot turn delegation off again: %s", e.buf);
 			res->step_failures++;
 		}

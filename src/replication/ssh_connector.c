@@ -1,4 +1,5 @@
 #include "replication/ssh_connector.h"
+#include "base/fd_passing.h"
 
 #include <poll.h>
 #include <sys/socket.h>
@@ -14,43 +15,7 @@ int ssh_connector_answer(int conn, int fd, const char *why)
 		strbuf_addstr(&text, ANSWER_OK);
 	else
 		strbuf_addf(&text, ANSWER_ERROR "%.*s", SSH_CONNECTOR_MAX - 16, why ? why : "");
-	union {
-		char space[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	memset(&u, 0, sizeof(u));
-	struct iovec iov = { .iov_base = text.buf, .iov_len = text.len };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-	if (fd >= 0) {
-		mh.msg_control = u.space;
-		mh.msg_controllen = sizeof(u.space);
-		struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	}
-	return sendmsg(conn, &mh, MSG_NOSIGNAL) < 0 ? -errno : 0;
-}
-
-/* The descriptors a message carried: the first in *fd (if none yet), the rest closed. */
-static size_t take_fds(struct msghdr *mh, int *fd)
-{
-	size_t n = 0;
-	for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
-		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
-			continue;
-		size_t k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (size_t i = 0; i < k; i++, n++) {
-			int one;
-			memcpy(&one, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
-			if (*fd < 0)
-				*fd = one;
-			else
-				close(one);
-		}
-	}
-	return n;
+	return fd_passing_send(conn, text.buf, text.len, &fd, fd >= 0 ? 1 : 0);
 }
 
 int ssh_connector_fetch(const char *path, int timeout_ms, int *fd, struct strbuf *err)
@@ -112,7 +77,7 @@ int ssh_connector_fetch(const char *path, int timeout_ms, int *fd, struct strbuf
 		return -e;
 	}
 	int got = -1;
-	size_t nfds = take_fds(&mh, &got);
+	size_t nfds = fd_passing_take(&mh, &got, 1);
 	buf[n] = '\0';
 	if (n == 0 && !nfds) {
 		strbuf_addf(err, "root's ssh connector at %s closed the connection unanswered "

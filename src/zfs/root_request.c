@@ -1,5 +1,6 @@
 /* zfs/root_request.c - see root_request.h. */
 #include "zfs/root_request.h"
+#include "base/fd_passing.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -53,22 +54,10 @@ static _Noreturn void relay_child(int channel, const struct strbuf *msg, int st_
 {
 	const int keep[] = { channel, st_mine, st_root, in_fd, err_fd };
 	spawn_close_fds_except(keep, ARRAY_SIZE(keep), NULL, 0);
-	int pass[ROOT_RECV_NFDS] = { st_root, in_fd, err_fd };
-	union {
-		char buf[CMSG_SPACE(sizeof(pass))];
-		struct cmsghdr align;
-	} u;
-	memset(&u, 0, sizeof(u));
-	struct iovec iov = { .iov_base = msg->buf, .iov_len = msg->len };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-			     .msg_controllen = sizeof(u.buf) };
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(pass));
-	memcpy(CMSG_DATA(cm), pass, sizeof(pass));
-	if (sendmsg(channel, &mh, MSG_NOSIGNAL) < 0) {
-		say(err_fd, "zkeep: cannot ask root to run the receive: ", strerror(errno));
+	const int pass[ROOT_RECV_NFDS] = { st_root, in_fd, err_fd };
+	int r = fd_passing_send(channel, msg->buf, msg->len, pass, ROOT_RECV_NFDS);
+	if (r < 0) {
+		say(err_fd, "zkeep: cannot ask root to run the receive: ", strerror(-r));
 		_exit(1);
 	}
 	close(st_root);

@@ -6,6 +6,7 @@
  */
 #include "unit.h"
 #include "replication/ssh_connector.h"
+#include "base/fd_passing.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -20,21 +21,8 @@ enum answer { ANSWER_SOCKET, ANSWER_REFUSAL, ANSWER_HANGUP, ANSWER_PIPE, ANSWER_
 /* text with n copies of fd attached, as a forged answer */
 static void send_raw(int c, const char *text, int fd, size_t n)
 {
-	union {
-		char space[CMSG_SPACE(sizeof(int) * 2)];
-		struct cmsghdr align;
-	} u;
-	memset(&u, 0, sizeof(u));
-	int fds[2] = { fd, fd };
-	struct iovec iov = { .iov_base = (void *)text, .iov_len = strlen(text) };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.space,
-			     .msg_controllen = CMSG_SPACE(sizeof(int) * n) };
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int) * n);
-	memcpy(CMSG_DATA(cm), fds, sizeof(int) * n);
-	if (sendmsg(c, &mh, 0) < 0)
+	const int fds[2] = { fd, fd };
+	if (fd_passing_send(c, text, strlen(text), fds, n) < 0)
 		_exit(1);
 }
 
