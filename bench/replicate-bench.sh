@@ -21,8 +21,9 @@
 # match, to measure a change again without the whole run.
 #
 # With DATASETS = N (e.g. 100) also N datasets with a small increment each, over ssh:
-# `syncoid -r` of the reference syncoid vs zkeep run as `syncoid` (same command line)
-# vs `zkeep replicate -r --serve` (the remote key's forced command is `zkeep serve`):
+# `syncoid -r` of the reference syncoid vs zkeep run as `syncoid` (same command line; one
+# dataset at a time, as syncoid), the same with --jobs=4 (run.sh --cpus sets the guest's
+# vCPUs), vs `zkeep replicate -r --serve` (the remote key's forced command is `zkeep serve`):
 # wall time, and the zfs/zpool/ssh processes and all programs
 # started in the guest (every execve, counted by the kernel's sched_process_exec trace
 # event: both ends are this machine, so ssh, sshd and zfs on the far side are counted
@@ -199,19 +200,23 @@ if [ "$N" -gt 0 ]; then
     zfs send -R bsrc/many@base | zfs receive -u bdst/sy
     zfs send -R bsrc/many@base | zfs receive -u bdst/zk
     zfs send -R bsrc/many@base | zfs receive -u bdst/zs
+    zfs send -R bsrc/many@base | zfs receive -u bdst/z1
     for ((i = 1; i <= N; i++)); do
         head -c 4096 /dev/urandom >"/bsrc/many/d$i/inc"
     done
     zfs snapshot -r bsrc/many@inc1
     many "many: $REF" "$REF_SYNCOID" -r --no-sync-snap --quiet "${syncoid_ssh[@]}" bsrc/many root@127.0.0.1:bdst/sy
+    # as syncoid zkeep replicates one dataset at a time unless --jobs says otherwise
     many "many: zkeep as syncoid" "$work/bin/syncoid" -r --no-sync-snap --quiet "${syncoid_ssh[@]}" bsrc/many root@127.0.0.1:bdst/zk
+    many "many: zkeep --jobs=4" "$work/bin/syncoid" -r --no-sync-snap --quiet --jobs=4 "${syncoid_ssh[@]}" bsrc/many root@127.0.0.1:bdst/z1
     # zkeep on both ends: the key's forced command is `zkeep serve` (one ssh session
     # per command, as for a plain remote: serve restricts, it does not batch)
     many "many: zkeep --serve" "$ZKEEP" replicate -r --no-sync-snap --no-hold --quiet --serve --sshport "$SSHD_PORT" \
         --sshkey "$SSHD_DIR/serve" --sshoption "UserKnownHostsFile=$SSHD_DIR/known_hosts" bsrc/many root@127.0.0.1:bdst/zs
-    for t in sy zk zs; do
+    for t in sy zk z1 zs; do
         [ "$(zfs list -H -o name "bdst/$t/d$N@inc1" 2>/dev/null)" = "bdst/$t/d$N@inc1" ] || echo "# bdst/$t: the increment is missing"
     done
     echo "many:   zkeep/syncoid wall time $(q "many: zkeep as syncoid" "many: $REF")  zfs/ssh processes $(q "many: zkeep as syncoid-zfsssh" "many: $REF-zfsssh")  all programs $(q "many: zkeep as syncoid-execs" "many: $REF-execs") (targets: <= 0.10 and <= 0.10)"
+    echo "many:   zkeep --jobs=4/syncoid wall time $(q "many: zkeep --jobs=4" "many: $REF")  zfs/ssh processes $(q "many: zkeep --jobs=4-zfsssh" "many: $REF-zfsssh")  ($(nproc) vCPUs)"
     echo "many:   serve/syncoid wall time $(q "many: zkeep --serve" "many: $REF")  zfs/ssh processes $(q "many: zkeep --serve-zfsssh" "many: $REF-zfsssh")  all programs $(q "many: zkeep --serve-execs" "many: $REF-execs")"
 fi

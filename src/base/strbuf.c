@@ -133,6 +133,21 @@ void strbuf_rtrim(struct strbuf *sb)
 	strbuf_setlen(sb, n);
 }
 
+int fd_write_all(int fd, const void *buf, size_t n)
+{
+	const char *p = buf;
+	while (n) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return w < 0 ? -errno : -EIO;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
 int strbuf_read_fd(struct strbuf *sb, int fd)
 {
 	for (;;) {

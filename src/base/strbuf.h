@@ -63,6 +63,11 @@ void strbuf_rtrim(struct strbuf *sb);
  * the cap is reached (what fit is kept), or -errno of read().
  */
 int strbuf_read_fd(struct strbuf *sb, int fd);
+/*
+ * Write all n bytes of buf to fd, retrying EINTR and short writes: 0, or
+ * -errno of write() (-EIO if it wrote nothing). Async-signal-safe.
+ */
+int fd_write_all(int fd, const void *buf, size_t n);
 /* Read a whole file; 0 or -errno (-E2BIG past the cap). */
 int strbuf_read_file(struct strbuf *sb, const char *path);
 

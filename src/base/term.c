@@ -3,6 +3,7 @@
 #include "base/term.h"
 
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 
 #define MAX_KEPT_SEQ 32 /* "ESC[" + parameters: longer is not a colour but a trick */
 
@@ -119,4 +120,12 @@ unsigned term_stderr_cols(void)
 {
 	term_stderr_pin();
 	return stderr_cols;
+}
+
+bool term_stdout_is_stderr(void)
+{
+	struct stat a, b;
+	if (fstat(STDOUT_FILENO, &a) < 0 || fstat(STDERR_FILENO, &b) < 0)
+		return false;
+	return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }

@@ -45,6 +45,10 @@ void term_escape_str(struct strbuf *out, const char *s);
 
 /* Is the caller's stderr a terminal (through the worker relay too)? */
 bool term_stderr_tty(void);
+/* Whether fds 1 and 2 are the same file (a terminal, a log with 2>&1): then
+ * who writes for us may write both through one pipe, and their lines keep
+ * their order. */
+bool term_stdout_is_stderr(void);
 /* Its width in columns, 0 when unknown. */
 unsigned term_stderr_cols(void);
 /* Decide both now, from the real stderr; a forked worker keeps the answers. */

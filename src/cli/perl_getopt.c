@@ -263,9 +263,22 @@ static void one_option(const struct perl_getopt *g, const struct table *t, int a
 	}
 	if (!k) {
 		const struct perl_opt *extra = find_extra(g, name);
-		if (extra && !attached) {
+		bool valued = extra && strchr(extra->spec, '=');
+		if (extra && !attached && !valued) {
 			struct key ek = { .opt = extra, .type = TYPE_FLAG };
 			push_value(r, &ek, NULL, 0);
+			return;
+		}
+		if (valued) {
+			/* zkeep's "name=s": a string, "=value" or the next argument */
+			if (attached ? !attached[0] : *i >= argc) {
+				strbuf_addf(err, "Option %.*s requires an argument\n",
+					    (int)perl_opt_name_len(extra), extra->spec);
+				(*errors)++;
+				return;
+			}
+			struct key ek = { .opt = extra, .type = TYPE_STRING };
+			push_value(r, &ek, xstrdup(attached ? attached : argv[(*i)++]), 0);
 			return;
 		}
 		if (extra)

@@ -52,7 +52,8 @@ struct perl_opt {
 struct perl_getopt {
 	const struct perl_opt *opts; /* the script's options */
 	size_t n_opts;
-	const struct perl_opt *extras; /* zkeep's: flags, whole names only */
+	const struct perl_opt *extras; /* zkeep's: flags, or "name=s" with a string value;
+					* whole names only */
 	size_t n_extras;
 	bool posixly_correct; /* Getopt::Long's POSIX defaults */
 };

@@ -79,7 +79,7 @@ enum {
 	OPT_COMPRESS, OPT_MBUFFER_SIZE, OPT_PV_OPTIONS, OPT_SOURCE_BWLIMIT, OPT_TARGET_BWLIMIT,
 	OPT_BWLIMIT, OPT_SSHKEY, OPT_SSHPORT, OPT_SSHCONFIG, OPT_INSECURE_DIRECT,
 	OPT_NO_PRIV_ELEVATION, OPT_NO_COMMAND_CHECKS, OPT_MONITOR_VERSION, OPT_DUMPSNAPS, OPT_DEBUG,
-	OPT_QUIET, OPT_VERBOSE, OPT_HELP, OPT_DRY_RUN, OPT_JSON, OPT_SERVE, OPT_EXCLUDE,
+	OPT_QUIET, OPT_VERBOSE, OPT_HELP, OPT_DRY_RUN, OPT_JSON, OPT_SERVE, OPT_EXCLUDE, OPT_JOBS,
 };
 
 #define COMMON_OPTIONS \
@@ -111,7 +111,8 @@ enum {
 	{ "quiet", no_argument, NULL, OPT_QUIET }, \
 	{ "help", no_argument, NULL, OPT_HELP }, \
 	{ "dry-run", no_argument, NULL, OPT_DRY_RUN }, \
-	{ "serve", no_argument, NULL, OPT_SERVE }
+	{ "serve", no_argument, NULL, OPT_SERVE }, \
+	{ "jobs", required_argument, NULL, OPT_JOBS }
 
 static const struct option replicate_options[] = {
 	COMMON_OPTIONS,
@@ -174,6 +175,7 @@ static void apply_option(struct repl_cli *c, int id, const char *arg)
 	case OPT_DRY_RUN: c->dry_run = true; break;
 	case OPT_JSON: c->json = true; break;
 	case OPT_SERVE: c->serve = true; break;
+	case OPT_JOBS: c->jobs = arg; break;
 	}
 }
 
@@ -233,6 +235,7 @@ static const struct perl_opt syncoid_extras[] = {
 	{ "dry-run", OPT_DRY_RUN },
 	{ "serve", OPT_SERVE },
 	{ "no-clone-rollback", OPT_NO_CLONE_ROLLBACK },
+	{ "jobs=s", OPT_JOBS },
 };
 
 const struct perl_getopt syncoid_getopt = {

@@ -26,7 +26,7 @@ struct repl_cli {
 				       * /proc/self/exe */
 	struct strvec exclude_datasets, include_snaps, exclude_snaps, ssh_options;
 	const char *identifier, *sendoptions, *recvoptions, *compress;
-	const char *mbuffer_size, *source_bwlimit, *target_bwlimit;
+	const char *mbuffer_size, *source_bwlimit, *target_bwlimit, *jobs;
 	const char *sshkey, *sshport, *sshcipher, *sshconfig;
 	const char *ssh_runtime_dir;  /* where ssh's control socket goes (the confined
 				       * worker's own directory); NULL = ssh.h's default */
@@ -49,6 +49,11 @@ struct repl_cli {
 	struct strbuf endpoints_err;
 	struct perl_getopt_result parsed; /* syncoid's options: the strings above point here */
 };
+
+#define REPL_MAX_JOBS 8         /* --jobs */
+#define REPL_MAX_SSH_SESSIONS 8 /* at once on one connection: under sshd's default
+				 * MaxSessions (10), with room for a listing */
+#define REPL_DEFAULT_JOBS_MAX 4 /* zkeep replicate without --jobs: one per CPU, up to this */
 
 /* syncoid's GetOptions list (and zkeep's extras), for the tests. */
 extern const struct perl_getopt syncoid_getopt;

@@ -145,6 +145,7 @@ struct exec_opts {
 	struct regex_list exclude_datasets, include_snaps, exclude_snaps;
 	size_t buffer_size;
 	uint64_t bwlimit;
+	unsigned jobs; /* --jobs, 0 when not given */
 	time_t now;
 	char host[256];
 };
@@ -210,6 +211,10 @@ static int parse_options(const struct repl_cli *c, struct exec_opts *o)
 		return -EINVAL;
 	}
 	o->buffer_size = (size_t)v;
+	if (c->jobs && parse_uint_range(c->jobs, 1, REPL_MAX_JOBS, &o->jobs) < 0) {
+		log_error("--jobs=%s: not a number from 1 to %d", c->jobs, REPL_MAX_JOBS);
+		return -EINVAL;
+	}
 	if (parse_bwlimits(c, &o->bwlimit) < 0 ||
 	    compile_all(&c->exclude_datasets, &o->exclude_datasets, "--exclude-datasets") < 0 ||
 	    compile_all(&c->include_snaps, &o->include_snaps, "--include-snaps") < 0 ||
@@ -435,7 +440,49 @@ static char *endpoint_nice_host(const struct endpoint *e)
 	return e->user ? xasprintf("%s@%s", e->user, e->host) : xstrdup(e->host);
 }
 
-static int run_engine(struct repl_cli *c, struct sides *s, struct replicate_opts *ro)
+/*
+ * How many datasets at once. --jobs N, at most 8 ssh sessions on one
+ * connection (sshd's default MaxSessions is 10; a dataset holds two when
+ * both sides share a connection). Without --jobs: one as `syncoid` (a
+ * drop-in opens no more sessions at once than syncoid did: a server may
+ * have lowered MaxSessions), and for `zkeep replicate` one per CPU up to
+ * 4, but one when a bar shows the progress or a bandwidth limit is set.
+ * Always one when the remote side is a --serve session (one stream of
+ * requests) or a confined --force-delete asks root to unmount (one
+ * channel of questions and answers).
+ */
+static unsigned choose_jobs(const struct repl_cli *c, const struct exec_opts *o,
+			    const struct repl_printer *pr)
+{
+	bool one_channel = c->serve || (c->root_requests_fd > 2 && c->force_delete);
+	if (!c->recursive || (one_channel && o->jobs <= 1))
+		return 1;
+	if (one_channel) {
+		log_notice("--jobs=%u: %s: one dataset at a time", o->jobs,
+			   c->serve ? "the --serve session takes one request at a time"
+				    : "root unmounts for --force-delete one at a time");
+		return 1;
+	}
+	bool shared = endpoint_is_remote(&c->src) && endpoint_is_remote(&c->dst) &&
+		      endpoint_same_connection(&c->src, &c->dst);
+	unsigned most = REPL_MAX_SSH_SESSIONS / (shared ? 2 : 1);
+	unsigned jobs = o->jobs;
+	if (!jobs) {
+		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+		bool parallel = !c->syncoid && !pr->bar && !o->bwlimit && cpus > 1;
+		jobs = !parallel ? 1 : cpus > REPL_DEFAULT_JOBS_MAX ? REPL_DEFAULT_JOBS_MAX
+								    : (unsigned)cpus;
+	}
+	if (jobs > most) {
+		log_notice("--jobs=%u: %u at most, as both sides share one ssh connection "
+			   "(2 sessions each)", jobs, most);
+		jobs = most;
+	}
+	return jobs;
+}
+
+static int run_engine(struct repl_cli *c, const struct exec_opts *o, struct sides *s,
+		      struct replicate_opts *ro)
 {
 	_cleanup_strbuf_ struct strbuf err = STRBUF_INIT;
 	struct repl_printer pr;
@@ -450,6 +497,12 @@ static int run_engine(struct repl_cli *c, struct sides *s, struct replicate_opts
 		.source_host = shost,
 		.target_host = thost,
 	};
+	ro->jobs = choose_jobs(c, o, &pr);
+	if (ro->jobs > 1) {
+		pr.bar = false; /* bars of several transfers would overwrite each other */
+		ro->bwlimit = o->bwlimit / ro->jobs + (o->bwlimit % ro->jobs != 0); /* shared */
+		log_debug("replicating up to %u datasets at once", ro->jobs);
+	}
 	ro->event = on_event;
 	ro->event_data = &pr;
 	/* cron with --quiet, syncoid without --debug in a log: no zfs send -nvP */
@@ -503,5 +556,5 @@ int repl_execute(struct repl_cli *c)
 			   : (c->identifier ? xasprintf("zkeep_%s_%s", c->identifier, o.host)
 					    : xasprintf("zkeep_%s", o.host));
 	engine_opts(c, &o, prefix, tag, &ro);
-	return run_engine(c, &s, &ro);
+	return run_engine(c, &o, &s, &ro);
 }

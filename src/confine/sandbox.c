@@ -321,26 +321,13 @@ int sandbox_enter(const struct sandbox_plan *p, struct strbuf *err)
 	return sandbox_seccomp_apply(err);
 }
 
-static void write_all(int fd, const char *buf, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, buf, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return;
-		buf += w;
-		n -= (size_t)w;
-	}
-}
-
 /* The child: report a setup failure as "errno message" on the pipe and exit. */
 static NORETURN void child_fail(int fd, int r, const struct strbuf *msg)
 {
 	char num[16];
 	int len = snprintf(num, sizeof(num), "%d ", -r);
-	write_all(fd, num, (size_t)len);
-	write_all(fd, msg->buf, msg->len);
+	(void)fd_write_all(fd, num, (size_t)len);
+	(void)fd_write_all(fd, msg->buf, msg->len);
 	_exit(127);
 }
 
@@ -369,8 +356,10 @@ int sandbox_worker_start(const struct sandbox_plan *p, int (*fn)(void *), void *
 	int report[2] = { -1, -1 }, alive[2] = { -1, -1 }, out[2] = { -1, -1 },
 	    errp[2] = { -1, -1 };
 	_cleanup_fd_ int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* One pipe for both when ours are one file: two would lose the lines' order. */
+	bool merged = term_stdout_is_stderr();
 	if (null_fd < 0 || pipe2(report, O_CLOEXEC) < 0 || pipe2(alive, O_CLOEXEC) < 0 ||
-	    pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
+	    pipe2(out, O_CLOEXEC) < 0 || (!merged && pipe2(errp, O_CLOEXEC) < 0)) {
 		int e = errno;
 		strbuf_addf(err, "cannot prepare the worker's pipes: %s", strerror(e));
 		close_pair(report);
@@ -406,7 +395,7 @@ int sandbox_worker_start(const struct sandbox_plan *p, int (*fn)(void *), void *
 	}
 	if (pid == 0) {
 		_cleanup_strbuf_ struct strbuf msg = STRBUF_INIT;
-		int r = detach_stdio(null_fd, out[1], errp[1]);
+		int r = detach_stdio(null_fd, out[1], merged ? out[1] : errp[1]);
 		const int pipe_ends[] = { report[1], alive[0] };
 		spawn_close_fds_except(keep_fds, nkeep, pipe_ends, ARRAY_SIZE(pipe_ends));
 		if (r < 0) {
@@ -487,7 +476,7 @@ static void relay_pass(struct relay *rl, char *buf, size_t n, bool final)
 		used = n - RELAY_CARRY;
 	rl->ncarry = n - used;
 	memmove(rl->carry, buf + used, rl->ncarry);
-	write_all(rl->to, sb.buf, sb.len);
+	(void)fd_write_all(rl->to, sb.buf, sb.len);
 }
 
 /* One read from the worker; false at EOF or error (the relay's end is closed then). */

@@ -115,7 +115,10 @@ void sandbox_describe(const struct sandbox_plan *plan, struct strbuf *out);
  * stdin is /dev/null and its stdout and stderr are pipes that
  * sandbox_worker_wait() relays to the supervisor's, with control sequences
  * escaped (base/term.h). So a worker cannot type into the admin's shell
- * (TIOCSTI on an inherited terminal) nor send it escape sequences.
+ * (TIOCSTI on an inherited terminal) nor send it escape sequences. When the
+ * supervisor's stdout and stderr are one file (a terminal, 2>&1), the
+ * worker's are one pipe (err is -1), relayed to stdout: two pipes would
+ * reorder their lines.
  */
 struct sandbox_worker {
 	pid_t pid;

@@ -2,6 +2,7 @@
 #include "base/zkeep.h"
 #include "replication/replicate.h"
 #include "zfs/recvprops.h"
+#include "base/forked_tasks.h"
 #include "base/parse.h"
 #include "replication/pump.h"
 #include "replication/ssh.h"
@@ -820,6 +821,92 @@ static void report_plan(struct ctx *c, struct replan *plan)
 }
 
 /* Take the sync snapshots (one atomic zfs snapshot), then run every dataset. */
+/* ---- one dataset, or several at once ---------------------------------------- */
+
+enum ds_outcome { DS_SYNCED, DS_UPTODATE, DS_SKIPPED, DS_FAILED };
+
+static int run_one(struct ctx *c, struct replan_ds *d)
+{
+	if (d->status == REPLAN_SKIP) {
+		emit_about(c, REPL_EV_INFO, REPL_TOPIC_STATUS, d, "%s", d->message);
+		return DS_SKIPPED;
+	}
+	bool uptodate = d->status == REPLAN_UPTODATE;
+	if (run_dataset(c, d, 0) < 0)
+		return DS_FAILED;
+	return uptodate ? DS_UPTODATE : DS_SYNCED;
+}
+
+static void count_outcome(struct replicate_result *res, int outcome)
+{
+	switch (outcome) {
+	case DS_SYNCED: res->synced++; break;
+	case DS_UPTODATE: res->uptodate++; break;
+	case DS_SKIPPED: res->skipped++; break;
+	default: res->failed++; break;
+	}
+}
+
+struct parallel {
+	struct ctx *c;
+	struct replan *plan;
+};
+
+/*
+ * Whether dataset i may start while the datasets before it that are not
+ * finished run: not while one of them is its target's ancestor or
+ * descendant (a parent is received, destroyed or rolled back before its
+ * children), nor before its clone origin's dataset.
+ */
+static bool parallel_may_start(void *data, size_t i, const bool *finished)
+{
+	const struct parallel *p = data;
+	const struct replan_ds *d = &p->plan->ds[i];
+	for (size_t j = 0; j < i; j++) {
+		const struct replan_ds *e = &p->plan->ds[j];
+		if (finished[j] || e->status == REPLAN_SKIP)
+			continue;
+		if (j == d->origin_index || zfs_name_within(d->target, e->target) ||
+		    zfs_name_within(e->target, d->target))
+			return false;
+	}
+	return true;
+}
+
+/* In the dataset's own process: its outcome, the bytes it moved in *value. */
+static int parallel_run(void *data, size_t i, uint64_t *value)
+{
+	const struct parallel *p = data;
+	uint64_t before = p->c->res->bytes;
+	int outcome = run_one(p->c, &p->plan->ds[i]);
+	*value = p->c->res->bytes - before;
+	return outcome;
+}
+
+static void parallel_done(void *data, size_t i, int outcome, uint64_t value)
+{
+	const struct parallel *p = data;
+	if (outcome == FORKED_TASK_LOST)
+		emit(p->c, REPL_EV_ERROR, &p->plan->ds[i],
+		     "replicating %s ended without a result (its process failed or was killed)",
+		     p->plan->ds[i].source);
+	count_outcome(p->c->res, outcome);
+	p->c->res->bytes += value;
+}
+
+/* Up to o->jobs datasets at once, each in a process of its own; the output in plan order. */
+static int execute_parallel(struct ctx *c, struct replan *plan, struct strbuf *err)
+{
+	struct parallel p = { c, plan };
+	const struct forked_tasks_ops ops = {
+		.may_start = parallel_may_start, .run = parallel_run, .done = parallel_done,
+	};
+	int r = forked_tasks_run(plan->n, c->o->jobs, &ops, &p);
+	if (r < 0)
+		strbuf_addf(err, "waiting for the datasets' processes: %s", strerror(-r));
+	return r;
+}
+
 static int execute_plan(struct ctx *c, struct replan *plan, struct strbuf *err)
 {
 	struct replicate_result *res = c->res;
@@ -839,20 +926,11 @@ static int execute_plan(struct ctx *c, struct replan *plan, struct strbuf *err)
 		emit(c, REPL_EV_DEBUG, NULL, "took %zu sync snapshot(s) %s", snaps.n, c->sync_snap);
 	}
 
+	if (c->o->jobs > 1 && plan->n > 1)
+		return execute_parallel(c, plan, err);
 	for (size_t i = 0; i < plan->n; i++) {
-		struct replan_ds *d = &plan->ds[i];
-		if (d->status == REPLAN_SKIP) {
-			emit_about(c, REPL_EV_INFO, REPL_TOPIC_STATUS, d, "%s", d->message);
-			res->skipped++;
-			continue;
-		}
-		bool uptodate = d->status == REPLAN_UPTODATE;
-		if (run_dataset(c, d, 0) < 0)
-			res->failed++;
-		else if (uptodate)
-			res->uptodate++;
-		else
-			res->synced++;
+		int outcome = run_one(c, &plan->ds[i]);
+		count_outcome(res, outcome);
 	}
 	return 0;
 }

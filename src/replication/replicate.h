@@ -86,6 +86,9 @@ struct replicate_opts {
 	bool dry_run;                 /* plan, estimate, print; change nothing */
 	bool no_estimate;             /* nobody reads sizes or progress: no zfs send -nvP
 				       * per send (the dry run still estimates) */
+	unsigned jobs;                /* datasets replicated at once, each in a process of
+				       * its own (forked_tasks.h: the output stays in plan
+				       * order); 0 or 1: one after the other, in-process */
 	size_t buffer_size;           /* pump ring, 0 = default */
 	uint64_t bwlimit;             /* bytes/s, 0 = none */
 	/* Stream compression on the wire: src_codec when the source is remote

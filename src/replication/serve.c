@@ -16,22 +16,6 @@
 
 /* ---- framing I/O ----------------------------------------------------------------------- */
 
-static int write_all(int fd, const void *buf, size_t n)
-{
-	const char *p = buf;
-	while (n) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Read exactly n bytes; returns n, fewer at EOF, or -errno. */
 static ssize_t read_full(int fd, void *buf, size_t n)
 {
@@ -66,12 +50,13 @@ static int send_frame(int fd, enum serve_frame_type t, const void *p, uint32_t n
 		return 0;
 	/* short write: finish by hand */
 	if ((size_t)w < sizeof(hdr)) {
-		int r = write_all(fd, hdr + w, sizeof(hdr) - (size_t)w);
+		int r = fd_write_all(fd, hdr + w, sizeof(hdr) - (size_t)w);
 		if (r)
 			return r;
-		return write_all(fd, p, n);
+		return fd_write_all(fd, p, n);
 	}
-	return write_all(fd, (const char *)p + ((size_t)w - sizeof(hdr)), n - ((size_t)w - sizeof(hdr)));
+	size_t done = (size_t)w - sizeof(hdr);
+	return fd_write_all(fd, (const char *)p + done, n - done);
 }
 
 /*
@@ -115,7 +100,7 @@ static void *server_feed(void *arg)
 		int r = read_frame(f->in_fd, &t, &buf, &len);
 		if (r <= 0 || t != SERVE_STDIN || len == 0)
 			break; /* EOF, end of input, or garbage: the command sees EOF */
-		if (f->child_in >= 0 && write_all(f->child_in, buf, len) < 0) {
+		if (f->child_in >= 0 && fd_write_all(f->child_in, buf, len) < 0) {
 			close(f->child_in); /* the command stopped reading */
 			f->child_in = -1;
 		}
@@ -469,13 +454,13 @@ int serve_relay_run(struct serve_relay *rl, int in_fd, int out_fd, int err_fd, s
 			return 255;
 		}
 		if (t == SERVE_STDOUT) {
-			if (write_all(out_fd, payload, len) < 0)
+			if (fd_write_all(out_fd, payload, len) < 0)
 				return 255;
 		} else if (t == SERVE_STDERR) {
 			/* the remote side's words: shown, never obeyed by a terminal */
 			_cleanup_strbuf_ struct strbuf esc = STRBUF_INIT;
 			term_escape(&esc, (const char *)payload, len, TERM_FINAL);
-			(void)write_all(err_fd, esc.buf, esc.len);
+			(void)fd_write_all(err_fd, esc.buf, esc.len);
 		} else if (t == SERVE_REFUSED) {
 			strbuf_addstr(msg, "zkeep serve on the remote side refused the request: ");
 			term_escape(msg, (const char *)payload, len, TERM_FINAL);

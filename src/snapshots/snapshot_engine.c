@@ -666,19 +666,6 @@ static void cache_apply(struct engine *e, const struct strvec *added, const stru
 	lock_release(&fd);
 }
 
-static void write_all(int fd, const char *buf, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, buf, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return; /* a short report is refused by the supervisor */
-		buf += w;
-		n -= (size_t)w;
-	}
-}
-
 /* In a worker: tell the supervisor, which keeps the cache, what changed. */
 static void cache_report(struct engine *e, const struct strvec *added, const struct strvec *removed)
 {
@@ -687,7 +674,8 @@ static void cache_report(struct engine *e, const struct strvec *added, const str
 		strbuf_addf(&sb, "+%s\n", added->v[i]);
 	for (size_t i = 0; i < removed->n; i++)
 		strbuf_addf(&sb, "-%s\n", removed->v[i]);
-	write_all(e->o.cache_report_fd, sb.buf, sb.len);
+	/* a short report is refused by the supervisor */
+	(void)fd_write_all(e->o.cache_report_fd, sb.buf, sb.len);
 }
 
 /* The datasets of full snapshot names, into e->changed (each once). */

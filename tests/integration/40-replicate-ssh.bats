@@ -207,3 +207,50 @@ hide_remote_tool() { # TOOL
     ! grep -v -e "'--version'" "$LOGGED_CMDS" | grep -q -e "'lz4'" -e "'zstd'" ||
         fail "the chosen codec was swapped:" "$(cat "$LOGGED_CMDS")"
 }
+
+@test "ssh: syncoid -r --jobs 3 receives datasets at once (never a child before its parent), prints what --jobs 1 prints, same pools" {
+    zfs create srcp/t
+    for d in a b b/x c d; do
+        zfs create "srcp/t/$d"
+        head -c 3M /dev/urandom >"/srcp/t/$d/f"
+    done
+    zfs snapshot -r srcp/t@s1
+    for d in a b/x d; do echo more >"/srcp/t/$d/more"; done
+    zfs snapshot -r srcp/t@s2
+    # a target c that shares nothing with its source: that dataset fails, the others go on
+    for t in par seq; do
+        zfs send srcp/t@s1 | zfs receive "dstp/$t"
+        zfs create "dstp/$t/c"
+        zfs snapshot "dstp/$t/c@other"
+    done
+    max_receives_during "$BATS_TEST_TMPDIR/par" "$SYNCOID" "${SSHO[@]}" -r --no-sync-snap \
+        --jobs 3 --target-bwlimit=3M srcp/t root@127.0.0.1:dstp/par
+    max_receives_during "$BATS_TEST_TMPDIR/seq" "$SYNCOID" "${SSHO[@]}" -r --no-sync-snap \
+        --jobs 1 --target-bwlimit=3M srcp/t root@127.0.0.1:dstp/seq
+    read -r _ par_rc _ most <"$BATS_TEST_TMPDIR/par"
+    read -r _ seq_rc _ seq_most <"$BATS_TEST_TMPDIR/seq"
+    assert_equal "$par_rc" "$seq_rc" "the same exit status"
+    [ "$par_rc" -ne 0 ] || fail "c failed, yet the run exited 0"
+    [ "$most" -ge 2 ] && [ "$most" -le 3 ] ||
+        fail "--jobs 3 had $most receives at once:" "$(cat "$BATS_TEST_TMPDIR/par.log")"
+    assert_equal "$seq_most" "1" "--jobs 1: one receive at a time"
+    # the same lines in the same order (dstp/par named dstp/seq)
+    sed 's#dstp/par#dstp/seq#g' "$BATS_TEST_TMPDIR/par.log" >"$BATS_TEST_TMPDIR/par.named"
+    diff -u "$BATS_TEST_TMPDIR/seq.log" "$BATS_TEST_TMPDIR/par.named" ||
+        fail "--jobs 3 printed otherwise than --jobs 1"
+    grep -q "dstp/seq/c" "$BATS_TEST_TMPDIR/seq.log" || fail "no word of the failed c"
+    for d in "" /a /b /b/x /d; do
+        assert_equal "$(plain_snaps_of "dstp/par$d")" "s1 s2" "dstp/par$d"
+        assert_equal "$(plain_snaps_of "dstp/seq$d")" "s1 s2" "dstp/seq$d"
+    done
+    assert_equal "$(plain_snaps_of dstp/par/c)" "other" "the failed target untouched"
+    assert_same_tree /srcp/t/b/x/.zfs/snapshot/s2 /dstp/par/b/x/.zfs/snapshot/s2
+    # both sides on one connection: two sessions per dataset, 8 at most
+    run "$ZKEEP" replicate "${SSHO[@]}" -r --dry-run --jobs=8 root@127.0.0.1:srcp/t \
+        root@127.0.0.1:dstp/par
+    assert_success
+    assert_output_contains "--jobs=8: 4 at most, as both sides share one ssh connection"
+    run "$SYNCOID" "${SSHO[@]}" -r --jobs 9 srcp/t root@127.0.0.1:dstp/par
+    assert_failure
+    assert_output_contains "--jobs=9: not a number from 1 to 8"
+}

@@ -141,3 +141,30 @@ teardown() {
     assert_equal "$(zfs get -H -o value mounted rdst/data)" yes "rdst/data mounted"
     assert_no_grants rsrc rdst
 }
+
+@test "confined syncoid -r --jobs 3: root runs the worker's receives at once; same trees, mounted, no grant left" {
+    for d in c1 c2 c3 c4; do
+        zfs create "rsrc/data/$d"
+        head -c 2M /dev/urandom >"/rsrc/data/$d/f"
+    done
+    zfs snapshot -r rsrc/data@s2
+    run "$SYNCOID" -r --no-sync-snap --jobs 3 rsrc/data rdst/j
+    assert_success
+    for d in c1 c2 c3 c4; do
+        head -c 3M /dev/urandom >"/rsrc/data/$d/g"
+    done
+    zfs snapshot -r rsrc/data@s3
+    # the targets exist now: root runs every receive the worker asks for
+    max_receives_during "$BATS_TEST_TMPDIR/par" "$SYNCOID" -r --no-sync-snap --jobs 3 \
+        --target-bwlimit=3M rsrc/data rdst/j
+    read -r _ rc _ most <"$BATS_TEST_TMPDIR/par"
+    assert_equal "$rc" 0 "exit status; output: $(cat "$BATS_TEST_TMPDIR/par.log")"
+    [ "$most" -ge 2 ] && [ "$most" -le 3 ] ||
+        fail "--jobs 3 had $most receives at once:" "$(cat "$BATS_TEST_TMPDIR/par.log")"
+    for d in "" /child /c1 /c2 /c3 /c4; do
+        assert_same_tree "/rsrc/data$d/.zfs/snapshot/s3" "/rdst/j$d/.zfs/snapshot/s3"
+        assert_equal "$(zfs get -H -o value mounted "rdst/j$d")" yes "rdst/j$d mounted"
+    done
+    assert_no_grants rsrc rdst
+    [ -z "$(ls "$ZKEEP_STATE_DIR"/grants/)" ] || fail "journal left: $(ls "$ZKEEP_STATE_DIR"/grants/)"
+}

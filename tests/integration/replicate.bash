@@ -95,3 +95,19 @@ wait_sent() { # FILE
     fail "the run did not report 1 MiB sent in 120 s; its output:" "$(cat "$1")" "processes:" \
         "$(ps -eo pid,etimes,args | grep -E 'zfs|zkeep|syncoid|ssh' | grep -v grep)"
 }
+
+# Run CMD with its output (2>&1) in OUT.log; OUT gets "rc RC most N": its exit status and
+# the most `zfs receive` processes seen at once while it ran (sampled every 0.2 s, one
+# pgrep each: the sampling must not slow the run much under emulation).
+max_receives_during() { # OUT CMD...
+    local out=$1 most=0 n
+    shift
+    "$@" >"$out.log" 2>&1 &
+    local pid=$!
+    while kill -0 "$pid" 2>/dev/null; do
+        n=$(pgrep -c -f "^zfs receive" || true)
+        [ "$n" -gt "$most" ] && most=$n
+        sleep 0.2
+    done
+    wait "$pid" && echo "rc 0 most $most" >"$out" || echo "rc $? most $most" >"$out"
+}

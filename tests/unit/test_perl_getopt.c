@@ -114,6 +114,20 @@ static void test_extras(void **state)
 	assert_string_equal(value_of(&r, "serve"), "1");
 	perl_getopt_result_release(&r);
 
+	/* an extra with a value: "=N" or the next argument, never an operand */
+	assert_int_equal(PARSE(&syncoid_getopt, &r, &err, "a", "--jobs", "3", "b", "-JOBS=4", NULL),
+			 0);
+	assert_string_equal(value_of(&r, "jobs"), "4");
+	assert_int_equal(r.operands.n, 2);
+	assert_string_equal(r.operands.v[1], "b");
+	perl_getopt_result_release(&r);
+	assert_int_equal(PARSE(&syncoid_getopt, &r, &err, "--jobs=", "--job=2", "--jobs", NULL),
+			 -EINVAL);
+	assert_string_equal(err.buf, "Option jobs requires an argument\nUnknown option: job\n"
+				     "Option jobs requires an argument\n");
+	strbuf_reset(&err);
+	perl_getopt_result_release(&r);
+
 	/* whole names only, and no value */
 	assert_int_equal(PARSE(&syncoid_getopt, &r, &err, "--dry", "--dry-run=1", NULL), -EINVAL);
 	assert_string_equal(err.buf, "Unknown option: dry\nOption dry-run does not take an argument\n");
@@ -124,9 +138,9 @@ static void test_extras(void **state)
 	for (size_t t = 0; t < ARRAY_SIZE(tables); t++)
 		for (size_t e = 0; e < tables[t]->n_extras; e++)
 			for (size_t o = 0; o < tables[t]->n_opts; o++) {
-				const char *x = tables[t]->extras[e].spec;
-				assert_false(strncmp(tables[t]->opts[o].spec, x, strlen(x)) == 0);
-				assert_null(strchr(x, '='));
+				const struct perl_opt *x = &tables[t]->extras[e];
+				assert_false(strncmp(tables[t]->opts[o].spec, x->spec,
+						     perl_opt_name_len(x)) == 0);
 			}
 }
 

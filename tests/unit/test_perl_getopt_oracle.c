@@ -78,8 +78,11 @@ static void collect_names(const struct perl_getopt *g, struct names *n)
 		}
 	}
 	strvec_pushv(&n->all, ARGV("help", "version", "?"));
+	/* an extra with a value (zkeep's --jobs=N) is none of Getopt::Long's business:
+	 * Perl leaves its value as an operand; test_perl_getopt.c tests it */
 	for (size_t i = 0; i < g->n_extras; i++)
-		strvec_push(&n->extras, g->extras[i].spec);
+		if (!strchr(g->extras[i].spec, '='))
+			strvec_push(&n->extras, g->extras[i].spec);
 }
 
 /* A spelling of a name: whole or a prefix, in mixed case now and then. */
@@ -306,11 +309,8 @@ int main(int argc, char **argv)
 			strbuf_addf(&input, " %s", g->opts[i].spec);
 		strbuf_addf(&input, "\nextras %s", personalities[p].name);
 		for (size_t i = 0; i < g->n_extras; i++) {
-			if (strchr(g->extras[i].spec, '=')) {
-				fprintf(stderr, "extra %s takes a value: the oracle knows flags only\n",
-					g->extras[i].spec);
-				return 1;
-			}
+			if (strchr(g->extras[i].spec, '='))
+				continue; /* see collect_names() */
 			strbuf_addf(&input, " %s", g->extras[i].spec);
 		}
 		strbuf_addch(&input, '\n');
