@@ -248,7 +248,7 @@ hide_remote_tool() { # TOOL
     # both sides on one connection: two sessions per dataset, 8 at most
     run "$ZKEEP" replicate "${SSHO[@]}" -r --dry-run --jobs=8 root@127.0.0.1:srcp/t \
         root@127.0.0.1:dstp/par
-    assert_success
+    assert_equal "$status" 1 "the dry run's exit status (c cannot be replicated)"
     assert_output_contains "--jobs=8: 4 at most, as both sides share one ssh connection"
     run "$SYNCOID" "${SSHO[@]}" -r --jobs 9 srcp/t root@127.0.0.1:dstp/par
     assert_failure
