@@ -169,7 +169,7 @@ static void report_ready(struct tasks *ts)
 		for (int k = 0; k < 2; k++) {
 			(void)fd_write_all(k == 0 ? STDOUT_FILENO : STDERR_FILENO, t->kept[k].buf,
 				  t->kept[k].len);
-			strbuf_reset(&t->kept[k]);
+			strbuf_release(&t->kept[k]); /* its memory goes too, not only its text */
 		}
 		if (!t->ended)
 			return;

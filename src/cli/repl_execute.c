@@ -500,7 +500,6 @@ static int run_engine(struct repl_cli *c, const struct exec_opts *o, struct side
 	ro->jobs = choose_jobs(c, o, &pr);
 	if (ro->jobs > 1) {
 		pr.bar = false; /* bars of several transfers would overwrite each other */
-		ro->bwlimit = o->bwlimit / ro->jobs + (o->bwlimit % ro->jobs != 0); /* shared */
 		log_debug("replicating up to %u datasets at once", ro->jobs);
 	}
 	ro->event = on_event;

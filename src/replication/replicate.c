@@ -850,6 +850,7 @@ static void count_outcome(struct replicate_result *res, int outcome)
 struct parallel {
 	struct ctx *c;
 	struct replan *plan;
+	size_t first_unfinished; /* every dataset before it has finished */
 };
 
 /*
@@ -860,9 +861,11 @@ struct parallel {
  */
 static bool parallel_may_start(void *data, size_t i, const bool *finished)
 {
-	const struct parallel *p = data;
+	struct parallel *p = data;
 	const struct replan_ds *d = &p->plan->ds[i];
-	for (size_t j = 0; j < i; j++) {
+	while (p->first_unfinished < i && finished[p->first_unfinished])
+		p->first_unfinished++;
+	for (size_t j = p->first_unfinished; j < i; j++) {
 		const struct replan_ds *e = &p->plan->ds[j];
 		if (finished[j] || e->status == REPLAN_SKIP)
 			continue;
@@ -873,10 +876,16 @@ static bool parallel_may_start(void *data, size_t i, const bool *finished)
 	return true;
 }
 
-/* In the dataset's own process: its outcome, the bytes it moved in *value. */
+/*
+ * In the dataset's own process: its outcome, the bytes it moved in *value.
+ * Its transfers get 1/jobs of the bandwidth limit: the limit is the run's.
+ */
 static int parallel_run(void *data, size_t i, uint64_t *value)
 {
 	const struct parallel *p = data;
+	struct replicate_opts share = *p->c->o;
+	share.bwlimit = share.bwlimit / share.jobs + (share.bwlimit % share.jobs != 0);
+	p->c->o = &share;
 	uint64_t before = p->c->res->bytes;
 	int outcome = run_one(p->c, &p->plan->ds[i]);
 	*value = p->c->res->bytes - before;
@@ -888,8 +897,8 @@ static void parallel_done(void *data, size_t i, int outcome, uint64_t value)
 	const struct parallel *p = data;
 	if (outcome == FORKED_TASK_LOST)
 		emit(p->c, REPL_EV_ERROR, &p->plan->ds[i],
-		     "replicating %s ended without a result (its process failed or was killed)",
-		     p->plan->ds[i].source);
+		     "replicating %s did not finish: its process could not start, failed or was "
+		     "killed", p->plan->ds[i].source);
 	count_outcome(p->c->res, outcome);
 	p->c->res->bytes += value;
 }
@@ -897,7 +906,7 @@ static void parallel_done(void *data, size_t i, int outcome, uint64_t value)
 /* Up to o->jobs datasets at once, each in a process of its own; the output in plan order. */
 static int execute_parallel(struct ctx *c, struct replan *plan, struct strbuf *err)
 {
-	struct parallel p = { c, plan };
+	struct parallel p = { c, plan, 0 };
 	const struct forked_tasks_ops ops = {
 		.may_start = parallel_may_start, .run = parallel_run, .done = parallel_done,
 	};

@@ -88,7 +88,8 @@ struct replicate_opts {
 				       * per send (the dry run still estimates) */
 	unsigned jobs;                /* datasets replicated at once, each in a process of
 				       * its own (forked_tasks.h: the output stays in plan
-				       * order); 0 or 1: one after the other, in-process */
+				       * order) whose transfers get 1/jobs of bwlimit;
+				       * 0 or 1: one after the other, in-process */
 	size_t buffer_size;           /* pump ring, 0 = default */
 	uint64_t bwlimit;             /* bytes/s, 0 = none */
 	/* Stream compression on the wire: src_codec when the source is remote

@@ -56,9 +56,10 @@ static _Noreturn void relay_child(int channel, const struct strbuf *msg, int st_
 	spawn_close_fds_except(keep, ARRAY_SIZE(keep), NULL, 0);
 	/* nor the caller's stdout and stderr, which may be pipes someone waits on to close */
 	int null_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
-	for (int fd = STDOUT_FILENO; null_fd >= 0 && fd <= STDERR_FILENO; fd++)
-		if (fd != in_fd && fd != err_fd && fd != channel && fd != st_mine && fd != st_root)
-			dup2(null_fd, fd);
+	for (int fd = STDOUT_FILENO; fd <= STDERR_FILENO; fd++)
+		if (fd != in_fd && fd != err_fd && fd != channel && fd != st_mine && fd != st_root &&
+		    (null_fd < 0 || dup2(null_fd, fd) < 0))
+			close(fd); /* it opens nothing more: a closed 1 or 2 stays free */
 	if (null_fd > STDERR_FILENO)
 		close(null_fd);
 	const int pass[ROOT_RECV_NFDS] = { st_root, in_fd, err_fd };
