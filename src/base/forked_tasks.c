@@ -24,7 +24,7 @@ struct task {
 	struct strbuf kept[2]; /* stdout, stderr not passed on yet */
 	char answer[sizeof(struct task_answer)];
 	size_t answer_len;
-	bool started, ended, reported;
+	bool started; /* ended: finished[] of struct tasks */
 	int outcome;
 	uint64_t value;
 };
@@ -34,6 +34,10 @@ struct tasks {
 	size_t n, jobs, running, next_report;
 	bool *finished;
 	bool merged; /* stdout and stderr are the same file: one pipe for both */
+	/* read_some()'s poll set: jobs * NPIPES entries, whose task and pipe */
+	struct pollfd *pfd;
+	size_t *owner;
+	int *which;
 	const struct forked_tasks_ops *ops;
 	void *data;
 };
@@ -111,7 +115,6 @@ static int start(struct tasks *ts, size_t i)
 		t->fd[k] = r < 0 ? -1 : p[k][0];
 	}
 	if (r < 0) {
-		t->ended = true;
 		t->outcome = FORKED_TASK_LOST;
 		ts->finished[i] = true;
 		return r;
@@ -149,7 +152,6 @@ static void reap(struct tasks *ts, size_t i)
 		;
 	t->pid = 0;
 	ts->running--;
-	t->ended = true;
 	ts->finished[i] = true;
 	struct task_answer a;
 	if (t->answer_len == sizeof(a) && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
@@ -171,9 +173,8 @@ static void report_ready(struct tasks *ts)
 				  t->kept[k].len);
 			strbuf_release(&t->kept[k]); /* its memory goes too, not only its text */
 		}
-		if (!t->ended)
+		if (!ts->finished[ts->next_report])
 			return;
-		t->reported = true;
 		ts->ops->done(ts->data, ts->next_report, t->outcome, t->outcome < 0 ? 0 : t->value);
 		ts->next_report++;
 	}
@@ -202,9 +203,9 @@ static void start_what_may(struct tasks *ts)
 static int read_some(struct tasks *ts)
 {
 	size_t cap = ts->jobs * NPIPES, np = 0;
-	struct pollfd *pfd = xcalloc(cap, sizeof(*pfd));
-	size_t *owner = xcalloc(cap, sizeof(*owner));
-	int *which = xcalloc(cap, sizeof(*which));
+	struct pollfd *pfd = ts->pfd;
+	size_t *owner = ts->owner;
+	int *which = ts->which;
 	for (size_t i = 0; i < ts->n && np < cap; i++)
 		for (int k = 0; k < NPIPES && ts->t[i].pid; k++)
 			if (ts->t[i].fd[k] >= 0) {
@@ -234,9 +235,6 @@ static int read_some(struct tasks *ts)
 		if (t->pid && t->fd[PIPE_OUT] < 0 && t->fd[PIPE_ERR] < 0 && t->fd[PIPE_RESULT] < 0)
 			reap(ts, i);
 	}
-	free(pfd);
-	free(owner);
-	free(which);
 	return r;
 }
 
@@ -252,8 +250,8 @@ static void abandon(struct tasks *ts)
 			t->answer_len = 0;
 			reap(ts, i);
 		}
-		if (!t->ended) {
-			t->started = t->ended = true;
+		if (!ts->finished[i]) {
+			t->started = ts->finished[i] = true;
 			t->outcome = FORKED_TASK_LOST;
 		}
 	}
@@ -268,6 +266,9 @@ int forked_tasks_run(size_t n, size_t jobs, const struct forked_tasks_ops *ops, 
 		.finished = xcalloc(n ? n : 1, sizeof(bool)),
 		.merged = term_stdout_is_stderr(),
 	};
+	ts.pfd = xcalloc(ts.jobs * NPIPES, sizeof(*ts.pfd));
+	ts.owner = xcalloc(ts.jobs * NPIPES, sizeof(*ts.owner));
+	ts.which = xcalloc(ts.jobs * NPIPES, sizeof(*ts.which));
 	int r = 0;
 	for (size_t i = 0; i < n; i++) {
 		for (int k = 0; k < NPIPES; k++)
@@ -296,5 +297,8 @@ int forked_tasks_run(size_t n, size_t jobs, const struct forked_tasks_ops *ops, 
 	}
 	free(ts.t);
 	free(ts.finished);
+	free(ts.pfd);
+	free(ts.owner);
+	free(ts.which);
 	return r;
 }

@@ -261,29 +261,20 @@ static void one_option(const struct perl_getopt *g, const struct table *t, int a
 		lower(lc);
 		k = find_key(t, lc);
 	}
+	/* zkeep's extras (flags, or "name=s"): as the script's keys from here on */
+	struct key extra_key;
+	const struct perl_opt *extra = k ? NULL : find_extra(g, name);
+	if (extra) {
+		size_t len = perl_opt_name_len(extra);
+		extra_key = (struct key){
+			.opt = extra, .type = extra->spec[len] == '=' ? TYPE_STRING : TYPE_FLAG,
+		};
+		/* lower case in the tables, and far shorter than a key's name */
+		memcpy(extra_key.name, extra->spec, len < NAME_MAX_LEN ? len : NAME_MAX_LEN);
+		k = &extra_key;
+	}
 	if (!k) {
-		const struct perl_opt *extra = find_extra(g, name);
-		bool valued = extra && strchr(extra->spec, '=');
-		if (extra && !attached && !valued) {
-			struct key ek = { .opt = extra, .type = TYPE_FLAG };
-			push_value(r, &ek, NULL, 0);
-			return;
-		}
-		if (valued) {
-			/* zkeep's "name=s": a string, "=value" or the next argument */
-			if (attached ? !attached[0] : *i >= argc) {
-				strbuf_addf(err, "Option %.*s requires an argument\n",
-					    (int)perl_opt_name_len(extra), extra->spec);
-				(*errors)++;
-				return;
-			}
-			struct key ek = { .opt = extra, .type = TYPE_STRING };
-			push_value(r, &ek, xstrdup(attached ? attached : argv[(*i)++]), 0);
-			return;
-		}
-		if (extra)
-			strbuf_addf(err, "Option %s does not take an argument\n", extra->spec);
-		else if (!name[0])
+		if (!name[0])
 			strbuf_addf(err, "Missing option after %s\n", starter);
 		else
 			strbuf_addf(err, "Unknown option: %s\n", name);
