@@ -210,7 +210,8 @@ if [ "$N" -gt 0 ]; then
     many "many: zkeep as syncoid" "$work/bin/syncoid" -r --no-sync-snap --quiet "${syncoid_ssh[@]}" bsrc/many root@127.0.0.1:bdst/zk
     many "many: zkeep --jobs=4" "$work/bin/syncoid" -r --no-sync-snap --quiet --jobs=4 "${syncoid_ssh[@]}" bsrc/many root@127.0.0.1:bdst/z1
     # zkeep on both ends: the key's forced command is `zkeep serve` (one ssh session
-    # per command, as for a plain remote: serve restricts, it does not batch)
+    # per command, as for a plain remote: serve restricts, it does not batch; as
+    # `zkeep replicate`, one dataset per vCPU up to 4 at once)
     many "many: zkeep --serve" "$ZKEEP" replicate -r --no-sync-snap --no-hold --quiet --serve --sshport "$SSHD_PORT" \
         --sshkey "$SSHD_DIR/serve" --sshoption "UserKnownHostsFile=$SSHD_DIR/known_hosts" bsrc/many root@127.0.0.1:bdst/zs
     for t in sy zk z1 zs; do

@@ -30,7 +30,8 @@
 # so it destroys with `zfs destroy -r` where a whole tree drops a name, else one `zfs
 # destroy` per dataset, several at once), and with
 # ZKEEP_NO_CONFINE=1, with root's privileges as sanoid has them (one channel program
-# per pool). ZKEEP_BENCH_SKIP_REF=1 leaves out Debian's sanoid (to re-measure zkeep only).
+# per pool). ZKEEP_BENCH_SKIP_REF=1 leaves out Debian's sanoid (to re-measure zkeep only),
+# ZKEEP_BENCH_SKIP_LISTINGS=1 the closing measurements of one listing alone.
 # Processes are counted with `strace -f --seccomp-bpf -e trace=execve` (it stops only
 # at execve, so it barely slows the runs); RSS is /usr/bin/time's maximum resident set
 # of the tool or any process it waited for.
@@ -193,9 +194,12 @@ for n in ref-cron zk-cron zku-cron ref-warm zk-warm zk-monf ref-monf; do
 done
 # (with the listing's own peak RSS: /usr/bin/time counts a tool's zfs children too)
 tl() { local t0; t0=$(date +%s.%N); /usr/bin/time -f %M -o "$work/tl.rss" "$@" >/dev/null; echo "$(echo "$(date +%s.%N) - $t0" | bc) s, $(cat "$work/tl.rss") KiB: $*"; }
-tl zfs list -Hp -o name,type,guid,createtxg,creation,userrefs -t filesystem,volume,snapshot -r benchb/d
-tl zfs list -Hp -o name,type,guid,createtxg,creation -t filesystem,volume,snapshot -r benchb/d
-tl zfs get -Hrpt snapshot creation benchb/d
+# (ZKEEP_BENCH_SKIP_LISTINGS=1 leaves these out: at full scale they take 10 - 17 minutes)
+if [ -z "${ZKEEP_BENCH_SKIP_LISTINGS:-}" ]; then
+    tl zfs list -Hp -o name,type,guid,createtxg,creation,userrefs -t filesystem,volume,snapshot -r benchb/d
+    tl zfs list -Hp -o name,type,guid,createtxg,creation -t filesystem,volume,snapshot -r benchb/d
+    tl zfs get -Hrpt snapshot creation benchb/d
+fi
 zpool import -d "$work/a" bencha
 
 ref_n=$(zfs list -H -t snapshot -o name -r bencha | wc -l)

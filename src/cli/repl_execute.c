@@ -447,20 +447,20 @@ static char *endpoint_nice_host(const struct endpoint *e)
  * drop-in opens no more sessions at once than syncoid did: a server may
  * have lowered MaxSessions), and for `zkeep replicate` one per CPU up to
  * 4, but one when a bar shows the progress or a bandwidth limit is set.
- * Always one when the remote side is a --serve session (one stream of
- * requests) or a confined --force-delete asks root to unmount (one
+ * With --serve as without: each command is a session of its own (serve
+ * takes one request per session), so a dataset holds the same sessions.
+ * Always one when a confined --force-delete asks root to unmount (one
  * channel of questions and answers).
  */
 static unsigned choose_jobs(const struct repl_cli *c, const struct exec_opts *o,
 			    const struct repl_printer *pr)
 {
-	bool one_channel = c->serve || (c->root_requests_fd > 2 && c->force_delete);
+	bool one_channel = c->root_requests_fd > 2 && c->force_delete;
 	if (!c->recursive || (one_channel && o->jobs <= 1))
 		return 1;
 	if (one_channel) {
-		log_notice("--jobs=%u: %s: one dataset at a time", o->jobs,
-			   c->serve ? "the --serve session takes one request at a time"
-				    : "root unmounts for --force-delete one at a time");
+		log_notice("--jobs=%u: root unmounts for --force-delete one at a time: "
+			   "one dataset at a time", o->jobs);
 		return 1;
 	}
 	bool shared = endpoint_is_remote(&c->src) && endpoint_is_remote(&c->dst) &&

@@ -48,7 +48,7 @@ const char cmd_replicate_help[] =
 	"                                origin; each one's lines printed whole, in order.\n"
 	"                                At most 8 ssh sessions at once on one connection.\n"
 	"                                Default: one per CPU up to 4; 1 with a progress\n"
-	"                                bar, a bandwidth limit, or --serve\n"
+	"                                bar or a bandwidth limit\n"
 	"      --sshkey=FILE --sshport=N --sshcipher=C --sshoption=OPT --sshconfig=FILE\n"
 	"      --serve                   the remote key's forced command is `zkeep serve --stdio`\n"
 	"                                (no shell there; see `zkeep help serve`)\n"

@@ -61,7 +61,7 @@ const char cmd_syncoid_help[] =
 	"                        datasets at once (default 1, as syncoid), each dataset's\n"
 	"                        lines printed whole and in syncoid's order; a bandwidth\n"
 	"                        limit is shared (1/N each); at most 8 ssh sessions at\n"
-	"                        once on one connection; always 1 with --serve\n"
+	"                        once on one connection\n"
 	"  --debug, --quiet, --help, --version\n"
 	"\n"
 	"Output: syncoid 2.3.0's lines, INFO: (unless --quiet) and DEBUG: (with --debug) on\n"

@@ -10,6 +10,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/uio.h>
 
 #define IO_CHUNK ((size_t)256 << 10)
@@ -406,6 +407,18 @@ static void *relay_feed(void *arg)
 	return NULL;
 }
 
+/*
+ * The relay's ssh ends with the relay: a run that kills a relay (its send
+ * is not wanted after all) must not leave the session open, streaming into
+ * nothing and counting against the connection's sessions (--jobs).
+ */
+static int die_with_relay(void *data)
+{
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0) < 0)
+		return -errno;
+	return getppid() == *(const pid_t *)data ? 0 : -ESRCH;
+}
+
 int serve_relay_start(struct serve_relay *rl, const char *const *ssh_argv,
 		      const char *const *request, struct strbuf *err)
 {
@@ -413,8 +426,10 @@ int serve_relay_start(struct serve_relay *rl, const char *const *ssh_argv,
 		strbuf_addstr(err, "the request is too large");
 		return -E2BIG;
 	}
+	pid_t self = getpid();
 	struct spawn_req req = { .argv = ssh_argv, .in = SPAWN_PIPE, .out = SPAWN_PIPE,
-				 .err = SPAWN_INHERIT };
+				 .err = SPAWN_INHERIT, .pre_exec = die_with_relay,
+				 .pre_exec_data = &self };
 	int r = spawn_start(&req, &rl->c);
 	if (r < 0) {
 		strbuf_addf(err, "cannot run %s: %s", ssh_argv[0], strerror(-r));

@@ -133,7 +133,7 @@ hide_remote_tool() { # TOOL
     assert_equal "$(plain_snaps_of dstp/rr)" "s1" "plain snapshots"
 }
 
-@test "ssh: to a key whose forced command is zkeep serve; nothing outside its dataset is allowed" {
+@test "ssh: to a key whose forced command is zkeep serve; nothing outside its dataset is allowed; -r --jobs at once" {
     SERVEO=(--serve --sshport="$SSHD_PORT" --sshkey="$SSHD_DIR/serve"
         -o "UserKnownHostsFile=$SSHD_DIR/known_hosts" -o StrictHostKeyChecking=yes)
     zfs create dstp/inbox
@@ -159,6 +159,23 @@ hide_remote_tool() { # TOOL
     run "$SYNCOID" "${SERVEO[@]}" --force-delete srcp/d root@127.0.0.1:dstp
     assert_failure
     assert_dataset_exists dstp/inbox/d
+    # -r --jobs through the key: each command is a session of its own, so several
+    # datasets are received at once, each child after its parent
+    zfs create srcp/sv
+    for d in a b c; do
+        zfs create "srcp/sv/$d"
+        head -c 3M /dev/urandom >"/srcp/sv/$d/f"
+    done
+    zfs snapshot -r srcp/sv@s1
+    max_receives_during "$BATS_TEST_TMPDIR/sv" "$SYNCOID" "${SERVEO[@]}" -r --no-sync-snap \
+        --jobs 3 --target-bwlimit=3M srcp/sv root@127.0.0.1:dstp/inbox/sv
+    read -r _ rc _ most <"$BATS_TEST_TMPDIR/sv"
+    assert_equal "$rc" 0 "syncoid -r --jobs 3 --serve: $(cat "$BATS_TEST_TMPDIR/sv.log")"
+    [ "$most" -ge 2 ] && [ "$most" -le 3 ] ||
+        fail "--serve --jobs 3 had $most receives at once:" "$(cat "$BATS_TEST_TMPDIR/sv.log")"
+    for d in "" /a /b /c; do
+        assert_equal "$(plain_snaps_of "dstp/inbox/sv$d")" "s1" "dstp/inbox/sv$d"
+    done
 }
 
 @test "ssh: no zfs send -nvP size estimate when nobody watches (--quiet); one per send when its line is shown" {

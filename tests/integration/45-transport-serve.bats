@@ -122,3 +122,26 @@ EOR
     assert_output_contains "unsupported protocol version"
     assert_equal "$(zfs list -Hp -t all -r -o name,guid dstp srcp)" "$state_before" "datasets"
 }
+
+@test "serve: a killed relay takes its ssh with it (no session left streaming into nothing)" {
+    # the relay's "ssh" here is a sleep: it stands for a session that would go on
+    "$ZKEEP" serve --relay 2 /bin/sleep 600 zfs list </dev/null >/dev/null 2>&1 &
+    relay=$!
+    child=
+    for _ in $(seq 50); do
+        child=$(pgrep -P "$relay" -x sleep || true)
+        [ -n "$child" ] && break
+        sleep 0.1
+    done
+    [ -n "$child" ] || fail "the relay started no child"
+    kill "$relay"
+    wait "$relay" || true
+    for _ in $(seq 50); do
+        kill -0 "$child" 2>/dev/null || break
+        sleep 0.1
+    done
+    if kill -0 "$child" 2>/dev/null; then
+        kill "$child"
+        fail "the relay's child outlived it"
+    fi
+}
