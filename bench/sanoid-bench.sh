@@ -32,8 +32,9 @@
 # ZKEEP_NO_CONFINE=1, with root's privileges as sanoid has them (one channel program
 # per pool). ZKEEP_BENCH_SKIP_REF=1 leaves out Debian's sanoid (to re-measure zkeep only),
 # ZKEEP_BENCH_SKIP_LISTINGS=1 the closing measurements of one listing alone.
-# Processes are counted with `strace -f --seccomp-bpf -e trace=execve` (it stops only
-# at execve, so it barely slows the runs); RSS is /usr/bin/time's maximum resident set
+# Processes are counted with `strace -f --seccomp-bpf -e trace=execve,exit_group` (it stops
+# only at those, so it barely slows the runs; -ttt times each zfs command for the
+# "longest" lines); RSS is /usr/bin/time's maximum resident set
 # of the tool or any process it waited for.
 set -euo pipefail
 
@@ -85,7 +86,7 @@ measure() { # NAME OUTFILE CMD...: prints "wall_s zfs_procs rss_kb" on stdout
     shift 2
     local tr=$work/$name.trace tm=$work/$name.time start end
     start=$(date +%s.%N)
-    /usr/bin/time -v -o "$tm" strace -f --seccomp-bpf -qq -e trace=execve -o "$tr" "$@" >"$out" 2>&1 || true
+    /usr/bin/time -v -o "$tm" strace -f -ttt --seccomp-bpf -qq -e trace=execve,exit_group -o "$tr" "$@" >"$out" 2>&1 || true
     end=$(date +%s.%N)
     local procs rss
     procs=$(grep -cE 'execve\("[^"]*/(zfs|zpool)"' "$tr" || true)
@@ -191,6 +192,12 @@ swap_to benchb benchc
 for n in ref-cron zk-cron zku-cron ref-warm zk-warm zk-monf ref-monf; do
     [ -f "$work/$n.trace" ] || continue
     echo "# $n ran: $(grep -oE 'execve\("[^"]*/(zfs|zpool|ps)", \[[^]]{0,100}' "$work/$n.trace" | sed -E 's/^execve\("[^"]*", \[//' | sort | uniq -c | sort -rn | head -n 4 | tr -s ' ' | tr '\n' ';')"
+    # the zfs/zpool commands that took longest, from execve to exit (the trace's -ttt)
+    echo "# $n longest: $(awk '$0 ~ /execve\("[^"]*\/(zfs|zpool)"/ { c = substr($0, index($0, "[") + 1);
+            if (index(c, "]")) c = substr(c, 1, index(c, "]") - 1)
+            cmd[$1] = substr(c, 1, 70); start[$1] = $2; next }
+        /exit_group\(/ { if ($1 in start) { printf "%.1f s %s\n", $2 - start[$1], cmd[$1]; delete start[$1] } }' \
+        "$work/$n.trace" | sort -rn | head -n 5 | tr '\n' ';')"
 done
 # (with the listing's own peak RSS: /usr/bin/time counts a tool's zfs children too)
 tl() { local t0; t0=$(date +%s.%N); /usr/bin/time -f %M -o "$work/tl.rss" "$@" >/dev/null; echo "$(echo "$(date +%s.%N) - $t0" | bc) s, $(cat "$work/tl.rss") KiB: $*"; }
